@@ -1,0 +1,116 @@
+package uk.co.tradersflow;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.config.AppConfig;
+import uk.co.tradersflow.config.ConfigException;
+import uk.co.tradersflow.config.ConfigLoader;
+import uk.co.tradersflow.platform.crypto.ServerKeys;
+import uk.co.tradersflow.platform.db.DatabaseBootstrap;
+import uk.co.tradersflow.platform.db.PgUrl;
+
+/**
+ * {@code java -jar tradersflow.jar [migrate]}: reads the configuration, prepares the database
+ * (create if allowed, migrate unless {@code TF_MIGRATE=false}), then starts Vert.x with
+ * Micrometer metrics and deploys {@link MainVerticle}. {@code migrate} stops after migrating.
+ */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+  public static final String MIGRATIONS = "classpath:db/migration";
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    long started = System.nanoTime();
+    boolean migrateOnly = args.length > 0 && "migrate".equals(args[0]);
+    if (args.length > 0 && !migrateOnly) {
+      log.error("unknown command '{}': run with no arguments to serve, or 'migrate' to migrate and exit", args[0]);
+      System.exit(2);
+    }
+    AppConfig config;
+    ServerKeys keys;
+    try {
+      config = ConfigLoader.load();
+      prepareDatabase(config, migrateOnly);
+      if (migrateOnly) {
+        System.exit(0);
+      }
+      keys = ServerKeys.resolve(config);
+    } catch (ConfigException e) {
+      log.error("cannot start: {}", e.getMessage());
+      System.exit(2);
+      return;
+    } catch (RuntimeException e) {
+      log.error("cannot start: {}", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
+
+    PrometheusMeterRegistry registry = prometheusRegistry();
+    Vertx vertx = Vertx.builder()
+        .with(vertxOptions(config))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutting down: finishing in-flight requests");
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("shutdown did not finish cleanly: {}", e.toString());
+      }
+    }, "tf-shutdown"));
+    vertx.deployVerticle(new MainVerticle(config, keys, Optional.of(registry), Clock.systemUTC()))
+        .onSuccess(id -> log.info("TradersFlow started in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)))
+        .onFailure(e -> {
+          log.error("cannot start: {}", e.getMessage());
+          vertx.close().onComplete(v -> System.exit(1));
+        });
+  }
+
+  public static void prepareDatabase(AppConfig config, boolean migrateOnly) {
+    DatabaseBootstrap bootstrap = new DatabaseBootstrap(PgUrl.parse(config.dbAdminUrl()), PgUrl.parse(config.dbUrl()));
+    bootstrap.ensureDatabaseAndRoles();
+    if (config.migrate() || migrateOnly) {
+      bootstrap.migrate(MIGRATIONS);
+    }
+  }
+
+  public static VertxOptions vertxOptions(AppConfig config) {
+    return new VertxOptions()
+        .setMetricsOptions(new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .setJvmMetricsEnabled(true)
+            .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME))
+        .setMaxEventLoopExecuteTime(Duration.ofMillis(200).toNanos());
+  }
+
+  /** Latency timers publish histogram buckets, so p50/p99 can be computed across instances. */
+  public static PrometheusMeterRegistry prometheusRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().meterFilter(new MeterFilter() {
+      @Override
+      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+        if (id.getType() == Meter.Type.TIMER && id.getName().startsWith("vertx.http.server")) {
+          return DistributionStatisticConfig.builder().percentilesHistogram(true)
+              .maximumExpectedValue((double) Duration.ofSeconds(10).toNanos()).build().merge(config);
+        }
+        return config;
+      }
+    });
+    return registry;
+  }
+}

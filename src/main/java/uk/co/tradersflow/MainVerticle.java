@@ -1,0 +1,131 @@
+package uk.co.tradersflow;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.pgclient.PgBuilder;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.audit.AuditSealerVerticle;
+import uk.co.tradersflow.auth.AccessTokens;
+import uk.co.tradersflow.auth.AuthGuard;
+import uk.co.tradersflow.auth.SessionRevocations;
+import uk.co.tradersflow.auth.SessionStateCache;
+import uk.co.tradersflow.config.AppConfig;
+import uk.co.tradersflow.data.customers.CustomerRoutes;
+import uk.co.tradersflow.health.HealthRoutes;
+import uk.co.tradersflow.platform.bus.LocalRecordCodec;
+import uk.co.tradersflow.platform.bus.SessionRevoked;
+import uk.co.tradersflow.platform.bus.Signal;
+import uk.co.tradersflow.platform.crypto.ServerKeys;
+import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.PgUrl;
+import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
+import uk.co.tradersflow.platform.http.HttpsVerticle;
+import uk.co.tradersflow.platform.http.PlainHttpVerticle;
+import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.platform.redis.RedisKeys;
+
+/**
+ * Creates the shared clients once (Postgres pool, Redis, caches), wires each capability, and
+ * deploys the verticles in one chain: background verticles first, then the HTTPS verticle once
+ * per event loop, then the plain-HTTP redirector. Any failure fails start-up as a whole.
+ */
+public final class MainVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(MainVerticle.class);
+
+  private final AppConfig config;
+  private final ServerKeys keys;
+  private final Optional<PrometheusMeterRegistry> registry;
+  private final Clock clock;
+
+  private Pool pool;
+  private Redis redis;
+  private Db db;
+  private AccessTokens accessTokens;
+  private SessionRevocations revocations;
+
+  public MainVerticle(AppConfig config, ServerKeys keys, Optional<PrometheusMeterRegistry> registry, Clock clock) {
+    this.config = config;
+    this.keys = keys;
+    this.registry = registry;
+    this.clock = clock;
+  }
+
+  @Override
+  public Future<?> start() {
+    LocalRecordCodec.register(vertx, SessionRevoked.class);
+    LocalRecordCodec.register(vertx, Signal.class);
+    int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
+    // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
+    return vertx.executeBlocking(() -> wire(httpInstances), false)
+        .compose(wiring -> revocations.start()
+            .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500))))
+            .compose(id -> vertx.deployVerticle(
+                () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
+                new DeploymentOptions().setInstances(httpInstances)))
+            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.httpPort(), config.publicUrl(), wiring.health()))))
+        .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances",
+            config.httpsPort(), config.httpPort(), httpInstances));
+  }
+
+  private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules) {}
+
+  private Wiring wire(int httpInstances) {
+    pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(config.dbPoolSize()).setName("tf-app").setShared(false)
+            .setEventLoopSize(httpInstances).setConnectionTimeout(5).setMaxWaitQueueSize(4096))
+        .connectingTo(PgUrl.parse(config.dbUrl()).connectOptions())
+        .using(vertx)
+        .build();
+    redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(config.redisUrl())
+        .setMaxPoolSize(16).setMaxPoolWaiting(4096).setMaxWaitingHandlers(8192));
+    RedisKeys redisKeys = new RedisKeys(config.redisKeyPrefix());
+
+    db = new Db(pool);
+    accessTokens = new AccessTokens(vertx, keys, config.accessTokenTtl(), clock);
+    SessionStateCache sessionStates = new SessionStateCache(vertx, db);
+    revocations = new SessionRevocations(vertx, redis, redisKeys, sessionStates);
+    ClientInfo clients = new ClientInfo(config.trustedProxies());
+    Api api = new Api(new AuthGuard(accessTokens, sessionStates), clients);
+    AuditLog audit = new AuditLog(vertx.eventBus());
+
+    HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
+    List<RouteModule> modules = List.of(
+        health,
+        new CustomerRoutes(db, audit));
+    return new Wiring(api, health, modules);
+  }
+
+  @Override
+  public Future<?> stop() {
+    // Child verticles (the listeners) are undeployed first by Vert.x; then the shared clients go.
+    return Future.join(
+        revocations == null ? Future.succeededFuture() : revocations.stop(),
+        pool == null ? Future.succeededFuture() : pool.close(),
+        redis == null ? Future.succeededFuture() : redis.close());
+  }
+
+  public Db db() {
+    return db;
+  }
+
+  public AccessTokens accessTokens() {
+    return accessTokens;
+  }
+
+  public SessionRevocations revocations() {
+    return revocations;
+  }
+}

@@ -1,0 +1,10 @@
+package uk.co.tradersflow.audit;
+
+/** Who caused an audited action. */
+public enum ActorType {
+  USER, OWNER, SYSTEM, STRIPE;
+
+  public String dbValue() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

@@ -1,0 +1,57 @@
+package uk.co.tradersflow.audit;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.platform.bus.Addresses;
+import uk.co.tradersflow.platform.db.Db;
+
+/**
+ * Chains committed audit entries shortly after they are written: on a signal from
+ * {@link AuditLog#committed()} and on a timer (which also picks up entries written by other
+ * instances). The database function takes an advisory lock, so with many instances one seals
+ * while the others return at once.
+ */
+public final class AuditSealerVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(AuditSealerVerticle.class);
+  private static final int BATCH = 1000;
+
+  private final Db db;
+  private final Duration interval;
+  private boolean running;
+  private boolean again;
+
+  public AuditSealerVerticle(Db db, Duration interval) {
+    this.db = db;
+    this.interval = interval;
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.eventBus().consumer(Addresses.AUDIT_APPENDED, m -> sealSoon());
+    vertx.setPeriodic(interval.toMillis(), id -> sealSoon());
+    return Future.succeededFuture();
+  }
+
+  private void sealSoon() {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    again = false;
+    db.pool().preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH))
+        .map(rows -> rows.iterator().next().getInteger("sealed"))
+        .onComplete(ar -> {
+          running = false;
+          if (ar.failed()) {
+            log.warn("audit sealing failed, will retry: {}", ar.cause().getMessage());
+          } else if (ar.result() == BATCH || again) {
+            sealSoon();
+          }
+        });
+  }
+}

@@ -1,0 +1,69 @@
+package uk.co.tradersflow.auth;
+
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import uk.co.tradersflow.platform.bus.SessionRevoked;
+import uk.co.tradersflow.platform.db.Db;
+
+/**
+ * Answers "is this session still live, and is its account allowed in?" for every authenticated
+ * request. Answers are remembered for at most one second, so a revocation, suspension or
+ * password change reaches every instance within a second even if no signal arrives; a
+ * {@link SessionRevoked} signal (local bus, fed from Redis pub/sub) drops them at once.
+ *
+ * <p>The lookup is the SECURITY DEFINER function {@code session_state}: it must run before we
+ * trust the token's account, and reveals nothing but the one session's state.
+ */
+public final class SessionStateCache {
+  static final String LOOKUP = """
+      SELECT session_id, user_id, account_id, live, account_status, email, email_verified, impersonator_id
+        FROM session_state($1)""";
+  public static final Duration MAX_AGE = Duration.ofSeconds(1);
+
+  private final Db db;
+  private final AsyncCache<UUID, Optional<SessionState>> cache;
+
+  public SessionStateCache(Vertx vertx, Db db) {
+    this.db = db;
+    this.cache = Caffeine.newBuilder()
+        .expireAfterWrite(MAX_AGE)
+        .maximumSize(100_000)
+        .executor(cmd -> vertx.runOnContext(v -> cmd.run()))
+        .buildAsync();
+  }
+
+  public Future<Optional<SessionState>> get(UUID sessionId) {
+    var pending = cache.get(sessionId, (id, executor) -> load(id).toCompletionStage().toCompletableFuture());
+    return Future.fromCompletionStage(pending);
+  }
+
+  private Future<Optional<SessionState>> load(UUID sessionId) {
+    return db.pool().preparedQuery(LOOKUP).execute(Tuple.of(sessionId)).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.<SessionState>empty();
+      }
+      Row r = rows.iterator().next();
+      return Optional.of(new SessionState(r.getUUID("session_id"), r.getUUID("user_id"), r.getUUID("account_id"),
+          r.getBoolean("live"), r.getString("account_status"), r.getString("email"), r.getBoolean("email_verified"),
+          Optional.ofNullable(r.getUUID("impersonator_id"))));
+    });
+  }
+
+  public void invalidate(SessionRevoked revoked) {
+    revoked.sessionId().ifPresent(cache.synchronous()::invalidate);
+    revoked.userId().ifPresent(user -> cache.synchronous().asMap().entrySet()
+        .removeIf(e -> e.getValue().map(s -> s.userId().equals(user)).orElse(false)));
+  }
+
+  /** After losing the revocation feed we may have missed signals: forget everything. */
+  public void invalidateAll() {
+    cache.synchronous().invalidateAll();
+  }
+}

@@ -1,0 +1,390 @@
+package uk.co.tradersflow.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * Reads settings in the contract's order: built-in defaults, then {@code conf/application.yaml}
+ * (keys are the variable names, with or without {@code TF_}, any case), then {@code TF_*}
+ * environment variables. Each value is parsed once; a bad one fails with a message naming the
+ * setting, and the value itself only when the setting is not a secret.
+ */
+public final class ConfigLoader {
+  private static final Logger log = LoggerFactory.getLogger(ConfigLoader.class);
+
+  private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+
+  static {
+    DEFAULTS.put("TF_HTTP_PORT", "8080");
+    DEFAULTS.put("TF_HTTPS_PORT", "8443");
+    DEFAULTS.put("TF_TLS_CERT", "");
+    DEFAULTS.put("TF_TLS_KEY", "");
+    DEFAULTS.put("TF_PUBLIC_URL", "https://localhost:8443");
+    DEFAULTS.put("TF_DB_URL", "postgresql://tf_app@127.0.0.1:5432/tradersflow");
+    DEFAULTS.put("TF_DB_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/tradersflow");
+    DEFAULTS.put("TF_DB_POOL_SIZE", "16");
+    DEFAULTS.put("TF_MIGRATE", "true");
+    DEFAULTS.put("TF_REDIS_URL", "redis://127.0.0.1:6379");
+    DEFAULTS.put("TF_REDIS_KEY_PREFIX", "tf:");
+    DEFAULTS.put("TF_OWNER_EMAILS", "");
+    DEFAULTS.put("TF_JWT_PRIVATE_KEY", "");
+    DEFAULTS.put("TF_DATA_KEY", "");
+    DEFAULTS.put("TF_URL_SIGNING_KEY", "");
+    DEFAULTS.put("TF_STRIPE_SECRET_KEY", "");
+    DEFAULTS.put("TF_STRIPE_API_BASE", "");
+    DEFAULTS.put("TF_STRIPE_WEBHOOK_SECRET", "");
+    DEFAULTS.put("TF_STRIPE_PRICE_ID", "");
+    DEFAULTS.put("TF_TRIAL_DAYS", "14");
+    DEFAULTS.put("TF_SMTP_HOST", "127.0.0.1");
+    DEFAULTS.put("TF_SMTP_PORT", "1025");
+    DEFAULTS.put("TF_SMTP_USER", "");
+    DEFAULTS.put("TF_SMTP_PASSWORD", "");
+    DEFAULTS.put("TF_SMTP_STARTTLS", "optional");
+    DEFAULTS.put("TF_MAIL_FROM", "TradersFlow <no-reply@localhost>");
+    DEFAULTS.put("TF_EMAIL_WEBHOOK_SECRET", "");
+    DEFAULTS.put("TF_GOOGLE_CLIENT_IDS", "");
+    DEFAULTS.put("TF_GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs");
+    DEFAULTS.put("TF_GOOGLE_ISSUERS", "https://accounts.google.com,accounts.google.com");
+    DEFAULTS.put("TF_APPLE_CLIENT_IDS", "");
+    DEFAULTS.put("TF_APPLE_JWKS_URL", "https://appleid.apple.com/auth/keys");
+    DEFAULTS.put("TF_STORAGE_DIR", "./data/files");
+    DEFAULTS.put("TF_UPLOAD_MAX_BYTES", "20971520");
+    DEFAULTS.put("TF_SIGNED_URL_TTL_SECONDS", "300");
+    DEFAULTS.put("TF_ACCESS_TOKEN_TTL_SECONDS", "900");
+    DEFAULTS.put("TF_REFRESH_TOKEN_TTL_SECONDS", "2592000");
+    DEFAULTS.put("TF_REFRESH_REUSE_GRACE_SECONDS", "10");
+    DEFAULTS.put("TF_LOGIN_MAX_FAILURES", "5");
+    DEFAULTS.put("TF_LOGIN_LOCKOUT_SECONDS", "900");
+    DEFAULTS.put("TF_LOGIN_IP_LIMIT_PER_MINUTE", "30");
+    DEFAULTS.put("TF_API_RATE_PER_SECOND", "50");
+    DEFAULTS.put("TF_API_BURST", "100");
+    DEFAULTS.put("TF_TRUSTED_PROXIES", "");
+    DEFAULTS.put("TF_EMAIL_MAX_ATTEMPTS", "6");
+    DEFAULTS.put("TF_EMAIL_ALERT_FAILURE_RATE", "0.05");
+    DEFAULTS.put("TF_EMAIL_ALERT_WINDOW_SECONDS", "3600");
+    DEFAULTS.put("TF_METRICS_TOKEN", "");
+    DEFAULTS.put("TF_DEV_DATA_DIR", "./data/dev");
+    DEFAULTS.put("TF_HTTP_INSTANCES", "0");
+    DEFAULTS.put("TF_LOG_FORMAT", "text");
+  }
+
+  /** Settings whose values must never be printed: keys, secrets, passwords, URLs that may hold one. */
+  private static final Set<String> SECRETS = Set.of(
+      "TF_JWT_PRIVATE_KEY", "TF_DATA_KEY", "TF_URL_SIGNING_KEY", "TF_STRIPE_SECRET_KEY",
+      "TF_STRIPE_WEBHOOK_SECRET", "TF_SMTP_PASSWORD", "TF_EMAIL_WEBHOOK_SECRET", "TF_METRICS_TOKEN",
+      "TF_DB_URL", "TF_DB_ADMIN_URL", "TF_REDIS_URL");
+
+  private final Map<String, String> values;
+
+  private ConfigLoader(Map<String, String> values) {
+    this.values = values;
+  }
+
+  /** Loads from the real environment and {@code conf/application.yaml} (or {@code TF_CONFIG_FILE}). */
+  public static AppConfig load() {
+    Map<String, String> env = System.getenv();
+    Path file = Path.of(env.getOrDefault("TF_CONFIG_FILE", "conf/application.yaml"));
+    return load(env, Files.isRegularFile(file) ? Optional.of(file) : Optional.empty());
+  }
+
+  public static AppConfig load(Map<String, String> env, Optional<Path> file) {
+    Map<String, String> merged = new TreeMap<>(DEFAULTS);
+    file.ifPresent(f -> merged.putAll(readFile(f)));
+    env.forEach((name, value) -> {
+      if (!name.startsWith("TF_") || name.equals("TF_CONFIG_FILE")) {
+        return;
+      }
+      if (DEFAULTS.containsKey(name)) {
+        merged.put(name, value);
+      } else {
+        // Other tools share the TF_ prefix (Terraform's TF_LOG, TF_VAR_…), so this warns rather than fails.
+        log.warn("ignoring unknown environment variable {}", name);
+      }
+    });
+    return new ConfigLoader(merged).parse();
+  }
+
+  private static Map<String, String> readFile(Path file) {
+    Object root;
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+    } catch (IOException | RuntimeException e) {
+      throw new ConfigException("config file " + file + " cannot be read as YAML: " + e.getClass().getSimpleName());
+    }
+    if (root == null) {
+      return Map.of();
+    }
+    if (!(root instanceof Map<?, ?> map)) {
+      throw new ConfigException("config file " + file + " must be a mapping of setting names to values");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    map.forEach((k, v) -> {
+      String name = String.valueOf(k).trim().toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+      if (!name.startsWith("TF_")) {
+        name = "TF_" + name;
+      }
+      if (!DEFAULTS.containsKey(name)) {
+        throw new ConfigException("config file " + file + " has an unknown setting '" + k + "'");
+      }
+      String text = v == null ? "" : v instanceof List<?> list
+          ? list.stream().map(String::valueOf).collect(Collectors.joining(","))
+          : String.valueOf(v);
+      out.put(name, text);
+    });
+    return out;
+  }
+
+  private AppConfig parse() {
+    String logFormat = text("TF_LOG_FORMAT");
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      throw invalid("TF_LOG_FORMAT", "must be text or json");
+    }
+    Optional<Path> cert = optional("TF_TLS_CERT").map(Path::of);
+    Optional<Path> key = optional("TF_TLS_KEY").map(Path::of);
+    if (cert.isPresent() != key.isPresent()) {
+      throw new ConfigException("TF_TLS_CERT and TF_TLS_KEY must be set together");
+    }
+    for (Optional<Path> p : List.of(cert, key)) {
+      if (p.isPresent() && !Files.isReadable(p.get())) {
+        throw new ConfigException((p == cert ? "TF_TLS_CERT" : "TF_TLS_KEY") + " names a file that cannot be read: " + p.get());
+      }
+    }
+    return new AppConfig(
+        port("TF_HTTP_PORT"),
+        port("TF_HTTPS_PORT"),
+        cert,
+        key,
+        url("TF_PUBLIC_URL"),
+        pgUrl("TF_DB_URL"),
+        pgUrl("TF_DB_ADMIN_URL"),
+        intIn("TF_DB_POOL_SIZE", 1, 512),
+        bool("TF_MIGRATE"),
+        redisUrl("TF_REDIS_URL"),
+        text("TF_REDIS_KEY_PREFIX"),
+        list("TF_OWNER_EMAILS").stream().map(e -> e.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet()),
+        optional("TF_JWT_PRIVATE_KEY").map(ConfigLoader::unescapeNewlines).map(pem -> requirePem("TF_JWT_PRIVATE_KEY", pem)),
+        key32("TF_DATA_KEY"),
+        keyAtLeast32("TF_URL_SIGNING_KEY"),
+        optional("TF_STRIPE_SECRET_KEY"),
+        optional("TF_STRIPE_API_BASE").map(u -> url("TF_STRIPE_API_BASE").toString()),
+        webhookSecrets("TF_STRIPE_WEBHOOK_SECRET"),
+        optional("TF_STRIPE_PRICE_ID"),
+        intIn("TF_TRIAL_DAYS", 0, 730),
+        nonEmpty("TF_SMTP_HOST"),
+        port("TF_SMTP_PORT"),
+        optional("TF_SMTP_USER"),
+        optional("TF_SMTP_PASSWORD"),
+        startTls(),
+        nonEmpty("TF_MAIL_FROM"),
+        optional("TF_EMAIL_WEBHOOK_SECRET").map(s -> requireWhsec("TF_EMAIL_WEBHOOK_SECRET", s)),
+        list("TF_GOOGLE_CLIENT_IDS"),
+        url("TF_GOOGLE_JWKS_URL").toString(),
+        list("TF_GOOGLE_ISSUERS"),
+        list("TF_APPLE_CLIENT_IDS"),
+        url("TF_APPLE_JWKS_URL").toString(),
+        Path.of(nonEmpty("TF_STORAGE_DIR")),
+        longIn("TF_UPLOAD_MAX_BYTES", 1, 1L << 34),
+        seconds("TF_SIGNED_URL_TTL_SECONDS", 1, 7 * 86400),
+        seconds("TF_ACCESS_TOKEN_TTL_SECONDS", 10, 86400),
+        seconds("TF_REFRESH_TOKEN_TTL_SECONDS", 60, 400 * 86400),
+        seconds("TF_REFRESH_REUSE_GRACE_SECONDS", 0, 300),
+        intIn("TF_LOGIN_MAX_FAILURES", 1, 1000),
+        seconds("TF_LOGIN_LOCKOUT_SECONDS", 1, 3600),
+        intIn("TF_LOGIN_IP_LIMIT_PER_MINUTE", 1, 100_000),
+        intIn("TF_API_RATE_PER_SECOND", 1, 1_000_000),
+        intIn("TF_API_BURST", 1, 1_000_000),
+        cidrs("TF_TRUSTED_PROXIES"),
+        intIn("TF_EMAIL_MAX_ATTEMPTS", 1, 100),
+        fraction("TF_EMAIL_ALERT_FAILURE_RATE"),
+        seconds("TF_EMAIL_ALERT_WINDOW_SECONDS", 60, 30 * 86400),
+        optional("TF_METRICS_TOKEN"),
+        Path.of(nonEmpty("TF_DEV_DATA_DIR")),
+        intIn("TF_HTTP_INSTANCES", 0, 256));
+  }
+
+  private ConfigException invalid(String name, String why) {
+    String shown = SECRETS.contains(name) ? "" : " (got '" + values.get(name) + "')";
+    return new ConfigException("setting " + name + " is invalid: " + why + shown);
+  }
+
+  private String text(String name) {
+    return values.getOrDefault(name, "").trim();
+  }
+
+  private Optional<String> optional(String name) {
+    String v = text(name);
+    return v.isEmpty() ? Optional.empty() : Optional.of(v);
+  }
+
+  private String nonEmpty(String name) {
+    return optional(name).orElseThrow(() -> invalid(name, "must not be empty"));
+  }
+
+  private List<String> list(String name) {
+    return Arrays.stream(text(name).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private long longIn(String name, long min, long max) {
+    long v;
+    try {
+      v = Long.parseLong(text(name));
+    } catch (NumberFormatException e) {
+      throw invalid(name, "must be a whole number");
+    }
+    if (v < min || v > max) {
+      throw invalid(name, "must be between " + min + " and " + max);
+    }
+    return v;
+  }
+
+  private int intIn(String name, int min, int max) {
+    return (int) longIn(name, min, max);
+  }
+
+  private int port(String name) {
+    return intIn(name, 0, 65535);
+  }
+
+  private Duration seconds(String name, long min, long max) {
+    return Duration.ofSeconds(longIn(name, min, max));
+  }
+
+  private boolean bool(String name) {
+    return switch (text(name).toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "1" -> true;
+      case "false", "no", "0" -> false;
+      default -> throw invalid(name, "must be true or false");
+    };
+  }
+
+  private double fraction(String name) {
+    double v;
+    try {
+      v = Double.parseDouble(text(name));
+    } catch (NumberFormatException e) {
+      throw invalid(name, "must be a number");
+    }
+    if (!(v > 0 && v <= 1)) {
+      throw invalid(name, "must be greater than 0 and at most 1");
+    }
+    return v;
+  }
+
+  private URI url(String name) {
+    try {
+      URI uri = new URI(nonEmpty(name));
+      if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
+        throw invalid(name, "must be an http(s) URL with a host");
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      throw invalid(name, "must be a URL");
+    }
+  }
+
+  private String pgUrl(String name) {
+    String v = nonEmpty(name);
+    if (!v.startsWith("postgresql://") && !v.startsWith("postgres://")) {
+      throw invalid(name, "must be a postgresql:// URL");
+    }
+    return v;
+  }
+
+  private String redisUrl(String name) {
+    String v = nonEmpty(name);
+    if (!v.startsWith("redis://") && !v.startsWith("rediss://")) {
+      throw invalid(name, "must be a redis:// or rediss:// URL");
+    }
+    return v;
+  }
+
+  private SmtpStartTls startTls() {
+    try {
+      return SmtpStartTls.valueOf(text("TF_SMTP_STARTTLS").toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw invalid("TF_SMTP_STARTTLS", "must be disabled, optional or required");
+    }
+  }
+
+  private List<Cidr> cidrs(String name) {
+    try {
+      return list(name).stream().map(Cidr::parse).toList();
+    } catch (IllegalArgumentException e) {
+      throw invalid(name, "must be a comma-separated list of CIDRs such as 10.0.0.0/8");
+    }
+  }
+
+  private Optional<byte[]> key32(String name) {
+    return optional(name).map(v -> {
+      byte[] key = base64(name, v);
+      if (key.length != 32) {
+        throw invalid(name, "must be base64 of exactly 32 bytes");
+      }
+      return key;
+    });
+  }
+
+  private Optional<byte[]> keyAtLeast32(String name) {
+    return optional(name).map(v -> {
+      byte[] key = base64(name, v);
+      if (key.length < 32) {
+        throw invalid(name, "must be base64 of at least 32 bytes");
+      }
+      return key;
+    });
+  }
+
+  private byte[] base64(String name, String v) {
+    try {
+      return Base64.getDecoder().decode(v);
+    } catch (IllegalArgumentException e) {
+      throw invalid(name, "must be base64");
+    }
+  }
+
+  private List<String> webhookSecrets(String name) {
+    List<String> secrets = list(name);
+    secrets.forEach(s -> requireWhsec(name, s));
+    return secrets;
+  }
+
+  private String requireWhsec(String name, String secret) {
+    if (!secret.startsWith("whsec_") || secret.length() < 12) {
+      throw invalid(name, "each secret must start with whsec_");
+    }
+    return secret;
+  }
+
+  private String requirePem(String name, String pem) {
+    if (!pem.contains("-----BEGIN") || !pem.contains("PRIVATE KEY-----")) {
+      throw invalid(name, "must be a PEM private key");
+    }
+    return pem;
+  }
+
+  /** Environment variables often carry PEM with literal "\n" sequences. */
+  private static String unescapeNewlines(String pem) {
+    return pem.replace("\\n", "\n");
+  }
+}

@@ -1,0 +1,4 @@
+package uk.co.tradersflow.config;
+
+/** How outgoing mail negotiates STARTTLS. */
+public enum SmtpStartTls { DISABLED, OPTIONAL, REQUIRED }

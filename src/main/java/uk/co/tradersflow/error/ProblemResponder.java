@@ -1,0 +1,106 @@
+package uk.co.tradersflow.error;
+
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgException;
+import java.net.ConnectException;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.platform.http.RequestIds;
+
+/**
+ * Turns any failure into an RFC 9457 {@code application/problem+json} answer. Unexpected
+ * failures are logged here, once, with the request id, and answered 500 without detail.
+ */
+public final class ProblemResponder {
+  private static final Logger log = LoggerFactory.getLogger(ProblemResponder.class);
+  public static final String CONTENT_TYPE = "application/problem+json";
+
+  private ProblemResponder() {}
+
+  /** Router failure handler: maps {@link AppError}, web-layer status failures and the rest. */
+  public static void handle(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    AppError error = failure == null ? fromStatus(ctx.statusCode()) : classify(ctx, failure);
+    send(ctx, error);
+  }
+
+  public static void send(RoutingContext ctx, AppError error) {
+    HttpServerResponse response = ctx.response();
+    if (response.headWritten()) {
+      // Too late to change the status; the best we can do is cut the stream short.
+      response.reset();
+      return;
+    }
+    JsonObject body = toJson(error, ctx.request().path());
+    response.setStatusCode(error.code().status()).putHeader("Content-Type", CONTENT_TYPE);
+    error.retryAfterSeconds().ifPresent(s -> response.putHeader("Retry-After", Long.toString(s)));
+    response.end(body.toBuffer());
+  }
+
+  public static JsonObject toJson(AppError error, String instance) {
+    JsonObject body = new JsonObject()
+        .put("type", "https://docs.tradersflow.co.uk/problems/" + error.code().code().replace('_', '-'))
+        .put("title", error.code().title())
+        .put("status", error.code().status())
+        .put("detail", error.detail())
+        .put("code", error.code().code())
+        .put("instance", instance);
+    if (!error.fieldErrors().isEmpty()) {
+      JsonArray errors = new JsonArray();
+      error.fieldErrors().forEach(f -> errors.add(new JsonObject().put("field", f.field()).put("message", f.message())));
+      body.put("errors", errors);
+    }
+    return body;
+  }
+
+  private static AppError classify(RoutingContext ctx, Throwable failure) {
+    if (failure instanceof AppError appError) {
+      return appError;
+    }
+    if (failure instanceof io.vertx.ext.web.handler.HttpException http) {
+      return fromStatus(http.getStatusCode());
+    }
+    if (failure instanceof io.vertx.core.json.DecodeException) {
+      return AppError.of(ErrorCode.MALFORMED_JSON, "The request body is not valid JSON");
+    }
+    if (isUnavailable(failure)) {
+      log.warn("dependency unavailable request_id={} route={}: {}", RequestIds.of(ctx), ctx.normalizedPath(), failure.toString());
+      return AppError.of(ErrorCode.SERVICE_UNAVAILABLE, "A service this request needs is unavailable; try again shortly");
+    }
+    log.error("unexpected failure request_id={} route={} {}", RequestIds.of(ctx), ctx.request().method(), ctx.normalizedPath(), failure);
+    return AppError.of(ErrorCode.INTERNAL_ERROR, "Something went wrong on our side");
+  }
+
+  /** Connection failures and timeouts to Postgres or Redis mean 503, not 500: retrying helps. */
+  static boolean isUnavailable(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof TimeoutException
+          || t instanceof io.vertx.core.VertxException && String.valueOf(t.getMessage()).contains("Connection")
+          || t instanceof io.netty.channel.ConnectTimeoutException
+          || t instanceof io.vertx.core.http.HttpClosedException
+          || t.getClass().getName().equals("io.vertx.sqlclient.ClosedConnectionException")
+          || t instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("57P")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static AppError fromStatus(int status) {
+    return switch (status) {
+      case 400 -> AppError.of(ErrorCode.MALFORMED_REQUEST, "The request could not be understood");
+      case 401 -> AppError.of(ErrorCode.UNAUTHORIZED);
+      case 403 -> AppError.of(ErrorCode.FORBIDDEN);
+      case 404 -> AppError.notFound();
+      case 405 -> AppError.of(ErrorCode.METHOD_NOT_ALLOWED, "That method is not allowed on this resource");
+      case 413 -> AppError.of(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is too large");
+      case 415 -> AppError.of(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send application/json");
+      case 503 -> AppError.of(ErrorCode.SERVICE_UNAVAILABLE);
+      default -> AppError.of(ErrorCode.INTERNAL_ERROR, "Something went wrong on our side");
+    };
+  }
+}

@@ -1,0 +1,127 @@
+package uk.co.tradersflow.health;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.RouteModule;
+
+/**
+ * Public operational routes: liveness, readiness (Postgres and Redis, each bounded by a
+ * timeout), Prometheus metrics (loopback or bearer token only) and RFC 9116 security.txt.
+ */
+public final class HealthRoutes implements RouteModule {
+  private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
+
+  private final Vertx vertx;
+  private final Db db;
+  private final Redis redis;
+  private final Optional<PrometheusMeterRegistry> registry;
+  private final Optional<String> metricsToken;
+  private final String securityTxt;
+
+  public HealthRoutes(Vertx vertx, Db db, Redis redis, Optional<PrometheusMeterRegistry> registry,
+                      Optional<String> metricsToken, String publicUrl) {
+    this.vertx = vertx;
+    this.db = db;
+    this.redis = redis;
+    this.registry = registry;
+    this.metricsToken = metricsToken;
+    this.securityTxt = """
+        Contact: mailto:security@tradersflow.co.uk
+        Expires: %s
+        Policy: https://tradersflow.co.uk/security
+        Preferred-Languages: en
+        Canonical: %s/.well-known/security.txt
+        """.formatted(ZonedDateTime.now(java.time.ZoneOffset.UTC).plusDays(180).withHour(0).withMinute(0).withSecond(0).withNano(0)
+        .format(DateTimeFormatter.ISO_INSTANT), publicUrl.replaceAll("/+$", ""));
+  }
+
+  @Override
+  public void mount(Router router, Api api) {
+    mountProbes(router);
+    router.get("/.well-known/security.txt").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/plain; charset=utf-8")
+        .putHeader("Cache-Control", "public, max-age=86400")
+        .end(securityTxt));
+    router.get("/metrics").handler(this::metrics);
+  }
+
+  /** Only the probes: what the plain-HTTP listener serves besides its redirect. */
+  public void mountProbes(Router router) {
+    router.get("/health/live").handler(ctx -> Api.json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(this::ready);
+  }
+
+  private void ready(RoutingContext ctx) {
+    Map<String, Supplier<Future<?>>> checks = new LinkedHashMap<>();
+    checks.put("db", () -> db.pool().query("SELECT 1").execute());
+    checks.put("redis", () -> redis.send(Request.cmd(Command.PING)));
+    JsonObject results = new JsonObject();
+    var futures = checks.entrySet().stream().map(e -> timed(e.getValue())
+        .map(ok -> results.put(e.getKey(), new JsonObject().put("status", "UP")))
+        .recover(err -> Future.succeededFuture(results.put(e.getKey(),
+            new JsonObject().put("status", "DOWN").put("error", err instanceof java.util.concurrent.TimeoutException ? "timeout" : "unreachable")))))
+        .toList();
+    Future.join(futures).onComplete(ar -> {
+      boolean up = results.stream().allMatch(e -> "UP".equals(((JsonObject) e.getValue()).getString("status")));
+      Api.json(ctx, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", results));
+    });
+  }
+
+  private Future<?> timed(Supplier<Future<?>> check) {
+    return check.get().timeout(CHECK_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  private void metrics(RoutingContext ctx) {
+    if (registry.isEmpty()) {
+      ctx.fail(404);
+      return;
+    }
+    if (!isLoopback(ctx) && !hasMetricsToken(ctx)) {
+      ctx.fail(uk.co.tradersflow.error.AppError.of(uk.co.tradersflow.error.ErrorCode.FORBIDDEN,
+          "Metrics are served to loopback clients or with the metrics token"));
+      return;
+    }
+    vertx.executeBlocking(() -> registry.get().scrape(), false).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
+    });
+  }
+
+  private static boolean isLoopback(RoutingContext ctx) {
+    // The direct peer, never X-Forwarded-For: a proxy in front must use the token.
+    var peer = ctx.request().remoteAddress();
+    if (peer == null || ctx.request().getHeader("X-Forwarded-For") != null) {
+      return false;
+    }
+    String ip = peer.hostAddress();
+    return ip.startsWith("127.") || ip.equals("::1") || ip.equals("0:0:0:0:0:0:0:1");
+  }
+
+  private boolean hasMetricsToken(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    return metricsToken.isPresent() && header != null && header.startsWith("Bearer ")
+        && MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8),
+            metricsToken.get().getBytes(StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,97 @@
+package uk.co.tradersflow.platform.db;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Start-up work that needs the admin connection, done over JDBC before Vert.x serves anything:
+ * create the database and the server's roles where the admin connection may, then apply the
+ * migrations in {@code sql/}. Runs on the main thread, never on an event loop.
+ */
+public final class DatabaseBootstrap {
+  private static final Logger log = LoggerFactory.getLogger(DatabaseBootstrap.class);
+
+  /** The roles the migrations grant to; they are cluster-wide, so creation is idempotent. */
+  public static final String OWNER_ROLE = "tf_owner";
+  public static final String APP_ROLE = "tf_app";
+  public static final String WORKER_ROLE = "tf_worker";
+
+  private final PgUrl admin;
+  private final PgUrl app;
+
+  public DatabaseBootstrap(PgUrl admin, PgUrl app) {
+    this.admin = admin;
+    this.app = app;
+  }
+
+  /** Creates the database and roles if missing. A missing privilege is reported, not fatal: they may exist already. */
+  public void ensureDatabaseAndRoles() {
+    try (Connection c = DriverManager.getConnection(admin.withDatabase("postgres").jdbcUrl(), admin.jdbcProperties())) {
+      createRoles(c);
+      if (!exists(c, "select 1 from pg_database where datname = ?", admin.database())) {
+        try (Statement s = c.createStatement()) {
+          s.execute("create database " + quoteIdent(admin.database()));
+        }
+        log.info("created database {}", admin.database());
+      }
+    } catch (SQLException e) {
+      log.warn("could not create the database or roles through the admin connection ({}); assuming they exist", e.getSQLState());
+    }
+  }
+
+  private void createRoles(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      if (!exists(c, "select 1 from pg_roles where rolname = ?", OWNER_ROLE)) {
+        s.execute("create role " + OWNER_ROLE + " nologin");
+      }
+      if (!exists(c, "select 1 from pg_roles where rolname = ?", WORKER_ROLE)) {
+        s.execute("create role " + WORKER_ROLE + " nologin nobypassrls");
+      }
+      if (!exists(c, "select 1 from pg_roles where rolname = ?", APP_ROLE)) {
+        s.execute("create role " + APP_ROLE + " login nosuperuser nocreatedb nocreaterole nobypassrls");
+        log.info("created role {}", APP_ROLE);
+      }
+      if (app.user().equals(APP_ROLE) && app.password().isPresent()) {
+        // The password comes from TF_DB_URL, so the runtime can always log in with what it was given.
+        try (PreparedStatement ps = c.prepareStatement("select format('alter role %I password %L', ?, ?)")) {
+          ps.setString(1, APP_ROLE);
+          ps.setString(2, app.password().get());
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            s.execute(rs.getString(1));
+          }
+        }
+      }
+    }
+  }
+
+  public void migrate(String location) {
+    Flyway flyway = Flyway.configure()
+        .dataSource(admin.jdbcUrl(), admin.user(), admin.password().orElse(null))
+        .locations(location)
+        .cleanDisabled(true)
+        .load();
+    var result = flyway.migrate();
+    log.info("migrations applied: {} (schema version {})", result.migrationsExecuted, result.targetSchemaVersion);
+  }
+
+  private static boolean exists(Connection c, String sql, String value) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, value);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  static String quoteIdent(String name) {
+    return "\"" + name.replace("\"", "\"\"") + "\"";
+  }
+}

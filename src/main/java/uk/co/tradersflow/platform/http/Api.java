@@ -1,0 +1,87 @@
+package uk.co.tradersflow.platform.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.function.Function;
+import uk.co.tradersflow.auth.AuthGuard;
+
+/**
+ * What route modules share: the body reader (1 MiB, no uploads), the authentication guard and
+ * the client-info reader, plus the two ways a handler answers (JSON or no content). Failures go
+ * to {@code ctx.fail}, and from there to the one problem responder.
+ */
+public final class Api {
+  public static final long MAX_JSON_BODY = 1024 * 1024;
+  public static final String JSON = "application/json; charset=utf-8";
+
+  private final Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(MAX_JSON_BODY);
+  private final AuthGuard auth;
+  private final ClientInfo clients;
+
+  public Api(AuthGuard auth, ClientInfo clients) {
+    this.auth = auth;
+    this.clients = clients;
+  }
+
+  /** A route that reads a JSON body (if any) and requires a signed-in user. */
+  public Route authenticated(Router router, HttpMethod method, String path) {
+    return router.route(method, path).handler(body).handler(auth);
+  }
+
+  /** A route open to anyone that reads a JSON body (if any). */
+  public Route open(Router router, HttpMethod method, String path) {
+    return router.route(method, path).handler(body);
+  }
+
+  public AuthGuard auth() {
+    return auth;
+  }
+
+  public Handler<RoutingContext> body() {
+    return body;
+  }
+
+  public ClientInfo clients() {
+    return clients;
+  }
+
+  public static void json(RoutingContext ctx, int status, JsonObject payload) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(payload.toBuffer());
+  }
+
+  /** Completes the request from a future: JSON on success, the problem responder on failure. */
+  public static <T> void reply(RoutingContext ctx, Future<T> result, int status, Function<T, JsonObject> toJson) {
+    result.onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else {
+        json(ctx, status, toJson.apply(ar.result()));
+      }
+    });
+  }
+
+  public static void noContent(RoutingContext ctx, Future<?> result) {
+    result.onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else {
+        ctx.response().setStatusCode(204).end();
+      }
+    });
+  }
+
+  /** The {@code {id}} path parameter as a UUID; anything else cannot name a row, so it is 404. */
+  public static java.util.UUID pathId(RoutingContext ctx, String name) {
+    try {
+      return java.util.UUID.fromString(ctx.pathParam(name));
+    } catch (RuntimeException e) {
+      throw uk.co.tradersflow.error.AppError.notFound();
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package uk.co.tradersflow.platform.http;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Function;
+import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.error.ErrorCode;
+
+/**
+ * {@code ?limit=&cursor=} for lists sorted newest first. The cursor is an opaque keyset position
+ * (created time and id of the last row sent), so pages stay stable while rows are added.
+ */
+public record PageRequest(int limit, Optional<Position> after) {
+  public static final int DEFAULT_LIMIT = 20;
+  public static final int MAX_LIMIT = 100;
+
+  /** The last row of a page: lists continue strictly before it in (createdAt desc, id desc) order. */
+  public record Position(Instant createdAt, UUID id) {
+    String encode() {
+      String raw = ChronoUnit.MICROS.between(Instant.EPOCH, createdAt) + "|" + id;
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Position decode(String cursor) {
+      try {
+        String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        String[] parts = raw.split("\\|", 2);
+        Instant at = Instant.EPOCH.plus(Long.parseLong(parts[0]), ChronoUnit.MICROS);
+        return new Position(at, UUID.fromString(parts[1]));
+      } catch (RuntimeException e) {
+        throw AppError.of(ErrorCode.MALFORMED_REQUEST, "cursor is not valid");
+      }
+    }
+  }
+
+  public static PageRequest of(RoutingContext ctx) {
+    String limitParam = ctx.request().getParam("limit");
+    int limit = DEFAULT_LIMIT;
+    if (limitParam != null) {
+      try {
+        limit = Integer.parseInt(limitParam);
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > MAX_LIMIT) {
+        throw AppError.of(ErrorCode.MALFORMED_REQUEST, "limit must be a whole number from 1 to " + MAX_LIMIT);
+      }
+    }
+    String cursor = ctx.request().getParam("cursor");
+    return new PageRequest(limit, cursor == null || cursor.isEmpty() ? Optional.empty() : Optional.of(Position.decode(cursor)));
+  }
+
+  /** Fetch one row more than the limit: its presence says whether there is a next page. */
+  public int fetchSize() {
+    return limit + 1;
+  }
+
+  /** SQL parameters for the keyset: {@code (created_at, id) < ($n, $n+1)}, or the far future when on page one. */
+  public Instant afterCreatedAt() {
+    return after.map(Position::createdAt).orElse(Instant.parse("9999-12-31T23:59:59Z"));
+  }
+
+  public UUID afterId() {
+    return after.map(Position::id).orElse(new UUID(-1L, -1L));
+  }
+
+  /** The {@code {items, nextCursor}} reply from rows fetched with {@link #fetchSize()}. */
+  public <T> JsonObject reply(List<T> rows, Function<T, JsonObject> toJson, Function<T, Position> position) {
+    boolean more = rows.size() > limit;
+    List<T> page = more ? rows.subList(0, limit) : rows;
+    JsonArray items = new JsonArray();
+    page.forEach(r -> items.add(toJson.apply(r)));
+    String next = more ? position.apply(page.get(page.size() - 1)).encode() : null;
+    return new JsonObject().put("items", items).put("nextCursor", next);
+  }
+}

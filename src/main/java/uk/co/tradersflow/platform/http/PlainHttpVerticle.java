@@ -1,0 +1,52 @@
+package uk.co.tradersflow.platform.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import java.net.URI;
+import java.util.concurrent.TimeUnit;
+import uk.co.tradersflow.error.ProblemResponder;
+import uk.co.tradersflow.health.HealthRoutes;
+
+/**
+ * The plain-HTTP listener: health checks for load balancers and orchestrators, and a 308 to the
+ * same path and query on HTTPS for everything else. The redirect's host comes from
+ * {@code TF_PUBLIC_URL}, never from the request's Host header, so it cannot be turned into an
+ * open redirect.
+ */
+public final class PlainHttpVerticle extends VerticleBase {
+  private final int port;
+  private final URI publicUrl;
+  private final HealthRoutes health;
+  private HttpServer server;
+
+  public PlainHttpVerticle(int port, URI publicUrl, HealthRoutes health) {
+    this.port = port;
+    this.publicUrl = publicUrl;
+    this.health = health;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route().handler(new RequestIds()).handler(new SecurityHeaders(false));
+    health.mountProbes(router);
+    String base = publicUrl.getScheme().equals("https") ? publicUrl.toString().replaceAll("/+$", "")
+        : "https://" + publicUrl.getHost();
+    router.route().handler(ctx -> {
+      String uri = ctx.request().uri();
+      String path = uri.startsWith("/") ? uri : "/";
+      ctx.response().setStatusCode(308).putHeader("Location", base + path).end();
+    });
+    router.route().failureHandler(ProblemResponder::handle);
+    server = vertx.createHttpServer(new HttpServerOptions().setPort(port).setIdleTimeout(60)).requestHandler(router);
+    return server.listen();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.shutdown(10, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,165 @@
+package uk.co.tradersflow.platform.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
+
+/** What the database itself enforces for the runtime role, independent of any server code. */
+class RowLevelSecurityTest {
+  static TestServer server;
+  static TestUser a;
+  static TestUser b;
+
+  @BeforeAll
+  static void start() throws SQLException {
+    server = TestServer.start();
+    TestUsers users = new TestUsers(server);
+    a = users.create();
+    b = users.create();
+    try (Connection c = server.env.admin()) {
+      insertCustomer(c, a.accountId(), "A's customer");
+      insertCustomer(c, b.accountId(), "B's customer");
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  private static void insertCustomer(Connection c, UUID account, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO customers (account_id, name) VALUES (?, ?)")) {
+      ps.setObject(1, account);
+      ps.setString(2, name);
+      ps.executeUpdate();
+    }
+  }
+
+  private static List<String> names(Connection c, String sql) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  private static void setAccount(Connection c, UUID account) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT set_config('app.account_id', ?, true)")) {
+      ps.setString(1, account.toString());
+      ps.execute();
+    }
+  }
+
+  @Test
+  void withNoAccountSetTheRuntimeRoleSeesNoRowsAtAll() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      for (String table : List.of("accounts", "users", "sessions", "customers", "jobs", "invoices", "invoice_lines", "audit_log")) {
+        assertThat(names(c, "SELECT count(*)::text FROM " + table)).as(table).containsExactly("0");
+      }
+    }
+  }
+
+  @Test
+  void withAccountASetAQueryWithoutAnyWhereClauseReturnsOnlyAsRows() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      c.setAutoCommit(false);
+      setAccount(c, a.accountId());
+      assertThat(names(c, "SELECT name FROM customers")).containsExactly("A's customer");
+      assertThat(names(c, "SELECT id::text FROM accounts")).containsExactly(a.accountId().toString());
+      assertThat(names(c, "SELECT email FROM users")).containsExactly(a.email());
+      c.rollback();
+    }
+  }
+
+  @Test
+  void theAccountSettingEndsWithItsTransaction() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      c.setAutoCommit(false);
+      setAccount(c, a.accountId());
+      c.commit();
+      assertThat(names(c, "SELECT name FROM customers")).isEmpty();
+      c.rollback();
+    }
+  }
+
+  @Test
+  void accountACannotWriteRowsIntoAccountB() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      c.setAutoCommit(false);
+      setAccount(c, a.accountId());
+      assertThatThrownBy(() -> insertCustomer(c, b.accountId(), "planted"))
+          .hasMessageContaining("row-level security");
+      c.rollback();
+      setAccount(c, a.accountId());
+      try (Statement s = c.createStatement()) {
+        assertThat(s.executeUpdate("UPDATE customers SET name = 'renamed'")).isEqualTo(1);
+        assertThat(s.executeUpdate("DELETE FROM customers WHERE name = 'B''s customer'")).isZero();
+      }
+      c.rollback();
+    }
+  }
+
+  @Test
+  void theRuntimeRoleIsNoSuperuserBypassesNoRlsAndOwnsNothing() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      assertThat(names(c, "SELECT (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb)::text FROM pg_roles WHERE rolname = 'tf_app'"))
+          .containsExactly("false");
+      assertThat(names(c, "SELECT relname::text FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+          + "WHERE r.rolname IN ('tf_app', 'tf_worker')")).isEmpty();
+    }
+  }
+
+  @Test
+  void everyTableWithAnAccountColumnHasRowLevelSecurityEnabledAndForced() throws SQLException {
+    try (Connection c = server.env.admin()) {
+      List<String> unprotected = names(c, """
+          SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind = 'r'
+             AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'account_id')
+             AND NOT (c.relrowsecurity AND c.relforcerowsecurity)""");
+      assertThat(unprotected).isEmpty();
+      List<String> owners = names(c, """
+          SELECT DISTINCT r.rolname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_roles r ON r.oid = c.relowner
+           WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'flyway_schema_history'""");
+      assertThat(owners).containsExactly("tf_owner");
+    }
+  }
+
+  @Test
+  void auditLogRefusesUpdateDeleteAndTruncateToTheRuntimeRoles() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      c.setAutoCommit(false);
+      setAccount(c, a.accountId());
+      try (Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO audit_log (account_id, actor_type, action) VALUES ('" + a.accountId() + "', 'user', 'test.entry')");
+      }
+      c.commit();
+      for (String sql : List.of("UPDATE audit_log SET action = 'edited'", "DELETE FROM audit_log", "TRUNCATE audit_log")) {
+        setAccount(c, a.accountId());
+        assertThatThrownBy(() -> {
+          try (Statement s = c.createStatement()) {
+            s.execute(sql);
+          }
+        }).as(sql).isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+        c.rollback();
+      }
+    }
+  }
+}

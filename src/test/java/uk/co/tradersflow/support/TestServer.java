@@ -1,0 +1,147 @@
+package uk.co.tradersflow.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import uk.co.tradersflow.Main;
+import uk.co.tradersflow.MainVerticle;
+import uk.co.tradersflow.config.AppConfig;
+import uk.co.tradersflow.config.ConfigLoader;
+import uk.co.tradersflow.platform.crypto.ServerKeys;
+
+/**
+ * The real server, started in-process against this run's database and Redis prefix, on free
+ * ports, with a blocked-thread limit low enough that blocking an event loop shows. Settings can
+ * be overridden per test class as {@code TF_*} variables.
+ */
+public final class TestServer implements AutoCloseable {
+  private static boolean migrated;
+
+  public final TestEnvironment env = TestEnvironment.get();
+  public final AppConfig config;
+  public final Vertx vertx;
+  public final MainVerticle main;
+  public final WebClient client;
+  public final WebClient plainClient;
+  private final Path devDir;
+  private int blockedBefore;
+  /** Well below Vert.x's 2 s default: Argon2, file I/O or a blocking client on an event loop shows up. */
+  static final long BLOCKED_LIMIT_MS = 200;
+
+  public static TestServer start() {
+    return start(Map.of());
+  }
+
+  public static TestServer start(Map<String, String> overrides) {
+    return new TestServer(overrides);
+  }
+
+  private TestServer(Map<String, String> overrides) {
+    BlockedThreadWatch.install();
+    try {
+      devDir = Files.createTempDirectory("tf-test-dev");
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    Map<String, String> settings = new HashMap<>();
+    settings.put("TF_HTTP_PORT", Integer.toString(freePort()));
+    settings.put("TF_HTTPS_PORT", Integer.toString(freePort()));
+    settings.put("TF_DB_URL", env.appUrl());
+    settings.put("TF_DB_ADMIN_URL", env.adminUrl());
+    settings.put("TF_REDIS_URL", env.redisUrl);
+    settings.put("TF_REDIS_KEY_PREFIX", env.redisPrefix);
+    settings.put("TF_DEV_DATA_DIR", devDir.toString());
+    settings.put("TF_STORAGE_DIR", devDir.resolve("files").toString());
+    settings.put("TF_HTTP_INSTANCES", "2");
+    settings.put("TF_DB_POOL_SIZE", "8");
+    settings.put("TF_PUBLIC_URL", "https://localhost:" + settings.get("TF_HTTPS_PORT"));
+    settings.putAll(overrides);
+    config = ConfigLoader.load(settings, Optional.empty());
+    prepareDatabaseOnce(config);
+    ServerKeys keys = ServerKeys.resolve(config);
+    vertx = Vertx.vertx(new VertxOptions()
+        .setMaxEventLoopExecuteTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS))
+        .setBlockedThreadCheckInterval(50)
+        .setWarningExceptionTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS)));
+    main = new MainVerticle(config, keys, Optional.of(Main.prometheusRegistry()), Clock.systemUTC());
+    await(vertx.deployVerticle(main));
+    client = WebClient.create(vertx, new WebClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
+        .setDefaultHost("localhost").setDefaultPort(config.httpsPort()).setFollowRedirects(false));
+    plainClient = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
+        .setDefaultPort(config.httpPort()).setFollowRedirects(false));
+    // A cold JVM loads classes (TLS, Netty, JFR) on the event loop during start and the first
+    // request; that is not the blocking this guards against, so the watch starts after a warm-up.
+    await(request(HttpMethod.GET, "/health/ready").send());
+    blockedBefore = BlockedThreadWatch.warnings().size();
+  }
+
+  private static synchronized void prepareDatabaseOnce(AppConfig config) {
+    if (!migrated) {
+      Main.prepareDatabase(config, false);
+      migrated = true;
+    }
+  }
+
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpRequest<Buffer> request(HttpMethod method, String path) {
+    return client.request(method, path).timeout(Duration.ofSeconds(20).toMillis());
+  }
+
+  public HttpRequest<Buffer> request(HttpMethod method, String path, String accessToken) {
+    return request(method, path).bearerTokenAuthentication(accessToken);
+  }
+
+  public HttpResponse<Buffer> send(HttpMethod method, String path, String accessToken) {
+    return await(request(method, path, accessToken).send());
+  }
+
+  public HttpResponse<Buffer> send(HttpMethod method, String path, String accessToken, JsonObject body) {
+    return await(request(method, path, accessToken).sendJsonObject(body));
+  }
+
+  public static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    plainClient.close();
+    await(vertx.close());
+    assertThat(BlockedThreadWatch.warnings().subList(blockedBefore, BlockedThreadWatch.warnings().size()))
+        .as("the blocked-thread checker stays silent").isEmpty();
+  }
+}
