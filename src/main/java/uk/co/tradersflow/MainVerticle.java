@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.admin.OwnerGuard;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.audit.AuditSealerVerticle;
 import uk.co.tradersflow.auth.AccessTokens;
@@ -23,6 +24,7 @@ import uk.co.tradersflow.auth.SessionRevocations;
 import uk.co.tradersflow.auth.SessionStateCache;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.data.customers.CustomerRoutes;
+import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.health.HealthRoutes;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
@@ -98,8 +100,9 @@ public final class MainVerticle extends VerticleBase {
     SessionStateCache sessionStates = new SessionStateCache(vertx, db);
     revocations = new SessionRevocations(vertx, redis, redisKeys, sessionStates);
     ClientInfo clients = new ClientInfo(config.trustedProxies());
-    Api api = new Api(new AuthGuard(accessTokens, sessionStates), clients);
+    Api api = new Api(new AuthGuard(accessTokens, sessionStates), new OwnerGuard(config), clients);
     AuditLog audit = new AuditLog(vertx.eventBus());
+    EmailOutbox outbox = new EmailOutbox(vertx.eventBus());
 
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = List.of(

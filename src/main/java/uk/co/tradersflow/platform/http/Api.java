@@ -22,16 +22,23 @@ public final class Api {
 
   private final Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(MAX_JSON_BODY);
   private final AuthGuard auth;
+  private final Handler<RoutingContext> ownerGuard;
   private final ClientInfo clients;
 
-  public Api(AuthGuard auth, ClientInfo clients) {
+  public Api(AuthGuard auth, Handler<RoutingContext> ownerGuard, ClientInfo clients) {
     this.auth = auth;
+    this.ownerGuard = ownerGuard;
     this.clients = clients;
   }
 
   /** A route that reads a JSON body (if any) and requires a signed-in user. */
   public Route authenticated(Router router, HttpMethod method, String path) {
     return router.route(method, path).handler(body).handler(auth);
+  }
+
+  /** An admin route: signed in (401 otherwise) and an owner (403 {@code not_owner} otherwise). */
+  public Route owner(Router router, HttpMethod method, String path) {
+    return router.route(method, path).handler(body).handler(auth).handler(ownerGuard);
   }
 
   /** A route open to anyone that reads a JSON body (if any). */

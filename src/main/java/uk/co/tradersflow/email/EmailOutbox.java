@@ -1,0 +1,48 @@
+package uk.co.tradersflow.email;
+
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.Optional;
+import java.util.UUID;
+import uk.co.tradersflow.platform.bus.Addresses;
+import uk.co.tradersflow.platform.bus.Signal;
+
+/**
+ * The one way any part of the server sends email: {@link #enqueue} inside the caller's own
+ * transaction, so the email exists if and only if the change that caused it committed; then
+ * {@link #committed()} after commit to wake the dispatcher (which also polls, so a lost signal
+ * only delays).
+ */
+public final class EmailOutbox {
+  private static final String INSERT = """
+      INSERT INTO email_outbox (account_id, template, recipient, locale, model, dedupe_key)
+      VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT ON CONSTRAINT email_outbox_dedupe_key DO NOTHING
+      RETURNING id""";
+
+  private final EventBus bus;
+
+  public EmailOutbox(EventBus bus) {
+    this.bus = bus;
+  }
+
+  /** Queues the email; empty when an email with the same dedupe key was already queued. */
+  public Future<Optional<UUID>> enqueue(SqlConnection tx, OutgoingEmail email) {
+    Tuple args = Tuple.tuple()
+        .addUUID(email.accountId().orElse(null))
+        .addString(email.template())
+        .addString(email.recipient().trim().toLowerCase(java.util.Locale.ROOT))
+        .addString(email.locale())
+        .addValue(email.model())
+        .addString(email.dedupeKey());
+    return tx.preparedQuery(INSERT).execute(args)
+        .map(rows -> rows.size() == 0 ? Optional.<UUID>empty() : Optional.of(rows.iterator().next().getUUID("id")));
+  }
+
+  /** Call after commit: wakes the dispatcher now instead of at its next poll. */
+  public void committed() {
+    bus.publish(Addresses.EMAIL_DISPATCH, Signal.INSTANCE);
+  }
+}
