@@ -40,6 +40,8 @@ CREATE TABLE accounts (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   business_name text NOT NULL CHECK (length(business_name) BETWEEN 1 AND 200),
   status        text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'closed')),
+  -- Bumped to kill every outstanding signed file URL of the account at once (sign-out everywhere).
+  file_url_epoch integer NOT NULL DEFAULT 0,
   created_at    timestamptz NOT NULL DEFAULT now(),
   updated_at    timestamptz NOT NULL DEFAULT now()
 );
@@ -47,7 +49,7 @@ ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE accounts FORCE ROW LEVEL SECURITY;
 CREATE POLICY accounts_own ON accounts TO tf_app
   USING (id = (SELECT nullif(current_setting('app.account_id', true), '')::uuid));
-GRANT SELECT, UPDATE (business_name, updated_at) ON accounts TO tf_app;
+GRANT SELECT, UPDATE (business_name, file_url_epoch, updated_at) ON accounts TO tf_app;
 
 CREATE TABLE users (
   id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
