@@ -24,6 +24,8 @@ import uk.co.tradersflow.auth.SessionRevocations;
 import uk.co.tradersflow.auth.SessionStateCache;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.data.customers.CustomerRoutes;
+import uk.co.tradersflow.data.invoices.InvoiceRoutes;
+import uk.co.tradersflow.data.jobs.JobRoutes;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.health.HealthRoutes;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
@@ -107,7 +109,9 @@ public final class MainVerticle extends VerticleBase {
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = List.of(
         health,
-        new CustomerRoutes(db, audit));
+        new CustomerRoutes(db, audit),
+        new JobRoutes(db, audit),
+        new InvoiceRoutes(db, audit));
     return new Wiring(api, health, modules);
   }
 
