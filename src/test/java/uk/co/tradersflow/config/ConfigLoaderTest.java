@@ -191,4 +191,20 @@ class ConfigLoaderTest {
     assertThat(c.httpInstances()).isEqualTo(3);
     assertThatThrownBy(() -> env(Map.of("TF_DB_POOL_SIZE", "0"))).hasMessageContaining("TF_DB_POOL_SIZE");
   }
+
+  @Test
+  void aJsonFileIsReadLikeYaml() throws IOException {
+    Path json = Files.writeString(dir.resolve("application.json"), "{\"TF_HTTP_PORT\": 6080, \"trial_days\": 3}");
+    AppConfig c = ConfigLoader.load(Map.of(), Optional.of(json));
+    assertThat(c.httpPort()).isEqualTo(6080);
+    assertThat(c.trialDays()).isEqualTo(3);
+  }
+
+  @Test
+  void aNamedConfigFileMustExist() throws IOException {
+    assertThatThrownBy(() -> ConfigLoader.configFile(Map.of("TF_CONFIG_FILE", dir.resolve("nope.yaml").toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("TF_CONFIG_FILE");
+    Path f = file("http_port: 1\n");
+    assertThat(ConfigLoader.configFile(Map.of("TF_CONFIG_FILE", f.toString()))).contains(f);
+  }
 }
