@@ -23,6 +23,7 @@ public final class AuditSealerVerticle extends VerticleBase {
   private final Duration interval;
   private boolean running;
   private boolean again;
+  private boolean failing;
 
   public AuditSealerVerticle(Db db, Duration interval) {
     this.db = db;
@@ -48,8 +49,18 @@ public final class AuditSealerVerticle extends VerticleBase {
         .onComplete(ar -> {
           running = false;
           if (ar.failed()) {
-            log.warn("audit sealing failed, will retry: {}", ar.cause().getMessage());
-          } else if (ar.result() == BATCH || again) {
+            // Once per outage: the timer retries twice a second, and a log line each time hides everything else.
+            if (!failing) {
+              log.warn("audit sealing failed, retrying every {} ms until it works: {}", interval.toMillis(), ar.cause().getMessage());
+              failing = true;
+            }
+            return;
+          }
+          if (failing) {
+            log.info("audit sealing works again");
+            failing = false;
+          }
+          if (ar.result() == BATCH || again) {
             sealSoon();
           }
         });

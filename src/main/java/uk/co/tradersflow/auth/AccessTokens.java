@@ -57,14 +57,17 @@ public final class AccessTokens {
   }
 
   public String mint(UUID userId, UUID accountId, UUID sessionId, Optional<UUID> impersonatorId) {
+    Instant now = clock.instant();
     JsonObject claims = new JsonObject()
         .put("sub", userId.toString())
         .put("acc", accountId.toString())
         .put("sid", sessionId.toString())
-        .put("iat", clock.instant().getEpochSecond());
+        .put("iat", now.getEpochSecond())
+        // exp from the injected clock too: JWTOptions.setExpiresInSeconds reads the system clock.
+        .put("exp", now.plus(ttl).getEpochSecond());
     impersonatorId.ifPresent(id -> claims.put("imp", id.toString()));
     return jwt.generateToken(claims, new JWTOptions().setAlgorithm("ES256").setIssuer(ISSUER)
-        .addAudience(AUDIENCE).setExpiresInSeconds((int) ttl.toSeconds()).setNoTimestamp(true));
+        .addAudience(AUDIENCE).setNoTimestamp(true));
   }
 
   public Duration ttl() {

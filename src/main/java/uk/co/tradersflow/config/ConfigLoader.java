@@ -104,8 +104,22 @@ public final class ConfigLoader {
   /** Loads from the real environment and {@code conf/application.yaml} (or {@code TF_CONFIG_FILE}). */
   public static AppConfig load() {
     Map<String, String> env = System.getenv();
-    Path file = Path.of(env.getOrDefault("TF_CONFIG_FILE", "conf/application.yaml"));
-    return load(env, Files.isRegularFile(file) ? Optional.of(file) : Optional.empty());
+    return load(env, configFile(env));
+  }
+
+  /** {@code TF_CONFIG_FILE} if set (it must exist), else {@code conf/application.yaml}, else {@code conf/application.json}. */
+  static Optional<Path> configFile(Map<String, String> env) {
+    String named = env.getOrDefault("TF_CONFIG_FILE", "").trim();
+    if (!named.isEmpty()) {
+      Path file = Path.of(named);
+      if (!Files.isRegularFile(file)) {
+        throw new ConfigException("setting TF_CONFIG_FILE is invalid: no such file " + file);
+      }
+      return Optional.of(file);
+    }
+    // JSON is YAML, so one reader serves both.
+    return java.util.stream.Stream.of("conf/application.yaml", "conf/application.yml", "conf/application.json")
+        .map(Path::of).filter(Files::isRegularFile).findFirst();
   }
 
   public static AppConfig load(Map<String, String> env, Optional<Path> file) {

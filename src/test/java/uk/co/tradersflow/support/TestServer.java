@@ -2,6 +2,7 @@ package uk.co.tradersflow.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -12,6 +13,7 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -78,11 +80,16 @@ public final class TestServer implements AutoCloseable {
     config = ConfigLoader.load(settings, Optional.empty());
     prepareDatabaseOnce(config);
     ServerKeys keys = ServerKeys.resolve(config);
-    vertx = Vertx.vertx(new VertxOptions()
-        .setMaxEventLoopExecuteTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS))
-        .setBlockedThreadCheckInterval(50)
-        .setWarningExceptionTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS)));
-    main = new MainVerticle(config, keys, Optional.of(Main.prometheusRegistry()), Clock.systemUTC());
+    // Metrics wired as Main does, so /metrics in tests shows what production shows.
+    PrometheusMeterRegistry registry = Main.prometheusRegistry();
+    vertx = Vertx.builder().with(new VertxOptions()
+            .setMetricsOptions(Main.vertxOptions(config).getMetricsOptions())
+            .setMaxEventLoopExecuteTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS))
+            .setBlockedThreadCheckInterval(50)
+            .setWarningExceptionTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    main = new MainVerticle(config, keys, Optional.of(registry), Clock.systemUTC());
     await(vertx.deployVerticle(main));
     client = WebClient.create(vertx, new WebClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
         .setDefaultHost("localhost").setDefaultPort(config.httpsPort()).setFollowRedirects(false));

@@ -44,7 +44,8 @@ public final class HttpsVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    router.route().handler(new RequestIds()).handler(new SecurityHeaders(true)).handler(new RequestLog());
+    router.route().handler(new RequestIds()).handler(new SecurityHeaders(true)).handler(new RequestLog())
+        .handler(new QueryCheck());
     modules.forEach(m -> m.mount(router, api));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(ProblemResponder::handle);

@@ -1,0 +1,210 @@
+package uk.co.tradersflow.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Settings: defaults < file < environment, and failures that name the setting but never a secret. */
+class ConfigLoaderTest {
+  @TempDir
+  Path dir;
+
+  private Path file(String yaml) throws IOException {
+    Path f = dir.resolve("application.yaml");
+    Files.writeString(f, yaml);
+    return f;
+  }
+
+  private static AppConfig env(Map<String, String> env) {
+    return ConfigLoader.load(env, Optional.empty());
+  }
+
+  @Test
+  void withNothingSetTheContractDefaultsApply() {
+    AppConfig c = env(Map.of());
+    assertThat(c.httpPort()).isEqualTo(8080);
+    assertThat(c.httpsPort()).isEqualTo(8443);
+    assertThat(c.publicUrl().toString()).isEqualTo("https://localhost:8443");
+    assertThat(c.dbUrl()).isEqualTo("postgresql://tf_app@127.0.0.1:5432/tradersflow");
+    assertThat(c.dbAdminUrl()).isEqualTo("postgresql://postgres@127.0.0.1:5432/tradersflow");
+    assertThat(c.redisUrl()).isEqualTo("redis://127.0.0.1:6379");
+    assertThat(c.tlsCert()).isEmpty();
+    assertThat(c.ownerEmails()).isEmpty();
+    assertThat(c.jwtPrivateKeyPem()).isEmpty();
+    assertThat(c.stripeSecretKey()).isEmpty();
+    assertThat(c.stripeWebhookSecrets()).isEmpty();
+    assertThat(c.trialDays()).isEqualTo(14);
+    assertThat(c.smtpHost()).isEqualTo("127.0.0.1");
+    assertThat(c.smtpPort()).isEqualTo(1025);
+    assertThat(c.smtpStartTls()).isEqualTo(SmtpStartTls.OPTIONAL);
+    assertThat(c.mailFrom()).isEqualTo("TradersFlow <no-reply@localhost>");
+    assertThat(c.googleIssuers()).containsExactly("https://accounts.google.com", "accounts.google.com");
+    assertThat(c.storageDir()).isEqualTo(Path.of("./data/files"));
+    assertThat(c.uploadMaxBytes()).isEqualTo(20971520L);
+    assertThat(c.signedUrlTtl()).isEqualTo(Duration.ofSeconds(300));
+    assertThat(c.accessTokenTtl()).isEqualTo(Duration.ofSeconds(900));
+    assertThat(c.refreshTokenTtl()).isEqualTo(Duration.ofSeconds(2592000));
+    assertThat(c.refreshReuseGrace()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.loginMaxFailures()).isEqualTo(5);
+    assertThat(c.loginLockout()).isEqualTo(Duration.ofSeconds(900));
+    assertThat(c.loginIpLimitPerMinute()).isEqualTo(30);
+    assertThat(c.apiRatePerSecond()).isEqualTo(50);
+    assertThat(c.apiBurst()).isEqualTo(100);
+    assertThat(c.trustedProxies()).isEmpty();
+    assertThat(c.emailMaxAttempts()).isEqualTo(6);
+    assertThat(c.emailAlertFailureRate()).isEqualTo(0.05);
+    assertThat(c.emailAlertWindow()).isEqualTo(Duration.ofSeconds(3600));
+    assertThat(c.metricsToken()).isEmpty();
+    assertThat(c.migrate()).isTrue();
+  }
+
+  @Test
+  void theFileOverridesDefaultsAndTheEnvironmentOverridesTheFile() throws IOException {
+    Path f = file("""
+        TF_HTTP_PORT: 9080
+        https_port: 9443
+        trial-days: 30
+        smtp.host: mail.internal
+        owner_emails: [Boss@Example.com, other@example.com]
+        """);
+    AppConfig fromFile = ConfigLoader.load(Map.of(), Optional.of(f));
+    assertThat(fromFile.httpPort()).isEqualTo(9080);
+    assertThat(fromFile.httpsPort()).isEqualTo(9443);
+    assertThat(fromFile.trialDays()).isEqualTo(30);
+    assertThat(fromFile.smtpHost()).isEqualTo("mail.internal");
+    assertThat(fromFile.ownerEmails()).containsExactlyInAnyOrder("boss@example.com", "other@example.com");
+
+    AppConfig withEnv = ConfigLoader.load(Map.of("TF_HTTP_PORT", "7080", "TF_TRIAL_DAYS", "7"), Optional.of(f));
+    assertThat(withEnv.httpPort()).isEqualTo(7080);
+    assertThat(withEnv.trialDays()).isEqualTo(7);
+    assertThat(withEnv.httpsPort()).as("untouched by env, still from the file").isEqualTo(9443);
+  }
+
+  @Test
+  void anUnknownKeyInTheFileStopsStartUpNamingIt() throws IOException {
+    Path f = file("http_port: 9080\nhttp_prot: 9081\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Optional.of(f)))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("http_prot");
+  }
+
+  @Test
+  void aFileThatIsNotAMappingOrNotYamlFails() throws IOException {
+    Path list = file("- a\n- b\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Optional.of(list))).isInstanceOf(ConfigException.class);
+    Path broken = file("http_port: [unclosed\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Optional.of(broken))).isInstanceOf(ConfigException.class);
+  }
+
+  @Test
+  void malformedValuesFailWithOneLineNamingTheSetting() {
+    Map<String, String> bad = Map.ofEntries(
+        Map.entry("TF_HTTP_PORT", "eighty"),
+        Map.entry("TF_HTTPS_PORT", "70000"),
+        Map.entry("TF_PUBLIC_URL", "ftp://example.com"),
+        Map.entry("TF_TRIAL_DAYS", "-1"),
+        Map.entry("TF_MIGRATE", "maybe"),
+        Map.entry("TF_SMTP_STARTTLS", "sometimes"),
+        Map.entry("TF_TRUSTED_PROXIES", "10.0.0.0/99"),
+        Map.entry("TF_EMAIL_ALERT_FAILURE_RATE", "2"),
+        Map.entry("TF_ACCESS_TOKEN_TTL_SECONDS", "0"),
+        Map.entry("TF_UPLOAD_MAX_BYTES", "lots"),
+        Map.entry("TF_LOG_FORMAT", "xml"),
+        Map.entry("TF_REDIS_URL", "http://127.0.0.1:6379"));
+    bad.forEach((name, value) -> assertThatThrownBy(() -> env(Map.of(name, value)))
+        .as(name).isInstanceOf(ConfigException.class)
+        .hasMessageContaining(name)
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n")));
+  }
+
+  @Test
+  void aSecretsValueNeverAppearsInTheMessage() {
+    String shortKey = Base64.getEncoder().encodeToString("sixteen-byte-key".getBytes());
+    Map<String, String> secrets = Map.of(
+        "TF_DATA_KEY", shortKey,
+        "TF_URL_SIGNING_KEY", "not*base64*signing-secret-value",
+        "TF_STRIPE_WEBHOOK_SECRET", "sk_live_notawebhooksecret123",
+        "TF_EMAIL_WEBHOOK_SECRET", "plain-email-secret-value",
+        "TF_JWT_PRIVATE_KEY", "this-is-not-a-pem-but-secret",
+        "TF_DB_URL", "mysql://tf_app:db-password-value@db:3306/tf",
+        "TF_REDIS_URL", "memcache://:redis-password-value@cache:6379");
+    secrets.forEach((name, value) -> assertThatThrownBy(() -> env(Map.of(name, value)))
+        .as(name).isInstanceOf(ConfigException.class)
+        .hasMessageContaining(name)
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(value)
+            .doesNotContain("password-value").doesNotContain("secret123")));
+  }
+
+  @Test
+  void aBadSecretInTheFileIsNotPrintedEither() throws IOException {
+    Path f = file("stripe_webhook_secret: whsec_ok_but, wrongsecretvalue\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Optional.of(f)))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("TF_STRIPE_WEBHOOK_SECRET")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("wrongsecretvalue").doesNotContain("whsec_ok_but"));
+  }
+
+  @Test
+  void webhookSecretsMayBeSeveralDuringRotation() {
+    AppConfig c = env(Map.of("TF_STRIPE_WEBHOOK_SECRET", "whsec_aaaaaaaaaaaa, whsec_bbbbbbbbbbbb"));
+    assertThat(c.stripeWebhookSecrets()).containsExactly("whsec_aaaaaaaaaaaa", "whsec_bbbbbbbbbbbb");
+  }
+
+  @Test
+  void aGoodDataKeyIsDecoded() {
+    byte[] key = new byte[32];
+    key[0] = 7;
+    AppConfig c = env(Map.of("TF_DATA_KEY", Base64.getEncoder().encodeToString(key)));
+    assertThat(c.dataKey()).hasValueSatisfying(k -> assertThat(k).hasSize(32).startsWith(7));
+  }
+
+  @Test
+  void aTlsCertificateWithoutItsKeyFails() throws IOException {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
+    assertThatThrownBy(() -> env(Map.of("TF_TLS_CERT", cert.toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("TF_TLS_KEY");
+    assertThatThrownBy(() -> env(Map.of("TF_TLS_CERT", cert.toString(), "TF_TLS_KEY", dir.resolve("missing.pem").toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("TF_TLS_KEY");
+  }
+
+  @Test
+  void unknownEnvironmentVariablesWithTheSharedPrefixAreIgnored() {
+    // Terraform and other tools use TF_ too (TF_LOG, TF_VAR_x); failing on them would break hosts.
+    assertThat(env(Map.of("TF_LOG", "debug", "TF_VAR_region", "eu")).httpPort()).isEqualTo(8080);
+  }
+
+  @Test
+  void theExtraOperationalSettingsParse() {
+    AppConfig c = env(Map.of("TF_DB_POOL_SIZE", "32", "TF_MIGRATE", "false", "TF_REDIS_KEY_PREFIX", "prod:",
+        "TF_DEV_DATA_DIR", "/tmp/x", "TF_HTTP_INSTANCES", "3", "TF_LOG_FORMAT", "json"));
+    assertThat(c.dbPoolSize()).isEqualTo(32);
+    assertThat(c.migrate()).isFalse();
+    assertThat(c.redisKeyPrefix()).isEqualTo("prod:");
+    assertThat(c.devDataDir()).isEqualTo(Path.of("/tmp/x"));
+    assertThat(c.httpInstances()).isEqualTo(3);
+    assertThatThrownBy(() -> env(Map.of("TF_DB_POOL_SIZE", "0"))).hasMessageContaining("TF_DB_POOL_SIZE");
+  }
+
+  @Test
+  void aJsonFileIsReadLikeYaml() throws IOException {
+    Path json = Files.writeString(dir.resolve("application.json"), "{\"TF_HTTP_PORT\": 6080, \"trial_days\": 3}");
+    AppConfig c = ConfigLoader.load(Map.of(), Optional.of(json));
+    assertThat(c.httpPort()).isEqualTo(6080);
+    assertThat(c.trialDays()).isEqualTo(3);
+  }
+
+  @Test
+  void aNamedConfigFileMustExist() throws IOException {
+    assertThatThrownBy(() -> ConfigLoader.configFile(Map.of("TF_CONFIG_FILE", dir.resolve("nope.yaml").toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("TF_CONFIG_FILE");
+    Path f = file("http_port: 1\n");
+    assertThat(ConfigLoader.configFile(Map.of("TF_CONFIG_FILE", f.toString()))).contains(f);
+  }
+}

@@ -1,0 +1,128 @@
+package uk.co.tradersflow.platform.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Future;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
+
+/** The one data-access helper: commit, rollback, and a scope that never outlives its transaction. */
+class DbTest {
+  static TestServer server;
+  static Pool pool;
+  static Db db;
+  static TestUser a;
+  static TestUser b;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start();
+    TestUsers users = new TestUsers(server);
+    a = users.create();
+    b = users.create();
+    // One connection, so consecutive units of work are guaranteed to share it.
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
+        .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
+    db = new Db(pool);
+  }
+
+  @AfterAll
+  static void stop() {
+    TestServer.await(pool.close());
+    server.close();
+  }
+
+  private static Future<Void> insert(io.vertx.sqlclient.SqlConnection tx, String name) {
+    return tx.preparedQuery("INSERT INTO customers (name) VALUES ($1)").execute(Tuple.of(name)).mapEmpty();
+  }
+
+  private static long rows(UUID account, String name) throws SQLException {
+    try (Connection c = server.env.admin();
+         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM customers WHERE account_id = ? AND name = ?")) {
+      ps.setObject(1, account);
+      ps.setString(2, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Test
+  void aSuccessfulUnitOfWorkCommitsIntoItsAccount() throws SQLException {
+    String name = "committed-" + UUID.randomUUID();
+    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
+    assertThat(rows(a.accountId(), name)).isEqualTo(1);
+  }
+
+  @Test
+  void aFailingUnitOfWorkRollsBackEverything() throws SQLException {
+    String name = "rolled-back-" + UUID.randomUUID();
+    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)
+        .compose(v -> Future.failedFuture(new IllegalStateException("business rule failed"))))))
+        .hasMessageContaining("business rule failed");
+    assertThat(rows(a.accountId(), name)).isZero();
+
+    String thrown = "thrown-" + UUID.randomUUID();
+    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> {
+      insert(tx, thrown);
+      throw new IllegalArgumentException("thrown synchronously");
+    }))).hasMessageContaining("thrown synchronously");
+    assertThat(rows(a.accountId(), thrown)).isZero();
+
+    String sqlError = "sql-error-" + UUID.randomUUID();
+    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, sqlError)
+        .compose(v -> tx.query("SELECT 1/0").execute()))));
+    assertThat(rows(a.accountId(), sqlError)).isZero();
+  }
+
+  @Test
+  void theAccountSettingDoesNotLeakToTheNextUserOfThePooledConnection() {
+    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, "a-" + UUID.randomUUID())));
+    TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, "b-" + UUID.randomUUID())));
+    // B's unit ran on the same single connection straight after A's: it sees only B's rows.
+    var accounts = TestServer.await(db.inAccount(b.accountId(),
+        tx -> tx.query("SELECT DISTINCT account_id FROM customers").execute()));
+    assertThat(accounts).extracting(r -> r.getUUID(0)).containsExactly(b.accountId());
+    // And outside any unit the setting is gone.
+    Row setting = TestServer.await(pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v").execute())
+        .iterator().next();
+    assertThat(setting.getString("v")).isEmpty();
+    // Even after a failed unit.
+    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> tx.query("SELECT 1/0").execute())));
+    Row afterFailure = TestServer.await(pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v").execute())
+        .iterator().next();
+    assertThat(afterFailure.getString("v")).isEmpty();
+  }
+
+  @Test
+  void aQueryWithNoAccountSetReturnsNothing() {
+    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, "visible-only-in-scope")));
+    Row count = TestServer.await(pool.query("SELECT count(*) AS n FROM customers").execute()).iterator().next();
+    assertThat(count.getLong("n")).isZero();
+    Row inScope = TestServer.await(db.inAccount(a.accountId(), tx -> tx.query("SELECT count(*) AS n FROM customers").execute()))
+        .iterator().next();
+    assertThat(inScope.getLong("n")).isPositive();
+  }
+
+  @Test
+  void aRowForAnotherAccountCannotBeWrittenFromInsideAScope() {
+    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> tx
+        .preparedQuery("INSERT INTO customers (account_id, name) VALUES ($1, 'smuggled')").execute(Tuple.of(b.accountId())))));
+  }
+}

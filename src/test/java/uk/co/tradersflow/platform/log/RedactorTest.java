@@ -1,0 +1,75 @@
+package uk.co.tradersflow.platform.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** Each redaction rule, on the kind of text a careless log line would carry. */
+class RedactorTest {
+  private static final String JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLWJ5dGVz";
+
+  @Test
+  void privateKeyBlocksAreRemovedWhole() {
+    String text = "key=-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\nAgEGCCqGSM49AwEHBG0w\n-----END PRIVATE KEY----- done";
+    assertThat(Redactor.redact(text)).isEqualTo("key=[REDACTED PRIVATE KEY] done");
+    assertThat(Redactor.redact("-----BEGIN EC PRIVATE KEY-----\nabc\n-----END EC PRIVATE KEY-----")).doesNotContain("abc");
+  }
+
+  @Test
+  void bearerAndBasicCredentialsAreRemoved() {
+    assertThat(Redactor.redact("Authorization: Bearer abcdefgh12345678.x_y-z")).doesNotContain("abcdefgh12345678");
+    assertThat(Redactor.redact("authorization: basic dXNlcjpwYXNzd29yZA==")).doesNotContain("dXNlcjpwYXNzd29yZA");
+  }
+
+  @Test
+  void bareJwtsAreRemoved() {
+    assertThat(Redactor.redact("token was " + JWT + " ok")).isEqualTo("token was [REDACTED JWT] ok");
+  }
+
+  @Test
+  void stripeKeysAreRemoved() {
+    assertThat(Redactor.redact("using sk_live_51HxYzAbCdEfGh and rk_test_abcdefghij"))
+        .contains("sk_live_[REDACTED]").contains("rk_test_[REDACTED]").doesNotContain("51HxYz").doesNotContain("abcdefghij");
+  }
+
+  @Test
+  void webhookSecretsAreRemoved() {
+    assertThat(Redactor.redact("secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).isEqualTo("secret whsec_[REDACTED]");
+  }
+
+  @Test
+  void refreshTokensAreRemoved() {
+    assertThat(Redactor.redact("refresh tfr_abcdefgh123456")).isEqualTo("refresh tfr_[REDACTED]");
+  }
+
+  @Test
+  void secretQueryParametersAreRemoved() {
+    assertThat(Redactor.redact("GET /verify-email?token=abc123&x=1 /f?sig=zzz;key=kkk"))
+        .contains("?token=").contains("&x=1").contains("?sig=[REDACTED]")
+        .doesNotContain("abc123").doesNotContain("zzz").doesNotContain("kkk");
+  }
+
+  @Test
+  void passwordLikeFieldsAreRemovedInJsonAndKeyValueForms() {
+    assertThat(Redactor.redact("{\"email\":\"a@b.c\",\"password\":\"hunter2hunter2\"}"))
+        .contains("a@b.c").doesNotContain("hunter2");
+    assertThat(Redactor.redact("newPassword=s3cretpass currentPassword: oldpass1"))
+        .doesNotContain("s3cretpass").doesNotContain("oldpass1");
+    assertThat(Redactor.redact("{\"refreshToken\":\"opaque-value\",\"confirmationToken\":\"c-value\"}"))
+        .doesNotContain("opaque-value").doesNotContain("c-value");
+  }
+
+  @Test
+  void connectionUrlPasswordsAreRemoved() {
+    assertThat(Redactor.redact("postgresql://tf_app:pgpass@db:5432/tf")).isEqualTo("postgresql://tf_app:[REDACTED]@db:5432/tf");
+    assertThat(Redactor.redact("redis://:redispass@cache:6379")).isEqualTo("redis://:[REDACTED]@cache:6379");
+  }
+
+  @Test
+  void ordinaryTextIsLeftAlone() {
+    String text = "request_id=abc method=GET route=/api/v1/customers status=200 latency_ms=1.234";
+    assertThat(Redactor.redact(text)).isEqualTo(text);
+    assertThat(Redactor.redact(null)).isNull();
+    assertThat(Redactor.redact("")).isEmpty();
+  }
+}
