@@ -1,0 +1,117 @@
+package uk.co.tradersflow.data.invoices;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.List;
+import java.util.UUID;
+import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.http.PageRequest;
+
+/**
+ * Invoice SQL, run inside {@code Db.inAccount}. Reads aggregate each invoice's lines into JSON
+ * in the same statement, so a page of 20 invoices with their lines is a single query.
+ */
+final class InvoiceRepository {
+  private static final String SELECT = """
+      SELECT i.id, i.number, i.customer_id, i.job_id, i.status, i.currency, i.total_pence, i.due_date,
+             i.payment_url, i.paid_at, i.version, i.created_at, i.updated_at,
+             coalesce((SELECT json_agg(json_build_object('description', l.description, 'quantity', l.quantity,
+                                                         'unitPence', l.unit_pence) ORDER BY l.position)
+                         FROM invoice_lines l
+                        WHERE l.account_id = i.account_id AND l.invoice_id = i.id), '[]'::json) AS lines
+        FROM invoices i""";
+
+  private static final String LIST = SELECT + """
+
+       WHERE (i.created_at, i.id) < ($1, $2)
+         AND ($4::text IS NULL OR i.status = $4)
+       ORDER BY i.created_at DESC, i.id DESC
+       LIMIT $3""";
+
+  private static final String FIND = SELECT + "\n WHERE i.id = $1";
+
+  // The counter row stays locked until this transaction ends: concurrent creations for one account
+  // queue here, and a rolled-back creation hands its number back, so numbers are gap-free.
+  private static final String NEXT_NUMBER = """
+      INSERT INTO invoice_counters (last_number) VALUES (1)
+      ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + 1
+      RETURNING last_number""";
+
+  private static final String INSERT = """
+      INSERT INTO invoices (number, customer_id, job_id, currency, due_date, total_pence)
+      VALUES ($1, $2, $3, coalesce($4, 'GBP'), $5, $6)
+      RETURNING id""";
+
+  private static final String INSERT_LINES = """
+      INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence)
+      SELECT $1, t.ord - 1, t.description, t.quantity::numeric, t.unit_pence
+        FROM unnest($2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS t(description, quantity, unit_pence, ord)""";
+
+  private static final String DELETE_LINES = "DELETE FROM invoice_lines WHERE invoice_id = $1";
+
+  private static final String UPDATE = """
+      UPDATE invoices SET
+        customer_id = CASE WHEN $2 THEN $3 ELSE customer_id END,
+        job_id      = CASE WHEN $4 THEN $5 ELSE job_id END,
+        currency    = CASE WHEN $6 THEN coalesce($7, 'GBP') ELSE currency END,
+        due_date    = CASE WHEN $8 THEN $9 ELSE due_date END,
+        total_pence = CASE WHEN $10 THEN $11 ELSE total_pence END,
+        status      = CASE WHEN $12 THEN $13 ELSE status END,
+        version = version + 1,
+        updated_at = now()
+       WHERE id = $1""";
+
+  private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1) AS found";
+
+  Future<List<Invoice>> list(SqlConnection tx, PageRequest page, String status) {
+    return tx.preparedQuery(LIST)
+        .execute(Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), status))
+        .map(rows -> Rows.all(rows, Invoice::from));
+  }
+
+  Future<Invoice> find(SqlConnection tx, UUID id) {
+    return tx.preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> Rows.one(rows, Invoice::from));
+  }
+
+  /** Under RLS, "exists" means "exists in the caller's account". */
+  Future<Boolean> exists(SqlConnection tx, String table, UUID id) {
+    return tx.preparedQuery(EXISTS.formatted(table)).execute(Tuple.of(id))
+        .map(rows -> rows.iterator().next().getBoolean("found"));
+  }
+
+  Future<UUID> insert(SqlConnection tx, InvoiceInput in) {
+    return tx.preparedQuery(NEXT_NUMBER).execute()
+        .map(rows -> rows.iterator().next().getInteger("last_number"))
+        .compose(number -> tx.preparedQuery(INSERT).execute(Tuple.tuple()
+            .addInteger(number).addUUID(in.customerId().orElseThrow()).addUUID(in.jobId().orElse(null))
+            .addString(in.currency().orElse(null)).addLocalDate(in.dueDate().orElse(null))
+            .addLong(InvoiceLine.total(in.lines()))))
+        .map(rows -> rows.iterator().next().getUUID("id"))
+        .compose(id -> insertLines(tx, id, in.lines()).map(id));
+  }
+
+  Future<Void> update(SqlConnection tx, UUID id, InvoiceInput in) {
+    Tuple args = Tuple.tuple().addUUID(id)
+        .addBoolean(in.hasCustomerId()).addUUID(in.customerId().orElse(null))
+        .addBoolean(in.hasJobId()).addUUID(in.jobId().orElse(null))
+        .addBoolean(in.hasCurrency()).addString(in.currency().orElse(null))
+        .addBoolean(in.hasDueDate()).addLocalDate(in.dueDate().orElse(null))
+        .addBoolean(in.hasLines()).addLong(InvoiceLine.total(in.lines()))
+        .addBoolean(in.hasStatus()).addString(in.status().map(InvoiceStatus::dbValue).orElse(null));
+    Future<?> lines = in.hasLines()
+        ? tx.preparedQuery(DELETE_LINES).execute(Tuple.of(id)).compose(v -> insertLines(tx, id, in.lines()))
+        : Future.succeededFuture();
+    return lines.compose(v -> tx.preparedQuery(UPDATE).execute(args)).mapEmpty();
+  }
+
+  private Future<Void> insertLines(SqlConnection tx, UUID invoiceId, List<InvoiceLine> lines) {
+    if (lines.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String[] descriptions = lines.stream().map(InvoiceLine::description).toArray(String[]::new);
+    String[] quantities = lines.stream().map(l -> l.quantity().toPlainString()).toArray(String[]::new);
+    Long[] units = lines.stream().map(InvoiceLine::unitPence).toArray(Long[]::new);
+    return tx.preparedQuery(INSERT_LINES).execute(Tuple.of(invoiceId, descriptions, quantities, units)).mapEmpty();
+  }
+}

@@ -1,0 +1,170 @@
+package uk.co.tradersflow.data.invoices;
+
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.PATCH;
+import static io.vertx.core.http.HttpMethod.POST;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
+
+class InvoiceRoutesTest {
+  static TestServer server;
+  static TestUsers users;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start();
+    users = new TestUsers(server);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  private static String customer(TestUser user) {
+    return server.send(POST, "/api/v1/customers", user.token(), new JsonObject().put("name", "Customer"))
+        .bodyAsJsonObject().getString("id");
+  }
+
+  private static JsonObject line(String description, Object quantity, long unitPence) {
+    return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);
+  }
+
+  private static HttpResponse<Buffer> create(TestUser user, JsonObject body) {
+    return server.send(POST, "/api/v1/invoices", user.token(), body);
+  }
+
+  @Test
+  void totalIsComputedByTheServerFromLinesRoundingEachLineHalfUp() {
+    TestUser a = users.create();
+    HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer(a)).put("dueDate", "2026-12-31")
+        .put("totalPence", 1).put("lines", new JsonArray()
+            .add(line("Labour", 2.5, 4500))
+            .add(line("Copper pipe", 3, 333))
+            .add(line("Fitting", 0.33, 101))));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+    JsonObject invoice = r.bodyAsJsonObject();
+    // 2.5 × 4500 = 11250; 3 × 333 = 999; 0.33 × 101 = 33.33 → 33
+    assertThat(invoice.getLong("totalPence")).isEqualTo(11250 + 999 + 33);
+    assertThat(invoice.getString("status")).isEqualTo("draft");
+    assertThat(invoice.getString("currency")).isEqualTo("GBP");
+    assertThat(invoice.getString("number")).isEqualTo("INV-0001");
+    assertThat(invoice.getString("dueDate")).isEqualTo("2026-12-31");
+    assertThat(invoice.getJsonArray("lines")).hasSize(3);
+    assertThat(invoice.getJsonArray("lines").getJsonObject(0).getString("description")).isEqualTo("Labour");
+  }
+
+  @Test
+  void concurrentCreationsGetGapFreeNumbersPerAccount() {
+    TestUser a = users.create();
+    TestUser b = users.create();
+    String ca = customer(a);
+    String cb = customer(b);
+    List<Future<HttpResponse<Buffer>>> sends = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      sends.add(server.request(POST, "/api/v1/invoices", a.token()).sendJsonObject(new JsonObject().put("customerId", ca)));
+      sends.add(server.request(POST, "/api/v1/invoices", b.token()).sendJsonObject(new JsonObject().put("customerId", cb)));
+    }
+    TestServer.await(Future.all(sends));
+    TreeSet<String> numbersA = new TreeSet<>();
+    TreeSet<String> numbersB = new TreeSet<>();
+    for (int i = 0; i < sends.size(); i++) {
+      HttpResponse<Buffer> r = sends.get(i).result();
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+      (i % 2 == 0 ? numbersA : numbersB).add(r.bodyAsJsonObject().getString("number"));
+    }
+    List<String> expected = new ArrayList<>();
+    for (int n = 1; n <= 20; n++) {
+      expected.add(String.format("INV-%04d", n));
+    }
+    assertThat(numbersA).containsExactlyElementsOf(expected);
+    assertThat(numbersB).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void aRejectedCreationDoesNotUseUpANumber() {
+    TestUser a = users.create();
+    String ca = customer(a);
+    assertThat(create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("number")).isEqualTo("INV-0001");
+    // Passes validation, then fails inside the transaction (unknown job): the counter rolls back.
+    HttpResponse<Buffer> failed = create(a, new JsonObject().put("customerId", ca).put("jobId", java.util.UUID.randomUUID().toString()));
+    assertThat(failed.statusCode()).isEqualTo(422);
+    assertThat(create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("number")).isEqualTo("INV-0002");
+  }
+
+  @Test
+  void lineErrorsNameTheLineAndField() {
+    TestUser a = users.create();
+    HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer(a)).put("currency", "pounds")
+        .put("lines", new JsonArray().add(line("ok", 1, 100)).add(line("", 1.234, -5)).add("not an object")));
+    assertThat(r.statusCode()).isEqualTo(422);
+    List<String> fields = new ArrayList<>();
+    r.bodyAsJsonObject().getJsonArray("errors").forEach(e -> fields.add(((JsonObject) e).getString("field")));
+    assertThat(fields).contains("currency", "lines[1].description", "lines[1].quantity", "lines[1].unitPence", "lines[2]");
+  }
+
+  @Test
+  void onlyADraftCanChangeAndVoidingIsTheOnlyClientTransition() throws Exception {
+    TestUser a = users.create();
+    String ca = customer(a);
+    String id = create(a, new JsonObject().put("customerId", ca).put("lines", new JsonArray().add(line("Call-out", 1, 6000))))
+        .bodyAsJsonObject().getString("id");
+    HttpResponse<Buffer> edited = server.send(PATCH, "/api/v1/invoices/" + id, a.token(),
+        new JsonObject().put("lines", new JsonArray().add(line("Call-out", 1, 6000)).add(line("Parts", 2, 1250))));
+    assertThat(edited.statusCode()).isEqualTo(200);
+    assertThat(edited.bodyAsJsonObject().getLong("totalPence")).isEqualTo(8500);
+    assertThat(server.send(PATCH, "/api/v1/invoices/" + id, a.token(), new JsonObject().put("status", "paid")).statusCode()).isEqualTo(422);
+
+    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE invoices SET status = 'sent' WHERE id = '" + id + "'");
+    }
+    HttpResponse<Buffer> refused = server.send(PATCH, "/api/v1/invoices/" + id, a.token(),
+        new JsonObject().put("lines", new JsonArray().add(line("Cheaper", 1, 1))));
+    assertThat(refused.statusCode()).isEqualTo(409);
+    HttpResponse<Buffer> voided = server.send(PATCH, "/api/v1/invoices/" + id, a.token(), new JsonObject().put("status", "void"));
+    assertThat(voided.statusCode()).isEqualTo(200);
+    assertThat(voided.bodyAsJsonObject().getString("status")).isEqualTo("void");
+    assertThat(server.send(PATCH, "/api/v1/invoices/" + id, a.token(), new JsonObject().put("status", "void")).statusCode()).isEqualTo(409);
+    try (Connection c = server.env.admin(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT version FROM invoices WHERE id = '" + id + "'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).as("each customer-visible change bumps the version").isEqualTo(3);
+    }
+  }
+
+  @Test
+  void listsAreNewestFirstFilteredByStatusAndOnlyTheCallersOwn() throws Exception {
+    TestUser a = users.create();
+    TestUser b = users.create();
+    String ca = customer(a);
+    String first = create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("id");
+    String second = create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("id");
+    server.send(PATCH, "/api/v1/invoices/" + first, a.token(), new JsonObject().put("status", "void"));
+    JsonArray all = server.send(GET, "/api/v1/invoices", a.token()).bodyAsJsonObject().getJsonArray("items");
+    assertThat(all.stream().map(o -> ((JsonObject) o).getString("id"))).containsExactly(second, first);
+    JsonArray voided = server.send(GET, "/api/v1/invoices?status=void", a.token()).bodyAsJsonObject().getJsonArray("items");
+    assertThat(voided.stream().map(o -> ((JsonObject) o).getString("id"))).containsExactly(first);
+    assertThat(server.send(GET, "/api/v1/invoices", b.token()).bodyAsJsonObject().getJsonArray("items")).isEmpty();
+    assertThat(server.send(GET, "/api/v1/invoices/" + first, b.token()).statusCode()).isEqualTo(404);
+    assertThat(server.send(PATCH, "/api/v1/invoices/" + first, b.token(), new JsonObject().put("status", "void")).statusCode()).isEqualTo(404);
+    HttpResponse<Buffer> foreign = create(b, new JsonObject().put("customerId", ca));
+    assertThat(foreign.statusCode()).as("B cannot bill A's customer").isEqualTo(422);
+  }
+}
