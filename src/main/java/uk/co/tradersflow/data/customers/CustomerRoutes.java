@@ -45,14 +45,14 @@ public final class CustomerRoutes implements RouteModule {
   private void list(RoutingContext ctx) {
     PageRequest page = PageRequest.of(ctx);
     Principal me = Principal.of(ctx);
-    Api.reply(ctx, db.inAccount(me.accountId(), tx -> customers.list(tx, page)), 200,
+    Api.reply(ctx, db.readInAccount(me.accountId(), tx -> customers.list(tx, page)), 200,
         rows -> page.reply(rows, Customer::toJson, Customer::position));
   }
 
   private void read(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
     Principal me = Principal.of(ctx);
-    Api.reply(ctx, db.inAccount(me.accountId(), tx -> customers.find(tx, id)), 200, Customer::toJson);
+    Api.reply(ctx, db.readInAccount(me.accountId(), tx -> customers.find(tx, id)), 200, Customer::toJson);
   }
 
   private void create(RoutingContext ctx) {

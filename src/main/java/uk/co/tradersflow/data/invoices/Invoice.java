@@ -11,21 +11,35 @@ import uk.co.tradersflow.data.common.Rows;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
- * An invoice as clients see it. Lines arrive from the database already as JSON (aggregated in
- * the same query), so a page of invoices with their lines is one round trip.
+ * An invoice as clients see it, lines included (aggregated in the same query, so a page of
+ * invoices with their lines is one round trip).
  */
 public record Invoice(UUID id, int number, UUID customerId, Optional<UUID> jobId, String status, String currency,
                       JsonArray lines, long totalPence, Optional<LocalDate> dueDate, Optional<String> paymentUrl,
                       Optional<Instant> paidAt, int version, Instant createdAt, Instant updatedAt) {
 
   static Invoice from(Row r) {
-    Object lines = r.getValue("lines");
     return new Invoice(r.getUUID("id"), r.getInteger("number"), r.getUUID("customer_id"),
         Optional.ofNullable(r.getUUID("job_id")), r.getString("status"), r.getString("currency"),
-        lines instanceof JsonArray array ? array : new JsonArray(), r.getLong("total_pence"),
+        lines(r), r.getLong("total_pence"),
         Optional.ofNullable(r.getLocalDate("due_date")), Optional.ofNullable(r.getString("payment_url")),
         Rows.optionalInstant(r, "paid_at"), r.getInteger("version"), Rows.instant(r, "created_at"),
         Rows.instant(r, "updated_at"));
+  }
+
+  private static JsonArray lines(Row r) {
+    String[] descriptions = r.getArrayOfStrings("line_descriptions");
+    JsonArray lines = new JsonArray();
+    if (descriptions == null) {
+      return lines;
+    }
+    java.math.BigDecimal[] quantities = r.getArrayOfBigDecimals("line_quantities");
+    Long[] units = r.getArrayOfLongs("line_units");
+    for (int i = 0; i < descriptions.length; i++) {
+      lines.add(new JsonObject().put("description", descriptions[i])
+          .put("quantity", quantities[i].stripTrailingZeros()).put("unitPence", units[i]));
+    }
+    return lines;
   }
 
   public static String formatNumber(int number) {

@@ -49,13 +49,13 @@ public final class JobRoutes implements RouteModule {
   private void list(RoutingContext ctx) {
     PageRequest page = PageRequest.of(ctx);
     String status = QueryParams.status(ctx, JobStatus.class).orElse(null);
-    Api.reply(ctx, db.inAccount(Principal.of(ctx).accountId(), tx -> jobs.list(tx, page, status)), 200,
+    Api.reply(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> jobs.list(tx, page, status)), 200,
         rows -> page.reply(rows, Job::toJson, Job::position));
   }
 
   private void read(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
-    Api.reply(ctx, db.inAccount(Principal.of(ctx).accountId(), tx -> jobs.find(tx, id)), 200, Job::toJson);
+    Api.reply(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> jobs.find(tx, id)), 200, Job::toJson);
   }
 
   private void create(RoutingContext ctx) {

@@ -36,6 +36,32 @@ public final class Db {
   }
 
   /**
+   * A read of one statement, in one round trip: BEGIN, the account scope, the statement and
+   * COMMIT are all written at once. {@code query} must issue its single statement before it
+   * returns; anything it issued later would run after COMMIT, outside the scope, and so see no
+   * rows at all (RLS fails closed), never another account's.
+   */
+  public <T> Future<T> readInAccount(UUID accountId, Function<SqlConnection, Future<T>> query) {
+    return pool.getConnection().compose(conn -> {
+      Future<?> begin = conn.query("BEGIN").execute();
+      Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
+      Future<T> result;
+      try {
+        result = query.apply(conn);
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(e);
+      }
+      Future<?> commit = conn.query("COMMIT").execute();
+      Future<T> outcome = result;
+      return Future.join(begin, scope, outcome, commit)
+          .transform(ar -> ar.succeeded() ? Future.succeededFuture(outcome.result())
+              : Future.<T>failedFuture(begin.failed() ? begin.cause() : scope.failed() ? scope.cause()
+                  : outcome.failed() ? outcome.cause() : commit.cause()))
+          .andThen(ignored -> conn.close());
+    });
+  }
+
+  /**
    * Runs {@code work} in one transaction as the narrowly granted worker role, for the few jobs
    * that must cross accounts (email dispatch, webhook effects, audit sealing). Its reach is what
    * the migrations grant {@code tf_worker}, nothing more; RLS stays on.

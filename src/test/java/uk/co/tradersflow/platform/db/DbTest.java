@@ -125,4 +125,26 @@ class DbTest {
     assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> tx
         .preparedQuery("INSERT INTO customers (account_id, name) VALUES ($1, 'smuggled')").execute(Tuple.of(b.accountId())))));
   }
+
+  @Test
+  void aSingleRoundTripReadSeesOnlyItsAccount() throws SQLException {
+    String name = "read-" + UUID.randomUUID();
+    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
+    TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, name)));
+    long seen = TestServer.await(db.readInAccount(a.accountId(), tx -> tx.preparedQuery(
+        "SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(name))
+        .map(rows -> rows.iterator().next().getLong("n"))));
+    assertThat(seen).isEqualTo(1);
+  }
+
+  @Test
+  void aStatementIssuedAfterASingleRoundTripReadRunsOutsideTheScopeAndSeesNothing() {
+    String name = "late-" + UUID.randomUUID();
+    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
+    // Misuse: the second statement is chained, so it is sent after the pipelined COMMIT.
+    long late = TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute()
+        .compose(v -> tx.preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(name)))
+        .map(rows -> rows.iterator().next().getLong("n"))));
+    assertThat(late).as("RLS fails closed once the transaction has ended").isZero();
+  }
 }
