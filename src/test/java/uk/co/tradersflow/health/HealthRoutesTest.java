@@ -117,4 +117,15 @@ class HealthRoutesTest {
     assertThat(ok.statusCode()).isEqualTo(200);
     assertThat(ok.bodyAsString()).contains("vertx_http_server_requests_total");
   }
+
+  @Test
+  void securityTxtExpiryMovesWithTimeSoALongRunningServerNeverServesAnExpiredFile() {
+    HealthRoutes routes = new HealthRoutes(null, null, null, java.util.Optional.empty(), java.util.Optional.empty(), "https://x.test/");
+    java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofDays(400));
+    String text = routes.securityTxt(later);
+    java.time.Instant expires = java.time.Instant.parse(text.lines().filter(l -> l.startsWith("Expires: ")).findFirst()
+        .orElseThrow().substring(9));
+    assertThat(expires).isAfter(later).isBefore(later.plus(java.time.Duration.ofDays(365)));
+    assertThat(text).contains("Canonical: https://x.test/.well-known/security.txt");
+  }
 }
