@@ -131,7 +131,11 @@ public final class DatabaseBootstrap {
         .cleanDisabled(true)
         .load();
     var result = flyway.migrate();
-    log.info("migrations applied: {} (schema version {})", result.migrationsExecuted, result.targetSchemaVersion);
+    if (result.migrationsExecuted == 0) {
+      log.info("database schema is up to date (version {})", flyway.info().current() == null ? "none" : flyway.info().current().getVersion());
+    } else {
+      log.info("migrations applied: {} (schema version {})", result.migrationsExecuted, result.targetSchemaVersion);
+    }
   }
 
   private static boolean exists(Connection c, String sql, String value) throws SQLException {
