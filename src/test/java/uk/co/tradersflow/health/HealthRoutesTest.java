@@ -98,7 +98,9 @@ class HealthRoutesTest {
     assertThat(text).contains("vertx_pool_");
     assertThat(text).containsPattern("vertx_pool_[a-z_]+\\{[^}]*pool_name=\"tf-app\"");
     assertThat(text).contains("jvm_threads_");
-    assertThat(text).containsPattern("vertx_(eventloop|pool)_[a-z_]+|vertx_http_server_active_connections");
+    assertThat(text).contains("vertx_http_server_active_connections");
+    assertThat(text).containsPattern("tradersflow_eventloop_delay_seconds_max\\{loop=\"vert\\.x-eventloop-thread-\\d+\"");
+    assertThat(text).containsPattern("vertx_pool_[a-z_]+\\{[^}]*pool_type=\"worker\"");
   }
 
   @Test
