@@ -81,12 +81,12 @@ public final class Main {
         });
   }
 
+  /** How long start-up waits for Postgres to come up before giving up with one clear line. */
+  static final Duration DB_PATIENCE = Duration.ofSeconds(60);
+
   public static void prepareDatabase(AppConfig config, boolean migrateOnly) {
-    DatabaseBootstrap bootstrap = new DatabaseBootstrap(PgUrl.parse(config.dbAdminUrl()), PgUrl.parse(config.dbUrl()));
-    bootstrap.ensureDatabaseAndRoles();
-    if (config.migrate() || migrateOnly) {
-      bootstrap.migrate(MIGRATIONS);
-    }
+    new DatabaseBootstrap(PgUrl.parse(config.dbAdminUrl()), PgUrl.parse(config.dbUrl()))
+        .prepare(config.migrate() || migrateOnly, MIGRATIONS, DB_PATIENCE);
   }
 
   public static VertxOptions vertxOptions(AppConfig config) {

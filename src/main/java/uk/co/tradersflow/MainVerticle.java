@@ -39,6 +39,7 @@ import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.HttpsVerticle;
 import uk.co.tradersflow.platform.http.PlainHttpVerticle;
 import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.platform.metrics.EventLoopDelayVerticle;
 import uk.co.tradersflow.platform.redis.RedisKeys;
 
 /**
@@ -76,6 +77,8 @@ public final class MainVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> wire(httpInstances), false)
         .compose(wiring -> revocations.start()
             .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500))))
+            .compose(id -> registry.isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
+                () -> new EventLoopDelayVerticle(registry.get()), new DeploymentOptions().setInstances(httpInstances)))
             .compose(id -> vertx.deployVerticle(
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
                 new DeploymentOptions().setInstances(httpInstances)))

@@ -161,6 +161,10 @@ public final class ConfigLoader {
       if (!DEFAULTS.containsKey(name)) {
         throw new ConfigException("config file " + file + " has an unknown setting '" + k + "'");
       }
+      if (name.equals("TF_LOG_FORMAT")) {
+        // Logback is configured before this file is read, from the environment only.
+        throw new ConfigException("config file " + file + ": TF_LOG_FORMAT must be set in the environment, not the file");
+      }
       String text = v == null ? "" : v instanceof List<?> list
           ? list.stream().map(String::valueOf).collect(Collectors.joining(","))
           : String.valueOf(v);

@@ -83,11 +83,17 @@ public final class ProblemResponder {
           || t instanceof io.netty.channel.ConnectTimeoutException
           || t instanceof io.vertx.core.http.HttpClosedException
           || t.getClass().getName().equals("io.vertx.sqlclient.ClosedConnectionException")
-          || t instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("57P")) {
+          || t.getClass().getSimpleName().endsWith("TimeoutException")
+          || t instanceof PgException pg && pg.getSqlState() != null && isTransientSqlState(pg.getSqlState())) {
         return true;
       }
     }
     return false;
+  }
+
+  /** 08 connection exception, 53 insufficient resources (too many connections), 57P operator intervention. */
+  private static boolean isTransientSqlState(String state) {
+    return state.startsWith("08") || state.startsWith("53") || state.startsWith("57P");
   }
 
   private static AppError fromStatus(int status) {

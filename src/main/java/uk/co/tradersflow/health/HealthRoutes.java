@@ -12,8 +12,6 @@ import io.vertx.redis.client.Request;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -34,7 +32,7 @@ public final class HealthRoutes implements RouteModule {
   private final Redis redis;
   private final Optional<PrometheusMeterRegistry> registry;
   private final Optional<String> metricsToken;
-  private final String securityTxt;
+  private final String publicUrl;
 
   public HealthRoutes(Vertx vertx, Db db, Redis redis, Optional<PrometheusMeterRegistry> registry,
                       Optional<String> metricsToken, String publicUrl) {
@@ -43,14 +41,7 @@ public final class HealthRoutes implements RouteModule {
     this.redis = redis;
     this.registry = registry;
     this.metricsToken = metricsToken;
-    this.securityTxt = """
-        Contact: mailto:security@tradersflow.co.uk
-        Expires: %s
-        Policy: https://tradersflow.co.uk/security
-        Preferred-Languages: en
-        Canonical: %s/.well-known/security.txt
-        """.formatted(ZonedDateTime.now(java.time.ZoneOffset.UTC).plusDays(180).withHour(0).withMinute(0).withSecond(0).withNano(0)
-        .format(DateTimeFormatter.ISO_INSTANT), publicUrl.replaceAll("/+$", ""));
+    this.publicUrl = publicUrl.replaceAll("/+$", "");
   }
 
   @Override
@@ -59,8 +50,22 @@ public final class HealthRoutes implements RouteModule {
     router.get("/.well-known/security.txt").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; charset=utf-8")
         .putHeader("Cache-Control", "public, max-age=86400")
-        .end(securityTxt));
+        .end(securityTxt(java.time.Instant.now())));
     router.get("/metrics").handler(this::metrics);
+  }
+
+  /**
+   * RFC 9116 requires Expires no more than a year ahead; it is computed per request (180 days
+   * from today, at midnight UTC) so that a long-running server never serves an expired file.
+   */
+  String securityTxt(java.time.Instant now) {
+    return """
+        Contact: mailto:security@tradersflow.co.uk
+        Expires: %s
+        Policy: https://tradersflow.co.uk/security
+        Preferred-Languages: en
+        Canonical: %s/.well-known/security.txt
+        """.formatted(now.truncatedTo(java.time.temporal.ChronoUnit.DAYS).plus(Duration.ofDays(180)), publicUrl);
   }
 
   /** Only the probes: what the plain-HTTP listener serves besides its redirect. */

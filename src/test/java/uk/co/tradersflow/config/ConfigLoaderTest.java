@@ -207,4 +207,11 @@ class ConfigLoaderTest {
     Path f = file("http_port: 1\n");
     assertThat(ConfigLoader.configFile(Map.of("TF_CONFIG_FILE", f.toString()))).contains(f);
   }
+
+  @Test
+  void theLogFormatInTheFileIsRefusedBecauseLoggingStartsFromTheEnvironment() throws IOException {
+    Path f = file("log_format: json\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Optional.of(f)))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("TF_LOG_FORMAT").hasMessageContaining("environment");
+  }
 }

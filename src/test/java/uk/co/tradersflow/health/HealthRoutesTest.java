@@ -98,7 +98,9 @@ class HealthRoutesTest {
     assertThat(text).contains("vertx_pool_");
     assertThat(text).containsPattern("vertx_pool_[a-z_]+\\{[^}]*pool_name=\"tf-app\"");
     assertThat(text).contains("jvm_threads_");
-    assertThat(text).containsPattern("vertx_(eventloop|pool)_[a-z_]+|vertx_http_server_active_connections");
+    assertThat(text).contains("vertx_http_server_active_connections");
+    assertThat(text).containsPattern("tradersflow_eventloop_delay_seconds_max\\{loop=\"vert\\.x-eventloop-thread-\\d+\"");
+    assertThat(text).containsPattern("vertx_pool_[a-z_]+\\{[^}]*pool_type=\"worker\"");
   }
 
   @Test
@@ -116,5 +118,16 @@ class HealthRoutesTest {
         .putHeader("X-Forwarded-For", "203.0.113.9").bearerTokenAuthentication(METRICS_TOKEN).send());
     assertThat(ok.statusCode()).isEqualTo(200);
     assertThat(ok.bodyAsString()).contains("vertx_http_server_requests_total");
+  }
+
+  @Test
+  void securityTxtExpiryMovesWithTimeSoALongRunningServerNeverServesAnExpiredFile() {
+    HealthRoutes routes = new HealthRoutes(null, null, null, java.util.Optional.empty(), java.util.Optional.empty(), "https://x.test/");
+    java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofDays(400));
+    String text = routes.securityTxt(later);
+    java.time.Instant expires = java.time.Instant.parse(text.lines().filter(l -> l.startsWith("Expires: ")).findFirst()
+        .orElseThrow().substring(9));
+    assertThat(expires).isAfter(later).isBefore(later.plus(java.time.Duration.ofDays(365)));
+    assertThat(text).contains("Canonical: https://x.test/.well-known/security.txt");
   }
 }

@@ -80,6 +80,7 @@ public final class TestServer implements AutoCloseable {
     config = ConfigLoader.load(settings, Optional.empty());
     prepareDatabaseOnce(config);
     ServerKeys keys = ServerKeys.resolve(config);
+    warmColdJvmClasses();
     // Metrics wired as Main does, so /metrics in tests shows what production shows.
     PrometheusMeterRegistry registry = Main.prometheusRegistry();
     vertx = Vertx.builder().with(new VertxOptions()
@@ -99,6 +100,25 @@ public final class TestServer implements AutoCloseable {
     // request; that is not the blocking this guards against, so the watch starts after a warm-up.
     await(request(HttpMethod.GET, "/health/ready").send());
     blockedBefore = BlockedThreadWatch.warnings().size();
+  }
+
+  /**
+   * Classes whose one-time static initialisation takes 100-300 ms on a cold, CPU-starved JVM and
+   * would otherwise first run on an event loop (Netty's JFR buffer event, IDN tables for DNS
+   * names): initialised here, on the test thread, so the blocked-thread watch reports only real
+   * blocking. Production pays this once at start-up, which is not what the watch guards against.
+   */
+  private static void warmColdJvmClasses() {
+    java.net.IDN.toASCII("localhost");
+    for (String name : new String[] {"io.netty.buffer.FreeBufferEvent", "io.netty.buffer.AllocateBufferEvent",
+        "io.netty.buffer.AllocateChunkEvent", "io.netty.buffer.FreeChunkEvent", "io.netty.buffer.ReallocateBufferEvent",
+        "io.vertx.core.spi.tls.DefaultJDKCipherSuite"}) {
+      try {
+        Class.forName(name, true, TestServer.class.getClassLoader());
+      } catch (ClassNotFoundException | LinkageError e) {
+        // not in this Netty/Vert.x version: nothing to warm
+      }
+    }
   }
 
   private static synchronized void prepareDatabaseOnce(AppConfig config) {

@@ -31,6 +31,55 @@ public final class DatabaseBootstrap {
     this.app = app;
   }
 
+  /**
+   * Creates the database and roles and (if {@code migrate}) applies the migrations, waiting up to
+   * {@code patience} for Postgres to accept connections: in a container platform the server often
+   * starts before its database. Any other failure, or Postgres still unreachable after that, fails.
+   */
+  public void prepare(boolean migrate, String location, java.time.Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    long backoffMs = 250;
+    while (true) {
+      try {
+        ensureDatabaseAndRoles();
+        if (migrate) {
+          migrate(location);
+        }
+        return;
+      } catch (RuntimeException e) {
+        if (!unreachable(e) || System.nanoTime() + backoffMs * 1_000_000 > deadline) {
+          if (unreachable(e)) {
+            throw new IllegalStateException("PostgreSQL at " + admin.host() + ":" + admin.port()
+                + " did not accept connections within " + patience.toSeconds() + " s (TF_DB_ADMIN_URL)", e);
+          }
+          throw e;
+        }
+        log.warn("PostgreSQL at {}:{} is not reachable yet; retrying in {} ms", admin.host(), admin.port(), backoffMs);
+        try {
+          Thread.sleep(backoffMs);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+      }
+    }
+  }
+
+  /** Connection refused, DNS not resolving yet, or Postgres starting up: worth waiting for. */
+  static boolean unreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException) {
+        return true;
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null
+          && (sql.getSQLState().startsWith("08") || sql.getSQLState().equals("57P03"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Creates the database and roles if missing. A missing privilege is reported, not fatal: they may exist already. */
   public void ensureDatabaseAndRoles() {
     try (Connection c = DriverManager.getConnection(admin.withDatabase("postgres").jdbcUrl(), admin.jdbcProperties())) {
@@ -42,6 +91,9 @@ public final class DatabaseBootstrap {
         log.info("created database {}", admin.database());
       }
     } catch (SQLException e) {
+      if (unreachable(e)) {
+        throw new IllegalStateException("cannot reach PostgreSQL through TF_DB_ADMIN_URL", e);
+      }
       log.warn("could not create the database or roles through the admin connection ({}); assuming they exist", e.getSQLState());
     }
   }
@@ -79,7 +131,11 @@ public final class DatabaseBootstrap {
         .cleanDisabled(true)
         .load();
     var result = flyway.migrate();
-    log.info("migrations applied: {} (schema version {})", result.migrationsExecuted, result.targetSchemaVersion);
+    if (result.migrationsExecuted == 0) {
+      log.info("database schema is up to date (version {})", flyway.info().current() == null ? "none" : flyway.info().current().getVersion());
+    } else {
+      log.info("migrations applied: {} (schema version {})", result.migrationsExecuted, result.targetSchemaVersion);
+    }
   }
 
   private static boolean exists(Connection c, String sql, String value) throws SQLException {

@@ -1,0 +1,46 @@
+package uk.co.tradersflow.platform.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.Main;
+import uk.co.tradersflow.support.TestEnvironment;
+import uk.co.tradersflow.support.TestServer;
+
+/** Start-up's database step waits a bounded time for Postgres, and only when it is unreachable. */
+class DatabaseBootstrapTest {
+
+  @Test
+  void anUnreachablePostgresIsWaitedForThenReportedInOneClearLine() {
+    String url = "postgresql://postgres@127.0.0.1:" + TestServer.freePort() + "/tradersflow";
+    DatabaseBootstrap bootstrap = new DatabaseBootstrap(PgUrl.parse(url), PgUrl.parse(url.replace("postgres@", "tf_app@")));
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> bootstrap.prepare(true, Main.MIGRATIONS, Duration.ofMillis(1500)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("did not accept connections within")
+        .hasMessageContaining("TF_DB_ADMIN_URL");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("it retried before giving up")
+        .isGreaterThan(Duration.ofMillis(500)).isLessThan(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void aFailureOtherThanUnreachabilityIsNotRetried() {
+    TestEnvironment env = TestEnvironment.get();
+    // Postgres answers, but this role does not exist: retrying cannot help.
+    String url = "postgresql://no_such_role_" + System.nanoTime() + "@" + env.pgHost + ":" + env.pgPort + "/" + env.database;
+    DatabaseBootstrap bootstrap = new DatabaseBootstrap(PgUrl.parse(url), PgUrl.parse(env.appUrl()));
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> bootstrap.prepare(true, Main.MIGRATIONS, Duration.ofSeconds(30)));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void aReachablePostgresIsPreparedAndMigratingTwiceIsHarmless() {
+    TestEnvironment env = TestEnvironment.get();
+    DatabaseBootstrap bootstrap = new DatabaseBootstrap(PgUrl.parse(env.adminUrl()), PgUrl.parse(env.appUrl()));
+    bootstrap.prepare(true, Main.MIGRATIONS, Duration.ofSeconds(5));
+    bootstrap.prepare(true, Main.MIGRATIONS, Duration.ofSeconds(5));
+  }
+}
