@@ -26,7 +26,12 @@ import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.data.customers.CustomerRoutes;
 import uk.co.tradersflow.data.invoices.InvoiceRoutes;
 import uk.co.tradersflow.data.jobs.JobRoutes;
+import uk.co.tradersflow.email.EmailAdminRoutes;
+import uk.co.tradersflow.email.EmailDispatchVerticle;
+import uk.co.tradersflow.email.EmailHealth;
 import uk.co.tradersflow.email.EmailOutbox;
+import uk.co.tradersflow.email.EmailRenderer;
+import uk.co.tradersflow.email.EmailWebhookRoutes;
 import uk.co.tradersflow.health.HealthRoutes;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
@@ -79,6 +84,7 @@ public final class MainVerticle extends VerticleBase {
             .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500))))
             .compose(id -> registry.isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
                 () -> new EventLoopDelayVerticle(registry.get()), new DeploymentOptions().setInstances(httpInstances)))
+            .compose(id -> vertx.deployVerticle(wiring.emailDispatch()))
             .compose(id -> vertx.deployVerticle(
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
                 new DeploymentOptions().setInstances(httpInstances)))
@@ -87,7 +93,7 @@ public final class MainVerticle extends VerticleBase {
             config.httpsPort(), config.httpPort(), httpInstances));
   }
 
-  private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules) {}
+  private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch) {}
 
   private Wiring wire(int httpInstances) {
     pool = PgBuilder.pool()
@@ -109,13 +115,19 @@ public final class MainVerticle extends VerticleBase {
     AuditLog audit = new AuditLog(vertx.eventBus());
     EmailOutbox outbox = new EmailOutbox(vertx.eventBus());
 
+    EmailRenderer emailRenderer = new EmailRenderer(config.publicUrl().toString());
+    EmailHealth emailHealth = new EmailHealth(db, config.emailAlertWindow(), config.emailAlertFailureRate(), registry);
+    EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase());
+
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = List.of(
         health,
         new CustomerRoutes(db, audit),
         new JobRoutes(db, audit),
-        new InvoiceRoutes(db, audit));
-    return new Wiring(api, health, modules);
+        new InvoiceRoutes(db, audit),
+        new EmailWebhookRoutes(config.emailWebhookSecret(), db, clock),
+        new EmailAdminRoutes(db, emailHealth));
+    return new Wiring(api, health, modules, emailDispatch);
   }
 
   @Override

@@ -58,6 +58,7 @@ public record AppConfig(
     int apiBurst,
     List<Cidr> trustedProxies,
     int emailMaxAttempts,
+    Duration emailRetryBase,
     double emailAlertFailureRate,
     Duration emailAlertWindow,
     Optional<String> metricsToken,

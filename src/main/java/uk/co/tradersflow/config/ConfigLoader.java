@@ -81,6 +81,7 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_API_BURST", "100");
     DEFAULTS.put("TF_TRUSTED_PROXIES", "");
     DEFAULTS.put("TF_EMAIL_MAX_ATTEMPTS", "6");
+    DEFAULTS.put("TF_EMAIL_RETRY_BASE_SECONDS", "30");
     DEFAULTS.put("TF_EMAIL_ALERT_FAILURE_RATE", "0.05");
     DEFAULTS.put("TF_EMAIL_ALERT_WINDOW_SECONDS", "3600");
     DEFAULTS.put("TF_METRICS_TOKEN", "");
@@ -234,6 +235,7 @@ public final class ConfigLoader {
         intIn("TF_API_BURST", 1, 1_000_000),
         cidrs("TF_TRUSTED_PROXIES"),
         intIn("TF_EMAIL_MAX_ATTEMPTS", 1, 100),
+        seconds("TF_EMAIL_RETRY_BASE_SECONDS", 1, 3600),
         fraction("TF_EMAIL_ALERT_FAILURE_RATE"),
         seconds("TF_EMAIL_ALERT_WINDOW_SECONDS", 60, 30 * 86400),
         optional("TF_METRICS_TOKEN"),

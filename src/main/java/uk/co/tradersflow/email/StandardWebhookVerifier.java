@@ -1,0 +1,72 @@
+package uk.co.tradersflow.email;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Standard Webhooks (svix) signature check: HMAC-SHA256 over {@code id.timestamp.body} with the
+ * base64 key after {@code whsec_}; the header holds one or more space-separated {@code v1,<b64>}
+ * signatures (key rotation), any of which may match; timestamps more than 300 s away from now,
+ * in either direction, are refused. Comparison is constant-time.
+ */
+public final class StandardWebhookVerifier {
+  public static final Duration TOLERANCE = Duration.ofSeconds(300);
+
+  private final byte[] key;
+  private final Clock clock;
+
+  public StandardWebhookVerifier(String secret, Clock clock) {
+    this.key = Base64.getDecoder().decode(secret.substring("whsec_".length()));
+    this.clock = clock;
+  }
+
+  public boolean verify(String id, String timestamp, String signatures, byte[] body) {
+    if (id == null || timestamp == null || signatures == null || id.isEmpty() || id.length() > 200) {
+      return false;
+    }
+    long seconds;
+    try {
+      seconds = Long.parseLong(timestamp.trim());
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    Duration skew = Duration.between(Instant.ofEpochSecond(seconds), clock.instant()).abs();
+    if (skew.compareTo(TOLERANCE) > 0) {
+      return false;
+    }
+    byte[] expected = sign(id, timestamp.trim(), body);
+    boolean ok = false;
+    for (String candidate : signatures.trim().split(" +")) {
+      if (!candidate.startsWith("v1,")) {
+        continue;
+      }
+      byte[] given;
+      try {
+        given = Base64.getDecoder().decode(candidate.substring(3));
+      } catch (IllegalArgumentException e) {
+        continue;
+      }
+      // Check every candidate (no early exit), so timing does not tell which one matched.
+      ok |= MessageDigest.isEqual(expected, given);
+    }
+    return ok;
+  }
+
+  public byte[] sign(String id, String timestamp, byte[] body) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      mac.update((id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8));
+      return mac.doFinal(body);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is not available", e);
+    }
+  }
+}
