@@ -20,6 +20,10 @@ import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.audit.AuditSealerVerticle;
 import uk.co.tradersflow.auth.AccessTokens;
 import uk.co.tradersflow.auth.AuthGuard;
+import uk.co.tradersflow.auth.MeRoutes;
+import uk.co.tradersflow.auth.PasswordHasher;
+import uk.co.tradersflow.auth.PasswordPolicy;
+import uk.co.tradersflow.auth.SignInRoutes;
 import uk.co.tradersflow.auth.SessionRevocations;
 import uk.co.tradersflow.auth.SessionStateCache;
 import uk.co.tradersflow.config.AppConfig;
@@ -46,6 +50,9 @@ import uk.co.tradersflow.platform.http.PlainHttpVerticle;
 import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.platform.metrics.EventLoopDelayVerticle;
 import uk.co.tradersflow.platform.redis.RedisKeys;
+import uk.co.tradersflow.ratelimit.ApiRateLimit;
+import uk.co.tradersflow.ratelimit.LoginThrottle;
+import uk.co.tradersflow.ratelimit.RateLimiter;
 
 /**
  * Creates the shared clients once (Postgres pool, Redis, caches), wires each capability, and
@@ -111,7 +118,13 @@ public final class MainVerticle extends VerticleBase {
     SessionStateCache sessionStates = new SessionStateCache(vertx, db);
     revocations = new SessionRevocations(vertx, redis, redisKeys, sessionStates);
     ClientInfo clients = new ClientInfo(config.trustedProxies());
-    Api api = new Api(new AuthGuard(accessTokens, sessionStates), new OwnerGuard(config), clients);
+    RateLimiter rateLimiter = new RateLimiter(redis, redisKeys);
+    Api api = new Api(new AuthGuard(accessTokens, sessionStates),
+        new ApiRateLimit(rateLimiter, config.apiRatePerSecond(), config.apiBurst()), new OwnerGuard(config), clients);
+    // Argon2 is slow on purpose: a pool of its own, one thread per core, so a flood of sign-ins
+    // queues here instead of starving the event loops or the shared worker pool.
+    PasswordHasher hasher = new PasswordHasher(vertx.createSharedWorkerExecutor("tf-password-hashing",
+        Runtime.getRuntime().availableProcessors(), 30, java.util.concurrent.TimeUnit.SECONDS));
     AuditLog audit = new AuditLog(vertx.eventBus());
     EmailOutbox outbox = new EmailOutbox(vertx.eventBus());
 
@@ -126,6 +139,10 @@ public final class MainVerticle extends VerticleBase {
         new JobRoutes(db, audit),
         new InvoiceRoutes(db, audit),
         new EmailWebhookRoutes(config.emailWebhookSecret(), db, clock),
+        new SignInRoutes(config, db, hasher, new PasswordPolicy(), accessTokens,
+            new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout()), rateLimiter,
+            keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
+        new MeRoutes(db, audit, revocations),
         new EmailAdminRoutes(db, emailHealth));
     return new Wiring(api, health, modules, emailDispatch);
   }

@@ -22,23 +22,25 @@ public final class Api {
 
   private final Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(MAX_JSON_BODY);
   private final AuthGuard auth;
+  private final Handler<RoutingContext> rateLimit;
   private final Handler<RoutingContext> ownerGuard;
   private final ClientInfo clients;
 
-  public Api(AuthGuard auth, Handler<RoutingContext> ownerGuard, ClientInfo clients) {
+  public Api(AuthGuard auth, Handler<RoutingContext> rateLimit, Handler<RoutingContext> ownerGuard, ClientInfo clients) {
     this.auth = auth;
+    this.rateLimit = rateLimit;
     this.ownerGuard = ownerGuard;
     this.clients = clients;
   }
 
-  /** A route that reads a JSON body (if any) and requires a signed-in user. */
+  /** A route that reads a JSON body (if any), requires a signed-in user, and counts against the user's rate limit. */
   public Route authenticated(Router router, HttpMethod method, String path) {
-    return router.route(method, path).handler(body).handler(auth);
+    return router.route(method, path).handler(body).handler(auth).handler(rateLimit);
   }
 
   /** An admin route: signed in (401 otherwise) and an owner (403 {@code not_owner} otherwise). */
   public Route owner(Router router, HttpMethod method, String path) {
-    return router.route(method, path).handler(body).handler(auth).handler(ownerGuard);
+    return router.route(method, path).handler(body).handler(auth).handler(ownerGuard).handler(rateLimit);
   }
 
   /** A route open to anyone that reads a JSON body (if any). */

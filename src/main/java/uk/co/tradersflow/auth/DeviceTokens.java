@@ -1,0 +1,74 @@
+package uk.co.tradersflow.auth;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.UUID;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The {@code deviceToken} a successful sign-in returns: a device id bound to the user by an HMAC.
+ * A sign-in presenting a valid one for that user is throttled by the device's own counter, so
+ * an attacker guessing from elsewhere cannot lock the owner out of devices they already use.
+ */
+public final class DeviceTokens {
+  private final byte[] key;
+
+  public DeviceTokens(byte[] serverKey) {
+    this.key = derive(serverKey);
+  }
+
+  public String issue(UUID userId, UUID deviceId) {
+    String body = userId + "." + deviceId;
+    return "tfd_" + b64(body.getBytes(StandardCharsets.UTF_8)) + "." + b64(mac(body));
+  }
+
+  /** The device id, when the token is genuine and was issued to this user. */
+  public Optional<UUID> deviceOf(String token, UUID userId) {
+    if (token == null || !token.startsWith("tfd_") || token.length() > 300) {
+      return Optional.empty();
+    }
+    String[] parts = token.substring(4).split("\\.");
+    if (parts.length != 2) {
+      return Optional.empty();
+    }
+    try {
+      String body = new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8);
+      if (!MessageDigest.isEqual(mac(body), Base64.getUrlDecoder().decode(parts[1]))) {
+        return Optional.empty();
+      }
+      String[] ids = body.split("\\.");
+      return ids.length == 2 && ids[0].equals(userId.toString()) ? Optional.of(UUID.fromString(ids[1])) : Optional.empty();
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  private byte[] mac(String body) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(body.getBytes(StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A key of its own, derived from the URL-signing key, so one purpose's MAC never verifies for another. */
+  private static byte[] derive(byte[] serverKey) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(serverKey, "HmacSHA256"));
+      return mac.doFinal("tradersflow device tokens v1".getBytes(StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String b64(byte[] bytes) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+}

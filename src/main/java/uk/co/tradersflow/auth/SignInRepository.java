@@ -1,0 +1,151 @@
+package uk.co.tradersflow.auth;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Db;
+
+/**
+ * Sign-in SQL. The three lookups that must run before a request knows its account go through
+ * SECURITY DEFINER functions that reveal only what the decision needs; everything else runs in
+ * the account's own RLS transaction.
+ */
+final class SignInRepository {
+  record UserByEmail(UUID userId, UUID accountId, Optional<String> passwordHash, boolean emailVerified, String accountStatus) {}
+
+  record RefreshRow(UUID id, UUID accountId, UUID sessionId, UUID userId, Instant expiresAt, Optional<Instant> spentAt,
+                    Optional<byte[]> successorSealed, boolean sessionLive, Optional<UUID> impersonatorId) {}
+
+  record LinkToken(UUID id, UUID accountId, UUID userId, Optional<String> newEmail, boolean usable) {}
+
+  private final Db db;
+
+  SignInRepository(Db db) {
+    this.db = db;
+  }
+
+  Future<Optional<UserByEmail>> userByEmail(String email) {
+    return db.pool().preparedQuery("SELECT * FROM auth_user_by_email($1)").execute(Tuple.of(email)).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.empty();
+      }
+      Row r = rows.iterator().next();
+      return Optional.of(new UserByEmail(r.getUUID("user_id"), r.getUUID("account_id"), Optional.ofNullable(r.getString("password_hash")),
+          r.getBoolean("email_verified"), r.getString("account_status")));
+    });
+  }
+
+  Future<Optional<RefreshRow>> refreshToken(byte[] hash) {
+    return db.pool().preparedQuery("SELECT * FROM auth_refresh_token($1)").execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Optional.empty();
+          }
+          Row r = rows.iterator().next();
+          return Optional.of(new RefreshRow(r.getUUID("id"), r.getUUID("account_id"), r.getUUID("session_id"), r.getUUID("user_id"),
+              Rows.instant(r, "expires_at"), Rows.optionalInstant(r, "spent_at"),
+              Optional.ofNullable(r.getBuffer("successor_sealed")).map(io.vertx.core.buffer.Buffer::getBytes), r.getBoolean("session_live"),
+              Optional.ofNullable(r.getUUID("impersonator_id"))));
+        });
+  }
+
+  Future<Optional<LinkToken>> linkToken(byte[] hash, String purpose) {
+    return db.pool().preparedQuery("SELECT * FROM auth_link_token($1, $2)")
+        .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash), purpose)).map(rows -> {
+          if (rows.size() == 0) {
+            return Optional.empty();
+          }
+          Row r = rows.iterator().next();
+          return Optional.of(new LinkToken(r.getUUID("id"), r.getUUID("account_id"), r.getUUID("user_id"),
+              Optional.ofNullable(r.getString("new_email")), r.getBoolean("usable")));
+        });
+  }
+
+  // --- inside the account's transaction ---
+
+  static Future<Void> createAccount(SqlConnection tx, UUID accountId, String businessName, UUID userId, String email, String passwordHash) {
+    return tx.preparedQuery("INSERT INTO accounts (id, business_name) VALUES ($1, $2)").execute(Tuple.of(accountId, businessName))
+        .compose(v -> tx.preparedQuery("INSERT INTO users (id, account_id, email, password_hash) VALUES ($1, $2, $3, $4)")
+            .execute(Tuple.of(userId, accountId, email, passwordHash)))
+        .mapEmpty();
+  }
+
+  static Future<Void> insertLinkToken(SqlConnection tx, UUID accountId, UUID userId, String purpose, byte[] hash, Duration life,
+                                      Optional<String> newEmail) {
+    return tx.preparedQuery("""
+            INSERT INTO auth_tokens (account_id, user_id, purpose, token_hash, expires_at, new_email)
+            VALUES ($1, $2, $3, $4, now() + $5 * interval '1 second', $6)""")
+        .execute(Tuple.of(accountId, userId, purpose, io.vertx.core.buffer.Buffer.buffer(hash), life.toSeconds(), newEmail.orElse(null)))
+        .mapEmpty();
+  }
+
+  /** Marks a link token used; false when another request used it first. */
+  static Future<Boolean> useLinkToken(SqlConnection tx, UUID tokenId) {
+    return tx.preparedQuery("UPDATE auth_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now()")
+        .execute(Tuple.of(tokenId)).map(rows -> rows.rowCount() == 1);
+  }
+
+  static Future<UUID> insertSession(SqlConnection tx, UUID accountId, UUID userId, Duration life, String userAgent, String ip,
+                                    Optional<UUID> impersonator) {
+    return tx.preparedQuery("""
+            INSERT INTO sessions (account_id, user_id, expires_at, user_agent, ip, impersonator_id)
+            VALUES ($1, $2, now() + $3 * interval '1 second', $4, $5::text::inet, $6) RETURNING id""")
+        .execute(Tuple.of(accountId, userId, life.toSeconds(), userAgent, ip, impersonator.orElse(null)))
+        .map(rows -> rows.iterator().next().getUUID("id"));
+  }
+
+  static Future<UUID> insertRefreshToken(SqlConnection tx, UUID accountId, UUID sessionId, byte[] hash, Duration life) {
+    return tx.preparedQuery("""
+            INSERT INTO refresh_tokens (account_id, session_id, token_hash, expires_at)
+            VALUES ($1, $2, $3, now() + $4 * interval '1 second') RETURNING id""")
+        .execute(Tuple.of(accountId, sessionId, io.vertx.core.buffer.Buffer.buffer(hash), life.toSeconds()))
+        .map(rows -> rows.iterator().next().getUUID("id"));
+  }
+
+  /** Spends a refresh token for its successor; false when another request spent it first. */
+  static Future<Boolean> spendRefreshToken(SqlConnection tx, UUID id, UUID successorId, byte[] successorSealed) {
+    return tx.preparedQuery("""
+            UPDATE refresh_tokens SET spent_at = now(), successor_id = $2, successor_sealed = $3
+             WHERE id = $1 AND spent_at IS NULL""")
+        .execute(Tuple.of(id, successorId, io.vertx.core.buffer.Buffer.buffer(successorSealed)))
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  static Future<Void> touchSession(SqlConnection tx, UUID sessionId) {
+    return tx.preparedQuery("UPDATE sessions SET last_used_at = now() WHERE id = $1").execute(Tuple.of(sessionId)).mapEmpty();
+  }
+
+  /** Ends one session; answers whether it was live. */
+  static Future<Boolean> revokeSession(SqlConnection tx, UUID sessionId, String reason) {
+    return tx.preparedQuery("UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .execute(Tuple.of(sessionId, reason)).map(rows -> rows.rowCount() == 1);
+  }
+
+  /** Ends every live session of the user but {@code keep} (if any); answers how many. */
+  static Future<Integer> revokeUserSessions(SqlConnection tx, UUID userId, Optional<UUID> keep, String reason) {
+    return tx.preparedQuery("""
+            UPDATE sessions SET revoked_at = now(), revoked_reason = $3
+             WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)""")
+        .execute(Tuple.of(userId, keep.orElse(null), reason)).map(rows -> rows.rowCount());
+  }
+
+  static Future<Void> bumpFileUrlEpoch(SqlConnection tx, UUID accountId) {
+    return tx.preparedQuery("UPDATE accounts SET file_url_epoch = file_url_epoch + 1, updated_at = now() WHERE id = $1")
+        .execute(Tuple.of(accountId)).mapEmpty();
+  }
+
+  static Future<Void> setPassword(SqlConnection tx, UUID userId, String hash) {
+    return tx.preparedQuery("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1").execute(Tuple.of(userId, hash)).mapEmpty();
+  }
+
+  static Future<Void> markVerified(SqlConnection tx, UUID userId) {
+    return tx.preparedQuery("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1")
+        .execute(Tuple.of(userId)).mapEmpty();
+  }
+}

@@ -1,0 +1,55 @@
+package uk.co.tradersflow.ratelimit;
+
+import io.vertx.core.Future;
+import io.vertx.redis.client.Redis;
+import java.time.Duration;
+import java.util.List;
+import uk.co.tradersflow.platform.redis.RedisKeys;
+
+/**
+ * GCRA rate limiting in Redis (the generic cell rate algorithm: a token bucket kept as one
+ * timestamp per key). One atomic script call per check, on Redis's own clock, so every
+ * instance shares the same budget for a key.
+ */
+public final class RateLimiter {
+  /** The outcome, with what the {@code RateLimit-*} headers and {@code Retry-After} say. */
+  public record Decision(boolean allowed, int limit, int remaining, long resetSeconds, long retryAfterSeconds) {}
+
+  // KEYS[1] bucket; ARGV[1] emission interval ms; ARGV[2] burst. Returns {allowed, remaining, reset ms, retry ms}.
+  private static final String GCRA = """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local interval = tonumber(ARGV[1])
+      local burst = tonumber(ARGV[2])
+      local tolerance = interval * (burst - 1)
+      local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+      if tat < now then tat = now end
+      if tat - now > tolerance then
+        return {0, 0, tat - now, tat - now - tolerance}
+      end
+      local new_tat = tat + interval
+      redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
+      local remaining = math.floor((tolerance + interval - (new_tat - now)) / interval)
+      return {1, remaining, new_tat - now, 0}
+      """;
+
+  private final RedisScript script;
+  private final RedisKeys keys;
+
+  public RateLimiter(Redis redis, RedisKeys keys) {
+    this.script = new RedisScript(redis, GCRA);
+    this.keys = keys;
+  }
+
+  /** Takes one unit from {@code bucket}, which refills {@code limit} units per {@code period}, holding at most {@code burst}. */
+  public Future<Decision> take(String bucket, int limit, Duration period, int burst) {
+    long interval = Math.max(1, period.toMillis() / limit);
+    return script.run(List.of(keys.key("rl", bucket)), List.of(Long.toString(interval), Integer.toString(burst)))
+        .map(r -> new Decision(r.get(0).toInteger() == 1, burst, r.get(1).toInteger(),
+            ceilSeconds(r.get(2).toLong()), ceilSeconds(r.get(3).toLong())));
+  }
+
+  static long ceilSeconds(long millis) {
+    return (millis + 999) / 1000;
+  }
+}
