@@ -3,8 +3,12 @@
 -- before a request knows its account (sign-in by email, refresh by token, links by token).
 SET LOCAL ROLE tf_owner;
 
+-- A closed account keeps its rows for 30 days (then a purge job deletes them); the audit log stays.
+ALTER TABLE accounts ADD COLUMN closed_at timestamptz, ADD COLUMN delete_after timestamptz;
+
 GRANT INSERT ON accounts TO tf_app;
-GRANT UPDATE (status, updated_at) ON accounts TO tf_app;
+GRANT UPDATE (status, closed_at, delete_after, updated_at) ON accounts TO tf_app;
+GRANT UPDATE (email, email_verified_at, password_hash, updated_at) ON users TO tf_app;
 
 -- A session is one sign-in (one "family"); its refresh tokens rotate. A spent token keeps its
 -- successor, encrypted, for the reuse grace period, so two racing refreshes get the same answer.

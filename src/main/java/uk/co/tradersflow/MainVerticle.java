@@ -19,6 +19,7 @@ import uk.co.tradersflow.admin.OwnerGuard;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.audit.AuditSealerVerticle;
 import uk.co.tradersflow.auth.AccessTokens;
+import uk.co.tradersflow.auth.AccountRoutes;
 import uk.co.tradersflow.auth.AuthGuard;
 import uk.co.tradersflow.auth.MeRoutes;
 import uk.co.tradersflow.auth.PasswordHasher;
@@ -123,6 +124,7 @@ public final class MainVerticle extends VerticleBase {
         new ApiRateLimit(rateLimiter, config.apiRatePerSecond(), config.apiBurst()), new OwnerGuard(config), clients);
     // Argon2 is slow on purpose: a pool of its own, one thread per core, so a flood of sign-ins
     // queues here instead of starving the event loops or the shared worker pool.
+    PasswordPolicy passwordPolicy = new PasswordPolicy();
     PasswordHasher hasher = new PasswordHasher(vertx.createSharedWorkerExecutor("tf-password-hashing",
         Runtime.getRuntime().availableProcessors(), 30, java.util.concurrent.TimeUnit.SECONDS));
     AuditLog audit = new AuditLog(vertx.eventBus());
@@ -139,10 +141,11 @@ public final class MainVerticle extends VerticleBase {
         new JobRoutes(db, audit),
         new InvoiceRoutes(db, audit),
         new EmailWebhookRoutes(config.emailWebhookSecret(), db, clock),
-        new SignInRoutes(config, db, hasher, new PasswordPolicy(), accessTokens,
+        new SignInRoutes(config, db, hasher, passwordPolicy, accessTokens,
             new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout()), rateLimiter,
             keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
         new MeRoutes(db, audit, revocations),
+        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations),
         new EmailAdminRoutes(db, emailHealth));
     return new Wiring(api, health, modules, emailDispatch);
   }

@@ -1,0 +1,90 @@
+package uk.co.tradersflow.auth;
+
+import static io.vertx.core.http.HttpMethod.DELETE;
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.POST;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.TestServer;
+
+/** Password change, email change, account closure and export, each behind the current password. */
+class AccountRoutesTest {
+  static final String PASSWORD = SignInFlowTest.PASSWORD;
+
+  @BeforeAll
+  static void start() {
+    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())));
+  }
+
+  @AfterAll
+  static void stop() {
+    SignInFlowTest.server.close();
+  }
+
+  private static TestServer server() {
+    return SignInFlowTest.server;
+  }
+
+  private static HttpResponse<Buffer> login(String email, String password) {
+    return SignInFlowTest.post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
+  }
+
+  @Test
+  void changingThePasswordNeedsTheCurrentOneEndsOtherSessionsAndTellsTheOwner() throws Exception {
+    String email = SignInFlowTest.email();
+    JsonObject here = SignInFlowTest.signedUpAndIn(email);
+    JsonObject elsewhere = login(email, PASSWORD).bodyAsJsonObject();
+    String token = here.getString("accessToken");
+    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", "wrong guess here")
+        .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(401);
+    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
+        .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(204);
+    assertThat(SignInFlowTest.awaitStatus(elsewhere.getString("accessToken"), 401)).isLessThan(1_000);
+    assertThat(server().send(GET, "/api/v1/me", token).statusCode()).as("this session goes on").isEqualTo(200);
+    assertThat(SignInFlowTest.queued(email, "password_changed")).isEqualTo(1);
+    assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void anEmailChangeAppliesOnlyWhenConfirmedFromTheNewAddress() throws Exception {
+    String email = SignInFlowTest.email();
+    String newEmail = SignInFlowTest.email();
+    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+    assertThat(server().send(POST, "/api/v1/auth/email", token, new JsonObject().put("currentPassword", PASSWORD).put("newEmail", newEmail))
+        .statusCode()).isEqualTo(202);
+    assertThat(SignInFlowTest.queued(email, "email_change_notice")).isEqualTo(1);
+    assertThat(login(newEmail, PASSWORD).statusCode()).as("not yet").isEqualTo(401);
+    String link = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
+    assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", link)).statusCode()).isEqualTo(204);
+    assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
+    assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void closingTheAccountSignsEveryoneOutAndTheExportHoldsTheDataButNoSecrets() throws Exception {
+    String email = SignInFlowTest.email();
+    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+    server().send(POST, "/api/v1/customers", token, new JsonObject().put("name", "Mrs Export"));
+    HttpResponse<Buffer> export = server().send(GET, "/api/v1/me/export", token);
+    assertThat(export.statusCode()).isEqualTo(200);
+    JsonObject doc = export.bodyAsJsonObject();
+    assertThat(doc.getJsonArray("customers").getJsonObject(0).getString("name")).isEqualTo("Mrs Export");
+    assertThat(doc.getJsonArray("users").getJsonObject(0).getString("email")).isEqualTo(email);
+    assertThat(export.bodyAsString()).doesNotContain("argon2").doesNotContain("token_hash");
+
+    assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", "not my password")).statusCode()).isEqualTo(401);
+    HttpResponse<Buffer> closed = server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD));
+    assertThat(closed.statusCode()).isEqualTo(202);
+    assertThat(closed.bodyAsJsonObject().getString("deleteAfter")).isNotBlank();
+    assertThat(SignInFlowTest.awaitStatus(token, 401)).isLessThan(1_000);
+    assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+    assertThat(SignInFlowTest.queued(email, "account_closed")).isEqualTo(1);
+  }
+}
