@@ -188,7 +188,7 @@ public final class SignInRoutes implements RouteModule {
               return Future.failedFuture(tooMany(lockedFor));
             }
             return hasher.verify(password, user.flatMap(SignInRepository.UserByEmail::passwordHash)).compose(ok -> ok
-                ? signedIn(user.orElseThrow(), password, device, subject, client)
+                ? signedIn(user.orElseThrow(), email, password, device, subject, client)
                 : failedSignIn(user, email, subject, device.isPresent(), client));
           });
         });
@@ -225,8 +225,9 @@ public final class SignInRoutes implements RouteModule {
     });
   }
 
-  private Future<JsonObject> signedIn(SignInRepository.UserByEmail user, String password, Optional<UUID> device, String subject,
-                                      ClientInfo.Client client) {
+  /** A sign-in from a device we have not seen for this user also mails a sign-in alert. */
+  private Future<JsonObject> signedIn(SignInRepository.UserByEmail user, String email, String password, Optional<UUID> device,
+                                      String subject, ClientInfo.Client client) {
     if (!user.emailVerified()) {
       return Future.failedFuture(AppError.of(ErrorCode.EMAIL_NOT_VERIFIED, "Confirm your email address before signing in"));
     }
@@ -245,9 +246,15 @@ public final class SignInRoutes implements RouteModule {
                 client.userAgent(), client.ip(), Optional.empty())
             .compose(issued -> (newHash.isPresent() ? SignInRepository.setPassword(tx, user.userId(), newHash.get()) : Future.<Void>succeededFuture())
                 .compose(x -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "login.succeeded")
-                    .detail("sessionId", issued.sessionId().toString())))
+                    .detail("sessionId", issued.sessionId().toString()).detail("knownDevice", device.isPresent())))
+                .compose(x -> device.isPresent() ? Future.succeededFuture() : outbox.enqueue(tx, OutgoingEmail.of("signin_alert",
+                    email, new JsonObject().put("ip", client.ip()).put("userAgent", client.userAgent()).put("at", clock.instant().toString()),
+                    "signin-alert:" + issued.sessionId(), user.accountId())))
                 .map(issued))))
-        .onSuccess(v -> audit.committed())
+        .onSuccess(v -> {
+          audit.committed();
+          outbox.committed();
+        })
         .map(issued -> issued.toJson(sessions.accessTtl()).put("deviceToken", devices.issue(user.userId(), deviceId)));
   }
 
