@@ -6,6 +6,7 @@ import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.UUID;
 import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
@@ -64,10 +65,15 @@ final class InvoiceRepository {
 
   private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1) AS found";
 
-  Future<List<Invoice>> list(SqlConnection tx, PageRequest page, String status) {
-    return tx.preparedQuery(LIST)
-        .execute(Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), status))
-        .map(rows -> Rows.all(rows, Invoice::from));
+  /** A page of the account's invoices with their lines: one statement, one round trip with its transaction. */
+  Future<List<Invoice>> list(Db db, UUID accountId, PageRequest page, String status) {
+    return db.readInAccount(accountId, LIST,
+        Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), status),
+        rows -> Rows.all(rows, Invoice::from));
+  }
+
+  Future<Invoice> read(Db db, UUID accountId, UUID id) {
+    return db.readInAccount(accountId, FIND, Tuple.of(id), rows -> Rows.one(rows, Invoice::from));
   }
 
   Future<Invoice> find(SqlConnection tx, UUID id) {

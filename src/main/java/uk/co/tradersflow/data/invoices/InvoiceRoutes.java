@@ -52,13 +52,13 @@ public final class InvoiceRoutes implements RouteModule {
   private void list(RoutingContext ctx) {
     PageRequest page = PageRequest.of(ctx);
     String status = QueryParams.status(ctx, InvoiceStatus.class).orElse(null);
-    Api.reply(ctx, db.inAccount(Principal.of(ctx).accountId(), tx -> invoices.list(tx, page, status)), 200,
+    Api.reply(ctx, invoices.list(db, Principal.of(ctx).accountId(), page, status), 200,
         rows -> page.reply(rows, Invoice::toJson, Invoice::position));
   }
 
   private void read(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
-    Api.reply(ctx, db.inAccount(Principal.of(ctx).accountId(), tx -> invoices.find(tx, id)), 200, Invoice::toJson);
+    Api.reply(ctx, invoices.read(db, Principal.of(ctx).accountId(), id), 200, Invoice::toJson);
   }
 
   private void create(RoutingContext ctx) {

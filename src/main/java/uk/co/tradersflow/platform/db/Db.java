@@ -2,6 +2,8 @@ package uk.co.tradersflow.platform.db;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.UUID;
@@ -32,6 +34,37 @@ public final class Db {
       Future<?> begin = conn.query("BEGIN").execute();
       Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
       return finish(conn, begin, scope, work);
+    });
+  }
+
+  /**
+   * One read-only statement in a transaction scoped to {@code accountId}, in ONE round trip:
+   * BEGIN READ ONLY, the set_config, the statement and COMMIT are written to the connection
+   * together. Taking the statement (not a function of the connection) makes it impossible to run
+   * a second statement after the COMMIT, outside the account's scope. For hot list/read paths.
+   */
+  public <T> Future<T> readInAccount(UUID accountId, String sql, Tuple args, Function<RowSet<Row>, T> map) {
+    return pool.getConnection().compose(conn -> {
+      Future<?> begin = conn.query("BEGIN READ ONLY").execute();
+      Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
+      Future<RowSet<Row>> rows = conn.preparedQuery(sql).execute(args);
+      Future<?> commit = conn.query("COMMIT").execute();
+      // If anything before COMMIT failed, Postgres answers the COMMIT of the aborted transaction
+      // with a rollback: nothing to undo here, and the connection goes back clean.
+      return Future.join(begin, scope, rows, commit)
+          .transform(ar -> {
+            Throwable cause = begin.failed() ? begin.cause() : scope.failed() ? scope.cause()
+                : rows.failed() ? rows.cause() : commit.failed() ? commit.cause() : null;
+            if (cause != null) {
+              return Future.<T>failedFuture(cause);
+            }
+            try {
+              return Future.succeededFuture(map.apply(rows.result()));
+            } catch (RuntimeException e) {
+              return Future.<T>failedFuture(e);
+            }
+          })
+          .andThen(ignored -> conn.close());
     });
   }
 

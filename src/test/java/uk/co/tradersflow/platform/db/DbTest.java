@@ -125,4 +125,25 @@ class DbTest {
     assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> tx
         .preparedQuery("INSERT INTO customers (account_id, name) VALUES ($1, 'smuggled')").execute(Tuple.of(b.accountId())))));
   }
+
+  @Test
+  void aOneRoundTripReadSeesOnlyItsAccountIsReadOnlyAndLeavesTheConnectionClean() {
+    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, "a-read-" + UUID.randomUUID())));
+    TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, "b-read-" + UUID.randomUUID())));
+    java.util.List<UUID> seen = TestServer.await(db.readInAccount(b.accountId(), "SELECT DISTINCT account_id FROM customers",
+        Tuple.tuple(), rowSet -> { java.util.List<UUID> ids = new java.util.ArrayList<>(); rowSet.forEach(r -> ids.add(r.getUUID(0))); return ids; }));
+    assertThat(seen).containsExactly(b.accountId());
+    // The transaction is read only: a write fails, and nothing of it remains.
+    String name = "smuggled-by-read-" + UUID.randomUUID();
+    assertThatThrownBy(() -> TestServer.await(db.readInAccount(a.accountId(), "INSERT INTO customers (name) VALUES ($1)",
+        Tuple.of(name), rowSet -> rowSet.rowCount())));
+    assertThatThrownBy(() -> TestServer.await(db.readInAccount(a.accountId(), "SELECT 1/0", Tuple.tuple(), rowSet -> 0)));
+    // After both the success and the failures the single pooled connection is outside any
+    // transaction and carries no account.
+    Row after = TestServer.await(pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v").execute())
+        .iterator().next();
+    assertThat(after.getString("v")).isEmpty();
+    Row count = TestServer.await(pool.query("SELECT count(*) AS n FROM customers").execute()).iterator().next();
+    assertThat(count.getLong("n")).isZero();
+  }
 }
