@@ -43,7 +43,8 @@ public final class Db {
    */
   public <T> Future<T> readInAccount(UUID accountId, Function<SqlConnection, Future<T>> query) {
     return pool.getConnection().compose(conn -> {
-      Future<?> begin = conn.query("BEGIN").execute();
+      // READ ONLY: a write slipped into a read fails instead of committing.
+      Future<?> begin = conn.query("BEGIN READ ONLY").execute();
       Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
       Future<T> result;
       try {

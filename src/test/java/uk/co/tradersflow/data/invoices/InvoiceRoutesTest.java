@@ -110,6 +110,47 @@ class InvoiceRoutesTest {
   }
 
   @Test
+  void aCreationRolledBackAfterTakingANumberHandsItBackToTheQueuedOne() throws Exception {
+    TestUser a = users.create();
+    String ca = customer(a);
+    assertThat(create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("number")).isEqualTo("INV-0001");
+    try (Connection app = server.env.asApp()) {
+      app.setAutoCommit(false);
+      try (Statement s = app.createStatement()) {
+        // Another creation in flight: it has taken number 2 and holds the counter row.
+        s.execute("SELECT set_config('app.account_id', '" + a.accountId() + "', true)");
+        s.execute("UPDATE invoice_counters SET last_number = last_number + 1");
+      }
+      Future<HttpResponse<Buffer>> queued = server.request(POST, "/api/v1/invoices", a.token())
+          .sendJsonObject(new JsonObject().put("customerId", ca));
+      awaitSomeoneWaitingForALock();
+      assertThat(queued.isComplete()).as("the API creation queues behind the counter row").isFalse();
+      app.rollback();
+      HttpResponse<Buffer> r = TestServer.await(queued);
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+      assertThat(r.bodyAsJsonObject().getString("number")).as("the rolled-back number is reused").isEqualTo("INV-0002");
+    }
+    assertThat(create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("number")).isEqualTo("INV-0003");
+  }
+
+  private static void awaitSomeoneWaitingForALock() throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+      while (System.nanoTime() < deadline) {
+        try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            + " AND wait_event_type = 'Lock' AND query LIKE '%invoice_counters%'")) {
+          rs.next();
+          if (rs.getInt(1) > 0) {
+            return;
+          }
+        }
+        Thread.sleep(20);
+      }
+    }
+    throw new AssertionError("no creation ever waited for the counter row");
+  }
+
+  @Test
   void lineErrorsNameTheLineAndField() {
     TestUser a = users.create();
     HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer(a)).put("currency", "pounds")
@@ -166,5 +207,22 @@ class InvoiceRoutesTest {
     assertThat(server.send(PATCH, "/api/v1/invoices/" + first, b.token(), new JsonObject().put("status", "void")).statusCode()).isEqualTo(404);
     HttpResponse<Buffer> foreign = create(b, new JsonObject().put("customerId", ca));
     assertThat(foreign.statusCode()).as("B cannot bill A's customer").isEqualTo(422);
+    String aJob = server.send(POST, "/api/v1/jobs", a.token(), new JsonObject().put("title", "A's job").put("customerId", ca))
+        .bodyAsJsonObject().getString("id");
+    String cb = customer(b);
+    HttpResponse<Buffer> foreignJob = create(b, new JsonObject().put("customerId", cb).put("jobId", aJob));
+    assertThat(foreignJob.statusCode()).as("B cannot bill A's job").isEqualTo(422);
+    assertThat(foreignJob.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("jobId");
+    String bInvoice = create(b, new JsonObject().put("customerId", cb)).bodyAsJsonObject().getString("id");
+    assertThat(server.send(PATCH, "/api/v1/invoices/" + bInvoice, b.token(), new JsonObject().put("customerId", ca)).statusCode())
+        .as("B cannot move its invoice onto A's customer").isEqualTo(422);
+    try (Connection c = server.env.admin(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT action FROM audit_log WHERE target_id = '" + first + "' ORDER BY id")) {
+      List<String> actions = new ArrayList<>();
+      while (rs.next()) {
+        actions.add(rs.getString(1));
+      }
+      assertThat(actions).containsExactly("invoice.created", "invoice.voided");
+    }
   }
 }

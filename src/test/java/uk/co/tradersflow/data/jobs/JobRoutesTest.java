@@ -114,4 +114,24 @@ class JobRoutesTest {
     assertThat(server.send(DELETE, "/api/v1/jobs/" + plain, a.token()).statusCode()).isEqualTo(204);
     assertThat(server.send(GET, "/api/v1/jobs/" + plain, a.token()).statusCode()).isEqualTo(404);
   }
+
+  @Test
+  void createUpdateAndDeleteAreAuditedInTheCallersAccount() throws Exception {
+    TestUser a = users.create();
+    String id = createJob(a, new JsonObject().put("title", "Audited")).bodyAsJsonObject().getString("id");
+    assertThat(server.send(PATCH, "/api/v1/jobs/" + id, a.token(), new JsonObject().put("status", "done")).statusCode()).isEqualTo(200);
+    assertThat(server.send(DELETE, "/api/v1/jobs/" + id, a.token()).statusCode()).isEqualTo(204);
+    java.util.List<String> actions = new java.util.ArrayList<>();
+    try (java.sql.Connection c = server.env.admin(); java.sql.Statement s = c.createStatement();
+         java.sql.ResultSet rs = s.executeQuery("SELECT action, account_id, actor_id, target_type FROM audit_log WHERE target_id = '"
+             + id + "' ORDER BY id")) {
+      while (rs.next()) {
+        actions.add(rs.getString(1));
+        assertThat(rs.getString(2)).isEqualTo(a.accountId().toString());
+        assertThat(rs.getString(3)).isEqualTo(a.userId().toString());
+        assertThat(rs.getString(4)).isEqualTo("job");
+      }
+    }
+    assertThat(actions).containsExactly("job.created", "job.updated", "job.deleted");
+  }
 }

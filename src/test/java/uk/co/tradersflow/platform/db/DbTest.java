@@ -147,4 +147,19 @@ class DbTest {
         .map(rows -> rows.iterator().next().getLong("n"))));
     assertThat(late).as("RLS fails closed once the transaction has ended").isZero();
   }
+
+  @Test
+  void aOneRoundTripReadIsReadOnlyAndLeavesThePooledConnectionClean() {
+    String name = "smuggled-by-read-" + UUID.randomUUID();
+    assertThatThrownBy(() -> TestServer.await(db.readInAccount(a.accountId(),
+        tx -> tx.preparedQuery("INSERT INTO customers (name) VALUES ($1)").execute(Tuple.of(name)))));
+    assertThatThrownBy(() -> TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1/0").execute())));
+    // After the failures the single pooled connection is outside any transaction and carries no account.
+    Row after = TestServer.await(pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v").execute())
+        .iterator().next();
+    assertThat(after.getString("v")).isEmpty();
+    Row count = TestServer.await(pool.query("SELECT count(*) AS n FROM customers").execute()).iterator().next();
+    assertThat(count.getLong("n")).isZero();
+
+  }
 }

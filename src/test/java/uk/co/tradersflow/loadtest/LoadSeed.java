@@ -1,0 +1,103 @@
+package uk.co.tradersflow.loadtest;
+
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import uk.co.tradersflow.auth.AccessTokens;
+import uk.co.tradersflow.config.AppConfig;
+import uk.co.tradersflow.config.ConfigLoader;
+import uk.co.tradersflow.platform.crypto.ServerKeys;
+import uk.co.tradersflow.platform.db.PgUrl;
+
+/**
+ * Seeds the load test: N accounts, each with a verified user, a live session, a customer and M
+ * invoices of 3 lines, then writes one access token per account (a CSV column {@code token}) for
+ * Gatling to feed from. Reads the same settings as the server (TF_* environment,
+ * conf/application.yaml), so tokens are signed with the server's key: run it with the same
+ * TF_JWT_PRIVATE_KEY or TF_DEV_DATA_DIR as the running server, after the server has migrated.
+ *
+ * <p>Usage: {@code java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed
+ * [accounts=200] [invoicesPerAccount=30] [out=load-tests/tokens.csv]}. Load-test data only: never
+ * point it at a production database.
+ */
+public final class LoadSeed {
+  private LoadSeed() {}
+
+  public static void main(String[] args) throws Exception {
+    int accounts = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    int invoices = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+    Path out = Path.of(args.length > 2 ? args[2] : "load-tests/tokens.csv");
+
+    AppConfig config = ConfigLoader.load();
+    ServerKeys keys = ServerKeys.resolve(config);
+    Vertx vertx = Vertx.vertx();
+    try {
+      // Tokens live as long as the server allows (TF_ACCESS_TOKEN_TTL_SECONDS): seed just before the run.
+      AccessTokens tokens = new AccessTokens(vertx, keys, config.accessTokenTtl(), Clock.systemUTC());
+      PgUrl admin = PgUrl.parse(config.dbAdminUrl());
+      List<String> lines = new ArrayList<>();
+      lines.add("token");
+      try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties())) {
+        c.setAutoCommit(false);
+        for (int i = 0; i < accounts; i++) {
+          UUID account = UUID.randomUUID();
+          UUID user = UUID.randomUUID();
+          UUID session = UUID.randomUUID();
+          seedAccount(c, account, user, session, invoices);
+          lines.add(tokens.mint(user, account, session, Optional.empty()));
+        }
+        c.commit();
+      }
+      Files.createDirectories(out.toAbsolutePath().getParent());
+      Files.write(out, lines);
+      System.out.printf("seeded %d accounts x %d invoices; %d tokens written to %s%n", accounts, invoices, accounts, out);
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private static void seedAccount(Connection c, UUID account, UUID user, UUID session, int invoices) throws SQLException {
+    String tag = account.toString().substring(0, 8);
+    exec(c, "INSERT INTO accounts (id, business_name) VALUES (?, ?)", account, "Load " + tag);
+    exec(c, "INSERT INTO users (id, account_id, email, email_verified_at) VALUES (?, ?, ?, now())",
+        user, account, "load-" + account + "@example.test");
+    exec(c, "INSERT INTO sessions (id, account_id, user_id, expires_at) VALUES (?, ?, ?, now() + interval '1 day')",
+        session, account, user);
+    UUID customer = UUID.randomUUID();
+    exec(c, "INSERT INTO customers (id, account_id, name, email) VALUES (?, ?, ?, ?)",
+        customer, account, "Customer " + tag, "customer-" + tag + "@example.test");
+    // Invoices an hour apart, each with three lines; totals as the server would compute them.
+    exec(c, """
+        WITH inv AS (
+          INSERT INTO invoices (account_id, number, customer_id, status, total_pence, due_date, created_at, updated_at)
+          SELECT ?, n, ?, (ARRAY['draft','sent','paid','void'])[1 + n % 4], 4500 * 2 + 1250 + 333 * 3,
+                 current_date + 30, now() - make_interval(hours => ? - n), now() - make_interval(hours => ? - n)
+            FROM generate_series(1, ?) AS n
+          RETURNING id, account_id)
+        INSERT INTO invoice_lines (account_id, invoice_id, position, description, quantity, unit_pence)
+        SELECT inv.account_id, inv.id, l.position, l.description, l.quantity, l.unit_pence
+          FROM inv CROSS JOIN (VALUES (0, 'Labour (hours)', 2.00, 4500), (1, 'Call-out', 1.00, 1250),
+                                      (2, 'Copper pipe 15mm (m)', 3.00, 333)) AS l(position, description, quantity, unit_pence)""",
+        account, customer, invoices, invoices, invoices);
+    exec(c, "INSERT INTO invoice_counters (account_id, last_number) VALUES (?, ?)", account, invoices);
+  }
+
+  private static void exec(Connection c, String sql, Object... args) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.execute();
+    }
+  }
+}
