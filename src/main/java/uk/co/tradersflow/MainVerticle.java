@@ -19,6 +19,20 @@ import uk.co.tradersflow.admin.OwnerGuard;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.audit.AuditSealerVerticle;
 import uk.co.tradersflow.auth.AccessTokens;
+import uk.co.tradersflow.billing.BillingRoutes;
+import uk.co.tradersflow.billing.BillingService;
+import uk.co.tradersflow.billing.InvoicePaymentRoutes;
+import uk.co.tradersflow.billing.StripeDelivery;
+import uk.co.tradersflow.billing.StripeEventHandler;
+import uk.co.tradersflow.billing.StripeEventStore;
+import uk.co.tradersflow.billing.StripeGateway;
+import uk.co.tradersflow.billing.StripeWebhookRoutes;
+import uk.co.tradersflow.billing.StripeWebhookVerticle;
+import uk.co.tradersflow.billing.WebhookAdminRoutes;
+import uk.co.tradersflow.billing.WebhookVerdict;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.auth.AuthGuard;
 import uk.co.tradersflow.auth.SessionRevocations;
 import uk.co.tradersflow.auth.SessionStateCache;
@@ -71,11 +85,14 @@ public final class MainVerticle extends VerticleBase {
   public Future<?> start() {
     LocalRecordCodec.register(vertx, SessionRevoked.class);
     LocalRecordCodec.register(vertx, Signal.class);
+    LocalRecordCodec.register(vertx, StripeDelivery.class);
+    LocalRecordCodec.register(vertx, WebhookVerdict.class);
     int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
     // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
     return vertx.executeBlocking(() -> wire(httpInstances), false)
         .compose(wiring -> revocations.start()
             .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500))))
+            .compose(id -> vertx.deployVerticle(wiring.stripeWebhooks()))
             .compose(id -> vertx.deployVerticle(
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
                 new DeploymentOptions().setInstances(httpInstances)))
@@ -84,7 +101,7 @@ public final class MainVerticle extends VerticleBase {
             config.httpsPort(), config.httpPort(), httpInstances));
   }
 
-  private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules) {}
+  private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, StripeWebhookVerticle stripeWebhooks) {}
 
   private Wiring wire(int httpInstances) {
     pool = PgBuilder.pool()
@@ -106,13 +123,24 @@ public final class MainVerticle extends VerticleBase {
     AuditLog audit = new AuditLog(vertx.eventBus());
     EmailOutbox outbox = new EmailOutbox(vertx.eventBus());
 
+    StripeGateway stripe = new StripeGateway(vertx, config);
+    StripeEventStore stripeEvents = new StripeEventStore(db);
+    MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
+    StripeWebhookVerticle stripeWebhooks = new StripeWebhookVerticle(config.stripeWebhookSecrets(), clock, stripeEvents,
+        new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.publicUrl().toString()), meters);
+
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = List.of(
         health,
         new CustomerRoutes(db, audit),
         new JobRoutes(db, audit),
-        new InvoiceRoutes(db, audit));
-    return new Wiring(api, health, modules);
+        new InvoiceRoutes(db, audit),
+        new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
+        new InvoicePaymentRoutes(db, stripe, audit, outbox),
+        new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
+        new WebhookAdminRoutes(db, stripeEvents, audit,
+            eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)));
+    return new Wiring(api, health, modules, stripeWebhooks);
   }
 
   @Override
