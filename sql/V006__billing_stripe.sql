@@ -82,6 +82,22 @@ ALTER TABLE stripe_events FORCE ROW LEVEL SECURITY;
 -- Not any one account's data: only the worker role (webhook verticle, owners' replay) reaches it.
 CREATE POLICY stripe_events_worker ON stripe_events TO tf_worker USING (true) WITH CHECK (true);
 GRANT SELECT, INSERT, UPDATE ON stripe_events TO tf_worker;
+CREATE POLICY stripe_events_definer ON stripe_events TO tf_owner USING (true) WITH CHECK (true);
+
+-- The webhook hot path: store a verified event in one statement (one round trip, autocommit)
+-- instead of BEGIN / SET ROLE / INSERT / COMMIT. Returns false for a redelivery. It can only
+-- insert a new row; it cannot read or change any other.
+CREATE FUNCTION stripe_event_store(p_id text, p_type text, p_api_version text, p_connect_account text,
+                                   p_livemode boolean, p_created timestamptz, p_payload jsonb) RETURNS boolean
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$
+  BEGIN
+    INSERT INTO stripe_events (id, type, api_version, connect_account, livemode, created, payload)
+    VALUES (p_id, p_type, p_api_version, p_connect_account, p_livemode, p_created, p_payload)
+    ON CONFLICT (id) DO NOTHING;
+    RETURN FOUND;
+  END $$;
+GRANT EXECUTE ON FUNCTION stripe_event_store(text, text, text, text, boolean, timestamptz, jsonb) TO tf_app;
 
 -- Invoice payments arrive from connected accounts. Rather than let the worker read or write any
 -- invoice, one function marks the named invoice paid, and only when the paying connected account

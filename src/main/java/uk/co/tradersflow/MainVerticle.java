@@ -92,7 +92,7 @@ public final class MainVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> wire(httpInstances), false)
         .compose(wiring -> revocations.start()
             .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500))))
-            .compose(id -> vertx.deployVerticle(wiring.stripeWebhooks()))
+            .compose(id -> vertx.deployVerticle(wiring.stripeWebhooks(), new DeploymentOptions().setInstances(2)))
             .compose(id -> vertx.deployVerticle(
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
                 new DeploymentOptions().setInstances(httpInstances)))
@@ -101,7 +101,7 @@ public final class MainVerticle extends VerticleBase {
             config.httpsPort(), config.httpPort(), httpInstances));
   }
 
-  private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, StripeWebhookVerticle stripeWebhooks) {}
+  private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks) {}
 
   private Wiring wire(int httpInstances) {
     pool = PgBuilder.pool()
@@ -126,8 +126,10 @@ public final class MainVerticle extends VerticleBase {
     StripeGateway stripe = new StripeGateway(vertx, config);
     StripeEventStore stripeEvents = new StripeEventStore(db);
     MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
-    StripeWebhookVerticle stripeWebhooks = new StripeWebhookVerticle(config.stripeWebhookSecrets(), clock, stripeEvents,
-        new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.publicUrl().toString()), meters);
+    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.publicUrl().toString());
+    // Two instances: verification (HMAC, JSON parsing) spreads over two event loops.
+    java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
+        config.stripeWebhookSecrets(), clock, stripeEvents, stripeHandler, meters);
 
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = List.of(

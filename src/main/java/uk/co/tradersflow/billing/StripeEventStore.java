@@ -21,9 +21,7 @@ import uk.co.tradersflow.platform.db.Db;
  */
 public final class StripeEventStore {
   static final int MAX_ATTEMPTS = 10;
-  private static final String INSERT = """
-      INSERT INTO stripe_events (id, type, api_version, connect_account, livemode, created, payload)
-      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id""";
+  private static final String INSERT = "SELECT stripe_event_store($1, $2, $3, $4, $5, $6, $7) AS stored";
   private static final String CLAIMABLE = """
       (status = 'pending' OR (status = 'failed' AND next_attempt_at <= now())
        OR (status = 'processing' AND lease_until < now()))""";
@@ -62,7 +60,7 @@ public final class StripeEventStore {
         .addBoolean(event.getBoolean("livemode", false))
         .addOffsetDateTime(OffsetDateTime.ofInstant(Instant.ofEpochSecond(event.getLong("created", 0L)), ZoneOffset.UTC))
         .addValue(event);
-    return db.asWorker(tx -> tx.preparedQuery(INSERT).execute(args).map(rows -> rows.size() == 1));
+    return db.pool().preparedQuery(INSERT).execute(args).map(rows -> rows.iterator().next().getBoolean("stored"));
   }
 
   public record Claimed(String id, JsonObject payload, int attempts) {}
