@@ -84,7 +84,7 @@ public final class StripeWebhookVerticle extends VerticleBase {
       event = null;
       id = null;
     }
-    if (event == null || id == null || !id.matches("^evt_[A-Za-z0-9_]+$") || event.getValue("created") instanceof String) {
+    if (event == null || id == null || !id.matches("^evt_[A-Za-z0-9_]{1,200}$") || !wellFormed(event)) {
       // Signed by Stripe yet not an event we can store: refuse loudly rather than store junk.
       Counter.builder("tf_stripe_webhook_rejected").tag("reason", "unparseable").register(registry).increment();
       msg.reply(WebhookVerdict.rejected("unparseable"));
@@ -105,6 +105,16 @@ public final class StripeWebhookVerticle extends VerticleBase {
         process(eventId);
       }
     });
+  }
+
+  /** The fields the event log stores have the types Stripe gives them. */
+  private static boolean wellFormed(JsonObject event) {
+    return event.getValue("type") instanceof String
+        && event.getValue("created") instanceof Number
+        && (event.getValue("account") == null || event.getValue("account") instanceof String)
+        && (event.getValue("api_version") == null || event.getValue("api_version") instanceof String)
+        && (event.getValue("livemode") == null || event.getValue("livemode") instanceof Boolean)
+        && event.getValue("data") instanceof JsonObject;
   }
 
   private void noteVersion(String version) {

@@ -63,7 +63,7 @@ public final class WebhookAdminRoutes implements RouteModule {
     if (!STATUSES.contains(status)) {
       throw AppError.of(ErrorCode.MALFORMED_REQUEST, "status must be one of " + STATUSES);
     }
-    PageRequest page = PageRequest.of(ctx);
+    int limit = limit(ctx.request().getParam("limit"));
     OffsetDateTime before = OffsetDateTime.of(9999, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
     String beforeId = "\uffff";
     String cursor = ctx.request().getParam("cursor");
@@ -76,7 +76,6 @@ public final class WebhookAdminRoutes implements RouteModule {
         throw AppError.of(ErrorCode.MALFORMED_REQUEST, "cursor is not valid");
       }
     }
-    int limit = page.limit();
     Api.reply(ctx, events.list(status, before, beforeId, limit + 1), 200, rows -> {
       JsonArray items = new JsonArray(rows.getList().subList(0, Math.min(limit, rows.size())));
       String next = null;
@@ -87,6 +86,22 @@ public final class WebhookAdminRoutes implements RouteModule {
       }
       return new JsonObject().put("items", items).put("nextCursor", next);
     });
+  }
+
+  /** {@code ?limit=} as the contract has it (1–100, default 20); the cursor here is an event position, not PageRequest's. */
+  private static int limit(String param) {
+    if (param == null) {
+      return PageRequest.DEFAULT_LIMIT;
+    }
+    try {
+      int n = Integer.parseInt(param);
+      if (n >= 1 && n <= PageRequest.MAX_LIMIT) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // falls through to the same answer as an out-of-range number
+    }
+    throw AppError.of(ErrorCode.MALFORMED_REQUEST, "limit must be a whole number from 1 to " + PageRequest.MAX_LIMIT);
   }
 
   private void replay(RoutingContext ctx) {

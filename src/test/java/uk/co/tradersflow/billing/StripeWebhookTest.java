@@ -89,6 +89,38 @@ class StripeWebhookTest {
   }
 
   @Test
+  void aSignedBodyThatIsNotAStripeEventIsRefusedAndNotStored() {
+    long before = storedEvents();
+    long now = Instant.now().getEpochSecond();
+    for (String body : List.of("not json", "{\"id\":\"evt_typeless\",\"type\":5,\"created\":1,\"data\":{}}",
+        "{\"id\":\"not-an-event-id\",\"type\":\"x\",\"created\":1,\"data\":{}}", "[1,2]")) {
+      assertRejected(deliver(server, body, FakeStripe.sign(SECRET_NEW, now, body)));
+    }
+    assertThat(storedEvents()).isEqualTo(before);
+  }
+
+  @Test
+  void ownersPageThroughTheEventLog() {
+    for (int i = 0; i < 3; i++) {
+      JsonObject e = event("some.unhandled_type", new JsonObject());
+      deliver(server, e);
+      awaitHandled(server, e.getString("id"));
+    }
+    TestUser owner = ownerUser();
+    JsonObject first = server.send(HttpMethod.GET, "/admin/api/webhooks?status=ignored&limit=2", owner.token()).bodyAsJsonObject();
+    assertThat(first.getJsonArray("items")).hasSize(2);
+    String cursor = first.getString("nextCursor");
+    assertThat(cursor).isNotNull();
+    HttpResponse<Buffer> second = server.send(HttpMethod.GET, "/admin/api/webhooks?status=ignored&limit=2&cursor=" + cursor, owner.token());
+    assertThat(second.statusCode()).as(second.bodyAsString()).isEqualTo(200);
+    JsonObject next = second.bodyAsJsonObject().getJsonArray("items").getJsonObject(0);
+    assertThat(first.getJsonArray("items").stream().map(o -> ((JsonObject) o).getString("id"))).doesNotContain(next.getString("id"));
+    assertThat(Instant.parse(next.getString("receivedAt")))
+        .isBeforeOrEqualTo(Instant.parse(first.getJsonArray("items").getJsonObject(1).getString("receivedAt")));
+    assertThat(server.send(HttpMethod.GET, "/admin/api/webhooks?status=bogus", owner.token()).statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void everyConfiguredSecretVerifiesDuringRotationAndWithinTolerance() {
     long now = Instant.now().getEpochSecond();
     for (String secret : List.of(SECRET_OLD, SECRET_NEW, SECRET_CONNECT)) {
