@@ -268,11 +268,16 @@ class StripeWebhookTest {
     String body = e.encode();
     String sig = FakeStripe.sign(SECRET_CONNECT, Instant.now().getEpochSecond(), body);
     List<Future<HttpResponse<Buffer>>> sends = new ArrayList<>();
-    for (int i = 0; i < 50; i++) {
-      sends.add(server.request(HttpMethod.POST, "/webhooks/stripe").putHeader("Stripe-Signature", sig)
-          .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(body)));
+    // Two instances on one database: half the deliveries reach each.
+    try (TestServer second = TestServer.start(settings(fake))) {
+      for (int i = 0; i < 50; i++) {
+        TestServer target = i % 2 == 0 ? server : second;
+        sends.add(target.request(HttpMethod.POST, "/webhooks/stripe").putHeader("Stripe-Signature", sig)
+            .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(body)));
+      }
+      TestServer.await(Future.all(sends));
+      awaitHandled(server, e.getString("id"));
     }
-    TestServer.await(Future.all(sends));
     assertThat(sends).allSatisfy(f -> assertThat(f.result().statusCode()).isEqualTo(200));
     assertThat(sends.stream().filter(f -> !f.result().bodyAsJsonObject().getBoolean("duplicate")).count()).isEqualTo(1);
     awaitHandled(server, e.getString("id"));
@@ -379,6 +384,25 @@ class StripeWebhookTest {
     assertThat(subscriptionStatus(u)).isEqualTo("active");
     assertThat(count(server, "SELECT count(*) FROM audit_log WHERE action = 'stripe.webhook_replayed' AND actor_type = 'owner' "
         + "AND actor_id = ? AND target_id = ?", owner.userId(), id)).isEqualTo(1);
+  }
+
+  @Test
+  void anEventLeftProcessingByACrashedInstanceIsTakenOverAfterItsLease() {
+    TestUser u = users.create();
+    String acct = connectReady(server, fake, u.accountId());
+    UUID invoice = invoice(server, u.accountId(), "customer@example.test", 700);
+    JsonObject e = FakeStripe.event("payment_intent.succeeded", new JsonObject().put("id", "pi_" + id())
+        .put("object", "payment_intent").put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
+        acct, Stripe.API_VERSION);
+    // As if an instance claimed it and died before finishing: status processing, lease run out.
+    sql(server, "INSERT INTO stripe_events (id, type, connect_account, created, status, attempts, lease_until, payload) "
+        + "VALUES (?, ?, ?, now(), 'processing', 1, now() - interval '1 second', ?::jsonb)",
+        e.getString("id"), e.getString("type"), acct, e.encode());
+    eventually("lease taken over", () -> "processed".equals(eventStatus(server, e.getString("id"))));
+    assertThat(value(server, "SELECT attempts FROM stripe_events WHERE id = ?", e.getString("id"))).isEqualTo(2);
+    assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice)).isEqualTo("paid");
+    // Its redelivery now changes nothing.
+    assertThat(deliver(server, e).bodyAsJsonObject().getBoolean("duplicate")).isTrue();
   }
 
   private static TestUser ownerUser() {
