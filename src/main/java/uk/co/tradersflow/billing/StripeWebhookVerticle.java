@@ -31,6 +31,12 @@ public final class StripeWebhookVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StripeWebhookVerticle.class);
   static final Duration TOLERANCE = Duration.ofSeconds(300);
   private static final long POLL_MS = 1000;
+  /**
+   * Handlers per instance at once. A subscription handler holds a pooled connection while it
+   * re-reads from Stripe (up to the read timeout), so this cap keeps the pool free for storing
+   * deliveries (the 2xx path) even when Stripe is slow; events above it stay pending for the poller.
+   */
+  static final int MAX_HANDLING = 3;
 
   private final StripeSignature signature;
   private final StripeEventStore events;
@@ -41,6 +47,7 @@ public final class StripeWebhookVerticle extends VerticleBase {
   private MessageConsumer<Object> due;
   private long timer;
   private boolean polling;
+  private int handling;
 
   public StripeWebhookVerticle(java.util.List<String> secrets, Clock clock, StripeEventStore events,
                                StripeEventHandler handler, MeterRegistry registry) {
@@ -129,6 +136,10 @@ public final class StripeWebhookVerticle extends VerticleBase {
 
   /** Claims and applies one event; a failure marks it failed for a later retry. */
   Future<Void> process(String id) {
+    if (handling >= MAX_HANDLING) {
+      return Future.succeededFuture();
+    }
+    handling++;
     return events.claim(id).compose(claimed -> claimed.isEmpty() ? Future.<Void>succeededFuture()
         : handler.apply(claimed.get()).recover(e -> {
           log.warn("stripe event {} failed (attempt {}): {}", id, claimed.get().attempts(), e.toString());
@@ -138,15 +149,20 @@ public final class StripeWebhookVerticle extends VerticleBase {
         .recover(e -> {
           log.error("stripe event {} could not be claimed or marked", id, e);
           return Future.succeededFuture();
-        });
+        })
+        .andThen(ar -> handling--);
   }
 
   private void poll() {
     if (polling) {
       return;
     }
+    int room = MAX_HANDLING - handling;
+    if (room <= 0) {
+      return;
+    }
     polling = true;
-    events.due(50)
+    events.due(room)
         .compose(ids -> Future.join(ids.stream().map(this::process).toList()))
         .onComplete(ar -> polling = false);
   }
