@@ -19,7 +19,21 @@ import uk.co.tradersflow.admin.OwnerGuard;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.audit.AuditSealerVerticle;
 import uk.co.tradersflow.auth.AccessTokens;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import uk.co.tradersflow.auth.AccountRoutes;
+import uk.co.tradersflow.billing.BillingRoutes;
+import uk.co.tradersflow.billing.BillingService;
+import uk.co.tradersflow.billing.InvoicePaymentRoutes;
+import uk.co.tradersflow.billing.StripeDelivery;
+import uk.co.tradersflow.billing.StripeEventHandler;
+import uk.co.tradersflow.billing.StripeEventStore;
+import uk.co.tradersflow.billing.StripeGateway;
+import uk.co.tradersflow.billing.StripeWebhookRoutes;
+import uk.co.tradersflow.billing.StripeWebhookVerticle;
+import uk.co.tradersflow.billing.WebhookAdminRoutes;
+import uk.co.tradersflow.billing.WebhookVerdict;
+import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.auth.AuthGuard;
 import uk.co.tradersflow.auth.MeRoutes;
 import uk.co.tradersflow.auth.PasswordHasher;
@@ -85,6 +99,8 @@ public final class MainVerticle extends VerticleBase {
   public Future<?> start() {
     LocalRecordCodec.register(vertx, SessionRevoked.class);
     LocalRecordCodec.register(vertx, Signal.class);
+    LocalRecordCodec.register(vertx, StripeDelivery.class);
+    LocalRecordCodec.register(vertx, WebhookVerdict.class);
     int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
     // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
     return vertx.executeBlocking(() -> wire(httpInstances), false)
@@ -93,6 +109,7 @@ public final class MainVerticle extends VerticleBase {
             .compose(id -> registry.isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
                 () -> new EventLoopDelayVerticle(registry.get()), new DeploymentOptions().setInstances(httpInstances)))
             .compose(id -> vertx.deployVerticle(wiring.emailDispatch()))
+            .compose(id -> vertx.deployVerticle(wiring.stripeWebhooks(), new DeploymentOptions().setInstances(2)))
             .compose(id -> vertx.deployVerticle(
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
                 new DeploymentOptions().setInstances(httpInstances)))
@@ -101,7 +118,8 @@ public final class MainVerticle extends VerticleBase {
             config.httpsPort(), config.httpPort(), httpInstances));
   }
 
-  private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch) {}
+  private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch,
+                        java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks) {}
 
   private Wiring wire(int httpInstances) {
     pool = PgBuilder.pool()
@@ -134,6 +152,14 @@ public final class MainVerticle extends VerticleBase {
     EmailHealth emailHealth = new EmailHealth(db, config.emailAlertWindow(), config.emailAlertFailureRate(), registry);
     EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase());
 
+    StripeGateway stripe = new StripeGateway(vertx, config);
+    StripeEventStore stripeEvents = new StripeEventStore(db);
+    MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
+    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.publicUrl().toString());
+    // Two instances: verification (HMAC, JSON parsing) spreads over two event loops.
+    java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
+        config.stripeWebhookSecrets(), clock, stripeEvents, stripeHandler, meters);
+
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = List.of(
         health,
@@ -146,8 +172,13 @@ public final class MainVerticle extends VerticleBase {
             keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
         new MeRoutes(db, audit, revocations),
         new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations),
-        new EmailAdminRoutes(db, emailHealth));
-    return new Wiring(api, health, modules, emailDispatch);
+        new EmailAdminRoutes(db, emailHealth),
+        new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
+        new InvoicePaymentRoutes(db, stripe, audit, outbox),
+        new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
+        new WebhookAdminRoutes(db, stripeEvents, audit,
+            eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)));
+    return new Wiring(api, health, modules, emailDispatch, stripeWebhooks);
   }
 
   @Override

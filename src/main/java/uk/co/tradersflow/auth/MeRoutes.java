@@ -27,8 +27,10 @@ import uk.co.tradersflow.platform.http.RouteModule;
 public final class MeRoutes implements RouteModule {
   private static final String ME = """
       SELECT u.id AS user_id, u.email, u.email_verified_at IS NOT NULL AS email_verified,
-             a.id AS account_id, a.business_name, a.status
+             a.id AS account_id, a.business_name, a.status,
+             coalesce(b.subscription_status, 'none') AS subscription_status, b.trial_end, b.current_period_end
         FROM users u JOIN accounts a ON a.id = u.account_id
+        LEFT JOIN billing_accounts b ON b.account_id = a.id
        WHERE u.id = $1""";
   private static final String SESSIONS = """
       SELECT id, created_at, last_used_at, user_agent, host(ip) AS ip FROM sessions
@@ -67,8 +69,9 @@ public final class MeRoutes implements RouteModule {
               .put("emailVerified", r.getBoolean("email_verified")))
           .put("account", new JsonObject().put("id", r.getUUID("account_id").toString())
               .put("businessName", r.getString("business_name")).put("status", r.getString("status")))
-          // Billing fills this in from its subscription state; until an account subscribes it has none.
-          .put("subscription", new JsonObject().put("status", "none").putNull("trialEnd").putNull("currentPeriodEnd"));
+          .put("subscription", new JsonObject().put("status", r.getString("subscription_status"))
+              .put("trialEnd", Rows.optionalInstant(r, "trial_end").map(Object::toString).orElse(null))
+              .put("currentPeriodEnd", Rows.optionalInstant(r, "current_period_end").map(Object::toString).orElse(null)));
     });
   }
 

@@ -14,4 +14,8 @@ public final class Addresses {
   public static final String AUDIT_APPENDED = "audit.appended";
   /** Published: outbox rows were committed; the dispatcher should look for due work. */
   public static final String EMAIL_DISPATCH = "email.dispatch";
+  /** Request-reply: a raw Stripe webhook delivery to verify and store ({@code StripeDelivery} → {@code WebhookVerdict}). */
+  public static final String STRIPE_WEBHOOK = "stripe.webhook";
+  /** Published: a Stripe event became due (an owner replayed it); the webhook verticle should look now. */
+  public static final String STRIPE_EVENT_DUE = "stripe.event.due";
 }

@@ -1,0 +1,147 @@
+package uk.co.tradersflow.billing;
+
+import com.stripe.model.Account;
+import com.stripe.model.AccountLink;
+import com.stripe.model.Customer;
+import com.stripe.param.AccountCreateParams;
+import com.stripe.param.AccountLinkCreateParams;
+import com.stripe.param.CustomerCreateParams;
+import com.stripe.param.checkout.SessionCreateParams;
+import io.vertx.core.Future;
+import java.util.UUID;
+import uk.co.tradersflow.audit.AuditEntry;
+import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.config.AppConfig;
+import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.error.ErrorCode;
+import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.http.ClientInfo;
+
+/**
+ * Subscription checkout, the billing portal, and Connect onboarding. Stripe objects an account
+ * needs once (its customer, its connected account) are created under the account's locked
+ * billing row with a deterministic idempotency key, so concurrent or retried requests make one;
+ * the id is stored only after Stripe confirmed it (a failed call rolls everything back).
+ */
+public final class BillingService {
+  private final Db db;
+  private final StripeGateway stripe;
+  private final AuditLog audit;
+  private final AppConfig config;
+  private final BillingRepository billing = new BillingRepository();
+
+  public BillingService(Db db, StripeGateway stripe, AuditLog audit, AppConfig config) {
+    this.db = db;
+    this.stripe = stripe;
+    this.audit = audit;
+    this.config = config;
+  }
+
+  public Future<BillingAccount> account(UUID accountId) {
+    return db.inAccount(accountId, tx -> billing.find(tx, accountId));
+  }
+
+  public Future<String> checkoutSession(Principal me, ClientInfo.Client client) {
+    if (config.stripePriceId().isEmpty()) {
+      return Future.failedFuture(AppError.of(ErrorCode.BILLING_NOT_CONFIGURED, "No subscription price is configured"));
+    }
+    String price = config.stripePriceId().get();
+    return stripe.requireConfigured()
+        .compose(v -> ensureCustomer(me, client))
+        .compose(customer -> stripe.call("checkout.sessions.create", c -> c.v1().checkout().sessions().create(
+            SessionCreateParams.builder()
+                .setMode(SessionCreateParams.Mode.SUBSCRIPTION)
+                .setCustomer(customer)
+                .setClientReferenceId(me.accountId().toString())
+                .addLineItem(SessionCreateParams.LineItem.builder().setPrice(price).setQuantity(1L).build())
+                .setSubscriptionData(SessionCreateParams.SubscriptionData.builder()
+                    .setTrialPeriodDays((long) config.trialDays())
+                    .putMetadata("tf_account_id", me.accountId().toString()).build())
+                .setSuccessUrl(link("/billing?checkout=success"))
+                .setCancelUrl(link("/billing?checkout=cancelled"))
+                .build(),
+            StripeGateway.idempotent("tf-checkout-" + me.accountId() + "-" + UUID.randomUUID())).getUrl()));
+  }
+
+  public Future<String> portalSession(Principal me) {
+    return stripe.requireConfigured()
+        .compose(v -> account(me.accountId()))
+        .compose(acc -> acc.customerId().isPresent() ? Future.succeededFuture(acc.customerId().get())
+            : Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "Start a subscription before opening the billing portal")))
+        .compose(customer -> stripe.call("billing_portal.sessions.create", c -> c.v1().billingPortal().sessions().create(
+            com.stripe.param.billingportal.SessionCreateParams.builder()
+                .setCustomer(customer).setReturnUrl(link("/billing")).build(),
+            StripeGateway.idempotent("tf-portal-" + me.accountId() + "-" + UUID.randomUUID())).getUrl()));
+  }
+
+  public Future<String> onboardingLink(Principal me, ClientInfo.Client client) {
+    return stripe.requireConfigured()
+        .compose(v -> ensureConnectAccount(me, client))
+        .compose(acct -> stripe.call("account_links.create", c -> {
+          AccountLink link = c.v1().accountLinks().create(AccountLinkCreateParams.builder()
+              .setAccount(acct)
+              .setType(AccountLinkCreateParams.Type.ACCOUNT_ONBOARDING)
+              .setRefreshUrl(link("/settings/payments?onboarding=refresh"))
+              .setReturnUrl(link("/settings/payments?onboarding=done"))
+              .build(), StripeGateway.idempotent("tf-account-link-" + me.accountId() + "-" + UUID.randomUUID()));
+          return link.getUrl();
+        }));
+  }
+
+  /** The account's Stripe customer id, created (once, ever) if it has none. */
+  private Future<String> ensureCustomer(Principal me, ClientInfo.Client client) {
+    UUID account = me.accountId();
+    return db.inAccount(account, tx -> billing.lock(tx, account).compose(row -> {
+      if (row.customerId().isPresent()) {
+        return Future.succeededFuture(row.customerId().get());
+      }
+      return stripe.call("customers.create", c -> {
+            Customer customer = c.v1().customers().create(CustomerCreateParams.builder()
+                .setEmail(me.email())
+                .putMetadata("tf_account_id", account.toString())
+                .build(), StripeGateway.idempotent("tf-customer-" + account));
+            return customer.getId();
+          })
+          .compose(id -> billing.setCustomer(tx, account, id)
+              .compose(v -> audit.append(tx, AuditEntry.byUser(me, client, "billing.customer_created")
+                  .target("stripe_customer", id)))
+              .map(id));
+    })).andThen(ar -> {
+      if (ar.succeeded()) {
+        audit.committed();
+      }
+    });
+  }
+
+  private Future<String> ensureConnectAccount(Principal me, ClientInfo.Client client) {
+    UUID account = me.accountId();
+    return db.inAccount(account, tx -> billing.lock(tx, account).compose(row -> {
+      if (row.connectAccountId().isPresent()) {
+        return Future.succeededFuture(row.connectAccountId().get());
+      }
+      return stripe.call("accounts.create", c -> {
+            Account acct = c.v1().accounts().create(AccountCreateParams.builder()
+                .setType(AccountCreateParams.Type.EXPRESS)
+                .setCountry("GB")
+                .setEmail(me.email())
+                .putMetadata("tf_account_id", account.toString())
+                .build(), StripeGateway.idempotent("tf-connect-" + account));
+            return acct.getId();
+          })
+          .compose(id -> billing.setConnectAccount(tx, account, id)
+              .compose(v -> audit.append(tx, AuditEntry.byUser(me, client, "billing.connect_account_created")
+                  .target("stripe_account", id)))
+              .map(id));
+    })).andThen(ar -> {
+      if (ar.succeeded()) {
+        audit.committed();
+      }
+    });
+  }
+
+  private String link(String path) {
+    String base = config.publicUrl().toString();
+    return (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path;
+  }
+}

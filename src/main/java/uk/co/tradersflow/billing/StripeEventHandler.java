@@ -1,0 +1,298 @@
+package uk.co.tradersflow.billing;
+
+import com.stripe.model.Account;
+import com.stripe.model.Subscription;
+import com.stripe.model.SubscriptionItem;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.audit.AuditEntry;
+import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.email.EmailOutbox;
+import uk.co.tradersflow.email.OutgoingEmail;
+import uk.co.tradersflow.platform.db.Db;
+
+/**
+ * Applies one stored Stripe event. Ordering strategy: the event is only a hint of WHICH object
+ * changed; its state is re-read from Stripe (pinned API version) while the account's billing row
+ * is locked, so whatever order events arrive in, and however they interleave across instances,
+ * the last write is always the newest state Stripe holds. Effects (billing row, audit entry,
+ * emails, the event's own status) commit in one tf_worker transaction.
+ */
+public final class StripeEventHandler {
+  private static final Logger log = LoggerFactory.getLogger(StripeEventHandler.class);
+
+  private static final String LOCK_BY_CUSTOMER = "SELECT * FROM billing_accounts WHERE stripe_customer_id = $1 FOR UPDATE";
+  private static final String LOCK_BY_CONNECT = "SELECT * FROM billing_accounts WHERE connect_account_id = $1 FOR UPDATE";
+  private static final String UPDATE_SUBSCRIPTION = """
+      UPDATE billing_accounts SET subscription_id = $2, subscription_status = $3, stripe_status = $4, trial_end = $5,
+             current_period_end = $6, cancel_at_period_end = $7, updated_at = now()
+       WHERE account_id = $1""";
+  private static final String UPDATE_CONNECT = """
+      UPDATE billing_accounts SET charges_enabled = $2, payouts_enabled = $3, details_submitted = $4, updated_at = now()
+       WHERE account_id = $1""";
+  private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3)";
+  private static final String INVOICE_FOR_LINK = "SELECT billing_invoice_for_payment_link($1) AS invoice_id";
+  private static final String ACCOUNT_EMAIL = "SELECT billing_account_email($1) AS email";
+
+  private final Db db;
+  private final StripeGateway stripe;
+  private final StripeEventStore events;
+  private final AuditLog audit;
+  private final EmailOutbox outbox;
+  private final String billingUrl;
+
+  public StripeEventHandler(Db db, StripeGateway stripe, StripeEventStore events, AuditLog audit, EmailOutbox outbox,
+                            String publicUrl) {
+    this.db = db;
+    this.stripe = stripe;
+    this.events = events;
+    this.audit = audit;
+    this.outbox = outbox;
+    this.billingUrl = (publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl) + "/billing";
+  }
+
+  /** Maps Stripe's subscription status to ours (the contract's table); anything else keeps "none". */
+  static String mapStatus(String stripeStatus) {
+    return switch (stripeStatus == null ? "" : stripeStatus) {
+      case "trialing" -> "trialing";
+      case "active" -> "active";
+      case "past_due", "unpaid" -> "past_due";
+      case "canceled", "incomplete_expired" -> "cancelled";
+      default -> "none";
+    };
+  }
+
+  public Future<Void> apply(StripeEventStore.Claimed claimed) {
+    JsonObject ev = claimed.payload();
+    String type = ev.getString("type", "");
+    String connected = ev.getString("account");
+    JsonObject obj = Optional.ofNullable(ev.getJsonObject("data")).map(d -> d.getJsonObject("object")).orElse(new JsonObject());
+    Future<Void> work;
+    if (connected != null) {
+      work = switch (type) {
+        case "account.updated" -> connectAccount(claimed, connected);
+        case "payment_intent.succeeded" -> invoicePaid(claimed, connected, metadataInvoice(obj));
+        case "checkout.session.completed" -> "paid".equals(obj.getString("payment_status"))
+            ? invoiceForSession(obj).compose(inv -> invoicePaid(claimed, connected, inv))
+            : ignore(claimed, "checkout session not paid yet");
+        default -> ignore(claimed, "event type not used for connected accounts");
+      };
+    } else {
+      work = switch (type) {
+        case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
+             "customer.subscription.paused", "customer.subscription.resumed" ->
+            subscription(claimed, obj.getString("customer"), obj.getString("id"), Extra.NONE);
+        case "customer.subscription.trial_will_end" ->
+            subscription(claimed, obj.getString("customer"), obj.getString("id"), Extra.TRIAL_ENDING);
+        case "checkout.session.completed" -> "subscription".equals(obj.getString("mode"))
+            ? subscription(claimed, obj.getString("customer"), obj.getString("subscription"), Extra.NONE)
+            : ignore(claimed, "checkout session is not a subscription");
+        case "invoice.paid", "invoice.payment_succeeded" ->
+            subscription(claimed, obj.getString("customer"), invoiceSubscription(obj), Extra.NONE);
+        case "invoice.payment_failed" ->
+            subscription(claimed, obj.getString("customer"), invoiceSubscription(obj), Extra.PAYMENT_FAILED);
+        case "account.updated" -> connectAccount(claimed, obj.getString("id"));
+        default -> ignore(claimed, "event type not handled");
+      };
+    }
+    return work;
+  }
+
+  private enum Extra { NONE, TRIAL_ENDING, PAYMENT_FAILED }
+
+  /** 2025+ API versions put an invoice's subscription under parent.subscription_details; older ones at the top. */
+  private static String invoiceSubscription(JsonObject invoice) {
+    JsonObject details = Optional.ofNullable(invoice.getJsonObject("parent"))
+        .map(p -> p.getJsonObject("subscription_details")).orElse(null);
+    Object nested = details == null ? null : details.getValue("subscription");
+    Object top = invoice.getValue("subscription");
+    Object id = nested != null ? nested : top;
+    return id instanceof JsonObject j ? j.getString("id") : (String) id;
+  }
+
+  private Future<Void> ignore(StripeEventStore.Claimed claimed, String why) {
+    return db.asWorker(tx -> events.done(tx, claimed.id(), "ignored", why, null));
+  }
+
+  private Future<Void> subscription(StripeEventStore.Claimed claimed, String customer, String subscriptionHint, Extra extra) {
+    if (customer == null) {
+      return ignore(claimed, "event names no customer");
+    }
+    JsonObject obj = claimed.payload().getJsonObject("data").getJsonObject("object");
+    boolean[] changed = {false, false};
+    return db.asWorker(tx -> tx.preparedQuery(LOCK_BY_CUSTOMER).execute(Tuple.of(customer)).compose(rows -> {
+      if (rows.size() == 0) {
+        return events.done(tx, claimed.id(), "ignored", "no account has this Stripe customer", null);
+      }
+      BillingAccount row = BillingAccount.from(rows.iterator().next());
+      String subId = subscriptionHint != null ? subscriptionHint : row.subscriptionId().orElse(null);
+      if (subId == null) {
+        return events.done(tx, claimed.id(), "ignored", "no subscription to reconcile", row.accountId());
+      }
+      return stripe.call("subscriptions.retrieve", c -> c.v1().subscriptions().retrieve(subId))
+          .compose(sub -> {
+            if (!customer.equals(sub.getCustomer())) {
+              return Future.failedFuture(new IllegalStateException("subscription belongs to another customer"));
+            }
+            String status = mapStatus(sub.getStatus());
+            boolean olderSubscription = row.subscriptionId().isPresent() && !row.subscriptionId().get().equals(subId)
+                && status.equals("cancelled");
+            Future<Void> state = olderSubscription ? Future.succeededFuture() : writeSubscription(tx, row, sub, status, changed);
+            return state.compose(v -> extraEmail(tx, row, sub, obj, extra, changed))
+                .compose(v -> events.done(tx, claimed.id(), "processed", null, row.accountId()));
+          });
+    })).andThen(ar -> committed(ar.succeeded(), changed));
+  }
+
+  private Future<Void> writeSubscription(SqlConnection tx, BillingAccount row, Subscription sub, String status, boolean[] changed) {
+    Long periodEnd = sub.getItems() == null || sub.getItems().getData() == null ? null
+        : sub.getItems().getData().stream().map(SubscriptionItem::getCurrentPeriodEnd)
+            .filter(java.util.Objects::nonNull).max(Long::compare).orElse(null);
+    Tuple args = Tuple.tuple().addUUID(row.accountId()).addString(sub.getId()).addString(status).addString(sub.getStatus())
+        .addOffsetDateTime(time(sub.getTrialEnd())).addOffsetDateTime(time(periodEnd))
+        .addBoolean(Boolean.TRUE.equals(sub.getCancelAtPeriodEnd()));
+    Future<Void> update = tx.preparedQuery(UPDATE_SUBSCRIPTION).execute(args).mapEmpty();
+    if (status.equals(row.status())) {
+      return update;
+    }
+    changed[0] = true;
+    return update.compose(v -> audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(row.accountId()),
+            "billing.subscription_status_changed").target("stripe_subscription", sub.getId())
+        .detail("from", row.status()).detail("to", status).detail("stripeStatus", sub.getStatus())));
+  }
+
+  private Future<Void> extraEmail(SqlConnection tx, BillingAccount row, Subscription sub, JsonObject obj, Extra extra,
+                                  boolean[] changed) {
+    if (extra == Extra.NONE) {
+      return Future.succeededFuture();
+    }
+    return tx.preparedQuery(ACCOUNT_EMAIL).execute(Tuple.of(row.accountId())).compose(rows -> {
+      String email = rows.iterator().next().getString("email");
+      if (email == null) {
+        return Future.succeededFuture();
+      }
+      OutgoingEmail mail;
+      if (extra == Extra.TRIAL_ENDING) {
+        OffsetDateTime trialEnd = time(sub.getTrialEnd());
+        mail = OutgoingEmail.of("trial_ending", email, new JsonObject()
+                .put("trialEnd", trialEnd == null ? null : trialEnd.toInstant().toString()).put("billingUrl", billingUrl),
+            "trial_ending:" + sub.getId() + ":" + sub.getTrialEnd(), row.accountId());
+      } else {
+        mail = OutgoingEmail.of("payment_failed", email, new JsonObject()
+                .put("amountPence", obj.getLong("amount_due", 0L))
+                .put("currency", obj.getString("currency", "gbp").toUpperCase(Locale.ROOT)).put("billingUrl", billingUrl),
+            "payment_failed:" + obj.getString("id") + ":" + obj.getInteger("attempt_count", 0), row.accountId());
+      }
+      changed[1] = true;
+      return outbox.enqueue(tx, mail).mapEmpty();
+    });
+  }
+
+  private Future<Void> connectAccount(StripeEventStore.Claimed claimed, String connectId) {
+    if (connectId == null) {
+      return ignore(claimed, "event names no account");
+    }
+    boolean[] changed = {false, false};
+    return db.asWorker(tx -> tx.preparedQuery(LOCK_BY_CONNECT).execute(Tuple.of(connectId)).compose(rows -> {
+      if (rows.size() == 0) {
+        return events.done(tx, claimed.id(), "ignored", "no account has this connected account", null);
+      }
+      Row r = rows.iterator().next();
+      UUID account = r.getUUID("account_id");
+      boolean charges = r.getBoolean("charges_enabled");
+      boolean payouts = r.getBoolean("payouts_enabled");
+      return stripe.call("accounts.retrieve", c -> c.v1().accounts().retrieve(connectId)).compose(acct -> {
+        boolean nc = Boolean.TRUE.equals(acct.getChargesEnabled());
+        boolean np = Boolean.TRUE.equals(acct.getPayoutsEnabled());
+        Future<Void> update = tx.preparedQuery(UPDATE_CONNECT)
+            .execute(Tuple.of(account, nc, np, Boolean.TRUE.equals(acct.getDetailsSubmitted()))).mapEmpty();
+        if (nc != charges || np != payouts) {
+          changed[0] = true;
+          update = update.compose(v -> audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account),
+              "billing.connect_status_changed").target("stripe_account", connectId)
+              .detail("chargesEnabled", nc).detail("payoutsEnabled", np)));
+        }
+        return update.compose(v -> events.done(tx, claimed.id(), "processed", null, account));
+      });
+    })).andThen(ar -> committed(ar.succeeded(), changed));
+  }
+
+  private static Optional<UUID> metadataInvoice(JsonObject obj) {
+    return Optional.ofNullable(obj.getJsonObject("metadata")).map(m -> m.getString("tf_invoice_id")).flatMap(id -> {
+      try {
+        return Optional.of(UUID.fromString(id));
+      } catch (IllegalArgumentException e) {
+        return Optional.empty();
+      }
+    });
+  }
+
+  private Future<Optional<UUID>> invoiceForSession(JsonObject session) {
+    Optional<UUID> fromMetadata = metadataInvoice(session);
+    String link = session.getString("payment_link");
+    if (fromMetadata.isPresent() || link == null) {
+      return Future.succeededFuture(fromMetadata);
+    }
+    return db.asWorker(tx -> tx.preparedQuery(INVOICE_FOR_LINK).execute(Tuple.of(link))
+        .map(rows -> Optional.ofNullable(rows.iterator().next().getUUID("invoice_id"))));
+  }
+
+  /** Marks the invoice paid once, whichever payment event (and however many) arrives first. */
+  private Future<Void> invoicePaid(StripeEventStore.Claimed claimed, String connected, Optional<UUID> invoice) {
+    if (invoice.isEmpty()) {
+      return ignore(claimed, "payment names no TradersFlow invoice");
+    }
+    UUID invoiceId = invoice.get();
+    OffsetDateTime paidAt = time(claimed.payload().getLong("created"));
+    boolean[] changed = {false, false};
+    return db.asWorker(tx -> tx.preparedQuery(MARK_PAID).execute(Tuple.of(invoiceId, connected, paidAt)).compose(rows -> {
+      if (rows.size() == 0) {
+        return events.done(tx, claimed.id(), "ignored", "no such invoice on this connected account", null);
+      }
+      Row r = rows.iterator().next();
+      UUID account = r.getUUID("account_id");
+      if (!r.getBoolean("first_time")) {
+        return events.done(tx, claimed.id(), "processed", "invoice already paid", account);
+      }
+      changed[0] = true;
+      String number = String.format("INV-%04d", r.getInteger("invoice_number"));
+      Future<Void> effects = audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account), "invoice.paid")
+          .target("invoice", invoiceId).detail("number", number).detail("connectedAccount", connected)
+          .detail("stripeEvent", claimed.id()));
+      String email = r.getString("owner_email");
+      if (email != null) {
+        changed[1] = true;
+        effects = effects.compose(v -> outbox.enqueue(tx, OutgoingEmail.of("payment_received", email, new JsonObject()
+                .put("invoiceNumber", number).put("amountPence", r.getLong("total_pence"))
+                .put("currency", r.getString("currency")).put("customerName", r.getString("customer_name")),
+            "payment_received:" + invoiceId, account)).mapEmpty());
+      }
+      return effects.compose(v -> events.done(tx, claimed.id(), "processed", null, account));
+    })).andThen(ar -> committed(ar.succeeded(), changed));
+  }
+
+  private void committed(boolean ok, boolean[] changed) {
+    if (ok && changed[0]) {
+      audit.committed();
+    }
+    if (ok && changed[1]) {
+      outbox.committed();
+    }
+  }
+
+  private static OffsetDateTime time(Long epochSeconds) {
+    return epochSeconds == null ? null : OffsetDateTime.ofInstant(Instant.ofEpochSecond(epochSeconds), ZoneOffset.UTC);
+  }
+}

@@ -1,0 +1,159 @@
+package uk.co.tradersflow.billing;
+
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.POST;
+import static org.assertj.core.api.Assertions.assertThat;
+import static uk.co.tradersflow.billing.BillingFixtures.*;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
+
+class BillingRoutesTest {
+  static FakeStripe fake;
+  static TestServer server;
+  static TestUsers users;
+
+  @BeforeAll
+  static void start() {
+    fake = new FakeStripe();
+    server = TestServer.start(settings(fake));
+    users = new TestUsers(server);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+    fake.close();
+  }
+
+  private static List<FakeStripe.Request> customersCreatedFor(UUID account) {
+    return fake.requests("POST", "/v1/customers").stream()
+        .filter(r -> account.toString().equals(r.form().get("metadata[tf_account_id]"))).toList();
+  }
+
+  @Test
+  void checkoutCreatesTheStripeCustomerOnceWithIdempotencyKeysAndTheTrial() {
+    TestUser u = users.create();
+    List<Future<HttpResponse<Buffer>>> sends = IntStream.range(0, 5)
+        .mapToObj(i -> server.request(POST, "/api/v1/billing/checkout-session", u.token()).send()).toList();
+    TestServer.await(Future.all(sends));
+    sends.forEach(f -> {
+      assertThat(f.result().statusCode()).as(f.result().bodyAsString()).isEqualTo(200);
+      assertThat(f.result().bodyAsJsonObject().getString("url")).startsWith("https://checkout.stripe.com/c/pay/cs_test_");
+    });
+    HttpResponse<Buffer> again = server.send(POST, "/api/v1/billing/checkout-session", u.token());
+    assertThat(again.statusCode()).isEqualTo(200);
+
+    assertThat(customersCreatedFor(u.accountId())).hasSize(1);
+    assertThat(customersCreatedFor(u.accountId()).get(0).idempotencyKey()).isEqualTo("tf-customer-" + u.accountId());
+    String customer = (String) value(server, "SELECT stripe_customer_id FROM billing_accounts WHERE account_id = ?", u.accountId());
+    assertThat(customer).startsWith("cus_");
+    List<FakeStripe.Request> sessions = fake.requests("POST", "/v1/checkout/sessions").stream()
+        .filter(r -> customer.equals(r.form().get("customer"))).toList();
+    assertThat(sessions).hasSize(6);
+    assertThat(sessions).allSatisfy(r -> {
+      assertThat(r.idempotencyKey()).startsWith("tf-checkout-" + u.accountId());
+      assertThat(r.form()).containsEntry("mode", "subscription")
+          .containsEntry("line_items[0][price]", "price_test_monthly")
+          .containsEntry("subscription_data[trial_period_days]", "14")
+          .containsEntry("client_reference_id", u.accountId().toString());
+    });
+    assertThat(sessions.stream().map(FakeStripe.Request::idempotencyKey).distinct()).hasSize(6);
+    assertThat(fake.requests.stream().filter(r -> r.method().equals("POST"))).allSatisfy(r -> assertThat(r.idempotencyKey()).isNotBlank());
+    // We store a reference and a status, nothing of the card.
+    assertThat(server.send(GET, "/api/v1/billing/subscription", u.token()).bodyAsJsonObject())
+        .isEqualTo(new JsonObject().put("status", "none").putNull("trialEnd").putNull("currentPeriodEnd").put("cancelAtPeriodEnd", false));
+  }
+
+  @Test
+  void portalNeedsACustomerThenOpensStripesPortal() {
+    TestUser u = users.create();
+    HttpResponse<Buffer> early = server.send(POST, "/api/v1/billing/portal-session", u.token());
+    assertThat(early.statusCode()).isEqualTo(409);
+    server.send(POST, "/api/v1/billing/checkout-session", u.token());
+    HttpResponse<Buffer> r = server.send(POST, "/api/v1/billing/portal-session", u.token());
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    assertThat(r.bodyAsJsonObject().getString("url")).startsWith("https://billing.stripe.com/p/session/");
+    assertThat(fake.requests("POST", "/v1/billing_portal/sessions")).anySatisfy(req ->
+        assertThat(req.idempotencyKey()).startsWith("tf-portal-" + u.accountId()));
+  }
+
+  @Test
+  void onboardingCreatesTheConnectedAccountOnceAndStatusStartsDisabled() {
+    TestUser u = users.create();
+    assertThat(server.send(GET, "/api/v1/connect/status", u.token()).bodyAsJsonObject())
+        .isEqualTo(new JsonObject().put("connected", false).put("chargesEnabled", false).put("payoutsEnabled", false));
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<Buffer> r = server.send(POST, "/api/v1/connect/onboarding-link", u.token());
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+      assertThat(r.bodyAsJsonObject().getString("url")).startsWith("https://connect.stripe.com/setup/");
+    }
+    List<FakeStripe.Request> created = fake.requests("POST", "/v1/accounts").stream()
+        .filter(r -> u.accountId().toString().equals(r.form().get("metadata[tf_account_id]"))).toList();
+    assertThat(created).hasSize(1);
+    assertThat(created.get(0).idempotencyKey()).isEqualTo("tf-connect-" + u.accountId());
+    assertThat(created.get(0).form()).containsEntry("type", "express");
+    String acct = (String) value(server, "SELECT connect_account_id FROM billing_accounts WHERE account_id = ?", u.accountId());
+    assertThat(fake.requests("POST", "/v1/account_links").stream().filter(r -> acct.equals(r.form().get("account"))))
+        .hasSize(2).allSatisfy(r -> assertThat(r.form()).containsEntry("type", "account_onboarding"));
+    assertThat(server.send(GET, "/api/v1/connect/status", u.token()).bodyAsJsonObject())
+        .isEqualTo(new JsonObject().put("connected", true).put("chargesEnabled", false).put("payoutsEnabled", false));
+  }
+
+  @Test
+  void stripeDownAnswers503AndLeavesNothingHalfWritten() {
+    TestUser u = users.create();
+    fake.down(true);
+    try {
+      for (String path : List.of("/api/v1/billing/checkout-session", "/api/v1/connect/onboarding-link")) {
+        HttpResponse<Buffer> r = server.send(POST, path, u.token());
+        assertThat(r.statusCode()).as(path).isEqualTo(503);
+        assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("stripe_unavailable");
+        assertThat(r.bodyAsString()).doesNotContain("127.0.0.1").doesNotContain("Exception");
+      }
+    } finally {
+      fake.down(false);
+    }
+    assertThat(count(server, "SELECT count(*) FROM billing_accounts WHERE account_id = ?", u.accountId())).isZero();
+    assertThat(count(server, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action LIKE 'billing.%'", u.accountId())).isZero();
+    // Once Stripe is back the same request works, and still makes one customer.
+    assertThat(server.send(POST, "/api/v1/billing/checkout-session", u.token()).statusCode()).isEqualTo(200);
+    assertThat(value(server, "SELECT stripe_customer_id FROM billing_accounts WHERE account_id = ?", u.accountId())).isNotNull();
+  }
+
+  @Test
+  void withoutStripeSettingsEveryBillingRouteAnswers503() {
+    Map<String, String> none = new HashMap<>();
+    try (TestServer bare = TestServer.start(none)) {
+      TestUser u = new TestUsers(bare).create();
+      UUID invoice = invoice(bare, u.accountId(), "c@example.test", 100);
+      for (var call : List.of(
+          List.of("POST", "/api/v1/billing/checkout-session"), List.of("POST", "/api/v1/billing/portal-session"),
+          List.of("GET", "/api/v1/billing/subscription"), List.of("POST", "/api/v1/connect/onboarding-link"),
+          List.of("GET", "/api/v1/connect/status"), List.of("POST", "/api/v1/invoices/" + invoice + "/payment-link"),
+          List.of("POST", "/api/v1/invoices/" + invoice + "/send"))) {
+        HttpResponse<Buffer> r = bare.send(io.vertx.core.http.HttpMethod.valueOf(call.get(0)), call.get(1), u.token());
+        assertThat(r.statusCode()).as(call.toString()).isEqualTo(503);
+        assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("billing_not_configured");
+      }
+      String body = FakeStripe.event("x.y", new JsonObject(), null, "v").encode();
+      HttpResponse<Buffer> hook = deliver(bare, body, FakeStripe.sign(SECRET_NEW, System.currentTimeMillis() / 1000, body));
+      assertThat(hook.statusCode()).isEqualTo(503);
+      assertThat(hook.bodyAsJsonObject().getString("code")).isEqualTo("webhook_not_configured");
+    }
+  }
+}
