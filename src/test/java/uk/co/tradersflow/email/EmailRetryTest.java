@@ -42,8 +42,9 @@ class EmailRetryTest {
     TestUser user = new TestUsers(server).create();
     TestEmails emails = new TestEmails(server);
     UUID id;
+    String domain = UUID.randomUUID() + ".test";
     try (LogCapture logs = new LogCapture()) {
-      id = emails.enqueue(user.accountId(), "password_changed", "retry@customer.test",
+      id = emails.enqueue(user.accountId(), "password_changed", "retry@" + domain,
           new JsonObject().put("changedAt", "2026-11-25T10:00:00Z"), "pw:" + UUID.randomUUID()).orElseThrow();
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (Integer.parseInt(emails.column(id, "attempts")) < 2 && System.nanoTime() < deadline) {
@@ -56,8 +57,7 @@ class EmailRetryTest {
     }
     smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.start();
-    assertThat(smtp.waitForIncomingEmail(20_000, 1)).isTrue();
-    assertThat(emails.awaitStatus(id, "sent", 5)).isTrue();
-    assertThat(smtp.getReceivedMessages()).hasSize(1);
+    assertThat(emails.awaitStatus(id, "sent", 20)).isTrue();
+    assertThat(smtp.getReceivedMessagesForDomain(domain)).as("delivered once").hasSize(1);
   }
 }
