@@ -65,6 +65,7 @@ import uk.co.tradersflow.platform.http.PlainHttpVerticle;
 import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.platform.metrics.EventLoopDelayVerticle;
 import uk.co.tradersflow.platform.redis.RedisKeys;
+import uk.co.tradersflow.retention.AccountRetentionVerticle;
 import uk.co.tradersflow.ratelimit.ApiRateLimit;
 import uk.co.tradersflow.ratelimit.LoginThrottle;
 import uk.co.tradersflow.ratelimit.RateLimiter;
@@ -110,6 +111,7 @@ public final class MainVerticle extends VerticleBase {
                 () -> new EventLoopDelayVerticle(registry.get()), new DeploymentOptions().setInstances(httpInstances)))
             .compose(id -> vertx.deployVerticle(wiring.emailDispatch()))
             .compose(id -> vertx.deployVerticle(wiring.stripeWebhooks(), new DeploymentOptions().setInstances(2)))
+            .compose(id -> vertx.deployVerticle(wiring.retention()))
             .compose(id -> vertx.deployVerticle(
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
                 new DeploymentOptions().setInstances(httpInstances)))
@@ -119,7 +121,7 @@ public final class MainVerticle extends VerticleBase {
   }
 
   private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch,
-                        java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks) {}
+                        java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks, AccountRetentionVerticle retention) {}
 
   private Wiring wire(int httpInstances) {
     pool = PgBuilder.pool()
@@ -178,7 +180,8 @@ public final class MainVerticle extends VerticleBase {
         new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
         new WebhookAdminRoutes(db, stripeEvents, audit,
             eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)));
-    return new Wiring(api, health, modules, emailDispatch, stripeWebhooks);
+    return new Wiring(api, health, modules, emailDispatch, stripeWebhooks,
+        new AccountRetentionVerticle(db, stripe, audit, Duration.ofMinutes(5)));
   }
 
   @Override

@@ -168,6 +168,10 @@ public final class FakeStripe implements AutoCloseable {
       return new JsonObject().put("id", "plink_" + suffix).put("object", "payment_link").put("active", true)
           .put("livemode", false).put("metadata", metadata).put("url", "https://buy.stripe.com/test_" + suffix);
     }
+    if (method.equals("DELETE") && path.startsWith("/v1/subscriptions/")) {
+      JsonObject sub = subscriptions.get(path.substring("/v1/subscriptions/".length()));
+      return sub != null ? sub.put("status", "canceled") : notFound("subscription");
+    }
     if (method.equals("GET") && path.startsWith("/v1/subscriptions/")) {
       JsonObject sub = subscriptions.get(path.substring("/v1/subscriptions/".length()));
       return sub != null ? sub : notFound("subscription");

@@ -1,0 +1,104 @@
+package uk.co.tradersflow.retention;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.audit.AuditEntry;
+import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.billing.StripeGateway;
+import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Db;
+
+/**
+ * What closing an account promises, carried out later and durably: the Stripe subscription is
+ * cancelled (retried every round until Stripe confirms, so a Stripe outage loses nothing), and
+ * 30 days after closing the account's data is deleted, leaving an anonymised tombstone and the
+ * audit log. Every instance runs this on a timer; a Postgres advisory lock lets one work at a time.
+ */
+public final class AccountRetentionVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(AccountRetentionVerticle.class);
+  private static final long LOCK = 0x7466_7265_7465_6e74L; // "tfretent"
+
+  private final Db db;
+  private final StripeGateway stripe;
+  private final AuditLog audit;
+  private final Duration interval;
+  private boolean running;
+
+  public AccountRetentionVerticle(Db db, StripeGateway stripe, AuditLog audit, Duration interval) {
+    this.db = db;
+    this.stripe = stripe;
+    this.audit = audit;
+    this.interval = interval;
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.setPeriodic(interval.toMillis(), id -> runOnce());
+    return Future.succeededFuture();
+  }
+
+  /** One round; answers how many accounts it purged. Public for tests and operators' tooling. */
+  public Future<Integer> runOnce() {
+    if (running) {
+      return Future.succeededFuture(0);
+    }
+    running = true;
+    return db.pool().withConnection(conn -> conn.query("SELECT pg_try_advisory_lock(" + LOCK + ") AS locked").execute()
+            .compose(rows -> !rows.iterator().next().getBoolean("locked") ? Future.succeededFuture(0)
+                : cancelSubscriptions().compose(v -> purgeDue())
+                    .eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK + ")").execute())))
+        .onFailure(e -> log.warn("account retention round failed, will retry: {}", e.getMessage()))
+        .onComplete(ar -> running = false);
+  }
+
+  private Future<Void> cancelSubscriptions() {
+    if (!stripe.configured()) {
+      return Future.succeededFuture();
+    }
+    return db.pool().query("SELECT account_id, subscription_id FROM retention_subscriptions_to_cancel()").execute()
+        .compose(rows -> {
+          Future<Void> chain = Future.succeededFuture();
+          for (Row r : rows) {
+            UUID account = r.getUUID("account_id");
+            String subscription = r.getString("subscription_id");
+            chain = chain.compose(v -> stripe.call("subscriptions.cancel", c -> c.v1().subscriptions().cancel(subscription,
+                    StripeGateway.idempotent("tf-cancel-" + subscription)))
+                .compose(cancelled -> db.inAccount(account, tx -> tx.preparedQuery("SELECT retention_subscription_cancelled($1)")
+                    .execute(Tuple.of(account))
+                    .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),
+                        java.util.Optional.of(account), "subscription.cancelled").detail("reason", "account_closed")))))
+                .onSuccess(x -> audit.committed())
+                // One account's failure must not stop the others; it is retried next round.
+                .recover(e -> Future.succeededFuture()));
+          }
+          return chain;
+        });
+  }
+
+  private Future<Integer> purgeDue() {
+    return db.pool().query("SELECT account_id FROM retention_accounts_due()").execute().compose(rows -> {
+      List<UUID> due = Rows.all(rows, r -> r.getUUID("account_id"));
+      Future<Integer> chain = Future.succeededFuture(0);
+      for (UUID account : due) {
+        chain = chain.compose(n -> db.inAccount(account, tx -> tx.preparedQuery("SELECT retention_purge_account($1)")
+                .execute(Tuple.of(account))
+                .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),
+                    java.util.Optional.of(account), "account.deleted").detail("reason", "retention_period_over"))))
+            .onSuccess(x -> {
+              audit.committed();
+              log.info("deleted the data of account {} (closed more than 30 days ago)", account);
+            })
+            .map(x -> n + 1));
+      }
+      return chain;
+    });
+  }
+}

@@ -1,0 +1,77 @@
+package uk.co.tradersflow.retention;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.billing.StripeGateway;
+import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
+
+/** Closing an account cancels its subscription (until Stripe confirms) and deletes its data after 30 days. */
+class AccountRetentionTest {
+
+  private static long count(Connection c, String sql, Object arg) throws Exception {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setObject(1, arg);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Test
+  void aClosedAccountsSubscriptionIsCancelledOnceStripeAnswersAndItsDataGoesAfterThirtyDays() throws Exception {
+    try (FakeStripe stripe = new FakeStripe();
+         TestServer server = TestServer.start(Map.of("TF_STRIPE_SECRET_KEY", "sk_test_retention", "TF_STRIPE_API_BASE", stripe.base()))) {
+      TestUser user = new TestUsers(server).create();
+      String sub = "sub_retention" + System.nanoTime();
+      stripe.subscription(sub, "cus_retention", "active", 0, 0);
+      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
+            + user.accountId() + "', 'cus_retention" + System.nanoTime() + "', '" + sub + "', 'active')");
+        s.executeUpdate("INSERT INTO customers (account_id, name) VALUES ('" + user.accountId() + "', 'Mr Soon Deleted')");
+        s.executeUpdate("UPDATE accounts SET status = 'closed', closed_at = now(), delete_after = now() + interval '30 days' WHERE id = '"
+            + user.accountId() + "'");
+      }
+      AccountRetentionVerticle retention = new AccountRetentionVerticle(server.main.db(),
+          new StripeGateway(server.vertx, server.config), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
+      TestServer.await(server.vertx.deployVerticle(retention));
+
+      stripe.down(true);
+      assertThat(TestServer.await(retention.runOnce())).isZero();
+      try (Connection c = server.env.admin()) {
+        assertThat(count(c, "SELECT count(*) FROM billing_accounts WHERE account_id = ? AND subscription_status = 'active'", user.accountId()))
+            .as("Stripe down: nothing marked cancelled, tried again next round").isEqualTo(1);
+      }
+      stripe.down(false);
+      assertThat(TestServer.await(retention.runOnce())).as("not due yet").isZero();
+      assertThat(stripe.requests("DELETE", "/v1/subscriptions/" + sub)).hasSize(1);
+      assertThat(stripe.requests("DELETE", "/v1/subscriptions/" + sub).get(0).idempotencyKey()).isEqualTo("tf-cancel-" + sub);
+      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+        assertThat(count(c, "SELECT count(*) FROM billing_accounts WHERE account_id = ? AND subscription_status = 'cancelled'", user.accountId()))
+            .isEqualTo(1);
+        assertThat(count(c, "SELECT count(*) FROM customers WHERE account_id = ?", user.accountId())).as("kept for 30 days").isEqualTo(1);
+        s.executeUpdate("UPDATE accounts SET delete_after = now() - interval '1 second' WHERE id = '" + user.accountId() + "'");
+      }
+      assertThat(TestServer.await(retention.runOnce())).isEqualTo(1);
+      try (Connection c = server.env.admin()) {
+        assertThat(count(c, "SELECT count(*) FROM customers WHERE account_id = ?", user.accountId())).isZero();
+        assertThat(count(c, "SELECT count(*) FROM users WHERE account_id = ?", user.accountId())).isZero();
+        assertThat(count(c, "SELECT count(*) FROM accounts WHERE id = ? AND business_name = 'deleted account' AND purged_at IS NOT NULL",
+            user.accountId())).as("an anonymised tombstone remains").isEqualTo(1);
+        assertThat(count(c, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action IN ('subscription.cancelled', 'account.deleted')",
+            user.accountId())).as("and its audit entries").isEqualTo(2);
+      }
+    }
+  }
+}
