@@ -35,6 +35,10 @@ final class InvoiceRepository {
 
   private static final String FIND = SELECT + "\n WHERE i.id = $1";
 
+  // Taken before a PATCH checks the status, so a send or a payment cannot slip in between the
+  // check and the update.
+  private static final String LOCK = "SELECT id FROM invoices WHERE id = $1 FOR UPDATE";
+
   // The counter row stays locked until this transaction ends: concurrent creations for one account
   // queue here, and a rolled-back creation hands its number back, so numbers are gap-free.
   private static final String NEXT_NUMBER = """
@@ -76,6 +80,16 @@ final class InvoiceRepository {
 
   Future<Invoice> find(SqlConnection tx, UUID id) {
     return tx.preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> Rows.one(rows, Invoice::from));
+  }
+
+  /** Locks the invoice row for the rest of the transaction; 404 when there is none (or it is not yours). */
+  Future<Void> lock(SqlConnection tx, UUID id) {
+    return tx.preparedQuery(LOCK).execute(Tuple.of(id)).map(rows -> {
+      if (rows.size() == 0) {
+        throw uk.co.tradersflow.error.AppError.notFound();
+      }
+      return null;
+    });
   }
 
   /** Under RLS, "exists" means "exists in the caller's account". */

@@ -73,7 +73,8 @@ public final class InvoiceRoutes implements RouteModule {
   private void update(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
     InvoiceInput input = InvoiceInput.forPatch(JsonInput.of(ctx));
-    Future<Invoice> updated = db.inAccount(Principal.of(ctx).accountId(), tx -> invoices.find(tx, id)
+    Future<Invoice> updated = db.inAccount(Principal.of(ctx).accountId(), tx -> invoices.lock(tx, id)
+        .compose(v -> invoices.find(tx, id))
         .compose(existing -> checkTransition(existing, input))
         .compose(v -> requireReferences(tx, input))
         .compose(v -> invoices.update(tx, id, input))
