@@ -95,9 +95,7 @@ public final class AccountRoutes implements RouteModule {
     String current = in.requiredText("currentPassword", 1024);
     String next = in.requiredText("newPassword", 1024);
     in.validate();
-    policy.problem(next).ifPresent(problem -> {
-      throw AppError.of(ErrorCode.WEAK_PASSWORD, "The password " + problem);
-    });
+    policy.requireStrong(next);
     Principal p = Principal.of(ctx);
     var client = api.clients().of(ctx);
     Future<Void> done = confirmed(p, current).compose(me -> hasher.hash(next).compose(hash -> db.inAccount(p.accountId(), tx ->

@@ -8,6 +8,8 @@ import java.util.HashSet;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.error.ErrorCode;
 
 /**
  * The contract's password rule: 10 to 128 characters and not one of the 20,000 most common
@@ -28,6 +30,13 @@ public final class PasswordPolicy {
 
   public int size() {
     return common.size();
+  }
+
+  /** Fails with 422 {@code weak_password} when the password breaks the rule. */
+  public void requireStrong(String password) {
+    problem(password).ifPresent(problem -> {
+      throw AppError.of(ErrorCode.WEAK_PASSWORD, "The password " + problem);
+    });
   }
 
   /** Why the password is refused, if it is. */

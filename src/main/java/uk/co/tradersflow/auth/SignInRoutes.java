@@ -110,9 +110,7 @@ public final class SignInRoutes implements RouteModule {
     String password = in.requiredText("password", 1024);
     String businessName = in.requiredText("businessName", 200);
     in.validate();
-    policy.problem(password).ifPresent(problem -> {
-      throw AppError.of(ErrorCode.WEAK_PASSWORD, "The password " + problem);
-    });
+    policy.requireStrong(password);
     ClientInfo.Client client = clients.of(ctx);
     UUID accountId = UUID.randomUUID();
     UUID userId = UUID.randomUUID();
@@ -376,9 +374,7 @@ public final class SignInRoutes implements RouteModule {
     String token = in.requiredText("token", 200);
     String password = in.requiredText("newPassword", 1024);
     in.validate();
-    policy.problem(password).ifPresent(problem -> {
-      throw AppError.of(ErrorCode.WEAK_PASSWORD, "The password " + problem);
-    });
+    policy.requireStrong(password);
     ClientInfo.Client client = clients.of(ctx);
     Future<Void> done = repo.linkToken(SecretTokens.hash(token), "password_reset").compose(found -> {
       SignInRepository.LinkToken t = usable(found);
