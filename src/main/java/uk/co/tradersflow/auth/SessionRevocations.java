@@ -25,12 +25,14 @@ public final class SessionRevocations {
 
   private final Vertx vertx;
   private final Redis redis;
+  private final SessionStateCache cache;
   private final String channel;
   private final RedisSubscriber subscriber;
 
   public SessionRevocations(Vertx vertx, Redis redis, RedisKeys keys, SessionStateCache cache) {
     this.vertx = vertx;
     this.redis = redis;
+    this.cache = cache;
     this.channel = keys.channel(CHANNEL);
     vertx.eventBus().<SessionRevoked>consumer(Addresses.SESSION_REVOKED, m -> cache.invalidate(m.body()));
     this.subscriber = new RedisSubscriber(vertx, redis, List.of(channel),
@@ -49,6 +51,9 @@ public final class SessionRevocations {
 
   /** Call after the revocation has committed. Never fails: a lost signal costs at most the cache window. */
   public Future<Void> publish(SessionRevoked revoked) {
+    // This instance forgets at once (the bus delivers later, on another thread); other
+    // verticles hear it on the bus, other instances through Redis.
+    cache.invalidate(revoked);
     vertx.eventBus().publish(Addresses.SESSION_REVOKED, revoked);
     return redis.send(Request.cmd(Command.PUBLISH).arg(channel).arg(revoked.encode()))
         .<Void>mapEmpty()
