@@ -93,8 +93,8 @@ class EmailWebhookTest {
     String id = "msg_" + UUID.randomUUID();
     HttpResponse<Buffer> unsigned = post("webhook-", id, now, null, body);
     HttpResponse<Buffer> tampered = post("webhook-", id, now, signature(SECRET, id, now, body), body.replace("delivered", "bounced"));
-    HttpResponse<Buffer> stale = post("webhook-", id, now - 301, signature(SECRET, id, now - 301, body), body);
-    HttpResponse<Buffer> future = post("webhook-", id, now + 301, signature(SECRET, id, now + 301, body), body);
+    HttpResponse<Buffer> stale = post("webhook-", id, now - 360, signature(SECRET, id, now - 360, body), body);
+    HttpResponse<Buffer> future = post("webhook-", id, now + 360, signature(SECRET, id, now + 360, body), body);
     HttpResponse<Buffer> wrongKey = post("webhook-", id, now, signature(OTHER, id, now, body), body);
     HttpResponse<Buffer> otherId = post("webhook-", id + "x", now, signature(SECRET, id, now, body), body);
     for (HttpResponse<Buffer> r : java.util.List.of(unsigned, tampered, stale, future, wrongKey, otherId)) {
