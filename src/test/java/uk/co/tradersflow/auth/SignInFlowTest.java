@@ -169,9 +169,9 @@ class SignInFlowTest {
       unknown += t2 - t1;
       post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD)); // reset the counter
     }
-    // Loose on purpose (a shared CI machine is noisy): an unknown email must not be answered in a
-    // fraction of the time, as it would be if the hash were skipped.
-    assertThat((double) unknown / known).isBetween(0.5, 2.0);
+    // Loose on purpose (a shared CI machine is noisy): skipping the Argon2 check for an unknown
+    // email would answer it in about a tenth of the time, far outside this band.
+    assertThat((double) unknown / known).isBetween(0.4, 2.5);
   }
 
   @Test
