@@ -37,7 +37,8 @@ public final class DeviceTokens {
     }
     try {
       String body = new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8);
-      if (!MessageDigest.isEqual(mac(body), Base64.getUrlDecoder().decode(parts[1]))) {
+      // Canonical text, not decoded bytes: base64's unused trailing bits would let an altered token pass.
+      if (!MessageDigest.isEqual(b64(mac(body)).getBytes(StandardCharsets.US_ASCII), parts[1].getBytes(StandardCharsets.US_ASCII))) {
         return Optional.empty();
       }
       String[] ids = body.split("\\.");

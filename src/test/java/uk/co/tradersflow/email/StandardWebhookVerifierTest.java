@@ -39,4 +39,18 @@ class StandardWebhookVerifierTest {
     assertThat(verifier.verify("msg_1", Long.toString(NOW.getEpochSecond()), "v2,c2lnbmF0dXJl", body)).isFalse();
     assertThat(verifier.verify(null, null, null, body)).isFalse();
   }
+
+  @Test
+  void aSignatureAlteredOnlyInBase64sUnusedBitsIsRefused() {
+    String ts = Long.toString(NOW.getEpochSecond());
+    byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
+    String good = Base64.getEncoder().encodeToString(verifier.sign("msg_1", ts, body));
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    // 32 bytes = 42 full characters + 4 bits: the 43rd character's lowest bits carry nothing.
+    char c = good.charAt(42);
+    String altered = good.substring(0, 42) + alphabet.charAt(alphabet.indexOf(c) ^ 1) + good.substring(43);
+    assertThat(Base64.getDecoder().decode(altered)).as("a lenient decoder cannot tell them apart").isEqualTo(Base64.getDecoder().decode(good));
+    assertThat(verifier.verify("msg_1", ts, "v1," + good, body)).isTrue();
+    assertThat(verifier.verify("msg_1", ts, "v1," + altered, body)).isFalse();
+  }
 }

@@ -1,0 +1,102 @@
+package uk.co.tradersflow.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The stored-file format: round trips of every awkward size, and every kind of tampering detected. */
+class ChunkedAeadTest {
+  final byte[] key = EnvelopeKeys.newDataKey();
+  final UUID doc = UUID.randomUUID();
+
+  static byte[] random(int size) {
+    byte[] b = new byte[size];
+    new Random(size).nextBytes(b);
+    return b;
+  }
+
+  byte[] decrypt(byte[] sealed, UUID id) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ChunkedAead.decrypt(new ByteArrayInputStream(sealed), out, key, id);
+    return out.toByteArray();
+  }
+
+  @Test
+  void everySizeRoundTripsAndTheSealedBytesNeverContainThePlaintext() throws Exception {
+    int chunk = ChunkedAead.CHUNK;
+    for (int size : new int[] {0, 1, 100, chunk - 1, chunk, chunk + 1, 2 * chunk, 3 * chunk + 17}) {
+      byte[] plain = random(size);
+      byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
+      assertThat(decrypt(sealed, doc)).as("size " + size).isEqualTo(plain);
+      assertThat(ChunkedAead.plaintextSize(sealed.length)).isEqualTo(size);
+    }
+    byte[] text = "Mrs Patel, 12 Acacia Avenue, alarm code 4321. ".repeat(3000).getBytes(StandardCharsets.UTF_8);
+    String sealed = new String(ChunkedAead.encrypt(text, key, doc), StandardCharsets.ISO_8859_1);
+    assertThat(sealed).doesNotContain("Acacia").doesNotContain("alarm code");
+  }
+
+  @Test
+  void aFlippedBitAnywhereIsDetected() throws Exception {
+    byte[] sealed = ChunkedAead.encrypt(random(3 * ChunkedAead.CHUNK), key, doc);
+    for (int position : new int[] {ChunkedAead.HEADER - 1, ChunkedAead.HEADER + 5, ChunkedAead.HEADER + ChunkedAead.SEALED_CHUNK + 9,
+        sealed.length - 1}) {
+      byte[] altered = sealed.clone();
+      altered[position] ^= 0x01;
+      assertThatThrownBy(() -> decrypt(altered, doc)).as("bit " + position).isInstanceOf(ChunkedAead.TamperedFileException.class);
+    }
+  }
+
+  @Test
+  void aFileCutAtAChunkBoundaryOrWithChunksReorderedOrFromAnotherDocumentIsDetected() throws Exception {
+    byte[] sealed = ChunkedAead.encrypt(random(3 * ChunkedAead.CHUNK + 10), key, doc);
+    int h = ChunkedAead.HEADER;
+    int s = ChunkedAead.SEALED_CHUNK;
+    byte[] truncated = Arrays.copyOf(sealed, h + 2 * s);
+    assertThatThrownBy(() -> decrypt(truncated, doc)).isInstanceOf(ChunkedAead.TamperedFileException.class);
+    byte[] swapped = sealed.clone();
+    System.arraycopy(sealed, h, swapped, h + s, s);
+    System.arraycopy(sealed, h + s, swapped, h, s);
+    assertThatThrownBy(() -> decrypt(swapped, doc)).isInstanceOf(ChunkedAead.TamperedFileException.class);
+    assertThatThrownBy(() -> decrypt(sealed, UUID.randomUUID())).isInstanceOf(ChunkedAead.TamperedFileException.class);
+    byte[] otherKey = EnvelopeKeys.newDataKey();
+    assertThatThrownBy(() -> ChunkedAead.decrypt(new ByteArrayInputStream(sealed), new ByteArrayOutputStream(), otherKey, doc))
+        .isInstanceOf(ChunkedAead.TamperedFileException.class);
+  }
+
+  @Test
+  void aRangeDecryptsOnlyWhatItNeedsAndMatchesTheWhole(@TempDir Path dir) throws Exception {
+    byte[] plain = random(5 * ChunkedAead.CHUNK + 123);
+    Path file = dir.resolve("blob");
+    Files.write(file, ChunkedAead.encrypt(plain, key, doc));
+    long[][] ranges = {{0, 0}, {0, 99}, {ChunkedAead.CHUNK - 10, ChunkedAead.CHUNK + 10}, {3 * ChunkedAead.CHUNK, plain.length - 1},
+        {plain.length - 1, plain.length - 1}};
+    for (long[] r : ranges) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      try (SeekableByteChannel channel = Files.newByteChannel(file)) {
+        ChunkedAead.decryptRange(channel, r[0], r[1], out, key, doc);
+      }
+      assertThat(out.toByteArray()).as(r[0] + "-" + r[1]).isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
+    }
+  }
+
+  @Test
+  void dataKeysAreWrappedPerDocumentByTheMasterKey() {
+    EnvelopeKeys keys = new EnvelopeKeys(EnvelopeKeys.newDataKey());
+    byte[] wrapped = keys.wrap(key, doc);
+    assertThat(keys.unwrap(wrapped, doc)).isEqualTo(key);
+    assertThatThrownBy(() -> keys.unwrap(wrapped, UUID.randomUUID())).isInstanceOf(ChunkedAead.TamperedFileException.class);
+    assertThatThrownBy(() -> new EnvelopeKeys(EnvelopeKeys.newDataKey()).unwrap(wrapped, doc))
+        .isInstanceOf(ChunkedAead.TamperedFileException.class);
+  }
+}
