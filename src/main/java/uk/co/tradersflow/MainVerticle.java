@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.sqlclient.Pool;
@@ -66,6 +67,13 @@ import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.platform.metrics.EventLoopDelayVerticle;
 import uk.co.tradersflow.platform.redis.RedisKeys;
 import uk.co.tradersflow.retention.AccountRetentionVerticle;
+import uk.co.tradersflow.storage.BlobStore;
+import uk.co.tradersflow.storage.DocumentRoutes;
+import uk.co.tradersflow.storage.DocumentService;
+import uk.co.tradersflow.storage.EnvelopeKeys;
+import uk.co.tradersflow.storage.LocalDiskBlobStore;
+import uk.co.tradersflow.storage.SignedUrls;
+import uk.co.tradersflow.storage.StorageSweeperVerticle;
 import uk.co.tradersflow.ratelimit.ApiRateLimit;
 import uk.co.tradersflow.ratelimit.LoginThrottle;
 import uk.co.tradersflow.ratelimit.RateLimiter;
@@ -112,6 +120,7 @@ public final class MainVerticle extends VerticleBase {
             .compose(id -> vertx.deployVerticle(wiring.emailDispatch()))
             .compose(id -> vertx.deployVerticle(wiring.stripeWebhooks(), new DeploymentOptions().setInstances(2)))
             .compose(id -> vertx.deployVerticle(wiring.retention()))
+            .compose(id -> vertx.deployVerticle(wiring.storageSweeper()))
             .compose(id -> vertx.deployVerticle(
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
                 new DeploymentOptions().setInstances(httpInstances)))
@@ -121,7 +130,8 @@ public final class MainVerticle extends VerticleBase {
   }
 
   private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch,
-                        java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks, AccountRetentionVerticle retention) {}
+                        java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks, AccountRetentionVerticle retention,
+                        StorageSweeperVerticle storageSweeper) {}
 
   private Wiring wire(int httpInstances) {
     pool = PgBuilder.pool()
@@ -162,6 +172,14 @@ public final class MainVerticle extends VerticleBase {
     java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
         config.stripeWebhookSecrets(), clock, stripeEvents, stripeHandler, meters);
 
+    // Storage's blocking work (AES-GCM over every chunk, file I/O) gets its own pool, so large
+    // uploads and downloads queue among themselves instead of starving other blocking work.
+    WorkerExecutor storageWorkers = vertx.createSharedWorkerExecutor("tf-storage",
+        2 * Runtime.getRuntime().availableProcessors(), 60, java.util.concurrent.TimeUnit.SECONDS);
+    BlobStore blobs = new LocalDiskBlobStore(config.storageDir());
+    DocumentService documents = new DocumentService(db, blobs, storageWorkers,
+        new EnvelopeKeys(keys.dataKey()), audit, clients, config.uploadMaxBytes());
+
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = List.of(
         health,
@@ -179,9 +197,11 @@ public final class MainVerticle extends VerticleBase {
         new InvoicePaymentRoutes(db, stripe, audit, outbox),
         new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
         new WebhookAdminRoutes(db, stripeEvents, audit,
-            eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)));
+            eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)),
+        new DocumentRoutes(documents, new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock));
     return new Wiring(api, health, modules, emailDispatch, stripeWebhooks,
-        new AccountRetentionVerticle(db, stripe, audit, Duration.ofMinutes(5)));
+        new AccountRetentionVerticle(db, blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)),
+        new StorageSweeperVerticle(db, blobs, storageWorkers, Duration.ofMinutes(1)));
   }
 
   @Override

@@ -1,12 +1,10 @@
 package uk.co.tradersflow.storage;
 
 import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.SeekableByteChannel;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -38,29 +36,10 @@ public final class ChunkedAead {
 
   /** Encrypts everything {@code in} holds into {@code out}; answers the plaintext length. */
   public static long encrypt(InputStream in, OutputStream out, byte[] key, UUID documentId) throws IOException {
-    byte[] prefix = new byte[8];
-    RANDOM.nextBytes(prefix);
-    out.write(MAGIC);
-    out.write(prefix);
-    byte[] current = new byte[CHUNK];
-    byte[] next = new byte[CHUNK];
-    int currentLength = readFully(in, current);
-    long total = currentLength;
-    long index = 0;
-    while (true) {
-      // Read ahead one chunk: only then do we know whether the current one is the last.
-      int nextLength = currentLength == CHUNK ? readFully(in, next) : 0;
-      boolean last = nextLength == 0;
-      out.write(seal(key, prefix, documentId, index, last, current, currentLength));
-      if (last) {
-        return total;
-      }
-      total += nextLength;
-      byte[] swap = current;
-      current = next;
-      next = swap;
-      currentLength = nextLength;
-      index++;
+    try (EncryptingOutputStream sealed = new EncryptingOutputStream(out, key, documentId)) {
+      in.transferTo(sealed);
+      sealed.close();
+      return sealed.plaintextSize();
     }
   }
 
@@ -96,38 +75,189 @@ public final class ChunkedAead {
     }
   }
 
+  /** The stored length of a file of {@code plaintextSize} bytes: header plus one tag per chunk. */
+  public static long sealedSize(long plaintextSize) {
+    long chunks = Math.max(1, (plaintextSize + CHUNK - 1) / CHUNK);
+    return HEADER + plaintextSize + chunks * TAG;
+  }
+
   /** The plaintext length of a sealed file of {@code sealedSize} bytes. */
   public static long plaintextSize(long sealedSize) {
-    long body = sealedSize - HEADER;
-    long chunks = Math.max(1, (body + SEALED_CHUNK - 1) / SEALED_CHUNK);
-    return body - chunks * TAG;
+    return sealedSize - HEADER - chunkCount(sealedSize) * TAG;
+  }
+
+  /** Where a sealed file's bytes come from: a byte range of the stored blob. */
+  @FunctionalInterface
+  public interface SealedSource {
+    InputStream open(long offset, long length) throws IOException;
   }
 
   /**
    * Decrypts plaintext bytes {@code [from, to]} (inclusive), reading and opening only the chunks
    * that hold them: a Range request on a large file costs a chunk or two, not the whole file.
    */
-  public static void decryptRange(SeekableByteChannel file, long from, long to, OutputStream out, byte[] key, UUID documentId)
-      throws IOException {
-    long sealedSize = file.size();
-    long chunks = Math.max(1, (sealedSize - HEADER + SEALED_CHUNK - 1) / SEALED_CHUNK);
-    ByteBuffer header = ByteBuffer.allocate(HEADER);
-    file.position(0);
-    readFully(file, header);
-    byte[] prefix = prefix(header.array());
-    for (long index = from / CHUNK; index <= to / CHUNK; index++) {
-      boolean last = index == chunks - 1;
+  public static void decryptRange(SealedSource source, long sealedSize, long from, long to, OutputStream out, byte[] key,
+                                  UUID documentId) throws IOException {
+    try (RangeReader reader = new RangeReader(source, sealedSize, from, to, key, documentId)) {
+      for (byte[] part = reader.next(); part != null; part = reader.next()) {
+        out.write(part);
+      }
+    }
+  }
+
+  /**
+   * Seals whatever is written to it, chunk by chunk, into {@code out}. It holds back one full
+   * chunk until more arrives, because only then is it known whether that chunk is the last;
+   * {@link #close()} seals the final chunk (empty if the file is empty). Memory: two chunks.
+   */
+  public static final class EncryptingOutputStream extends OutputStream {
+    private final OutputStream out;
+    private final byte[] key;
+    private final UUID documentId;
+    private final byte[] prefix = new byte[8];
+    private byte[] filling = new byte[CHUNK];
+    private int filled;
+    private byte[] held;
+    private long index;
+    private long total;
+    private boolean closed;
+
+    public EncryptingOutputStream(OutputStream out, byte[] key, UUID documentId) throws IOException {
+      this.out = out;
+      this.key = key;
+      this.documentId = documentId;
+      RANDOM.nextBytes(prefix);
+      out.write(MAGIC);
+      out.write(prefix);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+      while (length > 0) {
+        if (filled == CHUNK) {
+          rotate();
+        }
+        int n = Math.min(length, CHUNK - filled);
+        System.arraycopy(bytes, offset, filling, filled, n);
+        filled += n;
+        offset += n;
+        length -= n;
+        total += n;
+      }
+    }
+
+    /** A full chunk waits in {@code held}; the one held before it is now known not to be last. */
+    private void rotate() throws IOException {
+      byte[] previous = held;
+      held = filling;
+      if (previous != null) {
+        out.write(seal(key, prefix, documentId, index++, false, previous, CHUNK));
+      }
+      filling = previous != null ? previous : new byte[CHUNK];
+      filled = 0;
+    }
+
+    public long plaintextSize() {
+      return total;
+    }
+
+    /** Closes {@code out} without sealing the last chunk: for an upload being thrown away. */
+    public void abandon() throws IOException {
+      if (!closed) {
+        closed = true;
+        out.close();
+      }
+    }
+
+    /** Seals the last chunk and closes {@code out}; the file is complete only after this. */
+    @Override
+    public void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try (out) {
+        if (held != null && filled > 0) {
+          out.write(seal(key, prefix, documentId, index++, false, held, CHUNK));
+          out.write(seal(key, prefix, documentId, index, true, filling, filled));
+        } else if (held != null) {
+          out.write(seal(key, prefix, documentId, index, true, held, CHUNK));
+        } else {
+          out.write(seal(key, prefix, documentId, index, true, filling, filled));
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads plaintext bytes {@code [from, to]} of a sealed file one chunk per {@link #next()}, so a
+   * caller can stream a download with backpressure, a chunk at a time, from a worker thread. Each
+   * chunk is authenticated before any of its bytes are returned.
+   */
+  public static final class RangeReader implements java.io.Closeable {
+    private final InputStream in;
+    private final byte[] key;
+    private final UUID documentId;
+    private final byte[] prefix;
+    private final long sealedSize;
+    private final long chunks;
+    private final long from;
+    private final long to;
+    private long index;
+
+    public RangeReader(SealedSource source, long sealedSize, long from, long to, byte[] key, UUID documentId)
+        throws IOException {
+      long size = plaintextSize(sealedSize);
+      if (from < 0 || to < from || to >= size) {
+        throw new IllegalArgumentException("range " + from + "-" + to + " outside 0-" + (size - 1));
+      }
+      this.key = key;
+      this.documentId = documentId;
+      this.sealedSize = sealedSize;
+      this.chunks = chunkCount(sealedSize);
+      this.from = from;
+      this.to = to;
+      try (InputStream header = source.open(0, HEADER)) {
+        this.prefix = prefix(header.readNBytes(HEADER));
+      }
+      this.index = from / CHUNK;
+      long start = HEADER + index * SEALED_CHUNK;
+      long end = Math.min(sealedSize, HEADER + (to / CHUNK + 1) * SEALED_CHUNK);
+      this.in = source.open(start, end - start);
+    }
+
+    /** The next authenticated slice of the range, or null when the range is done. */
+    public byte[] next() throws IOException {
+      if (index > to / CHUNK) {
+        return null;
+      }
       long offset = HEADER + index * SEALED_CHUNK;
       int length = (int) Math.min(SEALED_CHUNK, sealedSize - offset);
-      ByteBuffer sealed = ByteBuffer.allocate(length);
-      file.position(offset);
-      readFully(file, sealed);
-      byte[] plain = open(key, prefix, documentId, index, last, sealed.array(), length);
+      byte[] sealed = in.readNBytes(length);
+      if (sealed.length != length) {
+        throw new TamperedFileException("the file is truncated");
+      }
+      byte[] plain = open(key, prefix, documentId, index, index == chunks - 1, sealed, length);
       long chunkStart = index * CHUNK;
       int start = (int) Math.max(0, from - chunkStart);
       int end = (int) Math.min(plain.length, to - chunkStart + 1);
-      out.write(plain, start, end - start);
+      index++;
+      return start == 0 && end == plain.length ? plain : Arrays.copyOfRange(plain, start, end);
     }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+
+  private static long chunkCount(long sealedSize) {
+    return Math.max(1, (sealedSize - HEADER + SEALED_CHUNK - 1) / SEALED_CHUNK);
   }
 
   private static byte[] seal(byte[] key, byte[] prefix, UUID documentId, long index, boolean last, byte[] plain, int length) {
@@ -172,14 +302,6 @@ public final class ChunkedAead {
 
   private static int readFully(InputStream in, byte[] buffer) throws IOException {
     return in.readNBytes(buffer, 0, buffer.length);
-  }
-
-  private static void readFully(SeekableByteChannel channel, ByteBuffer buffer) throws IOException {
-    while (buffer.hasRemaining()) {
-      if (channel.read(buffer) < 0) {
-        throw new EOFException("unexpected end of file");
-      }
-    }
   }
 
   /** Encrypts a small byte array (tests and key wrapping helpers). */

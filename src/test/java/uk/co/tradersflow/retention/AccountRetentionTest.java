@@ -11,12 +11,14 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.billing.StripeGateway;
+import uk.co.tradersflow.storage.LocalDiskBlobStore;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.Multipart;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
-/** Closing an account cancels its subscription (until Stripe confirms) and deletes its data after 30 days. */
+/** Closing an account cancels its subscription (until Stripe confirms) and deletes its data and files after 30 days. */
 class AccountRetentionTest {
 
   private static long count(Connection c, String sql, Object arg) throws Exception {
@@ -34,6 +36,12 @@ class AccountRetentionTest {
     try (FakeStripe stripe = new FakeStripe();
          TestServer server = TestServer.start(Map.of("TF_STRIPE_SECRET_KEY", "sk_test_retention", "TF_STRIPE_API_BASE", stripe.base()))) {
       TestUser user = new TestUsers(server).create();
+      byte[] pdf = "%PDF-1.7\nthe customer's signed quote\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      assertThat(TestServer.await(server.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/documents", user.token())
+          .putHeader("Content-Type", Multipart.CONTENT_TYPE)
+          .sendBuffer(new Multipart().file("file", "quote.pdf", "application/pdf", pdf).build())).statusCode()).isEqualTo(201);
+      java.nio.file.Path folder = server.config.storageDir().resolve(user.accountId().toString());
+      assertThat(folder).isDirectory();
       String sub = "sub_retention" + System.nanoTime();
       stripe.subscription(sub, "cus_retention", "active", 0, 0);
       try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
@@ -44,6 +52,7 @@ class AccountRetentionTest {
             + user.accountId() + "'");
       }
       AccountRetentionVerticle retention = new AccountRetentionVerticle(server.main.db(),
+          new LocalDiskBlobStore(server.config.storageDir()), server.vertx.createSharedWorkerExecutor("test-retention"),
           new StripeGateway(server.vertx, server.config), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
       TestServer.await(server.vertx.deployVerticle(retention));
 
@@ -61,12 +70,15 @@ class AccountRetentionTest {
         assertThat(count(c, "SELECT count(*) FROM billing_accounts WHERE account_id = ? AND subscription_status = 'cancelled'", user.accountId()))
             .isEqualTo(1);
         assertThat(count(c, "SELECT count(*) FROM customers WHERE account_id = ?", user.accountId())).as("kept for 30 days").isEqualTo(1);
+        assertThat(folder).as("files kept for 30 days too").isDirectory();
         s.executeUpdate("UPDATE accounts SET delete_after = now() - interval '1 second' WHERE id = '" + user.accountId() + "'");
       }
       assertThat(TestServer.await(retention.runOnce())).isEqualTo(1);
       try (Connection c = server.env.admin()) {
         assertThat(count(c, "SELECT count(*) FROM customers WHERE account_id = ?", user.accountId())).isZero();
         assertThat(count(c, "SELECT count(*) FROM users WHERE account_id = ?", user.accountId())).isZero();
+        assertThat(count(c, "SELECT count(*) FROM documents WHERE account_id = ?", user.accountId())).isZero();
+        assertThat(folder).as("the account's whole storage folder").doesNotExist();
         assertThat(count(c, "SELECT count(*) FROM accounts WHERE id = ? AND business_name = 'deleted account' AND purged_at IS NOT NULL",
             user.accountId())).as("an anonymised tombstone remains").isEqualTo(1);
         assertThat(count(c, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action IN ('subscription.cancelled', 'account.deleted')",

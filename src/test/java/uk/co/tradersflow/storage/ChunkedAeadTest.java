@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,9 +82,11 @@ class ChunkedAeadTest {
         {plain.length - 1, plain.length - 1}};
     for (long[] r : ranges) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
-      try (SeekableByteChannel channel = Files.newByteChannel(file)) {
-        ChunkedAead.decryptRange(channel, r[0], r[1], out, key, doc);
-      }
+      ChunkedAead.decryptRange((offset, length) -> {
+        java.io.InputStream in = Files.newInputStream(file);
+        in.skipNBytes(offset);
+        return in;
+      }, Files.size(file), r[0], r[1], out, key, doc);
       assertThat(out.toByteArray()).as(r[0] + "-" + r[1]).isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
     }
   }

@@ -38,6 +38,18 @@ public final class Api {
     return router.route(method, path).handler(body).handler(auth).handler(rateLimit);
   }
 
+  /**
+   * A signed-in, rate-limited route whose handler reads the body itself, as a stream (uploads).
+   * The request is paused first: the guards are asynchronous, and body bytes that arrived
+   * meanwhile would otherwise be dropped before the handler is there to take them.
+   */
+  public Route authenticatedStream(Router router, HttpMethod method, String path) {
+    return router.route(method, path).handler(ctx -> {
+      ctx.request().pause();
+      ctx.next();
+    }).handler(auth).handler(rateLimit);
+  }
+
   /** An admin route: signed in (401 otherwise) and an owner (403 {@code not_owner} otherwise). */
   public Route owner(Router router, HttpMethod method, String path) {
     return router.route(method, path).handler(body).handler(auth).handler(ownerGuard).handler(rateLimit);

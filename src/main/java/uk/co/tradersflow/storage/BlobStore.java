@@ -1,0 +1,29 @@
+package uk.co.tradersflow.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.UUID;
+
+/**
+ * Where sealed (already encrypted) file bytes live, under a prefix per account. Every method
+ * blocks: call it on a worker thread. The contract fits both a local disk and an S3-style object
+ * store: write once as a stream, read byte ranges, delete one blob or everything an account has.
+ * Nothing here ever sees plaintext or keys.
+ */
+public interface BlobStore {
+  /**
+   * A stream that writes the blob; it is complete and durable once {@code close()} returns. On
+   * failure the caller deletes the blob (an S3 store would abort its multipart upload there).
+   */
+  OutputStream create(BlobId id) throws IOException;
+
+  /** Bytes {@code [offset, offset + length)} of a blob. */
+  InputStream read(BlobId id, long offset, long length) throws IOException;
+
+  /** Removes one blob; a blob already gone is not an error. */
+  void delete(BlobId id) throws IOException;
+
+  /** Removes every blob of the account (its whole folder or prefix); idempotent. */
+  void deleteAccount(UUID accountId) throws IOException;
+}

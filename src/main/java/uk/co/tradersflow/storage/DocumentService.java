@@ -1,0 +1,65 @@
+package uk.co.tradersflow.storage;
+
+import io.vertx.core.WorkerExecutor;
+import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.http.ClientInfo;
+
+/**
+ * What the document routes share: the database, the blob store and the worker pool that does
+ * all of storage's blocking work (encryption, file I/O), the master key, the audit log and the
+ * upload limit.
+ */
+public final class DocumentService {
+  private final Db db;
+  private final DocumentRepository repository = new DocumentRepository();
+  private final BlobStore blobs;
+  private final WorkerExecutor workers;
+  private final EnvelopeKeys keys;
+  private final AuditLog audit;
+  private final ClientInfo clients;
+  private final long maxBytes;
+
+  public DocumentService(Db db, BlobStore blobs, WorkerExecutor workers, EnvelopeKeys keys, AuditLog audit,
+                         ClientInfo clients, long maxBytes) {
+    this.db = db;
+    this.blobs = blobs;
+    this.workers = workers;
+    this.keys = keys;
+    this.audit = audit;
+    this.clients = clients;
+    this.maxBytes = maxBytes;
+  }
+
+  Db db() {
+    return db;
+  }
+
+  DocumentRepository repository() {
+    return repository;
+  }
+
+  BlobStore blobs() {
+    return blobs;
+  }
+
+  WorkerExecutor workers() {
+    return workers;
+  }
+
+  EnvelopeKeys keys() {
+    return keys;
+  }
+
+  AuditLog audit() {
+    return audit;
+  }
+
+  ClientInfo clients() {
+    return clients;
+  }
+
+  long maxBytes() {
+    return maxBytes;
+  }
+}

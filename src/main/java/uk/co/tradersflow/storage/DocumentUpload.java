@@ -1,0 +1,237 @@
+package uk.co.tradersflow.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerFileUpload;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.audit.AuditEntry;
+import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.error.ErrorCode;
+import uk.co.tradersflow.error.FieldError;
+import uk.co.tradersflow.platform.http.Api;
+
+/**
+ * One multipart upload, streamed: the first bytes decide the type (nothing is stored for a type
+ * we refuse), then the file is encrypted and written by {@link EncryptedBlobWriter} as it
+ * arrives, pausing the request whenever the workers fall behind. The size limit is enforced on
+ * the bytes actually received, mid-stream. Only when the whole body is in and the blob is
+ * durable does one transaction insert the row, check the job and write the audit entry; any
+ * failure before that removes the blob, so no partial file outlives a failed request.
+ *
+ * <p>Every method runs on the request's event loop.
+ */
+final class DocumentUpload {
+  private static final Logger log = LoggerFactory.getLogger(DocumentUpload.class);
+  /** An upload not committed within this is presumed dead and its blob swept. */
+  static final Duration ABANDONED_AFTER = Duration.ofHours(1);
+
+  private final DocumentService service;
+  private final RoutingContext ctx;
+  private final HttpServerRequest request;
+  private final Principal me;
+  private final UUID documentId = UUID.randomUUID();
+  private Buffer head = Buffer.buffer(FileType.HEAD);
+  private HttpServerFileUpload upload;
+  private String rawFilename;
+  private FileType type;
+  private BlobId blob;
+  private byte[] dataKey;
+  private EncryptedBlobWriter writer;
+  private long received;
+  private boolean uploadEnded;
+  private boolean requestEnded;
+  private boolean finished;
+
+  DocumentUpload(DocumentService service, RoutingContext ctx) {
+    this.service = service;
+    this.ctx = ctx;
+    this.request = ctx.request();
+    this.me = Principal.of(ctx);
+  }
+
+  /** Called with the request paused (see {@link DocumentRoutes}); resumes it once every handler is in place. */
+  void start() {
+    request.setExpectMultipart(true);
+    request.uploadHandler(this::onPart);
+    request.exceptionHandler(this::onBroken);
+    request.endHandler(v -> onRequestEnd());
+    if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
+      ctx.response().writeContinue();
+    }
+    request.resume();
+  }
+
+  private void onPart(HttpServerFileUpload part) {
+    if (finished) {
+      part.handler(ignored -> {});
+      return;
+    }
+    if (!"file".equals(part.name()) || upload != null) {
+      part.handler(ignored -> {});
+      fail(AppError.of(ErrorCode.MALFORMED_REQUEST, "Send exactly one file, in the multipart part named \"file\""));
+      return;
+    }
+    upload = part;
+    rawFilename = part.filename();
+    part.handler(this::onData);
+    part.exceptionHandler(this::onBroken);
+    part.endHandler(v -> onFileEnd());
+  }
+
+  private void onData(Buffer data) {
+    if (finished) {
+      return;
+    }
+    received += data.length();
+    if (received > service.maxBytes()) {
+      fail(AppError.of(ErrorCode.PAYLOAD_TOO_LARGE, "Files may be at most " + service.maxBytes() + " bytes"));
+      return;
+    }
+    if (writer == null) {
+      head.appendBuffer(data);
+      if (head.length() >= FileType.HEAD) {
+        decideType();
+      }
+      return;
+    }
+    writer.write(data);
+    if (writer.writeQueueFull()) {
+      upload.pause();
+      writer.drainHandler(v -> {
+        if (!finished) {
+          upload.resume();
+        }
+      });
+    }
+  }
+
+  /** The bytes, not the name or the declared type, decide; only an accepted file gets a blob. */
+  private void decideType() {
+    Optional<FileType> sniffed = FileType.sniff(head.getBytes());
+    if (sniffed.isEmpty()) {
+      fail(AppError.of(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Only JPEG, PNG, WebP, HEIC and PDF files are accepted"));
+      return;
+    }
+    type = sniffed.get();
+    blob = BlobId.random(me.accountId());
+    dataKey = EnvelopeKeys.newDataKey();
+    Future<Void> registered = service.db().inAccount(me.accountId(),
+        tx -> service.repository().expectGarbage(tx, blob.name(), ABANDONED_AFTER));
+    writer = new EncryptedBlobWriter(service.workers(), service.blobs(), blob, dataKey, documentId, registered);
+    writer.write(head);
+    head = null;
+  }
+
+  private void onFileEnd() {
+    if (!finished && writer == null) {
+      decideType();
+    }
+    uploadEnded = true;
+    if (requestEnded) {
+      complete();
+    }
+  }
+
+  /**
+   * The request's end can overtake the file part's end when the part was paused for
+   * backpressure: its last bytes and end are still queued. Completion waits for both.
+   */
+  private void onRequestEnd() {
+    requestEnded = true;
+    if (upload == null || uploadEnded) {
+      complete();
+    }
+  }
+
+  private void complete() {
+    if (finished) {
+      return;
+    }
+    if (upload == null) {
+      fail(AppError.validation(List.of(new FieldError("file", "a file is required"))));
+      return;
+    }
+    Optional<UUID> jobId;
+    try {
+      jobId = jobId();
+    } catch (AppError e) {
+      fail(e);
+      return;
+    }
+    String filename = Filenames.sanitize(rawFilename, type);
+    long size = received;
+    Future<Document> stored = writer.end().compose(storedSize -> service.db().inAccount(me.accountId(), tx ->
+        (jobId.isEmpty() ? Future.succeededFuture(true) : service.repository().jobExists(tx, jobId.get()))
+            .compose(found -> found ? service.repository().forgetGarbage(tx, blob.name())
+                : Future.failedFuture(AppError.validation(List.of(new FieldError("jobId", "no such job")))))
+            .compose(stillOurs -> stillOurs ? Future.succeededFuture()
+                : Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "The upload took too long; send it again")))
+            .compose(v -> service.repository().insert(tx, documentId, jobId, filename, type, size, storedSize, blob,
+                EnvelopeKeys.KEY_ID, service.keys().wrap(dataKey, documentId)))
+            .compose(doc -> service.audit().append(tx, AuditEntry.byUser(me, service.clients().of(ctx), "document.uploaded")
+                .target("document", documentId).detail("contentType", type.contentType()).detail("size", size)
+                .detail("jobId", jobId.map(UUID::toString).orElse(null))).map(doc))));
+    stored.onComplete(ar -> {
+      if (ar.succeeded()) {
+        finished = true;
+        service.audit().committed();
+        Api.json(ctx, 201, ar.result().toJson());
+      } else {
+        fail(ar.cause());
+      }
+    });
+  }
+
+  /** {@code jobId}, if sent, once and as a UUID; whether it is one of the caller's jobs is checked in the transaction. */
+  private Optional<UUID> jobId() {
+    List<String> values = request.formAttributes().getAll("jobId");
+    if (values.isEmpty() || values.size() == 1 && values.get(0).isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      if (values.size() == 1) {
+        return Optional.of(UUID.fromString(values.get(0).strip()));
+      }
+    } catch (IllegalArgumentException e) {
+      // answered below
+    }
+    throw AppError.validation(List.of(new FieldError("jobId", "must be one job id")));
+  }
+
+  private void onBroken(Throwable cause) {
+    if (!finished) {
+      log.debug("upload broken off by the client: {}", cause.toString());
+      fail(AppError.of(ErrorCode.MALFORMED_REQUEST, "The upload was broken off"));
+    }
+  }
+
+  /**
+   * Answers with the problem once and removes any blob written. The rest of the body is read
+   * and dropped by the route's failure handler ({@link DocumentRoutes#discardRestOfBody}).
+   */
+  private void fail(Throwable error) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (writer != null) {
+      BlobId abandoned = blob;
+      writer.abort()
+          .compose(v -> service.db().inAccount(me.accountId(), tx -> service.repository().forgetGarbage(tx, abandoned.name())))
+          .onFailure(e -> log.warn("could not remove an abandoned upload now; the storage sweeper will: {}", e.toString()));
+    }
+    if (upload != null) {
+      upload.handler(ignored -> {});
+      upload.resume();
+    }
+    ctx.fail(error);
+  }
+}

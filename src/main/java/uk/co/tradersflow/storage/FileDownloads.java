@@ -1,0 +1,208 @@
+package uk.co.tradersflow.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.error.ErrorCode;
+
+/**
+ * {@code GET /files/{account}/{document}?expires=&v=&sig=}: the file a signed URL names.
+ *
+ * <p>The signature is checked first, with no database work, so forged or altered URLs cost a
+ * MAC and nothing more. Only then is the account in the URL trusted, and used as the row-level
+ * security scope of the lookup: a URL signed for account A cannot reach a row of account B,
+ * whatever id it carries. The lookup also reads the account's status and current URL epoch, so
+ * a deleted document, a suspended or closed account, or a sign-out everywhere kill the URL at
+ * once. Every refusal is the same 403: an altered URL learns nothing about what exists.
+ *
+ * <p>The bytes are decrypted on workers one chunk at a time and written with backpressure; each
+ * chunk is authenticated before a byte of it is sent. A file altered on disk fails before the
+ * headers when its first chunk is bad, and is cut off (never completed with altered bytes) when a
+ * later one is.
+ */
+final class FileDownloads {
+  private static final Logger log = LoggerFactory.getLogger(FileDownloads.class);
+  static final String PATH = "/files/:account/:document";
+
+  private final DocumentService service;
+  private final SignedUrls signedUrls;
+
+  FileDownloads(DocumentService service, SignedUrls signedUrls) {
+    this.service = service;
+    this.signedUrls = signedUrls;
+  }
+
+  static String path(UUID account, UUID document) {
+    return "/files/" + account + "/" + document;
+  }
+
+  void serve(RoutingContext ctx) {
+    Optional<SignedRequest> signed = SignedRequest.of(ctx);
+    if (signed.isEmpty() || !signedUrls.valid(signed.get().document(), signed.get().account(), signed.get().expiresAt(),
+        signed.get().epoch(), signed.get().signature())) {
+      ctx.fail(refused());
+      return;
+    }
+    SignedRequest url = signed.get();
+    service.db().readInAccount(url.account(), tx -> service.repository().forDownload(tx, url.account(), url.document()))
+        .onFailure(ctx::fail)
+        .onSuccess(found -> {
+          if (found.isEmpty() || !"active".equals(found.get().accountStatus()) || found.get().fileUrlEpoch() != url.epoch()) {
+            ctx.fail(refused());
+            return;
+          }
+          StoredFile file = found.get();
+          Optional<ByteRange> range;
+          try {
+            range = ByteRange.parse(ctx.request().getHeader("Range"), file.size());
+          } catch (AppError e) {
+            ctx.response().putHeader("Content-Range", "bytes */" + file.size());
+            ctx.fail(e);
+            return;
+          }
+          new Transfer(ctx, file, range).start();
+        });
+  }
+
+  private static AppError refused() {
+    return AppError.of(ErrorCode.SIGNED_URL_INVALID, "This link has expired or is not valid; ask for a new one");
+  }
+
+  /** The URL's parts, parsed strictly; anything malformed is simply not a signed request. */
+  record SignedRequest(UUID account, UUID document, Instant expiresAt, int epoch, String signature) {
+    static Optional<SignedRequest> of(RoutingContext ctx) {
+      try {
+        String expires = ctx.request().getParam("expires");
+        String epoch = ctx.request().getParam("v");
+        String signature = ctx.request().getParam("sig");
+        if (expires == null || epoch == null || signature == null || expires.length() > 12 || epoch.length() > 10) {
+          return Optional.empty();
+        }
+        return Optional.of(new SignedRequest(UUID.fromString(ctx.pathParam("account")),
+            UUID.fromString(ctx.pathParam("document")), Instant.ofEpochSecond(Long.parseLong(expires)),
+            Integer.parseInt(epoch), signature));
+      } catch (RuntimeException e) {
+        return Optional.empty();
+      }
+    }
+  }
+
+  /** One response's worth of decrypting and writing, a chunk per worker task. */
+  private final class Transfer {
+    private final RoutingContext ctx;
+    private final HttpServerResponse response;
+    private final StoredFile file;
+    private final Optional<ByteRange> range;
+    private ChunkedAead.RangeReader reader;
+    private boolean stopped;
+
+    Transfer(RoutingContext ctx, StoredFile file, Optional<ByteRange> range) {
+      this.ctx = ctx;
+      this.response = ctx.response();
+      this.file = file;
+      this.range = range;
+    }
+
+    void start() {
+      long first = range.map(ByteRange::first).orElse(0L);
+      long last = range.map(ByteRange::last).orElse(file.size() - 1);
+      response.closeHandler(v -> stop());
+      service.workers().<byte[]>executeBlocking(() -> {
+        byte[] key = service.keys().unwrap(file.wrappedKey(), file.documentId());
+        reader = new ChunkedAead.RangeReader((offset, length) -> service.blobs().read(file.blob(), offset, length),
+            file.storedSize(), first, last, key, file.documentId());
+        return reader.next();
+      }, false).onComplete(ar -> {
+        if (ar.failed()) {
+          close();
+          ctx.fail(integrity(ar.cause()));
+          return;
+        }
+        response.putHeader("Content-Type", file.type().contentType())
+            .putHeader("Content-Disposition", Filenames.contentDisposition(file.filename(), file.type()))
+            .putHeader("Cache-Control", "private, no-store")
+            .putHeader("Accept-Ranges", "bytes")
+            .putHeader("Content-Length", Long.toString(last - first + 1));
+        if (range.isPresent()) {
+          response.setStatusCode(206).putHeader("Content-Range", "bytes " + first + "-" + last + "/" + file.size());
+        }
+        send(ar.result());
+      });
+    }
+
+    private void send(byte[] part) {
+      if (stopped) {
+        return;
+      }
+      if (part == null) {
+        response.end();
+        close();
+        return;
+      }
+      response.write(Buffer.buffer(part));
+      if (response.writeQueueFull()) {
+        response.drainHandler(v -> next());
+      } else {
+        next();
+      }
+    }
+
+    private void next() {
+      ChunkedAead.RangeReader open = reader;
+      if (stopped || open == null) {
+        return;
+      }
+      service.workers().<byte[]>executeBlocking(open::next, false).onComplete(ar -> {
+        if (stopped) {
+          return;
+        }
+        if (ar.succeeded()) {
+          send(ar.result());
+        } else {
+          // Headers and earlier chunks are out: all we can do is cut the response short, so the
+          // client sees a failed transfer, never a complete-looking file with altered bytes.
+          integrity(ar.cause());
+          stopped = true;
+          response.reset();
+          close();
+        }
+      });
+    }
+
+    private void stop() {
+      if (!stopped) {
+        stopped = true;
+        close();
+      }
+    }
+
+    private void close() {
+      ChunkedAead.RangeReader open = reader;
+      if (open != null) {
+        reader = null;
+        service.workers().executeBlocking(() -> {
+          open.close();
+          return null;
+        }, false);
+      }
+    }
+
+    private Throwable integrity(Throwable cause) {
+      if (cause instanceof ChunkedAead.TamperedFileException) {
+        log.error("stored file of document {} failed authentication (altered, truncated or mis-keyed): {}",
+            file.documentId(), cause.getMessage());
+        return AppError.of(ErrorCode.INTERNAL_ERROR, "This file cannot be read; it has been reported");
+      }
+      log.error("could not read the stored file of document {}: {}", file.documentId(), cause.toString());
+      return cause instanceof java.io.IOException ? AppError.of(ErrorCode.SERVICE_UNAVAILABLE,
+          "File storage is unavailable; try again shortly") : cause;
+    }
+  }
+}
