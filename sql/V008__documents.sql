@@ -55,9 +55,15 @@ END $$;
 GRANT SELECT, INSERT, DELETE ON documents TO tf_app;
 GRANT SELECT, INSERT, DELETE ON storage_garbage TO tf_app;
 
--- The sweeper crosses accounts: it sees only garbage rows, never documents or keys.
+-- The sweeper crosses accounts: it sees only garbage rows.
 CREATE POLICY storage_garbage_worker ON storage_garbage TO tf_worker USING (true);
 GRANT SELECT, DELETE, UPDATE (delete_after, attempts) ON storage_garbage TO tf_worker;
+
+-- Master key rotation re-wraps data keys across accounts: it reads and rewrites the wrapped key
+-- and its master key id, nothing else (no names, types or blob locations).
+CREATE INDEX documents_key_id_idx ON documents (key_id);
+CREATE POLICY documents_worker ON documents TO tf_worker USING (true);
+GRANT SELECT (id, key_id, wrapped_key), UPDATE (key_id, wrapped_key) ON documents TO tf_worker;
 
 -- Account deletion now also drops the account's document rows (their keys) and garbage rows;
 -- the job deletes the account's blob folder before calling this, so a crash in between leaves

@@ -68,6 +68,7 @@ import uk.co.tradersflow.platform.metrics.EventLoopDelayVerticle;
 import uk.co.tradersflow.platform.redis.RedisKeys;
 import uk.co.tradersflow.retention.AccountRetentionVerticle;
 import uk.co.tradersflow.storage.BlobStore;
+import uk.co.tradersflow.storage.DataKeyRotationVerticle;
 import uk.co.tradersflow.storage.DocumentRoutes;
 import uk.co.tradersflow.storage.DocumentService;
 import uk.co.tradersflow.storage.EnvelopeKeys;
@@ -121,6 +122,7 @@ public final class MainVerticle extends VerticleBase {
             .compose(id -> vertx.deployVerticle(wiring.stripeWebhooks(), new DeploymentOptions().setInstances(2)))
             .compose(id -> vertx.deployVerticle(wiring.retention()))
             .compose(id -> vertx.deployVerticle(wiring.storageSweeper()))
+            .compose(id -> vertx.deployVerticle(wiring.keyRotation()))
             .compose(id -> vertx.deployVerticle(
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
                 new DeploymentOptions().setInstances(httpInstances)))
@@ -131,7 +133,7 @@ public final class MainVerticle extends VerticleBase {
 
   private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch,
                         java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks, AccountRetentionVerticle retention,
-                        StorageSweeperVerticle storageSweeper) {}
+                        StorageSweeperVerticle storageSweeper, DataKeyRotationVerticle keyRotation) {}
 
   private Wiring wire(int httpInstances) {
     pool = PgBuilder.pool()
@@ -177,8 +179,9 @@ public final class MainVerticle extends VerticleBase {
     WorkerExecutor storageWorkers = vertx.createSharedWorkerExecutor("tf-storage",
         2 * Runtime.getRuntime().availableProcessors(), 60, java.util.concurrent.TimeUnit.SECONDS);
     BlobStore blobs = new LocalDiskBlobStore(config.storageDir());
-    DocumentService documents = new DocumentService(db, blobs, storageWorkers,
-        new EnvelopeKeys(keys.dataKey()), audit, clients, config.uploadMaxBytes());
+    EnvelopeKeys envelopeKeys = new EnvelopeKeys(keys.dataKey(), config.previousDataKeys());
+    DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, clients,
+        config.uploadMaxBytes());
 
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = List.of(
@@ -201,7 +204,8 @@ public final class MainVerticle extends VerticleBase {
         new DocumentRoutes(documents, new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock));
     return new Wiring(api, health, modules, emailDispatch, stripeWebhooks,
         new AccountRetentionVerticle(db, blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)),
-        new StorageSweeperVerticle(db, blobs, storageWorkers, Duration.ofMinutes(1)));
+        new StorageSweeperVerticle(db, blobs, storageWorkers, Duration.ofMinutes(1)),
+        new DataKeyRotationVerticle(db, envelopeKeys, storageWorkers, Duration.ofMinutes(10)));
   }
 
   @Override

@@ -63,7 +63,8 @@ public record AppConfig(
     Duration emailAlertWindow,
     Optional<String> metricsToken,
     Path devDataDir,
-    int httpInstances) {
+    int httpInstances,
+    List<byte[]> previousDataKeys) {
 
   /** True when the address (any case, surrounding space ignored) is on the owners' allow-list. */
   public boolean isOwnerEmail(String email) {

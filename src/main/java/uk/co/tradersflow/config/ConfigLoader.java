@@ -50,6 +50,7 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_OWNER_EMAILS", "");
     DEFAULTS.put("TF_JWT_PRIVATE_KEY", "");
     DEFAULTS.put("TF_DATA_KEY", "");
+    DEFAULTS.put("TF_DATA_KEY_PREVIOUS", "");
     DEFAULTS.put("TF_URL_SIGNING_KEY", "");
     DEFAULTS.put("TF_STRIPE_SECRET_KEY", "");
     DEFAULTS.put("TF_STRIPE_API_BASE", "");
@@ -92,7 +93,7 @@ public final class ConfigLoader {
 
   /** Settings whose values must never be printed: keys, secrets, passwords, URLs that may hold one. */
   private static final Set<String> SECRETS = Set.of(
-      "TF_JWT_PRIVATE_KEY", "TF_DATA_KEY", "TF_URL_SIGNING_KEY", "TF_STRIPE_SECRET_KEY",
+      "TF_JWT_PRIVATE_KEY", "TF_DATA_KEY", "TF_DATA_KEY_PREVIOUS", "TF_URL_SIGNING_KEY", "TF_STRIPE_SECRET_KEY",
       "TF_STRIPE_WEBHOOK_SECRET", "TF_SMTP_PASSWORD", "TF_EMAIL_WEBHOOK_SECRET", "TF_METRICS_TOKEN",
       "TF_DB_URL", "TF_DB_ADMIN_URL", "TF_REDIS_URL");
 
@@ -240,7 +241,8 @@ public final class ConfigLoader {
         seconds("TF_EMAIL_ALERT_WINDOW_SECONDS", 60, 30 * 86400),
         optional("TF_METRICS_TOKEN"),
         Path.of(nonEmpty("TF_DEV_DATA_DIR")),
-        intIn("TF_HTTP_INSTANCES", 0, 256));
+        intIn("TF_HTTP_INSTANCES", 0, 256),
+        keys32("TF_DATA_KEY_PREVIOUS"));
   }
 
   private ConfigException invalid(String name, String why) {
@@ -363,6 +365,21 @@ public final class ConfigLoader {
       }
       return key;
     });
+  }
+
+  /** Comma-separated base64 keys of 32 bytes each (master keys being rotated out). */
+  private List<byte[]> keys32(String name) {
+    List<byte[]> keys = new java.util.ArrayList<>();
+    for (String part : text(name).split(",")) {
+      if (!part.isBlank()) {
+        byte[] key = base64(name, part.trim());
+        if (key.length != 32) {
+          throw invalid(name, "must be comma-separated base64 keys of exactly 32 bytes each");
+        }
+        keys.add(key);
+      }
+    }
+    return List.copyOf(keys);
   }
 
   private Optional<byte[]> keyAtLeast32(String name) {

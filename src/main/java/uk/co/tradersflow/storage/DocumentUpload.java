@@ -175,7 +175,7 @@ final class DocumentUpload {
             .compose(stillOurs -> stillOurs ? Future.succeededFuture()
                 : Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "The upload took too long; send it again")))
             .compose(v -> service.repository().insert(tx, documentId, jobId, filename, type, size, storedSize, blob,
-                EnvelopeKeys.KEY_ID, service.keys().wrap(dataKey, documentId)))
+                service.keys().currentKeyId(), service.keys().wrap(dataKey, documentId)))
             .compose(doc -> service.audit().append(tx, AuditEntry.byUser(me, service.clients().of(ctx), "document.uploaded")
                 .target("document", documentId).detail("contentType", type.contentType()).detail("size", size)
                 .detail("jobId", jobId.map(UUID::toString).orElse(null))).map(doc))));

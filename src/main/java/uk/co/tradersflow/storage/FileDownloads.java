@@ -115,7 +115,7 @@ final class FileDownloads {
       long last = range.map(ByteRange::last).orElse(file.size() - 1);
       response.closeHandler(v -> stop());
       service.workers().<byte[]>executeBlocking(() -> {
-        byte[] key = service.keys().unwrap(file.wrappedKey(), file.documentId());
+        byte[] key = service.keys().unwrap(file.keyId(), file.wrappedKey(), file.documentId());
         reader = new ChunkedAead.RangeReader((offset, length) -> service.blobs().read(file.blob(), offset, length),
             file.storedSize(), first, last, key, file.documentId());
         return reader.next();

@@ -130,6 +130,7 @@ class ConfigLoaderTest {
     String shortKey = Base64.getEncoder().encodeToString("sixteen-byte-key".getBytes());
     Map<String, String> secrets = Map.of(
         "TF_DATA_KEY", shortKey,
+        "TF_DATA_KEY_PREVIOUS", Base64.getEncoder().encodeToString(new byte[32]) + "," + shortKey,
         "TF_URL_SIGNING_KEY", "not*base64*signing-secret-value",
         "TF_STRIPE_WEBHOOK_SECRET", "sk_live_notawebhooksecret123",
         "TF_EMAIL_WEBHOOK_SECRET", "plain-email-secret-value",
@@ -163,6 +164,14 @@ class ConfigLoaderTest {
     key[0] = 7;
     AppConfig c = env(Map.of("TF_DATA_KEY", Base64.getEncoder().encodeToString(key)));
     assertThat(c.dataKey()).hasValueSatisfying(k -> assertThat(k).hasSize(32).startsWith(7));
+  }
+
+  @Test
+  void previousDataKeysAreAListBeingRotatedOut() {
+    Base64.Encoder b64 = Base64.getEncoder();
+    AppConfig c = env(Map.of("TF_DATA_KEY_PREVIOUS", b64.encodeToString(new byte[32]) + ", " + b64.encodeToString(new byte[32])));
+    assertThat(c.previousDataKeys()).hasSize(2);
+    assertThat(env(Map.of()).previousDataKeys()).isEmpty();
   }
 
   @Test

@@ -95,9 +95,28 @@ class ChunkedAeadTest {
   void dataKeysAreWrappedPerDocumentByTheMasterKey() {
     EnvelopeKeys keys = new EnvelopeKeys(EnvelopeKeys.newDataKey());
     byte[] wrapped = keys.wrap(key, doc);
-    assertThat(keys.unwrap(wrapped, doc)).isEqualTo(key);
-    assertThatThrownBy(() -> keys.unwrap(wrapped, UUID.randomUUID())).isInstanceOf(ChunkedAead.TamperedFileException.class);
-    assertThatThrownBy(() -> new EnvelopeKeys(EnvelopeKeys.newDataKey()).unwrap(wrapped, doc))
-        .isInstanceOf(ChunkedAead.TamperedFileException.class);
+    String id = keys.currentKeyId();
+    assertThat(keys.unwrap(id, wrapped, doc)).isEqualTo(key);
+    assertThatThrownBy(() -> keys.unwrap(id, wrapped, UUID.randomUUID())).isInstanceOf(ChunkedAead.TamperedFileException.class);
+    assertThatThrownBy(() -> new EnvelopeKeys(EnvelopeKeys.newDataKey()).unwrap(id, wrapped, doc))
+        .as("another master key").isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void aRotatedMasterKeyStillUnwrapsUntilRewrappedAndIsNamedNotRevealed() {
+    byte[] oldMaster = EnvelopeKeys.newDataKey();
+    byte[] newMaster = EnvelopeKeys.newDataKey();
+    EnvelopeKeys before = new EnvelopeKeys(oldMaster);
+    byte[] wrapped = before.wrap(key, doc);
+    EnvelopeKeys during = new EnvelopeKeys(newMaster, java.util.List.of(oldMaster));
+    assertThat(during.previousKeyIds()).containsExactly(before.currentKeyId());
+    assertThat(during.unwrap(before.currentKeyId(), wrapped, doc)).isEqualTo(key);
+    byte[] rewrapped = during.rewrap(before.currentKeyId(), wrapped, doc);
+    EnvelopeKeys after = new EnvelopeKeys(newMaster);
+    assertThat(after.unwrap(during.currentKeyId(), rewrapped, doc)).isEqualTo(key);
+    assertThat(during.currentKeyId()).matches("k[0-9a-f]{8}").isNotEqualTo(before.currentKeyId());
+    byte[] spoofedId = wrapped.clone();
+    assertThatThrownBy(() -> during.unwrap(during.currentKeyId(), spoofedId, doc))
+        .as("a key id is bound into the wrapping").isInstanceOf(ChunkedAead.TamperedFileException.class);
   }
 }
