@@ -115,6 +115,35 @@ class RowLevelSecurityTest {
     }
   }
 
+  /**
+   * The worker role's policies are USING (true) across accounts. The runtime role may become
+   * the worker (SET LOCAL ROLE, in Db.asWorker) but must not inherit it: otherwise those policies
+   * are OR'ed into every account-scoped query of the runtime role.
+   */
+  @Test
+  void theWorkerRolesCrossAccountPoliciesNeverWidenWhatTheRuntimeRoleSees() throws SQLException {
+    try (Connection admin = server.env.admin(); Statement s = admin.createStatement()) {
+      s.executeUpdate("INSERT INTO email_outbox (account_id, template, recipient, dedupe_key) VALUES ('" + b.accountId()
+          + "', 'verify_email', 'b@example.test', 'rls-test-" + UUID.randomUUID() + "')");
+      s.executeUpdate("INSERT INTO storage_garbage (account_id, blob_name, delete_after) VALUES ('" + b.accountId()
+          + "', 'rlsTestBlobNameOfAccountB0123', now())");
+    }
+    try (Connection c = server.env.asApp()) {
+      assertThat(names(c, "SELECT pg_has_role('tf_app', 'tf_worker', 'MEMBER')::text || pg_has_role('tf_app', 'tf_worker', 'USAGE')::text"))
+          .as("a member that may SET ROLE, not an heir of its privileges").containsExactly("truefalse");
+      c.setAutoCommit(false);
+      setAccount(c, a.accountId());
+      assertThat(names(c, "SELECT recipient FROM email_outbox")).doesNotContain("b@example.test");
+      assertThat(names(c, "SELECT blob_name FROM storage_garbage")).isEmpty();
+      c.rollback();
+      try (Statement s = c.createStatement()) {
+        s.execute("SET LOCAL ROLE tf_worker");
+      }
+      assertThat(names(c, "SELECT blob_name FROM storage_garbage")).as("as the worker, explicitly").contains("rlsTestBlobNameOfAccountB0123");
+      c.rollback();
+    }
+  }
+
   @Test
   void theRuntimeRoleIsNoSuperuserBypassesNoRlsAndOwnsNothing() throws SQLException {
     try (Connection c = server.env.asApp()) {
