@@ -109,7 +109,13 @@ public final class AccountRetentionVerticle extends VerticleBase {
               audit.committed();
               log.info("deleted the data of account {} (closed more than 30 days ago)", account);
             })
-            .map(x -> n + 1));
+            .map(x -> n + 1)
+            // One account's failure (its folder cannot be removed, say) must not hold up the
+            // others past their deadline; it stays due and is retried next round.
+            .recover(e -> {
+              log.warn("could not delete the data of account {} yet, will retry: {}", account, e.toString());
+              return Future.succeededFuture(n);
+            }));
       }
       return chain;
     });

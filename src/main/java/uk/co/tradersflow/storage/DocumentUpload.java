@@ -48,6 +48,8 @@ final class DocumentUpload {
   private long received;
   private boolean uploadEnded;
   private boolean requestEnded;
+  private boolean partPaused;
+  private long dataEvents;
   private boolean finished;
 
   DocumentUpload(DocumentService service, RoutingContext ctx) {
@@ -90,6 +92,7 @@ final class DocumentUpload {
     if (finished) {
       return;
     }
+    dataEvents++;
     received += data.length();
     if (received > service.maxBytes()) {
       fail(AppError.of(ErrorCode.PAYLOAD_TOO_LARGE, "Files may be at most " + service.maxBytes() + " bytes"));
@@ -104,8 +107,10 @@ final class DocumentUpload {
     }
     writer.write(data);
     if (writer.writeQueueFull()) {
+      partPaused = true;
       upload.pause();
       writer.drainHandler(v -> {
+        partPaused = false;
         if (!finished) {
           upload.resume();
         }
@@ -125,6 +130,7 @@ final class DocumentUpload {
     dataKey = EnvelopeKeys.newDataKey();
     Future<Void> registered = service.db().inAccount(me.accountId(),
         tx -> service.repository().expectGarbage(tx, blob.name(), ABANDONED_AFTER));
+    registered.onFailure(this::fail);
     writer = new EncryptedBlobWriter(service.workers(), service.blobs(), blob, dataKey, documentId, registered);
     writer.write(head);
     head = null;
@@ -148,7 +154,27 @@ final class DocumentUpload {
     requestEnded = true;
     if (upload == null || uploadEnded) {
       complete();
+    } else {
+      watchForATruncatedPart(-1);
     }
+  }
+
+  /**
+   * A body that ends without the file part's closing boundary ends the request but never the
+   * part, and nothing else would ever answer it. Once the request has ended, a part that is
+   * not paused and has received nothing for a tick will receive nothing more.
+   */
+  private void watchForATruncatedPart(long eventsAtLastTick) {
+    ctx.vertx().setTimer(200, id -> {
+      if (finished || uploadEnded) {
+        return;
+      }
+      if (!partPaused && dataEvents == eventsAtLastTick) {
+        fail(AppError.of(ErrorCode.MALFORMED_REQUEST, "The multipart body ended before the file part did"));
+      } else {
+        watchForATruncatedPart(dataEvents);
+      }
+    });
   }
 
   private void complete() {

@@ -94,6 +94,8 @@ final class FileDownloads {
     }
   }
 
+  private record Opened(ChunkedAead.RangeReader reader, byte[] firstPart) {}
+
   /** One response's worth of decrypting and writing, a chunk per worker task. */
   private final class Transfer {
     private final RoutingContext ctx;
@@ -111,18 +113,35 @@ final class FileDownloads {
     }
 
     void start() {
+      if (response.closed()) {
+        return;
+      }
       long first = range.map(ByteRange::first).orElse(0L);
       long last = range.map(ByteRange::last).orElse(file.size() - 1);
       response.closeHandler(v -> stop());
-      service.workers().<byte[]>executeBlocking(() -> {
+      service.workers().<Opened>executeBlocking(() -> {
         byte[] key = service.keys().unwrap(file.keyId(), file.wrappedKey(), file.documentId());
-        reader = new ChunkedAead.RangeReader((offset, length) -> service.blobs().read(file.blob(), offset, length),
-            file.storedSize(), first, last, key, file.documentId());
-        return reader.next();
+        ChunkedAead.RangeReader opened = new ChunkedAead.RangeReader(
+            (offset, length) -> service.blobs().read(file.blob(), offset, length), file.storedSize(), first, last, key,
+            file.documentId());
+        try {
+          return new Opened(opened, opened.next());
+        } catch (java.io.IOException | RuntimeException e) {
+          opened.close();
+          throw e;
+        }
       }, false).onComplete(ar -> {
         if (ar.failed()) {
+          Throwable error = integrity(ar.cause());
+          if (!stopped) {
+            ctx.fail(error);
+          }
+          return;
+        }
+        // The reader is only ever held here, on the event loop; worker tasks get it passed in.
+        reader = ar.result().reader();
+        if (stopped) {
           close();
-          ctx.fail(integrity(ar.cause()));
           return;
         }
         response.putHeader("Content-Type", file.type().contentType())
@@ -133,7 +152,7 @@ final class FileDownloads {
         if (range.isPresent()) {
           response.setStatusCode(206).putHeader("Content-Range", "bytes " + first + "-" + last + "/" + file.size());
         }
-        send(ar.result());
+        send(ar.result().firstPart());
       });
     }
 

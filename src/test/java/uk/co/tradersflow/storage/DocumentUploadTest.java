@@ -194,6 +194,20 @@ class DocumentUploadTest {
     awaitNoGarbageRows(a);
   }
 
+  /** A body cut off before the file part's closing boundary ends the request, never the part. */
+  @Test
+  void aBodyThatEndsBeforeItsFilePartIsRefusedAndLeavesNothing() throws Exception {
+    TestUser a = users.create();
+    Buffer body = Multipart.fileHead("cut.pdf", "application/pdf").appendBytes(SampleFiles.pdf(300_000));
+    HttpResponse<Buffer> r = TestServer.await(server.request(POST, "/api/v1/documents", a.token())
+        .putHeader("Content-Type", Multipart.CONTENT_TYPE).sendBuffer(body));
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("malformed_request");
+    awaitNoStoredFiles(a);
+    assertThat(documents(a)).isZero();
+    awaitNoGarbageRows(a);
+  }
+
   /** A declared length over the limit is refused before any of the body is read. */
   @Test
   void aDeclaredLengthOverTheLimitIsRefusedAtOnce() throws Exception {
