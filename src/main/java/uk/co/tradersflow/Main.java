@@ -95,7 +95,9 @@ public final class Main {
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
             .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME))
-        .setMaxEventLoopExecuteTime(Duration.ofMillis(200).toNanos());
+        .setMaxEventLoopExecuteTime(Duration.ofMillis(200).toNanos())
+        // epoll on Linux when its native library is on the class path; NIO elsewhere.
+        .setPreferNativeTransport(true);
   }
 
   /** Latency timers publish histogram buckets, so p50/p99 can be computed across instances. */

@@ -127,8 +127,10 @@ public final class MainVerticle extends VerticleBase {
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
                 new DeploymentOptions().setInstances(httpInstances)))
             .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.httpPort(), config.publicUrl(), wiring.health()))))
-        .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances",
-            config.httpsPort(), config.httpPort(), httpInstances));
+        .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances, TLS by {}, {} transport",
+            config.httpsPort(), config.httpPort(), httpInstances,
+            io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",
+            vertx.isNativeTransportEnabled() ? "epoll" : "NIO"));
   }
 
   private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch,

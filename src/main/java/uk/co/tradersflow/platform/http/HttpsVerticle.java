@@ -5,6 +5,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import java.util.LinkedHashSet;
@@ -60,6 +61,11 @@ public final class HttpsVerticle extends VerticleBase {
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
         .setDecompressionSupported(false);
     new LinkedHashSet<>(CIPHER_SUITES).forEach(options::addEnabledCipherSuite);
+    if (OpenSSLEngineOptions.isAvailable()) {
+      // BoringSSL (netty-tcnative): the same protocols and suites at a fraction of the JDK
+      // engine's CPU per record, which was a fifth of the server's time under load.
+      options.setSslEngineOptions(new OpenSSLEngineOptions());
+    }
     server = vertx.createHttpServer(options).requestHandler(router);
     return server.listen();
   }
