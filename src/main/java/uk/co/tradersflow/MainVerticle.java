@@ -72,7 +72,7 @@ import uk.co.tradersflow.storage.DataKeyRotationVerticle;
 import uk.co.tradersflow.storage.DocumentRoutes;
 import uk.co.tradersflow.storage.DocumentService;
 import uk.co.tradersflow.storage.EnvelopeKeys;
-import uk.co.tradersflow.storage.LocalDiskBlobStore;
+import uk.co.tradersflow.storage.BlobStores;
 import uk.co.tradersflow.storage.SignedUrls;
 import uk.co.tradersflow.storage.StorageSweeperVerticle;
 import uk.co.tradersflow.ratelimit.ApiRateLimit;
@@ -180,7 +180,7 @@ public final class MainVerticle extends VerticleBase {
     // uploads and downloads queue among themselves instead of starving other blocking work.
     WorkerExecutor storageWorkers = vertx.createSharedWorkerExecutor("tf-storage",
         2 * Runtime.getRuntime().availableProcessors(), 60, java.util.concurrent.TimeUnit.SECONDS);
-    BlobStore blobs = new LocalDiskBlobStore(config.storageDir());
+    BlobStore blobs = BlobStores.from(config);
     EnvelopeKeys envelopeKeys = new EnvelopeKeys(keys.dataKey(), config.previousDataKeys());
     DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, clients,
         config.uploadMaxBytes());

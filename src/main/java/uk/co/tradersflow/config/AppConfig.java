@@ -64,7 +64,17 @@ public record AppConfig(
     Optional<String> metricsToken,
     Path devDataDir,
     int httpInstances,
-    List<byte[]> previousDataKeys) {
+    List<byte[]> previousDataKeys,
+    Optional<S3Settings> s3) {
+
+  /** Where documents go when not on local disk: an S3 bucket (or an S3-compatible endpoint). */
+  public record S3Settings(String bucket, String region, Optional<URI> endpoint, Optional<String> accessKeyId,
+                           Optional<String> secretAccessKey) {
+    @Override
+    public String toString() {
+      return "S3Settings[bucket=" + bucket + ", region=" + region + ", endpoint=" + endpoint + "]";
+    }
+  }
 
   /** True when the address (any case, surrounding space ignored) is on the owners' allow-list. */
   public boolean isOwnerEmail(String email) {

@@ -70,6 +70,11 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_APPLE_CLIENT_IDS", "");
     DEFAULTS.put("TF_APPLE_JWKS_URL", "https://appleid.apple.com/auth/keys");
     DEFAULTS.put("TF_STORAGE_DIR", "./data/files");
+    DEFAULTS.put("TF_S3_BUCKET", "");
+    DEFAULTS.put("TF_S3_REGION", "eu-west-2");
+    DEFAULTS.put("TF_S3_ENDPOINT", "");
+    DEFAULTS.put("TF_S3_ACCESS_KEY_ID", "");
+    DEFAULTS.put("TF_S3_SECRET_ACCESS_KEY", "");
     DEFAULTS.put("TF_UPLOAD_MAX_BYTES", "20971520");
     DEFAULTS.put("TF_SIGNED_URL_TTL_SECONDS", "300");
     DEFAULTS.put("TF_ACCESS_TOKEN_TTL_SECONDS", "900");
@@ -94,7 +99,7 @@ public final class ConfigLoader {
   /** Settings whose values must never be printed: keys, secrets, passwords, URLs that may hold one. */
   private static final Set<String> SECRETS = Set.of(
       "TF_JWT_PRIVATE_KEY", "TF_DATA_KEY", "TF_DATA_KEY_PREVIOUS", "TF_URL_SIGNING_KEY", "TF_STRIPE_SECRET_KEY",
-      "TF_STRIPE_WEBHOOK_SECRET", "TF_SMTP_PASSWORD", "TF_EMAIL_WEBHOOK_SECRET", "TF_METRICS_TOKEN",
+      "TF_STRIPE_WEBHOOK_SECRET", "TF_SMTP_PASSWORD", "TF_S3_SECRET_ACCESS_KEY", "TF_EMAIL_WEBHOOK_SECRET", "TF_METRICS_TOKEN",
       "TF_DB_URL", "TF_DB_ADMIN_URL", "TF_REDIS_URL");
 
   private final Map<String, String> values;
@@ -242,7 +247,31 @@ public final class ConfigLoader {
         optional("TF_METRICS_TOKEN"),
         Path.of(nonEmpty("TF_DEV_DATA_DIR")),
         intIn("TF_HTTP_INSTANCES", 0, 256),
-        keys32("TF_DATA_KEY_PREVIOUS"));
+        keys32("TF_DATA_KEY_PREVIOUS"),
+        s3());
+  }
+
+  /** Documents on S3 when a bucket is named; static credentials come in pairs or not at all. */
+  private Optional<AppConfig.S3Settings> s3() {
+    Optional<String> bucket = optional("TF_S3_BUCKET");
+    if (bucket.isEmpty()) {
+      return Optional.empty();
+    }
+    if (!bucket.get().matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+      throw invalid("TF_S3_BUCKET", "must be an S3 bucket name");
+    }
+    String region = nonEmpty("TF_S3_REGION");
+    if (!region.matches("[a-z0-9-]{2,32}")) {
+      throw invalid("TF_S3_REGION", "must be a region name such as eu-west-2");
+    }
+    Optional<URI> endpoint = optional("TF_S3_ENDPOINT").map(v -> url("TF_S3_ENDPOINT"));
+    Optional<String> keyId = optional("TF_S3_ACCESS_KEY_ID");
+    Optional<String> secret = optional("TF_S3_SECRET_ACCESS_KEY");
+    if (keyId.isPresent() != secret.isPresent()) {
+      throw invalid(keyId.isPresent() ? "TF_S3_SECRET_ACCESS_KEY" : "TF_S3_ACCESS_KEY_ID",
+          "TF_S3_ACCESS_KEY_ID and TF_S3_SECRET_ACCESS_KEY go together (or neither: the default AWS credentials chain)");
+    }
+    return Optional.of(new AppConfig.S3Settings(bucket.get(), region, endpoint, keyId, secret));
   }
 
   private ConfigException invalid(String name, String why) {

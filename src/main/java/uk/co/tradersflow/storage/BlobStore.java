@@ -12,11 +12,13 @@ import java.util.UUID;
  * Nothing here ever sees plaintext or keys.
  */
 public interface BlobStore {
-  /**
-   * A stream that writes the blob; it is complete and durable once {@code close()} returns. On
-   * failure the caller deletes the blob (an S3 store would abort its multipart upload there).
-   */
-  OutputStream create(BlobId id) throws IOException;
+  /** A new blob, written as a stream. */
+  Output create(BlobId id) throws IOException;
+
+  /** A blob being written: complete and durable once {@code close()} returns; {@code abort()} discards it. */
+  abstract class Output extends OutputStream {
+    public abstract void abort() throws IOException;
+  }
 
   /** Bytes {@code [offset, offset + length)} of a blob. */
   InputStream read(BlobId id, long offset, long length) throws IOException;

@@ -166,12 +166,9 @@ public final class ChunkedAead {
       return total;
     }
 
-    /** Closes {@code out} without sealing the last chunk: for an upload being thrown away. */
-    public void abandon() throws IOException {
-      if (!closed) {
-        closed = true;
-        out.close();
-      }
+    /** Stops without sealing the last chunk: for an upload being thrown away (the caller discards {@code out}). */
+    public void abandon() {
+      closed = true;
     }
 
     /** Seals the last chunk and closes {@code out}; the file is complete only after this. */

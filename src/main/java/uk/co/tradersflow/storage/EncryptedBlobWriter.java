@@ -27,6 +27,7 @@ final class EncryptedBlobWriter {
   private long queued;
   private Handler<Void> drainHandler;
   /** Touched only by this upload's worker tasks, which never overlap. */
+  private BlobStore.Output blobOutput;
   private ChunkedAead.EncryptingOutputStream out;
 
   /** Starts writing once {@code ready} succeeds (the blob is registered for clean-up). */
@@ -36,7 +37,8 @@ final class EncryptedBlobWriter {
     this.blobs = blobs;
     this.blob = blob;
     this.tail = ready.compose(v -> workers.executeBlocking(() -> {
-      out = new ChunkedAead.EncryptingOutputStream(blobs.create(blob), dataKey, documentId);
+      blobOutput = blobs.create(blob);
+      out = new ChunkedAead.EncryptingOutputStream(blobOutput, dataKey, documentId);
       return null;
     }, false));
   }
@@ -73,6 +75,10 @@ final class EncryptedBlobWriter {
       if (out != null) {
         out.abandon();
       }
+      if (blobOutput != null) {
+        blobOutput.abort();
+      }
+      // Also when the blob was completed: the commit that should have followed failed.
       blobs.delete(blob);
       return null;
     }, false));

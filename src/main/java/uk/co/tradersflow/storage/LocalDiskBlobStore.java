@@ -32,7 +32,7 @@ public final class LocalDiskBlobStore implements BlobStore {
   }
 
   @Override
-  public OutputStream create(BlobId id) throws IOException {
+  public Output create(BlobId id) throws IOException {
     Path folder = folder(id.accountId());
     if (!Files.isDirectory(folder)) {
       Files.createDirectories(folder);
@@ -45,7 +45,7 @@ public final class LocalDiskBlobStore implements BlobStore {
         ? FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
         : FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    return new java.io.BufferedOutputStream(new SyncOnClose(channel), 128 * 1024);
+    return new FileOutput(channel, file);
   }
 
   @Override
@@ -93,14 +93,16 @@ public final class LocalDiskBlobStore implements BlobStore {
     return root.resolve(accountId.toString());
   }
 
-  /** The channel's bytes reach the disk before close() returns. */
-  private static final class SyncOnClose extends OutputStream {
+  /** Buffered writes; the bytes reach the disk before close() returns; abort() removes the file. */
+  private static final class FileOutput extends Output {
     private final FileChannel channel;
+    private final Path file;
     private final OutputStream out;
 
-    SyncOnClose(FileChannel channel) {
+    FileOutput(FileChannel channel, Path file) {
       this.channel = channel;
-      this.out = Channels.newOutputStream(channel);
+      this.file = file;
+      this.out = new java.io.BufferedOutputStream(Channels.newOutputStream(channel), 128 * 1024);
     }
 
     @Override
@@ -117,9 +119,16 @@ public final class LocalDiskBlobStore implements BlobStore {
     public void close() throws IOException {
       try (channel) {
         if (channel.isOpen()) {
+          out.flush();
           channel.force(true);
         }
       }
+    }
+
+    @Override
+    public void abort() throws IOException {
+      channel.close();
+      Files.deleteIfExists(file);
     }
   }
 }

@@ -175,6 +175,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void documentsGoToS3OnlyWhenABucketIsNamedWithCredentialsInPairs() {
+    assertThat(env(Map.of()).s3()).isEmpty();
+    AppConfig c = env(Map.of("TF_S3_BUCKET", "tf-docs", "TF_S3_ENDPOINT", "http://127.0.0.1:9000"));
+    assertThat(c.s3()).hasValueSatisfying(s3 -> {
+      assertThat(s3.bucket()).isEqualTo("tf-docs");
+      assertThat(s3.region()).isEqualTo("eu-west-2");
+      assertThat(s3.accessKeyId()).isEmpty();
+    });
+    assertThatThrownBy(() -> env(Map.of("TF_S3_BUCKET", "Not_A_Bucket"))).hasMessageContaining("TF_S3_BUCKET");
+    assertThatThrownBy(() -> env(Map.of("TF_S3_BUCKET", "tf-docs", "TF_S3_SECRET_ACCESS_KEY", "s3-secret-value-xyz")))
+        .hasMessageContaining("TF_S3_ACCESS_KEY_ID")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3-secret-value-xyz"));
+    AppConfig withKeys = env(Map.of("TF_S3_BUCKET", "tf-docs", "TF_S3_ACCESS_KEY_ID", "AKIAEXAMPLE",
+        "TF_S3_SECRET_ACCESS_KEY", "s3-secret-value-xyz"));
+    assertThat(withKeys.s3().orElseThrow().toString()).doesNotContain("s3-secret-value-xyz");
+  }
+
+  @Test
   void aTlsCertificateWithoutItsKeyFails() throws IOException {
     Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
     assertThatThrownBy(() -> env(Map.of("TF_TLS_CERT", cert.toString())))
