@@ -34,6 +34,8 @@ public final class EmailDispatchVerticle extends VerticleBase {
   private static final int BATCH = 32;
   private static final Duration LEASE = Duration.ofMinutes(2);
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+  /** How long a send that outlived SEND_TIMEOUT keeps its claim before another attempt may start. */
+  private static final Duration LATE_OUTCOME_LEASE = Duration.ofMinutes(10);
   private static final Duration MAX_BACKOFF = Duration.ofHours(1);
   private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(30);
 
@@ -124,30 +126,42 @@ public final class EmailDispatchVerticle extends VerticleBase {
 
   private Future<Void> sendOne(OutboxMessage m, Set<String> suppressed) {
     if (suppressed.contains(m.recipient())) {
-      return outbox.suppressed(m.id());
+      return outbox.suppressed(m);
     }
     Optional<EmailTemplate> template = EmailTemplate.byId(m.template());
     if (template.isEmpty() || !MailHeaders.isSafeAddress(m.recipient())) {
       // Nothing a retry could fix: fail it now, loudly.
       log.warn("email {} cannot be sent: {}", m.id(), template.isEmpty() ? "unknown template " + m.template() : "invalid recipient");
-      return outbox.retryOrFail(m.id(), "unsendable: unknown template or invalid recipient", 0, Duration.ZERO).mapEmpty();
+      return outbox.retryOrFail(m, "unsendable: unknown template or invalid recipient", 0, Duration.ZERO).mapEmpty();
     }
     MailMessage message;
     try {
       message = compose(m, template.get());
     } catch (RuntimeException e) {
       log.warn("email {} ({}) could not be rendered: {}", m.id(), m.template(), e.toString());
-      return outbox.retryOrFail(m.id(), "render failed: " + e.getClass().getSimpleName(), 0, Duration.ZERO).mapEmpty();
+      return outbox.retryOrFail(m, "render failed: " + e.getClass().getSimpleName(), 0, Duration.ZERO).mapEmpty();
     }
-    return mail.sendMail(message)
+    Future<io.vertx.ext.mail.MailResult> sending = mail.sendMail(message);
+    return sending
         .timeout(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .compose(result -> {
-          if (smtpDown) {
-            smtpDown = false;
-            log.info("SMTP server {}:{} is reachable again; queued email is going out", config.smtpHost(), config.smtpPort());
+        .compose(result -> delivered(m, result), error -> {
+          if (!sending.isComplete()) {
+            // Timing out stops the waiting, not the send: the server may still accept it. Requeuing
+            // now could send it twice, so the claim is held and the real outcome decides.
+            sending.onComplete(late -> (late.succeeded() ? delivered(m, late.result()) : failed(m, late.cause()))
+                .onFailure(e -> log.warn("email {}: recording a late send outcome failed: {}", m.id(), e.toString())));
+            return outbox.hold(m, LATE_OUTCOME_LEASE, "send still in progress after " + SEND_TIMEOUT.toSeconds() + " s");
           }
-          return outbox.sent(m.id(), "250 accepted", result.getMessageID());
-        }, error -> failed(m, error));
+          return failed(m, error);
+        });
+  }
+
+  private Future<Void> delivered(OutboxMessage m, io.vertx.ext.mail.MailResult result) {
+    if (smtpDown) {
+      smtpDown = false;
+      log.info("SMTP server {}:{} is reachable again; queued email is going out", config.smtpHost(), config.smtpPort());
+    }
+    return outbox.sent(m, "250 accepted", result.getMessageID());
   }
 
   private Future<Void> failed(OutboxMessage m, Throwable error) {
@@ -158,7 +172,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
           + "For local development run a mail catcher on that port (see README).", config.smtpHost(), config.smtpPort(), error.getMessage());
     }
     String reason = MailHeaders.clean(String.valueOf(error.getMessage()), 500);
-    return outbox.retryOrFail(m.id(), reason, config.emailMaxAttempts(), backoff(m.attempts()))
+    return outbox.retryOrFail(m, reason, config.emailMaxAttempts(), backoff(m.attempts()))
         .map(failedForGood -> {
           if (failedForGood) {
             log.warn("email {} ({}) failed after {} attempts: {}", m.id(), m.template(), m.attempts(), reason);

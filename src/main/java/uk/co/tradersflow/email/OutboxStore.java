@@ -32,20 +32,27 @@ final class OutboxStore {
 
   private static final String SUPPRESSED = "SELECT address FROM email_suppressions WHERE address = ANY($1)";
 
+  // Every outcome names the claim it belongs to (the attempt number the claim set): a dispatcher
+  // whose lease expired and whose row was claimed again cannot overwrite the newer claim's state.
+  // Once sent, the model goes: it may hold single-use links (password reset, email change).
   private static final String SENT = """
       UPDATE email_outbox SET status = 'sent', sent_at = now(), lease_until = NULL, smtp_response = $2,
-             provider_id = $3, last_error = NULL, updated_at = now()
-       WHERE id = $1 AND status = 'sending'""";
+             provider_id = $3, last_error = NULL, model = '{}'::jsonb, updated_at = now()
+       WHERE id = $1 AND status = 'sending' AND attempts = $4""";
 
   private static final String RETRY = """
       UPDATE email_outbox SET status = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'queued' END,
              next_attempt_at = now() + $4 * interval '1 millisecond', lease_until = NULL, last_error = $2, updated_at = now()
-       WHERE id = $1 AND status = 'sending'
+       WHERE id = $1 AND status = 'sending' AND attempts = $5
       RETURNING status""";
 
   private static final String SUPPRESS = """
       UPDATE email_outbox SET status = 'suppressed', lease_until = NULL, last_error = $2, updated_at = now()
-       WHERE id = $1 AND status = 'sending'""";
+       WHERE id = $1 AND status = 'sending' AND attempts = $3""";
+
+  private static final String HOLD = """
+      UPDATE email_outbox SET lease_until = now() + $2 * interval '1 millisecond', last_error = $3, updated_at = now()
+       WHERE id = $1 AND status = 'sending' AND attempts = $4""";
 
   private final Db db;
 
@@ -66,19 +73,25 @@ final class OutboxStore {
         .map(rows -> Rows.all(rows, r -> r.getString("address")).stream().collect(Collectors.toSet())));
   }
 
-  Future<Void> sent(UUID id, String smtpResponse, String providerId) {
-    return db.asWorker(tx -> tx.preparedQuery(SENT).execute(Tuple.of(id, smtpResponse, providerId)).mapEmpty());
+  Future<Void> sent(OutboxMessage m, String smtpResponse, String providerId) {
+    return db.asWorker(tx -> tx.preparedQuery(SENT).execute(Tuple.of(m.id(), smtpResponse, providerId, m.attempts())).mapEmpty());
   }
 
   /** Records a failed attempt; answers whether the row is now {@code failed} for good. */
-  Future<Boolean> retryOrFail(UUID id, String error, int maxAttempts, Duration delay) {
+  Future<Boolean> retryOrFail(OutboxMessage m, String error, int maxAttempts, Duration delay) {
     return db.asWorker(tx -> tx.preparedQuery(RETRY)
-        .execute(Tuple.of(id, error, maxAttempts, delay.toMillis()))
+        .execute(Tuple.of(m.id(), error, maxAttempts, delay.toMillis(), m.attempts()))
         .map(rows -> rows.size() == 1 && "failed".equals(rows.iterator().next().getString("status"))));
   }
 
-  Future<Void> suppressed(UUID id) {
-    return db.asWorker(tx -> tx.preparedQuery(SUPPRESS).execute(Tuple.of(id, "recipient is on the suppression list")).mapEmpty());
+  Future<Void> suppressed(OutboxMessage m) {
+    return db.asWorker(tx -> tx.preparedQuery(SUPPRESS)
+        .execute(Tuple.of(m.id(), "recipient is on the suppression list", m.attempts())).mapEmpty());
+  }
+
+  /** Keeps the claim for {@code lease} more: a send whose outcome is not known yet must not be retried. */
+  Future<Void> hold(OutboxMessage m, Duration lease, String why) {
+    return db.asWorker(tx -> tx.preparedQuery(HOLD).execute(Tuple.of(m.id(), lease.toMillis(), why, m.attempts())).mapEmpty());
   }
 
   private static OutboxMessage message(Row r) {

@@ -1,0 +1,55 @@
+package uk.co.tradersflow.email;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.TestServer;
+
+/**
+ * An outcome belongs to the claim that produced it: a dispatcher whose lease ran out, and whose
+ * row another dispatcher has claimed since, cannot mark it sent or requeue it (which would send
+ * it twice). A sent email keeps no model, since models can hold single-use links.
+ */
+class OutboxClaimTest {
+
+  @Test
+  void aStaleClaimsOutcomeChangesNothingAndASentEmailForgetsItsModel() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      UUID id = UUID.randomUUID();
+      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+        // Held by a live lease, so the running dispatcher leaves it alone; attempts = 2 is the current claim.
+        s.executeUpdate("INSERT INTO email_outbox (id, template, recipient, dedupe_key, model, status, attempts, lease_until) VALUES ('"
+            + id + "', 'password_reset', 'stale@claims.example.test', 'stale-" + id + "', "
+            + "'{\"resetUrl\":\"https://x/reset-password?token=secret\"}', 'sending', 2, now() + interval '1 hour')");
+      }
+      OutboxStore store = new OutboxStore(server.main.db());
+      OutboxMessage firstClaim = new OutboxMessage(id, "password_reset", "stale@claims.example.test", new JsonObject(), 1);
+      OutboxMessage currentClaim = new OutboxMessage(id, "password_reset", "stale@claims.example.test", new JsonObject(), 2);
+
+      TestServer.await(store.retryOrFail(firstClaim, "late failure", 6, Duration.ZERO));
+      TestServer.await(store.sent(firstClaim, "250", "late"));
+      assertThat(row(server, id)).isEqualTo("sending|{\"resetUrl\": \"https://x/reset-password?token=secret\"}");
+
+      TestServer.await(store.sent(currentClaim, "250 accepted", "<m@x>"));
+      assertThat(row(server, id)).isEqualTo("sent|{}");
+    }
+  }
+
+  private static String row(TestServer server, UUID id) throws Exception {
+    try (Connection c = server.env.admin();
+         PreparedStatement ps = c.prepareStatement("SELECT status || '|' || model::text FROM email_outbox WHERE id = ?")) {
+      ps.setObject(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+}
