@@ -42,13 +42,20 @@ public final class BillingService {
     return db.inAccount(accountId, tx -> billing.find(tx, accountId));
   }
 
+  private static final java.util.Set<String> LIVE_STATUSES = java.util.Set.of("trialing", "active", "past_due");
+
   public Future<String> checkoutSession(Principal me, ClientInfo.Client client) {
     if (config.stripePriceId().isEmpty()) {
       return Future.failedFuture(AppError.of(ErrorCode.BILLING_NOT_CONFIGURED, "No subscription price is configured"));
     }
     String price = config.stripePriceId().get();
     return stripe.requireConfigured()
-        .compose(v -> ensureCustomer(me, client))
+        .compose(v -> account(me.accountId()))
+        .compose(acc -> LIVE_STATUSES.contains(acc.status())
+            // A second checkout would open a second, untracked subscription (and a fresh trial).
+            ? Future.failedFuture(AppError.of(ErrorCode.CONFLICT,
+                "This account already has a subscription; change it in the billing portal"))
+            : ensureCustomer(me, client))
         .compose(customer -> stripe.call("checkout.sessions.create", c -> c.v1().checkout().sessions().create(
             SessionCreateParams.builder()
                 .setMode(SessionCreateParams.Mode.SUBSCRIPTION)

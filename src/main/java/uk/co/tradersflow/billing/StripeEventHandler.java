@@ -42,7 +42,7 @@ public final class StripeEventHandler {
   private static final String UPDATE_CONNECT = """
       UPDATE billing_accounts SET charges_enabled = $2, payouts_enabled = $3, details_submitted = $4, updated_at = now()
        WHERE account_id = $1""";
-  private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3)";
+  private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3, $4, $5)";
   private static final String INVOICE_FOR_LINK = "SELECT billing_invoice_for_payment_link($1) AS invoice_id";
   private static final String ACCOUNT_EMAIL = "SELECT billing_account_email($1) AS email";
 
@@ -83,9 +83,10 @@ public final class StripeEventHandler {
     if (connected != null) {
       work = switch (type) {
         case "account.updated" -> connectAccount(claimed, connected);
-        case "payment_intent.succeeded" -> invoicePaid(claimed, connected, metadataInvoice(obj));
+        case "payment_intent.succeeded" -> invoicePaid(claimed, connected, metadataInvoice(obj),
+            Payment.of(obj, "amount_received", "amount"));
         case "checkout.session.completed" -> "paid".equals(obj.getString("payment_status"))
-            ? invoiceForSession(obj).compose(inv -> invoicePaid(claimed, connected, inv))
+            ? invoiceForSession(obj).compose(inv -> invoicePaid(claimed, connected, inv, Payment.of(obj, "amount_total", "amount_total")))
             : ignore(claimed, "checkout session not paid yet");
         default -> ignore(claimed, "event type not used for connected accounts");
       };
@@ -249,20 +250,46 @@ public final class StripeEventHandler {
         .map(rows -> Optional.ofNullable(rows.iterator().next().getUUID("invoice_id"))));
   }
 
-  /** Marks the invoice paid once, whichever payment event (and however many) arrives first. */
-  private Future<Void> invoicePaid(StripeEventStore.Claimed claimed, String connected, Optional<UUID> invoice) {
+  /** What a payment event says was paid: minor units and an ISO currency, when it says at all. */
+  private record Payment(Long amount, String currency) {
+    static Payment of(JsonObject obj, String field, String fallback) {
+      Long amount = obj.getLong(field, obj.getLong(fallback));
+      return new Payment(amount, obj.getString("currency"));
+    }
+  }
+
+  /**
+   * Marks the invoice paid once, whichever payment event (and however many) arrives first, and
+   * only if at least its total was paid in its currency: a link made for an older, cheaper
+   * version of the invoice does not settle the current one.
+   */
+  private Future<Void> invoicePaid(StripeEventStore.Claimed claimed, String connected, Optional<UUID> invoice, Payment paid) {
     if (invoice.isEmpty()) {
       return ignore(claimed, "payment names no TradersFlow invoice");
+    }
+    if (paid.amount() == null || paid.currency() == null) {
+      return ignore(claimed, "payment event carries no amount or currency");
     }
     UUID invoiceId = invoice.get();
     OffsetDateTime paidAt = time(claimed.payload().getLong("created"));
     boolean[] changed = {false, false};
-    return db.asWorker(tx -> tx.preparedQuery(MARK_PAID).execute(Tuple.of(invoiceId, connected, paidAt)).compose(rows -> {
+    return db.asWorker(tx -> tx.preparedQuery(MARK_PAID).execute(Tuple.of(invoiceId, connected, paidAt, paid.amount(), paid.currency()))
+        .compose(rows -> {
       if (rows.size() == 0) {
         return events.done(tx, claimed.id(), "ignored", "no such invoice on this connected account", null);
       }
       Row r = rows.iterator().next();
       UUID account = r.getUUID("account_id");
+      if (!r.getBoolean("amount_matches")) {
+        String why = "paid " + paid.amount() + " " + paid.currency().toUpperCase(java.util.Locale.ROOT) + " for an invoice of "
+            + r.getLong("total_pence") + " " + r.getString("currency") + ": not marked paid";
+        log.warn("stripe event {}: invoice {} {}", claimed.id(), invoiceId, why);
+        changed[0] = true;
+        return audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account), "invoice.payment_mismatch")
+                .target("invoice", invoiceId).detail("amountPaid", paid.amount()).detail("currencyPaid", paid.currency())
+                .detail("stripeEvent", claimed.id()))
+            .compose(v -> events.done(tx, claimed.id(), "ignored", why, account));
+      }
       if (!r.getBoolean("first_time")) {
         return events.done(tx, claimed.id(), "processed", "invoice already paid", account);
       }

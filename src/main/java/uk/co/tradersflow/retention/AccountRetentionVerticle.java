@@ -84,7 +84,11 @@ public final class AccountRetentionVerticle extends VerticleBase {
                         java.util.Optional.of(account), "subscription.cancelled").detail("reason", "account_closed")))))
                 .onSuccess(x -> audit.committed())
                 // One account's failure must not stop the others; it is retried next round.
-                .recover(e -> Future.succeededFuture()));
+                .recover(e -> {
+                  log.warn("could not cancel the subscription of closed account {} yet; its data is kept until Stripe"
+                      + " confirms: {}", account, e.toString());
+                  return Future.succeededFuture();
+                }));
           }
           return chain;
         });

@@ -80,6 +80,19 @@ class BillingRoutesTest {
   }
 
   @Test
+  void aSecondCheckoutWhileASubscriptionIsLiveIsRefused() throws Exception {
+    TestUser u = users.create();
+    try (java.sql.Connection c = server.env.admin(); java.sql.Statement s = c.createStatement()) {
+      s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
+          + u.accountId() + "', 'cus_live" + u.accountId().toString().replace("-", "") + "', 'sub_live" + u.accountId().toString().replace("-", "") + "', 'trialing')");
+    }
+    HttpResponse<Buffer> r = server.send(POST, "/api/v1/billing/checkout-session", u.token());
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(fake.requests("POST", "/v1/checkout/sessions").stream()
+        .filter(req -> u.accountId().toString().equals(req.form().get("client_reference_id")))).isEmpty();
+  }
+
+  @Test
   void portalNeedsACustomerThenOpensStripesPortal() {
     TestUser u = users.create();
     HttpResponse<Buffer> early = server.send(POST, "/api/v1/billing/portal-session", u.token());

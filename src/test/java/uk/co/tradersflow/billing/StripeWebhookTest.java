@@ -299,7 +299,7 @@ class StripeWebhookTest {
 
     // Another tradesperson's connected account cannot pay this invoice off.
     JsonObject forged = FakeStripe.event("payment_intent.succeeded", new JsonObject().put("id", "pi_" + id())
-        .put("object", "payment_intent").put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
+        .put("object", "payment_intent").put("amount_received", 5_000).put("currency", "gbp").put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
         otherAcct, Stripe.API_VERSION);
     deliver(server, forged);
     awaitHandled(server, forged.getString("id"));
@@ -307,9 +307,10 @@ class StripeWebhookTest {
 
     JsonObject session = FakeStripe.event("checkout.session.completed", new JsonObject().put("id", "cs_" + id())
         .put("object", "checkout.session").put("mode", "payment").put("payment_status", "paid")
+        .put("amount_total", 5_000).put("currency", "gbp")
         .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())), acct, Stripe.API_VERSION);
     JsonObject intent = FakeStripe.event("payment_intent.succeeded", new JsonObject().put("id", "pi_" + id())
-        .put("object", "payment_intent").put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
+        .put("object", "payment_intent").put("amount_received", 5_000).put("currency", "gbp").put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
         acct, Stripe.API_VERSION);
     deliver(server, session);
     deliver(server, intent);
@@ -321,6 +322,31 @@ class StripeWebhookTest {
         u.accountId())).isEqualTo(1);
     assertThat(count(server, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.paid'", u.accountId()))
         .isEqualTo(1);
+  }
+
+  /** A link made for an older, cheaper version of the invoice must not settle the current one. */
+  @Test
+  void aPaymentShortOfTheInvoiceTotalOrInAnotherCurrencyDoesNotMarkItPaid() {
+    TestUser u = users.create();
+    String acct = connectReady(server, fake, u.accountId());
+    UUID invoice = invoice(server, u.accountId(), "customer@example.test", 9_000);
+    for (JsonObject paid : List.of(new JsonObject().put("amount_received", 8_999).put("currency", "gbp"),
+        new JsonObject().put("amount_received", 9_000).put("currency", "eur"))) {
+      JsonObject e = FakeStripe.event("payment_intent.succeeded", paid.put("id", "pi_" + id()).put("object", "payment_intent")
+          .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())), acct, Stripe.API_VERSION);
+      deliver(server, e);
+      awaitHandled(server, e.getString("id"));
+      assertThat(eventStatus(server, e.getString("id"))).isEqualTo("ignored");
+    }
+    assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice)).isEqualTo("draft");
+    assertThat(count(server, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.payment_mismatch'",
+        u.accountId())).isEqualTo(2);
+    JsonObject full = FakeStripe.event("payment_intent.succeeded", new JsonObject().put("id", "pi_" + id())
+        .put("object", "payment_intent").put("amount_received", 9_000).put("currency", "gbp")
+        .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())), acct, Stripe.API_VERSION);
+    deliver(server, full);
+    awaitHandled(server, full.getString("id"));
+    assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice)).isEqualTo("paid");
   }
 
   @Test
@@ -392,7 +418,7 @@ class StripeWebhookTest {
     String acct = connectReady(server, fake, u.accountId());
     UUID invoice = invoice(server, u.accountId(), "customer@example.test", 700);
     JsonObject e = FakeStripe.event("payment_intent.succeeded", new JsonObject().put("id", "pi_" + id())
-        .put("object", "payment_intent").put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
+        .put("object", "payment_intent").put("amount_received", 700).put("currency", "gbp").put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
         acct, Stripe.API_VERSION);
     // As if an instance claimed it and died before finishing: status processing, lease run out.
     sql(server, "INSERT INTO stripe_events (id, type, connect_account, created, status, attempts, lease_until, payload) "

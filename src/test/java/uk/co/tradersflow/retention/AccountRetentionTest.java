@@ -86,4 +86,40 @@ class AccountRetentionTest {
       }
     }
   }
+
+  /** The billing row is the only record of what to cancel: it stays, with all the data, until Stripe confirms. */
+  @Test
+  void dataStaysPastThirtyDaysUntilStripeConfirmsTheSubscriptionCancelled() throws Exception {
+    try (FakeStripe stripe = new FakeStripe();
+         TestServer server = TestServer.start(Map.of("TF_STRIPE_SECRET_KEY", "sk_test_retention", "TF_STRIPE_API_BASE", stripe.base()))) {
+      TestUser user = new TestUsers(server).create();
+      String sub = "sub_overdue" + System.nanoTime();
+      stripe.subscription(sub, "cus_overdue", "active", 0, 0);
+      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
+            + user.accountId() + "', 'cus_overdue" + System.nanoTime() + "', '" + sub + "', 'active')");
+        s.executeUpdate("INSERT INTO customers (account_id, name) VALUES ('" + user.accountId() + "', 'Mrs Overdue')");
+        s.executeUpdate("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
+            + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
+      }
+      AccountRetentionVerticle retention = new AccountRetentionVerticle(server.main.db(),
+          new LocalDiskBlobStore(server.config.storageDir()), server.vertx.createSharedWorkerExecutor("test-retention-2"),
+          new StripeGateway(server.vertx, server.config), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
+      TestServer.await(server.vertx.deployVerticle(retention));
+
+      stripe.down(true);
+      assertThat(TestServer.await(retention.runOnce())).isZero();
+      try (Connection c = server.env.admin()) {
+        assertThat(count(c, "SELECT count(*) FROM customers WHERE account_id = ?", user.accountId()))
+            .as("Stripe down on day 31: nothing deleted, the subscription is still to cancel").isEqualTo(1);
+        assertThat(count(c, "SELECT count(*) FROM billing_accounts WHERE account_id = ?", user.accountId())).isEqualTo(1);
+      }
+      stripe.down(false);
+      assertThat(TestServer.await(retention.runOnce())).isEqualTo(1);
+      assertThat(stripe.requests("DELETE", "/v1/subscriptions/" + sub)).isNotEmpty();
+      try (Connection c = server.env.admin()) {
+        assertThat(count(c, "SELECT count(*) FROM customers WHERE account_id = ?", user.accountId())).isZero();
+      }
+    }
+  }
 }

@@ -191,4 +191,43 @@ class RowLevelSecurityTest {
       }
     }
   }
+
+  /** An entry's id and time are the database's: a runtime role can neither back-date nor pre-empt them. */
+  @Test
+  void theRuntimeRoleCannotChooseAnAuditEntrysIdOrTime() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      c.setAutoCommit(false);
+      for (String sql : List.of(
+          "INSERT INTO audit_log (id, account_id, actor_type, action) OVERRIDING SYSTEM VALUE VALUES (999999999, '"
+              + a.accountId() + "', 'user', 'test.entry')",
+          "INSERT INTO audit_log (account_id, actor_type, action, occurred_at) VALUES ('" + a.accountId()
+              + "', 'owner', 'test.entry', '2001-01-01')")) {
+        setAccount(c, a.accountId());
+        assertThatThrownBy(() -> {
+          try (Statement s = c.createStatement()) {
+            s.execute(sql);
+          }
+        }).as(sql).isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+        c.rollback();
+      }
+    }
+  }
+
+  /** The retention functions act on closed accounts only, whoever calls them. */
+  @Test
+  void anActiveAccountsSubscriptionCannotBeMarkedCancelledThroughTheRetentionFunction() throws SQLException {
+    try (Connection admin = server.env.admin(); Statement s = admin.createStatement()) {
+      s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
+          + a.accountId() + "', 'cus_rls" + a.accountId().toString().replace("-", "") + "', 'sub_rls" + a.accountId().toString().replace("-", "") + "', 'active')");
+    }
+    try (Connection c = server.env.asApp()) {
+      c.setAutoCommit(false);
+      setAccount(c, a.accountId());
+      try (Statement s = c.createStatement()) {
+        s.execute("SELECT retention_subscription_cancelled('" + a.accountId() + "')");
+      }
+      assertThat(names(c, "SELECT subscription_status FROM billing_accounts")).containsExactly("active");
+      c.rollback();
+    }
+  }
 }
