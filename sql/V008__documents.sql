@@ -65,32 +65,5 @@ CREATE INDEX documents_key_id_idx ON documents (key_id);
 CREATE POLICY documents_worker ON documents TO tf_worker USING (true);
 GRANT SELECT (id, key_id, wrapped_key), UPDATE (key_id, wrapped_key) ON documents TO tf_worker;
 
--- Account deletion now also drops the account's document rows (their keys) and garbage rows;
--- the job deletes the account's blob folder before calling this, so a crash in between leaves
--- rows to retry with, never keys without bytes to find.
-CREATE OR REPLACE FUNCTION retention_purge_account(p_account uuid)
-  RETURNS void
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
-  AS $$
-  BEGIN
-    IF NOT EXISTS (SELECT 1 FROM accounts WHERE id = p_account AND status = 'closed' AND delete_after <= now()) THEN
-      RAISE EXCEPTION 'account % is not due for deletion', p_account;
-    END IF;
-    DELETE FROM documents WHERE account_id = p_account;
-    DELETE FROM storage_garbage WHERE account_id = p_account;
-    DELETE FROM email_events WHERE message_id IN (SELECT id FROM email_outbox WHERE account_id = p_account);
-    DELETE FROM email_outbox WHERE account_id = p_account;
-    DELETE FROM invoice_payment_links WHERE account_id = p_account;
-    DELETE FROM invoice_lines WHERE account_id = p_account;
-    DELETE FROM invoices WHERE account_id = p_account;
-    DELETE FROM invoice_counters WHERE account_id = p_account;
-    DELETE FROM jobs WHERE account_id = p_account;
-    DELETE FROM customers WHERE account_id = p_account;
-    DELETE FROM refresh_tokens WHERE account_id = p_account;
-    DELETE FROM auth_tokens WHERE account_id = p_account;
-    DELETE FROM user_identities WHERE account_id = p_account;
-    DELETE FROM sessions WHERE account_id = p_account;
-    DELETE FROM users WHERE account_id = p_account;
-    DELETE FROM billing_accounts WHERE account_id = p_account;
-    UPDATE accounts SET business_name = 'deleted account', purged_at = now(), updated_at = now() WHERE id = p_account;
-  END $$;
+-- Account deletion drops the account's document and garbage rows too: see retention_purge_account
+-- in V010, which the retention job calls after deleting the account's blob folder.

@@ -4,6 +4,9 @@
 --    yet confirmed its subscription cancelled (Stripe down that day, or not configured): with the
 --    row gone nothing would ever retry the cancel, and the customer would go on being charged.
 --    Now an account is due only once its subscription is cancelled, and the purge refuses otherwise.
+--    The purge also deletes the account's documents and storage_garbage rows (V008); the job
+--    deletes the account's blob folder first, so a crash in between leaves rows to retry with,
+--    never keys without bytes to find.
 -- 2. retention_subscription_cancelled marked any account's subscription cancelled; now only a
 --    closed account's.
 -- 3. A payment from an invoice's connected account marked it paid whatever the amount: paying an

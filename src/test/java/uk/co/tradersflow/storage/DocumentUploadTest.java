@@ -330,11 +330,8 @@ class DocumentUploadTest {
   }
 
   private static void awaitNoGarbageRows(TestUser user) throws Exception {
-    long deadline = System.nanoTime() + 5_000_000_000L;
     String sql = "SELECT count(*) FROM storage_garbage WHERE account_id = ?";
-    while (rows(sql, user.accountId()) != 0 && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    eventually(() -> rows(sql, user.accountId()) == 0);
     assertThat(rows(sql, user.accountId())).as("the refused upload's clean-up is complete").isZero();
   }
 
@@ -344,10 +341,18 @@ class DocumentUploadTest {
 
   /** Clean-up of a refused upload finishes just after the answer; give it a moment. */
   private static void awaitStoredFiles(TestUser user, int expected) throws Exception {
+    eventually(() -> storedFiles(user).size() == expected);
+    assertThat(storedFiles(user)).hasSize(expected);
+  }
+
+  private interface Check {
+    boolean holds() throws Exception;
+  }
+
+  private static void eventually(Check check) throws Exception {
     long deadline = System.nanoTime() + 5_000_000_000L;
-    while (storedFiles(user).size() != expected && System.nanoTime() < deadline) {
+    while (!check.holds() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    assertThat(storedFiles(user)).hasSize(expected);
   }
 }
