@@ -26,6 +26,7 @@ import uk.co.tradersflow.auth.AccountRoutes;
 import uk.co.tradersflow.billing.BillingRoutes;
 import uk.co.tradersflow.billing.BillingService;
 import uk.co.tradersflow.billing.InvoicePaymentRoutes;
+import uk.co.tradersflow.billing.PaymentLinkRetirementVerticle;
 import uk.co.tradersflow.billing.StripeDelivery;
 import uk.co.tradersflow.billing.StripeEventHandler;
 import uk.co.tradersflow.billing.StripeEventStore;
@@ -121,6 +122,7 @@ public final class MainVerticle extends VerticleBase {
             .compose(id -> vertx.deployVerticle(wiring.emailDispatch()))
             .compose(id -> vertx.deployVerticle(wiring.stripeWebhooks(), new DeploymentOptions().setInstances(2)))
             .compose(id -> vertx.deployVerticle(wiring.retention()))
+            .compose(id -> vertx.deployVerticle(wiring.paymentLinkRetirement()))
             .compose(id -> vertx.deployVerticle(wiring.storageSweeper()))
             .compose(id -> vertx.deployVerticle(wiring.keyRotation()))
             .compose(id -> vertx.deployVerticle(
@@ -135,7 +137,8 @@ public final class MainVerticle extends VerticleBase {
 
   private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch,
                         java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks, AccountRetentionVerticle retention,
-                        StorageSweeperVerticle storageSweeper, DataKeyRotationVerticle keyRotation) {}
+                        StorageSweeperVerticle storageSweeper, DataKeyRotationVerticle keyRotation,
+                        PaymentLinkRetirementVerticle paymentLinkRetirement) {}
 
   private Wiring wire(int httpInstances) {
     pool = PgBuilder.pool()
@@ -207,7 +210,8 @@ public final class MainVerticle extends VerticleBase {
     return new Wiring(api, health, modules, emailDispatch, stripeWebhooks,
         new AccountRetentionVerticle(db, blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)),
         new StorageSweeperVerticle(db, blobs, storageWorkers, Duration.ofMinutes(1)),
-        new DataKeyRotationVerticle(db, envelopeKeys, storageWorkers, Duration.ofMinutes(10)));
+        new DataKeyRotationVerticle(db, envelopeKeys, storageWorkers, Duration.ofMinutes(10)),
+        new PaymentLinkRetirementVerticle(db, stripe, Duration.ofSeconds(30)));
   }
 
   @Override

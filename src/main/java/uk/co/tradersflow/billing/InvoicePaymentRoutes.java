@@ -170,6 +170,10 @@ public final class InvoicePaymentRoutes implements RouteModule {
                       .setName(inv.getString("business_name") + " invoice " + number).build())
                   .build())
               .build())
+          // One payment per link: a customer who opens the email twice cannot pay twice.
+          .setRestrictions(PaymentLinkCreateParams.Restrictions.builder()
+              .setCompletedSessions(PaymentLinkCreateParams.Restrictions.CompletedSessions.builder().setLimit(1L).build())
+              .build())
           .putMetadata("tf_invoice_id", id.toString())
           .putMetadata("tf_account_id", me.accountId().toString())
           .setPaymentIntentData(PaymentLinkCreateParams.PaymentIntentData.builder()

@@ -70,7 +70,7 @@ public final class AccountRetentionVerticle extends VerticleBase {
     if (!stripe.configured()) {
       return Future.succeededFuture();
     }
-    return db.pool().query("SELECT account_id, subscription_id FROM retention_subscriptions_to_cancel()").execute()
+    return db.asWorker(tx -> tx.query("SELECT account_id, subscription_id FROM retention_subscriptions_to_cancel()").execute())
         .compose(rows -> {
           Future<Void> chain = Future.succeededFuture();
           for (Row r : rows) {
@@ -78,7 +78,7 @@ public final class AccountRetentionVerticle extends VerticleBase {
             String subscription = r.getString("subscription_id");
             chain = chain.compose(v -> stripe.call("subscriptions.cancel", c -> c.v1().subscriptions().cancel(subscription,
                     StripeGateway.idempotent("tf-cancel-" + subscription)))
-                .compose(cancelled -> db.inAccount(account, tx -> tx.preparedQuery("SELECT retention_subscription_cancelled($1)")
+                .compose(cancelled -> db.asWorker(tx -> tx.preparedQuery("SELECT retention_subscription_cancelled($1)")
                     .execute(Tuple.of(account))
                     .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),
                         java.util.Optional.of(account), "subscription.cancelled").detail("reason", "account_closed")))))
@@ -95,7 +95,7 @@ public final class AccountRetentionVerticle extends VerticleBase {
   }
 
   private Future<Integer> purgeDue() {
-    return db.pool().query("SELECT account_id FROM retention_accounts_due()").execute().compose(rows -> {
+    return db.asWorker(tx -> tx.query("SELECT account_id FROM retention_accounts_due()").execute()).compose(rows -> {
       List<UUID> due = Rows.all(rows, r -> r.getUUID("account_id"));
       Future<Integer> chain = Future.succeededFuture(0);
       for (UUID account : due) {
@@ -105,7 +105,7 @@ public final class AccountRetentionVerticle extends VerticleBase {
               blobs.deleteAccount(account);
               return null;
             }, false)
-            .compose(gone -> db.inAccount(account, tx -> tx.preparedQuery("SELECT retention_purge_account($1)")
+            .compose(gone -> db.asWorker(tx -> tx.preparedQuery("SELECT retention_purge_account($1)")
                 .execute(Tuple.of(account))
                 .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),
                     java.util.Optional.of(account), "account.deleted").detail("reason", "retention_period_over")))))

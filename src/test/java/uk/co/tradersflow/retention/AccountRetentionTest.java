@@ -21,9 +21,11 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
 /** Closing an account cancels its subscription (until Stripe confirms) and deletes its data and files after 30 days. */
 class AccountRetentionTest {
 
-  private static long count(Connection c, String sql, Object arg) throws Exception {
+  private static long count(Connection c, String sql, Object... args) throws Exception {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setObject(1, arg);
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getLong(1);
@@ -45,9 +47,17 @@ class AccountRetentionTest {
       String sub = "sub_retention" + System.nanoTime();
       stripe.subscription(sub, "cus_retention", "active", 0, 0);
       try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-        s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
-            + user.accountId() + "', 'cus_retention" + System.nanoTime() + "', '" + sub + "', 'active')");
-        s.executeUpdate("INSERT INTO customers (account_id, name) VALUES ('" + user.accountId() + "', 'Mr Soon Deleted')");
+        s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status, connect_account_id) "
+            + "VALUES ('" + user.accountId() + "', 'cus_retention" + System.nanoTime() + "', '" + sub + "', 'active', 'acct_retention1')");
+        // A customer, an invoice with a live payment link, and what Stripe told us about them.
+        s.executeUpdate("WITH c AS (INSERT INTO customers (account_id, name) VALUES ('" + user.accountId() + "', 'Mr Soon Deleted') RETURNING id), "
+            + "i AS (INSERT INTO invoices (account_id, number, customer_id, total_pence) SELECT '" + user.accountId() + "', 1, id, 500 FROM c RETURNING id) "
+            + "INSERT INTO invoice_payment_links (account_id, invoice_id, invoice_version, payment_link_id, url) "
+            + "SELECT '" + user.accountId() + "', id, 1, 'plink_purged1', 'https://buy.stripe.com/purged' FROM i");
+        s.executeUpdate("INSERT INTO stripe_events (id, type, created, account_id, payload) VALUES ('evt_retention1', 'customer.updated', now(), '"
+            + user.accountId() + "', '{\"data\": {\"object\": {\"email\": \"soon.deleted@example.test\"}}}')");
+        s.executeUpdate("INSERT INTO stripe_events (id, type, created, connect_account, payload) VALUES ('evt_retention2', "
+            + "'checkout.session.completed', now(), 'acct_retention1', '{\"customer_details\": {\"name\": \"Mr Soon Deleted\"}}')");
         s.executeUpdate("UPDATE accounts SET status = 'closed', closed_at = now(), delete_after = now() + interval '30 days' WHERE id = '"
             + user.accountId() + "'");
       }
@@ -83,6 +93,12 @@ class AccountRetentionTest {
             user.accountId())).as("an anonymised tombstone remains").isEqualTo(1);
         assertThat(count(c, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action IN ('subscription.cancelled', 'account.deleted')",
             user.accountId())).as("and its audit entries").isEqualTo(2);
+        assertThat(count(c, "SELECT count(*) FROM payment_link_retirements WHERE payment_link_id = 'plink_purged1' AND reason = 'deleted' AND account_id = ?",
+            user.accountId()))
+            .as("its live payment links are queued for deactivation at Stripe").isEqualTo(1);
+        assertThat(count(c, "SELECT count(*) FROM stripe_events WHERE id IN ('evt_retention1', 'evt_retention2') "
+            + "AND payload::text NOT LIKE '%Soon%' AND payload->>'purged' = 'true'"))
+            .as("Stripe's events about it keep only their id and type, for dedupe").isEqualTo(2);
       }
     }
   }

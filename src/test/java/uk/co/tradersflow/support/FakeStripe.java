@@ -35,6 +35,8 @@ public final class FakeStripe implements AutoCloseable {
   /** Subscriptions as Stripe holds them now; tests change them and send events. */
   public final Map<String, JsonObject> subscriptions = new ConcurrentHashMap<>();
   public final Map<String, JsonObject> accounts = new ConcurrentHashMap<>();
+  /** Payment links created, by id, with their {@code active} flag as Stripe holds it. */
+  public final Map<String, JsonObject> paymentLinks = new ConcurrentHashMap<>();
   private volatile boolean down;
 
   public FakeStripe() {
@@ -165,8 +167,20 @@ public final class FakeStripe implements AutoCloseable {
           metadata.put(k.substring(9, k.length() - 1), v);
         }
       });
-      return new JsonObject().put("id", "plink_" + suffix).put("object", "payment_link").put("active", true)
+      JsonObject link = new JsonObject().put("id", "plink_" + suffix).put("object", "payment_link").put("active", true)
           .put("livemode", false).put("metadata", metadata).put("url", "https://buy.stripe.com/test_" + suffix);
+      paymentLinks.put(link.getString("id"), link);
+      return link;
+    }
+    if (method.equals("POST") && path.startsWith("/v1/payment_links/")) {
+      JsonObject link = paymentLinks.get(path.substring("/v1/payment_links/".length()));
+      if (link == null) {
+        return notFound("payment_link");
+      }
+      if (form.containsKey("active")) {
+        link.put("active", Boolean.parseBoolean(form.get("active")));
+      }
+      return link;
     }
     if (method.equals("DELETE") && path.startsWith("/v1/subscriptions/")) {
       JsonObject sub = subscriptions.get(path.substring("/v1/subscriptions/".length()));
@@ -185,7 +199,7 @@ public final class FakeStripe implements AutoCloseable {
 
   private static JsonObject notFound(String what) {
     return new JsonObject().put("error", new JsonObject().put("type", "invalid_request_error")
-        .put("message", "No such " + what));
+        .put("code", "resource_missing").put("message", "No such " + what));
   }
 
   private static Map<String, String> parse(String body) {

@@ -219,12 +219,31 @@ class RowLevelSecurityTest {
     }
     try (Connection c = server.env.asApp()) {
       c.setAutoCommit(false);
-      setAccount(c, a.accountId());
       try (Statement s = c.createStatement()) {
+        s.execute("SET LOCAL ROLE tf_worker");
         s.execute("SELECT retention_subscription_cancelled('" + a.accountId() + "')");
       }
-      assertThat(names(c, "SELECT subscription_status FROM billing_accounts")).containsExactly("active");
       c.rollback();
+    }
+    try (Connection admin = server.env.admin()) {
+      assertThat(names(admin, "SELECT subscription_status FROM billing_accounts WHERE account_id = '" + a.accountId() + "'"))
+          .containsExactly("active");
+    }
+  }
+
+  /**
+   * Every request runs as tf_app, so each SECURITY DEFINER function it may call is a door past
+   * row-level security. The list is closed: a new grant has to be added here, on purpose.
+   */
+  @Test
+  void theRuntimeRoleMayCallOnlyTheDefinerFunctionsARequestNeeds() throws SQLException {
+    try (Connection c = server.env.admin()) {
+      List<String> callable = names(c, """
+          SELECT p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'public' AND p.prosecdef AND has_function_privilege('tf_app', p.oid, 'EXECUTE')
+           ORDER BY 1""");
+      assertThat(callable).containsExactly("audit_seal", "audit_verify", "auth_link_token", "auth_refresh_token",
+          "auth_user_by_email", "session_state", "stripe_event_store");
     }
   }
 }

@@ -1,0 +1,224 @@
+package uk.co.tradersflow.billing;
+
+import static io.vertx.core.http.HttpMethod.PATCH;
+import static io.vertx.core.http.HttpMethod.POST;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static uk.co.tradersflow.billing.BillingFixtures.*;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
+
+/**
+ * A payment link stops being payable once it no longer matches its invoice: the database queues
+ * it in the transaction that made it stale, and the retirement job deactivates it on the
+ * connected account, retrying while Stripe is down, once per link however many instances run.
+ */
+class PaymentLinkRetirementTest {
+  static FakeStripe fake;
+  static TestServer server;
+  static TestUsers users;
+  static PaymentLinkRetirementVerticle job;
+
+  @BeforeAll
+  static void start() {
+    fake = new FakeStripe();
+    server = TestServer.start(settings(fake));
+    users = new TestUsers(server);
+    job = deploy();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+    fake.close();
+  }
+
+  private static PaymentLinkRetirementVerticle deploy() {
+    PaymentLinkRetirementVerticle v = new PaymentLinkRetirementVerticle(server.main.db(),
+        new StripeGateway(server.vertx, server.config), Duration.ofHours(1));
+    TestServer.await(server.vertx.deployVerticle(v));
+    return v;
+  }
+
+  private record Linked(TestUser user, String connected, UUID invoice, String linkId, String url) {}
+
+  private static Linked invoiceWithLink(long pence) {
+    TestUser u = users.create();
+    String acct = connectReady(server, fake, u.accountId());
+    UUID invoice = invoice(server, u.accountId(), "customer@example.test", pence);
+    HttpResponse<Buffer> r = server.send(POST, "/api/v1/invoices/" + invoice + "/payment-link", u.token());
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    String url = r.bodyAsJsonObject().getString("url");
+    String id = fake.paymentLinks.values().stream().filter(l -> l.getString("url").equals(url)).findFirst().orElseThrow().getString("id");
+    return new Linked(u, acct, invoice, id, url);
+  }
+
+  private static List<FakeStripe.Request> deactivations(String linkId) {
+    return fake.requests("POST", "/v1/payment_links/" + linkId);
+  }
+
+  private static boolean active(String linkId) {
+    return fake.paymentLinks.get(linkId).getBoolean("active");
+  }
+
+  private static long queued(String linkId) {
+    return count(server, "SELECT count(*) FROM payment_link_retirements WHERE payment_link_id = ?", linkId);
+  }
+
+  @Test
+  void aNewLinkAcceptsOnePayment() {
+    Linked l = invoiceWithLink(1_500);
+    FakeStripe.Request created = fake.requests("POST", "/v1/payment_links").stream()
+        .filter(r -> l.invoice().toString().equals(r.form().get("metadata[tf_invoice_id]"))).findFirst().orElseThrow();
+    assertThat(created.form()).containsEntry("restrictions[completed_sessions][limit]", "1");
+  }
+
+  @Test
+  void editingAnInvoiceDeactivatesItsOldLinkOnTheConnectedAccount() {
+    Linked l = invoiceWithLink(2_000);
+    HttpResponse<Buffer> edited = server.send(PATCH, "/api/v1/invoices/" + l.invoice(), l.user().token(),
+        new JsonObject().put("dueDate", "2027-01-31"));
+    assertThat(edited.statusCode()).as(edited.bodyAsString()).isEqualTo(200);
+    assertThat(edited.bodyAsJsonObject().getValue("paymentUrl")).as("the old link is no longer offered").isNull();
+    assertThat(value(server, "SELECT reason FROM payment_link_retirements WHERE payment_link_id = ?", l.linkId()))
+        .isEqualTo("superseded");
+    assertThat(active(l.linkId())).isTrue();
+
+    TestServer.await(job.runOnce());
+
+    assertThat(active(l.linkId())).isFalse();
+    assertThat(deactivations(l.linkId())).singleElement().satisfies(r -> {
+      assertThat(r.stripeAccount()).isEqualTo(l.connected());
+      assertThat(r.form()).containsEntry("active", "false");
+    });
+    assertThat(queued(l.linkId())).isZero();
+    assertThat(value(server, "SELECT retired_at IS NOT NULL FROM invoice_payment_links WHERE payment_link_id = ?", l.linkId()))
+        .isEqualTo(true);
+
+    // The new version gets a fresh, live link; a further edit does not queue the old one again.
+    String fresh = server.send(POST, "/api/v1/invoices/" + l.invoice() + "/payment-link", l.user().token())
+        .bodyAsJsonObject().getString("url");
+    assertThat(fresh).isNotEqualTo(l.url());
+    server.send(PATCH, "/api/v1/invoices/" + l.invoice(), l.user().token(), new JsonObject().put("dueDate", "2027-02-28"));
+    assertThat(count(server, "SELECT count(*) FROM payment_link_retirements WHERE account_id = ?", l.user().accountId()))
+        .as("only the second version's link").isEqualTo(1);
+    assertThat(queued(l.linkId())).isZero();
+  }
+
+  @Test
+  void voidingOrPayingAnInvoiceRetiresItsCurrentLink() {
+    Linked voided = invoiceWithLink(3_000);
+    HttpResponse<Buffer> r = server.send(PATCH, "/api/v1/invoices/" + voided.invoice(), voided.user().token(),
+        new JsonObject().put("status", "void"));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    assertThat(value(server, "SELECT reason FROM payment_link_retirements WHERE payment_link_id = ?", voided.linkId())).isEqualTo("void");
+
+    Linked paid = invoiceWithLink(3_100);
+    sql(server, "SELECT * FROM billing_mark_invoice_paid(?, ?, now(), 3100, 'gbp')", paid.invoice(), paid.connected());
+    assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", paid.invoice())).isEqualTo("paid");
+    assertThat(value(server, "SELECT reason FROM payment_link_retirements WHERE payment_link_id = ?", paid.linkId())).isEqualTo("paid");
+
+    TestServer.await(job.runOnce());
+    assertThat(active(voided.linkId())).isFalse();
+    assertThat(active(paid.linkId())).isFalse();
+  }
+
+  @Test
+  void aLinkSavedAfterItsInvoiceMovedOnIsBornRetired() {
+    TestUser u = users.create();
+    connectReady(server, fake, u.accountId());
+    UUID invoice = invoice(server, u.accountId(), "customer@example.test", 4_000);
+    // The Stripe call for version 1 ran while an edit committed version 2: the row arrives late.
+    sql(server, "UPDATE invoices SET version = version + 1 WHERE id = ?", invoice);
+    sql(server, "INSERT INTO invoice_payment_links (account_id, invoice_id, invoice_version, payment_link_id, url) "
+        + "VALUES (?, ?, 1, 'plink_late1', 'https://buy.stripe.com/late')", u.accountId(), invoice);
+    assertThat(value(server, "SELECT retired_at IS NOT NULL FROM invoice_payment_links WHERE payment_link_id = 'plink_late1'")).isEqualTo(true);
+    assertThat(queued("plink_late1")).isEqualTo(1);
+    // The current version's link is born live.
+    sql(server, "INSERT INTO invoice_payment_links (account_id, invoice_id, invoice_version, payment_link_id, url) "
+        + "VALUES (?, ?, 2, 'plink_current1', 'https://buy.stripe.com/current')", u.accountId(), invoice);
+    assertThat(value(server, "SELECT retired_at IS NULL FROM invoice_payment_links WHERE payment_link_id = 'plink_current1'")).isEqualTo(true);
+    assertThat(queued("plink_current1")).isZero();
+  }
+
+  @Test
+  void stripeDownKeepsTheLinkQueuedAndBacksOff() {
+    Linked l = invoiceWithLink(5_000);
+    sql(server, "UPDATE invoices SET version = version + 1 WHERE id = ?", l.invoice());
+    fake.down(true);
+    try {
+      TestServer.await(job.runOnce());
+    } finally {
+      fake.down(false);
+    }
+    assertThat(queued(l.linkId())).isEqualTo(1);
+    assertThat(value(server, "SELECT next_attempt_at > now() + interval '30 seconds' FROM payment_link_retirements WHERE payment_link_id = ?",
+        l.linkId())).isEqualTo(true);
+    assertThat((String) value(server, "SELECT last_error FROM payment_link_retirements WHERE payment_link_id = ?", l.linkId()))
+        .contains("Stripe");
+    assertThat(active(l.linkId())).isTrue();
+
+    sql(server, "UPDATE payment_link_retirements SET next_attempt_at = now() WHERE payment_link_id = ?", l.linkId());
+    TestServer.await(job.runOnce());
+    assertThat(active(l.linkId())).isFalse();
+    assertThat(queued(l.linkId())).isZero();
+  }
+
+  @Test
+  void aLinkStripeNoLongerHasIsDoneWith() {
+    TestUser u = users.create();
+    String acct = connectReady(server, fake, u.accountId());
+    sql(server, "SET ROLE tf_owner; INSERT INTO payment_link_retirements (payment_link_id, account_id, connect_account_id, reason) "
+        + "VALUES ('plink_gone1', ?, ?, 'deleted'); RESET ROLE", u.accountId(), acct);
+    TestServer.await(job.runOnce());
+    assertThat(queued("plink_gone1")).isZero();
+  }
+
+  @Test
+  void twoInstancesDeactivateEachLinkOnce() {
+    List<String> links = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Linked l = invoiceWithLink(6_000 + i);
+      sql(server, "UPDATE invoices SET version = version + 1 WHERE id = ?", l.invoice());
+      links.add(l.linkId());
+    }
+    PaymentLinkRetirementVerticle other = deploy();
+    TestServer.await(Future.all(job.runOnce(), other.runOnce(), job.runOnce(), other.runOnce()));
+    for (String link : links) {
+      assertThat(deactivations(link)).as(link).hasSize(1);
+      assertThat(active(link)).isFalse();
+      assertThat(queued(link)).isZero();
+    }
+  }
+
+  @Test
+  void theRuntimeRoleCannotReadOrWriteTheQueue() throws SQLException {
+    Linked l = invoiceWithLink(7_000);
+    sql(server, "UPDATE invoices SET version = version + 1 WHERE id = ?", l.invoice());
+    for (String statement : List.of("SELECT count(*) FROM payment_link_retirements",
+        "DELETE FROM payment_link_retirements",
+        "INSERT INTO payment_link_retirements (payment_link_id, account_id, connect_account_id, reason) VALUES ('plink_x', gen_random_uuid(), 'acct_x', 'deleted')")) {
+      try (Connection c = server.env.asApp(); Statement st = c.createStatement()) {
+        assertThatThrownBy(() -> st.execute(statement)).as(statement).hasMessageContaining("permission denied");
+      }
+    }
+    assertThat(queued(l.linkId())).isEqualTo(1);
+  }
+}
