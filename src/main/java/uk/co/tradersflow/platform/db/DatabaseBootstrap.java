@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import org.flywaydb.core.Flyway;
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,19 +108,16 @@ public final class DatabaseBootstrap {
         s.execute("create role " + WORKER_ROLE + " nologin nobypassrls");
       }
       if (!exists(c, "select 1 from pg_roles where rolname = ?", APP_ROLE)) {
-        s.execute("create role " + APP_ROLE + " login nosuperuser nocreatedb nocreaterole nobypassrls");
+        // NOINHERIT: membership of tf_worker lets the runtime SET ROLE to it, never hold its
+        // cross-account reach implicitly (see V009 and V012).
+        s.execute("create role " + APP_ROLE + " login noinherit nosuperuser nocreatedb nocreaterole nobypassrls");
         log.info("created role {}", APP_ROLE);
       }
       if (app.user().equals(APP_ROLE) && app.password().isPresent()) {
-        // The password comes from TF_DB_URL, so the runtime can always log in with what it was given.
-        try (PreparedStatement ps = c.prepareStatement("select format('alter role %I password %L', ?, ?)")) {
-          ps.setString(1, APP_ROLE);
-          ps.setString(2, app.password().get());
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            s.execute(rs.getString(1));
-          }
-        }
+        // The password comes from TF_DB_URL, so the runtime can always log in with what it was
+        // given. The driver hashes it (SCRAM) before sending, so the plaintext never appears in
+        // a statement that the server's log_statement or an audit extension could record.
+        c.unwrap(PGConnection.class).alterUserPassword(APP_ROLE, app.password().get().toCharArray(), "scram-sha-256");
       }
     }
   }

@@ -3,6 +3,10 @@ package uk.co.tradersflow.platform.db;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.Main;
@@ -42,5 +46,13 @@ class DatabaseBootstrapTest {
     DatabaseBootstrap bootstrap = new DatabaseBootstrap(PgUrl.parse(env.adminUrl()), PgUrl.parse(env.appUrl()));
     bootstrap.prepare(true, Main.MIGRATIONS, Duration.ofSeconds(5));
     bootstrap.prepare(true, Main.MIGRATIONS, Duration.ofSeconds(5));
+    try (Connection c = env.admin(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT rolinherit, rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'tf_app'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getBoolean(1)).as("tf_app inherits no role's privileges").isFalse();
+      assertThat(rs.getBoolean(2)).as("its password is kept as a SCRAM verifier").isTrue();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
