@@ -188,6 +188,8 @@ public final class MainVerticle extends VerticleBase {
     DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, clients,
         config.uploadMaxBytes());
 
+    // One lockout count per user, whichever route checks their password.
+    LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = List.of(
         health,
@@ -196,10 +198,10 @@ public final class MainVerticle extends VerticleBase {
         new InvoiceRoutes(db, audit),
         new EmailWebhookRoutes(config.emailWebhookSecret(), db, clock),
         new SignInRoutes(config, db, hasher, passwordPolicy, accessTokens,
-            new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout()), rateLimiter,
+            loginThrottle, rateLimiter,
             keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
         new MeRoutes(db, audit, revocations),
-        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations),
+        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle),
         new EmailAdminRoutes(db, emailHealth),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),

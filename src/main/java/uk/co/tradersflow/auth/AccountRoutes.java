@@ -30,6 +30,7 @@ import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.ratelimit.LoginThrottle;
 
 /**
  * The signed-in user's own account changes, each confirmed with the current password: change
@@ -49,10 +50,12 @@ public final class AccountRoutes implements RouteModule {
   private final EmailOutbox outbox;
   private final AuditLog audit;
   private final SessionRevocations revocations;
+  private final LoginThrottle throttle;
   private Api api;
 
   public AccountRoutes(AppConfig config, Db db, PasswordHasher hasher, PasswordPolicy policy, EmailOutbox outbox, AuditLog audit,
-                       SessionRevocations revocations) {
+                       SessionRevocations revocations, LoginThrottle throttle) {
+    this.throttle = throttle;
     this.config = config;
     this.db = db;
     this.repo = new SignInRepository(db);
@@ -84,10 +87,17 @@ public final class AccountRoutes implements RouteModule {
         }));
   }
 
-  /** The current password must be right; a wrong one is a 401 like a wrong sign-in. */
+  /**
+   * The current password must be right; a wrong one is a 401 like a wrong sign-in, and counts
+   * towards the same lockout, so a stolen access token is no way round it (429 while locked).
+   */
   private Future<Me> confirmed(Principal p, String password) {
-    return me(p).compose(me -> hasher.verify(password, me.passwordHash()).compose(ok -> ok ? Future.succeededFuture(me)
-        : Future.failedFuture(AppError.of(ErrorCode.INVALID_CREDENTIALS, "The current password is not right"))));
+    String subject = SignInRoutes.throttleSubject(p.userId());
+    return SignInRoutes.redis(throttle.lockedFor(subject)).compose(lockedFor -> lockedFor > 0
+        ? Future.failedFuture(SignInRoutes.tooMany(lockedFor))
+        : me(p).compose(me -> hasher.verify(password, me.passwordHash()).compose(ok -> ok ? Future.succeededFuture(me)
+            : SignInRoutes.redis(throttle.recordFailure(subject)).compose(failure -> Future.failedFuture(
+                AppError.of(ErrorCode.INVALID_CREDENTIALS, "The current password is not right"))))));
   }
 
   private void changePassword(RoutingContext ctx) {
@@ -100,6 +110,7 @@ public final class AccountRoutes implements RouteModule {
     var client = api.clients().of(ctx);
     Future<Void> done = confirmed(p, current).compose(me -> hasher.hash(next).compose(hash -> db.inAccount(p.accountId(), tx ->
             SignInRepository.setPassword(tx, p.userId(), hash)
+                .compose(v -> SignInRepository.spendLinkTokens(tx, p.userId()))
                 .compose(v -> SignInRepository.revokeUserSessions(tx, p.userId(), Optional.of(p.sessionId()), "password_changed"))
                 .compose(n -> audit.append(tx, AuditEntry.byUser(p, client, "password.changed").detail("otherSessionsEnded", n)))
                 .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_changed", me.email(),
@@ -116,10 +127,7 @@ public final class AccountRoutes implements RouteModule {
   private void requestEmailChange(RoutingContext ctx) {
     JsonInput in = JsonInput.of(ctx);
     String current = in.requiredText("currentPassword", 1024);
-    String newEmail = in.optionalEmail("newEmail").map(SignInRoutes::normalise).orElse(null);
-    if (newEmail == null && !in.has("newEmail")) {
-      in.error("newEmail", "is required");
-    }
+    String newEmail = SignInRoutes.accountEmail(in, "newEmail");
     in.validate();
     Principal p = Principal.of(ctx);
     var client = api.clients().of(ctx);
@@ -158,7 +166,8 @@ public final class AccountRoutes implements RouteModule {
       return db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
               .compose(used -> used ? tx.preparedQuery(
                       "UPDATE users SET email = $2, email_verified_at = now(), updated_at = now() WHERE id = $1")
-                  .execute(Tuple.of(t.userId(), t.newEmail().get())).mapEmpty()
+                  .execute(Tuple.of(t.userId(), t.newEmail().get()))
+                  .compose(x -> SignInRepository.spendLinkTokens(tx, t.userId()))
                   : Future.failedFuture(AppError.validation(List.of(new FieldError("token", "is invalid, used or expired")))))
               .compose(v -> audit.append(tx, new AuditEntry(Optional.of(t.accountId()), uk.co.tradersflow.audit.ActorType.USER,
                   Optional.of(t.userId()), Optional.empty(), "email.changed", Optional.of("user"), Optional.of(t.userId().toString()),

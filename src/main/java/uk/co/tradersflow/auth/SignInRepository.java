@@ -144,6 +144,12 @@ final class SignInRepository {
     return tx.preparedQuery("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1").execute(Tuple.of(userId, hash)).mapEmpty();
   }
 
+  /** Spends every emailed link the user still has (after their password changed or was reset). */
+  static Future<Void> spendLinkTokens(SqlConnection tx, UUID userId) {
+    return tx.preparedQuery("UPDATE auth_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL")
+        .execute(Tuple.of(userId)).mapEmpty();
+  }
+
   static Future<Void> markVerified(SqlConnection tx, UUID userId) {
     return tx.preparedQuery("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1")
         .execute(Tuple.of(userId)).mapEmpty();

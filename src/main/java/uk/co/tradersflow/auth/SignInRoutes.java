@@ -94,19 +94,48 @@ public final class SignInRoutes implements RouteModule {
     api.open(router, POST, "/api/v1/auth/password-reset/confirm").handler(this::resetConfirm);
   }
 
-  /** Trimmed, NFKC-normalised and lower-cased: the one form an address is stored, looked up and throttled under. */
+  /**
+   * NFKC-normalised, then trimmed and lower-cased: the one form an address is stored and looked
+   * up under. Normalising first matters: NFKC turns a no-break space into a plain one, which a
+   * trim done before it would have kept, making {@code "a@b.c\u00A0"} a second spelling.
+   */
   static String normalise(String email) {
-    return Normalizer.normalize(email.strip(), Normalizer.Form.NFKC).toLowerCase(Locale.ROOT);
+    return Normalizer.normalize(email, Normalizer.Form.NFKC).strip().toLowerCase(Locale.ROOT);
+  }
+
+  /** An address a user signs up or moves to: normalised first, then checked, so what is stored is what was checked. */
+  static String accountEmail(JsonInput in, String field) {
+    String email = in.optionalText(field, 254).map(SignInRoutes::normalise).orElse(null);
+    if (email == null) {
+      if (!in.has(field)) {
+        in.error(field, "is required");
+      }
+      return null;
+    }
+    if (!JsonInput.isEmail(email)) {
+      in.error(field, "must be an email address");
+    }
+    return email;
+  }
+
+  /**
+   * What failed sign-ins are counted under: the user, once the address names one, so no second
+   * spelling of an address can start a fresh count; the address itself when it names nobody.
+   */
+  static String throttleSubject(Optional<SignInRepository.UserByEmail> user, String email) {
+    return user.map(u -> throttleSubject(u.userId())).orElse("email:" + email);
+  }
+
+  /** The same count serves every check of the user's password, signed in or not. */
+  static String throttleSubject(UUID userId) {
+    return "user:" + userId;
   }
 
   // ------------------------------------------------------------------------------------ sign-up
 
   private void signup(RoutingContext ctx) {
     JsonInput in = JsonInput.of(ctx);
-    String email = in.optionalEmail("email").map(SignInRoutes::normalise).orElse(null);
-    if (email == null && !in.has("email")) {
-      in.error("email", "is required");
-    }
+    String email = accountEmail(in, "email");
     String password = in.requiredText("password", 1024);
     String businessName = in.requiredText("businessName", 200);
     in.validate();
@@ -121,7 +150,9 @@ public final class SignInRoutes implements RouteModule {
             ? noticeExisting(existing.get(), email)
             : createAccount(accountId, userId, email, hash, businessName, client)
                 .recover(e -> isUniqueViolation(e) ? repo.userByEmail(email).compose(again -> again.map(u -> noticeExisting(u, email))
-                    .orElse(Future.succeededFuture())) : Future.failedFuture(e))))
+                    .orElse(Future.succeededFuture()))
+                    : isCheckViolation(e) ? Future.failedFuture(AppError.validation(List.of(new FieldError("email", "must be an email address"))))
+                    : Future.failedFuture(e))))
         .map(v -> new JsonObject().put("userId", userId.toString()).put("accountId", accountId.toString()));
     Api.reply(ctx, done, 201, body -> body);
   }
@@ -180,7 +211,7 @@ public final class SignInRoutes implements RouteModule {
         .compose(v -> repo.userByEmail(email))
         .compose(user -> {
           Optional<UUID> device = user.flatMap(u -> deviceToken.flatMap(t -> devices.deviceOf(t, u.userId())));
-          String subject = device.map(d -> email + "|device:" + d).orElse(email);
+          String subject = throttleSubject(user, email) + device.map(d -> "|device:" + d).orElse("");
           return redis(throttle.lockedFor(subject)).compose(lockedFor -> {
             if (lockedFor > 0) {
               return Future.failedFuture(tooMany(lockedFor));
@@ -378,8 +409,12 @@ public final class SignInRoutes implements RouteModule {
     ClientInfo.Client client = clients.of(ctx);
     Future<Void> done = repo.linkToken(SecretTokens.hash(token), "password_reset").compose(found -> {
       SignInRepository.LinkToken t = usable(found);
+      // The link proved the mailbox is theirs: that verifies the address too (so a sign-up that
+      // squatted it unverified is taken back), and every other link still out is spent.
       return hasher.hash(password).compose(hash -> db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
               .compose(used -> used ? SignInRepository.setPassword(tx, t.userId(), hash) : Future.failedFuture(invalidLink()))
+              .compose(v -> SignInRepository.markVerified(tx, t.userId()))
+              .compose(v -> SignInRepository.spendLinkTokens(tx, t.userId()))
               .compose(v -> SignInRepository.revokeUserSessions(tx, t.userId(), Optional.empty(), "password_reset"))
               .compose(n -> audit.append(tx, userEntry(t.accountId(), t.userId(), client, "password.reset").detail("sessionsEnded", n)))))
           .compose(v -> revocations.publish(SessionRevoked.user(t.userId())))
@@ -392,17 +427,17 @@ public final class SignInRoutes implements RouteModule {
 
   private Future<Void> ipAllowed(String action, String ip) {
     int perMinute = config.loginIpLimitPerMinute();
-    return redis(limiter.take(action + "-ip:" + ip, perMinute, Duration.ofMinutes(1), perMinute)).compose(d -> d.allowed()
+    return redis(limiter.take(action + "-ip:" + ClientInfo.limitKey(ip), perMinute, Duration.ofMinutes(1), perMinute)).compose(d -> d.allowed()
         ? Future.succeededFuture() : Future.failedFuture(tooMany(d.retryAfterSeconds())));
   }
 
   /** Sign-in fails closed without Redis: no counters means unlimited guessing, so answer 503 instead. */
-  private static <T> Future<T> redis(Future<T> call) {
+  static <T> Future<T> redis(Future<T> call) {
     return call.recover(e -> Future.failedFuture(AppError.of(ErrorCode.SERVICE_UNAVAILABLE,
         "Sign-in is temporarily unavailable; try again shortly")));
   }
 
-  private static AppError tooMany(long seconds) {
+  static AppError tooMany(long seconds) {
     return AppError.retryAfter(ErrorCode.TOO_MANY_ATTEMPTS, "Too many sign-in attempts; try again later", seconds);
   }
 
@@ -433,5 +468,10 @@ public final class SignInRoutes implements RouteModule {
 
   private static boolean isUniqueViolation(Throwable e) {
     return e instanceof PgException pg && "23505".equals(pg.getSqlState());
+  }
+
+  /** The users table's own check (lower-case, trimmed) refused an address Java's rules let through. */
+  private static boolean isCheckViolation(Throwable e) {
+    return e instanceof PgException pg && "23514".equals(pg.getSqlState());
   }
 }

@@ -52,6 +52,24 @@ class AccountRoutesTest {
     assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
   }
 
+  /** A stolen access token is no password oracle: wrong current passwords count towards the sign-in lockout. */
+  @Test
+  void wrongCurrentPasswordsLockTheUserOutLikeWrongSignIns() throws Exception {
+    String email = SignInFlowTest.email();
+    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+    int max = server().config.loginMaxFailures();
+    for (int i = 0; i < max; i++) {
+      assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", "guess number " + i)
+          .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(401);
+    }
+    HttpResponse<Buffer> locked = server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
+        .put("newPassword", "a brand new passphrase"));
+    assertThat(locked.statusCode()).as("even the right password, while locked").isEqualTo(429);
+    assertThat(locked.getHeader("Retry-After")).isNotNull();
+    assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD)).statusCode()).isEqualTo(429);
+    assertThat(login(email, PASSWORD).statusCode()).as("and sign-in from a new device").isEqualTo(429);
+  }
+
   @Test
   void anEmailChangeAppliesOnlyWhenConfirmedFromTheNewAddress() throws Exception {
     String email = SignInFlowTest.email();

@@ -199,6 +199,83 @@ class SignInFlowTest {
         .as("reset works while locked").isEqualTo(202);
   }
 
+  /** NFKC folds no-break spaces and full-width letters into the plain address: no spelling gets a fresh count. */
+  @Test
+  void everyUnicodeSpellingOfAnAddressSharesOneLockout() throws Exception {
+    String email = email();
+    signedUpAndIn(email);
+    String fullWidthT = "\uFF54" + email.substring(1);
+    List<String> spellings = List.of(email + "\u00A0", "\u202F" + email, fullWidthT);
+    for (String spelling : spellings) {
+      assertThat(post("/api/v1/auth/login", new JsonObject().put("email", spelling).put("password", "guess")).statusCode())
+          .as(spelling).isEqualTo(401);
+    }
+    for (String spelling : List.of(email, email + "\u00A0", "\u2007" + email + "\u2007", fullWidthT)) {
+      assertThat(post("/api/v1/auth/login", new JsonObject().put("email", spelling).put("password", PASSWORD)).statusCode())
+          .as("locked, even spelt " + spelling).isEqualTo(429);
+    }
+  }
+
+  @Test
+  void signingUpWithAPaddedAddressIsTheSameAddressAndAnAddressWithSpaceInsideIs422() throws Exception {
+    String registered = email();
+    signedUpAndIn(registered);
+    HttpResponse<Buffer> again = post("/api/v1/auth/signup", new JsonObject().put("email", registered + "\u00A0")
+        .put("password", PASSWORD).put("businessName", "Copycat Ltd"));
+    assertThat(again.statusCode()).isEqualTo(201);
+    assertThat(queued(registered, "email_already_registered")).isEqualTo(1);
+    String fresh = email();
+    assertThat(post("/api/v1/auth/signup", new JsonObject().put("email", fresh + "\u00A0").put("password", PASSWORD)
+        .put("businessName", "Fresh Ltd")).statusCode()).as("stored as the plain address").isEqualTo(201);
+    assertThat(queued(fresh, "verify_email")).isEqualTo(1);
+    HttpResponse<Buffer> inside = post("/api/v1/auth/signup", new JsonObject().put("email", "a\u00A0b@example.test")
+        .put("password", PASSWORD).put("businessName", "Space Ltd"));
+    assertThat(inside.statusCode()).isEqualTo(422);
+    assertThat(inside.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("email");
+  }
+
+  /** Someone signed up with my address and never verified it: a password reset from my mailbox takes it back. */
+  @Test
+  void aPasswordResetVerifiesTheAddressSoAnUnverifiedSquatterIsLockedOut() throws Exception {
+    String email = email();
+    assertThat(post("/api/v1/auth/signup", new JsonObject().put("email", email).put("password", "the squatters passphrase")
+        .put("businessName", "Squatter Ltd")).statusCode()).isEqualTo(201);
+    String squattersLink = mailedToken(email, "verify_email");
+    post("/api/v1/auth/password-reset/request", new JsonObject().put("email", email));
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (queued(email, "password_reset") == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(post("/api/v1/auth/password-reset/confirm", new JsonObject().put("token", mailedToken(email, "password_reset"))
+        .put("newPassword", PASSWORD)).statusCode()).isEqualTo(204);
+    assertThat(post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD)).statusCode()).isEqualTo(200);
+    assertThat(post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "the squatters passphrase"))
+        .statusCode()).isEqualTo(401);
+    assertThat(post("/api/v1/auth/verify-email", new JsonObject().put("token", squattersLink)).statusCode())
+        .as("links sent before the reset are spent").isEqualTo(422);
+  }
+
+  @Test
+  void usingOneResetLinkSpendsTheOthers() throws Exception {
+    String email = email();
+    signedUpAndIn(email);
+    List<String> links = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      long before = queued(email, "password_reset");
+      post("/api/v1/auth/password-reset/request", new JsonObject().put("email", email));
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (queued(email, "password_reset") == before && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      links.add(mailedToken(email, "password_reset"));
+    }
+    assertThat(links.get(0)).isNotEqualTo(links.get(1));
+    assertThat(post("/api/v1/auth/password-reset/confirm", new JsonObject().put("token", links.get(1))
+        .put("newPassword", "the newest passphrase")).statusCode()).isEqualTo(204);
+    assertThat(post("/api/v1/auth/password-reset/confirm", new JsonObject().put("token", links.get(0))
+        .put("newPassword", "an older link's passphrase")).statusCode()).isEqualTo(422);
+  }
+
   @Test
   void refreshRotatesAndARaceOrARetryWithinGraceGetsTheSameSuccessor() throws Exception {
     JsonObject tokens = signedUpAndIn(email());

@@ -98,6 +98,10 @@ public final class JsonInput {
     return Optional.of(trimmed);
   }
 
+  public static boolean isEmail(String text) {
+    return EMAIL.matcher(text).matches();
+  }
+
   public Optional<String> optionalEmail(String field) {
     return optionalText(field, 254).filter(e -> {
       if (!EMAIL.matcher(e).matches()) {
