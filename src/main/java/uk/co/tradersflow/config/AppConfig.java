@@ -76,6 +76,16 @@ public record AppConfig(
     }
   }
 
+  /**
+   * Only what is safe to print: the generated one would list every key, password and token the
+   * moment anyone logged a config, and database URLs may carry passwords.
+   */
+  @Override
+  public String toString() {
+    return "AppConfig[https=" + httpsPort + ", http=" + httpPort + ", publicUrl=" + publicUrl + ", stripe="
+        + (stripeSecretKey.isPresent() ? "configured" : "off") + ", smtp=" + smtpHost + ", s3=" + s3 + "]";
+  }
+
   /** True when the address (any case, surrounding space ignored) is on the owners' allow-list. */
   public boolean isOwnerEmail(String email) {
     return email != null && ownerEmails.contains(email.trim().toLowerCase(java.util.Locale.ROOT));

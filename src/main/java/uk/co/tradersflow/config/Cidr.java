@@ -1,7 +1,6 @@
 package uk.co.tradersflow.config;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import io.netty.util.NetUtil;
 
 /** An IPv4 or IPv6 network, for deciding whether a peer is a trusted proxy. */
 public record Cidr(byte[] network, int prefixLength) {
@@ -9,31 +8,31 @@ public record Cidr(byte[] network, int prefixLength) {
   public static Cidr parse(String text) {
     String[] parts = text.trim().split("/", 2);
     try {
-      if (!parts[0].matches("[0-9a-fA-F:.]+")) {
-        throw new IllegalArgumentException("not an IP address");
+      byte[] address = literal(parts[0]);
+      if (address == null) {
+        throw new IllegalArgumentException("not a CIDR: " + text);
       }
-      byte[] address = InetAddress.getByName(parts[0]).getAddress();
       int bits = parts.length == 2 ? Integer.parseInt(parts[1]) : address.length * 8;
       if (bits < 0 || bits > address.length * 8) {
         throw new IllegalArgumentException("bad prefix length");
       }
       return new Cidr(address, bits);
-    } catch (UnknownHostException | NumberFormatException e) {
+    } catch (NumberFormatException e) {
       throw new IllegalArgumentException("not a CIDR: " + text);
     }
   }
 
+  /**
+   * The bytes of an IP literal, or null. Never {@code InetAddress.getByName}: given something
+   * that only looks like an address (say {@code "dead"}) it would ask DNS, on an event loop.
+   */
+  private static byte[] literal(String text) {
+    return text == null ? null : NetUtil.createByteArrayFromIpAddressString(text);
+  }
+
   public boolean contains(String ip) {
-    byte[] candidate;
-    try {
-      if (ip == null || !ip.matches("[0-9a-fA-F:.]+")) {
-        return false;
-      }
-      candidate = InetAddress.getByName(ip).getAddress();
-    } catch (UnknownHostException e) {
-      return false;
-    }
-    if (candidate.length != network.length) {
+    byte[] candidate = literal(ip);
+    if (candidate == null || candidate.length != network.length) {
       return false;
     }
     int full = prefixLength / 8;

@@ -193,6 +193,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void printingTheWholeConfigShowsNoSecret() {
+    AppConfig c = env(Map.of("TF_STRIPE_SECRET_KEY", "sk_test_printed_key_value", "TF_SMTP_PASSWORD", "smtp-password-value",
+        "TF_METRICS_TOKEN", "metrics-token-value-123", "TF_DB_URL", "postgresql://tf_app:db-password-value@db:5432/tf",
+        "TF_EMAIL_WEBHOOK_SECRET", "whsec_ZW1haWwtd2ViaG9vay1zZWNyZXQ="));
+    assertThat(c.toString()).contains("stripe=configured")
+        .doesNotContain("sk_test_printed_key_value").doesNotContain("smtp-password-value").doesNotContain("metrics-token-value-123")
+        .doesNotContain("db-password-value").doesNotContain("ZW1haWwtd2ViaG9vay1zZWNyZXQ");
+  }
+
+  @Test
   void aTlsCertificateWithoutItsKeyFails() throws IOException {
     Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
     assertThatThrownBy(() -> env(Map.of("TF_TLS_CERT", cert.toString())))

@@ -1,7 +1,13 @@
 package uk.co.tradersflow.platform.http;
 
 import io.vertx.ext.web.RoutingContext;
+import io.netty.util.NetUtil;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import uk.co.tradersflow.config.Cidr;
 
 /**
@@ -36,12 +42,63 @@ public final class ClientInfo {
       if (hop.isEmpty()) {
         continue;
       }
-      candidate = hop;
-      if (!isTrusted(hop)) {
+      Optional<String> address = address(hop);
+      if (address.isEmpty()) {
+        // Not an address: nothing before it can be believed either.
+        break;
+      }
+      candidate = address.get();
+      if (!isTrusted(candidate)) {
         break;
       }
     }
-    return candidate.matches("[0-9a-fA-F:.]{2,45}") ? candidate : peer;
+    return candidate;
+  }
+
+  /**
+   * The IP address a forwarded hop names, in canonical form: some proxies append a port
+   * ({@code 1.2.3.4:5678}, {@code [2001:db8::1]:443}), which would otherwise make every source
+   * port a client of its own and fail the database's {@code inet} column. Literals only; a name
+   * is never resolved.
+   */
+  static Optional<String> address(String hop) {
+    String host = hop;
+    if (host.startsWith("[")) {
+      int close = host.indexOf(']');
+      if (close < 0) {
+        return Optional.empty();
+      }
+      host = host.substring(1, close);
+    } else if (host.indexOf(':') == host.lastIndexOf(':') && host.indexOf(':') > 0) {
+      host = host.substring(0, host.indexOf(':'));
+    }
+    byte[] bytes = NetUtil.createByteArrayFromIpAddressString(host);
+    if (bytes == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(InetAddress.getByAddress(bytes).getHostAddress());
+    } catch (UnknownHostException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * What per-client limits count under: the address itself for IPv4, its /64 for IPv6, since
+   * one subscriber is routinely handed a whole /64 and could otherwise rotate through it.
+   */
+  public static String limitKey(String ip) {
+    byte[] bytes = NetUtil.createByteArrayFromIpAddressString(ip);
+    try {
+      // getByAddress also turns an IPv4-mapped IPv6 address back into IPv4.
+      InetAddress address = bytes == null ? null : InetAddress.getByAddress(bytes);
+      if (address == null || address instanceof Inet4Address) {
+        return address == null ? ip : address.getHostAddress();
+      }
+    } catch (UnknownHostException e) {
+      return ip;
+    }
+    return HexFormat.of().formatHex(bytes, 0, 8) + "::/64";
   }
 
   /** The scheme the client used: {@code X-Forwarded-Proto} is believed only from a trusted proxy. */
