@@ -3,6 +3,9 @@ package uk.co.tradersflow.auth;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
@@ -13,21 +16,29 @@ import javax.crypto.spec.SecretKeySpec;
  * The {@code deviceToken} a successful sign-in returns: a device id bound to the user by an HMAC.
  * A sign-in presenting a valid one for that user is throttled by the device's own counter, so
  * an attacker guessing from elsewhere cannot lock the owner out of devices they already use.
+ *
+ * <p>A token lives {@link #LIFE} (each sign-in hands out a fresh one) and is bound to the user's
+ * current password hash: after a password change or reset every device must prove itself again,
+ * so a token taken from a lost phone stops buying a guess budget of its own.
  */
 public final class DeviceTokens {
+  static final Duration LIFE = Duration.ofDays(90);
+
   private final byte[] key;
+  private final Clock clock;
 
-  public DeviceTokens(byte[] serverKey) {
+  public DeviceTokens(byte[] serverKey, Clock clock) {
     this.key = derive(serverKey);
+    this.clock = clock;
   }
 
-  public String issue(UUID userId, UUID deviceId) {
-    String body = userId + "." + deviceId;
-    return "tfd_" + b64(body.getBytes(StandardCharsets.UTF_8)) + "." + b64(mac(body));
+  public String issue(UUID userId, UUID deviceId, String passwordHash) {
+    String body = userId + "." + deviceId + "." + clock.instant().getEpochSecond();
+    return "tfd_" + b64(body.getBytes(StandardCharsets.UTF_8)) + "." + b64(mac(body, passwordHash));
   }
 
-  /** The device id, when the token is genuine and was issued to this user. */
-  public Optional<UUID> deviceOf(String token, UUID userId) {
+  /** The device id, when the token is genuine, unexpired, issued to this user and to their current password. */
+  public Optional<UUID> deviceOf(String token, UUID userId, String passwordHash) {
     if (token == null || !token.startsWith("tfd_") || token.length() > 300) {
       return Optional.empty();
     }
@@ -38,14 +49,24 @@ public final class DeviceTokens {
     try {
       String body = new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8);
       // Canonical text, not decoded bytes: base64's unused trailing bits would let an altered token pass.
-      if (!MessageDigest.isEqual(b64(mac(body)).getBytes(StandardCharsets.US_ASCII), parts[1].getBytes(StandardCharsets.US_ASCII))) {
+      if (!MessageDigest.isEqual(b64(mac(body, passwordHash)).getBytes(StandardCharsets.US_ASCII),
+          parts[1].getBytes(StandardCharsets.US_ASCII))) {
         return Optional.empty();
       }
-      String[] ids = body.split("\\.");
-      return ids.length == 2 && ids[0].equals(userId.toString()) ? Optional.of(UUID.fromString(ids[1])) : Optional.empty();
+      String[] fields = body.split("\\.");
+      if (fields.length != 3 || !fields[0].equals(userId.toString())) {
+        return Optional.empty();
+      }
+      Instant issued = Instant.ofEpochSecond(Long.parseLong(fields[2]));
+      return issued.plus(LIFE).isAfter(clock.instant()) ? Optional.of(UUID.fromString(fields[1])) : Optional.empty();
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }
+  }
+
+  /** The hash is MAC'd, never carried: the token says nothing about it. */
+  private byte[] mac(String body, String passwordHash) {
+    return mac(body + "|" + passwordHash);
   }
 
   private byte[] mac(String body) {

@@ -73,7 +73,7 @@ public final class SignInRoutes implements RouteModule {
     this.sessions = new SessionIssuer(accessTokens, config.refreshTokenTtl());
     this.throttle = throttle;
     this.limiter = limiter;
-    this.devices = new DeviceTokens(deviceKey);
+    this.devices = new DeviceTokens(deviceKey, clock);
     this.sealed = new SealedTokens(dataKey);
     this.outbox = outbox;
     this.audit = audit;
@@ -210,7 +210,7 @@ public final class SignInRoutes implements RouteModule {
     Future<JsonObject> done = ipAllowed("login", client.ip())
         .compose(v -> repo.userByEmail(email))
         .compose(user -> {
-          Optional<UUID> device = user.flatMap(u -> deviceToken.flatMap(t -> devices.deviceOf(t, u.userId())));
+          Optional<UUID> device = user.flatMap(u -> deviceToken.flatMap(t -> devices.deviceOf(t, u.userId(), u.passwordHash().orElse(""))));
           String subject = throttleSubject(user, email) + device.map(d -> "|device:" + d).orElse("");
           return redis(throttle.lockedFor(subject)).compose(lockedFor -> {
             if (lockedFor > 0) {
@@ -279,12 +279,14 @@ public final class SignInRoutes implements RouteModule {
                 .compose(x -> device.isPresent() ? Future.succeededFuture() : outbox.enqueue(tx, OutgoingEmail.of("signin_alert",
                     email, new JsonObject().put("ip", client.ip()).put("userAgent", client.userAgent()).put("at", clock.instant().toString()),
                     "signin-alert:" + issued.sessionId(), user.accountId())))
-                .map(issued))))
+                .map(issued)))
+            // The device token is bound to the password hash as it stands after this sign-in.
+            .map(issued -> issued.toJson(sessions.accessTtl()).put("deviceToken",
+                devices.issue(user.userId(), deviceId, newHash.orElse(user.passwordHash().orElse(""))))))
         .onSuccess(v -> {
           audit.committed();
           outbox.committed();
-        })
-        .map(issued -> issued.toJson(sessions.accessTtl()).put("deviceToken", devices.issue(user.userId(), deviceId)));
+        });
   }
 
   // ------------------------------------------------------------------------------------ refresh

@@ -371,6 +371,12 @@ class SignInFlowTest {
     assertThat(awaitStatus(tokens.getString("accessToken"), 401)).isLessThan(1_000);
     assertThat(post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD)).statusCode()).isEqualTo(401);
     assertThat(post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", newPassword)).statusCode()).isEqualTo(200);
+    // The device token from before the reset no longer buys a counter of its own.
+    for (int i = 0; i < 3; i++) {
+      post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "guess " + i));
+    }
+    assertThat(post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", newPassword)
+        .put("deviceToken", tokens.getString("deviceToken"))).statusCode()).as("a device token from before the reset").isEqualTo(429);
   }
 
   @Test

@@ -1,0 +1,54 @@
+package uk.co.tradersflow.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** A device token names one device of one user, for one password, for a limited time. */
+class DeviceTokensTest {
+  private static final byte[] KEY = "a server key of thirty-two bytes".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final Instant NOW = Instant.parse("2026-11-25T09:00:00Z");
+  private static final String HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+
+  private static DeviceTokens at(Instant when) {
+    return new DeviceTokens(KEY, Clock.fixed(when, ZoneOffset.UTC));
+  }
+
+  @Test
+  void aTokenNamesItsDeviceForItsUserAndPasswordOnly() {
+    UUID user = UUID.randomUUID();
+    UUID device = UUID.randomUUID();
+    String token = at(NOW).issue(user, device, HASH);
+    assertThat(at(NOW).deviceOf(token, user, HASH)).hasValue(device);
+    assertThat(at(NOW).deviceOf(token, UUID.randomUUID(), HASH)).as("another user").isEmpty();
+    assertThat(at(NOW).deviceOf(token, user, HASH + "x")).as("after a password change or reset").isEmpty();
+    assertThat(new DeviceTokens("another server key, thirty-two b".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+        Clock.fixed(NOW, ZoneOffset.UTC)).deviceOf(token, user, HASH)).as("another key").isEmpty();
+    assertThat(token).doesNotContain("argon2");
+  }
+
+  @Test
+  void aTokenExpiresAfterItsLife() {
+    UUID user = UUID.randomUUID();
+    String token = at(NOW).issue(user, UUID.randomUUID(), HASH);
+    assertThat(at(NOW.plus(DeviceTokens.LIFE).minusSeconds(1)).deviceOf(token, user, HASH)).isPresent();
+    assertThat(at(NOW.plus(DeviceTokens.LIFE)).deviceOf(token, user, HASH)).isEmpty();
+  }
+
+  @Test
+  void anAlteredTokenIsRefused() {
+    UUID user = UUID.randomUUID();
+    String token = at(NOW).issue(user, UUID.randomUUID(), HASH);
+    String body = token.substring(4, token.indexOf('.'));
+    String later = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        (user + "." + UUID.randomUUID() + "." + NOW.plus(Duration.ofDays(365)).getEpochSecond()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(at(NOW).deviceOf("tfd_" + later + token.substring(token.indexOf('.')), user, HASH)).as("a forged body").isEmpty();
+    assertThat(at(NOW).deviceOf("tfd_" + body + ".AAAA", user, HASH)).isEmpty();
+    assertThat(at(NOW).deviceOf(token.substring(0, token.length() - 1), user, HASH)).isEmpty();
+  }
+}
