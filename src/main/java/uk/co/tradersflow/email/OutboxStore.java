@@ -42,12 +42,14 @@ final class OutboxStore {
 
   private static final String RETRY = """
       UPDATE email_outbox SET status = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'queued' END,
-             next_attempt_at = now() + $4 * interval '1 millisecond', lease_until = NULL, last_error = $2, updated_at = now()
+             next_attempt_at = now() + $4 * interval '1 millisecond', lease_until = NULL, last_error = $2, updated_at = now(),
+             -- A message that will never be sent need not keep its links (reset, verify) any longer.
+             model = CASE WHEN attempts >= $3 THEN '{}'::jsonb ELSE model END
        WHERE id = $1 AND status = 'sending' AND attempts = $5
       RETURNING status""";
 
   private static final String SUPPRESS = """
-      UPDATE email_outbox SET status = 'suppressed', lease_until = NULL, last_error = $2, updated_at = now()
+      UPDATE email_outbox SET status = 'suppressed', lease_until = NULL, last_error = $2, model = '{}'::jsonb, updated_at = now()
        WHERE id = $1 AND status = 'sending' AND attempts = $3""";
 
   private static final String HOLD = """

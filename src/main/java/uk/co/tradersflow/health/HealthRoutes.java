@@ -113,10 +113,14 @@ public final class HealthRoutes implements RouteModule {
     });
   }
 
+  private static final java.util.List<String> FORWARDING_HEADERS =
+      java.util.List.of("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host", "Via");
+
   private static boolean isLoopback(RoutingContext ctx) {
-    // The direct peer, never X-Forwarded-For: a proxy in front must use the token.
+    // The direct peer, and only when nothing says it relays someone else: a proxy on this host
+    // (which may send Forwarded or X-Real-IP, or nothing) must use the token.
     var peer = ctx.request().remoteAddress();
-    if (peer == null || ctx.request().getHeader("X-Forwarded-For") != null) {
+    if (peer == null || FORWARDING_HEADERS.stream().anyMatch(h -> ctx.request().getHeader(h) != null)) {
       return false;
     }
     String ip = peer.hostAddress();

@@ -190,6 +190,11 @@ class EmailDispatchTest {
         "trial:" + UUID.randomUUID()).orElseThrow();
     assertThat(emails.awaitStatus(id, "suppressed", 10)).isTrue();
     assertThat(smtp.getReceivedMessagesForDomain(to.substring(to.indexOf('@') + 1))).isEmpty();
+    try (Connection c = server.env.admin(); Statement s = c.createStatement();
+         java.sql.ResultSet rs = s.executeQuery("SELECT model::text FROM email_outbox WHERE id = '" + id + "'")) {
+      rs.next();
+      assertThat(rs.getString(1)).as("a message never to be sent keeps no links").isEqualTo("{}");
+    }
   }
 
   @Test

@@ -38,6 +38,9 @@ class StandardWebhookVerifierTest {
     assertThat(verifier.verify("msg_1", Long.toString(NOW.getEpochSecond()), "v1,***not base64***", body)).isFalse();
     assertThat(verifier.verify("msg_1", Long.toString(NOW.getEpochSecond()), "v2,c2lnbmF0dXJl", body)).isFalse();
     assertThat(verifier.verify(null, null, null, body)).isFalse();
+    for (long extreme : new long[] {Long.MAX_VALUE, Long.MIN_VALUE, 31_556_889_864_403_200L}) {
+      assertThat(verifier.verify("msg_1", Long.toString(extreme), "v1,c2lnbmF0dXJl", body)).as("timestamp " + extreme).isFalse();
+    }
   }
 
   @Test

@@ -19,7 +19,7 @@ record InvoiceInput(Optional<UUID> customerId, Optional<UUID> jobId, Optional<St
 
   static InvoiceInput forCreate(JsonInput in) {
     InvoiceInput input = read(in);
-    if (input.customerId().isEmpty() && !input.hasCustomerId()) {
+    if (input.customerId().isEmpty() && !in.hasError("customerId")) {
       in.error("customerId", "is required");
     }
     if (input.hasStatus()) {

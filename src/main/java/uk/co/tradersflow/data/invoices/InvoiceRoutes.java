@@ -73,14 +73,17 @@ public final class InvoiceRoutes implements RouteModule {
   private void update(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
     InvoiceInput input = InvoiceInput.forPatch(JsonInput.of(ctx));
+    // A body naming no field it may change (only unknown ones, say) changes nothing: no new
+    // version, which would retire the payment link the customer was sent, and no audit entry.
+    boolean changes = input.changesContent() || input.hasStatus();
     Future<Invoice> updated = db.inAccount(Principal.of(ctx).accountId(), tx -> invoices.lock(tx, id)
         .compose(v -> invoices.find(tx, id))
-        .compose(existing -> checkTransition(existing, input))
-        .compose(v -> requireReferences(tx, input))
-        .compose(v -> invoices.update(tx, id, input))
-        .compose(v -> invoices.find(tx, id))
-        .compose(invoice -> audit.append(tx, entry(ctx, input.hasStatus() ? "invoice.voided" : "invoice.updated", invoice))
-            .map(invoice)));
+        .compose(existing -> !changes ? Future.succeededFuture(existing) : checkTransition(existing, input)
+            .compose(v -> requireReferences(tx, input))
+            .compose(v -> invoices.update(tx, id, input))
+            .compose(v -> invoices.find(tx, id))
+            .compose(invoice -> audit.append(tx, entry(ctx, input.hasStatus() ? "invoice.voided" : "invoice.updated", invoice))
+                .map(invoice))));
     Api.reply(ctx, updated.onSuccess(ok -> audit.committed()), 200, Invoice::toJson);
   }
 

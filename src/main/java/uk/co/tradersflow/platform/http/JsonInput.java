@@ -26,6 +26,9 @@ public final class JsonInput {
   // Possessive quantifiers and dot-separated labels: linear time, no backtracking on hostile input.
   private static final Pattern EMAIL = Pattern.compile("^[^@\\s\\p{Cntrl}]{1,64}+@[^@\\s\\p{Cntrl}.]++(?:\\.[^@\\s\\p{Cntrl}.]++)++$");
 
+  private static final Instant EARLIEST = Instant.parse("1900-01-01T00:00:00Z");
+  private static final Instant LATEST = Instant.parse("+10000-01-01T00:00:00Z");
+
   private final JsonObject json;
   private final String prefix;
   private final List<FieldError> errors;
@@ -120,8 +123,15 @@ public final class JsonInput {
     return optionalText(field, 10).flatMap(s -> parse(field, s, LocalDate::parse, "must be a date (YYYY-MM-DD)"));
   }
 
+  /** Years 1900 to 9999: what PostgreSQL's timestamptz and every client can round-trip. */
   public Optional<Instant> optionalInstant(String field) {
-    return optionalText(field, 40).flatMap(s -> parse(field, s, Instant::parse, "must be an ISO-8601 UTC time"));
+    return optionalText(field, 40).flatMap(s -> parse(field, s, Instant::parse, "must be an ISO-8601 UTC time")).filter(t -> {
+      if (t.isBefore(EARLIEST) || !t.isBefore(LATEST)) {
+        error(field, "must be between the years 1900 and 9999");
+        return false;
+      }
+      return true;
+    });
   }
 
   public <E extends Enum<E>> Optional<E> optionalEnum(String field, Class<E> type) {
@@ -174,6 +184,11 @@ public final class JsonInput {
       error(field, "must be a number");
       return Optional.empty();
     }
+    // A literal like 1e400 arrives as an infinite double, which no BigDecimal can hold.
+    if (n instanceof Double x && !Double.isFinite(x) || n instanceof Float f && !Float.isFinite(f)) {
+      error(field, "must be between " + min.toPlainString() + " and " + max.toPlainString());
+      return Optional.empty();
+    }
     java.math.BigDecimal d = new java.math.BigDecimal(n.toString()).stripTrailingZeros();
     if (d.scale() > scale) {
       error(field, "must have at most " + scale + " decimal places");
@@ -207,7 +222,7 @@ public final class JsonInput {
     errors.add(new FieldError(prefix + field, message));
   }
 
-  private boolean hasError(String field) {
+  public boolean hasError(String field) {
     return errors.stream().anyMatch(e -> e.field().equals(prefix + field));
   }
 

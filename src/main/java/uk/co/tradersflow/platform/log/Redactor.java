@@ -19,6 +19,7 @@ public final class Redactor {
       new Rule(Pattern.compile("\\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]{8,}"), "$1_$2_[REDACTED]"),
       new Rule(Pattern.compile("\\bwhsec_[A-Za-z0-9+/=_-]{4,}"), "whsec_[REDACTED]"),
       new Rule(Pattern.compile("\\btfr_[A-Za-z0-9_-]{8,}"), "tfr_[REDACTED]"),
+      new Rule(Pattern.compile("\\btfd_[A-Za-z0-9._-]{8,}"), "tfd_[REDACTED]"),
       new Rule(Pattern.compile("(?i)([?&;](?:token|signature|sig|code|key)=)[^&\\s\"']+"), "$1[REDACTED]"),
       new Rule(Pattern.compile("(?i)(\"?(?:password|passwd|newPassword|currentPassword|secret|token|accessToken|refreshToken|"
           + "deviceToken|idToken|apiKey|api_key|authorization|client_secret|confirmationToken)\"?\\s*[:=]\\s*)(\"[^\"]*\"|[^\\s,&}]+)"),

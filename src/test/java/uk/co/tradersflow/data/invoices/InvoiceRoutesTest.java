@@ -190,6 +190,44 @@ class InvoiceRoutesTest {
     }
   }
 
+  /** A PATCH naming nothing it may change is no new version: that would retire the payment link the customer holds. */
+  @Test
+  void aPatchThatChangesNothingLeavesTheVersionTheLinkAndTheAuditLogAlone() throws Exception {
+    TestUser a = users.create();
+    String id = create(a, new JsonObject().put("customerId", customer(a)).put("lines", new JsonArray().add(line("Call-out", 1, 6000))))
+        .bodyAsJsonObject().getString("id");
+    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE invoices SET status = 'sent', payment_url = 'https://buy.stripe.com/live1' WHERE id = '" + id + "'");
+    }
+    for (JsonObject body : List.of(new JsonObject(), new JsonObject().put("notes", "unknown fields are ignored"))) {
+      HttpResponse<Buffer> r = server.send(PATCH, "/api/v1/invoices/" + id, a.token(), body);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.bodyAsJsonObject().getString("paymentUrl")).isEqualTo("https://buy.stripe.com/live1");
+    }
+    try (Connection c = server.env.admin(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT version, (SELECT count(*) FROM audit_log WHERE target_id = '" + id
+             + "' AND action = 'invoice.updated') FROM invoices WHERE id = '" + id + "'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(1);
+      assertThat(rs.getLong(2)).isZero();
+    }
+  }
+
+  @Test
+  void aMissingNullOrBlankCustomerOrAnOverflowingQuantityIs422NotA500() {
+    TestUser a = users.create();
+    for (JsonObject body : List.of(new JsonObject(), new JsonObject().putNull("customerId"), new JsonObject().put("customerId", " "))) {
+      HttpResponse<Buffer> r = create(a, body);
+      assertThat(r.statusCode()).as(body.encode()).isEqualTo(422);
+      assertThat(r.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("customerId");
+    }
+    HttpResponse<Buffer> huge = TestServer.await(server.request(POST, "/api/v1/invoices", a.token())
+        .putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer("{\"customerId\":\"" + customer(a) + "\",\"lines\":[{\"description\":\"x\",\"quantity\":1e400,\"unitPence\":1}]}")));
+    assertThat(huge.statusCode()).isEqualTo(422);
+    assertThat(huge.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("lines[0].quantity");
+  }
+
   @Test
   void listsAreNewestFirstFilteredByStatusAndOnlyTheCallersOwn() throws Exception {
     TestUser a = users.create();

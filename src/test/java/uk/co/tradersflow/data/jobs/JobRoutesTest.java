@@ -10,6 +10,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,6 +55,16 @@ class JobRoutesTest {
     assertThat(job.getString("scheduledFor")).isEqualTo("2026-12-01T09:00:00Z");
     assertThat(server.send(GET, "/api/v1/jobs/" + job.getString("id"), a.token()).bodyAsJsonObject().getString("title"))
         .isEqualTo("Replace boiler");
+  }
+
+  @Test
+  void aTimeOutsideTheYears1900To9999Is422() {
+    TestUser a = users.create();
+    for (String when : List.of("+294277-01-01T00:00:00Z", "-9999-01-01T00:00:00Z", "1899-12-31T23:59:59Z")) {
+      HttpResponse<Buffer> r = createJob(a, new JsonObject().put("title", "Far off").put("customerId", customer(a)).put("scheduledFor", when));
+      assertThat(r.statusCode()).as(when).isEqualTo(422);
+      assertThat(r.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("scheduledFor");
+    }
   }
 
   @Test

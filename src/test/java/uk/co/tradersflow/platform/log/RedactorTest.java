@@ -43,6 +43,11 @@ class RedactorTest {
   }
 
   @Test
+  void deviceTokensAreRemoved() {
+    assertThat(Redactor.redact("device tfd_MTIzNDU2Nzg5.c2lnbmF0dXJlLXZhbHVl rejected")).isEqualTo("device tfd_[REDACTED] rejected");
+  }
+
+  @Test
   void secretQueryParametersAreRemoved() {
     assertThat(Redactor.redact("GET /verify-email?token=abc123&x=1 /f?sig=zzz;key=kkk"))
         .contains("?token=").contains("&x=1").contains("?sig=[REDACTED]")
