@@ -67,12 +67,30 @@ public final class ProblemResponder {
     if (failure instanceof io.vertx.core.json.DecodeException) {
       return AppError.of(ErrorCode.MALFORMED_JSON, "The request body is not valid JSON");
     }
+    if (isConcurrentChange(failure)) {
+      log.warn("conflicting concurrent change request_id={} route={}: SQLSTATE {}", RequestIds.of(ctx), ctx.normalizedPath(),
+          ((PgException) failure).getSqlState());
+      return AppError.of(ErrorCode.CONFLICT, "Something this request depends on changed meanwhile; reload and try again");
+    }
     if (isUnavailable(failure)) {
       log.warn("dependency unavailable request_id={} route={}: {}", RequestIds.of(ctx), ctx.normalizedPath(), failure.toString());
       return AppError.of(ErrorCode.SERVICE_UNAVAILABLE, "A service this request needs is unavailable; try again shortly");
     }
     log.error("unexpected failure request_id={} route={} {}", RequestIds.of(ctx), ctx.request().method(), ctx.normalizedPath(), failure);
     return AppError.of(ErrorCode.INTERNAL_ERROR, "Something went wrong on our side");
+  }
+
+  /**
+   * A row this request referred to (checked moments before) was deleted, or one it was creating
+   * was created by someone else, or Postgres picked it to break a deadlock: a race with another
+   * request, 409, not a bug.
+   */
+  static boolean isConcurrentChange(Throwable failure) {
+    return failure instanceof PgException pg && pg.getSqlState() != null
+        && switch (pg.getSqlState()) {
+          case "23503", "23505", "40001", "40P01" -> true;
+          default -> false;
+        };
   }
 
   /** Connection failures and timeouts to Postgres or Redis mean 503, not 500: retrying helps. */

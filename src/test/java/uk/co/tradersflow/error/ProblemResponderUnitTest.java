@@ -23,6 +23,16 @@ class ProblemResponderUnitTest {
   }
 
   @Test
+  void racesWithAnotherRequestAreConflictsNotBugs() {
+    for (String state : new String[] {"23503", "23505", "40001", "40P01"}) {
+      assertThat(ProblemResponder.isConcurrentChange(new PgException("race", "ERROR", state, "d"))).as(state).isTrue();
+    }
+    assertThat(ProblemResponder.isConcurrentChange(new PgException("check", "ERROR", "23514", "d"))).isFalse();
+    assertThat(ProblemResponder.isConcurrentChange(new PgException("syntax", "ERROR", "42601", "d"))).isFalse();
+    assertThat(ProblemResponder.isConcurrentChange(new IllegalStateException("boom"))).isFalse();
+  }
+
+  @Test
   void programmingAndDataErrorsAreNot() {
     assertThat(ProblemResponder.isUnavailable(new NullPointerException())).isFalse();
     assertThat(ProblemResponder.isUnavailable(new PgException("syntax", "ERROR", "42601", "d"))).isFalse();
