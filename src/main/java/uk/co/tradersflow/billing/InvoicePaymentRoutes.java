@@ -51,6 +51,9 @@ public final class InvoicePaymentRoutes implements RouteModule {
   private static final String SET_URL = "UPDATE invoices SET payment_url = $2 WHERE id = $1 AND version = $3";
   private static final String MARK_SENT = "UPDATE invoices SET status = 'sent', updated_at = now() WHERE id = $1 AND status = 'draft'";
 
+  /** Stripe's largest amount for one payment, in the currency's smallest unit. */
+  static final long MAX_CARD_PAYMENT = 99_999_999L;
+
   private final Db db;
   private final StripeGateway stripe;
   private final AuditLog audit;
@@ -160,6 +163,11 @@ public final class InvoicePaymentRoutes implements RouteModule {
       long total = inv.getLong("total_pence");
       if (total <= 0) {
         return Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "An invoice with nothing to pay needs no payment link"));
+      }
+      // Stripe refuses larger amounts; saying so beats a 503 that suggests trying again.
+      if (total > MAX_CARD_PAYMENT) {
+        return Future.failedFuture(AppError.of(ErrorCode.CONFLICT,
+            "This invoice is more than one card payment can take (99,999,999 in the smallest unit); ask for a bank transfer"));
       }
       PaymentLinkCreateParams params = PaymentLinkCreateParams.builder()
           .addLineItem(PaymentLinkCreateParams.LineItem.builder().setQuantity(1L)

@@ -70,6 +70,17 @@ class InvoicePaymentRoutesTest {
   }
 
   @Test
+  void anInvoiceAboveStripesLargestPaymentGetsAClear409NotA503() {
+    TestUser u = users.create();
+    connectReady(server, fake, u.accountId());
+    UUID invoice = invoice(server, u.accountId(), "customer@example.test", InvoicePaymentRoutes.MAX_CARD_PAYMENT + 1);
+    HttpResponse<Buffer> r = server.send(POST, "/api/v1/invoices/" + invoice + "/payment-link", u.token());
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(r.bodyAsJsonObject().getString("detail")).contains("bank transfer");
+    assertThat(linksFor(invoice)).isEmpty();
+  }
+
+  @Test
   void anotherAccountsInvoiceIs404() {
     TestUser owner = users.create();
     TestUser stranger = users.create();

@@ -16,6 +16,8 @@ record InvoiceInput(Optional<UUID> customerId, Optional<UUID> jobId, Optional<St
   private static final BigDecimal MIN_QUANTITY = new BigDecimal("0.01");
   private static final BigDecimal MAX_QUANTITY = new BigDecimal("1000000");
   private static final long MAX_UNIT_PENCE = 10_000_000_000L;
+  /** £1bn: far above any trade invoice, and far below 2^53, so every JSON client reads totals exactly. */
+  static final long MAX_TOTAL_PENCE = 100_000_000_000L;
 
   static InvoiceInput forCreate(JsonInput in) {
     InvoiceInput input = read(in);
@@ -60,6 +62,9 @@ record InvoiceInput(Optional<UUID> customerId, Optional<UUID> jobId, Optional<St
           }
           return 0L;
         })));
+    if (InvoiceLine.total(lines) > MAX_TOTAL_PENCE) {
+      in.error("lines", "the invoice's total must be at most " + MAX_TOTAL_PENCE + " pence");
+    }
     return new InvoiceInput(in.optionalUuid("customerId"), in.optionalUuid("jobId"), currency, in.optionalDate("dueDate"),
         in.optionalEnum("status", InvoiceStatus.class), lines,
         in.has("customerId"), in.has("jobId"), in.has("currency"), in.has("dueDate"), in.has("status"), in.has("lines"));

@@ -228,6 +228,21 @@ class InvoiceRoutesTest {
     assertThat(huge.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("lines[0].quantity");
   }
 
+  /** Each line is within its limits, but together they pass £1bn: refused before JavaScript clients lose precision. */
+  @Test
+  void aTotalAboveOneBillionPoundsIs422() {
+    TestUser a = users.create();
+    JsonArray lines = new JsonArray();
+    for (int i = 0; i < 11; i++) {
+      lines.add(line("Tower block " + i, 1, 10_000_000_000L));
+    }
+    HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer(a)).put("lines", lines));
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(r.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("lines");
+    assertThat(create(a, new JsonObject().put("customerId", customer(a)).put("lines", new JsonArray().add(line("Tower block", 1, 10_000_000_000L))))
+        .statusCode()).isEqualTo(201);
+  }
+
   @Test
   void listsAreNewestFirstFilteredByStatusAndOnlyTheCallersOwn() throws Exception {
     TestUser a = users.create();
