@@ -88,11 +88,13 @@ public final class AccountRoutes implements RouteModule {
   }
 
   /**
-   * The current password must be right; a wrong one is a 401 like a wrong sign-in, and counts
-   * towards the same lockout, so a stolen access token is no way round it (429 while locked).
+   * The current password must be right; a wrong one is a 401 like a wrong sign-in and is counted
+   * with the same limits, so a stolen access token is no password oracle (429 while locked). The
+   * count is the session's own: someone locking the account by guessing at sign-in must not stop
+   * its owner, signed in elsewhere, from changing the password.
    */
   private Future<Me> confirmed(Principal p, String password) {
-    String subject = SignInRoutes.throttleSubject(p.userId());
+    String subject = SignInRoutes.throttleSubject(p.userId()) + "|session:" + p.sessionId();
     return SignInRoutes.redis(throttle.lockedFor(subject)).compose(lockedFor -> lockedFor > 0
         ? Future.failedFuture(SignInRoutes.tooMany(lockedFor))
         : me(p).compose(me -> hasher.verify(password, me.passwordHash()).compose(ok -> ok ? Future.succeededFuture(me)

@@ -126,7 +126,7 @@ public final class SignInRoutes implements RouteModule {
     return user.map(u -> throttleSubject(u.userId())).orElse("email:" + email);
   }
 
-  /** The same count serves every check of the user's password, signed in or not. */
+  /** The user's count; a known device or a signed-in session counts under it, apart. */
   static String throttleSubject(UUID userId) {
     return "user:" + userId;
   }

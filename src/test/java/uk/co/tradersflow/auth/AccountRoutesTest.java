@@ -52,11 +52,15 @@ class AccountRoutesTest {
     assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
   }
 
-  /** A stolen access token is no password oracle: wrong current passwords count towards the sign-in lockout. */
+  /**
+   * A stolen access token is no password oracle: wrong current passwords lock that session out
+   * like wrong sign-ins, but not its owner's other sessions, nor sign-in.
+   */
   @Test
-  void wrongCurrentPasswordsLockTheUserOutLikeWrongSignIns() throws Exception {
+  void wrongCurrentPasswordsLockTheSessionOutLikeWrongSignIns() throws Exception {
     String email = SignInFlowTest.email();
     String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+    String owners = login(email, PASSWORD).bodyAsJsonObject().getString("accessToken");
     int max = server().config.loginMaxFailures();
     for (int i = 0; i < max; i++) {
       assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", "guess number " + i)
@@ -67,7 +71,21 @@ class AccountRoutesTest {
     assertThat(locked.statusCode()).as("even the right password, while locked").isEqualTo(429);
     assertThat(locked.getHeader("Retry-After")).isNotNull();
     assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD)).statusCode()).isEqualTo(429);
-    assertThat(login(email, PASSWORD).statusCode()).as("and sign-in from a new device").isEqualTo(429);
+    assertThat(server().send(POST, "/api/v1/auth/password", owners, new JsonObject().put("currentPassword", PASSWORD)
+        .put("newPassword", "the owners new passphrase")).statusCode()).as("the owner's own session is not locked").isEqualTo(204);
+  }
+
+  /** Someone guessing at sign-in locks the address, not the owner's way to change the password from a session. */
+  @Test
+  void aSignInLockoutDoesNotStopTheSignedInOwnerChangingThePassword() throws Exception {
+    String email = SignInFlowTest.email();
+    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+    for (int i = 0; i < server().config.loginMaxFailures(); i++) {
+      login(email, "attacker guess " + i);
+    }
+    assertThat(login(email, PASSWORD).statusCode()).isEqualTo(429);
+    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
+        .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(204);
   }
 
   @Test
