@@ -72,8 +72,10 @@ CREATE TRIGGER invoices_retire_payment_links BEFORE UPDATE OF version, status ON
   EXECUTE FUNCTION invoice_retire_payment_links();
 
 -- A link created for a version that an edit has meanwhile replaced (the Stripe call runs between
--- two transactions) is born retired. FOR SHARE waits for a concurrent edit to commit and then
+-- two transactions) is born retired. The row lock waits for a concurrent edit to commit and then
 -- reads its version, and makes a later edit wait for this insert, so one side always sees the other.
+-- NO KEY UPDATE, not SHARE: the saving transaction goes on to update the invoice (its paymentUrl),
+-- and two saves of the same link (a double-clicked Send) each holding a share lock would deadlock.
 CREATE FUNCTION payment_link_check_current() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
@@ -82,7 +84,7 @@ CREATE FUNCTION payment_link_check_current() RETURNS trigger
     v_status text;
   BEGIN
     SELECT version, status INTO v_version, v_status FROM invoices
-     WHERE account_id = NEW.account_id AND id = NEW.invoice_id FOR SHARE;
+     WHERE account_id = NEW.account_id AND id = NEW.invoice_id FOR NO KEY UPDATE;
     IF v_version > NEW.invoice_version OR v_status IN ('paid', 'void') THEN
       INSERT INTO payment_link_retirements (payment_link_id, account_id, connect_account_id, reason)
       SELECT NEW.payment_link_id, NEW.account_id, b.connect_account_id,
@@ -114,13 +116,23 @@ CREATE TRIGGER invoice_payment_links_retire_on_delete AFTER DELETE ON invoice_pa
 -- The purge deletes the billing row last; what Stripe sent about the account goes with it.
 CREATE INDEX stripe_events_account_idx ON stripe_events (account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX stripe_events_connect_idx ON stripe_events (connect_account) WHERE connect_account IS NOT NULL;
+-- An event not yet handled is closed too: there is nothing left to apply it to.
+CREATE FUNCTION stripe_events_forget(p_account uuid, p_connect_account text) RETURNS void
+  LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$
+    UPDATE stripe_events
+       SET payload = jsonb_build_object('id', id, 'type', type, 'purged', true), last_error = NULL, lease_until = NULL,
+           status = CASE WHEN status IN ('pending', 'processing', 'failed') THEN 'ignored' ELSE status END,
+           processed_at = coalesce(processed_at, now())
+     WHERE account_id = p_account
+        OR (p_connect_account IS NOT NULL AND connect_account = p_connect_account);
+  $$;
+
 CREATE FUNCTION billing_account_forget_events() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
   BEGIN
-    UPDATE stripe_events SET payload = jsonb_build_object('id', id, 'type', type, 'purged', true), last_error = NULL
-     WHERE account_id = OLD.account_id
-        OR (OLD.connect_account_id IS NOT NULL AND connect_account = OLD.connect_account_id);
+    PERFORM stripe_events_forget(OLD.account_id, OLD.connect_account_id);
     RETURN NULL;
   END $$;
 CREATE TRIGGER billing_accounts_forget_events AFTER DELETE ON billing_accounts
@@ -130,3 +142,20 @@ REVOKE EXECUTE ON FUNCTION retention_subscriptions_to_cancel(), retention_subscr
   retention_accounts_due(), retention_purge_account(uuid) FROM tf_app;
 GRANT EXECUTE ON FUNCTION retention_subscriptions_to_cancel(), retention_subscription_cancelled(uuid),
   retention_accounts_due(), retention_purge_account(uuid) TO tf_worker;
+
+-- What was already stale or purged before this migration gets the same treatment now.
+WITH stale AS (
+  UPDATE invoice_payment_links l SET retired_at = now()
+    FROM invoices i
+   WHERE i.account_id = l.account_id AND i.id = l.invoice_id AND l.retired_at IS NULL
+     AND (l.invoice_version < i.version OR i.status IN ('paid', 'void'))
+  RETURNING l.payment_link_id, l.account_id, i.status
+)
+INSERT INTO payment_link_retirements (payment_link_id, account_id, connect_account_id, reason)
+SELECT s.payment_link_id, s.account_id, b.connect_account_id,
+       CASE WHEN s.status IN ('paid', 'void') THEN s.status ELSE 'superseded' END
+  FROM stale s JOIN billing_accounts b ON b.account_id = s.account_id
+ WHERE b.connect_account_id IS NOT NULL
+ON CONFLICT (payment_link_id) DO NOTHING;
+
+SELECT stripe_events_forget(id, NULL) FROM accounts WHERE purged_at IS NOT NULL;

@@ -14,7 +14,6 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
@@ -99,12 +98,17 @@ public final class InvoicePaymentRoutes implements RouteModule {
         .compose(url -> db.inAccount(me.accountId(), tx -> load(tx, me.accountId(), id).compose(t -> {
           Row inv = t.invoice();
           int version = inv.getInteger("version");
+          // An edit committed between making the link and now: that link is already being switched
+          // off, and this version's email must carry this version's link.
+          if (inv.getString("link_url") == null) {
+            return Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "The invoice changed while it was being sent; send it again"));
+          }
           return tx.preparedQuery(LINES).execute(Tuple.of(id)).compose(lines -> {
             JsonArray items = new JsonArray();
             lines.forEach(l -> items.add(new JsonObject().put("description", l.getString("description"))
                 .put("quantity", l.getBigDecimal("quantity").stripTrailingZeros().toPlainString())
                 .put("unitPence", l.getLong("unit_pence"))));
-            String paymentUrl = Optional.ofNullable(inv.getString("link_url")).orElse(url);
+            String paymentUrl = inv.getString("link_url");
             JsonObject model = new JsonObject()
                 .put("businessName", inv.getString("business_name"))
                 .put("customerName", inv.getString("customer_name"))

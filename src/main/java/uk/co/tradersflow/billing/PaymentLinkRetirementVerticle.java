@@ -19,16 +19,16 @@ import uk.co.tradersflow.platform.db.Db;
  * matches its invoice: an older version after an edit, any link of a paid, voided or deleted
  * invoice, and every link of a purged account. The database queues them
  * ({@code payment_link_retirements}, filled by triggers in the transaction that made them stale);
- * this job only works the queue. A claim is a lease ({@code next_attempt_at} pushed past the
- * Stripe call's timeout, {@code attempts} as the claim token), so every instance can run it and
+ * this job only works the queue. A claim is a lease ({@code next_attempt_at} pushed past what a
+ * whole batch of Stripe calls can take at their timeouts, {@code attempts} as the claim token), so every instance can run it and
  * a crash mid-call only delays the link to the next lease. Stripe down: the row stays, with backoff.
  */
 public final class PaymentLinkRetirementVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(PaymentLinkRetirementVerticle.class);
-  private static final int BATCH = 20;
+  private static final int BATCH = 10;
 
   private static final String CLAIM = """
-      UPDATE payment_link_retirements r SET attempts = r.attempts + 1, next_attempt_at = now() + interval '2 minutes'
+      UPDATE payment_link_retirements r SET attempts = r.attempts + 1, next_attempt_at = now() + interval '5 minutes'
         FROM (SELECT payment_link_id FROM payment_link_retirements WHERE next_attempt_at <= now()
                ORDER BY next_attempt_at LIMIT %d FOR UPDATE SKIP LOCKED) due
        WHERE r.payment_link_id = due.payment_link_id

@@ -76,6 +76,10 @@ public final class StripeEventHandler {
 
   public Future<Void> apply(StripeEventStore.Claimed claimed) {
     JsonObject ev = claimed.payload();
+    if (ev.getBoolean("purged", false)) {
+      // An owner's replay of an event whose account has since been deleted.
+      return ignore(claimed, "the account's data has been deleted");
+    }
     String type = ev.getString("type", "");
     String connected = ev.getString("account");
     JsonObject obj = Optional.ofNullable(ev.getJsonObject("data")).map(d -> d.getJsonObject("object")).orElse(new JsonObject());

@@ -158,6 +158,61 @@ class PaymentLinkRetirementTest {
     assertThat(queued("plink_current1")).isZero();
   }
 
+  /** A double-clicked Send saves the same link twice at once: both saves must succeed, not deadlock. */
+  @Test
+  void twoSavesOfTheSameLinkAtOnceBothSucceed() throws Exception {
+    TestUser u = users.create();
+    connectReady(server, fake, u.accountId());
+    UUID invoice = invoice(server, u.accountId(), "customer@example.test", 4_500);
+    String insert = "INSERT INTO invoice_payment_links (invoice_id, invoice_version, payment_link_id, url) "
+        + "VALUES ('" + invoice + "', 1, 'plink_twice1', 'https://buy.stripe.com/twice') ON CONFLICT DO NOTHING";
+    String setUrl = "UPDATE invoices SET payment_url = 'https://buy.stripe.com/twice' WHERE id = '" + invoice + "' AND version = 1";
+    try (Connection first = server.env.asApp(); Connection second = server.env.asApp()) {
+      for (Connection c : List.of(first, second)) {
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+          s.execute("SELECT set_config('app.account_id', '" + u.accountId() + "', true)");
+        }
+      }
+      first.createStatement().execute(insert);
+      java.util.concurrent.CompletableFuture<Void> secondSave = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try (Statement s = second.createStatement()) {
+          s.execute(insert);   // waits for the first transaction
+          s.execute(setUrl);
+          second.commit();
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Thread.sleep(300);
+      first.createStatement().execute(setUrl);
+      first.commit();
+      secondSave.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    assertThat(value(server, "SELECT retired_at IS NULL FROM invoice_payment_links WHERE payment_link_id = 'plink_twice1'")).isEqualTo(true);
+  }
+
+  /** An edit that commits while Send waits for Stripe: the email must not carry the link the edit just retired. */
+  @Test
+  void aSendOvertakenByAnEditIs409AndEmailsNothing() throws Exception {
+    TestUser u = users.create();
+    connectReady(server, fake, u.accountId());
+    UUID invoice = invoice(server, u.accountId(), "customer@example.test", 4_600);
+    fake.whileCreatingPaymentLink = () -> sql(server, "UPDATE invoices SET version = version + 1, total_pence = 4700 WHERE id = ?", invoice);
+    HttpResponse<Buffer> sent;
+    try {
+      sent = server.send(POST, "/api/v1/invoices/" + invoice + "/send", u.token());
+    } finally {
+      fake.whileCreatingPaymentLink = () -> {};
+    }
+    assertThat(sent.statusCode()).as(sent.bodyAsString()).isEqualTo(409);
+    assertThat(count(server, "SELECT count(*) FROM email_outbox WHERE dedupe_key LIKE ?", "invoice:" + invoice + "%")).isZero();
+    assertThat(count(server, "SELECT count(*) FROM payment_link_retirements WHERE account_id = ? AND reason = 'superseded'", u.accountId()))
+        .as("the version-1 link was born retired").isEqualTo(1);
+    HttpResponse<Buffer> again = server.send(POST, "/api/v1/invoices/" + invoice + "/send", u.token());
+    assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(202);
+  }
+
   @Test
   void stripeDownKeepsTheLinkQueuedAndBacksOff() {
     Linked l = invoiceWithLink(5_000);

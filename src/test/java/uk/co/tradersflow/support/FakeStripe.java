@@ -35,6 +35,8 @@ public final class FakeStripe implements AutoCloseable {
   /** Subscriptions as Stripe holds them now; tests change them and send events. */
   public final Map<String, JsonObject> subscriptions = new ConcurrentHashMap<>();
   public final Map<String, JsonObject> accounts = new ConcurrentHashMap<>();
+  /** Runs while a payment link is being created, before Stripe answers: a test's way into the race window. */
+  public volatile Runnable whileCreatingPaymentLink = () -> {};
   /** Payment links created, by id, with their {@code active} flag as Stripe holds it. */
   public final Map<String, JsonObject> paymentLinks = new ConcurrentHashMap<>();
   private volatile boolean down;
@@ -161,6 +163,7 @@ public final class FakeStripe implements AutoCloseable {
           .put("url", "https://connect.stripe.com/setup/e/" + form.get("account") + "/" + suffix);
     }
     if (method.equals("POST") && path.equals("/v1/payment_links")) {
+      whileCreatingPaymentLink.run();
       JsonObject metadata = new JsonObject();
       form.forEach((k, v) -> {
         if (k.startsWith("metadata[")) {
