@@ -18,8 +18,9 @@ import javax.crypto.spec.SecretKeySpec;
  * an attacker guessing from elsewhere cannot lock the owner out of devices they already use.
  *
  * <p>A token lives {@link #LIFE} (each sign-in hands out a fresh one) and is bound to the user's
- * current password hash: after a password change or reset every device must prove itself again,
- * so a token taken from a lost phone stops buying a guess budget of its own.
+ * password epoch, which only a new password moves: after a password change or reset every device
+ * must prove itself again, so a token taken from a lost phone stops buying a guess budget of its
+ * own, while rehashing the same password leaves every device's token standing.
  */
 public final class DeviceTokens {
   static final Duration LIFE = Duration.ofDays(90);
@@ -32,13 +33,13 @@ public final class DeviceTokens {
     this.clock = clock;
   }
 
-  public String issue(UUID userId, UUID deviceId, String passwordHash) {
+  public String issue(UUID userId, UUID deviceId, int passwordEpoch) {
     String body = userId + "." + deviceId + "." + clock.instant().getEpochSecond();
-    return "tfd_" + b64(body.getBytes(StandardCharsets.UTF_8)) + "." + b64(mac(body, passwordHash));
+    return "tfd_" + b64(body.getBytes(StandardCharsets.UTF_8)) + "." + b64(mac(body, passwordEpoch));
   }
 
-  /** The device id, when the token is genuine, unexpired, issued to this user and to their current password. */
-  public Optional<UUID> deviceOf(String token, UUID userId, String passwordHash) {
+  /** The device id, when the token is genuine, unexpired, issued to this user and under their current password. */
+  public Optional<UUID> deviceOf(String token, UUID userId, int passwordEpoch) {
     if (token == null || !token.startsWith("tfd_") || token.length() > 300) {
       return Optional.empty();
     }
@@ -49,7 +50,7 @@ public final class DeviceTokens {
     try {
       String body = new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8);
       // Canonical text, not decoded bytes: base64's unused trailing bits would let an altered token pass.
-      if (!MessageDigest.isEqual(b64(mac(body, passwordHash)).getBytes(StandardCharsets.US_ASCII),
+      if (!MessageDigest.isEqual(b64(mac(body, passwordEpoch)).getBytes(StandardCharsets.US_ASCII),
           parts[1].getBytes(StandardCharsets.US_ASCII))) {
         return Optional.empty();
       }
@@ -64,9 +65,9 @@ public final class DeviceTokens {
     }
   }
 
-  /** The hash is MAC'd, never carried: the token says nothing about it. */
-  private byte[] mac(String body, String passwordHash) {
-    return mac(body + "|" + passwordHash);
+  /** The epoch is MAC'd, not carried. */
+  private byte[] mac(String body, int passwordEpoch) {
+    return mac(body + "|" + passwordEpoch);
   }
 
   private byte[] mac(String body) {

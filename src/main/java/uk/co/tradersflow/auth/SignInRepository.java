@@ -17,7 +17,8 @@ import uk.co.tradersflow.platform.db.Db;
  * the account's own RLS transaction.
  */
 final class SignInRepository {
-  record UserByEmail(UUID userId, UUID accountId, Optional<String> passwordHash, boolean emailVerified, String accountStatus) {}
+  record UserByEmail(UUID userId, UUID accountId, Optional<String> passwordHash, int passwordEpoch, boolean emailVerified,
+                     String accountStatus) {}
 
   record RefreshRow(UUID id, UUID accountId, UUID sessionId, UUID userId, Instant expiresAt, Optional<Instant> spentAt,
                     Optional<byte[]> successorSealed, boolean sessionLive, Optional<UUID> impersonatorId) {}
@@ -37,7 +38,7 @@ final class SignInRepository {
       }
       Row r = rows.iterator().next();
       return Optional.of(new UserByEmail(r.getUUID("user_id"), r.getUUID("account_id"), Optional.ofNullable(r.getString("password_hash")),
-          r.getBoolean("email_verified"), r.getString("account_status")));
+          r.getInteger("password_epoch"), r.getBoolean("email_verified"), r.getString("account_status")));
     });
   }
 
@@ -140,7 +141,14 @@ final class SignInRepository {
         .execute(Tuple.of(accountId)).mapEmpty();
   }
 
+  /** A new password: its epoch moves, which retires every device token issued under the old one. */
   static Future<Void> setPassword(SqlConnection tx, UUID userId, String hash) {
+    return tx.preparedQuery("UPDATE users SET password_hash = $2, password_epoch = password_epoch + 1, updated_at = now() WHERE id = $1")
+        .execute(Tuple.of(userId, hash)).mapEmpty();
+  }
+
+  /** The same password hashed again with current parameters: nothing a device token depends on changes. */
+  static Future<Void> rehashPassword(SqlConnection tx, UUID userId, String hash) {
     return tx.preparedQuery("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1").execute(Tuple.of(userId, hash)).mapEmpty();
   }
 

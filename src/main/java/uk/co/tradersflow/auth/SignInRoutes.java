@@ -210,7 +210,7 @@ public final class SignInRoutes implements RouteModule {
     Future<JsonObject> done = ipAllowed("login", client.ip())
         .compose(v -> repo.userByEmail(email))
         .compose(user -> {
-          Optional<UUID> device = user.flatMap(u -> deviceToken.flatMap(t -> devices.deviceOf(t, u.userId(), u.passwordHash().orElse(""))));
+          Optional<UUID> device = user.flatMap(u -> deviceToken.flatMap(t -> devices.deviceOf(t, u.userId(), u.passwordEpoch())));
           String subject = throttleSubject(user, email) + device.map(d -> "|device:" + d).orElse("");
           return redis(throttle.lockedFor(subject)).compose(lockedFor -> {
             if (lockedFor > 0) {
@@ -273,16 +273,15 @@ public final class SignInRoutes implements RouteModule {
         .compose(v -> rehash)
         .compose(newHash -> db.inAccount(user.accountId(), tx -> sessions.open(tx, user.accountId(), user.userId(),
                 client.userAgent(), client.ip(), Optional.empty())
-            .compose(issued -> (newHash.isPresent() ? SignInRepository.setPassword(tx, user.userId(), newHash.get()) : Future.<Void>succeededFuture())
+            .compose(issued -> (newHash.isPresent() ? SignInRepository.rehashPassword(tx, user.userId(), newHash.get()) : Future.<Void>succeededFuture())
                 .compose(x -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "login.succeeded")
                     .detail("sessionId", issued.sessionId().toString()).detail("knownDevice", device.isPresent())))
                 .compose(x -> device.isPresent() ? Future.succeededFuture() : outbox.enqueue(tx, OutgoingEmail.of("signin_alert",
                     email, new JsonObject().put("ip", client.ip()).put("userAgent", client.userAgent()).put("at", clock.instant().toString()),
                     "signin-alert:" + issued.sessionId(), user.accountId())))
                 .map(issued)))
-            // The device token is bound to the password hash as it stands after this sign-in.
             .map(issued -> issued.toJson(sessions.accessTtl()).put("deviceToken",
-                devices.issue(user.userId(), deviceId, newHash.orElse(user.passwordHash().orElse(""))))))
+                devices.issue(user.userId(), deviceId, user.passwordEpoch()))))
         .onSuccess(v -> {
           audit.committed();
           outbox.committed();
