@@ -81,14 +81,14 @@ public final class ProblemResponder {
   }
 
   /**
-   * A row this request referred to (checked moments before) was deleted, or one it was creating
-   * was created by someone else, or Postgres picked it to break a deadlock: a race with another
-   * request, 409, not a bug.
+   * A row this request referred to (checked moments before) was deleted by another request, or
+   * Postgres picked it to break a deadlock or a serialization conflict: a race, 409, not a bug.
+   * Unique violations stay 500: where one is expected the route handles it, anywhere else it is a bug.
    */
   static boolean isConcurrentChange(Throwable failure) {
     return failure instanceof PgException pg && pg.getSqlState() != null
         && switch (pg.getSqlState()) {
-          case "23503", "23505", "40001", "40P01" -> true;
+          case "23503", "40001", "40P01" -> true;
           default -> false;
         };
   }
