@@ -46,7 +46,11 @@ public final class EmailDispatchVerticle extends VerticleBase {
   private final EmailHealth health;
   private final String fromDomain;
   private MailClient mail;
+  private static final Duration DRAIN = Duration.ofSeconds(5);
+
   private boolean running;
+  private boolean stopping;
+  private Future<?> round = Future.succeededFuture();
   private boolean again;
   private boolean smtpDown;
   private boolean outboxDown;
@@ -82,19 +86,31 @@ public final class EmailDispatchVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /**
+   * Lets the round in progress record its outcomes first (at most {@link #DRAIN}): closing under a
+   * half-finished outcome transaction would leave it open, holding its rows, until the process
+   * ends. Whatever is cut off stays claimed and is retried when its lease runs out.
+   */
   @Override
   public Future<?> stop() {
-    return mail == null ? Future.succeededFuture() : mail.close();
+    stopping = true;
+    return round.transform(ar -> Future.succeededFuture())
+        .timeout(DRAIN.toMillis(), TimeUnit.MILLISECONDS)
+        .recover(e -> Future.succeededFuture())
+        .compose(v -> mail == null ? Future.succeededFuture() : mail.close());
   }
 
   private void dispatchSoon() {
+    if (stopping) {
+      return;
+    }
     if (running) {
       again = true;
       return;
     }
     running = true;
     again = false;
-    outbox.claim(BATCH, LEASE)
+    round = outbox.claim(BATCH, LEASE)
         .compose(batch -> sendAll(batch).map(batch.size()))
         .onComplete(ar -> {
           running = false;

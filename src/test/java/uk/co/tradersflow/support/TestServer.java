@@ -167,11 +167,32 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /**
+   * A worker cut off by the close can leave a transaction open on a socket nobody reads any more;
+   * in production the process exit ends it, here the JVM lives on and its row locks would stall
+   * the next test class (sharing this database) until the role's one-minute timeout. Only
+   * transactions idle for over two seconds are ended, so another live server's are never touched.
+   */
+  private void endAbandonedTransactions() {
+    try (java.sql.Connection c = env.admin(); java.sql.Statement s = c.createStatement();
+         java.sql.ResultSet rs = s.executeQuery("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             + "WHERE datname = current_database() AND usename = 'tf_app' AND state = 'idle in transaction' "
+             + "AND now() - state_change > interval '2 seconds'")) {
+      rs.next();
+      if (rs.getLong(1) > 0) {
+        System.err.println("TestServer.close: ended " + rs.getLong(1) + " transaction(s) a closed server left open");
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Override
   public void close() {
     client.close();
     plainClient.close();
     await(vertx.close());
+    endAbandonedTransactions();
     assertThat(BlockedThreadWatch.warnings().subList(blockedBefore, BlockedThreadWatch.warnings().size()))
         .as("the blocked-thread checker stays silent").isEmpty();
   }
