@@ -26,6 +26,9 @@ import uk.co.tradersflow.platform.db.Db;
 public final class PaymentLinkRetirementVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(PaymentLinkRetirementVerticle.class);
   private static final int BATCH = 10;
+  /** Alertable: a link still payable after this many refusals (about a day of backoff) needs a person. */
+  public static final String STUCK_MARKER = "PAYMENT_LINK_STILL_ACTIVE";
+  static final int STUCK_AFTER_ATTEMPTS = 10;
 
   private static final String CLAIM = """
       UPDATE payment_link_retirements r SET attempts = r.attempts + 1, next_attempt_at = now() + interval '5 minutes'
@@ -104,7 +107,13 @@ public final class PaymentLinkRetirementVerticle extends VerticleBase {
         .map(done -> true)
         .recover(e -> {
           String why = e instanceof AppError app ? app.getMessage() : e.toString();
-          log.warn("could not deactivate payment link {} yet (attempt {}): {}", claim.paymentLinkId(), claim.attempts(), why);
+          if (claim.attempts() == STUCK_AFTER_ATTEMPTS) {
+            log.error("{}: payment link {} on {} could not be deactivated after {} attempts and can still take payments; "
+                + "deactivate it in Stripe's dashboard. Last error: {}", STUCK_MARKER, claim.paymentLinkId(), claim.connectAccountId(),
+                claim.attempts(), why);
+          } else {
+            log.warn("could not deactivate payment link {} yet (attempt {}): {}", claim.paymentLinkId(), claim.attempts(), why);
+          }
           return db.asWorker(tx -> tx.preparedQuery(RETRY_LATER).execute(Tuple.of(claim.paymentLinkId(), claim.attempts(), why)))
               .transform(ar -> Future.succeededFuture(false));
         });

@@ -236,6 +236,26 @@ class PaymentLinkRetirementTest {
     assertThat(queued(l.linkId())).isZero();
   }
 
+  /** After ten refusals (about a day of backoff) a link still payable is an alert, once, not just another warning. */
+  @Test
+  void aLinkStripeKeepsRefusingRaisesAnAlertOnce() {
+    Linked l = invoiceWithLink(5_500);
+    sql(server, "UPDATE invoices SET version = version + 1 WHERE id = ?", l.invoice());
+    sql(server, "SET ROLE tf_owner; UPDATE payment_link_retirements SET attempts = ? WHERE payment_link_id = ?; RESET ROLE",
+        PaymentLinkRetirementVerticle.STUCK_AFTER_ATTEMPTS - 1, l.linkId());
+    fake.down(true);
+    try (uk.co.tradersflow.support.LogCapture logs = new uk.co.tradersflow.support.LogCapture()) {
+      TestServer.await(job.runOnce());
+      sql(server, "UPDATE payment_link_retirements SET next_attempt_at = now() WHERE payment_link_id = ?", l.linkId());
+      TestServer.await(job.runOnce());
+      assertThat(logs.text().split(PaymentLinkRetirementVerticle.STUCK_MARKER, -1)).as("raised once").hasSize(2);
+      assertThat(logs.text()).contains(l.linkId());
+    } finally {
+      fake.down(false);
+    }
+    assertThat(queued(l.linkId())).as("and still retried").isEqualTo(1);
+  }
+
   @Test
   void aLinkStripeNoLongerHasIsDoneWith() {
     TestUser u = users.create();
