@@ -32,7 +32,9 @@ final class SignInRepository {
   }
 
   Future<Optional<UserByEmail>> userByEmail(String email) {
-    return db.pool().preparedQuery("SELECT * FROM auth_user_by_email($1)").execute(Tuple.of(email)).map(rows -> {
+    return db.pool().preparedQuery("""
+            SELECT user_id, account_id, password_hash, password_epoch, email_verified, account_status
+              FROM auth_user_by_email($1)""").execute(Tuple.of(email)).map(rows -> {
       if (rows.size() == 0) {
         return Optional.empty();
       }
@@ -147,9 +149,14 @@ final class SignInRepository {
         .execute(Tuple.of(userId, hash)).mapEmpty();
   }
 
-  /** The same password hashed again with current parameters: nothing a device token depends on changes. */
-  static Future<Void> rehashPassword(SqlConnection tx, UUID userId, String hash) {
-    return tx.preparedQuery("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1").execute(Tuple.of(userId, hash)).mapEmpty();
+  /**
+   * The same password hashed again with current parameters: nothing a device token depends on
+   * changes. Only while the password is still the one just checked: a change or reset that
+   * committed during the hashing moved the epoch, and must not be overwritten with the old password.
+   */
+  static Future<Void> rehashPassword(SqlConnection tx, UUID userId, int passwordEpoch, String hash) {
+    return tx.preparedQuery("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 AND password_epoch = $3")
+        .execute(Tuple.of(userId, hash, passwordEpoch)).mapEmpty();
   }
 
   /** Spends every emailed link the user still has (after their password changed or was reset). */

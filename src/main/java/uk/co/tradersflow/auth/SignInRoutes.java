@@ -273,7 +273,7 @@ public final class SignInRoutes implements RouteModule {
         .compose(v -> rehash)
         .compose(newHash -> db.inAccount(user.accountId(), tx -> sessions.open(tx, user.accountId(), user.userId(),
                 client.userAgent(), client.ip(), Optional.empty())
-            .compose(issued -> (newHash.isPresent() ? SignInRepository.rehashPassword(tx, user.userId(), newHash.get()) : Future.<Void>succeededFuture())
+            .compose(issued -> (newHash.isPresent() ? SignInRepository.rehashPassword(tx, user.userId(), user.passwordEpoch(), newHash.get()) : Future.<Void>succeededFuture())
                 .compose(x -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "login.succeeded")
                     .detail("sessionId", issued.sessionId().toString()).detail("knownDevice", device.isPresent())))
                 .compose(x -> device.isPresent() ? Future.succeededFuture() : outbox.enqueue(tx, OutgoingEmail.of("signin_alert",

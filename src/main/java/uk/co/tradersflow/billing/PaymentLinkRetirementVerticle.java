@@ -26,7 +26,7 @@ import uk.co.tradersflow.platform.db.Db;
 public final class PaymentLinkRetirementVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(PaymentLinkRetirementVerticle.class);
   private static final int BATCH = 10;
-  /** Alertable: a link still payable after this many refusals (about a day of backoff) needs a person. */
+  /** Alertable: a link still payable after this many refusals (about 8½ hours of backoff) needs a person. */
   public static final String STUCK_MARKER = "PAYMENT_LINK_STILL_ACTIVE";
   static final int STUCK_AFTER_ATTEMPTS = 10;
 

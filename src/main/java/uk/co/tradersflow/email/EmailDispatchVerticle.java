@@ -87,17 +87,20 @@ public final class EmailDispatchVerticle extends VerticleBase {
   }
 
   /**
-   * Lets the round in progress record its outcomes first (at most {@link #DRAIN}): closing under a
-   * half-finished outcome transaction would leave it open, holding its rows, until the process
-   * ends. Whatever is cut off stays claimed and is retried when its lease runs out.
+   * Lets the round in progress record its outcomes first: closing under a half-finished outcome
+   * transaction would leave it open, holding its rows, until the process ends. The whole stop,
+   * mail client included (its close waits for a send in progress), is bounded by {@link #DRAIN};
+   * a send cut off is counted as a failed attempt or, unrecorded, retried when its lease runs out.
    */
   @Override
   public Future<?> stop() {
     stopping = true;
-    return round.transform(ar -> Future.succeededFuture())
+    return round.transform(ar -> mail == null ? Future.succeededFuture() : mail.close())
         .timeout(DRAIN.toMillis(), TimeUnit.MILLISECONDS)
-        .recover(e -> Future.succeededFuture())
-        .compose(v -> mail == null ? Future.succeededFuture() : mail.close());
+        .recover(e -> {
+          log.warn("email dispatch stopped with a send still in progress; it is retried when its claim runs out");
+          return Future.succeededFuture();
+        });
   }
 
   private void dispatchSoon() {

@@ -16,20 +16,26 @@ import uk.co.tradersflow.platform.db.Db;
 /**
  * Removes blobs that no document row owns: those of deleted documents whose immediate removal
  * failed, and those of uploads that never committed (a crash, a lost connection). The work list
- * is the {@code storage_garbage} table; rows are claimed with {@code FOR UPDATE SKIP LOCKED}, so
- * every instance can run this on its timer and no blob is handled twice at once. A row goes only
- * after its blob is gone; a blob that cannot be removed is retried later.
+ * is the {@code storage_garbage} table; rows are claimed with {@code FOR UPDATE SKIP LOCKED} and
+ * a lease (their {@code delete_after} pushed past what a batch can take), committed before any
+ * blob is touched, so every instance can run this on its timer, no blob is handled twice at once,
+ * and no transaction waits on the blob store. A row goes only after its blob is gone; a blob that
+ * cannot be removed is retried later, and a sweep cut off midway is taken up when its lease ends.
  */
 public final class StorageSweeperVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StorageSweeperVerticle.class);
-  private static final int BATCH = 100;
+  private static final int BATCH = 20;
 
+  // 20 deletions at the S3 client's 30 s timeout stay well inside the 15-minute lease.
   private static final String CLAIM = """
-      SELECT account_id, blob_name FROM storage_garbage
-       WHERE delete_after <= now()
-       ORDER BY delete_after
-       LIMIT %d
-         FOR UPDATE SKIP LOCKED""".formatted(BATCH);
+      UPDATE storage_garbage g SET delete_after = now() + interval '15 minutes'
+        FROM (SELECT account_id, blob_name FROM storage_garbage
+               WHERE delete_after <= now()
+               ORDER BY delete_after
+               LIMIT %d
+                 FOR UPDATE SKIP LOCKED) due
+       WHERE g.account_id = due.account_id AND g.blob_name = due.blob_name
+      RETURNING g.account_id, g.blob_name""".formatted(BATCH);
 
   private static final String REMOVED = """
       DELETE FROM storage_garbage g USING unnest($1::uuid[], $2::text[]) AS done(account_id, blob_name)
@@ -66,20 +72,18 @@ public final class StorageSweeperVerticle extends VerticleBase {
       return Future.succeededFuture(0);
     }
     running = true;
-    return db.asWorker(tx -> tx.query(CLAIM).execute().compose(rows -> {
+    return db.asWorker(tx -> tx.query(CLAIM).execute().map(rows -> {
           List<BlobId> due = new ArrayList<>();
           for (Row r : rows) {
             due.add(new BlobId(r.getUUID("account_id"), r.getString("blob_name")));
           }
-          if (due.isEmpty()) {
-            return Future.succeededFuture(0);
-          }
-          return workers.executeBlocking(() -> removeAll(due), false)
-              .compose(outcome -> tx.preparedQuery(REMOVED).execute(columns(outcome.removed()))
-                  .compose(x -> outcome.failed().isEmpty() ? Future.succeededFuture()
-                      : tx.preparedQuery(RETRY_LATER).execute(columns(outcome.failed())))
-                  .map(x -> outcome.removed().size()));
+          return due;
         }))
+        .compose(due -> due.isEmpty() ? Future.succeededFuture(0) : workers.executeBlocking(() -> removeAll(due), false)
+            .compose(outcome -> db.asWorker(tx -> tx.preparedQuery(REMOVED).execute(columns(outcome.removed()))
+                .compose(x -> outcome.failed().isEmpty() ? Future.succeededFuture()
+                    : tx.preparedQuery(RETRY_LATER).execute(columns(outcome.failed())))
+                .map(x -> outcome.removed().size()))))
         .onSuccess(n -> {
           if (n > 0) {
             log.info("removed {} orphaned blob(s) from storage", n);

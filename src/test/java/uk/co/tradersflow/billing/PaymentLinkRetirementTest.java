@@ -236,7 +236,7 @@ class PaymentLinkRetirementTest {
     assertThat(queued(l.linkId())).isZero();
   }
 
-  /** After ten refusals (about a day of backoff) a link still payable is an alert, once, not just another warning. */
+  /** After ten refusals (about 8½ hours of backoff) a link still payable is an alert, once, not just another warning. */
   @Test
   void aLinkStripeKeepsRefusingRaisesAnAlertOnce() {
     Linked l = invoiceWithLink(5_500);

@@ -170,7 +170,7 @@ public final class TestServer implements AutoCloseable {
   /**
    * A worker cut off by the close can leave a transaction open on a socket nobody reads any more;
    * in production the process exit ends it, here the JVM lives on and its row locks would stall
-   * the next test class (sharing this database) until the role's one-minute timeout. Only
+   * the next test class (sharing this database) until the role's five-minute timeout. Only
    * transactions idle for over two seconds are ended, so another live server's are never touched.
    */
   private void endAbandonedTransactions() {
