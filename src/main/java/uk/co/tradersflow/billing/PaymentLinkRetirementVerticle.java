@@ -3,7 +3,6 @@ package uk.co.tradersflow.billing;
 import com.stripe.exception.InvalidRequestException;
 import com.stripe.param.PaymentLinkUpdateParams;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
@@ -13,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.jobs.PeriodicJobVerticle;
 
 /**
  * Deactivates, on the tradesperson's connected account, every payment link that no longer
@@ -23,7 +23,7 @@ import uk.co.tradersflow.platform.db.Db;
  * whole batch of Stripe calls can take at their timeouts, {@code attempts} as the claim token), so every instance can run it and
  * a crash mid-call only delays the link to the next lease. Stripe down: the row stays, with backoff.
  */
-public final class PaymentLinkRetirementVerticle extends VerticleBase {
+public final class PaymentLinkRetirementVerticle extends PeriodicJobVerticle {
   private static final Logger log = LoggerFactory.getLogger(PaymentLinkRetirementVerticle.class);
   private static final int BATCH = 10;
   /** Alertable: a link still payable after this many refusals (about 8½ hours of backoff) needs a person. */
@@ -49,29 +49,22 @@ public final class PaymentLinkRetirementVerticle extends VerticleBase {
 
   private final Db db;
   private final StripeGateway stripe;
-  private final Duration interval;
-  private boolean running;
 
   public PaymentLinkRetirementVerticle(Db db, StripeGateway stripe, Duration interval) {
+    super(interval);
     this.db = db;
     this.stripe = stripe;
-    this.interval = interval;
   }
 
+  /** Without Stripe the queue simply waits; nothing is lost. */
   @Override
-  public Future<?> start() {
-    if (stripe.configured()) {
-      vertx.setPeriodic(interval.toMillis(), id -> runOnce());
-    }
-    return Future.succeededFuture();
+  protected boolean enabled() {
+    return stripe.configured();
   }
 
   /** One round over at most one batch of due links; answers how many Stripe confirmed deactivated. */
-  public Future<Integer> runOnce() {
-    if (running || !stripe.configured()) {
-      return Future.succeededFuture(0);
-    }
-    running = true;
+  @Override
+  protected Future<Integer> round() {
     return db.asWorker(tx -> tx.query(CLAIM).execute().map(rows -> {
           List<Claim> claims = new ArrayList<>();
           for (Row r : rows) {
@@ -86,24 +79,23 @@ public final class PaymentLinkRetirementVerticle extends VerticleBase {
           }
           return chain;
         })
-        .onFailure(e -> log.warn("payment link retirement round failed, will retry: {}", e.toString()))
-        .onComplete(ar -> running = false);
+        .onFailure(e -> log.warn("payment link retirement round failed, will retry: {}", e.toString()));
   }
 
   private Future<Boolean> retire(Claim claim) {
-    return stripe.call("payment_links.update", c -> {
+    return stripe.<Void>call("payment_links.update", c -> {
           try {
-            return c.v1().paymentLinks().update(claim.paymentLinkId(), PaymentLinkUpdateParams.builder().setActive(false).build(),
-                StripeGateway.onConnected(claim.connectAccountId(), null)).getActive();
+            c.v1().paymentLinks().update(claim.paymentLinkId(), PaymentLinkUpdateParams.builder().setActive(false).build(),
+                StripeGateway.onConnected(claim.connectAccountId(), null));
           } catch (InvalidRequestException e) {
             // A link (or connected account) Stripe no longer has cannot take payments either.
-            if ("resource_missing".equals(e.getCode())) {
-              return false;
+            if (!"resource_missing".equals(e.getCode())) {
+              throw e;
             }
-            throw e;
           }
+          return null;
         })
-        .compose(deactivated -> db.asWorker(tx -> tx.preparedQuery(DONE).execute(Tuple.of(claim.paymentLinkId(), claim.attempts()))))
+        .compose(gone -> db.asWorker(tx -> tx.preparedQuery(DONE).execute(Tuple.of(claim.paymentLinkId(), claim.attempts()))))
         .map(done -> true)
         .recover(e -> {
           String why = e instanceof AppError app ? app.getMessage() : e.toString();

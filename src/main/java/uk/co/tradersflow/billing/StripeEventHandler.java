@@ -90,7 +90,7 @@ public final class StripeEventHandler {
         case "payment_intent.succeeded" -> invoicePaid(claimed, connected, metadataInvoice(obj),
             Payment.of(obj, "amount_received", "amount"));
         case "checkout.session.completed" -> "paid".equals(obj.getString("payment_status"))
-            ? invoiceForSession(obj).compose(inv -> invoicePaid(claimed, connected, inv, Payment.of(obj, "amount_total", "amount_total")))
+            ? invoiceForSession(obj).compose(inv -> invoicePaid(claimed, connected, inv, Payment.of(obj, "amount_total")))
             : ignore(claimed, "checkout session not paid yet");
         default -> ignore(claimed, "event type not used for connected accounts");
       };
@@ -256,8 +256,9 @@ public final class StripeEventHandler {
 
   /** What a payment event says was paid: minor units and an ISO currency, when it says at all. */
   private record Payment(Long amount, String currency) {
-    static Payment of(JsonObject obj, String field, String fallback) {
-      Long amount = obj.getLong(field, obj.getLong(fallback));
+    /** The amount from the first of {@code fields} the object carries. */
+    static Payment of(JsonObject obj, String... fields) {
+      Long amount = java.util.Arrays.stream(fields).map(obj::getLong).filter(java.util.Objects::nonNull).findFirst().orElse(null);
       return new Payment(amount, obj.getString("currency"));
     }
   }

@@ -38,6 +38,8 @@ public final class EmailDispatchVerticle extends VerticleBase {
   private static final Duration LATE_OUTCOME_LEASE = Duration.ofMinutes(10);
   private static final Duration MAX_BACKOFF = Duration.ofHours(1);
   private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(30);
+  /** How long stopping may wait for the round in progress and the mail client. */
+  private static final Duration DRAIN = Duration.ofSeconds(5);
 
   private final AppConfig config;
   private final OutboxStore outbox;
@@ -46,8 +48,6 @@ public final class EmailDispatchVerticle extends VerticleBase {
   private final EmailHealth health;
   private final String fromDomain;
   private MailClient mail;
-  private static final Duration DRAIN = Duration.ofSeconds(5);
-
   private boolean running;
   private boolean stopping;
   private Future<?> round = Future.succeededFuture();

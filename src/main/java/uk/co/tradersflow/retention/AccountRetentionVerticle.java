@@ -1,7 +1,6 @@
 package uk.co.tradersflow.retention;
 
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -16,6 +15,7 @@ import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.billing.StripeGateway;
 import uk.co.tradersflow.data.common.Rows;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.jobs.PeriodicJobVerticle;
 import uk.co.tradersflow.storage.BlobStore;
 
 /**
@@ -24,7 +24,7 @@ import uk.co.tradersflow.storage.BlobStore;
  * 30 days after closing the account's data and stored files are deleted, leaving an anonymised tombstone and the
  * audit log. Every instance runs this on a timer; a Postgres advisory lock lets one work at a time.
  */
-public final class AccountRetentionVerticle extends VerticleBase {
+public final class AccountRetentionVerticle extends PeriodicJobVerticle {
   private static final Logger log = LoggerFactory.getLogger(AccountRetentionVerticle.class);
   private static final long LOCK = 0x7466_7265_7465_6e74L; // "tfretent"
 
@@ -33,37 +33,25 @@ public final class AccountRetentionVerticle extends VerticleBase {
   private final WorkerExecutor workers;
   private final StripeGateway stripe;
   private final AuditLog audit;
-  private final Duration interval;
-  private boolean running;
 
   public AccountRetentionVerticle(Db db, BlobStore blobs, WorkerExecutor workers, StripeGateway stripe, AuditLog audit,
                                   Duration interval) {
+    super(interval);
     this.db = db;
     this.blobs = blobs;
     this.workers = workers;
     this.stripe = stripe;
     this.audit = audit;
-    this.interval = interval;
   }
 
+  /** One round; answers how many accounts it purged. */
   @Override
-  public Future<?> start() {
-    vertx.setPeriodic(interval.toMillis(), id -> runOnce());
-    return Future.succeededFuture();
-  }
-
-  /** One round; answers how many accounts it purged. Public for tests and operators' tooling. */
-  public Future<Integer> runOnce() {
-    if (running) {
-      return Future.succeededFuture(0);
-    }
-    running = true;
+  protected Future<Integer> round() {
     return db.pool().withConnection(conn -> conn.query("SELECT pg_try_advisory_lock(" + LOCK + ") AS locked").execute()
             .compose(rows -> !rows.iterator().next().getBoolean("locked") ? Future.succeededFuture(0)
                 : cancelSubscriptions().compose(v -> purgeDue())
                     .eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK + ")").execute())))
-        .onFailure(e -> log.warn("account retention round failed, will retry: {}", e.getMessage()))
-        .onComplete(ar -> running = false);
+        .onFailure(e -> log.warn("account retention round failed, will retry: {}", e.getMessage()));
   }
 
   private Future<Void> cancelSubscriptions() {

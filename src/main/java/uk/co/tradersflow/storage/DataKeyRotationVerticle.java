@@ -1,7 +1,6 @@
 package uk.co.tradersflow.storage;
 
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
@@ -12,6 +11,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.jobs.PeriodicJobVerticle;
 
 /**
  * Finishes a master key rotation: data keys still wrapped under a key listed in
@@ -20,7 +20,7 @@ import uk.co.tradersflow.platform.db.Db;
  * Files are not touched: only the 60-byte wrapped keys change. Once the log says none are left,
  * the old key can be removed from the settings and destroyed.
  */
-public final class DataKeyRotationVerticle extends VerticleBase {
+public final class DataKeyRotationVerticle extends PeriodicJobVerticle {
   private static final Logger log = LoggerFactory.getLogger(DataKeyRotationVerticle.class);
   private static final int BATCH = 500;
 
@@ -36,31 +36,31 @@ public final class DataKeyRotationVerticle extends VerticleBase {
   private final Db db;
   private final EnvelopeKeys keys;
   private final WorkerExecutor workers;
-  private final Duration interval;
-  private boolean running;
 
   public DataKeyRotationVerticle(Db db, EnvelopeKeys keys, WorkerExecutor workers, Duration interval) {
+    super(interval);
     this.db = db;
     this.keys = keys;
     this.workers = workers;
-    this.interval = interval;
+  }
+
+  /** Only while a previous master key is configured: then rotation starts a second after deploy, not an interval later. */
+  @Override
+  protected boolean enabled() {
+    return !keys.previousKeyIds().isEmpty();
   }
 
   @Override
   public Future<?> start() {
-    if (!keys.previousKeyIds().isEmpty()) {
-      vertx.setTimer(1_000, id -> rotateAll());
-      vertx.setPeriodic(interval.toMillis(), id -> rotateAll());
+    if (enabled()) {
+      vertx.setTimer(1_000, id -> runOnce());
     }
-    return Future.succeededFuture();
+    return super.start();
   }
 
   /** Re-wraps batches until none are left under a previous key; answers how many were re-wrapped. */
-  public Future<Integer> rotateAll() {
-    if (running || keys.previousKeyIds().isEmpty()) {
-      return Future.succeededFuture(0);
-    }
-    running = true;
+  @Override
+  protected Future<Integer> round() {
     return rotateFrom(0)
         .onSuccess(n -> {
           if (n > 0) {
@@ -68,8 +68,7 @@ public final class DataKeyRotationVerticle extends VerticleBase {
                 keys.currentKeyId(), keys.previousKeyIds());
           }
         })
-        .onFailure(e -> log.warn("data key re-wrapping failed, will retry: {}", e.toString()))
-        .onComplete(ar -> running = false);
+        .onFailure(e -> log.warn("data key re-wrapping failed, will retry: {}", e.toString()));
   }
 
   private Future<Integer> rotateFrom(int done) {

@@ -1,7 +1,6 @@
 package uk.co.tradersflow.storage;
 
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -12,6 +11,7 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.jobs.PeriodicJobVerticle;
 
 /**
  * Removes blobs that no document row owns: those of deleted documents whose immediate removal
@@ -22,7 +22,7 @@ import uk.co.tradersflow.platform.db.Db;
  * and no transaction waits on the blob store. A row goes only after its blob is gone; a blob that
  * cannot be removed is retried later, and a sweep cut off midway is taken up when its lease ends.
  */
-public final class StorageSweeperVerticle extends VerticleBase {
+public final class StorageSweeperVerticle extends PeriodicJobVerticle {
   private static final Logger log = LoggerFactory.getLogger(StorageSweeperVerticle.class);
   private static final int BATCH = 20;
 
@@ -50,28 +50,17 @@ public final class StorageSweeperVerticle extends VerticleBase {
   private final Db db;
   private final BlobStore blobs;
   private final WorkerExecutor workers;
-  private final Duration interval;
-  private boolean running;
 
   public StorageSweeperVerticle(Db db, BlobStore blobs, WorkerExecutor workers, Duration interval) {
+    super(interval);
     this.db = db;
     this.blobs = blobs;
     this.workers = workers;
-    this.interval = interval;
-  }
-
-  @Override
-  public Future<?> start() {
-    vertx.setPeriodic(interval.toMillis(), id -> sweep());
-    return Future.succeededFuture();
   }
 
   /** One round over at most one batch of due blobs; answers how many were removed. */
-  public Future<Integer> sweep() {
-    if (running) {
-      return Future.succeededFuture(0);
-    }
-    running = true;
+  @Override
+  protected Future<Integer> round() {
     return db.asWorker(tx -> tx.query(CLAIM).execute().map(rows -> {
           List<BlobId> due = new ArrayList<>();
           for (Row r : rows) {
@@ -89,8 +78,7 @@ public final class StorageSweeperVerticle extends VerticleBase {
             log.info("removed {} orphaned blob(s) from storage", n);
           }
         })
-        .onFailure(e -> log.warn("storage sweep failed, will retry: {}", e.toString()))
-        .onComplete(ar -> running = false);
+        .onFailure(e -> log.warn("storage sweep failed, will retry: {}", e.toString()));
   }
 
   private record Outcome(List<BlobId> removed, List<BlobId> failed) {}

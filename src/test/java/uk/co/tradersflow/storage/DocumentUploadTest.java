@@ -324,7 +324,7 @@ class DocumentUploadTest {
     StorageSweeperVerticle sweeper = new StorageSweeperVerticle(server.main.db(), blobs,
         server.vertx.createSharedWorkerExecutor("test-sweeper"), java.time.Duration.ofHours(1));
     TestServer.await(server.vertx.deployVerticle(sweeper));
-    assertThat(TestServer.await(sweeper.sweep())).isGreaterThanOrEqualTo(1);
+    assertThat(TestServer.await(sweeper.runOnce())).isGreaterThanOrEqualTo(1);
     assertThat(storedFiles(a)).extracting(p -> p.getFileName().toString()).containsExactly(young.name());
     assertThat(rows("SELECT count(*) FROM storage_garbage WHERE account_id = ?", a.accountId())).isEqualTo(1);
   }

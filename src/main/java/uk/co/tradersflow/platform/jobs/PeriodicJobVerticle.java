@@ -1,0 +1,51 @@
+package uk.co.tradersflow.platform.jobs;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.time.Duration;
+
+/**
+ * A background job that every instance runs on a timer, one round at a time on this instance:
+ * a round that is still going when the timer fires again is not joined by a second. Safety
+ * across instances is each job's own (leases, SKIP LOCKED, advisory locks); this only keeps one
+ * instance from overlapping itself.
+ */
+public abstract class PeriodicJobVerticle extends VerticleBase {
+  private final Duration interval;
+  private boolean running;
+
+  protected PeriodicJobVerticle(Duration interval) {
+    this.interval = interval;
+  }
+
+  /** One round's work; answers how many items it handled. */
+  protected abstract Future<Integer> round();
+
+  /** Whether this instance has anything to do at all (a job whose service is not configured has not). */
+  protected boolean enabled() {
+    return true;
+  }
+
+  @Override
+  public Future<?> start() {
+    if (enabled()) {
+      vertx.setPeriodic(interval.toMillis(), id -> runOnce());
+    }
+    return Future.succeededFuture();
+  }
+
+  /** One round now, unless one is already running here; answers how many items it handled. */
+  public final Future<Integer> runOnce() {
+    if (running || !enabled()) {
+      return Future.succeededFuture(0);
+    }
+    running = true;
+    Future<Integer> round;
+    try {
+      round = round();
+    } catch (RuntimeException e) {
+      round = Future.failedFuture(e);
+    }
+    return round.onComplete(ar -> running = false);
+  }
+}
