@@ -116,8 +116,11 @@ CREATE TRIGGER invoice_payment_links_retire_on_delete AFTER DELETE ON invoice_pa
 -- The purge deletes the billing row last; what Stripe sent about the account goes with it.
 CREATE INDEX stripe_events_account_idx ON stripe_events (account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX stripe_events_connect_idx ON stripe_events (connect_account) WHERE connect_account IS NOT NULL;
--- An event not yet handled is closed too: there is nothing left to apply it to.
-CREATE FUNCTION stripe_events_forget(p_account uuid, p_connect_account text) RETURNS void
+-- An event not yet handled is closed too: there is nothing left to apply it to. Events are found
+-- by the account they were filed under, the connected account they came from, or the Stripe
+-- customer they are about (one ignored as of no use, say, was never filed under the account).
+-- The customer match reads every payload; it runs once per purged account, in the retention job.
+CREATE FUNCTION stripe_events_forget(p_account uuid, p_connect_account text, p_customer text) RETURNS void
   LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
     UPDATE stripe_events
@@ -125,14 +128,15 @@ CREATE FUNCTION stripe_events_forget(p_account uuid, p_connect_account text) RET
            status = CASE WHEN status IN ('pending', 'processing', 'failed') THEN 'ignored' ELSE status END,
            processed_at = coalesce(processed_at, now())
      WHERE account_id = p_account
-        OR (p_connect_account IS NOT NULL AND connect_account = p_connect_account);
+        OR (p_connect_account IS NOT NULL AND connect_account = p_connect_account)
+        OR (p_customer IS NOT NULL AND p_customer IN (payload #>> '{data,object,customer}', payload #>> '{data,object,id}'));
   $$;
 
 CREATE FUNCTION billing_account_forget_events() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
   BEGIN
-    PERFORM stripe_events_forget(OLD.account_id, OLD.connect_account_id);
+    PERFORM stripe_events_forget(OLD.account_id, OLD.connect_account_id, OLD.stripe_customer_id);
     RETURN NULL;
   END $$;
 CREATE TRIGGER billing_accounts_forget_events AFTER DELETE ON billing_accounts
@@ -158,4 +162,4 @@ SELECT s.payment_link_id, s.account_id, b.connect_account_id,
  WHERE b.connect_account_id IS NOT NULL
 ON CONFLICT (payment_link_id) DO NOTHING;
 
-SELECT stripe_events_forget(id, NULL) FROM accounts WHERE purged_at IS NOT NULL;
+SELECT stripe_events_forget(id, NULL, NULL) FROM accounts WHERE purged_at IS NOT NULL;

@@ -31,7 +31,8 @@ public final class StripeEventStore {
   private static final String DUE = "SELECT id FROM stripe_events WHERE next_attempt_at <= now() AND " + CLAIMABLE
       + " ORDER BY next_attempt_at LIMIT $1";
   private static final String DONE = """
-      UPDATE stripe_events SET status = $2, processed_at = now(), lease_until = NULL, last_error = $3, account_id = $4
+      UPDATE stripe_events SET status = $2, processed_at = now(), lease_until = NULL, last_error = $3,
+             account_id = coalesce($4, account_id)
        WHERE id = $1""";
   private static final String FAILED = """
       UPDATE stripe_events SET status = 'failed', lease_until = NULL, last_error = left($2, 1000),

@@ -47,8 +47,12 @@ class AccountRetentionTest {
       String sub = "sub_retention" + System.nanoTime();
       stripe.subscription(sub, "cus_retention", "active", 0, 0);
       try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+        String customer = "cus_retention" + System.nanoTime();
         s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status, connect_account_id) "
-            + "VALUES ('" + user.accountId() + "', 'cus_retention" + System.nanoTime() + "', '" + sub + "', 'active', 'acct_retention1')");
+            + "VALUES ('" + user.accountId() + "', '" + customer + "', '" + sub + "', 'active', 'acct_retention1')");
+        // Never filed under the account (an event type of no use is ignored), yet about its customer.
+        s.executeUpdate("INSERT INTO stripe_events (id, type, created, status, payload) VALUES ('evt_retention3', 'customer.updated', "
+            + "now(), 'ignored', '{\"data\": {\"object\": {\"id\": \"" + customer + "\", \"name\": \"Mr Soon Deleted\"}}}')");
         // A customer, an invoice with a live payment link, and what Stripe told us about them.
         s.executeUpdate("WITH c AS (INSERT INTO customers (account_id, name) VALUES ('" + user.accountId() + "', 'Mr Soon Deleted') RETURNING id), "
             + "i AS (INSERT INTO invoices (account_id, number, customer_id, total_pence) SELECT '" + user.accountId() + "', 1, id, 500 FROM c RETURNING id) "
@@ -96,9 +100,9 @@ class AccountRetentionTest {
         assertThat(count(c, "SELECT count(*) FROM payment_link_retirements WHERE payment_link_id = 'plink_purged1' AND reason = 'deleted' AND account_id = ?",
             user.accountId()))
             .as("its live payment links are queued for deactivation at Stripe").isEqualTo(1);
-        assertThat(count(c, "SELECT count(*) FROM stripe_events WHERE id IN ('evt_retention1', 'evt_retention2') "
+        assertThat(count(c, "SELECT count(*) FROM stripe_events WHERE id IN ('evt_retention1', 'evt_retention2', 'evt_retention3') "
             + "AND payload::text NOT LIKE '%Soon%' AND payload->>'purged' = 'true'"))
-            .as("Stripe's events about it keep only their id and type, for dedupe").isEqualTo(2);
+            .as("Stripe's events about it keep only their id and type, for dedupe").isEqualTo(3);
       }
     }
   }

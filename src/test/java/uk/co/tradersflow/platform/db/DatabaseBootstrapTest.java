@@ -54,5 +54,12 @@ class DatabaseBootstrapTest {
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
+    try (Connection c = env.asApp(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SHOW idle_in_transaction_session_timeout")) {
+      rs.next();
+      assertThat(rs.getString(1)).as("an abandoned transaction of the runtime role ends, with its locks").isEqualTo("5min");
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
