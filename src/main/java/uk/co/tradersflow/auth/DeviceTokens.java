@@ -1,7 +1,6 @@
 package uk.co.tradersflow.auth;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -9,8 +8,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import uk.co.tradersflow.platform.crypto.HmacSha256;
 
 /**
  * The {@code deviceToken} a successful sign-in returns: a device id bound to the user by an HMAC.
@@ -29,7 +27,8 @@ public final class DeviceTokens {
   private final Clock clock;
 
   public DeviceTokens(byte[] serverKey, Clock clock) {
-    this.key = derive(serverKey);
+    // A key of its own, derived from the URL-signing key.
+    this.key = HmacSha256.derive(serverKey, "tradersflow device tokens v1");
     this.clock = clock;
   }
 
@@ -71,24 +70,7 @@ public final class DeviceTokens {
   }
 
   private byte[] mac(String body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(body.getBytes(StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** A key of its own, derived from the URL-signing key, so one purpose's MAC never verifies for another. */
-  private static byte[] derive(byte[] serverKey) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(serverKey, "HmacSHA256"));
-      return mac.doFinal("tradersflow device tokens v1".getBytes(StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+    return HmacSha256.of(key, body);
   }
 
   private static String b64(byte[] bytes) {

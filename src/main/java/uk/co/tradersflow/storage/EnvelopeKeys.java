@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import javax.crypto.Cipher;
-import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import uk.co.tradersflow.platform.crypto.HmacSha256;
 
 /**
  * Envelope encryption: every file has its own random 256-bit data key, stored only wrapped
@@ -52,14 +52,7 @@ public final class EnvelopeKeys {
 
   /** "k" and 8 hex digits of an HMAC of the key: names it in the database without revealing it. */
   static String keyId(byte[] masterKey) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(masterKey, "HmacSHA256"));
-      byte[] digest = mac.doFinal("tradersflow master key id".getBytes(StandardCharsets.UTF_8));
-      return "k" + HexFormat.of().formatHex(digest, 0, 4);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+    return "k" + HexFormat.of().formatHex(HmacSha256.of(masterKey, "tradersflow master key id"), 0, 4);
   }
 
   public static byte[] newDataKey() {

@@ -1,14 +1,12 @@
 package uk.co.tradersflow.storage;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.UUID;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import uk.co.tradersflow.platform.crypto.HmacSha256;
 
 /**
  * Signed file URLs: HMAC-SHA256 over the document, its account, the expiry and the account's
@@ -23,7 +21,8 @@ public final class SignedUrls {
   private final Clock clock;
 
   public SignedUrls(byte[] urlSigningKey, Clock clock) {
-    this.key = derive(urlSigningKey);
+    // A key for this purpose alone, derived from TF_URL_SIGNING_KEY (device tokens derive their own).
+    this.key = HmacSha256.derive(urlSigningKey, "tradersflow signed file urls v1");
     this.clock = clock;
   }
 
@@ -48,23 +47,6 @@ public final class SignedUrls {
   }
 
   private byte[] mac(String payload) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(payload.getBytes(StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** A key for this purpose alone, derived from TF_URL_SIGNING_KEY (device tokens derive their own). */
-  private static byte[] derive(byte[] root) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(root, "HmacSHA256"));
-      return mac.doFinal("tradersflow signed file urls v1".getBytes(StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+    return HmacSha256.of(key, payload);
   }
 }
