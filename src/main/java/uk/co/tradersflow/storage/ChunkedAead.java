@@ -106,18 +106,17 @@ public final class ChunkedAead {
   }
 
   /**
-   * Seals whatever is written to it, chunk by chunk, into {@code out}. It holds back one full
-   * chunk until more arrives, because only then is it known whether that chunk is the last;
-   * {@link #close()} seals the final chunk (empty if the file is empty). Memory: two chunks.
+   * Seals whatever is written to it, chunk by chunk, into {@code out}. A full chunk is sealed
+   * only when more bytes arrive, so it is then known not to be the last; {@link #close()} seals
+   * the final chunk (empty if the file is empty). Memory: one chunk.
    */
   public static final class EncryptingOutputStream extends OutputStream {
     private final OutputStream out;
     private final byte[] key;
     private final UUID documentId;
     private final byte[] prefix = new byte[8];
-    private byte[] filling = new byte[CHUNK];
+    private final byte[] filling = new byte[CHUNK];
     private int filled;
-    private byte[] held;
     private long index;
     private long total;
     private boolean closed;
@@ -151,24 +150,14 @@ public final class ChunkedAead {
       }
     }
 
-    /** A full chunk waits in {@code held}; the one held before it is now known not to be last. */
+    /** Called only when the chunk is full and more bytes are coming: it is not the last. */
     private void rotate() throws IOException {
-      byte[] previous = held;
-      held = filling;
-      if (previous != null) {
-        out.write(seal(key, prefix, documentId, index++, false, previous, CHUNK));
-      }
-      filling = previous != null ? previous : new byte[CHUNK];
+      out.write(seal(key, prefix, documentId, index++, false, filling, CHUNK));
       filled = 0;
     }
 
     public long plaintextSize() {
       return total;
-    }
-
-    /** Stops without sealing the last chunk: for an upload being thrown away (the caller discards {@code out}). */
-    public void abandon() {
-      closed = true;
     }
 
     /** Seals the last chunk and closes {@code out}; the file is complete only after this. */
@@ -179,14 +168,7 @@ public final class ChunkedAead {
       }
       closed = true;
       try (out) {
-        if (held != null && filled > 0) {
-          out.write(seal(key, prefix, documentId, index++, false, held, CHUNK));
-          out.write(seal(key, prefix, documentId, index, true, filling, filled));
-        } else if (held != null) {
-          out.write(seal(key, prefix, documentId, index, true, held, CHUNK));
-        } else {
-          out.write(seal(key, prefix, documentId, index, true, filling, filled));
-        }
+        out.write(seal(key, prefix, documentId, index, true, filling, filled));
       }
     }
   }

@@ -38,24 +38,17 @@ public final class DataKeyRotationVerticle extends PeriodicJobVerticle {
   private final WorkerExecutor workers;
 
   public DataKeyRotationVerticle(Db db, EnvelopeKeys keys, WorkerExecutor workers, Duration interval) {
-    super(interval);
+    // Rotation starts a second after a deploy that names a previous key, not an interval later.
+    super(Duration.ofSeconds(1), interval);
     this.db = db;
     this.keys = keys;
     this.workers = workers;
   }
 
-  /** Only while a previous master key is configured: then rotation starts a second after deploy, not an interval later. */
+  /** Only while a previous master key is configured. */
   @Override
   protected boolean enabled() {
     return !keys.previousKeyIds().isEmpty();
-  }
-
-  @Override
-  public Future<?> start() {
-    if (enabled()) {
-      vertx.setTimer(1_000, id -> runOnce());
-    }
-    return super.start();
   }
 
   /** Re-wraps batches until none are left under a previous key; answers how many were re-wrapped. */

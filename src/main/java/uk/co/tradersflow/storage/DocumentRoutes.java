@@ -78,7 +78,7 @@ public final class DocumentRoutes implements RouteModule {
     if (length != null && length.chars().allMatch(Character::isDigit) && length.length() < 19
         && Long.parseLong(length) > service.maxBytes() + MULTIPART_ALLOWANCE) {
       // Refused before a byte of the body is read (and before 100-continue invites it).
-      ctx.fail(AppError.of(ErrorCode.PAYLOAD_TOO_LARGE, "Files may be at most " + service.maxBytes() + " bytes"));
+      ctx.fail(service.tooLarge());
       return;
     }
     new DocumentUpload(service, ctx).start();

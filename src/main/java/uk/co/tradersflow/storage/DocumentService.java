@@ -2,6 +2,8 @@ package uk.co.tradersflow.storage;
 
 import io.vertx.core.WorkerExecutor;
 import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.ClientInfo;
 
@@ -61,5 +63,10 @@ public final class DocumentService {
 
   long maxBytes() {
     return maxBytes;
+  }
+
+  /** The one answer for a file over the limit, whether its declared length or its bytes say so. */
+  AppError tooLarge() {
+    return AppError.of(ErrorCode.PAYLOAD_TOO_LARGE, "Files may be at most " + maxBytes + " bytes");
   }
 }

@@ -95,7 +95,7 @@ final class DocumentUpload {
     dataEvents++;
     received += data.length();
     if (received > service.maxBytes()) {
-      fail(AppError.of(ErrorCode.PAYLOAD_TOO_LARGE, "Files may be at most " + service.maxBytes() + " bytes"));
+      fail(service.tooLarge());
       return;
     }
     if (writer == null) {

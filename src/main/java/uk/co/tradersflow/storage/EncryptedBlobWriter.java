@@ -72,9 +72,6 @@ final class EncryptedBlobWriter {
   /** Stops writing and removes whatever was written: once any task in flight has finished. */
   Future<Void> abort() {
     return tail.transform(ignored -> workers.executeBlocking(() -> {
-      if (out != null) {
-        out.abandon();
-      }
       if (blobOutput != null) {
         blobOutput.abort();
       }

@@ -31,6 +31,7 @@ public final class EnvelopeKeys {
 
   private final String currentId;
   private final Map<String, SecretKeySpec> masters = new LinkedHashMap<>();
+  private final Set<String> previousIds;
 
   public EnvelopeKeys(byte[] currentMasterKey) {
     this(currentMasterKey, List.of());
@@ -39,6 +40,9 @@ public final class EnvelopeKeys {
   public EnvelopeKeys(byte[] currentMasterKey, List<byte[]> previousMasterKeys) {
     this.currentId = add(currentMasterKey);
     previousMasterKeys.forEach(this::add);
+    Set<String> previous = new java.util.LinkedHashSet<>(masters.keySet());
+    previous.remove(currentId);
+    this.previousIds = java.util.Collections.unmodifiableSet(previous);
   }
 
   private String add(byte[] masterKey) {
@@ -68,9 +72,7 @@ public final class EnvelopeKeys {
 
   /** Ids of the configured master keys other than the current one. */
   public Set<String> previousKeyIds() {
-    Set<String> ids = new java.util.LinkedHashSet<>(masters.keySet());
-    ids.remove(currentId);
-    return ids;
+    return previousIds;
   }
 
   /** Wraps under the current master key; store the result with {@link #currentKeyId()}. */

@@ -116,8 +116,9 @@ final class FileDownloads {
       if (response.closed()) {
         return;
       }
-      long first = range.map(ByteRange::first).orElse(0L);
-      long last = range.map(ByteRange::last).orElse(file.size() - 1);
+      ByteRange sent = range.orElse(new ByteRange(0, file.size() - 1));
+      long first = sent.first();
+      long last = sent.last();
       response.closeHandler(v -> stop());
       service.workers().<Opened>executeBlocking(() -> {
         byte[] key = service.keys().unwrap(file.keyId(), file.wrappedKey(), file.documentId());
@@ -148,7 +149,7 @@ final class FileDownloads {
             .putHeader("Content-Disposition", Filenames.contentDisposition(file.filename(), file.type()))
             .putHeader("Cache-Control", "private, no-store")
             .putHeader("Accept-Ranges", "bytes")
-            .putHeader("Content-Length", Long.toString(last - first + 1));
+            .putHeader("Content-Length", Long.toString(sent.length()));
         if (range.isPresent()) {
           response.setStatusCode(206).putHeader("Content-Range", "bytes " + first + "-" + last + "/" + file.size());
         }

@@ -11,10 +11,17 @@ import java.time.Duration;
  * instance from overlapping itself.
  */
 public abstract class PeriodicJobVerticle extends VerticleBase {
+  private final Duration firstRun;
   private final Duration interval;
   private boolean running;
 
   protected PeriodicJobVerticle(Duration interval) {
+    this(interval, interval);
+  }
+
+  /** A job whose first round should come sooner after deployment than its interval. */
+  protected PeriodicJobVerticle(Duration firstRun, Duration interval) {
+    this.firstRun = firstRun;
     this.interval = interval;
   }
 
@@ -29,6 +36,9 @@ public abstract class PeriodicJobVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     if (enabled()) {
+      if (firstRun.compareTo(interval) < 0) {
+        vertx.setTimer(firstRun.toMillis(), id -> runOnce());
+      }
       vertx.setPeriodic(interval.toMillis(), id -> runOnce());
     }
     return Future.succeededFuture();
