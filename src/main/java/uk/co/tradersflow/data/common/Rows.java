@@ -33,6 +33,11 @@ public final class Rows {
     return t == null ? null : t.toInstant();
   }
 
+  public static Instant instant(Row row, int column) {
+    OffsetDateTime t = row.getOffsetDateTime(column);
+    return t == null ? null : t.toInstant();
+  }
+
   public static Optional<Instant> optionalInstant(Row row, String column) {
     return Optional.ofNullable(instant(row, column));
   }

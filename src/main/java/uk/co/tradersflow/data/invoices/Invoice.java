@@ -1,66 +1,60 @@
 package uk.co.tradersflow.data.invoices;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.vertx.sqlclient.Row;
+import java.io.IOException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.http.JsonBody;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
- * An invoice as clients see it, lines included (aggregated in the same query, so a page of
- * invoices with their lines is one round trip).
+ * An invoice as clients see it. Its lines come as the database rendered them ({@code lines_json},
+ * kept by triggers from {@code invoice_lines}): JSON text that is written out unparsed.
  */
 public record Invoice(UUID id, int number, UUID customerId, Optional<UUID> jobId, String status, String currency,
-                      JsonArray lines, long totalPence, Optional<LocalDate> dueDate, Optional<String> paymentUrl,
-                      Optional<Instant> paidAt, int version, Instant createdAt, Instant updatedAt) {
+                      String linesJson, long totalPence, Optional<LocalDate> dueDate, Optional<String> paymentUrl,
+                      Optional<Instant> paidAt, int version, Instant createdAt, Instant updatedAt) implements JsonBody {
+
+  /** The columns {@link #from} reads, for the queries that feed it. */
+  static final String COLUMNS = """
+      id, number, customer_id, job_id, status, currency, lines_json::text AS lines_json, total_pence, due_date,
+      payment_url, paid_at, version, created_at, updated_at""";
 
   static Invoice from(Row r) {
-    return new Invoice(r.getUUID("id"), r.getInteger("number"), r.getUUID("customer_id"),
-        Optional.ofNullable(r.getUUID("job_id")), r.getString("status"), r.getString("currency"),
-        lines(r), r.getLong("total_pence"),
-        Optional.ofNullable(r.getLocalDate("due_date")), Optional.ofNullable(r.getString("payment_url")),
-        Rows.optionalInstant(r, "paid_at"), r.getInteger("version"), Rows.instant(r, "created_at"),
-        Rows.instant(r, "updated_at"));
+    return new Invoice(r.getUUID(0), r.getInteger(1), r.getUUID(2), Optional.ofNullable(r.getUUID(3)),
+        r.getString(4), r.getString(5), r.getString(6), r.getLong(7), Optional.ofNullable(r.getLocalDate(8)),
+        Optional.ofNullable(r.getString(9)), Optional.ofNullable(Rows.instant(r, 10)), r.getInteger(11),
+        Rows.instant(r, 12), Rows.instant(r, 13));
   }
 
-  private static JsonArray lines(Row r) {
-    String[] descriptions = r.getArrayOfStrings("line_descriptions");
-    JsonArray lines = new JsonArray();
-    if (descriptions == null) {
-      return lines;
-    }
-    java.math.BigDecimal[] quantities = r.getArrayOfBigDecimals("line_quantities");
-    Long[] units = r.getArrayOfLongs("line_units");
-    for (int i = 0; i < descriptions.length; i++) {
-      lines.add(new JsonObject().put("description", descriptions[i])
-          .put("quantity", quantities[i].stripTrailingZeros()).put("unitPence", units[i]));
-    }
-    return lines;
-  }
-
+  /** INV-0001 …: four digits at least, more once an account passes 9,999 invoices. */
   public static String formatNumber(int number) {
-    return String.format("INV-%04d", number);
+    String digits = Integer.toString(number);
+    return digits.length() >= 4 ? "INV-" + digits : "INV-" + "0".repeat(4 - digits.length()) + digits;
   }
 
-  public JsonObject toJson() {
-    return new JsonObject()
-        .put("id", id.toString())
-        .put("number", formatNumber(number))
-        .put("customerId", customerId.toString())
-        .put("jobId", jobId.map(UUID::toString).orElse(null))
-        .put("status", status)
-        .put("currency", currency)
-        .put("lines", lines)
-        .put("totalPence", totalPence)
-        .put("dueDate", dueDate.map(LocalDate::toString).orElse(null))
-        .put("paymentUrl", paymentUrl.orElse(null))
-        .put("paidAt", paidAt.map(Instant::toString).orElse(null))
-        .put("createdAt", createdAt.toString())
-        .put("updatedAt", updatedAt.toString());
+  @Override
+  public void writeTo(JsonGenerator json) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("id", id.toString());
+    json.writeStringField("number", formatNumber(number));
+    json.writeStringField("customerId", customerId.toString());
+    JsonBody.stringOrNull(json, "jobId", jobId.orElse(null));
+    json.writeStringField("status", status);
+    json.writeStringField("currency", currency);
+    json.writeFieldName("lines");
+    json.writeRawValue(linesJson);
+    json.writeNumberField("totalPence", totalPence);
+    JsonBody.stringOrNull(json, "dueDate", dueDate.orElse(null));
+    JsonBody.stringOrNull(json, "paymentUrl", paymentUrl.orElse(null));
+    JsonBody.stringOrNull(json, "paidAt", paidAt.orElse(null));
+    json.writeStringField("createdAt", createdAt.toString());
+    json.writeStringField("updatedAt", updatedAt.toString());
+    json.writeEndObject();
   }
 
   boolean isDraft() {

@@ -9,38 +9,19 @@ import uk.co.tradersflow.data.common.Rows;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
- * Invoice SQL, run inside {@code Db.inAccount}. Reads aggregate each invoice's lines into
- * arrays in the same statement (binary-decoded, no JSON parsing), so a page of 20 invoices with
- * their lines is a single query.
+ * Invoice SQL, run inside {@code Db.inAccount}. Each invoice row carries its lines already
+ * rendered ({@code lines_json}, see sql/V015), so a page of 20 invoices with their lines reads
+ * one index range of one table.
  */
 final class InvoiceRepository {
-  /**
-   * The invoices chosen by {@code invoices} (a query over the invoices table), each with its lines
-   * aggregated into arrays. The lines are joined only after the inner query has chosen its rows,
-   * so a page aggregates the lines of its 21 invoices, never of every invoice the account has.
-   */
-  private static String withLines(String invoices) {
-    return """
-        SELECT i.id, i.number, i.customer_id, i.job_id, i.status, i.currency, i.total_pence, i.due_date,
-               i.payment_url, i.paid_at, i.version, i.created_at, i.updated_at,
-               l.descriptions AS line_descriptions, l.quantities AS line_quantities, l.units AS line_units
-          FROM (%s) i
-          LEFT JOIN LATERAL (
-            SELECT array_agg(description ORDER BY position) AS descriptions,
-                   array_agg(quantity ORDER BY position) AS quantities,
-                   array_agg(unit_pence ORDER BY position) AS units
-              FROM invoice_lines
-             WHERE account_id = i.account_id AND invoice_id = i.id) l ON true""".formatted(invoices);
-  }
-
-  private static final String LIST = withLines("""
-      SELECT * FROM invoices
+  private static final String LIST = """
+      SELECT %s FROM invoices
        WHERE (created_at, id) < ($1, $2)
          AND ($4::text IS NULL OR status = $4)
        ORDER BY created_at DESC, id DESC
-       LIMIT $3""") + "\n ORDER BY i.created_at DESC, i.id DESC";
+       LIMIT $3""".formatted(Invoice.COLUMNS);
 
-  private static final String FIND = withLines("SELECT * FROM invoices WHERE id = $1");
+  private static final String FIND = "SELECT %s FROM invoices WHERE id = $1".formatted(Invoice.COLUMNS);
 
   // Taken before a PATCH checks the status, so a send or a payment cannot slip in between the
   // check and the update.

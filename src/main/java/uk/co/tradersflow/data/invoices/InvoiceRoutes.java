@@ -52,13 +52,13 @@ public final class InvoiceRoutes implements RouteModule {
   private void list(RoutingContext ctx) {
     PageRequest page = PageRequest.of(ctx);
     String status = QueryParams.status(ctx, InvoiceStatus.class).orElse(null);
-    Api.reply(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> invoices.list(tx, page, status)), 200,
-        rows -> page.reply(rows, Invoice::toJson, Invoice::position));
+    Api.replyWritten(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> invoices.list(tx, page, status)), 200,
+        rows -> page.replyWritten(rows, Invoice::position));
   }
 
   private void read(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
-    Api.reply(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> invoices.find(tx, id)), 200, Invoice::toJson);
+    Api.replyWritten(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> invoices.find(tx, id)), 200, invoice -> invoice);
   }
 
   private void create(RoutingContext ctx) {
@@ -67,7 +67,7 @@ public final class InvoiceRoutes implements RouteModule {
         .compose(v -> invoices.insert(tx, input))
         .compose(id -> invoices.find(tx, id))
         .compose(invoice -> audit.append(tx, entry(ctx, "invoice.created", invoice)).map(invoice)));
-    Api.reply(ctx, created.onSuccess(ok -> audit.committed()), 201, Invoice::toJson);
+    Api.replyWritten(ctx, created.onSuccess(ok -> audit.committed()), 201, invoice -> invoice);
   }
 
   private void update(RoutingContext ctx) {
@@ -84,7 +84,7 @@ public final class InvoiceRoutes implements RouteModule {
             .compose(v -> invoices.find(tx, id))
             .compose(invoice -> audit.append(tx, entry(ctx, input.hasStatus() ? "invoice.voided" : "invoice.updated", invoice))
                 .map(invoice))));
-    Api.reply(ctx, updated.onSuccess(ok -> audit.committed()), 200, Invoice::toJson);
+    Api.replyWritten(ctx, updated.onSuccess(ok -> audit.committed()), 200, invoice -> invoice);
   }
 
   private static Future<Void> checkTransition(Invoice existing, InvoiceInput input) {

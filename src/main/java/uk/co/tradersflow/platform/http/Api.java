@@ -2,6 +2,7 @@ package uk.co.tradersflow.platform.http;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
@@ -73,18 +74,38 @@ public final class Api {
   }
 
   public static void json(RoutingContext ctx, int status, JsonObject payload) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(payload.toBuffer());
+    send(ctx, status, payload.toBuffer());
   }
 
   /** Completes the request from a future: JSON on success, the problem responder on failure. */
   public static <T> void reply(RoutingContext ctx, Future<T> result, int status, Function<T, JsonObject> toJson) {
+    replyBuffer(ctx, result, status, value -> toJson.apply(value).toBuffer());
+  }
+
+  /** {@link #reply}, for results that write themselves as JSON. */
+  public static <T> void replyWritten(RoutingContext ctx, Future<T> result, int status, Function<T, JsonBody> body) {
+    replyBuffer(ctx, result, status, value -> body.apply(value).toBuffer());
+  }
+
+  private static <T> void replyBuffer(RoutingContext ctx, Future<T> result, int status, Function<T, Buffer> render) {
     result.onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
-      } else {
-        json(ctx, status, toJson.apply(ar.result()));
+        return;
       }
+      Buffer body;
+      try {
+        body = render.apply(ar.result());
+      } catch (RuntimeException e) {
+        ctx.fail(e);
+        return;
+      }
+      send(ctx, status, body);
     });
+  }
+
+  private static void send(RoutingContext ctx, int status, Buffer body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body);
   }
 
   public static void noContent(RoutingContext ctx, Future<?> result) {

@@ -74,11 +74,33 @@ public record PageRequest(int limit, Optional<Position> after) {
 
   /** The {@code {items, nextCursor}} reply from rows fetched with {@link #fetchSize()}. */
   public <T> JsonObject reply(List<T> rows, Function<T, JsonObject> toJson, Function<T, Position> position) {
-    boolean more = rows.size() > limit;
-    List<T> page = more ? rows.subList(0, limit) : rows;
     JsonArray items = new JsonArray();
-    page.forEach(r -> items.add(toJson.apply(r)));
-    String next = more ? position.apply(page.get(page.size() - 1)).encode() : null;
-    return new JsonObject().put("items", items).put("nextCursor", next);
+    page(rows).forEach(r -> items.add(toJson.apply(r)));
+    return new JsonObject().put("items", items).put("nextCursor", nextCursor(rows, position));
+  }
+
+  /** {@link #reply}, for rows that write themselves as JSON. */
+  public <T extends JsonBody> JsonBody replyWritten(List<T> rows, Function<T, Position> position) {
+    List<T> page = page(rows);
+    String next = nextCursor(rows, position);
+    return json -> {
+      json.writeStartObject();
+      json.writeArrayFieldStart("items");
+      for (T row : page) {
+        row.writeTo(json);
+      }
+      json.writeEndArray();
+      JsonBody.stringOrNull(json, "nextCursor", next);
+      json.writeEndObject();
+    };
+  }
+
+  private <T> List<T> page(List<T> rows) {
+    return rows.size() > limit ? rows.subList(0, limit) : rows;
+  }
+
+  /** Where the next page starts, or null when the extra row was not there: this is the last page. */
+  private <T> String nextCursor(List<T> rows, Function<T, Position> position) {
+    return rows.size() > limit ? position.apply(rows.get(limit - 1)).encode() : null;
   }
 }

@@ -1,0 +1,217 @@
+package uk.co.tradersflow.data.invoices;
+
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.PATCH;
+import static io.vertx.core.http.HttpMethod.POST;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.UUID;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.Main;
+import uk.co.tradersflow.support.TestEnvironment;
+import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
+
+/**
+ * An invoice's lines are served as the database rendered them ({@code invoices.lines_json}, V015),
+ * unparsed: the rendering must say exactly what {@code invoice_lines} says, whoever changed it,
+ * and only the database may write it.
+ */
+class InvoiceLinesRenderingTest {
+  static TestServer server;
+  static TestUsers users;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start();
+    users = new TestUsers(server);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  private static JsonObject line(String description, Object quantity, long unitPence) {
+    return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);
+  }
+
+  private static JsonObject invoice(TestUser user, JsonArray lines) {
+    String customer = server.send(POST, "/api/v1/customers", user.token(), new JsonObject().put("name", "Customer"))
+        .bodyAsJsonObject().getString("id");
+    HttpResponse<Buffer> r = server.send(POST, "/api/v1/invoices", user.token(),
+        new JsonObject().put("customerId", customer).put("lines", lines));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+    return r.bodyAsJsonObject();
+  }
+
+  @Test
+  void anyDescriptionComesBackExactlyAsSentInEveryReply() {
+    TestUser a = users.create();
+    JsonArray lines = new JsonArray()
+        .add(line("Say \"when\" \\ then stop", 1, 100))
+        .add(line("Tab\there\r\nand a new line", 2.5, 250))
+        .add(line("</script><script>alert(1)</script>", 0.01, 1))
+        .add(line("Boiler £ é 🔧 \u2028 end", 1000000, 0));
+    JsonObject created = invoice(a, lines);
+    String id = created.getString("id");
+
+    assertThat(created.getJsonArray("lines")).isEqualTo(lines);
+    assertThat(server.send(GET, "/api/v1/invoices/" + id, a.token()).bodyAsJsonObject().getJsonArray("lines"))
+        .isEqualTo(lines);
+    JsonObject listed = server.send(GET, "/api/v1/invoices", a.token()).bodyAsJsonObject().getJsonArray("items").getJsonObject(0);
+    assertThat(listed.getString("id")).isEqualTo(id);
+    assertThat(listed.getJsonArray("lines")).isEqualTo(lines);
+  }
+
+  @Test
+  void quantitiesAreWrittenPlainWithoutTrailingZeros() {
+    TestUser a = users.create();
+    invoice(a, new JsonArray().add(line("Hours", 100, 1)).add(line("Metres", new java.math.BigDecimal("1.50"), 1)).add(line("Each", 0.25, 1)));
+    String body = server.send(GET, "/api/v1/invoices", a.token()).bodyAsString();
+    assertThat(body).contains("\"quantity\":100,", "\"quantity\":1.5,", "\"quantity\":0.25,").doesNotContain("E+");
+  }
+
+  @Test
+  void replacingTheLinesRerendersThemAndAnInvoiceWithoutLinesHasAnEmptyList() {
+    TestUser a = users.create();
+    String id = invoice(a, new JsonArray().add(line("Old", 1, 100)).add(line("Older", 1, 100))).getString("id");
+
+    JsonArray replaced = new JsonArray().add(line("New", 3, 700));
+    HttpResponse<Buffer> patched = server.send(PATCH, "/api/v1/invoices/" + id, a.token(), new JsonObject().put("lines", replaced));
+    assertThat(patched.statusCode()).as(patched.bodyAsString()).isEqualTo(200);
+    assertThat(patched.bodyAsJsonObject().getJsonArray("lines")).isEqualTo(replaced);
+    assertThat(server.send(GET, "/api/v1/invoices/" + id, a.token()).bodyAsJsonObject().getJsonArray("lines")).isEqualTo(replaced);
+
+    patched = server.send(PATCH, "/api/v1/invoices/" + id, a.token(), new JsonObject().put("lines", new JsonArray()));
+    assertThat(patched.statusCode()).as(patched.bodyAsString()).isEqualTo(200);
+    assertThat(server.send(GET, "/api/v1/invoices/" + id, a.token()).bodyAsJsonObject().getJsonArray("lines")).isEmpty();
+  }
+
+  /** Lines changed behind the API's back, by any statement, are rendered again all the same. */
+  @Test
+  void theRenderingFollowsEveryChangeToInvoiceLines() throws SQLException {
+    TestUser a = users.create();
+    String id = invoice(a, new JsonArray().add(line("First", 1, 100))).getString("id");
+    try (Connection c = server.env.asApp(); Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("SELECT set_config('app.account_id', '" + a.accountId() + "', true)");
+      s.execute("INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence) VALUES ('"
+          + id + "', 1, 'Second', 2, 200), ('" + id + "', 2, 'Third', 3, 300)");
+      assertThat(rendered(s, id)).isEqualTo(
+          "[{\"description\":\"First\",\"quantity\":1,\"unitPence\":100},"
+              + "{\"description\":\"Second\",\"quantity\":2,\"unitPence\":200},"
+              + "{\"description\":\"Third\",\"quantity\":3,\"unitPence\":300}]");
+      s.execute("UPDATE invoice_lines SET position = 5 - position, quantity = 0.5 WHERE invoice_id = '" + id + "'");
+      assertThat(rendered(s, id)).isEqualTo(
+          "[{\"description\":\"Third\",\"quantity\":0.5,\"unitPence\":300},"
+              + "{\"description\":\"Second\",\"quantity\":0.5,\"unitPence\":200},"
+              + "{\"description\":\"First\",\"quantity\":0.5,\"unitPence\":100}]");
+      s.execute("DELETE FROM invoice_lines WHERE invoice_id = '" + id + "' AND description <> 'Second'");
+      assertThat(rendered(s, id)).isEqualTo("[{\"description\":\"Second\",\"quantity\":0.5,\"unitPence\":200}]");
+      s.execute("DELETE FROM invoice_lines WHERE invoice_id = '" + id + "'");
+      assertThat(rendered(s, id)).isEqualTo("[]");
+      c.rollback();
+    }
+  }
+
+  @Test
+  void theRuntimeRoleCannotWriteTheRenderingItself() throws SQLException {
+    TestUser a = users.create();
+    String id = invoice(a, new JsonArray().add(line("Honest", 1, 100))).getString("id");
+    try (Connection c = server.env.asApp(); Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("SELECT set_config('app.account_id', '" + a.accountId() + "', true)");
+      s.execute("SAVEPOINT attempt");
+      assertThatThrownBy(() -> s.execute("UPDATE invoices SET lines_json = '[{\"description\":\"Forged\"}]' WHERE id = '" + id + "'"))
+          .hasMessageContaining("permission denied");
+      s.execute("ROLLBACK TO SAVEPOINT attempt");
+      assertThatThrownBy(() -> s.execute("INSERT INTO invoices (number, customer_id, lines_json) "
+          + "SELECT 99, customer_id, '[{\"description\":\"Forged\"}]' FROM invoices WHERE id = '" + id + "'"))
+          .hasMessageContaining("permission denied");
+      c.rollback();
+    }
+    assertThat(server.send(GET, "/api/v1/invoices/" + id, a.token()).bodyAsJsonObject().getJsonArray("lines").getJsonObject(0)
+        .getString("description")).isEqualTo("Honest");
+  }
+
+  /** A database that already held invoices when V015 arrived has them rendered by the migration. */
+  @Test
+  void invoicesFromBeforeTheMigrationAreRenderedByIt() throws SQLException {
+    TestEnvironment env = server.env;
+    String database = env.database + "_v14";
+    try (Connection postgres = connect(env, "postgres"); Statement s = postgres.createStatement()) {
+      s.execute("CREATE DATABASE " + database);
+    }
+    try {
+      migrate(env, database, "14");
+      UUID account = UUID.randomUUID();
+      UUID withLines = UUID.randomUUID();
+      UUID withoutLines = UUID.randomUUID();
+      try (Connection c = connect(env, database); Statement s = c.createStatement()) {
+        s.execute("INSERT INTO accounts (id, business_name) VALUES ('" + account + "', 'Before Ltd')");
+        s.execute("INSERT INTO customers (id, account_id, name) VALUES ('" + account + "', '" + account + "', 'Mr Before')");
+        for (UUID invoice : new UUID[] {withLines, withoutLines}) {
+          s.execute("INSERT INTO invoices (id, account_id, number, customer_id) VALUES ('" + invoice + "', '" + account
+              + "', " + (invoice == withLines ? 1 : 2) + ", '" + account + "')");
+        }
+        s.execute("INSERT INTO invoice_lines (account_id, invoice_id, position, description, quantity, unit_pence) VALUES ('"
+            + account + "', '" + withLines + "', 1, 'Second', 1.50, 20), ('" + account + "', '" + withLines + "', 0, 'First', 2.00, 10)");
+      }
+
+      migrate(env, database, null);
+
+      try (Connection c = connect(env, database); Statement s = c.createStatement()) {
+        assertThat(rendered(s, withLines.toString())).isEqualTo(
+            "[{\"description\":\"First\",\"quantity\":2,\"unitPence\":10},{\"description\":\"Second\",\"quantity\":1.5,\"unitPence\":20}]");
+        assertThat(rendered(s, withoutLines.toString())).isEqualTo("[]");
+      }
+    } finally {
+      try (Connection postgres = connect(env, "postgres"); Statement s = postgres.createStatement()) {
+        s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+      }
+    }
+  }
+
+  private static String rendered(Statement s, String invoiceId) throws SQLException {
+    try (ResultSet rs = s.executeQuery("SELECT lines_json::text FROM invoices WHERE id = '" + invoiceId + "'")) {
+      assertThat(rs.next()).isTrue();
+      return rs.getString(1);
+    }
+  }
+
+  private static void migrate(TestEnvironment env, String database, String target) {
+    var config = Flyway.configure()
+        .dataSource("jdbc:postgresql://" + env.pgHost + ":" + env.pgPort + "/" + database, env.adminUser,
+            env.adminPassword.isEmpty() ? null : env.adminPassword)
+        .locations(Main.MIGRATIONS)
+        .cleanDisabled(true);
+    if (target != null) {
+      config.target(target);
+    }
+    config.load().migrate();
+  }
+
+  private static Connection connect(TestEnvironment env, String database) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", env.adminUser);
+    if (!env.adminPassword.isEmpty()) {
+      p.setProperty("password", env.adminPassword);
+    }
+    return java.sql.DriverManager.getConnection("jdbc:postgresql://" + env.pgHost + ":" + env.pgPort + "/" + database, p);
+  }
+}
