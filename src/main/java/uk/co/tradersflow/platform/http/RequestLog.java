@@ -22,8 +22,9 @@ public final class RequestLog implements Handler<RoutingContext> {
       String route = ctx.currentRoute() != null && ctx.currentRoute().getPath() != null
           ? ctx.currentRoute().getPath() : ctx.normalizedPath().replaceAll("[0-9a-fA-F-]{32,36}", "{id}");
       long micros = (System.nanoTime() - start) / 1000;
+      String fraction = Long.toString(1000 + micros % 1000).substring(1);  // three digits, zero-padded
       log.info("request_id={} method={} route={} status={} latency_ms={}.{}", RequestIds.of(ctx),
-          ctx.request().method(), route, ctx.response().getStatusCode(), micros / 1000, String.format("%03d", micros % 1000));
+          ctx.request().method(), route, ctx.response().getStatusCode(), micros / 1000, fraction);
     });
     ctx.next();
   }
