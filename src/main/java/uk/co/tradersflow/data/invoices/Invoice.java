@@ -51,9 +51,9 @@ public record Invoice(UUID id, int number, UUID customerId, Optional<UUID> jobId
     json.writeNumberField("totalPence", totalPence);
     JsonBody.stringOrNull(json, "dueDate", dueDate.orElse(null));
     JsonBody.stringOrNull(json, "paymentUrl", paymentUrl.orElse(null));
-    JsonBody.stringOrNull(json, "paidAt", paidAt.orElse(null));
-    json.writeStringField("createdAt", createdAt.toString());
-    json.writeStringField("updatedAt", updatedAt.toString());
+    JsonBody.instantOrNull(json, "paidAt", paidAt.orElse(null));
+    JsonBody.instantOrNull(json, "createdAt", createdAt);
+    JsonBody.instantOrNull(json, "updatedAt", updatedAt);
     json.writeEndObject();
   }
 

@@ -6,6 +6,7 @@ import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.time.Instant;
 
 /**
  * A reply body that writes itself as JSON text, for the hottest replies (invoice pages): no
@@ -25,6 +26,11 @@ public interface JsonBody {
       throw new UncheckedIOException(e);
     }
     return out.buffer;
+  }
+
+  /** {@code value} as its {@link Instant#toString()} text, or {@code null}. */
+  static void instantOrNull(JsonGenerator json, String field, Instant value) throws IOException {
+    stringOrNull(json, field, value == null ? null : IsoInstant.format(value));
   }
 
   /** {@code value} as a string field, or {@code null}. */
