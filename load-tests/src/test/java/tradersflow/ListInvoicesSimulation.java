@@ -36,8 +36,10 @@ public class ListInvoicesSimulation extends Simulation {
                   .get("/api/v1/invoices?limit=20")
                   .header("Authorization", "Bearer #{token}")
                   .check(status().is(200))
-                  .check(jsonPath("$.items[*].id").count().is(20))
-                  .check(jsonPath("$.items[0].lines[*].unitPence").count().is(3))));
+                  // Counted, not parsed: 20 invoices of 3 lines each. Parsing every 6 KB page
+                  // as JSON cost the generator more CPU than the server spent answering it.
+                  .check(substring("\"customerId\":").count().is(20))
+                  .check(substring("\"unitPence\":").count().is(60))));
 
   {
     setUp(tradespeople.injectClosed(constantConcurrentUsers(USERS).during(Duration.ofSeconds(SECONDS))))
