@@ -36,6 +36,10 @@ CREATE FUNCTION invoice_lines_rerender() RETURNS trigger
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
       touched := touched || ARRAY(SELECT invoice_id FROM changed_old);
     END IF;
+    -- Lock first, render in the next statement: its snapshot is taken once the lock is held, so
+    -- it sees the lines of any transaction that rendered the same invoice before it. Rendering in
+    -- the locking statement would read a snapshot from before the wait and drop their lines.
+    PERFORM 1 FROM invoices WHERE id = ANY (touched) ORDER BY id FOR NO KEY UPDATE;
     -- An invoice being deleted (the cascade, or a purge) has no row left to update: it is skipped.
     UPDATE invoices SET lines_json = invoice_lines_render(account_id, id) WHERE id = ANY (touched);
     RETURN NULL;

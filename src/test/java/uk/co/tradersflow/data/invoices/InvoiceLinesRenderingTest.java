@@ -129,6 +129,68 @@ class InvoiceLinesRenderingTest {
     }
   }
 
+  /**
+   * Two transactions adding lines to one invoice at once, neither locking it first: whichever
+   * renders second waits for the first and renders both transactions' lines, not just its own.
+   */
+  @Test
+  void linesAddedByTwoTransactionsAtOnceAreAllRendered() throws Exception {
+    TestUser a = users.create();
+    String id = invoice(a, new JsonArray().add(line("Booked", 1, 100))).getString("id");
+    try (Connection first = server.env.asApp(); Connection second = server.env.asApp(); Connection admin = server.env.admin()) {
+      for (Connection c : new Connection[] {first, second}) {
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+          s.execute("SELECT set_config('app.account_id', '" + a.accountId() + "', true)");
+        }
+      }
+      int secondPid = pid(second);
+      try (Statement s = first.createStatement()) {
+        s.execute("INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence) VALUES ('"
+            + id + "', 1, 'From the first', 1, 200)");
+      }
+      java.util.concurrent.CompletableFuture<Void> secondInsert = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try (Statement s = second.createStatement()) {
+          s.execute("INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence) VALUES ('"
+              + id + "', 2, 'From the second', 1, 300)");
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      awaitLockWait(admin, secondPid);
+      first.commit();
+      secondInsert.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      second.commit();
+      try (Statement s = admin.createStatement()) {
+        assertThat(rendered(s, id)).isEqualTo("[{\"description\":\"Booked\",\"quantity\":1,\"unitPence\":100},"
+            + "{\"description\":\"From the first\",\"quantity\":1,\"unitPence\":200},"
+            + "{\"description\":\"From the second\",\"quantity\":1,\"unitPence\":300}]");
+      }
+    }
+  }
+
+  private static int pid(Connection c) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  /** Until the backend {@code pid} is waiting for a lock: the race is then set up, not left to timing. */
+  private static void awaitLockWait(Connection admin, int pid) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      try (Statement s = admin.createStatement();
+           ResultSet rs = s.executeQuery("SELECT wait_event_type FROM pg_stat_activity WHERE pid = " + pid)) {
+        if (rs.next() && "Lock".equals(rs.getString(1))) {
+          return;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("the second transaction never waited for the first");
+  }
+
   @Test
   void theRuntimeRoleCannotWriteTheRenderingItself() throws SQLException {
     TestUser a = users.create();
