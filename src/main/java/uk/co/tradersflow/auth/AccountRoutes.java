@@ -217,6 +217,7 @@ public final class AccountRoutes implements RouteModule {
           .compose(v -> section(tx, out, "customers", "SELECT * FROM customers ORDER BY created_at"))
           .compose(v -> section(tx, out, "jobs", "SELECT * FROM jobs ORDER BY created_at"))
           .compose(v -> section(tx, out, "invoices", "SELECT * FROM invoices ORDER BY created_at"))
+          .map(v -> withoutRenderedLines(out))
           .compose(v -> section(tx, out, "invoiceLines", "SELECT * FROM invoice_lines ORDER BY invoice_id, position"))
           .compose(v -> section(tx, out, "sessions", "SELECT id, created_at, last_used_at, revoked_at, user_agent, host(ip) AS ip FROM sessions"))
           .compose(v -> section(tx, out, "emails", "SELECT id, template, recipient, status, created_at, sent_at FROM email_outbox"))
@@ -225,6 +226,12 @@ public final class AccountRoutes implements RouteModule {
     });
     doc.onSuccess(d -> ctx.response().putHeader("Content-Disposition", "attachment; filename=\"tradersflow-export.json\""));
     Api.reply(ctx, doc, 200, d -> d);
+  }
+
+  /** lines_json only repeats invoiceLines, rendered for the API (V015): it is not data of its own. */
+  private static Void withoutRenderedLines(JsonObject export) {
+    export.getJsonArray("invoices").forEach(invoice -> ((JsonObject) invoice).remove("lines_json"));
+    return null;
   }
 
   /** One table's rows, as JSON objects keyed by column (Postgres builds the JSON, so every type is rendered faithfully). */

@@ -107,11 +107,17 @@ class AccountRoutesTest {
   void closingTheAccountSignsEveryoneOutAndTheExportHoldsTheDataButNoSecrets() throws Exception {
     String email = SignInFlowTest.email();
     String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-    server().send(POST, "/api/v1/customers", token, new JsonObject().put("name", "Mrs Export"));
+    String customer = server().send(POST, "/api/v1/customers", token, new JsonObject().put("name", "Mrs Export"))
+        .bodyAsJsonObject().getString("id");
+    server().send(POST, "/api/v1/invoices", token, new JsonObject().put("customerId", customer).put("lines",
+        new io.vertx.core.json.JsonArray().add(new JsonObject().put("description", "Boiler service").put("quantity", 1).put("unitPence", 9000))));
     HttpResponse<Buffer> export = server().send(GET, "/api/v1/me/export", token);
     assertThat(export.statusCode()).isEqualTo(200);
     JsonObject doc = export.bodyAsJsonObject();
     assertThat(doc.getJsonArray("customers").getJsonObject(0).getString("name")).isEqualTo("Mrs Export");
+    assertThat(doc.getJsonArray("invoices").getJsonObject(0).getLong("total_pence")).isEqualTo(9000);
+    assertThat(doc.getJsonArray("invoices").getJsonObject(0).containsKey("lines_json")).as("the API's rendering is not exported").isFalse();
+    assertThat(doc.getJsonArray("invoiceLines").getJsonObject(0).getString("description")).isEqualTo("Boiler service");
     assertThat(doc.getJsonArray("users").getJsonObject(0).getString("email")).isEqualTo(email);
     assertThat(export.bodyAsString()).doesNotContain("argon2").doesNotContain("token_hash");
 
