@@ -33,8 +33,15 @@ public record Invoice(UUID id, int number, UUID customerId, Optional<UUID> jobId
 
   /** INV-0001 …: four digits at least, more once an account passes 9,999 invoices. */
   public static String formatNumber(int number) {
-    String digits = Integer.toString(number);
-    return digits.length() >= 4 ? "INV-" + digits : "INV-" + "0".repeat(4 - digits.length()) + digits;
+    if (number < 0 || number > 9999) {
+      return "INV-" + number;
+    }
+    // Written out by hand: every invoice on every page has its number formatted.
+    char[] text = {'I', 'N', 'V', '-', '0', '0', '0', '0'};
+    for (int i = text.length - 1; number > 0; i--, number /= 10) {
+      text[i] = (char) ('0' + number % 10);
+    }
+    return new String(text);
   }
 
   @Override

@@ -21,6 +21,8 @@ import uk.co.tradersflow.error.ErrorCode;
 public record PageRequest(int limit, Optional<Position> after) {
   public static final int DEFAULT_LIMIT = 20;
   public static final int MAX_LIMIT = 100;
+  /** Page one starts before the end of time: every row sorts before this position. */
+  private static final Position START = new Position(Instant.parse("9999-12-31T23:59:59Z"), new UUID(-1L, -1L));
 
   /** The last row of a page: lists continue strictly before it in (createdAt desc, id desc) order. */
   public record Position(Instant createdAt, UUID id) {
@@ -65,11 +67,11 @@ public record PageRequest(int limit, Optional<Position> after) {
 
   /** SQL parameters for the keyset: {@code (created_at, id) < ($n, $n+1)}, or the far future when on page one. */
   public Instant afterCreatedAt() {
-    return after.map(Position::createdAt).orElse(Instant.parse("9999-12-31T23:59:59Z"));
+    return after.orElse(START).createdAt();
   }
 
   public UUID afterId() {
-    return after.map(Position::id).orElse(new UUID(-1L, -1L));
+    return after.orElse(START).id();
   }
 
   /** The {@code {items, nextCursor}} reply from rows fetched with {@link #fetchSize()}. */
