@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * patterns' {@code (?i)} is ASCII-only, so whatever they match contains one of the words there.
  */
 public final class Redactor {
-  private record Rule(Pattern pattern, String replacement, List<String> needs) {
+  record Rule(Pattern pattern, String replacement, List<String> needs) {
     boolean mightMatch(String lowerCased) {
       for (String word : needs) {
         if (lowerCased.contains(word)) {
@@ -27,7 +27,7 @@ public final class Redactor {
     }
   }
 
-  private static final List<Rule> RULES = List.of(
+  static final List<Rule> RULES = List.of(
       new Rule(Pattern.compile("-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]*?-----END [A-Z ]*PRIVATE KEY-----"), "[REDACTED PRIVATE KEY]",
           List.of("-----begin ")),
       new Rule(Pattern.compile("(?i)(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}"), "$1 [REDACTED]", List.of("bearer", "basic")),

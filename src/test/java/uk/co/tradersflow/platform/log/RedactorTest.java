@@ -108,4 +108,28 @@ class RedactorTest {
     String line = "request_id=3f1c2a9e-0d4b-4c55-9a43-1b0c3e2f4a5d method=GET route=/api/v1/invoices status=200 latency_ms=4.213";
     assertThat(Redactor.redact(line)).isSameAs(line);
   }
+
+  /**
+   * What the word checks rely on: a replacement never writes a word some rule needs that its match
+   * did not already hold, so the original text's words decide for every rule, however many
+   * replaced before it. A new rule
+   * that broke this would fail here, before any fuzzing found it.
+   */
+  @Test
+  void noReplacementWritesAWordAnyRuleNeeds() {
+    for (Redactor.Rule rule : Redactor.RULES) {
+      String written = rule.replacement().replaceAll("\\$\\d", "").toLowerCase(java.util.Locale.ROOT);
+      // A word the pattern itself matches literally (whsec_ in "whsec_[REDACTED]") was already there.
+      for (String own : rule.needs()) {
+        if (rule.pattern().pattern().toLowerCase(java.util.Locale.ROOT).contains(own)) {
+          written = written.replace(own, "");
+        }
+      }
+      for (Redactor.Rule other : Redactor.RULES) {
+        for (String word : other.needs()) {
+          assertThat(written).as(rule.replacement()).doesNotContain(word);
+        }
+      }
+    }
+  }
 }
