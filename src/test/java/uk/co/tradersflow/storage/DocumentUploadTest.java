@@ -339,9 +339,21 @@ class DocumentUploadTest {
     awaitStoredFiles(user, 0);
   }
 
-  /** Clean-up of a refused upload finishes just after the answer; give it a moment. */
+  /**
+   * Clean-up of a refused upload finishes just after the answer, and may not even have begun:
+   * the answer can overtake the registration of the blob, which precedes its creation. So the
+   * files are counted once no clean-up row is left, and counted again a moment later (a blob
+   * created after the first count fails the second). Waiting for the count alone once passed
+   * on 2 files and then found 3.
+   */
   private static void awaitStoredFiles(TestUser user, int expected) throws Exception {
-    eventually(() -> storedFiles(user).size() == expected);
+    String garbage = "SELECT count(*) FROM storage_garbage WHERE account_id = ?";
+    Check settled = () -> storedFiles(user).size() == expected && rows(garbage, user.accountId()) == 0;
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    do {
+      eventually(settled);
+      Thread.sleep(300);
+    } while (!settled.holds() && System.nanoTime() < deadline);
     assertThat(storedFiles(user)).hasSize(expected);
   }
 
