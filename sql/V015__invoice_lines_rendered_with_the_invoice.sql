@@ -56,7 +56,8 @@ CREATE TRIGGER invoice_lines_rerender_delete AFTER DELETE ON invoice_lines
   REFERENCING OLD TABLE AS changed_old
   FOR EACH STATEMENT EXECUTE FUNCTION invoice_lines_rerender();
 
--- tf_app keeps every column it had, but not this one.
+-- tf_app keeps every column it had, but not this one. From here on a column added to invoices
+-- needs its own INSERT/UPDATE grant to tf_app (a table-wide grant would cover lines_json again).
 REVOKE INSERT, UPDATE ON invoices FROM tf_app;
 GRANT INSERT (id, account_id, number, customer_id, job_id, status, currency, total_pence, due_date,
               payment_url, paid_at, version, created_at, updated_at),
