@@ -1,17 +1,14 @@
 package uk.co.tradersflow.billing;
 
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import uk.co.tradersflow.platform.crypto.HmacSha256;
 
 /**
  * Checks a {@code Stripe-Signature} header ({@code t=<unix>,v1=<hex>[,v1=…]}) exactly as Stripe
@@ -24,12 +21,12 @@ public final class StripeSignature {
   /** Why a delivery was refused; also the {@code reason} tag of the rejection counter. */
   public enum Rejection { MISSING, MALFORMED, MISMATCH, STALE, FUTURE }
 
-  private final List<SecretKeySpec> secrets;
+  private final List<byte[]> secrets;
   private final Clock clock;
   private final Duration tolerance;
 
   public StripeSignature(List<String> secrets, Clock clock, Duration tolerance) {
-    this.secrets = secrets.stream().map(s -> new SecretKeySpec(s.getBytes(StandardCharsets.UTF_8), "HmacSHA256")).toList();
+    this.secrets = secrets.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
     this.clock = clock;
     this.tolerance = tolerance;
   }
@@ -63,8 +60,8 @@ public final class StripeSignature {
     }
     byte[] signedPrefix = (timestamp + ".").getBytes(StandardCharsets.US_ASCII);
     boolean matched = false;
-    for (SecretKeySpec secret : secrets) {
-      byte[] expected = hmac(secret, signedPrefix, body);
+    for (byte[] secret : secrets) {
+      byte[] expected = HmacSha256.of(secret, signedPrefix, body);
       for (byte[] candidate : signatures) {
         // Non-short-circuit: every pair is compared, each comparison constant-time.
         matched |= MessageDigest.isEqual(expected, candidate);
@@ -85,19 +82,7 @@ public final class StripeSignature {
 
   /** The header Stripe would send for {@code body} at {@code timestamp} with {@code secret}. */
   public static String sign(String secret, long timestamp, byte[] body) {
-    byte[] mac = hmac(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"),
-        (timestamp + ".").getBytes(StandardCharsets.US_ASCII), body);
+    byte[] mac = HmacSha256.of(secret.getBytes(StandardCharsets.UTF_8), (timestamp + ".").getBytes(StandardCharsets.US_ASCII), body);
     return "t=" + timestamp + ",v1=" + HexFormat.of().formatHex(mac);
-  }
-
-  private static byte[] hmac(SecretKeySpec key, byte[] prefix, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(key);
-      mac.update(prefix);
-      return mac.doFinal(body);
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    }
   }
 }

@@ -1,13 +1,11 @@
 package uk.co.tradersflow.email;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import uk.co.tradersflow.platform.crypto.HmacSha256;
 
 /**
  * Standard Webhooks (svix) signature check: HMAC-SHA256 over {@code id.timestamp.body} with the
@@ -55,13 +53,6 @@ public final class StandardWebhookVerifier {
   }
 
   public byte[] sign(String id, String timestamp, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      mac.update((id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8));
-      return mac.doFinal(body);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
-    }
+    return HmacSha256.of(key, (id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8), body);
   }
 }
