@@ -55,7 +55,6 @@ public final class AccountRoutes implements RouteModule {
 
   public AccountRoutes(AppConfig config, Db db, PasswordHasher hasher, PasswordPolicy policy, EmailOutbox outbox, AuditLog audit,
                        SessionRevocations revocations, LoginThrottle throttle) {
-    this.throttle = throttle;
     this.config = config;
     this.db = db;
     this.repo = new SignInRepository(db);
@@ -64,6 +63,7 @@ public final class AccountRoutes implements RouteModule {
     this.outbox = outbox;
     this.audit = audit;
     this.revocations = revocations;
+    this.throttle = throttle;
   }
 
   @Override

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -26,6 +27,9 @@ import uk.co.tradersflow.platform.http.RouteModule;
  */
 public final class HealthRoutes implements RouteModule {
   private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
+  /** Headers by which a peer says it relays someone else's request. */
+  private static final List<String> FORWARDING_HEADERS =
+      List.of("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host", "Via");
 
   private final Vertx vertx;
   private final Db db;
@@ -112,9 +116,6 @@ public final class HealthRoutes implements RouteModule {
       ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
     });
   }
-
-  private static final java.util.List<String> FORWARDING_HEADERS =
-      java.util.List.of("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host", "Via");
 
   private static boolean isLoopback(RoutingContext ctx) {
     // The direct peer, and only when nothing says it relays someone else: a proxy on this host

@@ -72,15 +72,7 @@ public final class ClientInfo {
     } else if (host.indexOf(':') == host.lastIndexOf(':') && host.indexOf(':') > 0) {
       host = host.substring(0, host.indexOf(':'));
     }
-    byte[] bytes = NetUtil.createByteArrayFromIpAddressString(host);
-    if (bytes == null) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(InetAddress.getByAddress(bytes).getHostAddress());
-    } catch (UnknownHostException e) {
-      return Optional.empty();
-    }
+    return literal(host).map(InetAddress::getHostAddress);
   }
 
   /**
@@ -88,17 +80,21 @@ public final class ClientInfo {
    * one subscriber is routinely handed a whole /64 and could otherwise rotate through it.
    */
   public static String limitKey(String ip) {
-    byte[] bytes = NetUtil.createByteArrayFromIpAddressString(ip);
+    return literal(ip).map(address -> address instanceof Inet4Address ? address.getHostAddress()
+        : HexFormat.of().formatHex(address.getAddress(), 0, 8) + "::/64").orElse(ip);
+  }
+
+  /**
+   * An IP literal as an address, never a name looked up. An IPv4-mapped IPv6 literal comes
+   * back as the IPv4 address it maps.
+   */
+  private static Optional<InetAddress> literal(String text) {
+    byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text);
     try {
-      // getByAddress also turns an IPv4-mapped IPv6 address back into IPv4.
-      InetAddress address = bytes == null ? null : InetAddress.getByAddress(bytes);
-      if (address == null || address instanceof Inet4Address) {
-        return address == null ? ip : address.getHostAddress();
-      }
+      return bytes == null ? Optional.empty() : Optional.of(InetAddress.getByAddress(bytes));
     } catch (UnknownHostException e) {
-      return ip;
+      return Optional.empty();
     }
-    return HexFormat.of().formatHex(bytes, 0, 8) + "::/64";
   }
 
   /** The scheme the client used: {@code X-Forwarded-Proto} is believed only from a trusted proxy. */
