@@ -1,20 +1,14 @@
 package uk.co.tradersflow.billing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static uk.co.tradersflow.support.Sql.strings;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
-import uk.co.tradersflow.Main;
-import uk.co.tradersflow.support.TestEnvironment;
+import uk.co.tradersflow.support.ScratchDatabase;
 
 /**
  * V011 also deals with what was already stale before it ran: a database at V010 with superseded,
@@ -22,19 +16,12 @@ import uk.co.tradersflow.support.TestEnvironment;
  * stale links and reduces the purged account's payloads.
  */
 class PaymentLinkBackfillMigrationTest {
-  private static final TestEnvironment env = TestEnvironment.get();
-
   @Test
   void linksAlreadyStaleAndPayloadsAlreadyPurgedAreHandledByTheMigration() throws SQLException {
-    String database = env.database + "_v10";
-    try (Connection postgres = connect("postgres"); Statement s = postgres.createStatement()) {
-      s.execute("CREATE DATABASE " + database);
-    }
-    try {
-      migrate(database, "10");
+    try (ScratchDatabase db = ScratchDatabase.migratedTo("10")) {
       UUID live = UUID.randomUUID();
       UUID purged = UUID.randomUUID();
-      try (Connection c = connect(database); Statement s = c.createStatement()) {
+      try (Connection c = db.admin(); Statement s = c.createStatement()) {
         s.execute("INSERT INTO accounts (id, business_name) VALUES ('" + live + "', 'Live Ltd')");
         s.execute("INSERT INTO accounts (id, business_name, status, purged_at) VALUES ('" + purged + "', 'deleted account', 'closed', now())");
         s.execute("INSERT INTO billing_accounts (account_id, connect_account_id, charges_enabled) VALUES ('" + live + "', 'acct_backfill1', true)");
@@ -45,19 +32,15 @@ class PaymentLinkBackfillMigrationTest {
             + "'customer.updated', now(), '" + purged + "', 'failed', '{\"data\": {\"object\": {\"email\": \"gone@example.test\"}}}')");
       }
 
-      migrate(database, null);
+      db.migrateToLatest();
 
-      try (Connection c = connect(database)) {
+      try (Connection c = db.admin()) {
         assertThat(strings(c, "SELECT payment_link_id || ':' || reason FROM payment_link_retirements ORDER BY 1"))
             .containsExactly("plink_old_v1:superseded", "plink_paid_v1:paid");
         assertThat(strings(c, "SELECT payment_link_id FROM invoice_payment_links WHERE retired_at IS NULL"))
             .containsExactly("plink_current_v2");
         assertThat(strings(c, "SELECT status || ':' || (payload->>'purged') || ':' || (payload::text LIKE '%gone@%')::text "
             + "FROM stripe_events WHERE id = 'evt_backfill1'")).containsExactly("ignored:true:false");
-      }
-    } finally {
-      try (Connection postgres = connect("postgres"); Statement s = postgres.createStatement()) {
-        s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
       }
     }
   }
@@ -72,36 +55,5 @@ class PaymentLinkBackfillMigrationTest {
       s.execute("INSERT INTO invoice_payment_links (account_id, invoice_id, invoice_version, payment_link_id, url) VALUES ('"
           + account + "', '" + invoice + "', " + (i + 1) + ", '" + links[i] + "', 'https://buy.stripe.com/" + links[i] + "')");
     }
-  }
-
-  private static void migrate(String database, String target) {
-    var config = Flyway.configure()
-        .dataSource("jdbc:postgresql://" + env.pgHost + ":" + env.pgPort + "/" + database, env.adminUser,
-            env.adminPassword.isEmpty() ? null : env.adminPassword)
-        .locations(Main.MIGRATIONS)
-        .cleanDisabled(true);
-    if (target != null) {
-      config.target(target);
-    }
-    config.load().migrate();
-  }
-
-  private static Connection connect(String database) throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", env.adminUser);
-    if (!env.adminPassword.isEmpty()) {
-      p.setProperty("password", env.adminPassword);
-    }
-    return DriverManager.getConnection("jdbc:postgresql://" + env.pgHost + ":" + env.pgPort + "/" + database, p);
-  }
-
-  private static List<String> strings(Connection c, String sql) throws SQLException {
-    List<String> out = new ArrayList<>();
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-    }
-    return out;
   }
 }

@@ -167,13 +167,7 @@ class PaymentLinkRetirementTest {
     String insert = "INSERT INTO invoice_payment_links (invoice_id, invoice_version, payment_link_id, url) "
         + "VALUES ('" + invoice + "', 1, 'plink_twice1', 'https://buy.stripe.com/twice') ON CONFLICT DO NOTHING";
     String setUrl = "UPDATE invoices SET payment_url = 'https://buy.stripe.com/twice' WHERE id = '" + invoice + "' AND version = 1";
-    try (Connection first = server.env.asApp(); Connection second = server.env.asApp()) {
-      for (Connection c : List.of(first, second)) {
-        c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-          s.execute("SELECT set_config('app.account_id', '" + u.accountId() + "', true)");
-        }
-      }
+    try (Connection first = server.env.asAppIn(u.accountId()); Connection second = server.env.asAppIn(u.accountId())) {
       first.createStatement().execute(insert);
       java.util.concurrent.CompletableFuture<Void> secondSave = java.util.concurrent.CompletableFuture.runAsync(() -> {
         try (Statement s = second.createStatement()) {
@@ -184,7 +178,7 @@ class PaymentLinkRetirementTest {
           throw new IllegalStateException(e);
         }
       });
-      Thread.sleep(300);
+      server.env.awaitLockWait("plink_twice1");
       first.createStatement().execute(setUrl);
       first.commit();
       secondSave.get(10, java.util.concurrent.TimeUnit.SECONDS);

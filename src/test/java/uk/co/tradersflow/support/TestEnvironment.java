@@ -2,6 +2,8 @@ package uk.co.tradersflow.support;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
@@ -87,6 +89,47 @@ public final class TestEnvironment {
   /** A JDBC connection as the runtime role, to prove what the database itself allows it. */
   public Connection asApp() throws SQLException {
     return connect(database, "tf_app", appPassword);
+  }
+
+  /**
+   * A runtime-role connection inside a transaction already scoped to {@code account}, as every
+   * request's is: for doing by hand, in SQL, what a request could do. Autocommit is off.
+   */
+  public Connection asAppIn(UUID account) throws SQLException {
+    Connection c = asApp();
+    c.setAutoCommit(false);
+    try (PreparedStatement ps = c.prepareStatement("SELECT set_config('app.account_id', ?, true)")) {
+      ps.setString(1, account.toString());
+      ps.execute();
+    }
+    return c;
+  }
+
+  /** A JDBC connection as the admin to another database on this run's server (a scratch one). */
+  public Connection admin(String otherDatabase) throws SQLException {
+    return connect(otherDatabase, adminUser, adminPassword);
+  }
+
+  /**
+   * Until a session of this run's database waits for a lock in a statement containing
+   * {@code queryText}: a race is then set up, not left to timing.
+   */
+  public void awaitLockWait(String queryText) throws SQLException, InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    try (Connection c = admin(); PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity "
+        + "WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, ?) > 0")) {
+      ps.setString(1, queryText);
+      while (System.nanoTime() < deadline) {
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getInt(1) > 0) {
+            return;
+          }
+        }
+        Thread.sleep(20);
+      }
+    }
+    throw new AssertionError("no statement containing \"" + queryText + "\" ever waited for a lock");
   }
 
   private Connection connect(String db, String user, String password) throws SQLException {

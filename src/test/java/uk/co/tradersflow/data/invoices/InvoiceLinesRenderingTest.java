@@ -14,14 +14,11 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Properties;
 import java.util.UUID;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import uk.co.tradersflow.Main;
-import uk.co.tradersflow.support.TestEnvironment;
+import uk.co.tradersflow.support.ScratchDatabase;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -107,9 +104,7 @@ class InvoiceLinesRenderingTest {
   void theRenderingFollowsEveryChangeToInvoiceLines() throws SQLException {
     TestUser a = users.create();
     String id = invoice(a, new JsonArray().add(line("First", 1, 100))).getString("id");
-    try (Connection c = server.env.asApp(); Statement s = c.createStatement()) {
-      c.setAutoCommit(false);
-      s.execute("SELECT set_config('app.account_id', '" + a.accountId() + "', true)");
+    try (Connection c = server.env.asAppIn(a.accountId()); Statement s = c.createStatement()) {
       s.execute("INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence) VALUES ('"
           + id + "', 1, 'Second', 2, 200), ('" + id + "', 2, 'Third', 3, 300)");
       assertThat(rendered(s, id)).isEqualTo(
@@ -137,14 +132,8 @@ class InvoiceLinesRenderingTest {
   void linesAddedByTwoTransactionsAtOnceAreAllRendered() throws Exception {
     TestUser a = users.create();
     String id = invoice(a, new JsonArray().add(line("Booked", 1, 100))).getString("id");
-    try (Connection first = server.env.asApp(); Connection second = server.env.asApp(); Connection admin = server.env.admin()) {
-      for (Connection c : new Connection[] {first, second}) {
-        c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-          s.execute("SELECT set_config('app.account_id', '" + a.accountId() + "', true)");
-        }
-      }
-      int secondPid = pid(second);
+    try (Connection first = server.env.asAppIn(a.accountId()); Connection second = server.env.asAppIn(a.accountId());
+         Connection admin = server.env.admin()) {
       try (Statement s = first.createStatement()) {
         s.execute("INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence) VALUES ('"
             + id + "', 1, 'From the first', 1, 200)");
@@ -157,7 +146,7 @@ class InvoiceLinesRenderingTest {
           throw new IllegalStateException(e);
         }
       });
-      awaitLockWait(admin, secondPid);
+      server.env.awaitLockWait("From the second");
       first.commit();
       secondInsert.get(10, java.util.concurrent.TimeUnit.SECONDS);
       second.commit();
@@ -169,35 +158,11 @@ class InvoiceLinesRenderingTest {
     }
   }
 
-  private static int pid(Connection c) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
-      rs.next();
-      return rs.getInt(1);
-    }
-  }
-
-  /** Until the backend {@code pid} is waiting for a lock: the race is then set up, not left to timing. */
-  private static void awaitLockWait(Connection admin, int pid) throws Exception {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      try (Statement s = admin.createStatement();
-           ResultSet rs = s.executeQuery("SELECT wait_event_type FROM pg_stat_activity WHERE pid = " + pid)) {
-        if (rs.next() && "Lock".equals(rs.getString(1))) {
-          return;
-        }
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("the second transaction never waited for the first");
-  }
-
   @Test
   void theRuntimeRoleCannotWriteTheRenderingItself() throws SQLException {
     TestUser a = users.create();
     String id = invoice(a, new JsonArray().add(line("Honest", 1, 100))).getString("id");
-    try (Connection c = server.env.asApp(); Statement s = c.createStatement()) {
-      c.setAutoCommit(false);
-      s.execute("SELECT set_config('app.account_id', '" + a.accountId() + "', true)");
+    try (Connection c = server.env.asAppIn(a.accountId()); Statement s = c.createStatement()) {
       s.execute("SAVEPOINT attempt");
       assertThatThrownBy(() -> s.execute("UPDATE invoices SET lines_json = '[{\"description\":\"Forged\"}]' WHERE id = '" + id + "'"))
           .hasMessageContaining("permission denied");
@@ -214,17 +179,11 @@ class InvoiceLinesRenderingTest {
   /** A database that already held invoices when V015 arrived has them rendered by the migration. */
   @Test
   void invoicesFromBeforeTheMigrationAreRenderedByIt() throws SQLException {
-    TestEnvironment env = server.env;
-    String database = env.database + "_v14";
-    try (Connection postgres = connect(env, "postgres"); Statement s = postgres.createStatement()) {
-      s.execute("CREATE DATABASE " + database);
-    }
-    try {
-      migrate(env, database, "14");
+    try (ScratchDatabase db = ScratchDatabase.migratedTo("14")) {
       UUID account = UUID.randomUUID();
       UUID withLines = UUID.randomUUID();
       UUID withoutLines = UUID.randomUUID();
-      try (Connection c = connect(env, database); Statement s = c.createStatement()) {
+      try (Connection c = db.admin(); Statement s = c.createStatement()) {
         s.execute("INSERT INTO accounts (id, business_name) VALUES ('" + account + "', 'Before Ltd')");
         s.execute("INSERT INTO customers (id, account_id, name) VALUES ('" + account + "', '" + account + "', 'Mr Before')");
         for (UUID invoice : new UUID[] {withLines, withoutLines}) {
@@ -235,16 +194,12 @@ class InvoiceLinesRenderingTest {
             + account + "', '" + withLines + "', 1, 'Second', 1.50, 20), ('" + account + "', '" + withLines + "', 0, 'First', 2.00, 10)");
       }
 
-      migrate(env, database, null);
+      db.migrateToLatest();
 
-      try (Connection c = connect(env, database); Statement s = c.createStatement()) {
+      try (Connection c = db.admin(); Statement s = c.createStatement()) {
         assertThat(rendered(s, withLines.toString())).isEqualTo(
             "[{\"description\":\"First\",\"quantity\":2,\"unitPence\":10},{\"description\":\"Second\",\"quantity\":1.5,\"unitPence\":20}]");
         assertThat(rendered(s, withoutLines.toString())).isEqualTo("[]");
-      }
-    } finally {
-      try (Connection postgres = connect(env, "postgres"); Statement s = postgres.createStatement()) {
-        s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
       }
     }
   }
@@ -254,26 +209,5 @@ class InvoiceLinesRenderingTest {
       assertThat(rs.next()).isTrue();
       return rs.getString(1);
     }
-  }
-
-  private static void migrate(TestEnvironment env, String database, String target) {
-    var config = Flyway.configure()
-        .dataSource("jdbc:postgresql://" + env.pgHost + ":" + env.pgPort + "/" + database, env.adminUser,
-            env.adminPassword.isEmpty() ? null : env.adminPassword)
-        .locations(Main.MIGRATIONS)
-        .cleanDisabled(true);
-    if (target != null) {
-      config.target(target);
-    }
-    config.load().migrate();
-  }
-
-  private static Connection connect(TestEnvironment env, String database) throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", env.adminUser);
-    if (!env.adminPassword.isEmpty()) {
-      p.setProperty("password", env.adminPassword);
-    }
-    return java.sql.DriverManager.getConnection("jdbc:postgresql://" + env.pgHost + ":" + env.pgPort + "/" + database, p);
   }
 }

@@ -114,16 +114,14 @@ class InvoiceRoutesTest {
     TestUser a = users.create();
     String ca = customer(a);
     assertThat(create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("number")).isEqualTo("INV-0001");
-    try (Connection app = server.env.asApp()) {
-      app.setAutoCommit(false);
+    try (Connection app = server.env.asAppIn(a.accountId())) {
       try (Statement s = app.createStatement()) {
         // Another creation in flight: it has taken number 2 and holds the counter row.
-        s.execute("SELECT set_config('app.account_id', '" + a.accountId() + "', true)");
         s.execute("UPDATE invoice_counters SET last_number = last_number + 1");
       }
       Future<HttpResponse<Buffer>> queued = server.request(POST, "/api/v1/invoices", a.token())
           .sendJsonObject(new JsonObject().put("customerId", ca));
-      awaitSomeoneWaitingForALock();
+      server.env.awaitLockWait("invoice_counters");
       assertThat(queued.isComplete()).as("the API creation queues behind the counter row").isFalse();
       app.rollback();
       HttpResponse<Buffer> r = TestServer.await(queued);
@@ -131,23 +129,6 @@ class InvoiceRoutesTest {
       assertThat(r.bodyAsJsonObject().getString("number")).as("the rolled-back number is reused").isEqualTo("INV-0002");
     }
     assertThat(create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("number")).isEqualTo("INV-0003");
-  }
-
-  private static void awaitSomeoneWaitingForALock() throws Exception {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      while (System.nanoTime() < deadline) {
-        try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            + " AND wait_event_type = 'Lock' AND query LIKE '%invoice_counters%'")) {
-          rs.next();
-          if (rs.getInt(1) > 0) {
-            return;
-          }
-        }
-        Thread.sleep(20);
-      }
-    }
-    throw new AssertionError("no creation ever waited for the counter row");
   }
 
   @Test

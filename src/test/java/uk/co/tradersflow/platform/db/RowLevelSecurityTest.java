@@ -2,13 +2,12 @@ package uk.co.tradersflow.platform.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static uk.co.tradersflow.support.Sql.strings;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -49,16 +48,6 @@ class RowLevelSecurityTest {
     }
   }
 
-  private static List<String> names(Connection c, String sql) throws SQLException {
-    List<String> out = new ArrayList<>();
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-    }
-    return out;
-  }
-
   private static void setAccount(Connection c, UUID account) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT set_config('app.account_id', ?, true)")) {
       ps.setString(1, account.toString());
@@ -70,7 +59,7 @@ class RowLevelSecurityTest {
   void withNoAccountSetTheRuntimeRoleSeesNoRowsAtAll() throws SQLException {
     try (Connection c = server.env.asApp()) {
       for (String table : List.of("accounts", "users", "sessions", "customers", "jobs", "invoices", "invoice_lines", "audit_log")) {
-        assertThat(names(c, "SELECT count(*)::text FROM " + table)).as(table).containsExactly("0");
+        assertThat(strings(c, "SELECT count(*)::text FROM " + table)).as(table).containsExactly("0");
       }
     }
   }
@@ -80,9 +69,9 @@ class RowLevelSecurityTest {
     try (Connection c = server.env.asApp()) {
       c.setAutoCommit(false);
       setAccount(c, a.accountId());
-      assertThat(names(c, "SELECT name FROM customers")).containsExactly("A's customer");
-      assertThat(names(c, "SELECT id::text FROM accounts")).containsExactly(a.accountId().toString());
-      assertThat(names(c, "SELECT email FROM users")).containsExactly(a.email());
+      assertThat(strings(c, "SELECT name FROM customers")).containsExactly("A's customer");
+      assertThat(strings(c, "SELECT id::text FROM accounts")).containsExactly(a.accountId().toString());
+      assertThat(strings(c, "SELECT email FROM users")).containsExactly(a.email());
       c.rollback();
     }
   }
@@ -93,7 +82,7 @@ class RowLevelSecurityTest {
       c.setAutoCommit(false);
       setAccount(c, a.accountId());
       c.commit();
-      assertThat(names(c, "SELECT name FROM customers")).isEmpty();
+      assertThat(strings(c, "SELECT name FROM customers")).isEmpty();
       c.rollback();
     }
   }
@@ -129,17 +118,17 @@ class RowLevelSecurityTest {
           + "', 'rlsTestBlobNameOfAccountB0123', now())");
     }
     try (Connection c = server.env.asApp()) {
-      assertThat(names(c, "SELECT pg_has_role('tf_app', 'tf_worker', 'MEMBER')::text || pg_has_role('tf_app', 'tf_worker', 'USAGE')::text"))
+      assertThat(strings(c, "SELECT pg_has_role('tf_app', 'tf_worker', 'MEMBER')::text || pg_has_role('tf_app', 'tf_worker', 'USAGE')::text"))
           .as("a member that may SET ROLE, not an heir of its privileges").containsExactly("truefalse");
       c.setAutoCommit(false);
       setAccount(c, a.accountId());
-      assertThat(names(c, "SELECT recipient FROM email_outbox")).doesNotContain("b@example.test");
-      assertThat(names(c, "SELECT blob_name FROM storage_garbage")).isEmpty();
+      assertThat(strings(c, "SELECT recipient FROM email_outbox")).doesNotContain("b@example.test");
+      assertThat(strings(c, "SELECT blob_name FROM storage_garbage")).isEmpty();
       c.rollback();
       try (Statement s = c.createStatement()) {
         s.execute("SET LOCAL ROLE tf_worker");
       }
-      assertThat(names(c, "SELECT blob_name FROM storage_garbage")).as("as the worker, explicitly").contains("rlsTestBlobNameOfAccountB0123");
+      assertThat(strings(c, "SELECT blob_name FROM storage_garbage")).as("as the worker, explicitly").contains("rlsTestBlobNameOfAccountB0123");
       c.rollback();
     }
   }
@@ -147,9 +136,9 @@ class RowLevelSecurityTest {
   @Test
   void theRuntimeRoleIsNoSuperuserBypassesNoRlsAndOwnsNothing() throws SQLException {
     try (Connection c = server.env.asApp()) {
-      assertThat(names(c, "SELECT (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb)::text FROM pg_roles WHERE rolname = 'tf_app'"))
+      assertThat(strings(c, "SELECT (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb)::text FROM pg_roles WHERE rolname = 'tf_app'"))
           .containsExactly("false");
-      assertThat(names(c, "SELECT relname::text FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+      assertThat(strings(c, "SELECT relname::text FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
           + "WHERE r.rolname IN ('tf_app', 'tf_worker')")).isEmpty();
     }
   }
@@ -157,13 +146,13 @@ class RowLevelSecurityTest {
   @Test
   void everyTableWithAnAccountColumnHasRowLevelSecurityEnabledAndForced() throws SQLException {
     try (Connection c = server.env.admin()) {
-      List<String> unprotected = names(c, """
+      List<String> unprotected = strings(c, """
           SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'public' AND c.relkind = 'r'
              AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'account_id')
              AND NOT (c.relrowsecurity AND c.relforcerowsecurity)""");
       assertThat(unprotected).isEmpty();
-      List<String> owners = names(c, """
+      List<String> owners = strings(c, """
           SELECT DISTINCT r.rolname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             JOIN pg_roles r ON r.oid = c.relowner
            WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'flyway_schema_history'""");
@@ -224,7 +213,7 @@ class RowLevelSecurityTest {
         s.execute("SELECT retention_subscription_cancelled('" + a.accountId() + "')");
       }
       // Read in the same transaction, before it is rolled back: afterwards it would hold anyway.
-      assertThat(names(c, "SELECT subscription_status FROM billing_accounts WHERE account_id = '" + a.accountId() + "'"))
+      assertThat(strings(c, "SELECT subscription_status FROM billing_accounts WHERE account_id = '" + a.accountId() + "'"))
           .containsExactly("active");
       c.rollback();
     }
@@ -237,7 +226,7 @@ class RowLevelSecurityTest {
   @Test
   void theRuntimeRoleMayCallOnlyTheDefinerFunctionsARequestNeeds() throws SQLException {
     try (Connection c = server.env.admin()) {
-      List<String> callable = names(c, """
+      List<String> callable = strings(c, """
           SELECT p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'public' AND p.prosecdef AND has_function_privilege('tf_app', p.oid, 'EXECUTE')
            ORDER BY 1""");
