@@ -103,6 +103,42 @@ class AccountRoutesTest {
     assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
   }
 
+  /** A reset link mailed before the password changed must not set another one afterwards. */
+  @Test
+  void changingThePasswordSpendsEveryEmailedLinkStillOut() throws Exception {
+    String email = SignInFlowTest.email();
+    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+    String resetLink = mailedResetLink(email);
+    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
+        .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(204);
+    assertThat(SignInFlowTest.post("/api/v1/auth/password-reset/confirm", new JsonObject().put("token", resetLink)
+        .put("newPassword", "whoever read the old mail")).statusCode()).isEqualTo(422);
+    assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
+  }
+
+  /** Moving the account to a new address spends the links mailed to the old one. */
+  @Test
+  void confirmingAnEmailChangeSpendsTheLinksMailedBefore() throws Exception {
+    String email = SignInFlowTest.email();
+    String newEmail = SignInFlowTest.email();
+    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+    String resetLink = mailedResetLink(email);
+    assertThat(server().send(POST, "/api/v1/auth/email", token, new JsonObject().put("currentPassword", PASSWORD).put("newEmail", newEmail))
+        .statusCode()).isEqualTo(202);
+    String confirm = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
+    assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", confirm)).statusCode()).isEqualTo(204);
+    assertThat(SignInFlowTest.post("/api/v1/auth/password-reset/confirm", new JsonObject().put("token", resetLink)
+        .put("newPassword", "whoever has the old mailbox")).statusCode()).isEqualTo(422);
+    assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
+  }
+
+  private static String mailedResetLink(String email) throws Exception {
+    long before = SignInFlowTest.queued(email, "password_reset");
+    SignInFlowTest.post("/api/v1/auth/password-reset/request", new JsonObject().put("email", email));
+    SignInFlowTest.awaitQueued(email, "password_reset", before + 1);
+    return SignInFlowTest.mailedToken(email, "password_reset");
+  }
+
   @Test
   void closingTheAccountSignsEveryoneOutAndTheExportHoldsTheDataButNoSecrets() throws Exception {
     String email = SignInFlowTest.email();
