@@ -42,6 +42,30 @@ class OutboxClaimTest {
     }
   }
 
+  /** A retry keeps what the next attempt needs; failing for good drops it, single-use links and all. */
+  @Test
+  void aRetryKeepsTheModelAndFailingForGoodForgetsIt() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      UUID id = UUID.randomUUID();
+      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO email_outbox (id, template, recipient, dedupe_key, model, status, attempts, lease_until) VALUES ('"
+            + id + "', 'password_reset', 'bounce@claims.example.test', 'bounce-" + id + "', "
+            + "'{\"resetUrl\":\"https://x/reset-password?token=secret\"}', 'sending', 2, now() + interval '1 hour')");
+      }
+      OutboxStore store = new OutboxStore(server.main.db());
+      OutboxMessage claim = new OutboxMessage(id, "password_reset", "bounce@claims.example.test", new JsonObject(), 2);
+
+      TestServer.await(store.retryOrFail(claim, "421 try later", 3, Duration.ZERO));
+      assertThat(row(server, id)).isEqualTo("queued|{\"resetUrl\": \"https://x/reset-password?token=secret\"}");
+
+      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+        s.executeUpdate("UPDATE email_outbox SET status = 'sending', lease_until = now() + interval '1 hour' WHERE id = '" + id + "'");
+      }
+      TestServer.await(store.retryOrFail(claim, "550 no such user", 2, Duration.ZERO));
+      assertThat(row(server, id)).isEqualTo("failed|{}");
+    }
+  }
+
   private static String row(TestServer server, UUID id) throws Exception {
     try (Connection c = server.env.admin();
          PreparedStatement ps = c.prepareStatement("SELECT status || '|' || model::text FROM email_outbox WHERE id = ?")) {

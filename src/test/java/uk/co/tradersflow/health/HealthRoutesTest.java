@@ -111,7 +111,7 @@ class HealthRoutesTest {
     assertThat(forwarded.getHeader("Content-Type")).startsWith("application/problem+json");
 
     // A proxy on this very host may say so other ways, or not at all but for these.
-    for (String header : new String[] {"Forwarded", "X-Real-IP"}) {
+    for (String header : new String[] {"Forwarded", "X-Real-IP", "X-Forwarded-Host", "Via"}) {
       assertThat(TestServer.await(server.request(HttpMethod.GET, "/metrics").putHeader(header, "for=203.0.113.9").send())
           .statusCode()).as(header).isEqualTo(403);
     }
