@@ -29,8 +29,7 @@ public final class Rows {
   }
 
   public static Instant instant(Row row, String column) {
-    OffsetDateTime t = row.getOffsetDateTime(column);
-    return t == null ? null : t.toInstant();
+    return instant(row, row.getColumnIndex(column));
   }
 
   public static Instant instant(Row row, int column) {
