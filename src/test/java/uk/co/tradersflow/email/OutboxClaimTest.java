@@ -23,12 +23,7 @@ class OutboxClaimTest {
   void aStaleClaimsOutcomeChangesNothingAndASentEmailForgetsItsModel() throws Exception {
     try (TestServer server = TestServer.start()) {
       UUID id = UUID.randomUUID();
-      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-        // Held by a live lease, so the running dispatcher leaves it alone; attempts = 2 is the current claim.
-        s.executeUpdate("INSERT INTO email_outbox (id, template, recipient, dedupe_key, model, status, attempts, lease_until) VALUES ('"
-            + id + "', 'password_reset', 'stale@claims.example.test', 'stale-" + id + "', "
-            + "'{\"resetUrl\":\"https://x/reset-password?token=secret\"}', 'sending', 2, now() + interval '1 hour')");
-      }
+      claimedReset(server, id, "stale@claims.example.test");
       OutboxStore store = new OutboxStore(server.main.db());
       OutboxMessage firstClaim = new OutboxMessage(id, "password_reset", "stale@claims.example.test", new JsonObject(), 1);
       OutboxMessage currentClaim = new OutboxMessage(id, "password_reset", "stale@claims.example.test", new JsonObject(), 2);
@@ -47,11 +42,7 @@ class OutboxClaimTest {
   void aRetryKeepsTheModelAndFailingForGoodForgetsIt() throws Exception {
     try (TestServer server = TestServer.start()) {
       UUID id = UUID.randomUUID();
-      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-        s.executeUpdate("INSERT INTO email_outbox (id, template, recipient, dedupe_key, model, status, attempts, lease_until) VALUES ('"
-            + id + "', 'password_reset', 'bounce@claims.example.test', 'bounce-" + id + "', "
-            + "'{\"resetUrl\":\"https://x/reset-password?token=secret\"}', 'sending', 2, now() + interval '1 hour')");
-      }
+      claimedReset(server, id, "bounce@claims.example.test");
       OutboxStore store = new OutboxStore(server.main.db());
       OutboxMessage claim = new OutboxMessage(id, "password_reset", "bounce@claims.example.test", new JsonObject(), 2);
 
@@ -63,6 +54,18 @@ class OutboxClaimTest {
       }
       TestServer.await(store.retryOrFail(claim, "550 no such user", 2, Duration.ZERO));
       assertThat(row(server, id)).isEqualTo("failed|{}");
+    }
+  }
+
+  /**
+   * A reset email being sent: held by a live lease, so the running dispatcher leaves it alone;
+   * attempts = 2 is the current claim. Its model holds a single-use link.
+   */
+  private static void claimedReset(TestServer server, UUID id, String recipient) throws Exception {
+    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+      s.executeUpdate("INSERT INTO email_outbox (id, template, recipient, dedupe_key, model, status, attempts, lease_until) VALUES ('"
+          + id + "', 'password_reset', '" + recipient + "', 'claim-" + id + "', "
+          + "'{\"resetUrl\":\"https://x/reset-password?token=secret\"}', 'sending', 2, now() + interval '1 hour')");
     }
   }
 
