@@ -1,5 +1,6 @@
 package uk.co.tradersflow;
 
+import ch.qos.logback.classic.LoggerContext;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
@@ -14,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.config.AppConfig;
@@ -36,6 +38,9 @@ public final class Main {
 
   public static void main(String[] args) {
     long started = System.nanoTime();
+    AtomicReference<Vertx> running = new AtomicReference<>();
+    // One hook, so the order holds: in-flight requests finish first, then the log queue drains.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(running.get()), "tf-shutdown"));
     boolean migrateOnly = args.length > 0 && "migrate".equals(args[0]);
     if (args.length > 0 && !migrateOnly) {
       log.error("unknown command '{}': run with no arguments to serve, or 'migrate' to migrate and exit", args[0]);
@@ -65,20 +70,32 @@ public final class Main {
         .with(vertxOptions(config))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("shutting down: finishing in-flight requests");
-      try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        log.warn("shutdown did not finish cleanly: {}", e.toString());
-      }
-    }, "tf-shutdown"));
+    running.set(vertx);
     vertx.deployVerticle(new MainVerticle(config, keys, Optional.of(registry), Clock.systemUTC()))
         .onSuccess(id -> log.info("TradersFlow started in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)))
         .onFailure(e -> {
           log.error("cannot start: {}", e.getMessage());
           vertx.close().onComplete(v -> System.exit(1));
         });
+  }
+
+  /**
+   * Log lines are written by Logback's asynchronous appender (logback.xml), so the last ones
+   * before an exit (a bad setting's one line included) are still queued: stopping Logback
+   * drains the queue into stdout.
+   */
+  private static void shutDown(Vertx vertx) {
+    if (vertx != null) {
+      log.info("shutting down: finishing in-flight requests");
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("shutdown did not finish cleanly: {}", e.toString());
+      }
+    }
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
+      logging.stop();
+    }
   }
 
   /** How long start-up waits for Postgres to come up before giving up with one clear line. */
