@@ -45,8 +45,7 @@ public final class ChunkedAead {
 
   /** Decrypts a whole file; fails (and writes nothing more) at the first chunk that does not authenticate. */
   public static long decrypt(InputStream in, OutputStream out, byte[] key, UUID documentId) throws IOException {
-    byte[] header = in.readNBytes(HEADER);
-    byte[] prefix = prefix(header);
+    ChunkCipher cipher = new ChunkCipher(key, prefix(in.readNBytes(HEADER)), documentId);
     byte[] current = new byte[SEALED_CHUNK];
     byte[] next = new byte[SEALED_CHUNK];
     int currentLength = readFully(in, current);
@@ -58,7 +57,7 @@ public final class ChunkedAead {
     while (true) {
       int nextLength = currentLength == SEALED_CHUNK ? readFully(in, next) : 0;
       boolean last = nextLength == 0;
-      byte[] plain = open(key, prefix, documentId, index, last, current, currentLength);
+      byte[] plain = cipher.open(index, last, current, currentLength);
       out.write(plain);
       total += plain.length;
       if (last) {
@@ -112,9 +111,7 @@ public final class ChunkedAead {
    */
   public static final class EncryptingOutputStream extends OutputStream {
     private final OutputStream out;
-    private final byte[] key;
-    private final UUID documentId;
-    private final byte[] prefix = new byte[8];
+    private final ChunkCipher cipher;
     private final byte[] filling = new byte[CHUNK];
     private int filled;
     private long index;
@@ -122,10 +119,10 @@ public final class ChunkedAead {
     private boolean closed;
 
     public EncryptingOutputStream(OutputStream out, byte[] key, UUID documentId) throws IOException {
-      this.out = out;
-      this.key = key;
-      this.documentId = documentId;
+      byte[] prefix = new byte[8];
       RANDOM.nextBytes(prefix);
+      this.out = out;
+      this.cipher = new ChunkCipher(key, prefix, documentId);
       out.write(MAGIC);
       out.write(prefix);
     }
@@ -152,7 +149,7 @@ public final class ChunkedAead {
 
     /** Called only when the chunk is full and more bytes are coming: it is not the last. */
     private void rotate() throws IOException {
-      out.write(seal(key, prefix, documentId, index++, false, filling, CHUNK));
+      out.write(cipher.seal(index++, false, filling, CHUNK));
       filled = 0;
     }
 
@@ -168,7 +165,7 @@ public final class ChunkedAead {
       }
       closed = true;
       try (out) {
-        out.write(seal(key, prefix, documentId, index, true, filling, filled));
+        out.write(cipher.seal(index, true, filling, filled));
       }
     }
   }
@@ -180,9 +177,7 @@ public final class ChunkedAead {
    */
   public static final class RangeReader implements java.io.Closeable {
     private final InputStream in;
-    private final byte[] key;
-    private final UUID documentId;
-    private final byte[] prefix;
+    private final ChunkCipher cipher;
     private final long sealedSize;
     private final long chunks;
     private final long from;
@@ -195,19 +190,36 @@ public final class ChunkedAead {
       if (from < 0 || to < from || to >= size) {
         throw new IllegalArgumentException("range " + from + "-" + to + " outside 0-" + (size - 1));
       }
-      this.key = key;
-      this.documentId = documentId;
       this.sealedSize = sealedSize;
       this.chunks = chunkCount(sealedSize);
       this.from = from;
       this.to = to;
-      try (InputStream header = source.open(0, HEADER)) {
-        this.prefix = prefix(header.readNBytes(HEADER));
-      }
       this.index = from / CHUNK;
-      long start = HEADER + index * SEALED_CHUNK;
       long end = Math.min(sealedSize, HEADER + (to / CHUNK + 1) * SEALED_CHUNK);
-      this.in = source.open(start, end - start);
+      byte[] header;
+      if (index == 0) {
+        // From the first chunk (every whole-file download): header and chunks in one read of the
+        // store, which on S3 is one GET instead of two.
+        this.in = source.open(0, end);
+        try {
+          header = in.readNBytes(HEADER);
+        } catch (IOException | RuntimeException e) {
+          in.close();
+          throw e;
+        }
+      } else {
+        try (InputStream head = source.open(0, HEADER)) {
+          header = head.readNBytes(HEADER);
+        }
+        long start = HEADER + index * SEALED_CHUNK;
+        this.in = source.open(start, end - start);
+      }
+      try {
+        this.cipher = new ChunkCipher(key, prefix(header), documentId);
+      } catch (RuntimeException e) {
+        in.close();
+        throw e;
+      }
     }
 
     /** The next authenticated slice of the range, or null when the range is done. */
@@ -221,7 +233,7 @@ public final class ChunkedAead {
       if (sealed.length != length) {
         throw new TamperedFileException("the file is truncated");
       }
-      byte[] plain = open(key, prefix, documentId, index, index == chunks - 1, sealed, length);
+      byte[] plain = cipher.open(index, index == chunks - 1, sealed, length);
       long chunkStart = index * CHUNK;
       int start = (int) Math.max(0, from - chunkStart);
       int end = (int) Math.min(plain.length, to - chunkStart + 1);
@@ -239,37 +251,57 @@ public final class ChunkedAead {
     return Math.max(1, (sealedSize - HEADER + SEALED_CHUNK - 1) / SEALED_CHUNK);
   }
 
-  private static byte[] seal(byte[] key, byte[] prefix, UUID documentId, long index, boolean last, byte[] plain, int length) {
-    try {
-      Cipher cipher = cipher(Cipher.ENCRYPT_MODE, key, prefix, documentId, index, last);
-      return cipher.doFinal(plain, 0, length);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM is not available", e);
-    }
-  }
+  /**
+   * AES-256-GCM for one file's chunks: one {@link Cipher} re-initialised per chunk with that
+   * chunk's nonce and associated data, rather than a provider lookup per 64 KiB. Not thread-safe;
+   * each stream or reader has its own.
+   */
+  private static final class ChunkCipher {
+    private final SecretKeySpec key;
+    private final byte[] prefix;
+    private final UUID documentId;
+    private final Cipher cipher;
 
-  private static byte[] open(byte[] key, byte[] prefix, UUID documentId, long index, boolean last, byte[] sealed, int length) {
-    try {
-      Cipher cipher = cipher(Cipher.DECRYPT_MODE, key, prefix, documentId, index, last);
-      return cipher.doFinal(sealed, 0, length);
-    } catch (javax.crypto.AEADBadTagException e) {
-      throw new TamperedFileException("chunk " + index + " does not authenticate");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM is not available", e);
+    ChunkCipher(byte[] key, byte[] prefix, UUID documentId) {
+      this.key = new SecretKeySpec(key, "AES");
+      this.prefix = prefix;
+      this.documentId = documentId;
+      try {
+        this.cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("AES-GCM is not available", e);
+      }
     }
-  }
 
-  private static Cipher cipher(int mode, byte[] key, byte[] prefix, UUID documentId, long index, boolean last)
-      throws GeneralSecurityException {
-    if (index > 0xFFFF_FFFFL) {
-      throw new IllegalStateException("file too large for this format");
+    byte[] seal(long index, boolean last, byte[] plain, int length) {
+      try {
+        init(Cipher.ENCRYPT_MODE, index, last);
+        return cipher.doFinal(plain, 0, length);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("AES-GCM is not available", e);
+      }
     }
-    byte[] nonce = ByteBuffer.allocate(12).put(prefix).putInt((int) index).array();
-    Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-    cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG * 8, nonce));
-    cipher.updateAAD(ByteBuffer.allocate(25).putLong(documentId.getMostSignificantBits())
-        .putLong(documentId.getLeastSignificantBits()).putLong(index).put((byte) (last ? 1 : 0)).array());
-    return cipher;
+
+    byte[] open(long index, boolean last, byte[] sealed, int length) {
+      try {
+        init(Cipher.DECRYPT_MODE, index, last);
+        return cipher.doFinal(sealed, 0, length);
+      } catch (javax.crypto.AEADBadTagException e) {
+        throw new TamperedFileException("chunk " + index + " does not authenticate");
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("AES-GCM is not available", e);
+      }
+    }
+
+    private void init(int mode, long index, boolean last) throws GeneralSecurityException {
+      if (index > 0xFFFF_FFFFL) {
+        throw new IllegalStateException("file too large for this format");
+      }
+      byte[] nonce = ByteBuffer.allocate(12).put(prefix).putInt((int) index).array();
+      cipher.init(mode, key, new GCMParameterSpec(TAG * 8, nonce));
+      cipher.updateAAD(ByteBuffer.allocate(25).putLong(documentId.getMostSignificantBits())
+          .putLong(documentId.getLeastSignificantBits()).putLong(index).put((byte) (last ? 1 : 0)).array());
+    }
   }
 
   private static byte[] prefix(byte[] header) {

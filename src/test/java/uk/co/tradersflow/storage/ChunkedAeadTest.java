@@ -6,13 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The stored-file format: round trips of every awkward size, and every kind of tampering detected. */
 class ChunkedAeadTest {
@@ -73,22 +70,40 @@ class ChunkedAeadTest {
         .isInstanceOf(ChunkedAead.TamperedFileException.class);
   }
 
+  /**
+   * A range reads only the chunks holding it: one read of the store from the start when it begins
+   * in the first chunk (every whole-file download: one S3 GET), else the header and its chunks.
+   */
   @Test
-  void aRangeDecryptsOnlyWhatItNeedsAndMatchesTheWhole(@TempDir Path dir) throws Exception {
+  void aRangeReadsOnlyItsChunksInAsFewReadsAsPossibleAndMatchesTheWhole() throws Exception {
     byte[] plain = random(5 * ChunkedAead.CHUNK + 123);
-    Path file = dir.resolve("blob");
-    Files.write(file, ChunkedAead.encrypt(plain, key, doc));
-    long[][] ranges = {{0, 0}, {0, 99}, {ChunkedAead.CHUNK - 10, ChunkedAead.CHUNK + 10}, {3 * ChunkedAead.CHUNK, plain.length - 1},
-        {plain.length - 1, plain.length - 1}};
-    for (long[] r : ranges) {
+    byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
+    long h = ChunkedAead.HEADER;
+    long s = ChunkedAead.SEALED_CHUNK;
+    long c = ChunkedAead.CHUNK;
+    long end = plain.length - 1;
+    // range -> the reads of the store it needs, as {offset, length}
+    Object[][] cases = {
+        {new long[] {0, end}, new long[][] {{0, sealed.length}}},
+        {new long[] {0, 0}, new long[][] {{0, h + s}}},
+        {new long[] {c - 10, c + 10}, new long[][] {{0, h + 2 * s}}},
+        {new long[] {3 * c, end}, new long[][] {{0, h}, {h + 3 * s, sealed.length - (h + 3 * s)}}},
+        {new long[] {end, end}, new long[][] {{0, h}, {h + 5 * s, sealed.length - (h + 5 * s)}}}};
+    for (Object[] each : cases) {
+      long[] r = (long[]) each[0];
+      java.util.List<long[]> reads = new java.util.ArrayList<>();
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ChunkedAead.decryptRange((offset, length) -> {
-        java.io.InputStream in = Files.newInputStream(file);
-        in.skipNBytes(offset);
-        return in;
-      }, Files.size(file), r[0], r[1], out, key, doc);
+        reads.add(new long[] {offset, length});
+        return new ByteArrayInputStream(sealed, (int) offset, (int) length);
+      }, sealed.length, r[0], r[1], out, key, doc);
       assertThat(out.toByteArray()).as(r[0] + "-" + r[1]).isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
+      assertThat(reads).as("reads for " + r[0] + "-" + r[1]).containsExactly((long[][]) each[1]);
     }
+    byte[] badHeader = sealed.clone();
+    badHeader[0] ^= 0x01;
+    assertThatThrownBy(() -> ChunkedAead.decryptRange((offset, length) -> new ByteArrayInputStream(badHeader, (int) offset, (int) length),
+        badHeader.length, 0, 10, new ByteArrayOutputStream(), key, doc)).isInstanceOf(ChunkedAead.TamperedFileException.class);
   }
 
   @Test
