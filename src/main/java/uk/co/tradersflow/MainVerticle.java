@@ -185,8 +185,7 @@ public final class MainVerticle extends VerticleBase {
         2 * Runtime.getRuntime().availableProcessors(), 60, java.util.concurrent.TimeUnit.SECONDS);
     BlobStore blobs = BlobStores.from(config);
     EnvelopeKeys envelopeKeys = new EnvelopeKeys(keys.dataKey(), config.previousDataKeys());
-    DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, clients,
-        config.uploadMaxBytes());
+    DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, config.uploadMaxBytes());
 
     // One lockout count per user, whichever route checks their password.
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());

@@ -81,7 +81,7 @@ public final class DocumentRoutes implements RouteModule {
       ctx.fail(service.tooLarge());
       return;
     }
-    new DocumentUpload(service, ctx).start();
+    new DocumentUpload(service, ctx, api.clients().of(ctx)).start();
   }
 
   private void list(RoutingContext ctx) {

@@ -5,7 +5,6 @@ import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.db.Db;
-import uk.co.tradersflow.platform.http.ClientInfo;
 
 /**
  * What the document routes share: the database, the blob store and the worker pool that does
@@ -19,17 +18,14 @@ public final class DocumentService {
   private final WorkerExecutor workers;
   private final EnvelopeKeys keys;
   private final AuditLog audit;
-  private final ClientInfo clients;
   private final long maxBytes;
 
-  public DocumentService(Db db, BlobStore blobs, WorkerExecutor workers, EnvelopeKeys keys, AuditLog audit,
-                         ClientInfo clients, long maxBytes) {
+  public DocumentService(Db db, BlobStore blobs, WorkerExecutor workers, EnvelopeKeys keys, AuditLog audit, long maxBytes) {
     this.db = db;
     this.blobs = blobs;
     this.workers = workers;
     this.keys = keys;
     this.audit = audit;
-    this.clients = clients;
     this.maxBytes = maxBytes;
   }
 
@@ -55,10 +51,6 @@ public final class DocumentService {
 
   AuditLog audit() {
     return audit;
-  }
-
-  ClientInfo clients() {
-    return clients;
   }
 
   long maxBytes() {

@@ -17,6 +17,7 @@ import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.error.FieldError;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 
 /**
  * One multipart upload, streamed: the first bytes decide the type (nothing is stored for a type
@@ -37,6 +38,7 @@ final class DocumentUpload {
   private final RoutingContext ctx;
   private final HttpServerRequest request;
   private final Principal me;
+  private final ClientInfo.Client client;
   private final UUID documentId = UUID.randomUUID();
   private Buffer head = Buffer.buffer(FileType.HEAD);
   private HttpServerFileUpload upload;
@@ -52,11 +54,12 @@ final class DocumentUpload {
   private long dataEvents;
   private boolean finished;
 
-  DocumentUpload(DocumentService service, RoutingContext ctx) {
+  DocumentUpload(DocumentService service, RoutingContext ctx, ClientInfo.Client client) {
     this.service = service;
     this.ctx = ctx;
     this.request = ctx.request();
     this.me = Principal.of(ctx);
+    this.client = client;
   }
 
   /** Called with the request paused (see {@link DocumentRoutes}); resumes it once every handler is in place. */
@@ -202,7 +205,7 @@ final class DocumentUpload {
                 : Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "The upload took too long; send it again")))
             .compose(v -> service.repository().insert(tx, documentId, jobId, filename, type, size, storedSize, blob,
                 service.keys().currentKeyId(), service.keys().wrap(dataKey, documentId)))
-            .compose(doc -> service.audit().append(tx, AuditEntry.byUser(me, service.clients().of(ctx), "document.uploaded")
+            .compose(doc -> service.audit().append(tx, AuditEntry.byUser(me, client, "document.uploaded")
                 .target("document", documentId).detail("contentType", type.contentType()).detail("size", size)
                 .detail("jobId", jobId.map(UUID::toString).orElse(null))).map(doc))));
     stored.onComplete(ar -> {

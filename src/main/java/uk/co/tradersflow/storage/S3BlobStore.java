@@ -1,9 +1,10 @@
 package uk.co.tradersflow.storage;
 
-import java.io.ByteArrayOutputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -28,7 +29,11 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 public final class S3BlobStore implements BlobStore {
   static final int PART_SIZE = 5 * 1024 * 1024;
+  /** Where a blob's buffer starts: most photos and documents are far smaller than a part. */
+  private static final int FIRST_BUFFER = 64 * 1024;
   private static final int DELETE_BATCH = 1000;
+  /** The content type the SDK's byte-array bodies carry; blobs are sealed bytes, never typed. */
+  private static final String OCTET_STREAM = "application/octet-stream";
 
   private final S3Client s3;
   private final String bucket;
@@ -95,11 +100,17 @@ public final class S3BlobStore implements BlobStore {
     }
   }
 
-  /** Buffers one part; sends full parts as it goes and completes (or aborts) on close. */
+  /**
+   * Buffers one part; sends full parts as it goes and completes (or aborts) on close. The one
+   * part buffer grows to at most {@value #PART_SIZE} bytes (small blobs stay small) and is reused
+   * for every part: the SDK reads it in place, and the synchronous client is done with it by the
+   * time {@code uploadPart} returns.
+   */
   private final class MultipartOutputStream extends Output {
     private final String key;
     private final List<CompletedPart> parts = new ArrayList<>();
-    private ByteArrayOutputStream buffer = new ByteArrayOutputStream(64 * 1024);
+    private byte[] part = new byte[FIRST_BUFFER];
+    private int filled;
     private String uploadId;
     private boolean closed;
 
@@ -115,14 +126,30 @@ public final class S3BlobStore implements BlobStore {
     @Override
     public void write(byte[] bytes, int offset, int length) throws IOException {
       while (length > 0) {
-        int n = Math.min(length, PART_SIZE - buffer.size());
-        buffer.write(bytes, offset, n);
+        int n = Math.min(length, PART_SIZE - filled);
+        makeRoom(filled + n);
+        System.arraycopy(bytes, offset, part, filled, n);
+        filled += n;
         offset += n;
         length -= n;
-        if (buffer.size() == PART_SIZE) {
+        if (filled == PART_SIZE) {
           sendPart();
         }
       }
+    }
+
+    private void makeRoom(int needed) {
+      if (needed > part.length) {
+        part = Arrays.copyOf(part, Math.min(PART_SIZE, Math.max(needed, 2 * part.length)));
+      }
+    }
+
+    /** The buffered bytes, read in place: each (re)try of the request reads them afresh. */
+    private RequestBody buffered() {
+      byte[] bytes = part;
+      int length = filled;
+      return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(bytes, 0, length), length,
+          OCTET_STREAM);
     }
 
     private void sendPart() throws IOException {
@@ -131,10 +158,9 @@ public final class S3BlobStore implements BlobStore {
           uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
         }
         int number = parts.size() + 1;
-        byte[] part = buffer.toByteArray();
-        buffer = new ByteArrayOutputStream(64 * 1024);
-        String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
-            RequestBody.fromBytes(part)).eTag();
+        RequestBody body = buffered();
+        filled = 0;
+        String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number), body).eTag();
         parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
       } catch (SdkException e) {
         abort();
@@ -150,10 +176,10 @@ public final class S3BlobStore implements BlobStore {
       closed = true;
       try {
         if (uploadId == null) {
-          s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromBytes(buffer.toByteArray()));
+          s3.putObject(b -> b.bucket(bucket).key(key), buffered());
           return;
         }
-        if (buffer.size() > 0) {
+        if (filled > 0) {
           sendPart();
         }
         s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
