@@ -95,11 +95,12 @@ public final class AccountRoutes implements RouteModule {
    */
   private Future<Me> confirmed(Principal p, String password) {
     String subject = SignInRoutes.throttleSubject(p.userId()) + "|session:" + p.sessionId();
-    return SignInRoutes.redis(throttle.lockedFor(subject)).compose(lockedFor -> lockedFor > 0
-        ? Future.failedFuture(SignInRoutes.tooMany(lockedFor))
-        : me(p).compose(me -> hasher.verify(password, me.passwordHash()).compose(ok -> ok ? Future.succeededFuture(me)
-            : SignInRoutes.redis(throttle.recordFailure(subject)).compose(failure -> Future.failedFuture(
-                AppError.of(ErrorCode.INVALID_CREDENTIALS, "The current password is not right"))))));
+    return SignInRoutes.admitted(throttle, subject).compose(admission -> me(p).transform(found -> found.failed()
+        ? SignInRoutes.released(throttle, subject, found)
+        : hasher.verify(password, found.result().passwordHash()).transform(checked -> checked.succeeded() && !checked.result()
+            ? SignInRoutes.redis(throttle.failed(subject)).compose(failure -> Future.<Me>failedFuture(
+                AppError.of(ErrorCode.INVALID_CREDENTIALS, "The current password is not right")))
+            : SignInRoutes.released(throttle, subject, checked).map(found.result()))));
   }
 
   private void changePassword(RoutingContext ctx) {

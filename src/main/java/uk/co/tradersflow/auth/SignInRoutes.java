@@ -2,6 +2,7 @@ package uk.co.tradersflow.auth;
 
 import static io.vertx.core.http.HttpMethod.POST;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -212,21 +213,19 @@ public final class SignInRoutes implements RouteModule {
         .compose(user -> {
           Optional<UUID> device = user.flatMap(u -> deviceToken.flatMap(t -> devices.deviceOf(t, u.userId(), u.passwordEpoch())));
           String subject = throttleSubject(user, email) + device.map(d -> "|device:" + d).orElse("");
-          return redis(throttle.lockedFor(subject)).compose(lockedFor -> {
-            if (lockedFor > 0) {
-              return Future.failedFuture(tooMany(lockedFor));
-            }
-            return hasher.verify(password, user.flatMap(SignInRepository.UserByEmail::passwordHash)).compose(ok -> ok
-                ? signedIn(user.orElseThrow(), email, password, device, subject, client)
-                : failedSignIn(user, email, subject, device.isPresent(), client));
-          });
+          return admitted(throttle, subject).compose(admission -> hasher
+              .verify(password, user.flatMap(SignInRepository.UserByEmail::passwordHash))
+              .transform(checked -> checked.succeeded() && !checked.result()
+                  ? failedSignIn(user, email, subject, device.isPresent(), client)
+                  : released(throttle, subject, checked)
+                      .compose(right -> signedIn(user.orElseThrow(), email, password, device, subject, client))));
         });
     Api.reply(ctx, done, 200, body -> body);
   }
 
   private Future<JsonObject> failedSignIn(Optional<SignInRepository.UserByEmail> user, String email, String subject,
                                           boolean knownDevice, ClientInfo.Client client) {
-    return redis(throttle.recordFailure(subject)).compose(failure -> {
+    return redis(throttle.failed(subject)).compose(failure -> {
       if (user.isEmpty()) {
         // Recorded too (no account to file it under), which also makes an unknown address
         // cost the same database work as a known one: the answer's timing tells nothing.
@@ -430,6 +429,25 @@ public final class SignInRoutes implements RouteModule {
     int perMinute = config.loginIpLimitPerMinute();
     return redis(limiter.take(action + "-ip:" + ClientInfo.limitKey(ip), perMinute, Duration.ofMinutes(1), perMinute)).compose(d -> d.allowed()
         ? Future.succeededFuture() : Future.failedFuture(tooMany(d.retryAfterSeconds())));
+  }
+
+  /**
+   * Admits one password check for {@code subject} (see {@link LoginThrottle}), or fails with 429
+   * while it is locked or while the attempts in flight already reach the limit.
+   */
+  static Future<Void> admitted(LoginThrottle throttle, String subject) {
+    return redis(throttle.admit(subject)).compose(admission -> admission.admitted()
+        ? Future.succeededFuture() : Future.failedFuture(tooMany(admission.retryAfterSeconds())));
+  }
+
+  /**
+   * Settles an admitted attempt that did not end on a wrong password (the right one, or an error
+   * on the way): it gives its admission back, and {@code outcome} stands. A release that fails
+   * leaves the attempt counted, which errs on the side of the lockout.
+   */
+  static <T> Future<T> released(LoginThrottle throttle, String subject, AsyncResult<T> outcome) {
+    return throttle.release(subject).otherwiseEmpty()
+        .transform(ignored -> outcome.succeeded() ? Future.succeededFuture(outcome.result()) : Future.failedFuture(outcome.cause()));
   }
 
   /** Sign-in fails closed without Redis: no counters means unlimited guessing, so answer 503 instead. */

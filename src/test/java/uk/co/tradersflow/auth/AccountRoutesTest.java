@@ -75,6 +75,24 @@ class AccountRoutesTest {
         .put("newPassword", "the owners new passphrase")).statusCode()).as("the owner's own session is not locked").isEqualTo(204);
   }
 
+  /** Current passwords guessed all at once from a stolen token get no more checks than the limit. */
+  @Test
+  void currentPasswordsGuessedAtOnceGetNoMoreChecksThanTheLimit() throws Exception {
+    String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
+    java.util.List<io.vertx.core.Future<HttpResponse<Buffer>>> sent = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      sent.add(server().request(POST, "/api/v1/auth/password", token).sendJsonObject(
+          new JsonObject().put("currentPassword", "guess number " + i).put("newPassword", "a brand new passphrase")));
+    }
+    TestServer.await(io.vertx.core.Future.join(sent));
+    java.util.List<Integer> statuses = sent.stream().map(f -> f.result().statusCode()).toList();
+    assertThat(statuses).as("%s", statuses).isSubsetOf(401, 429);
+    assertThat(statuses.stream().filter(s -> s == 401).count()).as("passwords checked, %s", statuses)
+        .isLessThanOrEqualTo(server().config.loginMaxFailures());
+    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
+        .put("newPassword", "a brand new passphrase")).statusCode()).as("and then the session is locked").isEqualTo(429);
+  }
+
   /** Someone guessing at sign-in locks the address, not the owner's way to change the password from a session. */
   @Test
   void aSignInLockoutDoesNotStopTheSignedInOwnerChangingThePassword() throws Exception {

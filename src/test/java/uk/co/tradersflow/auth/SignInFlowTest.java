@@ -207,6 +207,31 @@ class SignInFlowTest {
         .as("reset works while locked").isEqualTo(202);
   }
 
+  /**
+   * Guesses sent all at once get no more than the limit's worth of password checks: each attempt
+   * is counted before its check starts, so the rest are refused without one (the right password
+   * too, when it comes after them), and the lockout follows.
+   */
+  @Test
+  void guessesSentAtOnceGetNoMoreChecksThanTheLimit() throws Exception {
+    String email = email();
+    signedUpAndIn(email);
+    List<io.vertx.core.Future<HttpResponse<Buffer>>> sent = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      sent.add(server.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/login")
+          .sendJsonObject(new JsonObject().put("email", email).put("password", i == 19 ? PASSWORD : "guess " + i)));
+    }
+    TestServer.await(io.vertx.core.Future.join(sent));
+    List<Integer> statuses = sent.stream().map(f -> f.result().statusCode()).toList();
+    int max = server.config.loginMaxFailures();
+    assertThat(statuses).as("%s", statuses).isSubsetOf(200, 401, 429);
+    assertThat(statuses.stream().filter(s -> s != 429).count()).as("passwords checked, %s", statuses).isLessThanOrEqualTo(max);
+    HttpResponse<Buffer> after = post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD));
+    if (!statuses.contains(200)) {
+      assertThat(after.statusCode()).as("locked once the checked guesses failed").isEqualTo(429);
+    }
+  }
+
   /** NFKC folds no-break spaces and full-width letters into the plain address: no spelling gets a fresh count. */
   @Test
   void everyUnicodeSpellingOfAnAddressSharesOneLockout() throws Exception {
