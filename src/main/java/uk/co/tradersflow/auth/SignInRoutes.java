@@ -163,7 +163,8 @@ public final class SignInRoutes implements RouteModule {
     String token = SecretTokens.generate("");
     return db.inAccount(accountId, tx -> SignInRepository.createAccount(tx, accountId, businessName, userId, email, hash)
         .compose(v -> SignInRepository.insertLinkToken(tx, accountId, userId, "verify_email", SecretTokens.hash(token), VERIFY_LIFE, Optional.empty()))
-        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("verify_email", email, new JsonObject().put("businessName", businessName)
+        // Nothing the signer typed goes into this email: anyone may sign up with anyone's address.
+        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("verify_email", email, new JsonObject()
             .put("link", link("/verify-email", token)), "verify:" + userId, accountId)))
         .compose(v -> audit.append(tx, new AuditEntry(Optional.of(accountId), ActorType.USER, Optional.of(userId), Optional.empty(),
             "account.signed_up", Optional.of("user"), Optional.of(userId.toString()), Optional.of(client.ip()),

@@ -92,6 +92,30 @@ class SignInFlowTest {
     return login.bodyAsJsonObject();
   }
 
+  /**
+   * Anyone may sign up with anyone's address, so the verification email carries nothing the
+   * signer typed: a business name cannot turn it into a phishing message from TradersFlow.
+   */
+  @Test
+  void theVerificationEmailCarriesNothingTheSignerTyped() throws Exception {
+    String email = email();
+    String lure = "Your invoice is overdue pay now at evil.example";
+    assertThat(post("/api/v1/auth/signup", new JsonObject().put("email", email).put("password", PASSWORD)
+        .put("businessName", lure)).statusCode()).isEqualTo(201);
+    try (Connection c = server.env.admin();
+         PreparedStatement ps = c.prepareStatement("SELECT model FROM email_outbox WHERE recipient = ? AND template = 'verify_email'")) {
+      ps.setString(1, email);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        JsonObject model = new JsonObject(rs.getString(1));
+        assertThat(model.fieldNames()).containsExactly("link");
+        uk.co.tradersflow.email.EmailRenderer.Rendered rendered = new uk.co.tradersflow.email.EmailRenderer(server.config.publicUrl().toString())
+            .render(uk.co.tradersflow.email.EmailTemplate.VERIFY_EMAIL, model.copy().put("businessName", lure));
+        assertThat(rendered.subject() + rendered.text() + rendered.html()).doesNotContain("evil.example");
+      }
+    }
+  }
+
   @Test
   void signUpVerifySignInAndReadMe() throws Exception {
     String email = email();
