@@ -27,9 +27,14 @@ import uk.co.tradersflow.platform.http.RouteModule;
  */
 public final class HealthRoutes implements RouteModule {
   private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
-  /** Headers by which a peer says it relays someone else's request. */
-  private static final List<String> FORWARDING_HEADERS =
-      List.of("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host", "Via");
+  /**
+   * Headers by which a peer says it relays someone else's request: the standard and de facto
+   * ones, and the client-address headers of CDNs and tunnels (Cloudflare, Akamai, Fastly) that
+   * a proxy on this host may send on their own.
+   */
+  private static final List<String> FORWARDING_HEADERS = List.of("X-Forwarded-For", "Forwarded", "X-Real-IP",
+      "X-Forwarded-Host", "X-Forwarded-Proto", "Via", "CF-Connecting-IP", "True-Client-IP", "Fastly-Client-IP",
+      "X-Client-IP", "X-Cluster-Client-IP");
 
   private final Vertx vertx;
   private final Db db;

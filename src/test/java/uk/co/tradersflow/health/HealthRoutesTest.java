@@ -111,7 +111,8 @@ class HealthRoutesTest {
     assertThat(forwarded.getHeader("Content-Type")).startsWith("application/problem+json");
 
     // A proxy on this very host may say so other ways, or not at all but for these.
-    for (String header : new String[] {"Forwarded", "X-Real-IP", "X-Forwarded-Host", "Via"}) {
+    for (String header : new String[] {"Forwarded", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto", "Via",
+        "CF-Connecting-IP", "True-Client-IP", "Fastly-Client-IP", "X-Client-IP", "X-Cluster-Client-IP"}) {
       assertThat(TestServer.await(server.request(HttpMethod.GET, "/metrics").putHeader(header, "for=203.0.113.9").send())
           .statusCode()).as(header).isEqualTo(403);
     }
