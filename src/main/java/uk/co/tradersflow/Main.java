@@ -102,7 +102,8 @@ public final class Main {
   static final Duration DB_PATIENCE = Duration.ofSeconds(60);
 
   public static void prepareDatabase(AppConfig config, boolean migrateOnly) {
-    new DatabaseBootstrap(PgUrl.parse(config.dbAdminUrl()), PgUrl.parse(config.dbUrl()))
+    new DatabaseBootstrap(PgUrl.parse(config.dbAdminUrl()), PgUrl.parse(config.dbUrl()),
+        DatabaseBootstrap.workerUrl(config.dbUrl(), config.dbWorkerUrl()))
         .prepare(config.migrate() || migrateOnly, MIGRATIONS, DB_PATIENCE);
   }
 

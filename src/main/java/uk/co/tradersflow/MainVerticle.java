@@ -58,6 +58,7 @@ import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
 import uk.co.tradersflow.platform.bus.Signal;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
+import uk.co.tradersflow.platform.db.DatabaseBootstrap;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.PgUrl;
 import uk.co.tradersflow.platform.http.Api;
@@ -94,6 +95,7 @@ public final class MainVerticle extends VerticleBase {
   private final Clock clock;
 
   private Pool pool;
+  private Pool workerPool;
   private Redis redis;
   private Db db;
   private AccessTokens accessTokens;
@@ -115,7 +117,10 @@ public final class MainVerticle extends VerticleBase {
     int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
     // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
     return vertx.executeBlocking(() -> wire(httpInstances), false)
-        .compose(wiring -> revocations.start()
+        .compose(wiring -> db.workerLogsIn()
+            .recover(e -> Future.failedFuture("the background jobs cannot connect as " + DatabaseBootstrap.WORKER_ROLE
+                + " (TF_DB_WORKER_URL, or TF_DB_URL's host and password): " + e.getMessage()))
+            .compose(v -> revocations.start())
             .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500))))
             .compose(id -> registry.isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
                 () -> new EventLoopDelayVerticle(registry.get()), new DeploymentOptions().setInstances(httpInstances)))
@@ -147,11 +152,18 @@ public final class MainVerticle extends VerticleBase {
         .connectingTo(PgUrl.parse(config.dbUrl()).connectOptions())
         .using(vertx)
         .build();
+    // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
+    workerPool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(Math.max(2, config.dbPoolSize() / 4)).setName("tf-worker").setShared(false)
+            .setConnectionTimeout(5).setMaxWaitQueueSize(4096))
+        .connectingTo(DatabaseBootstrap.workerUrl(config.dbUrl(), config.dbWorkerUrl()).connectOptions())
+        .using(vertx)
+        .build();
     redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(config.redisUrl())
         .setMaxPoolSize(16).setMaxPoolWaiting(4096).setMaxWaitingHandlers(8192));
     RedisKeys redisKeys = new RedisKeys(config.redisKeyPrefix());
 
-    db = new Db(pool);
+    db = new Db(pool, workerPool);
     accessTokens = new AccessTokens(vertx, keys, config.accessTokenTtl(), clock);
     SessionStateCache sessionStates = new SessionStateCache(vertx, db);
     revocations = new SessionRevocations(vertx, redis, redisKeys, sessionStates);
@@ -221,6 +233,7 @@ public final class MainVerticle extends VerticleBase {
     return Future.join(
         revocations == null ? Future.succeededFuture() : revocations.stop(),
         pool == null ? Future.succeededFuture() : pool.close(),
+        workerPool == null ? Future.succeededFuture() : workerPool.close(),
         redis == null ? Future.succeededFuture() : redis.close());
   }
 

@@ -20,6 +20,7 @@ public record AppConfig(
     URI publicUrl,
     String dbUrl,
     String dbAdminUrl,
+    Optional<String> dbWorkerUrl,
     int dbPoolSize,
     boolean migrate,
     String redisUrl,

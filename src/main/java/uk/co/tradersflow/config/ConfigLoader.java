@@ -43,6 +43,7 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_PUBLIC_URL", "https://localhost:8443");
     DEFAULTS.put("TF_DB_URL", "postgresql://tf_app@127.0.0.1:5432/tradersflow");
     DEFAULTS.put("TF_DB_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/tradersflow");
+    DEFAULTS.put("TF_DB_WORKER_URL", "");
     DEFAULTS.put("TF_DB_POOL_SIZE", "16");
     DEFAULTS.put("TF_MIGRATE", "true");
     DEFAULTS.put("TF_REDIS_URL", "redis://127.0.0.1:6379");
@@ -100,7 +101,7 @@ public final class ConfigLoader {
   private static final Set<String> SECRETS = Set.of(
       "TF_JWT_PRIVATE_KEY", "TF_DATA_KEY", "TF_DATA_KEY_PREVIOUS", "TF_URL_SIGNING_KEY", "TF_STRIPE_SECRET_KEY",
       "TF_STRIPE_WEBHOOK_SECRET", "TF_SMTP_PASSWORD", "TF_S3_SECRET_ACCESS_KEY", "TF_EMAIL_WEBHOOK_SECRET", "TF_METRICS_TOKEN",
-      "TF_DB_URL", "TF_DB_ADMIN_URL", "TF_REDIS_URL");
+      "TF_DB_URL", "TF_DB_ADMIN_URL", "TF_DB_WORKER_URL", "TF_REDIS_URL");
 
   private final Map<String, String> values;
 
@@ -203,6 +204,7 @@ public final class ConfigLoader {
         url("TF_PUBLIC_URL"),
         pgUrl("TF_DB_URL"),
         pgUrl("TF_DB_ADMIN_URL"),
+        optional("TF_DB_WORKER_URL").map(v -> pgUrl("TF_DB_WORKER_URL")),
         intIn("TF_DB_POOL_SIZE", 1, 512),
         bool("TF_MIGRATE"),
         redisUrl("TF_REDIS_URL"),

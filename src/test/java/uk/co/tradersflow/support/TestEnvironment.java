@@ -81,6 +81,16 @@ public final class TestEnvironment {
     return "postgresql://tf_app:" + appPassword + "@" + pgHost + ":" + pgPort + "/" + database;
   }
 
+  /** The worker's login, as the server derives it from {@link #appUrl()} (same password). */
+  public String workerUrl() {
+    return "postgresql://tf_worker:" + appPassword + "@" + pgHost + ":" + pgPort + "/" + database;
+  }
+
+  /** A JDBC connection as the worker role, which the background jobs log in as. */
+  public Connection asWorker() throws SQLException {
+    return connect(database, "tf_worker", appPassword);
+  }
+
   /** A JDBC connection as the admin (superuser): for test set-up and for checking rows behind the API's back. */
   public Connection admin() throws SQLException {
     return connect(database, adminUser, adminPassword);

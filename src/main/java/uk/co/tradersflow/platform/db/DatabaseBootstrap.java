@@ -26,10 +26,22 @@ public final class DatabaseBootstrap {
 
   private final PgUrl admin;
   private final PgUrl app;
+  private final PgUrl worker;
 
-  public DatabaseBootstrap(PgUrl admin, PgUrl app) {
+  public DatabaseBootstrap(PgUrl admin, PgUrl app, PgUrl worker) {
     this.admin = admin;
     this.app = app;
+    this.worker = worker;
+  }
+
+  /**
+   * The worker's connection: {@code TF_DB_WORKER_URL} when set, else {@code TF_DB_URL}'s with the
+   * user {@value #WORKER_ROLE} (same host, database and password). Sharing the password costs
+   * nothing here: the process holds both anyway, and what keeps a request from acting as the
+   * worker is that no statement it runs can switch to that role (V017).
+   */
+  public static PgUrl workerUrl(String appUrl, java.util.Optional<String> workerUrl) {
+    return workerUrl.map(PgUrl::parse).orElseGet(() -> PgUrl.parse(appUrl).withUser(WORKER_ROLE));
   }
 
   /**
@@ -105,19 +117,20 @@ public final class DatabaseBootstrap {
         s.execute("create role " + OWNER_ROLE + " nologin");
       }
       if (!exists(c, "select 1 from pg_roles where rolname = ?", WORKER_ROLE)) {
-        s.execute("create role " + WORKER_ROLE + " nologin nobypassrls");
+        s.execute("create role " + WORKER_ROLE + " login nosuperuser nocreatedb nocreaterole nobypassrls");
+        log.info("created role {}", WORKER_ROLE);
       }
       if (!exists(c, "select 1 from pg_roles where rolname = ?", APP_ROLE)) {
-        // NOINHERIT: membership of tf_worker lets the runtime SET ROLE to it, never hold its
-        // cross-account reach implicitly (see V009 and V012).
         s.execute("create role " + APP_ROLE + " login noinherit nosuperuser nocreatedb nocreaterole nobypassrls");
         log.info("created role {}", APP_ROLE);
       }
-      if (app.user().equals(APP_ROLE) && app.password().isPresent()) {
-        // The password comes from TF_DB_URL, so the runtime can always log in with what it was
-        // given. The driver hashes it (SCRAM) before sending, so the plaintext never appears in
-        // a statement that the server's log_statement or an audit extension could record.
-        c.unwrap(PGConnection.class).alterUserPassword(APP_ROLE, app.password().get().toCharArray(), "scram-sha-256");
+      // The passwords come from TF_DB_URL and the worker's URL, so each pool can always log in
+      // with what it was given. The driver hashes them (SCRAM) before sending, so the plaintext
+      // never appears in a statement that log_statement or an audit extension could record.
+      for (PgUrl login : new PgUrl[] {app, worker}) {
+        if ((login.user().equals(APP_ROLE) || login.user().equals(WORKER_ROLE)) && login.password().isPresent()) {
+          c.unwrap(PGConnection.class).alterUserPassword(login.user(), login.password().get().toCharArray(), "scram-sha-256");
+        }
       }
     }
   }

@@ -18,12 +18,14 @@ import java.util.function.Function;
  */
 public final class Db {
   private static final String SET_ACCOUNT = "SELECT set_config('app.account_id', $1, true)";
-  private static final String SET_WORKER_ROLE = "SET LOCAL ROLE " + DatabaseBootstrap.WORKER_ROLE;
 
   private final Pool pool;
+  private final Pool workerPool;
 
-  public Db(Pool pool) {
+  /** {@code pool} logs in as {@code tf_app}, {@code workerPool} as {@code tf_worker}. */
+  public Db(Pool pool, Pool workerPool) {
     this.pool = pool;
+    this.workerPool = workerPool;
   }
 
   /** Runs {@code work} in one transaction scoped to {@code accountId}; commits if it succeeds, rolls back otherwise. */
@@ -31,7 +33,7 @@ public final class Db {
     return pool.getConnection().compose(conn -> {
       Future<?> begin = conn.query("BEGIN").execute();
       Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
-      return finish(conn, begin, scope, work);
+      return finish(conn, Future.all(begin, scope), work);
     });
   }
 
@@ -64,15 +66,18 @@ public final class Db {
 
   /**
    * Runs {@code work} in one transaction as the narrowly granted worker role, for the few jobs
-   * that must cross accounts (email dispatch, webhook effects, audit sealing). Its reach is what
-   * the migrations grant {@code tf_worker}, nothing more; RLS stays on.
+   * that must cross accounts (email dispatch, webhook effects, retention, sweepers). Its reach is
+   * what the migrations grant {@code tf_worker}, nothing more; RLS stays on. The worker logs in
+   * on connections of its own: the runtime role is not its member, so no statement a request
+   * runs can become it (V017).
    */
   public <T> Future<T> asWorker(Function<SqlConnection, Future<T>> work) {
-    return pool.getConnection().compose(conn -> {
-      Future<?> begin = conn.query("BEGIN").execute();
-      Future<?> role = conn.query(SET_WORKER_ROLE).execute();
-      return finish(conn, begin, role, work);
-    });
+    return workerPool.getConnection().compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
+  }
+
+  /** Succeeds once a worker connection is open: start-up checks the worker's login with it. */
+  public Future<Void> workerLogsIn() {
+    return workerPool.query("SELECT 1").execute().mapEmpty();
   }
 
   /** Plain access for statements that touch no account data (health checks, SECURITY DEFINER lookups). */
@@ -80,8 +85,7 @@ public final class Db {
     return pool;
   }
 
-  private static <T> Future<T> finish(SqlConnection conn, Future<?> begin, Future<?> scope,
-                                      Function<SqlConnection, Future<T>> work) {
+  private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<SqlConnection, Future<T>> work) {
     Future<T> result;
     try {
       result = work.apply(conn);
@@ -89,12 +93,12 @@ public final class Db {
       result = Future.failedFuture(e);
     }
     Future<T> outcome = result;
-    return Future.join(begin, scope, outcome)
+    return Future.join(setup, outcome)
         .transform(ar -> {
           if (ar.succeeded()) {
             return conn.query("COMMIT").execute().map(outcome.result());
           }
-          Throwable cause = begin.failed() ? begin.cause() : scope.failed() ? scope.cause() : outcome.cause();
+          Throwable cause = setup.failed() ? setup.cause() : outcome.cause();
           return conn.query("ROLLBACK").execute().<T>transform(ignored -> Future.failedFuture(cause));
         })
         .andThen(ignored -> conn.close());

@@ -42,6 +42,10 @@ public record PgUrl(String host, int port, String database, String user, Optiona
     return new PgUrl(host, port, name, user, password, sslMode);
   }
 
+  public PgUrl withUser(String name) {
+    return new PgUrl(host, port, database, name, password, sslMode);
+  }
+
   public String jdbcUrl() {
     return "jdbc:postgresql://" + host + ":" + port + "/" + database;
   }

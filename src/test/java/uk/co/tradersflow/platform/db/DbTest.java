@@ -25,6 +25,7 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
 class DbTest {
   static TestServer server;
   static Pool pool;
+  static Pool workerPool;
   static Db db;
   static TestUser a;
   static TestUser b;
@@ -38,12 +39,15 @@ class DbTest {
     // One connection, so consecutive units of work are guaranteed to share it.
     pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
         .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
-    db = new Db(pool);
+    workerPool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
+        .connectingTo(PgUrl.parse(server.env.workerUrl()).connectOptions()).using(server.vertx).build();
+    db = new Db(pool, workerPool);
   }
 
   @AfterAll
   static void stop() {
     TestServer.await(pool.close());
+    TestServer.await(workerPool.close());
     server.close();
   }
 

@@ -105,9 +105,10 @@ class RowLevelSecurityTest {
   }
 
   /**
-   * The worker role's policies are USING (true) across accounts. The runtime role may become
-   * the worker (SET LOCAL ROLE, in Db.asWorker) but must not inherit it: otherwise those policies
-   * are OR'ed into every account-scoped query of the runtime role.
+   * The worker role's policies are USING (true) across accounts. The worker logs in on its own
+   * (Db.asWorker's pool); the runtime role is not its member, so it neither inherits those
+   * policies (they would be OR'ed into every account-scoped query) nor can become the worker by
+   * any statement it runs (V017).
    */
   @Test
   void theWorkerRolesCrossAccountPoliciesNeverWidenWhatTheRuntimeRoleSees() throws SQLException {
@@ -119,17 +120,19 @@ class RowLevelSecurityTest {
     }
     try (Connection c = server.env.asApp()) {
       assertThat(strings(c, "SELECT pg_has_role('tf_app', 'tf_worker', 'MEMBER')::text || pg_has_role('tf_app', 'tf_worker', 'USAGE')::text"))
-          .as("a member that may SET ROLE, not an heir of its privileges").containsExactly("truefalse");
+          .as("neither a member nor an heir").containsExactly("falsefalse");
       c.setAutoCommit(false);
       setAccount(c, a.accountId());
       assertThat(strings(c, "SELECT recipient FROM email_outbox")).doesNotContain("b@example.test");
       assertThat(strings(c, "SELECT blob_name FROM storage_garbage")).isEmpty();
-      c.rollback();
       try (Statement s = c.createStatement()) {
-        s.execute("SET LOCAL ROLE tf_worker");
+        assertThatThrownBy(() -> s.execute("SET LOCAL ROLE tf_worker")).as("no statement of a request becomes the worker")
+            .hasMessageContaining("permission denied");
       }
-      assertThat(strings(c, "SELECT blob_name FROM storage_garbage")).as("as the worker, explicitly").contains("rlsTestBlobNameOfAccountB0123");
       c.rollback();
+    }
+    try (Connection c = server.env.asWorker()) {
+      assertThat(strings(c, "SELECT blob_name FROM storage_garbage")).as("the worker's own login").contains("rlsTestBlobNameOfAccountB0123");
     }
   }
 
@@ -173,6 +176,15 @@ class RowLevelSecurityTest {
     }
   }
 
+  /** Invoices are voided, not deleted: their numbers stay gap-free even against a wayward request. */
+  @Test
+  void theRuntimeRoleCannotDeleteInvoicesOrTheirCounter() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      c.setAutoCommit(false);
+      assertPermissionDenied(c, List.of("DELETE FROM invoices", "DELETE FROM invoice_counters"));
+    }
+  }
+
   /** Each statement, run as account A in a transaction of its own, is refused by a privilege check. */
   private static void assertPermissionDenied(Connection c, List<String> statements) throws SQLException {
     for (String sql : statements) {
@@ -206,10 +218,9 @@ class RowLevelSecurityTest {
       s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
           + a.accountId() + "', 'cus_rls" + a.accountId().toString().replace("-", "") + "', 'sub_rls" + a.accountId().toString().replace("-", "") + "', 'active')");
     }
-    try (Connection c = server.env.asApp()) {
+    try (Connection c = server.env.asWorker()) {
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
-        s.execute("SET LOCAL ROLE tf_worker");
         s.execute("SELECT retention_subscription_cancelled('" + a.accountId() + "')");
       }
       // Read in the same transaction, before it is rolled back: afterwards it would hold anyway.
