@@ -117,9 +117,7 @@ public final class MainVerticle extends VerticleBase {
     int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
     // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
     return vertx.executeBlocking(() -> wire(httpInstances), false)
-        .compose(wiring -> db.workerLogsIn()
-            .recover(e -> Future.failedFuture("the background jobs cannot connect as " + DatabaseBootstrap.WORKER_ROLE
-                + " (TF_DB_WORKER_URL, or TF_DB_URL's host and password): " + e.getMessage()))
+        .compose(wiring -> workerLoginChecked()
             .compose(v -> revocations.start())
             .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500))))
             .compose(id -> registry.isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
@@ -225,6 +223,22 @@ public final class MainVerticle extends VerticleBase {
         new StorageSweeperVerticle(db, blobs, storageWorkers, Duration.ofMinutes(1)),
         new DataKeyRotationVerticle(db, envelopeKeys, storageWorkers, Duration.ofMinutes(10)),
         new PaymentLinkRetirementVerticle(db, stripe, Duration.ofSeconds(30)));
+  }
+
+  /**
+   * A worker login that Postgres refuses is a setting to fix, so start-up stops naming it. An
+   * unreachable Postgres is not: the server starts as it does without one, and readiness says db.
+   */
+  private Future<Void> workerLoginChecked() {
+    return db.workerLogsIn().recover(e -> {
+      if (e instanceof io.vertx.sqlclient.DatabaseException refused && refused.getSqlState() != null
+          && refused.getSqlState().startsWith("28")) {
+        return Future.failedFuture("the background jobs cannot log in as " + DatabaseBootstrap.WORKER_ROLE
+            + " (TF_DB_WORKER_URL, or TF_DB_URL's host and password): " + e.getMessage());
+      }
+      log.warn("the background jobs cannot reach PostgreSQL yet as {}: {}", DatabaseBootstrap.WORKER_ROLE, e.getMessage());
+      return Future.succeededFuture();
+    });
   }
 
   @Override

@@ -85,7 +85,9 @@ public final class HealthRoutes implements RouteModule {
 
   private void ready(RoutingContext ctx) {
     Map<String, Supplier<Future<?>>> checks = new LinkedHashMap<>();
-    checks.put("db", () -> db.pool().query("SELECT 1").execute());
+    // Both logins: the requests' and the background jobs' (a worker that cannot log in leaves
+    // email and webhook effects queued).
+    checks.put("db", () -> Future.all(db.pool().query("SELECT 1").execute(), db.workerLogsIn()));
     checks.put("redis", () -> redis.send(Request.cmd(Command.PING)));
     JsonObject results = new JsonObject();
     var futures = checks.entrySet().stream().map(e -> timed(e.getValue())

@@ -1,6 +1,7 @@
 package uk.co.tradersflow.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -80,6 +81,29 @@ class HealthRoutesTest {
       assertThat(api.bodyAsString()).doesNotContain("127.0.0.1", "Connection refused", "Exception");
       assertThat(logs.text()).contains(api.getHeader("X-Request-Id"));
     }
+  }
+
+  /**
+   * The background jobs log in as tf_worker on their own connections. Postgres refusing that
+   * login is a setting to fix: start-up stops, naming it. Not reaching Postgres is not: the
+   * server starts, and readiness says db until the worker can connect.
+   */
+  @Test
+  void theWorkersLoginIsCheckedAtStartAndByReadiness() {
+    Map<String, String> refused = Map.of(
+        "TF_DB_WORKER_URL", "postgresql://no_such_worker_role@" + server.env.pgHost + ":" + server.env.pgPort + "/" + server.env.database,
+        "TF_DEV_DATA_DIR", server.config.devDataDir().toString(), "TF_MIGRATE", "false");
+    assertThatThrownBy(() -> TestServer.start(refused).close()).hasMessageContaining("TF_DB_WORKER_URL").hasMessageContaining("tf_worker");
+
+    Map<String, String> unreachable = Map.of(
+        "TF_DB_WORKER_URL", "postgresql://tf_worker@127.0.0.1:" + TestServer.freePort() + "/" + server.env.database,
+        "TF_DEV_DATA_DIR", server.config.devDataDir().toString(), "TF_MIGRATE", "false");
+    try (TestServer workerDown = TestServer.start(unreachable)) {
+      HttpResponse<Buffer> r = TestServer.await(workerDown.request(HttpMethod.GET, "/health/ready").send());
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.bodyAsJsonObject().getJsonObject("checks").getJsonObject("db").getString("status")).isEqualTo("DOWN");
+    }
+    assertThat(TestServer.await(server.request(HttpMethod.GET, "/health/ready").send()).statusCode()).isEqualTo(200);
   }
 
   @Test

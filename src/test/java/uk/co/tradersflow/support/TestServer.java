@@ -95,7 +95,12 @@ public final class TestServer implements AutoCloseable {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     main = new MainVerticle(config, keys, Optional.of(registry), Clock.systemUTC());
-    await(vertx.deployVerticle(main));
+    try {
+      await(vertx.deployVerticle(main));
+    } catch (RuntimeException startFailed) {
+      await(vertx.close());  // a test proving a refused start must not leave a Vert.x running
+      throw startFailed;
+    }
     client = WebClient.create(vertx, new WebClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
         .setDefaultHost("localhost").setDefaultPort(config.httpsPort()).setFollowRedirects(false));
     plainClient = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")

@@ -75,7 +75,7 @@ public final class Db {
     return workerPool.getConnection().compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
   }
 
-  /** Succeeds once a worker connection is open: start-up checks the worker's login with it. */
+  /** Succeeds once a worker connection answers: start-up and readiness check the worker's login with it. */
   public Future<Void> workerLogsIn() {
     return workerPool.query("SELECT 1").execute().mapEmpty();
   }
