@@ -39,20 +39,24 @@ public final class Db {
 
   /**
    * A read of one statement, in one round trip: BEGIN, the account scope, the statement and
-   * COMMIT are all written at once. {@code query} must issue its single statement before it
-   * returns; anything it issued later would run after COMMIT, outside the scope, and so see no
-   * rows at all (RLS fails closed), never another account's.
+   * COMMIT are all written at once. {@code query} must issue its statement before it returns:
+   * the connection it is handed refuses any statement issued later, which would otherwise run
+   * after COMMIT, outside the scope (or, once the pooled connection serves someone else, inside
+   * theirs). Every unit's connection is refused once its unit ends, for the same reason.
    */
   public <T> Future<T> readInAccount(UUID accountId, Function<SqlConnection, Future<T>> query) {
     return pool.getConnection().compose(conn -> {
       // READ ONLY: a write slipped into a read fails instead of committing.
       Future<?> begin = conn.query("BEGIN READ ONLY").execute();
       Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
+      ScopedConnection scoped = new ScopedConnection(conn);
       Future<T> result;
       try {
-        result = query.apply(conn);
+        result = query.apply(scoped);
       } catch (RuntimeException e) {
         result = Future.failedFuture(e);
+      } finally {
+        scoped.end();  // the statement is written; one issued later would land after COMMIT, so it is refused
       }
       Future<?> commit = conn.query("COMMIT").execute();
       Future<T> outcome = result;
@@ -86,15 +90,17 @@ public final class Db {
   }
 
   private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<SqlConnection, Future<T>> work) {
+    ScopedConnection scoped = new ScopedConnection(conn);
     Future<T> result;
     try {
-      result = work.apply(conn);
+      result = work.apply(scoped);
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
     Future<T> outcome = result;
     return Future.join(setup, outcome)
         .transform(ar -> {
+          scoped.end();
           if (ar.succeeded()) {
             return conn.query("COMMIT").execute().map(outcome.result());
           }

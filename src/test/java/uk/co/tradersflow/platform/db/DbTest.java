@@ -142,14 +142,37 @@ class DbTest {
   }
 
   @Test
-  void aStatementIssuedAfterASingleRoundTripReadRunsOutsideTheScopeAndSeesNothing() {
+  void aStatementIssuedAfterASingleRoundTripReadIsRefused() {
     String name = "late-" + UUID.randomUUID();
     TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
-    // Misuse: the second statement is chained, so it is sent after the pipelined COMMIT.
-    long late = TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute()
-        .compose(v -> tx.preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(name)))
-        .map(rows -> rows.iterator().next().getLong("n"))));
-    assertThat(late).as("RLS fails closed once the transaction has ended").isZero();
+    // Misuse: the second statement is chained, so it would be sent after the pipelined COMMIT.
+    assertThatThrownBy(() -> TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute()
+        .compose(v -> tx.preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(name))))))
+        .hasMessageContaining("used after its unit of work ended");
+  }
+
+  /**
+   * The pool has one connection, so B's unit runs on the very connection A's unit was handed. A
+   * handle A's code kept past its unit must not run a statement inside B's transaction.
+   */
+  @Test
+  void aConnectionKeptPastItsUnitCannotRunInsideTheNextAccountsUnit() {
+    String bName = "b-only-" + UUID.randomUUID();
+    TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, bName)));
+    io.vertx.sqlclient.SqlConnection[] kept = new io.vertx.sqlclient.SqlConnection[2];
+    TestServer.await(db.inAccount(a.accountId(), tx -> {
+      kept[0] = tx;
+      return Future.succeededFuture();
+    }));
+    TestServer.await(db.readInAccount(a.accountId(), tx -> {
+      kept[1] = tx;
+      return tx.query("SELECT 1").execute();
+    }));
+    for (io.vertx.sqlclient.SqlConnection stale : kept) {
+      assertThatThrownBy(() -> TestServer.await(db.inAccount(b.accountId(), tx -> stale
+          .preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(bName)))))
+          .hasMessageContaining("used after its unit of work ended");
+    }
   }
 
   @Test
