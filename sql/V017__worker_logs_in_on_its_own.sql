@@ -31,7 +31,3 @@ BEGIN
   -- The worker's transactions get the runtime role's limit on idling with locks held (V014).
   EXECUTE format('ALTER ROLE tf_worker IN DATABASE %I SET idle_in_transaction_session_timeout = %L', current_database(), '5min');
 END $$;
-
--- Invoices are voided, never deleted, and their numbers are gap-free: no request needs to delete
--- an invoice or an invoice counter (the purge runs as the owner, in retention_purge_account).
-REVOKE DELETE ON invoices, invoice_counters FROM tf_app;

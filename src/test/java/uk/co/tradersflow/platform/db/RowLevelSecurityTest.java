@@ -176,12 +176,22 @@ class RowLevelSecurityTest {
     }
   }
 
-  /** Invoices are voided, not deleted: their numbers stay gap-free even against a wayward request. */
+  /**
+   * The runtime role writes only what requests write: it cannot delete an invoice (they are
+   * voided, their numbers gap-free), set a subscription's status or connected account's state
+   * (Stripe's webhooks do, as the worker), or touch a user's other columns.
+   */
   @Test
-  void theRuntimeRoleCannotDeleteInvoicesOrTheirCounter() throws SQLException {
+  void theRuntimeRoleWritesOnlyTheColumnsRequestsWrite() throws SQLException {
     try (Connection c = server.env.asApp()) {
       c.setAutoCommit(false);
-      assertPermissionDenied(c, List.of("DELETE FROM invoices", "DELETE FROM invoice_counters"));
+      assertPermissionDenied(c, List.of(
+          "DELETE FROM invoices", "DELETE FROM invoice_counters",
+          "UPDATE billing_accounts SET subscription_status = 'active'", "UPDATE billing_accounts SET charges_enabled = true",
+          "INSERT INTO billing_accounts (account_id, subscription_status) VALUES (app_account_id(), 'active')",
+          "UPDATE users SET created_at = now()", "UPDATE users SET account_id = account_id",
+          "INSERT INTO users (id, account_id, email, password_hash, email_verified_at) "
+              + "VALUES (gen_random_uuid(), app_account_id(), 'x@example.test', 'h', now())"));
     }
   }
 
