@@ -146,14 +146,14 @@ public final class MainVerticle extends VerticleBase {
   private Wiring wire(int httpInstances) {
     pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(config.dbPoolSize()).setName("tf-app").setShared(false)
-            .setEventLoopSize(httpInstances).setConnectionTimeout(5).setMaxWaitQueueSize(4096))
+            .setEventLoopSize(httpInstances).setConnectionTimeout(0).setMaxWaitQueueSize(4096))
         .connectingTo(PgUrl.parse(config.dbUrl()).connectOptions())
         .using(vertx)
         .build();
     // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
     workerPool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(Math.max(2, config.dbPoolSize() / 4)).setName("tf-worker").setShared(false)
-            .setConnectionTimeout(5).setMaxWaitQueueSize(4096))
+            .setConnectionTimeout(0).setMaxWaitQueueSize(4096))
         .connectingTo(DatabaseBootstrap.workerUrl(config.dbUrl(), config.dbWorkerUrl()).connectOptions())
         .using(vertx)
         .build();
@@ -161,7 +161,8 @@ public final class MainVerticle extends VerticleBase {
         .setMaxPoolSize(16).setMaxPoolWaiting(4096).setMaxWaitingHandlers(8192));
     RedisKeys redisKeys = new RedisKeys(config.redisKeyPrefix());
 
-    db = new Db(pool, workerPool);
+    // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
+    db = new Db(vertx, pool, workerPool, Db.BORROW_TIMEOUT);
     accessTokens = new AccessTokens(vertx, keys, config.accessTokenTtl(), clock);
     SessionStateCache sessionStates = new SessionStateCache(vertx, db);
     revocations = new SessionRevocations(vertx, redis, redisKeys, sessionStates);

@@ -1,10 +1,14 @@
 package uk.co.tradersflow.platform.db;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -19,18 +23,28 @@ import java.util.function.Function;
 public final class Db {
   private static final String SET_ACCOUNT = "SELECT set_config('app.account_id', $1, true)";
 
+  /** How long a unit waits for a free connection before the request gets a 503. */
+  public static final Duration BORROW_TIMEOUT = Duration.ofSeconds(5);
+
+  private final Vertx vertx;
   private final Pool pool;
   private final Pool workerPool;
+  private final long borrowTimeoutMs;
 
-  /** {@code pool} logs in as {@code tf_app}, {@code workerPool} as {@code tf_worker}. */
-  public Db(Pool pool, Pool workerPool) {
+  /**
+   * {@code pool} logs in as {@code tf_app}, {@code workerPool} as {@code tf_worker}. Both must be
+   * built without a connection timeout of their own: {@link #borrow} keeps the time instead.
+   */
+  public Db(Vertx vertx, Pool pool, Pool workerPool, Duration borrowTimeout) {
+    this.vertx = vertx;
     this.pool = pool;
     this.workerPool = workerPool;
+    this.borrowTimeoutMs = borrowTimeout.toMillis();
   }
 
   /** Runs {@code work} in one transaction scoped to {@code accountId}; commits if it succeeds, rolls back otherwise. */
   public <T> Future<T> inAccount(UUID accountId, Function<SqlConnection, Future<T>> work) {
-    return pool.getConnection().compose(conn -> {
+    return borrow(pool).compose(conn -> {
       Future<?> begin = conn.query("BEGIN").execute();
       Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
       return finish(conn, Future.all(begin, scope), work);
@@ -45,7 +59,7 @@ public final class Db {
    * theirs). Every unit's connection is refused once its unit ends, for the same reason.
    */
   public <T> Future<T> readInAccount(UUID accountId, Function<SqlConnection, Future<T>> query) {
-    return pool.getConnection().compose(conn -> {
+    return borrow(pool).compose(conn -> {
       // READ ONLY: a write slipped into a read fails instead of committing.
       Future<?> begin = conn.query("BEGIN READ ONLY").execute();
       Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
@@ -76,7 +90,7 @@ public final class Db {
    * runs can become it (V017).
    */
   public <T> Future<T> asWorker(Function<SqlConnection, Future<T>> work) {
-    return workerPool.getConnection().compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
+    return borrow(workerPool).compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
   }
 
   /** Succeeds once a worker connection answers: start-up and readiness check the worker's login with it. */
@@ -87,6 +101,33 @@ public final class Db {
   /** Plain access for statements that touch no account data (health checks, SECURITY DEFINER lookups). */
   public Pool pool() {
     return pool;
+  }
+
+  /**
+   * A connection from {@code from}, or a {@link TimeoutException} (a 503) when none is free in
+   * time. The pool's own wait timeout is off: in Vert.x 5.0.8 its timer races a connection handed
+   * to the waiter (eclipse-vertx/vertx-sql-client#1567, vert.x#6169), which logged "Promise
+   * already completed" under load and now and then failed a request after 5 s that had been
+   * waiting for no reason. Here a connection that arrives after the request gave up goes straight
+   * back to the pool.
+   */
+  private Future<SqlConnection> borrow(Pool from) {
+    Future<SqlConnection> asked = from.getConnection();
+    if (asked.isComplete()) {
+      return asked;
+    }
+    Promise<SqlConnection> borrowed = Promise.promise();
+    long timer = vertx.setTimer(borrowTimeoutMs, id -> borrowed.tryFail(
+        new TimeoutException("no database connection was free within " + borrowTimeoutMs + " ms")));
+    asked.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.failed()) {
+        borrowed.tryFail(ar.cause());
+      } else if (!borrowed.tryComplete(ar.result())) {
+        ar.result().close();
+      }
+    });
+    return borrowed.future();
   }
 
   private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<SqlConnection, Future<T>> work) {

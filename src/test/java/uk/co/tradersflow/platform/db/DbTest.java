@@ -41,7 +41,7 @@ class DbTest {
         .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
     workerPool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
         .connectingTo(PgUrl.parse(server.env.workerUrl()).connectOptions()).using(server.vertx).build();
-    db = new Db(pool, workerPool);
+    db = new Db(server.vertx, pool, workerPool, java.time.Duration.ofMillis(300));
   }
 
   @AfterAll
@@ -172,6 +172,24 @@ class DbTest {
       assertThatThrownBy(() -> TestServer.await(db.inAccount(b.accountId(), tx -> stale
           .preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(bName)))))
           .hasMessageContaining("used after its unit of work ended");
+    }
+  }
+
+  /**
+   * With the pool's one connection held, the next unit gives up after the borrow timeout (a 503
+   * for a request), and the connection it is handed once free goes back to the pool, not lost.
+   */
+  @Test
+  void aUnitFindingNoConnectionFreeInTimeGivesUpWithoutLosingTheConnection() {
+    io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+    Future<Void> holding = db.inAccount(a.accountId(), tx -> release.future());
+    Future<Integer> waiting = db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1));
+    assertThatThrownBy(() -> TestServer.await(waiting)).hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+    release.complete();
+    TestServer.await(holding);
+    for (int i = 0; i < 3; i++) {
+      int one = TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1)));
+      assertThat(one).as("the pool's one connection is still in service").isEqualTo(1);
     }
   }
 
