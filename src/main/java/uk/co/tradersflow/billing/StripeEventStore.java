@@ -61,7 +61,8 @@ public final class StripeEventStore {
         .addBoolean(event.getBoolean("livemode", false))
         .addOffsetDateTime(OffsetDateTime.ofInstant(Instant.ofEpochSecond(event.getLong("created", 0L)), ZoneOffset.UTC))
         .addValue(event);
-    return db.pool().preparedQuery(INSERT).execute(args).map(rows -> rows.iterator().next().getBoolean("stored"));
+    // As the worker: a request's role may not store events for the worker to apply (V019).
+    return db.workerPool().preparedQuery(INSERT).execute(args).map(rows -> rows.iterator().next().getBoolean("stored"));
   }
 
   public record Claimed(String id, JsonObject payload, int attempts) {}

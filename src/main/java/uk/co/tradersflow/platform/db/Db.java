@@ -104,6 +104,14 @@ public final class Db {
   }
 
   /**
+   * The worker's login for single autocommit statements, for a hot path that must not pay for a
+   * transaction's extra round trip (storing a verified webhook event through its definer function).
+   */
+  public Pool workerPool() {
+    return workerPool;
+  }
+
+  /**
    * A connection from {@code from}, or a {@link TimeoutException} (a 503) when none is free in
    * time. The pool's own wait timeout is off: in Vert.x 5.0.8 its timer races a connection handed
    * to the waiter (eclipse-vertx/vertx-sql-client#1567, vert.x#6169), which logged "Promise

@@ -252,7 +252,7 @@ class RowLevelSecurityTest {
            WHERE n.nspname = 'public' AND p.prosecdef AND has_function_privilege('tf_app', p.oid, 'EXECUTE')
            ORDER BY 1""");
       assertThat(callable).containsExactly("audit_seal", "audit_verify", "auth_link_token", "auth_refresh_token",
-          "auth_user_by_email", "session_state", "stripe_event_store");
+          "auth_user_by_email", "session_state");
     }
   }
 }
