@@ -43,7 +43,16 @@ public final class BillingService {
   }
 
   private static final java.util.Set<String> LIVE_STATUSES = java.util.Set.of("trialing", "active", "past_due");
+  /** Stripe's statuses of a subscription that is still, or may still become, billed. */
+  private static final java.util.Set<String> STRIPE_LIVE = java.util.Set.of("trialing", "active", "past_due", "unpaid",
+      "incomplete", "paused");
 
+  /**
+   * A Checkout Session for the subscription. Refused while the account has a live subscription,
+   * by our row or (the webhook for a checkout just completed may not have arrived yet) by Stripe:
+   * a second checkout would open a second subscription, billed alongside the tracked one. The
+   * trial is given once per customer: a customer who ever had a subscription checks out without.
+   */
   public Future<String> checkoutSession(Principal me, ClientInfo.Client client) {
     if (config.stripePriceId().isEmpty()) {
       return Future.failedFuture(AppError.of(ErrorCode.BILLING_NOT_CONFIGURED, "No subscription price is configured"));
@@ -51,24 +60,38 @@ public final class BillingService {
     String price = config.stripePriceId().get();
     return stripe.requireConfigured()
         .compose(v -> account(me.accountId()))
-        .compose(acc -> LIVE_STATUSES.contains(acc.status())
-            // A second checkout would open a second, untracked subscription (and a fresh trial).
-            ? Future.failedFuture(AppError.of(ErrorCode.CONFLICT,
-                "This account already has a subscription; change it in the billing portal"))
-            : ensureCustomer(me, client))
-        .compose(customer -> stripe.call("checkout.sessions.create", c -> c.v1().checkout().sessions().create(
-            SessionCreateParams.builder()
-                .setMode(SessionCreateParams.Mode.SUBSCRIPTION)
-                .setCustomer(customer)
-                .setClientReferenceId(me.accountId().toString())
-                .addLineItem(SessionCreateParams.LineItem.builder().setPrice(price).setQuantity(1L).build())
-                .setSubscriptionData(SessionCreateParams.SubscriptionData.builder()
-                    .setTrialPeriodDays((long) config.trialDays())
-                    .putMetadata("tf_account_id", me.accountId().toString()).build())
-                .setSuccessUrl(link("/billing?checkout=success"))
-                .setCancelUrl(link("/billing?checkout=cancelled"))
-                .build(),
-            StripeGateway.idempotent("tf-checkout-" + me.accountId() + "-" + UUID.randomUUID())).getUrl()));
+        .compose(acc -> LIVE_STATUSES.contains(acc.status()) ? Future.failedFuture(alreadySubscribed()) : ensureCustomer(me, client))
+        .compose(customer -> subscriptionsAtStripe(customer).compose(subscriptions -> {
+          if (subscriptions.stream().anyMatch(s -> STRIPE_LIVE.contains(s.getStatus()))) {
+            return Future.failedFuture(alreadySubscribed());
+          }
+          SessionCreateParams.SubscriptionData.Builder subscription = SessionCreateParams.SubscriptionData.builder()
+              .putMetadata("tf_account_id", me.accountId().toString());
+          if (subscriptions.isEmpty()) {
+            subscription.setTrialPeriodDays((long) config.trialDays());
+          }
+          return stripe.call("checkout.sessions.create", c -> c.v1().checkout().sessions().create(
+              SessionCreateParams.builder()
+                  .setMode(SessionCreateParams.Mode.SUBSCRIPTION)
+                  .setCustomer(customer)
+                  .setClientReferenceId(me.accountId().toString())
+                  .addLineItem(SessionCreateParams.LineItem.builder().setPrice(price).setQuantity(1L).build())
+                  .setSubscriptionData(subscription.build())
+                  .setSuccessUrl(link("/billing?checkout=success"))
+                  .setCancelUrl(link("/billing?checkout=cancelled"))
+                  .build(),
+              StripeGateway.idempotent("tf-checkout-" + me.accountId() + "-" + UUID.randomUUID())).getUrl());
+        }));
+  }
+
+  private static AppError alreadySubscribed() {
+    return AppError.of(ErrorCode.CONFLICT, "This account already has a subscription; change it in the billing portal");
+  }
+
+  /** Every subscription the customer has or had at Stripe (a customer has a handful at most). */
+  private Future<java.util.List<com.stripe.model.Subscription>> subscriptionsAtStripe(String customer) {
+    return stripe.call("subscriptions.list", c -> c.v1().subscriptions().list(com.stripe.param.SubscriptionListParams.builder()
+        .setCustomer(customer).setStatus(com.stripe.param.SubscriptionListParams.Status.ALL).setLimit(100L).build()).getData());
   }
 
   public Future<String> portalSession(Principal me) {

@@ -92,6 +92,47 @@ class BillingRoutesTest {
         .filter(req -> u.accountId().toString().equals(req.form().get("client_reference_id")))).isEmpty();
   }
 
+  private static List<FakeStripe.Request> sessionsFor(TestUser u) {
+    return fake.requests("POST", "/v1/checkout/sessions").stream()
+        .filter(req -> u.accountId().toString().equals(req.form().get("client_reference_id"))).toList();
+  }
+
+  private static String customerOf(TestUser u) throws Exception {
+    try (java.sql.Connection c = server.env.admin(); java.sql.Statement s = c.createStatement();
+         java.sql.ResultSet rs = s.executeQuery("SELECT stripe_customer_id FROM billing_accounts WHERE account_id = '" + u.accountId() + "'")) {
+      assertThat(rs.next()).isTrue();
+      return rs.getString(1);
+    }
+  }
+
+  /**
+   * Checkout completed at Stripe, its webhook not here yet: our row still says none, Stripe
+   * knows better, and a second checkout (another tab, a second click) would bill twice.
+   */
+  @Test
+  void aSubscriptionStripeHasButNoWebhookReportedYetRefusesASecondCheckout() throws Exception {
+    TestUser u = users.create();
+    assertThat(server.send(POST, "/api/v1/billing/checkout-session", u.token()).statusCode()).isEqualTo(200);
+    fake.subscription("sub_unreported" + UUID.randomUUID().toString().replace("-", ""), customerOf(u), "trialing", 0, 0);
+    HttpResponse<Buffer> second = server.send(POST, "/api/v1/billing/checkout-session", u.token());
+    assertThat(second.statusCode()).as(second.bodyAsString()).isEqualTo(409);
+    assertThat(sessionsFor(u)).hasSize(1);
+  }
+
+  /** One trial per customer: after a cancelled subscription, checkout starts billing at once. */
+  @Test
+  void aCustomerWhoHadASubscriptionChecksOutWithoutAnotherTrial() throws Exception {
+    TestUser u = users.create();
+    assertThat(server.send(POST, "/api/v1/billing/checkout-session", u.token()).statusCode()).isEqualTo(200);
+    fake.subscription("sub_ended" + UUID.randomUUID().toString().replace("-", ""), customerOf(u), "canceled", 0, 0);
+    assertThat(server.send(POST, "/api/v1/billing/checkout-session", u.token()).statusCode()).isEqualTo(200);
+    List<FakeStripe.Request> sessions = sessionsFor(u);
+    assertThat(sessions).hasSize(2);
+    assertThat(sessions.get(0).form()).containsEntry("subscription_data[trial_period_days]", "14");
+    assertThat(sessions.get(1).form()).doesNotContainKey("subscription_data[trial_period_days]")
+        .containsEntry("subscription_data[metadata][tf_account_id]", u.accountId().toString());
+  }
+
   @Test
   void portalNeedsACustomerThenOpensStripesPortal() {
     TestUser u = users.create();

@@ -111,7 +111,9 @@ public final class FakeStripe implements AutoCloseable {
     String path = ex.getRequestURI().getPath();
     String key = ex.getRequestHeaders().getFirst("Idempotency-Key");
     String account = ex.getRequestHeaders().getFirst("Stripe-Account");
-    Map<String, String> form = parse(body);
+    // A GET carries its parameters in the query string, as stripe-java sends a list request.
+    Map<String, String> form = parse(method.equals("GET") && ex.getRequestURI().getRawQuery() != null
+        ? ex.getRequestURI().getRawQuery() : body);
     requests.add(new Request(method, path, form, key, account));
     String cacheKey = key == null ? null : account + "|" + key;
     String cached = cacheKey == null ? null : idempotent.get(cacheKey);
@@ -188,6 +190,15 @@ public final class FakeStripe implements AutoCloseable {
     if (method.equals("DELETE") && path.startsWith("/v1/subscriptions/")) {
       JsonObject sub = subscriptions.get(path.substring("/v1/subscriptions/".length()));
       return sub != null ? sub.put("status", "canceled") : notFound("subscription");
+    }
+    if (method.equals("GET") && path.equals("/v1/subscriptions")) {
+      JsonArray data = new JsonArray();
+      subscriptions.values().stream()
+          .filter(sub -> sub.getString("customer").equals(form.get("customer")))
+          .filter(sub -> "all".equals(form.get("status")) ? true
+              : form.get("status") == null ? !sub.getString("status").equals("canceled") : sub.getString("status").equals(form.get("status")))
+          .forEach(data::add);
+      return new JsonObject().put("object", "list").put("url", "/v1/subscriptions").put("has_more", false).put("data", data);
     }
     if (method.equals("GET") && path.startsWith("/v1/subscriptions/")) {
       JsonObject sub = subscriptions.get(path.substring("/v1/subscriptions/".length()));
