@@ -45,7 +45,8 @@ final class DocumentRepository {
   private static final String EXPECT_GARBAGE = """
       INSERT INTO storage_garbage (blob_name, delete_after) VALUES ($1, now() + make_interval(secs => $2))""";
 
-  private static final String FORGET_GARBAGE = "DELETE FROM storage_garbage WHERE blob_name = $1";
+  // A row the sweeper has claimed is its to finish: the bytes may already be going (V020).
+  private static final String FORGET_GARBAGE = "DELETE FROM storage_garbage WHERE blob_name = $1 AND claimed_at IS NULL";
 
   Future<List<Document>> list(SqlConnection tx, PageRequest page, UUID jobId) {
     return tx.preparedQuery(LIST).execute(Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), jobId))
@@ -88,7 +89,7 @@ final class DocumentRepository {
     return tx.preparedQuery(EXPECT_GARBAGE).execute(Tuple.of(blobName, (double) grace.toSeconds())).mapEmpty();
   }
 
-  /** True when the row was still there: nobody has swept the blob away. */
+  /** True when the row was still there and unclaimed: the sweeper has not begun on the blob. */
   Future<Boolean> forgetGarbage(SqlConnection tx, String blobName) {
     return tx.preparedQuery(FORGET_GARBAGE).execute(Tuple.of(blobName)).map(rows -> rows.rowCount() == 1);
   }

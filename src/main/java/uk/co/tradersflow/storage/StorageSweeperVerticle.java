@@ -28,7 +28,7 @@ public final class StorageSweeperVerticle extends PeriodicJobVerticle {
 
   // 20 deletions at the S3 client's 30 s timeout stay well inside the 15-minute lease.
   private static final String CLAIM = """
-      UPDATE storage_garbage g SET delete_after = now() + interval '15 minutes'
+      UPDATE storage_garbage g SET delete_after = now() + interval '15 minutes', claimed_at = coalesce(g.claimed_at, now())
         FROM (SELECT account_id, blob_name FROM storage_garbage
                WHERE delete_after <= now()
                ORDER BY delete_after

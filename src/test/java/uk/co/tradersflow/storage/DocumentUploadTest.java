@@ -329,6 +329,56 @@ class DocumentUploadTest {
     assertThat(rows("SELECT count(*) FROM storage_garbage WHERE account_id = ?", a.accountId())).isEqualTo(1);
   }
 
+  /**
+   * The sweeper commits its claim on a due row before deleting the bytes. From then on an upload
+   * finishing late cannot take the blob back (it would commit a document whose bytes are going):
+   * the claim is marked, and stays marked when the deletion fails and is retried.
+   */
+  @Test
+  void aBlobTheSweeperHasClaimedCannotBeTakenBackByAFinishingUpload() throws Exception {
+    TestUser a = users.create();
+    BlobId claimed = BlobId.random(a.accountId());
+    BlobId unclaimed = BlobId.random(a.accountId());
+    try (Connection c = server.env.admin(); var s = c.createStatement()) {
+      s.executeUpdate("INSERT INTO storage_garbage (account_id, blob_name, delete_after) VALUES ('" + a.accountId() + "', '"
+          + claimed.name() + "', now() - interval '1 second'), ('" + a.accountId() + "', '" + unclaimed.name() + "', now() + interval '1 hour')");
+    }
+    BlobStore disk = new LocalDiskBlobStore(server.config.storageDir());
+    BlobStore failingDeletes = new BlobStore() {
+      @Override
+      public Output create(BlobId id) throws java.io.IOException {
+        return disk.create(id);
+      }
+
+      @Override
+      public java.io.InputStream read(BlobId id, long offset, long length) throws java.io.IOException {
+        return disk.read(id, offset, length);
+      }
+
+      @Override
+      public void delete(BlobId id) throws java.io.IOException {
+        throw new java.io.IOException("storage unavailable");
+      }
+
+      @Override
+      public void deleteAccount(UUID accountId) throws java.io.IOException {
+        disk.deleteAccount(accountId);
+      }
+    };
+    StorageSweeperVerticle sweeper = new StorageSweeperVerticle(server.main.db(), failingDeletes,
+        server.vertx.createSharedWorkerExecutor("test-sweeper-claim"), java.time.Duration.ofHours(1));
+    TestServer.await(server.vertx.deployVerticle(sweeper));
+    TestServer.await(sweeper.runOnce());
+    assertThat(rows("SELECT count(*) FROM storage_garbage WHERE account_id = ? AND claimed_at IS NOT NULL", a.accountId()))
+        .as("claimed, its deletion to be retried").isEqualTo(1);
+
+    DocumentRepository repository = new DocumentRepository();
+    boolean tookClaimed = TestServer.await(server.main.db().inAccount(a.accountId(), tx -> repository.forgetGarbage(tx, claimed.name())));
+    assertThat(tookClaimed).as("the sweeper's now").isFalse();
+    boolean tookUnclaimed = TestServer.await(server.main.db().inAccount(a.accountId(), tx -> repository.forgetGarbage(tx, unclaimed.name())));
+    assertThat(tookUnclaimed).as("not yet due, not claimed: the upload takes it back").isTrue();
+  }
+
   private static void awaitNoGarbageRows(TestUser user) throws Exception {
     String sql = "SELECT count(*) FROM storage_garbage WHERE account_id = ?";
     eventually(() -> rows(sql, user.accountId()) == 0);
