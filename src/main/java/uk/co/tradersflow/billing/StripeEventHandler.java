@@ -42,7 +42,7 @@ public final class StripeEventHandler {
   private static final String UPDATE_CONNECT = """
       UPDATE billing_accounts SET charges_enabled = $2, payouts_enabled = $3, details_submitted = $4, updated_at = now()
        WHERE account_id = $1""";
-  private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3, $4, $5)";
+  private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3, $4, $5, $6)";
   private static final String INVOICE_FOR_LINK = "SELECT billing_invoice_for_payment_link($1) AS invoice_id";
   private static final String ACCOUNT_EMAIL = "SELECT billing_account_email($1) AS email";
 
@@ -254,12 +254,19 @@ public final class StripeEventHandler {
         .map(rows -> Optional.ofNullable(rows.iterator().next().getUUID("invoice_id"))));
   }
 
-  /** What a payment event says was paid: minor units and an ISO currency, when it says at all. */
-  private record Payment(Long amount, String currency) {
+  /**
+   * What a payment event says was paid: minor units and an ISO currency, when it says at all, and
+   * which payment it was: the payment intent, which a paid checkout session names too, so the two
+   * notices Stripe sends for one payment are known as one.
+   */
+  private record Payment(Long amount, String currency, String id) {
     /** The amount from the first of {@code fields} the object carries. */
     static Payment of(JsonObject obj, String... fields) {
       Long amount = java.util.Arrays.stream(fields).map(obj::getLong).filter(java.util.Objects::nonNull).findFirst().orElse(null);
-      return new Payment(amount, obj.getString("currency"));
+      Object intent = obj.getValue("payment_intent");
+      String id = "payment_intent".equals(obj.getString("object")) ? obj.getString("id")
+          : intent instanceof String s ? s : intent instanceof JsonObject o ? o.getString("id") : obj.getString("id");
+      return new Payment(amount, obj.getString("currency"), id);
     }
   }
 
@@ -278,7 +285,8 @@ public final class StripeEventHandler {
     UUID invoiceId = invoice.get();
     OffsetDateTime paidAt = time(claimed.payload().getLong("created"));
     boolean[] changed = {false, false};
-    return db.asWorker(tx -> tx.preparedQuery(MARK_PAID).execute(Tuple.of(invoiceId, connected, paidAt, paid.amount(), paid.currency()))
+    return db.asWorker(tx -> tx.preparedQuery(MARK_PAID)
+        .execute(Tuple.of(invoiceId, connected, paidAt, paid.amount(), paid.currency(), paid.id()))
         .compose(rows -> {
       if (rows.size() == 0) {
         return events.done(tx, claimed.id(), "ignored", "no such invoice on this connected account", null);
@@ -294,6 +302,19 @@ public final class StripeEventHandler {
                 .target("invoice", invoiceId).detail("amountPaid", paid.amount()).detail("currencyPaid", paid.currency())
                 .detail("stripeEvent", claimed.id()))
             .compose(v -> events.done(tx, claimed.id(), "ignored", why, account));
+      }
+      String unexpected = r.getString("unexpected");
+      if (unexpected != null) {
+        // Money reached the tradesperson for an invoice that was void or already paid by another
+        // payment: nothing to mark, but a refund is due, so it is audited and alerted on.
+        String why = unexpected.equals("void") ? "paid while void" : "paid again by another payment";
+        log.error("INVOICE_PAYMENT_NEEDS_REFUND stripe event {}: invoice {} {} (payment {}, {} {})", claimed.id(), invoiceId,
+            why, paid.id(), paid.amount(), paid.currency());
+        changed[0] = true;
+        return audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account), "invoice.payment_unexpected")
+                .target("invoice", invoiceId).detail("reason", unexpected).detail("payment", paid.id())
+                .detail("amountPaid", paid.amount()).detail("currencyPaid", paid.currency()).detail("stripeEvent", claimed.id()))
+            .compose(v -> events.done(tx, claimed.id(), "processed", why, account));
       }
       if (!r.getBoolean("first_time")) {
         return events.done(tx, claimed.id(), "processed", "invoice already paid", account);

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -305,11 +306,13 @@ class StripeWebhookTest {
     awaitHandled(server, forged.getString("id"));
     assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice)).isEqualTo("draft");
 
+    // Stripe's two notices of one payment: the session names its payment intent.
+    String payment = "pi_" + id();
     JsonObject session = FakeStripe.event("checkout.session.completed", new JsonObject().put("id", "cs_" + id())
-        .put("object", "checkout.session").put("mode", "payment").put("payment_status", "paid")
+        .put("object", "checkout.session").put("mode", "payment").put("payment_status", "paid").put("payment_intent", payment)
         .put("amount_total", 5_000).put("currency", "gbp")
         .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())), acct, Stripe.API_VERSION);
-    JsonObject intent = FakeStripe.event("payment_intent.succeeded", new JsonObject().put("id", "pi_" + id())
+    JsonObject intent = FakeStripe.event("payment_intent.succeeded", new JsonObject().put("id", payment)
         .put("object", "payment_intent").put("amount_received", 5_000).put("currency", "gbp").put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
         acct, Stripe.API_VERSION);
     deliver(server, session);
@@ -322,6 +325,44 @@ class StripeWebhookTest {
         u.accountId())).isEqualTo(1);
     assertThat(count(server, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.paid'", u.accountId()))
         .isEqualTo(1);
+    assertThat(count(server, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.payment_unexpected'",
+        u.accountId())).as("two notices of one payment are not a second payment").isZero();
+  }
+
+  private static JsonObject intentPaying(UUID invoice, String acct, long pence) {
+    return FakeStripe.event("payment_intent.succeeded", new JsonObject().put("id", "pi_" + id())
+        .put("object", "payment_intent").put("amount_received", pence).put("currency", "gbp")
+        .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())), acct, Stripe.API_VERSION);
+  }
+
+  /**
+   * Money that arrives for a void invoice, or for one another payment already settled (a retired
+   * link paid before Stripe deactivated it), changes nothing on the invoice but is audited and
+   * alerted on: the tradesperson owes a refund.
+   */
+  @Test
+  void aSecondPaymentOrOneForAVoidInvoiceIsReportedForRefund() {
+    TestUser u = users.create();
+    String acct = connectReady(server, fake, u.accountId());
+    UUID paidTwice = invoice(server, u.accountId(), "customer@example.test", 5_000);
+    UUID voided = invoice(server, u.accountId(), "customer@example.test", 7_000);
+    sql(server, "UPDATE invoices SET status = 'void' WHERE id = ?", voided);
+    try (LogCapture logs = new LogCapture()) {
+      for (JsonObject e : List.of(intentPaying(paidTwice, acct, 5_000), intentPaying(paidTwice, acct, 5_000),
+          intentPaying(voided, acct, 7_000))) {
+        deliver(server, e);
+        awaitHandled(server, e.getString("id"));
+      }
+      assertThat(logs.text()).contains("INVOICE_PAYMENT_NEEDS_REFUND");
+    }
+    assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", paidTwice)).isEqualTo("paid");
+    assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", voided)).isEqualTo("void");
+    assertThat(count(server, "SELECT count(*) FROM email_outbox WHERE template = 'payment_received' AND account_id = ?",
+        u.accountId())).isEqualTo(1);
+    assertThat(count(server, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.payment_unexpected' "
+        + "AND details->>'reason' = 'paid_twice' AND target_id = ?", u.accountId(), paidTwice.toString())).isEqualTo(1);
+    assertThat(count(server, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.payment_unexpected' "
+        + "AND details->>'reason' = 'void' AND target_id = ?", u.accountId(), voided.toString())).isEqualTo(1);
   }
 
   /** A link made for an older, cheaper version of the invoice must not settle the current one. */
