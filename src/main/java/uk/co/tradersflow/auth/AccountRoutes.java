@@ -220,8 +220,18 @@ public final class AccountRoutes implements RouteModule {
           .compose(v -> section(tx, out, "invoices", "SELECT * FROM invoices ORDER BY created_at"))
           .map(v -> withoutRenderedLines(out))
           .compose(v -> section(tx, out, "invoiceLines", "SELECT * FROM invoice_lines ORDER BY invoice_id, position"))
+          .compose(v -> section(tx, out, "paymentLinks", "SELECT invoice_id, invoice_version, url, created_at, retired_at "
+              + "FROM invoice_payment_links ORDER BY created_at"))
+          // The files themselves are fetched through their signed URLs (GET /api/v1/documents/{id}/url);
+          // where and under which key they are stored is not the account's data.
+          .compose(v -> section(tx, out, "documents", "SELECT id, job_id, filename, content_type, size_bytes, created_at "
+              + "FROM documents ORDER BY created_at"))
+          .compose(v -> section(tx, out, "billing", "SELECT stripe_customer_id, subscription_id, subscription_status, trial_end, "
+              + "current_period_end, cancel_at_period_end, connect_account_id, charges_enabled, payouts_enabled, created_at "
+              + "FROM billing_accounts"))
           .compose(v -> section(tx, out, "sessions", "SELECT id, created_at, last_used_at, revoked_at, user_agent, host(ip) AS ip FROM sessions"))
           .compose(v -> section(tx, out, "emails", "SELECT id, template, recipient, status, created_at, sent_at FROM email_outbox"))
+          .compose(v -> section(tx, out, "emailEvents", "SELECT message_id, type, occurred_at FROM email_events ORDER BY occurred_at"))
           .compose(v -> section(tx, out, "activity", "SELECT action, occurred_at, host(ip) AS ip, user_agent, details FROM audit_log ORDER BY id"))
           .map(out);
     });

@@ -165,6 +165,11 @@ class AccountRoutesTest {
         .bodyAsJsonObject().getString("id");
     server().send(POST, "/api/v1/invoices", token, new JsonObject().put("customerId", customer).put("lines",
         new io.vertx.core.json.JsonArray().add(new JsonObject().put("description", "Boiler service").put("quantity", 1).put("unitPence", 9000))));
+    byte[] pdf = "%PDF-1.7\nthe signed quote\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    assertThat(TestServer.await(server().request(POST, "/api/v1/documents", token)
+        .putHeader("Content-Type", uk.co.tradersflow.support.Multipart.CONTENT_TYPE)
+        .sendBuffer(new uk.co.tradersflow.support.Multipart().file("file", "quote.pdf", "application/pdf", pdf).build()))
+        .statusCode()).isEqualTo(201);
     HttpResponse<Buffer> export = server().send(GET, "/api/v1/me/export", token);
     assertThat(export.statusCode()).isEqualTo(200);
     JsonObject doc = export.bodyAsJsonObject();
@@ -173,7 +178,10 @@ class AccountRoutesTest {
     assertThat(doc.getJsonArray("invoices").getJsonObject(0).containsKey("lines_json")).as("the API's rendering is not exported").isFalse();
     assertThat(doc.getJsonArray("invoiceLines").getJsonObject(0).getString("description")).isEqualTo("Boiler service");
     assertThat(doc.getJsonArray("users").getJsonObject(0).getString("email")).isEqualTo(email);
-    assertThat(export.bodyAsString()).doesNotContain("argon2").doesNotContain("token_hash");
+    assertThat(doc.getJsonArray("documents").getJsonObject(0).getString("filename")).isEqualTo("quote.pdf");
+    assertThat(doc.fieldNames()).contains("billing", "paymentLinks", "emailEvents", "sessions", "emails", "activity");
+    assertThat(export.bodyAsString()).doesNotContain("argon2").doesNotContain("token_hash")
+        .doesNotContain("wrapped_key").doesNotContain("blob_name");
 
     assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", "not my password")).statusCode()).isEqualTo(401);
     HttpResponse<Buffer> closed = server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD));
