@@ -1,11 +1,15 @@
 package uk.co.tradersflow.retention;
 
+import com.stripe.model.Subscription;
+import com.stripe.param.SubscriptionListParams;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,8 +23,8 @@ import uk.co.tradersflow.platform.jobs.PeriodicJobVerticle;
 import uk.co.tradersflow.storage.BlobStore;
 
 /**
- * What closing an account promises, carried out later and durably: the Stripe subscription is
- * cancelled (retried every round until Stripe confirms, so a Stripe outage loses nothing), and
+ * What closing an account promises, carried out later and durably: the customer's Stripe
+ * subscriptions are cancelled (retried every round until Stripe confirms, so a Stripe outage loses nothing), and
  * 30 days after closing the account's data and stored files are deleted, leaving an anonymised tombstone and the
  * audit log. Every instance runs this on a timer; a Postgres advisory lock lets one work at a time.
  */
@@ -54,32 +58,67 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
         .onFailure(e -> log.warn("account retention round failed, will retry: {}", e.getMessage()));
   }
 
+  /** Stripe's statuses of a subscription that is still, or may still become, billed. */
+  private static final Set<String> LIVE_AT_STRIPE = Set.of("trialing", "active", "past_due", "unpaid", "incomplete", "paused");
+
+  /**
+   * For every closed account with a Stripe customer: cancels the tracked subscription and any
+   * other live one the customer holds at Stripe (a second checkout, one whose webhooks never
+   * came), then records the account's subscriptions as cancelled. Until then its data is kept.
+   */
   private Future<Void> cancelSubscriptions() {
     if (!stripe.configured()) {
       return Future.succeededFuture();
     }
-    return db.asWorker(tx -> tx.query("SELECT account_id, subscription_id FROM retention_subscriptions_to_cancel()").execute())
+    return db.asWorker(tx -> tx.query("SELECT account_id, stripe_customer_id, subscription_id FROM retention_customers_to_cancel()")
+            .execute())
         .compose(rows -> {
           Future<Void> chain = Future.succeededFuture();
           for (Row r : rows) {
             UUID account = r.getUUID("account_id");
-            String subscription = r.getString("subscription_id");
-            chain = chain.compose(v -> stripe.call("subscriptions.cancel", c -> c.v1().subscriptions().cancel(subscription,
-                    StripeGateway.idempotent("tf-cancel-" + subscription)))
+            String customer = r.getString("stripe_customer_id");
+            String tracked = r.getString("subscription_id");
+            chain = chain.compose(v -> liveSubscriptions(customer, tracked)
+                .compose(live -> cancelAll(live).map(live.size()))
                 .compose(cancelled -> db.asWorker(tx -> tx.preparedQuery("SELECT retention_subscription_cancelled($1)")
                     .execute(Tuple.of(account))
                     .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),
-                        java.util.Optional.of(account), "subscription.cancelled").detail("reason", "account_closed")))))
+                        java.util.Optional.of(account), "subscription.cancelled").detail("reason", "account_closed")
+                        .detail("subscriptions", cancelled)))))
                 .onSuccess(x -> audit.committed())
                 // One account's failure must not stop the others; it is retried next round.
                 .recover(e -> {
-                  log.warn("could not cancel the subscription of closed account {} yet; its data is kept until Stripe"
+                  log.warn("could not cancel the subscriptions of closed account {} yet; its data is kept until Stripe"
                       + " confirms: {}", account, e.toString());
                   return Future.succeededFuture();
                 }));
           }
           return chain;
         });
+  }
+
+  /** The tracked subscription (unless Stripe says it has ended) and every other live one of the customer. */
+  private Future<Set<String>> liveSubscriptions(String customer, String tracked) {
+    Future<List<Subscription>> atStripe = customer == null ? Future.succeededFuture(List.of())
+        : stripe.call("subscriptions.list", c -> c.v1().subscriptions().list(SubscriptionListParams.builder()
+            .setCustomer(customer).setStatus(SubscriptionListParams.Status.ALL).setLimit(100L).build()).getData());
+    return atStripe.map(subscriptions -> {
+      Set<String> live = new LinkedHashSet<>();
+      if (tracked != null && subscriptions.stream().noneMatch(s -> s.getId().equals(tracked) && !LIVE_AT_STRIPE.contains(s.getStatus()))) {
+        live.add(tracked);
+      }
+      subscriptions.stream().filter(s -> LIVE_AT_STRIPE.contains(s.getStatus())).forEach(s -> live.add(s.getId()));
+      return live;
+    });
+  }
+
+  private Future<Void> cancelAll(Set<String> subscriptions) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String subscription : subscriptions) {
+      chain = chain.compose(v -> stripe.call("subscriptions.cancel", c -> c.v1().subscriptions().cancel(subscription,
+          StripeGateway.idempotent("tf-cancel-" + subscription))).mapEmpty());
+    }
+    return chain;
   }
 
   private Future<Integer> purgeDue() {

@@ -107,6 +107,40 @@ class AccountRetentionTest {
     }
   }
 
+  /**
+   * A subscription the billing row never tracked (a second checkout, one whose webhooks never
+   * came) would go on charging after the purge: every live subscription of the customer at
+   * Stripe is cancelled first, and ended ones are left alone.
+   */
+  @Test
+  void everyLiveSubscriptionOfTheCustomerIsCancelledBeforeThePurgeTrackedOrNot() throws Exception {
+    try (FakeStripe stripe = new FakeStripe();
+         TestServer server = TestServer.start(Map.of("TF_STRIPE_SECRET_KEY", "sk_test_retention", "TF_STRIPE_API_BASE", stripe.base()))) {
+      TestUser user = new TestUsers(server).create();
+      String customer = "cus_untracked" + System.nanoTime();
+      String untracked = "sub_untracked" + System.nanoTime();
+      String ended = "sub_ended" + System.nanoTime();
+      stripe.subscription(untracked, customer, "active", 0, 0);
+      stripe.subscription(ended, customer, "canceled", 0, 0);
+      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES ('" + user.accountId() + "', '" + customer + "')");
+        s.executeUpdate("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
+            + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
+      }
+      AccountRetentionVerticle retention = new AccountRetentionVerticle(server.main.db(),
+          new LocalDiskBlobStore(server.config.storageDir()), server.vertx.createSharedWorkerExecutor("test-retention-3"),
+          new StripeGateway(server.vertx, server.config), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
+      TestServer.await(server.vertx.deployVerticle(retention));
+
+      assertThat(TestServer.await(retention.runOnce())).isEqualTo(1);
+      assertThat(stripe.requests("DELETE", "/v1/subscriptions/" + untracked)).hasSize(1);
+      assertThat(stripe.requests("DELETE", "/v1/subscriptions/" + ended)).isEmpty();
+      try (Connection c = server.env.admin()) {
+        assertThat(count(c, "SELECT count(*) FROM users WHERE account_id = ?", user.accountId())).as("then purged").isZero();
+      }
+    }
+  }
+
   /** The billing row is the only record of what to cancel: it stays, with all the data, until Stripe confirms. */
   @Test
   void dataStaysPastThirtyDaysUntilStripeConfirmsTheSubscriptionCancelled() throws Exception {

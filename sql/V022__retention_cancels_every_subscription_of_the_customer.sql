@@ -1,0 +1,64 @@
+-- Closing an account cancelled the one subscription the billing row tracked. A customer can hold
+-- another (a second checkout completed before the first one's webhook arrived, or one whose
+-- webhooks never came), and an account that never got a tracked subscription was purged without
+-- asking Stripe at all: such a subscription went on charging after the account was deleted.
+-- Now every closed account with a Stripe customer is due for cancellation until the retention
+-- job has cancelled all of that customer's live subscriptions at Stripe, and only then may it be
+-- purged. retention_subscriptions_to_cancel() stays for the previous version during a rolling
+-- deploy.
+SET LOCAL ROLE tf_owner;
+
+CREATE FUNCTION retention_customers_to_cancel()
+  RETURNS TABLE (account_id uuid, stripe_customer_id text, subscription_id text)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$
+    SELECT b.account_id, b.stripe_customer_id, b.subscription_id
+      FROM billing_accounts b JOIN accounts a ON a.id = b.account_id
+     WHERE a.status = 'closed' AND b.subscription_status <> 'cancelled'
+       AND (b.stripe_customer_id IS NOT NULL OR b.subscription_id IS NOT NULL)
+     LIMIT 100
+  $$;
+GRANT EXECUTE ON FUNCTION retention_customers_to_cancel() TO tf_worker;
+
+CREATE OR REPLACE FUNCTION retention_accounts_due()
+  RETURNS TABLE (account_id uuid)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$
+    SELECT a.id FROM accounts a
+     WHERE a.status = 'closed' AND a.purged_at IS NULL AND a.delete_after <= now()
+       AND NOT EXISTS (SELECT 1 FROM billing_accounts b WHERE b.account_id = a.id
+                        AND (b.stripe_customer_id IS NOT NULL OR b.subscription_id IS NOT NULL)
+                        AND b.subscription_status <> 'cancelled')
+     LIMIT 100
+  $$;
+
+CREATE OR REPLACE FUNCTION retention_purge_account(p_account uuid)
+  RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$
+  BEGIN
+    IF NOT EXISTS (SELECT 1 FROM accounts WHERE id = p_account AND status = 'closed' AND delete_after <= now()) THEN
+      RAISE EXCEPTION 'account % is not due for deletion', p_account;
+    END IF;
+    IF EXISTS (SELECT 1 FROM billing_accounts WHERE account_id = p_account
+                AND (stripe_customer_id IS NOT NULL OR subscription_id IS NOT NULL)
+                AND subscription_status <> 'cancelled') THEN
+      RAISE EXCEPTION 'account % may still have a live subscription', p_account;
+    END IF;
+    DELETE FROM documents WHERE account_id = p_account;
+    DELETE FROM storage_garbage WHERE account_id = p_account;
+    DELETE FROM email_events WHERE message_id IN (SELECT id FROM email_outbox WHERE account_id = p_account);
+    DELETE FROM email_outbox WHERE account_id = p_account;
+    DELETE FROM invoice_payment_links WHERE account_id = p_account;
+    DELETE FROM invoices WHERE account_id = p_account;  -- and, by cascade, their invoice_lines
+    DELETE FROM invoice_counters WHERE account_id = p_account;
+    DELETE FROM jobs WHERE account_id = p_account;
+    DELETE FROM customers WHERE account_id = p_account;
+    DELETE FROM refresh_tokens WHERE account_id = p_account;
+    DELETE FROM auth_tokens WHERE account_id = p_account;
+    DELETE FROM user_identities WHERE account_id = p_account;
+    DELETE FROM sessions WHERE account_id = p_account;
+    DELETE FROM users WHERE account_id = p_account;
+    DELETE FROM billing_accounts WHERE account_id = p_account;
+    UPDATE accounts SET business_name = 'deleted account', purged_at = now(), updated_at = now() WHERE id = p_account;
+  END $$;
