@@ -121,6 +121,31 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
     return chain;
   }
 
+  /**
+   * The account's customer at Stripe (its name, email and address, kept there by checkout) goes
+   * with the account; deleting it again, or one already gone, is not an error.
+   */
+  private Future<Void> deleteStripeCustomer(UUID account) {
+    return db.asWorker(tx -> tx.preparedQuery("SELECT stripe_customer_id FROM billing_accounts WHERE account_id = $1")
+            .execute(Tuple.of(account)))
+        .compose(rows -> {
+          String customer = rows.size() == 0 ? null : rows.iterator().next().getString("stripe_customer_id");
+          if (customer == null || !stripe.configured()) {
+            return Future.succeededFuture();
+          }
+          return stripe.call("customers.delete", c -> {
+            try {
+              c.v1().customers().delete(customer, StripeGateway.idempotent("tf-delete-" + customer));
+            } catch (com.stripe.exception.InvalidRequestException gone) {
+              if (gone.getStatusCode() == null || gone.getStatusCode() != 404) {
+                throw gone;
+              }
+            }
+            return null;
+          });
+        });
+  }
+
   private Future<Integer> purgeDue() {
     return db.asWorker(tx -> tx.query("SELECT account_id FROM retention_accounts_due()").execute()).compose(rows -> {
       List<UUID> due = Rows.all(rows, r -> r.getUUID("account_id"));
@@ -128,10 +153,11 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
       for (UUID account : due) {
         // The files go first: if the database purge then fails, the next round finds the account
         // still due and tries again; the other order could leave bytes that nothing points at.
-        chain = chain.compose(n -> workers.<Void>executeBlocking(() -> {
+        chain = chain.compose(n -> deleteStripeCustomer(account)
+            .compose(v -> workers.<Void>executeBlocking(() -> {
               blobs.deleteAccount(account);
               return null;
-            }, false)
+            }, false))
             .compose(gone -> db.asWorker(tx -> tx.preparedQuery("SELECT retention_purge_account($1)")
                 .execute(Tuple.of(account))
                 .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),

@@ -46,8 +46,10 @@ class AccountRetentionTest {
       assertThat(folder).isDirectory();
       String sub = "sub_retention" + System.nanoTime();
       stripe.subscription(sub, "cus_retention", "active", 0, 0);
+      String[] customerOf = new String[1];
       try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
         String customer = "cus_retention" + System.nanoTime();
+        customerOf[0] = customer;
         s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status, connect_account_id) "
             + "VALUES ('" + user.accountId() + "', '" + customer + "', '" + sub + "', 'active', 'acct_retention1')");
         // Never filed under the account (an event type of no use is ignored), yet about its customer.
@@ -103,6 +105,27 @@ class AccountRetentionTest {
         assertThat(count(c, "SELECT count(*) FROM stripe_events WHERE id IN ('evt_retention1', 'evt_retention2', 'evt_retention3') "
             + "AND payload::text NOT LIKE '%Soon%' AND payload->>'purged' = 'true'"))
             .as("Stripe's events about it keep only their id and type, for dedupe").isEqualTo(3);
+      }
+      assertThat(stripe.requests("DELETE", "/v1/customers/" + customerOf[0])).as("its customer at Stripe goes too").hasSize(1);
+      // Stripe goes on sending events about the connected account and the customer after the purge.
+      try (Connection c = server.env.asWorker(); java.sql.PreparedStatement ps = c.prepareStatement(
+          "SELECT stripe_event_store(?, ?, NULL, ?, false, now(), ?::jsonb)")) {
+        String[][] late = {
+            {"evt_late_connect" + System.nanoTime(), "account.updated", "acct_retention1",
+                "{\"data\": {\"object\": {\"id\": \"acct_retention1\", \"business_profile\": {\"name\": \"Mr Soon Deleted\"}}}}"},
+            {"evt_late_customer" + System.nanoTime(), "customer.updated", null,
+                "{\"data\": {\"object\": {\"id\": \"" + customerOf[0] + "\", \"name\": \"Mr Soon Deleted\"}}}"}};
+        for (String[] e : late) {
+          for (int i = 0; i < 4; i++) {
+            ps.setString(i + 1, e[i]);
+          }
+          ps.execute();
+        }
+      }
+      try (Connection c = server.env.admin()) {
+        assertThat(count(c, "SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_late_%' AND status = 'ignored' "
+            + "AND payload::text NOT LIKE '%Soon%' AND payload->>'purged' = 'true'"))
+            .as("events arriving after the purge are kept as id and type only").isEqualTo(2);
       }
     }
   }

@@ -187,6 +187,9 @@ public final class FakeStripe implements AutoCloseable {
       }
       return link;
     }
+    if (method.equals("DELETE") && path.startsWith("/v1/customers/")) {
+      return new JsonObject().put("id", path.substring("/v1/customers/".length())).put("object", "customer").put("deleted", true);
+    }
     if (method.equals("DELETE") && path.startsWith("/v1/subscriptions/")) {
       JsonObject sub = subscriptions.get(path.substring("/v1/subscriptions/".length()));
       return sub != null ? sub.put("status", "canceled") : notFound("subscription");
