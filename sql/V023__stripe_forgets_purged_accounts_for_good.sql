@@ -43,7 +43,7 @@ CREATE OR REPLACE FUNCTION retention_purge_account(p_account uuid)
     END IF;
     IF EXISTS (SELECT 1 FROM billing_accounts WHERE account_id = p_account
                 AND (stripe_customer_id IS NOT NULL OR subscription_id IS NOT NULL)
-                AND subscription_status <> 'cancelled') THEN
+                AND retention_cancelled_at IS NULL) THEN
       RAISE EXCEPTION 'account % may still have a live subscription', p_account;
     END IF;
     INSERT INTO stripe_purged_ids (stripe_id)

@@ -132,8 +132,8 @@ class AccountRetentionTest {
 
   /**
    * A subscription the billing row never tracked (a second checkout, one whose webhooks never
-   * came) would go on charging after the purge: every live subscription of the customer at
-   * Stripe is cancelled first, and ended ones are left alone.
+   * came) would go on charging after the purge, even when the tracked one says cancelled: every
+   * live subscription of the customer at Stripe is cancelled first, and ended ones are left alone.
    */
   @Test
   void everyLiveSubscriptionOfTheCustomerIsCancelledBeforeThePurgeTrackedOrNot() throws Exception {
@@ -146,7 +146,9 @@ class AccountRetentionTest {
       stripe.subscription(untracked, customer, "active", 0, 0);
       stripe.subscription(ended, customer, "canceled", 0, 0);
       try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-        s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES ('" + user.accountId() + "', '" + customer + "')");
+        // The tracked one was cancelled in the portal; the other, never tracked, is live.
+        s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
+            + user.accountId() + "', '" + customer + "', '" + ended + "', 'cancelled')");
         s.executeUpdate("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
             + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
       }
