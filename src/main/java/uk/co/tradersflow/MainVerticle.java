@@ -10,6 +10,7 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -151,10 +152,13 @@ public final class MainVerticle extends VerticleBase {
         .using(vertx)
         .build();
     // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
+    // Webhook handling holds a worker connection through Stripe calls of up to 13 s (6 events in
+    // flight), beside email dispatch, retention and the sweepers: at least 10 connections.
+    PgConnectOptions workerLogin = DatabaseBootstrap.workerUrl(config.dbUrl(), config.dbWorkerUrl()).connectOptions();
     workerPool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(Math.max(2, config.dbPoolSize() / 4)).setName("tf-worker").setShared(false)
+        .with(new PoolOptions().setMaxSize(Math.max(10, config.dbPoolSize() / 2)).setName("tf-worker").setShared(false)
             .setConnectionTimeout(0).setMaxWaitQueueSize(4096))
-        .connectingTo(DatabaseBootstrap.workerUrl(config.dbUrl(), config.dbWorkerUrl()).connectOptions())
+        .connectingTo(workerLogin)
         .using(vertx)
         .build();
     redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(config.redisUrl())
@@ -162,7 +166,7 @@ public final class MainVerticle extends VerticleBase {
     RedisKeys redisKeys = new RedisKeys(config.redisKeyPrefix());
 
     // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
-    db = new Db(vertx, pool, workerPool, Db.BORROW_TIMEOUT);
+    db = new Db(vertx, pool, workerPool, workerLogin, Db.BORROW_TIMEOUT);
     accessTokens = new AccessTokens(vertx, keys, config.accessTokenTtl(), clock);
     SessionStateCache sessionStates = new SessionStateCache(vertx, db);
     revocations = new SessionRevocations(vertx, redis, redisKeys, sessionStates);

@@ -16,7 +16,7 @@ public final class AuditChain {
   }
 
   public Future<Verification> verify() {
-    return db.pool().query("SELECT ok, checked, first_broken_id FROM audit_verify()").execute().map(rows -> {
+    return db.direct(pool -> pool.query("SELECT ok, checked, first_broken_id FROM audit_verify()").execute()).map(rows -> {
       Row r = rows.iterator().next();
       return new Verification(r.getBoolean("ok"), r.getLong("checked"), Optional.ofNullable(r.getLong("first_broken_id")));
     });

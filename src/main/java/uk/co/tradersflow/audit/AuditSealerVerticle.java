@@ -44,7 +44,7 @@ public final class AuditSealerVerticle extends VerticleBase {
     }
     running = true;
     again = false;
-    db.pool().preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH))
+    db.direct(pool -> pool.preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH)))
         .map(rows -> rows.iterator().next().getInteger("sealed"))
         .onComplete(ar -> {
           running = false;

@@ -32,9 +32,9 @@ final class SignInRepository {
   }
 
   Future<Optional<UserByEmail>> userByEmail(String email) {
-    return db.pool().preparedQuery("""
+    return db.direct(pool -> pool.preparedQuery("""
             SELECT user_id, account_id, password_hash, password_epoch, email_verified, account_status
-              FROM auth_user_by_email($1)""").execute(Tuple.of(email)).map(rows -> {
+              FROM auth_user_by_email($1)""").execute(Tuple.of(email))).map(rows -> {
       if (rows.size() == 0) {
         return Optional.empty();
       }
@@ -45,7 +45,8 @@ final class SignInRepository {
   }
 
   Future<Optional<RefreshRow>> refreshToken(byte[] hash) {
-    return db.pool().preparedQuery("SELECT * FROM auth_refresh_token($1)").execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
+    return db.direct(pool -> pool.preparedQuery("SELECT * FROM auth_refresh_token($1)")
+            .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash))))
         .map(rows -> {
           if (rows.size() == 0) {
             return Optional.empty();
@@ -59,8 +60,8 @@ final class SignInRepository {
   }
 
   Future<Optional<LinkToken>> linkToken(byte[] hash, String purpose) {
-    return db.pool().preparedQuery("SELECT * FROM auth_link_token($1, $2)")
-        .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash), purpose)).map(rows -> {
+    return db.direct(pool -> pool.preparedQuery("SELECT * FROM auth_link_token($1, $2)")
+        .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash), purpose))).map(rows -> {
           if (rows.size() == 0) {
             return Optional.empty();
           }

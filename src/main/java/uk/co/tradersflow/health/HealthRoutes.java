@@ -87,7 +87,7 @@ public final class HealthRoutes implements RouteModule {
     Map<String, Supplier<Future<?>>> checks = new LinkedHashMap<>();
     // Both logins: the requests' and the background jobs' (a worker that cannot log in leaves
     // email and webhook effects queued).
-    checks.put("db", () -> Future.all(db.pool().query("SELECT 1").execute(), db.workerLogsIn()));
+    checks.put("db", () -> Future.all(db.direct(pool -> pool.query("SELECT 1").execute()), db.workerLogsIn()));
     checks.put("redis", () -> redis.send(Request.cmd(Command.PING)));
     JsonObject results = new JsonObject();
     var futures = checks.entrySet().stream().map(e -> timed(e.getValue())

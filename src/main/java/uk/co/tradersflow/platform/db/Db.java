@@ -3,11 +3,14 @@ package uk.co.tradersflow.platform.db;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
@@ -29,16 +32,19 @@ public final class Db {
   private final Vertx vertx;
   private final Pool pool;
   private final Pool workerPool;
+  private final PgConnectOptions workerLogin;
   private final long borrowTimeoutMs;
 
   /**
-   * {@code pool} logs in as {@code tf_app}, {@code workerPool} as {@code tf_worker}. Both must be
-   * built without a connection timeout of their own: {@link #borrow} keeps the time instead.
+   * {@code pool} logs in as {@code tf_app}, {@code workerPool} (and {@code workerLogin}) as
+   * {@code tf_worker}. Both pools must be built without a connection timeout of their own:
+   * {@link #borrow} and {@link #direct} keep the time instead.
    */
-  public Db(Vertx vertx, Pool pool, Pool workerPool, Duration borrowTimeout) {
+  public Db(Vertx vertx, Pool pool, Pool workerPool, PgConnectOptions workerLogin, Duration borrowTimeout) {
     this.vertx = vertx;
     this.pool = pool;
     this.workerPool = workerPool;
+    this.workerLogin = workerLogin;
     this.borrowTimeoutMs = borrowTimeout.toMillis();
   }
 
@@ -93,22 +99,35 @@ public final class Db {
     return borrow(workerPool).compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
   }
 
-  /** Succeeds once a worker connection answers: start-up and readiness check the worker's login with it. */
+  /**
+   * Succeeds once the worker can log in: start-up and readiness check it on a connection of its
+   * own, so a pool busy with slow Stripe calls never reads as "not ready".
+   */
   public Future<Void> workerLogsIn() {
-    return workerPool.query("SELECT 1").execute().mapEmpty();
-  }
-
-  /** Plain access for statements that touch no account data (health checks, SECURITY DEFINER lookups). */
-  public Pool pool() {
-    return pool;
+    return PgConnection.connect(vertx, workerLogin).compose(SqlConnection::close);
   }
 
   /**
-   * The worker's login for single autocommit statements, for a hot path that must not pay for a
-   * transaction's extra round trip (storing a verified webhook event through its definer function).
+   * One autocommit statement that touches no account data (a health check, a SECURITY DEFINER
+   * lookup), run on the pool without a transaction around it. Like a unit, it gives up with a
+   * TimeoutException (a 503) when no connection is free in time; the pools keep no wait timeout
+   * of their own (see {@link #borrow}).
    */
-  public Pool workerPool() {
-    return workerPool;
+  public <T> Future<T> direct(Function<Pool, Future<T>> statement) {
+    return statement.apply(pool).timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * {@link #direct}, as the worker: for a hot path that must not pay for a transaction's extra
+   * round trip (storing a verified webhook event through its definer function).
+   */
+  public <T> Future<T> directAsWorker(Function<Pool, Future<T>> statement) {
+    return statement.apply(workerPool).timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** The runtime pool itself, for the one job that holds a session-level advisory lock across a round. */
+  public Pool pool() {
+    return pool;
   }
 
   /**

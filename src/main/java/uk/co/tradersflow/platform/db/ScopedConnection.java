@@ -15,8 +15,10 @@ import io.vertx.sqlclient.spi.DatabaseMetadata;
 /**
  * The connection a unit of work is handed by {@link Db}: usable until the unit ends, refused
  * after. The pooled connection outlives the unit and goes on to serve other accounts; a handle
- * kept by mistake (captured in a timer, a late callback) must not run a statement inside the
- * next borrower's transaction and scope. Transactions and closing belong to {@link Db}.
+ * kept by mistake (captured in a timer, a late callback) must not start a statement inside the
+ * next borrower's transaction and scope. What it guards is the start: a query object taken from
+ * it during the unit and executed after is not refused, so units use their queries at once, as
+ * every repository does. Transactions and closing belong to {@link Db}.
  */
 final class ScopedConnection implements SqlConnection {
   private final SqlConnection connection;

@@ -41,7 +41,7 @@ class DbTest {
         .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
     workerPool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
         .connectingTo(PgUrl.parse(server.env.workerUrl()).connectOptions()).using(server.vertx).build();
-    db = new Db(server.vertx, pool, workerPool, java.time.Duration.ofMillis(300));
+    db = new Db(server.vertx, pool, workerPool, PgUrl.parse(server.env.workerUrl()).connectOptions(), java.time.Duration.ofMillis(300));
   }
 
   @AfterAll
