@@ -3,8 +3,8 @@
 -- webhooks never came), and an account that never got a tracked subscription was purged without
 -- asking Stripe at all: such a subscription went on charging after the account was deleted.
 -- Now every closed account with a Stripe customer is due for cancellation until the retention
--- job has cancelled all of that customer's live subscriptions at Stripe, and only then may it be
--- purged. That is recorded in a column of its own: subscription_status says what the tracked
+-- job has cancelled all of that customer's live subscriptions at Stripe, and only then is it due
+-- for the purge. That is recorded in a column of its own: subscription_status says what the tracked
 -- subscription is (the customer may have cancelled it in the portal while another stays live).
 -- retention_subscriptions_to_cancel() stays for the previous version during a rolling deploy.
 SET LOCAL ROLE tf_owner;
@@ -46,33 +46,4 @@ CREATE OR REPLACE FUNCTION retention_accounts_due()
      LIMIT 100
   $$;
 
-CREATE OR REPLACE FUNCTION retention_purge_account(p_account uuid)
-  RETURNS void
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
-  AS $$
-  BEGIN
-    IF NOT EXISTS (SELECT 1 FROM accounts WHERE id = p_account AND status = 'closed' AND delete_after <= now()) THEN
-      RAISE EXCEPTION 'account % is not due for deletion', p_account;
-    END IF;
-    IF EXISTS (SELECT 1 FROM billing_accounts WHERE account_id = p_account
-                AND (stripe_customer_id IS NOT NULL OR subscription_id IS NOT NULL)
-                AND retention_cancelled_at IS NULL) THEN
-      RAISE EXCEPTION 'account % may still have a live subscription', p_account;
-    END IF;
-    DELETE FROM documents WHERE account_id = p_account;
-    DELETE FROM storage_garbage WHERE account_id = p_account;
-    DELETE FROM email_events WHERE message_id IN (SELECT id FROM email_outbox WHERE account_id = p_account);
-    DELETE FROM email_outbox WHERE account_id = p_account;
-    DELETE FROM invoice_payment_links WHERE account_id = p_account;
-    DELETE FROM invoices WHERE account_id = p_account;  -- and, by cascade, their invoice_lines
-    DELETE FROM invoice_counters WHERE account_id = p_account;
-    DELETE FROM jobs WHERE account_id = p_account;
-    DELETE FROM customers WHERE account_id = p_account;
-    DELETE FROM refresh_tokens WHERE account_id = p_account;
-    DELETE FROM auth_tokens WHERE account_id = p_account;
-    DELETE FROM user_identities WHERE account_id = p_account;
-    DELETE FROM sessions WHERE account_id = p_account;
-    DELETE FROM users WHERE account_id = p_account;
-    DELETE FROM billing_accounts WHERE account_id = p_account;
-    UPDATE accounts SET business_name = 'deleted account', purged_at = now(), updated_at = now() WHERE id = p_account;
-  END $$;
+-- retention_purge_account() waits for retention_cancelled_at too: it is redefined once, in V023.
