@@ -3,7 +3,10 @@
 -- lives on at Stripe; a late customer or invoice event) were stored with their whole payload and
 -- kept for ever. The purge now remembers the account's Stripe ids, which identify nobody without
 -- the rows it deleted, and an event about one of them is stored as id and type only, ignored.
--- The purge also refuses an account whose subscriptions retention has not cancelled (V022).
+-- The purge also refuses an account whose subscriptions retention has not cancelled (V022), and
+-- deletes an account's invoices before their lines: the lines go with them by the foreign key's
+-- ON DELETE CASCADE. Deleting the lines first made V015's rendering trigger lock and rewrite
+-- every invoice one statement before deleting it.
 SET LOCAL ROLE tf_owner;
 
 CREATE TABLE stripe_purged_ids (
