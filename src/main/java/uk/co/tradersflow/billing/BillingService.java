@@ -51,37 +51,50 @@ public final class BillingService {
    * A Checkout Session for the subscription. Refused while the account has a live subscription,
    * by our row or (the webhook for a checkout just completed may not have arrived yet) by Stripe:
    * a second checkout would open a second subscription, billed alongside the tracked one. The
-   * trial is given once per customer: a customer who ever had a subscription checks out without.
+   * check and the new session are made under the billing row's lock, and the customer's other
+   * open sessions are expired first, so two checkouts at once (a double click, two tabs) take
+   * turns and only the newest session can be paid. The trial is given once per customer: a
+   * customer who ever had a subscription checks out without.
    */
   public Future<String> checkoutSession(Principal me, ClientInfo.Client client) {
     if (config.stripePriceId().isEmpty()) {
       return Future.failedFuture(AppError.of(ErrorCode.BILLING_NOT_CONFIGURED, "No subscription price is configured"));
     }
     String price = config.stripePriceId().get();
+    UUID account = me.accountId();
     return stripe.requireConfigured()
-        .compose(v -> account(me.accountId()))
+        .compose(v -> account(account))
         .compose(acc -> LIVE_STATUSES.contains(acc.status()) ? Future.failedFuture(alreadySubscribed()) : ensureCustomer(me, client))
-        .compose(customer -> subscriptionsAtStripe(customer).compose(subscriptions -> {
-          if (subscriptions.stream().anyMatch(s -> STRIPE_LIVE.contains(s.getStatus()))) {
-            return Future.failedFuture(alreadySubscribed());
-          }
-          SessionCreateParams.SubscriptionData.Builder subscription = SessionCreateParams.SubscriptionData.builder()
-              .putMetadata("tf_account_id", me.accountId().toString());
-          if (subscriptions.isEmpty()) {
-            subscription.setTrialPeriodDays((long) config.trialDays());
-          }
-          return stripe.call("checkout.sessions.create", c -> c.v1().checkout().sessions().create(
-              SessionCreateParams.builder()
-                  .setMode(SessionCreateParams.Mode.SUBSCRIPTION)
-                  .setCustomer(customer)
-                  .setClientReferenceId(me.accountId().toString())
-                  .addLineItem(SessionCreateParams.LineItem.builder().setPrice(price).setQuantity(1L).build())
-                  .setSubscriptionData(subscription.build())
-                  .setSuccessUrl(link("/billing?checkout=success"))
-                  .setCancelUrl(link("/billing?checkout=cancelled"))
-                  .build(),
-              StripeGateway.idempotent("tf-checkout-" + me.accountId() + "-" + UUID.randomUUID())).getUrl());
-        }));
+        .compose(customer -> db.inAccount(account, tx -> billing.lock(tx, account)
+            .compose(row -> subscriptionsAtStripe(customer))
+            .compose(subscriptions -> {
+              if (subscriptions.stream().anyMatch(s -> STRIPE_LIVE.contains(s.getStatus()))) {
+                return Future.failedFuture(alreadySubscribed());
+              }
+              SessionCreateParams.SubscriptionData.Builder subscription = SessionCreateParams.SubscriptionData.builder()
+                  .putMetadata("tf_account_id", account.toString());
+              if (subscriptions.isEmpty()) {
+                subscription.setTrialPeriodDays((long) config.trialDays());
+              }
+              return stripe.call("checkout.sessions.create", c -> {
+                for (com.stripe.model.checkout.Session open : c.v1().checkout().sessions().list(
+                    com.stripe.param.checkout.SessionListParams.builder().setCustomer(customer)
+                        .setStatus(com.stripe.param.checkout.SessionListParams.Status.OPEN).setLimit(100L).build()).getData()) {
+                  c.v1().checkout().sessions().expire(open.getId());
+                }
+                return c.v1().checkout().sessions().create(
+                    SessionCreateParams.builder()
+                        .setMode(SessionCreateParams.Mode.SUBSCRIPTION)
+                        .setCustomer(customer)
+                        .setClientReferenceId(account.toString())
+                        .addLineItem(SessionCreateParams.LineItem.builder().setPrice(price).setQuantity(1L).build())
+                        .setSubscriptionData(subscription.build())
+                        .setSuccessUrl(link("/billing?checkout=success"))
+                        .setCancelUrl(link("/billing?checkout=cancelled"))
+                        .build(),
+                    StripeGateway.idempotent("tf-checkout-" + account + "-" + UUID.randomUUID())).getUrl();
+              });
+            })));
   }
 
   private static AppError alreadySubscribed() {

@@ -119,6 +119,23 @@ class BillingRoutesTest {
     assertThat(sessionsFor(u)).hasSize(1);
   }
 
+  /**
+   * Checkouts started at once (a double click, two tabs) take turns under the billing row's lock
+   * and expire the sessions before them: only one can be paid, so one subscription comes of them.
+   */
+  @Test
+  void checkoutsStartedAtOnceLeaveOnlyTheNewestSessionOpen() throws Exception {
+    TestUser u = users.create();
+    List<Future<HttpResponse<Buffer>>> sends = IntStream.range(0, 4)
+        .mapToObj(i -> server.request(POST, "/api/v1/billing/checkout-session", u.token()).send()).toList();
+    TestServer.await(Future.all(sends));
+    sends.forEach(f -> assertThat(f.result().statusCode()).as(f.result().bodyAsString()).isEqualTo(200));
+    String customer = customerOf(u);
+    List<JsonObject> sessions = fake.checkoutSessions.values().stream().filter(cs -> customer.equals(cs.getString("customer"))).toList();
+    assertThat(sessions).hasSize(4);
+    assertThat(sessions).filteredOn(cs -> cs.getString("status").equals("open")).as("one left to pay").hasSize(1);
+  }
+
   /** One trial per customer: after a cancelled subscription, checkout starts billing at once. */
   @Test
   void aCustomerWhoHadASubscriptionChecksOutWithoutAnotherTrial() throws Exception {

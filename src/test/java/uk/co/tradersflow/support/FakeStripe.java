@@ -34,6 +34,7 @@ public final class FakeStripe implements AutoCloseable {
   private final Map<String, String> idempotent = new ConcurrentHashMap<>();
   /** Subscriptions as Stripe holds them now; tests change them and send events. */
   public final Map<String, JsonObject> subscriptions = new ConcurrentHashMap<>();
+  public final Map<String, JsonObject> checkoutSessions = new ConcurrentHashMap<>();
   public final Map<String, JsonObject> accounts = new ConcurrentHashMap<>();
   /** Runs while a payment link is being created, before Stripe answers: a test's way into the race window. */
   public volatile Runnable whileCreatingPaymentLink = () -> {};
@@ -150,8 +151,22 @@ public final class FakeStripe implements AutoCloseable {
     }
     if (method.equals("POST") && path.equals("/v1/checkout/sessions")) {
       String id = "cs_test_" + suffix;
-      return new JsonObject().put("id", id).put("object", "checkout.session").put("mode", form.get("mode"))
+      JsonObject session = new JsonObject().put("id", id).put("object", "checkout.session").put("mode", form.get("mode"))
           .put("customer", form.get("customer")).put("status", "open").put("url", "https://checkout.stripe.com/c/pay/" + id);
+      checkoutSessions.put(id, session);
+      return session;
+    }
+    if (method.equals("GET") && path.equals("/v1/checkout/sessions")) {
+      JsonArray data = new JsonArray();
+      checkoutSessions.values().stream()
+          .filter(cs -> cs.getString("customer").equals(form.get("customer")))
+          .filter(cs -> form.get("status") == null || cs.getString("status").equals(form.get("status")))
+          .forEach(data::add);
+      return new JsonObject().put("object", "list").put("url", "/v1/checkout/sessions").put("has_more", false).put("data", data);
+    }
+    if (method.equals("POST") && path.startsWith("/v1/checkout/sessions/") && path.endsWith("/expire")) {
+      JsonObject session = checkoutSessions.get(path.substring("/v1/checkout/sessions/".length(), path.length() - "/expire".length()));
+      return session != null ? session.put("status", "expired") : notFound("checkout session");
     }
     if (method.equals("POST") && path.equals("/v1/billing_portal/sessions")) {
       return new JsonObject().put("id", "bps_" + suffix).put("object", "billing_portal.session")
