@@ -9,16 +9,21 @@ import io.vertx.sqlclient.Query;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.SqlResult;
+import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.spi.DatabaseMetadata;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Collector;
 
 /**
  * The connection a unit of work is handed by {@link Db}: usable until the unit ends, refused
  * after. The pooled connection outlives the unit and goes on to serve other accounts; a handle
- * kept by mistake (captured in a timer, a late callback) must not start a statement inside the
- * next borrower's transaction and scope. What it guards is the start: a query object taken from
- * it during the unit and executed after is not refused, so units use their queries at once, as
- * every repository does. Transactions and closing belong to {@link Db}.
+ * kept by mistake (captured in a timer, a late callback), or a query taken from it, must not run
+ * a statement inside the next borrower's transaction and scope, so every execution checks that
+ * the unit is still on. Prepared statements (cursors, streams) are not offered: units use
+ * {@link #preparedQuery}. Transactions and closing belong to {@link Db}.
  */
 final class ScopedConnection implements SqlConnection {
   private final SqlConnection connection;
@@ -42,27 +47,93 @@ final class ScopedConnection implements SqlConnection {
 
   @Override
   public Query<RowSet<Row>> query(String sql) {
-    return open().query(sql);
+    return new GuardedQuery<>(open().query(sql));
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
-    return open().preparedQuery(sql);
+    return new GuardedPreparedQuery<>(open().preparedQuery(sql));
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
-    return open().preparedQuery(sql, options);
+    return new GuardedPreparedQuery<>(open().preparedQuery(sql, options));
   }
 
   @Override
   public Future<PreparedStatement> prepare(String sql) {
-    return open().prepare(sql);
+    throw new UnsupportedOperationException("a unit of work runs its statements through preparedQuery");
   }
 
   @Override
   public Future<PreparedStatement> prepare(String sql, PrepareOptions options) {
-    return open().prepare(sql, options);
+    throw new UnsupportedOperationException("a unit of work runs its statements through preparedQuery");
+  }
+
+  /** Runs {@code execution} only while the unit is on; a refusal is a failed future, as any statement's failure is. */
+  private <T> Future<T> checked(java.util.function.Supplier<Future<T>> execution) {
+    try {
+      open();
+    } catch (IllegalStateException ended) {
+      return Future.failedFuture(ended);
+    }
+    return execution.get();
+  }
+
+  private final class GuardedQuery<T> implements Query<T> {
+    private final Query<T> query;
+
+    GuardedQuery(Query<T> query) {
+      this.query = query;
+    }
+
+    @Override
+    public Future<T> execute() {
+      return checked(query::execute);
+    }
+
+    @Override
+    public <R> Query<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
+      return new GuardedQuery<>(query.collecting(collector));
+    }
+
+    @Override
+    public <U> Query<RowSet<U>> mapping(Function<Row, U> mapper) {
+      return new GuardedQuery<>(query.mapping(mapper));
+    }
+  }
+
+  private final class GuardedPreparedQuery<T> implements PreparedQuery<T> {
+    private final PreparedQuery<T> query;
+
+    GuardedPreparedQuery(PreparedQuery<T> query) {
+      this.query = query;
+    }
+
+    @Override
+    public Future<T> execute() {
+      return checked(query::execute);
+    }
+
+    @Override
+    public Future<T> execute(Tuple arguments) {
+      return checked(() -> query.execute(arguments));
+    }
+
+    @Override
+    public Future<T> executeBatch(List<Tuple> batch) {
+      return checked(() -> query.executeBatch(batch));
+    }
+
+    @Override
+    public <R> PreparedQuery<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
+      return new GuardedPreparedQuery<>(query.collecting(collector));
+    }
+
+    @Override
+    public <U> PreparedQuery<RowSet<U>> mapping(Function<Row, U> mapper) {
+      return new GuardedPreparedQuery<>(query.mapping(mapper));
+    }
   }
 
   @Override

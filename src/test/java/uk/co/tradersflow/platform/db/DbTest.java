@@ -173,6 +173,15 @@ class DbTest {
           .preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(bName)))))
           .hasMessageContaining("used after its unit of work ended");
     }
+    // A query taken from the connection during the unit, run after it.
+    @SuppressWarnings("unchecked")
+    io.vertx.sqlclient.PreparedQuery<io.vertx.sqlclient.RowSet<Row>>[] query = new io.vertx.sqlclient.PreparedQuery[1];
+    TestServer.await(db.inAccount(a.accountId(), tx -> {
+      query[0] = tx.preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1");
+      return Future.succeededFuture();
+    }));
+    assertThatThrownBy(() -> TestServer.await(db.inAccount(b.accountId(), tx -> query[0].execute(Tuple.of(bName)))))
+        .hasMessageContaining("used after its unit of work ended");
   }
 
   /**
