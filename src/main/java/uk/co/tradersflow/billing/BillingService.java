@@ -43,9 +43,6 @@ public final class BillingService {
   }
 
   private static final java.util.Set<String> LIVE_STATUSES = java.util.Set.of("trialing", "active", "past_due");
-  /** Stripe's statuses of a subscription that is still, or may still become, billed. */
-  private static final java.util.Set<String> STRIPE_LIVE = java.util.Set.of("trialing", "active", "past_due", "unpaid",
-      "incomplete", "paused");
 
   /**
    * A Checkout Session for the subscription. Refused while the account has a live subscription,
@@ -66,9 +63,9 @@ public final class BillingService {
         .compose(v -> account(account))
         .compose(acc -> LIVE_STATUSES.contains(acc.status()) ? Future.failedFuture(alreadySubscribed()) : ensureCustomer(me, client))
         .compose(customer -> db.inAccount(account, tx -> billing.lock(tx, account)
-            .compose(row -> subscriptionsAtStripe(customer))
+            .compose(row -> stripe.subscriptionsOf(customer))
             .compose(subscriptions -> {
-              if (subscriptions.stream().anyMatch(s -> STRIPE_LIVE.contains(s.getStatus()))) {
+              if (subscriptions.stream().anyMatch(s -> StripeGateway.LIVE_SUBSCRIPTION.contains(s.getStatus()))) {
                 return Future.failedFuture(alreadySubscribed());
               }
               SessionCreateParams.SubscriptionData.Builder subscription = SessionCreateParams.SubscriptionData.builder()
@@ -99,12 +96,6 @@ public final class BillingService {
 
   private static AppError alreadySubscribed() {
     return AppError.of(ErrorCode.CONFLICT, "This account already has a subscription; change it in the billing portal");
-  }
-
-  /** Every subscription the customer has or had at Stripe (a customer has a handful at most). */
-  private Future<java.util.List<com.stripe.model.Subscription>> subscriptionsAtStripe(String customer) {
-    return stripe.call("subscriptions.list", c -> c.v1().subscriptions().list(com.stripe.param.SubscriptionListParams.builder()
-        .setCustomer(customer).setStatus(com.stripe.param.SubscriptionListParams.Status.ALL).setLimit(100L).build()).getData());
   }
 
   public Future<String> portalSession(Principal me) {

@@ -77,6 +77,16 @@ public final class StripeGateway {
     });
   }
 
+  /** Stripe's statuses of a subscription that is still, or may still become, billed. */
+  public static final java.util.Set<String> LIVE_SUBSCRIPTION = java.util.Set.of("trialing", "active", "past_due", "unpaid",
+      "incomplete", "paused");
+
+  /** Every subscription the customer has or had at Stripe (a customer has a handful at most). */
+  public Future<java.util.List<com.stripe.model.Subscription>> subscriptionsOf(String customer) {
+    return call("subscriptions.list", c -> c.v1().subscriptions().list(com.stripe.param.SubscriptionListParams.builder()
+        .setCustomer(customer).setStatus(com.stripe.param.SubscriptionListParams.Status.ALL).setLimit(100L).build()).getData());
+  }
+
   public static RequestOptions idempotent(String key) {
     return RequestOptions.builder().setIdempotencyKey(key).build();
   }

@@ -1,7 +1,6 @@
 package uk.co.tradersflow.retention;
 
 import com.stripe.model.Subscription;
-import com.stripe.param.SubscriptionListParams;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.sqlclient.Row;
@@ -58,9 +57,6 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
         .onFailure(e -> log.warn("account retention round failed, will retry: {}", e.getMessage()));
   }
 
-  /** Stripe's statuses of a subscription that is still, or may still become, billed. */
-  private static final Set<String> LIVE_AT_STRIPE = Set.of("trialing", "active", "past_due", "unpaid", "incomplete", "paused");
-
   /**
    * For every closed account with a Stripe customer: cancels the tracked subscription and any
    * other live one the customer holds at Stripe (a second checkout, one whose webhooks never
@@ -99,15 +95,13 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
 
   /** The tracked subscription (unless Stripe says it has ended) and every other live one of the customer. */
   private Future<Set<String>> liveSubscriptions(String customer, String tracked) {
-    Future<List<Subscription>> atStripe = customer == null ? Future.succeededFuture(List.of())
-        : stripe.call("subscriptions.list", c -> c.v1().subscriptions().list(SubscriptionListParams.builder()
-            .setCustomer(customer).setStatus(SubscriptionListParams.Status.ALL).setLimit(100L).build()).getData());
+    Future<List<Subscription>> atStripe = customer == null ? Future.succeededFuture(List.of()) : stripe.subscriptionsOf(customer);
     return atStripe.map(subscriptions -> {
       Set<String> live = new LinkedHashSet<>();
-      if (tracked != null && subscriptions.stream().noneMatch(s -> s.getId().equals(tracked) && !LIVE_AT_STRIPE.contains(s.getStatus()))) {
+      if (tracked != null && subscriptions.stream().noneMatch(s -> s.getId().equals(tracked) && !StripeGateway.LIVE_SUBSCRIPTION.contains(s.getStatus()))) {
         live.add(tracked);
       }
-      subscriptions.stream().filter(s -> LIVE_AT_STRIPE.contains(s.getStatus())).forEach(s -> live.add(s.getId()));
+      subscriptions.stream().filter(s -> StripeGateway.LIVE_SUBSCRIPTION.contains(s.getStatus())).forEach(s -> live.add(s.getId()));
       return live;
     });
   }
