@@ -218,8 +218,11 @@ public final class SignInRoutes implements RouteModule {
               .verify(password, user.flatMap(SignInRepository.UserByEmail::passwordHash))
               .transform(checked -> checked.succeeded() && !checked.result()
                   ? failedSignIn(user, email, subject, device.isPresent(), client)
-                  : released(throttle, subject, checked)
-                      .compose(right -> signedIn(user.orElseThrow(), email, password, device, subject, client))));
+                  // A sign-in clears the count itself; a right password refused for another
+                  // reason (unverified, suspended), or an error, gives the admission back.
+                  : (checked.succeeded() ? signedIn(user.orElseThrow(), email, password, device, subject, client)
+                      : Future.<JsonObject>failedFuture(checked.cause()))
+                      .recover(e -> released(throttle, subject, Future.<JsonObject>failedFuture(e)))));
         });
     Api.reply(ctx, done, 200, body -> body);
   }

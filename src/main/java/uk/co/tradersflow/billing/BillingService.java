@@ -62,36 +62,40 @@ public final class BillingService {
     return stripe.requireConfigured()
         .compose(v -> account(account))
         .compose(acc -> LIVE_STATUSES.contains(acc.status()) ? Future.failedFuture(alreadySubscribed()) : ensureCustomer(me, client))
+        // ensureCustomer commits the new customer's id in a transaction of its own, so a Stripe
+        // failure below cannot lose it; the session is then made under the lock again.
         .compose(customer -> db.inAccount(account, tx -> billing.lock(tx, account)
             .compose(row -> stripe.subscriptionsOf(customer))
-            .compose(subscriptions -> {
-              if (subscriptions.stream().anyMatch(s -> StripeGateway.LIVE_SUBSCRIPTION.contains(s.getStatus()))) {
-                return Future.failedFuture(alreadySubscribed());
-              }
-              SessionCreateParams.SubscriptionData.Builder subscription = SessionCreateParams.SubscriptionData.builder()
-                  .putMetadata("tf_account_id", account.toString());
-              if (subscriptions.isEmpty()) {
-                subscription.setTrialPeriodDays((long) config.trialDays());
-              }
-              return stripe.call("checkout.sessions.create", c -> {
-                for (com.stripe.model.checkout.Session open : c.v1().checkout().sessions().list(
-                    com.stripe.param.checkout.SessionListParams.builder().setCustomer(customer)
-                        .setStatus(com.stripe.param.checkout.SessionListParams.Status.OPEN).setLimit(100L).build()).getData()) {
-                  c.v1().checkout().sessions().expire(open.getId());
-                }
-                return c.v1().checkout().sessions().create(
-                    SessionCreateParams.builder()
-                        .setMode(SessionCreateParams.Mode.SUBSCRIPTION)
-                        .setCustomer(customer)
-                        .setClientReferenceId(account.toString())
-                        .addLineItem(SessionCreateParams.LineItem.builder().setPrice(price).setQuantity(1L).build())
-                        .setSubscriptionData(subscription.build())
-                        .setSuccessUrl(link("/billing?checkout=success"))
-                        .setCancelUrl(link("/billing?checkout=cancelled"))
-                        .build(),
-                    StripeGateway.idempotent("tf-checkout-" + account + "-" + UUID.randomUUID())).getUrl();
-              });
-            })));
+            .compose(subscriptions -> subscriptions.stream().anyMatch(s -> StripeGateway.LIVE_SUBSCRIPTION.contains(s.getStatus()))
+                ? Future.failedFuture(alreadySubscribed())
+                // One trial per customer, ever.
+                : stripe.call("checkout.sessions.create", c -> onlyOpenSession(c, customer, account, price, subscriptions.isEmpty())))));
+  }
+
+  /** Expires the customer's open Checkout Sessions, then opens a new one: only the newest can be paid. */
+  private String onlyOpenSession(com.stripe.StripeClient c, String customer, UUID account, String price, boolean trial)
+      throws com.stripe.exception.StripeException {
+    for (com.stripe.model.checkout.Session open : c.v1().checkout().sessions().list(
+        com.stripe.param.checkout.SessionListParams.builder().setCustomer(customer)
+            .setStatus(com.stripe.param.checkout.SessionListParams.Status.OPEN).setLimit(100L).build()).getData()) {
+      c.v1().checkout().sessions().expire(open.getId());
+    }
+    SessionCreateParams.SubscriptionData.Builder subscription = SessionCreateParams.SubscriptionData.builder()
+        .putMetadata("tf_account_id", account.toString());
+    if (trial) {
+      subscription.setTrialPeriodDays((long) config.trialDays());
+    }
+    return c.v1().checkout().sessions().create(
+        SessionCreateParams.builder()
+            .setMode(SessionCreateParams.Mode.SUBSCRIPTION)
+            .setCustomer(customer)
+            .setClientReferenceId(account.toString())
+            .addLineItem(SessionCreateParams.LineItem.builder().setPrice(price).setQuantity(1L).build())
+            .setSubscriptionData(subscription.build())
+            .setSuccessUrl(link("/billing?checkout=success"))
+            .setCancelUrl(link("/billing?checkout=cancelled"))
+            .build(),
+        StripeGateway.idempotent("tf-checkout-" + account + "-" + UUID.randomUUID())).getUrl();
   }
 
   private static AppError alreadySubscribed() {

@@ -80,10 +80,10 @@ final class ScopedConnection implements SqlConnection {
     return execution.get();
   }
 
-  private final class GuardedQuery<T> implements Query<T> {
-    private final Query<T> query;
+  private class GuardedQuery<T, Q extends Query<T>> implements Query<T> {
+    final Q query;
 
-    GuardedQuery(Query<T> query) {
+    GuardedQuery(Q query) {
       this.query = query;
     }
 
@@ -103,16 +103,9 @@ final class ScopedConnection implements SqlConnection {
     }
   }
 
-  private final class GuardedPreparedQuery<T> implements PreparedQuery<T> {
-    private final PreparedQuery<T> query;
-
+  private final class GuardedPreparedQuery<T> extends GuardedQuery<T, PreparedQuery<T>> implements PreparedQuery<T> {
     GuardedPreparedQuery(PreparedQuery<T> query) {
-      this.query = query;
-    }
-
-    @Override
-    public Future<T> execute() {
-      return checked(query::execute);
+      super(query);
     }
 
     @Override
