@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -200,6 +201,32 @@ class DbTest {
       int one = TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1)));
       assertThat(one).as("the pool's one connection is still in service").isEqualTo(1);
     }
+  }
+
+  /** A statement run straight on the pool gives up after the same borrow timeout (a 503), not never. */
+  @Test
+  void aDirectStatementFindingNoConnectionFreeInTimeGivesUp() {
+    io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+    Future<Void> holding = db.inAccount(a.accountId(), tx -> release.future());
+    Future<Integer> waiting = db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1));
+    assertThatThrownBy(() -> TestServer.await(waiting)).hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+    release.complete();
+    TestServer.await(holding);
+    int one = TestServer.await(db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1)));
+    assertThat(one).isEqualTo(1);
+  }
+
+  /** Transactions and the connection's life are Db's: a unit cannot begin, close or take over its connection. */
+  @Test
+  void aUnitCannotBeginCloseOrPrepareOnItsConnection() {
+    for (java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<?>> misuse : List.<java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<?>>>of(
+        io.vertx.sqlclient.SqlConnection::begin, io.vertx.sqlclient.SqlConnection::close, tx -> tx.prepare("SELECT 1"),
+        tx -> Future.succeededFuture(tx.closeHandler(v -> { })))) {
+      assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> misuse.apply(tx))))
+          .isInstanceOf(UnsupportedOperationException.class);
+    }
+    int one = TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1)));
+    assertThat(one).as("and the connection is still in service").isEqualTo(1);
   }
 
   @Test
