@@ -6,20 +6,19 @@ import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.UUID;
 import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.ScopedRead;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
- * Customer SQL. Every statement runs inside {@code Db.inAccount}, so none of them names the
- * account: row-level security supplies it on reads and checks it on writes.
+ * Customer SQL. Every statement runs inside {@code Db.inAccount}, or, for the page, through a
+ * function that scopes itself ({@code Db.read}), so none of them names the account: row-level
+ * security supplies it on reads and checks it on writes.
  */
 final class CustomerRepository {
   private static final String COLUMNS = "id, name, email, phone, address, notes, created_at, updated_at";
 
-  private static final String LIST = """
-      SELECT %s FROM customers
-       WHERE (created_at, id) < ($1, $2)
-       ORDER BY created_at DESC, id DESC
-       LIMIT $3""".formatted(COLUMNS);
+  private static final ScopedRead PAGE = ScopedRead.of("customer_page", 3, COLUMNS);
 
   private static final String FIND = "SELECT %s FROM customers WHERE id = $1".formatted(COLUMNS);
 
@@ -46,9 +45,9 @@ final class CustomerRepository {
 
   private static final String DELETE = "DELETE FROM customers WHERE id = $1";
 
-  Future<List<Customer>> list(SqlConnection tx, PageRequest page) {
-    return tx.preparedQuery(LIST)
-        .execute(Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize()))
+  /** A page, newest first, through the function that scopes itself (one statement, no transaction). */
+  Future<List<Customer>> list(Db db, UUID accountId, PageRequest page) {
+    return db.read(PAGE, accountId, Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize()))
         .map(rows -> Rows.all(rows, Customer::from));
   }
 

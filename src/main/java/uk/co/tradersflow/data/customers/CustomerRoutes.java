@@ -45,7 +45,7 @@ public final class CustomerRoutes implements RouteModule {
   private void list(RoutingContext ctx) {
     PageRequest page = PageRequest.of(ctx);
     Principal me = Principal.of(ctx);
-    Api.reply(ctx, db.readInAccount(me.accountId(), tx -> customers.list(tx, page)), 200,
+    Api.reply(ctx, customers.list(db, me.accountId(), page), 200,
         rows -> page.reply(rows, Customer::toJson, Customer::position));
   }
 

@@ -6,20 +6,18 @@ import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.UUID;
 import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.ScopedRead;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
- * Invoice SQL, run inside {@code Db.inAccount}. Each invoice row carries its lines already
- * rendered ({@code lines_json}, see sql/V015), so a page of 20 invoices with their lines reads
- * one index range of one table.
+ * Invoice SQL, run inside {@code Db.inAccount}; the page is one statement of its own
+ * ({@code Db.read}, sql/V024). Each invoice row carries its lines already rendered
+ * ({@code lines_json}, see sql/V015), so a page of 20 invoices with their lines reads one index
+ * range of one table.
  */
 final class InvoiceRepository {
-  private static final String LIST = """
-      SELECT %s FROM invoices
-       WHERE (created_at, id) < ($1, $2)
-         AND ($4::text IS NULL OR status = $4)
-       ORDER BY created_at DESC, id DESC
-       LIMIT $3""".formatted(Invoice.COLUMNS);
+  private static final ScopedRead PAGE = ScopedRead.of("invoice_page", 4, Invoice.COLUMNS);
 
   private static final String FIND = "SELECT %s FROM invoices WHERE id = $1".formatted(Invoice.COLUMNS);
 
@@ -60,9 +58,9 @@ final class InvoiceRepository {
 
   private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1) AS found";
 
-  Future<List<Invoice>> list(SqlConnection tx, PageRequest page, String status) {
-    return tx.preparedQuery(LIST)
-        .execute(Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), status))
+  /** A page, newest first, through the function that scopes itself (one statement, no transaction). */
+  Future<List<Invoice>> list(Db db, UUID accountId, PageRequest page, String status) {
+    return db.read(PAGE, accountId, Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), status))
         .map(rows -> Rows.all(rows, Invoice::from));
   }
 

@@ -52,7 +52,7 @@ public final class InvoiceRoutes implements RouteModule {
   private void list(RoutingContext ctx) {
     PageRequest page = PageRequest.of(ctx);
     String status = QueryParams.status(ctx, InvoiceStatus.class).orElse(null);
-    Api.replyWritten(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> invoices.list(tx, page, status)), 200,
+    Api.replyWritten(ctx, invoices.list(db, Principal.of(ctx).accountId(), page, status), 200,
         rows -> page.replyWritten(rows, Invoice::position));
   }
 

@@ -6,18 +6,18 @@ import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.UUID;
 import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.ScopedRead;
 import uk.co.tradersflow.platform.http.PageRequest;
 
-/** Job SQL, run inside {@code Db.inAccount}: row-level security supplies and checks the account. */
+/**
+ * Job SQL, run inside {@code Db.inAccount} (the page through a function that scopes itself,
+ * {@code Db.read}): row-level security supplies and checks the account.
+ */
 final class JobRepository {
   private static final String COLUMNS = "id, customer_id, title, description, status, scheduled_for, created_at, updated_at";
 
-  private static final String LIST = """
-      SELECT %s FROM jobs
-       WHERE (created_at, id) < ($1, $2)
-         AND ($4::text IS NULL OR status = $4)
-       ORDER BY created_at DESC, id DESC
-       LIMIT $3""".formatted(COLUMNS);
+  private static final ScopedRead PAGE = ScopedRead.of("job_page", 4, COLUMNS);
 
   private static final String FIND = "SELECT %s FROM jobs WHERE id = $1".formatted(COLUMNS);
 
@@ -41,9 +41,9 @@ final class JobRepository {
   private static final String INVOICED = "SELECT EXISTS (SELECT 1 FROM invoices WHERE job_id = $1) AS found";
   private static final String DELETE = "DELETE FROM jobs WHERE id = $1";
 
-  Future<List<Job>> list(SqlConnection tx, PageRequest page, String status) {
-    return tx.preparedQuery(LIST)
-        .execute(Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), status))
+  /** A page, newest first, through the function that scopes itself (one statement, no transaction). */
+  Future<List<Job>> list(Db db, UUID accountId, PageRequest page, String status) {
+    return db.read(PAGE, accountId, Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), status))
         .map(rows -> Rows.all(rows, Job::from));
   }
 

@@ -49,7 +49,7 @@ public final class JobRoutes implements RouteModule {
   private void list(RoutingContext ctx) {
     PageRequest page = PageRequest.of(ctx);
     String status = QueryParams.status(ctx, JobStatus.class).orElse(null);
-    Api.reply(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> jobs.list(tx, page, status)), 200,
+    Api.reply(ctx, jobs.list(db, Principal.of(ctx).accountId(), page, status), 200,
         rows -> page.reply(rows, Job::toJson, Job::position));
   }
 

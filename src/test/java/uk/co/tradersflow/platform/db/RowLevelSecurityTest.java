@@ -87,6 +87,55 @@ class RowLevelSecurityTest {
     }
   }
 
+  private static final String FAR_FUTURE = "'infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 100";
+
+  /** The list pages' functions (sql/V024) scope themselves: they read what the named account may read, nothing else. */
+  @Test
+  void aPageFunctionReadsOnlyTheAccountItNames() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      assertThat(strings(c, "SELECT name FROM customer_page('" + a.accountId() + "', " + FAR_FUTURE + ")"))
+          .containsExactly("A's customer");
+      assertThat(strings(c, "SELECT name FROM customer_page('" + b.accountId() + "', " + FAR_FUTURE + ")"))
+          .containsExactly("B's customer");
+      UUID nobody = UUID.randomUUID();
+      for (String call : List.of("customer_page('%s', %s)", "job_page('%s', %s, NULL)", "invoice_page('%s', %s, NULL)")) {
+        assertThat(strings(c, "SELECT count(*)::text FROM " + call.formatted(nobody, FAR_FUTURE))).as(call).containsExactly("0");
+      }
+      assertThat(strings(c, "SELECT count(*)::text FROM customers")).as("no scope is left behind").containsExactly("0");
+    }
+  }
+
+  /**
+   * Called inside a unit of work for another account, a page function puts the unit's scope
+   * back: the unit's next statement still sees its own account's rows and no other.
+   */
+  @Test
+  void aPageFunctionLeavesTheCallersScopeAsItWas() throws SQLException {
+    try (Connection c = server.env.asApp()) {
+      c.setAutoCommit(false);
+      setAccount(c, a.accountId());
+      assertThat(strings(c, "SELECT name FROM customer_page('" + b.accountId() + "', " + FAR_FUTURE + ")"))
+          .containsExactly("B's customer");
+      assertThat(strings(c, "SELECT name FROM customers")).containsExactly("A's customer");
+      c.rollback();
+      assertThat(strings(c, "SELECT count(*)::text FROM customer_page('" + b.accountId() + "', " + FAR_FUTURE + ")"))
+          .containsExactly("1");
+      assertThat(strings(c, "SELECT coalesce(current_setting('app.account_id', true), '')")).containsExactly("");
+      c.rollback();
+    }
+  }
+
+  /** They run as their caller (so under its policies) and cannot write: PL/pgSQL refuses writes in a STABLE function. */
+  @Test
+  void pageFunctionsRunAsTheCallerAndOnlyRead() throws SQLException {
+    try (Connection c = server.env.admin()) {
+      assertThat(strings(c, """
+          SELECT proname || ':' || prosecdef || ':' || provolatile::text FROM pg_proc
+           WHERE proname IN ('customer_page', 'job_page', 'invoice_page') ORDER BY proname"""))
+          .containsExactly("customer_page:false:s", "invoice_page:false:s", "job_page:false:s");
+    }
+  }
+
   @Test
   void accountACannotWriteRowsIntoAccountB() throws SQLException {
     try (Connection c = server.env.asApp()) {
