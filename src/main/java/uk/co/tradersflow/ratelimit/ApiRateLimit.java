@@ -5,6 +5,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +19,15 @@ import uk.co.tradersflow.error.ErrorCode;
  * {@code TF_API_BURST}), shared by all instances through Redis, with the contract's
  * {@code RateLimit-*} headers and 429 + {@code Retry-After}. When Redis is unreachable the API
  * keeps working on a per-instance budget of the same shape instead of failing.
+ *
+ * <p>A user who asks often takes units from Redis a few at a time ({@link UserLease}) and spends
+ * them here without asking again; one who asks seldom asks Redis on every request, as before.
+ * Units are taken from the shared bucket before they are spent, so all instances together never
+ * let a user through more often than the limit. What a lease can cost is the other way round:
+ * units an instance leased and did not spend within {@link UserLease#TTL} are lost, at most a
+ * tenth of the burst per instance, so a user at the edge of the limit may see a 429 that much
+ * early. With the default limits (50 a second, burst 100) a busy user costs Redis one call per
+ * ten requests instead of one per request.
  */
 public final class ApiRateLimit implements Handler<RoutingContext> {
   private static final Logger log = LoggerFactory.getLogger(ApiRateLimit.class);
@@ -24,7 +35,10 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
   private final RateLimiter limiter;
   private final int perSecond;
   private final int burst;
-  private final Cache<java.util.UUID, LocalBucket> fallback = Caffeine.newBuilder()
+  private final int largestLease;
+  private final Cache<UUID, UserLease> leases = Caffeine.newBuilder()
+      .expireAfterAccess(Duration.ofMinutes(10)).maximumSize(100_000).build();
+  private final Cache<UUID, LocalBucket> fallback = Caffeine.newBuilder()
       .expireAfterAccess(Duration.ofMinutes(10)).maximumSize(100_000).build();
   private volatile boolean redisDown;
 
@@ -32,35 +46,105 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
     this.limiter = limiter;
     this.perSecond = perSecond;
     this.burst = burst;
+    this.largestLease = Math.max(1, burst / 10);
   }
 
   @Override
   public void handle(RoutingContext ctx) {
-    Principal me = Principal.of(ctx);
-    limiter.take("api:" + me.userId(), perSecond, Duration.ofSeconds(1), burst).onComplete(ar -> {
+    UUID user = Principal.of(ctx).userId();
+    UserLease lease = leases.get(user, id -> new UserLease(largestLease));
+    RateLimiter.Decision spent = lease.spend(System.nanoTime());
+    if (spent != null) {
+      answer(ctx, spent);
+      return;
+    }
+    int wanted = lease.nextSize(System.nanoTime());
+    limiter.takeUpTo("api:" + user, perSecond, Duration.ofSeconds(1), burst, wanted).onComplete(ar -> {
       RateLimiter.Decision decision;
       if (ar.succeeded()) {
         if (redisDown) {
           redisDown = false;
           log.info("API rate limiting is shared through Redis again");
         }
-        decision = ar.result();
+        decision = lease.taken(ar.result(), System.nanoTime());
       } else {
         if (!redisDown) {
           redisDown = true;
           log.warn("Redis unreachable for API rate limiting; using per-instance limits: {}", ar.cause().getMessage());
         }
-        decision = fallback.get(me.userId(), id -> new LocalBucket()).take(perSecond, burst);
+        decision = fallback.get(user, id -> new LocalBucket()).take(perSecond, burst);
       }
-      ctx.response().putHeader("RateLimit-Limit", Integer.toString(decision.limit()))
-          .putHeader("RateLimit-Remaining", Integer.toString(Math.max(0, decision.remaining())))
-          .putHeader("RateLimit-Reset", Long.toString(decision.resetSeconds()));
-      if (decision.allowed()) {
-        ctx.next();
-      } else {
-        ctx.fail(AppError.retryAfter(ErrorCode.RATE_LIMITED, "Too many requests; slow down", decision.retryAfterSeconds()));
-      }
+      answer(ctx, decision);
     });
+  }
+
+  private static void answer(RoutingContext ctx, RateLimiter.Decision decision) {
+    ctx.response().putHeader("RateLimit-Limit", Integer.toString(decision.limit()))
+        .putHeader("RateLimit-Remaining", Integer.toString(Math.max(0, decision.remaining())))
+        .putHeader("RateLimit-Reset", Long.toString(decision.resetSeconds()));
+    if (decision.allowed()) {
+      ctx.next();
+    } else {
+      ctx.fail(AppError.retryAfter(ErrorCode.RATE_LIMITED, "Too many requests; slow down", decision.retryAfterSeconds()));
+    }
+  }
+
+  /**
+   * The units this instance holds for one user, and how many to ask for next time. The size
+   * doubles, up to a tenth of the burst, while leases run out before they expire, and halves when
+   * one expires unspent: a user who asks seldom keeps asking Redis for one unit at a time.
+   * Both event loops may reach one user's lease, so its methods are synchronized.
+   */
+  static final class UserLease {
+    static final long TTL = TimeUnit.SECONDS.toNanos(1);
+
+    private final int largest;
+    private int size = 1;
+    private int units;
+    private long expiresAt;
+    private long takenAt;
+    private RateLimiter.Decision last;
+
+    UserLease(int largest) {
+      this.largest = largest;
+    }
+
+    /** One unit from what is held, with the headers' figures; {@code null} when nothing is left to spend. */
+    synchronized RateLimiter.Decision spend(long now) {
+      if (units == 0 || now - expiresAt >= 0) {
+        return null;
+      }
+      units--;
+      return held();
+    }
+
+    /** How many units to ask Redis for now. */
+    synchronized int nextSize(long now) {
+      if (units > 0) {
+        size = Math.max(1, size / 2);  // expired unspent: this user asks less often than the lease assumed
+      } else if (last != null && now - takenAt < TTL) {
+        size = Math.min(largest, size * 2);  // spent within its lifetime: asking again this soon, ask for more
+      }
+      units = 0;
+      return size;
+    }
+
+    /** Holds what Redis gave, less the unit this request spends, and answers for this request. */
+    synchronized RateLimiter.Decision taken(RateLimiter.Lease lease, long now) {
+      if (lease.units() == 0) {
+        return lease.decision();
+      }
+      units += lease.units() - 1;
+      takenAt = now;
+      expiresAt = now + TTL;
+      last = lease.decision();
+      return held();
+    }
+
+    // Redis's figures are from when the lease was taken; what is still held here is the user's too.
+    private RateLimiter.Decision held() {
+      return new RateLimiter.Decision(true, last.limit(), last.remaining() + units, last.resetSeconds(), 0);
+    }
   }
 
   /** The same GCRA, in memory, for when Redis is away. */

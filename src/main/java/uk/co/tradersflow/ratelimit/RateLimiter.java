@@ -15,7 +15,12 @@ public final class RateLimiter {
   /** The outcome, with what the {@code RateLimit-*} headers and {@code Retry-After} say. */
   public record Decision(boolean allowed, int limit, int remaining, long resetSeconds, long retryAfterSeconds) {}
 
-  // KEYS[1] bucket; ARGV[1] emission interval ms; ARGV[2] burst. Returns {allowed, remaining, reset ms, retry ms}.
+  /** Units taken at once: {@code units} of them (0 when refused), and the decision for the first. */
+  public record Lease(int units, Decision decision) {}
+
+  // KEYS[1] bucket; ARGV[1] emission interval ms; ARGV[2] burst; ARGV[3] units wanted.
+  // Takes as many of the wanted units as the bucket holds, at least one or none.
+  // Returns {units taken, remaining after them, reset ms, retry ms}.
   private static final String GCRA = """
       local t = redis.call('TIME')
       local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -24,13 +29,14 @@ public final class RateLimiter {
       local tolerance = interval * (burst - 1)
       local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
       if tat < now then tat = now end
-      if tat - now > tolerance then
+      local available = math.floor((tolerance + interval - (tat - now)) / interval)
+      if available < 1 then
         return {0, 0, tat - now, tat - now - tolerance}
       end
-      local new_tat = tat + interval
+      local units = math.min(tonumber(ARGV[3]), available)
+      local new_tat = tat + units * interval
       redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
-      local remaining = math.floor((tolerance + interval - (new_tat - now)) / interval)
-      return {1, remaining, new_tat - now, 0}
+      return {units, available - units, new_tat - now, 0}
       """;
 
   private final RedisScript script;
@@ -43,10 +49,22 @@ public final class RateLimiter {
 
   /** Takes one unit from {@code bucket}, which refills {@code limit} units per {@code period}, holding at most {@code burst}. */
   public Future<Decision> take(String bucket, int limit, Duration period, int burst) {
+    return takeUpTo(bucket, limit, period, burst, 1).map(Lease::decision);
+  }
+
+  /**
+   * Takes up to {@code wanted} units from {@code bucket} in one call: as many as it holds, or none
+   * when it is empty. Units taken are spent as far as every other instance is concerned.
+   */
+  public Future<Lease> takeUpTo(String bucket, int limit, Duration period, int burst, int wanted) {
     long interval = Math.max(1, period.toMillis() / limit);
-    return script.run(List.of(keys.key("rl", bucket)), List.of(Long.toString(interval), Integer.toString(burst)))
-        .map(r -> new Decision(r.get(0).toInteger() == 1, burst, r.get(1).toInteger(),
-            ceilSeconds(r.get(2).toLong()), ceilSeconds(r.get(3).toLong())));
+    return script.run(List.of(keys.key("rl", bucket)),
+            List.of(Long.toString(interval), Integer.toString(burst), Integer.toString(wanted)))
+        .map(r -> {
+          int units = r.get(0).toInteger();
+          return new Lease(units, new Decision(units > 0, burst, r.get(1).toInteger(),
+              ceilSeconds(r.get(2).toLong()), ceilSeconds(r.get(3).toLong())));
+        });
   }
 
   static long ceilSeconds(long millis) {

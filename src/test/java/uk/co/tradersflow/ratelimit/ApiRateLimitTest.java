@@ -7,7 +7,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -51,6 +56,57 @@ class ApiRateLimitTest {
       HttpResponse<Buffer> ready = TestServer.await(server.plainClient.get("/health/ready").send());
       assertThat(ready.statusCode()).isEqualTo(503);
       assertThat(ready.bodyAsJsonObject().getJsonObject("checks").getJsonObject("redis").getString("status")).isEqualTo("DOWN");
+    }
+  }
+
+  /**
+   * A user who asks often spends units leased from Redis a few at a time: far fewer script calls
+   * than requests, with the headers still counting the shared budget down one by one.
+   */
+  @Test
+  void aBusyUserTakesUnitsFromRedisAFewAtATime() {
+    try (TestServer server = TestServer.start(Map.of("TF_API_RATE_PER_SECOND", "1", "TF_API_BURST", "100"))) {
+      TestUser a = new TestUsers(server).create();
+      long before = scriptCalls(server);
+      for (int i = 1; i <= 30; i++) {
+        HttpResponse<Buffer> r = server.send(GET, "/api/v1/customers", a.token());
+        assertThat(r.statusCode()).isEqualTo(200);
+        // One unit a second refills; thirty requests take well under that many seconds here.
+        assertThat(Integer.parseInt(r.getHeader("RateLimit-Remaining"))).as("request %d", i).isBetween(100 - i, 102 - i);
+      }
+      assertThat(scriptCalls(server) - before).as("calls to Redis for 30 requests").isBetween(1L, 8L);
+    }
+  }
+
+  /** Units are taken from the shared bucket before an instance spends them: two instances together stay within the burst. */
+  @Test
+  void instancesTogetherNeverLetAUserThroughMoreOftenThanTheLimit() {
+    try (TestServer a = TestServer.start(Map.of("TF_API_RATE_PER_SECOND", "1", "TF_API_BURST", "40"));
+         TestServer b = TestServer.start(Map.of("TF_API_RATE_PER_SECOND", "1", "TF_API_BURST", "40",
+             "TF_DEV_DATA_DIR", a.config.devDataDir().toString()))) {
+      TestUser u = new TestUsers(a).create();
+      long started = System.nanoTime();
+      int admitted = 0;
+      for (int i = 0; i < 60; i++) {
+        if ((i % 2 == 0 ? a : b).send(GET, "/api/v1/customers", u.token()).statusCode() == 200) {
+          admitted++;
+        }
+      }
+      long refilled = (System.nanoTime() - started) / 1_000_000_000L + 1;
+      // At most what the bucket held and refilled; at least that less what each instance may
+      // hold unspent (a tenth of the burst, less the unit its last request spent).
+      assertThat(admitted).isBetween(40 - 2 * 3, (int) (40 + refilled));
+    }
+  }
+
+  private static long scriptCalls(TestServer server) {
+    Redis redis = Redis.createClient(server.vertx, server.env.redisUrl);
+    try {
+      String stats = TestServer.await(redis.send(Request.cmd(Command.INFO).arg("commandstats"))).toString();
+      Matcher m = Pattern.compile("cmdstat_evalsha:calls=(\\d+)").matcher(stats);
+      return m.find() ? Long.parseLong(m.group(1)) : 0;
+    } finally {
+      redis.close();
     }
   }
 }
