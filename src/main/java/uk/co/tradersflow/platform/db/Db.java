@@ -8,6 +8,7 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
@@ -35,18 +36,23 @@ public final class Db {
 
   private final Vertx vertx;
   private final Pool pool;
+  private final SqlClient reads;
   private final Pool workerPool;
   private final PgConnectOptions workerLogin;
   private final long borrowTimeoutMs;
 
   /**
-   * {@code pool} logs in as {@code tf_app}, {@code workerPool} (and {@code workerLogin}) as
-   * {@code tf_worker}. Both pools must be built without a connection timeout of their own:
-   * {@link #borrow} and {@link #direct} keep the time instead.
+   * {@code pool} and {@code reads} log in as {@code tf_app}, {@code workerPool} (and
+   * {@code workerLogin}) as {@code tf_worker}. {@code reads} is a pipelining client
+   * ({@code PgBuilder.client()}) for {@link #read}: statements of many requests in flight on each
+   * of a few connections, so PostgreSQL takes a batch per wakeup instead of waking once per
+   * request. All three must be built without a connection timeout of their own: {@link #borrow}
+   * and {@link #direct} keep the time instead.
    */
-  public Db(Vertx vertx, Pool pool, Pool workerPool, PgConnectOptions workerLogin, Duration borrowTimeout) {
+  public Db(Vertx vertx, Pool pool, SqlClient reads, Pool workerPool, PgConnectOptions workerLogin, Duration borrowTimeout) {
     this.vertx = vertx;
     this.pool = pool;
+    this.reads = reads;
     this.workerPool = workerPool;
     this.workerLogin = workerLogin;
     this.borrowTimeoutMs = borrowTimeout.toMillis();
@@ -97,14 +103,16 @@ public final class Db {
    * function's first argument, {@code args} after it. The function scopes its own query, so this
    * reads exactly what {@link #readInAccount} would, for one Sync and one flush on the database's
    * side where a transaction takes four (sql/V024 has the figures). Like a unit, it gives up
-   * with a TimeoutException when no connection is free in time.
+   * with a TimeoutException (a 503) when it has no answer in time.
    */
   public Future<RowSet<Row>> read(ScopedRead read, UUID accountId, Tuple args) {
     Tuple all = Tuple.tuple().addUUID(accountId);
     for (int i = 0; i < args.size(); i++) {
       all.addValue(args.getValue(i));
     }
-    return direct(p -> p.preparedQuery(read.sql()).execute(all));
+    // Pipelined beside other requests' reads: safe because each is a statement of its own, in its
+    // own implicit transaction (one Sync each), and the function puts the scope back besides.
+    return reads.preparedQuery(read.sql()).execute(all).timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
   }
 
   /**

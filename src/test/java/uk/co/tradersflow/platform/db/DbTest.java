@@ -8,11 +8,13 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +29,7 @@ class DbTest {
   static TestServer server;
   static Pool pool;
   static Pool workerPool;
+  static SqlClient reads;
   static Db db;
   static TestUser a;
   static TestUser b;
@@ -42,12 +45,15 @@ class DbTest {
         .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
     workerPool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
         .connectingTo(PgUrl.parse(server.env.workerUrl()).connectOptions()).using(server.vertx).build();
-    db = new Db(server.vertx, pool, workerPool, PgUrl.parse(server.env.workerUrl()).connectOptions(), java.time.Duration.ofMillis(300));
+    reads = PgBuilder.client().with(new PoolOptions().setMaxSize(1))
+        .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
+    db = new Db(server.vertx, pool, reads, workerPool, PgUrl.parse(server.env.workerUrl()).connectOptions(), java.time.Duration.ofMillis(300));
   }
 
   @AfterAll
   static void stop() {
     TestServer.await(pool.close());
+    TestServer.await(reads.close());
     TestServer.await(workerPool.close());
     server.close();
   }
@@ -94,6 +100,48 @@ class DbTest {
     assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, sqlError)
         .compose(v -> tx.query("SELECT 1/0").execute()))));
     assertThat(rows(a.accountId(), sqlError)).isZero();
+  }
+
+  private static final ScopedRead CUSTOMER_NAMES = ScopedRead.of("customer_page", 3, "name");
+
+  /**
+   * Reads of two accounts, interleaved and all in flight at once on one pipelined connection:
+   * each sees its own account's rows and none of the other's, and a read that fails in between
+   * (a page of -1 rows) fails alone.
+   */
+  @Test
+  void pipelinedReadsOfDifferentAccountsEachSeeOnlyTheirOwn() {
+    String aName = "a-read-" + UUID.randomUUID();
+    String bName = "b-read-" + UUID.randomUUID();
+    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, aName)));
+    TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, bName)));
+    Tuple page = Tuple.of(java.time.OffsetDateTime.MAX, UUID.fromString("ffffffff-ffff-ffff-ffff-ffffffffffff"), 1000);
+    List<Future<List<String>>> asA = new ArrayList<>();
+    List<Future<List<String>>> asB = new ArrayList<>();
+    List<Future<?>> failing = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      asA.add(db.read(CUSTOMER_NAMES, a.accountId(), page).map(DbTest::names));
+      failing.add(db.read(CUSTOMER_NAMES, a.accountId(), Tuple.of(java.time.OffsetDateTime.MAX, UUID.randomUUID(), -1)));
+      asB.add(db.read(CUSTOMER_NAMES, b.accountId(), page).map(DbTest::names));
+    }
+    for (Future<List<String>> names : asA) {
+      assertThat(TestServer.await(names)).contains(aName).doesNotContain(bName);
+    }
+    for (Future<List<String>> names : asB) {
+      assertThat(TestServer.await(names)).contains(bName).doesNotContain(aName);
+    }
+    for (Future<?> f : failing) {
+      assertThatThrownBy(() -> TestServer.await(f)).hasMessageContaining("LIMIT");
+    }
+    Row after = TestServer.await(reads.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v").execute())
+        .iterator().next();
+    assertThat(after.getString("v")).as("no scope left on the connection").isEmpty();
+  }
+
+  private static List<String> names(io.vertx.sqlclient.RowSet<Row> rows) {
+    List<String> names = new ArrayList<>();
+    rows.forEach(r -> names.add(r.getString(0)));
+    return names;
   }
 
   @Test
