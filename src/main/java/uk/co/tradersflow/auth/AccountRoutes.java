@@ -218,7 +218,7 @@ public final class AccountRoutes implements RouteModule {
           .compose(v -> section(tx, out, "customers", "SELECT * FROM customers ORDER BY created_at"))
           .compose(v -> section(tx, out, "jobs", "SELECT * FROM jobs ORDER BY created_at"))
           .compose(v -> section(tx, out, "invoices", "SELECT * FROM invoices ORDER BY created_at"))
-          .map(v -> withoutRenderedLines(out))
+          .map(v -> withoutRenderings(out))
           .compose(v -> section(tx, out, "invoiceLines", "SELECT * FROM invoice_lines ORDER BY invoice_id, position"))
           .compose(v -> section(tx, out, "paymentLinks", "SELECT invoice_id, invoice_version, url, created_at, retired_at "
               + "FROM invoice_payment_links ORDER BY created_at"))
@@ -239,9 +239,15 @@ public final class AccountRoutes implements RouteModule {
     Api.reply(ctx, doc, 200, d -> d);
   }
 
-  /** lines_json only repeats invoiceLines, rendered for the API (V015): it is not data of its own. */
-  private static Void withoutRenderedLines(JsonObject export) {
-    export.getJsonArray("invoices").forEach(invoice -> ((JsonObject) invoice).remove("lines_json"));
+  /**
+   * lines_json and body_json only repeat the invoice and its invoiceLines, rendered for the API
+   * (V015, V025): they are not data of their own.
+   */
+  private static Void withoutRenderings(JsonObject export) {
+    export.getJsonArray("invoices").forEach(invoice -> {
+      ((JsonObject) invoice).remove("lines_json");
+      ((JsonObject) invoice).remove("body_json");
+    });
     return null;
   }
 

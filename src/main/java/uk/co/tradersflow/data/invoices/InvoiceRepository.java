@@ -12,9 +12,9 @@ import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
  * Invoice SQL, run inside {@code Db.inAccount}; the page is one statement of its own
- * ({@code Db.read}, sql/V024). Each invoice row carries its lines already rendered
- * ({@code lines_json}, see sql/V015), so a page of 20 invoices with their lines reads one index
- * range of one table.
+ * ({@code Db.read}, sql/V024). Each invoice row carries its whole reply already rendered, lines
+ * included ({@code body_json}, sql/V015 and V025), so a page of 20 invoices reads one index
+ * range of one table and is written out as it comes.
  */
 final class InvoiceRepository {
   private static final ScopedRead PAGE = ScopedRead.of("invoice_page", 4, Invoice.COLUMNS);

@@ -52,13 +52,13 @@ public final class InvoiceRoutes implements RouteModule {
   private void list(RoutingContext ctx) {
     PageRequest page = PageRequest.of(ctx);
     String status = QueryParams.status(ctx, InvoiceStatus.class).orElse(null);
-    Api.replyWritten(ctx, invoices.list(db, Principal.of(ctx).accountId(), page, status), 200,
-        rows -> page.replyWritten(rows, Invoice::position));
+    Api.replyRendered(ctx, invoices.list(db, Principal.of(ctx).accountId(), page, status), 200,
+        rows -> page.replyRendered(rows, Invoice::json, Invoice::position));
   }
 
   private void read(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
-    Api.replyWritten(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> invoices.find(tx, id)), 200, invoice -> invoice);
+    Api.replyRendered(ctx, db.readInAccount(Principal.of(ctx).accountId(), tx -> invoices.find(tx, id)), 200, Invoice::json);
   }
 
   private void create(RoutingContext ctx) {
@@ -67,7 +67,7 @@ public final class InvoiceRoutes implements RouteModule {
         .compose(v -> invoices.insert(tx, input))
         .compose(id -> invoices.find(tx, id))
         .compose(invoice -> audit.append(tx, entry(ctx, "invoice.created", invoice)).map(invoice)));
-    Api.replyWritten(ctx, created.onSuccess(ok -> audit.committed()), 201, invoice -> invoice);
+    Api.replyRendered(ctx, created.onSuccess(ok -> audit.committed()), 201, Invoice::json);
   }
 
   private void update(RoutingContext ctx) {
@@ -84,7 +84,7 @@ public final class InvoiceRoutes implements RouteModule {
             .compose(v -> invoices.find(tx, id))
             .compose(invoice -> audit.append(tx, entry(ctx, input.hasStatus() ? "invoice.voided" : "invoice.updated", invoice))
                 .map(invoice))));
-    Api.replyWritten(ctx, updated.onSuccess(ok -> audit.committed()), 200, invoice -> invoice);
+    Api.replyRendered(ctx, updated.onSuccess(ok -> audit.committed()), 200, Invoice::json);
   }
 
   private static Future<Void> checkTransition(Invoice existing, InvoiceInput input) {

@@ -82,9 +82,12 @@ public final class Api {
     replyBuffer(ctx, result, status, value -> toJson.apply(value).toBuffer());
   }
 
-  /** {@link #reply}, for results that write themselves as JSON. */
-  public static <T> void replyWritten(RoutingContext ctx, Future<T> result, int status, Function<T, JsonBody> body) {
-    replyBuffer(ctx, result, status, value -> body.apply(value).toBuffer());
+  /**
+   * {@link #reply}, for results already rendered as JSON text (by the database: an invoice and a
+   * page of them), which go out as they are.
+   */
+  public static <T> void replyRendered(RoutingContext ctx, Future<T> result, int status, Function<T, String> json) {
+    replyBuffer(ctx, result, status, value -> Buffer.buffer(json.apply(value)));
   }
 
   private static <T> void replyBuffer(RoutingContext ctx, Future<T> result, int status, Function<T, Buffer> render) {

@@ -81,20 +81,19 @@ public record PageRequest(int limit, Optional<Position> after) {
     return new JsonObject().put("items", items).put("nextCursor", nextCursor(rows, position));
   }
 
-  /** {@link #reply}, for rows that write themselves as JSON. */
-  public <T extends JsonBody> JsonBody replyWritten(List<T> rows, Function<T, Position> position) {
+  /**
+   * {@link #reply}, for rows already rendered as JSON objects ({@code json}), joined as they are.
+   * The cursor is base64url, so it needs no escaping inside its string.
+   */
+  public <T> String replyRendered(List<T> rows, Function<T, String> json, Function<T, Position> position) {
     List<T> page = page(rows);
     String next = nextCursor(rows, position);
-    return json -> {
-      json.writeStartObject();
-      json.writeArrayFieldStart("items");
-      for (T row : page) {
-        row.writeTo(json);
-      }
-      json.writeEndArray();
-      JsonBody.stringOrNull(json, "nextCursor", next);
-      json.writeEndObject();
-    };
+    StringBuilder out = new StringBuilder(64 + 1024 * page.size()).append("{\"items\":[");
+    for (int i = 0; i < page.size(); i++) {
+      out.append(i == 0 ? "" : ",").append(json.apply(page.get(i)));
+    }
+    out.append("],\"nextCursor\":");
+    return (next == null ? out.append("null") : out.append('"').append(next).append('"')).append('}').toString();
   }
 
   private <T> List<T> page(List<T> rows) {
