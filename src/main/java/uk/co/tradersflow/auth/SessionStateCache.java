@@ -45,7 +45,7 @@ public final class SessionStateCache {
   }
 
   private Future<Optional<SessionState>> load(UUID sessionId) {
-    return db.direct(pool -> pool.preparedQuery(LOOKUP).execute(Tuple.of(sessionId))).map(rows -> {
+    return db.lookup(client -> client.preparedQuery(LOOKUP).execute(Tuple.of(sessionId))).map(rows -> {
       if (rows.size() == 0) {
         return Optional.<SessionState>empty();
       }

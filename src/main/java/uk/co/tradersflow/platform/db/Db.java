@@ -145,6 +145,16 @@ public final class Db {
   }
 
   /**
+   * A quick autocommit statement that touches no account data and lies on every request's path
+   * (the session-state lookup), pipelined on the list pages' client instead of waiting for a
+   * pooled connection of its own. Not for a slow statement (the audit chain's verification,
+   * say): the pages queued behind it on its connection would wait for it.
+   */
+  public <T> Future<T> lookup(Function<SqlClient, Future<T>> statement) {
+    return statement.apply(reads).timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  /**
    * {@link #direct}, as the worker: for a hot path that must not pay for a transaction's extra
    * round trip (storing a verified webhook event through its definer function).
    */
