@@ -21,13 +21,14 @@ import uk.co.tradersflow.error.ErrorCode;
  * keeps working on a per-instance budget of the same shape instead of failing.
  *
  * <p>A user who asks often takes units from Redis a few at a time ({@link UserLease}) and spends
- * them here without asking again; one who asks seldom asks Redis on every request, as before.
- * Units are taken from the shared bucket before they are spent, so all instances together never
- * let a user through more often than the limit. What a lease can cost is the other way round:
- * units an instance leased and did not spend within {@link UserLease#TTL} are lost, at most a
- * tenth of the burst per instance, so a user at the edge of the limit may see a 429 that much
- * early. With the default limits (50 a second, burst 100) a busy user costs Redis one call per
- * ten requests instead of one per request.
+ * them here without asking again, topping up in the background; one who asks seldom asks Redis
+ * on every request, as before. Units are taken from the shared bucket before they are spent, so
+ * all instances together never let a user through more often than the limit. What a lease can
+ * cost is the other way round: units an instance leased and did not spend within
+ * {@link UserLease#TTL} are lost, at most a lease and a half (15% of the burst) per instance, so
+ * a user at the edge of the limit may see a 429 that much early. With the default limits (50 a
+ * second, burst 100) a busy user costs Redis one call per ten requests instead of one per
+ * request, and none of them waits for it.
  */
 public final class ApiRateLimit implements Handler<RoutingContext> {
   private static final Logger log = LoggerFactory.getLogger(ApiRateLimit.class);
@@ -55,6 +56,12 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
     UserLease lease = leases.get(user, id -> new UserLease(largestLease));
     RateLimiter.Decision spent = lease.spend(System.nanoTime());
     if (spent != null) {
+      int topUp = lease.topUpSize(System.nanoTime());
+      if (topUp > 0) {
+        // In the background: this request has its unit; the next ones find the top-up there.
+        limiter.takeUpTo("api:" + user, perSecond, Duration.ofSeconds(1), burst, topUp)
+            .onComplete(ar -> lease.toppedUp(ar.succeeded() ? ar.result() : null, System.nanoTime()));
+      }
       answer(ctx, spent);
       return;
     }
@@ -91,9 +98,11 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
 
   /**
    * The units this instance holds for one user, and how many to ask for next time. The size
-   * doubles, up to a tenth of the burst, while leases run out before they expire, and halves when
-   * one expires unspent: a user who asks seldom keeps asking Redis for one unit at a time.
-   * Both event loops may reach one user's lease, so its methods are synchronized.
+   * doubles, up to a tenth of the burst, while the user asks again within a lease's lifetime, and
+   * halves when a lease expires unspent: a user who asks seldom keeps asking Redis for one unit
+   * at a time, and waits for each answer. Once half a lease is spent, the next is asked for in
+   * the background, so a busy user's requests do not wait for Redis at all. Both event loops may
+   * reach one user's lease, so its methods are synchronized.
    */
   static final class UserLease {
     static final long TTL = TimeUnit.SECONDS.toNanos(1);
@@ -104,6 +113,7 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
     private long expiresAt;
     private long takenAt;
     private RateLimiter.Decision last;
+    private boolean toppingUp;
 
     UserLease(int largest) {
       this.largest = largest;
@@ -127,6 +137,32 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
       }
       units = 0;
       return size;
+    }
+
+    /**
+     * How many units to ask for in the background after a spend, or 0: only once half the lease
+     * is spent, one top-up at a time, and not while Redis's last answer left the bucket empty.
+     */
+    synchronized int topUpSize(long now) {
+      if (toppingUp || units > size / 2 || last.remaining() < 1) {
+        return 0;
+      }
+      if (now - takenAt < TTL) {
+        size = Math.min(largest, size * 2);
+      }
+      toppingUp = true;
+      return size;
+    }
+
+    /** Adds a background top-up's units; {@code null} when the call failed (the next wait notices Redis is down). */
+    synchronized void toppedUp(RateLimiter.Lease lease, long now) {
+      toppingUp = false;
+      if (lease != null && lease.units() > 0) {
+        units += lease.units();
+        takenAt = now;
+        expiresAt = now + TTL;
+        last = lease.decision();
+      }
     }
 
     /** Holds what Redis gave, less the unit this request spends, and answers for this request. */
