@@ -172,8 +172,11 @@ public final class MainVerticle extends VerticleBase {
         .connectingTo(workerLogin)
         .using(vertx)
         .build();
+    // The pooled client holds a connection for each call in flight and does not pipeline calls
+    // on it: with 16 connections, the invoice-list load's bursts of rate-limit calls waited 38 ms
+    // on average for one; with 64, under 1 ms. Redis serves thousands of clients.
     redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(config.redisUrl())
-        .setMaxPoolSize(16).setMaxPoolWaiting(4096).setMaxWaitingHandlers(8192));
+        .setMaxPoolSize(64).setMaxPoolWaiting(4096).setMaxWaitingHandlers(8192));
     RedisKeys redisKeys = new RedisKeys(config.redisKeyPrefix());
 
     // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
