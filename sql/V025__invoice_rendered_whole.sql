@@ -6,7 +6,8 @@
 -- The rendering is the one the server wrote before, field for field: the contract's field
 -- order, UUIDs in lower case, INV- numbers of at least four digits, dates as yyyy-mm-dd, and
 -- instants as Java's Instant.toString() writes them (UTC, the fraction in groups of three
--- digits, none when it is zero). A trigger renders every row on every insert and update,
+-- digits, none when it is zero) for years 1 to 9999, the only ones the server stores (it
+-- accepts due dates from 1900 to 9999 and stamps the rest with now()). A trigger renders every row on every insert and update,
 -- whoever writes it (a request, a webhook, the retirement of a payment link, or V015's re-render
 -- of the lines), and tf_app cannot write the column itself.
 SET LOCAL ROLE tf_owner;

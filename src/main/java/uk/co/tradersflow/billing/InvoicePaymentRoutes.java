@@ -18,6 +18,7 @@ import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.data.invoices.Invoice;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.error.AppError;
@@ -112,7 +113,7 @@ public final class InvoicePaymentRoutes implements RouteModule {
             JsonObject model = new JsonObject()
                 .put("businessName", inv.getString("business_name"))
                 .put("customerName", inv.getString("customer_name"))
-                .put("invoiceNumber", String.format("INV-%04d", inv.getInteger("number")))
+                .put("invoiceNumber", Invoice.formatNumber(inv.getInteger("number")))
                 .put("totalPence", inv.getLong("total_pence"))
                 .put("currency", inv.getString("currency"))
                 .put("dueDate", inv.getLocalDate("due_date") == null ? null : inv.getLocalDate("due_date").toString())
@@ -163,7 +164,7 @@ public final class InvoicePaymentRoutes implements RouteModule {
       }
       String connected = b.connectAccountId().get();
       int version = inv.getInteger("version");
-      String number = String.format("INV-%04d", inv.getInteger("number"));
+      String number = Invoice.formatNumber(inv.getInteger("number"));
       long total = inv.getLong("total_pence");
       if (total <= 0) {
         return Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "An invoice with nothing to pay needs no payment link"));

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.audit.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.data.invoices.Invoice;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.platform.db.Db;
@@ -320,7 +321,7 @@ public final class StripeEventHandler {
         return events.done(tx, claimed.id(), "processed", "invoice already paid", account);
       }
       changed[0] = true;
-      String number = String.format("INV-%04d", r.getInteger("invoice_number"));
+      String number = Invoice.formatNumber(r.getInteger("invoice_number"));
       Future<Void> effects = audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account), "invoice.paid")
           .target("invoice", invoiceId).detail("number", number).detail("connectedAccount", connected)
           .detail("stripeEvent", claimed.id()));

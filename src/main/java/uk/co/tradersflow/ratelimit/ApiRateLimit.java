@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,12 +24,12 @@ import uk.co.tradersflow.error.ErrorCode;
  * <p>A user who asks often takes units from Redis a few at a time ({@link UserLease}) and spends
  * them here without asking again, topping up in the background; one who asks seldom asks Redis
  * on every request, as before. Units are taken from the shared bucket before they are spent, so
- * all instances together never let a user through more often than the limit. What a lease can
- * cost is the other way round: units an instance leased and did not spend within
- * {@link UserLease#TTL} are lost, at most a lease and a half (15% of the burst) per instance, so
- * a user at the edge of the limit may see a 429 that much early. With the default limits (50 a
- * second, burst 100) a busy user costs Redis one call per ten requests instead of one per
- * request, and none of them waits for it.
+ * over time all instances together let a user through no more often than the rate. What leases
+ * cost: an instance holds at most a lease and a half (15% of the burst) for up to
+ * {@link UserLease#TTL}, so a burst can pass {@code TF_API_BURST} by what the instances hold at
+ * that moment, and units that expire unspent are lost, so a user at the edge of the limit may
+ * see a 429 that much early. With the default limits (50 a second, burst 100) a busy user costs
+ * Redis one call per ten requests instead of one per request, and none of them waits for it.
  */
 public final class ApiRateLimit implements Handler<RoutingContext> {
   private static final Logger log = LoggerFactory.getLogger(ApiRateLimit.class);
@@ -75,6 +76,7 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
         }
         decision = lease.taken(ar.result(), System.nanoTime());
       } else {
+        lease.failed();
         if (!redisDown) {
           redisDown = true;
           log.warn("Redis unreachable for API rate limiting; using per-instance limits: {}", ar.cause().getMessage());
@@ -97,89 +99,123 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
   }
 
   /**
-   * The units this instance holds for one user, and how many to ask for next time. The size
-   * doubles, up to a tenth of the burst, while the user asks again within a lease's lifetime, and
-   * halves when a lease expires unspent: a user who asks seldom keeps asking Redis for one unit
-   * at a time, and waits for each answer. Once half a lease is spent, the next is asked for in
-   * the background, so a busy user's requests do not wait for Redis at all. Both event loops may
-   * reach one user's lease, so its methods are synchronized.
+   * The units this instance holds for one user, in batches as Redis gave them, each spendable for
+   * {@link #TTL} from when it was taken, and how many to ask for next time. The size doubles, up
+   * to a tenth of the burst, while the user asks again within a batch's lifetime, and halves when
+   * a batch expires unspent: a user who asks seldom keeps asking Redis for one unit at a time,
+   * and waits for each answer. Once half a lease is spent, the next is asked for in the
+   * background, so a busy user's requests do not wait for Redis. One Redis call at a time asks
+   * for a lease; requests that find nothing held while it is in flight ask for their own unit.
+   * Both event loops may reach one user's lease, so its methods are synchronized.
    */
   static final class UserLease {
     static final long TTL = TimeUnit.SECONDS.toNanos(1);
 
+    private static final class Batch {
+      int units;
+      final long expiresAt;
+
+      Batch(int units, long expiresAt) {
+        this.units = units;
+        this.expiresAt = expiresAt;
+      }
+    }
+
     private final int largest;
+    private final ArrayDeque<Batch> batches = new ArrayDeque<>();
+    private int held;
     private int size = 1;
-    private int units;
-    private long expiresAt;
+    private int fetching;
     private long takenAt;
     private RateLimiter.Decision last;
-    private boolean toppingUp;
 
     UserLease(int largest) {
       this.largest = largest;
     }
 
-    /** One unit from what is held, with the headers' figures; {@code null} when nothing is left to spend. */
+    /** One held unit, with the headers' figures; {@code null} when none is left to spend. */
     synchronized RateLimiter.Decision spend(long now) {
-      if (units == 0 || now - expiresAt >= 0) {
+      while (!batches.isEmpty() && now - batches.peekFirst().expiresAt >= 0) {
+        held -= batches.removeFirst().units;
+        size = Math.max(1, size / 2);  // expired unspent: this user asks less often than the lease assumed
+      }
+      Batch oldest = batches.peekFirst();
+      if (oldest == null) {
         return null;
       }
-      units--;
+      held--;
+      if (--oldest.units == 0) {
+        batches.removeFirst();
+      }
       return held();
     }
 
-    /** How many units to ask Redis for now. */
+    /** How many units a request that found none held asks Redis for: a lease, or its own unit behind one in flight. */
     synchronized int nextSize(long now) {
-      if (units > 0) {
-        size = Math.max(1, size / 2);  // expired unspent: this user asks less often than the lease assumed
-      } else if (last != null && now - takenAt < TTL) {
-        size = Math.min(largest, size * 2);  // spent within its lifetime: asking again this soon, ask for more
+      if (fetching++ > 0) {
+        return 1;
       }
-      units = 0;
+      if (last != null && now - takenAt < TTL) {
+        size = Math.min(largest, size * 2);  // asking again within a batch's lifetime: ask for more
+      }
       return size;
     }
 
     /**
      * How many units to ask for in the background after a spend, or 0: only once half the lease
-     * is spent, one top-up at a time, and not while Redis's last answer left the bucket empty.
+     * is spent, while no other call is in flight, and not while Redis's last answer left the
+     * bucket empty.
      */
     synchronized int topUpSize(long now) {
-      if (toppingUp || units > size / 2 || last.remaining() < 1) {
+      if (fetching > 0 || held > size / 2 || last.remaining() < 1) {
         return 0;
       }
       if (now - takenAt < TTL) {
         size = Math.min(largest, size * 2);
       }
-      toppingUp = true;
+      fetching++;
       return size;
     }
 
-    /** Adds a background top-up's units; {@code null} when the call failed (the next wait notices Redis is down). */
-    synchronized void toppedUp(RateLimiter.Lease lease, long now) {
-      toppingUp = false;
-      if (lease != null && lease.units() > 0) {
-        units += lease.units();
-        takenAt = now;
-        expiresAt = now + TTL;
-        last = lease.decision();
-      }
-    }
-
-    /** Holds what Redis gave, less the unit this request spends, and answers for this request. */
+    /**
+     * A waiting request's answer: what Redis gave is held, less the unit this request spends.
+     * When Redis had none, a unit another call brought in meanwhile will do.
+     */
     synchronized RateLimiter.Decision taken(RateLimiter.Lease lease, long now) {
+      fetching--;
       if (lease.units() == 0) {
-        return lease.decision();
+        RateLimiter.Decision fromHeld = spend(now);
+        return fromHeld != null ? fromHeld : lease.decision();
       }
-      units += lease.units() - 1;
-      takenAt = now;
-      expiresAt = now + TTL;
-      last = lease.decision();
+      hold(lease, lease.units() - 1, now);
       return held();
     }
 
-    // Redis's figures are from when the lease was taken; what is still held here is the user's too.
+    /** A background top-up's answer; {@code null} when the call failed (the next wait notices Redis is down). */
+    synchronized void toppedUp(RateLimiter.Lease lease, long now) {
+      fetching--;
+      if (lease != null && lease.units() > 0) {
+        hold(lease, lease.units(), now);
+      }
+    }
+
+    /** A waiting request's call failed: it is answered from the per-instance fallback. */
+    synchronized void failed() {
+      fetching--;
+    }
+
+    private void hold(RateLimiter.Lease lease, int units, long now) {
+      last = lease.decision();
+      takenAt = now;
+      if (units > 0) {
+        batches.addLast(new Batch(units, now + TTL));
+        held += units;
+      }
+    }
+
+    // Redis's figures are from when the last lease was taken; what is still held here is the user's too.
     private RateLimiter.Decision held() {
-      return new RateLimiter.Decision(true, last.limit(), last.remaining() + units, last.resetSeconds(), 0);
+      return new RateLimiter.Decision(true, last.limit(), last.remaining() + held, last.resetSeconds(), 0);
     }
   }
 
