@@ -147,10 +147,11 @@ public final class MainVerticle extends VerticleBase {
                         PaymentLinkRetirementVerticle paymentLinkRetirement) {}
 
   private Wiring wire(int httpInstances) {
+    PgConnectOptions appLogin = PgUrl.parse(config.dbUrl()).connectOptions();
     pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(config.dbPoolSize()).setName("tf-app").setShared(false)
             .setEventLoopSize(httpInstances).setConnectionTimeout(0).setMaxWaitQueueSize(4096))
-        .connectingTo(PgUrl.parse(config.dbUrl()).connectOptions())
+        .connectingTo(appLogin)
         .using(vertx)
         .build();
     // The list pages are single statements (Db.read). A pipelining client of their own keeps many
@@ -159,7 +160,7 @@ public final class MainVerticle extends VerticleBase {
     reads = PgBuilder.client()
         .with(new PoolOptions().setMaxSize(Math.max(2, config.dbPoolSize() / 4)).setName("tf-reads").setShared(false)
             .setEventLoopSize(httpInstances).setConnectionTimeout(0).setMaxWaitQueueSize(4096))
-        .connectingTo(PgUrl.parse(config.dbUrl()).connectOptions())
+        .connectingTo(appLogin)
         .using(vertx)
         .build();
     // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).

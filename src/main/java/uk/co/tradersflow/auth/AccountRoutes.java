@@ -217,8 +217,10 @@ public final class AccountRoutes implements RouteModule {
           .compose(v -> section(tx, out, "users", "SELECT id, email, email_verified_at, created_at FROM users"))
           .compose(v -> section(tx, out, "customers", "SELECT * FROM customers ORDER BY created_at"))
           .compose(v -> section(tx, out, "jobs", "SELECT * FROM jobs ORDER BY created_at"))
-          .compose(v -> section(tx, out, "invoices", "SELECT * FROM invoices ORDER BY created_at"))
-          .map(v -> withoutRenderings(out))
+          // Not lines_json or body_json: they only repeat the invoice and its lines, rendered for
+          // the API (V015, V025).
+          .compose(v -> section(tx, out, "invoices", "SELECT id, account_id, number, customer_id, job_id, status, currency, "
+              + "total_pence, due_date, payment_url, paid_at, paid_by, version, created_at, updated_at FROM invoices ORDER BY created_at"))
           .compose(v -> section(tx, out, "invoiceLines", "SELECT * FROM invoice_lines ORDER BY invoice_id, position"))
           .compose(v -> section(tx, out, "paymentLinks", "SELECT invoice_id, invoice_version, url, created_at, retired_at "
               + "FROM invoice_payment_links ORDER BY created_at"))
@@ -237,18 +239,6 @@ public final class AccountRoutes implements RouteModule {
     });
     doc.onSuccess(d -> ctx.response().putHeader("Content-Disposition", "attachment; filename=\"tradersflow-export.json\""));
     Api.reply(ctx, doc, 200, d -> d);
-  }
-
-  /**
-   * lines_json and body_json only repeat the invoice and its invoiceLines, rendered for the API
-   * (V015, V025): they are not data of their own.
-   */
-  private static Void withoutRenderings(JsonObject export) {
-    export.getJsonArray("invoices").forEach(invoice -> {
-      ((JsonObject) invoice).remove("lines_json");
-      ((JsonObject) invoice).remove("body_json");
-    });
-    return null;
   }
 
   /** One table's rows, as JSON objects keyed by column (Postgres builds the JSON, so every type is rendered faithfully). */

@@ -88,8 +88,15 @@ class ApiRateLimitTest {
       long started = System.nanoTime();
       int admitted = 0;
       for (int i = 0; i < 60; i++) {
-        if ((i % 2 == 0 ? a : b).send(GET, "/api/v1/customers", u.token()).statusCode() == 200) {
+        HttpResponse<Buffer> r = (i % 2 == 0 ? a : b).send(GET, "/api/v1/customers", u.token());
+        if (r.statusCode() == 200) {
           admitted++;
+        } else {
+          // Refused with leases in play as without: the contract's 429, Retry-After and headers.
+          assertThat(r.statusCode()).isEqualTo(429);
+          assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("rate_limited");
+          assertThat(Long.parseLong(r.getHeader("Retry-After"))).isPositive();
+          assertThat(r.getHeader("RateLimit-Remaining")).isEqualTo("0");
         }
       }
       long refilled = (System.nanoTime() - started) / 1_000_000_000L + 1;

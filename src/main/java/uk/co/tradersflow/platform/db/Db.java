@@ -112,7 +112,7 @@ public final class Db {
     }
     // Pipelined beside other requests' reads: safe because each is a statement of its own, in its
     // own implicit transaction (one Sync each), and the function puts the scope back besides.
-    return reads.preparedQuery(read.sql()).execute(all).timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
+    return lookup(client -> client.preparedQuery(read.sql()).execute(all));
   }
 
   /**
@@ -141,7 +141,7 @@ public final class Db {
    * of their own (see {@link #borrow}).
    */
   public <T> Future<T> direct(Function<Pool, Future<T>> statement) {
-    return statement.apply(pool).timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
+    return timed(statement.apply(pool));
   }
 
   /**
@@ -151,7 +151,7 @@ public final class Db {
    * say): the pages queued behind it on its connection would wait for it.
    */
   public <T> Future<T> lookup(Function<SqlClient, Future<T>> statement) {
-    return statement.apply(reads).timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
+    return timed(statement.apply(reads));
   }
 
   /**
@@ -159,7 +159,12 @@ public final class Db {
    * round trip (storing a verified webhook event through its definer function).
    */
   public <T> Future<T> directAsWorker(Function<Pool, Future<T>> statement) {
-    return statement.apply(workerPool).timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
+    return timed(statement.apply(workerPool));
+  }
+
+  /** {@code statement}'s outcome, or a TimeoutException (a 503) once the borrow timeout has passed without one. */
+  private <T> Future<T> timed(Future<T> statement) {
+    return statement.timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
   }
 
   /** The runtime pool itself, for the one job that holds a session-level advisory lock across a round. */

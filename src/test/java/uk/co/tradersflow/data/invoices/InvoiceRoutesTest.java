@@ -19,6 +19,7 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.Pages;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -222,6 +223,24 @@ class InvoiceRoutesTest {
     assertThat(r.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("lines");
     assertThat(create(a, new JsonObject().put("customerId", customer(a)).put("lines", new JsonArray().add(line("Tower block", 1, 10_000_000_000L))))
         .statusCode()).isEqualTo(201);
+  }
+
+  /** The page is written from stored texts (V025) and read through invoice_page (V024): its cursor must walk every invoice once. */
+  @Test
+  void pagesWalkEveryInvoiceNewestFirstThroughTheCursorWithTheFilterOnEachPage() {
+    TestUser a = users.create();
+    String ca = customer(a);
+    List<String> newestFirst = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      newestFirst.add(0, create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("id"));
+    }
+    server.send(PATCH, "/api/v1/invoices/" + newestFirst.get(0), a.token(), new JsonObject().put("status", "void"));
+    server.send(PATCH, "/api/v1/invoices/" + newestFirst.get(3), a.token(), new JsonObject().put("status", "void"));
+    assertThat(Pages.ids(server, a.token(), "/api/v1/invoices", 2)).containsExactlyElementsOf(newestFirst);
+    assertThat(Pages.ids(server, a.token(), "/api/v1/invoices?status=void", 1))
+        .containsExactly(newestFirst.get(0), newestFirst.get(3));
+    assertThat(Pages.ids(server, a.token(), "/api/v1/invoices?status=draft", 2))
+        .containsExactly(newestFirst.get(1), newestFirst.get(2), newestFirst.get(4));
   }
 
   @Test

@@ -10,10 +10,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.Pages;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -97,6 +99,21 @@ class JobRoutesTest {
     assertThat(inProgress).hasSize(1);
     assertThat(inProgress.getJsonObject(0).getString("id")).isEqualTo(id);
     assertThat(server.send(GET, "/api/v1/jobs?status=nonsense", a.token()).statusCode()).isEqualTo(400);
+  }
+
+  /** Read through job_page (V024): the cursor walks every job once, and the filter holds on every page. */
+  @Test
+  void pagesWalkEveryJobNewestFirstThroughTheCursorWithTheFilterOnEachPage() {
+    TestUser a = users.create();
+    List<String> newestFirst = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      newestFirst.add(0, createJob(a, new JsonObject().put("title", "Job " + i)).bodyAsJsonObject().getString("id"));
+    }
+    server.send(PATCH, "/api/v1/jobs/" + newestFirst.get(1), a.token(), new JsonObject().put("status", "in_progress"));
+    server.send(PATCH, "/api/v1/jobs/" + newestFirst.get(4), a.token(), new JsonObject().put("status", "in_progress"));
+    assertThat(Pages.ids(server, a.token(), "/api/v1/jobs", 2)).containsExactlyElementsOf(newestFirst);
+    assertThat(Pages.ids(server, a.token(), "/api/v1/jobs?status=in_progress", 1))
+        .containsExactly(newestFirst.get(1), newestFirst.get(4));
   }
 
   @Test
