@@ -7,6 +7,8 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.Flushable;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 
 /**
  * Standard output through a 64 KiB buffer that is written out only when flushed: by
@@ -15,11 +17,22 @@ import java.io.IOException;
  * appender, which is what flushes it.
  */
 public final class BufferedStdoutAppender extends OutputStreamAppender<ILoggingEvent> implements Flushable {
+  private final OutputStream target;
+
+  public BufferedStdoutAppender() {
+    this(new FileOutputStream(FileDescriptor.out));
+  }
+
+  BufferedStdoutAppender(OutputStream target) {
+    this.target = target;
+  }
 
   @Override
   public void start() {
     setImmediateFlush(false);
-    setOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024));
+    // A PrintStream, as System.out is, so that a failed write (a full disk, a collector gone)
+    // loses those lines only: OutputStreamAppender stops for good at the first IOException.
+    setOutputStream(new PrintStream(new BufferedOutputStream(target, 64 * 1024), false));
     super.start();
   }
 
