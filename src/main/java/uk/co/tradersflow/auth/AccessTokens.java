@@ -49,7 +49,6 @@ public final class AccessTokens {
     this.ttl = ttl;
     this.clock = clock;
     this.verified = Caffeine.newBuilder()
-        .executor(Runnable::run)  // upkeep on the caller: a hand-off to the common pool costs more
         .maximumSize(200_000)
         .expireAfter(Expiry.<String, AccessClaims>creating(
             (token, claims) -> Duration.between(clock.instant(), claims.expiresAt()).isNegative()

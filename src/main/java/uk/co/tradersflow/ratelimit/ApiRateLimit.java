@@ -38,11 +38,9 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
   private final int perSecond;
   private final int burst;
   private final int largestLease;
-  // Upkeep on the caller's thread (Runnable::run): handed to the common pool, it woke a thread
-  // every few dozen requests, which costs more than the upkeep itself.
-  private final Cache<UUID, UserLease> leases = Caffeine.newBuilder().executor(Runnable::run)
+  private final Cache<UUID, UserLease> leases = Caffeine.newBuilder()
       .expireAfterAccess(Duration.ofMinutes(10)).maximumSize(100_000).build();
-  private final Cache<UUID, LocalBucket> fallback = Caffeine.newBuilder().executor(Runnable::run)
+  private final Cache<UUID, LocalBucket> fallback = Caffeine.newBuilder()
       .expireAfterAccess(Duration.ofMinutes(10)).maximumSize(100_000).build();
   private volatile boolean redisDown;
 
