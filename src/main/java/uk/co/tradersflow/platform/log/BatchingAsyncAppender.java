@@ -9,7 +9,6 @@ import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import ch.qos.logback.core.spi.AppenderAttachable;
 import ch.qos.logback.core.spi.AppenderAttachableImpl;
 import java.io.Flushable;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -41,8 +40,8 @@ public final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILog
   private int lingerMillis = 20;
   private int maxFlushTime = 10_000;
   private ArrayBlockingQueue<ILoggingEvent> queue;
-  private int keepOnlyWarningsBelow;
-  private int wakeWriterBelow;
+  private int infoDroppedFrom;  // lines queued from which INFO and lower are dropped: four-fifths
+  private int wakeWriterFrom;  // lines queued from which a caller wakes the writer: a quarter
   private volatile boolean stopping;
   private Thread writer;
 
@@ -68,8 +67,8 @@ public final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILog
       return;
     }
     queue = new ArrayBlockingQueue<>(queueSize);
-    keepOnlyWarningsBelow = queueSize / 5;
-    wakeWriterBelow = queueSize - queueSize / 4;
+    infoDroppedFrom = queueSize - queueSize / 5;
+    wakeWriterFrom = queueSize / 4;
     stopping = false;
     writer = new Thread(this::writeUntilStopped, "log-writer-" + getName());
     writer.setDaemon(true);
@@ -79,8 +78,8 @@ public final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILog
 
   @Override
   protected void append(ILoggingEvent event) {
-    int room = queue.remainingCapacity();
-    if (room < keepOnlyWarningsBelow && event.getLevel().toInt() <= Level.INFO_INT) {
+    int queued = queue.size();
+    if (queued >= infoDroppedFrom && event.getLevel().toInt() <= Level.INFO_INT) {
       dropped.incrementAndGet();
       return;
     }
@@ -89,34 +88,56 @@ public final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILog
       dropped.incrementAndGet();
       return;
     }
-    if (room <= wakeWriterBelow) {
+    if (queued >= wakeWriterFrom) {
       LockSupport.unpark(writer);
     }
   }
 
+  /**
+   * Drains the queue every {@code lingerMillis} (sooner when callers find it a quarter full)
+   * until stopped; then writes out what is left and stops the attached appenders itself, so that
+   * {@link #stop()} never waits on an output that does not take its writes.
+   */
   private void writeUntilStopped() {
     List<ILoggingEvent> batch = new ArrayList<>(queueSize);
     long linger = TimeUnit.MILLISECONDS.toNanos(lingerMillis);
     while (true) {
+      // Read before draining: whatever was queued before stop() is then in this drain.
+      boolean last = stopping;
       queue.drainTo(batch);
-      if (batch.isEmpty()) {
-        if (stopping) {
-          return;
-        }
+      if (!batch.isEmpty()) {
+        writeOut(batch);
+        batch.clear();
+      }
+      if (last) {
+        appenders.detachAndStopAllAppenders();
+        return;
+      }
+      if (queue.size() < wakeWriterFrom) {
         LockSupport.parkNanos(this, linger);
-        continue;
       }
-      for (ILoggingEvent event : batch) {
-        appenders.appendLoopOnAppenders(event);
-      }
-      batch.clear();
-      flushAppenders();
-      long lost = dropped.getAndSet(0);
-      if (lost > 0) {
-        // Straight to the appenders: through the queue it could be dropped in turn.
-        appenders.appendLoopOnAppenders(droppedWarning(lost));
-        flushAppenders();
-      }
+      Thread.interrupted();  // an interrupt left set would make every park return at once
+    }
+  }
+
+  private void writeOut(List<ILoggingEvent> batch) {
+    for (ILoggingEvent event : batch) {
+      handOn(event);
+    }
+    long lost = dropped.getAndSet(0);
+    if (lost > 0) {
+      handOn(droppedWarning(lost));  // straight to the appenders: through the queue it could be dropped in turn
+    }
+    flushAppenders();
+  }
+
+  // Nothing an appender throws may end the writer: with it gone, every later line would be
+  // dropped unseen. So each line and each flush fails on its own.
+  private void handOn(ILoggingEvent event) {
+    try {
+      appenders.appendLoopOnAppenders(event);
+    } catch (Throwable e) {
+      addError("cannot write a log line", e);
     }
   }
 
@@ -133,13 +154,19 @@ public final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILog
       if (it.next() instanceof Flushable flushable) {
         try {
           flushable.flush();
-        } catch (IOException e) {
+        } catch (Throwable e) {
           addError("cannot flush the log output", e);
         }
       }
     }
   }
 
+  /**
+   * Stops taking lines and waits up to {@code maxFlushTime} for the writer to write out the
+   * queue and stop the attached appenders. A writer still stuck in a write after that (a log
+   * collector that stopped reading) is left to finish on its own: it is a daemon thread, and
+   * waiting for it, or taking the output's lock it holds, would keep the process from exiting.
+   */
   @Override
   public void stop() {
     if (!isStarted()) {
@@ -156,7 +183,6 @@ public final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILog
     if (writer.isAlive()) {
       addWarn("gave up writing " + queue.size() + " queued log lines after " + maxFlushTime + " ms");
     }
-    appenders.detachAndStopAllAppenders();
   }
 
   @Override

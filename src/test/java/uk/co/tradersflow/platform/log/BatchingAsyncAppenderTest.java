@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.AppenderBase;
 import java.io.Flushable;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,14 +29,23 @@ class BatchingAsyncAppenderTest {
   private final BatchingAsyncAppender batching = new BatchingAsyncAppender();
   private final Recording output = new Recording();
 
-  /** Records what it is handed and how often it is flushed; can be held to stand for a stalled reader. */
+  /**
+   * Records what it is handed and how often it is flushed; can be held to stand for a stalled
+   * reader, and made to throw an Error for one line.
+   */
   static final class Recording extends AppenderBase<ILoggingEvent> implements Flushable {
     final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
     final AtomicInteger flushes = new AtomicInteger();
+    final CountDownLatch entered = new CountDownLatch(1);
     volatile CountDownLatch hold = new CountDownLatch(0);
+    volatile String failOn;
 
     @Override
     protected void append(ILoggingEvent event) {
+      entered.countDown();
+      if (event.getFormattedMessage().equals(failOn)) {
+        throw new StackOverflowError("an appender's bug");
+      }
       try {
         hold.await();
       } catch (InterruptedException e) {
@@ -104,7 +116,7 @@ class BatchingAsyncAppenderTest {
     start(100, 1);
     output.hold = new CountDownLatch(1);
     logger.info("first, taken by the writer, which then stalls");
-    Thread.sleep(50);
+    assertThat(output.entered.await(10, TimeUnit.SECONDS)).isTrue();
 
     assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
       for (int i = 0; i < 5_000; i++) {
@@ -137,5 +149,65 @@ class BatchingAsyncAppenderTest {
 
     assertThat(output.events).hasSize(50);
     assertThat(output.flushes.get()).isPositive();
+  }
+
+  @Test
+  void anAppenderThatThrowsDoesNotEndTheWriter() {
+    start(8192, 1);
+    output.failOn = "this line breaks the appender";
+    logger.error("this line breaks the appender");
+    logger.error("a line after it");
+    batching.stop();
+
+    assertThat(output.messages()).containsExactly("a line after it");
+  }
+
+  /**
+   * A log collector that stops reading leaves the writer stuck in write(2), holding the output's
+   * lock. Stopping must still return after maxFlushTime, or the process could not exit.
+   */
+  @Test
+  void stoppingGivesUpOnAStalledOutputAfterMaxFlushTime() throws Exception {
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    OutputStream stalled = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        writing.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+    context.setMDCAdapter(new LogbackMDCAdapter());
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern("%msg%n");
+    encoder.start();
+    BufferedStdoutAppender stdout = new BufferedStdoutAppender(stalled);
+    stdout.setContext(context);
+    stdout.setEncoder(encoder);
+    stdout.start();
+    batching.setContext(context);
+    batching.setLingerMillis(1);
+    batching.setMaxFlushTime(300);
+    batching.addAppender(stdout);
+    batching.start();
+    logger.addAppender(batching);
+    try {
+      logger.error("a line nobody reads");
+      assertThat(writing.await(10, TimeUnit.SECONDS)).as("the writer is in write(2)").isTrue();
+
+      assertTimeoutPreemptively(Duration.ofSeconds(10), batching::stop, "stop() waited for the stalled output");
+    } finally {
+      release.countDown();
+    }
   }
 }
