@@ -116,6 +116,12 @@ class RowLevelSecurityTest {
       assertThat(strings(c, "SELECT name FROM customer_page('" + b.accountId() + "', " + FAR_FUTURE + ")"))
           .containsExactly("B's customer");
       assertThat(strings(c, "SELECT name FROM customers")).containsExactly("A's customer");
+      // Each function, and each of the status filter's two queries (V026), puts A's scope back.
+      for (String call : List.of("job_page('%s', %s, NULL)", "job_page('%s', %s, 'quoted')",
+          "invoice_page('%s', %s, NULL)", "invoice_page('%s', %s, 'draft')")) {
+        strings(c, "SELECT count(*)::text FROM " + call.formatted(b.accountId(), FAR_FUTURE));
+        assertThat(strings(c, "SELECT name FROM customers")).as("after " + call).containsExactly("A's customer");
+      }
       c.rollback();
       assertThat(strings(c, "SELECT count(*)::text FROM customer_page('" + b.accountId() + "', " + FAR_FUTURE + ")"))
           .containsExactly("1");
