@@ -48,8 +48,7 @@ class InvoiceLinesRenderingTest {
   }
 
   private static JsonObject invoice(TestUser user, JsonArray lines) {
-    String customer = server.send(POST, "/api/v1/customers", user.token(), new JsonObject().put("name", "Customer"))
-        .bodyAsJsonObject().getString("id");
+    String customer = server.createCustomer(user.token());
     HttpResponse<Buffer> r = server.send(POST, "/api/v1/invoices", user.token(),
         new JsonObject().put("customerId", customer).put("lines", lines));
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);

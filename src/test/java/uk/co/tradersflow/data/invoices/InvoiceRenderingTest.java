@@ -49,11 +49,6 @@ class InvoiceRenderingTest {
     server.close();
   }
 
-  private static String customer(TestUser user) {
-    return server.send(POST, "/api/v1/customers", user.token(), new JsonObject().put("name", "Customer"))
-        .bodyAsJsonObject().getString("id");
-  }
-
   private static JsonObject listed(TestUser user) {
     return server.send(GET, "/api/v1/invoices", user.token()).bodyAsJsonObject().getJsonArray("items").getJsonObject(0);
   }
@@ -61,7 +56,7 @@ class InvoiceRenderingTest {
   @Test
   void everyReplyIsTheContractsObjectFieldForFieldAndInOrder() {
     TestUser a = users.create();
-    String customer = customer(a);
+    String customer = server.createCustomer(a.token());
     String job = server.send(POST, "/api/v1/jobs", a.token(), new JsonObject().put("customerId", customer).put("title", "Boiler"))
         .bodyAsJsonObject().getString("id");
     HttpResponse<Buffer> created = server.send(POST, "/api/v1/invoices", a.token(), new JsonObject()
@@ -92,7 +87,7 @@ class InvoiceRenderingTest {
   @Test
   void aRowChangedByAnyWriterIsServedAsItNowIs() throws SQLException {
     TestUser a = users.create();
-    String customer = customer(a);
+    String customer = server.createCustomer(a.token());
     String id = server.send(POST, "/api/v1/invoices", a.token(), new JsonObject().put("customerId", customer))
         .bodyAsJsonObject().getString("id");
     try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
@@ -112,7 +107,7 @@ class InvoiceRenderingTest {
   @Test
   void onlyTheDatabaseWritesTheRendering() throws SQLException {
     TestUser a = users.create();
-    server.send(POST, "/api/v1/invoices", a.token(), new JsonObject().put("customerId", customer(a)));
+    server.send(POST, "/api/v1/invoices", a.token(), new JsonObject().put("customerId", server.createCustomer(a.token())));
     try (Connection c = server.env.asAppIn(a.accountId()); Statement s = c.createStatement()) {
       assertThatThrownBy(() -> s.executeUpdate("UPDATE invoices SET body_json = '{\"forged\":true}'"))
           .hasMessageContaining("permission denied");

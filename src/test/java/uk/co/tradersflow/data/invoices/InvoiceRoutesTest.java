@@ -39,11 +39,6 @@ class InvoiceRoutesTest {
     server.close();
   }
 
-  private static String customer(TestUser user) {
-    return server.send(POST, "/api/v1/customers", user.token(), new JsonObject().put("name", "Customer"))
-        .bodyAsJsonObject().getString("id");
-  }
-
   private static JsonObject line(String description, Object quantity, long unitPence) {
     return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);
   }
@@ -55,7 +50,7 @@ class InvoiceRoutesTest {
   @Test
   void totalIsComputedByTheServerFromLinesRoundingEachLineHalfUp() {
     TestUser a = users.create();
-    HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer(a)).put("dueDate", "2026-12-31")
+    HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", server.createCustomer(a.token())).put("dueDate", "2026-12-31")
         .put("totalPence", 1).put("lines", new JsonArray()
             .add(line("Labour", 2.5, 4500))
             .add(line("Copper pipe", 3, 333))
@@ -76,8 +71,8 @@ class InvoiceRoutesTest {
   void concurrentCreationsGetGapFreeNumbersPerAccount() {
     TestUser a = users.create();
     TestUser b = users.create();
-    String ca = customer(a);
-    String cb = customer(b);
+    String ca = server.createCustomer(a.token());
+    String cb = server.createCustomer(b.token());
     List<Future<HttpResponse<Buffer>>> sends = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       sends.add(server.request(POST, "/api/v1/invoices", a.token()).sendJsonObject(new JsonObject().put("customerId", ca)));
@@ -102,7 +97,7 @@ class InvoiceRoutesTest {
   @Test
   void aRejectedCreationDoesNotUseUpANumber() {
     TestUser a = users.create();
-    String ca = customer(a);
+    String ca = server.createCustomer(a.token());
     assertThat(create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("number")).isEqualTo("INV-0001");
     // Passes validation, then fails inside the transaction (unknown job): the counter rolls back.
     HttpResponse<Buffer> failed = create(a, new JsonObject().put("customerId", ca).put("jobId", java.util.UUID.randomUUID().toString()));
@@ -113,7 +108,7 @@ class InvoiceRoutesTest {
   @Test
   void aCreationRolledBackAfterTakingANumberHandsItBackToTheQueuedOne() throws Exception {
     TestUser a = users.create();
-    String ca = customer(a);
+    String ca = server.createCustomer(a.token());
     assertThat(create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("number")).isEqualTo("INV-0001");
     try (Connection app = server.env.asAppIn(a.accountId())) {
       try (Statement s = app.createStatement()) {
@@ -135,7 +130,7 @@ class InvoiceRoutesTest {
   @Test
   void lineErrorsNameTheLineAndField() {
     TestUser a = users.create();
-    HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer(a)).put("currency", "pounds")
+    HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", server.createCustomer(a.token())).put("currency", "pounds")
         .put("lines", new JsonArray().add(line("ok", 1, 100)).add(line("", 1.234, -5)).add("not an object")));
     assertThat(r.statusCode()).isEqualTo(422);
     List<String> fields = new ArrayList<>();
@@ -146,7 +141,7 @@ class InvoiceRoutesTest {
   @Test
   void onlyADraftCanChangeAndVoidingIsTheOnlyClientTransition() throws Exception {
     TestUser a = users.create();
-    String ca = customer(a);
+    String ca = server.createCustomer(a.token());
     String id = create(a, new JsonObject().put("customerId", ca).put("lines", new JsonArray().add(line("Call-out", 1, 6000))))
         .bodyAsJsonObject().getString("id");
     HttpResponse<Buffer> edited = server.send(PATCH, "/api/v1/invoices/" + id, a.token(),
@@ -176,7 +171,7 @@ class InvoiceRoutesTest {
   @Test
   void aPatchThatChangesNothingLeavesTheVersionTheLinkAndTheAuditLogAlone() throws Exception {
     TestUser a = users.create();
-    String id = create(a, new JsonObject().put("customerId", customer(a)).put("lines", new JsonArray().add(line("Call-out", 1, 6000))))
+    String id = create(a, new JsonObject().put("customerId", server.createCustomer(a.token())).put("lines", new JsonArray().add(line("Call-out", 1, 6000))))
         .bodyAsJsonObject().getString("id");
     try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
       s.executeUpdate("UPDATE invoices SET status = 'sent', payment_url = 'https://buy.stripe.com/live1' WHERE id = '" + id + "'");
@@ -205,7 +200,7 @@ class InvoiceRoutesTest {
     }
     HttpResponse<Buffer> huge = TestServer.await(server.request(POST, "/api/v1/invoices", a.token())
         .putHeader("Content-Type", "application/json")
-        .sendBuffer(Buffer.buffer("{\"customerId\":\"" + customer(a) + "\",\"lines\":[{\"description\":\"x\",\"quantity\":1e400,\"unitPence\":1}]}")));
+        .sendBuffer(Buffer.buffer("{\"customerId\":\"" + server.createCustomer(a.token()) + "\",\"lines\":[{\"description\":\"x\",\"quantity\":1e400,\"unitPence\":1}]}")));
     assertThat(huge.statusCode()).isEqualTo(422);
     assertThat(huge.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("lines[0].quantity");
   }
@@ -218,10 +213,10 @@ class InvoiceRoutesTest {
     for (int i = 0; i < 11; i++) {
       lines.add(line("Tower block " + i, 1, 10_000_000_000L));
     }
-    HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer(a)).put("lines", lines));
+    HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", server.createCustomer(a.token())).put("lines", lines));
     assertThat(r.statusCode()).isEqualTo(422);
     assertThat(r.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("lines");
-    assertThat(create(a, new JsonObject().put("customerId", customer(a)).put("lines", new JsonArray().add(line("Tower block", 1, 10_000_000_000L))))
+    assertThat(create(a, new JsonObject().put("customerId", server.createCustomer(a.token())).put("lines", new JsonArray().add(line("Tower block", 1, 10_000_000_000L))))
         .statusCode()).isEqualTo(201);
   }
 
@@ -229,7 +224,7 @@ class InvoiceRoutesTest {
   @Test
   void pagesWalkEveryInvoiceNewestFirstThroughTheCursorWithTheFilterOnEachPage() {
     TestUser a = users.create();
-    String ca = customer(a);
+    String ca = server.createCustomer(a.token());
     List<String> newestFirst = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       newestFirst.add(0, create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("id"));
@@ -247,7 +242,7 @@ class InvoiceRoutesTest {
   void listsAreNewestFirstFilteredByStatusAndOnlyTheCallersOwn() throws Exception {
     TestUser a = users.create();
     TestUser b = users.create();
-    String ca = customer(a);
+    String ca = server.createCustomer(a.token());
     String first = create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("id");
     String second = create(a, new JsonObject().put("customerId", ca)).bodyAsJsonObject().getString("id");
     server.send(PATCH, "/api/v1/invoices/" + first, a.token(), new JsonObject().put("status", "void"));
@@ -262,7 +257,7 @@ class InvoiceRoutesTest {
     assertThat(foreign.statusCode()).as("B cannot bill A's customer").isEqualTo(422);
     String aJob = server.send(POST, "/api/v1/jobs", a.token(), new JsonObject().put("title", "A's job").put("customerId", ca))
         .bodyAsJsonObject().getString("id");
-    String cb = customer(b);
+    String cb = server.createCustomer(b.token());
     HttpResponse<Buffer> foreignJob = create(b, new JsonObject().put("customerId", cb).put("jobId", aJob));
     assertThat(foreignJob.statusCode()).as("B cannot bill A's job").isEqualTo(422);
     assertThat(foreignJob.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("jobId");

@@ -35,11 +35,6 @@ class JobRoutesTest {
     server.close();
   }
 
-  private static String customer(TestUser user) {
-    return server.send(POST, "/api/v1/customers", user.token(), new JsonObject().put("name", "Customer"))
-        .bodyAsJsonObject().getString("id");
-  }
-
   private static HttpResponse<Buffer> createJob(TestUser user, JsonObject body) {
     return server.send(POST, "/api/v1/jobs", user.token(), body);
   }
@@ -47,7 +42,7 @@ class JobRoutesTest {
   @Test
   void jobIsCreatedQuotedByDefaultAndReadBack() {
     TestUser a = users.create();
-    String customerId = customer(a);
+    String customerId = server.createCustomer(a.token());
     HttpResponse<Buffer> r = createJob(a, new JsonObject().put("title", "Replace boiler").put("customerId", customerId)
         .put("scheduledFor", "2026-12-01T09:00:00Z"));
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
@@ -63,7 +58,7 @@ class JobRoutesTest {
   void aTimeOutsideTheYears1900To9999Is422() {
     TestUser a = users.create();
     for (String when : List.of("+294277-01-01T00:00:00Z", "-9999-01-01T00:00:00Z", "1899-12-31T23:59:59Z")) {
-      HttpResponse<Buffer> r = createJob(a, new JsonObject().put("title", "Far off").put("customerId", customer(a)).put("scheduledFor", when));
+      HttpResponse<Buffer> r = createJob(a, new JsonObject().put("title", "Far off").put("customerId", server.createCustomer(a.token())).put("scheduledFor", when));
       assertThat(r.statusCode()).as(when).isEqualTo(422);
       assertThat(r.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("scheduledFor");
     }
@@ -81,7 +76,7 @@ class JobRoutesTest {
   void aJobCannotNameAnotherAccountsCustomer() {
     TestUser a = users.create();
     TestUser b = users.create();
-    String bsCustomer = customer(b);
+    String bsCustomer = server.createCustomer(b.token());
     HttpResponse<Buffer> r = createJob(a, new JsonObject().put("title", "Sneaky").put("customerId", bsCustomer));
     assertThat(r.statusCode()).isEqualTo(422);
     assertThat(r.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("customerId");
@@ -131,7 +126,7 @@ class JobRoutesTest {
   @Test
   void aJobWithInvoicesCannotBeDeletedButAPlainOneCan() {
     TestUser a = users.create();
-    String customerId = customer(a);
+    String customerId = server.createCustomer(a.token());
     String invoiced = createJob(a, new JsonObject().put("title", "Billed").put("customerId", customerId)).bodyAsJsonObject().getString("id");
     String plain = createJob(a, new JsonObject().put("title", "Not billed")).bodyAsJsonObject().getString("id");
     assertThat(server.send(POST, "/api/v1/invoices", a.token(), new JsonObject().put("customerId", customerId).put("jobId", invoiced))
