@@ -60,12 +60,11 @@ public final class BillingService {
     String price = config.stripePriceId().get();
     UUID account = me.accountId();
     return stripe.requireConfigured()
-        .compose(v -> account(account))
-        .compose(acc -> LIVE_STATUSES.contains(acc.status()) ? Future.failedFuture(alreadySubscribed()) : ensureCustomer(me, client))
-        // ensureCustomer commits the new customer's id in a transaction of its own, so a Stripe
-        // failure below cannot lose it; the session is then made under the lock again.
+        // ensureCustomer commits a new customer's id in a transaction of its own, so a Stripe
+        // failure below cannot lose it; the checks and the session are then made under the lock again.
+        .compose(v -> ensureCustomer(me, client))
         .compose(customer -> db.inAccount(account, tx -> billing.lock(tx, account)
-            .compose(row -> stripe.subscriptionsOf(customer))
+            .compose(row -> LIVE_STATUSES.contains(row.status()) ? Future.failedFuture(alreadySubscribed()) : stripe.subscriptionsOf(customer))
             .compose(subscriptions -> subscriptions.stream().anyMatch(s -> StripeGateway.LIVE_SUBSCRIPTION.contains(s.getStatus()))
                 ? Future.failedFuture(alreadySubscribed())
                 // One trial per customer, ever.

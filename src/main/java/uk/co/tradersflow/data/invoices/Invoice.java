@@ -23,7 +23,7 @@ public record Invoice(UUID id, int number, String status, long totalPence, Insta
 
   /** INV-0001 …: four digits at least, more once an account passes 9,999 invoices. */
   public static String formatNumber(int number) {
-    return number < 0 || number > 9999 ? "INV-" + number : String.format(Locale.ROOT, "INV-%04d", number);
+    return String.format(Locale.ROOT, "INV-%04d", number);
   }
 
   boolean isDraft() {
