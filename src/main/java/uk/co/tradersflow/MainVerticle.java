@@ -197,14 +197,14 @@ public final class MainVerticle extends VerticleBase {
     AuditLog audit = new AuditLog(vertx.eventBus());
     EmailOutbox outbox = new EmailOutbox(vertx.eventBus());
 
-    EmailRenderer emailRenderer = new EmailRenderer(config.publicUrl().toString());
+    EmailRenderer emailRenderer = new EmailRenderer(config.appUrl().toString());
     EmailHealth emailHealth = new EmailHealth(db, config.emailAlertWindow(), config.emailAlertFailureRate(), registry);
     EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase());
 
     StripeGateway stripe = new StripeGateway(vertx, config);
     StripeEventStore stripeEvents = new StripeEventStore(db);
     MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
-    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.publicUrl().toString());
+    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.appUrl().toString());
     // Two instances: verification (HMAC, JSON parsing) spreads over two event loops.
     java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
         config.stripeWebhookSecrets(), clock, stripeEvents, stripeHandler, meters);
