@@ -143,7 +143,7 @@ public final class AccountRoutes implements RouteModule {
       return db.inAccount(p.accountId(), tx -> SignInRepository.insertLinkToken(tx, p.accountId(), p.userId(), "email_change",
               SecretTokens.hash(token), EMAIL_CHANGE_LIFE, Optional.of(newEmail))
           .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("email_change_confirm", newEmail, new JsonObject().put("newEmail", newEmail)
-              .put("link", config.publicUrl().toString().replaceAll("/+$", "") + "/confirm-email?token=" + token),
+              .put("link", config.appLink("/confirm-email?token=" + token)),
               "email-change:" + java.util.HexFormat.of().formatHex(SecretTokens.hash(token)), p.accountId())))
           .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("email_change_notice", me.email(), new JsonObject().put("newEmail", newEmail),
               "email-change-notice:" + java.util.HexFormat.of().formatHex(SecretTokens.hash(token)), p.accountId())))

@@ -479,9 +479,9 @@ public final class SignInRoutes implements RouteModule {
     return found.get();
   }
 
+  /** Links in emails lead to the web app (TF_APP_URL), which posts the token back to the API. */
   private String link(String path, String token) {
-    String base = config.publicUrl().toString().replaceAll("/+$", "");
-    return token == null ? base + path : base + path + "?token=" + token;
+    return config.appLink(token == null ? path : path + "?token=" + token);
   }
 
   private static AuditEntry userEntry(UUID accountId, UUID userId, ClientInfo.Client client, String action) {

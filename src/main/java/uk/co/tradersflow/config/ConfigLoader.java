@@ -41,6 +41,7 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_TLS_CERT", "");
     DEFAULTS.put("TF_TLS_KEY", "");
     DEFAULTS.put("TF_PUBLIC_URL", "https://localhost:8443");
+    DEFAULTS.put("TF_APP_URL", "");
     DEFAULTS.put("TF_DB_URL", "postgresql://tf_app@127.0.0.1:5432/tradersflow");
     DEFAULTS.put("TF_DB_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/tradersflow");
     DEFAULTS.put("TF_DB_WORKER_URL", "");
@@ -196,12 +197,14 @@ public final class ConfigLoader {
         throw new ConfigException((p == cert ? "TF_TLS_CERT" : "TF_TLS_KEY") + " names a file that cannot be read: " + p.get());
       }
     }
+    URI publicUrl = url("TF_PUBLIC_URL");
     return new AppConfig(
         port("TF_HTTP_PORT"),
         port("TF_HTTPS_PORT"),
         cert,
         key,
-        url("TF_PUBLIC_URL"),
+        publicUrl,
+        optional("TF_APP_URL").map(v -> appUrl("TF_APP_URL")).orElse(publicUrl),
         pgUrl("TF_DB_URL"),
         pgUrl("TF_DB_ADMIN_URL"),
         optional("TF_DB_WORKER_URL").map(v -> pgUrl("TF_DB_WORKER_URL")),
@@ -354,6 +357,15 @@ public final class ConfigLoader {
     } catch (URISyntaxException e) {
       throw invalid(name, "must be a URL");
     }
+  }
+
+  /** A base that email links are appended to: a query or fragment would end up inside every link. */
+  private URI appUrl(String name) {
+    URI uri = url(name);
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getUserInfo() != null) {
+      throw invalid(name, "must be a base URL without user info, query or fragment");
+    }
+    return uri;
   }
 
   private String pgUrl(String name) {

@@ -105,6 +105,31 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void emailLinksFollowThePublicUrlUnlessAnAppUrlIsSet() {
+    AppConfig same = env(Map.of("TF_PUBLIC_URL", "https://api.example.com/"));
+    assertThat(same.appUrl().toString()).isEqualTo("https://api.example.com/");
+    assertThat(same.appLink("/verify-email?token=t")).isEqualTo("https://api.example.com/verify-email?token=t");
+    assertThat(same.servesEmailPages()).isTrue();
+    // The same base written differently is still this server.
+    assertThat(env(Map.of("TF_PUBLIC_URL", "https://API.example.com", "TF_APP_URL", "https://api.example.com:443/"))
+        .servesEmailPages()).isTrue();
+
+    AppConfig app = env(Map.of("TF_PUBLIC_URL", "https://api.example.com", "TF_APP_URL", "https://app.example.com/web/"));
+    assertThat(app.appLink("/reset-password?token=t")).isEqualTo("https://app.example.com/web/reset-password?token=t");
+    assertThat(app.publicUrl().toString()).isEqualTo("https://api.example.com");
+    assertThat(app.servesEmailPages()).isFalse();
+  }
+
+  @Test
+  void anAppUrlThatCannotPrefixALinkIsRefused() {
+    for (String bad : new String[] {"app.example.com", "ftp://app.example.com", "https://app.example.com/?ref=mail",
+        "https://app.example.com/#top", "https://user@app.example.com"}) {
+      assertThatThrownBy(() -> env(Map.of("TF_APP_URL", bad))).as(bad).isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith("setting TF_APP_URL is invalid");
+    }
+  }
+
+  @Test
   void malformedValuesFailWithOneLineNamingTheSetting() {
     Map<String, String> bad = Map.ofEntries(
         Map.entry("TF_HTTP_PORT", "eighty"),
