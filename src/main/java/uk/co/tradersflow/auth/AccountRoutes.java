@@ -115,6 +115,8 @@ public final class AccountRoutes implements RouteModule {
             SignInRepository.setPassword(tx, p.userId(), hash)
                 .compose(v -> SignInRepository.spendLinkTokens(tx, p.userId()))
                 .compose(v -> SignInRepository.revokeUserSessions(tx, p.userId(), Optional.of(p.sessionId()), "password_changed"))
+                // Whoever held the old password may hold signed file URLs too: they end with the sessions.
+                .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, p.accountId()).map(n))
                 .compose(n -> audit.append(tx, AuditEntry.byUser(p, client, "password.changed").detail("otherSessionsEnded", n)))
                 .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_changed", me.email(),
                     new JsonObject().put("changedAt", Instant.now().toString()), "password-changed:" + p.userId() + ":" + hash.hashCode(),

@@ -420,6 +420,7 @@ public final class SignInRoutes implements RouteModule {
               .compose(v -> SignInRepository.markVerified(tx, t.userId()))
               .compose(v -> SignInRepository.spendLinkTokens(tx, t.userId()))
               .compose(v -> SignInRepository.revokeUserSessions(tx, t.userId(), Optional.empty(), "password_reset"))
+              .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, t.accountId()).map(n))
               .compose(n -> audit.append(tx, userEntry(t.accountId(), t.userId(), client, "password.reset").detail("sessionsEnded", n)))))
           .compose(v -> revocations.publish(SessionRevoked.user(t.userId())))
           .onSuccess(v -> audit.committed());
