@@ -170,7 +170,8 @@ public final class AccountRoutes implements RouteModule {
       SignInRepository.LinkToken t = found.get();
       return db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
               .compose(used -> used ? tx.preparedQuery(
-                      "UPDATE users SET email = $2, email_verified_at = now(), updated_at = now() WHERE id = $1")
+                      // A reset proved the old mailbox, not the new one: a staff address needs its own (V027).
+                      "UPDATE users SET email = $2, email_verified_at = now(), password_set_by_reset_at = NULL, updated_at = now() WHERE id = $1")
                   .execute(Tuple.of(t.userId(), t.newEmail().get()))
                   .compose(x -> SignInRepository.spendLinkTokens(tx, t.userId()))
                   : Future.failedFuture(AppError.validation(List.of(new FieldError("token", "is invalid, used or expired")))))

@@ -164,8 +164,8 @@ public final class SignInRoutes implements RouteModule {
     return db.inAccount(accountId, tx -> SignInRepository.createAccount(tx, accountId, businessName, userId, email, hash)
         .compose(v -> SignInRepository.insertLinkToken(tx, accountId, userId, "verify_email", SecretTokens.hash(token), VERIFY_LIFE, Optional.empty()))
         // Nothing the signer typed goes into this email: anyone may sign up with anyone's address.
-        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("verify_email", email, new JsonObject()
-            .put("link", link("/verify-email", token)), "verify:" + userId, accountId)))
+        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("verify_email", email, staffNote(email, new JsonObject()
+            .put("link", link("/verify-email", token))), "verify:" + userId, accountId)))
         .compose(v -> audit.append(tx, new AuditEntry(Optional.of(accountId), ActorType.USER, Optional.of(userId), Optional.empty(),
             "account.signed_up", Optional.of("user"), Optional.of(userId.toString()), Optional.of(client.ip()),
             Optional.of(client.userAgent()), new JsonObject()))))
@@ -274,8 +274,10 @@ public final class SignInRoutes implements RouteModule {
         ? hasher.hash(password).map(Optional::of) : Future.succeededFuture(Optional.empty());
     return redis(throttle.succeeded(subject))
         .compose(v -> rehash)
-        .compose(newHash -> db.inAccount(user.accountId(), tx -> sessions.open(tx, user.accountId(), user.userId(),
-                client.userAgent(), client.ip(), Optional.empty())
+        .compose(newHash -> db.inAccount(user.accountId(), tx -> SignInRepository.passwordStillIs(tx, user.userId(), user.passwordEpoch())
+            .compose(same -> same ? sessions.open(tx, user.accountId(), user.userId(), client.userAgent(), client.ip(), Optional.empty())
+                // Changed or reset while this sign-in was being checked: the old password opens nothing.
+                : Future.failedFuture(invalidCredentials()))
             .compose(issued -> (newHash.isPresent() ? SignInRepository.rehashPassword(tx, user.userId(), user.passwordEpoch(), newHash.get()) : Future.<Void>succeededFuture())
                 .compose(x -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "login.succeeded")
                     .detail("sessionId", issued.sessionId().toString()).detail("knownDevice", device.isPresent())))
@@ -395,7 +397,7 @@ public final class SignInRoutes implements RouteModule {
     byte[] hash = SecretTokens.hash(token);
     return db.inAccount(user.accountId(), tx -> SignInRepository.insertLinkToken(tx, user.accountId(), user.userId(), "password_reset",
             hash, RESET_LIFE, Optional.empty())
-        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_reset", email, new JsonObject().put("link", link("/reset-password", token)),
+        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_reset", email, staffNote(email, new JsonObject().put("link", link("/reset-password", token))),
             "reset:" + java.util.HexFormat.of().formatHex(hash), user.accountId())))
         .compose(v -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "password.reset_requested"))))
         .onSuccess(v -> {
@@ -418,6 +420,8 @@ public final class SignInRoutes implements RouteModule {
       return hasher.hash(password).compose(hash -> db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
               .compose(used -> used ? SignInRepository.setPassword(tx, t.userId(), hash) : Future.failedFuture(invalidLink()))
               .compose(v -> SignInRepository.markVerified(tx, t.userId()))
+              // What a staff address needs before the admin area opens (admin/OwnerGuard).
+              .compose(v -> SignInRepository.markPasswordSetByReset(tx, t.userId()))
               .compose(v -> SignInRepository.spendLinkTokens(tx, t.userId()))
               .compose(v -> SignInRepository.revokeUserSessions(tx, t.userId(), Optional.empty(), "password_reset"))
               .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, t.accountId()).map(n))
@@ -478,6 +482,15 @@ public final class SignInRoutes implements RouteModule {
       throw invalidLink();
     }
     return found.get();
+  }
+
+  /**
+   * Verification and reset mails to a staff address tell its owner the admin area's rule: only a
+   * password set through a reset link opens it, so confirming a sign-up they did not make hands
+   * nobody the admin area, and a reset is how they take the address back.
+   */
+  private JsonObject staffNote(String email, JsonObject model) {
+    return config.isStaffEmail(email) ? model.put("staff", true) : model;
   }
 
   private String link(String path, String token) {
