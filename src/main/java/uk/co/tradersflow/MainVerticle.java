@@ -230,7 +230,7 @@ public final class MainVerticle extends VerticleBase {
             loginThrottle, rateLimiter,
             keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
         new MeRoutes(db, audit, revocations),
-        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle),
+        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter),
         new EmailAdminRoutes(db, emailHealth),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),

@@ -31,6 +31,7 @@ import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.ratelimit.LoginThrottle;
+import uk.co.tradersflow.ratelimit.RateLimiter;
 
 /**
  * The signed-in user's own account changes, each confirmed with the current password: change
@@ -41,6 +42,8 @@ import uk.co.tradersflow.ratelimit.LoginThrottle;
 public final class AccountRoutes implements RouteModule {
   private static final Duration EMAIL_CHANGE_LIFE = Duration.ofHours(24);
   private static final Duration RETENTION = Duration.ofDays(30);
+  /** Email-change requests per user in any hour: each mails a confirmation to an address of the user's choosing. */
+  static final int EMAIL_CHANGES_PER_HOUR = 3;
 
   private final AppConfig config;
   private final Db db;
@@ -51,10 +54,11 @@ public final class AccountRoutes implements RouteModule {
   private final AuditLog audit;
   private final SessionRevocations revocations;
   private final LoginThrottle throttle;
+  private final RateLimiter limiter;
   private Api api;
 
   public AccountRoutes(AppConfig config, Db db, PasswordHasher hasher, PasswordPolicy policy, EmailOutbox outbox, AuditLog audit,
-                       SessionRevocations revocations, LoginThrottle throttle) {
+                       SessionRevocations revocations, LoginThrottle throttle, RateLimiter limiter) {
     this.config = config;
     this.db = db;
     this.repo = new SignInRepository(db);
@@ -64,6 +68,7 @@ public final class AccountRoutes implements RouteModule {
     this.audit = audit;
     this.revocations = revocations;
     this.throttle = throttle;
+    this.limiter = limiter;
   }
 
   @Override
@@ -137,7 +142,7 @@ public final class AccountRoutes implements RouteModule {
     Principal p = Principal.of(ctx);
     var client = api.clients().of(ctx);
     String token = SecretTokens.generate("");
-    Future<Void> done = confirmed(p, current).compose(me -> repo.userByEmail(newEmail).compose(taken -> {
+    Future<Void> done = confirmed(p, current).compose(me -> emailChangeAllowed(ctx, p).compose(v -> repo.userByEmail(newEmail)).compose(taken -> {
       if (taken.isPresent()) {
         // Answer as if it worked: a 409 here would tell anyone with a password which addresses are registered.
         return Future.succeededFuture();
@@ -156,6 +161,25 @@ public final class AccountRoutes implements RouteModule {
           }).mapEmpty();
     }));
     Api.reply(ctx, done, 202, v -> new JsonObject().put("status", "confirmation_sent"));
+  }
+
+  /**
+   * Each request mails whichever address the user names: without a cap a signed-in user could
+   * mail a third party over and over. Counted once the password is confirmed, through Redis so
+   * every instance shares the count; without Redis the request fails (503) and mails nothing.
+   */
+  private Future<Void> emailChangeAllowed(RoutingContext ctx, Principal p) {
+    return SignInRoutes.redis(limiter.takeInWindow("email-change:" + p.userId(), EMAIL_CHANGES_PER_HOUR, Duration.ofHours(1)))
+        .compose(d -> {
+          if (!d.allowed()) {
+            return Future.failedFuture(AppError.rateLimited(ErrorCode.RATE_LIMITED,
+                "Too many email change requests; try again later", d.limit(), d.retryAfterSeconds(), d.resetSeconds()));
+          }
+          ctx.response().putHeader("RateLimit-Limit", Integer.toString(d.limit()))
+              .putHeader("RateLimit-Remaining", Integer.toString(d.remaining()))
+              .putHeader("RateLimit-Reset", Long.toString(d.resetSeconds()));
+          return Future.succeededFuture();
+        });
   }
 
   private void confirmEmailChange(RoutingContext ctx) {

@@ -46,6 +46,8 @@ public final class SignInRoutes implements RouteModule {
   private static final Logger log = LoggerFactory.getLogger(SignInRoutes.class);
   private static final Duration VERIFY_LIFE = Duration.ofHours(24);
   private static final Duration RESET_LIFE = Duration.ofHours(1);
+  /** Reset mails to one address in any hour, whoever asks from wherever (the contract's cap). */
+  static final int RESET_MAILS_PER_HOUR = 3;
 
   private final AppConfig config;
   private final Db db;
@@ -387,8 +389,25 @@ public final class SignInRoutes implements RouteModule {
       }
       // Answer first, work after: the reply is the same, and as fast, whether or not the address is registered.
       Api.json(ctx, 202, new JsonObject().put("status", "accepted"));
-      repo.userByEmail(email).compose(user -> user.map(u -> sendReset(u, email, client)).orElse(Future.succeededFuture()))
+      repo.userByEmail(email).compose(user -> user.map(u -> resetMailAllowed(email)
+              .compose(allowed -> allowed ? sendReset(u, email, client) : Future.<Void>succeededFuture()))
+              .orElse(Future.succeededFuture()))
           .onFailure(e -> log.warn("password reset email not queued: {}", e.getMessage()));
+    });
+  }
+
+  /**
+   * The per-IP limit alone let 20 requests from 20 addresses send 20 mails with 20 live links:
+   * the cap is per recipient, shared by every instance through Redis. Keyed by a hash, so Redis
+   * holds no addresses. Without Redis nothing is sent (the request was already answered 202).
+   */
+  private Future<Boolean> resetMailAllowed(String email) {
+    String bucket = "reset-mail:" + java.util.HexFormat.of().formatHex(SecretTokens.hash(email));
+    return limiter.takeInWindow(bucket, RESET_MAILS_PER_HOUR, Duration.ofHours(1)).map(d -> {
+      if (!d.allowed()) {
+        log.info("password reset mail not sent: its address had {} in the last hour", RESET_MAILS_PER_HOUR);
+      }
+      return d.allowed();
     });
   }
 
@@ -437,7 +456,7 @@ public final class SignInRoutes implements RouteModule {
   private Future<Void> ipAllowed(String action, String ip) {
     int perMinute = config.loginIpLimitPerMinute();
     return redis(limiter.take(action + "-ip:" + ClientInfo.limitKey(ip), perMinute, Duration.ofMinutes(1), perMinute)).compose(d -> d.allowed()
-        ? Future.succeededFuture() : Future.failedFuture(tooMany(d.retryAfterSeconds())));
+        ? Future.succeededFuture() : Future.failedFuture(tooMany(d.limit(), d.retryAfterSeconds(), d.resetSeconds())));
   }
 
   /**
@@ -445,8 +464,10 @@ public final class SignInRoutes implements RouteModule {
    * while it is locked or while the attempts in flight already reach the limit.
    */
   static Future<Void> admitted(LoginThrottle throttle, String subject) {
+    // Locked: none of the subject's attempts are left until the lock (or the attempts in flight) end.
     return redis(throttle.admit(subject)).compose(admission -> admission.admitted()
-        ? Future.succeededFuture() : Future.failedFuture(tooMany(admission.retryAfterSeconds())));
+        ? Future.succeededFuture() : Future.failedFuture(tooMany(throttle.maxFailures(), admission.retryAfterSeconds(),
+            admission.retryAfterSeconds())));
   }
 
   /**
@@ -465,8 +486,9 @@ public final class SignInRoutes implements RouteModule {
         "Sign-in is temporarily unavailable; try again shortly")));
   }
 
-  static AppError tooMany(long seconds) {
-    return AppError.retryAfter(ErrorCode.TOO_MANY_ATTEMPTS, "Too many sign-in attempts; try again later", seconds);
+  static AppError tooMany(int limit, long retryAfterSeconds, long resetSeconds) {
+    return AppError.rateLimited(ErrorCode.TOO_MANY_ATTEMPTS, "Too many sign-in attempts; try again later", limit,
+        retryAfterSeconds, resetSeconds);
   }
 
   private static AppError invalidCredentials() {
