@@ -55,10 +55,12 @@ public final class AccountRoutes implements RouteModule {
   private final SessionRevocations revocations;
   private final LoginThrottle throttle;
   private final RateLimiter limiter;
+  private final Runnable accountClosed;
   private Api api;
 
+  /** {@code accountClosed} runs after a closure commits: it wakes the retention job, which cancels the Stripe subscription. */
   public AccountRoutes(AppConfig config, Db db, PasswordHasher hasher, PasswordPolicy policy, EmailOutbox outbox, AuditLog audit,
-                       SessionRevocations revocations, LoginThrottle throttle, RateLimiter limiter) {
+                       SessionRevocations revocations, LoginThrottle throttle, RateLimiter limiter, Runnable accountClosed) {
     this.config = config;
     this.db = db;
     this.repo = new SignInRepository(db);
@@ -69,6 +71,7 @@ public final class AccountRoutes implements RouteModule {
     this.revocations = revocations;
     this.throttle = throttle;
     this.limiter = limiter;
+    this.accountClosed = accountClosed;
   }
 
   @Override
@@ -227,6 +230,7 @@ public final class AccountRoutes implements RouteModule {
             .compose(v -> audit.append(tx, AuditEntry.byUser(p, client, "account.closed").detail("deleteAfter", deleteAfter.toString())))
             .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("account_closed", me.email(),
                 new JsonObject().put("deleteAfter", deleteAfter.toString()), "account-closed:" + p.accountId(), p.accountId())))))
+        .onSuccess(v -> accountClosed.run())
         .compose(v -> revocations.publish(SessionRevoked.user(p.userId())))
         .onSuccess(v -> {
           audit.committed();
