@@ -189,7 +189,7 @@ public final class MainVerticle extends VerticleBase {
     ClientInfo clients = new ClientInfo(config.trustedProxies());
     RateLimiter rateLimiter = new RateLimiter(redis, redisKeys);
     Api api = new Api(new AuthGuard(accessTokens, sessionStates),
-        new ApiRateLimit(rateLimiter, config.apiRatePerSecond(), config.apiBurst()), new OwnerGuard(config), clients);
+        new ApiRateLimit(rateLimiter, config.apiRatePerSecond(), config.apiBurst()), new OwnerGuard(config, db), clients);
     // Argon2 is slow on purpose: a pool of its own, one thread per core, so a flood of sign-ins
     // queues here instead of starving the event loops or the shared worker pool.
     PasswordPolicy passwordPolicy = new PasswordPolicy();
@@ -231,7 +231,8 @@ public final class MainVerticle extends VerticleBase {
             loginThrottle, rateLimiter,
             keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
         new MeRoutes(db, audit, revocations),
-        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle),
+        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter,
+            () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
         new EmailAdminRoutes(db, emailHealth),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),

@@ -27,6 +27,7 @@ public record AppConfig(
     String redisUrl,
     String redisKeyPrefix,
     Set<String> ownerEmails,
+    Set<String> supportEmails,
     Optional<String> jwtPrivateKeyPem,
     Optional<byte[]> dataKey,
     Optional<byte[]> urlSigningKey,
@@ -117,5 +118,15 @@ public record AppConfig(
   /** True when the address (any case, surrounding space ignored) is on the owners' allow-list. */
   public boolean isOwnerEmail(String email) {
     return email != null && ownerEmails.contains(email.trim().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /** True when the address is on the support staff's allow-list ({@code TF_SUPPORT_EMAILS}). */
+  public boolean isSupportEmail(String email) {
+    return email != null && supportEmails.contains(email.trim().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /** An owner's or a support address: one that may open the admin area once its mailbox is proven. */
+  public boolean isStaffEmail(String email) {
+    return isOwnerEmail(email) || isSupportEmail(email);
   }
 }

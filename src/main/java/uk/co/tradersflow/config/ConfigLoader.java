@@ -50,6 +50,7 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_REDIS_URL", "redis://127.0.0.1:6379");
     DEFAULTS.put("TF_REDIS_KEY_PREFIX", "tf:");
     DEFAULTS.put("TF_OWNER_EMAILS", "");
+    DEFAULTS.put("TF_SUPPORT_EMAILS", "");
     DEFAULTS.put("TF_JWT_PRIVATE_KEY", "");
     DEFAULTS.put("TF_DATA_KEY", "");
     DEFAULTS.put("TF_DATA_KEY_PREVIOUS", "");
@@ -212,7 +213,8 @@ public final class ConfigLoader {
         bool("TF_MIGRATE"),
         redisUrl("TF_REDIS_URL"),
         text("TF_REDIS_KEY_PREFIX"),
-        list("TF_OWNER_EMAILS").stream().map(e -> e.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet()),
+        emails("TF_OWNER_EMAILS"),
+        emails("TF_SUPPORT_EMAILS"),
         optional("TF_JWT_PRIVATE_KEY").map(ConfigLoader::unescapeNewlines).map(pem -> requirePem("TF_JWT_PRIVATE_KEY", pem)),
         key32("TF_DATA_KEY"),
         keyAtLeast32("TF_URL_SIGNING_KEY"),
@@ -295,6 +297,17 @@ public final class ConfigLoader {
 
   private String nonEmpty(String name) {
     return optional(name).orElseThrow(() -> invalid(name, "must not be empty"));
+  }
+
+  /** A comma-separated allow-list of addresses, lower-cased; an entry that is no address stops start-up. */
+  private Set<String> emails(String name) {
+    List<String> entries = list(name);
+    for (String e : entries) {
+      if (!e.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")) {
+        throw invalid(name, "must be email addresses separated by commas");
+      }
+    }
+    return entries.stream().map(e -> e.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
   }
 
   private List<String> list(String name) {

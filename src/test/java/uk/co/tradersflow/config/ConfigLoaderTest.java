@@ -39,6 +39,7 @@ class ConfigLoaderTest {
     assertThat(c.redisUrl()).isEqualTo("redis://127.0.0.1:6379");
     assertThat(c.tlsCert()).isEmpty();
     assertThat(c.ownerEmails()).isEmpty();
+    assertThat(c.supportEmails()).isEmpty();
     assertThat(c.jwtPrivateKeyPem()).isEmpty();
     assertThat(c.stripeSecretKey()).isEmpty();
     assertThat(c.stripeWebhookSecrets()).isEmpty();
@@ -130,6 +131,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void supportStaffAreTheirOwnListAndOwnersAreStaffToo() {
+    AppConfig c = env(Map.of("TF_OWNER_EMAILS", "Boss@Example.com", "TF_SUPPORT_EMAILS", " Help@Example.com , desk@example.com "));
+    assertThat(c.supportEmails()).containsExactlyInAnyOrder("help@example.com", "desk@example.com");
+    assertThat(c.isSupportEmail("HELP@example.com")).isTrue();
+    assertThat(c.isOwnerEmail("help@example.com")).isFalse();
+    assertThat(c.isStaffEmail("help@example.com")).isTrue();
+    assertThat(c.isStaffEmail("boss@example.com")).isTrue();
+    assertThat(c.isStaffEmail("someone@example.com")).isFalse();
+  }
+
+  @Test
   void malformedValuesFailWithOneLineNamingTheSetting() {
     Map<String, String> bad = Map.ofEntries(
         Map.entry("TF_HTTP_PORT", "eighty"),
@@ -143,7 +155,9 @@ class ConfigLoaderTest {
         Map.entry("TF_ACCESS_TOKEN_TTL_SECONDS", "0"),
         Map.entry("TF_UPLOAD_MAX_BYTES", "lots"),
         Map.entry("TF_LOG_FORMAT", "xml"),
-        Map.entry("TF_REDIS_URL", "http://127.0.0.1:6379"));
+        Map.entry("TF_REDIS_URL", "http://127.0.0.1:6379"),
+        Map.entry("TF_OWNER_EMAILS", "boss@example.com, not-an-address"),
+        Map.entry("TF_SUPPORT_EMAILS", "help@example.com;desk@example.com"));
     bad.forEach((name, value) -> assertThatThrownBy(() -> env(Map.of(name, value)))
         .as(name).isInstanceOf(ConfigException.class)
         .hasMessageContaining(name)
