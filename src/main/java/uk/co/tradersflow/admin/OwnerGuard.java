@@ -25,6 +25,7 @@ public final class OwnerGuard implements Handler<RoutingContext> {
     if (p.emailVerified() && p.impersonatorId().isEmpty() && config.isOwnerEmail(p.email())) {
       ctx.next();
     } else {
+      uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.ADMIN_DENIED);
       ctx.fail(AppError.of(ErrorCode.NOT_OWNER, "This area is for TradersFlow owners only"));
     }
   }

@@ -24,10 +24,17 @@ public final class AuditSealerVerticle extends VerticleBase {
   private boolean running;
   private boolean again;
   private boolean failing;
+  /** When a sealing round last succeeded: {@code tf_audit_seal_lag_seconds} is the time since. */
+  private volatile long lastSealedNanos = System.nanoTime();
 
-  public AuditSealerVerticle(Db db, Duration interval) {
+  public AuditSealerVerticle(Db db, Duration interval, io.micrometer.core.instrument.MeterRegistry registry) {
     this.db = db;
     this.interval = interval;
+    // Rounds run every interval and seal everything committed, so this stays under a second or
+    // two while sealing works, and grows without bound when it does not (database down, lock held).
+    io.micrometer.core.instrument.Gauge.builder("tf.audit.seal.lag", this,
+            s -> (System.nanoTime() - s.lastSealedNanos) / 1e9).baseUnit("seconds")
+        .description("Seconds since audit sealing last succeeded").register(registry);
   }
 
   @Override
@@ -56,6 +63,7 @@ public final class AuditSealerVerticle extends VerticleBase {
             }
             return;
           }
+          lastSealedNanos = System.nanoTime();
           if (failing) {
             log.info("audit sealing works again");
             failing = false;
