@@ -42,7 +42,7 @@ public final class HttpMetrics implements RouteModule {
           templates[0] = RouteTemplates.of(router);
         }
         String method = ctx.request().method().name();
-        timer(METHODS.contains(method) ? method : "OTHER", templates[0].of(ctx.normalizedPath()),
+        timer(METHODS.contains(method) ? method : "OTHER", templates[0].templateOf(ctx.normalizedPath()),
             statusClass(ctx.response().getStatusCode())).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       });
       ctx.next();

@@ -26,17 +26,22 @@ final class RouteTemplates {
   static RouteTemplates of(Router router) {
     List<Template> templates = new ArrayList<>();
     for (Route route : router.getRoutes()) {
-      // The name is the declared path, template included (getPath() is only the literal prefix
-      // of a route with parameters); a route declared by a regular expression has none of ours.
+      // The name is the declared path, parameters included; a prefix route ("/files/*") is
+      // declared without its star and is not exact. Routes without a path (the shared handlers,
+      // the 404 catch-all) name nothing.
       String path = route.getName() != null ? route.getName() : route.getPath();
-      if (path != null && path.startsWith("/") && templates.stream().noneMatch(t -> t.path().equals(path))) {
-        templates.add(new Template(path, compile(path)));
+      if (path == null || !path.startsWith("/")) {
+        continue;
+      }
+      String label = route.isExactPath() || path.endsWith("*") ? path : path + "*";
+      if (templates.stream().noneMatch(t -> t.path().equals(label))) {
+        templates.add(new Template(label, compile(label)));
       }
     }
     return new RouteTemplates(List.copyOf(templates));
   }
 
-  String of(String path) {
+  String templateOf(String path) {
     if (path == null) {
       return UNMATCHED;
     }
