@@ -1,5 +1,6 @@
 package uk.co.tradersflow.health;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.Api;
@@ -44,7 +46,7 @@ public final class HealthRoutes implements RouteModule, Sampler {
   private final Optional<String> metricsToken;
   private final String publicUrl;
   /** 1 when the last readiness check passed: {@code tf_ready}, sampled so the alert needs no probe of its own. */
-  private final java.util.concurrent.atomic.AtomicInteger ready = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger ready = new AtomicInteger();
 
   public HealthRoutes(Vertx vertx, Db db, Redis redis, Optional<PrometheusMeterRegistry> registry,
                       Optional<String> metricsToken, String publicUrl) {
@@ -54,7 +56,7 @@ public final class HealthRoutes implements RouteModule, Sampler {
     this.registry = registry;
     this.metricsToken = metricsToken;
     this.publicUrl = publicUrl.replaceAll("/+$", "");
-    registry.ifPresent(r -> io.micrometer.core.instrument.Gauge.builder("tf.ready", ready, java.util.concurrent.atomic.AtomicInteger::get)
+    registry.ifPresent(r -> Gauge.builder("tf.ready", ready, AtomicInteger::get)
         .description("1 while this instance's readiness checks (Postgres, both logins, Redis) pass").register(r));
   }
 
