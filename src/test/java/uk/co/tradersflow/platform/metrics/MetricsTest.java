@@ -349,6 +349,17 @@ class MetricsTest {
     assertThat(BuildInfo.current().version()).matches("\\d+\\.\\d+\\.\\d+.*");
   }
 
+  @Test
+  void readinessGaugeIsZeroWhileRedisIsDownAndOneWhenAllIsUp() {
+    eventually("the running server samples itself ready", () -> Scrape.of(server).value("tf_ready") == 1);
+    try (TestServer down = TestServer.start(Map.of("TF_REDIS_URL", "redis://127.0.0.1:" + TestServer.freePort()))) {
+      assertThat(TestServer.await(down.request(GET, "/health/ready").send()).statusCode()).isEqualTo(503);
+      Scrape m = Scrape.of(down);
+      assertThat(m.has("tf_ready", Map.of())).isTrue();
+      assertThat(m.value("tf_ready")).isZero();
+    }
+  }
+
   // ------------------------------------------------------------------------------------ helpers
 
   static void eventually(String what, BooleanSupplier condition) {
