@@ -118,6 +118,9 @@ public final class Main {
         .setPreferNativeTransport(true);
   }
 
+  private static final double[] REDIS_BUCKETS = java.util.stream.LongStream.of(1, 2, 5, 10, 25, 50, 100, 250, 1000)
+      .mapToDouble(ms -> (double) Duration.ofMillis(ms).toNanos()).toArray();
+
   /** Latency timers publish histogram buckets, so p50/p99 can be computed across instances. */
   public static PrometheusMeterRegistry prometheusRegistry() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -127,6 +130,11 @@ public final class Main {
         if (id.getType() == Meter.Type.TIMER && id.getName().startsWith("vertx.http.server")) {
           return DistributionStatisticConfig.builder().percentilesHistogram(true)
               .maximumExpectedValue((double) Duration.ofSeconds(10).toNanos()).build().merge(config);
+        }
+        if (id.getType() == Meter.Type.TIMER && id.getName().startsWith("vertx.redis.processing")) {
+          // Redis answers in well under a millisecond when healthy: a few fixed buckets, enough
+          // for a p99 alert (25 ms) without the 70 of a full histogram.
+          return DistributionStatisticConfig.builder().serviceLevelObjectives(REDIS_BUCKETS).build().merge(config);
         }
         return config;
       }

@@ -145,11 +145,13 @@ public final class EmailDispatchVerticle extends VerticleBase {
 
   private Future<Void> sendOne(OutboxMessage m, Set<String> suppressed) {
     if (suppressed.contains(m.recipient())) {
+      EmailMetrics.count(EmailMetrics.Outcome.SUPPRESSED);
       return outbox.suppressed(m);
     }
     Optional<EmailTemplate> template = EmailTemplate.byId(m.template());
     if (template.isEmpty() || !MailHeaders.isSafeAddress(m.recipient())) {
       // Nothing a retry could fix: fail it now, loudly.
+      EmailMetrics.count(EmailMetrics.Outcome.FAILED);
       log.warn("email {} cannot be sent: {}", m.id(), template.isEmpty() ? "unknown template " + m.template() : "invalid recipient");
       return outbox.retryOrFail(m, "unsendable: unknown template or invalid recipient", 0, Duration.ZERO).mapEmpty();
     }
@@ -157,6 +159,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
     try {
       message = compose(m, template.get());
     } catch (RuntimeException e) {
+      EmailMetrics.count(EmailMetrics.Outcome.FAILED);
       log.warn("email {} ({}) could not be rendered: {}", m.id(), m.template(), e.toString());
       return outbox.retryOrFail(m, "render failed: " + e.getClass().getSimpleName(), 0, Duration.ZERO).mapEmpty();
     }
@@ -180,6 +183,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
       smtpDown = false;
       log.info("SMTP server {}:{} is reachable again; queued email is going out", config.smtpHost(), config.smtpPort());
     }
+    EmailMetrics.count(EmailMetrics.Outcome.SENT);
     return outbox.sent(m, "250 accepted", result.getMessageID());
   }
 
@@ -194,6 +198,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
     return outbox.retryOrFail(m, reason, config.emailMaxAttempts(), backoff(m.attempts()))
         .map(failedForGood -> {
           if (failedForGood) {
+            EmailMetrics.count(EmailMetrics.Outcome.FAILED);
             log.warn("email {} ({}) failed after {} attempts: {}", m.id(), m.template(), m.attempts(), reason);
           } else if (!unreachable) {
             log.info("email {} ({}) attempt {} failed, will retry: {}", m.id(), m.template(), m.attempts(), reason);
