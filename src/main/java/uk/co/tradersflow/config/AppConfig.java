@@ -27,6 +27,7 @@ public record AppConfig(
     String redisKeyPrefix,
     Set<String> ownerEmails,
     Optional<String> jwtPrivateKeyPem,
+    Optional<String> jwtPreviousKeysPem,
     Optional<byte[]> dataKey,
     Optional<byte[]> urlSigningKey,
     Optional<String> stripeSecretKey,
