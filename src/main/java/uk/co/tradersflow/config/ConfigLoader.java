@@ -156,6 +156,11 @@ public final class ConfigLoader {
     return new ConfigLoader(merged).parse();
   }
 
+  /** The settings whose values are secrets; each may also be given as {@code TF_<NAME>_FILE}. */
+  public static Set<String> secretSettings() {
+    return SECRETS;
+  }
+
   /** {@code TF_<SECRET>_FILE}: the secret's value is in that file (Docker and Kubernetes secrets, Vault Agent). */
   private static boolean isSecretFileSetting(String name) {
     return name.endsWith(FILE_SUFFIX) && SECRETS.contains(name.substring(0, name.length() - FILE_SUFFIX.length()));
