@@ -107,6 +107,11 @@ public final class ConfigLoader {
       "TF_DB_URL", "TF_DB_ADMIN_URL", "TF_DB_WORKER_URL", "TF_REDIS_URL");
 
   private static final String FILE_SUFFIX = "_FILE";
+  /**
+   * Lists of keys being retired: empty is their normal state between rotations (and what
+   * {@code rotate-jwt-key --no-overlap} writes). Any other empty secret file is a mistake.
+   */
+  private static final Set<String> MAY_BE_EMPTY = Set.of("TF_JWT_PREVIOUS_KEYS_FILE", "TF_DATA_KEY_PREVIOUS_FILE");
   private static final Set<PosixFilePermission> OWNER_READ_WRITE =
       Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
@@ -123,7 +128,7 @@ public final class ConfigLoader {
   }
 
   /** {@code TF_CONFIG_FILE} if set (it must exist), else {@code conf/application.yaml}, else {@code conf/application.json}. */
-  static Optional<Path> configFile(Map<String, String> env) {
+  public static Optional<Path> configFile(Map<String, String> env) {
     String named = env.getOrDefault("TF_CONFIG_FILE", "").trim();
     if (!named.isEmpty()) {
       Path file = Path.of(named);
@@ -212,7 +217,7 @@ public final class ConfigLoader {
     while (end > 0 && (content.charAt(end - 1) == '\n' || content.charAt(end - 1) == '\r')) {
       end--;
     }
-    if (end == 0) {
+    if (end == 0 && !MAY_BE_EMPTY.contains(setting)) {
       throw new ConfigException("setting " + setting + " is invalid: the file " + file + " is empty");
     }
     return content.substring(0, end);

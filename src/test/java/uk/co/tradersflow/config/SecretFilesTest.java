@@ -129,6 +129,15 @@ class SecretFilesTest {
   }
 
   @Test
+  void anEmptyFileOfKeysBeingRetiredMeansNoneIsBeingRetired() throws IOException {
+    Path empty = secretFile("none-retired", "", "rw-------");
+    AppConfig config = ConfigLoader.load(Map.of("TF_JWT_PREVIOUS_KEYS_FILE", empty.toString(),
+        "TF_DATA_KEY_PREVIOUS_FILE", empty.toString()), Optional.empty());
+    assertThat(config.jwtPreviousKeysPem()).isEmpty();
+    assertThat(config.previousDataKeys()).isEmpty();
+  }
+
+  @Test
   void aBadValueInASecretFileIsReportedWithoutPrintingIt() throws IOException {
     Path f = secretFile("bad-key", "not*base64*but-secret\n", "rw-------");
     assertThatThrownBy(() -> ConfigLoader.load(Map.of("TF_DATA_KEY_FILE", f.toString()), Optional.empty()))

@@ -41,6 +41,12 @@ public final class ScratchDatabase implements AutoCloseable {
     return env.admin(name);
   }
 
+  /** The admin login's URL for this database, in the form {@code TF_DB_ADMIN_URL} takes. */
+  public String adminUrl() {
+    return "postgresql://" + env.adminUser + (env.adminPassword.isEmpty() ? "" : ":" + env.adminPassword) + "@" + env.pgHost
+        + ":" + env.pgPort + "/" + name;
+  }
+
   private void migrate(String target) {
     var config = Flyway.configure()
         .dataSource("jdbc:postgresql://" + env.pgHost + ":" + env.pgPort + "/" + name, env.adminUser,
