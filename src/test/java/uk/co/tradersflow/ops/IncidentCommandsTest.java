@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static uk.co.tradersflow.support.Sql.strings;
 
 import io.vertx.core.http.HttpMethod;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +26,8 @@ import uk.co.tradersflow.config.ConfigLoader;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.platform.crypto.Pem;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
+import uk.co.tradersflow.support.OpsCli;
+import uk.co.tradersflow.support.OpsCli.Run;
 import uk.co.tradersflow.support.ScratchDatabase;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -53,19 +53,12 @@ class IncidentCommandsTest {
     server.close();
   }
 
-  record Run(int exit, String out, String err) {}
-
-  static Run run(Map<String, String> env, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = OpsCommands.run(args, env, Optional.empty(), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static Run run(Map<String, String> env, String... args) {
+    return OpsCli.run(env, args);
   }
 
-  static Map<String, String> serverEnv() {
-    return Map.of("TF_DB_ADMIN_URL", server.env.adminUrl(), "TF_DB_URL", server.env.appUrl(),
-        "TF_DEV_DATA_DIR", server.config.devDataDir().toString());
+  private static Map<String, String> serverEnv() {
+    return OpsCli.envOf(server);
   }
 
   private static int status(String token) {
