@@ -23,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import uk.co.tradersflow.audit.ActorType;
 import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.auth.AccountSuspension;
 import uk.co.tradersflow.auth.SessionTermination;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.config.ConfigException;
@@ -36,6 +37,7 @@ import uk.co.tradersflow.platform.db.PgUrl;
  * The incident levers an operator runs as {@code java -jar tradersflow.jar <command>} (see
  * docs/incident-response.md), with the server's own configuration:
  * <pre>
+ * suspend-account --account ID --reason TEXT [--resume]
  * end-sessions --user EMAIL | --all
  * rotate-jwt-key [--no-overlap]
  * incident-notice (--accounts ID,ID… | --all) --subject TEXT --body-file FILE [--incident ID] [--per-minute N]
@@ -45,7 +47,7 @@ import uk.co.tradersflow.platform.db.PgUrl;
  * settings, 1 failed.
  */
 public final class OpsCommands {
-  public static final Set<String> COMMANDS = Set.of("end-sessions", "rotate-jwt-key", "incident-notice");
+  public static final Set<String> COMMANDS = Set.of("suspend-account", "end-sessions", "rotate-jwt-key", "incident-notice");
   private static final int DEFAULT_PER_MINUTE = 120;
 
   private OpsCommands() {}
@@ -55,6 +57,7 @@ public final class OpsCommands {
       Map<String, String> options = options(Arrays.copyOfRange(args, 1, args.length));
       AppConfig config = ConfigLoader.load(env, configFile);
       return switch (args[0]) {
+        case "suspend-account" -> suspendAccount(config, options, out);
         case "end-sessions" -> endSessions(config, options, out);
         case "rotate-jwt-key" -> rotateJwtKey(config, env, options, out);
         case "incident-notice" -> incidentNotice(config, options, out);
@@ -70,6 +73,30 @@ public final class OpsCommands {
       err.println(args[0] + ": failed: " + e.getMessage());
       return 1;
     }
+  }
+
+  private static int suspendAccount(AppConfig config, Map<String, String> o, PrintStream out) {
+    allow(o, "account", "reason", "resume");
+    UUID account;
+    try {
+      account = UUID.fromString(required(o, "account"));
+    } catch (IllegalArgumentException e) {
+      throw new Usage("--account must be an account id (UUID)");
+    }
+    String reason = required(o, "reason");
+    boolean resume = o.containsKey("resume");
+    boolean changed = withDatabase(config, (vertx, pool) -> {
+      AccountSuspension accounts = new AccountSuspension(pool, new AuditLog(vertx.eventBus()));
+      return resume ? accounts.resume(account, reason, ActorType.SYSTEM, Optional.empty())
+          : accounts.suspend(account, reason, ActorType.SYSTEM, Optional.empty());
+    });
+    if (!changed) {
+      out.println("account " + account + " was not " + (resume ? "suspended" : "active") + ": nothing changed");
+      return 1;
+    }
+    out.println("account " + account + (resume ? " is active again" : " is suspended: its tokens are refused (403 account_suspended) "
+        + "within a second and its users cannot sign in"));
+    return 0;
   }
 
   private static int endSessions(AppConfig config, Map<String, String> o, PrintStream out) {

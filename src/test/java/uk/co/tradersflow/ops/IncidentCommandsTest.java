@@ -97,6 +97,29 @@ class IncidentCommandsTest {
   }
 
   @Test
+  void suspendingAnAccountRefusesItsTokensUntilResumedAndAuditsBoth() throws Exception {
+    TestUser u = users.create();
+    TestUser other = users.create();
+    assertThat(status(u.token())).isEqualTo(200);
+    Run suspended = run(serverEnv(), "suspend-account", "--account", u.accountId().toString(), "--reason", "INC-7 fraud");
+    assertThat(suspended.exit()).as(suspended.err()).isZero();
+    awaitStatus(u.token(), 403);
+    assertThat(server.send(HttpMethod.GET, ROUTE, u.token()).bodyAsJsonObject().getString("code")).isEqualTo("account_suspended");
+    assertThat(status(other.token())).isEqualTo(200);
+    Run twice = run(serverEnv(), "suspend-account", "--account", u.accountId().toString(), "--reason", "again");
+    assertThat(twice.exit()).isEqualTo(1);
+    assertThat(twice.out()).contains("nothing changed");
+
+    Run resumed = run(serverEnv(), "suspend-account", "--account", u.accountId().toString(), "--reason", "INC-7 closed", "--resume");
+    assertThat(resumed.exit()).as(resumed.err()).isZero();
+    awaitStatus(u.token(), 200);
+    try (Connection c = server.env.admin()) {
+      assertThat(strings(c, "SELECT action || ' ' || (details->>'reason') FROM audit_log WHERE account_id = '" + u.accountId()
+          + "' AND action LIKE 'account_%' ORDER BY id")).containsExactly("account_suspended INC-7 fraud", "account_resumed INC-7 closed");
+    }
+  }
+
+  @Test
   void endSessionsForEveryoneRevokesAllLiveSessionsWithOnePlatformAuditEntry() throws Exception {
     // A database of its own: ending every session of the run's shared database would sign out other test classes.
     try (ScratchDatabase db = ScratchDatabase.migratedTo("1")) {
