@@ -93,11 +93,6 @@ public final class AccessTokens {
     return ttl;
   }
 
-  /** The verifying keys, current and retired, as a JSON Web Key Set. */
-  public JwtKeySet keySet() {
-    return keys;
-  }
-
   public Future<AccessClaims> verify(String token) {
     AccessClaims cached = verified.getIfPresent(token);
     if (cached != null) {

@@ -1,6 +1,5 @@
 package uk.co.tradersflow.auth;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -45,13 +44,6 @@ public final class JwtKeySet {
 
   Optional<ECPublicKey> verifier(String kid) {
     return Optional.ofNullable(verifying.get(kid));
-  }
-
-  /** The public keys as a JSON Web Key Set, for anything outside this server that checks tokens. */
-  public JsonObject jwks() {
-    JsonArray keys = new JsonArray();
-    verifying.forEach((kid, key) -> keys.add(jwk(key).put("kid", kid).put("use", "sig").put("alg", "ES256")));
-    return new JsonObject().put("keys", keys);
   }
 
   /** RFC 7638 thumbprint: SHA-256 of the required members in lexicographic order, base64url. */

@@ -78,7 +78,7 @@ class JwtKeyRotationTest {
     AccessTokens after = tokens(Map.of("TF_JWT_PRIVATE_KEY", Pem.privateKeyPem(Pem.generateP256().getPrivate()),
         "TF_JWT_PREVIOUS_KEYS", oldPublic));
     assertThat(accepted(after, oldToken)).isTrue();
-    assertThat(after.keySet().jwks().getJsonArray("keys")).hasSize(2);
+    assertThat(accepted(after, mint(after))).isTrue();
   }
 
   @Test

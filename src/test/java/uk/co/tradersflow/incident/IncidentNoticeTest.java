@@ -153,8 +153,7 @@ class IncidentNoticeTest {
   @Test
   void aNoticeToEveryAccountReachesEveryVerifiedUser() throws Exception {
     // A database of its own: a platform-wide notice in the run's shared database would mail other test classes' users.
-    try (ScratchDatabase db = ScratchDatabase.migratedTo("1")) {
-      db.migrateToLatest();
+    try (ScratchDatabase db = ScratchDatabase.latest()) {
       try (Connection c = db.admin(); Statement s = c.createStatement()) {
         for (int i = 0; i < 3; i++) {
           s.execute("WITH a AS (INSERT INTO accounts (business_name) VALUES ('B" + i + "') RETURNING id) "

@@ -122,8 +122,7 @@ class IncidentCommandsTest {
   @Test
   void endSessionsForEveryoneRevokesAllLiveSessionsWithOnePlatformAuditEntry() throws Exception {
     // A database of its own: ending every session of the run's shared database would sign out other test classes.
-    try (ScratchDatabase db = ScratchDatabase.migratedTo("1")) {
-      db.migrateToLatest();
+    try (ScratchDatabase db = ScratchDatabase.latest()) {
       try (Connection c = db.admin(); Statement s = c.createStatement()) {
         for (int i = 0; i < 3; i++) {
           s.execute("WITH a AS (INSERT INTO accounts (business_name) VALUES ('B" + i + "') RETURNING id), "

@@ -32,6 +32,13 @@ public final class ScratchDatabase implements AutoCloseable {
     return db;
   }
 
+  /** A new database with every migration applied: for work that must not touch the run's shared one. */
+  public static ScratchDatabase latest() throws SQLException {
+    ScratchDatabase db = migratedTo("1");
+    db.migrateToLatest();
+    return db;
+  }
+
   /** Applies every migration not yet applied. */
   public void migrateToLatest() {
     migrate(null);
