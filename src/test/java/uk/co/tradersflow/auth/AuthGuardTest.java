@@ -67,7 +67,14 @@ class AuthGuardTest {
     Signature sig = Signature.getInstance("SHA256withECDSAinP1363Format");
     sig.initSign(key);
     sig.update(input.getBytes(StandardCharsets.US_ASCII));
-    return input + "." + b64(sig.sign());
+    byte[] signature = sig.sign();
+    // The server accepts only the low-S form of a signature (see AccessTokenMalleabilityTest).
+    java.math.BigInteger n = ((java.security.interfaces.ECPrivateKey) key).getParams().getOrder();
+    java.math.BigInteger s = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(signature, 32, 64));
+    if (s.compareTo(n.shiftRight(1)) > 0) {
+      System.arraycopy(AccessTokens.fixed32(n.subtract(s)), 0, signature, 32, 32);
+    }
+    return input + "." + b64(signature);
   }
 
   private static HttpResponse<Buffer> get(String token) {
