@@ -58,11 +58,12 @@ public final class Main {
     ServerKeys keys;
     try {
       config = ConfigLoader.load();
+      // Keys first: a production address with a development key is refused before the database is touched.
+      keys = migrateOnly ? null : ServerKeys.resolve(config);
       prepareDatabase(config, migrateOnly);
       if (migrateOnly) {
         System.exit(0);
       }
-      keys = ServerKeys.resolve(config);
     } catch (ConfigException e) {
       log.error("cannot start: {}", e.getMessage());
       System.exit(2);
