@@ -71,13 +71,13 @@ class IncidentNoticeTest {
     return received;
   }
 
-  private static String text(Part message) throws Exception {
-    if (message.isMimeType("text/plain")) {
+  private static String part(Part message, String mimeType) throws Exception {
+    if (message.isMimeType(mimeType)) {
       return (String) message.getContent();
     }
     if (message.getContent() instanceof Multipart multipart) {
       for (int i = 0; i < multipart.getCount(); i++) {
-        String found = text(multipart.getBodyPart(i));
+        String found = part(multipart.getBodyPart(i), mimeType);
         if (found != null) {
           return found;
         }
@@ -114,7 +114,9 @@ class IncidentNoticeTest {
     MimeMessage one = received[0];
     assertThat(one.getSubject()).isEqualTo("Security notice about your TradersFlow account");
     assertThat(one.getHeader("List-Unsubscribe")).as("a security notice cannot be unsubscribed from").isNull();
-    assertThat(text(one)).contains("On 5 December we found that invoices could be read by another account. We closed the gap the same day.")
+    assertThat(part(one, "text/html")).as("the operator's text is escaped in HTML")
+        .contains("&lt;b&gt;Questions?&lt;/b&gt;").doesNotContain("<b>Questions?</b>");
+    assertThat(part(one, "text/plain")).contains("On 5 December we found that invoices could be read by another account. We closed the gap the same day.")
         .contains("Nothing is needed from you. <b>Questions?</b> Reply to this email.").contains("Reference: " + incident);
 
     OpsCli.Run again = OpsCli.run(env(), args);
