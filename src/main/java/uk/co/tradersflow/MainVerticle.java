@@ -195,7 +195,7 @@ public final class MainVerticle extends VerticleBase {
 
     // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
     db = new Db(vertx, pool, reads, workerPool, workerLogin, Db.BORROW_TIMEOUT);
-    accessTokens = new AccessTokens(vertx, keys, config.accessTokenTtl(), clock);
+    accessTokens = new AccessTokens(keys, config.accessTokenTtl(), clock);
     SessionStateCache sessionStates = new SessionStateCache(vertx, db);
     revocations = new SessionRevocations(vertx, redis, redisKeys, sessionStates);
     ClientInfo clients = new ClientInfo(config.trustedProxies());
