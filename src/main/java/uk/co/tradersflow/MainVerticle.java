@@ -103,6 +103,8 @@ public final class MainVerticle extends VerticleBase {
   private Db db;
   private AccessTokens accessTokens;
   private SessionRevocations revocations;
+  private Api api;
+  private List<RouteModule> modules = List.of();
 
   public MainVerticle(AppConfig config, ServerKeys keys, Optional<PrometheusMeterRegistry> registry, Clock clock) {
     this.config = config;
@@ -132,9 +134,9 @@ public final class MainVerticle extends VerticleBase {
             .compose(id -> vertx.deployVerticle(wiring.storageSweeper()))
             .compose(id -> vertx.deployVerticle(wiring.keyRotation()))
             .compose(id -> vertx.deployVerticle(
-                () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
+                () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules(), config.http()),
                 new DeploymentOptions().setInstances(httpInstances)))
-            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.httpPort(), config.publicUrl(), wiring.health()))))
+            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.http().bindAddress(), config.httpPort(), config.publicUrl(), wiring.health()))))
         .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances, TLS by {}, {} transport",
             config.httpsPort(), config.httpPort(), httpInstances,
             io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",
@@ -238,6 +240,8 @@ public final class MainVerticle extends VerticleBase {
         new WebhookAdminRoutes(db, stripeEvents, audit,
             eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)),
         new DocumentRoutes(documents, new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock));
+    this.api = api;
+    this.modules = modules;
     return new Wiring(api, health, modules, emailDispatch, stripeWebhooks,
         new AccountRetentionVerticle(db, blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)),
         new StorageSweeperVerticle(db, blobs, storageWorkers, Duration.ofMinutes(1)),
@@ -270,6 +274,15 @@ public final class MainVerticle extends VerticleBase {
         reads == null ? Future.succeededFuture() : reads.close(),
         workerPool == null ? Future.succeededFuture() : workerPool.close(),
         redis == null ? Future.succeededFuture() : redis.close());
+  }
+
+  /** The shared API guards, and every capability's routes as each HTTPS verticle mounts them. */
+  public Api api() {
+    return api;
+  }
+
+  public List<RouteModule> routeModules() {
+    return modules;
   }
 
   public Db db() {
