@@ -24,6 +24,7 @@ import uk.co.tradersflow.config.ConfigLoader;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
 import uk.co.tradersflow.platform.db.DatabaseBootstrap;
 import uk.co.tradersflow.platform.db.PgUrl;
+import uk.co.tradersflow.platform.http.ListenerPorts;
 
 /**
  * {@code java -jar tradersflow.jar [migrate]}: reads the configuration, prepares the database
@@ -50,6 +51,10 @@ public final class Main {
     ServerKeys keys;
     try {
       config = ConfigLoader.load();
+      if (!migrateOnly) {
+        // Before the migrations: a port in use is then one line naming it, with nothing changed.
+        ListenerPorts.requireBindable(config.http().bindAddress(), ListenerPorts.of(config));
+      }
       prepareDatabase(config, migrateOnly);
       if (migrateOnly) {
         System.exit(0);
@@ -92,6 +97,8 @@ public final class Main {
       } catch (Exception e) {
         log.warn("shutdown did not finish cleanly: {}", e.toString());
       }
+      // The last line of a server that ran: a start refused before Vert.x stays its one line.
+      log.info("stopped");
     }
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
       logging.stop();
