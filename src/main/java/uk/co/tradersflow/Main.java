@@ -40,8 +40,9 @@ public final class Main {
   public static void main(String[] args) {
     long started = System.nanoTime();
     AtomicReference<Vertx> running = new AtomicReference<>();
-    // One hook, so the order holds: in-flight requests finish first, then the log queue drains.
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(running.get()), "tf-shutdown"));
+    AtomicReference<MainVerticle> serving = new AtomicReference<>();
+    // One hook, so the order holds: drain, in-flight requests finish, then the log queue drains.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(running.get(), serving.get()), "tf-shutdown"));
     boolean migrateOnly = args.length > 0 && "migrate".equals(args[0]);
     if (args.length > 0 && !migrateOnly) {
       log.error("unknown command '{}': run with no arguments to serve, or 'migrate' to migrate and exit", args[0]);
@@ -76,7 +77,9 @@ public final class Main {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     running.set(vertx);
-    vertx.deployVerticle(new MainVerticle(config, keys, Optional.of(registry), Clock.systemUTC()))
+    MainVerticle main = new MainVerticle(config, keys, Optional.of(registry), Clock.systemUTC());
+    serving.set(main);
+    vertx.deployVerticle(main)
         .onSuccess(id -> log.info("TradersFlow started in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)))
         .onFailure(e -> {
           log.error("cannot start: {}", e.getMessage());
@@ -89,11 +92,21 @@ public final class Main {
    * before an exit (a bad setting's one line included) are still queued: stopping Logback
    * drains the queue into stdout.
    */
-  private static void shutDown(Vertx vertx) {
+  private static void shutDown(Vertx vertx, MainVerticle main) {
     if (vertx != null) {
-      log.info("shutting down: finishing in-flight requests");
+      // A rolling deploy's stop: readiness answers 503 for the drain period while every request
+      // is still served, so the load balancer takes this instance out before its listeners close;
+      // then Vert.x closes, which stops accepting and lets requests in flight finish. Both waits
+      // happen here, on the hook's thread: closing Vert.x from one of its own event loops leaves
+      // the close's completion with no thread to run on.
+      Duration drain = main == null ? Duration.ZERO : main.drainPeriod();
       try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+        if (main != null && !drain.isZero()) {
+          log.info("shutting down: readiness answers 503 for {} s while requests are still served", drain.toSeconds());
+          main.drain().toCompletionStage().toCompletableFuture().get(drain.toSeconds() + 5, TimeUnit.SECONDS);
+        }
+        log.info("shutting down: no longer accepting connections, finishing in-flight requests");
+        vertx.close().toCompletionStage().toCompletableFuture().get(SHUTDOWN_GRACE.toSeconds(), TimeUnit.SECONDS);
       } catch (Exception e) {
         log.warn("shutdown did not finish cleanly: {}", e.toString());
       }
@@ -104,6 +117,9 @@ public final class Main {
       logging.stop();
     }
   }
+
+  /** In-flight requests get ten seconds after the drain (HttpsVerticle); the rest closes in the remainder. */
+  static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(15);
 
   /** How long start-up waits for Postgres to come up before giving up with one clear line. */
   static final Duration DB_PATIENCE = Duration.ofSeconds(60);

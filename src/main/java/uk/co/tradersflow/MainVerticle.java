@@ -103,6 +103,7 @@ public final class MainVerticle extends VerticleBase {
   private Db db;
   private AccessTokens accessTokens;
   private SessionRevocations revocations;
+  private volatile HealthRoutes health;
   private Api api;
   private List<RouteModule> modules = List.of();
 
@@ -240,6 +241,7 @@ public final class MainVerticle extends VerticleBase {
         new WebhookAdminRoutes(db, stripeEvents, audit,
             eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)),
         new DocumentRoutes(documents, new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock));
+    this.health = health;
     this.api = api;
     this.modules = modules;
     return new Wiring(api, health, modules, emailDispatch, stripeWebhooks,
@@ -274,6 +276,24 @@ public final class MainVerticle extends VerticleBase {
         reads == null ? Future.succeededFuture() : reads.close(),
         workerPool == null ? Future.succeededFuture() : workerPool.close(),
         redis == null ? Future.succeededFuture() : redis.close());
+  }
+
+  /** How long {@link #drain} keeps serving with readiness down ({@code TF_SHUTDOWN_DRAIN_SECONDS}). */
+  public Duration drainPeriod() {
+    return health == null ? Duration.ZERO : config.http().shutdownDrain();
+  }
+
+  /**
+   * The first step of a stop: readiness answers 503 on both listeners while requests are still
+   * served; completes when the drain period is over. Nothing to drain before start-up wired the routes.
+   */
+  public Future<Void> drain() {
+    Duration period = drainPeriod();
+    if (period.isZero()) {
+      return Future.succeededFuture();
+    }
+    health.startDraining();
+    return vertx.timer(period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).mapEmpty();
   }
 
   /** The shared API guards, and every capability's routes as each HTTPS verticle mounts them. */

@@ -42,6 +42,8 @@ public final class HealthRoutes implements RouteModule {
   private final Optional<PrometheusMeterRegistry> registry;
   private final Optional<String> metricsToken;
   private final String publicUrl;
+  /** Set once, at shutdown; read by every listener's event loop. */
+  private volatile boolean draining;
 
   public HealthRoutes(Vertx vertx, Db db, Redis redis, Optional<PrometheusMeterRegistry> registry,
                       Optional<String> metricsToken, String publicUrl) {
@@ -83,7 +85,20 @@ public final class HealthRoutes implements RouteModule {
     router.get("/health/ready").handler(this::ready);
   }
 
+  /**
+   * From now on readiness answers 503 (a check named {@code shutdown}), so load balancers stop
+   * sending new requests here; everything else, liveness included, keeps being served.
+   */
+  public void startDraining() {
+    draining = true;
+  }
+
   private void ready(RoutingContext ctx) {
+    if (draining) {
+      Api.json(ctx, 503, new JsonObject().put("status", "DOWN").put("checks", new JsonObject()
+          .put("shutdown", new JsonObject().put("status", "DOWN").put("error", "draining"))));
+      return;
+    }
     Map<String, Supplier<Future<?>>> checks = new LinkedHashMap<>();
     // Both logins: the requests' and the background jobs' (a worker that cannot log in leaves
     // email and webhook effects queued).
