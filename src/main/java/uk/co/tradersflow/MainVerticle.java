@@ -66,6 +66,7 @@ import uk.co.tradersflow.platform.db.PgUrl;
 import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.HttpsVerticle;
+import uk.co.tradersflow.platform.http.ListenerPorts;
 import uk.co.tradersflow.platform.http.PlainHttpVerticle;
 import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.platform.metrics.EventLoopDelayVerticle;
@@ -136,8 +137,10 @@ public final class MainVerticle extends VerticleBase {
             .compose(id -> vertx.deployVerticle(wiring.keyRotation()))
             .compose(id -> vertx.deployVerticle(
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules(), config.http()),
-                new DeploymentOptions().setInstances(httpInstances)))
-            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.http().bindAddress(), config.httpPort(), config.publicUrl(), wiring.health()))))
+                new DeploymentOptions().setInstances(httpInstances))
+                .recover(ListenerPorts.nameBindFailure("TF_HTTPS_PORT", config.httpsPort(), config.http().bindAddress())))
+            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.http().bindAddress(), config.httpPort(), config.publicUrl(), wiring.health()))
+                .recover(ListenerPorts.nameBindFailure("TF_HTTP_PORT", config.httpPort(), config.http().bindAddress()))))
         .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances, TLS by {}, {} transport",
             config.httpsPort(), config.httpPort(), httpInstances,
             io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",

@@ -1,5 +1,6 @@
 package uk.co.tradersflow.platform.http;
 
+import io.vertx.core.Future;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -7,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.config.ConfigException;
 
@@ -56,15 +58,30 @@ public final class ListenerPorts {
         socket.setReuseAddress(true);
         socket.bind(new InetSocketAddress(address, port));
       } catch (BindException e) {
-        throw new ConfigException(why(setting, port, bindAddress, e));
+        throw new ConfigException(why(setting, port, bindAddress, String.valueOf(e.getMessage())));
       } catch (IOException e) {
         throw new ConfigException(setting + ": cannot listen on port " + port + " at " + bindAddress + ": " + e.getMessage());
       }
     });
   }
 
-  private static String why(String setting, int port, String bindAddress, BindException e) {
-    String message = String.valueOf(e.getMessage());
+  /**
+   * For the listen itself, should a port be taken after the check: Netty's bind failure (with
+   * epoll not a {@link BindException}, only its message says so) becomes the same one line.
+   */
+  public static <T> Function<Throwable, Future<T>> nameBindFailure(String setting, int port, String bindAddress) {
+    return e -> {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        String message = String.valueOf(t.getMessage());
+        if (t instanceof BindException || message.startsWith("bind(") || message.contains("Address already in use")) {
+          return Future.failedFuture(new ConfigException(why(setting, port, bindAddress, message)));
+        }
+      }
+      return Future.failedFuture(e);
+    };
+  }
+
+  private static String why(String setting, int port, String bindAddress, String message) {
     if (message.contains("in use")) {
       return setting + ": port " + port + " is already in use on " + bindAddress
           + " (another process listens there); stop it or set " + setting + " to a free port";

@@ -57,6 +57,16 @@ class ListenerBindingTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("TF_BIND_ADDRESS");
   }
 
+  /** The check runs in Main; a port taken between it and the listen still fails start-up with the same line. */
+  @Test
+  void aPortTakenAfterTheCheckStillFailsStartUpNamingTheSetting() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("0.0.0.0"))) {
+      int port = taken.getLocalPort();
+      assertThatThrownBy(() -> TestServer.start(Map.of("TF_HTTP_PORT", Integer.toString(port))).close())
+          .hasMessageContaining("TF_HTTP_PORT").hasMessageContaining("port " + port).hasMessageContaining("already in use");
+    }
+  }
+
   @Test
   void theListenersBindOnlyTheConfiguredAddress() {
     try (TestServer server = TestServer.start(Map.of("TF_BIND_ADDRESS", "127.0.0.1"))) {
