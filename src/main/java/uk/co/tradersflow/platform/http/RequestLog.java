@@ -27,7 +27,7 @@ public final class RequestLog implements Handler<RoutingContext> {
       if (!log.isInfoEnabled()) {
         return;
       }
-      String route = routes.name(ctx.request().method(), ctx.normalizedPath());
+      String route = routes.name(ctx.currentRoute(), ctx.request().method(), ctx.normalizedPath());
       long micros = (System.nanoTime() - start) / 1000;
       String fraction = Long.toString(1000 + micros % 1000).substring(1);  // three digits, zero-padded
       log.info("request_id={} method={} route={} status={} latency_ms={}.{}", RequestIds.of(ctx),

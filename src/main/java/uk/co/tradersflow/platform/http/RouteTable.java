@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -28,9 +27,12 @@ public final class RouteTable {
   public record Entry(String template, Pattern pattern, Set<HttpMethod> methods) {}
 
   private final List<Entry> entries;
+  /** Vert.x path → template, for the common case: the request ended on the route it matched. */
+  private final Map<String, String> templates;
 
-  private RouteTable(List<Entry> entries) {
+  private RouteTable(List<Entry> entries, Map<String, String> templates) {
     this.entries = entries;
+    this.templates = templates;
   }
 
   /** Routes without a path (the shared front handlers, the catch-all; a regex route has none either) or without methods are not templates. */
@@ -44,7 +46,9 @@ public final class RouteTable {
     List<Entry> entries = new ArrayList<>();
     byPath.forEach((path, methods) -> entries.add(new Entry(template(path), pattern(path),
         Collections.unmodifiableSet(ordered(methods)))));
-    return new RouteTable(List.copyOf(entries));
+    Map<String, String> templates = new java.util.HashMap<>();
+    byPath.keySet().forEach(path -> templates.put(path, template(path)));
+    return new RouteTable(List.copyOf(entries), Map.copyOf(templates));
   }
 
   public List<Entry> entries() {
@@ -57,6 +61,21 @@ public final class RouteTable {
    * template matches, so a raw path (ids, typos, probes) never reaches the log.
    */
   public String name(HttpMethod method, String path) {
+    return name(null, method, path);
+  }
+
+  /**
+   * {@link #name(HttpMethod, String)}, looked up without matching when the request ended on a
+   * route with a path (a handler answered), which is most requests: the log line costs a map
+   * lookup, not a walk over every template.
+   */
+  public String name(Route current, HttpMethod method, String path) {
+    if (current != null && current.getPath() != null) {
+      String template = templates.get(current.getPath());
+      if (template != null) {
+        return template;
+      }
+    }
     String firstMatch = null;
     for (Entry entry : entries) {
       if (path != null && entry.pattern().matcher(path).matches()) {
