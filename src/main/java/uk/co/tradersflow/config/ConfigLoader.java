@@ -306,6 +306,10 @@ public final class ConfigLoader {
       if (!exact) {
         throw invalid(name, "each origin must be scheme://host[:port] with no path or wildcard, such as https://app.example.com");
       }
+      if (uri.getPort() == ("https".equals(uri.getScheme()) ? 443 : 80)) {
+        // Browsers leave the scheme's own port out of Origin, so this entry would never match.
+        throw invalid(name, "leave out the default port: browsers send " + uri.getScheme() + "://" + uri.getHost());
+      }
       origins.add(origin.toLowerCase(Locale.ROOT));
     }
     return List.copyOf(origins);

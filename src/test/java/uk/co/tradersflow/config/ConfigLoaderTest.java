@@ -253,7 +253,7 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> env(Map.of("TF_BIND_ADDRESS", "example.com"))).isInstanceOf(ConfigException.class)
         .hasMessageContaining("TF_BIND_ADDRESS");
     for (String bad : java.util.List.of("*", "https://app.example.com/", "https://app.example.com/path", "app.example.com",
-        "ftp://app.example.com", "https://user@app.example.com")) {
+        "ftp://app.example.com", "https://user@app.example.com", "https://app.example.com:443", "http://localhost:80")) {
       assertThatThrownBy(() -> env(Map.of("TF_CORS_ORIGINS", bad))).as(bad).isInstanceOf(ConfigException.class)
           .hasMessageContaining("TF_CORS_ORIGINS");
     }
