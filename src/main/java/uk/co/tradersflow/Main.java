@@ -26,6 +26,7 @@ import uk.co.tradersflow.ops.OpsCommands;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
 import uk.co.tradersflow.platform.db.DatabaseBootstrap;
 import uk.co.tradersflow.platform.db.PgUrl;
+import uk.co.tradersflow.platform.http.ListenerPorts;
 
 /**
  * {@code java -jar tradersflow.jar [migrate | <incident command>]}: reads the configuration, prepares the database
@@ -42,8 +43,9 @@ public final class Main {
   public static void main(String[] args) {
     long started = System.nanoTime();
     AtomicReference<Vertx> running = new AtomicReference<>();
-    // One hook, so the order holds: in-flight requests finish first, then the log queue drains.
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(running.get()), "tf-shutdown"));
+    AtomicReference<MainVerticle> serving = new AtomicReference<>();
+    // One hook, so the order holds: drain, in-flight requests finish, then the log queue drains.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(running.get(), serving.get()), "tf-shutdown"));
     if (args.length > 0 && OpsCommands.COMMANDS.contains(args[0])) {
       Map<String, String> env = System.getenv();
       System.exit(OpsCommands.run(args, env, ConfigLoader.configFile(env), System.out, System.err));
@@ -60,6 +62,10 @@ public final class Main {
       config = ConfigLoader.load();
       // Keys first: a production address with a development key is refused before the database is touched.
       keys = migrateOnly ? null : ServerKeys.resolve(config);
+      if (!migrateOnly) {
+        // Before the migrations: a port in use is then one line naming it, with nothing changed.
+        ListenerPorts.requireBindable(config.http().bindAddress(), ListenerPorts.of(config));
+      }
       prepareDatabase(config, migrateOnly);
       if (migrateOnly) {
         System.exit(0);
@@ -80,7 +86,9 @@ public final class Main {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     running.set(vertx);
-    vertx.deployVerticle(new MainVerticle(config, keys, Optional.of(registry), Clock.systemUTC()))
+    MainVerticle main = new MainVerticle(config, keys, Optional.of(registry), Clock.systemUTC());
+    serving.set(main);
+    vertx.deployVerticle(main)
         .onSuccess(id -> log.info("TradersFlow started in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)))
         .onFailure(e -> {
           log.error("cannot start: {}", e.getMessage());
@@ -93,19 +101,34 @@ public final class Main {
    * before an exit (a bad setting's one line included) are still queued: stopping Logback
    * drains the queue into stdout.
    */
-  private static void shutDown(Vertx vertx) {
+  private static void shutDown(Vertx vertx, MainVerticle main) {
     if (vertx != null) {
-      log.info("shutting down: finishing in-flight requests");
+      // A rolling deploy's stop: readiness answers 503 for the drain period while every request
+      // is still served, so the load balancer takes this instance out before its listeners close;
+      // then Vert.x closes, which stops accepting and lets requests in flight finish. Both waits
+      // happen here, on the hook's thread: closing Vert.x from one of its own event loops leaves
+      // the close's completion with no thread to run on.
+      Duration drain = main == null ? Duration.ZERO : main.drainPeriod();
       try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+        if (main != null && !drain.isZero()) {
+          log.info("shutting down: readiness answers 503 for {} s while requests are still served", drain.toSeconds());
+          main.drain().toCompletionStage().toCompletableFuture().get(drain.toSeconds() + 5, TimeUnit.SECONDS);
+        }
+        log.info("shutting down: no longer accepting connections, finishing in-flight requests");
+        vertx.close().toCompletionStage().toCompletableFuture().get(SHUTDOWN_GRACE.toSeconds(), TimeUnit.SECONDS);
       } catch (Exception e) {
         log.warn("shutdown did not finish cleanly: {}", e.toString());
       }
+      // The last line of a server that ran: a start refused before Vert.x stays its one line.
+      log.info("stopped");
     }
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
       logging.stop();
     }
   }
+
+  /** In-flight requests get ten seconds after the drain (HttpsVerticle); the rest closes in the remainder. */
+  static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(15);
 
   /** How long start-up waits for Postgres to come up before giving up with one clear line. */
   static final Duration DB_PATIENCE = Duration.ofSeconds(60);

@@ -69,6 +69,7 @@ import uk.co.tradersflow.platform.db.PgUrl;
 import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.HttpsVerticle;
+import uk.co.tradersflow.platform.http.ListenerPorts;
 import uk.co.tradersflow.platform.http.PlainHttpVerticle;
 import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.platform.metrics.BuildInfo;
@@ -112,6 +113,9 @@ public final class MainVerticle extends VerticleBase {
   private Db db;
   private AccessTokens accessTokens;
   private SessionRevocations revocations;
+  private volatile HealthRoutes health;
+  private Api api;
+  private List<RouteModule> modules = List.of();
 
   public MainVerticle(AppConfig config, ServerKeys keys, Optional<PrometheusMeterRegistry> registry, Clock clock) {
     this.config = config;
@@ -142,9 +146,11 @@ public final class MainVerticle extends VerticleBase {
             .compose(id -> vertx.deployVerticle(wiring.storageSweeper()))
             .compose(id -> vertx.deployVerticle(wiring.keyRotation()))
             .compose(id -> vertx.deployVerticle(
-                () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
-                new DeploymentOptions().setInstances(httpInstances)))
-            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.httpPort(), config.publicUrl(), wiring.health()))))
+                () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules(), config.http()),
+                new DeploymentOptions().setInstances(httpInstances))
+                .recover(ListenerPorts.nameBindFailure("TF_HTTPS_PORT", config.httpsPort(), config.http().bindAddress())))
+            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.http().bindAddress(), config.httpPort(), config.publicUrl(), wiring.health()))
+                .recover(ListenerPorts.nameBindFailure("TF_HTTP_PORT", config.httpPort(), config.http().bindAddress()))))
         .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances, TLS by {}, {} transport",
             config.httpsPort(), config.httpPort(), httpInstances,
             io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",
@@ -261,7 +267,10 @@ public final class MainVerticle extends VerticleBase {
     if (config.servesEmailPages()) {
       modules.add(new EmailLinkPages());
     }
-    return new Wiring(api, health, List.copyOf(modules), emailDispatch, stripeWebhooks,
+    this.health = health;
+    this.api = api;
+    this.modules = List.copyOf(modules);
+    return new Wiring(api, health, this.modules, emailDispatch, stripeWebhooks,
         new AccountRetentionVerticle(db, blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)),
         new StorageSweeperVerticle(db, blobs, storageWorkers, Duration.ofMinutes(1)),
         new DataKeyRotationVerticle(db, envelopeKeys, storageWorkers, Duration.ofMinutes(10)),
@@ -294,6 +303,33 @@ public final class MainVerticle extends VerticleBase {
         reads == null ? Future.succeededFuture() : reads.close(),
         workerPool == null ? Future.succeededFuture() : workerPool.close(),
         redis == null ? Future.succeededFuture() : redis.close());
+  }
+
+  /** How long {@link #drain} keeps serving with readiness down ({@code TF_SHUTDOWN_DRAIN_SECONDS}). */
+  public Duration drainPeriod() {
+    return health == null ? Duration.ZERO : config.http().shutdownDrain();
+  }
+
+  /**
+   * The first step of a stop: readiness answers 503 on both listeners while requests are still
+   * served; completes when the drain period is over. Nothing to drain before start-up wired the routes.
+   */
+  public Future<Void> drain() {
+    Duration period = drainPeriod();
+    if (period.isZero()) {
+      return Future.succeededFuture();
+    }
+    health.startDraining();
+    return vertx.timer(period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).mapEmpty();
+  }
+
+  /** The shared API guards, and every capability's routes as each HTTPS verticle mounts them. */
+  public Api api() {
+    return api;
+  }
+
+  public List<RouteModule> routeModules() {
+    return modules;
   }
 
   public Db db() {

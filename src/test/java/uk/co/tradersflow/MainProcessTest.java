@@ -89,6 +89,30 @@ class MainProcessTest {
   }
 
   /**
+   * A port in use stops start-up before the database is touched: here PostgreSQL is unreachable,
+   * so a server that migrated first would wait its full minute for it and then name the database.
+   */
+  @Test
+  void aPortInUseStopsStartUpBeforeTheMigrationsWithOneLineNamingTheSettingAndPort() throws Exception {
+    for (String setting : List.of("TF_HTTPS_PORT", "TF_HTTP_PORT")) {
+      try (java.net.ServerSocket taken = new java.net.ServerSocket(0)) {
+        int port = taken.getLocalPort();
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(
+            "TF_HTTPS_PORT", Integer.toString(TestServer.freePort()), "TF_HTTP_PORT", Integer.toString(TestServer.freePort()),
+            "TF_DB_URL", "postgresql://tf_app@127.0.0.1:1/tradersflow", "TF_DB_ADMIN_URL", "postgresql://postgres@127.0.0.1:1/tradersflow"));
+        settings.put(setting, Integer.toString(port));
+        Process process = mainProcess(settings).start();
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("stopped at once, not after waiting for PostgreSQL").isTrue();
+        List<String> output = lines(process);
+
+        assertThat(process.exitValue()).isEqualTo(2);
+        assertThat(output).as(setting).hasSize(1);
+        assertThat(output.get(0)).contains("ERROR").contains(setting).contains("port " + port).contains("already in use");
+      }
+    }
+  }
+
+  /**
    * A log collector that stops reading must not stop the server: with nobody reading its output
    * (the pipe's 64 KiB fill after a few hundred request lines) it keeps answering, and once read
    * again its output is JSON lines, free of the tokens it was sent, ending with the shutdown.
@@ -98,12 +122,15 @@ class MainProcessTest {
     TestEnvironment env = TestEnvironment.get();
     int https = TestServer.freePort();
     Path dev = Files.createTempDirectory("tf-process-dev");
-    Process process = mainProcess(Map.of(
+    Map<String, String> settings = new java.util.HashMap<>(Map.of(
         "TF_HTTPS_PORT", Integer.toString(https), "TF_HTTP_PORT", Integer.toString(TestServer.freePort()),
         "TF_PUBLIC_URL", "https://localhost:" + https, "TF_LOG_FORMAT", "json",
         "TF_DB_URL", env.appUrl(), "TF_DB_ADMIN_URL", env.adminUrl(),
         "TF_REDIS_URL", env.redisUrl, "TF_REDIS_KEY_PREFIX", env.redisPrefix,
-        "TF_DEV_DATA_DIR", dev.toString(), "TF_STORAGE_DIR", dev.resolve("files").toString())).start();
+        "TF_DEV_DATA_DIR", dev.toString(), "TF_STORAGE_DIR", dev.resolve("files").toString()));
+    // A short drain keeps the test quick; Terraform's variables on the host must not be warned about.
+    settings.putAll(Map.of("TF_SHUTDOWN_DRAIN_SECONDS", "1", "TF_VAR_region", "eu-west-2", "TF_IN_AUTOMATION", "1"));
+    Process process = mainProcess(settings).start();
     Vertx vertx = Vertx.vertx();
     String token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJwcm9jZXNzIn0.NotARealSignatureButSecretAll" + System.nanoTime();
     try {
@@ -137,6 +164,10 @@ class MainProcessTest {
       assertThat(String.join("\n", output)).doesNotContain(token).doesNotContain("NotARealSignatureButSecretAll");
       assertThat(output).as("logged as the process stops, and still written out")
           .anySatisfy(line -> assertThat(new JsonObject(line).getString("message")).startsWith("shutting down"));
+      assertThat(new JsonObject(output.get(output.size() - 1)).getString("message")).as("the last line").isEqualTo("stopped");
+      assertThat(output).as("a start with nothing wrong warns only about its development defaults")
+          .noneSatisfy(line -> assertThat(new JsonObject(line).getString("message")).contains("already registered"))
+          .noneSatisfy(line -> assertThat(new JsonObject(line).getString("message")).contains("unknown environment variable"));
     } finally {
       process.destroyForcibly();
       TestServer.await(vertx.close());

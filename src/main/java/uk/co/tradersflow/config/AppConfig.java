@@ -69,7 +69,15 @@ public record AppConfig(
     Path devDataDir,
     int httpInstances,
     List<byte[]> previousDataKeys,
-    Optional<S3Settings> s3) {
+    Optional<S3Settings> s3,
+    HttpSettings http) {
+
+  /**
+   * The listeners: the address they bind ({@code 0.0.0.0}: all interfaces), the browser origins
+   * allowed to call the API (empty: none), and how long a stopping server keeps serving while
+   * readiness answers 503, so a load balancer moves traffic away before the listeners close.
+   */
+  public record HttpSettings(String bindAddress, List<String> corsOrigins, Duration shutdownDrain) {}
 
   /** Where documents go when not on local disk: an S3 bucket (or an S3-compatible endpoint). */
   public record S3Settings(String bucket, String region, Optional<URI> endpoint, Optional<String> accessKeyId,

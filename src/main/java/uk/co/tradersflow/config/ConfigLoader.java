@@ -100,6 +100,29 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_DEV_DATA_DIR", "./data/dev");
     DEFAULTS.put("TF_HTTP_INSTANCES", "0");
     DEFAULTS.put("TF_LOG_FORMAT", "text");
+    DEFAULTS.put("TF_BIND_ADDRESS", "0.0.0.0");
+    DEFAULTS.put("TF_CORS_ORIGINS", "");
+    DEFAULTS.put("TF_SHUTDOWN_DRAIN_SECONDS", "5");
+  }
+
+  /**
+   * Other tools' variables that share the prefix (Terraform's, and TensorFlow's): set on the same
+   * host or CI runner, they are none of this server's business, so they pass without a warning.
+   * Anything else unknown is most likely a misspelt setting of ours, which is worth a WARN.
+   */
+  private static final Set<String> FOREIGN_NAMES = Set.of(
+      "TF_LOG", "TF_LOG_PATH", "TF_LOG_CORE", "TF_LOG_PROVIDER", "TF_INPUT", "TF_IN_AUTOMATION", "TF_DATA_DIR",
+      "TF_WORKSPACE", "TF_PLUGIN_CACHE_DIR", "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", "TF_CLI_CONFIG_FILE",
+      "TF_CLI_ARGS", "TF_IGNORE", "TF_REGISTRY_DISCOVERY_RETRY", "TF_REGISTRY_CLIENT_TIMEOUT", "TF_STATE_PERSIST_INTERVAL",
+      "TF_APPEND_USER_AGENT", "TF_ACC", "TF_REATTACH_PROVIDERS", "TF_SKIP_PROVIDER_VERIFY", "TF_WARN_OUTPUT_ERRORS",
+      "TF_FORCE_LOCAL_BACKEND", "TF_CLOUD_ORGANIZATION", "TF_CLOUD_PROJECT", "TF_CLOUD_HOSTNAME", "TF_ENABLE_ONEDNN_OPTS",
+      "TF_FORCE_GPU_ALLOW_GROWTH", "TF_GPU_ALLOCATOR", "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS");
+  /** Families of them: Terraform's input variables, per-command arguments, per-host tokens; TensorFlow's C++ logging and XLA. */
+  private static final List<String> FOREIGN_PREFIXES = List.of(
+      "TF_VAR_", "TF_CLI_ARGS_", "TF_TOKEN_", "TF_LOG_PROVIDER_", "TF_CPP_", "TF_XLA_");
+
+  static boolean isOtherToolsVariable(String name) {
+    return FOREIGN_NAMES.contains(name) || FOREIGN_PREFIXES.stream().anyMatch(name::startsWith);
   }
 
   /** Settings whose values must never be printed: keys, secrets, passwords, URLs that may hold one. */
@@ -153,8 +176,8 @@ public final class ConfigLoader {
       }
       if (DEFAULTS.containsKey(name) || isSecretFileSetting(name)) {
         explicit.put(name, value);
-      } else {
-        // Other tools share the TF_ prefix (Terraform's TF_LOG, TF_VAR_…), so this warns rather than fails.
+      } else if (!isOtherToolsVariable(name)) {
+        // Other tools share the TF_ prefix, so an unknown name warns rather than fails.
         log.warn("ignoring unknown environment variable {}", name);
       }
     });
@@ -332,7 +355,46 @@ public final class ConfigLoader {
         Path.of(nonEmpty("TF_DEV_DATA_DIR")),
         intIn("TF_HTTP_INSTANCES", 0, 256),
         keys32("TF_DATA_KEY_PREVIOUS"),
-        s3());
+        s3(),
+        new AppConfig.HttpSettings(bindAddress("TF_BIND_ADDRESS"), corsOrigins("TF_CORS_ORIGINS"),
+            seconds("TF_SHUTDOWN_DRAIN_SECONDS", 0, 300)));
+  }
+
+  /** An IP literal (no name lookups at start-up): {@code 0.0.0.0} or {@code ::} for all interfaces. */
+  private String bindAddress(String name) {
+    String v = nonEmpty(name);
+    if (!io.netty.util.NetUtil.isValidIpV4Address(v) && !io.netty.util.NetUtil.isValidIpV6Address(v)) {
+      throw invalid(name, "must be an IP address, such as 0.0.0.0 (all interfaces) or 127.0.0.1");
+    }
+    return v;
+  }
+
+  /**
+   * Exact web origins as a browser sends them in {@code Origin}: scheme, host and an optional
+   * port, nothing else. A wildcard or a path is refused rather than guessed at.
+   */
+  private List<String> corsOrigins(String name) {
+    List<String> origins = new java.util.ArrayList<>();
+    for (String origin : list(name)) {
+      URI uri;
+      try {
+        uri = new URI(origin);
+      } catch (URISyntaxException e) {
+        throw invalid(name, "each origin must be scheme://host[:port], such as https://app.example.com");
+      }
+      boolean exact = ("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) && uri.getHost() != null
+          && uri.getRawUserInfo() == null && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
+          && uri.getRawQuery() == null && uri.getRawFragment() == null;
+      if (!exact) {
+        throw invalid(name, "each origin must be scheme://host[:port] with no path or wildcard, such as https://app.example.com");
+      }
+      if (uri.getPort() == ("https".equals(uri.getScheme()) ? 443 : 80)) {
+        // Browsers leave the scheme's own port out of Origin, so this entry would never match.
+        throw invalid(name, "leave out the default port: browsers send " + uri.getScheme() + "://" + uri.getHost());
+      }
+      origins.add(origin.toLowerCase(Locale.ROOT));
+    }
+    return List.copyOf(origins);
   }
 
   /** Documents on S3 when a bucket is named; static credentials come in pairs or not at all. */

@@ -47,6 +47,8 @@ public final class HealthRoutes implements RouteModule, Sampler {
   private final String publicUrl;
   /** 1 when the last readiness check passed: {@code tf_ready}, sampled so the alert needs no probe of its own. */
   private final AtomicInteger ready = new AtomicInteger();
+  /** Set once, at shutdown; read by every listener's event loop. */
+  private volatile boolean draining;
 
   public HealthRoutes(Vertx vertx, Db db, Redis redis, Optional<PrometheusMeterRegistry> registry,
                       Optional<String> metricsToken, String publicUrl) {
@@ -95,7 +97,20 @@ public final class HealthRoutes implements RouteModule, Sampler {
     router.get("/health/ready").handler(this::ready);
   }
 
+  /**
+   * From now on readiness answers 503 (a check named {@code shutdown}), so load balancers stop
+   * sending new requests here; everything else, liveness included, keeps being served.
+   */
+  public void startDraining() {
+    draining = true;
+  }
+
   private void ready(RoutingContext ctx) {
+    if (draining) {
+      Api.json(ctx, 503, new JsonObject().put("status", "DOWN").put("checks", new JsonObject()
+          .put("shutdown", new JsonObject().put("status", "DOWN").put("error", "draining"))));
+      return;
+    }
     readiness().onSuccess(body -> Api.json(ctx, "UP".equals(body.getString("status")) ? 200 : 503, body));
   }
 

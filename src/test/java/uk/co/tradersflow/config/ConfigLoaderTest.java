@@ -257,6 +257,50 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void otherToolsVariablesPassSilentlyWhileAMisspeltSettingIsWarnedAbout() {
+    Map<String, String> terraformAndTensorflow = new java.util.HashMap<>();
+    for (String name : java.util.List.of("TF_CLI_CONFIG_FILE", "TF_VAR_region", "TF_LOG", "TF_IN_AUTOMATION", "TF_INPUT",
+        "TF_DATA_DIR", "TF_WORKSPACE", "TF_PLUGIN_CACHE_DIR", "TF_TOKEN_app_terraform_io", "TF_CLI_ARGS_plan",
+        "TF_LOG_PATH", "TF_CPP_MIN_LOG_LEVEL")) {
+      terraformAndTensorflow.put(name, "x");
+    }
+    terraformAndTensorflow.put("TF_HTTPS_PROT", "9443");
+    try (uk.co.tradersflow.support.LogCapture logs = new uk.co.tradersflow.support.LogCapture()) {
+      assertThat(env(terraformAndTensorflow).httpsPort()).isEqualTo(8443);
+      assertThat(logs.text()).contains("ignoring unknown environment variable TF_HTTPS_PROT");
+      assertThat(logs.text().lines().filter(l -> l.contains("unknown environment variable"))).hasSize(1);
+    }
+  }
+
+  @Test
+  void theListenerSettingsDefaultToAllInterfacesNoBrowserOriginsAndAFiveSecondDrain() {
+    AppConfig.HttpSettings http = env(Map.of()).http();
+    assertThat(http.bindAddress()).isEqualTo("0.0.0.0");
+    assertThat(http.corsOrigins()).isEmpty();
+    assertThat(http.shutdownDrain()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void theListenerSettingsParseAndABadValueNamesTheSetting() {
+    AppConfig.HttpSettings http = env(Map.of("TF_BIND_ADDRESS", "127.0.0.1",
+        "TF_CORS_ORIGINS", "https://app.example.com, http://localhost:5173", "TF_SHUTDOWN_DRAIN_SECONDS", "0")).http();
+    assertThat(http.bindAddress()).isEqualTo("127.0.0.1");
+    assertThat(http.corsOrigins()).containsExactly("https://app.example.com", "http://localhost:5173");
+    assertThat(http.shutdownDrain()).isZero();
+    assertThat(env(Map.of("TF_BIND_ADDRESS", "::")).http().bindAddress()).isEqualTo("::");
+
+    assertThatThrownBy(() -> env(Map.of("TF_BIND_ADDRESS", "example.com"))).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TF_BIND_ADDRESS");
+    for (String bad : java.util.List.of("*", "https://app.example.com/", "https://app.example.com/path", "app.example.com",
+        "ftp://app.example.com", "https://user@app.example.com", "https://app.example.com:443", "http://localhost:80")) {
+      assertThatThrownBy(() -> env(Map.of("TF_CORS_ORIGINS", bad))).as(bad).isInstanceOf(ConfigException.class)
+          .hasMessageContaining("TF_CORS_ORIGINS");
+    }
+    assertThatThrownBy(() -> env(Map.of("TF_SHUTDOWN_DRAIN_SECONDS", "-1"))).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TF_SHUTDOWN_DRAIN_SECONDS");
+  }
+
+  @Test
   void theExtraOperationalSettingsParse() {
     AppConfig c = env(Map.of("TF_DB_POOL_SIZE", "32", "TF_MIGRATE", "false", "TF_REDIS_KEY_PREFIX", "prod:",
         "TF_DEV_DATA_DIR", "/tmp/x", "TF_HTTP_INSTANCES", "3", "TF_LOG_FORMAT", "json"));

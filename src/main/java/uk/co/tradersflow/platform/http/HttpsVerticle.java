@@ -12,7 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import uk.co.tradersflow.error.ProblemResponder;
+import uk.co.tradersflow.config.AppConfig;
 
 /**
  * The HTTPS listener. Deployed once per event loop; the instances share the port and each has
@@ -32,9 +32,12 @@ public final class HttpsVerticle extends VerticleBase {
   private final String keyPem;
   private final Api api;
   private final List<RouteModule> modules;
+  private final AppConfig.HttpSettings http;
   private HttpServer server;
 
-  public HttpsVerticle(int port, String certPem, String keyPem, Api api, List<RouteModule> modules) {
+  public HttpsVerticle(int port, String certPem, String keyPem, Api api, List<RouteModule> modules,
+                       AppConfig.HttpSettings http) {
+    this.http = http;
     this.port = port;
     this.certPem = certPem;
     this.keyPem = keyPem;
@@ -44,15 +47,11 @@ public final class HttpsVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
-    router.route().handler(new RequestIds()).handler(new SecurityHeaders(true)).handler(new RequestLog())
-        .handler(new QueryCheck());
-    modules.forEach(m -> m.mount(router, api));
-    router.route().last().handler(ctx -> ctx.fail(404));
-    router.route().failureHandler(ProblemResponder::handle);
+    Router router = ApiRouter.create(vertx, api, modules, http.corsOrigins());
 
     HttpServerOptions options = new HttpServerOptions()
         .setPort(port)
+        .setHost(http.bindAddress())
         .setSsl(true)
         .setUseAlpn(true)
         .setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(certPem)).setKeyValue(Buffer.buffer(keyPem)))

@@ -17,12 +17,14 @@ import uk.co.tradersflow.health.HealthRoutes;
  * open redirect.
  */
 public final class PlainHttpVerticle extends VerticleBase {
+  private final String host;
   private final int port;
   private final URI publicUrl;
   private final HealthRoutes health;
   private HttpServer server;
 
-  public PlainHttpVerticle(int port, URI publicUrl, HealthRoutes health) {
+  public PlainHttpVerticle(String host, int port, URI publicUrl, HealthRoutes health) {
+    this.host = host;
     this.port = port;
     this.publicUrl = publicUrl;
     this.health = health;
@@ -33,6 +35,7 @@ public final class PlainHttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().handler(new RequestIds()).handler(new SecurityHeaders(false));
     health.mountProbes(router);
+    ApiRouter.answerHeadWhereGet(router);
     String base = publicUrl.getScheme().equals("https") ? publicUrl.toString().replaceAll("/+$", "")
         : "https://" + publicUrl.getHost();
     router.route().handler(ctx -> {
@@ -41,7 +44,7 @@ public final class PlainHttpVerticle extends VerticleBase {
       ctx.response().setStatusCode(308).putHeader("Location", base + path).end();
     });
     router.route().failureHandler(ProblemResponder::handle);
-    server = vertx.createHttpServer(new HttpServerOptions().setPort(port).setIdleTimeout(60)).requestHandler(router);
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(60)).requestHandler(router);
     return server.listen();
   }
 
