@@ -60,12 +60,12 @@ public final class Main {
     ServerKeys keys;
     try {
       config = ConfigLoader.load();
-      // Keys first: a production address with a development key is refused before the database is touched.
-      keys = migrateOnly ? null : ServerKeys.resolve(config);
       if (!migrateOnly) {
-        // Before the migrations: a port in use is then one line naming it, with nothing changed.
+        // First: a port in use is then one line naming it, with nothing generated or changed.
         ListenerPorts.requireBindable(config.http().bindAddress(), ListenerPorts.of(config));
       }
+      // Keys before the database: a production address with a development key is refused untouched.
+      keys = migrateOnly ? null : ServerKeys.resolve(config);
       prepareDatabase(config, migrateOnly);
       if (migrateOnly) {
         System.exit(0);

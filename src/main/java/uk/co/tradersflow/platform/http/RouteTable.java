@@ -37,17 +37,20 @@ public final class RouteTable {
 
   /** Routes without a path (the shared front handlers, the catch-all; a regex route has none either) or without methods are not templates. */
   public static RouteTable of(List<Route> routes) {
+    // Keyed by the declared path, a prefix route ("/docs/*", stored by Vert.x as "/docs/" and not
+    // exact) with its star back on.
     Map<String, Set<HttpMethod>> byPath = new LinkedHashMap<>();
     for (Route route : routes) {
       if (route.getPath() != null && route.methods() != null && !route.methods().isEmpty()) {
-        byPath.computeIfAbsent(route.getPath(), p -> new LinkedHashSet<>()).addAll(route.methods());
+        String declared = route.isExactPath() ? route.getPath() : route.getPath() + "*";
+        byPath.computeIfAbsent(declared, p -> new LinkedHashSet<>()).addAll(route.methods());
       }
     }
     List<Entry> entries = new ArrayList<>();
     byPath.forEach((path, methods) -> entries.add(new Entry(template(path), pattern(path),
         Collections.unmodifiableSet(ordered(methods)))));
     Map<String, String> templates = new java.util.HashMap<>();
-    byPath.keySet().forEach(path -> templates.put(path, template(path)));
+    byPath.keySet().forEach(path -> templates.put(path.endsWith("*") ? path.substring(0, path.length() - 1) : path, template(path)));
     return new RouteTable(List.copyOf(entries), Map.copyOf(templates));
   }
 
@@ -118,8 +121,15 @@ public final class RouteTable {
     return vertxPath.replaceAll(":([A-Za-z0-9_]+)", "{$1}");
   }
 
-  /** As Vert.x matches a path: a parameter is one non-empty segment, and a trailing slash is allowed. */
-  private static Pattern pattern(String vertxPath) {
+  /**
+   * As Vert.x matches a path: a parameter is one non-empty segment, a trailing slash is allowed,
+   * and a declared trailing {@code *} takes anything below.
+   */
+  private static Pattern pattern(String declared) {
+    if (declared.endsWith("*")) {
+      return Pattern.compile(Pattern.quote(declared.substring(0, declared.length() - 1)) + ".*");
+    }
+    String vertxPath = declared;
     StringBuilder regex = new StringBuilder();
     for (String segment : vertxPath.split("/", -1)) {
       if (regex.length() > 0 || !segment.isEmpty()) {

@@ -8,12 +8,15 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.platform.http.RouteTable;
 
 /**
  * {@code tf_http_server_requests_seconds{method, route, status}}: every HTTPS request's latency,
  * from its first handler to the end of its response, as a histogram with fixed buckets (the
  * alerting budgets, 250 ms and 1 s, among them). Labels stay bounded: {@code route} is the
- * route template (see {@link RouteTemplates}), {@code status} the class ({@code 2xx} … {@code 5xx}),
+ * route template in the request log's syntax ({@link RouteTable}: {@code /api/v1/invoices/{id}},
+ * {@code unmatched} for a path no route declares, so no URL a client makes up adds a series),
+ * {@code status} the class ({@code 2xx} … {@code 5xx}),
  * {@code method} one of the standard methods or {@code OTHER}. Mounted as a route module, first
  * in the chain, so it times what the other handlers (and the problem responder) do.
  */
@@ -34,15 +37,15 @@ public final class HttpMetrics implements RouteModule {
   @Override
   public void mount(Router router, Api api) {
     // The templates are read at the first request, when every module has mounted its routes.
-    RouteTemplates[] templates = new RouteTemplates[1];
+    RouteTable[] templates = new RouteTable[1];
     router.route().order(-1_000).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(ar -> {
         if (templates[0] == null) {
-          templates[0] = RouteTemplates.of(router);
+          templates[0] = RouteTable.of(router.getRoutes());
         }
         String method = ctx.request().method().name();
-        timer(METHODS.contains(method) ? method : "OTHER", templates[0].templateOf(ctx.normalizedPath()),
+        timer(METHODS.contains(method) ? method : "OTHER", templates[0].name(ctx.currentRoute(), ctx.request().method(), ctx.normalizedPath()),
             statusClass(ctx.response().getStatusCode())).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       });
       ctx.next();

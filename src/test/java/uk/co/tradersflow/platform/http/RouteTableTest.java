@@ -50,4 +50,18 @@ class RouteTableTest {
     assertThat(RouteTable.allowHeader(table.allowed("/api/v1/invoices/1/send"))).isEqualTo("POST");
     assertThat(table.allowed("/nowhere")).isEmpty();
   }
+
+  @Test
+  void aPrefixRouteNamesEverythingBelowItAndProbesStayUnmatched() {
+    Router router = Router.router(vertx);
+    router.get("/docs/*").handler(ctx -> {});
+    router.get("/health/ready").handler(ctx -> {});
+    RouteTable table = RouteTable.of(router.getRoutes());
+    assertThat(table.name(HttpMethod.GET, "/docs/swagger-ui.css")).isEqualTo("/docs/*");
+    assertThat(table.name(HttpMethod.GET, "/docs/a/b/c.js")).isEqualTo("/docs/*");
+    assertThat(table.name(HttpMethod.GET, "/wp-login.php")).isEqualTo("unmatched");
+    assertThat(table.name(HttpMethod.GET, "/health/ready/../../etc")).isEqualTo("unmatched");
+    assertThat(table.name(HttpMethod.GET, null)).isEqualTo("unmatched");
+    assertThat(RouteTable.allowHeader(table.allowed("/docs/index.html"))).isEqualTo("GET");
+  }
 }

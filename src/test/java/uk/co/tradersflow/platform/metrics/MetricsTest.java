@@ -94,9 +94,9 @@ class MetricsTest {
     Scrape m = Scrape.of(server);
     assertThat(m.text()).contains("# TYPE " + HTTP + " histogram");
     assertThat(m.has(HTTP + "_bucket", Map.of("route", "/api/v1/customers", "method", "GET", "status", "2xx", "le", "0.25"))).isTrue();
-    assertThat(m.has(HTTP + "_bucket", Map.of("route", "/api/v1/customers/:id", "status", "4xx", "le", "+Inf"))).isTrue();
+    assertThat(m.has(HTTP + "_bucket", Map.of("route", "/api/v1/customers/{id}", "status", "4xx", "le", "+Inf"))).isTrue();
     assertThat(m.has(HTTP + "_bucket", Map.of("route", "unmatched", "status", "4xx"))).isTrue();
-    assertThat(m.value(HTTP + "_count", Map.of("route", "/api/v1/customers/:id", "status", "4xx"))).isGreaterThanOrEqualTo(1);
+    assertThat(m.value(HTTP + "_count", Map.of("route", "/api/v1/customers/{id}", "status", "4xx"))).isGreaterThanOrEqualTo(1);
     // No label carries a raw path: every route value is a template or "unmatched".
     assertThat(m.series(HTTP + "_bucket")).noneMatch(l -> l.matches(".*route=\"[^\"]*[0-9a-f]{8}-[0-9a-f]{4}.*"));
   }
@@ -121,7 +121,7 @@ class MetricsTest {
     Scrape after = Scrape.of(server);
     assertThat(after.series(HTTP + "_bucket")).hasSize(before);
     assertThat(after.series("vertx_http_server_requests_total")).hasSize(vertxBefore);
-    assertThat(after.value(HTTP + "_count", Map.of("route", "/api/v1/invoices/:id", "status", "4xx"))).isGreaterThanOrEqualTo(500);
+    assertThat(after.value(HTTP + "_count", Map.of("route", "/api/v1/invoices/{id}", "status", "4xx"))).isGreaterThanOrEqualTo(500);
   }
 
   // --------------------------------------------------------------------------- security events
