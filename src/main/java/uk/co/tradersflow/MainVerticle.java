@@ -199,7 +199,7 @@ public final class MainVerticle extends VerticleBase {
 
     EmailRenderer emailRenderer = new EmailRenderer(config.publicUrl().toString());
     EmailHealth emailHealth = new EmailHealth(db, config.emailAlertWindow(), config.emailAlertFailureRate(), registry);
-    EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase());
+    EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase(), clock);
 
     StripeGateway stripe = new StripeGateway(vertx, config);
     StripeEventStore stripeEvents = new StripeEventStore(db);
@@ -231,7 +231,7 @@ public final class MainVerticle extends VerticleBase {
             keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
         new MeRoutes(db, audit, revocations),
         new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle),
-        new EmailAdminRoutes(db, emailHealth),
+        new EmailAdminRoutes(db, emailHealth, outbox, audit),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),
         new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),

@@ -66,7 +66,8 @@ public record AppConfig(
     Path devDataDir,
     int httpInstances,
     List<byte[]> previousDataKeys,
-    Optional<S3Settings> s3) {
+    Optional<S3Settings> s3,
+    boolean devMail) {
 
   /** Where documents go when not on local disk: an S3 bucket (or an S3-compatible endpoint). */
   public record S3Settings(String bucket, String region, Optional<URI> endpoint, Optional<String> accessKeyId,
