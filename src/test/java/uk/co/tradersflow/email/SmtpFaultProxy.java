@@ -20,7 +20,7 @@ final class SmtpFaultProxy implements AutoCloseable {
   final int port;
   /** Recipients whose address contains this are refused at RCPT with 550. */
   volatile String rejectMarker = "\u0000";
-  /** While set, every new connection gets 421 and is closed. */
+  /** While set, every connection gets 421 (at once, or at its next message) and is closed. */
   volatile boolean busy;
   /** While set, the reply to the end of a message is never passed on. */
   volatile boolean swallowFinalReply;
@@ -49,6 +49,10 @@ final class SmtpFaultProxy implements AutoCloseable {
           inData[0] = false;
           messageEnded[0] = true;
         }
+      } else if (busy && text.toUpperCase(Locale.ROOT).startsWith("MAIL FROM:")) {
+        // A connection kept open from before: busy servers say so on the next message, and hang up.
+        in.write("421 4.3.2 Too busy, try again later\r\n").onComplete(v -> in.close());
+        return;
       } else if (text.toUpperCase(Locale.ROOT).startsWith("RCPT TO:") && text.contains(rejectMarker)) {
         in.write("550 5.1.1 Mailbox unavailable\r\n");
         return;
