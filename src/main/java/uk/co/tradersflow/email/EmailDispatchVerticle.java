@@ -42,8 +42,8 @@ public final class EmailDispatchVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(EmailDispatchVerticle.class);
   private static final int BATCH = 32;
   /** How long a claim outlives its dispatcher's last heartbeat: the takeover time after a crash. */
-  static final Duration LEASE = Duration.ofSeconds(10);
-  static final Duration HEARTBEAT = Duration.ofSeconds(3);
+  static final Duration LEASE = Duration.ofSeconds(8);
+  static final Duration HEARTBEAT = Duration.ofSeconds(2);
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
   /** How long a send that outlived SEND_TIMEOUT keeps its claim before another attempt may start. */
   private static final Duration LATE_OUTCOME_LEASE = Duration.ofMinutes(10);
