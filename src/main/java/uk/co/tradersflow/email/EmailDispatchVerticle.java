@@ -255,7 +255,8 @@ public final class EmailDispatchVerticle extends VerticleBase {
       serverFailedThisRound = true;
       if (!smtpDown) {
         smtpDown = true;
-        log.warn("SMTP server {}:{} is not taking mail ({}); email stays queued, no attempts are spent, and sending "
+        // "is unreachable" is the stable marker operators alert on (README): keep it in this line.
+        log.warn("SMTP server {}:{} is unreachable or not taking mail ({}); email stays queued, no attempts are spent, and sending "
             + "resumes within seconds of it coming back. For local development run a mail catcher on that port or "
             + "use TF_DEV_MAIL (see README).", config.smtpHost(), config.smtpPort(), reason);
       }

@@ -58,7 +58,7 @@ class EmailOutageTest {
       assertThat(OutboxRows.aggregate(server, ids, "sum(attempts)")).as("an outage spends no attempt").isZero();
       assertThat(OutboxRows.aggregate(server, ids, "count(*) FILTER (WHERE status IN ('queued', 'sending'))")).isEqualTo(EMAILS);
       assertThat(OutboxRows.aggregate(server, ids, "count(*) FILTER (WHERE model->>'resetUrl' IS NOT NULL)")).as("links kept").isEqualTo(EMAILS);
-      assertThat(logs.text().split("is not taking mail", -1)).as("the outage is reported once, not per email").hasSize(2);
+      assertThat(logs.text().split("is unreachable", -1)).as("the outage is reported once, not per email").hasSize(2);
 
       smtp.start();
       assertThat(OutboxRows.awaitAtLeast(server, ids, "count(*) FILTER (WHERE status = 'sent')", EMAILS, 20)).isEqualTo(EMAILS);

@@ -56,7 +56,7 @@ class EmailRetryTest {
       assertThat(emails.column(id, "attempts")).as("no attempt spent on an outage").isEqualTo("0");
       assertThat(emails.status(id)).isIn("queued", "sending");
       assertThat(emails.column(id, "last_error")).containsIgnoringCase("connection refused");
-      assertThat(logs.text().split("is not taking mail", -1)).as("the outage is reported once, not per attempt").hasSize(2);
+      assertThat(logs.text().split("is unreachable", -1)).as("the outage is reported once, not per attempt").hasSize(2);
     }
     smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     long back = System.nanoTime();
