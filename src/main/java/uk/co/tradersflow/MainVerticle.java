@@ -56,6 +56,7 @@ import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailWebhookRoutes;
 import uk.co.tradersflow.health.HealthRoutes;
+import uk.co.tradersflow.pages.EmailLinkPages;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
 import uk.co.tradersflow.platform.bus.Signal;
@@ -188,7 +189,7 @@ public final class MainVerticle extends VerticleBase {
     ClientInfo clients = new ClientInfo(config.trustedProxies());
     RateLimiter rateLimiter = new RateLimiter(redis, redisKeys);
     Api api = new Api(new AuthGuard(accessTokens, sessionStates),
-        new ApiRateLimit(rateLimiter, config.apiRatePerSecond(), config.apiBurst()), new OwnerGuard(config), clients);
+        new ApiRateLimit(rateLimiter, config.apiRatePerSecond(), config.apiBurst()), new OwnerGuard(config, db), clients);
     // Argon2 is slow on purpose: a pool of its own, one thread per core, so a flood of sign-ins
     // queues here instead of starving the event loops or the shared worker pool.
     PasswordPolicy passwordPolicy = new PasswordPolicy();
@@ -197,14 +198,14 @@ public final class MainVerticle extends VerticleBase {
     AuditLog audit = new AuditLog(vertx.eventBus());
     EmailOutbox outbox = new EmailOutbox(vertx.eventBus());
 
-    EmailRenderer emailRenderer = new EmailRenderer(config.publicUrl().toString());
+    EmailRenderer emailRenderer = new EmailRenderer(config.appUrl().toString());
     EmailHealth emailHealth = new EmailHealth(db, config.emailAlertWindow(), config.emailAlertFailureRate(), registry);
     EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase(), clock);
 
     StripeGateway stripe = new StripeGateway(vertx, config);
     StripeEventStore stripeEvents = new StripeEventStore(db);
     MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
-    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.publicUrl().toString());
+    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.appUrl().toString());
     // Two instances: verification (HMAC, JSON parsing) spreads over two event loops.
     java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
         config.stripeWebhookSecrets(), clock, stripeEvents, stripeHandler, meters);
@@ -220,7 +221,7 @@ public final class MainVerticle extends VerticleBase {
     // One lockout count per user, whichever route checks their password.
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
-    List<RouteModule> modules = List.of(
+    List<RouteModule> modules = new java.util.ArrayList<>(List.of(
         health,
         new CustomerRoutes(db, audit),
         new JobRoutes(db, audit),
@@ -230,15 +231,20 @@ public final class MainVerticle extends VerticleBase {
             loginThrottle, rateLimiter,
             keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
         new MeRoutes(db, audit, revocations),
-        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle),
+        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter,
+            () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
         new EmailAdminRoutes(db, emailHealth, outbox, audit),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),
         new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
         new WebhookAdminRoutes(db, stripeEvents, audit,
             eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)),
-        new DocumentRoutes(documents, new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock));
-    return new Wiring(api, health, modules, emailDispatch, stripeWebhooks,
+        new DocumentRoutes(documents, new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock)));
+    // Email links lead here unless a separate web app (TF_APP_URL) answers them.
+    if (config.servesEmailPages()) {
+      modules.add(new EmailLinkPages());
+    }
+    return new Wiring(api, health, List.copyOf(modules), emailDispatch, stripeWebhooks,
         new AccountRetentionVerticle(db, blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)),
         new StorageSweeperVerticle(db, blobs, storageWorkers, Duration.ofMinutes(1)),
         new DataKeyRotationVerticle(db, envelopeKeys, storageWorkers, Duration.ofMinutes(10)),

@@ -31,6 +31,7 @@ import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.ratelimit.LoginThrottle;
+import uk.co.tradersflow.ratelimit.RateLimiter;
 
 /**
  * The signed-in user's own account changes, each confirmed with the current password: change
@@ -41,6 +42,8 @@ import uk.co.tradersflow.ratelimit.LoginThrottle;
 public final class AccountRoutes implements RouteModule {
   private static final Duration EMAIL_CHANGE_LIFE = Duration.ofHours(24);
   private static final Duration RETENTION = Duration.ofDays(30);
+  /** Email-change requests per user in any hour: each mails a confirmation to an address of the user's choosing. */
+  static final int EMAIL_CHANGES_PER_HOUR = 3;
 
   private final AppConfig config;
   private final Db db;
@@ -51,10 +54,13 @@ public final class AccountRoutes implements RouteModule {
   private final AuditLog audit;
   private final SessionRevocations revocations;
   private final LoginThrottle throttle;
+  private final RateLimiter limiter;
+  private final Runnable accountClosed;
   private Api api;
 
+  /** {@code accountClosed} runs after a closure commits: it wakes the retention job, which cancels the Stripe subscription. */
   public AccountRoutes(AppConfig config, Db db, PasswordHasher hasher, PasswordPolicy policy, EmailOutbox outbox, AuditLog audit,
-                       SessionRevocations revocations, LoginThrottle throttle) {
+                       SessionRevocations revocations, LoginThrottle throttle, RateLimiter limiter, Runnable accountClosed) {
     this.config = config;
     this.db = db;
     this.repo = new SignInRepository(db);
@@ -64,6 +70,8 @@ public final class AccountRoutes implements RouteModule {
     this.audit = audit;
     this.revocations = revocations;
     this.throttle = throttle;
+    this.limiter = limiter;
+    this.accountClosed = accountClosed;
   }
 
   @Override
@@ -115,6 +123,8 @@ public final class AccountRoutes implements RouteModule {
             SignInRepository.setPassword(tx, p.userId(), hash)
                 .compose(v -> SignInRepository.spendLinkTokens(tx, p.userId()))
                 .compose(v -> SignInRepository.revokeUserSessions(tx, p.userId(), Optional.of(p.sessionId()), "password_changed"))
+                // Whoever held the old password may hold signed file URLs too: they end with the sessions.
+                .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, p.accountId()).map(n))
                 .compose(n -> audit.append(tx, AuditEntry.byUser(p, client, "password.changed").detail("otherSessionsEnded", n)))
                 .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_changed", me.email(),
                     new JsonObject().put("changedAt", Instant.now().toString()), "password-changed:" + p.userId() + ":" + hash.hashCode(),
@@ -135,7 +145,7 @@ public final class AccountRoutes implements RouteModule {
     Principal p = Principal.of(ctx);
     var client = api.clients().of(ctx);
     String token = SecretTokens.generate("");
-    Future<Void> done = confirmed(p, current).compose(me -> repo.userByEmail(newEmail).compose(taken -> {
+    Future<Void> done = confirmed(p, current).compose(me -> emailChangeAllowed(ctx, p).compose(v -> repo.userByEmail(newEmail)).compose(taken -> {
       if (taken.isPresent()) {
         // Answer as if it worked: a 409 here would tell anyone with a password which addresses are registered.
         return Future.succeededFuture();
@@ -143,7 +153,7 @@ public final class AccountRoutes implements RouteModule {
       return db.inAccount(p.accountId(), tx -> SignInRepository.insertLinkToken(tx, p.accountId(), p.userId(), "email_change",
               SecretTokens.hash(token), EMAIL_CHANGE_LIFE, Optional.of(newEmail))
           .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("email_change_confirm", newEmail, new JsonObject().put("newEmail", newEmail)
-              .put("link", config.publicUrl().toString().replaceAll("/+$", "") + "/confirm-email?token=" + token),
+              .put("link", config.appLink("/confirm-email?token=" + token)),
               "email-change:" + java.util.HexFormat.of().formatHex(SecretTokens.hash(token)), p.accountId())))
           .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("email_change_notice", me.email(), new JsonObject().put("newEmail", newEmail),
               "email-change-notice:" + java.util.HexFormat.of().formatHex(SecretTokens.hash(token)), p.accountId())))
@@ -154,6 +164,25 @@ public final class AccountRoutes implements RouteModule {
           }).mapEmpty();
     }));
     Api.reply(ctx, done, 202, v -> new JsonObject().put("status", "confirmation_sent"));
+  }
+
+  /**
+   * Each request mails whichever address the user names: without a cap a signed-in user could
+   * mail a third party over and over. Counted once the password is confirmed, through Redis so
+   * every instance shares the count; without Redis the request fails (503) and mails nothing.
+   */
+  private Future<Void> emailChangeAllowed(RoutingContext ctx, Principal p) {
+    return SignInRoutes.redis(limiter.takeInWindow("email-change:" + p.userId(), EMAIL_CHANGES_PER_HOUR, Duration.ofHours(1)))
+        .compose(d -> {
+          if (!d.allowed()) {
+            return Future.failedFuture(AppError.rateLimited(ErrorCode.RATE_LIMITED,
+                "Too many email change requests; try again later", d.limit(), d.retryAfterSeconds(), d.resetSeconds()));
+          }
+          ctx.response().putHeader("RateLimit-Limit", Integer.toString(d.limit()))
+              .putHeader("RateLimit-Remaining", Integer.toString(d.remaining()))
+              .putHeader("RateLimit-Reset", Long.toString(d.resetSeconds()));
+          return Future.succeededFuture();
+        });
   }
 
   private void confirmEmailChange(RoutingContext ctx) {
@@ -168,7 +197,8 @@ public final class AccountRoutes implements RouteModule {
       SignInRepository.LinkToken t = found.get();
       return db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
               .compose(used -> used ? tx.preparedQuery(
-                      "UPDATE users SET email = $2, email_verified_at = now(), updated_at = now() WHERE id = $1")
+                      // A reset proved the old mailbox, not the new one: a staff address needs its own (V027).
+                      "UPDATE users SET email = $2, email_verified_at = now(), password_set_by_reset_at = NULL, updated_at = now() WHERE id = $1")
                   .execute(Tuple.of(t.userId(), t.newEmail().get()))
                   .compose(x -> SignInRepository.spendLinkTokens(tx, t.userId()))
                   : Future.failedFuture(AppError.validation(List.of(new FieldError("token", "is invalid, used or expired")))))
@@ -200,6 +230,7 @@ public final class AccountRoutes implements RouteModule {
             .compose(v -> audit.append(tx, AuditEntry.byUser(p, client, "account.closed").detail("deleteAfter", deleteAfter.toString())))
             .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("account_closed", me.email(),
                 new JsonObject().put("deleteAfter", deleteAfter.toString()), "account-closed:" + p.accountId(), p.accountId())))))
+        .onSuccess(v -> accountClosed.run())
         .compose(v -> revocations.publish(SessionRevoked.user(p.userId())))
         .onSuccess(v -> {
           audit.committed();

@@ -166,6 +166,22 @@ final class SignInRepository {
         .execute(Tuple.of(userId)).mapEmpty();
   }
 
+  /**
+   * Whether the password is still the one a sign-in checked (its epoch unchanged), holding the
+   * user's row until this transaction ends. A reset or change that commits while the sign-in is
+   * hashing is seen here, and one that comes later waits, then ends the session this opens: so
+   * no session opened with the old password outlives the reset.
+   */
+  static Future<Boolean> passwordStillIs(SqlConnection tx, UUID userId, int passwordEpoch) {
+    return tx.preparedQuery("SELECT password_epoch FROM users WHERE id = $1 FOR SHARE").execute(Tuple.of(userId))
+        .map(rows -> rows.size() == 1 && rows.iterator().next().getInteger("password_epoch") == passwordEpoch);
+  }
+
+  /** The password was just set through an emailed reset link: the proof a staff address needs. */
+  static Future<Void> markPasswordSetByReset(SqlConnection tx, UUID userId) {
+    return tx.preparedQuery("UPDATE users SET password_set_by_reset_at = now() WHERE id = $1").execute(Tuple.of(userId)).mapEmpty();
+  }
+
   static Future<Void> markVerified(SqlConnection tx, UUID userId) {
     return tx.preparedQuery("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1")
         .execute(Tuple.of(userId)).mapEmpty();

@@ -46,6 +46,8 @@ public final class SignInRoutes implements RouteModule {
   private static final Logger log = LoggerFactory.getLogger(SignInRoutes.class);
   private static final Duration VERIFY_LIFE = Duration.ofHours(24);
   private static final Duration RESET_LIFE = Duration.ofHours(1);
+  /** Reset mails to one address in any hour, whoever asks from wherever (the contract's cap). */
+  static final int RESET_MAILS_PER_HOUR = 3;
 
   private final AppConfig config;
   private final Db db;
@@ -164,8 +166,8 @@ public final class SignInRoutes implements RouteModule {
     return db.inAccount(accountId, tx -> SignInRepository.createAccount(tx, accountId, businessName, userId, email, hash)
         .compose(v -> SignInRepository.insertLinkToken(tx, accountId, userId, "verify_email", SecretTokens.hash(token), VERIFY_LIFE, Optional.empty()))
         // Nothing the signer typed goes into this email: anyone may sign up with anyone's address.
-        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("verify_email", email, new JsonObject()
-            .put("link", link("/verify-email", token)), "verify:" + userId, accountId)))
+        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("verify_email", email, staffNote(email, new JsonObject()
+            .put("link", link("/verify-email", token))), "verify:" + userId, accountId)))
         .compose(v -> audit.append(tx, new AuditEntry(Optional.of(accountId), ActorType.USER, Optional.of(userId), Optional.empty(),
             "account.signed_up", Optional.of("user"), Optional.of(userId.toString()), Optional.of(client.ip()),
             Optional.of(client.userAgent()), new JsonObject()))))
@@ -274,8 +276,10 @@ public final class SignInRoutes implements RouteModule {
         ? hasher.hash(password).map(Optional::of) : Future.succeededFuture(Optional.empty());
     return redis(throttle.succeeded(subject))
         .compose(v -> rehash)
-        .compose(newHash -> db.inAccount(user.accountId(), tx -> sessions.open(tx, user.accountId(), user.userId(),
-                client.userAgent(), client.ip(), Optional.empty())
+        .compose(newHash -> db.inAccount(user.accountId(), tx -> SignInRepository.passwordStillIs(tx, user.userId(), user.passwordEpoch())
+            .compose(same -> same ? sessions.open(tx, user.accountId(), user.userId(), client.userAgent(), client.ip(), Optional.empty())
+                // Changed or reset while this sign-in was being checked: the old password opens nothing.
+                : Future.failedFuture(invalidCredentials()))
             .compose(issued -> (newHash.isPresent() ? SignInRepository.rehashPassword(tx, user.userId(), user.passwordEpoch(), newHash.get()) : Future.<Void>succeededFuture())
                 .compose(x -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "login.succeeded")
                     .detail("sessionId", issued.sessionId().toString()).detail("knownDevice", device.isPresent())))
@@ -385,8 +389,25 @@ public final class SignInRoutes implements RouteModule {
       }
       // Answer first, work after: the reply is the same, and as fast, whether or not the address is registered.
       Api.json(ctx, 202, new JsonObject().put("status", "accepted"));
-      repo.userByEmail(email).compose(user -> user.map(u -> sendReset(u, email, client)).orElse(Future.succeededFuture()))
+      repo.userByEmail(email).compose(user -> user.map(u -> resetMailAllowed(email)
+              .compose(allowed -> allowed ? sendReset(u, email, client) : Future.<Void>succeededFuture()))
+              .orElse(Future.succeededFuture()))
           .onFailure(e -> log.warn("password reset email not queued: {}", e.getMessage()));
+    });
+  }
+
+  /**
+   * The per-IP limit alone let 20 requests from 20 addresses send 20 mails with 20 live links:
+   * the cap is per recipient, shared by every instance through Redis. Keyed by a hash, so Redis
+   * holds no addresses. Without Redis nothing is sent (the request was already answered 202).
+   */
+  private Future<Boolean> resetMailAllowed(String email) {
+    String bucket = "reset-mail:" + java.util.HexFormat.of().formatHex(SecretTokens.hash(email));
+    return limiter.takeInWindow(bucket, RESET_MAILS_PER_HOUR, Duration.ofHours(1)).map(d -> {
+      if (!d.allowed()) {
+        log.info("password reset mail not sent: its address had {} in the last hour", RESET_MAILS_PER_HOUR);
+      }
+      return d.allowed();
     });
   }
 
@@ -395,7 +416,7 @@ public final class SignInRoutes implements RouteModule {
     byte[] hash = SecretTokens.hash(token);
     return db.inAccount(user.accountId(), tx -> SignInRepository.insertLinkToken(tx, user.accountId(), user.userId(), "password_reset",
             hash, RESET_LIFE, Optional.empty())
-        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_reset", email, new JsonObject().put("link", link("/reset-password", token)),
+        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_reset", email, staffNote(email, new JsonObject().put("link", link("/reset-password", token))),
             "reset:" + java.util.HexFormat.of().formatHex(hash), user.accountId())))
         .compose(v -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "password.reset_requested"))))
         .onSuccess(v -> {
@@ -418,8 +439,11 @@ public final class SignInRoutes implements RouteModule {
       return hasher.hash(password).compose(hash -> db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
               .compose(used -> used ? SignInRepository.setPassword(tx, t.userId(), hash) : Future.failedFuture(invalidLink()))
               .compose(v -> SignInRepository.markVerified(tx, t.userId()))
+              // What a staff address needs before the admin area opens (admin/OwnerGuard).
+              .compose(v -> SignInRepository.markPasswordSetByReset(tx, t.userId()))
               .compose(v -> SignInRepository.spendLinkTokens(tx, t.userId()))
               .compose(v -> SignInRepository.revokeUserSessions(tx, t.userId(), Optional.empty(), "password_reset"))
+              .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, t.accountId()).map(n))
               .compose(n -> audit.append(tx, userEntry(t.accountId(), t.userId(), client, "password.reset").detail("sessionsEnded", n)))))
           .compose(v -> revocations.publish(SessionRevoked.user(t.userId())))
           .onSuccess(v -> audit.committed());
@@ -432,7 +456,7 @@ public final class SignInRoutes implements RouteModule {
   private Future<Void> ipAllowed(String action, String ip) {
     int perMinute = config.loginIpLimitPerMinute();
     return redis(limiter.take(action + "-ip:" + ClientInfo.limitKey(ip), perMinute, Duration.ofMinutes(1), perMinute)).compose(d -> d.allowed()
-        ? Future.succeededFuture() : Future.failedFuture(tooMany(d.retryAfterSeconds())));
+        ? Future.succeededFuture() : Future.failedFuture(tooMany(d.limit(), d.retryAfterSeconds(), d.resetSeconds())));
   }
 
   /**
@@ -440,8 +464,10 @@ public final class SignInRoutes implements RouteModule {
    * while it is locked or while the attempts in flight already reach the limit.
    */
   static Future<Void> admitted(LoginThrottle throttle, String subject) {
+    // Locked: none of the subject's attempts are left until the lock (or the attempts in flight) end.
     return redis(throttle.admit(subject)).compose(admission -> admission.admitted()
-        ? Future.succeededFuture() : Future.failedFuture(tooMany(admission.retryAfterSeconds())));
+        ? Future.succeededFuture() : Future.failedFuture(tooMany(throttle.maxFailures(), admission.retryAfterSeconds(),
+            admission.retryAfterSeconds())));
   }
 
   /**
@@ -460,8 +486,9 @@ public final class SignInRoutes implements RouteModule {
         "Sign-in is temporarily unavailable; try again shortly")));
   }
 
-  static AppError tooMany(long seconds) {
-    return AppError.retryAfter(ErrorCode.TOO_MANY_ATTEMPTS, "Too many sign-in attempts; try again later", seconds);
+  static AppError tooMany(int limit, long retryAfterSeconds, long resetSeconds) {
+    return AppError.rateLimited(ErrorCode.TOO_MANY_ATTEMPTS, "Too many sign-in attempts; try again later", limit,
+        retryAfterSeconds, resetSeconds);
   }
 
   private static AppError invalidCredentials() {
@@ -479,9 +506,18 @@ public final class SignInRoutes implements RouteModule {
     return found.get();
   }
 
+  /**
+   * Verification and reset mails to a staff address tell its owner the admin area's rule: only a
+   * password set through a reset link opens it, so confirming a sign-up they did not make hands
+   * nobody the admin area, and a reset is how they take the address back.
+   */
+  private JsonObject staffNote(String email, JsonObject model) {
+    return config.isStaffEmail(email) ? model.put("staff", true) : model;
+  }
+
+  /** Links in emails lead to the web app (TF_APP_URL), which posts the token back to the API. */
   private String link(String path, String token) {
-    String base = config.publicUrl().toString().replaceAll("/+$", "");
-    return token == null ? base + path : base + path + "?token=" + token;
+    return config.appLink(token == null ? path : path + "?token=" + token);
   }
 
   private static AuditEntry userEntry(UUID accountId, UUID userId, ClientInfo.Client client, String action) {

@@ -33,7 +33,8 @@ import uk.co.tradersflow.platform.http.RouteModule;
  * {@code POST /api/v1/invoices/{id}/payment-link} and {@code /send}: a Stripe-hosted payment page
  * on the tradesperson's connected account ({@code Stripe-Account}), one per invoice version
  * (idempotency key {@code tf-paylink-<id>-v<version>}), carrying the invoice id in metadata so the
- * payment event can mark it paid; and the invoice email, queued once per version.
+ * payment event can mark it paid; and the invoice email, queued once per version, with that
+ * link when billing is configured and without one (bank transfer) when it is not.
  */
 public final class InvoicePaymentRoutes implements RouteModule {
   private static final String INVOICE = """
@@ -88,20 +89,22 @@ public final class InvoicePaymentRoutes implements RouteModule {
     UUID id = Api.pathId(ctx, "id");
     Principal me = Principal.of(ctx);
     ClientInfo.Client client = api.clients().of(ctx);
-    Future<JsonObject> sent = stripe.requireConfigured()
-        .compose(v -> db.inAccount(me.accountId(), tx -> load(tx, me.accountId(), id)))
+    // Without Stripe the invoice still goes out, for payment by bank transfer: only the payment
+    // link needs billing, and a tradesperson who takes no cards must still be able to invoice.
+    boolean cardPayments = stripe.configured();
+    Future<JsonObject> sent = db.inAccount(me.accountId(), tx -> load(tx, me.accountId(), id))
         .compose(t -> {
           if (t.invoice().getString("customer_email") == null || t.invoice().getString("customer_email").isBlank()) {
             return Future.failedFuture(AppError.validation(List.of(new FieldError("customerId", "the customer has no email address"))));
           }
-          return ensureLink(me, client, id);
+          return cardPayments ? ensureLink(me, client, id) : Future.<String>succeededFuture(null);
         })
         .compose(url -> db.inAccount(me.accountId(), tx -> load(tx, me.accountId(), id).compose(t -> {
           Row inv = t.invoice();
           int version = inv.getInteger("version");
           // An edit committed between making the link and now: that link is already being switched
           // off, and this version's email must carry this version's link.
-          if (inv.getString("link_url") == null) {
+          if (cardPayments && inv.getString("link_url") == null) {
             return Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "The invoice changed while it was being sent; send it again"));
           }
           return tx.preparedQuery(LINES).execute(Tuple.of(id)).compose(lines -> {
@@ -109,7 +112,7 @@ public final class InvoicePaymentRoutes implements RouteModule {
             lines.forEach(l -> items.add(new JsonObject().put("description", l.getString("description"))
                 .put("quantity", l.getBigDecimal("quantity").stripTrailingZeros().toPlainString())
                 .put("unitPence", l.getLong("unit_pence"))));
-            String paymentUrl = inv.getString("link_url");
+            String paymentUrl = cardPayments ? inv.getString("link_url") : null;
             JsonObject model = new JsonObject()
                 .put("businessName", inv.getString("business_name"))
                 .put("customerName", inv.getString("customer_name"))

@@ -18,6 +18,7 @@ public record AppConfig(
     Optional<Path> tlsCert,
     Optional<Path> tlsKey,
     URI publicUrl,
+    URI appUrl,
     String dbUrl,
     String dbAdminUrl,
     Optional<String> dbWorkerUrl,
@@ -26,6 +27,7 @@ public record AppConfig(
     String redisUrl,
     String redisKeyPrefix,
     Set<String> ownerEmails,
+    Set<String> supportEmails,
     Optional<String> jwtPrivateKeyPem,
     Optional<byte[]> dataKey,
     Optional<byte[]> urlSigningKey,
@@ -84,12 +86,48 @@ public record AppConfig(
    */
   @Override
   public String toString() {
-    return "AppConfig[https=" + httpsPort + ", http=" + httpPort + ", publicUrl=" + publicUrl + ", stripe="
+    return "AppConfig[https=" + httpsPort + ", http=" + httpPort + ", publicUrl=" + publicUrl + ", appUrl=" + appUrl + ", stripe="
         + (stripeSecretKey.isPresent() ? "configured" : "off") + ", smtp=" + smtpHost + ", s3=" + s3 + "]";
+  }
+
+  /**
+   * A link into the web app for an email: {@code appUrl} (the server itself unless a separate web
+   * app is configured) plus the path, e.g. {@code /verify-email?token=…}.
+   */
+  public String appLink(String pathAndQuery) {
+    return appUrl.toString().replaceAll("/+$", "") + pathAndQuery;
+  }
+
+  /**
+   * True when email links lead back to this server (TF_APP_URL unset or equal to TF_PUBLIC_URL):
+   * then the server answers {@code /verify-email} and the other link paths with pages of its own.
+   */
+  public boolean servesEmailPages() {
+    return sameBase(appUrl, publicUrl);
+  }
+
+  private static boolean sameBase(URI a, URI b) {
+    return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost())
+        && effectivePort(a) == effectivePort(b)
+        && a.getRawPath().replaceAll("/+$", "").equals(b.getRawPath().replaceAll("/+$", ""));
+  }
+
+  private static int effectivePort(URI u) {
+    return u.getPort() != -1 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
   }
 
   /** True when the address (any case, surrounding space ignored) is on the owners' allow-list. */
   public boolean isOwnerEmail(String email) {
     return email != null && ownerEmails.contains(email.trim().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /** True when the address is on the support staff's allow-list ({@code TF_SUPPORT_EMAILS}). */
+  public boolean isSupportEmail(String email) {
+    return email != null && supportEmails.contains(email.trim().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /** An owner's or a support address: one that may open the admin area once its mailbox is proven. */
+  public boolean isStaffEmail(String email) {
+    return isOwnerEmail(email) || isSupportEmail(email);
   }
 }

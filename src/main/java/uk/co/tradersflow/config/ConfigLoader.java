@@ -41,6 +41,7 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_TLS_CERT", "");
     DEFAULTS.put("TF_TLS_KEY", "");
     DEFAULTS.put("TF_PUBLIC_URL", "https://localhost:8443");
+    DEFAULTS.put("TF_APP_URL", "");
     DEFAULTS.put("TF_DB_URL", "postgresql://tf_app@127.0.0.1:5432/tradersflow");
     DEFAULTS.put("TF_DB_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/tradersflow");
     DEFAULTS.put("TF_DB_WORKER_URL", "");
@@ -49,6 +50,7 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_REDIS_URL", "redis://127.0.0.1:6379");
     DEFAULTS.put("TF_REDIS_KEY_PREFIX", "tf:");
     DEFAULTS.put("TF_OWNER_EMAILS", "");
+    DEFAULTS.put("TF_SUPPORT_EMAILS", "");
     DEFAULTS.put("TF_JWT_PRIVATE_KEY", "");
     DEFAULTS.put("TF_DATA_KEY", "");
     DEFAULTS.put("TF_DATA_KEY_PREVIOUS", "");
@@ -197,12 +199,14 @@ public final class ConfigLoader {
         throw new ConfigException((p == cert ? "TF_TLS_CERT" : "TF_TLS_KEY") + " names a file that cannot be read: " + p.get());
       }
     }
+    URI publicUrl = url("TF_PUBLIC_URL");
     return new AppConfig(
         port("TF_HTTP_PORT"),
         port("TF_HTTPS_PORT"),
         cert,
         key,
-        url("TF_PUBLIC_URL"),
+        publicUrl,
+        optional("TF_APP_URL").map(v -> appUrl("TF_APP_URL")).orElse(publicUrl),
         pgUrl("TF_DB_URL"),
         pgUrl("TF_DB_ADMIN_URL"),
         optional("TF_DB_WORKER_URL").map(v -> pgUrl("TF_DB_WORKER_URL")),
@@ -210,7 +214,8 @@ public final class ConfigLoader {
         bool("TF_MIGRATE"),
         redisUrl("TF_REDIS_URL"),
         text("TF_REDIS_KEY_PREFIX"),
-        list("TF_OWNER_EMAILS").stream().map(e -> e.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet()),
+        emails("TF_OWNER_EMAILS"),
+        emails("TF_SUPPORT_EMAILS"),
         optional("TF_JWT_PRIVATE_KEY").map(ConfigLoader::unescapeNewlines).map(pem -> requirePem("TF_JWT_PRIVATE_KEY", pem)),
         key32("TF_DATA_KEY"),
         keyAtLeast32("TF_URL_SIGNING_KEY"),
@@ -327,6 +332,17 @@ public final class ConfigLoader {
     return optional(name).orElseThrow(() -> invalid(name, "must not be empty"));
   }
 
+  /** A comma-separated allow-list of addresses, lower-cased; an entry that is no address stops start-up. */
+  private Set<String> emails(String name) {
+    List<String> entries = list(name);
+    for (String e : entries) {
+      if (!e.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")) {
+        throw invalid(name, "must be email addresses separated by commas");
+      }
+    }
+    return entries.stream().map(e -> e.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+  }
+
   private List<String> list(String name) {
     return Arrays.stream(text(name).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
@@ -387,6 +403,15 @@ public final class ConfigLoader {
     } catch (URISyntaxException e) {
       throw invalid(name, "must be a URL");
     }
+  }
+
+  /** A base that email links are appended to: a query or fragment would end up inside every link. */
+  private URI appUrl(String name) {
+    URI uri = url(name);
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getUserInfo() != null) {
+      throw invalid(name, "must be a base URL without user info, query or fragment");
+    }
+    return uri;
   }
 
   private String pgUrl(String name) {

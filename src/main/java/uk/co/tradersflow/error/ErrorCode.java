@@ -15,6 +15,7 @@ public enum ErrorCode {
   EMAIL_NOT_VERIFIED(403, "Email not verified"),
   ACCOUNT_SUSPENDED(403, "Account suspended"),
   NOT_OWNER(403, "Owners only"),
+  INSUFFICIENT_ROLE(403, "Insufficient role"),
   SIGNED_URL_INVALID(403, "Link expired or invalid"),
   NOT_FOUND(404, "Not found"),
   METHOD_NOT_ALLOWED(405, "Method not allowed"),

@@ -84,6 +84,11 @@ public final class LoginThrottle {
     this.lockout = lockout;
   }
 
+  /** Wrong passwords a subject may try within the window before it is locked: the {@code RateLimit-Limit} of a lockout. */
+  public int maxFailures() {
+    return maxFailures;
+  }
+
   /** Admits one attempt to check a password, counting it as a failure until it settles. */
   public Future<Admission> admit(String subject) {
     return admit.run(List.of(failures(subject), lock(subject)),

@@ -39,12 +39,50 @@ public final class RateLimiter {
       return {units, available - units, new_tat - now, 0}
       """;
 
+  // KEYS[1] the window's log (a sorted set of times); ARGV[1] window ms; ARGV[2] limit; ARGV[3] a
+  // unique member. Counts what happened in the last window exactly, however the times fall.
+  // Returns {taken 1/0, remaining after it, ms until the oldest entry leaves the window}.
+  private static final String SLIDING_WINDOW = """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local window = tonumber(ARGV[1])
+      local limit = tonumber(ARGV[2])
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+      local n = redis.call('ZCARD', KEYS[1])
+      if n >= limit then
+        local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+        return {0, 0, tonumber(oldest[2]) + window - now}
+      end
+      redis.call('ZADD', KEYS[1], now, ARGV[3])
+      redis.call('PEXPIRE', KEYS[1], window)
+      local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+      return {1, limit - n - 1, tonumber(oldest[2]) + window - now}
+      """;
+
   private final RedisScript script;
+  private final RedisScript slidingWindow;
   private final RedisKeys keys;
 
   public RateLimiter(Redis redis, RedisKeys keys) {
     this.script = new RedisScript(redis, GCRA);
+    this.slidingWindow = new RedisScript(redis, SLIDING_WINDOW);
     this.keys = keys;
+  }
+
+  /**
+   * Takes one of {@code limit} uses of {@code bucket} within any {@code window}, or none. Unlike
+   * the token bucket of {@link #take}, which refills as it goes (3 an hour lets a 4th through 20
+   * minutes later), this never lets more than {@code limit} through in any window: for caps
+   * that promise "at most N an hour", such as mails sent to one address.
+   */
+  public Future<Decision> takeInWindow(String bucket, int limit, Duration window) {
+    return slidingWindow.run(List.of(keys.key("rlw", bucket)),
+            List.of(Long.toString(window.toMillis()), Integer.toString(limit), java.util.UUID.randomUUID().toString()))
+        .map(r -> {
+          boolean taken = r.get(0).toInteger() == 1;
+          long reset = ceilSeconds(r.get(2).toLong());
+          return new Decision(taken, limit, r.get(1).toInteger(), reset, taken ? 0 : reset);
+        });
   }
 
   /** Takes one unit from {@code bucket}, which refills {@code limit} units per {@code period}, holding at most {@code burst}. */

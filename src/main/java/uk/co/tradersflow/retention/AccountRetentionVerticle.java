@@ -17,6 +17,7 @@ import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.billing.StripeGateway;
 import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.jobs.PeriodicJobVerticle;
 import uk.co.tradersflow.storage.BlobStore;
@@ -30,12 +31,14 @@ import uk.co.tradersflow.storage.BlobStore;
 public final class AccountRetentionVerticle extends PeriodicJobVerticle {
   private static final Logger log = LoggerFactory.getLogger(AccountRetentionVerticle.class);
   private static final long LOCK = 0x7466_7265_7465_6e74L; // "tfretent"
+  private static final Duration RETRY_WHILE_LOCKED = Duration.ofSeconds(1);
 
   private final Db db;
   private final BlobStore blobs;
   private final WorkerExecutor workers;
   private final StripeGateway stripe;
   private final AuditLog audit;
+  private boolean closurePending;
 
   public AccountRetentionVerticle(Db db, BlobStore blobs, WorkerExecutor workers, StripeGateway stripe, AuditLog audit,
                                   Duration interval) {
@@ -47,14 +50,39 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
     this.audit = audit;
   }
 
+  /**
+   * Closing an account signals this (after its commit), so the subscription is cancelled at
+   * Stripe within seconds instead of at the next round; the timer still finds any closure whose
+   * signal was lost (another instance closed it, or this one restarted).
+   */
+  @Override
+  public Future<?> start() {
+    return vertx.eventBus().consumer(Addresses.ACCOUNT_CLOSED, m -> {
+          closurePending = true;
+          wake();
+        }).completion()
+        .compose(v -> super.start());
+  }
+
   /** One round; answers how many accounts it purged. */
   @Override
   protected Future<Integer> round() {
     return db.pool().withConnection(conn -> conn.query("SELECT pg_try_advisory_lock(" + LOCK + ") AS locked").execute()
-            .compose(rows -> !rows.iterator().next().getBoolean("locked") ? Future.succeededFuture(0)
+            .compose(rows -> !rows.iterator().next().getBoolean("locked") ? lockedElsewhere()
                 : cancelSubscriptions().compose(v -> purgeDue())
                     .eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK + ")").execute())))
         .onFailure(e -> log.warn("account retention round failed, will retry: {}", e.getMessage()));
+  }
+
+  /**
+   * Another instance is running a round, which may have read the closed accounts before a
+   * closure signalled here committed: while one is pending, look again in a second.
+   */
+  private Future<Integer> lockedElsewhere() {
+    if (closurePending) {
+      vertx.setTimer(RETRY_WHILE_LOCKED.toMillis(), id -> wake());
+    }
+    return Future.succeededFuture(0);
   }
 
   /**
@@ -63,6 +91,7 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
    * came), then records the account's subscriptions as cancelled. Until then its data is kept.
    */
   private Future<Void> cancelSubscriptions() {
+    closurePending = false;
     if (!stripe.configured()) {
       return Future.succeededFuture();
     }

@@ -12,6 +12,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.email.EmailRenderer;
+import uk.co.tradersflow.email.EmailTemplate;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -111,6 +113,9 @@ class InvoicePaymentRoutesTest {
     assertThat(model.getString("customerName")).isEqualTo("Mrs Customer");
     assertThat(model.getString("dueDate")).isEqualTo("2026-12-31");
     assertThat(model.getJsonArray("lines").getJsonObject(0).getString("description")).isEqualTo("Labour");
+    EmailRenderer.Rendered mail = new EmailRenderer("https://app.example.test").render(EmailTemplate.INVOICE, model);
+    assertThat(mail.text()).contains("Pay securely online").contains(url).doesNotContain("bank details");
+    assertThat(mail.html()).contains("href=\"" + url + "\"");
     assertThat(value(server, "SELECT recipient FROM email_outbox WHERE dedupe_key = ?", "invoice:" + invoice + ":v1"))
         .isEqualTo("customer@example.test");
     assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice)).isEqualTo("sent");
@@ -122,6 +127,17 @@ class InvoicePaymentRoutesTest {
     assertThat(count(server, "SELECT count(*) FROM email_outbox WHERE account_id = ? AND template = 'invoice'", u.accountId())).isEqualTo(2);
     assertThat(linksFor(invoice)).hasSize(2);
     assertThat(linksFor(invoice).get(1).idempotencyKey()).isEqualTo("tf-paylink-" + invoice + "-v2");
+  }
+
+  @Test
+  void withStripeSendingBeforeOnboardingIsStill409AndSendsNothing() {
+    TestUser u = users.create();
+    UUID invoice = invoice(server, u.accountId(), "customer@example.test", 100);
+    HttpResponse<Buffer> r = server.send(POST, "/api/v1/invoices/" + invoice + "/send", u.token());
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("connect_not_ready");
+    assertThat(count(server, "SELECT count(*) FROM email_outbox WHERE account_id = ?", u.accountId())).isZero();
+    assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice)).isEqualTo("draft");
   }
 
   @Test

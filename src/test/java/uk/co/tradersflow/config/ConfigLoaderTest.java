@@ -39,6 +39,7 @@ class ConfigLoaderTest {
     assertThat(c.redisUrl()).isEqualTo("redis://127.0.0.1:6379");
     assertThat(c.tlsCert()).isEmpty();
     assertThat(c.ownerEmails()).isEmpty();
+    assertThat(c.supportEmails()).isEmpty();
     assertThat(c.jwtPrivateKeyPem()).isEmpty();
     assertThat(c.stripeSecretKey()).isEmpty();
     assertThat(c.stripeWebhookSecrets()).isEmpty();
@@ -105,6 +106,42 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void emailLinksFollowThePublicUrlUnlessAnAppUrlIsSet() {
+    AppConfig same = env(Map.of("TF_PUBLIC_URL", "https://api.example.com/"));
+    assertThat(same.appUrl().toString()).isEqualTo("https://api.example.com/");
+    assertThat(same.appLink("/verify-email?token=t")).isEqualTo("https://api.example.com/verify-email?token=t");
+    assertThat(same.servesEmailPages()).isTrue();
+    // The same base written differently is still this server.
+    assertThat(env(Map.of("TF_PUBLIC_URL", "https://API.example.com", "TF_APP_URL", "https://api.example.com:443/"))
+        .servesEmailPages()).isTrue();
+
+    AppConfig app = env(Map.of("TF_PUBLIC_URL", "https://api.example.com", "TF_APP_URL", "https://app.example.com/web/"));
+    assertThat(app.appLink("/reset-password?token=t")).isEqualTo("https://app.example.com/web/reset-password?token=t");
+    assertThat(app.publicUrl().toString()).isEqualTo("https://api.example.com");
+    assertThat(app.servesEmailPages()).isFalse();
+  }
+
+  @Test
+  void anAppUrlThatCannotPrefixALinkIsRefused() {
+    for (String bad : new String[] {"app.example.com", "ftp://app.example.com", "https://app.example.com/?ref=mail",
+        "https://app.example.com/#top", "https://user@app.example.com"}) {
+      assertThatThrownBy(() -> env(Map.of("TF_APP_URL", bad))).as(bad).isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith("setting TF_APP_URL is invalid");
+    }
+  }
+
+  @Test
+  void supportStaffAreTheirOwnListAndOwnersAreStaffToo() {
+    AppConfig c = env(Map.of("TF_OWNER_EMAILS", "Boss@Example.com", "TF_SUPPORT_EMAILS", " Help@Example.com , desk@example.com "));
+    assertThat(c.supportEmails()).containsExactlyInAnyOrder("help@example.com", "desk@example.com");
+    assertThat(c.isSupportEmail("HELP@example.com")).isTrue();
+    assertThat(c.isOwnerEmail("help@example.com")).isFalse();
+    assertThat(c.isStaffEmail("help@example.com")).isTrue();
+    assertThat(c.isStaffEmail("boss@example.com")).isTrue();
+    assertThat(c.isStaffEmail("someone@example.com")).isFalse();
+  }
+
+  @Test
   void malformedValuesFailWithOneLineNamingTheSetting() {
     Map<String, String> bad = Map.ofEntries(
         Map.entry("TF_HTTP_PORT", "eighty"),
@@ -118,7 +155,9 @@ class ConfigLoaderTest {
         Map.entry("TF_ACCESS_TOKEN_TTL_SECONDS", "0"),
         Map.entry("TF_UPLOAD_MAX_BYTES", "lots"),
         Map.entry("TF_LOG_FORMAT", "xml"),
-        Map.entry("TF_REDIS_URL", "http://127.0.0.1:6379"));
+        Map.entry("TF_REDIS_URL", "http://127.0.0.1:6379"),
+        Map.entry("TF_OWNER_EMAILS", "boss@example.com, not-an-address"),
+        Map.entry("TF_SUPPORT_EMAILS", "help@example.com;desk@example.com"));
     bad.forEach((name, value) -> assertThatThrownBy(() -> env(Map.of(name, value)))
         .as(name).isInstanceOf(ConfigException.class)
         .hasMessageContaining(name)

@@ -211,14 +211,16 @@ class SignedFileDownloadTest {
   }
 
   @Test
-  void suspendingTheAccountKillsItsUrlsAndReinstatingRestoresThem() {
+  void suspendingTheAccountKillsItsUrlsAndReinstatingDoesNotRestoreThem() {
     TestUser user = users.create();
     Uploaded doc = upload(user, "x.png", SampleFiles.png(5000));
     String url = signedUrl(doc).getString("url");
     users.setAccountStatus(user.accountId(), "suspended");
     assertThat(fetch(url).statusCode()).isEqualTo(403);
     users.setAccountStatus(user.accountId(), "active");
-    assertThat(fetch(url).statusCode()).isEqualTo(200);
+    // Suspension ends the account's sessions, and with them the URLs handed out in them.
+    assertThat(fetch(url).statusCode()).isEqualTo(403);
+    assertThat(fetch(signedUrl(doc).getString("url")).statusCode()).isEqualTo(200);
   }
 
   @Test

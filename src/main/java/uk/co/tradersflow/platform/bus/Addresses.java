@@ -18,4 +18,6 @@ public final class Addresses {
   public static final String STRIPE_WEBHOOK = "stripe.webhook";
   /** Published: a Stripe event became due (an owner replayed it); the webhook verticle should look now. */
   public static final String STRIPE_EVENT_DUE = "stripe.event.due";
+  /** Published: an account was closed; the retention job should cancel its subscriptions now, not at its next round. */
+  public static final String ACCOUNT_CLOSED = "account.closed";
 }

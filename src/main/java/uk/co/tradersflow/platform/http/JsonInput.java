@@ -26,6 +26,10 @@ public final class JsonInput {
   // Possessive quantifiers and dot-separated labels: linear time, no backtracking on hostile input.
   private static final Pattern EMAIL = Pattern.compile("^[^@\\s\\p{Cntrl}]{1,64}+@[^@\\s\\p{Cntrl}.]++(?:\\.[^@\\s\\p{Cntrl}.]++)++$");
 
+  // Years 1900 to 2999, two-digit month and day; LocalDate.parse then rejects days a month lacks.
+  private static final Pattern CALENDAR_DATE = Pattern.compile("^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$");
+  private static final String DATE_MESSAGE = "must be a date (YYYY-MM-DD) from the year 1900 to 2999";
+
   private static final Instant EARLIEST = Instant.parse("1900-01-01T00:00:00Z");
   private static final Instant LATEST = Instant.parse("+10000-01-01T00:00:00Z");
 
@@ -119,8 +123,18 @@ public final class JsonInput {
     return optionalText(field, 36).flatMap(s -> parse(field, s, UUID::fromString, "must be a UUID"));
   }
 
+  /**
+   * A calendar date as {@code YYYY-MM-DD}, years 1900 to 2999 only. {@code LocalDate} alone would
+   * take year 0000, which PostgreSQL stores as 1 BC and serves back as 0001, and five-digit years.
+   */
   public Optional<LocalDate> optionalDate(String field) {
-    return optionalText(field, 10).flatMap(s -> parse(field, s, LocalDate::parse, "must be a date (YYYY-MM-DD)"));
+    return optionalText(field, 40).flatMap(s -> {
+      if (!CALENDAR_DATE.matcher(s).matches()) {
+        error(field, DATE_MESSAGE);
+        return Optional.empty();
+      }
+      return parse(field, s, LocalDate::parse, DATE_MESSAGE);
+    });
   }
 
   /** Years 1900 to 9999: what PostgreSQL's timestamptz and every client can round-trip. */

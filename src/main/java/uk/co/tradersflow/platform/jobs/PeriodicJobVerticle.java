@@ -14,6 +14,7 @@ public abstract class PeriodicJobVerticle extends VerticleBase {
   private final Duration firstRun;
   private final Duration interval;
   private boolean running;
+  private boolean again;
 
   protected PeriodicJobVerticle(Duration interval) {
     this(interval, interval);
@@ -56,6 +57,25 @@ public abstract class PeriodicJobVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       round = Future.failedFuture(e);
     }
-    return round.onComplete(ar -> running = false);
+    return round.onComplete(ar -> {
+      running = false;
+      if (again) {
+        again = false;
+        runOnce();
+      }
+    });
+  }
+
+  /**
+   * A round as soon as possible, for a signal that there is work (the bus says so; the timer
+   * stays the safety net): now, or right after the round already running, which may have looked
+   * before the work was committed.
+   */
+  protected final void wake() {
+    if (running) {
+      again = true;
+    } else {
+      runOnce();
+    }
   }
 }

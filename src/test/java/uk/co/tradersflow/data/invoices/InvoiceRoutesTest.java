@@ -207,6 +207,31 @@ class InvoiceRoutesTest {
 
   /** Each line is within its limits, but together they pass £1bn: refused before JavaScript clients lose precision. */
   @Test
+  void dueDatesOutsideTheYears1900To2999OrNotYyyyMmDdAre422AndCreateNothing() throws Exception {
+    TestUser a = users.create();
+    String customer = server.createCustomer(a.token());
+    for (String bad : List.of("0000-01-01", "10000-01-01", "+10000-01-01", "1899-12-31", "3000-01-01", "2026-02-30",
+        "2026-1-05", "26-01-05", "2026-01-05T00:00:00Z")) {
+      HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer).put("dueDate", bad));
+      assertThat(r.statusCode()).as(bad + ": " + r.bodyAsString()).isEqualTo(422);
+      assertThat(r.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).as(bad).isEqualTo("dueDate");
+    }
+    try (Connection c = server.env.admin(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT count(*) FROM invoices WHERE account_id = '" + a.accountId() + "'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).as("no invoice was created").isZero();
+    }
+    for (String good : List.of("1900-01-01", "2999-12-31", "2028-02-29")) {
+      HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer).put("dueDate", good));
+      assertThat(r.statusCode()).as(good + ": " + r.bodyAsString()).isEqualTo(201);
+      assertThat(r.bodyAsJsonObject().getString("dueDate")).isEqualTo(good);
+    }
+    String id = create(a, new JsonObject().put("customerId", customer)).bodyAsJsonObject().getString("id");
+    HttpResponse<Buffer> patched = server.send(PATCH, "/api/v1/invoices/" + id, a.token(), new JsonObject().put("dueDate", "0000-01-01"));
+    assertThat(patched.statusCode()).as(patched.bodyAsString()).isEqualTo(422);
+  }
+
+  @Test
   void aTotalAboveOneBillionPoundsIs422() {
     TestUser a = users.create();
     JsonArray lines = new JsonArray();

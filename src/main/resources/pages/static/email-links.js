@@ -1,0 +1,138 @@
+// The pages behind the links in TradersFlow's emails. They are clients of the public API: the
+// token travels from the link's query to a JSON POST, never back to the server in a URL.
+(function () {
+  'use strict';
+
+  // First, before the page renders or loads anything else: take the token out of the address bar,
+  // so it is not kept in history, shown over a shoulder, or bookmarked.
+  var token = new URLSearchParams(window.location.search).get('token');
+  if (window.location.search || window.location.hash) {
+    window.history.replaceState(null, '', window.location.pathname);
+  }
+
+  var SPENT = {
+    verify: 'This link has already been used or has expired. Sign in to the app to have a new confirmation email sent.',
+    confirm: 'This link has already been used or has expired. Ask for the change again from your account settings.',
+    reset: 'This link has already been used or has expired. Ask for a new password reset link from the sign-in screen.'
+  };
+  var DONE = {
+    verify: 'Your email address is confirmed. You can now sign in.',
+    confirm: 'Your email address has been changed. Sign in with the new address from now on.',
+    reset: 'Your password has been changed and every device has been signed out. Sign in with your new password.'
+  };
+  var API = {
+    verify: '/api/v1/auth/verify-email',
+    confirm: '/api/v1/auth/email/confirm',
+    reset: '/api/v1/auth/password-reset/confirm'
+  };
+
+  function post(path, body) {
+    return fetch(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json, application/problem+json' },
+      body: JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+      referrerPolicy: 'no-referrer'
+    }).then(function (response) {
+      if (response.ok) {
+        return { ok: true };
+      }
+      return response.json().catch(function () { return {}; }).then(function (problem) {
+        return { ok: false, status: response.status, problem: problem || {} };
+      });
+    }, function () {
+      return { ok: false, status: 0, problem: {} };
+    });
+  }
+
+  function tokenSpent(result) {
+    var errors = result.problem.errors || [];
+    return result.status === 422 && errors.some(function (e) { return e.field === 'token'; });
+  }
+
+  function show(text, outcome) {
+    var status = document.getElementById('status');
+    status.textContent = text;
+    status.className = outcome;
+    status.focus();
+  }
+
+  function failure(flow, result) {
+    if (tokenSpent(result)) {
+      return SPENT[flow];
+    }
+    if (result.status === 429) {
+      return 'Too many attempts. Wait a minute, then try again.';
+    }
+    if (result.status === 409 && result.problem.detail) {
+      return result.problem.detail + '.';
+    }
+    if (result.status === 0 || result.status >= 500) {
+      return 'TradersFlow cannot be reached just now. Try again in a few minutes: your link still works.';
+    }
+    return 'This link could not be used. Open it again from your email, or ask for a new one.';
+  }
+
+  function confirmOnce(flow) {
+    post(API[flow], { token: token }).then(function (result) {
+      show(result.ok ? DONE[flow] : failure(flow, result), result.ok ? 'done' : 'failed');
+    });
+  }
+
+  function resetForm() {
+    var form = document.getElementById('reset-form');
+    var password = document.getElementById('new-password');
+    var repeat = document.getElementById('repeat-password');
+    var error = document.getElementById('password-error');
+    var button = form.querySelector('button');
+    document.getElementById('status').textContent = '';
+    form.hidden = false;
+    password.focus();
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      error.textContent = '';
+      if (password.value.length < 10 || password.value.length > 128) {
+        error.textContent = 'The password must be 10 to 128 characters.';
+        password.focus();
+        return;
+      }
+      if (password.value !== repeat.value) {
+        error.textContent = 'The two passwords are not the same.';
+        repeat.focus();
+        return;
+      }
+      button.disabled = true;
+      post(API.reset, { token: token, newPassword: password.value }).then(function (result) {
+        button.disabled = false;
+        if (result.ok) {
+          form.hidden = true;
+          password.value = '';
+          repeat.value = '';
+          show(DONE.reset, 'done');
+        } else if (result.problem.code === 'weak_password') {
+          error.textContent = (result.problem.detail || 'That password cannot be used') + '.';
+          password.focus();
+        } else if (tokenSpent(result)) {
+          form.hidden = true;
+          show(SPENT.reset, 'failed');
+        } else {
+          show(failure('reset', result), 'failed');
+        }
+      });
+    });
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    var flow = document.getElementById('page').getAttribute('data-flow');
+    if (!token) {
+      show('This link is incomplete. Open it again from your email, copying the whole address if you paste it.', 'failed');
+      return;
+    }
+    if (flow === 'reset') {
+      resetForm();
+    } else {
+      confirmOnce(flow);
+    }
+  });
+})();

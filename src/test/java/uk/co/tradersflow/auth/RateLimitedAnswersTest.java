@@ -1,0 +1,98 @@
+package uk.co.tradersflow.auth;
+
+import static io.vertx.core.http.HttpMethod.POST;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.TestServer;
+
+/**
+ * The contract's conventions: every rate-limited answer carries {@code RateLimit-Limit},
+ * {@code RateLimit-Remaining} and {@code RateLimit-Reset}, and a 429 also {@code Retry-After}.
+ * Each 429 of the sign-in routes is here; the API's per-user limit is in {@code ApiRateLimitTest}
+ * and the email-change cap in {@link MailFloodTest}.
+ */
+class RateLimitedAnswersTest {
+  static final int IP_LIMIT = 3;
+  static final int MAX_FAILURES = 2;
+
+  @BeforeAll
+  static void start() {
+    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
+        "TF_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "TF_LOGIN_IP_LIMIT_PER_MINUTE", Integer.toString(IP_LIMIT),
+        "TF_LOGIN_MAX_FAILURES", Integer.toString(MAX_FAILURES), "TF_LOGIN_LOCKOUT_SECONDS", "600"));
+  }
+
+  @AfterAll
+  static void stop() {
+    SignInFlowTest.server.close();
+  }
+
+  private static TestServer server() {
+    return SignInFlowTest.server;
+  }
+
+  private static HttpResponse<Buffer> postFrom(String ip, String path, JsonObject body) {
+    return TestServer.await(server().request(POST, path).putHeader("X-Forwarded-For", ip).sendJsonObject(body));
+  }
+
+  static void assertRateLimited(HttpResponse<Buffer> r, int limit) {
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(429);
+    assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("too_many_attempts");
+    assertThat(r.getHeader("RateLimit-Limit")).isEqualTo(Integer.toString(limit));
+    assertThat(r.getHeader("RateLimit-Remaining")).isEqualTo("0");
+    long retryAfter = Long.parseLong(r.getHeader("Retry-After"));
+    assertThat(retryAfter).isPositive();
+    assertThat(Long.parseLong(r.getHeader("RateLimit-Reset"))).isGreaterThanOrEqualTo(retryAfter);
+  }
+
+  /** Each route from a client address of its own, so one route's count does not touch another's. */
+  private static void exhaustThenExpect429(String path, Supplier<JsonObject> body) {
+    String ip = "198.51.100." + Math.floorMod(path.hashCode(), 200);
+    for (int i = 0; i < IP_LIMIT; i++) {
+      assertThat(postFrom(ip, path, body.get()).statusCode()).as(path + " within the limit").isNotEqualTo(429);
+    }
+    assertRateLimited(postFrom(ip, path, body.get()), IP_LIMIT);
+  }
+
+  @Test
+  void thePerIpSignInLimitsAnswerWithTheRateLimitHeaders() {
+    // A new address each time, so no per-address count gets there first.
+    exhaustThenExpect429("/api/v1/auth/login", () -> new JsonObject().put("email", SignInFlowTest.email()).put("password", "not it"));
+    exhaustThenExpect429("/api/v1/auth/signup", () -> new JsonObject().put("email", SignInFlowTest.email())
+        .put("password", SignInFlowTest.PASSWORD).put("businessName", "Sparks Ltd"));
+    exhaustThenExpect429("/api/v1/auth/password-reset/request", () -> new JsonObject().put("email", SignInFlowTest.email()));
+  }
+
+  @Test
+  void aLockedAccountsSignInAnswersWithTheRateLimitHeaders() throws Exception {
+    String email = SignInFlowTest.email();
+    SignInFlowTest.signedUpAndIn(email);
+    for (int i = 0; i < MAX_FAILURES; i++) {
+      assertThat(postFrom("192.0.2." + (10 + i), "/api/v1/auth/login", new JsonObject().put("email", email)
+          .put("password", "wrong guess " + i)).statusCode()).isEqualTo(401);
+    }
+    HttpResponse<Buffer> locked = postFrom("192.0.2.50", "/api/v1/auth/login", new JsonObject().put("email", email)
+        .put("password", SignInFlowTest.PASSWORD));
+    assertRateLimited(locked, MAX_FAILURES);
+    assertThat(Long.parseLong(locked.getHeader("Retry-After"))).isBetween(590L, 600L);
+  }
+
+  @Test
+  void aSessionLockedOutOfItsPasswordChecksAnswersWithTheRateLimitHeaders() throws Exception {
+    String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
+    for (int i = 0; i < MAX_FAILURES; i++) {
+      assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", "guess " + i)
+          .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(401);
+    }
+    assertRateLimited(server().send(POST, "/api/v1/auth/password", token, new JsonObject()
+        .put("currentPassword", SignInFlowTest.PASSWORD).put("newPassword", "a brand new passphrase")), MAX_FAILURES);
+  }
+}
