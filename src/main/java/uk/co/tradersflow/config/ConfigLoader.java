@@ -264,16 +264,18 @@ public final class ConfigLoader {
    * {@code TF_DEV_MAIL}: {@code on} writes email to files under the dev data dir instead of
    * sending it, and logs its links (tokens included); {@code off} sends over SMTP; {@code auto}
    * (the default) is on only where everything else is a development default too: no mail server,
-   * login or key configured. A public URL that is not this machine turns {@code auto} off and
-   * refuses {@code on}: a production server must never write its users' links to its logs.
+   * login or key configured. A public or app URL that is not this machine turns {@code auto} off
+   * and refuses {@code on}: a production server must never write its users' links to its logs.
    */
   private boolean devMail(URI publicUrl) {
-    boolean thisMachine = isThisMachine(publicUrl.getHost());
+    // The links it logs lead to TF_APP_URL: that must be this machine too.
+    URI appUrl = optional("TF_APP_URL").map(v -> appUrl("TF_APP_URL")).orElse(publicUrl);
+    boolean thisMachine = isThisMachine(publicUrl.getHost()) && isThisMachine(appUrl.getHost());
     return switch (text("TF_DEV_MAIL").toLowerCase(Locale.ROOT)) {
       case "off", "false", "no", "0" -> false;
       case "on", "true", "yes", "1" -> {
         if (!thisMachine) {
-          throw invalid("TF_DEV_MAIL", "is for development only and TF_PUBLIC_URL is not localhost; use SMTP");
+          throw invalid("TF_DEV_MAIL", "is for development only and TF_PUBLIC_URL or TF_APP_URL is not localhost; use SMTP");
         }
         yield true;
       }

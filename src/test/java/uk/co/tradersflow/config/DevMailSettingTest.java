@@ -39,6 +39,7 @@ class DevMailSettingTest {
     assertThat(env(with("TF_URL_SIGNING_KEY", key)).devMail()).isFalse();
     assertThat(env(with("TF_PUBLIC_URL", "https://api.tradersflow.co.uk")).devMail()).as("a production URL").isFalse();
     assertThat(env(with("TF_PUBLIC_URL", "https://localhost.example.com")).devMail()).isFalse();
+    assertThat(env(with("TF_APP_URL", "https://app.tradersflow.co.uk")).devMail()).as("links lead to a production app").isFalse();
     assertThat(env(with("TF_DEV_MAIL", "off")).devMail()).isFalse();
   }
 
@@ -51,6 +52,8 @@ class DevMailSettingTest {
           .hasMessageContaining("TF_DEV_MAIL").hasMessageContaining("TF_PUBLIC_URL")
           .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     }
+    assertThatThrownBy(() -> env(with("TF_DEV_MAIL", "on", "TF_APP_URL", "https://app.tradersflow.co.uk")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("TF_DEV_MAIL").hasMessageContaining("TF_APP_URL");
     assertThatThrownBy(() -> env(with("TF_DEV_MAIL", "sometimes")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("TF_DEV_MAIL").hasMessageContaining("auto, on or off");
   }
