@@ -33,6 +33,7 @@ class EmailOutageTest {
     TestClock clock = new TestClock();
     int port = TestServer.freePort();
     GreenMail smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    OutboxRows.settleLeftovers();
     try (TestServer server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
         "TF_EMAIL_MAX_ATTEMPTS", "3", "TF_EMAIL_RETRY_BASE_SECONDS", "1",
         "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"), clock);

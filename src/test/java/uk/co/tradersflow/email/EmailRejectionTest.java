@@ -42,6 +42,7 @@ class EmailRejectionTest {
     smtp = new GreenMail(new ServerSetup(TestServer.freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.start();
     proxy = new SmtpFaultProxy(smtp.getSmtp().getPort());
+    OutboxRows.settleLeftovers();
     server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(proxy.port), "TF_SMTP_STARTTLS", "disabled",
         "TF_EMAIL_MAX_ATTEMPTS", "2", "TF_EMAIL_RETRY_BASE_SECONDS", "1", "TF_OWNER_EMAILS", OWNER));
     emails = new TestEmails(server);

@@ -30,6 +30,7 @@ class EmailRetryTest {
   @BeforeAll
   static void start() {
     port = TestServer.freePort();
+    OutboxRows.settleLeftovers();
     // The default retry base (30 s): an outage must not wait for it.
     server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled"));
   }
@@ -62,7 +63,7 @@ class EmailRetryTest {
     long back = System.nanoTime();
     smtp.start();
     assertThat(emails.awaitStatus(id, "sent", 20)).isTrue();
-    assertThat((System.nanoTime() - back) / 1_000_000).as("sent within seconds of SMTP's return").isLessThan(7_000);
+    assertThat((System.nanoTime() - back) / 1_000_000).as("sent within seconds of SMTP's return").isLessThan(10_000);
     assertThat(smtp.getReceivedMessagesForDomain(domain)).as("delivered once").hasSize(1);
     assertThat(emails.column(id, "attempts")).isEqualTo("1");
   }
