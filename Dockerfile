@@ -11,7 +11,10 @@ COPY pom.xml ./
 RUN mvn -B -q dependency:go-offline
 COPY sql ./sql
 COPY src/main ./src/main
-RUN mvn -B -q -DskipTests package
+# The commit tf_build_info reports (.git is not in the build context):
+#   docker build --build-arg TF_COMMIT=$(git rev-parse --short=12 HEAD) .
+ARG TF_COMMIT=unknown
+RUN mvn -B -q -DskipTests -Dtf.commit="$TF_COMMIT" package
 
 # ---- run -----------------------------------------------------------------------------------
 FROM eclipse-temurin:17-jre

@@ -34,6 +34,7 @@ import uk.co.tradersflow.billing.StripeEventHandler;
 import uk.co.tradersflow.billing.StripeEventStore;
 import uk.co.tradersflow.billing.StripeGateway;
 import uk.co.tradersflow.billing.StripeWebhookRoutes;
+import uk.co.tradersflow.billing.StripeWebhookMetrics;
 import uk.co.tradersflow.billing.StripeWebhookVerticle;
 import uk.co.tradersflow.billing.WebhookAdminRoutes;
 import uk.co.tradersflow.billing.WebhookVerdict;
@@ -52,6 +53,7 @@ import uk.co.tradersflow.data.jobs.JobRoutes;
 import uk.co.tradersflow.email.EmailAdminRoutes;
 import uk.co.tradersflow.email.EmailDispatchVerticle;
 import uk.co.tradersflow.email.EmailHealth;
+import uk.co.tradersflow.email.EmailMetrics;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailWebhookRoutes;
@@ -69,7 +71,13 @@ import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.HttpsVerticle;
 import uk.co.tradersflow.platform.http.PlainHttpVerticle;
 import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.platform.metrics.BuildInfo;
+import uk.co.tradersflow.platform.metrics.CertificateExpiry;
 import uk.co.tradersflow.platform.metrics.EventLoopDelayVerticle;
+import uk.co.tradersflow.platform.metrics.HttpMetrics;
+import uk.co.tradersflow.platform.metrics.Sampler;
+import uk.co.tradersflow.platform.metrics.SamplerVerticle;
+import uk.co.tradersflow.platform.metrics.SecurityEvents;
 import uk.co.tradersflow.platform.redis.RedisKeys;
 import uk.co.tradersflow.retention.AccountRetentionVerticle;
 import uk.co.tradersflow.storage.BlobStore;
@@ -123,7 +131,8 @@ public final class MainVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> wire(httpInstances), false)
         .compose(wiring -> workerLoginChecked()
             .compose(v -> revocations.start())
-            .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500))))
+            .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500), wiring.meters())))
+            .compose(id -> vertx.deployVerticle(new SamplerVerticle(wiring.samplers(), SAMPLE_INTERVAL)))
             .compose(id -> registry.isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
                 () -> new EventLoopDelayVerticle(registry.get()), new DeploymentOptions().setInstances(httpInstances)))
             .compose(id -> vertx.deployVerticle(wiring.emailDispatch()))
@@ -145,7 +154,10 @@ public final class MainVerticle extends VerticleBase {
   private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch,
                         java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks, AccountRetentionVerticle retention,
                         StorageSweeperVerticle storageSweeper, DataKeyRotationVerticle keyRotation,
-                        PaymentLinkRetirementVerticle paymentLinkRetirement) {}
+                        PaymentLinkRetirementVerticle paymentLinkRetirement, MeterRegistry meters, List<Sampler> samplers) {}
+
+  /** How often the gauges read from the database and Redis (outbox, webhook backlog, readiness) are refreshed. */
+  static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(10);
 
   private Wiring wire(int httpInstances) {
     PgConnectOptions appLogin = PgUrl.parse(config.dbUrl()).connectOptions();
@@ -183,7 +195,7 @@ public final class MainVerticle extends VerticleBase {
 
     // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
     db = new Db(vertx, pool, reads, workerPool, workerLogin, Db.BORROW_TIMEOUT);
-    accessTokens = new AccessTokens(vertx, keys, config.accessTokenTtl(), clock);
+    accessTokens = new AccessTokens(keys, config.accessTokenTtl(), clock);
     SessionStateCache sessionStates = new SessionStateCache(vertx, db);
     revocations = new SessionRevocations(vertx, redis, redisKeys, sessionStates);
     ClientInfo clients = new ClientInfo(config.trustedProxies());
@@ -198,13 +210,17 @@ public final class MainVerticle extends VerticleBase {
     AuditLog audit = new AuditLog(vertx.eventBus());
     EmailOutbox outbox = new EmailOutbox(vertx.eventBus());
 
+    // Without Prometheus (embedding) the meters still count, into a registry nobody reads.
+    MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
+    SecurityEvents.bindTo(meters);
+    BuildInfo.bindTo(meters);
+    CertificateExpiry.bindTo(meters, keys.tlsCertPem(), clock);
     EmailRenderer emailRenderer = new EmailRenderer(config.appUrl().toString());
     EmailHealth emailHealth = new EmailHealth(db, config.emailAlertWindow(), config.emailAlertFailureRate(), registry);
     EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase(), clock);
 
     StripeGateway stripe = new StripeGateway(vertx, config);
     StripeEventStore stripeEvents = new StripeEventStore(db);
-    MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
     StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.appUrl().toString());
     // Two instances: verification (HMAC, JSON parsing) spreads over two event loops.
     java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
@@ -222,6 +238,7 @@ public final class MainVerticle extends VerticleBase {
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
     List<RouteModule> modules = new java.util.ArrayList<>(List.of(
+        new HttpMetrics(meters),
         health,
         new CustomerRoutes(db, audit),
         new JobRoutes(db, audit),
@@ -248,7 +265,8 @@ public final class MainVerticle extends VerticleBase {
         new AccountRetentionVerticle(db, blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)),
         new StorageSweeperVerticle(db, blobs, storageWorkers, Duration.ofMinutes(1)),
         new DataKeyRotationVerticle(db, envelopeKeys, storageWorkers, Duration.ofMinutes(10)),
-        new PaymentLinkRetirementVerticle(db, stripe, Duration.ofSeconds(30)));
+        new PaymentLinkRetirementVerticle(db, stripe, Duration.ofSeconds(30)),
+        meters, List.of(health, new EmailMetrics(db, meters), new StripeWebhookMetrics(db, meters)));
   }
 
   /**

@@ -31,13 +31,15 @@ import uk.co.tradersflow.support.TestServer;
 class MainProcessTest {
 
   /** The class path without test classes, so the process reads the production logback.xml. */
-  private static ProcessBuilder mainProcess(Map<String, String> settings) throws Exception {
+  private static ProcessBuilder mainProcess(Map<String, String> settings, String... args) throws Exception {
     String classPath = Arrays.stream(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
             .split(File.pathSeparator))
         .filter(entry -> !entry.endsWith("test-classes"))
         .collect(Collectors.joining(File.pathSeparator));
     String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", classPath, Main.class.getName())
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", classPath, Main.class.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command)
         .directory(Files.createTempDirectory("tf-process").toFile())  // no conf/ folder: the settings below are all
         .redirectErrorStream(true);
     builder.environment().clear();
@@ -61,6 +63,29 @@ class MainProcessTest {
     assertThat(process.exitValue()).isEqualTo(2);
     assertThat(output).as("written out before the exit, though logging is asynchronous").hasSize(1);
     assertThat(output.get(0)).contains("ERROR").contains("TF_HTTPS_PORT").doesNotContain(secret);
+  }
+
+  @Test
+  void aProductionAddressWithADevelopmentKeyIsRefusedBeforeTheDatabaseIsTouched() throws Exception {
+    // Nothing listens on this database port: reaching for it first would wait a minute, not exit at once.
+    Process process = mainProcess(Map.of("TF_PUBLIC_URL", "https://api.tradersflow.co.uk",
+        "TF_DB_ADMIN_URL", "postgresql://postgres@127.0.0.1:" + TestServer.freePort() + "/tf")).start();
+    List<String> output = lines(process);
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(2);
+    assertThat(output).hasSize(1);
+    assertThat(output.get(0)).contains("setting TF_JWT_PRIVATE_KEY must be set").contains("TF_PUBLIC_URL");
+  }
+
+  @Test
+  void anIncidentCommandRunsThroughMainAndExitsWithItsOwnCode() throws Exception {
+    String pem = uk.co.tradersflow.platform.crypto.Pem.privateKeyPem(uk.co.tradersflow.platform.crypto.Pem.generateP256().getPrivate());
+    Process process = mainProcess(Map.of("TF_JWT_PRIVATE_KEY", pem), "rotate-jwt-key").start();
+    List<String> output = lines(process);
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(2);
+    assertThat(String.join("\n", output)).contains("rotate-jwt-key: TF_JWT_PRIVATE_KEY is set inline")
+        .doesNotContain(pem.lines().skip(1).findFirst().orElseThrow());
   }
 
   /**

@@ -8,6 +8,7 @@ import uk.co.tradersflow.auth.Principal;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
+import uk.co.tradersflow.platform.metrics.SecurityEvents;
 import uk.co.tradersflow.platform.db.Db;
 
 /**
@@ -42,7 +43,7 @@ public final class OwnerGuard implements Handler<RoutingContext> {
     Principal p = Principal.of(ctx);
     boolean owner = config.isOwnerEmail(p.email());
     if (!p.emailVerified() || p.impersonatorId().isPresent() || !(owner || config.isSupportEmail(p.email()))) {
-      ctx.fail(AppError.of(ErrorCode.NOT_OWNER, "This area is for TradersFlow owners only"));
+      deny(ctx, AppError.of(ErrorCode.NOT_OWNER, "This area is for TradersFlow owners only"));
       return;
     }
     db.readInAccount(p.accountId(), tx -> tx.preparedQuery(MAILBOX_PROVEN).execute(Tuple.of(p.sessionId(), p.userId())))
@@ -50,14 +51,19 @@ public final class OwnerGuard implements Handler<RoutingContext> {
         .onSuccess(rows -> {
           boolean proven = rows.size() == 1 && Boolean.TRUE.equals(rows.iterator().next().getBoolean("proven"));
           if (!proven) {
-            ctx.fail(AppError.of(ErrorCode.NOT_OWNER, "A staff address opens this area only once its password has been set "
+            deny(ctx, AppError.of(ErrorCode.NOT_OWNER, "A staff address opens this area only once its password has been set "
                 + "through an emailed reset link: request a password reset, set the password, then sign in again"));
           } else if (!owner && !isRead(ctx.request().method())) {
-            ctx.fail(AppError.of(ErrorCode.INSUFFICIENT_ROLE, "Support staff may read the admin area; only owners may act"));
+            deny(ctx, AppError.of(ErrorCode.INSUFFICIENT_ROLE, "Support staff may read the admin area; only owners may act"));
           } else {
             ctx.next();
           }
         });
+  }
+
+  private static void deny(RoutingContext ctx, AppError refusal) {
+    SecurityEvents.record(SecurityEvents.Event.ADMIN_DENIED);
+    ctx.fail(refusal);
   }
 
   private static boolean isRead(HttpMethod method) {

@@ -1,5 +1,7 @@
 package uk.co.tradersflow.audit;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Tuple;
@@ -24,10 +26,17 @@ public final class AuditSealerVerticle extends VerticleBase {
   private boolean running;
   private boolean again;
   private boolean failing;
+  /** When a sealing round last succeeded: {@code tf_audit_seal_lag_seconds} is the time since. */
+  private volatile long lastSealedNanos = System.nanoTime();
 
-  public AuditSealerVerticle(Db db, Duration interval) {
+  public AuditSealerVerticle(Db db, Duration interval, MeterRegistry registry) {
     this.db = db;
     this.interval = interval;
+    // Rounds run every interval and seal everything committed, so this stays under a second or
+    // two while sealing works, and grows without bound when it does not (database down, lock held).
+    Gauge.builder("tf.audit.seal.lag", this,
+            s -> (System.nanoTime() - s.lastSealedNanos) / 1e9).baseUnit("seconds")
+        .description("Seconds since audit sealing last succeeded").register(registry);
   }
 
   @Override
@@ -56,6 +65,7 @@ public final class AuditSealerVerticle extends VerticleBase {
             }
             return;
           }
+          lastSealedNanos = System.nanoTime();
           if (failing) {
             log.info("audit sealing works again");
             failing = false;

@@ -4,48 +4,56 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.authentication.TokenCredentials;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.Signature;
+import java.security.interfaces.ECPublicKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
 
 /**
- * Mints and verifies the ES256 access tokens. Only ES256 with our key is accepted (so
- * {@code alg: none}, HS256 with the public key as secret, and foreign keys all fail), and
- * issuer, audience and expiry are checked.
+ * Mints and verifies the ES256 access tokens. Exactly one spelling of a token is accepted:
+ * three unpadded base64url parts whose unused trailing bits are zero, a {@code kid} naming one of
+ * our keys ({@link JwtKeySet}), a 64-byte signature with a low S (ECDSA's {@code (r, s)} and
+ * {@code (r, n - s)} both verify, so minting always picks the low one and the high one is refused).
+ * Only ES256 is accepted (so {@code alg: none}, HS256 with the public key as secret, and foreign
+ * keys all fail), and issuer, audience and expiry are checked.
  *
  * <p>Verifying an ECDSA signature costs far more than the rest of a typical request, so a
  * successfully verified token is remembered until it expires. That is safe because the cache
- * only answers "these exact bytes carry a valid signature": an altered token is a different key
- * and is verified afresh, and whether the session is still live is checked separately, on every
+ * only answers "these exact characters carry a valid signature": since only one spelling verifies,
+ * a token cannot gain a second cache entry or a second identity (a deny-list keyed on the token
+ * sees every copy), and whether the session is still live is checked separately, on every
  * request, by {@link SessionStateCache}.
  */
 public final class AccessTokens {
   static final String ISSUER = "tradersflow";
   static final String AUDIENCE = "tradersflow-api";
+  private static final String SIGNATURE_ALGORITHM = "SHA256withECDSAinP1363Format";
+  private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]+");
+  private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
+  /** Leeway for a clock a little ahead of ours on {@code nbf}; expiry is checked without one. */
+  private static final long NOT_BEFORE_LEEWAY_SECONDS = 5;
 
-  private final JWTAuth jwt;
+  private final JwtKeySet keys;
   private final Duration ttl;
   private final Clock clock;
   private final Cache<String, AccessClaims> verified;
 
-  public AccessTokens(Vertx vertx, ServerKeys keys, Duration ttl, Clock clock) {
-    this.jwt = JWTAuth.create(vertx, new JWTAuthOptions()
-        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("ES256").setId("tf-1").setBuffer(keys.jwtPrivatePem()))
-        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("ES256").setId("tf-1").setBuffer(keys.jwtPublicPem()))
-        .setJWTOptions(new JWTOptions().setIssuer(ISSUER).addAudience(AUDIENCE).setLeeway(5)));
+  public AccessTokens(ServerKeys serverKeys, Duration ttl, Clock clock) {
+    this.keys = new JwtKeySet(serverKeys.jwtKeyPair(), serverKeys.jwtPreviousKeys());
     this.ttl = ttl;
     this.clock = clock;
     this.verified = Caffeine.newBuilder()
@@ -59,15 +67,26 @@ public final class AccessTokens {
   public String mint(UUID userId, UUID accountId, UUID sessionId, Optional<UUID> impersonatorId) {
     Instant now = clock.instant();
     JsonObject claims = new JsonObject()
+        .put("iss", ISSUER)
+        .put("aud", AUDIENCE)
         .put("sub", userId.toString())
         .put("acc", accountId.toString())
         .put("sid", sessionId.toString())
         .put("iat", now.getEpochSecond())
-        // exp from the injected clock too: JWTOptions.setExpiresInSeconds reads the system clock.
         .put("exp", now.plus(ttl).getEpochSecond());
     impersonatorId.ifPresent(id -> claims.put("imp", id.toString()));
-    return jwt.generateToken(claims, new JWTOptions().setAlgorithm("ES256").setIssuer(ISSUER)
-        .addAudience(AUDIENCE).setNoTimestamp(true));
+    JsonObject header = new JsonObject().put("alg", "ES256").put("typ", "JWT").put("kid", keys.currentKid());
+    String input = encode(header) + "." + encode(claims);
+    try {
+      Signature signer = Signature.getInstance(SIGNATURE_ALGORITHM);
+      signer.initSign(keys.current().getPrivate());
+      signer.update(input.getBytes(StandardCharsets.US_ASCII));
+      byte[] signature = signer.sign();
+      lowS(signature, (ECPublicKey) keys.current().getPublic());
+      return input + "." + ENCODER.encodeToString(signature);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot sign an access token", e);
+    }
   }
 
   public Duration ttl() {
@@ -79,40 +98,121 @@ public final class AccessTokens {
     if (cached != null) {
       return cached.expiresAt().isAfter(clock.instant()) ? Future.succeededFuture(cached) : invalid();
     }
-    if (token.length() > 4096 || token.chars().filter(c -> c == '.').count() != 2) {
+    if (token.length() > 4096) {
       return invalid();
     }
-    return jwt.authenticate(new TokenCredentials(token))
-        .recover(e -> invalid())
-        .compose(user -> {
-          JsonObject p = user.attributes().getJsonObject("accessToken");
-          try {
-            if (!ISSUER.equals(p.getString("iss")) || !"ES256".equals(headerAlg(token))) {
-              return invalid();
-            }
-            AccessClaims claims = new AccessClaims(
-                UUID.fromString(p.getString("sub")),
-                UUID.fromString(p.getString("acc")),
-                UUID.fromString(p.getString("sid")),
-                Optional.ofNullable(p.getString("imp")).map(UUID::fromString),
-                Instant.ofEpochSecond(p.getLong("exp")));
-            if (!claims.expiresAt().isAfter(clock.instant())) {
-              return invalid();
-            }
-            verified.put(token, claims);
-            return Future.succeededFuture(claims);
-          } catch (RuntimeException e) {
-            return invalid();
-          }
-        });
+    try {
+      AccessClaims claims = check(token);
+      verified.put(token, claims);
+      return Future.succeededFuture(claims);
+    } catch (InvalidToken | IllegalArgumentException | ClassCastException | NullPointerException | io.vertx.core.json.DecodeException e) {
+      return invalid();
+    }
   }
 
-  private static String headerAlg(String token) {
-    String header = new String(java.util.Base64.getUrlDecoder().decode(token.substring(0, token.indexOf('.'))), StandardCharsets.UTF_8);
-    return new JsonObject(header).getString("alg");
+  private AccessClaims check(String token) {
+    String[] parts = token.split("\\.", -1);
+    if (parts.length != 3) {
+      throw new InvalidToken();
+    }
+    byte[] headerBytes = canonicalDecode(parts[0]);
+    byte[] payloadBytes = canonicalDecode(parts[1]);
+    byte[] signature = canonicalDecode(parts[2]);
+    JsonObject header = new JsonObject(new String(headerBytes, StandardCharsets.UTF_8));
+    if (!"ES256".equals(header.getValue("alg")) || header.containsKey("crit")
+        || header.containsKey("typ") && !"JWT".equals(header.getValue("typ"))
+        || !(header.getValue("kid") instanceof String kid)) {
+      throw new InvalidToken();
+    }
+    ECPublicKey key = keys.verifier(kid).orElseThrow(InvalidToken::new);
+    if (signature.length != 64 || !canonicalSignature(signature, key)) {
+      throw new InvalidToken();
+    }
+    try {
+      Signature verifier = Signature.getInstance(SIGNATURE_ALGORITHM);
+      verifier.initVerify(key);
+      verifier.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+      if (!verifier.verify(signature)) {
+        throw new InvalidToken();
+      }
+    } catch (GeneralSecurityException e) {
+      throw new InvalidToken();
+    }
+    JsonObject p = new JsonObject(new String(payloadBytes, StandardCharsets.UTF_8));
+    Object aud = p.getValue("aud");
+    boolean audienceOk = AUDIENCE.equals(aud) || aud instanceof JsonArray list && list.contains(AUDIENCE);
+    long now = clock.instant().getEpochSecond();
+    if (!ISSUER.equals(p.getValue("iss")) || !audienceOk || !(p.getValue("exp") instanceof Number exp)
+        || p.getValue("nbf") instanceof Number nbf && nbf.longValue() > now + NOT_BEFORE_LEEWAY_SECONDS
+        || p.containsKey("nbf") && !(p.getValue("nbf") instanceof Number)) {
+      throw new InvalidToken();
+    }
+    AccessClaims claims = new AccessClaims(
+        UUID.fromString(p.getString("sub")),
+        UUID.fromString(p.getString("acc")),
+        UUID.fromString(p.getString("sid")),
+        Optional.ofNullable(p.getString("imp")).map(UUID::fromString),
+        Instant.ofEpochSecond(exp.longValue()));
+    if (!claims.expiresAt().isAfter(clock.instant())) {
+      throw new InvalidToken();
+    }
+    return claims;
+  }
+
+  /**
+   * The bytes of an unpadded base64url part, only if that part is the one canonical spelling of
+   * them: padding, other alphabets, and last characters differing only in the unused low bits
+   * (which a lenient decoder maps to the same bytes) are all refused.
+   */
+  private static byte[] canonicalDecode(String part) {
+    if (!BASE64URL.matcher(part).matches()) {
+      throw new InvalidToken();
+    }
+    byte[] bytes = Base64.getUrlDecoder().decode(part);
+    if (!ENCODER.encodeToString(bytes).equals(part)) {
+      throw new InvalidToken();
+    }
+    return bytes;
+  }
+
+  /** r and s in [1, n-1] and s at most n/2 (the "low S" form). */
+  private static boolean canonicalSignature(byte[] signature, ECPublicKey key) {
+    BigInteger n = key.getParams().getOrder();
+    BigInteger r = new BigInteger(1, Arrays.copyOfRange(signature, 0, 32));
+    BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
+    return r.signum() > 0 && r.compareTo(n) < 0 && s.signum() > 0 && s.compareTo(n.shiftRight(1)) <= 0;
+  }
+
+  /** Rewrites a P1363 signature's S as n - S when S is in the upper half, so it verifies canonically. */
+  private static void lowS(byte[] signature, ECPublicKey key) {
+    BigInteger n = key.getParams().getOrder();
+    BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
+    if (s.compareTo(n.shiftRight(1)) > 0) {
+      System.arraycopy(fixed32(n.subtract(s)), 0, signature, 32, 32);
+    }
+  }
+
+  /** A non-negative number as exactly 32 big-endian bytes (a P-256 coordinate or scalar). */
+  static byte[] fixed32(BigInteger value) {
+    byte[] raw = value.toByteArray();
+    byte[] out = new byte[32];
+    int copy = Math.min(raw.length, 32);
+    System.arraycopy(raw, raw.length - copy, out, 32 - copy, copy);
+    return out;
+  }
+
+  private static String encode(JsonObject json) {
+    return ENCODER.encodeToString(json.encode().getBytes(StandardCharsets.UTF_8));
   }
 
   private static <T> Future<T> invalid() {
     return Future.failedFuture(AppError.of(ErrorCode.INVALID_TOKEN, "The access token is invalid or expired"));
+  }
+
+  /** Any flaw in a token; its kind is not told to the client, so it carries no message or trace. */
+  private static final class InvalidToken extends RuntimeException {
+    InvalidToken() {
+      super(null, null, false, false);
+    }
   }
 }

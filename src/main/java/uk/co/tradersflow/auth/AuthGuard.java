@@ -50,6 +50,7 @@ public final class AuthGuard implements Handler<RoutingContext> {
         })
         .onFailure(e -> {
           if (e instanceof AppError app && app.code().status() == 401) {
+            uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.TOKEN_REJECTED);
             ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
           }
           ctx.fail(e);

@@ -231,6 +231,7 @@ public final class SignInRoutes implements RouteModule {
 
   private Future<JsonObject> failedSignIn(Optional<SignInRepository.UserByEmail> user, String email, String subject,
                                           boolean knownDevice, ClientInfo.Client client) {
+    uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.LOGIN_FAILED);
     return redis(throttle.failed(subject)).compose(failure -> {
       if (user.isEmpty()) {
         // Recorded too (no account to file it under), which also makes an unknown address
@@ -332,6 +333,7 @@ public final class SignInRoutes implements RouteModule {
     if (inGrace && row.successorSealed().isPresent()) {
       return Future.succeededFuture(pair(row, sealed.open(row.successorSealed().get(), row.id().toString())));
     }
+    uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.REFRESH_REUSE);
     return db.inAccount(row.accountId(), tx -> SignInRepository.revokeSession(tx, row.sessionId(), "refresh_token_reuse")
             .compose(v -> audit.append(tx, userEntry(row.accountId(), row.userId(), client, "auth.refresh_reuse")
                 .detail("sessionId", row.sessionId().toString()))))
@@ -389,6 +391,7 @@ public final class SignInRoutes implements RouteModule {
       }
       // Answer first, work after: the reply is the same, and as fast, whether or not the address is registered.
       Api.json(ctx, 202, new JsonObject().put("status", "accepted"));
+      uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.PASSWORD_RESET_REQUESTED);
       repo.userByEmail(email).compose(user -> user.map(u -> resetMailAllowed(email)
               .compose(allowed -> allowed ? sendReset(u, email, client) : Future.<Void>succeededFuture()))
               .orElse(Future.succeededFuture()))
@@ -487,6 +490,7 @@ public final class SignInRoutes implements RouteModule {
   }
 
   static AppError tooMany(int limit, long retryAfterSeconds, long resetSeconds) {
+    uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.RATE_LIMITED);
     return AppError.rateLimited(ErrorCode.TOO_MANY_ATTEMPTS, "Too many sign-in attempts; try again later", limit,
         retryAfterSeconds, resetSeconds);
   }

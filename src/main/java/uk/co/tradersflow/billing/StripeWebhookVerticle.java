@@ -73,12 +73,15 @@ public final class StripeWebhookVerticle extends VerticleBase {
 
   private void onDelivery(Message<StripeDelivery> msg) {
     StripeDelivery d = msg.body();
+    StripeWebhookMetrics.count(StripeWebhookMetrics.Outcome.RECEIVED);
     byte[] raw = d.body().getBytes();
     var rejection = signature.check(d.signature(), raw);
     if (rejection.isPresent()) {
       String reason = rejection.get().name().toLowerCase(java.util.Locale.ROOT);
       Counter.builder("tf_stripe_webhook_rejected").description("Stripe webhook deliveries refused before parsing")
           .tag("reason", reason).register(registry).increment();
+      uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.WEBHOOK_REJECTED);
+      StripeWebhookMetrics.count(StripeWebhookMetrics.Outcome.REJECTED);
       msg.reply(WebhookVerdict.rejected(reason));
       return;
     }
@@ -94,6 +97,8 @@ public final class StripeWebhookVerticle extends VerticleBase {
     if (event == null || id == null || !id.matches("^evt_[A-Za-z0-9_]{1,200}$") || !wellFormed(event)) {
       // Signed by Stripe yet not an event we can store: refuse loudly rather than store junk.
       Counter.builder("tf_stripe_webhook_rejected").tag("reason", "unparseable").register(registry).increment();
+      uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.WEBHOOK_REJECTED);
+      StripeWebhookMetrics.count(StripeWebhookMetrics.Outcome.REJECTED);
       msg.reply(WebhookVerdict.rejected("unparseable"));
       return;
     }
@@ -107,6 +112,7 @@ public final class StripeWebhookVerticle extends VerticleBase {
       }
       boolean fresh = ar.result();
       Counter.builder("tf_stripe_webhook_stored").tag("duplicate", Boolean.toString(!fresh)).register(registry).increment();
+      StripeWebhookMetrics.count(fresh ? StripeWebhookMetrics.Outcome.STORED : StripeWebhookMetrics.Outcome.DUPLICATE);
       msg.reply(WebhookVerdict.stored(!fresh));
       if (fresh) {
         process(eventId);
@@ -144,6 +150,7 @@ public final class StripeWebhookVerticle extends VerticleBase {
         : handler.apply(claimed.get()).recover(e -> {
           log.warn("stripe event {} failed (attempt {}): {}", id, claimed.get().attempts(), e.toString());
           Counter.builder("tf_stripe_webhook_failed").register(registry).increment();
+          StripeWebhookMetrics.count(StripeWebhookMetrics.Outcome.FAILED);
           return events.failed(id, e.getClass().getSimpleName() + ": " + e.getMessage());
         }))
         .recover(e -> {

@@ -29,6 +29,7 @@ public record AppConfig(
     Set<String> ownerEmails,
     Set<String> supportEmails,
     Optional<String> jwtPrivateKeyPem,
+    Optional<String> jwtPreviousKeysPem,
     Optional<byte[]> dataKey,
     Optional<byte[]> urlSigningKey,
     Optional<String> stripeSecretKey,

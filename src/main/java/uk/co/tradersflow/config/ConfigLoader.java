@@ -7,6 +7,8 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
@@ -52,6 +54,7 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_OWNER_EMAILS", "");
     DEFAULTS.put("TF_SUPPORT_EMAILS", "");
     DEFAULTS.put("TF_JWT_PRIVATE_KEY", "");
+    DEFAULTS.put("TF_JWT_PREVIOUS_KEYS", "");
     DEFAULTS.put("TF_DATA_KEY", "");
     DEFAULTS.put("TF_DATA_KEY_PREVIOUS", "");
     DEFAULTS.put("TF_URL_SIGNING_KEY", "");
@@ -102,9 +105,18 @@ public final class ConfigLoader {
 
   /** Settings whose values must never be printed: keys, secrets, passwords, URLs that may hold one. */
   private static final Set<String> SECRETS = Set.of(
-      "TF_JWT_PRIVATE_KEY", "TF_DATA_KEY", "TF_DATA_KEY_PREVIOUS", "TF_URL_SIGNING_KEY", "TF_STRIPE_SECRET_KEY",
+      "TF_JWT_PRIVATE_KEY", "TF_JWT_PREVIOUS_KEYS", "TF_DATA_KEY", "TF_DATA_KEY_PREVIOUS", "TF_URL_SIGNING_KEY", "TF_STRIPE_SECRET_KEY",
       "TF_STRIPE_WEBHOOK_SECRET", "TF_SMTP_PASSWORD", "TF_S3_SECRET_ACCESS_KEY", "TF_EMAIL_WEBHOOK_SECRET", "TF_METRICS_TOKEN",
       "TF_DB_URL", "TF_DB_ADMIN_URL", "TF_DB_WORKER_URL", "TF_REDIS_URL");
+
+  private static final String FILE_SUFFIX = "_FILE";
+  /**
+   * Lists of keys being retired: empty is their normal state between rotations (and what
+   * {@code rotate-jwt-key --no-overlap} writes). Any other empty secret file is a mistake.
+   */
+  private static final Set<String> MAY_BE_EMPTY = Set.of("TF_JWT_PREVIOUS_KEYS_FILE", "TF_DATA_KEY_PREVIOUS_FILE");
+  private static final Set<PosixFilePermission> OWNER_READ_WRITE =
+      Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
   private final Map<String, String> values;
 
@@ -119,7 +131,7 @@ public final class ConfigLoader {
   }
 
   /** {@code TF_CONFIG_FILE} if set (it must exist), else {@code conf/application.yaml}, else {@code conf/application.json}. */
-  static Optional<Path> configFile(Map<String, String> env) {
+  public static Optional<Path> configFile(Map<String, String> env) {
     String named = env.getOrDefault("TF_CONFIG_FILE", "").trim();
     if (!named.isEmpty()) {
       Path file = Path.of(named);
@@ -134,20 +146,84 @@ public final class ConfigLoader {
   }
 
   public static AppConfig load(Map<String, String> env, Optional<Path> file) {
-    Map<String, String> merged = new TreeMap<>(DEFAULTS);
-    file.ifPresent(f -> merged.putAll(readFile(f)));
+    Map<String, String> explicit = new TreeMap<>();
+    file.ifPresent(f -> explicit.putAll(readFile(f)));
     env.forEach((name, value) -> {
       if (!name.startsWith("TF_") || name.equals("TF_CONFIG_FILE")) {
         return;
       }
-      if (DEFAULTS.containsKey(name)) {
-        merged.put(name, value);
+      if (DEFAULTS.containsKey(name) || isSecretFileSetting(name)) {
+        explicit.put(name, value);
       } else {
         // Other tools share the TF_ prefix (Terraform's TF_LOG, TF_VAR_…), so this warns rather than fails.
         log.warn("ignoring unknown environment variable {}", name);
       }
     });
+    Map<String, String> merged = new TreeMap<>(DEFAULTS);
+    merged.putAll(readSecretFiles(explicit));
     return new ConfigLoader(merged).parse();
+  }
+
+  /** The settings whose values are secrets; each may also be given as {@code TF_<NAME>_FILE}. */
+  public static Set<String> secretSettings() {
+    return SECRETS;
+  }
+
+  /** {@code TF_<SECRET>_FILE}: the secret's value is in that file (Docker and Kubernetes secrets, Vault Agent). */
+  private static boolean isSecretFileSetting(String name) {
+    return name.endsWith(FILE_SUFFIX) && SECRETS.contains(name.substring(0, name.length() - FILE_SUFFIX.length()));
+  }
+
+  /**
+   * Replaces each {@code TF_<SECRET>_FILE} by {@code TF_<SECRET>} holding the file's content,
+   * trailing line breaks trimmed (editors and {@code echo} add one; no secret ends with one).
+   * Setting both is refused rather than one silently winning, since the one ignored would be the
+   * one somebody believes is in force. A file others may read is still used, with a warning:
+   * refusing would turn a hardening advice into an outage.
+   */
+  private static Map<String, String> readSecretFiles(Map<String, String> explicit) {
+    Map<String, String> out = new TreeMap<>();
+    explicit.forEach((name, value) -> {
+      if (!isSecretFileSetting(name)) {
+        out.putIfAbsent(name, value);
+        return;
+      }
+      String secret = name.substring(0, name.length() - FILE_SUFFIX.length());
+      if (value.isBlank()) {
+        return;
+      }
+      if (!explicit.getOrDefault(secret, "").isBlank()) {
+        throw new ConfigException("setting " + secret + " is set twice, directly and through " + name + ": keep one");
+      }
+      out.put(secret, readSecretFile(name, Path.of(value.trim())));
+    });
+    return out;
+  }
+
+  private static String readSecretFile(String setting, Path file) {
+    String content;
+    try {
+      content = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
+      throw new ConfigException("setting " + setting + " is invalid: cannot read the file " + file);
+    }
+    try {
+      Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+      if (!OWNER_READ_WRITE.containsAll(mode)) {
+        log.warn("secret file {} ({}) has mode {}: others than its owner may read it; make it 0600 or tighter",
+            file, setting, PosixFilePermissions.toString(mode));
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // No POSIX modes here (another file system): nothing to compare against.
+    }
+    int end = content.length();
+    while (end > 0 && (content.charAt(end - 1) == '\n' || content.charAt(end - 1) == '\r')) {
+      end--;
+    }
+    if (end == 0 && !MAY_BE_EMPTY.contains(setting)) {
+      throw new ConfigException("setting " + setting + " is invalid: the file " + file + " is empty");
+    }
+    return content.substring(0, end);
   }
 
   private static Map<String, String> readFile(Path file) {
@@ -169,7 +245,7 @@ public final class ConfigLoader {
       if (!name.startsWith("TF_")) {
         name = "TF_" + name;
       }
-      if (!DEFAULTS.containsKey(name)) {
+      if (!DEFAULTS.containsKey(name) && !isSecretFileSetting(name)) {
         throw new ConfigException("config file " + file + " has an unknown setting '" + k + "'");
       }
       if (name.equals("TF_LOG_FORMAT")) {
@@ -217,6 +293,7 @@ public final class ConfigLoader {
         emails("TF_OWNER_EMAILS"),
         emails("TF_SUPPORT_EMAILS"),
         optional("TF_JWT_PRIVATE_KEY").map(ConfigLoader::unescapeNewlines).map(pem -> requirePem("TF_JWT_PRIVATE_KEY", pem)),
+        optional("TF_JWT_PREVIOUS_KEYS").map(ConfigLoader::unescapeNewlines).map(pem -> requireAnyPem("TF_JWT_PREVIOUS_KEYS", pem)),
         key32("TF_DATA_KEY"),
         keyAtLeast32("TF_URL_SIGNING_KEY"),
         optional("TF_STRIPE_SECRET_KEY"),
@@ -507,6 +584,13 @@ public final class ConfigLoader {
   private String requirePem(String name, String pem) {
     if (!pem.contains("-----BEGIN") || !pem.contains("PRIVATE KEY-----")) {
       throw invalid(name, "must be a PEM private key");
+    }
+    return pem;
+  }
+
+  private String requireAnyPem(String name, String pem) {
+    if (!pem.contains("-----BEGIN") || !pem.contains("KEY-----")) {
+      throw invalid(name, "must be one or more PEM keys");
     }
     return pem;
   }

@@ -211,11 +211,13 @@ public final class EmailDispatchVerticle extends VerticleBase {
 
   private Future<Void> sendOne(OutboxMessage m, Set<String> suppressed) {
     if (suppressed.contains(m.recipient())) {
+      EmailMetrics.count(EmailMetrics.Outcome.SUPPRESSED);
       return outbox.suppressed(m);
     }
     Optional<EmailTemplate> template = EmailTemplate.byId(m.template());
     if (template.isEmpty() || !MailHeaders.isSafeAddress(m.recipient())) {
       // Nothing a retry could fix: fail it now, loudly.
+      EmailMetrics.count(EmailMetrics.Outcome.FAILED);
       log.warn("email {} cannot be sent: {}", m.id(), template.isEmpty() ? "unknown template " + m.template() : "invalid recipient");
       return outbox.retryOrFail(m, "unsendable: unknown template or invalid recipient", 0, Duration.ZERO, clock.instant()).mapEmpty();
     }
@@ -223,6 +225,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
     try {
       message = compose(m, template.get());
     } catch (RuntimeException e) {
+      EmailMetrics.count(EmailMetrics.Outcome.FAILED);
       log.warn("email {} ({}) could not be rendered: {}", m.id(), m.template(), e.toString());
       return outbox.retryOrFail(m, "render failed: " + e.getClass().getSimpleName(), 0, Duration.ZERO, clock.instant()).mapEmpty();
     }
@@ -246,6 +249,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
       smtpDown = false;
       log.info("SMTP server {}:{} accepts mail again; queued email is going out", config.smtpHost(), config.smtpPort());
     }
+    EmailMetrics.count(EmailMetrics.Outcome.SENT);
     return outbox.sent(m, config.devMail() ? "written to the development mailbox" : "250 accepted", messageId);
   }
 
@@ -266,6 +270,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
     return outbox.retryOrFail(m, reason, config.emailMaxAttempts(), backoff(attempt), clock.instant())
         .map(failedForGood -> {
           if (failedForGood) {
+            EmailMetrics.count(EmailMetrics.Outcome.FAILED);
             log.warn("email {} ({}) failed after {} attempts: {}", m.id(), m.template(), attempt, reason);
           } else {
             log.info("email {} ({}) attempt {} was rejected, will retry: {}", m.id(), m.template(), attempt, reason);

@@ -50,7 +50,7 @@ final class EmailEventStore {
                 event.type(), event.occurredAt(), webhookId, event.detail()));
             return inserted.compose(v -> suppressIfNeeded(tx, event, row.getString("recipient"))).map(Outcome.RECORDED);
           });
-    }));
+    })).onSuccess(o -> { if (o == Outcome.RECORDED) EmailMetrics.providerEvent(event.type()); });
   }
 
   private static Future<Void> suppressIfNeeded(SqlConnection tx, ProviderEvent event, String recipient) {

@@ -38,7 +38,8 @@ public final class EmailOutbox {
         .addValue(email.model())
         .addString(email.dedupeKey());
     return tx.preparedQuery(INSERT).execute(args)
-        .map(rows -> rows.size() == 0 ? Optional.<UUID>empty() : Optional.of(rows.iterator().next().getUUID("id")));
+        .map(rows -> rows.size() == 0 ? Optional.<UUID>empty() : Optional.of(rows.iterator().next().getUUID("id")))
+        .onSuccess(id -> id.ifPresent(x -> EmailMetrics.count(EmailMetrics.Outcome.QUEUED)));
   }
 
   /** Call after commit: wakes the dispatcher now instead of at its next poll. */

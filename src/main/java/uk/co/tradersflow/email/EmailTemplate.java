@@ -11,7 +11,8 @@ import java.util.Optional;
 public enum EmailTemplate {
   VERIFY_EMAIL(false), EMAIL_ALREADY_REGISTERED(false), PASSWORD_RESET(false), ACCOUNT_LOCKED(false),
   PASSWORD_CHANGED(false), EMAIL_CHANGE_CONFIRM(false), EMAIL_CHANGE_NOTICE(false), SIGNIN_ALERT(false),
-  ACCOUNT_CLOSED(false), TRIAL_ENDING(true), PAYMENT_FAILED(false), INVOICE(true), PAYMENT_RECEIVED(true);
+  ACCOUNT_CLOSED(false), TRIAL_ENDING(true), PAYMENT_FAILED(false), INVOICE(true), PAYMENT_RECEIVED(true),
+  INCIDENT_NOTICE(false);
 
   private final boolean bulk;
 

@@ -52,6 +52,7 @@ public final class EmailWebhookRoutes implements RouteModule {
     byte[] body = ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
     String id = header(ctx, "id");
     if (!verifier.get().verify(id, header(ctx, "timestamp"), header(ctx, "signature"), body)) {
+      uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.WEBHOOK_REJECTED);
       ctx.fail(AppError.of(ErrorCode.INVALID_SIGNATURE, "The webhook signature is missing, invalid or too old"));
       return;
     }

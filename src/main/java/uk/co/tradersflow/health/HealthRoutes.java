@@ -1,5 +1,6 @@
 package uk.co.tradersflow.health;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,16 +17,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.platform.metrics.Sampler;
 
 /**
  * Public operational routes: liveness, readiness (Postgres and Redis, each bounded by a
  * timeout), Prometheus metrics (loopback or bearer token only) and RFC 9116 security.txt.
  */
-public final class HealthRoutes implements RouteModule {
+public final class HealthRoutes implements RouteModule, Sampler {
   private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
   /**
    * Headers by which a peer says it relays someone else's request: the standard and de facto
@@ -42,6 +45,8 @@ public final class HealthRoutes implements RouteModule {
   private final Optional<PrometheusMeterRegistry> registry;
   private final Optional<String> metricsToken;
   private final String publicUrl;
+  /** 1 when the last readiness check passed: {@code tf_ready}, sampled so the alert needs no probe of its own. */
+  private final AtomicInteger ready = new AtomicInteger();
 
   public HealthRoutes(Vertx vertx, Db db, Redis redis, Optional<PrometheusMeterRegistry> registry,
                       Optional<String> metricsToken, String publicUrl) {
@@ -51,6 +56,13 @@ public final class HealthRoutes implements RouteModule {
     this.registry = registry;
     this.metricsToken = metricsToken;
     this.publicUrl = publicUrl.replaceAll("/+$", "");
+    registry.ifPresent(r -> Gauge.builder("tf.ready", ready, AtomicInteger::get)
+        .description("1 while this instance's readiness checks (Postgres, both logins, Redis) pass").register(r));
+  }
+
+  @Override
+  public Future<?> sample() {
+    return readiness().onSuccess(body -> ready.set("UP".equals(body.getString("status")) ? 1 : 0));
   }
 
   @Override
@@ -84,6 +96,11 @@ public final class HealthRoutes implements RouteModule {
   }
 
   private void ready(RoutingContext ctx) {
+    readiness().onSuccess(body -> Api.json(ctx, "UP".equals(body.getString("status")) ? 200 : 503, body));
+  }
+
+  /** {@code {status, checks}}: never fails, a check that fails or times out is DOWN. */
+  private Future<JsonObject> readiness() {
     Map<String, Supplier<Future<?>>> checks = new LinkedHashMap<>();
     // Both logins: the requests' and the background jobs' (a worker that cannot log in leaves
     // email and webhook effects queued).
@@ -95,9 +112,9 @@ public final class HealthRoutes implements RouteModule {
         .recover(err -> Future.succeededFuture(results.put(e.getKey(),
             new JsonObject().put("status", "DOWN").put("error", err instanceof java.util.concurrent.TimeoutException ? "timeout" : "unreachable")))))
         .toList();
-    Future.join(futures).onComplete(ar -> {
+    return Future.join(futures).transform(ar -> {
       boolean up = results.stream().allMatch(e -> "UP".equals(((JsonObject) e.getValue()).getString("status")));
-      Api.json(ctx, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", results));
+      return Future.succeededFuture(new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", results));
     });
   }
 

@@ -94,6 +94,7 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
     if (decision.allowed()) {
       ctx.next();
     } else {
+      uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.RATE_LIMITED);
       ctx.fail(AppError.retryAfter(ErrorCode.RATE_LIMITED, "Too many requests; slow down", decision.retryAfterSeconds()));
     }
   }

@@ -100,7 +100,8 @@ public final class LoginThrottle {
   public Future<Failure> failed(String subject) {
     return failed.run(List.of(failures(subject), lock(subject), keys.key("login", "lockouts", subject)),
             List.of(Integer.toString(maxFailures), Long.toString(lockout.toSeconds()), Long.toString(CAP.toSeconds())))
-        .map(r -> new Failure(r.get(0).toInteger() == 1, r.get(1).toLong(), r.get(2).toLong()));
+        .map(r -> new Failure(r.get(0).toInteger() == 1, r.get(1).toLong(), r.get(2).toLong()))
+        .onSuccess(f -> { if (f.lockedNow()) uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.LOCKOUT); });
   }
 
   /** An admitted attempt ended without a wrong password (a right one, or an error on the way): it no longer counts. */

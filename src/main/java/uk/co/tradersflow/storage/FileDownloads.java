@@ -72,6 +72,7 @@ final class FileDownloads {
   }
 
   private static AppError refused() {
+    uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.SIGNED_URL_REJECTED);
     return AppError.of(ErrorCode.SIGNED_URL_INVALID, "This link has expired or is not valid; ask for a new one");
   }
 

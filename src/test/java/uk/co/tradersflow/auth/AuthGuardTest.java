@@ -63,11 +63,18 @@ class AuthGuardTest {
   }
 
   private static String es256(JsonObject payload, PrivateKey key) throws Exception {
-    String input = b64(new JsonObject().put("alg", "ES256").put("typ", "JWT").put("kid", "tf-1")) + "." + b64(payload);
+    String input = b64(new JsonObject().put("alg", "ES256").put("typ", "JWT").put("kid", JwtKeySet.kid(keys.jwtKeyPair().getPublic()))) + "." + b64(payload);
     Signature sig = Signature.getInstance("SHA256withECDSAinP1363Format");
     sig.initSign(key);
     sig.update(input.getBytes(StandardCharsets.US_ASCII));
-    return input + "." + b64(sig.sign());
+    byte[] signature = sig.sign();
+    // The server accepts only the low-S form of a signature (see AccessTokenMalleabilityTest).
+    java.math.BigInteger n = ((java.security.interfaces.ECPrivateKey) key).getParams().getOrder();
+    java.math.BigInteger s = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(signature, 32, 64));
+    if (s.compareTo(n.shiftRight(1)) > 0) {
+      System.arraycopy(AccessTokens.fixed32(n.subtract(s)), 0, signature, 32, 32);
+    }
+    return input + "." + b64(signature);
   }
 
   private static HttpResponse<Buffer> get(String token) {
@@ -139,7 +146,7 @@ class AuthGuardTest {
   @Test
   void anExpiredTokenIsRefused() {
     TestUser u = users.create();
-    AccessTokens past = new AccessTokens(server.vertx, keys, Duration.ofSeconds(60),
+    AccessTokens past = new AccessTokens(keys, Duration.ofSeconds(60),
         Clock.offset(Clock.systemUTC(), Duration.ofHours(-1)));
     String expired = past.mint(u.userId(), u.accountId(), u.sessionId(), Optional.empty());
     assertUnauthorized(get(expired), "expired an hour ago");

@@ -43,7 +43,7 @@ public final class LoadSeed {
     Vertx vertx = Vertx.vertx();
     try {
       // Tokens live as long as the server allows (TF_ACCESS_TOKEN_TTL_SECONDS): seed just before the run.
-      AccessTokens tokens = new AccessTokens(vertx, keys, config.accessTokenTtl(), Clock.systemUTC());
+      AccessTokens tokens = new AccessTokens(keys, config.accessTokenTtl(), Clock.systemUTC());
       PgUrl admin = PgUrl.parse(config.dbAdminUrl());
       List<String> lines = new ArrayList<>();
       lines.add("token");

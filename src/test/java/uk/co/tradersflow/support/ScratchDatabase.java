@@ -32,6 +32,13 @@ public final class ScratchDatabase implements AutoCloseable {
     return db;
   }
 
+  /** A new database with every migration applied: for work that must not touch the run's shared one. */
+  public static ScratchDatabase latest() throws SQLException {
+    ScratchDatabase db = migratedTo("1");
+    db.migrateToLatest();
+    return db;
+  }
+
   /** Applies every migration not yet applied. */
   public void migrateToLatest() {
     migrate(null);
@@ -39,6 +46,12 @@ public final class ScratchDatabase implements AutoCloseable {
 
   public Connection admin() throws SQLException {
     return env.admin(name);
+  }
+
+  /** The admin login's URL for this database, in the form {@code TF_DB_ADMIN_URL} takes. */
+  public String adminUrl() {
+    return "postgresql://" + env.adminUser + (env.adminPassword.isEmpty() ? "" : ":" + env.adminPassword) + "@" + env.pgHost
+        + ":" + env.pgPort + "/" + name;
   }
 
   private void migrate(String target) {

@@ -84,6 +84,10 @@ public final class TestServer implements AutoCloseable {
     settings.put("TF_STORAGE_DIR", devDir.resolve("files").toString());
     settings.put("TF_HTTP_INSTANCES", "2");
     settings.put("TF_DB_POOL_SIZE", "8");
+    // Every test class signs in from 127.0.0.1 against this run's one Redis prefix, so the
+    // per-IP sign-in limit would add up across classes run within a minute of each other; the
+    // tests of that limit set their own (low) value and client addresses.
+    settings.put("TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000");
     settings.put("TF_PUBLIC_URL", "https://localhost:" + settings.get("TF_HTTPS_PORT"));
     // Tests run with development defaults, under which mail would go to files: they send over SMTP
     // (a port where nothing listens unless the test starts GreenMail) unless they ask for files.

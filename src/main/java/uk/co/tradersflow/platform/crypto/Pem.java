@@ -78,6 +78,36 @@ public final class Pem {
     return encode("PUBLIC KEY", key.getEncoded());
   }
 
+  /**
+   * Reads every PEM block of the text as an EC P-256 key, public ("PUBLIC KEY") or private (its
+   * public half is derived), in order. Used for keys that only verify, such as retired JWT keys.
+   */
+  public static java.util.List<PublicKey> readEcPublicKeys(String pems) {
+    java.util.List<PublicKey> keys = new java.util.ArrayList<>();
+    try (PEMParser parser = new PEMParser(new StringReader(pems))) {
+      JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+      for (Object object = parser.readObject(); object != null; object = parser.readObject()) {
+        PublicKey key;
+        if (object instanceof org.bouncycastle.asn1.x509.SubjectPublicKeyInfo info) {
+          key = converter.getPublicKey(info);
+        } else if (object instanceof PEMKeyPair pair) {
+          key = publicKeyOf((ECPrivateKey) converter.getPrivateKey(pair.getPrivateKeyInfo()));
+        } else if (object instanceof PrivateKeyInfo info && converter.getPrivateKey(info) instanceof ECPrivateKey ec) {
+          key = publicKeyOf(ec);
+        } else {
+          throw new IllegalArgumentException("not an EC key");
+        }
+        if (!(key instanceof java.security.interfaces.ECPublicKey ec) || ec.getParams().getCurve().getField().getFieldSize() != 256) {
+          throw new IllegalArgumentException("not an EC P-256 key");
+        }
+        keys.add(key);
+      }
+    } catch (IOException | java.security.GeneralSecurityException | ClassCastException e) {
+      throw new IllegalArgumentException("unreadable key", e);
+    }
+    return java.util.List.copyOf(keys);
+  }
+
   static BigInteger serial() {
     return new BigInteger(64, new java.security.SecureRandom());
   }

@@ -209,6 +209,30 @@ class RowLevelSecurityTest {
     }
   }
 
+  private static final String ACCOUNT_TABLES = """
+      SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind = 'r'
+         AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'account_id' AND NOT a.attisdropped)""";
+
+  /**
+   * RLS switched on with no policy denies everything, so a grant on such a table is either dead
+   * or the sign of a policy forgotten, and a later "fix" that disables RLS to make it work would
+   * open the table to every account: both are caught here.
+   */
+  @Test
+  void everyTableWithAnAccountColumnHasAPolicyAndTheRuntimeRoleHasNoGrantOnOneWithout() throws SQLException {
+    try (Connection c = server.env.admin()) {
+      List<String> withoutPolicy = strings(c, "SELECT t.relname::text FROM (" + ACCOUNT_TABLES + ") t "
+          + "WHERE NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid)");
+      assertThat(withoutPolicy).as("account tables without a row-level security policy").isEmpty();
+      List<String> grantedWithoutPolicyForApp = strings(c, "SELECT t.relname::text FROM (" + ACCOUNT_TABLES + ") t "
+          + "WHERE NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid "
+          + "                    AND (0 = ANY (p.polroles) OR (SELECT oid FROM pg_roles WHERE rolname = 'tf_app') = ANY (p.polroles))) "
+          + "  AND has_table_privilege('tf_app', t.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')");
+      assertThat(grantedWithoutPolicyForApp).as("account tables tf_app may touch but no policy covers it").isEmpty();
+    }
+  }
+
   @Test
   void everyTableWithAnAccountColumnHasRowLevelSecurityEnabledAndForced() throws SQLException {
     try (Connection c = server.env.admin()) {

@@ -1,0 +1,50 @@
+package uk.co.tradersflow.auth;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.util.Optional;
+import java.util.UUID;
+import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.audit.AuditEntry;
+import uk.co.tradersflow.audit.AuditLog;
+
+/**
+ * Suspends an account for incident containment (a hijacked account sending fraudulent invoices,
+ * an account abusing the platform), or lifts the suspension. A suspended account's tokens are
+ * answered 403 {@code account_suspended} within the session cache's one-second window and its
+ * users cannot sign in; nothing is deleted, so lifting it restores everything. Audited.
+ */
+public final class AccountSuspension {
+  private static final String SET_STATUS = """
+      UPDATE accounts SET status = $2, updated_at = now() WHERE id = $1 AND status = $3 RETURNING id""";
+
+  private final Pool pool;
+  private final AuditLog audit;
+
+  public AccountSuspension(Pool pool, AuditLog audit) {
+    this.pool = pool;
+    this.audit = audit;
+  }
+
+  /** True when the account was active and is now suspended; false when it was not active (or does not exist). */
+  public Future<Boolean> suspend(UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
+    return change(accountId, "active", "suspended", "account_suspended", reason, actor, actorId);
+  }
+
+  /** True when the account was suspended and is active again. */
+  public Future<Boolean> resume(UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
+    return change(accountId, "suspended", "active", "account_resumed", reason, actor, actorId);
+  }
+
+  private Future<Boolean> change(UUID accountId, String from, String to, String action, String reason, ActorType actor,
+                                 Optional<UUID> actorId) {
+    return pool.withTransaction(tx -> tx.preparedQuery(SET_STATUS).execute(Tuple.of(accountId, to, from)).compose(rows -> {
+      if (rows.rowCount() == 0) {
+        return Future.succeededFuture(false);
+      }
+      return audit.append(tx, AuditEntry.by(actor, actorId, Optional.of(accountId), action).detail("reason", reason))
+          .map(v -> true);
+    })).onSuccess(changed -> audit.committed());
+  }
+}
