@@ -223,7 +223,7 @@ public final class MainVerticle extends VerticleBase {
     CertificateExpiry.bindTo(meters, keys.tlsCertPem(), clock);
     EmailRenderer emailRenderer = new EmailRenderer(config.appUrl().toString());
     EmailHealth emailHealth = new EmailHealth(db, config.emailAlertWindow(), config.emailAlertFailureRate(), registry);
-    EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase());
+    EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase(), clock);
 
     StripeGateway stripe = new StripeGateway(vertx, config);
     StripeEventStore stripeEvents = new StripeEventStore(db);
@@ -256,7 +256,7 @@ public final class MainVerticle extends VerticleBase {
         new MeRoutes(db, audit, revocations),
         new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter,
             () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
-        new EmailAdminRoutes(db, emailHealth),
+        new EmailAdminRoutes(db, emailHealth, outbox, audit),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),
         new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),

@@ -70,7 +70,8 @@ public record AppConfig(
     int httpInstances,
     List<byte[]> previousDataKeys,
     Optional<S3Settings> s3,
-    HttpSettings http) {
+    HttpSettings http,
+    boolean devMail) {
 
   /**
    * The listeners: the address they bind ({@code 0.0.0.0}: all interfaces), the browser origins

@@ -98,6 +98,7 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_EMAIL_ALERT_WINDOW_SECONDS", "3600");
     DEFAULTS.put("TF_METRICS_TOKEN", "");
     DEFAULTS.put("TF_DEV_DATA_DIR", "./data/dev");
+    DEFAULTS.put("TF_DEV_MAIL", "auto");
     DEFAULTS.put("TF_HTTP_INSTANCES", "0");
     DEFAULTS.put("TF_LOG_FORMAT", "text");
     DEFAULTS.put("TF_BIND_ADDRESS", "0.0.0.0");
@@ -357,7 +358,8 @@ public final class ConfigLoader {
         keys32("TF_DATA_KEY_PREVIOUS"),
         s3(),
         new AppConfig.HttpSettings(bindAddress("TF_BIND_ADDRESS"), corsOrigins("TF_CORS_ORIGINS"),
-            seconds("TF_SHUTDOWN_DRAIN_SECONDS", 0, 300)));
+            seconds("TF_SHUTDOWN_DRAIN_SECONDS", 0, 300)),
+        devMail(url("TF_PUBLIC_URL")));
   }
 
   /** An IP literal (no name lookups at start-up): {@code 0.0.0.0} or {@code ::} for all interfaces. */
@@ -395,6 +397,39 @@ public final class ConfigLoader {
       origins.add(origin.toLowerCase(Locale.ROOT));
     }
     return List.copyOf(origins);
+  }
+
+  /**
+   * {@code TF_DEV_MAIL}: {@code on} writes email to files under the dev data dir instead of
+   * sending it, and logs its links (tokens included); {@code off} sends over SMTP; {@code auto}
+   * (the default) is on only where everything else is a development default too: no mail server,
+   * login or key configured. A public or app URL that is not this machine turns {@code auto} off
+   * and refuses {@code on}: a production server must never write its users' links to its logs.
+   */
+  private boolean devMail(URI publicUrl) {
+    // The links it logs lead to TF_APP_URL: that must be this machine too.
+    URI appUrl = optional("TF_APP_URL").map(v -> appUrl("TF_APP_URL")).orElse(publicUrl);
+    boolean thisMachine = isThisMachine(publicUrl.getHost()) && isThisMachine(appUrl.getHost());
+    return switch (text("TF_DEV_MAIL").toLowerCase(Locale.ROOT)) {
+      case "off", "false", "no", "0" -> false;
+      case "on", "true", "yes", "1" -> {
+        if (!thisMachine) {
+          throw invalid("TF_DEV_MAIL", "is for development only and TF_PUBLIC_URL or TF_APP_URL is not localhost; use SMTP");
+        }
+        yield true;
+      }
+      case "auto" -> thisMachine
+          && java.util.stream.Stream.of("TF_SMTP_HOST", "TF_SMTP_PORT", "TF_SMTP_USER", "TF_JWT_PRIVATE_KEY", "TF_DATA_KEY",
+              "TF_URL_SIGNING_KEY").allMatch(name -> text(name).equals(DEFAULTS.get(name)));
+      default -> throw invalid("TF_DEV_MAIL", "must be auto, on or off");
+    };
+  }
+
+  /** localhost, a name under .localhost, or a loopback address: a server nobody else reaches. */
+  static boolean isThisMachine(String host) {
+    String h = host.toLowerCase(Locale.ROOT).replaceAll("^\\[|\\]$", "");
+    return h.equals("localhost") || h.endsWith(".localhost") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1")
+        || h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
   }
 
   /** Documents on S3 when a bucket is named; static credentials come in pairs or not at all. */

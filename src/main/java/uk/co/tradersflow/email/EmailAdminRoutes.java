@@ -1,7 +1,9 @@
 package uk.co.tradersflow.email;
 
 import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.POST;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -10,7 +12,13 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
+import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.audit.AuditEntry;
+import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.auth.Principal;
 import uk.co.tradersflow.data.common.Rows;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
@@ -19,7 +27,11 @@ import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.PageRequest;
 import uk.co.tradersflow.platform.http.RouteModule;
 
-/** Owners' view of email: the log with each message's downstream events, and delivery health. */
+/**
+ * Owners' view of email: the log with each message's downstream events, delivery health, and
+ * {@code POST /admin/api/emails/{id}/requeue}, which queues a {@code failed} message again with
+ * its attempts reset (audited; the dispatcher is woken at once).
+ */
 public final class EmailAdminRoutes implements RouteModule {
   private static final Set<String> STATUSES = Set.of("queued", "sending", "sent", "failed", "suppressed");
   private static final String LIST = """
@@ -35,16 +47,47 @@ public final class EmailAdminRoutes implements RouteModule {
 
   private final Db db;
   private final EmailHealth health;
+  private final OutboxStore outbox;
+  private final EmailOutbox dispatch;
+  private final AuditLog audit;
+  private Api api;
 
-  public EmailAdminRoutes(Db db, EmailHealth health) {
+  public EmailAdminRoutes(Db db, EmailHealth health, EmailOutbox dispatch, AuditLog audit) {
     this.db = db;
     this.health = health;
+    this.outbox = new OutboxStore(db);
+    this.dispatch = dispatch;
+    this.audit = audit;
   }
 
   @Override
   public void mount(Router router, Api api) {
     api.owner(router, GET, "/admin/api/emails").handler(this::list);
     api.owner(router, GET, "/admin/api/email/health").handler(ctx -> Api.reply(ctx, health.stats(), 200, EmailHealth.Stats::toJson));
+    api.owner(router, POST, "/admin/api/emails/:id/requeue").handler(this::requeue);
+    this.api = api;
+  }
+
+  private void requeue(RoutingContext ctx) {
+    UUID id;
+    try {
+      id = UUID.fromString(ctx.pathParam("id"));
+    } catch (IllegalArgumentException e) {
+      throw AppError.notFound();
+    }
+    Principal owner = Principal.of(ctx);
+    Future<UUID> done = db.asWorker(tx -> outbox.requeue(tx, id).compose(result -> switch (result.outcome()) {
+      case NOT_FOUND -> Future.failedFuture(AppError.notFound());
+      case NOT_FAILED -> Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "Only a failed email can be requeued"));
+      case QUEUED -> audit.append(tx, AuditEntry.by(ActorType.OWNER, Optional.of(owner.userId()), result.accountId(),
+              "email.requeued").target("email", id).from(api.clients().of(ctx))).map(id);
+    })).andThen(ar -> {
+      if (ar.succeeded()) {
+        audit.committed();
+        dispatch.committed();
+      }
+    });
+    Api.reply(ctx, done, 202, queued -> new JsonObject().put("id", queued.toString()).put("status", "queued"));
   }
 
   private void list(RoutingContext ctx) {

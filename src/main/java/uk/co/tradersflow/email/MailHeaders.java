@@ -6,6 +6,9 @@ import java.util.regex.Pattern;
 final class MailHeaders {
   private static final Pattern ADDRESS = Pattern.compile("^[^@\\s\\p{Cntrl}<>,;\"]{1,64}@[^@\\s\\p{Cntrl}<>,;\"]{1,253}$");
 
+  /** Our id of the message (the outbox row), on every email; webhooks and tests find rows by it. */
+  static final String TF_MESSAGE_ID = "X-TF-Message-Id";
+
   private MailHeaders() {}
 
   static String clean(String value, int max) {

@@ -58,10 +58,15 @@ public final class TestServer implements AutoCloseable {
   }
 
   public static TestServer start(Map<String, String> overrides) {
-    return new TestServer(overrides);
+    return new TestServer(overrides, Clock.systemUTC());
   }
 
-  private TestServer(Map<String, String> overrides) {
+  /** With a clock the test moves (see {@link TestClock}), for schedules measured in hours. */
+  public static TestServer start(Map<String, String> overrides, Clock clock) {
+    return new TestServer(overrides, clock);
+  }
+
+  private TestServer(Map<String, String> overrides, Clock clock) {
     BlockedThreadWatch.install();
     try {
       devDir = Files.createTempDirectory("tf-test-dev");
@@ -84,6 +89,9 @@ public final class TestServer implements AutoCloseable {
     // tests of that limit set their own (low) value and client addresses.
     settings.put("TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000");
     settings.put("TF_PUBLIC_URL", "https://localhost:" + settings.get("TF_HTTPS_PORT"));
+    // Tests run with development defaults, under which mail would go to files: they send over SMTP
+    // (a port where nothing listens unless the test starts GreenMail) unless they ask for files.
+    settings.put("TF_DEV_MAIL", "off");
     settings.putAll(overrides);
     config = ConfigLoader.load(settings, Optional.empty());
     prepareDatabaseOnce(config);
@@ -98,7 +106,7 @@ public final class TestServer implements AutoCloseable {
             .setWarningExceptionTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
-    main = new MainVerticle(config, keys, Optional.of(registry), Clock.systemUTC());
+    main = new MainVerticle(config, keys, Optional.of(registry), clock);
     try {
       await(vertx.deployVerticle(main));
     } catch (RuntimeException startFailed) {
