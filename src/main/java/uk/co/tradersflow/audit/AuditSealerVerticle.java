@@ -10,8 +10,8 @@ import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.db.Db;
 
 /**
- * Chains committed audit entries shortly after they are written: on a signal from
- * {@link AuditLog#committed()} and on a timer (which also picks up entries written by other
+ * Chains committed audit entries shortly after they are written: on the signal
+ * {@link AuditLog#append} registers to follow its transaction's commit, and on a timer (which also picks up entries written by other
  * instances). The database function takes an advisory lock, so with many instances one seals
  * while the others return at once.
  */

@@ -117,7 +117,6 @@ public final class DocumentRoutes implements RouteModule {
                 .target("document", id)))
             .map(v -> new BlobId(me.accountId(), blobName))));
     Future<Void> removed = deleted.compose(blob -> {
-      service.audit().committed();
       return service.workers().<Void>executeBlocking(() -> {
             service.blobs().delete(blob);
             return null;

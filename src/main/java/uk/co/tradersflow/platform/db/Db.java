@@ -27,6 +27,9 @@ import java.util.function.Function;
  * together (the client pipelines them), so the RLS scope costs no extra round trip. The list
  * pages, the hottest reads, go further: {@link #read} runs them as one statement through SQL
  * functions that set the account themselves.
+ *
+ * <p>A unit of work's {@link Tx} takes {@linkplain Tx#afterCommit after-commit hooks}, so whoever
+ * writes an outbox row or an audit entry wakes its reader without the caller remembering to.
  */
 public final class Db {
   private static final String SET_ACCOUNT = "SELECT set_config('app.account_id', $1, true)";
@@ -58,8 +61,11 @@ public final class Db {
     this.borrowTimeoutMs = borrowTimeout.toMillis();
   }
 
-  /** Runs {@code work} in one transaction scoped to {@code accountId}; commits if it succeeds, rolls back otherwise. */
-  public <T> Future<T> inAccount(UUID accountId, Function<SqlConnection, Future<T>> work) {
+  /**
+   * Runs {@code work} in one transaction scoped to {@code accountId}; commits if it succeeds (then
+   * runs its after-commit hooks), rolls back otherwise.
+   */
+  public <T> Future<T> inAccount(UUID accountId, Function<Tx, Future<T>> work) {
     return borrow(pool).compose(conn -> {
       Future<?> begin = conn.query("BEGIN").execute();
       Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
@@ -117,12 +123,13 @@ public final class Db {
 
   /**
    * Runs {@code work} in one transaction as the narrowly granted worker role, for the few jobs
-   * that must cross accounts (email dispatch, webhook effects, retention, sweepers). Its reach is
+   * that must cross accounts (email dispatch, webhook effects, retention, sweepers); commits if it
+   * succeeds (then runs its after-commit hooks), rolls back otherwise. Its reach is
    * what the migrations grant {@code tf_worker}, nothing more; RLS stays on. The worker logs in
    * on connections of its own: the runtime role is not its member, so no statement a request
    * runs can become it (V017).
    */
-  public <T> Future<T> asWorker(Function<SqlConnection, Future<T>> work) {
+  public <T> Future<T> asWorker(Function<Tx, Future<T>> work) {
     return borrow(workerPool).compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
   }
 
@@ -199,8 +206,8 @@ public final class Db {
     return borrowed.future();
   }
 
-  private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<SqlConnection, Future<T>> work) {
-    ScopedConnection scoped = new ScopedConnection(conn);
+  private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<Tx, Future<T>> work) {
+    Tx scoped = new Tx(conn);
     Future<T> result;
     try {
       result = work.apply(scoped);
@@ -212,7 +219,10 @@ public final class Db {
         .transform(ar -> {
           scoped.end();
           if (ar.succeeded()) {
-            return conn.query("COMMIT").execute().map(outcome.result());
+            return conn.query("COMMIT").execute().map(committed -> {
+              scoped.committed();
+              return outcome.result();
+            });
           }
           Throwable cause = setup.failed() ? setup.cause() : outcome.cause();
           return conn.query("ROLLBACK").execute().<T>transform(ignored -> Future.failedFuture(cause));
