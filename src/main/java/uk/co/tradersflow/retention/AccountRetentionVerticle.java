@@ -67,10 +67,7 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
   /** One round; answers how many accounts it purged. */
   @Override
   protected Future<Integer> round() {
-    return db.pool().withConnection(conn -> conn.query("SELECT pg_try_advisory_lock(" + LOCK + ") AS locked").execute()
-            .compose(rows -> !rows.iterator().next().getBoolean("locked") ? lockedElsewhere()
-                : cancelSubscriptions().compose(v -> purgeDue())
-                    .eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK + ")").execute())))
+    return db.exclusive(LOCK, () -> cancelSubscriptions().compose(v -> purgeDue()), this::lockedElsewhere)
         .onFailure(e -> log.warn("account retention round failed, will retry: {}", e.getMessage()));
   }
 
