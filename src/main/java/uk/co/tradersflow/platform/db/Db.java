@@ -90,10 +90,11 @@ public final class Db {
 
   /**
    * Account-scoped: a read of one statement, in one round trip: BEGIN, the account scope, the
-   * statement and COMMIT are all written at once. {@code query} must issue its statement before it returns:
-   * the connection it is handed refuses any statement issued later, which would otherwise run
-   * after COMMIT, outside the scope (or, once the pooled connection serves someone else, inside
-   * theirs). Every unit's connection is refused once its unit ends, for the same reason.
+   * statement and COMMIT are all written at once. {@code query} must issue its statement before
+   * it returns: the connection it is handed refuses any statement issued later, which would
+   * otherwise run after COMMIT, outside the scope (or, once the pooled connection serves someone
+   * else, inside theirs). Every unit's connection is refused once its unit ends, for the same
+   * reason.
    */
   public <T> Future<T> readInAccount(UUID accountId, Function<SqlConnection, Future<T>> query) {
     return borrow(pool).compose(conn -> {
@@ -121,10 +122,10 @@ public final class Db {
 
   /**
    * Account-scoped: one {@link ScopedRead}, as one autocommit statement: {@code accountId} goes
-   * in as the function's first argument, {@code args} after it. The function scopes its own query, so this
-   * reads exactly what {@link #readInAccount} would, for one Sync and one flush on the database's
-   * side where a transaction takes four (sql/V024 has the figures). Like a unit, it gives up
-   * with a TimeoutException (a 503) when it has no answer in time.
+   * in as the function's first argument, {@code args} after it. The function scopes its own
+   * query, so this reads exactly what {@link #readInAccount} would, for one Sync and one flush on
+   * the database's side where a transaction takes four (sql/V024 has the figures). Like a unit,
+   * it gives up with a TimeoutException (a 503) when it has no answer in time.
    */
   public Future<RowSet<Row>> read(ScopedRead read, UUID accountId, Tuple args) {
     Tuple all = Tuple.tuple().addUUID(accountId);
