@@ -2,15 +2,16 @@ package uk.co.tradersflow.audit;
 
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.bus.Signal;
+import uk.co.tradersflow.platform.db.Tx;
 
 /**
  * Appends audit entries inside the caller's transaction, so an entry exists exactly when the
  * action it records committed. Entries are sealed into the hash chain afterwards by
- * {@link AuditSealerVerticle}; appending never waits for the chain.
+ * {@link AuditSealerVerticle}, which the transaction's commit wakes; appending never waits for the
+ * chain.
  */
 public final class AuditLog {
   private static final String INSERT = """
@@ -18,13 +19,15 @@ public final class AuditLog {
                              ip, user_agent, details)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::inet, $9, $10)""";
 
-  private final EventBus bus;
+  /** One instance, so a transaction that appends many entries wakes the sealer once. */
+  private final Runnable nudge;
 
   public AuditLog(EventBus bus) {
-    this.bus = bus;
+    this.nudge = () -> bus.publish(Addresses.AUDIT_APPENDED, Signal.INSTANCE);
   }
 
-  public Future<Void> append(SqlConnection tx, AuditEntry e) {
+  /** Appends {@code e} in {@code tx}; once it commits, the sealer is woken to chain it promptly. */
+  public Future<Void> append(Tx tx, AuditEntry e) {
     Tuple args = Tuple.tuple()
         .addUUID(e.accountId().orElse(null))
         .addString(e.actorType().dbValue())
@@ -36,11 +39,7 @@ public final class AuditLog {
         .addString(e.ip().orElse(null))
         .addString(e.userAgent().orElse(null))
         .addValue(e.details());
+    tx.afterCommit(nudge);
     return tx.preparedQuery(INSERT).execute(args).mapEmpty();
-  }
-
-  /** Call after commit: nudges the sealer so the entry joins the chain promptly. */
-  public void committed() {
-    bus.publish(Addresses.AUDIT_APPENDED, Signal.INSTANCE);
   }
 }

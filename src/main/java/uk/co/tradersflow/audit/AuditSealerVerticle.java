@@ -12,10 +12,10 @@ import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.db.Db;
 
 /**
- * Chains committed audit entries shortly after they are written: on a signal from
- * {@link AuditLog#committed()} and on a timer (which also picks up entries written by other
- * instances). The database function takes an advisory lock, so with many instances one seals
- * while the others return at once.
+ * Chains committed audit entries shortly after they are written: on the signal
+ * {@link AuditLog#append} has its transaction send once it commits, and on a timer (which also
+ * picks up entries written by other instances). The database function takes an advisory lock, so
+ * with many instances one seals while the others return at once.
  */
 public final class AuditSealerVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(AuditSealerVerticle.class);

@@ -129,11 +129,7 @@ public final class AccountRoutes implements RouteModule {
                 .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_changed", me.email(),
                     new JsonObject().put("changedAt", Instant.now().toString()), "password-changed:" + p.userId() + ":" + hash.hashCode(),
                     p.accountId()))))))
-        .compose(v -> revocations.publish(SessionRevoked.user(p.userId())))
-        .onSuccess(v -> {
-          audit.committed();
-          outbox.committed();
-        });
+        .compose(v -> revocations.publish(SessionRevoked.user(p.userId())));
     Api.noContent(ctx, done);
   }
 
@@ -157,11 +153,7 @@ public final class AccountRoutes implements RouteModule {
               "email-change:" + java.util.HexFormat.of().formatHex(SecretTokens.hash(token)), p.accountId())))
           .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("email_change_notice", me.email(), new JsonObject().put("newEmail", newEmail),
               "email-change-notice:" + java.util.HexFormat.of().formatHex(SecretTokens.hash(token)), p.accountId())))
-          .compose(v -> audit.append(tx, AuditEntry.byUser(p, client, "email.change_requested"))))
-          .onSuccess(v -> {
-            outbox.committed();
-            audit.committed();
-          }).mapEmpty();
+          .compose(v -> audit.append(tx, AuditEntry.byUser(p, client, "email.change_requested")))).mapEmpty();
     }));
     Api.reply(ctx, done, 202, v -> new JsonObject().put("status", "confirmation_sent"));
   }
@@ -208,8 +200,7 @@ public final class AccountRoutes implements RouteModule {
           .recover(e -> e instanceof PgException pg && "23505".equals(pg.getSqlState())
               ? Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "That address now belongs to another account"))
               : Future.failedFuture(e))
-          .compose(v -> revocations.publish(SessionRevoked.user(t.userId())))
-          .onSuccess(v -> audit.committed());
+          .compose(v -> revocations.publish(SessionRevoked.user(t.userId())));
     });
     Api.noContent(ctx, done);
   }
@@ -231,11 +222,7 @@ public final class AccountRoutes implements RouteModule {
             .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("account_closed", me.email(),
                 new JsonObject().put("deleteAfter", deleteAfter.toString()), "account-closed:" + p.accountId(), p.accountId())))))
         .onSuccess(v -> accountClosed.run())
-        .compose(v -> revocations.publish(SessionRevoked.user(p.userId())))
-        .onSuccess(v -> {
-          audit.committed();
-          outbox.committed();
-        });
+        .compose(v -> revocations.publish(SessionRevoked.user(p.userId())));
     Api.reply(ctx, done, 202, v -> new JsonObject().put("status", "closed").put("deleteAfter", deleteAfter.toString()));
   }
 

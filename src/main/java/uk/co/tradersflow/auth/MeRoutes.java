@@ -98,8 +98,7 @@ public final class MeRoutes implements RouteModule {
             .execute(Tuple.of(id, me.userId()))
             .compose(rows -> rows.rowCount() == 1 ? audit.append(tx, AuditEntry.byUser(me, api.clients().of(ctx), "session.ended")
                 .detail("sessionId", id.toString())) : Future.failedFuture(AppError.notFound())))
-        .compose(v -> revocations.publish(SessionRevoked.session(id)))
-        .onSuccess(v -> audit.committed());
+        .compose(v -> revocations.publish(SessionRevoked.session(id)));
     Api.noContent(ctx, done);
   }
 

@@ -170,11 +170,7 @@ public final class SignInRoutes implements RouteModule {
             .put("link", link("/verify-email", token))), "verify:" + userId, accountId)))
         .compose(v -> audit.append(tx, new AuditEntry(Optional.of(accountId), ActorType.USER, Optional.of(userId), Optional.empty(),
             "account.signed_up", Optional.of("user"), Optional.of(userId.toString()), Optional.of(client.ip()),
-            Optional.of(client.userAgent()), new JsonObject()))))
-        .onSuccess(v -> {
-          outbox.committed();
-          audit.committed();
-        });
+            Optional.of(client.userAgent()), new JsonObject()))));
   }
 
   /** Someone signed up with a registered address: tell its owner (at most once an hour), answer as if new. */
@@ -183,7 +179,6 @@ public final class SignInRoutes implements RouteModule {
     return db.inAccount(user.accountId(), tx -> outbox.enqueue(tx, OutgoingEmail.of("email_already_registered",
             email, new JsonObject().put("signInUrl", link("/sign-in", null)).put("resetUrl", link("/reset-password", null)),
             "already-registered:" + user.userId() + ":" + hour, user.accountId())))
-        .onSuccess(v -> outbox.committed())
         .mapEmpty();
   }
 
@@ -199,7 +194,7 @@ public final class SignInRoutes implements RouteModule {
               .compose(v -> audit.append(tx, userEntry(t.accountId(), t.userId(), client, "email.verified")))
           : Future.failedFuture(invalidLink())));
     });
-    Api.noContent(ctx, done.onSuccess(v -> audit.committed()));
+    Api.noContent(ctx, done);
   }
 
   // ------------------------------------------------------------------------------------ sign-in
@@ -240,7 +235,7 @@ public final class SignInRoutes implements RouteModule {
             Optional.empty(), Optional.empty(), Optional.of(client.ip()), Optional.of(client.userAgent()),
             new JsonObject().put("emailSha256", java.util.HexFormat.of().formatHex(SecretTokens.hash(email)).substring(0, 16))
                 .put("knownUser", false));
-        return db.asWorker(tx -> audit.append(tx, unknown)).onSuccess(v -> audit.committed())
+        return db.asWorker(tx -> audit.append(tx, unknown))
             .compose(v -> Future.failedFuture(invalidCredentials()));
       }
       SignInRepository.UserByEmail u = user.get();
@@ -252,10 +247,6 @@ public final class SignInRoutes implements RouteModule {
                   .compose(x -> outbox.enqueue(tx, OutgoingEmail.of("account_locked", email, new JsonObject()
                       .put("until", until.toString()).put("resetUrl", link("/reset-password", null)),
                       "locked:" + u.userId() + ":" + failure.lockout() + ":" + until.getEpochSecond() / 3600, u.accountId())))))
-          .onSuccess(v -> {
-            audit.committed();
-            outbox.committed();
-          })
           .compose(v -> Future.failedFuture(invalidCredentials()));
     });
   }
@@ -289,11 +280,7 @@ public final class SignInRoutes implements RouteModule {
                     "signin-alert:" + issued.sessionId(), user.accountId())))
                 .map(issued)))
             .map(issued -> issued.toJson(sessions.accessTtl()).put("deviceToken",
-                devices.issue(user.userId(), deviceId, user.passwordEpoch()))))
-        .onSuccess(v -> {
-          audit.committed();
-          outbox.committed();
-        });
+                devices.issue(user.userId(), deviceId, user.passwordEpoch()))));
   }
 
   // ------------------------------------------------------------------------------------ refresh
@@ -338,7 +325,6 @@ public final class SignInRoutes implements RouteModule {
             .compose(v -> audit.append(tx, userEntry(row.accountId(), row.userId(), client, "auth.refresh_reuse")
                 .detail("sessionId", row.sessionId().toString()))))
         .compose(v -> revocations.publish(SessionRevoked.session(row.sessionId())))
-        .onSuccess(v -> audit.committed())
         .compose(v -> Future.failedFuture(AppError.of(ErrorCode.INVALID_TOKEN,
             "This refresh token was already used; the session has been ended for safety")));
   }
@@ -361,8 +347,7 @@ public final class SignInRoutes implements RouteModule {
     ClientInfo.Client client = clients.of(ctx);
     Future<Void> done = db.inAccount(me.accountId(), tx -> SignInRepository.revokeSession(tx, me.sessionId(), "logout")
             .compose(v -> audit.append(tx, AuditEntry.byUser(me, client, "logout").detail("sessionId", me.sessionId().toString()))))
-        .compose(v -> revocations.publish(SessionRevoked.session(me.sessionId())))
-        .onSuccess(v -> audit.committed());
+        .compose(v -> revocations.publish(SessionRevoked.session(me.sessionId())));
     Api.noContent(ctx, done);
   }
 
@@ -372,8 +357,7 @@ public final class SignInRoutes implements RouteModule {
     Future<Void> done = db.inAccount(me.accountId(), tx -> SignInRepository.revokeUserSessions(tx, me.userId(), Optional.empty(), "logout_all")
             .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, me.accountId())
                 .compose(v -> audit.append(tx, AuditEntry.byUser(me, client, "logout_all").detail("sessions", n)))))
-        .compose(v -> revocations.publish(SessionRevoked.user(me.userId())))
-        .onSuccess(v -> audit.committed());
+        .compose(v -> revocations.publish(SessionRevoked.user(me.userId())));
     Api.noContent(ctx, done);
   }
 
@@ -421,11 +405,7 @@ public final class SignInRoutes implements RouteModule {
             hash, RESET_LIFE, Optional.empty())
         .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_reset", email, staffNote(email, new JsonObject().put("link", link("/reset-password", token))),
             "reset:" + java.util.HexFormat.of().formatHex(hash), user.accountId())))
-        .compose(v -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "password.reset_requested"))))
-        .onSuccess(v -> {
-          outbox.committed();
-          audit.committed();
-        });
+        .compose(v -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "password.reset_requested"))));
   }
 
   private void resetConfirm(RoutingContext ctx) {
@@ -448,8 +428,7 @@ public final class SignInRoutes implements RouteModule {
               .compose(v -> SignInRepository.revokeUserSessions(tx, t.userId(), Optional.empty(), "password_reset"))
               .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, t.accountId()).map(n))
               .compose(n -> audit.append(tx, userEntry(t.accountId(), t.userId(), client, "password.reset").detail("sessionsEnded", n)))))
-          .compose(v -> revocations.publish(SessionRevoked.user(t.userId())))
-          .onSuccess(v -> audit.committed());
+          .compose(v -> revocations.publish(SessionRevoked.user(t.userId())));
     });
     Api.noContent(ctx, done);
   }

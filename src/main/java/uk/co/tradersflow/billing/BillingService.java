@@ -144,11 +144,7 @@ public final class BillingService {
               .compose(v -> audit.append(tx, AuditEntry.byUser(me, client, "billing.customer_created")
                   .target("stripe_customer", id)))
               .map(id));
-    })).andThen(ar -> {
-      if (ar.succeeded()) {
-        audit.committed();
-      }
-    });
+    }));
   }
 
   private Future<String> ensureConnectAccount(Principal me, ClientInfo.Client client) {
@@ -170,11 +166,7 @@ public final class BillingService {
               .compose(v -> audit.append(tx, AuditEntry.byUser(me, client, "billing.connect_account_created")
                   .target("stripe_account", id)))
               .map(id));
-    })).andThen(ar -> {
-      if (ar.succeeded()) {
-        audit.committed();
-      }
-    });
+    }));
   }
 
   private String link(String path) {

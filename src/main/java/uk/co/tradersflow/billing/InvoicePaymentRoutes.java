@@ -25,6 +25,7 @@ import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.error.FieldError;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.Tx;
 import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.RouteModule;
@@ -129,13 +130,7 @@ public final class InvoicePaymentRoutes implements RouteModule {
                   : audit.append(tx, AuditEntry.byUser(me, client, "invoice.sent").target("invoice", id)
                       .detail("version", version)))
               .map(v -> new JsonObject().put("id", id.toString()).put("status", "sent").put("queued", queued.isPresent())));
-        })))
-        .andThen(ar -> {
-          if (ar.succeeded()) {
-            audit.committed();
-            outbox.committed();
-          }
-        });
+        })));
     Api.reply(ctx, sent, 202, json -> json);
   }
 
@@ -197,16 +192,11 @@ public final class InvoicePaymentRoutes implements RouteModule {
           .build();
       return stripe.call("payment_links.create", c -> c.v1().paymentLinks().create(params,
               StripeGateway.onConnected(connected, "tf-paylink-" + id + "-v" + version)))
-          .compose(link -> db.inAccount(me.accountId(), tx -> saveLink(tx, me, client, id, version, link)))
-          .andThen(ar -> {
-            if (ar.succeeded()) {
-              audit.committed();
-            }
-          });
+          .compose(link -> db.inAccount(me.accountId(), tx -> saveLink(tx, me, client, id, version, link)));
     });
   }
 
-  private Future<String> saveLink(SqlConnection tx, Principal me, ClientInfo.Client client, UUID id, int version, PaymentLink link) {
+  private Future<String> saveLink(Tx tx, Principal me, ClientInfo.Client client, UUID id, int version, PaymentLink link) {
     return tx.preparedQuery(SAVE_LINK).execute(Tuple.of(id, version, link.getId(), link.getUrl()))
         .compose(v -> tx.preparedQuery(SET_URL).execute(Tuple.of(id, link.getUrl(), version)))
         .compose(v -> audit.append(tx, AuditEntry.byUser(me, client, "invoice.payment_link_created").target("invoice", id)

@@ -6,7 +6,6 @@ import com.stripe.model.SubscriptionItem;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -23,6 +22,7 @@ import uk.co.tradersflow.data.invoices.Invoice;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.Tx;
 
 /**
  * Applies one stored Stripe event. Ordering strategy: the event is only a hint of WHICH object
@@ -138,7 +138,6 @@ public final class StripeEventHandler {
       return ignore(claimed, "event names no customer");
     }
     JsonObject obj = claimed.payload().getJsonObject("data").getJsonObject("object");
-    boolean[] changed = {false, false};
     return db.asWorker(tx -> tx.preparedQuery(LOCK_BY_CUSTOMER).execute(Tuple.of(customer)).compose(rows -> {
       if (rows.size() == 0) {
         return events.done(tx, claimed.id(), "ignored", "no account has this Stripe customer", null);
@@ -156,14 +155,14 @@ public final class StripeEventHandler {
             String status = mapStatus(sub.getStatus());
             boolean olderSubscription = row.subscriptionId().isPresent() && !row.subscriptionId().get().equals(subId)
                 && status.equals("cancelled");
-            Future<Void> state = olderSubscription ? Future.succeededFuture() : writeSubscription(tx, row, sub, status, changed);
-            return state.compose(v -> extraEmail(tx, row, sub, obj, extra, changed))
+            Future<Void> state = olderSubscription ? Future.succeededFuture() : writeSubscription(tx, row, sub, status);
+            return state.compose(v -> extraEmail(tx, row, sub, obj, extra))
                 .compose(v -> events.done(tx, claimed.id(), "processed", null, row.accountId()));
           });
-    })).andThen(ar -> committed(ar.succeeded(), changed));
+    }));
   }
 
-  private Future<Void> writeSubscription(SqlConnection tx, BillingAccount row, Subscription sub, String status, boolean[] changed) {
+  private Future<Void> writeSubscription(Tx tx, BillingAccount row, Subscription sub, String status) {
     Long periodEnd = sub.getItems() == null || sub.getItems().getData() == null ? null
         : sub.getItems().getData().stream().map(SubscriptionItem::getCurrentPeriodEnd)
             .filter(java.util.Objects::nonNull).max(Long::compare).orElse(null);
@@ -174,14 +173,12 @@ public final class StripeEventHandler {
     if (status.equals(row.status())) {
       return update;
     }
-    changed[0] = true;
     return update.compose(v -> audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(row.accountId()),
             "billing.subscription_status_changed").target("stripe_subscription", sub.getId())
         .detail("from", row.status()).detail("to", status).detail("stripeStatus", sub.getStatus())));
   }
 
-  private Future<Void> extraEmail(SqlConnection tx, BillingAccount row, Subscription sub, JsonObject obj, Extra extra,
-                                  boolean[] changed) {
+  private Future<Void> extraEmail(Tx tx, BillingAccount row, Subscription sub, JsonObject obj, Extra extra) {
     if (extra == Extra.NONE) {
       return Future.succeededFuture();
     }
@@ -202,7 +199,6 @@ public final class StripeEventHandler {
                 .put("currency", obj.getString("currency", "gbp").toUpperCase(Locale.ROOT)).put("billingUrl", billingUrl),
             "payment_failed:" + obj.getString("id") + ":" + obj.getInteger("attempt_count", 0), row.accountId());
       }
-      changed[1] = true;
       return outbox.enqueue(tx, mail).mapEmpty();
     });
   }
@@ -211,7 +207,6 @@ public final class StripeEventHandler {
     if (connectId == null) {
       return ignore(claimed, "event names no account");
     }
-    boolean[] changed = {false, false};
     return db.asWorker(tx -> tx.preparedQuery(LOCK_BY_CONNECT).execute(Tuple.of(connectId)).compose(rows -> {
       if (rows.size() == 0) {
         return events.done(tx, claimed.id(), "ignored", "no account has this connected account", null);
@@ -226,14 +221,13 @@ public final class StripeEventHandler {
         Future<Void> update = tx.preparedQuery(UPDATE_CONNECT)
             .execute(Tuple.of(account, nc, np, Boolean.TRUE.equals(acct.getDetailsSubmitted()))).mapEmpty();
         if (nc != charges || np != payouts) {
-          changed[0] = true;
           update = update.compose(v -> audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account),
               "billing.connect_status_changed").target("stripe_account", connectId)
               .detail("chargesEnabled", nc).detail("payoutsEnabled", np)));
         }
         return update.compose(v -> events.done(tx, claimed.id(), "processed", null, account));
       });
-    })).andThen(ar -> committed(ar.succeeded(), changed));
+    }));
   }
 
   private static Optional<UUID> metadataInvoice(JsonObject obj) {
@@ -286,7 +280,6 @@ public final class StripeEventHandler {
     }
     UUID invoiceId = invoice.get();
     OffsetDateTime paidAt = time(claimed.payload().getLong("created"));
-    boolean[] changed = {false, false};
     return db.asWorker(tx -> tx.preparedQuery(MARK_PAID)
         .execute(Tuple.of(invoiceId, connected, paidAt, paid.amount(), paid.currency(), paid.id()))
         .compose(rows -> {
@@ -299,7 +292,6 @@ public final class StripeEventHandler {
         String why = "paid " + paid.amount() + " " + paid.currency().toUpperCase(java.util.Locale.ROOT) + " for an invoice of "
             + r.getLong("total_pence") + " " + r.getString("currency") + ": not marked paid";
         log.warn("stripe event {}: invoice {} {}", claimed.id(), invoiceId, why);
-        changed[0] = true;
         return audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account), "invoice.payment_mismatch")
                 .target("invoice", invoiceId).detail("amountPaid", paid.amount()).detail("currencyPaid", paid.currency())
                 .detail("stripeEvent", claimed.id()))
@@ -312,7 +304,6 @@ public final class StripeEventHandler {
         String why = unexpected.equals("void") ? "paid while void" : "paid again by another payment";
         log.error("INVOICE_PAYMENT_NEEDS_REFUND stripe event {}: invoice {} {} (payment {}, {} {})", claimed.id(), invoiceId,
             why, paid.id(), paid.amount(), paid.currency());
-        changed[0] = true;
         return audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account), "invoice.payment_unexpected")
                 .target("invoice", invoiceId).detail("reason", unexpected).detail("payment", paid.id())
                 .detail("amountPaid", paid.amount()).detail("currencyPaid", paid.currency()).detail("stripeEvent", claimed.id()))
@@ -321,30 +312,19 @@ public final class StripeEventHandler {
       if (!r.getBoolean("first_time")) {
         return events.done(tx, claimed.id(), "processed", "invoice already paid", account);
       }
-      changed[0] = true;
       String number = Invoice.formatNumber(r.getInteger("invoice_number"));
       Future<Void> effects = audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account), "invoice.paid")
           .target("invoice", invoiceId).detail("number", number).detail("connectedAccount", connected)
           .detail("stripeEvent", claimed.id()));
       String email = r.getString("owner_email");
       if (email != null) {
-        changed[1] = true;
         effects = effects.compose(v -> outbox.enqueue(tx, OutgoingEmail.of("payment_received", email, new JsonObject()
                 .put("invoiceNumber", number).put("amountPence", r.getLong("total_pence"))
                 .put("currency", r.getString("currency")).put("customerName", r.getString("customer_name")),
             "payment_received:" + invoiceId, account)).mapEmpty());
       }
       return effects.compose(v -> events.done(tx, claimed.id(), "processed", null, account));
-    })).andThen(ar -> committed(ar.succeeded(), changed));
-  }
-
-  private void committed(boolean ok, boolean[] changed) {
-    if (ok && changed[0]) {
-      audit.committed();
-    }
-    if (ok && changed[1]) {
-      outbox.committed();
-    }
+    }));
   }
 
   private static OffsetDateTime time(Long epochSeconds) {

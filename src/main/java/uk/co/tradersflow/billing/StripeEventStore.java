@@ -62,7 +62,7 @@ public final class StripeEventStore {
         .addOffsetDateTime(OffsetDateTime.ofInstant(Instant.ofEpochSecond(event.getLong("created", 0L)), ZoneOffset.UTC))
         .addValue(event);
     // As the worker: a request's role may not store events for the worker to apply (V019).
-    return db.directAsWorker(pool -> pool.preparedQuery(INSERT).execute(args)).map(rows -> rows.iterator().next().getBoolean("stored"));
+    return db.asWorker(tx -> tx.preparedQuery(INSERT).execute(args)).map(rows -> rows.iterator().next().getBoolean("stored"));
   }
 
   public record Claimed(String id, JsonObject payload, int attempts) {}

@@ -122,7 +122,6 @@ public final class WebhookAdminRoutes implements RouteModule {
           .map(true);
     })).andThen(ar -> {
       if (ar.succeeded()) {
-        audit.committed();
         trigger.replayed(id);
       }
     });

@@ -2,18 +2,17 @@ package uk.co.tradersflow.email;
 
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.bus.Signal;
+import uk.co.tradersflow.platform.db.Tx;
 
 /**
  * The one way any part of the server sends email: {@link #enqueue} inside the caller's own
- * transaction, so the email exists if and only if the change that caused it committed; then
- * {@link #committed()} after commit to wake the dispatcher (which also polls, so a lost signal
- * only delays).
+ * transaction, so the email exists if and only if the change that caused it committed. The commit
+ * wakes the dispatcher (which also polls, so a lost signal only delays).
  */
 public final class EmailOutbox {
   private static final String INSERT = """
@@ -22,14 +21,19 @@ public final class EmailOutbox {
       ON CONFLICT ON CONSTRAINT email_outbox_dedupe_key DO NOTHING
       RETURNING id""";
 
-  private final EventBus bus;
+  /** One instance, so a transaction that queues many emails wakes the dispatcher once. */
+  private final Runnable nudge;
 
   public EmailOutbox(EventBus bus) {
-    this.bus = bus;
+    this.nudge = () -> bus.publish(Addresses.EMAIL_DISPATCH, Signal.INSTANCE);
   }
 
-  /** Queues the email; empty when an email with the same dedupe key was already queued. */
-  public Future<Optional<UUID>> enqueue(SqlConnection tx, OutgoingEmail email) {
+  /**
+   * Queues the email in {@code tx}; empty when an email with the same dedupe key was already
+   * queued. Once {@code tx} commits, the dispatcher is woken to send it now instead of at its next
+   * poll.
+   */
+  public Future<Optional<UUID>> enqueue(Tx tx, OutgoingEmail email) {
     Tuple args = Tuple.tuple()
         .addUUID(email.accountId().orElse(null))
         .addString(email.template())
@@ -37,13 +41,9 @@ public final class EmailOutbox {
         .addString(email.locale())
         .addValue(email.model())
         .addString(email.dedupeKey());
+    tx.afterCommit(nudge);
     return tx.preparedQuery(INSERT).execute(args)
         .map(rows -> rows.size() == 0 ? Optional.<UUID>empty() : Optional.of(rows.iterator().next().getUUID("id")))
         .onSuccess(id -> id.ifPresent(x -> EmailMetrics.count(EmailMetrics.Outcome.QUEUED)));
-  }
-
-  /** Call after commit: wakes the dispatcher now instead of at its next poll. */
-  public void committed() {
-    bus.publish(Addresses.EMAIL_DISPATCH, Signal.INSTANCE);
   }
 }

@@ -67,10 +67,7 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
   /** One round; answers how many accounts it purged. */
   @Override
   protected Future<Integer> round() {
-    return db.pool().withConnection(conn -> conn.query("SELECT pg_try_advisory_lock(" + LOCK + ") AS locked").execute()
-            .compose(rows -> !rows.iterator().next().getBoolean("locked") ? lockedElsewhere()
-                : cancelSubscriptions().compose(v -> purgeDue())
-                    .eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK + ")").execute())))
+    return db.exclusive(LOCK, () -> cancelSubscriptions().compose(v -> purgeDue()), this::lockedElsewhere)
         .onFailure(e -> log.warn("account retention round failed, will retry: {}", e.getMessage()));
   }
 
@@ -110,7 +107,6 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
                     .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),
                         java.util.Optional.of(account), "subscription.cancelled").detail("reason", "account_closed")
                         .detail("subscriptions", cancelled)))))
-                .onSuccess(x -> audit.committed())
                 // One account's failure must not stop the others; it is retried next round.
                 .recover(e -> {
                   log.warn("could not cancel the subscriptions of closed account {} yet; its data is kept until Stripe"
@@ -185,10 +181,7 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
                 .execute(Tuple.of(account))
                 .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),
                     java.util.Optional.of(account), "account.deleted").detail("reason", "retention_period_over")))))
-            .onSuccess(x -> {
-              audit.committed();
-              log.info("deleted the data of account {} (closed more than 30 days ago)", account);
-            })
+            .onSuccess(x -> log.info("deleted the data of account {} (closed more than 30 days ago)", account))
             .map(x -> n + 1)
             // One account's failure (its folder cannot be removed, say) must not hold up the
             // others past their deadline; it stays due and is retried next round.

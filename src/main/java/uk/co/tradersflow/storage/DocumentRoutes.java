@@ -116,19 +116,16 @@ public final class DocumentRoutes implements RouteModule {
             .compose(v -> service.audit().append(tx, AuditEntry.byUser(me, api.clients().of(ctx), "document.deleted")
                 .target("document", id)))
             .map(v -> new BlobId(me.accountId(), blobName))));
-    Future<Void> removed = deleted.compose(blob -> {
-      service.audit().committed();
-      return service.workers().<Void>executeBlocking(() -> {
-            service.blobs().delete(blob);
-            return null;
-          }, false)
-          .compose(v -> service.db().inAccount(me.accountId(), tx -> service.repository().forgetGarbage(tx, blob.name())))
-          .<Void>mapEmpty()
-          .recover(e -> {
-            log.warn("document {} deleted; its bytes will be removed by the sweeper: {}", id, e.toString());
-            return Future.succeededFuture();
-          });
-    });
+    Future<Void> removed = deleted.compose(blob -> service.workers().<Void>executeBlocking(() -> {
+          service.blobs().delete(blob);
+          return null;
+        }, false)
+        .compose(v -> service.db().inAccount(me.accountId(), tx -> service.repository().forgetGarbage(tx, blob.name())))
+        .<Void>mapEmpty()
+        .recover(e -> {
+          log.warn("document {} deleted; its bytes will be removed by the sweeper: {}", id, e.toString());
+          return Future.succeededFuture();
+        }));
     Api.noContent(ctx, removed);
   }
 

@@ -211,7 +211,6 @@ final class DocumentUpload {
     stored.onComplete(ar -> {
       if (ar.succeeded()) {
         finished = true;
-        service.audit().committed();
         Api.json(ctx, 201, ar.result().toJson());
       } else {
         fail(ar.cause());

@@ -47,8 +47,7 @@ class AuditChainTest {
     return server.main.db().inAccount(user.accountId(), tx -> audit.append(tx, entry)
             .compose(v -> tx.preparedQuery("SELECT id FROM audit_log WHERE action = $1 AND target_id = $2")
                 .execute(io.vertx.sqlclient.Tuple.of(action, detail)))
-            .map(rows -> rows.iterator().next().getLong("id")))
-        .onSuccess(id -> audit.committed());
+            .map(rows -> rows.iterator().next().getLong("id")));
   }
 
   private static Optional<String> hashOf(long id) throws SQLException {

@@ -21,10 +21,8 @@ public final class TestEmails {
   }
 
   public Optional<UUID> enqueue(UUID accountId, String template, String recipient, JsonObject model, String dedupeKey) {
-    Optional<UUID> id = TestServer.await(server.main.db().inAccount(accountId,
+    return TestServer.await(server.main.db().inAccount(accountId,
         tx -> outbox.enqueue(tx, OutgoingEmail.of(template, recipient, model, dedupeKey, accountId))));
-    outbox.committed();
-    return id;
   }
 
   public String status(UUID id) {

@@ -60,7 +60,7 @@ public final class CustomerRoutes implements RouteModule {
     Principal me = Principal.of(ctx);
     Future<Customer> created = db.inAccount(me.accountId(), tx -> customers.insert(tx, input)
         .compose(c -> audit.append(tx, entry(ctx, "customer.created", c.id())).map(c)));
-    Api.reply(ctx, created.onSuccess(ok -> audit.committed()), 201, Customer::toJson);
+    Api.reply(ctx, created, 201, Customer::toJson);
   }
 
   private void update(RoutingContext ctx) {
@@ -69,7 +69,7 @@ public final class CustomerRoutes implements RouteModule {
     Principal me = Principal.of(ctx);
     Future<Customer> updated = db.inAccount(me.accountId(), tx -> customers.update(tx, id, input)
         .compose(c -> audit.append(tx, entry(ctx, "customer.updated", c.id())).map(c)));
-    Api.reply(ctx, updated.onSuccess(ok -> audit.committed()), 200, Customer::toJson);
+    Api.reply(ctx, updated, 200, Customer::toJson);
   }
 
   private void delete(RoutingContext ctx) {
@@ -81,7 +81,7 @@ public final class CustomerRoutes implements RouteModule {
             ? Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "This customer has jobs or invoices; remove those first"))
             : customers.delete(tx, id))
         .compose(ok -> audit.append(tx, entry(ctx, "customer.deleted", id))));
-    Api.noContent(ctx, deleted.onSuccess(ok -> audit.committed()));
+    Api.noContent(ctx, deleted);
   }
 
   private AuditEntry entry(RoutingContext ctx, String action, UUID customerId) {

@@ -67,7 +67,7 @@ public final class InvoiceRoutes implements RouteModule {
         .compose(v -> invoices.insert(tx, input))
         .compose(id -> invoices.find(tx, id))
         .compose(invoice -> audit.append(tx, entry(ctx, "invoice.created", invoice)).map(invoice)));
-    Api.replyRendered(ctx, created.onSuccess(ok -> audit.committed()), 201, Invoice::json);
+    Api.replyRendered(ctx, created, 201, Invoice::json);
   }
 
   private void update(RoutingContext ctx) {
@@ -84,7 +84,7 @@ public final class InvoiceRoutes implements RouteModule {
             .compose(v -> invoices.find(tx, id))
             .compose(invoice -> audit.append(tx, entry(ctx, input.hasStatus() ? "invoice.voided" : "invoice.updated", invoice))
                 .map(invoice))));
-    Api.replyRendered(ctx, updated.onSuccess(ok -> audit.committed()), 200, Invoice::json);
+    Api.replyRendered(ctx, updated, 200, Invoice::json);
   }
 
   private static Future<Void> checkTransition(Invoice existing, InvoiceInput input) {

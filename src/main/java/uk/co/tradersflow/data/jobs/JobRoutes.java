@@ -63,7 +63,7 @@ public final class JobRoutes implements RouteModule {
     Future<Job> created = db.inAccount(Principal.of(ctx).accountId(), tx -> requireCustomer(tx, input.customerId())
         .compose(v -> jobs.insert(tx, input))
         .compose(job -> audit.append(tx, entry(ctx, "job.created", job.id())).map(job)));
-    Api.reply(ctx, created.onSuccess(ok -> audit.committed()), 201, Job::toJson);
+    Api.reply(ctx, created, 201, Job::toJson);
   }
 
   private void update(RoutingContext ctx) {
@@ -73,7 +73,7 @@ public final class JobRoutes implements RouteModule {
         .compose(existing -> input.hasCustomerId() ? requireCustomer(tx, input.customerId()) : Future.succeededFuture())
         .compose(v -> jobs.update(tx, id, input))
         .compose(job -> audit.append(tx, entry(ctx, "job.updated", job.id())).map(job)));
-    Api.reply(ctx, updated.onSuccess(ok -> audit.committed()), 200, Job::toJson);
+    Api.reply(ctx, updated, 200, Job::toJson);
   }
 
   private void delete(RoutingContext ctx) {
@@ -84,7 +84,7 @@ public final class JobRoutes implements RouteModule {
             ? Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "This job has invoices; void them instead of deleting the job"))
             : jobs.delete(tx, id))
         .compose(ok -> audit.append(tx, entry(ctx, "job.deleted", id))));
-    Api.noContent(ctx, deleted.onSuccess(ok -> audit.committed()));
+    Api.noContent(ctx, deleted);
   }
 
   /** A job may name only one of the caller's own customers; anything else is a field error, not a leak. */

@@ -16,20 +16,38 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * The only way the server reaches account data. {@link #inAccount} runs a unit of work in a
- * transaction whose first act is {@code set_config('app.account_id', …, true)}, so the
- * database's row-level security policies, not the code, decide which rows exist. The setting is
- * transaction-local: it cannot leak to the next user of the pooled connection.
+ * The only way the server reaches the database at run time. A caller chooses one of three access
+ * modes, by whose rows it touches:
  *
- * <p>BEGIN, the set_config and the work's first statement are written to the connection
- * together (the client pipelines them), so the RLS scope costs no extra round trip. The list
- * pages, the hottest reads, go further: {@link #read} runs them as one statement through SQL
- * functions that set the account themselves.
+ * <ul>
+ *   <li><b>Account-scoped</b>, for anything a request does with its account's data:
+ *       {@link #inAccount} (a read-write unit of work), {@link #readInAccount} (a read of one
+ *       statement in one round trip) and {@link #read} (the list pages, through a {@link ScopedRead}
+ *       function, pipelined). Each runs as the runtime role with {@code app.account_id} set, so the
+ *       database's row-level security policies, not the code, decide which rows exist.
+ *   <li><b>Worker</b>, for the few jobs that must cross accounts (email dispatch, webhook effects,
+ *       retention, sweepers): {@link #asWorker}, a unit of work as the narrowly granted worker role.
+ *   <li><b>System</b>, for statements that touch no account data (a health check, a SECURITY
+ *       DEFINER lookup, the audit chain): {@link #direct}, or {@link #lookup} for the quick one on
+ *       every request's path; {@link #exclusive} for a job that one instance at a time may run.
+ * </ul>
+ *
+ * <p>The variants within a mode differ only in cost: a unit of work is the general case, the
+ * others save round trips on measured hot paths. A unit of work's {@link Tx} takes
+ * {@linkplain Tx#afterCommit after-commit hooks}, so whoever writes an outbox row or an audit
+ * entry wakes its reader without the caller remembering to.
+ *
+ * <p>The account scope is transaction-local: it cannot leak to the next user of the pooled
+ * connection. BEGIN, the set_config and the work's first statement are written to the connection
+ * together (the client pipelines them), so the RLS scope costs no extra round trip.
  */
 public final class Db {
   private static final String SET_ACCOUNT = "SELECT set_config('app.account_id', $1, true)";
+  private static final String TRY_LOCK = "SELECT pg_try_advisory_lock($1) AS locked";
+  private static final String UNLOCK = "SELECT pg_advisory_unlock($1)";
 
   /** How long a unit waits for a free connection before the request gets a 503. */
   public static final Duration BORROW_TIMEOUT = Duration.ofSeconds(5);
@@ -58,8 +76,11 @@ public final class Db {
     this.borrowTimeoutMs = borrowTimeout.toMillis();
   }
 
-  /** Runs {@code work} in one transaction scoped to {@code accountId}; commits if it succeeds, rolls back otherwise. */
-  public <T> Future<T> inAccount(UUID accountId, Function<SqlConnection, Future<T>> work) {
+  /**
+   * Account-scoped: runs {@code work} in one transaction scoped to {@code accountId}; commits if it
+   * succeeds (then runs its after-commit hooks), rolls back otherwise.
+   */
+  public <T> Future<T> inAccount(UUID accountId, Function<Tx, Future<T>> work) {
     return borrow(pool).compose(conn -> {
       Future<?> begin = conn.query("BEGIN").execute();
       Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
@@ -68,11 +89,12 @@ public final class Db {
   }
 
   /**
-   * A read of one statement, in one round trip: BEGIN, the account scope, the statement and
-   * COMMIT are all written at once. {@code query} must issue its statement before it returns:
-   * the connection it is handed refuses any statement issued later, which would otherwise run
-   * after COMMIT, outside the scope (or, once the pooled connection serves someone else, inside
-   * theirs). Every unit's connection is refused once its unit ends, for the same reason.
+   * Account-scoped: a read of one statement, in one round trip: BEGIN, the account scope, the
+   * statement and COMMIT are all written at once. {@code query} must issue its statement before
+   * it returns: the connection it is handed refuses any statement issued later, which would
+   * otherwise run after COMMIT, outside the scope (or, once the pooled connection serves someone
+   * else, inside theirs). Every unit's connection is refused once its unit ends, for the same
+   * reason.
    */
   public <T> Future<T> readInAccount(UUID accountId, Function<SqlConnection, Future<T>> query) {
     return borrow(pool).compose(conn -> {
@@ -99,11 +121,11 @@ public final class Db {
   }
 
   /**
-   * One {@link ScopedRead}, as one autocommit statement: {@code accountId} goes in as the
-   * function's first argument, {@code args} after it. The function scopes its own query, so this
-   * reads exactly what {@link #readInAccount} would, for one Sync and one flush on the database's
-   * side where a transaction takes four (sql/V024 has the figures). Like a unit, it gives up
-   * with a TimeoutException (a 503) when it has no answer in time.
+   * Account-scoped: one {@link ScopedRead}, as one autocommit statement: {@code accountId} goes
+   * in as the function's first argument, {@code args} after it. The function scopes its own
+   * query, so this reads exactly what {@link #readInAccount} would, for one Sync and one flush on
+   * the database's side where a transaction takes four (sql/V024 has the figures). Like a unit,
+   * it gives up with a TimeoutException (a 503) when it has no answer in time.
    */
   public Future<RowSet<Row>> read(ScopedRead read, UUID accountId, Tuple args) {
     Tuple all = Tuple.tuple().addUUID(accountId);
@@ -116,13 +138,14 @@ public final class Db {
   }
 
   /**
-   * Runs {@code work} in one transaction as the narrowly granted worker role, for the few jobs
-   * that must cross accounts (email dispatch, webhook effects, retention, sweepers). Its reach is
+   * Worker: runs {@code work} in one transaction as the narrowly granted worker role, for the few
+   * jobs that must cross accounts (email dispatch, webhook effects, retention, sweepers); commits
+   * if it succeeds (then runs its after-commit hooks), rolls back otherwise. Its reach is
    * what the migrations grant {@code tf_worker}, nothing more; RLS stays on. The worker logs in
    * on connections of its own: the runtime role is not its member, so no statement a request
    * runs can become it (V017).
    */
-  public <T> Future<T> asWorker(Function<SqlConnection, Future<T>> work) {
+  public <T> Future<T> asWorker(Function<Tx, Future<T>> work) {
     return borrow(workerPool).compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
   }
 
@@ -135,8 +158,8 @@ public final class Db {
   }
 
   /**
-   * One autocommit statement that touches no account data (a health check, a SECURITY DEFINER
-   * lookup), run on the pool without a transaction around it. Like a unit, it gives up with a
+   * System: one autocommit statement that touches no account data (a health check, a SECURITY
+   * DEFINER lookup), run on the pool without a transaction around it. Like a unit, it gives up with a
    * TimeoutException (a 503) when no connection is free in time; the pools keep no wait timeout
    * of their own (see {@link #borrow}).
    */
@@ -145,8 +168,8 @@ public final class Db {
   }
 
   /**
-   * A quick autocommit statement that touches no account data and lies on every request's path
-   * (the session-state lookup), pipelined on the list pages' client instead of waiting for a
+   * System: a quick autocommit statement that touches no account data and lies on every
+   * request's path (the session-state lookup), pipelined on the list pages' client instead of waiting for a
    * pooled connection of its own. Not for a slow statement (the audit chain's verification,
    * say): the pages queued behind it on its connection would wait for it.
    */
@@ -154,22 +177,23 @@ public final class Db {
     return timed(statement.apply(reads));
   }
 
-  /**
-   * {@link #direct}, as the worker: for a hot path that must not pay for a transaction's extra
-   * round trip (storing a verified webhook event through its definer function).
-   */
-  public <T> Future<T> directAsWorker(Function<Pool, Future<T>> statement) {
-    return timed(statement.apply(workerPool));
-  }
-
   /** {@code statement}'s outcome, or a TimeoutException (a 503) once the borrow timeout has passed without one. */
   private <T> Future<T> timed(Future<T> statement) {
     return statement.timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
   }
 
-  /** The runtime pool itself, for the one job that holds a session-level advisory lock across a round. */
-  public Pool pool() {
-    return pool;
+  /**
+   * System: runs {@code round} only while this instance holds the session-level advisory lock
+   * {@code lockKey}, so one instance at a time runs it (a job whose rounds must not overlap across
+   * instances); when another instance holds it, answers {@code lockedElsewhere} instead. The lock
+   * is held on a pooled connection of its own for the round's length and released after it,
+   * whatever its outcome; the round's own statements use units of work as usual.
+   */
+  public <T> Future<T> exclusive(long lockKey, Supplier<Future<T>> round, Supplier<Future<T>> lockedElsewhere) {
+    return borrow(pool).compose(conn -> conn.preparedQuery(TRY_LOCK).execute(Tuple.of(lockKey))
+        .compose(rows -> !rows.iterator().next().getBoolean("locked") ? lockedElsewhere.get()
+            : round.get().eventually(() -> conn.preparedQuery(UNLOCK).execute(Tuple.of(lockKey))))
+        .andThen(ignored -> conn.close()));
   }
 
   /**
@@ -199,8 +223,8 @@ public final class Db {
     return borrowed.future();
   }
 
-  private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<SqlConnection, Future<T>> work) {
-    ScopedConnection scoped = new ScopedConnection(conn);
+  private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<Tx, Future<T>> work) {
+    Tx scoped = new Tx(conn);
     Future<T> result;
     try {
       result = work.apply(scoped);
@@ -212,7 +236,10 @@ public final class Db {
         .transform(ar -> {
           scoped.end();
           if (ar.succeeded()) {
-            return conn.query("COMMIT").execute().map(outcome.result());
+            return conn.query("COMMIT").execute().map(committed -> {
+              scoped.committed();
+              return outcome.result();
+            });
           }
           Throwable cause = setup.failed() ? setup.cause() : outcome.cause();
           return conn.query("ROLLBACK").execute().<T>transform(ignored -> Future.failedFuture(cause));

@@ -25,9 +25,10 @@ import java.util.stream.Collector;
  * the unit is still on. Prepared statements (cursors, streams) are not offered: units use
  * {@link #preparedQuery}. Transactions and closing belong to {@link Db}.
  */
-final class ScopedConnection implements SqlConnection {
+class ScopedConnection implements SqlConnection {
   private final SqlConnection connection;
   private boolean ended;
+  private boolean failed;
 
   ScopedConnection(SqlConnection connection) {
     this.connection = connection;
@@ -36,6 +37,21 @@ final class ScopedConnection implements SqlConnection {
   /** From now on every statement is refused. */
   void end() {
     ended = true;
+  }
+
+  /**
+   * Whether a statement failed on this connection. PostgreSQL then aborts the transaction, and a
+   * later COMMIT reports success while it rolls back; see {@link Tx}.
+   */
+  boolean anyStatementFailed() {
+    return failed;
+  }
+
+  /** Refuses {@code what} once the unit has ended, as any statement is refused. */
+  void ensureOpen(String what) {
+    if (ended) {
+      throw new IllegalStateException(what + " after its unit of work ended");
+    }
   }
 
   private SqlConnection open() {
@@ -77,7 +93,7 @@ final class ScopedConnection implements SqlConnection {
     } catch (IllegalStateException ended) {
       return Future.failedFuture(ended);
     }
-    return execution.get();
+    return execution.get().onFailure(e -> failed = true);
   }
 
   private class GuardedQuery<T, Q extends Query<T>> implements Query<T> {

@@ -288,4 +288,46 @@ class DbTest {
     assertThat(count.getLong("n")).isZero();
 
   }
+
+  private static final long LOCK = 0x7466_7465_7374_6c6bL;
+
+  private static boolean lockFreeElsewhere() throws SQLException {
+    try (Connection c = server.env.admin();
+         ResultSet rs = c.createStatement().executeQuery("SELECT pg_try_advisory_lock(" + LOCK + ")")) {
+      rs.next();
+      return rs.getBoolean(1);  // the session ends with the connection, and its lock with it
+    }
+  }
+
+  /** A job that one instance at a time may run: it runs while this instance holds the lock, and releases it after. */
+  @Test
+  void anExclusiveRoundRunsOnlyWhileHoldingItsLockAndReleasesItWhateverItsOutcome() throws SQLException {
+    io.vertx.core.Promise<Void> started = io.vertx.core.Promise.promise();
+    io.vertx.core.Promise<String> finishing = io.vertx.core.Promise.promise();
+    Future<String> round = db.exclusive(LOCK, () -> {
+      started.complete();
+      return finishing.future();
+    }, () -> Future.succeededFuture("locked elsewhere"));
+    TestServer.await(started.future());
+    assertThat(lockFreeElsewhere()).as("another instance cannot take the lock during the round").isFalse();
+    finishing.complete("ran");
+    assertThat(TestServer.await(round)).isEqualTo("ran");
+    assertThat(lockFreeElsewhere()).as("released after the round").isTrue();
+
+    assertThatThrownBy(() -> TestServer.await(db.exclusive(LOCK, () -> Future.<String>failedFuture(new IllegalStateException("round failed")),
+        () -> Future.succeededFuture("locked elsewhere")))).hasMessageContaining("round failed");
+    assertThat(lockFreeElsewhere()).as("released after a failed round").isTrue();
+  }
+
+  @Test
+  void anExclusiveRoundDoesNotRunWhileAnotherInstanceHoldsTheLock() throws SQLException {
+    try (Connection other = server.env.admin()) {
+      other.createStatement().execute("SELECT pg_advisory_lock(" + LOCK + ")");
+      String outcome = TestServer.await(db.exclusive(LOCK, () -> Future.succeededFuture("ran"),
+          () -> Future.succeededFuture("locked elsewhere")));
+      assertThat(outcome).isEqualTo("locked elsewhere");
+    }
+    int one = TestServer.await(db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1)));
+    assertThat(one).as("the connection went back to the pool").isEqualTo(1);
+  }
 }
