@@ -5,6 +5,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.UUID;
+import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.audit.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
@@ -39,12 +40,12 @@ public final class AccountSuspension {
 
   private Future<Boolean> change(UUID accountId, String from, String to, String action, String reason, ActorType actor,
                                  Optional<UUID> actorId) {
-    return pool.withTransaction(tx -> tx.preparedQuery(SET_STATUS).execute(Tuple.of(accountId, to, from)).compose(rows -> {
+    return Db.transaction(pool, tx -> tx.preparedQuery(SET_STATUS).execute(Tuple.of(accountId, to, from)).compose(rows -> {
       if (rows.rowCount() == 0) {
         return Future.succeededFuture(false);
       }
       return audit.append(tx, AuditEntry.by(actor, actorId, Optional.of(accountId), action).detail("reason", reason))
           .map(v -> true);
-    })).onSuccess(changed -> audit.committed());
+    }));
   }
 }

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.audit.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
@@ -44,7 +45,7 @@ public final class SessionTermination {
   /** Ends every live session of the user with this email; how many there were (0 for an unknown email). */
   public Future<Integer> endForUser(String email, ActorType actor, Optional<UUID> actorId) {
     String normalised = email.trim().toLowerCase(Locale.ROOT);
-    return pool.withTransaction(tx -> tx.preparedQuery(END_FOR_USER).execute(Tuple.of(normalised, REASON)).compose(rows -> {
+    return Db.transaction(pool, tx -> tx.preparedQuery(END_FOR_USER).execute(Tuple.of(normalised, REASON)).compose(rows -> {
       Map<UUID, Integer> perAccount = new LinkedHashMap<>();
       for (Row row : rows) {
         perAccount.merge(row.getUUID("account_id"), 1, Integer::sum);
@@ -56,15 +57,15 @@ public final class SessionTermination {
         chain = chain.compose(v -> audit.append(tx, entry));
       }
       return chain.map(v -> rows.rowCount());
-    })).onSuccess(n -> audit.committed());
+    }));
   }
 
   /** Ends every live session of every user; how many there were. One platform-wide audit entry. */
   public Future<Integer> endAll(ActorType actor, Optional<UUID> actorId) {
-    return pool.withTransaction(tx -> tx.preparedQuery(END_ALL).execute(Tuple.of(REASON)).compose(rows -> {
+    return Db.transaction(pool, tx -> tx.preparedQuery(END_ALL).execute(Tuple.of(REASON)).compose(rows -> {
       AuditEntry entry = AuditEntry.by(actor, actorId, Optional.empty(), "sessions_ended")
           .target("platform", "all").detail("sessions", rows.rowCount()).detail("reason", REASON);
       return audit.append(tx, entry).map(v -> rows.rowCount());
-    })).onSuccess(n -> audit.committed());
+    }));
   }
 }

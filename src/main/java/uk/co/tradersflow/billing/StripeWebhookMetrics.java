@@ -64,7 +64,7 @@ public final class StripeWebhookMetrics implements Sampler {
 
   @Override
   public Future<?> sample() {
-    return db.directAsWorker(pool -> pool.query(BACKLOG).execute()).map(rows -> {
+    return db.asWorker(tx -> tx.query(BACKLOG).execute()).map(rows -> {
       Row r = rows.iterator().next();
       backlog.set(new Backlog(r.getLong("unprocessed"), r.getLong("gave_up"), r.getDouble("oldest")));
       return null;

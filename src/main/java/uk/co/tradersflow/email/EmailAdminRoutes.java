@@ -81,12 +81,10 @@ public final class EmailAdminRoutes implements RouteModule {
       case NOT_FAILED -> Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "Only a failed email can be requeued"));
       case QUEUED -> audit.append(tx, AuditEntry.by(ActorType.OWNER, Optional.of(owner.userId()), result.accountId(),
               "email.requeued").target("email", id).from(api.clients().of(ctx))).map(id);
-    })).andThen(ar -> {
-      if (ar.succeeded()) {
-        audit.committed();
-        dispatch.committed();
-      }
-    });
+    }).compose(queued -> {
+      dispatch.wakeAfterCommit(tx);
+      return Future.succeededFuture(queued);
+    }));
     Api.reply(ctx, done, 202, queued -> new JsonObject().put("id", queued.toString()).put("status", "queued"));
   }
 

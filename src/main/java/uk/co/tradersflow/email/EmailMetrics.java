@@ -71,7 +71,7 @@ public final class EmailMetrics implements Sampler {
 
   @Override
   public Future<?> sample() {
-    return db.directAsWorker(pool -> pool.query(BACKLOG).execute()).map(rows -> {
+    return db.asWorker(tx -> tx.query(BACKLOG).execute()).map(rows -> {
       Row r = rows.iterator().next();
       backlog.set(new Backlog(r.getLong("depth"), r.getDouble("oldest")));
       return null;

@@ -34,6 +34,18 @@ public final class EmailOutbox {
    * poll.
    */
   public Future<Optional<UUID>> enqueue(Tx tx, OutgoingEmail email) {
+    return insert(tx, email);
+  }
+
+  /**
+   * For a writer that queues many emails with one statement of its own (an incident notice to
+   * every user): wakes the dispatcher once {@code tx} commits, as {@link #enqueue} does.
+   */
+  public void wakeAfterCommit(Tx tx) {
+    tx.afterCommit(nudge);
+  }
+
+  private Future<Optional<UUID>> insert(Tx tx, OutgoingEmail email) {
     Tuple args = Tuple.tuple()
         .addUUID(email.accountId().orElse(null))
         .addString(email.template())

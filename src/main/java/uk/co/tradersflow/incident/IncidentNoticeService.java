@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.Tx;
 import uk.co.tradersflow.audit.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
@@ -84,20 +86,18 @@ public final class IncidentNoticeService {
     double spacingSeconds = 60.0 / notice.perMinute();
     Tuple args = Tuple.of(notice.accountIds().map(ids -> ids.toArray(UUID[]::new)).orElse(null),
         EmailTemplate.INCIDENT_NOTICE.id(), model, notice.incidentId(), spacingSeconds);
-    return pool.withTransaction(tx -> tx.preparedQuery(QUEUE).execute(args).compose(rows -> {
+    return Db.transaction(pool, tx -> tx.preparedQuery(QUEUE).execute(args).compose(rows -> {
+      outbox.wakeAfterCommit(tx);
       Map<UUID, Integer> perAccount = new LinkedHashMap<>();
       for (Row row : rows) {
         perAccount.merge(row.getUUID("account_id"), 1, Integer::sum);
       }
       return auditEach(tx, notice, perAccount, actor, actorId)
           .map(v -> new Queued(perAccount.values().stream().mapToInt(Integer::intValue).sum(), perAccount.size()));
-    })).onSuccess(q -> {
-      audit.committed();
-      outbox.committed();
-    });
+    }));
   }
 
-  private Future<Void> auditEach(SqlConnection tx, Notice notice, Map<UUID, Integer> perAccount, ActorType actor,
+  private Future<Void> auditEach(Tx tx, Notice notice, Map<UUID, Integer> perAccount, ActorType actor,
                                  Optional<UUID> actorId) {
     Future<Void> chain = Future.succeededFuture();
     for (Map.Entry<UUID, Integer> e : perAccount.entrySet()) {

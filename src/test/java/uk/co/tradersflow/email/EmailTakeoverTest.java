@@ -55,7 +55,6 @@ class EmailTakeoverTest {
         }
         return chain;
       }));
-      outbox.committed();
       assertThat(OutboxRows.awaitAtLeast(doomed, ids, "count(*) FILTER (WHERE status = 'sending')", EMAILS, 15)).isEqualTo(EMAILS);
       long claimed = System.nanoTime();
       long deadline = claimed + 15_000_000_000L;

@@ -223,6 +223,15 @@ public final class Db {
     return borrowed.future();
   }
 
+  /**
+   * System mode for a process that has a pool of its own and no {@code Db} (the operator
+   * commands, which run with the admin login): one unit of work on {@code pool}, its {@link Tx}
+   * taking after-commit hooks as in {@link #asWorker}.
+   */
+  public static <T> Future<T> transaction(Pool pool, Function<Tx, Future<T>> work) {
+    return pool.getConnection().compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
+  }
+
   private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<Tx, Future<T>> work) {
     Tx scoped = new Tx(conn);
     Future<T> result;
