@@ -132,9 +132,10 @@ public final class MainVerticle extends VerticleBase {
             .compose(id -> vertx.deployVerticle(wiring.storageSweeper()))
             .compose(id -> vertx.deployVerticle(wiring.keyRotation()))
             .compose(id -> vertx.deployVerticle(
-                () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules()),
+                () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules(),
+                    config.httpLimits()),
                 new DeploymentOptions().setInstances(httpInstances)))
-            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.httpPort(), config.publicUrl(), wiring.health()))))
+            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.httpPort(), config.publicUrl(), wiring.health(), config.httpLimits()))))
         .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances, TLS by {}, {} transport",
             config.httpsPort(), config.httpPort(), httpInstances,
             io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",

@@ -66,7 +66,22 @@ public record AppConfig(
     Path devDataDir,
     int httpInstances,
     List<byte[]> previousDataKeys,
-    Optional<S3Settings> s3) {
+    Optional<S3Settings> s3,
+    HttpLimits httpLimits) {
+
+  /**
+   * What a client connection may cost before it is cut off: request heads must arrive within
+   * {@code headTimeout}; a request body must bring at least {@code minBodyBytesPerSecond} on
+   * average over every {@code bodyWindow}; one client address holds at most
+   * {@code maxConnectionsPerIp} connections. The two durations are settings only so tests can
+   * shorten them; the defaults are the contract's.
+   */
+  public record HttpLimits(Duration headTimeout, Duration bodyWindow, int minBodyBytesPerSecond, int maxConnectionsPerIp) {
+    /** Bytes a body must bring in each window to be kept. */
+    public long minBodyBytesPerWindow() {
+      return minBodyBytesPerSecond * bodyWindow.toMillis() / 1000;
+    }
+  }
 
   /** Where documents go when not on local disk: an S3 bucket (or an S3-compatible endpoint). */
   public record S3Settings(String bucket, String region, Optional<URI> endpoint, Optional<String> accessKeyId,

@@ -95,6 +95,9 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_DEV_DATA_DIR", "./data/dev");
     DEFAULTS.put("TF_HTTP_INSTANCES", "0");
     DEFAULTS.put("TF_LOG_FORMAT", "text");
+    DEFAULTS.put("TF_MAX_CONNECTIONS_PER_IP", "256");
+    DEFAULTS.put("TF_HTTP_HEAD_TIMEOUT_MS", "10000");
+    DEFAULTS.put("TF_HTTP_BODY_WINDOW_MS", "10000");
   }
 
   /** Settings whose values must never be printed: keys, secrets, passwords, URLs that may hold one. */
@@ -102,6 +105,12 @@ public final class ConfigLoader {
       "TF_JWT_PRIVATE_KEY", "TF_DATA_KEY", "TF_DATA_KEY_PREVIOUS", "TF_URL_SIGNING_KEY", "TF_STRIPE_SECRET_KEY",
       "TF_STRIPE_WEBHOOK_SECRET", "TF_SMTP_PASSWORD", "TF_S3_SECRET_ACCESS_KEY", "TF_EMAIL_WEBHOOK_SECRET", "TF_METRICS_TOKEN",
       "TF_DB_URL", "TF_DB_ADMIN_URL", "TF_DB_WORKER_URL", "TF_REDIS_URL");
+
+  /**
+   * A body slower than this on average over a window is a slow-body attack, not a client: a
+   * phone on 2G uploads at several kilobytes a second (Apache's mod_reqtimeout uses 500 too).
+   */
+  static final int MIN_BODY_BYTES_PER_SECOND = 500;
 
   private final Map<String, String> values;
 
@@ -250,7 +259,10 @@ public final class ConfigLoader {
         Path.of(nonEmpty("TF_DEV_DATA_DIR")),
         intIn("TF_HTTP_INSTANCES", 0, 256),
         keys32("TF_DATA_KEY_PREVIOUS"),
-        s3());
+        s3(),
+        new AppConfig.HttpLimits(Duration.ofMillis(intIn("TF_HTTP_HEAD_TIMEOUT_MS", 100, 600_000)),
+            Duration.ofMillis(intIn("TF_HTTP_BODY_WINDOW_MS", 100, 600_000)), MIN_BODY_BYTES_PER_SECOND,
+            intIn("TF_MAX_CONNECTIONS_PER_IP", 1, 1_000_000)));
   }
 
   /** Documents on S3 when a bucket is named; static credentials come in pairs or not at all. */

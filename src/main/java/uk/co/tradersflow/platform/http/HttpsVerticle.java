@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import uk.co.tradersflow.config.AppConfig.HttpLimits;
 import uk.co.tradersflow.error.ProblemResponder;
 
 /**
@@ -32,10 +33,12 @@ public final class HttpsVerticle extends VerticleBase {
   private final String keyPem;
   private final Api api;
   private final List<RouteModule> modules;
+  private final HttpLimits limits;
   private HttpServer server;
 
-  public HttpsVerticle(int port, String certPem, String keyPem, Api api, List<RouteModule> modules) {
+  public HttpsVerticle(int port, String certPem, String keyPem, Api api, List<RouteModule> modules, HttpLimits limits) {
     this.port = port;
+    this.limits = limits;
     this.certPem = certPem;
     this.keyPem = keyPem;
     this.api = api;
@@ -66,7 +69,7 @@ public final class HttpsVerticle extends VerticleBase {
       // engine's CPU per record, which was a fifth of the server's time under load.
       options.setSslEngineOptions(new OpenSSLEngineOptions());
     }
-    server = vertx.createHttpServer(options).requestHandler(router);
+    server = ConnectionGuard.server(vertx, options, limits).requestHandler(router);
     return server.listen();
   }
 

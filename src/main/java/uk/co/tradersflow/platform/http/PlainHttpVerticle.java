@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
+import uk.co.tradersflow.config.AppConfig.HttpLimits;
 import uk.co.tradersflow.error.ProblemResponder;
 import uk.co.tradersflow.health.HealthRoutes;
 
@@ -20,10 +21,12 @@ public final class PlainHttpVerticle extends VerticleBase {
   private final int port;
   private final URI publicUrl;
   private final HealthRoutes health;
+  private final HttpLimits limits;
   private HttpServer server;
 
-  public PlainHttpVerticle(int port, URI publicUrl, HealthRoutes health) {
+  public PlainHttpVerticle(int port, URI publicUrl, HealthRoutes health, HttpLimits limits) {
     this.port = port;
+    this.limits = limits;
     this.publicUrl = publicUrl;
     this.health = health;
   }
@@ -41,7 +44,7 @@ public final class PlainHttpVerticle extends VerticleBase {
       ctx.response().setStatusCode(308).putHeader("Location", base + path).end();
     });
     router.route().failureHandler(ProblemResponder::handle);
-    server = vertx.createHttpServer(new HttpServerOptions().setPort(port).setIdleTimeout(60)).requestHandler(router);
+    server = ConnectionGuard.server(vertx, new HttpServerOptions().setPort(port).setIdleTimeout(60), limits).requestHandler(router);
     return server.listen();
   }
 
