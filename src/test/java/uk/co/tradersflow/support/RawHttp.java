@@ -55,6 +55,18 @@ public final class RawHttp implements AutoCloseable {
     return new RawHttp(socket);
   }
 
+  /**
+   * A TLS connection, or null when the server closed it during or right after the handshake
+   * (what it does to a connection over the per-address cap).
+   */
+  public static RawHttp connectOrNull(int port) {
+    try {
+      return connect(port, true);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
   public RawHttp send(String text) throws IOException {
     socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
     socket.getOutputStream().flush();
@@ -64,10 +76,10 @@ public final class RawHttp implements AutoCloseable {
   /** Reads whatever arrives for up to {@code millis} or until the server closes; all read so far. */
   public String readFor(long millis) throws IOException {
     long end = System.currentTimeMillis() + millis;
-    InputStream in = socket.getInputStream();
     byte[] buffer = new byte[8192];
     while (!closedByServer && System.currentTimeMillis() < end) {
       try {
+        InputStream in = socket.getInputStream();
         int n = in.read(buffer);
         if (n < 0) {
           closedByServer = true;
