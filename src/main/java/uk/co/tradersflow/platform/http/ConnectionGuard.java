@@ -54,7 +54,7 @@ public final class ConnectionGuard implements Handler<HttpConnection> {
   public void handle(HttpConnection connection) {
     Channel channel = ((ConnectionBase) connection).channel();
     if (channel.remoteAddress() instanceof InetSocketAddress remote) {
-      InetAddress address = remote.getAddress();
+      InetAddress address = ClientConnections.clientOf(remote.getAddress());
       if (!clients.tryOpen(address)) {
         channel.close();
         return;
@@ -93,6 +93,15 @@ public final class ConnectionGuard implements Handler<HttpConnection> {
     }
     String path = request.path() != null && request.path().startsWith("/") ? request.path() : "/";
     HttpServerResponse response = request.response();
+    // The router (and with it RequestIds and SecurityHeaders) never sees this request.
+    if (request.isSSL()) {
+      response.putHeader("Strict-Transport-Security", SecurityHeaders.HSTS);
+    }
+    response.putHeader(RequestIds.HEADER, java.util.UUID.randomUUID().toString())
+        .putHeader("Content-Security-Policy", SecurityHeaders.CSP)
+        .putHeader("Referrer-Policy", "no-referrer")
+        .putHeader("X-Frame-Options", "DENY")
+        .putHeader("Permissions-Policy", SecurityHeaders.PERMISSIONS);
     response.setStatusCode(status)
         .putHeader("Content-Type", ProblemResponder.CONTENT_TYPE)
         .putHeader("Connection", "close")

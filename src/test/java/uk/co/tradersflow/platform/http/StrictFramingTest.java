@@ -64,7 +64,9 @@ class StrictFramingTest {
       assertThat(raw.statuses()).as(raw.text()).containsExactly(400);
       String text = raw.text();
       assertThat(text).containsIgnoringCase("content-type: application/problem+json")
-          .containsIgnoringCase("connection: close");
+          .containsIgnoringCase("connection: close").containsIgnoringCase("x-request-id: ")
+          .containsIgnoringCase("content-security-policy: default-src 'none'");
+      assertThat(text.toLowerCase(java.util.Locale.ROOT).contains("strict-transport-security: max-age=63072000")).isEqualTo(tls);
       JsonObject problem = new JsonObject(text.substring(text.indexOf("\r\n\r\n") + 4));
       assertThat(problem.getString("code")).isEqualTo("malformed_request");
       assertThat(problem.getInteger("status")).isEqualTo(400);
