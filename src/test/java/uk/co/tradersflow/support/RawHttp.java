@@ -35,19 +35,9 @@ public final class RawHttp implements AutoCloseable {
   public static RawHttp connect(int port, boolean tls) throws IOException {
     Socket socket;
     if (tls) {
-      try {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[] {new X509TrustManager() {
-          @Override public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-          @Override public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-          @Override public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; }
-        }}, new SecureRandom());
-        SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket("localhost", port);
-        ssl.startHandshake();
-        socket = ssl;
-      } catch (java.security.GeneralSecurityException e) {
-        throw new IOException(e);
-      }
+      SSLSocket ssl = (SSLSocket) trustingAnyCertificate().getSocketFactory().createSocket("localhost", port);
+      ssl.startHandshake();
+      socket = ssl;
     } else {
       socket = new Socket("localhost", port);
     }
@@ -64,6 +54,21 @@ public final class RawHttp implements AutoCloseable {
       return connect(port, true);
     } catch (IOException e) {
       return null;
+    }
+  }
+
+  /** A TLS client context that accepts the test server's self-signed certificate (and any other). */
+  public static SSLContext trustingAnyCertificate() throws IOException {
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, new TrustManager[] {new X509TrustManager() {
+        @Override public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+        @Override public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+        @Override public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; }
+      }}, new SecureRandom());
+      return context;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException(e);
     }
   }
 
