@@ -34,7 +34,7 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  * connection keeps serving other streams.
  */
 class DocumentsOverHttp2Test {
-  static final long LIMIT = 300_000;
+  static final long LIMIT = 3_000_000;
   static TestServer server;
   static HttpClient h2;
   static TestUser user;
@@ -107,7 +107,7 @@ class DocumentsOverHttp2Test {
 
   @Test
   void anUploadOverHttp2IsStoredAndDownloadsWhole() throws Exception {
-    byte[] pdf = SampleFiles.pdf(250_000);
+    byte[] pdf = SampleFiles.pdf(2_900_000);  // a large download: many DATA frames and window updates
     Answer created = send(HttpMethod.POST, "/api/v1/documents", upload(user.token()),
         new Multipart().file("file", "h2.pdf", "application/pdf", pdf).build());
     assertThat(created.version()).isEqualTo(HttpVersion.HTTP_2);
