@@ -47,13 +47,14 @@ class SlowClientTest {
       long start = System.nanoTime();
       raw.send("GET /health/live HTTP/1.1\r\nHost: localhost\r\n");
       boolean writable = true;
-      for (int i = 0; i < 20 && writable && !raw.closedWithin(250); i++) {
+      for (int i = 0; i < 30 && writable && !raw.closedWithin(250); i++) {
         writable = raw.writable("X-Slow-" + i + ": a\r\n");
       }
       long elapsedMs = (System.nanoTime() - start) / 1_000_000;
 
       assertThat(raw.closedWithin(500) || !writable).as("cut off").isTrue();
-      assertThat(elapsedMs).as("cut off at the 1 s deadline, not after the 5 s the client kept sending").isBetween(900L, 2500L);
+      assertThat(elapsedMs).as("cut off at the 1 s deadline (with room for a busy machine), not after the 7.5 s the client kept sending")
+          .isBetween(900L, 4000L);
       assertThat(raw.statuses()).as("nothing was served").isEmpty();
     }
   }
@@ -62,7 +63,7 @@ class SlowClientTest {
   void connectionThatSendsNothingIsClosedAtTheHeadDeadline() throws Exception {
     try (RawHttp raw = connect(true)) {
       assertThat(raw.closedWithin(700)).as("not before the deadline").isFalse();
-      assertThat(raw.closedWithin(1800)).as("closed after it").isTrue();
+      assertThat(raw.closedWithin(3000)).as("closed after it").isTrue();
     }
   }
 
@@ -86,13 +87,13 @@ class SlowClientTest {
           + "Content-Length: 4000\r\n\r\n{\"email\":\"");
       long start = System.nanoTime();
       boolean writable = true;
-      for (int i = 0; i < 40 && writable && !raw.closedWithin(200); i++) {
+      for (int i = 0; i < 50 && writable && !raw.closedWithin(200); i++) {
         writable = raw.writable("aaaaaaaaaaaaaaaaaaaa");  // 20 bytes / 200 ms: 100 B/s, a fifth of the minimum
       }
       long elapsedMs = (System.nanoTime() - start) / 1_000_000;
 
       assertThat(raw.closedWithin(500) || !writable).as("cut off").isTrue();
-      assertThat(elapsedMs).as("within two body windows, not after the 8 s the client kept sending").isLessThan(3000L);
+      assertThat(elapsedMs).as("within a few body windows, not after the 10 s the client kept sending").isLessThan(5000L);
       assertThat(raw.statuses()).isEmpty();
     }
   }
@@ -104,8 +105,8 @@ class SlowClientTest {
       String body = "{\"email\":\"" + padding + "\"}";
       raw.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
           + "Content-Length: " + body.length() + "\r\n\r\n");
-      for (int i = 0; i < body.length(); i += 200) {
-        raw.send(body.substring(i, Math.min(body.length(), i + 200)));  // 200 bytes / 150 ms: over 1 kB/s, for 2 s
+      for (int i = 0; i < body.length(); i += 400) {
+        raw.send(body.substring(i, Math.min(body.length(), i + 400)));  // 400 bytes / 150 ms: five times the minimum
         Thread.sleep(150);
       }
 
