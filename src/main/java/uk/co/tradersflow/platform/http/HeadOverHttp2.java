@@ -51,20 +51,20 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public HttpServerResponse exceptionHandler(Handler<Throwable> a0) {
-      delegate.exceptionHandler(a0);
+    public HttpServerResponse exceptionHandler(Handler<Throwable> handler) {
+      delegate.exceptionHandler(handler);
       return this;
     }
 
     @Override
-    public HttpServerResponse setWriteQueueMaxSize(int a0) {
-      delegate.setWriteQueueMaxSize(a0);
+    public HttpServerResponse setWriteQueueMaxSize(int maxSize) {
+      delegate.setWriteQueueMaxSize(maxSize);
       return this;
     }
 
     @Override
-    public HttpServerResponse drainHandler(Handler<Void> a0) {
-      delegate.drainHandler(a0);
+    public HttpServerResponse drainHandler(Handler<Void> handler) {
+      delegate.drainHandler(handler);
       return this;
     }
 
@@ -74,8 +74,8 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public HttpServerResponse setStatusCode(int a0) {
-      delegate.setStatusCode(a0);
+    public HttpServerResponse setStatusCode(int statusCode) {
+      delegate.setStatusCode(statusCode);
       return this;
     }
 
@@ -85,14 +85,14 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public HttpServerResponse setStatusMessage(String a0) {
-      delegate.setStatusMessage(a0);
+    public HttpServerResponse setStatusMessage(String statusMessage) {
+      delegate.setStatusMessage(statusMessage);
       return this;
     }
 
     @Override
-    public HttpServerResponse setChunked(boolean a0) {
-      delegate.setChunked(a0);
+    public HttpServerResponse setChunked(boolean chunked) {
+      delegate.setChunked(chunked);
       return this;
     }
 
@@ -107,26 +107,26 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public HttpServerResponse putHeader(String a0, String a1) {
-      delegate.putHeader(a0, a1);
+    public HttpServerResponse putHeader(String name, String value) {
+      delegate.putHeader(name, value);
       return this;
     }
 
     @Override
-    public HttpServerResponse putHeader(CharSequence a0, CharSequence a1) {
-      delegate.putHeader(a0, a1);
+    public HttpServerResponse putHeader(CharSequence name, CharSequence value) {
+      delegate.putHeader(name, value);
       return this;
     }
 
     @Override
-    public HttpServerResponse putHeader(String a0, Iterable<String> a1) {
-      delegate.putHeader(a0, a1);
+    public HttpServerResponse putHeader(String name, Iterable<String> value) {
+      delegate.putHeader(name, value);
       return this;
     }
 
     @Override
-    public HttpServerResponse putHeader(CharSequence a0, Iterable<CharSequence> a1) {
-      delegate.putHeader(a0, a1);
+    public HttpServerResponse putHeader(CharSequence name, Iterable<CharSequence> value) {
+      delegate.putHeader(name, value);
       return this;
     }
 
@@ -136,38 +136,38 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public HttpServerResponse putTrailer(String a0, String a1) {
-      delegate.putTrailer(a0, a1);
+    public HttpServerResponse putTrailer(String name, String value) {
+      delegate.putTrailer(name, value);
       return this;
     }
 
     @Override
-    public HttpServerResponse putTrailer(CharSequence a0, CharSequence a1) {
-      delegate.putTrailer(a0, a1);
+    public HttpServerResponse putTrailer(CharSequence name, CharSequence value) {
+      delegate.putTrailer(name, value);
       return this;
     }
 
     @Override
-    public HttpServerResponse putTrailer(String a0, Iterable<String> a1) {
-      delegate.putTrailer(a0, a1);
+    public HttpServerResponse putTrailer(String name, Iterable<String> value) {
+      delegate.putTrailer(name, value);
       return this;
     }
 
     @Override
-    public HttpServerResponse putTrailer(CharSequence a0, Iterable<CharSequence> a1) {
-      delegate.putTrailer(a0, a1);
+    public HttpServerResponse putTrailer(CharSequence name, Iterable<CharSequence> value) {
+      delegate.putTrailer(name, value);
       return this;
     }
 
     @Override
-    public HttpServerResponse closeHandler(Handler<Void> a0) {
-      delegate.closeHandler(a0);
+    public HttpServerResponse closeHandler(Handler<Void> handler) {
+      delegate.closeHandler(handler);
       return this;
     }
 
     @Override
-    public HttpServerResponse endHandler(Handler<Void> a0) {
-      delegate.endHandler(a0);
+    public HttpServerResponse endHandler(Handler<Void> handler) {
+      delegate.endHandler(handler);
       return this;
     }
 
@@ -177,12 +177,12 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public Future<Void> write(String a0, String a1) {
+    public Future<Void> write(String text, String encoding) {
       return Future.succeededFuture();
     }
 
     @Override
-    public Future<Void> write(String a0) {
+    public Future<Void> write(String text) {
       return Future.succeededFuture();
     }
 
@@ -192,24 +192,24 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public Future<Void> writeEarlyHints(MultiMap a0) {
-      return delegate.writeEarlyHints(a0);
+    public Future<Void> writeEarlyHints(MultiMap headers) {
+      return delegate.writeEarlyHints(headers);
     }
 
     @Override
-    public Future<Void> end(String a0) {
-      return end(Buffer.buffer(a0));
+    public Future<Void> end(String text) {
+      return end(Buffer.buffer(text));
     }
 
     @Override
-    public Future<Void> end(String a0, String a1) {
-      return end(Buffer.buffer(a0, a1));
+    public Future<Void> end(String text, String encoding) {
+      return end(Buffer.buffer(text, encoding));
     }
 
     @Override
-    public Future<Void> end(Buffer a0) {
+    public Future<Void> end(Buffer chunk) {
       if (!delegate.headWritten() && !delegate.isChunked() && !delegate.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
-        delegate.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(a0.length()));
+        delegate.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(chunk.length()));
       }
       return delegate.end();
     }
@@ -220,17 +220,17 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public Future<Void> sendFile(String a0, long a1, long a2) {
+    public Future<Void> sendFile(String file, long offset, long length) {
       return delegate.end();
     }
 
     @Override
-    public Future<Void> sendFile(FileChannel a0, long a1, long a2) {
+    public Future<Void> sendFile(FileChannel file, long offset, long length) {
       return delegate.end();
     }
 
     @Override
-    public Future<Void> sendFile(RandomAccessFile a0, long a1, long a2) {
+    public Future<Void> sendFile(RandomAccessFile file, long offset, long length) {
       return delegate.end();
     }
 
@@ -250,14 +250,14 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public HttpServerResponse headersEndHandler(Handler<Void> a0) {
-      delegate.headersEndHandler(a0);
+    public HttpServerResponse headersEndHandler(Handler<Void> handler) {
+      delegate.headersEndHandler(handler);
       return this;
     }
 
     @Override
-    public HttpServerResponse bodyEndHandler(Handler<Void> a0) {
-      delegate.bodyEndHandler(a0);
+    public HttpServerResponse bodyEndHandler(Handler<Void> handler) {
+      delegate.bodyEndHandler(handler);
       return this;
     }
 
@@ -272,43 +272,43 @@ final class HeadOverHttp2 extends HttpServerRequestWrapper {
     }
 
     @Override
-    public Future<HttpServerResponse> push(HttpMethod a0, HostAndPort a1, String a2, MultiMap a3) {
-      return delegate.push(a0, a1, a2, a3);
+    public Future<HttpServerResponse> push(HttpMethod method, HostAndPort authority, String path, MultiMap headers) {
+      return delegate.push(method, authority, path, headers);
     }
 
     @Override
-    public Future<Void> reset(long a0) {
-      return delegate.reset(a0);
+    public Future<Void> reset(long code) {
+      return delegate.reset(code);
     }
 
     @Override
-    public Future<Void> writeCustomFrame(int a0, int a1, Buffer a2) {
-      return delegate.writeCustomFrame(a0, a1, a2);
+    public Future<Void> writeCustomFrame(int type, int flags, Buffer payload) {
+      return delegate.writeCustomFrame(type, flags, payload);
     }
 
     @Override
-    public HttpServerResponse addCookie(Cookie a0) {
-      delegate.addCookie(a0);
+    public HttpServerResponse addCookie(Cookie cookie) {
+      delegate.addCookie(cookie);
       return this;
     }
 
     @Override
-    public Cookie removeCookie(String a0, boolean a1) {
-      return delegate.removeCookie(a0, a1);
+    public Cookie removeCookie(String name, boolean invalidate) {
+      return delegate.removeCookie(name, invalidate);
     }
 
     @Override
-    public Set<Cookie> removeCookies(String a0, boolean a1) {
-      return delegate.removeCookies(a0, a1);
+    public Set<Cookie> removeCookies(String name, boolean invalidate) {
+      return delegate.removeCookies(name, invalidate);
     }
 
     @Override
-    public Cookie removeCookie(String a0, String a1, String a2, boolean a3) {
-      return delegate.removeCookie(a0, a1, a2, a3);
+    public Cookie removeCookie(String name, String domain, String path, boolean invalidate) {
+      return delegate.removeCookie(name, domain, path, invalidate);
     }
 
     @Override
-    public Future<Void> write(Buffer a0) {
+    public Future<Void> write(Buffer chunk) {
       return Future.succeededFuture();
     }
 
