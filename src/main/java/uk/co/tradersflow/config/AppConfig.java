@@ -76,9 +76,24 @@ public record AppConfig(
   /**
    * The listeners: the address they bind ({@code 0.0.0.0}: all interfaces), the browser origins
    * allowed to call the API (empty: none), and how long a stopping server keeps serving while
-   * readiness answers 503, so a load balancer moves traffic away before the listeners close.
+   * readiness answers 503, so a load balancer moves traffic away before the listeners close; and
+   * what one client connection may cost ({@link HttpLimits}).
    */
-  public record HttpSettings(String bindAddress, List<String> corsOrigins, Duration shutdownDrain) {}
+  public record HttpSettings(String bindAddress, List<String> corsOrigins, Duration shutdownDrain, HttpLimits limits) {}
+
+  /**
+   * What a client connection may cost before it is cut off: request heads must arrive within
+   * {@code headTimeout}; a request body must bring at least {@code minBodyBytesPerSecond} on
+   * average over every {@code bodyWindow}; one client address holds at most
+   * {@code maxConnectionsPerIp} connections. The two durations are settings only so tests can
+   * shorten them; the defaults are the contract's.
+   */
+  public record HttpLimits(Duration headTimeout, Duration bodyWindow, int minBodyBytesPerSecond, int maxConnectionsPerIp) {
+    /** Bytes a body must bring in each window to be kept. */
+    public long minBodyBytesPerWindow() {
+      return minBodyBytesPerSecond * bodyWindow.toMillis() / 1000;
+    }
+  }
 
   /** Where documents go when not on local disk: an S3 bucket (or an S3-compatible endpoint). */
   public record S3Settings(String bucket, String region, Optional<URI> endpoint, Optional<String> accessKeyId,

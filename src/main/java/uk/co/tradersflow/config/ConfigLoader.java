@@ -104,6 +104,9 @@ public final class ConfigLoader {
     DEFAULTS.put("TF_BIND_ADDRESS", "0.0.0.0");
     DEFAULTS.put("TF_CORS_ORIGINS", "");
     DEFAULTS.put("TF_SHUTDOWN_DRAIN_SECONDS", "5");
+    DEFAULTS.put("TF_MAX_CONNECTIONS_PER_IP", "256");
+    DEFAULTS.put("TF_HTTP_HEAD_TIMEOUT_MS", "10000");
+    DEFAULTS.put("TF_HTTP_BODY_WINDOW_MS", "10000");
   }
 
   /**
@@ -140,6 +143,12 @@ public final class ConfigLoader {
   private static final Set<String> MAY_BE_EMPTY = Set.of("TF_JWT_PREVIOUS_KEYS_FILE", "TF_DATA_KEY_PREVIOUS_FILE");
   private static final Set<PosixFilePermission> OWNER_READ_WRITE =
       Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+
+  /**
+   * A body slower than this on average over a window is a slow-body attack, not a client: a
+   * phone on 2G uploads at several kilobytes a second (Apache's mod_reqtimeout uses 500 too).
+   */
+  static final int MIN_BODY_BYTES_PER_SECOND = 500;
 
   private final Map<String, String> values;
 
@@ -358,7 +367,10 @@ public final class ConfigLoader {
         keys32("TF_DATA_KEY_PREVIOUS"),
         s3(),
         new AppConfig.HttpSettings(bindAddress("TF_BIND_ADDRESS"), corsOrigins("TF_CORS_ORIGINS"),
-            seconds("TF_SHUTDOWN_DRAIN_SECONDS", 0, 300)),
+            seconds("TF_SHUTDOWN_DRAIN_SECONDS", 0, 300),
+            new AppConfig.HttpLimits(Duration.ofMillis(intIn("TF_HTTP_HEAD_TIMEOUT_MS", 100, 600_000)),
+                Duration.ofMillis(intIn("TF_HTTP_BODY_WINDOW_MS", 100, 600_000)), MIN_BODY_BYTES_PER_SECOND,
+                intIn("TF_MAX_CONNECTIONS_PER_IP", 1, 1_000_000))),
         devMail(url("TF_PUBLIC_URL")));
   }
 

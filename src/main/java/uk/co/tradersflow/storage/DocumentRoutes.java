@@ -5,7 +5,6 @@ import static io.vertx.core.http.HttpMethod.GET;
 import static io.vertx.core.http.HttpMethod.POST;
 
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -34,8 +33,6 @@ public final class DocumentRoutes implements RouteModule {
   private static final Logger log = LoggerFactory.getLogger(DocumentRoutes.class);
   /** Multipart framing (boundaries, part headers, a jobId field) on top of the file itself. */
   static final long MULTIPART_ALLOWANCE = 64 * 1024;
-  private static final Duration DISCARD_FOR = Duration.ofSeconds(5);
-  private static final String DISCARDING = "tf.discardingBody";
 
   private final DocumentService service;
   private final SignedUrls signedUrls;
@@ -57,11 +54,7 @@ public final class DocumentRoutes implements RouteModule {
   @Override
   public void mount(Router router, Api api) {
     this.api = api;
-    api.authenticatedStream(router, POST, "/api/v1/documents").handler(this::upload)
-        .failureHandler(ctx -> {
-          discardRestOfBody(ctx);
-          ctx.next();
-        });
+    api.authenticatedStream(router, POST, "/api/v1/documents").handler(this::upload);
     api.authenticated(router, GET, "/api/v1/documents").handler(this::list);
     api.authenticated(router, DELETE, "/api/v1/documents/:id").handler(this::delete);
     api.authenticated(router, GET, "/api/v1/documents/:id/url").handler(this::signedUrl);
@@ -141,27 +134,4 @@ public final class DocumentRoutes implements RouteModule {
     });
   }
 
-  /**
-   * After an upload is refused mid-stream, the client may still be sending. The rest of the
-   * body is read and dropped so that the client gets to read our answer rather than a reset,
-   * and the connection is closed if the body has not ended within a few seconds.
-   */
-  static void discardRestOfBody(RoutingContext ctx) {
-    HttpServerRequest request = ctx.request();
-    if (request.isEnded() || ctx.get(DISCARDING) != null) {
-      return;
-    }
-    ctx.put(DISCARDING, true);
-    if (!ctx.response().headWritten()) {
-      ctx.response().putHeader("Connection", "close");
-    }
-    long timer = ctx.vertx().setTimer(DISCARD_FOR.toMillis(), id -> {
-      if (!request.isEnded()) {
-        request.connection().close();
-      }
-    });
-    request.handler(ignored -> {});
-    request.endHandler(v -> ctx.vertx().cancelTimer(timer));
-    request.resume();
-  }
 }

@@ -243,7 +243,7 @@ final class DocumentUpload {
 
   /**
    * Answers with the problem once and removes any blob written. The rest of the body is read
-   * and dropped by the route's failure handler ({@link DocumentRoutes#discardRestOfBody}).
+   * and dropped by the route's failure handler ({@link uk.co.tradersflow.platform.http.UnreadBody#discard}).
    */
   private void fail(Throwable error) {
     if (finished) {

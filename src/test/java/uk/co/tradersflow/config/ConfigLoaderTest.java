@@ -165,6 +165,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void connectionLimitsDefaultToTheContractAndABadCapStopsStartUp() {
+    AppConfig.HttpLimits defaults = env(Map.of()).http().limits();
+    assertThat(defaults.maxConnectionsPerIp()).isEqualTo(256);
+    assertThat(defaults.headTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
+    assertThat(defaults.minBodyBytesPerWindow()).isEqualTo(5000);
+    assertThat(env(Map.of("TF_MAX_CONNECTIONS_PER_IP", "32")).http().limits().maxConnectionsPerIp()).isEqualTo(32);
+    for (String bad : new String[] {"0", "-5", "many", ""}) {
+      assertThatThrownBy(() -> env(Map.of("TF_MAX_CONNECTIONS_PER_IP", bad))).as(bad)
+          .isInstanceOf(ConfigException.class).hasMessageContaining("TF_MAX_CONNECTIONS_PER_IP")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+  }
+
+  @Test
   void aSecretsValueNeverAppearsInTheMessage() {
     String shortKey = Base64.getEncoder().encodeToString("sixteen-byte-key".getBytes());
     Map<String, String> secrets = Map.of(

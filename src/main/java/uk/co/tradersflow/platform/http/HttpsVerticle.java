@@ -65,7 +65,7 @@ public final class HttpsVerticle extends VerticleBase {
       // engine's CPU per record, which was a fifth of the server's time under load.
       options.setSslEngineOptions(new OpenSSLEngineOptions());
     }
-    server = vertx.createHttpServer(options).requestHandler(router);
+    server = ConnectionGuard.server(vertx, options, http.limits()).requestHandler(request -> router.handle(HeadOverHttp2.wrap(request)));
     return server.listen();
   }
 

@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
+import uk.co.tradersflow.config.AppConfig.HttpLimits;
 import uk.co.tradersflow.error.ProblemResponder;
 import uk.co.tradersflow.health.HealthRoutes;
 
@@ -21,11 +22,13 @@ public final class PlainHttpVerticle extends VerticleBase {
   private final int port;
   private final URI publicUrl;
   private final HealthRoutes health;
+  private final HttpLimits limits;
   private HttpServer server;
 
-  public PlainHttpVerticle(String host, int port, URI publicUrl, HealthRoutes health) {
+  public PlainHttpVerticle(String host, int port, URI publicUrl, HealthRoutes health, HttpLimits limits) {
     this.host = host;
     this.port = port;
+    this.limits = limits;
     this.publicUrl = publicUrl;
     this.health = health;
   }
@@ -44,7 +47,8 @@ public final class PlainHttpVerticle extends VerticleBase {
       ctx.response().setStatusCode(308).putHeader("Location", base + path).end();
     });
     router.route().failureHandler(ProblemResponder::handle);
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(60)).requestHandler(router);
+    server = ConnectionGuard.server(vertx, new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(60), limits)
+        .requestHandler(router);
     return server.listen();
   }
 
