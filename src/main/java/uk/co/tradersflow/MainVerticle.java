@@ -15,6 +15,7 @@ import io.vertx.pgclient.PgConnectOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,6 +78,7 @@ import uk.co.tradersflow.storage.DocumentRoutes;
 import uk.co.tradersflow.storage.DocumentService;
 import uk.co.tradersflow.storage.EnvelopeKeys;
 import uk.co.tradersflow.storage.BlobStores;
+import uk.co.tradersflow.storage.StorageHealth;
 import uk.co.tradersflow.storage.SignedUrls;
 import uk.co.tradersflow.storage.StorageSweeperVerticle;
 import uk.co.tradersflow.ratelimit.ApiRateLimit;
@@ -215,11 +217,15 @@ public final class MainVerticle extends VerticleBase {
         2 * Runtime.getRuntime().availableProcessors(), 60, java.util.concurrent.TimeUnit.SECONDS);
     BlobStore blobs = BlobStores.from(config);
     EnvelopeKeys envelopeKeys = new EnvelopeKeys(keys.dataKey(), config.previousDataKeys());
-    DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, config.uploadMaxBytes());
+    StorageHealth storageHealth = new StorageHealth(config.s3().isPresent() ? Optional.empty() : Optional.of(config.storageDir()),
+        config.uploadMaxBytes(), storageWorkers, clock, meters);
+    DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, config.uploadMaxBytes(),
+        storageHealth);
 
     // One lockout count per user, whichever route checks their password.
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
-    HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
+    HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString(),
+        Map.of("storage", storageHealth::check));
     List<RouteModule> modules = List.of(
         health,
         new CustomerRoutes(db, audit),
