@@ -56,6 +56,7 @@ import uk.co.tradersflow.email.EmailHealth;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailWebhookRoutes;
+import uk.co.tradersflow.docs.ApiDocsRoutes;
 import uk.co.tradersflow.health.HealthRoutes;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
@@ -121,7 +122,7 @@ public final class MainVerticle extends VerticleBase {
     LocalRecordCodec.register(vertx, WebhookVerdict.class);
     int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
     // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
-    return vertx.executeBlocking(() -> wire(httpInstances), false)
+    return vertx.executeBlocking(() -> wiring = wire(httpInstances), false)
         .compose(wiring -> workerLoginChecked()
             .compose(v -> revocations.start())
             .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500))))
@@ -142,6 +143,8 @@ public final class MainVerticle extends VerticleBase {
             io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",
             vertx.isNativeTransportEnabled() ? "epoll" : "NIO"));
   }
+
+  private volatile Wiring wiring;
 
   private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch,
                         java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks, AccountRetentionVerticle retention,
@@ -228,6 +231,7 @@ public final class MainVerticle extends VerticleBase {
         Map.of("storage", storageHealth::check));
     List<RouteModule> modules = List.of(
         health,
+        new ApiDocsRoutes(vertx),
         new CustomerRoutes(db, audit),
         new JobRoutes(db, audit),
         new InvoiceRoutes(db, audit),
@@ -280,6 +284,13 @@ public final class MainVerticle extends VerticleBase {
 
   public Db db() {
     return db;
+  }
+
+  /** The routes every HTTPS listener mounts, on a router of their own: to hold them against the API document. */
+  public io.vertx.ext.web.Router routes() {
+    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+    wiring.modules().forEach(m -> m.mount(router, wiring.api()));
+    return router;
   }
 
   public AccessTokens accessTokens() {
