@@ -6,18 +6,15 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TrustAllTls;
 
 /**
  * A client's broken request or lost patience is the client's mistake: logged as one line
@@ -84,12 +81,7 @@ class ClientMistakeLoggingTest {
   }
 
   private static SSLSocket connect() throws Exception {
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, new TrustManager[] {new X509TrustManager() {
-      @Override public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-      @Override public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-      @Override public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; }
-    }}, new SecureRandom());
+    SSLContext context = TrustAllTls.context();
     SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", server.config.httpsPort());
     socket.setSoTimeout(5000);
     socket.startHandshake();
