@@ -25,17 +25,19 @@ if [ -z "$server" ]; then
   echo "no process is listening on port $port (from $base): start the server first" >&2
   exit 2
 fi
-# The backends serving the load database, now: the server's pool keeps its connections for the run.
-backends=$(psql "$admin_url" -Atc "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-if [ -z "$backends" ]; then
-  echo "no PostgreSQL backend is connected to the load database of $admin_url: is the server using it?" >&2
+# The backends serving the load database (not other databases' on this PostgreSQL). The pool
+# opens connections as load arrives, so the list is taken again at the end: a backend born
+# during the run counts all its CPU, one alive before counts what it spent since.
+backends_now() { psql "$admin_url" -Atc "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"; }
+if ! backends=$(backends_now); then
+  echo "cannot list the load database's backends through $admin_url (set TF_DB_ADMIN_URL)" >&2
   exit 2
 fi
 # utime + stime, in clock ticks, summed over the given pids
 ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done | awk '{s += $1} END {print s + 0}'; }
 # shellcheck disable=SC2086  # one pid per word
 snapshot() { echo "$(ticks "$server") $(ticks $backends) $(ticks $(pgrep -x redis-server))"; }
-echo "server pid $server (port $port); $(echo $backends | wc -w) PostgreSQL backends of the load database"
+echo "server pid $server (port $port); load database: $admin_url"
 
 before=$(snapshot)
 if [ "$generator" = wrk ]; then
@@ -55,7 +57,9 @@ g0=$(ticks "$gen"); g1=$g0
 while kill -0 "$gen" 2>/dev/null; do g1=$(ticks "$gen"); sleep 1; done
 status=0
 wait "$runner" || status=$?   # Gatling's assertions fail the Maven build when the target is missed
+backends=$(printf '%s\n' $backends $(backends_now) | sort -u)
 after=$(snapshot)
+echo "$(echo $backends | wc -w) PostgreSQL backends of the load database measured"
 
 hz=$(getconf CLK_TCK)
 if [ "$generator" = wrk ]; then
