@@ -61,6 +61,27 @@ class DatabaseResetTest {
     assertThat(after.statusCode()).as("the pool reconnects").isEqualTo(200);
   }
 
+  @Test
+  void aBackendTerminatedMidRequestIs503ServiceUnavailable() throws Exception {
+    try (Connection admin = server.env.admin(); Statement s = admin.createStatement(); LogCapture logs = new LogCapture()) {
+      admin.setAutoCommit(false);
+      s.execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE");
+      Future<HttpResponse<Buffer>> pending = server.request(HttpMethod.GET, "/api/v1/customers", user.token()).send();
+      awaitAppBackendWaitingOnALock();
+      try (Connection killer = server.env.admin(); Statement k = killer.createStatement()) {
+        k.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            + "AND usename = 'tf_app' AND wait_event_type = 'Lock'");
+      }
+      HttpResponse<Buffer> r = TestServer.await(pending);
+      admin.rollback();
+
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+      assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("service_unavailable");
+      assertThat(logs.text()).doesNotContain("unexpected failure");
+    }
+    assertThat(server.send(HttpMethod.GET, "/api/v1/customers", user.token()).statusCode()).isEqualTo(200);
+  }
+
   /** From a connection of its own: inside the locking transaction pg_stat_activity would be a snapshot. */
   private static void awaitAppBackendWaitingOnALock() throws Exception {
     try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
