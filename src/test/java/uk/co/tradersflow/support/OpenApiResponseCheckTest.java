@@ -43,14 +43,23 @@ class OpenApiResponseCheckTest {
   }
 
   @Test
-  void theServersResponsesToTheTestsAreCheckedAndAViolationIsRecorded() {
-    try (TestServer server = TestServer.start()) {
+  void anInstalledClientRecordsWhatItReceivesThatDisagreesWithTheDocument() {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      // A stand-in server whose liveness answer breaks the document (status must be UP).
+      io.vertx.core.http.HttpServer fake = TestServer.await(vertx.createHttpServer()
+          .requestHandler(req -> req.response().putHeader("Content-Type", JSON).end("{\"status\":\"SIDEWAYS\"}"))
+          .listen(0, "127.0.0.1"));
+      io.vertx.ext.web.client.WebClient client = io.vertx.ext.web.client.WebClient.create(vertx,
+          new io.vertx.ext.web.client.WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(fake.actualPort()));
+      OpenApiResponseCheck.install(client, fake.actualPort());
       int before = OpenApiResponseCheck.violations().size();
-      TestServer.await(server.request(HttpMethod.GET, "/health/live").send());
-      assertThat(OpenApiResponseCheck.violations()).hasSize(before);
-      // /metrics from loopback: documented as text/plain; asking it for the wrong path shape is a 404 problem
+      TestServer.await(client.request(HttpMethod.GET, "/health/live").send());
       List<String> after = OpenApiResponseCheck.violations();
-      assertThat(after).hasSize(before);
+      assertThat(after).hasSize(before + 1);
+      assertThat(after.get(before)).startsWith("GET /health/live -> 200: the body does not match GET /health/live 200");
+    } finally {
+      TestServer.await(vertx.close());
     }
   }
 }
