@@ -18,7 +18,7 @@ export TF_HTTPS_PORT=18443 TF_HTTP_PORT=18080 TF_PUBLIC_URL=https://localhost:18
        TF_REDIS_KEY_PREFIX=tfload: TF_DEV_DATA_DIR=/tmp/tf-load-dev TF_STORAGE_DIR="$WORK/files" \
        TF_UPLOAD_MAX_BYTES=$(( (MIB + 1) * 1024 * 1024 ))
 
-mvn -q -o -DskipTests package
+mvn -q -DskipTests package
 java -Xmx"$HEAP" -jar target/tradersflow.jar > "$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 60); do grep -q "started" "$WORK/server.log" && break; sleep 1; done

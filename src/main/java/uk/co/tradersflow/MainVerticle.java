@@ -15,6 +15,7 @@ import io.vertx.pgclient.PgConnectOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,7 @@ import uk.co.tradersflow.email.EmailMetrics;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailWebhookRoutes;
+import uk.co.tradersflow.docs.ApiDocsRoutes;
 import uk.co.tradersflow.health.HealthRoutes;
 import uk.co.tradersflow.pages.EmailLinkPages;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
@@ -87,6 +89,7 @@ import uk.co.tradersflow.storage.DocumentRoutes;
 import uk.co.tradersflow.storage.DocumentService;
 import uk.co.tradersflow.storage.EnvelopeKeys;
 import uk.co.tradersflow.storage.BlobStores;
+import uk.co.tradersflow.storage.StorageHealth;
 import uk.co.tradersflow.storage.SignedUrls;
 import uk.co.tradersflow.storage.StorageSweeperVerticle;
 import uk.co.tradersflow.ratelimit.ApiRateLimit;
@@ -132,7 +135,7 @@ public final class MainVerticle extends VerticleBase {
     LocalRecordCodec.register(vertx, WebhookVerdict.class);
     int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
     // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
-    return vertx.executeBlocking(() -> wire(httpInstances), false)
+    return vertx.executeBlocking(() -> wiring = wire(httpInstances), false)
         .compose(wiring -> workerLoginChecked()
             .compose(v -> revocations.start())
             .compose(v -> vertx.deployVerticle(new AuditSealerVerticle(db, Duration.ofMillis(500), wiring.meters())))
@@ -157,6 +160,8 @@ public final class MainVerticle extends VerticleBase {
             io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",
             vertx.isNativeTransportEnabled() ? "epoll" : "NIO"));
   }
+
+  private volatile Wiring wiring;
 
   private record Wiring(Api api, HealthRoutes health, List<RouteModule> modules, EmailDispatchVerticle emailDispatch,
                         java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks, AccountRetentionVerticle retention,
@@ -239,14 +244,19 @@ public final class MainVerticle extends VerticleBase {
         2 * Runtime.getRuntime().availableProcessors(), 60, java.util.concurrent.TimeUnit.SECONDS);
     BlobStore blobs = BlobStores.from(config);
     EnvelopeKeys envelopeKeys = new EnvelopeKeys(keys.dataKey(), config.previousDataKeys());
-    DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, config.uploadMaxBytes());
+    StorageHealth storageHealth = new StorageHealth(config.s3().isPresent() ? Optional.empty() : Optional.of(config.storageDir()),
+        config.uploadMaxBytes(), storageWorkers, clock, meters);
+    DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, config.uploadMaxBytes(),
+        storageHealth);
 
     // One lockout count per user, whichever route checks their password.
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
-    HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString());
+    HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString(),
+        Map.of("storage", storageHealth::check));
     List<RouteModule> modules = new java.util.ArrayList<>(List.of(
         new HttpMetrics(meters),
         health,
+        new ApiDocsRoutes(vertx),
         new CustomerRoutes(db, audit),
         new JobRoutes(db, audit),
         new InvoiceRoutes(db, audit),
@@ -335,6 +345,13 @@ public final class MainVerticle extends VerticleBase {
 
   public Db db() {
     return db;
+  }
+
+  /** The routes every HTTPS listener mounts, on a router of their own: to hold them against the API document. */
+  public io.vertx.ext.web.Router routes() {
+    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+    wiring.modules().forEach(m -> m.mount(router, wiring.api()));
+    return router;
   }
 
   public AccessTokens accessTokens() {

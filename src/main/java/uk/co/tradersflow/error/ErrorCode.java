@@ -29,6 +29,7 @@ public enum ErrorCode {
   TOO_MANY_ATTEMPTS(429, "Too many attempts"),
   RATE_LIMITED(429, "Too many requests"),
   INTERNAL_ERROR(500, "Internal error"),
+  INSUFFICIENT_STORAGE(507, "Insufficient storage"),
   SERVICE_UNAVAILABLE(503, "Service unavailable"),
   BILLING_NOT_CONFIGURED(503, "Billing is not configured"),
   STRIPE_UNAVAILABLE(503, "Stripe is unavailable"),

@@ -5,11 +5,15 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
+import java.io.IOException;
 import java.net.ConnectException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.http.RequestIds;
+import uk.co.tradersflow.platform.http.RequestLog;
 
 /**
  * Turns any failure into an RFC 9457 {@code application/problem+json} answer. Unexpected
@@ -24,7 +28,14 @@ public final class ProblemResponder {
   /** Router failure handler: maps {@link AppError}, web-layer status failures and the rest. */
   public static void handle(RoutingContext ctx) {
     Throwable failure = ctx.failure();
+    if (failure != null && clientWentAway(ctx, failure)) {
+      // Nobody is left to answer: the request log names it 499 (client closed request).
+      log.info("client closed the connection before the answer request_id={} route={}", RequestIds.of(ctx), ctx.normalizedPath());
+      RequestLog.unanswered(ctx, RequestLog.CLIENT_CLOSED);
+      return;
+    }
     AppError error = failure == null ? fromStatus(ctx.statusCode()) : classify(ctx, failure);
+    RequestLog.unanswered(ctx, error.code().status());
     send(ctx, error);
   }
 
@@ -66,6 +77,12 @@ public final class ProblemResponder {
     if (failure instanceof io.vertx.ext.web.handler.HttpException http) {
       return fromStatus(http.getStatusCode());
     }
+    if (isMalformedFraming(failure)) {
+      // The client's bytes, not our code: no stack trace, and one line a probe cannot inflate.
+      log.warn("malformed request framing request_id={} route={}: {}", RequestIds.of(ctx), ctx.normalizedPath(),
+          rootCause(failure).toString());
+      return AppError.of(ErrorCode.MALFORMED_REQUEST, "The request body's framing is malformed");
+    }
     if (failure instanceof io.vertx.core.json.DecodeException) {
       return AppError.of(ErrorCode.MALFORMED_JSON, "The request body is not valid JSON");
     }
@@ -95,10 +112,51 @@ public final class ProblemResponder {
         };
   }
 
-  /** Connection failures and timeouts to Postgres or Redis mean 503, not 500: retrying helps. */
+  /**
+   * The request's own connection is closed and nothing was sent: the client gave up (or was cut
+   * off) mid-request, so the failure its reading caused is the client's doing, not a dependency's.
+   */
+  static boolean clientWentAway(RoutingContext ctx, Throwable failure) {
+    return ctx.response().closed() && !ctx.response().headWritten() && !(failure instanceof AppError)
+        && !isMalformedFraming(failure);
+  }
+
+  /**
+   * Netty's HTTP decoder refused the bytes of the request (a chunk size that overflows, a bad
+   * chunk line, a header too long): a malformed request, thrown from inside the codec.
+   */
+  static boolean isMalformedFraming(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof io.netty.handler.codec.DecoderException || t instanceof io.netty.handler.codec.TooLongFrameException
+          || t instanceof io.netty.handler.codec.CorruptedFrameException) {
+        return true;
+      }
+      StackTraceElement[] frames = t.getStackTrace();
+      if (frames.length > 0 && frames[0].getClassName().startsWith("io.netty.handler.codec.http.")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Throwable rootCause(Throwable failure) {
+    Throwable t = failure;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /**
+   * Connection failures and timeouts to Postgres or Redis mean 503, not 500: retrying helps. Any
+   * I/O failure counts (a connection reset by a restarting Postgres is Netty's
+   * {@code Errors$NativeIoException}, an {@link IOException}), but not a file the code looked
+   * for and did not find, or may not open: those are bugs or settings, not an outage.
+   */
   static boolean isUnavailable(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof ConnectException || t instanceof TimeoutException
+      if (t instanceof IOException && !(t instanceof NoSuchFileException || t instanceof AccessDeniedException)
+          || t instanceof ConnectException || t instanceof TimeoutException
           || t instanceof io.vertx.core.VertxException && String.valueOf(t.getMessage()).contains("Connection")
           || t instanceof io.netty.channel.ConnectTimeoutException
           || t instanceof io.vertx.core.http.HttpClosedException

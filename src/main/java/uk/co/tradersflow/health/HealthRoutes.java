@@ -25,8 +25,8 @@ import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.platform.metrics.Sampler;
 
 /**
- * Public operational routes: liveness, readiness (Postgres and Redis, each bounded by a
- * timeout), Prometheus metrics (loopback or bearer token only) and RFC 9116 security.txt.
+ * Public operational routes: liveness, readiness (Postgres, Redis and the checks other
+ * capabilities hand in, such as storage; each bounded by a timeout), Prometheus metrics (loopback or bearer token only) and RFC 9116 security.txt.
  */
 public final class HealthRoutes implements RouteModule, Sampler {
   private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
@@ -49,9 +49,17 @@ public final class HealthRoutes implements RouteModule, Sampler {
   private final AtomicInteger ready = new AtomicInteger();
   /** Set once, at shutdown; read by every listener's event loop. */
   private volatile boolean draining;
+  private final Map<String, Supplier<Future<?>>> moreChecks;
 
   public HealthRoutes(Vertx vertx, Db db, Redis redis, Optional<PrometheusMeterRegistry> registry,
                       Optional<String> metricsToken, String publicUrl) {
+    this(vertx, db, redis, registry, metricsToken, publicUrl, Map.of());
+  }
+
+  /** @param moreChecks readiness checks of other capabilities (storage), by the name readiness reports */
+  public HealthRoutes(Vertx vertx, Db db, Redis redis, Optional<PrometheusMeterRegistry> registry,
+                      Optional<String> metricsToken, String publicUrl, Map<String, Supplier<Future<?>>> moreChecks) {
+    this.moreChecks = Map.copyOf(moreChecks);
     this.vertx = vertx;
     this.db = db;
     this.redis = redis;
@@ -121,16 +129,25 @@ public final class HealthRoutes implements RouteModule, Sampler {
     // email and webhook effects queued).
     checks.put("db", () -> Future.all(db.direct(pool -> pool.query("SELECT 1").execute()), db.workerLogsIn()));
     checks.put("redis", () -> redis.send(Request.cmd(Command.PING)));
+    checks.putAll(moreChecks);
     JsonObject results = new JsonObject();
     var futures = checks.entrySet().stream().map(e -> timed(e.getValue())
         .map(ok -> results.put(e.getKey(), new JsonObject().put("status", "UP")))
         .recover(err -> Future.succeededFuture(results.put(e.getKey(),
-            new JsonObject().put("status", "DOWN").put("error", err instanceof java.util.concurrent.TimeoutException ? "timeout" : "unreachable")))))
+            new JsonObject().put("status", "DOWN").put("error", reason(err))))))
         .toList();
     return Future.join(futures).transform(ar -> {
       boolean up = results.stream().allMatch(e -> "UP".equals(((JsonObject) e.getValue()).getString("status")));
       return Future.succeededFuture(new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", results));
     });
+  }
+
+  /** What readiness says of a failed check: a timeout, the problem code a check failed with, or unreachable. */
+  private static String reason(Throwable err) {
+    if (err instanceof java.util.concurrent.TimeoutException) {
+      return "timeout";
+    }
+    return err instanceof uk.co.tradersflow.error.AppError problem ? problem.code().code() : "unreachable";
   }
 
   private Future<?> timed(Supplier<Future<?>> check) {

@@ -9,7 +9,7 @@ import uk.co.tradersflow.platform.db.Db;
 /**
  * What the document routes share: the database, the blob store and the worker pool that does
  * all of storage's blocking work (encryption, file I/O), the master key, the audit log and the
- * upload limit.
+ * upload limit, and whether the storage has room.
  */
 public final class DocumentService {
   private final Db db;
@@ -19,8 +19,11 @@ public final class DocumentService {
   private final EnvelopeKeys keys;
   private final AuditLog audit;
   private final long maxBytes;
+  private final StorageHealth health;
 
-  public DocumentService(Db db, BlobStore blobs, WorkerExecutor workers, EnvelopeKeys keys, AuditLog audit, long maxBytes) {
+  public DocumentService(Db db, BlobStore blobs, WorkerExecutor workers, EnvelopeKeys keys, AuditLog audit, long maxBytes,
+                         StorageHealth health) {
+    this.health = health;
     this.db = db;
     this.blobs = blobs;
     this.workers = workers;
@@ -51,6 +54,10 @@ public final class DocumentService {
 
   AuditLog audit() {
     return audit;
+  }
+
+  StorageHealth health() {
+    return health;
   }
 
   long maxBytes() {

@@ -211,6 +211,7 @@ final class DocumentUpload {
     stored.onComplete(ar -> {
       if (ar.succeeded()) {
         finished = true;
+        service.health().stored();
         Api.json(ctx, 201, ar.result().toJson());
       } else {
         fail(ar.cause());
@@ -250,6 +251,9 @@ final class DocumentUpload {
       return;
     }
     finished = true;
+    if (StorageHealth.isOutOfSpace(error)) {
+      error = service.health().outOfSpace(error);
+    }
     if (writer != null) {
       BlobId abandoned = blob;
       writer.abort()

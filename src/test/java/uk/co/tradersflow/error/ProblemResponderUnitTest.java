@@ -23,6 +23,32 @@ class ProblemResponderUnitTest {
   }
 
   @Test
+  void aConnectionResetByADependencyIsUnavailable() throws Exception {
+    // What the epoll transport throws when PostgreSQL or Redis drops the connection mid-query
+    // (its class needs the native library, loaded by the transport's availability check).
+    Class.forName("io.netty.channel.epoll.Epoll").getMethod("ensureAvailability").invoke(null);
+    assertThat(ProblemResponder.isUnavailable(new io.netty.channel.unix.Errors.NativeIoException("recvAddress(..)", -104))).isTrue();
+    assertThat(ProblemResponder.isUnavailable(new java.net.SocketException("Connection reset"))).as("the NIO transport's").isTrue();
+    assertThat(ProblemResponder.isUnavailable(new RuntimeException(new java.io.IOException("Broken pipe")))).isTrue();
+  }
+
+  @Test
+  void aFileTheCodeCouldNotFindOrOpenIsABugNotAnOutage() {
+    assertThat(ProblemResponder.isUnavailable(new java.nio.file.NoSuchFileException("/data/files/x"))).isFalse();
+    assertThat(ProblemResponder.isUnavailable(new java.nio.file.AccessDeniedException("/data/files/x"))).isFalse();
+  }
+
+  @Test
+  void bytesTheHttpCodecRefusedAreAMalformedRequest() {
+    NumberFormatException overflow = new NumberFormatException("Chunk size overflow: -1");
+    overflow.setStackTrace(new StackTraceElement[] {
+        new StackTraceElement("io.netty.handler.codec.http.HttpObjectDecoder", "getChunkSize", "HttpObjectDecoder.java", 956)});
+    assertThat(ProblemResponder.isMalformedFraming(overflow)).isTrue();
+    assertThat(ProblemResponder.isMalformedFraming(new io.netty.handler.codec.TooLongFrameException("header"))).isTrue();
+    assertThat(ProblemResponder.isMalformedFraming(new NumberFormatException("For input string: x"))).as("our own parsing bug").isFalse();
+  }
+
+  @Test
   void racesWithAnotherRequestAreConflictsNotBugs() {
     for (String state : new String[] {"23503", "40001", "40P01"}) {
       assertThat(ProblemResponder.isConcurrentChange(new PgException("race", "ERROR", state, "d"))).as(state).isTrue();

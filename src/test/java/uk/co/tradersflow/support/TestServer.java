@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +47,7 @@ public final class TestServer implements AutoCloseable {
   public final WebClient plainClient;
   private final Path devDir;
   private int blockedBefore;
+  private int documentViolationsBefore;
   /**
    * A quarter of Vert.x's 2 s default: a blocking client call, a slow file read or a stray hash
    * on an event loop shows up. Lower (200 ms) failed at random when the 2-core machine was
@@ -117,6 +119,8 @@ public final class TestServer implements AutoCloseable {
         .setDefaultHost("localhost").setDefaultPort(config.httpsPort()).setFollowRedirects(false));
     plainClient = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
         .setDefaultPort(config.httpPort()).setFollowRedirects(false));
+    documentViolationsBefore = OpenApiResponseCheck.violations().size();
+    OpenApiResponseCheck.install(client, config.httpsPort());
     // A cold JVM loads classes (TLS, Netty, JFR) on the event loop during start and the first
     // request; that is not the blocking this guards against, so the watch starts after a warm-up.
     await(request(HttpMethod.GET, "/health/ready").send());
@@ -219,5 +223,8 @@ public final class TestServer implements AutoCloseable {
     endAbandonedTransactions();
     assertThat(BlockedThreadWatch.warnings().subList(blockedBefore, BlockedThreadWatch.warnings().size()))
         .as("the blocked-thread checker stays silent").isEmpty();
+    List<String> violations = OpenApiResponseCheck.violations();
+    assertThat(violations.subList(documentViolationsBefore, violations.size()))
+        .as("every response this server gave the tests matches src/main/resources/openapi.yaml").isEmpty();
   }
 }
