@@ -12,6 +12,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -218,10 +220,53 @@ class StaffMailboxProofTest {
     }
   }
 
+  /**
+   * Two sign-ins of one user that both upgrade its password hash (new Argon2 parameters), at the
+   * same time: each checks the row and then updates it. Were the check a share lock, each would
+   * hold one while waiting to update past the other's, and PostgreSQL would abort one of them
+   * (a 409 for the right password). Held here until both sign-ins are at the row.
+   */
+  @Test
+  void twoSignInsThatBothUpgradeThePasswordHashBothSucceed() throws Exception {
+    String email = SignInFlowTest.email();
+    signUpAndVerify(email, SQUATTER_PASSWORD);
+    SignInFlowTest.storeHashWithOlderParameters(email, SQUATTER_PASSWORD);
+    List<Future<HttpResponse<Buffer>>> racing = new ArrayList<>();
+    try (Connection c = server().env.admin()) {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.executeQuery("SELECT 1 FROM users WHERE email = '" + email + "' FOR SHARE").close();
+        for (int i = 0; i < 2; i++) {
+          racing.add(server().request(POST, "/api/v1/auth/login").sendJsonObject(
+              new JsonObject().put("email", email).put("password", SQUATTER_PASSWORD)));
+        }
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (appConnectionsWaitingOnALock() < 2 && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertThat(appConnectionsWaitingOnALock()).as("both sign-ins wait at the user's row").isEqualTo(2);
+      }
+      c.commit();
+    }
+    for (Future<HttpResponse<Buffer>> f : racing) {
+      HttpResponse<Buffer> r = TestServer.await(f);
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    }
+  }
+
+  private static long appConnectionsWaitingOnALock() throws Exception {
+    try (Connection c = server().env.admin(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+             + "AND usename = 'tf_app' AND wait_event_type = 'Lock'")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   private static boolean waitingOnALock() throws Exception {
     try (Connection c = server().env.admin(); Statement s = c.createStatement();
          ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-             + "AND usename = 'tf_app' AND wait_event_type = 'Lock' AND query LIKE '%FOR SHARE%'")) {
+             + "AND usename = 'tf_app' AND wait_event_type = 'Lock' AND query LIKE '%FOR NO KEY UPDATE%'")) {
       rs.next();
       return rs.getLong(1) > 0;
     }
