@@ -23,7 +23,8 @@
   var API = {
     verify: '/api/v1/auth/verify-email',
     confirm: '/api/v1/auth/email/confirm',
-    reset: '/api/v1/auth/password-reset/confirm'
+    reset: '/api/v1/auth/password-reset/confirm',
+    request: '/api/v1/auth/password-reset/request'
   };
 
   function post(path, body) {
@@ -123,8 +124,49 @@
     });
   }
 
+  // The reset page without a token is where the lockout and "already registered" emails send
+  // someone to ask for a link: it asks for their address and has one mailed.
+  function requestForm() {
+    var form = document.getElementById('request-form');
+    var email = document.getElementById('reset-email');
+    var error = document.getElementById('email-error');
+    var button = form.querySelector('button');
+    document.getElementById('status').textContent = '';
+    form.hidden = false;
+    email.focus();
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      error.textContent = '';
+      var address = email.value.trim();
+      if (address.indexOf('@') < 1) {
+        error.textContent = 'Enter the email address you sign in with.';
+        email.focus();
+        return;
+      }
+      button.disabled = true;
+      post(API.request, { email: address }).then(function (result) {
+        button.disabled = false;
+        if (result.ok) {
+          form.hidden = true;
+          show('If an account uses ' + address + ', a link to choose a new password is on its way. It works once, for 1 hour.', 'done');
+        } else if (result.status === 422) {
+          error.textContent = 'Enter the email address you sign in with.';
+          email.focus();
+        } else if (result.status === 429) {
+          show('Too many attempts. Wait a minute, then try again.', 'failed');
+        } else {
+          show('TradersFlow cannot be reached just now. Try again in a few minutes.', 'failed');
+        }
+      });
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     var flow = document.getElementById('page').getAttribute('data-flow');
+    if (!token && flow === 'reset') {
+      requestForm();
+      return;
+    }
     if (!token) {
       show('This link is incomplete. Open it again from your email, copying the whole address if you paste it.', 'failed');
       return;

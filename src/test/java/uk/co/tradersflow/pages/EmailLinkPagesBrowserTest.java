@@ -189,6 +189,30 @@ class EmailLinkPagesBrowserTest {
     assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
   }
 
+  /**
+   * The lockout and "already registered" emails link to the reset page without a token, for
+   * someone who needs a link: the page asks for the address and has one mailed, instead of
+   * calling the email's own link incomplete.
+   */
+  @Test
+  void theResetPageWithoutATokenAsksForTheAddressAndMailsALink() throws Exception {
+    String email = email();
+    signUpVerified(email);
+    browser.get(server.config.publicUrl() + "/reset-password");
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> d.findElement(By.id("request-form")).isDisplayed());
+    assertThat(browser.findElement(By.id("reset-form")).isDisplayed()).isFalse();
+    assertThat(browser.findElement(By.cssSelector("label[for=reset-email]")).getText()).isEqualTo("Email");
+    WebElement focused = browser.switchTo().activeElement();
+    assertThat(focused.getAttribute("id")).isEqualTo("reset-email");
+    screenshot("reset-password-request");
+
+    focused.sendKeys(email.toUpperCase(), Keys.ENTER);
+    assertThat(statusOnceSettled()).startsWith("If an account uses " + email.toUpperCase() + ", a link to choose a new password");
+    assertThat(browser.findElement(By.id("request-form")).isDisplayed()).isFalse();
+    screenshot("reset-password-requested");
+    assertThat(MailedLinks.newest(server, email, "password_reset")).startsWith(server.config.publicUrl() + "/reset-password?token=");
+  }
+
   @Test
   void aLinkWithoutItsTokenSaysItIsIncomplete() throws Exception {
     browser.get(server.config.publicUrl() + "/confirm-email");
