@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.MailedLinks;
 import uk.co.tradersflow.support.TestServer;
 
 /** Sign-up to sign-out through the public API, with the attacks the security page promises to withstand. */
@@ -49,17 +50,8 @@ class SignInFlowTest {
   }
 
   /** The token in the newest queued email of this template to this address. */
-  static String mailedToken(String email, String template) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT model->>'link' FROM email_outbox WHERE recipient = ? AND template = ? "
-             + "ORDER BY created_at DESC LIMIT 1")) {
-      ps.setString(1, email);
-      ps.setString(2, template);
-      try (ResultSet rs = ps.executeQuery()) {
-        assertThat(rs.next()).as(template + " email queued for " + email).isTrue();
-        return rs.getString(1).replaceAll(".*[?&]token=", "");
-      }
-    }
+  static String mailedToken(String email, String template) {
+    return MailedLinks.token(MailedLinks.newest(server, email, template));
   }
 
   static long queued(String email, String template) throws Exception {
