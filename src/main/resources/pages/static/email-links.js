@@ -75,9 +75,22 @@
     return 'This link could not be used. Open it again from your email, or ask for a new one.';
   }
 
-  function confirmOnce(flow) {
-    post(API[flow], { token: token }).then(function (result) {
-      show(result.ok ? DONE[flow] : failure(flow, result), result.ok ? 'done' : 'failed');
+  // Only a press of the button confirms, never the page load: mail security scanners open the
+  // links in emails, some in a browser that runs this script, and an address must not be
+  // confirmed (or an account moved to it) because a scanner looked at the mail.
+  function confirmOnPress(flow) {
+    var button = document.getElementById('confirm-button');
+    button.hidden = false;
+    button.focus();
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      post(API[flow], { token: token }).then(function (result) {
+        // A busy or unreachable server leaves the link usable: the button stays for another try.
+        var again = !result.ok && (result.status === 0 || result.status === 429 || result.status >= 500);
+        button.disabled = false;
+        button.hidden = !again;
+        show(result.ok ? DONE[flow] : failure(flow, result), result.ok ? 'done' : 'failed');
+      });
     });
   }
 
@@ -174,7 +187,7 @@
     if (flow === 'reset') {
       resetForm();
     } else {
-      confirmOnce(flow);
+      confirmOnPress(flow);
     }
   });
 })();

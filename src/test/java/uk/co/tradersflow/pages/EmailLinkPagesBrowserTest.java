@@ -108,6 +108,10 @@ class EmailLinkPagesBrowserTest {
     assertThat(link).startsWith(server.config.publicUrl() + "/verify-email?token=");
 
     browser.get(link);
+    awaitConfirmButton();
+    assertThat(verified(email)).as("opening the link confirms nothing: mail scanners open links").isFalse();
+    screenshot("verify-email-ask");
+    pressConfirm();
     assertThat(statusOnceSettled()).isEqualTo("Your email address is confirmed. You can now sign in.");
     assertThat(browser.getCurrentUrl()).as("the token is gone from the address bar")
         .isEqualTo(server.config.publicUrl() + "/verify-email").doesNotContain("token");
@@ -117,7 +121,10 @@ class EmailLinkPagesBrowserTest {
     assertThat(login(email, PASSWORD).statusCode()).isEqualTo(200);
 
     browser.get(link);
+    awaitConfirmButton();
+    pressConfirm();
     assertThat(statusOnceSettled()).startsWith("This link has already been used or has expired.");
+    assertThat(browser.findElement(By.id("confirm-button")).isDisplayed()).as("nothing left to press").isFalse();
     assertThat(browser.findElement(By.id("status")).getAttribute("class")).isEqualTo("failed");
     screenshot("verify-email-spent");
   }
@@ -182,6 +189,9 @@ class EmailLinkPagesBrowserTest {
     assertThat(link).startsWith(server.config.publicUrl() + "/confirm-email?token=");
 
     browser.get(link);
+    awaitConfirmButton();
+    assertThat(login(email, PASSWORD).statusCode()).as("opening the link moves nothing: mail scanners open links").isEqualTo(200);
+    pressConfirm();
     assertThat(statusOnceSettled()).isEqualTo("Your email address has been changed. Sign in with the new address from now on.");
     assertThat(browser.getCurrentUrl()).isEqualTo(server.config.publicUrl() + "/confirm-email");
     screenshot("confirm-email");
@@ -270,6 +280,17 @@ class EmailLinkPagesBrowserTest {
 
   static HttpResponse<Buffer> login(String email, String password) {
     return post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
+  }
+
+  /** The page's confirm button, once its script has shown it, with the focus on it. */
+  static void awaitConfirmButton() {
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> d.findElement(By.id("confirm-button")).isDisplayed());
+    assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("confirm-button");
+  }
+
+  /** Presses the focused confirm button the way a keyboard user would. */
+  static void pressConfirm() {
+    browser.switchTo().activeElement().sendKeys(Keys.ENTER);
   }
 
   /** The status line once the page has finished its request (it starts with a "…" message). */
