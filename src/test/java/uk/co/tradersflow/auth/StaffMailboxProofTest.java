@@ -158,6 +158,35 @@ class StaffMailboxProofTest {
     HttpResponse<Buffer> act = server().send(POST, "/admin/api/webhooks/evt_support_try/replay", token, new JsonObject());
     assertThat(act.statusCode()).as(act.bodyAsString()).isEqualTo(403);
     assertThat(act.bodyAsJsonObject().getString("code")).isEqualTo("insufficient_role");
+    assertThat(deniedEntries(SUPPORT)).containsExactly("not_owner GET " + ADMIN_READ,
+        "insufficient_role POST /admin/api/webhooks/evt_support_try/replay");
+  }
+
+  /** The contract: every refusal of a signed-in user is an audit entry ({@code admin.denied}). */
+  @Test
+  void everyRefusalOfASignedInUserIsAnAuditEntry() throws Exception {
+    String email = SignInFlowTest.email();
+    signUpAndVerify(email, SQUATTER_PASSWORD);
+    HttpResponse<Buffer> refused = admin(tokenOf(email, SQUATTER_PASSWORD));
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(deniedEntries(email)).containsExactly("not_owner GET " + ADMIN_READ);
+    assertThat(TestServer.await(server().request(GET, ADMIN_READ).send()).statusCode()).as("nobody signed in: 401, nobody to record").isEqualTo(401);
+  }
+
+  /** The user's {@code admin.denied} audit entries, oldest first, as "code method path". */
+  private static java.util.List<String> deniedEntries(String email) throws Exception {
+    java.util.List<String> entries = new ArrayList<>();
+    try (Connection c = server().env.admin();
+         PreparedStatement ps = c.prepareStatement("SELECT details->>'code', details->>'method', details->>'path' FROM audit_log "
+             + "WHERE action = 'admin.denied' AND actor_id = (SELECT id FROM users WHERE email = ?) ORDER BY id")) {
+      ps.setString(1, email);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          entries.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3));
+        }
+      }
+    }
+    return entries;
   }
 
   /** A reset proved the mailbox the user had then; moving to a staff address needs a reset there. */

@@ -51,9 +51,13 @@ public final class Api {
     }).handler(auth).handler(rateLimit);
   }
 
-  /** An admin route: signed in (401 otherwise) and an owner (403 {@code not_owner} otherwise). */
+  /**
+   * An admin route: signed in (401 otherwise) and an owner (403 {@code not_owner} otherwise).
+   * The user's rate limit comes before the owner check, which reads the database and records
+   * every refusal: a signed-in user probing the admin area cannot write audit entries unbounded.
+   */
   public Route owner(Router router, HttpMethod method, String path) {
-    return router.route(method, path).handler(body).handler(auth).handler(ownerGuard).handler(rateLimit);
+    return router.route(method, path).handler(body).handler(auth).handler(rateLimit).handler(ownerGuard);
   }
 
   /** A route open to anyone that reads a JSON body (if any). */
