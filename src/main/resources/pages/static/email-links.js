@@ -94,18 +94,26 @@
     });
   }
 
-  function resetForm() {
-    var form = document.getElementById('reset-form');
-    var password = document.getElementById('new-password');
-    var repeat = document.getElementById('repeat-password');
-    var error = document.getElementById('password-error');
+  // Shows one of the page's forms with the focus in its first field; on submit, clears the
+  // form's error line and calls submitted(form, button).
+  function openForm(formId, first, error, submitted) {
+    var form = document.getElementById(formId);
     var button = form.querySelector('button');
     document.getElementById('status').textContent = '';
     form.hidden = false;
-    password.focus();
+    first.focus();
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       error.textContent = '';
+      submitted(form, button);
+    });
+  }
+
+  function resetForm() {
+    var password = document.getElementById('new-password');
+    var repeat = document.getElementById('repeat-password');
+    var error = document.getElementById('password-error');
+    openForm('reset-form', password, error, function (form, button) {
       if (password.value.length < 10 || password.value.length > 128) {
         error.textContent = 'The password must be 10 to 128 characters.';
         password.focus();
@@ -140,16 +148,9 @@
   // The reset page without a token is where the lockout and "already registered" emails send
   // someone to ask for a link: it asks for their address and has one mailed.
   function requestForm() {
-    var form = document.getElementById('request-form');
     var email = document.getElementById('reset-email');
     var error = document.getElementById('email-error');
-    var button = form.querySelector('button');
-    document.getElementById('status').textContent = '';
-    form.hidden = false;
-    email.focus();
-    form.addEventListener('submit', function (event) {
-      event.preventDefault();
-      error.textContent = '';
+    openForm('request-form', email, error, function (form, button) {
       var address = email.value.trim();
       if (address.indexOf('@') < 1) {
         error.textContent = 'Enter the email address you sign in with.';
