@@ -205,7 +205,9 @@ public final class MainVerticle extends VerticleBase {
     StripeGateway stripe = new StripeGateway(vertx, config);
     StripeEventStore stripeEvents = new StripeEventStore(db);
     MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
-    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.appUrl().toString());
+    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox,
+        // The billing page is the web app's: emails link there, not to the API's host.
+        config.appLink("/billing"));
     // Two instances: verification (HMAC, JSON parsing) spreads over two event loops.
     java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
         config.stripeWebhookSecrets(), clock, stripeEvents, stripeHandler, meters);
