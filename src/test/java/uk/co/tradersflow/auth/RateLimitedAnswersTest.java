@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.TestEnvironment;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -25,7 +26,10 @@ class RateLimitedAnswersTest {
 
   @BeforeAll
   static void start() {
-    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
+    // Redis keys of its own: the limits here are tiny, and the run's shared prefix would carry
+    // 127.0.0.1's spent sign-in budget into whichever test class runs next in the same minute.
+    SignInFlowTest.server = TestServer.start(Map.of("TF_REDIS_KEY_PREFIX", TestEnvironment.get().redisPrefix + "tiny-limits:",
+        "TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
         "TF_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "TF_LOGIN_IP_LIMIT_PER_MINUTE", Integer.toString(IP_LIMIT),
         "TF_LOGIN_MAX_FAILURES", Integer.toString(MAX_FAILURES), "TF_LOGIN_LOCKOUT_SECONDS", "600"));
   }
