@@ -23,7 +23,8 @@
   var API = {
     verify: '/api/v1/auth/verify-email',
     confirm: '/api/v1/auth/email/confirm',
-    reset: '/api/v1/auth/password-reset/confirm'
+    reset: '/api/v1/auth/password-reset/confirm',
+    request: '/api/v1/auth/password-reset/request'
   };
 
   function post(path, body) {
@@ -74,24 +75,45 @@
     return 'This link could not be used. Open it again from your email, or ask for a new one.';
   }
 
-  function confirmOnce(flow) {
-    post(API[flow], { token: token }).then(function (result) {
-      show(result.ok ? DONE[flow] : failure(flow, result), result.ok ? 'done' : 'failed');
+  // Only a press of the button confirms, never the page load: mail security scanners open the
+  // links in emails, some in a browser that runs this script, and an address must not be
+  // confirmed (or an account moved to it) because a scanner looked at the mail.
+  function confirmOnPress(flow) {
+    var button = document.getElementById('confirm-button');
+    button.hidden = false;
+    button.focus();
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      post(API[flow], { token: token }).then(function (result) {
+        // A busy or unreachable server leaves the link usable: the button stays for another try.
+        var again = !result.ok && (result.status === 0 || result.status === 429 || result.status >= 500);
+        button.disabled = false;
+        button.hidden = !again;
+        show(result.ok ? DONE[flow] : failure(flow, result), result.ok ? 'done' : 'failed');
+      });
+    });
+  }
+
+  // Shows one of the page's forms with the focus in its first field; on submit, clears the
+  // form's error line and calls submitted(form, button).
+  function openForm(formId, first, error, submitted) {
+    var form = document.getElementById(formId);
+    var button = form.querySelector('button');
+    document.getElementById('status').textContent = '';
+    form.hidden = false;
+    first.focus();
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      error.textContent = '';
+      submitted(form, button);
     });
   }
 
   function resetForm() {
-    var form = document.getElementById('reset-form');
     var password = document.getElementById('new-password');
     var repeat = document.getElementById('repeat-password');
     var error = document.getElementById('password-error');
-    var button = form.querySelector('button');
-    document.getElementById('status').textContent = '';
-    form.hidden = false;
-    password.focus();
-    form.addEventListener('submit', function (event) {
-      event.preventDefault();
-      error.textContent = '';
+    openForm('reset-form', password, error, function (form, button) {
       if (password.value.length < 10 || password.value.length > 128) {
         error.textContent = 'The password must be 10 to 128 characters.';
         password.focus();
@@ -123,8 +145,42 @@
     });
   }
 
+  // The reset page without a token is where the lockout and "already registered" emails send
+  // someone to ask for a link: it asks for their address and has one mailed.
+  function requestForm() {
+    var email = document.getElementById('reset-email');
+    var error = document.getElementById('email-error');
+    openForm('request-form', email, error, function (form, button) {
+      var address = email.value.trim();
+      if (address.indexOf('@') < 1) {
+        error.textContent = 'Enter the email address you sign in with.';
+        email.focus();
+        return;
+      }
+      button.disabled = true;
+      post(API.request, { email: address }).then(function (result) {
+        button.disabled = false;
+        if (result.ok) {
+          form.hidden = true;
+          show('If an account uses ' + address + ', a link to choose a new password is on its way. It works once, for 1 hour.', 'done');
+        } else if (result.status === 422) {
+          error.textContent = 'Enter the email address you sign in with.';
+          email.focus();
+        } else if (result.status === 429) {
+          show('Too many attempts. Wait a minute, then try again.', 'failed');
+        } else {
+          show('TradersFlow cannot be reached just now. Try again in a few minutes.', 'failed');
+        }
+      });
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     var flow = document.getElementById('page').getAttribute('data-flow');
+    if (!token && flow === 'reset') {
+      requestForm();
+      return;
+    }
     if (!token) {
       show('This link is incomplete. Open it again from your email, copying the whole address if you paste it.', 'failed');
       return;
@@ -132,7 +188,7 @@
     if (flow === 'reset') {
       resetForm();
     } else {
-      confirmOnce(flow);
+      confirmOnPress(flow);
     }
   });
 })();

@@ -212,14 +212,14 @@ public final class MainVerticle extends VerticleBase {
     revocations = new SessionRevocations(vertx, redis, redisKeys, sessionStates);
     ClientInfo clients = new ClientInfo(config.trustedProxies());
     RateLimiter rateLimiter = new RateLimiter(redis, redisKeys);
+    AuditLog audit = new AuditLog(vertx.eventBus());
     Api api = new Api(new AuthGuard(accessTokens, sessionStates),
-        new ApiRateLimit(rateLimiter, config.apiRatePerSecond(), config.apiBurst()), new OwnerGuard(config, db), clients);
+        new ApiRateLimit(rateLimiter, config.apiRatePerSecond(), config.apiBurst()), new OwnerGuard(config, db, audit, clients), clients);
     // Argon2 is slow on purpose: a pool of its own, one thread per core, so a flood of sign-ins
     // queues here instead of starving the event loops or the shared worker pool.
     PasswordPolicy passwordPolicy = new PasswordPolicy();
     PasswordHasher hasher = new PasswordHasher(vertx.createSharedWorkerExecutor("tf-password-hashing",
         Runtime.getRuntime().availableProcessors(), 30, java.util.concurrent.TimeUnit.SECONDS));
-    AuditLog audit = new AuditLog(vertx.eventBus());
     EmailOutbox outbox = new EmailOutbox(vertx.eventBus());
 
     // Without Prometheus (embedding) the meters still count, into a registry nobody reads.
@@ -233,7 +233,9 @@ public final class MainVerticle extends VerticleBase {
 
     StripeGateway stripe = new StripeGateway(vertx, config);
     StripeEventStore stripeEvents = new StripeEventStore(db);
-    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.appUrl().toString());
+    StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox,
+        // The billing page is the web app's: emails link there, not to the API's host.
+        config.appLink("/billing"));
     // Two instances: verification (HMAC, JSON parsing) spreads over two event loops.
     java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
         config.stripeWebhookSecrets(), clock, stripeEvents, stripeHandler, meters);

@@ -4,12 +4,15 @@ import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
+import uk.co.tradersflow.audit.AuditEntry;
+import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.auth.Principal;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.metrics.SecurityEvents;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.http.ClientInfo;
 
 /**
  * The admin area's gate, checked on the server for every admin route after {@code AuthGuard}:
@@ -23,6 +26,9 @@ import uk.co.tradersflow.platform.db.Db;
  * area. So the user must also have set their password through an emailed reset link (proof of
  * the mailbox and a password of their own), and this session must have been opened after that
  * reset: a session the squatter opened before it stays outside.
+ *
+ * <p>Every refusal of a signed-in user is an audit entry ({@code admin.denied}): someone probing
+ * the admin area, or a squatter trying a staff address, leaves a trace the owners can read.
  */
 public final class OwnerGuard implements Handler<RoutingContext> {
   static final String MAILBOX_PROVEN = """
@@ -32,10 +38,14 @@ public final class OwnerGuard implements Handler<RoutingContext> {
 
   private final AppConfig config;
   private final Db db;
+  private final AuditLog audit;
+  private final ClientInfo clients;
 
-  public OwnerGuard(AppConfig config, Db db) {
+  public OwnerGuard(AppConfig config, Db db, AuditLog audit, ClientInfo clients) {
     this.config = config;
     this.db = db;
+    this.audit = audit;
+    this.clients = clients;
   }
 
   @Override
@@ -43,7 +53,7 @@ public final class OwnerGuard implements Handler<RoutingContext> {
     Principal p = Principal.of(ctx);
     boolean owner = config.isOwnerEmail(p.email());
     if (!p.emailVerified() || p.impersonatorId().isPresent() || !(owner || config.isSupportEmail(p.email()))) {
-      deny(ctx, AppError.of(ErrorCode.NOT_OWNER, "This area is for TradersFlow owners only"));
+      refuse(ctx, p, AppError.of(ErrorCode.NOT_OWNER, "This area is for TradersFlow owners only"));
       return;
     }
     db.readInAccount(p.accountId(), tx -> tx.preparedQuery(MAILBOX_PROVEN).execute(Tuple.of(p.sessionId(), p.userId())))
@@ -51,19 +61,28 @@ public final class OwnerGuard implements Handler<RoutingContext> {
         .onSuccess(rows -> {
           boolean proven = rows.size() == 1 && Boolean.TRUE.equals(rows.iterator().next().getBoolean("proven"));
           if (!proven) {
-            deny(ctx, AppError.of(ErrorCode.NOT_OWNER, "A staff address opens this area only once its password has been set "
+            refuse(ctx, p, AppError.of(ErrorCode.NOT_OWNER, "A staff address opens this area only once its password has been set "
                 + "through an emailed reset link: request a password reset, set the password, then sign in again"));
           } else if (!owner && !isRead(ctx.request().method())) {
-            deny(ctx, AppError.of(ErrorCode.INSUFFICIENT_ROLE, "Support staff may read the admin area; only owners may act"));
+            refuse(ctx, p, AppError.of(ErrorCode.INSUFFICIENT_ROLE, "Support staff may read the admin area; only owners may act"));
           } else {
             ctx.next();
           }
         });
   }
 
-  private static void deny(RoutingContext ctx, AppError refusal) {
+  /**
+   * Records the refusal, then answers it. If the entry cannot be written the answer is the
+   * database's failure (503): still a refusal, and no refusal goes unrecorded.
+   */
+  private void refuse(RoutingContext ctx, Principal p, AppError refusal) {
+    AuditEntry entry = AuditEntry.byUser(p, clients.of(ctx), "admin.denied")
+        .detail("code", refusal.code().code())
+        .detail("method", ctx.request().method().name())
+        .detail("path", ctx.request().path());
     SecurityEvents.record(SecurityEvents.Event.ADMIN_DENIED);
-    ctx.fail(refusal);
+    db.inAccount(p.accountId(), tx -> audit.append(tx, entry))
+        .onComplete(ar -> ctx.fail(ar.succeeded() ? refusal : ar.cause()));
   }
 
   private static boolean isRead(HttpMethod method) {

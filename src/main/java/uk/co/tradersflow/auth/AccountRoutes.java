@@ -170,9 +170,7 @@ public final class AccountRoutes implements RouteModule {
             return Future.failedFuture(AppError.rateLimited(ErrorCode.RATE_LIMITED,
                 "Too many email change requests; try again later", d.limit(), d.retryAfterSeconds(), d.resetSeconds()));
           }
-          ctx.response().putHeader("RateLimit-Limit", Integer.toString(d.limit()))
-              .putHeader("RateLimit-Remaining", Integer.toString(d.remaining()))
-              .putHeader("RateLimit-Reset", Long.toString(d.resetSeconds()));
+          d.quota().putOn(ctx.response());
           return Future.succeededFuture();
         });
   }

@@ -171,9 +171,13 @@ final class SignInRepository {
    * user's row until this transaction ends. A reset or change that commits while the sign-in is
    * hashing is seen here, and one that comes later waits, then ends the session this opens: so
    * no session opened with the old password outlives the reset.
+   *
+   * <p>The lock is the one the sign-in's own rehash of the password needs ({@code FOR NO KEY
+   * UPDATE}), not a share lock: two sign-ins of one user that both rehash would each hold a share
+   * lock and wait for the other's to go before updating, and PostgreSQL would abort one (409).
    */
   static Future<Boolean> passwordStillIs(SqlConnection tx, UUID userId, int passwordEpoch) {
-    return tx.preparedQuery("SELECT password_epoch FROM users WHERE id = $1 FOR SHARE").execute(Tuple.of(userId))
+    return tx.preparedQuery("SELECT password_epoch FROM users WHERE id = $1 FOR NO KEY UPDATE").execute(Tuple.of(userId))
         .map(rows -> rows.size() == 1 && rows.iterator().next().getInteger("password_epoch") == passwordEpoch);
   }
 

@@ -147,7 +147,7 @@ public final class SignInRoutes implements RouteModule {
     UUID accountId = UUID.randomUUID();
     UUID userId = UUID.randomUUID();
     // Hash first, whatever happens next, so a registered email answers in the same time.
-    Future<JsonObject> done = ipAllowed("signup", client.ip())
+    Future<JsonObject> done = ipAllowed(ctx, "signup", client.ip())
         .compose(v -> hasher.hash(password))
         .compose(hash -> repo.userByEmail(email).compose(existing -> existing.isPresent()
             ? noticeExisting(existing.get(), email)
@@ -206,7 +206,7 @@ public final class SignInRoutes implements RouteModule {
     Optional<String> deviceToken = in.optionalText("deviceToken", 300);
     in.validate();
     ClientInfo.Client client = clients.of(ctx);
-    Future<JsonObject> done = ipAllowed("login", client.ip())
+    Future<JsonObject> done = ipAllowed(ctx, "login", client.ip())
         .compose(v -> repo.userByEmail(email))
         .compose(user -> {
           Optional<UUID> device = user.flatMap(u -> deviceToken.flatMap(t -> devices.deviceOf(t, u.userId(), u.passwordEpoch())));
@@ -368,7 +368,7 @@ public final class SignInRoutes implements RouteModule {
     String email = normalise(in.requiredText("email", 254));
     in.validate();
     ClientInfo.Client client = clients.of(ctx);
-    ipAllowed("reset", client.ip()).onComplete(ar -> {
+    ipAllowed(ctx, "reset", client.ip()).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
@@ -435,10 +435,20 @@ public final class SignInRoutes implements RouteModule {
 
   // ------------------------------------------------------------------------------------ helpers
 
-  private Future<Void> ipAllowed(String action, String ip) {
+  /**
+   * The per-client-IP limit of the open sign-in routes. The answer carries its {@code RateLimit-*}
+   * headers whatever it turns out to be (the contract's rule for every rate-limited answer), so
+   * a client sees its budget shrink before it meets the 429.
+   */
+  private Future<Void> ipAllowed(RoutingContext ctx, String action, String ip) {
     int perMinute = config.loginIpLimitPerMinute();
-    return redis(limiter.take(action + "-ip:" + ClientInfo.limitKey(ip), perMinute, Duration.ofMinutes(1), perMinute)).compose(d -> d.allowed()
-        ? Future.succeededFuture() : Future.failedFuture(tooMany(d.limit(), d.retryAfterSeconds(), d.resetSeconds())));
+    return redis(limiter.take(action + "-ip:" + ClientInfo.limitKey(ip), perMinute, Duration.ofMinutes(1), perMinute)).compose(d -> {
+      if (!d.allowed()) {
+        return Future.failedFuture(tooMany(d.limit(), d.retryAfterSeconds(), d.resetSeconds()));
+      }
+      d.quota().putOn(ctx.response());
+      return Future.succeededFuture();
+    });
   }
 
   /**

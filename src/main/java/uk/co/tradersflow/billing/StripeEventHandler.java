@@ -55,14 +55,13 @@ public final class StripeEventHandler {
   private final String billingUrl;
 
   public StripeEventHandler(Db db, StripeGateway stripe, StripeEventStore events, AuditLog audit, EmailOutbox outbox,
-                            String appUrl) {
+                            String billingUrl) {
     this.db = db;
     this.stripe = stripe;
     this.events = events;
     this.audit = audit;
     this.outbox = outbox;
-    // The billing page is the web app's: emails link there, not to the API's host.
-    this.billingUrl = (appUrl.endsWith("/") ? appUrl.substring(0, appUrl.length() - 1) : appUrl) + "/billing";
+    this.billingUrl = billingUrl;
   }
 
   /** Maps Stripe's subscription status to ours (the contract's table); anything else keeps "none". */

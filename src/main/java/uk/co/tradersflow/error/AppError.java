@@ -10,7 +10,14 @@ import java.util.Optional;
  */
 public final class AppError extends RuntimeException {
   /** What a rate-limited answer's {@code RateLimit-Limit}, {@code -Remaining} and {@code -Reset} headers say. */
-  public record Quota(int limit, int remaining, long resetSeconds) {}
+  public record Quota(int limit, int remaining, long resetSeconds) {
+    /** Writes the three headers: the one place every rate-limited answer, 429 or not, gets them. */
+    public void putOn(io.vertx.core.http.HttpServerResponse response) {
+      response.putHeader("RateLimit-Limit", Integer.toString(limit))
+          .putHeader("RateLimit-Remaining", Integer.toString(Math.max(0, remaining)))
+          .putHeader("RateLimit-Reset", Long.toString(resetSeconds));
+    }
+  }
 
   private final ErrorCode code;
   private final List<FieldError> fieldErrors;

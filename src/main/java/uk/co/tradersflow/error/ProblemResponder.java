@@ -49,8 +49,7 @@ public final class ProblemResponder {
     JsonObject body = toJson(error, ctx.request().path());
     response.setStatusCode(error.code().status()).putHeader("Content-Type", CONTENT_TYPE);
     error.retryAfterSeconds().ifPresent(s -> response.putHeader("Retry-After", Long.toString(s)));
-    error.quota().ifPresent(q -> response.putHeader("RateLimit-Limit", Integer.toString(q.limit()))
-        .putHeader("RateLimit-Remaining", Integer.toString(q.remaining())).putHeader("RateLimit-Reset", Long.toString(q.resetSeconds())));
+    error.quota().ifPresent(q -> q.putOn(response));
     response.end(body.toBuffer());
   }
 

@@ -21,7 +21,8 @@ import uk.co.tradersflow.platform.http.RouteModule;
  * {@code /confirm-email}), served when TF_APP_URL is this server, so every email flow works
  * without a separate web app. They are clients of the public API: the server sends the same
  * static HTML for every token, and a small script from {@code 'self'} takes the token out of the
- * address bar and posts it to the matching API route. The HTML and assets are built once, at
+ * address bar and, once the person presses the page's button (never on load alone: mail scanners
+ * open links), posts it to the matching API route. The HTML and assets are built once, at
  * construction (which reads the classpath: construct it off the event loop).
  */
 public final class EmailLinkPages implements RouteModule {
@@ -40,9 +41,11 @@ public final class EmailLinkPages implements RouteModule {
 
   public EmailLinkPages() {
     Mustache page = new DefaultMustacheFactory("pages").compile("page.html.mustache");
-    verifyPage = render(page, "verify", "Confirm your email address", "Confirming your email address…");
-    resetPage = render(page, "reset", "Choose a new password", "Checking your link…");
-    confirmPage = render(page, "confirm", "Confirm your new email address", "Changing your email address…");
+    verifyPage = render(page, "verify", "Confirm your email address", "Confirm that this email address is yours.",
+        "Confirm my email address");
+    resetPage = render(page, "reset", "Choose a new password", "Checking your link…", "");
+    confirmPage = render(page, "confirm", "Confirm your new email address",
+        "Confirm that your TradersFlow account should use this email address from now on.", "Confirm the new address");
   }
 
   @Override
@@ -68,10 +71,10 @@ public final class EmailLinkPages implements RouteModule {
         .end(html);
   }
 
-  private Buffer render(Mustache page, String flow, String title, String working) {
+  private Buffer render(Mustache page, String flow, String title, String working, String action) {
     StringWriter out = new StringWriter();
     page.execute(out, Map.of("flow", flow, "title", title, "working", working, "reset", flow.equals("reset"),
-        "script", script.path(), "stylesheet", stylesheet.path()));
+        "action", action, "script", script.path(), "stylesheet", stylesheet.path()));
     return Buffer.buffer(out.toString());
   }
 

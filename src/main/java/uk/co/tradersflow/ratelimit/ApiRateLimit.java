@@ -88,9 +88,7 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
   }
 
   private static void answer(RoutingContext ctx, RateLimiter.Decision decision) {
-    ctx.response().putHeader("RateLimit-Limit", Integer.toString(decision.limit()))
-        .putHeader("RateLimit-Remaining", Integer.toString(Math.max(0, decision.remaining())))
-        .putHeader("RateLimit-Reset", Long.toString(decision.resetSeconds()));
+    decision.quota().putOn(ctx.response());
     if (decision.allowed()) {
       ctx.next();
     } else {

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.time.Duration;
 import java.util.List;
+import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.platform.redis.RedisKeys;
 
 /**
@@ -13,7 +14,12 @@ import uk.co.tradersflow.platform.redis.RedisKeys;
  */
 public final class RateLimiter {
   /** The outcome, with what the {@code RateLimit-*} headers and {@code Retry-After} say. */
-  public record Decision(boolean allowed, int limit, int remaining, long resetSeconds, long retryAfterSeconds) {}
+  public record Decision(boolean allowed, int limit, int remaining, long resetSeconds, long retryAfterSeconds) {
+    /** The {@code RateLimit-*} headers this decision puts on the answer. */
+    public AppError.Quota quota() {
+      return new AppError.Quota(limit, remaining, resetSeconds);
+    }
+  }
 
   /** Units taken at once: {@code units} of them (0 when refused), and the decision for the first. */
   public record Lease(int units, Decision decision) {}

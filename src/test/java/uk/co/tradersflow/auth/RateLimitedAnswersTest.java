@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.TestEnvironment;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -25,7 +26,10 @@ class RateLimitedAnswersTest {
 
   @BeforeAll
   static void start() {
-    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
+    // Redis keys of its own: the limits here are tiny, and the run's shared prefix would carry
+    // 127.0.0.1's spent sign-in budget into whichever test class runs next in the same minute.
+    SignInFlowTest.server = TestServer.start(Map.of("TF_REDIS_KEY_PREFIX", TestEnvironment.get().redisPrefix + "tiny-limits:",
+        "TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
         "TF_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "TF_LOGIN_IP_LIMIT_PER_MINUTE", Integer.toString(IP_LIMIT),
         "TF_LOGIN_MAX_FAILURES", Integer.toString(MAX_FAILURES), "TF_LOGIN_LOCKOUT_SECONDS", "600"));
   }
@@ -53,17 +57,25 @@ class RateLimitedAnswersTest {
     assertThat(Long.parseLong(r.getHeader("RateLimit-Reset"))).isGreaterThanOrEqualTo(retryAfter);
   }
 
-  /** Each route from a client address of its own, so one route's count does not touch another's. */
+  /**
+   * Each route from a client address of its own, so one route's count does not touch another's.
+   * The answers within the limit carry the headers too, counting down.
+   */
   private static void exhaustThenExpect429(String path, Supplier<JsonObject> body) {
     String ip = "198.51.100." + Math.floorMod(path.hashCode(), 200);
     for (int i = 0; i < IP_LIMIT; i++) {
-      assertThat(postFrom(ip, path, body.get()).statusCode()).as(path + " within the limit").isNotEqualTo(429);
+      HttpResponse<Buffer> r = postFrom(ip, path, body.get());
+      assertThat(r.statusCode()).as(path + " within the limit").isNotEqualTo(429);
+      assertThat(r.getHeader("RateLimit-Limit")).as(path + " RateLimit-Limit").isEqualTo(Integer.toString(IP_LIMIT));
+      assertThat(r.getHeader("RateLimit-Remaining")).as(path + " RateLimit-Remaining").isEqualTo(Integer.toString(IP_LIMIT - 1 - i));
+      assertThat(Long.parseLong(r.getHeader("RateLimit-Reset"))).as(path + " RateLimit-Reset").isBetween(1L, 60L);
+      assertThat(r.getHeader("Retry-After")).as(path + " no Retry-After before the 429").isNull();
     }
     assertRateLimited(postFrom(ip, path, body.get()), IP_LIMIT);
   }
 
   @Test
-  void thePerIpSignInLimitsAnswerWithTheRateLimitHeaders() {
+  void thePerIpSignInLimitsAnswerWithTheRateLimitHeadersAndTheirAnswersWithinTheLimitToo() {
     // A new address each time, so no per-address count gets there first.
     exhaustThenExpect429("/api/v1/auth/login", () -> new JsonObject().put("email", SignInFlowTest.email()).put("password", "not it"));
     exhaustThenExpect429("/api/v1/auth/signup", () -> new JsonObject().put("email", SignInFlowTest.email())

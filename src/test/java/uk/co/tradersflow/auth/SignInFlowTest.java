@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.MailedLinks;
 import uk.co.tradersflow.support.TestServer;
 
 /** Sign-up to sign-out through the public API, with the attacks the security page promises to withstand. */
@@ -49,17 +50,8 @@ class SignInFlowTest {
   }
 
   /** The token in the newest queued email of this template to this address. */
-  static String mailedToken(String email, String template) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT model->>'link' FROM email_outbox WHERE recipient = ? AND template = ? "
-             + "ORDER BY created_at DESC LIMIT 1")) {
-      ps.setString(1, email);
-      ps.setString(2, template);
-      try (ResultSet rs = ps.executeQuery()) {
-        assertThat(rs.next()).as(template + " email queued for " + email).isTrue();
-        return rs.getString(1).replaceAll(".*[?&]token=", "");
-      }
-    }
+  static String mailedToken(String email, String template) {
+    return MailedLinks.token(MailedLinks.newest(server, email, template));
   }
 
   static long queued(String email, String template) throws Exception {
@@ -273,25 +265,30 @@ class SignInFlowTest {
     }
   }
 
-  /** New Argon2 parameters rehash the password at the next sign-in; that must not retire the user's device tokens. */
-  @Test
-  void aRehashAtSignInKeepsEveryDeviceTokenValid() throws Exception {
-    String email = email();
-    String device = signedUpAndIn(email).getString("deviceToken");
+  /** Stores the password hashed with weaker, older Argon2 parameters, so the next sign-in rehashes it. */
+  static void storeHashWithOlderParameters(String email, String password) throws Exception {
     byte[] salt = "sixteen byte salt".substring(0, 16).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     org.bouncycastle.crypto.generators.Argon2BytesGenerator argon2 = new org.bouncycastle.crypto.generators.Argon2BytesGenerator();
     argon2.init(new org.bouncycastle.crypto.params.Argon2Parameters.Builder(org.bouncycastle.crypto.params.Argon2Parameters.ARGON2_id)
         .withVersion(org.bouncycastle.crypto.params.Argon2Parameters.ARGON2_VERSION_13)
         .withMemoryAsKB(8192).withIterations(1).withParallelism(1).withSalt(salt).build());
     byte[] hash = new byte[32];
-    argon2.generateBytes(PASSWORD.getBytes(java.nio.charset.StandardCharsets.UTF_8), hash);
+    argon2.generateBytes(password.getBytes(java.nio.charset.StandardCharsets.UTF_8), hash);
     java.util.Base64.Encoder b64 = java.util.Base64.getEncoder().withoutPadding();
     String older = "$argon2id$v=19$m=8192,t=1,p=1$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);
     try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement("UPDATE users SET password_hash = ? WHERE email = ?")) {
       ps.setString(1, older);
       ps.setString(2, email);
-      ps.executeUpdate();
+      assertThat(ps.executeUpdate()).isEqualTo(1);
     }
+  }
+
+  /** New Argon2 parameters rehash the password at the next sign-in; that must not retire the user's device tokens. */
+  @Test
+  void aRehashAtSignInKeepsEveryDeviceTokenValid() throws Exception {
+    String email = email();
+    String device = signedUpAndIn(email).getString("deviceToken");
+    storeHashWithOlderParameters(email, PASSWORD);
     assertThat(post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD)).statusCode()).isEqualTo(200);
     try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement("SELECT password_hash FROM users WHERE email = ?")) {
       ps.setString(1, email);

@@ -12,6 +12,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -156,6 +158,35 @@ class StaffMailboxProofTest {
     HttpResponse<Buffer> act = server().send(POST, "/admin/api/webhooks/evt_support_try/replay", token, new JsonObject());
     assertThat(act.statusCode()).as(act.bodyAsString()).isEqualTo(403);
     assertThat(act.bodyAsJsonObject().getString("code")).isEqualTo("insufficient_role");
+    assertThat(deniedEntries(SUPPORT)).containsExactly("not_owner GET " + ADMIN_READ,
+        "insufficient_role POST /admin/api/webhooks/evt_support_try/replay");
+  }
+
+  /** The contract: every refusal of a signed-in user is an audit entry ({@code admin.denied}). */
+  @Test
+  void everyRefusalOfASignedInUserIsAnAuditEntry() throws Exception {
+    String email = SignInFlowTest.email();
+    signUpAndVerify(email, SQUATTER_PASSWORD);
+    HttpResponse<Buffer> refused = admin(tokenOf(email, SQUATTER_PASSWORD));
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(deniedEntries(email)).containsExactly("not_owner GET " + ADMIN_READ);
+    assertThat(TestServer.await(server().request(GET, ADMIN_READ).send()).statusCode()).as("nobody signed in: 401, nobody to record").isEqualTo(401);
+  }
+
+  /** The user's {@code admin.denied} audit entries, oldest first, as "code method path". */
+  private static java.util.List<String> deniedEntries(String email) throws Exception {
+    java.util.List<String> entries = new ArrayList<>();
+    try (Connection c = server().env.admin();
+         PreparedStatement ps = c.prepareStatement("SELECT details->>'code', details->>'method', details->>'path' FROM audit_log "
+             + "WHERE action = 'admin.denied' AND actor_id = (SELECT id FROM users WHERE email = ?) ORDER BY id")) {
+      ps.setString(1, email);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          entries.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3));
+        }
+      }
+    }
+    return entries;
   }
 
   /** A reset proved the mailbox the user had then; moving to a staff address needs a reset there. */
@@ -218,10 +249,53 @@ class StaffMailboxProofTest {
     }
   }
 
+  /**
+   * Two sign-ins of one user that both upgrade its password hash (new Argon2 parameters), at the
+   * same time: each checks the row and then updates it. Were the check a share lock, each would
+   * hold one while waiting to update past the other's, and PostgreSQL would abort one of them
+   * (a 409 for the right password). Held here until both sign-ins are at the row.
+   */
+  @Test
+  void twoSignInsThatBothUpgradeThePasswordHashBothSucceed() throws Exception {
+    String email = SignInFlowTest.email();
+    signUpAndVerify(email, SQUATTER_PASSWORD);
+    SignInFlowTest.storeHashWithOlderParameters(email, SQUATTER_PASSWORD);
+    List<Future<HttpResponse<Buffer>>> racing = new ArrayList<>();
+    try (Connection c = server().env.admin()) {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.executeQuery("SELECT 1 FROM users WHERE email = '" + email + "' FOR SHARE").close();
+        for (int i = 0; i < 2; i++) {
+          racing.add(server().request(POST, "/api/v1/auth/login").sendJsonObject(
+              new JsonObject().put("email", email).put("password", SQUATTER_PASSWORD)));
+        }
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (appConnectionsWaitingOnALock() < 2 && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertThat(appConnectionsWaitingOnALock()).as("both sign-ins wait at the user's row").isEqualTo(2);
+      }
+      c.commit();
+    }
+    for (Future<HttpResponse<Buffer>> f : racing) {
+      HttpResponse<Buffer> r = TestServer.await(f);
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    }
+  }
+
+  private static long appConnectionsWaitingOnALock() throws Exception {
+    try (Connection c = server().env.admin(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+             + "AND usename = 'tf_app' AND wait_event_type = 'Lock'")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   private static boolean waitingOnALock() throws Exception {
     try (Connection c = server().env.admin(); Statement s = c.createStatement();
          ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-             + "AND usename = 'tf_app' AND wait_event_type = 'Lock' AND query LIKE '%FOR SHARE%'")) {
+             + "AND usename = 'tf_app' AND wait_event_type = 'Lock' AND query LIKE '%FOR NO KEY UPDATE%'")) {
       rs.next();
       return rs.getLong(1) > 0;
     }

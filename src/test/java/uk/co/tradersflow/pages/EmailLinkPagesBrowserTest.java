@@ -108,6 +108,10 @@ class EmailLinkPagesBrowserTest {
     assertThat(link).startsWith(server.config.publicUrl() + "/verify-email?token=");
 
     browser.get(link);
+    awaitConfirmButton();
+    assertThat(verified(email)).as("opening the link confirms nothing: mail scanners open links").isFalse();
+    screenshot("verify-email-ask");
+    pressConfirm();
     assertThat(statusOnceSettled()).isEqualTo("Your email address is confirmed. You can now sign in.");
     assertThat(browser.getCurrentUrl()).as("the token is gone from the address bar")
         .isEqualTo(server.config.publicUrl() + "/verify-email").doesNotContain("token");
@@ -117,7 +121,10 @@ class EmailLinkPagesBrowserTest {
     assertThat(login(email, PASSWORD).statusCode()).isEqualTo(200);
 
     browser.get(link);
+    awaitConfirmButton();
+    pressConfirm();
     assertThat(statusOnceSettled()).startsWith("This link has already been used or has expired.");
+    assertThat(browser.findElement(By.id("confirm-button")).isDisplayed()).as("nothing left to press").isFalse();
     assertThat(browser.findElement(By.id("status")).getAttribute("class")).isEqualTo("failed");
     screenshot("verify-email-spent");
   }
@@ -182,11 +189,38 @@ class EmailLinkPagesBrowserTest {
     assertThat(link).startsWith(server.config.publicUrl() + "/confirm-email?token=");
 
     browser.get(link);
+    awaitConfirmButton();
+    assertThat(login(email, PASSWORD).statusCode()).as("opening the link moves nothing: mail scanners open links").isEqualTo(200);
+    pressConfirm();
     assertThat(statusOnceSettled()).isEqualTo("Your email address has been changed. Sign in with the new address from now on.");
     assertThat(browser.getCurrentUrl()).isEqualTo(server.config.publicUrl() + "/confirm-email");
     screenshot("confirm-email");
     assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
     assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+  }
+
+  /**
+   * The lockout and "already registered" emails link to the reset page without a token, for
+   * someone who needs a link: the page asks for the address and has one mailed, instead of
+   * calling the email's own link incomplete.
+   */
+  @Test
+  void theResetPageWithoutATokenAsksForTheAddressAndMailsALink() throws Exception {
+    String email = email();
+    signUpVerified(email);
+    browser.get(server.config.publicUrl() + "/reset-password");
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> d.findElement(By.id("request-form")).isDisplayed());
+    assertThat(browser.findElement(By.id("reset-form")).isDisplayed()).isFalse();
+    assertThat(browser.findElement(By.cssSelector("label[for=reset-email]")).getText()).isEqualTo("Email");
+    WebElement focused = browser.switchTo().activeElement();
+    assertThat(focused.getAttribute("id")).isEqualTo("reset-email");
+    screenshot("reset-password-request");
+
+    focused.sendKeys(email.toUpperCase(), Keys.ENTER);
+    assertThat(statusOnceSettled()).startsWith("If an account uses " + email.toUpperCase() + ", a link to choose a new password");
+    assertThat(browser.findElement(By.id("request-form")).isDisplayed()).isFalse();
+    screenshot("reset-password-requested");
+    assertThat(MailedLinks.newest(server, email, "password_reset")).startsWith(server.config.publicUrl() + "/reset-password?token=");
   }
 
   @Test
@@ -246,6 +280,17 @@ class EmailLinkPagesBrowserTest {
 
   static HttpResponse<Buffer> login(String email, String password) {
     return post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
+  }
+
+  /** The page's confirm button, once its script has shown it, with the focus on it. */
+  static void awaitConfirmButton() {
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> d.findElement(By.id("confirm-button")).isDisplayed());
+    assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("confirm-button");
+  }
+
+  /** Presses the focused confirm button the way a keyboard user would. */
+  static void pressConfirm() {
+    browser.switchTo().activeElement().sendKeys(Keys.ENTER);
   }
 
   /** The status line once the page has finished its request (it starts with a "…" message). */

@@ -55,9 +55,14 @@ public final class Api {
         .failureHandler(UnreadBody::discardThenNext);
   }
 
-  /** An admin route: signed in (401 otherwise) and an owner (403 {@code not_owner} otherwise); the body after both. */
+  /**
+   * An admin route: signed in (401 otherwise) and an owner (403 {@code not_owner} otherwise); the
+   * body after both. The user's rate limit comes before the owner check, which reads the database
+   * and records every refusal: a signed-in user probing the admin area cannot write audit entries
+   * unbounded.
+   */
   public Route owner(Router router, HttpMethod method, String path) {
-    return router.route(method, path).handler(Api::pause).handler(auth).handler(ownerGuard).handler(rateLimit).handler(bodyAfterGuards)
+    return router.route(method, path).handler(Api::pause).handler(auth).handler(rateLimit).handler(ownerGuard).handler(bodyAfterGuards)
         .failureHandler(UnreadBody::discardThenNext);
   }
 

@@ -205,7 +205,6 @@ class InvoiceRoutesTest {
     assertThat(huge.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("lines[0].quantity");
   }
 
-  /** Each line is within its limits, but together they pass £1bn: refused before JavaScript clients lose precision. */
   @Test
   void dueDatesOutsideTheYears1900To2999OrNotYyyyMmDdAre422AndCreateNothing() throws Exception {
     TestUser a = users.create();
@@ -231,6 +230,7 @@ class InvoiceRoutesTest {
     assertThat(patched.statusCode()).as(patched.bodyAsString()).isEqualTo(422);
   }
 
+  /** Each line is within its limits, but together they pass £1bn: refused before JavaScript clients lose precision. */
   @Test
   void aTotalAboveOneBillionPoundsIs422() {
     TestUser a = users.create();
