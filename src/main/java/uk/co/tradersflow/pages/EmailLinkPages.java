@@ -53,13 +53,20 @@ public final class EmailLinkPages implements RouteModule {
     router.get("/verify-email").handler(ctx -> page(ctx, verifyPage));
     router.get("/reset-password").handler(ctx -> page(ctx, resetPage));
     router.get("/confirm-email").handler(ctx -> page(ctx, confirmPage));
-    for (Asset a : new Asset[] {script, stylesheet}) {
-      router.get(a.path()).handler(ctx -> ctx.response()
+    // One route for the pages' files, so the API document and the request log name it once.
+    Map<String, Asset> assets = Map.of(script.path(), script, stylesheet.path(), stylesheet);
+    router.get("/assets/:file").handler(ctx -> {
+      Asset a = assets.get(ctx.normalizedPath());
+      if (a == null) {
+        ctx.fail(404);
+        return;
+      }
+      ctx.response()
           .putHeader("Content-Type", a.contentType())
           // The name carries a hash of the content, so a new release is a new name.
           .putHeader("Cache-Control", "public, max-age=31536000, immutable")
-          .end(a.body()));
-    }
+          .end(a.body());
+    });
   }
 
   private static void page(RoutingContext ctx, Buffer html) {

@@ -295,7 +295,13 @@ class DbTest {
     try (Connection c = server.env.admin();
          ResultSet rs = c.createStatement().executeQuery("SELECT pg_try_advisory_lock(" + LOCK + ")")) {
       rs.next();
-      return rs.getBoolean(1);  // the session ends with the connection, and its lock with it
+      boolean taken = rs.getBoolean(1);
+      if (taken) {
+        // Released here, not by closing: the backend exits after close() returns, and until it
+        // has, the next round under test would find the lock held.
+        c.createStatement().execute("SELECT pg_advisory_unlock(" + LOCK + ")");
+      }
+      return taken;
     }
   }
 
@@ -326,6 +332,7 @@ class DbTest {
       String outcome = TestServer.await(db.exclusive(LOCK, () -> Future.succeededFuture("ran"),
           () -> Future.succeededFuture("locked elsewhere")));
       assertThat(outcome).isEqualTo("locked elsewhere");
+      other.createStatement().execute("SELECT pg_advisory_unlock(" + LOCK + ")");
     }
     int one = TestServer.await(db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1)));
     assertThat(one).as("the connection went back to the pool").isEqualTo(1);
