@@ -3,7 +3,8 @@ package uk.co.tradersflow.audit;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.platform.security.ActorType;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.platform.http.ClientInfo;
 
 /**

@@ -17,7 +17,7 @@ import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.Tx;
-import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.email.EmailOutbox;

@@ -8,7 +8,7 @@ import io.vertx.ext.web.Router;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
 import uk.co.tradersflow.config.AppConfig.HttpLimits;
-import uk.co.tradersflow.error.ProblemResponder;
+import uk.co.tradersflow.platform.http.ProblemResponder;
 import uk.co.tradersflow.health.HealthRoutes;
 
 /**
