@@ -87,6 +87,13 @@ class LayeringTest {
     noCycles(ROOT).check(MAIN);
   }
 
+  /** The same for the packages inside the kernel and inside {@code data}, which hold several modules each. */
+  @Test
+  void kernelAndDataSubpackagesFormNoCycle() {
+    noCycles(ROOT + ".platform").check(MAIN);
+    noCycles(ROOT + ".data").check(MAIN);
+  }
+
   @Test
   void capabilitiesMeetOnlyThroughPublishedTypes() {
     crossingsArePublished(ROOT, PUBLISHED.keySet()).check(MAIN);
