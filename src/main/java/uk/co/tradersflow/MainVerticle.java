@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.admin.OwnerGuard;
+import uk.co.tradersflow.auth.OwnerGuard;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.audit.AuditSealerVerticle;
 import uk.co.tradersflow.auth.AccessTokens;
@@ -152,7 +152,7 @@ public final class MainVerticle extends VerticleBase {
                 () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.modules(), config.http()),
                 new DeploymentOptions().setInstances(httpInstances))
                 .recover(ListenerPorts.nameBindFailure("TF_HTTPS_PORT", config.httpsPort(), config.http().bindAddress())))
-            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.http().bindAddress(), config.httpPort(), config.publicUrl(), wiring.health(),
+            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.http().bindAddress(), config.httpPort(), config.publicUrl(), wiring.health()::mountProbes,
                 config.http().limits()))
                 .recover(ListenerPorts.nameBindFailure("TF_HTTP_PORT", config.httpPort(), config.http().bindAddress()))))
         .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances, TLS by {}, {} transport",

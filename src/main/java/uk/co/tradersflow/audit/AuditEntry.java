@@ -3,7 +3,9 @@ package uk.co.tradersflow.audit;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.platform.security.Actor;
+import uk.co.tradersflow.platform.security.ActorType;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.platform.http.ClientInfo;
 
 /**
@@ -17,15 +19,18 @@ public record AuditEntry(Optional<UUID> accountId, ActorType actorType, Optional
 
   /** An action a signed-in user took in their own account (impersonation carried over). */
   public static AuditEntry byUser(Principal principal, ClientInfo.Client client, String action) {
-    return new AuditEntry(Optional.of(principal.accountId()), ActorType.USER, Optional.of(principal.userId()),
-        principal.impersonatorId(), action, Optional.empty(), Optional.empty(),
-        Optional.of(client.ip()), Optional.of(client.userAgent()), new JsonObject());
+    return by(Actor.of(principal), Optional.of(principal.accountId()), action).from(client);
   }
 
-  /** An action by someone other than a signed-in user of the account: the system, Stripe, an owner. */
+  /** An action by {@code actor} concerning {@code accountId} (none for a server-wide action). */
+  public static AuditEntry by(Actor actor, Optional<UUID> accountId, String action) {
+    return new AuditEntry(accountId, actor.type(), actor.id(), actor.impersonatorId(), action, Optional.empty(),
+        Optional.empty(), Optional.empty(), Optional.empty(), new JsonObject());
+  }
+
+  /** An action by someone other than a signed-in user of the account: the system, Stripe, an owner ({@link #by(Actor, Optional, String)} in two parts). */
   public static AuditEntry by(ActorType type, Optional<UUID> actorId, Optional<UUID> accountId, String action) {
-    return new AuditEntry(accountId, type, actorId, Optional.empty(), action, Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty(), new JsonObject());
+    return by(new Actor(type, actorId, Optional.empty()), accountId, action);
   }
 
   public AuditEntry target(String type, Object id) {

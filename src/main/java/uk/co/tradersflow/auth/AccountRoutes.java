@@ -30,6 +30,7 @@ import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.ratelimit.LoginThrottle;
 import uk.co.tradersflow.ratelimit.RateLimiter;
 
@@ -192,7 +193,7 @@ public final class AccountRoutes implements RouteModule {
                   .execute(Tuple.of(t.userId(), t.newEmail().get()))
                   .compose(x -> SignInRepository.spendLinkTokens(tx, t.userId()))
                   : Future.failedFuture(AppError.validation(List.of(new FieldError("token", "is invalid, used or expired")))))
-              .compose(v -> audit.append(tx, new AuditEntry(Optional.of(t.accountId()), uk.co.tradersflow.audit.ActorType.USER,
+              .compose(v -> audit.append(tx, new AuditEntry(Optional.of(t.accountId()), uk.co.tradersflow.platform.security.ActorType.USER,
                   Optional.of(t.userId()), Optional.empty(), "email.changed", Optional.of("user"), Optional.of(t.userId().toString()),
                   Optional.of(client.ip()), Optional.of(client.userAgent()), new JsonObject()))))
           .recover(e -> e instanceof PgException pg && "23505".equals(pg.getSqlState())

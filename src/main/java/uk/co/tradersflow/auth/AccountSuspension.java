@@ -6,7 +6,7 @@ import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.platform.db.Db;
-import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 

@@ -5,6 +5,7 @@ import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
+import uk.co.tradersflow.platform.security.Principal;
 
 /**
  * Guards every protected route on the server: a valid bearer token, whose session is still live,

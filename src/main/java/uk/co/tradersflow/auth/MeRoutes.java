@@ -15,13 +15,14 @@ import java.util.Base64;
 import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.platform.security.Principal;
 
 /** {@code /api/v1/me}: who am I, my devices (sessions) and my account's security activity. */
 public final class MeRoutes implements RouteModule {

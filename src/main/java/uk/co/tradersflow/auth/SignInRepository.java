@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.db.Db;
 
 /**

@@ -18,7 +18,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.config.AppConfig;
@@ -33,6 +33,7 @@ import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.ratelimit.LoginThrottle;
 import uk.co.tradersflow.ratelimit.RateLimiter;
 

@@ -6,7 +6,7 @@ import static io.vertx.core.http.HttpMethod.POST;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.RouteModule;
 

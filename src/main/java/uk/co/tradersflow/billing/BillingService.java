@@ -11,7 +11,7 @@ import io.vertx.core.Future;
 import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;

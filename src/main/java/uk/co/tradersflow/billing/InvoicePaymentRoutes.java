@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.data.invoices.Invoice;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;

@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.data.invoices.Invoice;

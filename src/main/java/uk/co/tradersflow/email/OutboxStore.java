@@ -12,7 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.db.Db;
 
 /**

@@ -5,7 +5,7 @@ import java.util.Optional;
 
 /**
  * The one failure type that crosses layers. Whatever throws or fails a future with it decides
- * what the client sees; {@link ProblemResponder} is the only place that turns it into HTTP.
+ * what the client sees; {@link uk.co.tradersflow.platform.http.ProblemResponder} is the only place that turns it into HTTP.
  * The detail is shown to clients, so it must never carry secrets, SQL or internal names.
  */
 public final class AppError extends RuntimeException {

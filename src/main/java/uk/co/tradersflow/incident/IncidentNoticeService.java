@@ -17,7 +17,7 @@ import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.Tx;
-import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.platform.security.Actor;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.email.EmailOutbox;
@@ -76,7 +76,7 @@ public final class IncidentNoticeService {
     this.outbox = outbox;
   }
 
-  public Future<Queued> queue(Notice notice, ActorType actor, Optional<UUID> actorId) {
+  public Future<Queued> queue(Notice notice, Actor actor) {
     List<FieldError> errors = validate(notice);
     if (!errors.isEmpty()) {
       return Future.failedFuture(AppError.validation(errors));
@@ -92,16 +92,15 @@ public final class IncidentNoticeService {
       for (Row row : rows) {
         perAccount.merge(row.getUUID("account_id"), 1, Integer::sum);
       }
-      return auditEach(tx, notice, perAccount, actor, actorId)
+      return auditEach(tx, notice, perAccount, actor)
           .map(v -> new Queued(perAccount.values().stream().mapToInt(Integer::intValue).sum(), perAccount.size()));
     }));
   }
 
-  private Future<Void> auditEach(Tx tx, Notice notice, Map<UUID, Integer> perAccount, ActorType actor,
-                                 Optional<UUID> actorId) {
+  private Future<Void> auditEach(Tx tx, Notice notice, Map<UUID, Integer> perAccount, Actor actor) {
     Future<Void> chain = Future.succeededFuture();
     for (Map.Entry<UUID, Integer> e : perAccount.entrySet()) {
-      AuditEntry entry = AuditEntry.by(actor, actorId, Optional.of(e.getKey()), "incident_notice_queued")
+      AuditEntry entry = AuditEntry.by(actor, Optional.of(e.getKey()), "incident_notice_queued")
           .target("incident", notice.incidentId())
           .detail("subject", notice.subject().strip())
           .detail("recipients", e.getValue());

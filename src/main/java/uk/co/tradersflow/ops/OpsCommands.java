@@ -21,7 +21,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.platform.security.Actor;
+import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.auth.AccountSuspension;
 import uk.co.tradersflow.auth.SessionTermination;
@@ -155,7 +156,7 @@ public final class OpsCommands {
     IncidentNoticeService.Notice notice = new IncidentNoticeService.Notice(incident, accounts, subject, body, perMinute);
     IncidentNoticeService.Queued queued = withDatabase(config, (vertx, pool) ->
         new IncidentNoticeService(pool, new AuditLog(vertx.eventBus()), new EmailOutbox(vertx.eventBus()))
-            .queue(notice, ActorType.SYSTEM, Optional.empty()));
+            .queue(notice, Actor.SYSTEM));
     out.println("incident " + incident + ": queued " + queued.emails() + " email(s) to the users of " + queued.accounts()
         + " account(s), sent over " + IncidentNoticeService.spread(queued.emails(), perMinute).toSeconds()
         + " s; running it again queues only people not yet queued");

@@ -12,11 +12,11 @@ import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.audit.ActorType;
+import uk.co.tradersflow.platform.security.Actor;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.billing.StripeGateway;
-import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.jobs.PeriodicJobVerticle;
@@ -104,8 +104,8 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
                 .compose(live -> cancelAll(live).map(live.size()))
                 .compose(cancelled -> db.asWorker(tx -> tx.preparedQuery("SELECT retention_subscription_cancelled($1)")
                     .execute(Tuple.of(account))
-                    .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),
-                        java.util.Optional.of(account), "subscription.cancelled").detail("reason", "account_closed")
+                    .compose(x -> audit.append(tx, AuditEntry.by(Actor.SYSTEM, java.util.Optional.of(account),
+                        "subscription.cancelled").detail("reason", "account_closed")
                         .detail("subscriptions", cancelled)))))
                 // One account's failure must not stop the others; it is retried next round.
                 .recover(e -> {
@@ -179,8 +179,8 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
             }, false))
             .compose(gone -> db.asWorker(tx -> tx.preparedQuery("SELECT retention_purge_account($1)")
                 .execute(Tuple.of(account))
-                .compose(x -> audit.append(tx, AuditEntry.by(ActorType.SYSTEM, java.util.Optional.empty(),
-                    java.util.Optional.of(account), "account.deleted").detail("reason", "retention_period_over")))))
+                .compose(x -> audit.append(tx, AuditEntry.by(Actor.SYSTEM, java.util.Optional.of(account),
+                    "account.deleted").detail("reason", "retention_period_over")))))
             .onSuccess(x -> log.info("deleted the data of account {} (closed more than 30 days ago)", account))
             .map(x -> n + 1)
             // One account's failure (its folder cannot be removed, say) must not hold up the

@@ -5,7 +5,7 @@ import io.vertx.sqlclient.Row;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /** A stored photo or document as clients see it; the key material never leaves the server. */

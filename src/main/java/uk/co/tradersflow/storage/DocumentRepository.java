@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.platform.http.PageRequest;
 

@@ -17,7 +17,7 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.audit.AuditEntry;
-import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.http.Api;

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.platform.http.ProblemResponder;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TrustAllTls;
@@ -44,7 +45,7 @@ class ClientMistakeLoggingTest {
       send(s, "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
           + "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFFFFF\r\n");
       String text = awaitRequestLine(logs);
-      assertThat(text).contains("WARN uk.co.tradersflow.error.ProblemResponder - malformed request framing")
+      assertThat(text).contains("WARN uk.co.tradersflow.platform.http.ProblemResponder - malformed request framing")
           .contains("Chunk size overflow")
           .doesNotContain("ERROR", "\tat ", "unexpected failure")
           .containsPattern("method=POST route=/api/v1/auth/login status=400 ");
@@ -60,7 +61,7 @@ class ClientMistakeLoggingTest {
         Thread.sleep(200);  // the server is now waiting for the other 91 bytes
       }
       String text = awaitRequestLine(logs);
-      assertThat(text).contains("INFO uk.co.tradersflow.error.ProblemResponder - client closed the connection before the answer")
+      assertThat(text).contains("INFO uk.co.tradersflow.platform.http.ProblemResponder - client closed the connection before the answer")
           .doesNotContain("dependency unavailable", "WARN", "ERROR", "\tat ")
           .containsPattern("method=POST route=/api/v1/auth/login status=499 ");
     }

@@ -4,7 +4,7 @@ import io.vertx.sqlclient.Row;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.UUID;
-import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /**

@@ -5,7 +5,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.UUID;
-import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.ScopedRead;
 import uk.co.tradersflow.platform.http.PageRequest;

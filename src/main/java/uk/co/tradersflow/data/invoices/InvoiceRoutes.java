@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.data.common.QueryParams;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;

@@ -5,7 +5,7 @@ import io.vertx.sqlclient.Row;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /** A piece of work for a customer: quoted, scheduled, under way, done or cancelled. */

@@ -10,7 +10,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.function.Function;
-import uk.co.tradersflow.auth.AuthGuard;
 
 /**
  * What route modules share: the body reader (1 MiB, no uploads), the authentication guard and
@@ -27,12 +26,17 @@ public final class Api {
    * handlers on a route (its default order reads bodies first); a lambda is not typed as one.
    */
   private final Handler<RoutingContext> bodyAfterGuards = ctx -> body.handle(ctx);
-  private final AuthGuard auth;
+  private final Handler<RoutingContext> auth;
   private final Handler<RoutingContext> rateLimit;
   private final Handler<RoutingContext> ownerGuard;
   private final ClientInfo clients;
 
-  public Api(AuthGuard auth, Handler<RoutingContext> rateLimit, Handler<RoutingContext> ownerGuard, ClientInfo clients) {
+  /**
+   * The guards come in as plain handlers so that this kernel class names no capability: the
+   * authentication guard (which attaches the {@code Principal}), the per-user rate limit and
+   * the owner gate, in that order of use.
+   */
+  public Api(Handler<RoutingContext> auth, Handler<RoutingContext> rateLimit, Handler<RoutingContext> ownerGuard, ClientInfo clients) {
     this.auth = auth;
     this.rateLimit = rateLimit;
     this.ownerGuard = ownerGuard;
@@ -80,7 +84,7 @@ public final class Api {
     return router.route(method, path).handler(body);
   }
 
-  public AuthGuard auth() {
+  public Handler<RoutingContext> auth() {
     return auth;
   }
 

@@ -5,7 +5,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import java.util.List;
-import uk.co.tradersflow.error.ProblemResponder;
 
 /**
  * The HTTPS listener's router: every capability's routes, then what holds for all of them. GET

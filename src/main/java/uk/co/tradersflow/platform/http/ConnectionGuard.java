@@ -17,7 +17,6 @@ import java.net.InetSocketAddress;
 import uk.co.tradersflow.config.AppConfig.HttpLimits;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
-import uk.co.tradersflow.error.ProblemResponder;
 
 /**
  * What every listener does with a new connection before any request: counts it against its

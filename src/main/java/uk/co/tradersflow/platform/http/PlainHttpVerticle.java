@@ -7,9 +7,8 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import uk.co.tradersflow.config.AppConfig.HttpLimits;
-import uk.co.tradersflow.error.ProblemResponder;
-import uk.co.tradersflow.health.HealthRoutes;
 
 /**
  * The plain-HTTP listener: health checks for load balancers and orchestrators, and a 308 to the
@@ -21,23 +20,24 @@ public final class PlainHttpVerticle extends VerticleBase {
   private final String host;
   private final int port;
   private final URI publicUrl;
-  private final HealthRoutes health;
+  /** Mounts the health probes; a function, so this listener names no capability. */
+  private final Consumer<Router> probes;
   private final HttpLimits limits;
   private HttpServer server;
 
-  public PlainHttpVerticle(String host, int port, URI publicUrl, HealthRoutes health, HttpLimits limits) {
+  public PlainHttpVerticle(String host, int port, URI publicUrl, Consumer<Router> probes, HttpLimits limits) {
     this.host = host;
     this.port = port;
     this.limits = limits;
     this.publicUrl = publicUrl;
-    this.health = health;
+    this.probes = probes;
   }
 
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.route().handler(new RequestIds()).handler(new SecurityHeaders(false));
-    health.mountProbes(router);
+    probes.accept(router);
     ApiRouter.answerHeadWhereGet(router);
     String base = publicUrl.getScheme().equals("https") ? publicUrl.toString().replaceAll("/+$", "")
         : "https://" + publicUrl.getHost();

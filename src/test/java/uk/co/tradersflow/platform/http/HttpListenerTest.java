@@ -20,7 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.error.ProblemResponder;
+import uk.co.tradersflow.platform.http.ProblemResponder;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;

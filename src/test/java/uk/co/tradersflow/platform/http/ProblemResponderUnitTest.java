@@ -1,4 +1,4 @@
-package uk.co.tradersflow.error;
+package uk.co.tradersflow.platform.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

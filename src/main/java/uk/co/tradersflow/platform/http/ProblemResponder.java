@@ -1,4 +1,4 @@
-package uk.co.tradersflow.error;
+package uk.co.tradersflow.platform.http;
 
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -12,8 +12,8 @@ import java.nio.file.NoSuchFileException;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.platform.http.RequestIds;
-import uk.co.tradersflow.platform.http.RequestLog;
+import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.error.ErrorCode;
 
 /**
  * Turns any failure into an RFC 9457 {@code application/problem+json} answer. Unexpected

@@ -1,11 +1,11 @@
-package uk.co.tradersflow.auth;
+package uk.co.tradersflow.platform.security;
 
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The authenticated caller of a request, established by {@link AuthGuard} from a verified access
+ * The authenticated caller of a request, established by {@code auth.AuthGuard} from a verified access
  * token and the live session behind it. {@code impersonatorId} is set when an owner signed in
  * as this user through a support sign-in link.
  */
@@ -17,7 +17,7 @@ public record Principal(UUID userId, UUID accountId, UUID sessionId, String emai
     ctx.put(KEY, this);
   }
 
-  /** The principal of an authenticated route; only reachable behind {@link AuthGuard}. */
+  /** The principal of an authenticated route; only reachable behind {@code auth.AuthGuard}. */
   public static Principal of(RoutingContext ctx) {
     Principal p = ctx.get(KEY);
     if (p == null) {

@@ -1,4 +1,4 @@
-package uk.co.tradersflow.audit;
+package uk.co.tradersflow.platform.security;
 
 /** Who caused an audited action. */
 public enum ActorType {

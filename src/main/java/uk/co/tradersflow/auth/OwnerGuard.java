@@ -1,4 +1,4 @@
-package uk.co.tradersflow.admin;
+package uk.co.tradersflow.auth;
 
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
@@ -6,7 +6,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.auth.Principal;
+import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;

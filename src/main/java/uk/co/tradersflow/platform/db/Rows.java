@@ -1,4 +1,4 @@
-package uk.co.tradersflow.data.common;
+package uk.co.tradersflow.platform.db;
 
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
