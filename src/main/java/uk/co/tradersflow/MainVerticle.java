@@ -49,8 +49,10 @@ import uk.co.tradersflow.auth.SessionRevocations;
 import uk.co.tradersflow.auth.SessionStateCache;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.data.customers.CustomerRoutes;
+import uk.co.tradersflow.data.customers.CustomerService;
 import uk.co.tradersflow.data.invoices.InvoiceRoutes;
 import uk.co.tradersflow.data.jobs.JobRoutes;
+import uk.co.tradersflow.data.jobs.JobService;
 import uk.co.tradersflow.email.EmailAdminRoutes;
 import uk.co.tradersflow.email.EmailDispatchVerticle;
 import uk.co.tradersflow.email.EmailHealth;
@@ -257,8 +259,8 @@ public final class MainVerticle extends VerticleBase {
         new HttpMetrics(meters),
         health,
         new ApiDocsRoutes(vertx),
-        new CustomerRoutes(db, audit),
-        new JobRoutes(db, audit),
+        new CustomerRoutes(new CustomerService(db, audit)),
+        new JobRoutes(new JobService(db, audit)),
         new InvoiceRoutes(db, audit),
         new EmailWebhookRoutes(config.emailWebhookSecret(), db, clock),
         new SignInRoutes(config, db, hasher, passwordPolicy, accessTokens,
