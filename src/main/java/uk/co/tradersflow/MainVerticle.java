@@ -54,12 +54,14 @@ import uk.co.tradersflow.data.invoices.InvoiceRoutes;
 import uk.co.tradersflow.data.jobs.JobRoutes;
 import uk.co.tradersflow.data.jobs.JobService;
 import uk.co.tradersflow.email.EmailAdminRoutes;
+import uk.co.tradersflow.email.EmailAdminService;
 import uk.co.tradersflow.email.EmailDispatchVerticle;
 import uk.co.tradersflow.email.EmailHealth;
 import uk.co.tradersflow.email.EmailMetrics;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailWebhookRoutes;
+import uk.co.tradersflow.email.EmailWebhookService;
 import uk.co.tradersflow.docs.ApiDocsRoutes;
 import uk.co.tradersflow.health.HealthRoutes;
 import uk.co.tradersflow.pages.EmailLinkPages;
@@ -262,14 +264,14 @@ public final class MainVerticle extends VerticleBase {
         new CustomerRoutes(new CustomerService(db, audit)),
         new JobRoutes(new JobService(db, audit)),
         new InvoiceRoutes(db, audit),
-        new EmailWebhookRoutes(config.emailWebhookSecret(), db, clock),
+        new EmailWebhookRoutes(new EmailWebhookService(config.emailWebhookSecret(), db, clock)),
         new SignInRoutes(config, db, hasher, passwordPolicy, accessTokens,
             loginThrottle, rateLimiter,
             keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
         new MeRoutes(db, audit, revocations),
         new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter,
             () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
-        new EmailAdminRoutes(db, emailHealth, outbox, audit),
+        new EmailAdminRoutes(new EmailAdminService(db, emailHealth, outbox, audit)),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),
         new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
