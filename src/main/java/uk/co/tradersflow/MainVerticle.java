@@ -89,6 +89,7 @@ import uk.co.tradersflow.platform.redis.RedisKeys;
 import uk.co.tradersflow.retention.AccountRetentionVerticle;
 import uk.co.tradersflow.storage.BlobStore;
 import uk.co.tradersflow.storage.DataKeyRotationVerticle;
+import uk.co.tradersflow.storage.DocumentLinks;
 import uk.co.tradersflow.storage.DocumentRoutes;
 import uk.co.tradersflow.storage.DocumentService;
 import uk.co.tradersflow.storage.EnvelopeKeys;
@@ -251,7 +252,7 @@ public final class MainVerticle extends VerticleBase {
     StorageHealth storageHealth = new StorageHealth(config.s3().isPresent() ? Optional.empty() : Optional.of(config.storageDir()),
         config.uploadMaxBytes(), storageWorkers, clock, meters);
     DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, config.uploadMaxBytes(),
-        storageHealth);
+        storageHealth, new DocumentLinks(new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock));
 
     // One lockout count per user, whichever route checks their password.
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
@@ -277,7 +278,7 @@ public final class MainVerticle extends VerticleBase {
         new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
         new WebhookAdminRoutes(db, stripeEvents, audit,
             eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)),
-        new DocumentRoutes(documents, new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock)));
+        new DocumentRoutes(documents)));
     // Email links lead here unless a separate web app (TF_APP_URL) answers them.
     if (config.servesEmailPages()) {
       modules.add(new EmailLinkPages());
