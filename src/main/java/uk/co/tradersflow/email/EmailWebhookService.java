@@ -39,12 +39,16 @@ public final class EmailWebhookService {
     }
   }
 
+  /** What recording a signed event came to. */
+  enum Outcome { RECORDED, DUPLICATE, UNKNOWN_MESSAGE }
+
   private final Optional<StandardWebhookVerifier> verifier;
-  private final EmailEventStore events;
+  private final Db db;
+  private final EmailEventStore events = new EmailEventStore();
 
   public EmailWebhookService(Optional<String> secret, Db db, Clock clock) {
     this.verifier = secret.map(s -> new StandardWebhookVerifier(s, clock));
-    this.events = new EmailEventStore(db);
+    this.db = db;
   }
 
   /** Fails with {@code WEBHOOK_NOT_CONFIGURED} without a secret, {@code INVALID_SIGNATURE} for a bad one. */
@@ -61,11 +65,35 @@ public final class EmailWebhookService {
       // Signed by the provider but not an event we track: acknowledge, or it is redelivered forever.
       return Future.succeededFuture(new Receipt(true, false));
     }
-    return events.record(delivery.id(), event.get()).map(outcome -> {
-      if (outcome == EmailEventStore.Outcome.UNKNOWN_MESSAGE) {
+    return record(delivery.id(), event.get()).map(outcome -> {
+      if (outcome == Outcome.UNKNOWN_MESSAGE) {
         log.info("email webhook {} ({}) names no message of ours", delivery.id(), event.get().type());
       }
-      return new Receipt(false, outcome == EmailEventStore.Outcome.DUPLICATE);
+      return new Receipt(false, outcome == Outcome.DUPLICATE);
+    });
+  }
+
+  /** All in one transaction: the receipt, the event and any suppression commit together or not at all. */
+  Future<Outcome> record(String webhookId, EmailEventStore.ProviderEvent event) {
+    return db.asWorker(tx -> events.firstReceipt(tx, webhookId).compose(first -> {
+      if (!first) {
+        return Future.succeededFuture(Outcome.DUPLICATE);
+      }
+      return events.findMessage(tx, event).compose(found -> {
+        if (found.isEmpty()) {
+          return Future.succeededFuture(Outcome.UNKNOWN_MESSAGE);
+        }
+        EmailEventStore.Message message = found.get();
+        Optional<String> suppression = event.suppressionReason();
+        return events.insertEvent(tx, message, event, webhookId)
+            .compose(v -> suppression.isEmpty() ? Future.<Void>succeededFuture()
+                : events.suppress(tx, message.recipient(), suppression.get(), "webhook:" + event.type()))
+            .map(Outcome.RECORDED);
+      });
+    })).onSuccess(o -> {
+      if (o == Outcome.RECORDED) {
+        EmailMetrics.providerEvent(event.type());
+      }
     });
   }
 
