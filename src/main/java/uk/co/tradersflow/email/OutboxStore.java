@@ -95,6 +95,14 @@ final class OutboxStore {
        ORDER BY o.created_at DESC, o.id DESC
        LIMIT $3""";
 
+  /** Everything not yet handed to the SMTP server, retries waiting for their backoff included. */
+  private static final String BACKLOG = """
+      SELECT count(*) AS depth, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest
+        FROM email_outbox WHERE status IN ('queued', 'sending')""";
+
+  /** How many messages wait, and how long the oldest has. */
+  record Backlog(long depth, double oldestSeconds) {}
+
   private final Db db;
 
   OutboxStore(Db db) {
@@ -145,6 +153,11 @@ final class OutboxStore {
     UUID[] ids = claims.keySet().toArray(UUID[]::new);
     Integer[] numbers = java.util.Arrays.stream(ids).map(claims::get).toArray(Integer[]::new);
     return db.asWorker(tx -> tx.preparedQuery(RENEW).execute(Tuple.of(ids, numbers, lease.toMillis())).mapEmpty());
+  }
+
+  Future<Backlog> backlog() {
+    return db.asWorker(tx -> tx.query(BACKLOG).execute())
+        .map(rows -> Rows.one(rows, r -> new Backlog(r.getLong("depth"), r.getDouble("oldest"))));
   }
 
   /** A page of the log, newest first; read as the narrowly granted worker role, so only behind the owner check. */
