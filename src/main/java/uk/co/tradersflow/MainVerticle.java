@@ -49,15 +49,19 @@ import uk.co.tradersflow.auth.SessionRevocations;
 import uk.co.tradersflow.auth.SessionStateCache;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.data.customers.CustomerRoutes;
+import uk.co.tradersflow.data.customers.CustomerService;
 import uk.co.tradersflow.data.invoices.InvoiceRoutes;
 import uk.co.tradersflow.data.jobs.JobRoutes;
+import uk.co.tradersflow.data.jobs.JobService;
 import uk.co.tradersflow.email.EmailAdminRoutes;
+import uk.co.tradersflow.email.EmailAdminService;
 import uk.co.tradersflow.email.EmailDispatchVerticle;
 import uk.co.tradersflow.email.EmailHealth;
 import uk.co.tradersflow.email.EmailMetrics;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailWebhookRoutes;
+import uk.co.tradersflow.email.EmailWebhookService;
 import uk.co.tradersflow.docs.ApiDocsRoutes;
 import uk.co.tradersflow.health.HealthRoutes;
 import uk.co.tradersflow.pages.EmailLinkPages;
@@ -85,6 +89,7 @@ import uk.co.tradersflow.platform.redis.RedisKeys;
 import uk.co.tradersflow.retention.AccountRetentionVerticle;
 import uk.co.tradersflow.storage.BlobStore;
 import uk.co.tradersflow.storage.DataKeyRotationVerticle;
+import uk.co.tradersflow.storage.DocumentLinks;
 import uk.co.tradersflow.storage.DocumentRoutes;
 import uk.co.tradersflow.storage.DocumentService;
 import uk.co.tradersflow.storage.EnvelopeKeys;
@@ -249,7 +254,7 @@ public final class MainVerticle extends VerticleBase {
     StorageHealth storageHealth = new StorageHealth(config.s3().isPresent() ? Optional.empty() : Optional.of(config.storageDir()),
         config.uploadMaxBytes(), storageWorkers, clock, meters);
     DocumentService documents = new DocumentService(db, blobs, storageWorkers, envelopeKeys, audit, config.uploadMaxBytes(),
-        storageHealth);
+        storageHealth, new DocumentLinks(new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock));
 
     // One lockout count per user, whichever route checks their password.
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
@@ -259,23 +264,23 @@ public final class MainVerticle extends VerticleBase {
         new HttpMetrics(meters),
         health,
         new ApiDocsRoutes(vertx),
-        new CustomerRoutes(db, audit),
-        new JobRoutes(db, audit),
+        new CustomerRoutes(new CustomerService(db, audit)),
+        new JobRoutes(new JobService(db, audit)),
         new InvoiceRoutes(db, audit),
-        new EmailWebhookRoutes(config.emailWebhookSecret(), db, clock),
+        new EmailWebhookRoutes(new EmailWebhookService(config.emailWebhookSecret(), db, clock)),
         new SignInRoutes(config, db, hasher, passwordPolicy, accessTokens,
             loginThrottle, rateLimiter,
             keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
         new MeRoutes(db, audit, revocations),
         new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter,
             () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
-        new EmailAdminRoutes(db, emailHealth, outbox, audit),
+        new EmailAdminRoutes(new EmailAdminService(db, emailHealth, outbox, audit)),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),
         new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
         new WebhookAdminRoutes(db, stripeEvents, audit,
             eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)),
-        new DocumentRoutes(documents, new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock)));
+        new DocumentRoutes(documents)));
     // Email links lead here unless a separate web app (TF_APP_URL) answers them.
     if (config.servesEmailPages()) {
       modules.add(new EmailLinkPages());

@@ -2,14 +2,18 @@ package uk.co.tradersflow.email;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.platform.db.Db;
 
-/** Records the provider's events against our messages, and the suppressions they cause. */
+/**
+ * The SQL of the provider's events: receipts that make a redelivery harmless, the events recorded
+ * against our messages, and the suppressions they cause. Run in the caller's transaction, as
+ * {@code tf_worker} (a webhook names no account until its message is found).
+ */
 final class EmailEventStore {
   private static final String FIRST_RECEIPT = """
       INSERT INTO email_webhook_receipts (webhook_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING webhook_id""";
@@ -25,40 +29,33 @@ final class EmailEventStore {
   private static final String SUPPRESS = """
       INSERT INTO email_suppressions (address, reason, source) VALUES ($1, $2, $3) ON CONFLICT (address) DO NOTHING""";
 
-  enum Outcome { RECORDED, DUPLICATE, UNKNOWN_MESSAGE }
+  /** A message of ours that an event is about. */
+  record Message(UUID id, Optional<UUID> accountId, String recipient) {}
 
-  private final Db db;
-
-  EmailEventStore(Db db) {
-    this.db = db;
+  /** True the first time this webhook id is seen; a redelivery answers false and records nothing. */
+  Future<Boolean> firstReceipt(SqlConnection tx, String webhookId) {
+    return tx.preparedQuery(FIRST_RECEIPT).execute(Tuple.of(webhookId)).map(rows -> rows.size() == 1);
   }
 
-  /** All in one transaction: the receipt, the event and any suppression commit together or not at all. */
-  Future<Outcome> record(String webhookId, ProviderEvent event) {
-    return db.asWorker(tx -> tx.preparedQuery(FIRST_RECEIPT).execute(Tuple.of(webhookId)).compose(receipt -> {
-      if (receipt.size() == 0) {
-        return Future.succeededFuture(Outcome.DUPLICATE);
-      }
-      return tx.preparedQuery(FIND_MESSAGE).execute(Tuple.of(event.messageId().orElse(null), event.providerId().orElse(null)))
-          .compose(rows -> {
-            if (rows.size() == 0) {
-              return Future.succeededFuture(Outcome.UNKNOWN_MESSAGE);
-            }
-            var row = rows.iterator().next();
-            UUID messageId = row.getUUID("id");
-            Future<?> inserted = tx.preparedQuery(INSERT_EVENT).execute(Tuple.of(messageId, row.getUUID("account_id"),
-                event.type(), event.occurredAt(), webhookId, event.detail()));
-            return inserted.compose(v -> suppressIfNeeded(tx, event, row.getString("recipient"))).map(Outcome.RECORDED);
-          });
-    })).onSuccess(o -> { if (o == Outcome.RECORDED) EmailMetrics.providerEvent(event.type()); });
+  Future<Optional<Message>> findMessage(SqlConnection tx, ProviderEvent event) {
+    return tx.preparedQuery(FIND_MESSAGE).execute(Tuple.of(event.messageId().orElse(null), event.providerId().orElse(null)))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Optional.empty();
+          }
+          Row r = rows.iterator().next();
+          return Optional.of(new Message(r.getUUID("id"), Optional.ofNullable(r.getUUID("account_id")), r.getString("recipient")));
+        });
   }
 
-  private static Future<Void> suppressIfNeeded(SqlConnection tx, ProviderEvent event, String recipient) {
-    Optional<String> reason = event.suppressionReason();
-    if (reason.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    return tx.preparedQuery(SUPPRESS).execute(Tuple.of(recipient, reason.get(), "webhook:" + event.type())).mapEmpty();
+  Future<Void> insertEvent(SqlConnection tx, Message message, ProviderEvent event, String webhookId) {
+    return tx.preparedQuery(INSERT_EVENT).execute(Tuple.of(message.id(), message.accountId().orElse(null), event.type(),
+        event.occurredAt(), webhookId, event.detail())).mapEmpty();
+  }
+
+  /** Puts the address on the suppression list; one already there keeps its first reason. */
+  Future<Void> suppress(SqlConnection tx, String address, String reason, String source) {
+    return tx.preparedQuery(SUPPRESS).execute(Tuple.of(address, reason, source)).mapEmpty();
   }
 
   /** A provider event, normalised. */

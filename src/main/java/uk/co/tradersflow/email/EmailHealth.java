@@ -4,8 +4,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -26,17 +24,6 @@ public final class EmailHealth {
   /** Below this many attempts in the window a rate is noise (one failure in two sends pages nobody). */
   static final int MIN_VOLUME = 20;
 
-  private static final String STATS = """
-      SELECT (SELECT count(*) FROM email_outbox WHERE status = 'sent' AND updated_at > now() - $1 * interval '1 second') AS sent,
-             (SELECT count(*) FROM email_outbox WHERE status = 'failed' AND updated_at > now() - $1 * interval '1 second') AS failed,
-             (SELECT count(*) FROM email_events WHERE type = 'bounced' AND received_at > now() - $1 * interval '1 second') AS bounced,
-             (SELECT count(*) FROM email_events WHERE type = 'complained' AND received_at > now() - $1 * interval '1 second') AS complained,
-             EXISTS (SELECT 1 FROM email_alerts WHERE cleared_at IS NULL) AS alerting""";
-  private static final String RAISE = """
-      INSERT INTO email_alerts (failure_rate, window_seconds) VALUES ($1, $2)
-      ON CONFLICT ((true)) WHERE cleared_at IS NULL DO NOTHING RETURNING id""";
-  private static final String CLEAR = "UPDATE email_alerts SET cleared_at = now() WHERE cleared_at IS NULL RETURNING id";
-
   public record Stats(long windowSeconds, long sent, long failed, long bounced, long complained, double failureRate,
                       boolean alerting) {
     public JsonObject toJson() {
@@ -49,13 +36,13 @@ public final class EmailHealth {
     }
   }
 
-  private final Db db;
+  private final EmailAlertStore store;
   private final Duration window;
   private final double threshold;
   private final AtomicReference<Stats> last = new AtomicReference<>();
 
   public EmailHealth(Db db, Duration window, double threshold, Optional<? extends MeterRegistry> registry) {
-    this.db = db;
+    this.store = new EmailAlertStore(db);
     this.window = window;
     this.threshold = threshold;
     registry.ifPresent(r -> {
@@ -67,9 +54,7 @@ public final class EmailHealth {
   }
 
   public Future<Stats> stats() {
-    return db.asWorker(tx -> tx.preparedQuery(STATS).execute(Tuple.of(window.toSeconds())))
-        .map(rows -> toStats(rows.iterator().next()))
-        .onSuccess(last::set);
+    return store.figures(window).map(this::toStats).onSuccess(last::set);
   }
 
   /** Raises or clears the alert from the current figures; answers the figures after the change. */
@@ -77,9 +62,9 @@ public final class EmailHealth {
     return stats().compose(s -> {
       boolean unhealthy = s.failureRate() > threshold && s.volume() >= MIN_VOLUME;
       if (unhealthy && !s.alerting()) {
-        return db.asWorker(tx -> tx.preparedQuery(RAISE).execute(Tuple.of(s.failureRate(), window.toSeconds())))
-            .map(rows -> {
-              if (rows.size() == 1) {
+        return store.raise(s.failureRate(), window)
+            .map(raised -> {
+              if (raised) {
                 log.error("{} raised: email failure rate {} over the last {} s exceeds {} ({} sent, {} failed, {} bounced)",
                     ALERT_MARKER, String.format("%.3f", s.failureRate()), window.toSeconds(), threshold, s.sent(), s.failed(), s.bounced());
               }
@@ -87,8 +72,8 @@ public final class EmailHealth {
             });
       }
       if (!unhealthy && s.alerting() && s.failureRate() <= threshold) {
-        return db.asWorker(tx -> tx.preparedQuery(CLEAR).execute()).map(rows -> {
-          if (rows.size() == 1) {
+        return store.clear().map(cleared -> {
+          if (cleared) {
             log.info("{} cleared: email failure rate back to {}", ALERT_MARKER, String.format("%.3f", s.failureRate()));
           }
           return withAlerting(s, false);
@@ -98,12 +83,9 @@ public final class EmailHealth {
     }).onSuccess(last::set);
   }
 
-  private Stats toStats(Row r) {
-    long sent = r.getLong("sent");
-    long failed = r.getLong("failed");
-    long bounced = r.getLong("bounced");
-    double rate = sent + failed == 0 ? 0.0 : (double) (failed + bounced) / (sent + failed);
-    return new Stats(window.toSeconds(), sent, failed, bounced, r.getLong("complained"), Math.min(1.0, rate), r.getBoolean("alerting"));
+  private Stats toStats(EmailAlertStore.Figures f) {
+    double rate = f.sent() + f.failed() == 0 ? 0.0 : (double) (f.failed() + f.bounced()) / (f.sent() + f.failed());
+    return new Stats(window.toSeconds(), f.sent(), f.failed(), f.bounced(), f.complained(), Math.min(1.0, rate), f.alerting());
   }
 
   private static Stats withAlerting(Stats s, boolean alerting) {

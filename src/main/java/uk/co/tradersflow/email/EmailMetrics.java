@@ -3,7 +3,6 @@ package uk.co.tradersflow.email;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Row;
 import java.util.concurrent.atomic.AtomicReference;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.metrics.Sampler;
@@ -33,18 +32,11 @@ public final class EmailMetrics implements Sampler {
   private static final Tally<Outcome> TALLY = new Tally<>(Outcome.class, "tf.email.messages", "outcome",
       "Transactional emails by outcome");
 
-  /** Everything not yet handed to the SMTP server, retries waiting for their backoff included. */
-  private static final String BACKLOG = """
-      SELECT count(*) AS depth, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest
-        FROM email_outbox WHERE status IN ('queued', 'sending')""";
-
-  private record Backlog(long depth, double oldestSeconds) {}
-
-  private final Db db;
-  private final AtomicReference<Backlog> backlog = new AtomicReference<>(new Backlog(0, 0));
+  private final OutboxStore outbox;
+  private final AtomicReference<OutboxStore.Backlog> backlog = new AtomicReference<>(new OutboxStore.Backlog(0, 0));
 
   public EmailMetrics(Db db, MeterRegistry registry) {
-    this.db = db;
+    this.outbox = new OutboxStore(db);
     TALLY.bindTo(registry);
     Gauge.builder("tf.email.outbox.depth", backlog, b -> b.get().depth())
         .description("Emails queued or being sent").register(registry);
@@ -71,10 +63,6 @@ public final class EmailMetrics implements Sampler {
 
   @Override
   public Future<?> sample() {
-    return db.asWorker(tx -> tx.query(BACKLOG).execute()).map(rows -> {
-      Row r = rows.iterator().next();
-      backlog.set(new Backlog(r.getLong("depth"), r.getDouble("oldest")));
-      return null;
-    });
+    return outbox.backlog().onSuccess(backlog::set);
   }
 }

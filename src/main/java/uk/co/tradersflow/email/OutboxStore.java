@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
  * The dispatcher's view of the outbox, across accounts (as {@code tf_worker}). Claims use
@@ -82,6 +83,26 @@ final class OutboxStore {
       UPDATE email_outbox SET status = 'queued', attempts = 0, next_attempt_at = now(), lease_until = NULL, updated_at = now()
        WHERE id = $1 AND status = 'failed'""";
 
+  // The owners' log spans every account, each message with the provider's events about it.
+  private static final String LOG = """
+      SELECT o.id, o.account_id, o.template, o.recipient, o.status, o.attempts, o.last_error, o.created_at, o.sent_at,
+             coalesce((SELECT json_agg(json_build_object('type', e.type, 'occurredAt', e.occurred_at) ORDER BY e.occurred_at)
+                         FROM email_events e WHERE e.message_id = o.id), '[]'::json) AS events
+        FROM email_outbox o
+       WHERE (o.created_at, o.id) < ($1, $2)
+         AND ($4::text IS NULL OR o.recipient = $4)
+         AND ($5::text IS NULL OR o.status = $5)
+       ORDER BY o.created_at DESC, o.id DESC
+       LIMIT $3""";
+
+  /** Everything not yet handed to the SMTP server, retries waiting for their backoff included. */
+  private static final String BACKLOG = """
+      SELECT count(*) AS depth, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest
+        FROM email_outbox WHERE status IN ('queued', 'sending')""";
+
+  /** How many messages wait, and how long the oldest has. */
+  record Backlog(long depth, double oldestSeconds) {}
+
   private final Db db;
 
   OutboxStore(Db db) {
@@ -132,6 +153,19 @@ final class OutboxStore {
     UUID[] ids = claims.keySet().toArray(UUID[]::new);
     Integer[] numbers = java.util.Arrays.stream(ids).map(claims::get).toArray(Integer[]::new);
     return db.asWorker(tx -> tx.preparedQuery(RENEW).execute(Tuple.of(ids, numbers, lease.toMillis())).mapEmpty());
+  }
+
+  Future<Backlog> backlog() {
+    return db.asWorker(tx -> tx.query(BACKLOG).execute())
+        .map(rows -> Rows.one(rows, r -> new Backlog(r.getLong("depth"), r.getDouble("oldest"))));
+  }
+
+  /** A page of the log, newest first; read as the narrowly granted worker role, so only behind the owner check. */
+  Future<List<EmailLogEntry>> log(EmailLogQuery query) {
+    PageRequest page = query.page();
+    Tuple args = Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(),
+        query.recipient().orElse(null), query.status().orElse(null));
+    return db.asWorker(tx -> tx.preparedQuery(LOG).execute(args)).map(rows -> Rows.all(rows, EmailLogEntry::from));
   }
 
   /** What a requeue found: no such row, a row not {@code failed} (left alone), or a failed row now queued. */

@@ -2,9 +2,6 @@ package uk.co.tradersflow.storage;
 
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,18 +19,8 @@ import uk.co.tradersflow.platform.jobs.PeriodicJobVerticle;
  */
 public final class DataKeyRotationVerticle extends PeriodicJobVerticle {
   private static final Logger log = LoggerFactory.getLogger(DataKeyRotationVerticle.class);
-  private static final int BATCH = 500;
-
-  private static final String CLAIM = """
-      SELECT id, key_id, wrapped_key FROM documents
-       WHERE key_id = ANY($1)
-       ORDER BY id
-       LIMIT %d
-         FOR UPDATE SKIP LOCKED""".formatted(BATCH);
-
-  private static final String REWRAPPED = "UPDATE documents SET key_id = $2, wrapped_key = $3 WHERE id = $1";
-
   private final Db db;
+  private final StorageJobsRepository repository = new StorageJobsRepository();
   private final EnvelopeKeys keys;
   private final WorkerExecutor workers;
 
@@ -69,21 +56,18 @@ public final class DataKeyRotationVerticle extends PeriodicJobVerticle {
   }
 
   private Future<Integer> batch() {
-    String[] previous = keys.previousKeyIds().toArray(String[]::new);
-    return db.asWorker(tx -> tx.preparedQuery(CLAIM).execute(Tuple.of((Object) previous)).compose(rows -> {
-      List<Row> claimed = new ArrayList<>();
-      rows.forEach(claimed::add);
+    return db.asWorker(tx -> repository.claimKeysUnder(tx, keys.previousKeyIds()).compose(claimed -> {
       if (claimed.isEmpty()) {
         return Future.succeededFuture(0);
       }
       return workers.executeBlocking(() -> {
-        List<Tuple> updates = new ArrayList<>(claimed.size());
-        for (Row r : claimed) {
-          byte[] rewrapped = keys.rewrap(r.getString("key_id"), r.getBuffer("wrapped_key").getBytes(), r.getUUID("id"));
-          updates.add(Tuple.of(r.getUUID("id"), keys.currentKeyId(), Buffer.buffer(rewrapped)));
+        List<StorageJobsRepository.WrappedKey> updates = new ArrayList<>(claimed.size());
+        for (StorageJobsRepository.WrappedKey k : claimed) {
+          updates.add(new StorageJobsRepository.WrappedKey(k.documentId(), keys.currentKeyId(),
+              keys.rewrap(k.keyId(), k.wrapped(), k.documentId())));
         }
         return updates;
-      }, false).compose(updates -> tx.preparedQuery(REWRAPPED).executeBatch(updates)).map(x -> claimed.size());
+      }, false).compose(updates -> repository.rewrapped(tx, updates)).map(x -> claimed.size());
     }));
   }
 }

@@ -5,13 +5,11 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerFileUpload;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
@@ -24,15 +22,14 @@ import uk.co.tradersflow.platform.http.ClientInfo;
  * we refuse), then the file is encrypted and written by {@link EncryptedBlobWriter} as it
  * arrives, pausing the request whenever the workers fall behind. The size limit is enforced on
  * the bytes actually received, mid-stream. Only when the whole body is in and the blob is
- * durable does one transaction insert the row, check the job and write the audit entry; any
- * failure before that removes the blob, so no partial file outlives a failed request.
+ * durable does {@link DocumentService#record} insert the row, check the job and write the audit
+ * entry, in one transaction; any failure before that removes the blob, so no partial file
+ * outlives a failed request.
  *
  * <p>Every method runs on the request's event loop.
  */
 final class DocumentUpload {
   private static final Logger log = LoggerFactory.getLogger(DocumentUpload.class);
-  /** An upload not committed within this is presumed dead and its blob swept. */
-  static final Duration ABANDONED_AFTER = Duration.ofHours(1);
 
   private final DocumentService service;
   private final RoutingContext ctx;
@@ -131,10 +128,9 @@ final class DocumentUpload {
     type = sniffed.get();
     blob = BlobId.random(me.accountId());
     dataKey = EnvelopeKeys.newDataKey();
-    Future<Void> registered = service.db().inAccount(me.accountId(),
-        tx -> service.repository().expectGarbage(tx, blob.name(), ABANDONED_AFTER));
+    Future<Void> registered = service.expectUpload(me.accountId(), blob);
     registered.onFailure(this::fail);
-    writer = new EncryptedBlobWriter(service.workers(), service.blobs(), blob, dataKey, documentId, registered);
+    writer = service.writer(blob, dataKey, documentId, registered);
     writer.write(head);
     head = null;
   }
@@ -197,21 +193,11 @@ final class DocumentUpload {
     }
     String filename = Filenames.sanitize(rawFilename, type);
     long size = received;
-    Future<Document> stored = writer.end().compose(storedSize -> service.db().inAccount(me.accountId(), tx ->
-        (jobId.isEmpty() ? Future.succeededFuture(true) : service.repository().jobExists(tx, jobId.get()))
-            .compose(found -> found ? service.repository().forgetGarbage(tx, blob.name())
-                : Future.failedFuture(AppError.validation(List.of(new FieldError("jobId", "no such job")))))
-            .compose(stillOurs -> stillOurs ? Future.succeededFuture()
-                : Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "The upload took too long; send it again")))
-            .compose(v -> service.repository().insert(tx, documentId, jobId, filename, type, size, storedSize, blob,
-                service.keys().currentKeyId(), service.keys().wrap(dataKey, documentId)))
-            .compose(doc -> service.audit().append(tx, AuditEntry.byUser(me, client, "document.uploaded")
-                .target("document", documentId).detail("contentType", type.contentType()).detail("size", size)
-                .detail("jobId", jobId.map(UUID::toString).orElse(null))).map(doc))));
+    Future<Document> stored = writer.end().compose(storedSize -> service.record(me, client,
+        new DocumentService.NewDocument(documentId, jobId, filename, type, size, storedSize, blob, dataKey)));
     stored.onComplete(ar -> {
       if (ar.succeeded()) {
         finished = true;
-        service.health().stored();
         Api.json(ctx, 201, ar.result().toJson());
       } else {
         fail(ar.cause());
@@ -251,13 +237,11 @@ final class DocumentUpload {
       return;
     }
     finished = true;
-    if (StorageHealth.isOutOfSpace(error)) {
-      error = service.health().outOfSpace(error);
-    }
+    error = service.uploadFailure(error);
     if (writer != null) {
       BlobId abandoned = blob;
       writer.abort()
-          .compose(v -> service.db().inAccount(me.accountId(), tx -> service.repository().forgetGarbage(tx, abandoned.name())))
+          .compose(v -> service.abandon(me.accountId(), abandoned))
           .onFailure(e -> log.warn("could not remove an abandoned upload now; the storage sweeper will: {}", e.toString()));
     }
     if (upload != null) {

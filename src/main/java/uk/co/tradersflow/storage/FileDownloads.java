@@ -1,6 +1,5 @@
 package uk.co.tradersflow.storage;
 
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -15,12 +14,13 @@ import uk.co.tradersflow.error.ErrorCode;
 /**
  * {@code GET /files/{account}/{document}?expires=&v=&sig=}: the file a signed URL names.
  *
- * <p>The signature is checked first, with no database work, so forged or altered URLs cost a
- * MAC and nothing more. Only then is the account in the URL trusted, and used as the row-level
- * security scope of the lookup: a URL signed for account A cannot reach a row of account B,
- * whatever id it carries. The lookup also reads the account's status and current URL epoch, so
- * a deleted document, a suspended or closed account, or a sign-out everywhere kill the URL at
- * once. Every refusal is the same 403: an altered URL learns nothing about what exists.
+ * <p>{@link DocumentService#linked} checks the signature first, with no database work, so forged
+ * or altered URLs cost a MAC and nothing more. Only then is the account in the URL trusted, and
+ * used as the row-level security scope of the lookup: a URL signed for account A cannot reach a
+ * row of account B, whatever id it carries. The lookup also reads the account's status and
+ * current URL epoch, so a deleted document, a suspended or closed account, or a sign-out
+ * everywhere kill the URL at once. Every refusal is the same 403: an altered URL learns nothing
+ * about what exists.
  *
  * <p>The bytes are decrypted on workers one chunk at a time and written with backpressure; each
  * chunk is authenticated before a byte of it is sent. A file altered on disk fails before the
@@ -32,11 +32,9 @@ final class FileDownloads {
   static final String PATH = "/files/:account/:document";
 
   private final DocumentService service;
-  private final SignedUrls signedUrls;
 
-  FileDownloads(DocumentService service, SignedUrls signedUrls) {
+  FileDownloads(DocumentService service) {
     this.service = service;
-    this.signedUrls = signedUrls;
   }
 
   static String path(UUID account, UUID document) {
@@ -44,17 +42,15 @@ final class FileDownloads {
   }
 
   void serve(RoutingContext ctx) {
-    Optional<SignedRequest> signed = SignedRequest.of(ctx);
-    if (signed.isEmpty() || !signedUrls.valid(signed.get().document(), signed.get().account(), signed.get().expiresAt(),
-        signed.get().epoch(), signed.get().signature())) {
+    Optional<DocumentLinks.Presented> presented = presented(ctx);
+    if (presented.isEmpty()) {
       ctx.fail(refused());
       return;
     }
-    SignedRequest url = signed.get();
-    service.db().readInAccount(url.account(), tx -> service.repository().forDownload(tx, url.account(), url.document()))
+    service.linked(presented.get())
         .onFailure(ctx::fail)
         .onSuccess(found -> {
-          if (found.isEmpty() || !"active".equals(found.get().accountStatus()) || found.get().fileUrlEpoch() != url.epoch()) {
+          if (found.isEmpty()) {
             ctx.fail(refused());
             return;
           }
@@ -76,26 +72,22 @@ final class FileDownloads {
     return AppError.of(ErrorCode.SIGNED_URL_INVALID, "This link has expired or is not valid; ask for a new one");
   }
 
-  /** The URL's parts, parsed strictly; anything malformed is simply not a signed request. */
-  record SignedRequest(UUID account, UUID document, Instant expiresAt, int epoch, String signature) {
-    static Optional<SignedRequest> of(RoutingContext ctx) {
-      try {
-        String expires = ctx.request().getParam("expires");
-        String epoch = ctx.request().getParam("v");
-        String signature = ctx.request().getParam("sig");
-        if (expires == null || epoch == null || signature == null || expires.length() > 12 || epoch.length() > 10) {
-          return Optional.empty();
-        }
-        return Optional.of(new SignedRequest(UUID.fromString(ctx.pathParam("account")),
-            UUID.fromString(ctx.pathParam("document")), Instant.ofEpochSecond(Long.parseLong(expires)),
-            Integer.parseInt(epoch), signature));
-      } catch (RuntimeException e) {
+  /** The URL's parts, parsed strictly; anything malformed is simply not a signed link. */
+  private static Optional<DocumentLinks.Presented> presented(RoutingContext ctx) {
+    try {
+      String expires = ctx.request().getParam("expires");
+      String epoch = ctx.request().getParam("v");
+      String signature = ctx.request().getParam("sig");
+      if (expires == null || epoch == null || signature == null || expires.length() > 12 || epoch.length() > 10) {
         return Optional.empty();
       }
+      return Optional.of(new DocumentLinks.Presented(UUID.fromString(ctx.pathParam("account")),
+          UUID.fromString(ctx.pathParam("document")), Instant.ofEpochSecond(Long.parseLong(expires)),
+          Integer.parseInt(epoch), signature));
+    } catch (RuntimeException e) {
+      return Optional.empty();
     }
   }
-
-  private record Opened(ChunkedAead.RangeReader reader, byte[] firstPart) {}
 
   /** One response's worth of decrypting and writing, a chunk per worker task. */
   private final class Transfer {
@@ -121,18 +113,7 @@ final class FileDownloads {
       long first = sent.first();
       long last = sent.last();
       response.closeHandler(v -> stop());
-      service.workers().<Opened>executeBlocking(() -> {
-        byte[] key = service.keys().unwrap(file.keyId(), file.wrappedKey(), file.documentId());
-        ChunkedAead.RangeReader opened = new ChunkedAead.RangeReader(
-            (offset, length) -> service.blobs().read(file.blob(), offset, length), file.storedSize(), first, last, key,
-            file.documentId());
-        try {
-          return new Opened(opened, opened.next());
-        } catch (java.io.IOException | RuntimeException e) {
-          opened.close();
-          throw e;
-        }
-      }, false).onComplete(ar -> {
+      service.open(file, first, last).onComplete(ar -> {
         if (ar.failed()) {
           Throwable error = integrity(ar.cause());
           if (!stopped) {
@@ -180,7 +161,7 @@ final class FileDownloads {
       if (stopped || open == null) {
         return;
       }
-      service.workers().<byte[]>executeBlocking(open::next, false).onComplete(ar -> {
+      service.next(open).onComplete(ar -> {
         if (stopped) {
           return;
         }
@@ -208,10 +189,7 @@ final class FileDownloads {
       ChunkedAead.RangeReader open = reader;
       if (open != null) {
         reader = null;
-        service.workers().executeBlocking(() -> {
-          open.close();
-          return null;
-        }, false);
+        service.close(open);
       }
     }
 

@@ -5,11 +5,12 @@ import uk.co.tradersflow.platform.http.JsonInput;
 
 /**
  * A validated create or PATCH body. For PATCH each field is {@code null} when absent (leave as
- * is), and {@code Optional.empty()} when sent as null or blank (clear it).
+ * is), and {@code Optional.empty()} when sent as null or blank (clear it). The typed command of
+ * {@link CustomerService#create} and {@link CustomerService#update}.
  */
-record CustomerInput(Optional<String> name, Optional<String> email, Optional<String> phone,
-                     Optional<String> address, Optional<String> notes,
-                     boolean hasName, boolean hasEmail, boolean hasPhone, boolean hasAddress, boolean hasNotes) {
+public record CustomerInput(Optional<String> name, Optional<String> email, Optional<String> phone,
+                            Optional<String> address, Optional<String> notes,
+                            boolean hasName, boolean hasEmail, boolean hasPhone, boolean hasAddress, boolean hasNotes) {
 
   static CustomerInput forCreate(JsonInput in) {
     String name = in.requiredText("name", 200);

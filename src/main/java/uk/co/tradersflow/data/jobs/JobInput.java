@@ -5,10 +5,13 @@ import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.platform.http.JsonInput;
 
-/** A validated create or PATCH body; {@code has*} says whether a PATCH touches the field. */
-record JobInput(Optional<String> title, Optional<UUID> customerId, Optional<String> description,
-                Optional<JobStatus> status, Optional<Instant> scheduledFor,
-                boolean hasTitle, boolean hasCustomerId, boolean hasDescription, boolean hasStatus, boolean hasScheduledFor) {
+/**
+ * A validated create or PATCH body, the typed command of {@link JobService#create} and
+ * {@link JobService#update}; {@code has*} says whether a PATCH touches the field.
+ */
+public record JobInput(Optional<String> title, Optional<UUID> customerId, Optional<String> description,
+                       Optional<JobStatus> status, Optional<Instant> scheduledFor,
+                       boolean hasTitle, boolean hasCustomerId, boolean hasDescription, boolean hasStatus, boolean hasScheduledFor) {
 
   static JobInput forCreate(JsonInput in) {
     String title = in.requiredText("title", 200);
