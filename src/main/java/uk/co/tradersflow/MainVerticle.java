@@ -30,15 +30,16 @@ import uk.co.tradersflow.billing.BillingRoutes;
 import uk.co.tradersflow.billing.BillingService;
 import uk.co.tradersflow.billing.InvoicePaymentRoutes;
 import uk.co.tradersflow.billing.PaymentLinkRetirementVerticle;
-import uk.co.tradersflow.billing.StripeDelivery;
+import uk.co.tradersflow.billing.StripeEventDue;
 import uk.co.tradersflow.billing.StripeEventHandler;
 import uk.co.tradersflow.billing.StripeEventStore;
 import uk.co.tradersflow.billing.StripeGateway;
 import uk.co.tradersflow.billing.StripeWebhookRoutes;
+import uk.co.tradersflow.billing.StripeWebhookService;
 import uk.co.tradersflow.billing.StripeWebhookMetrics;
 import uk.co.tradersflow.billing.StripeWebhookVerticle;
 import uk.co.tradersflow.billing.WebhookAdminRoutes;
-import uk.co.tradersflow.billing.WebhookVerdict;
+import uk.co.tradersflow.billing.WebhookAdminService;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.auth.AuthGuard;
 import uk.co.tradersflow.auth.MeRoutes;
@@ -131,8 +132,7 @@ public final class MainVerticle extends VerticleBase {
   public Future<?> start() {
     LocalRecordCodec.register(vertx, SessionRevoked.class);
     LocalRecordCodec.register(vertx, Signal.class);
-    LocalRecordCodec.register(vertx, StripeDelivery.class);
-    LocalRecordCodec.register(vertx, WebhookVerdict.class);
+    LocalRecordCodec.register(vertx, StripeEventDue.class);
     int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
     // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
     return vertx.executeBlocking(() -> wiring = wire(httpInstances), false)
@@ -232,11 +232,12 @@ public final class MainVerticle extends VerticleBase {
     EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase(), clock);
 
     StripeGateway stripe = new StripeGateway(vertx, config);
-    StripeEventStore stripeEvents = new StripeEventStore(db);
+    StripeEventStore stripeEvents = new StripeEventStore(db, vertx.eventBus());
     StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox, config.appUrl().toString());
-    // Two instances: verification (HMAC, JSON parsing) spreads over two event loops.
+    // Deliveries are verified and stored on the HTTPS loop that received them (StripeWebhookService);
+    // two handling instances keep up to 2 x MAX_HANDLING events in flight.
     java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
-        config.stripeWebhookSecrets(), clock, stripeEvents, stripeHandler, meters);
+        stripeEvents, stripeHandler, meters);
 
     // Storage's blocking work (AES-GCM over every chunk, file I/O) gets its own pool, so large
     // uploads and downloads queue among themselves instead of starving other blocking work.
@@ -270,9 +271,8 @@ public final class MainVerticle extends VerticleBase {
         new EmailAdminRoutes(db, emailHealth, outbox, audit),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),
-        new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
-        new WebhookAdminRoutes(db, stripeEvents, audit,
-            eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)),
+        new StripeWebhookRoutes(new StripeWebhookService(config.stripeWebhookSecrets(), clock, stripeEvents, meters)),
+        new WebhookAdminRoutes(new WebhookAdminService(db, stripeEvents, audit)),
         new DocumentRoutes(documents, new SignedUrls(keys.urlSigningKey(), clock), config.signedUrlTtl(), config.publicUrl(), clock)));
     // Email links lead here unless a separate web app (TF_APP_URL) answers them.
     if (config.servesEmailPages()) {

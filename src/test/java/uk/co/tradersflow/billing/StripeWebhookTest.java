@@ -154,6 +154,35 @@ class StripeWebhookTest {
     assertThat(value(server, "SELECT attempts FROM stripe_events WHERE id = ?", id)).isEqualTo(1);
   }
 
+  /**
+   * The delivery is verified and stored on the HTTPS loop that received it: no request-reply on
+   * the bus sits on its path. The bus only says "there is work", once, for a newly stored event.
+   */
+  @Test
+  void aDeliveryIsAnsweredWithoutABusHopAndOnlyANewEventSignalsWork() {
+    String body = event("some.unhandled_type", new JsonObject().put("id", "x")).encode();
+    String id = new JsonObject(body).getString("id");
+    long now = Instant.now().getEpochSecond();
+    List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.vertx.core.Handler<io.vertx.core.eventbus.DeliveryContext<Object>> spy = c -> {
+      if (c.message().address().startsWith("stripe.")) {
+        sent.add(c.message().address() + (c.message().replyAddress() != null ? " (request)" : "")
+            + (c.body() instanceof StripeEventDue due ? " " + due.id() : ""));
+      }
+      c.next();
+    };
+    server.vertx.eventBus().addOutboundInterceptor(spy);
+    try {
+      assertThat(deliver(server, body, FakeStripe.sign(SECRET_NEW, now, body)).statusCode()).isEqualTo(200);
+      assertThat(deliver(server, body, FakeStripe.sign(SECRET_NEW, now, body)).bodyAsJsonObject().getBoolean("duplicate")).isTrue();
+      assertRejected(deliver(server, body, FakeStripe.sign("whsec_not_ours_at_all_123", now, body)));
+      awaitHandled(server, id);
+    } finally {
+      server.vertx.eventBus().removeOutboundInterceptor(spy);
+    }
+    assertThat(sent).containsExactly("stripe.event.due " + id);
+  }
+
   private static TestUser subscriber(String customer) {
     TestUser u = users.create();
     sql(server, "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)", u.accountId(), customer);
