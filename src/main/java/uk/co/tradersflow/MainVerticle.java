@@ -269,7 +269,7 @@ public final class MainVerticle extends VerticleBase {
         new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter,
             () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
         new EmailAdminRoutes(db, emailHealth, outbox, audit),
-        new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
+        new BillingRoutes(new BillingService(db, stripe, audit, config)),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),
         new StripeWebhookRoutes(new StripeWebhookService(config.stripeWebhookSecrets(), clock, stripeEvents, meters)),
         new WebhookAdminRoutes(new WebhookAdminService(db, stripeEvents, audit)),
