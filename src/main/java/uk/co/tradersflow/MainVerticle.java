@@ -189,8 +189,9 @@ public final class MainVerticle extends VerticleBase {
         .using(vertx)
         .build();
     // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
-    // Webhook handling holds a worker connection through Stripe calls of up to 13 s (6 events in
-    // flight), beside email dispatch, retention and the sweepers: at least 10 connections.
+    // Webhook deliveries are stored through it and their handling (6 events in flight) uses it for
+    // short transactions between Stripe calls, beside email dispatch, retention and the sweepers:
+    // at least 10 connections.
     PgConnectOptions workerLogin = DatabaseBootstrap.workerUrl(config.dbUrl(), config.dbWorkerUrl()).connectOptions();
     workerPool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(Math.max(10, config.dbPoolSize() / 2)).setName("tf-worker").setShared(false)
