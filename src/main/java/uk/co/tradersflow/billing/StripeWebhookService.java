@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.error.AppError;
@@ -35,6 +36,11 @@ import uk.co.tradersflow.platform.metrics.SecurityEvents;
 public final class StripeWebhookService {
   private static final Logger log = LoggerFactory.getLogger(StripeWebhookService.class);
   static final Duration TOLERANCE = Duration.ofSeconds(300);
+  /**
+   * The longest a delivery waits for its row to be stored before it is answered 503 (Stripe then
+   * retries; a store that commits late makes that retry a duplicate, so nothing is lost).
+   */
+  private static final Duration STORE_TIMEOUT = Duration.ofSeconds(5);
 
   private final boolean configured;
   private final StripeSignature signature;
@@ -78,7 +84,7 @@ public final class StripeWebhookService {
     }
     noteVersion(event.getString("api_version"));
     String eventId = id;
-    return events.store(event, eventId).transform(ar -> {
+    return events.store(event, eventId).timeout(STORE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).transform(ar -> {
       if (ar.failed()) {
         log.error("stripe event {} could not be stored", eventId, ar.cause());
         return Future.failedFuture(AppError.of(ErrorCode.SERVICE_UNAVAILABLE, "The event could not be stored; Stripe will retry"));
