@@ -30,15 +30,16 @@ import uk.co.tradersflow.billing.BillingRoutes;
 import uk.co.tradersflow.billing.BillingService;
 import uk.co.tradersflow.billing.InvoicePaymentRoutes;
 import uk.co.tradersflow.billing.PaymentLinkRetirementVerticle;
-import uk.co.tradersflow.billing.StripeDelivery;
+import uk.co.tradersflow.billing.StripeEventDue;
 import uk.co.tradersflow.billing.StripeEventHandler;
 import uk.co.tradersflow.billing.StripeEventStore;
 import uk.co.tradersflow.billing.StripeGateway;
 import uk.co.tradersflow.billing.StripeWebhookRoutes;
+import uk.co.tradersflow.billing.StripeWebhookService;
 import uk.co.tradersflow.billing.StripeWebhookMetrics;
 import uk.co.tradersflow.billing.StripeWebhookVerticle;
 import uk.co.tradersflow.billing.WebhookAdminRoutes;
-import uk.co.tradersflow.billing.WebhookVerdict;
+import uk.co.tradersflow.billing.WebhookAdminService;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.auth.AuthGuard;
 import uk.co.tradersflow.auth.MeRoutes;
@@ -136,8 +137,7 @@ public final class MainVerticle extends VerticleBase {
   public Future<?> start() {
     LocalRecordCodec.register(vertx, SessionRevoked.class);
     LocalRecordCodec.register(vertx, Signal.class);
-    LocalRecordCodec.register(vertx, StripeDelivery.class);
-    LocalRecordCodec.register(vertx, WebhookVerdict.class);
+    LocalRecordCodec.register(vertx, StripeEventDue.class);
     int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
     // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
     return vertx.executeBlocking(() -> wiring = wire(httpInstances), false)
@@ -194,8 +194,9 @@ public final class MainVerticle extends VerticleBase {
         .using(vertx)
         .build();
     // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
-    // Webhook handling holds a worker connection through Stripe calls of up to 13 s (6 events in
-    // flight), beside email dispatch, retention and the sweepers: at least 10 connections.
+    // Webhook deliveries are stored through it and their handling (6 events in flight) uses it for
+    // short transactions between Stripe calls, beside email dispatch, retention and the sweepers:
+    // at least 10 connections.
     PgConnectOptions workerLogin = DatabaseBootstrap.workerUrl(config.dbUrl(), config.dbWorkerUrl()).connectOptions();
     workerPool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(Math.max(10, config.dbPoolSize() / 2)).setName("tf-worker").setShared(false)
@@ -237,13 +238,14 @@ public final class MainVerticle extends VerticleBase {
     EmailDispatchVerticle emailDispatch = new EmailDispatchVerticle(config, db, emailRenderer, emailHealth, config.emailRetryBase(), clock);
 
     StripeGateway stripe = new StripeGateway(vertx, config);
-    StripeEventStore stripeEvents = new StripeEventStore(db);
+    StripeEventStore stripeEvents = new StripeEventStore(db, vertx.eventBus());
     StripeEventHandler stripeHandler = new StripeEventHandler(db, stripe, stripeEvents, audit, outbox,
         // The billing page is the web app's: emails link there, not to the API's host.
         config.appLink("/billing"));
-    // Two instances: verification (HMAC, JSON parsing) spreads over two event loops.
+    // Deliveries are verified and stored on the HTTPS loop that received them (StripeWebhookService);
+    // two handling instances keep up to 2 x MAX_HANDLING events in flight.
     java.util.function.Supplier<StripeWebhookVerticle> stripeWebhooks = () -> new StripeWebhookVerticle(
-        config.stripeWebhookSecrets(), clock, stripeEvents, stripeHandler, meters);
+        stripeEvents, stripeHandler, meters);
 
     // Storage's blocking work (AES-GCM over every chunk, file I/O) gets its own pool, so large
     // uploads and downloads queue among themselves instead of starving other blocking work.
@@ -275,11 +277,10 @@ public final class MainVerticle extends VerticleBase {
         new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter,
             () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
         new EmailAdminRoutes(new EmailAdminService(db, emailHealth, outbox, audit)),
-        new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
+        new BillingRoutes(new BillingService(db, stripe, audit, config)),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),
-        new StripeWebhookRoutes(!config.stripeWebhookSecrets().isEmpty()),
-        new WebhookAdminRoutes(db, stripeEvents, audit,
-            eventId -> vertx.eventBus().publish(Addresses.STRIPE_EVENT_DUE, Signal.INSTANCE)),
+        new StripeWebhookRoutes(new StripeWebhookService(config.stripeWebhookSecrets(), clock, stripeEvents, meters)),
+        new WebhookAdminRoutes(new WebhookAdminService(db, stripeEvents, audit)),
         new DocumentRoutes(documents)));
     // Email links lead here unless a separate web app (TF_APP_URL) answers them.
     if (config.servesEmailPages()) {

@@ -13,12 +13,10 @@ import uk.co.tradersflow.platform.http.RouteModule;
 /** {@code /api/v1/billing} (subscription checkout, portal, status) and {@code /api/v1/connect} (payouts onboarding). */
 public final class BillingRoutes implements RouteModule {
   private final BillingService service;
-  private final StripeGateway stripe;
   private Api api;
 
-  public BillingRoutes(BillingService service, StripeGateway stripe) {
+  public BillingRoutes(BillingService service) {
     this.service = service;
-    this.stripe = stripe;
   }
 
   @Override
@@ -40,7 +38,7 @@ public final class BillingRoutes implements RouteModule {
   }
 
   private void subscription(RoutingContext ctx) {
-    Api.reply(ctx, stripe.requireConfigured().compose(v -> service.account(Principal.of(ctx).accountId())), 200,
+    Api.reply(ctx, service.billingAccount(Principal.of(ctx)), 200,
         BillingAccount::subscriptionJson);
   }
 
@@ -49,7 +47,7 @@ public final class BillingRoutes implements RouteModule {
   }
 
   private void connectStatus(RoutingContext ctx) {
-    Api.reply(ctx, stripe.requireConfigured().compose(v -> service.account(Principal.of(ctx).accountId())), 200,
+    Api.reply(ctx, service.billingAccount(Principal.of(ctx)), 200,
         BillingAccount::connectJson);
   }
 

@@ -38,6 +38,11 @@ public final class BillingService {
     this.config = config;
   }
 
+  /** The caller's billing state (subscription, Connect); 503 {@code billing_not_configured} on a server without Stripe. */
+  public Future<BillingAccount> billingAccount(Principal me) {
+    return stripe.requireConfigured().compose(v -> account(me.accountId()));
+  }
+
   public Future<BillingAccount> account(UUID accountId) {
     return db.inAccount(accountId, tx -> billing.find(tx, accountId));
   }

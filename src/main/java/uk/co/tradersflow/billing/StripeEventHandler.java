@@ -13,6 +13,7 @@ import java.time.ZoneOffset;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.security.ActorType;
@@ -26,16 +27,24 @@ import uk.co.tradersflow.platform.db.Tx;
 
 /**
  * Applies one stored Stripe event. Ordering strategy: the event is only a hint of WHICH object
- * changed; its state is re-read from Stripe (pinned API version) while the account's billing row
- * is locked, so whatever order events arrive in, and however they interleave across instances,
- * the last write is always the newest state Stripe holds. Effects (billing row, audit entry,
- * emails, the event's own status) commit in one tf_worker transaction.
+ * changed; its state is re-read from Stripe (pinned API version) and written to the account's
+ * billing row only if that row is still the version seen before the read (see
+ * {@link #underRowVersion}), so whatever order events arrive in, and however they interleave
+ * across instances, the last write is always the newest state Stripe holds. Effects (billing row,
+ * audit entry, emails, the event's own status) commit in one tf_worker transaction; no
+ * transaction, row lock or pooled connection is held while Stripe answers.
  */
 public final class StripeEventHandler {
   private static final Logger log = LoggerFactory.getLogger(StripeEventHandler.class);
 
-  private static final String LOCK_BY_CUSTOMER = "SELECT * FROM billing_accounts WHERE stripe_customer_id = $1 FOR UPDATE";
-  private static final String LOCK_BY_CONNECT = "SELECT * FROM billing_accounts WHERE connect_account_id = $1 FOR UPDATE";
+  // xmin names the row version: every UPDATE of the row, by any writer, gives it a new one.
+  private static final String FIND_BY_CUSTOMER =
+      "SELECT *, xmin::text AS row_version FROM billing_accounts WHERE stripe_customer_id = $1";
+  private static final String FIND_BY_CONNECT =
+      "SELECT *, xmin::text AS row_version FROM billing_accounts WHERE connect_account_id = $1";
+  private static final String LOCKED = " FOR UPDATE";
+  /** Reads of Stripe per event before it gives up on a row that keeps changing (it is retried later, with backoff). */
+  static final int MAX_ROUNDS = 3;
   private static final String UPDATE_SUBSCRIPTION = """
       UPDATE billing_accounts SET subscription_id = $2, subscription_status = $3, stripe_status = $4, trial_end = $5,
              current_period_end = $6, cancel_at_period_end = $7, updated_at = now()
@@ -132,33 +141,74 @@ public final class StripeEventHandler {
     return db.asWorker(tx -> events.done(tx, claimed.id(), "ignored", why, null));
   }
 
+  /** A write decided from what Stripe said, applied to the billing row ({@code locked}) it was decided for. */
+  @FunctionalInterface
+  private interface RowWrite {
+    Future<Void> apply(Tx tx, Row locked);
+  }
+
+  /**
+   * Reconciles the billing row {@code find} selects by {@code key} with Stripe without holding the
+   * row's lock (or a transaction, or a pooled connection) while Stripe answers, and without losing
+   * the ordering that lock gave. The row is read with its version; {@code readStripe} calls Stripe
+   * outside any transaction and returns the write; the write runs under the row's lock only if the
+   * row still has the version seen before the call. Otherwise another handler (or a request) wrote
+   * the row meanwhile, after a Stripe read that may be newer than ours, so ours is dropped and the
+   * round starts again with a fresh read. Every write therefore comes from a Stripe read made after
+   * the previous write committed: writes land in the order of their reads, as under the lock.
+   */
+  private Future<Void> underRowVersion(StripeEventStore.Claimed claimed, String find, String key, String noRow,
+                                       Function<Row, Future<RowWrite>> readStripe, int round) {
+    return db.asWorker(tx -> tx.preparedQuery(find).execute(Tuple.of(key)).compose(rows -> rows.size() == 0
+            ? events.done(tx, claimed.id(), "ignored", noRow, null).map(Optional.<Row>empty())
+            : Future.succeededFuture(Optional.of(rows.iterator().next()))))
+        .compose(seen -> seen.isEmpty() ? Future.<Void>succeededFuture() : readStripe.apply(seen.get())
+            .compose(write -> db.asWorker(tx -> tx.preparedQuery(find + LOCKED).execute(Tuple.of(key)).compose(rows -> {
+              Row locked = rows.size() == 0 ? null : rows.iterator().next();
+              if (locked == null || !locked.getString("row_version").equals(seen.get().getString("row_version"))) {
+                return Future.succeededFuture(false);
+              }
+              return write.apply(tx, locked).map(true);
+            })))
+            .compose(written -> {
+              if (written) {
+                return Future.<Void>succeededFuture();
+              }
+              if (round >= MAX_ROUNDS) {
+                return Future.failedFuture(new IllegalStateException("the billing row changed during each of " + MAX_ROUNDS
+                    + " reads from Stripe"));
+              }
+              return underRowVersion(claimed, find, key, noRow, readStripe, round + 1);
+            }));
+  }
+
   private Future<Void> subscription(StripeEventStore.Claimed claimed, String customer, String subscriptionHint, Extra extra) {
     if (customer == null) {
       return ignore(claimed, "event names no customer");
     }
     JsonObject obj = claimed.payload().getJsonObject("data").getJsonObject("object");
-    return db.asWorker(tx -> tx.preparedQuery(LOCK_BY_CUSTOMER).execute(Tuple.of(customer)).compose(rows -> {
-      if (rows.size() == 0) {
-        return events.done(tx, claimed.id(), "ignored", "no account has this Stripe customer", null);
-      }
-      BillingAccount row = BillingAccount.from(rows.iterator().next());
-      String subId = subscriptionHint != null ? subscriptionHint : row.subscriptionId().orElse(null);
+    return underRowVersion(claimed, FIND_BY_CUSTOMER, customer, "no account has this Stripe customer", seen -> {
+      BillingAccount before = BillingAccount.from(seen);
+      String subId = subscriptionHint != null ? subscriptionHint : before.subscriptionId().orElse(null);
       if (subId == null) {
-        return events.done(tx, claimed.id(), "ignored", "no subscription to reconcile", row.accountId());
+        return Future.succeededFuture((tx, locked) ->
+            events.done(tx, claimed.id(), "ignored", "no subscription to reconcile", before.accountId()));
       }
-      return stripe.call("subscriptions.retrieve", c -> c.v1().subscriptions().retrieve(subId))
-          .compose(sub -> {
-            if (!customer.equals(sub.getCustomer())) {
-              return Future.failedFuture(new IllegalStateException("subscription belongs to another customer"));
-            }
-            String status = mapStatus(sub.getStatus());
-            boolean olderSubscription = row.subscriptionId().isPresent() && !row.subscriptionId().get().equals(subId)
-                && status.equals("cancelled");
-            Future<Void> state = olderSubscription ? Future.succeededFuture() : writeSubscription(tx, row, sub, status);
-            return state.compose(v -> extraEmail(tx, row, sub, obj, extra))
-                .compose(v -> events.done(tx, claimed.id(), "processed", null, row.accountId()));
-          });
-    }));
+      return stripe.call("subscriptions.retrieve", c -> c.v1().subscriptions().retrieve(subId)).compose(sub -> {
+        if (!customer.equals(sub.getCustomer())) {
+          return Future.failedFuture(new IllegalStateException("subscription belongs to another customer"));
+        }
+        return Future.succeededFuture((tx, locked) -> {
+          BillingAccount row = BillingAccount.from(locked);
+          String status = mapStatus(sub.getStatus());
+          boolean olderSubscription = row.subscriptionId().isPresent() && !row.subscriptionId().get().equals(subId)
+              && status.equals("cancelled");
+          Future<Void> state = olderSubscription ? Future.succeededFuture() : writeSubscription(tx, row, sub, status);
+          return state.compose(v -> extraEmail(tx, row, sub, obj, extra))
+              .compose(v -> events.done(tx, claimed.id(), "processed", null, row.accountId()));
+        });
+      });
+    }, 1);
   }
 
   private Future<Void> writeSubscription(Tx tx, BillingAccount row, Subscription sub, String status) {
@@ -206,27 +256,20 @@ public final class StripeEventHandler {
     if (connectId == null) {
       return ignore(claimed, "event names no account");
     }
-    return db.asWorker(tx -> tx.preparedQuery(LOCK_BY_CONNECT).execute(Tuple.of(connectId)).compose(rows -> {
-      if (rows.size() == 0) {
-        return events.done(tx, claimed.id(), "ignored", "no account has this connected account", null);
-      }
-      Row r = rows.iterator().next();
-      UUID account = r.getUUID("account_id");
-      boolean charges = r.getBoolean("charges_enabled");
-      boolean payouts = r.getBoolean("payouts_enabled");
-      return stripe.call("accounts.retrieve", c -> c.v1().accounts().retrieve(connectId)).compose(acct -> {
-        boolean nc = Boolean.TRUE.equals(acct.getChargesEnabled());
-        boolean np = Boolean.TRUE.equals(acct.getPayoutsEnabled());
-        Future<Void> update = tx.preparedQuery(UPDATE_CONNECT)
-            .execute(Tuple.of(account, nc, np, Boolean.TRUE.equals(acct.getDetailsSubmitted()))).mapEmpty();
-        if (nc != charges || np != payouts) {
-          update = update.compose(v -> audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account),
-              "billing.connect_status_changed").target("stripe_account", connectId)
-              .detail("chargesEnabled", nc).detail("payoutsEnabled", np)));
-        }
-        return update.compose(v -> events.done(tx, claimed.id(), "processed", null, account));
-      });
-    }));
+    return underRowVersion(claimed, FIND_BY_CONNECT, connectId, "no account has this connected account", seen ->
+        stripe.call("accounts.retrieve", c -> c.v1().accounts().retrieve(connectId)).map(acct -> (tx, r) -> {
+          UUID account = r.getUUID("account_id");
+          boolean nc = Boolean.TRUE.equals(acct.getChargesEnabled());
+          boolean np = Boolean.TRUE.equals(acct.getPayoutsEnabled());
+          Future<Void> update = tx.preparedQuery(UPDATE_CONNECT)
+              .execute(Tuple.of(account, nc, np, Boolean.TRUE.equals(acct.getDetailsSubmitted()))).mapEmpty();
+          if (nc != r.getBoolean("charges_enabled") || np != r.getBoolean("payouts_enabled")) {
+            update = update.compose(v -> audit.append(tx, AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account),
+                "billing.connect_status_changed").target("stripe_account", connectId)
+                .detail("chargesEnabled", nc).detail("payoutsEnabled", np)));
+          }
+          return update.compose(v -> events.done(tx, claimed.id(), "processed", null, account));
+        }), 1);
   }
 
   private static Optional<UUID> metadataInvoice(JsonObject obj) {

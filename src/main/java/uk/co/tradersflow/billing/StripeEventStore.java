@@ -12,12 +12,17 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import io.vertx.core.eventbus.EventBus;
+import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.Tx;
 
 /**
  * The durable event log. The primary key on the Stripe event id decides which delivery stores an
  * event; a conditional UPDATE (pending/failed-and-due/lease-expired → processing) decides which
- * worker handles it, on this instance or another. All of it runs as tf_worker.
+ * worker handles it, on this instance or another. All of it runs as tf_worker. An event that
+ * becomes due (stored for the first time, or replayed) wakes a webhook verticle once its
+ * transaction commits; the verticles poll as well, so the signal only saves waiting.
  */
 public final class StripeEventStore {
   static final int MAX_ATTEMPTS = 10;
@@ -49,9 +54,16 @@ public final class StripeEventStore {
   private static final String EXISTS = "SELECT status FROM stripe_events WHERE id = $1";
 
   private final Db db;
+  private final EventBus bus;
 
-  public StripeEventStore(Db db) {
+  public StripeEventStore(Db db, EventBus bus) {
     this.db = db;
+    this.bus = bus;
+  }
+
+  /** After {@code tx} commits, one webhook verticle (point-to-point) handles {@code id} now instead of at its next poll. */
+  private void dueAfterCommit(Tx tx, String id) {
+    tx.afterCommit(() -> bus.send(Addresses.STRIPE_EVENT_DUE, new StripeEventDue(id)));
   }
 
   /** Stores the event; false when it was already stored (a redelivery). */
@@ -62,7 +74,13 @@ public final class StripeEventStore {
         .addOffsetDateTime(OffsetDateTime.ofInstant(Instant.ofEpochSecond(event.getLong("created", 0L)), ZoneOffset.UTC))
         .addValue(event);
     // As the worker: a request's role may not store events for the worker to apply (V019).
-    return db.asWorker(tx -> tx.preparedQuery(INSERT).execute(args)).map(rows -> rows.iterator().next().getBoolean("stored"));
+    return db.asWorker(tx -> tx.preparedQuery(INSERT).execute(args).map(rows -> {
+      boolean fresh = rows.iterator().next().getBoolean("stored");
+      if (fresh) {
+        dueAfterCommit(tx, id);
+      }
+      return fresh;
+    }));
   }
 
   public record Claimed(String id, JsonObject payload, int attempts) {}
@@ -111,9 +129,13 @@ public final class StripeEventStore {
   }
 
   /** Makes a failed (or ignored) event pending again; empty if no such event, false if not replayable. */
-  public Future<Optional<Boolean>> replay(SqlConnection tx, String id) {
-    return tx.preparedQuery(REPLAY).execute(Tuple.of(id)).compose(rows -> rows.size() == 1
-        ? Future.succeededFuture(Optional.of(true))
-        : tx.preparedQuery(EXISTS).execute(Tuple.of(id)).map(r -> r.size() == 0 ? Optional.<Boolean>empty() : Optional.of(false)));
+  public Future<Optional<Boolean>> replay(Tx tx, String id) {
+    return tx.preparedQuery(REPLAY).execute(Tuple.of(id)).compose(rows -> {
+      if (rows.size() == 1) {
+        dueAfterCommit(tx, id);
+        return Future.succeededFuture(Optional.of(true));
+      }
+      return tx.preparedQuery(EXISTS).execute(Tuple.of(id)).map(r -> r.size() == 0 ? Optional.<Boolean>empty() : Optional.of(false));
+    });
   }
 }

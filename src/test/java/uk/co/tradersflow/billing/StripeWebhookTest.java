@@ -154,6 +154,35 @@ class StripeWebhookTest {
     assertThat(value(server, "SELECT attempts FROM stripe_events WHERE id = ?", id)).isEqualTo(1);
   }
 
+  /**
+   * The delivery is verified and stored on the HTTPS loop that received it: no request-reply on
+   * the bus sits on its path. The bus only says "there is work", once, for a newly stored event.
+   */
+  @Test
+  void aDeliveryIsAnsweredWithoutABusHopAndOnlyANewEventSignalsWork() {
+    String body = event("some.unhandled_type", new JsonObject().put("id", "x")).encode();
+    String id = new JsonObject(body).getString("id");
+    long now = Instant.now().getEpochSecond();
+    List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.vertx.core.Handler<io.vertx.core.eventbus.DeliveryContext<Object>> spy = c -> {
+      if (c.message().address().startsWith("stripe.")) {
+        sent.add(c.message().address() + (c.message().replyAddress() != null ? " (request)" : "")
+            + (c.body() instanceof StripeEventDue due ? " " + due.id() : ""));
+      }
+      c.next();
+    };
+    server.vertx.eventBus().addOutboundInterceptor(spy);
+    try {
+      assertThat(deliver(server, body, FakeStripe.sign(SECRET_NEW, now, body)).statusCode()).isEqualTo(200);
+      assertThat(deliver(server, body, FakeStripe.sign(SECRET_NEW, now, body)).bodyAsJsonObject().getBoolean("duplicate")).isTrue();
+      assertRejected(deliver(server, body, FakeStripe.sign("whsec_not_ours_at_all_123", now, body)));
+      awaitHandled(server, id);
+    } finally {
+      server.vertx.eventBus().removeOutboundInterceptor(spy);
+    }
+    assertThat(sent).containsExactly("stripe.event.due " + id);
+  }
+
   private static TestUser subscriber(String customer) {
     TestUser u = users.create();
     sql(server, "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)", u.accountId(), customer);
@@ -213,6 +242,113 @@ class StripeWebhookTest {
     assertThat(count(server, "SELECT count(*) FROM email_outbox WHERE account_id = ? AND template = 'payment_failed' "
         + "AND recipient = ? AND (model->>'amountPence')::int = 2500 AND model->>'currency' = 'GBP'", u.accountId(), u.email()))
         .isEqualTo(1);
+  }
+
+  /** A statement run as the superuser that gives up after 2 s waiting for a lock; its error, or "ok". */
+  private static String tryingLocks(String statement, Object... args) {
+    try (java.sql.Connection c = server.env.admin(); java.sql.Statement set = c.createStatement();
+         java.sql.PreparedStatement ps = c.prepareStatement(statement)) {
+      set.execute("SET lock_timeout = '2s'");
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.execute();
+      return "ok";
+    } catch (java.sql.SQLException e) {
+      return e.getSQLState() + " " + e.getMessage();
+    }
+  }
+
+  @Test
+  void stripeIsReadWithoutHoldingTheBillingRowLocked() {
+    String customer = "cus_" + id();
+    String sub = "sub_" + id();
+    TestUser u = subscriber(customer);
+    TestUser connected = users.create();
+    String acct = "acct_" + id();
+    sql(server, "INSERT INTO billing_accounts (account_id, connect_account_id) VALUES (?, ?)", connected.accountId(), acct);
+    fake.account(acct, true, true);
+    fake.subscription(sub, customer, "active", 0, Instant.now().getEpochSecond() + 86400);
+    List<String> whileRead = new java.util.concurrent.CopyOnWriteArrayList<>();
+    fake.whileRetrieving = path -> {
+      if (path.endsWith(sub)) {
+        whileRead.add(tryingLocks("SELECT 1 FROM billing_accounts WHERE account_id = ? FOR UPDATE NOWAIT", u.accountId()));
+      } else if (path.endsWith(acct)) {
+        whileRead.add(tryingLocks("SELECT 1 FROM billing_accounts WHERE account_id = ? FOR UPDATE NOWAIT", connected.accountId()));
+      }
+    };
+    try {
+      JsonObject subscriptionEvent = event("customer.subscription.updated", fake.subscriptions.get(sub));
+      JsonObject accountEvent = FakeStripe.event("account.updated", new JsonObject().put("id", acct).put("object", "account"),
+          acct, Stripe.API_VERSION);
+      deliver(server, subscriptionEvent);
+      deliver(server, accountEvent);
+      awaitHandled(server, subscriptionEvent.getString("id"));
+      awaitHandled(server, accountEvent.getString("id"));
+      assertThat(eventStatus(server, subscriptionEvent.getString("id"))).isEqualTo("processed");
+      assertThat(eventStatus(server, accountEvent.getString("id"))).isEqualTo("processed");
+    } finally {
+      fake.whileRetrieving = path -> {};
+    }
+    assertThat(whileRead).as("the rows could be locked by others while Stripe answered").containsExactly("ok", "ok");
+    assertThat(subscriptionStatus(u)).isEqualTo("active");
+    assertThat(value(server, "SELECT charges_enabled AND payouts_enabled FROM billing_accounts WHERE account_id = ?",
+        connected.accountId())).isEqualTo(true);
+  }
+
+  @Test
+  void aRowWrittenWhileStripeIsReadMakesTheHandlerReadAgainAndWriteTheNewerState() {
+    String customer = "cus_" + id();
+    String sub = "sub_" + id();
+    TestUser u = subscriber(customer);
+    long periodEnd = Instant.now().getEpochSecond() + 86400;
+    JsonObject trialing = fake.subscription(sub, customer, "trialing", periodEnd, periodEnd).copy();
+    List<String> whileRead = new java.util.concurrent.CopyOnWriteArrayList<>();
+    fake.whileRetrieving = path -> {
+      if (path.endsWith(sub) && whileRead.isEmpty()) {
+        // While "trialing" is on its way back, the customer pays: Stripe moves on, and a newer
+        // read (another event's handler) has already written it.
+        fake.subscription(sub, customer, "active", 0, periodEnd);
+        whileRead.add(tryingLocks("UPDATE billing_accounts SET subscription_id = ?, subscription_status = 'active', "
+            + "stripe_status = 'active', trial_end = NULL, updated_at = now() WHERE account_id = ?", sub, u.accountId()));
+      }
+    };
+    JsonObject e = event("customer.subscription.updated", trialing);
+    try {
+      deliver(server, e);
+      awaitHandled(server, e.getString("id"));
+    } finally {
+      fake.whileRetrieving = path -> {};
+    }
+    assertThat(whileRead).containsExactly("ok");
+    assertThat(eventStatus(server, e.getString("id"))).isEqualTo("processed");
+    assertThat(subscriptionStatus(u)).as("the stale read is not written over the newer one").isEqualTo("active");
+    assertThat(fake.requests("GET", "/v1/subscriptions/" + sub)).hasSize(2);
+  }
+
+  @Test
+  void aRowThatKeepsChangingWhileStripeIsReadFailsTheEventForALaterRetry() {
+    String customer = "cus_" + id();
+    String sub = "sub_" + id();
+    TestUser u = subscriber(customer);
+    fake.subscription(sub, customer, "active", 0, Instant.now().getEpochSecond() + 86400);
+    fake.whileRetrieving = path -> {
+      if (path.endsWith(sub)) {
+        tryingLocks("UPDATE billing_accounts SET updated_at = now() WHERE account_id = ?", u.accountId());
+      }
+    };
+    JsonObject e = event("customer.subscription.updated", fake.subscriptions.get(sub));
+    try {
+      deliver(server, e);
+      awaitHandled(server, e.getString("id"));
+    } finally {
+      fake.whileRetrieving = path -> {};
+    }
+    assertThat(eventStatus(server, e.getString("id"))).isEqualTo("failed");
+    assertThat((String) value(server, "SELECT last_error FROM stripe_events WHERE id = ?", e.getString("id")))
+        .contains("changed during each of " + StripeEventHandler.MAX_ROUNDS);
+    assertThat(fake.requests("GET", "/v1/subscriptions/" + sub)).hasSize(StripeEventHandler.MAX_ROUNDS);
+    assertThat(subscriptionStatus(u)).isEqualTo("none");
   }
 
   @Test

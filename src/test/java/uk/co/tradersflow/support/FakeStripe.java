@@ -38,6 +38,11 @@ public final class FakeStripe implements AutoCloseable {
   public final Map<String, JsonObject> accounts = new ConcurrentHashMap<>();
   /** Runs while a payment link is being created, before Stripe answers: a test's way into the race window. */
   public volatile Runnable whileCreatingPaymentLink = () -> {};
+  /**
+   * Runs with the path of a subscription or account being retrieved, after its answer is taken and
+   * before it is sent: what changes here (at Stripe or in the database) happens while the answer is in flight.
+   */
+  public volatile java.util.function.Consumer<String> whileRetrieving = path -> {};
   /** Payment links created, by id, with their {@code active} flag as Stripe holds it. */
   public final Map<String, JsonObject> paymentLinks = new ConcurrentHashMap<>();
   private volatile boolean down;
@@ -220,11 +225,15 @@ public final class FakeStripe implements AutoCloseable {
     }
     if (method.equals("GET") && path.startsWith("/v1/subscriptions/")) {
       JsonObject sub = subscriptions.get(path.substring("/v1/subscriptions/".length()));
-      return sub != null ? sub : notFound("subscription");
+      JsonObject answer = sub != null ? sub.copy() : notFound("subscription");
+      whileRetrieving.accept(path);
+      return answer;
     }
     if (method.equals("GET") && path.startsWith("/v1/accounts/")) {
       JsonObject acct = accounts.get(path.substring("/v1/accounts/".length()));
-      return acct != null ? acct : notFound("account");
+      JsonObject answer = acct != null ? acct.copy() : notFound("account");
+      whileRetrieving.accept(path);
+      return answer;
     }
     return notFound("route");
   }

@@ -14,9 +14,10 @@ public final class Addresses {
   public static final String AUDIT_APPENDED = "audit.appended";
   /** Published: outbox rows were committed; the dispatcher should look for due work. */
   public static final String EMAIL_DISPATCH = "email.dispatch";
-  /** Request-reply: a raw Stripe webhook delivery to verify and store ({@code StripeDelivery} → {@code WebhookVerdict}). */
-  public static final String STRIPE_WEBHOOK = "stripe.webhook";
-  /** Published: a Stripe event became due (an owner replayed it); the webhook verticle should look now. */
+  /**
+   * Sent (point-to-point, after the commit): a Stripe event was stored or replayed ({@code StripeEventDue});
+   * one webhook verticle handles it now instead of at its next poll.
+   */
   public static final String STRIPE_EVENT_DUE = "stripe.event.due";
   /** Published: an account was closed; the retention job should cancel its subscriptions now, not at its next round. */
   public static final String ACCOUNT_CLOSED = "account.closed";
