@@ -1,8 +1,11 @@
 package uk.co.tradersflow.data.invoices;
 
 import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.UUID;
 import uk.co.tradersflow.data.common.Rows;
@@ -56,6 +59,16 @@ final class InvoiceRepository {
         updated_at = now()
        WHERE id = $1""";
 
+  // Sending moves a draft on; sending again (an email for a new version) leaves it sent.
+  private static final String MARK_SENT = "UPDATE invoices SET status = 'sent', updated_at = now() WHERE id = $1 AND status = 'draft'";
+
+  // Only the version the link was made for: an edit since then made a newer one, and retired the link.
+  private static final String SET_PAYMENT_URL = "UPDATE invoices SET payment_url = $2 WHERE id = $1 AND version = $3";
+
+  // SECURITY DEFINER (sql/V021): the worker reaches the invoice through the connected account that
+  // was paid, and the function judges the payment under the invoice's row lock.
+  private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3, $4, $5, $6)";
+
   private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1) AS found";
 
   /** A page, newest first, through the function that scopes itself (one statement, no transaction). */
@@ -84,7 +97,7 @@ final class InvoiceRepository {
         .map(rows -> rows.iterator().next().getBoolean("found"));
   }
 
-  Future<UUID> insert(SqlConnection tx, InvoiceInput in) {
+  Future<Invoice> insert(SqlConnection tx, InvoiceInput in) {
     return tx.preparedQuery(NEXT_NUMBER).execute()
         .map(rows -> rows.iterator().next().getInteger("last_number"))
         .compose(number -> tx.preparedQuery(INSERT).execute(Tuple.tuple()
@@ -92,10 +105,10 @@ final class InvoiceRepository {
             .addString(in.currency().orElse(null)).addLocalDate(in.dueDate().orElse(null))
             .addLong(InvoiceLine.total(in.lines()))))
         .map(rows -> rows.iterator().next().getUUID("id"))
-        .compose(id -> insertLines(tx, id, in.lines()).map(id));
+        .compose(id -> insertLines(tx, id, in.lines()).compose(v -> find(tx, id)));
   }
 
-  Future<Void> update(SqlConnection tx, UUID id, InvoiceInput in) {
+  Future<Invoice> update(SqlConnection tx, UUID id, InvoiceInput in) {
     Tuple args = Tuple.tuple().addUUID(id)
         .addBoolean(in.hasCustomerId()).addUUID(in.customerId().orElse(null))
         .addBoolean(in.hasJobId()).addUUID(in.jobId().orElse(null))
@@ -106,7 +119,20 @@ final class InvoiceRepository {
     Future<?> lines = in.hasLines()
         ? tx.preparedQuery(DELETE_LINES).execute(Tuple.of(id)).compose(v -> insertLines(tx, id, in.lines()))
         : Future.succeededFuture();
-    return lines.compose(v -> tx.preparedQuery(UPDATE).execute(args)).mapEmpty();
+    return lines.compose(v -> tx.preparedQuery(UPDATE).execute(args)).compose(v -> find(tx, id));
+  }
+
+  Future<Void> markSent(SqlConnection tx, UUID id) {
+    return tx.preparedQuery(MARK_SENT).execute(Tuple.of(id)).mapEmpty();
+  }
+
+  Future<Void> setPaymentUrl(SqlConnection tx, UUID id, int version, String url) {
+    return tx.preparedQuery(SET_PAYMENT_URL).execute(Tuple.of(id, url, version)).mapEmpty();
+  }
+
+  Future<RowSet<Row>> markPaid(SqlConnection tx, UUID id, String connectedAccount, OffsetDateTime paidAt, Long amount,
+                               String currency, String payment) {
+    return tx.preparedQuery(MARK_PAID).execute(Tuple.of(id, connectedAccount, paidAt, amount, currency, payment));
   }
 
   private Future<Void> insertLines(SqlConnection tx, UUID invoiceId, List<InvoiceLine> lines) {
