@@ -22,8 +22,8 @@
 -- committed row keeps a rendered reply, and the format is the same). Their writes of invoices
 -- (and the Stripe payments their workers mark) are refused at commit from this migration until
 -- they are replaced: nothing wrong is stored and nothing is lost (the client gets an error and
--- may retry, which a new instance serves; Stripe events stay pending and are retried by the
--- workers of new instances). Replace the old instances promptly. The migration takes only
+-- may retry, which a new instance serves; a Stripe payment event an old worker fails to apply
+-- is stored as failed and retried with backoff, by a new instance's worker once there is one). Replace the old instances promptly. The migration takes only
 -- brief locks (no row is rewritten): existing replies were rendered by V025 in the same format.
 SET LOCAL ROLE tf_owner;
 
