@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.data.common.Rows;
 import uk.co.tradersflow.support.InvoiceReplies;
+import uk.co.tradersflow.support.ScratchDatabase;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -197,5 +198,58 @@ class InvoiceRenderingTest {
           .getString("paidAt"));
     }
     assertThat(written).containsExactlyElementsOf(expected);
+  }
+
+  /**
+   * Replies stored before V029 (rendered by the V025 trigger) stay as they are, beside replies the
+   * server renders: the two renderings must be the same text, byte for byte, for the same row.
+   */
+  @Test
+  void theServerRendersARowExactlyAsTheRetiredTriggerDid() throws SQLException {
+    try (ScratchDatabase db = ScratchDatabase.migratedTo("28")) {
+      UUID account = UUID.randomUUID();
+      UUID customer = UUID.randomUUID();
+      UUID job = UUID.randomUUID();
+      List<UUID> invoices = List.of(UUID.randomUUID(), UUID.randomUUID());
+      try (Connection c = db.admin(); Statement s = c.createStatement()) {
+        s.execute("INSERT INTO accounts (id, business_name) VALUES ('" + account + "', 'Before Ltd')");
+        s.execute("INSERT INTO customers (id, account_id, name) VALUES ('" + customer + "', '" + account + "', 'Mr Before')");
+        s.execute("INSERT INTO jobs (id, account_id, customer_id, title) VALUES ('" + job + "', '" + account + "', '" + customer + "', 'Boiler')");
+        s.execute("INSERT INTO invoices (id, account_id, number, customer_id, job_id, status, currency, total_pence, due_date, "
+            + "payment_url, paid_at, created_at) VALUES ('" + invoices.get(0) + "', '" + account + "', 12345, '" + customer + "', '"
+            + job + "', 'paid', 'EUR', 8999, '2027-01-31', 'https://pay.example.test/p/\"x\"\\y?\u00e9=1', "
+            + "'2026-12-05T10:00:00.5Z', '2026-03-29T00:59:59.000001Z')");
+        s.execute("INSERT INTO invoices (id, account_id, number, customer_id) VALUES ('" + invoices.get(1) + "', '" + account
+            + "', 7, '" + customer + "')");
+        s.execute("INSERT INTO invoice_lines (account_id, invoice_id, position, description, quantity, unit_pence) VALUES ('"
+            + account + "', '" + invoices.get(0) + "', 0, 'Labour \"day\"\n\t\u00e9', 1.50, 5999)");
+      }
+      List<String> byTrigger = bodies(db, invoices);
+
+      db.migrateToLatest();
+
+      try (Connection c = db.admin()) {
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+          s.executeUpdate("UPDATE invoices SET body_json = NULL WHERE account_id = '" + account + "'");
+        }
+        assertThat(InvoiceReplies.renderPending(c)).isEqualTo(2);
+        c.commit();
+      }
+      assertThat(bodies(db, invoices)).containsExactlyElementsOf(byTrigger);
+    }
+  }
+
+  private static List<String> bodies(ScratchDatabase db, List<UUID> invoices) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = db.admin(); Statement s = c.createStatement()) {
+      for (UUID id : invoices) {
+        try (ResultSet rs = s.executeQuery("SELECT body_json FROM invoices WHERE id = '" + id + "'")) {
+          assertThat(rs.next()).isTrue();
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
   }
 }
