@@ -29,6 +29,7 @@ import uk.co.tradersflow.auth.AccountRoutes;
 import uk.co.tradersflow.billing.BillingRoutes;
 import uk.co.tradersflow.billing.BillingService;
 import uk.co.tradersflow.billing.InvoicePaymentRoutes;
+import uk.co.tradersflow.billing.InvoicePaymentService;
 import uk.co.tradersflow.billing.PaymentLinkRetirementVerticle;
 import uk.co.tradersflow.billing.StripeEventDue;
 import uk.co.tradersflow.billing.StripeEventHandler;
@@ -52,6 +53,7 @@ import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.data.customers.CustomerRoutes;
 import uk.co.tradersflow.data.customers.CustomerService;
 import uk.co.tradersflow.data.invoices.InvoiceRoutes;
+import uk.co.tradersflow.data.invoices.InvoiceService;
 import uk.co.tradersflow.data.jobs.JobRoutes;
 import uk.co.tradersflow.data.jobs.JobService;
 import uk.co.tradersflow.email.EmailAdminRoutes;
@@ -262,13 +264,14 @@ public final class MainVerticle extends VerticleBase {
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString(),
         Map.of("storage", storageHealth::check));
+    InvoiceService invoices = new InvoiceService(db, audit);
     List<RouteModule> modules = new java.util.ArrayList<>(List.of(
         new HttpMetrics(meters),
         health,
         new ApiDocsRoutes(vertx),
         new CustomerRoutes(new CustomerService(db, audit)),
         new JobRoutes(new JobService(db, audit)),
-        new InvoiceRoutes(db, audit),
+        new InvoiceRoutes(invoices),
         new EmailWebhookRoutes(new EmailWebhookService(config.emailWebhookSecret(), db, clock)),
         new SignInRoutes(config, db, hasher, passwordPolicy, accessTokens,
             loginThrottle, rateLimiter,
@@ -278,7 +281,7 @@ public final class MainVerticle extends VerticleBase {
             () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
         new EmailAdminRoutes(new EmailAdminService(db, emailHealth, outbox, audit)),
         new BillingRoutes(new BillingService(db, stripe, audit, config)),
-        new InvoicePaymentRoutes(db, stripe, audit, outbox),
+        new InvoicePaymentRoutes(new InvoicePaymentService(db, stripe, audit, outbox, invoices)),
         new StripeWebhookRoutes(new StripeWebhookService(config.stripeWebhookSecrets(), clock, stripeEvents, meters)),
         new WebhookAdminRoutes(new WebhookAdminService(db, stripeEvents, audit)),
         new DocumentRoutes(documents)));

@@ -20,6 +20,7 @@ import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.data.invoices.Invoice;
+import uk.co.tradersflow.data.invoices.InvoiceService;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.platform.db.Db;
@@ -52,7 +53,6 @@ public final class StripeEventHandler {
   private static final String UPDATE_CONNECT = """
       UPDATE billing_accounts SET charges_enabled = $2, payouts_enabled = $3, details_submitted = $4, updated_at = now()
        WHERE account_id = $1""";
-  private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3, $4, $5, $6)";
   private static final String INVOICE_FOR_LINK = "SELECT billing_invoice_for_payment_link($1) AS invoice_id";
   private static final String ACCOUNT_EMAIL = "SELECT billing_account_email($1) AS email";
 
@@ -61,6 +61,7 @@ public final class StripeEventHandler {
   private final StripeEventStore events;
   private final AuditLog audit;
   private final EmailOutbox outbox;
+  private final InvoiceService invoices;
   private final String billingUrl;
 
   public StripeEventHandler(Db db, StripeGateway stripe, StripeEventStore events, AuditLog audit, EmailOutbox outbox,
@@ -70,6 +71,7 @@ public final class StripeEventHandler {
     this.events = events;
     this.audit = audit;
     this.outbox = outbox;
+    this.invoices = new InvoiceService(db, audit);
     this.billingUrl = billingUrl;
   }
 
@@ -322,8 +324,7 @@ public final class StripeEventHandler {
     }
     UUID invoiceId = invoice.get();
     OffsetDateTime paidAt = time(claimed.payload().getLong("created"));
-    return db.asWorker(tx -> tx.preparedQuery(MARK_PAID)
-        .execute(Tuple.of(invoiceId, connected, paidAt, paid.amount(), paid.currency(), paid.id()))
+    return db.asWorker(tx -> invoices.markPaid(tx, invoiceId, connected, paidAt, paid.amount(), paid.currency(), paid.id())
         .compose(rows -> {
       if (rows.size() == 0) {
         return events.done(tx, claimed.id(), "ignored", "no such invoice on this connected account", null);

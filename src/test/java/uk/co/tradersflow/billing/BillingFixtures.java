@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.InvoiceReplies;
 import uk.co.tradersflow.support.TestServer;
 
 /** Shared set-up for the billing tests: server settings pointing at the fake, SQL as superuser, signed deliveries. */
@@ -51,12 +52,17 @@ final class BillingFixtures {
     return deliver(server, body, FakeStripe.sign(SECRET_NEW, Instant.now().getEpochSecond(), body));
   }
 
+  /** One statement, committed; an invoice it changes gets its reply rendered first, as the server would. */
   static void sql(TestServer server, String statement, Object... args) {
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement(statement)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      ps.execute();
+    try (Connection c = server.env.admin()) {
+      InvoiceReplies.write(c, tx -> {
+        try (PreparedStatement ps = tx.prepareStatement(statement)) {
+          for (int i = 0; i < args.length; i++) {
+            ps.setObject(i + 1, args[i]);
+          }
+          ps.execute();
+        }
+      });
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }

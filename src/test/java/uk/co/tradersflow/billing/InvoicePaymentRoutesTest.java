@@ -75,7 +75,7 @@ class InvoicePaymentRoutesTest {
   void anInvoiceAboveStripesLargestPaymentGetsAClear409NotA503() {
     TestUser u = users.create();
     connectReady(server, fake, u.accountId());
-    UUID invoice = invoice(server, u.accountId(), "customer@example.test", InvoicePaymentRoutes.MAX_CARD_PAYMENT + 1);
+    UUID invoice = invoice(server, u.accountId(), "customer@example.test", InvoicePaymentService.MAX_CARD_PAYMENT + 1);
     HttpResponse<Buffer> r = server.send(POST, "/api/v1/invoices/" + invoice + "/payment-link", u.token());
     assertThat(r.statusCode()).isEqualTo(409);
     assertThat(r.bodyAsJsonObject().getString("detail")).contains("bank transfer");

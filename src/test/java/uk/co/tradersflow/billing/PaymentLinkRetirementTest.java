@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.InvoiceReplies;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -173,6 +174,7 @@ class PaymentLinkRetirementTest {
         try (Statement s = second.createStatement()) {
           s.execute(insert);   // waits for the first transaction
           s.execute(setUrl);
+          InvoiceReplies.renderPending(second);  // as the server's save does (sql/V029)
           second.commit();
         } catch (SQLException e) {
           throw new IllegalStateException(e);
@@ -180,6 +182,7 @@ class PaymentLinkRetirementTest {
       });
       server.env.awaitLockWait("plink_twice1");
       first.createStatement().execute(setUrl);
+      InvoiceReplies.renderPending(first);
       first.commit();
       secondSave.get(10, java.util.concurrent.TimeUnit.SECONDS);
     }

@@ -18,6 +18,7 @@ import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.config.ConfigLoader;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
 import uk.co.tradersflow.platform.db.PgUrl;
+import uk.co.tradersflow.support.InvoiceReplies;
 
 /**
  * Seeds the load test: N accounts, each with a verified user, a live session, a customer and M
@@ -56,6 +57,8 @@ public final class LoadSeed {
           seedAccount(c, account, user, session, invoices);
           lines.add(tokens.mint(user, account, session, Optional.empty()));
         }
+        // Each invoice's stored reply, rendered by the server's renderer as the server would (sql/V029).
+        InvoiceReplies.renderPending(c);
         c.commit();
       }
       Files.createDirectories(out.toAbsolutePath().getParent());

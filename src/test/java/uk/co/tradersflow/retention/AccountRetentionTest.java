@@ -13,6 +13,7 @@ import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.billing.StripeGateway;
 import uk.co.tradersflow.storage.LocalDiskBlobStore;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.InvoiceReplies;
 import uk.co.tradersflow.support.Multipart;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -56,10 +57,11 @@ class AccountRetentionTest {
         s.executeUpdate("INSERT INTO stripe_events (id, type, created, status, payload) VALUES ('evt_retention3', 'customer.updated', "
             + "now(), 'ignored', '{\"data\": {\"object\": {\"id\": \"" + customer + "\", \"name\": \"Mr Soon Deleted\"}}}')");
         // A customer, an invoice with a live payment link, and what Stripe told us about them.
-        s.executeUpdate("WITH c AS (INSERT INTO customers (account_id, name) VALUES ('" + user.accountId() + "', 'Mr Soon Deleted') RETURNING id), "
+        InvoiceReplies.write(c, tx -> s.executeUpdate("WITH c AS (INSERT INTO customers (account_id, name) VALUES ('"
+            + user.accountId() + "', 'Mr Soon Deleted') RETURNING id), "
             + "i AS (INSERT INTO invoices (account_id, number, customer_id, total_pence) SELECT '" + user.accountId() + "', 1, id, 500 FROM c RETURNING id) "
             + "INSERT INTO invoice_payment_links (account_id, invoice_id, invoice_version, payment_link_id, url) "
-            + "SELECT '" + user.accountId() + "', id, 1, 'plink_purged1', 'https://buy.stripe.com/purged' FROM i");
+            + "SELECT '" + user.accountId() + "', id, 1, 'plink_purged1', 'https://buy.stripe.com/purged' FROM i"));
         s.executeUpdate("INSERT INTO stripe_events (id, type, created, account_id, payload) VALUES ('evt_retention1', 'customer.updated', now(), '"
             + user.accountId() + "', '{\"data\": {\"object\": {\"email\": \"soon.deleted@example.test\"}}}')");
         s.executeUpdate("INSERT INTO stripe_events (id, type, created, connect_account, payload) VALUES ('evt_retention2', "

@@ -144,6 +144,28 @@ public final class OpenApiResponseCheck {
     return Optional.of(what + ": the body does not match " + operationName + " " + key + why + "\n    body: " + shown);
   }
 
+  /** The document's component schema {@code name} (say {@code Invoice}), every reference in it followed. */
+  public static JsonObject component(String name) {
+    return (JsonObject) inline(pointer("#/components/schemas/" + name));
+  }
+
+  /**
+   * What is wrong with {@code json} (a decoded object, array or scalar) as an instance of the
+   * component schema {@code name}: empty when it validates.
+   */
+  public static List<String> violationsOf(String name, Object json) {
+    Validator validator = validators.computeIfAbsent("component " + name, k -> Validator.create(JsonSchema.of(component(name)),
+        new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("app:///").setOutputFormat(OutputFormat.Basic)));
+    OutputUnit result = validator.validate(json);
+    if (Boolean.TRUE.equals(result.getValid())) {
+      return List.of();
+    }
+    List<String> why = new ArrayList<>();
+    (result.getErrors() == null ? List.<OutputUnit>of() : result.getErrors()).forEach(e ->
+        why.add(e.getInstanceLocation() + ": " + e.getError() + " (" + e.getKeywordLocation() + ")"));
+    return why.isEmpty() ? List.of("does not match " + name) : why;
+  }
+
   private static boolean isProblem(String contentType, Buffer body) {
     return contentType != null && contentType.startsWith("application/problem+json") && body != null && body.length() > 0;
   }

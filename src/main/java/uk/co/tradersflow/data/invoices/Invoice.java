@@ -9,8 +9,8 @@ import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
  * An invoice: what the routes decide with (its status, its number and total for the audit log)
- * and its reply, {@code json}, as the database rendered it ({@code body_json}, kept by a
- * trigger on every write, sql/V025). The reply is written out as it is, unparsed.
+ * and its reply, {@code json}, as stored with it ({@code body_json}, rendered by
+ * {@link InvoiceReply} on every write, sql/V029). The reply is written out as it is, unparsed.
  */
 public record Invoice(UUID id, int number, String status, long totalPence, Instant createdAt, String json) {
 

@@ -8,7 +8,7 @@ import java.util.UUID;
 import uk.co.tradersflow.platform.http.JsonInput;
 
 /** A validated create or PATCH body for an invoice; {@code has*} says whether a PATCH touches the field. */
-record InvoiceInput(Optional<UUID> customerId, Optional<UUID> jobId, Optional<String> currency, Optional<LocalDate> dueDate,
+public record InvoiceInput(Optional<UUID> customerId, Optional<UUID> jobId, Optional<String> currency, Optional<LocalDate> dueDate,
                     Optional<InvoiceStatus> status, List<InvoiceLine> lines,
                     boolean hasCustomerId, boolean hasJobId, boolean hasCurrency, boolean hasDueDate, boolean hasStatus,
                     boolean hasLines) {

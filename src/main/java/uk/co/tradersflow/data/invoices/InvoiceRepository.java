@@ -1,9 +1,13 @@
 package uk.co.tradersflow.data.invoices;
 
 import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.db.Db;
@@ -11,10 +15,12 @@ import uk.co.tradersflow.platform.db.ScopedRead;
 import uk.co.tradersflow.platform.http.PageRequest;
 
 /**
- * Invoice SQL, run inside {@code Db.inAccount}; the page is one statement of its own
- * ({@code Db.read}, sql/V024). Each invoice row carries its whole reply already rendered, lines
- * included ({@code body_json}, sql/V015 and V025), so a page of 20 invoices reads one index
- * range of one table and is written out as it comes.
+ * All SQL that reads or writes {@code invoices}, run inside {@code Db.inAccount} (or the worker's
+ * transaction, for a payment); the page is one statement of its own ({@code Db.read}, sql/V024).
+ * Each invoice row carries its whole reply already rendered, lines included ({@code body_json},
+ * sql/V015, V025 and V029), so a page of 20 invoices reads one index range of one table and is
+ * written out as it comes. Every write here ends by rendering that reply ({@link #renderPending}):
+ * the database refuses to commit an invoice whose reply was left pending.
  */
 final class InvoiceRepository {
   private static final ScopedRead PAGE = ScopedRead.of("invoice_page", 4, Invoice.COLUMNS);
@@ -56,6 +62,21 @@ final class InvoiceRepository {
         updated_at = now()
        WHERE id = $1""";
 
+  // Sending moves a draft on; sending again (an email for a new version) leaves it sent.
+  private static final String MARK_SENT = "UPDATE invoices SET status = 'sent', updated_at = now() WHERE id = $1 AND status = 'draft'";
+
+  // Only the version the link was made for: an edit since then made a newer one, and retired the link.
+  private static final String SET_PAYMENT_URL = "UPDATE invoices SET payment_url = $2 WHERE id = $1 AND version = $3";
+
+  // SECURITY DEFINER (sql/V021): the worker reaches the invoice through the connected account that
+  // was paid, and the function judges the payment under the invoice's row lock.
+  private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3, $4, $5, $6)";
+
+  // The row as the renderer reads it, when a write of this transaction left its reply pending;
+  // and the rendered reply stored (sql/V029). Both SECURITY DEFINER, so the worker can use them.
+  private static final String RENDER_PENDING = "SELECT * FROM invoice_render_pending($1)";
+  private static final String STORE_REPLY = "SELECT * FROM invoice_store_reply($1, $2)";
+
   private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1) AS found";
 
   /** A page, newest first, through the function that scopes itself (one statement, no transaction). */
@@ -84,7 +105,7 @@ final class InvoiceRepository {
         .map(rows -> rows.iterator().next().getBoolean("found"));
   }
 
-  Future<UUID> insert(SqlConnection tx, InvoiceInput in) {
+  Future<Invoice> insert(SqlConnection tx, InvoiceInput in) {
     return tx.preparedQuery(NEXT_NUMBER).execute()
         .map(rows -> rows.iterator().next().getInteger("last_number"))
         .compose(number -> tx.preparedQuery(INSERT).execute(Tuple.tuple()
@@ -92,10 +113,10 @@ final class InvoiceRepository {
             .addString(in.currency().orElse(null)).addLocalDate(in.dueDate().orElse(null))
             .addLong(InvoiceLine.total(in.lines()))))
         .map(rows -> rows.iterator().next().getUUID("id"))
-        .compose(id -> insertLines(tx, id, in.lines()).map(id));
+        .compose(id -> insertLines(tx, id, in.lines()).compose(v -> rendered(tx, id)));
   }
 
-  Future<Void> update(SqlConnection tx, UUID id, InvoiceInput in) {
+  Future<Invoice> update(SqlConnection tx, UUID id, InvoiceInput in) {
     Tuple args = Tuple.tuple().addUUID(id)
         .addBoolean(in.hasCustomerId()).addUUID(in.customerId().orElse(null))
         .addBoolean(in.hasJobId()).addUUID(in.jobId().orElse(null))
@@ -106,7 +127,38 @@ final class InvoiceRepository {
     Future<?> lines = in.hasLines()
         ? tx.preparedQuery(DELETE_LINES).execute(Tuple.of(id)).compose(v -> insertLines(tx, id, in.lines()))
         : Future.succeededFuture();
-    return lines.compose(v -> tx.preparedQuery(UPDATE).execute(args)).mapEmpty();
+    return lines.compose(v -> tx.preparedQuery(UPDATE).execute(args)).compose(v -> rendered(tx, id));
+  }
+
+  Future<Void> markSent(SqlConnection tx, UUID id) {
+    return tx.preparedQuery(MARK_SENT).execute(Tuple.of(id)).compose(v -> renderPending(tx, id)).mapEmpty();
+  }
+
+  Future<Void> setPaymentUrl(SqlConnection tx, UUID id, int version, String url) {
+    return tx.preparedQuery(SET_PAYMENT_URL).execute(Tuple.of(id, url, version)).compose(v -> renderPending(tx, id)).mapEmpty();
+  }
+
+  Future<RowSet<Row>> markPaid(SqlConnection tx, UUID id, String connectedAccount, OffsetDateTime paidAt, Long amount,
+                               String currency, String payment) {
+    return tx.preparedQuery(MARK_PAID).execute(Tuple.of(id, connectedAccount, paidAt, amount, currency, payment))
+        .compose(rows -> renderPending(tx, id).map(rows));
+  }
+
+  /**
+   * Renders and stores the invoice's reply if a write of this transaction left it pending (one
+   * that changed nothing the reply shows leaves it as it was): the invoice as stored, or empty.
+   * Runs after the transaction's last write to the invoice, lines included.
+   */
+  Future<Optional<Invoice>> renderPending(SqlConnection tx, UUID id) {
+    return tx.preparedQuery(RENDER_PENDING).execute(Tuple.of(id)).compose(rows -> rows.size() == 0
+        ? Future.succeededFuture(Optional.empty())
+        : tx.preparedQuery(STORE_REPLY).execute(Tuple.of(id, InvoiceReply.from(rows.iterator().next()).render()))
+            .map(stored -> Optional.of(Rows.one(stored, Invoice::from))));
+  }
+
+  /** The invoice after a write: rendered now, or as it was when the write changed nothing it shows. */
+  private Future<Invoice> rendered(SqlConnection tx, UUID id) {
+    return renderPending(tx, id).compose(r -> r.isPresent() ? Future.succeededFuture(r.get()) : find(tx, id));
   }
 
   private Future<Void> insertLines(SqlConnection tx, UUID invoiceId, List<InvoiceLine> lines) {

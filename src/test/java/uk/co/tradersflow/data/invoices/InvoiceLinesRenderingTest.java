@@ -18,6 +18,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.InvoiceReplies;
 import uk.co.tradersflow.support.ScratchDatabase;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -146,14 +147,19 @@ class InvoiceLinesRenderingTest {
         }
       });
       server.env.awaitLockWait("From the second");
+      // Each commits as the server would, with the invoice's reply rendered (sql/V029).
+      InvoiceReplies.renderPending(first);
       first.commit();
       secondInsert.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      InvoiceReplies.renderPending(second);
       second.commit();
       try (Statement s = admin.createStatement()) {
         assertThat(rendered(s, id)).isEqualTo("[{\"description\":\"Booked\",\"quantity\":1,\"unitPence\":100},"
             + "{\"description\":\"From the first\",\"quantity\":1,\"unitPence\":200},"
             + "{\"description\":\"From the second\",\"quantity\":1,\"unitPence\":300}]");
       }
+      assertThat(server.send(GET, "/api/v1/invoices/" + id, a.token()).bodyAsJsonObject().getJsonArray("lines").size())
+          .isEqualTo(3);
     }
   }
 

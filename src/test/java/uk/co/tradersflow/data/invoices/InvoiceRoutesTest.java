@@ -19,6 +19,7 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.InvoiceReplies;
 import uk.co.tradersflow.support.Pages;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -150,8 +151,8 @@ class InvoiceRoutesTest {
     assertThat(edited.bodyAsJsonObject().getLong("totalPence")).isEqualTo(8500);
     assertThat(server.send(PATCH, "/api/v1/invoices/" + id, a.token(), new JsonObject().put("status", "paid")).statusCode()).isEqualTo(422);
 
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE invoices SET status = 'sent' WHERE id = '" + id + "'");
+    try (Connection c = server.env.admin()) {
+      InvoiceReplies.write(c, tx -> tx.createStatement().executeUpdate("UPDATE invoices SET status = 'sent' WHERE id = '" + id + "'"));
     }
     HttpResponse<Buffer> refused = server.send(PATCH, "/api/v1/invoices/" + id, a.token(),
         new JsonObject().put("lines", new JsonArray().add(line("Cheaper", 1, 1))));
@@ -173,8 +174,9 @@ class InvoiceRoutesTest {
     TestUser a = users.create();
     String id = create(a, new JsonObject().put("customerId", server.createCustomer(a.token())).put("lines", new JsonArray().add(line("Call-out", 1, 6000))))
         .bodyAsJsonObject().getString("id");
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE invoices SET status = 'sent', payment_url = 'https://buy.stripe.com/live1' WHERE id = '" + id + "'");
+    try (Connection c = server.env.admin()) {
+      InvoiceReplies.write(c, tx -> tx.createStatement()
+          .executeUpdate("UPDATE invoices SET status = 'sent', payment_url = 'https://buy.stripe.com/live1' WHERE id = '" + id + "'"));
     }
     for (JsonObject body : List.of(new JsonObject(), new JsonObject().put("notes", "unknown fields are ignored"))) {
       HttpResponse<Buffer> r = server.send(PATCH, "/api/v1/invoices/" + id, a.token(), body);

@@ -338,8 +338,10 @@ class RowLevelSecurityTest {
           SELECT p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'public' AND p.prosecdef AND has_function_privilege('tf_app', p.oid, 'EXECUTE')
            ORDER BY 1""");
+      // invoice_render_pending / invoice_store_reply (V029) reach only invoices whose reply the
+      // caller's own transaction left pending: no committed row, and no other transaction's.
       assertThat(callable).containsExactly("audit_seal", "audit_verify", "auth_link_token", "auth_refresh_token",
-          "auth_user_by_email", "session_state");
+          "auth_user_by_email", "invoice_render_pending", "invoice_store_reply", "session_state");
     }
   }
 }
