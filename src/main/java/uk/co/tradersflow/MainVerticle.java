@@ -25,7 +25,7 @@ import uk.co.tradersflow.audit.AuditSealerVerticle;
 import uk.co.tradersflow.auth.AccessTokens;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import uk.co.tradersflow.auth.AccountRoutes;
+import uk.co.tradersflow.auth.AuthServices;
 import uk.co.tradersflow.billing.BillingRoutes;
 import uk.co.tradersflow.billing.BillingService;
 import uk.co.tradersflow.billing.InvoicePaymentRoutes;
@@ -41,10 +41,8 @@ import uk.co.tradersflow.billing.WebhookAdminRoutes;
 import uk.co.tradersflow.billing.WebhookVerdict;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.auth.AuthGuard;
-import uk.co.tradersflow.auth.MeRoutes;
 import uk.co.tradersflow.auth.PasswordHasher;
 import uk.co.tradersflow.auth.PasswordPolicy;
-import uk.co.tradersflow.auth.SignInRoutes;
 import uk.co.tradersflow.auth.SessionRevocations;
 import uk.co.tradersflow.auth.SessionStateCache;
 import uk.co.tradersflow.config.AppConfig;
@@ -251,6 +249,9 @@ public final class MainVerticle extends VerticleBase {
 
     // One lockout count per user, whichever route checks their password.
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
+    AuthServices auth = new AuthServices(config, db, hasher, passwordPolicy, accessTokens, loginThrottle, rateLimiter,
+        keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock,
+        () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE));
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString(),
         Map.of("storage", storageHealth::check));
     List<RouteModule> modules = new java.util.ArrayList<>(List.of(
@@ -260,13 +261,9 @@ public final class MainVerticle extends VerticleBase {
         new CustomerRoutes(db, audit),
         new JobRoutes(db, audit),
         new InvoiceRoutes(db, audit),
-        new EmailWebhookRoutes(config.emailWebhookSecret(), db, clock),
-        new SignInRoutes(config, db, hasher, passwordPolicy, accessTokens,
-            loginThrottle, rateLimiter,
-            keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
-        new MeRoutes(db, audit, revocations),
-        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter,
-            () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
+        new EmailWebhookRoutes(config.emailWebhookSecret(), db, clock)));
+    modules.addAll(auth.routes());
+    modules.addAll(List.of(
         new EmailAdminRoutes(db, emailHealth, outbox, audit),
         new BillingRoutes(new BillingService(db, stripe, audit, config), stripe),
         new InvoicePaymentRoutes(db, stripe, audit, outbox),

@@ -31,10 +31,10 @@ final class SignInRepository {
     this.db = db;
   }
 
-  Future<Optional<UserByEmail>> userByEmail(String email) {
+  Future<Optional<UserByEmail>> userByEmail(EmailAddress email) {
     return db.direct(pool -> pool.preparedQuery("""
             SELECT user_id, account_id, password_hash, password_epoch, email_verified, account_status
-              FROM auth_user_by_email($1)""").execute(Tuple.of(email))).map(rows -> {
+              FROM auth_user_by_email($1)""").execute(Tuple.of(email.value()))).map(rows -> {
       if (rows.size() == 0) {
         return Optional.empty();
       }
