@@ -8,9 +8,11 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.data.common.Rows;
+import uk.co.tradersflow.auth.MeService.Activity;
+import uk.co.tradersflow.auth.MeService.Me;
+import uk.co.tradersflow.auth.MeService.Session;
 import uk.co.tradersflow.platform.db.Db;
 
 /** {@code /api/v1/me}'s reads (who am I, my sessions, my activity) and ending one of my sessions. */
@@ -31,16 +33,6 @@ final class MeRepository {
        WHERE id < $1 ORDER BY id DESC LIMIT $2""";
   private static final String END_SESSION = """
       UPDATE sessions SET revoked_at = now(), revoked_reason = 'ended_by_user' WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL""";
-
-  /** Who the user is, their account and its subscription. */
-  record Me(UUID userId, String email, boolean emailVerified, UUID accountId, String businessName, String accountStatus,
-            String subscriptionStatus, Optional<Instant> trialEnd, Optional<Instant> currentPeriodEnd) {}
-
-  /** One live session of the user. */
-  record Session(UUID id, Instant createdAt, Instant lastUsedAt, String userAgent, String ip) {}
-
-  /** One audit entry of the account; {@code id} orders them and pages through them. */
-  record Activity(long id, String action, Instant occurredAt, String ip, String userAgent, JsonObject details) {}
 
   private final Db db;
 

@@ -25,11 +25,21 @@ import uk.co.tradersflow.platform.http.ClientInfo;
 public final class MeService {
   private static final Duration RETENTION = Duration.ofDays(30);
 
+  /** Who the user is, their account and its subscription. */
+  public record Me(UUID userId, String email, boolean emailVerified, UUID accountId, String businessName, String accountStatus,
+                   String subscriptionStatus, Optional<Instant> trialEnd, Optional<Instant> currentPeriodEnd) {}
+
+  /** One live session of the user. */
+  public record Session(UUID id, Instant createdAt, Instant lastUsedAt, String userAgent, String ip) {}
+
+  /** One audit entry of the account; {@code id} orders them and pages through them. */
+  public record Activity(long id, String action, Instant occurredAt, String ip, String userAgent, JsonObject details) {}
+
   /** Activity entries older than entry {@code before} ({@link Long#MAX_VALUE}: the newest), at most {@code limit}. */
   public record ActivityQuery(long before, int limit) {}
 
   /** One page of activity; {@code nextBefore} is where the next page starts, if there is one. */
-  public record ActivityPage(List<MeRepository.Activity> items, Optional<Long> nextBefore) {}
+  public record ActivityPage(List<Activity> items, Optional<Long> nextBefore) {}
 
   public record CloseAccount(Principal who, String password, ClientInfo.Client client) {}
 
@@ -55,11 +65,11 @@ public final class MeService {
     this.accountClosed = accountClosed;
   }
 
-  public Future<MeRepository.Me> me(Principal p) {
+  public Future<Me> me(Principal p) {
     return repo.me(p.accountId(), p.userId());
   }
 
-  public Future<List<MeRepository.Session>> sessions(Principal p) {
+  public Future<List<Session>> sessions(Principal p) {
     return repo.sessions(p.accountId(), p.userId());
   }
 
