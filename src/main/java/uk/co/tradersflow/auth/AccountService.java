@@ -94,7 +94,7 @@ public final class AccountService {
     return currentPassword.confirmed(p, cmd.currentPassword()).compose(me -> limits.emailChangeAllowed(p.userId())
         .compose(decision -> signIns.userByEmail(newEmail).compose(taken -> taken.isPresent() ? Future.<Void>succeededFuture()
             : db.inAccount(p.accountId(), tx -> SignInRepository.insertLinkToken(tx, p.accountId(), p.userId(), "email_change",
-                    SecretTokens.hash(token), EMAIL_CHANGE_LIFE, Optional.of(newEmail.value()))
+                    SecretTokens.hash(token), EMAIL_CHANGE_LIFE, Optional.of(newEmail))
                 .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("email_change_confirm", newEmail.value(),
                     new JsonObject().put("newEmail", newEmail.value()).put("link", mails.link("/confirm-email", token)),
                     "email-change:" + tokenHash, p.accountId())))
@@ -112,7 +112,7 @@ public final class AccountService {
       }
       SignInRepository.LinkToken t = found.get();
       return db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
-              .compose(used -> used ? AccountRepository.changeEmail(tx, t.userId(), EmailAddress.of(t.newEmail().get()))
+              .compose(used -> used ? AccountRepository.changeEmail(tx, t.userId(), t.newEmail().get())
                   .compose(x -> SignInRepository.spendLinkTokens(tx, t.userId()))
                   : Future.failedFuture(invalidLink()))
               .compose(v -> audit.append(tx, userEntry(t.accountId(), t.userId(), cmd.client(), "email.changed"))))

@@ -57,7 +57,7 @@ final class SignInRepository {
   record RefreshRow(UUID id, UUID accountId, UUID sessionId, UUID userId, Instant expiresAt, Optional<Instant> spentAt,
                     Optional<byte[]> successorSealed, boolean sessionLive, Optional<UUID> impersonatorId) {}
 
-  record LinkToken(UUID id, UUID accountId, UUID userId, Optional<String> newEmail, boolean usable) {}
+  record LinkToken(UUID id, UUID accountId, UUID userId, Optional<EmailAddress> newEmail, boolean usable) {}
 
   private final Db db;
 
@@ -99,7 +99,7 @@ final class SignInRepository {
           }
           Row r = rows.iterator().next();
           return Optional.of(new LinkToken(r.getUUID("id"), r.getUUID("account_id"), r.getUUID("user_id"),
-              Optional.ofNullable(r.getString("new_email")), r.getBoolean("usable")));
+              Optional.ofNullable(r.getString("new_email")).map(EmailAddress::of), r.getBoolean("usable")));
         });
   }
 
@@ -113,9 +113,9 @@ final class SignInRepository {
   }
 
   static Future<Void> insertLinkToken(SqlConnection tx, UUID accountId, UUID userId, String purpose, byte[] hash, Duration life,
-                                      Optional<String> newEmail) {
+                                      Optional<EmailAddress> newEmail) {
     return tx.preparedQuery(INSERT_LINK_TOKEN)
-        .execute(Tuple.of(accountId, userId, purpose, io.vertx.core.buffer.Buffer.buffer(hash), life.toSeconds(), newEmail.orElse(null)))
+        .execute(Tuple.of(accountId, userId, purpose, io.vertx.core.buffer.Buffer.buffer(hash), life.toSeconds(), newEmail.map(EmailAddress::value).orElse(null)))
         .mapEmpty();
   }
 
