@@ -114,6 +114,7 @@ public final class MainVerticle extends VerticleBase {
   private Db db;
   private AccessTokens accessTokens;
   private SessionRevocations revocations;
+  private AuthServices auth;
   private volatile HealthRoutes health;
   private Api api;
   private List<RouteModule> modules = List.of();
@@ -277,6 +278,7 @@ public final class MainVerticle extends VerticleBase {
     }
     this.health = health;
     this.api = api;
+    this.auth = auth;
     this.modules = List.copyOf(modules);
     return new Wiring(api, health, this.modules, emailDispatch, stripeWebhooks,
         new AccountRetentionVerticle(db, blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)),
@@ -357,5 +359,10 @@ public final class MainVerticle extends VerticleBase {
 
   public SessionRevocations revocations() {
     return revocations;
+  }
+
+  /** Auth's use cases, for callers that act for a user without HTTP (the admin area, jobs, tests). */
+  public AuthServices auth() {
+    return auth;
   }
 }
