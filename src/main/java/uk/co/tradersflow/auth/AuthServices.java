@@ -18,6 +18,7 @@ import uk.co.tradersflow.ratelimit.RateLimiter;
 public final class AuthServices {
   private final SignUpService signUp;
   private final SignInService signIn;
+  private final SessionService session;
   private final PasswordResetService passwordReset;
   private final AccountService account;
   private final MeService me;
@@ -37,8 +38,10 @@ public final class AuthServices {
     CurrentPassword currentPassword = new CurrentPassword(accounts, hasher, throttle);
     this.sessions = new SessionIssuer(accessTokens, config.refreshTokenTtl());
     this.signUp = new SignUpService(db, signIns, hasher, policy, limits, mails, outbox, audit, clock);
-    this.signIn = new SignInService(db, signIns, hasher, sessions, throttle, limits, mails, new DeviceTokens(deviceKey, clock),
-        new SealedTokens(dataKey), outbox, audit, revocations, config.refreshReuseGrace(), clock);
+    this.signIn = new SignInService(db, signIns, hasher, sessions, throttle, limits, mails, new DeviceTokens(deviceKey, clock), outbox,
+        audit, clock);
+    this.session = new SessionService(db, signIns, sessions, new SealedTokens(dataKey), audit, revocations, config.refreshReuseGrace(),
+        clock);
     this.passwordReset = new PasswordResetService(db, signIns, hasher, policy, limits, mails, outbox, audit, revocations);
     this.account = new AccountService(db, signIns, currentPassword, hasher, policy, limits, mails, outbox, audit, revocations);
     this.me = new MeService(db, new MeRepository(db), accounts, currentPassword, outbox, audit, revocations, accountClosed);
@@ -46,7 +49,7 @@ public final class AuthServices {
 
   /** The auth routes, in the order they are mounted. */
   public List<RouteModule> routes() {
-    return List.of(new SignInRoutes(signUp, signIn, passwordReset), new MeRoutes(me), new AccountRoutes(account));
+    return List.of(new SignInRoutes(signUp, signIn, session, passwordReset), new MeRoutes(me), new AccountRoutes(account));
   }
 
   public SignUpService signUp() {
@@ -55,6 +58,10 @@ public final class AuthServices {
 
   public SignInService signIn() {
     return signIn;
+  }
+
+  public SessionService session() {
+    return session;
   }
 
   public PasswordResetService passwordReset() {

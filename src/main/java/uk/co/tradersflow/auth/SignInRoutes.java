@@ -13,18 +13,20 @@ import uk.co.tradersflow.platform.http.RouteModule;
 /**
  * {@code /api/v1/auth}: sign-up, email verification, sign-in, refresh, sign-out (here or
  * everywhere) and password reset. Each handler parses, calls one service method, replies; the
- * flows themselves are in {@link SignUpService}, {@link SignInService} and
- * {@link PasswordResetService}.
+ * flows themselves are in {@link SignUpService}, {@link SignInService}, {@link SessionService}
+ * and {@link PasswordResetService}.
  */
 public final class SignInRoutes implements RouteModule {
   private final SignUpService signUp;
   private final SignInService signIn;
+  private final SessionService session;
   private final PasswordResetService reset;
   private ClientInfo clients;
 
-  public SignInRoutes(SignUpService signUp, SignInService signIn, PasswordResetService reset) {
+  public SignInRoutes(SignUpService signUp, SignInService signIn, SessionService session, PasswordResetService reset) {
     this.signUp = signUp;
     this.signIn = signIn;
+    this.session = session;
     this.reset = reset;
   }
 
@@ -65,22 +67,22 @@ public final class SignInRoutes implements RouteModule {
     var deviceToken = in.optionalText("deviceToken", 300);
     in.validate();
     Api.reply(ctx, signIn.signIn(new SignInService.SignIn(email, password, deviceToken, clients.of(ctx))), 200,
-        SignInService.Tokens::toJson);
+        SessionTokens::toJson);
   }
 
   private void refresh(RoutingContext ctx) {
     JsonInput in = JsonInput.of(ctx);
     String token = in.requiredText("refreshToken", 200);
     in.validate();
-    Api.reply(ctx, signIn.refresh(new SignInService.Refresh(token, clients.of(ctx))), 200, SignInService.Tokens::toJson);
+    Api.reply(ctx, session.refresh(new SessionService.Refresh(token, clients.of(ctx))), 200, SessionTokens::toJson);
   }
 
   private void logout(RoutingContext ctx) {
-    Api.noContent(ctx, signIn.signOut(Principal.of(ctx), clients.of(ctx)));
+    Api.noContent(ctx, session.signOut(Principal.of(ctx), clients.of(ctx)));
   }
 
   private void logoutAll(RoutingContext ctx) {
-    Api.noContent(ctx, signIn.signOutEverywhere(Principal.of(ctx), clients.of(ctx)));
+    Api.noContent(ctx, session.signOutEverywhere(Principal.of(ctx), clients.of(ctx)));
   }
 
   private void resetRequest(RoutingContext ctx) {

@@ -43,7 +43,7 @@ class AuthServicesWithoutHttpTest {
     String email = SignInFlowTest.email();
     JsonObject overHttp = SignInFlowTest.signedUpAndIn(email);
 
-    SignInService.Tokens tokens = TestServer.await(auth().signIn().signIn(new SignInService.SignIn(
+    SessionTokens tokens = TestServer.await(auth().signIn().signIn(new SignInService.SignIn(
         EmailAddress.of(" " + email.toUpperCase() + "\u00A0"), SignInFlowTest.PASSWORD, Optional.empty(), ADMIN_TOOL)));
     JsonObject me = SignInFlowTest.server.send(GET, "/api/v1/me", tokens.accessToken()).bodyAsJsonObject();
     assertThat(me.getJsonObject("user").getString("email")).isEqualTo(email);
@@ -51,7 +51,7 @@ class AuthServicesWithoutHttpTest {
 
     Principal principal = new Principal(UUID.fromString(me.getJsonObject("user").getString("id")),
         UUID.fromString(me.getJsonObject("account").getString("id")), tokens.sessionId(), email, true, Optional.empty());
-    TestServer.await(auth().signIn().signOutEverywhere(principal, ADMIN_TOOL));
+    TestServer.await(auth().session().signOutEverywhere(principal, ADMIN_TOOL));
     assertThat(SignInFlowTest.awaitStatus(tokens.accessToken(), 401)).isLessThan(1_000);
     assertThat(SignInFlowTest.awaitStatus(overHttp.getString("accessToken"), 401)).isLessThan(1_000);
   }
