@@ -29,12 +29,27 @@ import uk.co.tradersflow.ratelimit.RateLimiter;
 public final class AccountService {
   private static final Duration EMAIL_CHANGE_LIFE = Duration.ofHours(24);
 
-  public record ChangePassword(Principal who, String currentPassword, String newPassword, ClientInfo.Client client) {}
+  public record ChangePassword(Principal who, String currentPassword, String newPassword, ClientInfo.Client client) {
+    @Override
+    public String toString() {
+      return "ChangePassword[user=" + who.userId() + "]";
+    }
+  }
 
   /** {@code newEmail} as {@link EmailAddress#accountEmail} checked it. */
-  public record RequestEmailChange(Principal who, String currentPassword, EmailAddress newEmail, ClientInfo.Client client) {}
+  public record RequestEmailChange(Principal who, String currentPassword, EmailAddress newEmail, ClientInfo.Client client) {
+    @Override
+    public String toString() {
+      return "RequestEmailChange[user=" + who.userId() + "]";
+    }
+  }
 
-  public record ConfirmEmailChange(String token, ClientInfo.Client client) {}
+  public record ConfirmEmailChange(String token, ClientInfo.Client client) {
+    @Override
+    public String toString() {
+      return "ConfirmEmailChange[]";
+    }
+  }
 
   private final Db db;
   private final SignInRepository signIns;

@@ -41,7 +41,12 @@ public final class MeService {
   /** One page of activity; {@code nextBefore} is where the next page starts, if there is one. */
   public record ActivityPage(List<Activity> items, Optional<Long> nextBefore) {}
 
-  public record CloseAccount(Principal who, String password, ClientInfo.Client client) {}
+  public record CloseAccount(Principal who, String password, ClientInfo.Client client) {
+    @Override
+    public String toString() {
+      return "CloseAccount[user=" + who.userId() + "]";
+    }
+  }
 
   private final Db db;
   private final MeRepository repo;

@@ -29,7 +29,12 @@ public final class PasswordResetService {
 
   public record RequestReset(EmailAddress email, ClientInfo.Client client) {}
 
-  public record ConfirmReset(String token, String newPassword, ClientInfo.Client client) {}
+  public record ConfirmReset(String token, String newPassword, ClientInfo.Client client) {
+    @Override
+    public String toString() {
+      return "ConfirmReset[]";
+    }
+  }
 
   private final Db db;
   private final SignInRepository repo;

@@ -20,7 +20,12 @@ import uk.co.tradersflow.platform.metrics.SecurityEvents;
  * family), and its end, here or on every device of the user.
  */
 public final class SessionService {
-  public record Refresh(String refreshToken, ClientInfo.Client client) {}
+  public record Refresh(String refreshToken, ClientInfo.Client client) {
+    @Override
+    public String toString() {
+      return "Refresh[]";
+    }
+  }
 
   private final Db db;
   private final SignInRepository repo;

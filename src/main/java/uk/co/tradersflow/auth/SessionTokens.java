@@ -14,6 +14,11 @@ public record SessionTokens(UUID sessionId, String accessToken, String refreshTo
     return new SessionTokens(issued.sessionId(), issued.accessToken(), issued.refreshToken(), accessTtl, deviceToken);
   }
 
+  @Override
+  public String toString() {
+    return "SessionTokens[session=" + sessionId + "]";
+  }
+
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("accessToken", accessToken).put("refreshToken", refreshToken).put("tokenType", "Bearer")
         .put("expiresIn", accessTtl.toSeconds());

@@ -29,7 +29,12 @@ import uk.co.tradersflow.ratelimit.LoginThrottle;
  * like one, so neither the answer nor its timing tells whether an address is registered.
  */
 public final class SignInService {
-  public record SignIn(EmailAddress email, String password, Optional<String> deviceToken, ClientInfo.Client client) {}
+  public record SignIn(EmailAddress email, String password, Optional<String> deviceToken, ClientInfo.Client client) {
+    @Override
+    public String toString() {
+      return "SignIn[]";
+    }
+  }
 
   private final Db db;
   private final SignInRepository repo;

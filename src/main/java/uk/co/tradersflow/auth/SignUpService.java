@@ -30,12 +30,22 @@ public final class SignUpService {
   private static final Duration VERIFY_LIFE = Duration.ofHours(24);
 
   /** A new account and its first user; {@code email} as {@link EmailAddress#accountEmail} checked it. */
-  public record SignUp(EmailAddress email, String password, String businessName, ClientInfo.Client client) {}
+  public record SignUp(EmailAddress email, String password, String businessName, ClientInfo.Client client) {
+    @Override
+    public String toString() {
+      return "SignUp[]";
+    }
+  }
 
   /** The ids the sign-up was given (also answered for a registered address, which gets nothing). */
   public record SignedUp(UUID userId, UUID accountId) {}
 
-  public record VerifyEmail(String token, ClientInfo.Client client) {}
+  public record VerifyEmail(String token, ClientInfo.Client client) {
+    @Override
+    public String toString() {
+      return "VerifyEmail[]";
+    }
+  }
 
   private final Db db;
   private final SignInRepository repo;
