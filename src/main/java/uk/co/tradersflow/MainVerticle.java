@@ -25,7 +25,7 @@ import uk.co.tradersflow.audit.AuditSealerVerticle;
 import uk.co.tradersflow.auth.AccessTokens;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import uk.co.tradersflow.auth.AccountRoutes;
+import uk.co.tradersflow.auth.AuthServices;
 import uk.co.tradersflow.billing.BillingRoutes;
 import uk.co.tradersflow.billing.BillingService;
 import uk.co.tradersflow.billing.InvoicePaymentRoutes;
@@ -43,10 +43,8 @@ import uk.co.tradersflow.billing.WebhookAdminRoutes;
 import uk.co.tradersflow.billing.WebhookAdminService;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.auth.AuthGuard;
-import uk.co.tradersflow.auth.MeRoutes;
 import uk.co.tradersflow.auth.PasswordHasher;
 import uk.co.tradersflow.auth.PasswordPolicy;
-import uk.co.tradersflow.auth.SignInRoutes;
 import uk.co.tradersflow.auth.SessionRevocations;
 import uk.co.tradersflow.auth.SessionStateCache;
 import uk.co.tradersflow.config.AppConfig;
@@ -124,6 +122,7 @@ public final class MainVerticle extends VerticleBase {
   private Db db;
   private AccessTokens accessTokens;
   private SessionRevocations revocations;
+  private AuthServices auth;
   private volatile HealthRoutes health;
   private Api api;
   private List<RouteModule> modules = List.of();
@@ -262,6 +261,9 @@ public final class MainVerticle extends VerticleBase {
 
     // One lockout count per user, whichever route checks their password.
     LoginThrottle loginThrottle = new LoginThrottle(redis, redisKeys, config.loginMaxFailures(), config.loginLockout());
+    AuthServices auth = new AuthServices(config, db, hasher, passwordPolicy, accessTokens, loginThrottle, rateLimiter,
+        keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock,
+        () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE));
     HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString(),
         Map.of("storage", storageHealth::check));
     InvoiceService invoices = new InvoiceService(db, audit);
@@ -272,13 +274,9 @@ public final class MainVerticle extends VerticleBase {
         new CustomerRoutes(new CustomerService(db, audit)),
         new JobRoutes(new JobService(db, audit)),
         new InvoiceRoutes(invoices),
-        new EmailWebhookRoutes(new EmailWebhookService(config.emailWebhookSecret(), db, clock)),
-        new SignInRoutes(config, db, hasher, passwordPolicy, accessTokens,
-            loginThrottle, rateLimiter,
-            keys.urlSigningKey(), keys.dataKey(), outbox, audit, revocations, clock),
-        new MeRoutes(db, audit, revocations),
-        new AccountRoutes(config, db, hasher, passwordPolicy, outbox, audit, revocations, loginThrottle, rateLimiter,
-            () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE)),
+        new EmailWebhookRoutes(new EmailWebhookService(config.emailWebhookSecret(), db, clock))));
+    modules.addAll(auth.routes());
+    modules.addAll(List.of(
         new EmailAdminRoutes(new EmailAdminService(db, emailHealth, outbox, audit)),
         new BillingRoutes(new BillingService(db, stripe, audit, config)),
         new InvoicePaymentRoutes(new InvoicePaymentService(db, stripe, audit, outbox, invoices)),
@@ -291,6 +289,7 @@ public final class MainVerticle extends VerticleBase {
     }
     this.health = health;
     this.api = api;
+    this.auth = auth;
     this.modules = List.copyOf(modules);
     return new Wiring(api, health, this.modules, emailDispatch, stripeWebhooks,
         new AccountRetentionVerticle(db, blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)),
@@ -371,5 +370,10 @@ public final class MainVerticle extends VerticleBase {
 
   public SessionRevocations revocations() {
     return revocations;
+  }
+
+  /** Auth's use cases, for callers that act for a user without HTTP (the admin area, jobs, tests). */
+  public AuthServices auth() {
+    return auth;
   }
 }

@@ -63,6 +63,7 @@ class LayeringTest {
       Map.entry("ratelimit.LoginThrottle", "auth's sign-in and password checks are throttled per subject"),
       Map.entry("ratelimit.RateLimiter", "auth's reset and verification mail is rate-limited"),
       Map.entry("data.invoices.Invoice", "billing sends and settles invoices it reads through the invoice owner"),
+      Map.entry("data.invoices.InvoiceService", "the invoice's one owner: billing marks it sent, attaches its payment link and marks it paid through it"),
       Map.entry("auth.AccountSuspension", "ops suspends and restores accounts"),
       Map.entry("auth.SessionTermination", "ops ends sessions"),
       Map.entry("auth.JwtKeySet", "ops rotates the token signing keys"),

@@ -3,53 +3,29 @@ package uk.co.tradersflow.auth;
 import static io.vertx.core.http.HttpMethod.DELETE;
 import static io.vertx.core.http.HttpMethod.GET;
 
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.UUID;
-import uk.co.tradersflow.audit.AuditEntry;
-import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
-import uk.co.tradersflow.platform.bus.SessionRevoked;
-import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.platform.security.Principal;
 
-/** {@code /api/v1/me}: who am I, my devices (sessions) and my account's security activity. */
+/**
+ * {@code /api/v1/me}: who am I, my devices (sessions), my account's security activity, its
+ * export, and closing it ({@link MeService}).
+ */
 public final class MeRoutes implements RouteModule {
-  private static final String ME = """
-      SELECT u.id AS user_id, u.email, u.email_verified_at IS NOT NULL AS email_verified,
-             a.id AS account_id, a.business_name, a.status,
-             coalesce(b.subscription_status, 'none') AS subscription_status, b.trial_end, b.current_period_end
-        FROM users u JOIN accounts a ON a.id = u.account_id
-        LEFT JOIN billing_accounts b ON b.account_id = a.id
-       WHERE u.id = $1""";
-  private static final String SESSIONS = """
-      SELECT id, created_at, last_used_at, user_agent, host(ip) AS ip FROM sessions
-       WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
-       ORDER BY last_used_at DESC""";
-  private static final String ACTIVITY = """
-      SELECT id, action, occurred_at, host(ip) AS ip, user_agent, details FROM audit_log
-       WHERE id < $1 ORDER BY id DESC LIMIT $2""";
-
-  private final Db db;
-  private final AuditLog audit;
-  private final SessionRevocations revocations;
+  private final MeService me;
   private Api api;
 
-  public MeRoutes(Db db, AuditLog audit, SessionRevocations revocations) {
-    this.db = db;
-    this.audit = audit;
-    this.revocations = revocations;
+  public MeRoutes(MeService me) {
+    this.me = me;
   }
 
   @Override
@@ -59,73 +35,67 @@ public final class MeRoutes implements RouteModule {
     api.authenticated(router, GET, "/api/v1/me/sessions").handler(this::sessions);
     api.authenticated(router, DELETE, "/api/v1/me/sessions/:id").handler(this::endSession);
     api.authenticated(router, GET, "/api/v1/me/activity").handler(this::activity);
+    api.authenticated(router, DELETE, "/api/v1/me").handler(this::closeAccount);
+    api.authenticated(router, GET, "/api/v1/me/export").handler(this::export);
   }
 
   private void me(RoutingContext ctx) {
-    Principal me = Principal.of(ctx);
-    Api.reply(ctx, db.readInAccount(me.accountId(), tx -> tx.preparedQuery(ME).execute(Tuple.of(me.userId()))), 200, rows -> {
-      Row r = Rows.one(rows, x -> x);
-      return new JsonObject()
-          .put("user", new JsonObject().put("id", r.getUUID("user_id").toString()).put("email", r.getString("email"))
-              .put("emailVerified", r.getBoolean("email_verified")))
-          .put("account", new JsonObject().put("id", r.getUUID("account_id").toString())
-              .put("businessName", r.getString("business_name")).put("status", r.getString("status")))
-          .put("subscription", new JsonObject().put("status", r.getString("subscription_status"))
-              .put("trialEnd", Rows.optionalInstant(r, "trial_end").map(Object::toString).orElse(null))
-              .put("currentPeriodEnd", Rows.optionalInstant(r, "current_period_end").map(Object::toString).orElse(null)));
-    });
+    Api.reply(ctx, me.me(Principal.of(ctx)), 200, m -> new JsonObject()
+        .put("user", new JsonObject().put("id", m.userId().toString()).put("email", m.email()).put("emailVerified", m.emailVerified()))
+        .put("account", new JsonObject().put("id", m.accountId().toString())
+            .put("businessName", m.businessName()).put("status", m.accountStatus()))
+        .put("subscription", new JsonObject().put("status", m.subscriptionStatus())
+            .put("trialEnd", m.trialEnd().map(Object::toString).orElse(null))
+            .put("currentPeriodEnd", m.currentPeriodEnd().map(Object::toString).orElse(null))));
   }
 
   private void sessions(RoutingContext ctx) {
-    Principal me = Principal.of(ctx);
-    Api.reply(ctx, db.readInAccount(me.accountId(), tx -> tx.preparedQuery(SESSIONS).execute(Tuple.of(me.userId()))), 200, rows -> {
+    Principal p = Principal.of(ctx);
+    Api.reply(ctx, me.sessions(p), 200, sessions -> {
       JsonArray items = new JsonArray();
-      rows.forEach(r -> items.add(new JsonObject()
-          .put("id", r.getUUID("id").toString())
-          .put("createdAt", Rows.instant(r, "created_at").toString())
-          .put("lastUsedAt", Rows.instant(r, "last_used_at").toString())
-          .put("userAgent", r.getString("user_agent"))
-          .put("ip", r.getString("ip"))
-          .put("current", r.getUUID("id").equals(me.sessionId()))));
+      sessions.forEach(s -> items.add(new JsonObject()
+          .put("id", s.id().toString())
+          .put("createdAt", s.createdAt().toString())
+          .put("lastUsedAt", s.lastUsedAt().toString())
+          .put("userAgent", s.userAgent())
+          .put("ip", s.ip())
+          .put("current", s.id().equals(p.sessionId()))));
       return new JsonObject().put("items", items).putNull("nextCursor");
     });
   }
 
   private void endSession(RoutingContext ctx) {
-    Principal me = Principal.of(ctx);
-    UUID id = Api.pathId(ctx, "id");
-    Future<Void> done = db.inAccount(me.accountId(), tx -> tx.preparedQuery(
-                "UPDATE sessions SET revoked_at = now(), revoked_reason = 'ended_by_user' WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
-            .execute(Tuple.of(id, me.userId()))
-            .compose(rows -> rows.rowCount() == 1 ? audit.append(tx, AuditEntry.byUser(me, api.clients().of(ctx), "session.ended")
-                .detail("sessionId", id.toString())) : Future.failedFuture(AppError.notFound())))
-        .compose(v -> revocations.publish(SessionRevoked.session(id)));
-    Api.noContent(ctx, done);
+    Api.noContent(ctx, me.endSession(Principal.of(ctx), Api.pathId(ctx, "id"), api.clients().of(ctx)));
   }
 
   private void activity(RoutingContext ctx) {
-    Principal me = Principal.of(ctx);
     int limit = limit(ctx);
-    long before = cursor(ctx.request().getParam("cursor"));
-    Api.reply(ctx, db.readInAccount(me.accountId(), tx -> tx.preparedQuery(ACTIVITY).execute(Tuple.of(before, limit + 1))), 200, rows -> {
+    MeService.ActivityQuery query = new MeService.ActivityQuery(cursor(ctx.request().getParam("cursor")), limit);
+    Api.reply(ctx, me.activity(Principal.of(ctx), query), 200, page -> {
       JsonArray items = new JsonArray();
-      long last = 0;
-      int n = 0;
-      for (Row r : rows) {
-        if (n++ == limit) {
-          break;
-        }
-        last = r.getLong("id");
-        Object details = r.getValue("details");
-        items.add(new JsonObject().put("action", r.getString("action"))
-            .put("occurredAt", Rows.instant(r, "occurred_at").toString())
-            .put("ip", r.getString("ip")).put("userAgent", r.getString("user_agent"))
-            .put("details", details instanceof JsonObject json ? json : new JsonObject()));
-      }
-      String next = rows.size() > limit
-          ? Base64.getUrlEncoder().withoutPadding().encodeToString(Long.toString(last).getBytes(StandardCharsets.UTF_8)) : null;
+      page.items().forEach(a -> items.add(new JsonObject().put("action", a.action())
+          .put("occurredAt", a.occurredAt().toString())
+          .put("ip", a.ip()).put("userAgent", a.userAgent())
+          .put("details", a.details())));
+      String next = page.nextBefore()
+          .map(id -> Base64.getUrlEncoder().withoutPadding().encodeToString(Long.toString(id).getBytes(StandardCharsets.UTF_8)))
+          .orElse(null);
       return new JsonObject().put("items", items).put("nextCursor", next);
     });
+  }
+
+  private void closeAccount(RoutingContext ctx) {
+    JsonInput in = JsonInput.of(ctx);
+    String password = in.requiredText("password", 1024);
+    in.validate();
+    Api.reply(ctx, me.close(new MeService.CloseAccount(Principal.of(ctx), password, api.clients().of(ctx))), 202,
+        deleteAfter -> new JsonObject().put("status", "closed").put("deleteAfter", deleteAfter.toString()));
+  }
+
+  private void export(RoutingContext ctx) {
+    var doc = me.export(Principal.of(ctx))
+        .onSuccess(d -> ctx.response().putHeader("Content-Disposition", "attachment; filename=\"tradersflow-export.json\""));
+    Api.reply(ctx, doc, 200, d -> d);
   }
 
   private static int limit(RoutingContext ctx) {
