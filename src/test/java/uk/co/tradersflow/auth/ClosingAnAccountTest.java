@@ -10,10 +10,10 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -24,18 +24,12 @@ import uk.co.tradersflow.support.TestServer;
 class ClosingAnAccountTest {
   static FakeStripe stripe;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     stripe = new FakeStripe();
-    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
-        "TF_STRIPE_SECRET_KEY", "sk_test_closing", "TF_STRIPE_API_BASE", stripe.base()));
-  }
-
-  @AfterAll
-  static void stop() {
-    SignInFlowTest.server.close();
-    stripe.close();
-  }
+    return Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
+        "TF_STRIPE_SECRET_KEY", "sk_test_closing", "TF_STRIPE_API_BASE", stripe.base());
+  }).closing(() -> stripe).then(s -> SignInFlowTest.server = s);
 
   @Test
   void closingTheAccountCancelsItsStripeSubscriptionWithinSeconds() throws Exception {

@@ -10,9 +10,10 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -28,20 +29,18 @@ class MailFloodTest {
     return Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()), "TF_TRUSTED_PROXIES", "127.0.0.0/8,::1/128");
   }
 
-  @BeforeAll
-  static void start() {
-    SignInFlowTest.server = TestServer.start(settings());
-    // A second instance of the same deployment: same database, Redis prefix and (development) keys.
+  @RegisterExtension
+  @Order(1)
+  static final ServerExtension lifecycle = ServerExtension.with(settings()).then(s -> SignInFlowTest.server = s);
+
+  /** A second instance of the same deployment: same database, Redis prefix and (development) keys. */
+  @RegisterExtension
+  @Order(2)
+  static final ServerExtension second = ServerExtension.with(() -> {
     Map<String, String> same = new java.util.HashMap<>(settings());
     same.put("TF_DEV_DATA_DIR", SignInFlowTest.server.config.devDataDir().toString());
-    other = TestServer.start(same);
-  }
-
-  @AfterAll
-  static void stop() {
-    other.close();
-    SignInFlowTest.server.close();
-  }
+    return same;
+  }).then(s -> other = s);
 
   private static TestServer server() {
     return SignInFlowTest.server;

@@ -17,10 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /** Sign-up to sign-out through the public API, with the attacks the security page promises to withstand. */
@@ -28,17 +28,10 @@ class SignInFlowTest {
   static final String PASSWORD = "correct horse battery staple";
   static TestServer server;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
         "TF_LOGIN_MAX_FAILURES", "3", "TF_LOGIN_LOCKOUT_SECONDS", "60", "TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000",
-        "TF_REFRESH_REUSE_GRACE_SECONDS", "10"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+        "TF_REFRESH_REUSE_GRACE_SECONDS", "10")).then(s -> server = s);
 
   static HttpResponse<Buffer> post(String path, JsonObject body) {
     return TestServer.await(server.request(POST, path).sendJsonObject(body));

@@ -14,11 +14,11 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailTemplate;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -35,16 +35,9 @@ class StaffMailboxProofTest {
   static final String SUPPORT = "support-" + UUID.randomUUID() + "@tradersflow.test";
   static final String ADMIN_READ = "/admin/api/email/health";
 
-  @BeforeAll
-  static void start() {
-    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
-        "TF_OWNER_EMAILS", OWNER + "," + SECOND_OWNER, "TF_SUPPORT_EMAILS", SUPPORT, "TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000"));
-  }
-
-  @AfterAll
-  static void stop() {
-    SignInFlowTest.server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
+        "TF_OWNER_EMAILS", OWNER + "," + SECOND_OWNER, "TF_SUPPORT_EMAILS", SUPPORT, "TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000")).then(s -> SignInFlowTest.server = s);
 
   private static TestServer server() {
     return SignInFlowTest.server;

@@ -19,10 +19,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -34,22 +34,18 @@ class EmailDispatchTest {
   static TestEmails emails;
   static TestUser user;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     int port = TestServer.freePort();
     smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.start();
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
+    return Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
+        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>");
+  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
+    server = s;
     emails = new TestEmails(server);
     user = new TestUsers(server).create();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    smtp.stop();
-  }
+  });
 
   @BeforeEach
   void clearMailbox() throws Exception {

@@ -13,10 +13,10 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -28,18 +28,13 @@ class EmailHealthAndAdminTest {
   static TestUsers users;
   static TestUser owner;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_OWNER_EMAILS", "someone@else.test, " + OWNER.toUpperCase(),
-        "TF_SMTP_PORT", Integer.toString(TestServer.freePort())));
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_OWNER_EMAILS", "someone@else.test, " + OWNER.toUpperCase(),
+        "TF_SMTP_PORT", Integer.toString(TestServer.freePort()))).then(s -> {
+    server = s;
     users = new TestUsers(server);
     owner = users.create(OWNER, true);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   /** Writes finished outbox rows directly: the alert reads outcomes, however they came about. */
   private static void outcomes(int sent, int failed) throws Exception {

@@ -16,12 +16,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import uk.co.tradersflow.support.OpsCli;
 import uk.co.tradersflow.support.ScratchDatabase;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -35,21 +35,17 @@ class IncidentNoticeTest {
   @TempDir
   Path dir;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     int port = TestServer.freePort();
     smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.start();
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
+    return Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
+        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>");
+  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
+    server = s;
     users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    smtp.stop();
-  }
+  });
 
   private static Map<String, String> env() {
     return OpsCli.envOf(server);

@@ -16,11 +16,11 @@ import java.sql.ResultSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.Multipart;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -34,25 +34,20 @@ class DiskFullTest {
   static Path mount;
   static TestServer server;
 
-  @BeforeAll
-  static void start() throws Exception {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     mount = Files.createTempDirectory("tf-full-disk");
     Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString())
         .redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes());
     assumeTrue(p.waitFor() == 0, "a 1 MiB tmpfs can be mounted (needs root): " + output);
-    server = TestServer.start(Map.of("TF_STORAGE_DIR", mount.toString(), "TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT)));
-  }
+    return Map.of("TF_STORAGE_DIR", mount.toString(), "TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT));
+  }).closing(() -> mount == null ? null : DiskFullTest::unmount).then(s -> server = s);
 
-  @AfterAll
-  static void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-    if (mount != null) {
-      new ProcessBuilder("umount", mount.toString()).inheritIO().start().waitFor();
-      Files.deleteIfExists(mount);
-    }
+  /** After the server has closed: nothing holds a file on the tmpfs any more. */
+  private static void unmount() throws Exception {
+    new ProcessBuilder("umount", mount.toString()).inheritIO().start().waitFor();
+    Files.deleteIfExists(mount);
   }
 
   @Test

@@ -23,10 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.Multipart;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -41,16 +41,11 @@ class DocumentUploadTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT)));
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT))).then(s -> {
+    server = s;
     users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   static HttpResponse<Buffer> upload(TestUser user, Multipart body) {
     return TestServer.await(server.request(POST, "/api/v1/documents", user.token())

@@ -10,9 +10,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -23,9 +23,9 @@ class RowLevelSecurityTest {
   static TestUser a;
   static TestUser b;
 
-  @BeforeAll
-  static void start() throws SQLException {
-    server = TestServer.start();
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.start().then(s -> {
+    server = s;
     TestUsers users = new TestUsers(server);
     a = users.create();
     b = users.create();
@@ -33,12 +33,7 @@ class RowLevelSecurityTest {
       insertCustomer(c, a.accountId(), "A's customer");
       insertCustomer(c, b.accountId(), "B's customer");
     }
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   private static void insertCustomer(Connection c, UUID account, String name) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO customers (account_id, name) VALUES (?, ?)")) {

@@ -23,8 +23,8 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.audit.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
@@ -33,6 +33,7 @@ import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.Signal;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -49,24 +50,24 @@ class UnitOfWorkTest {
    */
   static Vertx quiet;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     int port = TestServer.freePort();
     smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.start();
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
+    return Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
+        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>");
+  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
+    server = s;
     db = server.main.db();
     user = new TestUsers(server).create();
     quiet = Vertx.vertx();
     LocalRecordCodec.register(quiet, Signal.class);
-  }
+  });
 
   @AfterAll
   static void stop() {
     TestServer.await(quiet.close());
-    server.close();
-    smtp.stop();
   }
 
   private static Future<Void> insert(Tx tx, String name) {

@@ -25,12 +25,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.email.StandardWebhookVerifier;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.Scrape;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -52,8 +52,8 @@ class MetricsTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
     int smtpPort = TestServer.freePort();
     smtp = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
@@ -71,16 +71,11 @@ class MetricsTest {
     s.put("TF_API_RATE_PER_SECOND", "1");
     s.put("TF_API_BURST", "20");
     s.put("TF_OWNER_EMAILS", "owner@tradersflow.test");
-    server = TestServer.start(s);
+    return s;
+  }).closing(() -> fake).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
+    server = s;
     users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    smtp.stop();
-    fake.close();
-  }
+  });
 
   // ------------------------------------------------------------------------------ HTTP latency
 
