@@ -19,7 +19,8 @@ class AccountRoutesTest {
   static final String PASSWORD = SignInFlowTest.PASSWORD;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()))).then(s -> SignInFlowTest.server = s);
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
+      .then(s -> SignInFlowTest.server = s);
 
   private static TestServer server() {
     return SignInFlowTest.server;

@@ -27,7 +27,8 @@ class SignedUrlsEndWithSessionsTest {
   static final String NEW_PASSWORD = "a brand new passphrase";
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()))).then(s -> SignInFlowTest.server = s);
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
+      .then(s -> SignInFlowTest.server = s);
 
   private static TestServer server() {
     return SignInFlowTest.server;

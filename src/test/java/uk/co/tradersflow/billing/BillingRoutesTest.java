@@ -31,10 +31,7 @@ class BillingRoutesTest {
   static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
     return settings(fake);
-  }).closing(() -> fake).then(s -> {
-    server = s;
-    users = new TestUsers(server);
-  });
+  }).closing(() -> fake).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static List<FakeStripe.Request> customersCreatedFor(UUID account) {
     return fake.requests("POST", "/v1/customers").stream()

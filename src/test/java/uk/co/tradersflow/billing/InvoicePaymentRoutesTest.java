@@ -28,10 +28,7 @@ class InvoicePaymentRoutesTest {
   static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
     return settings(fake);
-  }).closing(() -> fake).then(s -> {
-    server = s;
-    users = new TestUsers(server);
-  });
+  }).closing(() -> fake).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static List<FakeStripe.Request> linksFor(UUID invoice) {
     return fake.requests("POST", "/v1/payment_links").stream()

@@ -31,10 +31,7 @@ class StripeWebhookTest {
   static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
     return settings(fake);
-  }).closing(() -> fake).then(s -> {
-    server = s;
-    users = new TestUsers(server);
-  });
+  }).closing(() -> fake).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject event(String type, JsonObject object) {
     return FakeStripe.event(type, object, null, Stripe.API_VERSION);

@@ -35,7 +35,8 @@ class EmailWebhookTest {
 
     // SMTP points nowhere: these tests are about events, not delivery.
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_EMAIL_WEBHOOK_SECRET", SECRET, "TF_SMTP_PORT", Integer.toString(TestServer.freePort()))).then(s -> {
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_EMAIL_WEBHOOK_SECRET", SECRET, "TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
+      .then(s -> {
     server = s;
     emails = new TestEmails(server);
     user = new TestUsers(server).create();

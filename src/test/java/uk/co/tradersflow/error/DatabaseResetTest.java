@@ -32,10 +32,7 @@ class DatabaseResetTest {
     proxy = new ResettingProxy(env.pgHost, env.pgPort);
     String viaProxy = env.appUrl().replace("@" + env.pgHost + ":" + env.pgPort + "/", "@127.0.0.1:" + proxy.port() + "/");
     return Map.of("TF_DB_URL", viaProxy);
-  }).closing(() -> proxy).then(s -> {
-    server = s;
-    user = new TestUsers(server).create();
-  });
+  }).closing(() -> proxy).then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   @Test
   void aConnectionResetMidRequestIs503ServiceUnavailableAndTheNextRequestWorks() throws Exception {

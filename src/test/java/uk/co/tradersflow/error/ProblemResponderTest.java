@@ -23,10 +23,8 @@ class ProblemResponderTest {
   static TestUser user;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> {
-    server = s;
-    user = new TestUsers(server).create();
-  });
+  static final ServerExtension lifecycle = ServerExtension.start()
+      .then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   @Test
   void anUnknownRouteIs404ProblemJson() {

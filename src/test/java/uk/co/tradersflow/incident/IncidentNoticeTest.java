@@ -42,10 +42,7 @@ class IncidentNoticeTest {
     smtp.start();
     return Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
         "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>");
-  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
-    server = s;
-    users = new TestUsers(server);
-  });
+  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static Map<String, String> env() {
     return OpsCli.envOf(server);

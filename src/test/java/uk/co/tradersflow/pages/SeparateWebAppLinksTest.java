@@ -22,7 +22,8 @@ class SeparateWebAppLinksTest {
   static TestServer server;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()), "TF_APP_URL", APP + "/")).then(s -> server = s);
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()), "TF_APP_URL", APP + "/"))
+      .then(s -> server = s);
 
   @Test
   void emailLinksPointAtTheWebAppAndTheServerLeavesThosePathsToIt() throws Exception {

@@ -42,10 +42,8 @@ class DocumentUploadTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT))).then(s -> {
-    server = s;
-    users = new TestUsers(server);
-  });
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT)))
+      .then(s -> server = s).then(s -> users = new TestUsers(s));
 
   static HttpResponse<Buffer> upload(TestUser user, Multipart body) {
     return TestServer.await(server.request(POST, "/api/v1/documents", user.token())

@@ -26,10 +26,8 @@ class CrossOriginTest {
   static TestUser user;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_CORS_ORIGINS", APP + "," + DEV)).then(s -> {
-    server = s;
-    user = new TestUsers(server).create();
-  });
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_CORS_ORIGINS", APP + "," + DEV))
+      .then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   private static HttpResponse<Buffer> preflight(String origin, String method, String headers) {
     return TestServer.await(server.request(HttpMethod.OPTIONS, "/api/v1/customers").putHeader("Origin", origin)

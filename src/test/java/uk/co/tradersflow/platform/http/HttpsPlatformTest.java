@@ -29,10 +29,8 @@ class HttpsPlatformTest {
   static TestUser user;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_PUBLIC_URL", "https://app.tradersflow.test")).then(s -> {
-    server = s;
-    user = new TestUsers(server).create();
-  });
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_PUBLIC_URL", "https://app.tradersflow.test"))
+      .then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   private static SSLSocket handshake(String protocol, String... suites) throws Exception {
     SSLSocket socket = (SSLSocket) RawHttp.trustingAnyCertificate().getSocketFactory().createSocket("localhost", server.config.httpsPort());

@@ -72,10 +72,8 @@ class MetricsTest {
     s.put("TF_API_BURST", "20");
     s.put("TF_OWNER_EMAILS", "owner@tradersflow.test");
     return s;
-  }).closing(() -> fake).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
-    server = s;
-    users = new TestUsers(server);
-  });
+  }).closing(() -> fake).closing(() -> smtp == null ? null : smtp::stop)
+      .then(s -> server = s).then(s -> users = new TestUsers(s));
 
   // ------------------------------------------------------------------------------ HTTP latency
 
