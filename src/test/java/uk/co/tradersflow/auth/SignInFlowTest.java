@@ -12,7 +12,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /** Sign-up to sign-out through the public API, with the attacks the security page promises to withstand. */
@@ -43,28 +43,14 @@ class SignInFlowTest {
 
   /** The token in the newest queued email of this template to this address. */
   static String mailedToken(String email, String template) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT model->>'link' FROM email_outbox WHERE recipient = ? AND template = ? "
-             + "ORDER BY created_at DESC LIMIT 1")) {
-      ps.setString(1, email);
-      ps.setString(2, template);
-      try (ResultSet rs = ps.executeQuery()) {
-        assertThat(rs.next()).as(template + " email queued for " + email).isTrue();
-        return rs.getString(1).replaceAll(".*[?&]token=", "");
-      }
-    }
+    List<String> links = Sql.admin().strings("SELECT model->>'link' FROM email_outbox WHERE recipient = ? AND template = ? "
+        + "ORDER BY created_at DESC LIMIT 1", email, template);
+    assertThat(links).as(template + " email queued for " + email).isNotEmpty();
+    return links.get(0).replaceAll(".*[?&]token=", "");
   }
 
   static long queued(String email, String template) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM email_outbox WHERE recipient = ? AND template = ?")) {
-      ps.setString(1, email);
-      ps.setString(2, template);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count("SELECT count(*) FROM email_outbox WHERE recipient = ? AND template = ?", email, template);
   }
 
   /** Waits (at most 5 s) until {@code count} emails of this template are queued to this address: reset requests answer before they queue. */
@@ -134,11 +120,8 @@ class SignInFlowTest {
     assertThat(me.bodyAsJsonObject().getJsonObject("account").getString("businessName")).isEqualTo("Sparks Ltd");
     assertThat(me.getHeader("RateLimit-Limit")).isEqualTo("100");
     assertThat(me.getHeader("Cache-Control")).isEqualTo("no-store");
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT password_hash FROM users WHERE email = '" + email + "'")) {
-      rs.next();
-      assertThat(rs.getString(1)).startsWith("$argon2id$v=19$m=19456,t=2,p=1$").doesNotContain(PASSWORD);
-    }
+    assertThat(Sql.admin().string("SELECT password_hash FROM users WHERE email = ?", email))
+        .startsWith("$argon2id$v=19$m=19456,t=2,p=1$").doesNotContain(PASSWORD);
   }
 
   @Test
@@ -280,19 +263,10 @@ class SignInFlowTest {
     argon2.generateBytes(PASSWORD.getBytes(java.nio.charset.StandardCharsets.UTF_8), hash);
     java.util.Base64.Encoder b64 = java.util.Base64.getEncoder().withoutPadding();
     String older = "$argon2id$v=19$m=8192,t=1,p=1$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement("UPDATE users SET password_hash = ? WHERE email = ?")) {
-      ps.setString(1, older);
-      ps.setString(2, email);
-      ps.executeUpdate();
-    }
+    Sql.admin().update("UPDATE users SET password_hash = ? WHERE email = ?", older, email);
     assertThat(post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD)).statusCode()).isEqualTo(200);
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement("SELECT password_hash FROM users WHERE email = ?")) {
-      ps.setString(1, email);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        assertThat(rs.getString(1)).as("rehashed with today's parameters").startsWith("$argon2id$v=19$m=19456,t=2,p=1$");
-      }
-    }
+    assertThat(Sql.admin().string("SELECT password_hash FROM users WHERE email = ?", email)).as("rehashed with today's parameters")
+        .startsWith("$argon2id$v=19$m=19456,t=2,p=1$");
     for (int i = 0; i < 3; i++) {
       post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "guess " + i));
     }
@@ -381,9 +355,7 @@ class SignInFlowTest {
     JsonObject tokens = signedUpAndIn(email());
     String old = tokens.getString("refreshToken");
     JsonObject rotated = post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", old)).bodyAsJsonObject();
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE refresh_tokens SET spent_at = now() - interval '1 minute' WHERE spent_at IS NOT NULL");
-    }
+    Sql.admin().update("UPDATE refresh_tokens SET spent_at = now() - interval '1 minute' WHERE spent_at IS NOT NULL");
     HttpResponse<Buffer> replay = post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", old));
     assertThat(replay.statusCode()).isEqualTo(401);
     assertThat(post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", rotated.getString("refreshToken"))).statusCode())
@@ -478,10 +450,6 @@ class SignInFlowTest {
   }
 
   static long fileUrlEpoch(String email) throws Exception {
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT a.file_url_epoch FROM accounts a JOIN users u ON u.account_id = a.id WHERE u.email = '" + email + "'")) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return Sql.admin().count("SELECT a.file_url_epoch FROM accounts a JOIN users u ON u.account_id = a.id WHERE u.email = ?", email);
   }
 }

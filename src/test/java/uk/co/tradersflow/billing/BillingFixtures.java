@@ -6,10 +6,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -17,6 +13,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /** Shared set-up for the billing tests: server settings pointing at the fake, SQL as superuser, signed deliveries. */
@@ -52,27 +49,11 @@ final class BillingFixtures {
   }
 
   static void sql(TestServer server, String statement, Object... args) {
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement(statement)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      ps.execute();
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    Sql.admin().execute(statement, args);
   }
 
   static Object value(TestServer server, String query, Object... args) {
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement(query)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getObject(1) : null;
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sql.admin().value(query, args);
   }
 
   static long count(TestServer server, String query, Object... args) {

@@ -9,8 +9,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -23,6 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -178,18 +177,13 @@ class EmailDispatchTest {
   @Test
   void aSuppressedAddressGetsNoEmailAndTheAttemptIsLoggedSuppressed() throws Exception {
     String to = address("suppressed");
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("INSERT INTO email_suppressions (address, reason, source) VALUES ('" + to + "', 'complained', 'test')");
-    }
+    Sql.admin().update("INSERT INTO email_suppressions (address, reason, source) VALUES ('" + to + "', 'complained', 'test')");
     UUID id = emails.enqueue(user.accountId(), "trial_ending", to, new JsonObject().put("trialEnd", "2026-12-01"),
         "trial:" + UUID.randomUUID()).orElseThrow();
     assertThat(emails.awaitStatus(id, "suppressed", 10)).isTrue();
     assertThat(smtp.getReceivedMessagesForDomain(to.substring(to.indexOf('@') + 1))).isEmpty();
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         java.sql.ResultSet rs = s.executeQuery("SELECT model::text FROM email_outbox WHERE id = '" + id + "'")) {
-      rs.next();
-      assertThat(rs.getString(1)).as("a message never to be sent keeps no links").isEqualTo("{}");
-    }
+    assertThat(Sql.admin().string("SELECT model::text FROM email_outbox WHERE id = ?", id)).as("a message never to be sent keeps no links")
+        .isEqualTo("{}");
   }
 
   @Test

@@ -8,9 +8,6 @@ import com.icegreen.greenmail.util.ServerSetup;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -18,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -129,15 +127,7 @@ class EmailRejectionTest {
   }
 
   private static long auditEntries(UUID id) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM audit_log WHERE action = 'email.requeued' "
-             + "AND target_type = 'email' AND target_id = ? AND actor_type = 'owner' AND actor_id = ?")) {
-      ps.setString(1, id.toString());
-      ps.setObject(2, owner.userId());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count("SELECT count(*) FROM audit_log WHERE action = 'email.requeued' "
+        + "AND target_type = 'email' AND target_id = ? AND actor_type = 'owner' AND actor_id = ?", id.toString(), owner.userId());
   }
 }

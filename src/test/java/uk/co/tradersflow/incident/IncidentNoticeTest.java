@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import uk.co.tradersflow.support.OpsCli;
 import uk.co.tradersflow.support.ScratchDatabase;
 import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -194,9 +195,7 @@ class IncidentNoticeTest {
   }
 
   private static void insertUser(UUID account, String email, boolean verified) throws Exception {
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.execute("INSERT INTO users (account_id, email, email_verified_at) VALUES ('" + account + "', '" + email + "', "
-          + (verified ? "now()" : "NULL") + ")");
-    }
+    Sql.admin().update("INSERT INTO users (account_id, email, email_verified_at) VALUES ('" + account + "', '" + email + "', "
+        + (verified ? "now()" : "NULL") + ")");
   }
 }

@@ -11,9 +11,6 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -41,6 +38,7 @@ import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import uk.co.tradersflow.support.MailedLinks;
 import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -268,12 +266,6 @@ class EmailLinkPagesBrowserTest {
   }
 
   static boolean verified(String email) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT email_verified_at IS NOT NULL FROM users WHERE email = ?")) {
-      ps.setString(1, email);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getBoolean(1);
-      }
-    }
+    return Boolean.TRUE.equals(Sql.admin().value("SELECT email_verified_at IS NOT NULL FROM users WHERE email = ?", email));
   }
 }

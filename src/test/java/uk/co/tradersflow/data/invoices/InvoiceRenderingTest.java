@@ -22,6 +22,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -82,10 +83,8 @@ class InvoiceRenderingTest {
     String customer = server.createCustomer(a.token());
     String id = server.send(POST, "/api/v1/invoices", a.token(), new JsonObject().put("customerId", customer))
         .bodyAsJsonObject().getString("id");
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE invoices SET number = 12345, status = 'paid', paid_at = '2026-12-05T10:00:00.5Z', "
-          + "payment_url = 'https://pay.example.test/p/\"x\"' WHERE id = '" + id + "'");
-    }
+    Sql.admin().update("UPDATE invoices SET number = 12345, status = 'paid', paid_at = '2026-12-05T10:00:00.5Z', "
+        + "payment_url = 'https://pay.example.test/p/\"x\"' WHERE id = '" + id + "'");
     JsonObject invoice = server.send(GET, "/api/v1/invoices/" + id, a.token()).bodyAsJsonObject();
     assertThat(invoice.getString("number")).isEqualTo("INV-12345");
     assertThat(invoice.getString("status")).isEqualTo("paid");

@@ -12,9 +12,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import jakarta.mail.internet.MimeMessage;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +31,7 @@ import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.Signal;
 import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -75,15 +73,7 @@ class UnitOfWorkTest {
   }
 
   private static long rows(String name) throws SQLException {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM customers WHERE account_id = ? AND name = ?")) {
-      ps.setObject(1, user.accountId());
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count("SELECT count(*) FROM customers WHERE account_id = ? AND name = ?", user.accountId(), name);
   }
 
   @Test
