@@ -8,7 +8,6 @@ import static uk.co.tradersflow.billing.BillingFixtures.value;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.GreenMailUtil;
-import com.icegreen.greenmail.util.ServerSetup;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -17,6 +16,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.LocalSmtp;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -30,10 +30,8 @@ class InvoiceSendWithoutStripeTest {
     // No TF_STRIPE_* settings at all: billing is off.
   @RegisterExtension
   static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    int port = TestServer.freePort();
-    smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-    smtp.start();
-    return Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled");
+    smtp = LocalSmtp.start();
+    return LocalSmtp.settings(smtp, Map.of());
   }).closing(() -> smtp == null ? null : smtp::stop).then(s -> server = s);
 
   @Test

@@ -3,7 +3,6 @@ package uk.co.tradersflow.email;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,6 +19,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.LocalSmtp;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestEmails;
@@ -35,11 +35,8 @@ class EmailDispatchTest {
 
   @RegisterExtension
   static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    int port = TestServer.freePort();
-    smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-    smtp.start();
-    return Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>");
+    smtp = LocalSmtp.start();
+    return LocalSmtp.settings(smtp, Map.of("TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
   }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
     server = s;
     emails = new TestEmails(server);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static uk.co.tradersflow.support.Sql.strings;
 
 import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
@@ -19,6 +18,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import uk.co.tradersflow.support.LocalSmtp;
 import uk.co.tradersflow.support.OpsCli;
 import uk.co.tradersflow.support.ScratchDatabase;
 import uk.co.tradersflow.support.ServerExtension;
@@ -38,11 +38,8 @@ class IncidentNoticeTest {
 
   @RegisterExtension
   static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    int port = TestServer.freePort();
-    smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-    smtp.start();
-    return Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>");
+    smtp = LocalSmtp.start();
+    return LocalSmtp.settings(smtp, Map.of("TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
   }).closing(() -> smtp == null ? null : smtp::stop).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static Map<String, String> env() {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -30,6 +29,7 @@ import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.Signal;
+import uk.co.tradersflow.support.LocalSmtp;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
@@ -50,11 +50,8 @@ class UnitOfWorkTest {
 
   @RegisterExtension
   static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    int port = TestServer.freePort();
-    smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-    smtp.start();
-    return Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>");
+    smtp = LocalSmtp.start();
+    return LocalSmtp.settings(smtp, Map.of("TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
   }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
     server = s;
     db = server.main.db();
