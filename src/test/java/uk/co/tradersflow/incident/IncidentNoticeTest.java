@@ -134,13 +134,11 @@ class IncidentNoticeTest {
         "--subject", "Notice", "--body-file", body("Paced.").toString(), "--incident", incident, "--per-minute", "2");
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains("sent over 60 s");
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      List<String> gaps = strings(c, "SELECT round(extract(epoch FROM next_attempt_at - min(next_attempt_at) OVER ()))::text "
-          + "FROM email_outbox WHERE dedupe_key LIKE 'incident:" + incident + ":%' ORDER BY next_attempt_at");
-      assertThat(gaps).containsExactly("0", "30", "60");
-      // Not left for later test classes' servers to send to a mail server that is not there.
-      s.execute("DELETE FROM email_outbox WHERE dedupe_key LIKE 'incident:" + incident + ":%' AND status = 'queued'");
-    }
+    List<String> gaps = Sql.admin().strings("SELECT round(extract(epoch FROM next_attempt_at - min(next_attempt_at) OVER ()))::text "
+        + "FROM email_outbox WHERE dedupe_key LIKE 'incident:" + incident + ":%' ORDER BY next_attempt_at");
+    assertThat(gaps).containsExactly("0", "30", "60");
+    // Not left for later test classes' servers to send to a mail server that is not there.
+    Sql.admin().update("DELETE FROM email_outbox WHERE dedupe_key LIKE 'incident:" + incident + ":%' AND status = 'queued'");
   }
 
   @Test
