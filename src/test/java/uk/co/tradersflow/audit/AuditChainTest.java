@@ -28,7 +28,7 @@ class AuditChainTest {
   static TestUser user;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> {
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
     server = s;
     audit = new AuditLog(server.vertx.eventBus());
     chain = new AuditChain(server.main.db());

@@ -31,7 +31,7 @@ class AccessTokenMalleabilityTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static HttpResponse<Buffer> withHeader(String authorization) {
     return TestServer.await(server.request(HttpMethod.GET, ROUTE).putHeader("Authorization", authorization).send());

@@ -36,7 +36,7 @@ class AuthGuardTest {
   static ServerKeys keys;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> {
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
     server = s;
     users = new TestUsers(server);
     keys = ServerKeys.resolve(server.config);

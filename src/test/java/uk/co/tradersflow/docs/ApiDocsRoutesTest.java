@@ -28,7 +28,7 @@ class ApiDocsRoutesTest {
   static byte[] document;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> {
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
     server = s;
     try (InputStream in = ApiDocsRoutesTest.class.getResourceAsStream("/openapi.yaml")) {
       document = in.readAllBytes();

@@ -27,7 +27,7 @@ class ClientMistakeLoggingTest {
   static Level requestLogLevel;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> {
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
     server = s;
     requestLogLevel = requestLog.getLevel();
     requestLog.setLevel(Level.INFO);

@@ -22,7 +22,7 @@ class ProblemResponderTest {
   static TestUser user;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start()
+  static final ServerExtension lifecycle = ServerExtension.withDefaults()
       .then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   @Test

@@ -43,7 +43,7 @@ class IncidentCommandsTest {
   Path dir;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static Run run(Map<String, String> env, String... args) {
     return OpsCli.run(env, args);

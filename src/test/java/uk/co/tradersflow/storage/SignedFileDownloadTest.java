@@ -38,7 +38,7 @@ class SignedFileDownloadTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   record Uploaded(TestUser user, String id, byte[] bytes) {}
 

@@ -46,7 +46,7 @@ public final class ServerExtension implements BeforeAllCallback, AfterAllCallbac
   }
 
   /** The server with the test defaults. */
-  public static ServerExtension start() {
+  public static ServerExtension withDefaults() {
     return with(Map.of());
   }
 

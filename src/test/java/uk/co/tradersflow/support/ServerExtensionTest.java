@@ -43,7 +43,7 @@ class ServerExtensionTest {
   @Test
   void aCheckFailingAtCloseFailsTheClassAndWhatTheServerOutlivesIsStillClosed() throws Exception {
     List<String> closed = new CopyOnWriteArrayList<>();
-    ServerExtension lifecycle = ServerExtension.start().closing(() -> () -> closed.add("fake"));
+    ServerExtension lifecycle = ServerExtension.withDefaults().closing(() -> () -> closed.add("fake"));
     lifecycle.beforeAll(null);
     // What Vert.x's checker says when an event loop is blocked, said while this server runs.
     LoggerFactory.getLogger("io.vertx.core.impl.BlockedThreadChecker").warn("Thread vert.x-eventloop-thread-0 has been blocked");

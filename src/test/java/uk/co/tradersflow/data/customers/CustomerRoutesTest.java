@@ -25,7 +25,7 @@ class CustomerRoutesTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject create(TestUser user, String name) {
     HttpResponse<Buffer> r = server.send(POST, "/api/v1/customers", user.token(),

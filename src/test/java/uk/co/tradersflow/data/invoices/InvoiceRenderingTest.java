@@ -40,7 +40,7 @@ class InvoiceRenderingTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject listed(TestUser user) {
     return server.send(GET, "/api/v1/invoices", user.token()).bodyAsJsonObject().getJsonArray("items").getJsonObject(0);

@@ -29,7 +29,7 @@ class InvoiceRoutesTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject line(String description, Object quantity, long unitPence) {
     return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);

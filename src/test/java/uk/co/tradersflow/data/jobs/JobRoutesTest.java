@@ -25,7 +25,7 @@ class JobRoutesTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static HttpResponse<Buffer> createJob(TestUser user, JsonObject body) {
     return server.send(POST, "/api/v1/jobs", user.token(), body);

@@ -24,7 +24,7 @@ class RowLevelSecurityTest {
   static TestUser b;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> {
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
     server = s;
     TestUsers users = new TestUsers(server);
     a = users.create();

@@ -40,7 +40,7 @@ class HttpListenerTest {
   static RouteTable routes;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> {
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
     server = s;
     user = new TestUsers(server).create();
     // The same router every HTTPS verticle builds, from the running server's own modules.

@@ -23,7 +23,7 @@ class StrictFramingTest {
   private static final String HIDDEN = "GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.start().then(s -> server = s);
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s);
 
   static Stream<Arguments> ambiguousFramings() {
     String chunkedEnd = "0\r\n\r\n";
