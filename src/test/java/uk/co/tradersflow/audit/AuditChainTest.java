@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.Future;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -13,10 +12,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.platform.security.ActorType;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -28,18 +28,13 @@ class AuditChainTest {
   static AuditChain chain;
   static TestUser user;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
+    server = s;
     audit = new AuditLog(server.vertx.eventBus());
     chain = new AuditChain(server.main.db());
     user = new TestUsers(server).create();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   private static Future<Long> append(String action, String note) {
     String detail = note + "-" + UUID.randomUUID();
@@ -52,13 +47,7 @@ class AuditChainTest {
   }
 
   private static Optional<String> hashOf(long id) throws SQLException {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT hash FROM audit_log WHERE id = ?")) {
-      ps.setLong(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
-      }
-    }
+    return Sql.admin().find("SELECT hash FROM audit_log WHERE id = ?", id);
   }
 
   private static void awaitSealed(List<Long> ids, long withinMs) throws Exception {
@@ -107,11 +96,7 @@ class AuditChainTest {
     long after = TestServer.await(append("test.after_delete", "next"));
     awaitSealed(List.of(target, after), 2000);
     String[] saved = new String[1];
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT row_to_json(a)::text FROM audit_log a WHERE id = " + target)) {
-      rs.next();
-      saved[0] = rs.getString(1);
-    }
+    saved[0] = Sql.admin().string("SELECT row_to_json(a)::text FROM audit_log a WHERE id = " + target);
     try {
       asSuperuserWithoutTriggers("DELETE FROM audit_log WHERE id = " + target);
       AuditChain.Verification v = TestServer.await(chain.verify());

@@ -10,9 +10,9 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -30,16 +30,8 @@ class AccessTokenMalleabilityTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static HttpResponse<Buffer> withHeader(String authorization) {
     return TestServer.await(server.request(HttpMethod.GET, ROUTE).putHeader("Authorization", authorization).send());

@@ -9,24 +9,18 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /** Password change, email change, account closure and export, each behind the current password. */
 class AccountRoutesTest {
   static final String PASSWORD = SignInFlowTest.PASSWORD;
 
-  @BeforeAll
-  static void start() {
-    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())));
-  }
-
-  @AfterAll
-  static void stop() {
-    SignInFlowTest.server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
+      .then(s -> SignInFlowTest.server = s);
 
   private static TestServer server() {
     return SignInFlowTest.server;

@@ -18,12 +18,12 @@ import java.util.Map;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
 import uk.co.tradersflow.platform.crypto.Pem;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -35,17 +35,12 @@ class AuthGuardTest {
   static TestUsers users;
   static ServerKeys keys;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
+    server = s;
     users = new TestUsers(server);
     keys = ServerKeys.resolve(server.config);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   private static String b64(byte[] bytes) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);

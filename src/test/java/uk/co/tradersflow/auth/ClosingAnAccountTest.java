@@ -6,14 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -24,18 +22,12 @@ import uk.co.tradersflow.support.TestServer;
 class ClosingAnAccountTest {
   static FakeStripe stripe;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     stripe = new FakeStripe();
-    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
-        "TF_STRIPE_SECRET_KEY", "sk_test_closing", "TF_STRIPE_API_BASE", stripe.base()));
-  }
-
-  @AfterAll
-  static void stop() {
-    SignInFlowTest.server.close();
-    stripe.close();
-  }
+    return Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
+        "TF_STRIPE_SECRET_KEY", "sk_test_closing", "TF_STRIPE_API_BASE", stripe.base());
+  }).closing(() -> stripe).then(s -> SignInFlowTest.server = s);
 
   @Test
   void closingTheAccountCancelsItsStripeSubscriptionWithinSeconds() throws Exception {
@@ -44,10 +36,8 @@ class ClosingAnAccountTest {
     String sub = "sub_closing" + System.nanoTime();
     String customer = "cus_closing" + System.nanoTime();
     stripe.subscription(sub, customer, "active", 0, 0);
-    try (Connection c = SignInFlowTest.server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) "
-          + "SELECT account_id, '" + customer + "', '" + sub + "', 'active' FROM users WHERE email = '" + email + "'");
-    }
+    Sql.admin().update("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) "
+        + "SELECT account_id, '" + customer + "', '" + sub + "', 'active' FROM users WHERE email = '" + email + "'");
     HttpResponse<Buffer> closed = SignInFlowTest.server.send(DELETE, "/api/v1/me", token,
         new JsonObject().put("password", SignInFlowTest.PASSWORD));
     assertThat(closed.statusCode()).as(closed.bodyAsString()).isEqualTo(202);
@@ -60,11 +50,7 @@ class ClosingAnAccountTest {
     long until = System.nanoTime() + 5_000_000_000L;
     String status = null;
     while (System.nanoTime() < until && !"cancelled".equals(status)) {
-      try (Connection c = SignInFlowTest.server.env.admin(); Statement s = c.createStatement();
-           ResultSet rs = s.executeQuery("SELECT subscription_status FROM billing_accounts WHERE subscription_id = '" + sub + "'")) {
-        rs.next();
-        status = rs.getString(1);
-      }
+      status = Sql.admin().strings("SELECT subscription_status FROM billing_accounts WHERE subscription_id = ?", sub).get(0);
       Thread.sleep(50);
     }
     assertThat(status).as("and recorded as cancelled").isEqualTo("cancelled");

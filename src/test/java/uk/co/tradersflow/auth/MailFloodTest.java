@@ -6,13 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -28,20 +27,18 @@ class MailFloodTest {
     return Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()), "TF_TRUSTED_PROXIES", "127.0.0.0/8,::1/128");
   }
 
-  @BeforeAll
-  static void start() {
-    SignInFlowTest.server = TestServer.start(settings());
-    // A second instance of the same deployment: same database, Redis prefix and (development) keys.
+  @RegisterExtension
+  @Order(1)
+  static final ServerExtension lifecycle = ServerExtension.with(settings()).then(s -> SignInFlowTest.server = s);
+
+  /** A second instance of the same deployment: same database, Redis prefix and (development) keys. */
+  @RegisterExtension
+  @Order(2)
+  static final ServerExtension second = ServerExtension.with(() -> {
     Map<String, String> same = new java.util.HashMap<>(settings());
     same.put("TF_DEV_DATA_DIR", SignInFlowTest.server.config.devDataDir().toString());
-    other = TestServer.start(same);
-  }
-
-  @AfterAll
-  static void stop() {
-    other.close();
-    SignInFlowTest.server.close();
-  }
+    return same;
+  }).then(s -> other = s);
 
   private static TestServer server() {
     return SignInFlowTest.server;
@@ -53,10 +50,7 @@ class MailFloodTest {
   }
 
   private static long count(String sql) throws Exception {
-    try (Connection c = server().env.admin(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return Sql.admin().count(sql);
   }
 
   @Test

@@ -8,10 +8,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.TestEnvironment;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -24,20 +24,13 @@ class RateLimitedAnswersTest {
   static final int IP_LIMIT = 3;
   static final int MAX_FAILURES = 2;
 
-  @BeforeAll
-  static void start() {
-    // Redis keys of its own: the limits here are tiny, and the run's shared prefix would carry
-    // 127.0.0.1's spent sign-in budget into whichever test class runs next in the same minute.
-    SignInFlowTest.server = TestServer.start(Map.of("TF_REDIS_KEY_PREFIX", TestEnvironment.get().redisPrefix + "tiny-limits:",
+  // Redis keys of its own: the limits here are tiny, and the run's shared prefix would carry
+  // 127.0.0.1's spent sign-in budget into whichever test class runs next in the same minute.
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_REDIS_KEY_PREFIX", TestEnvironment.get().redisPrefix + "tiny-limits:",
         "TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
         "TF_TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "TF_LOGIN_IP_LIMIT_PER_MINUTE", Integer.toString(IP_LIMIT),
-        "TF_LOGIN_MAX_FAILURES", Integer.toString(MAX_FAILURES), "TF_LOGIN_LOCKOUT_SECONDS", "600"));
-  }
-
-  @AfterAll
-  static void stop() {
-    SignInFlowTest.server.close();
-  }
+        "TF_LOGIN_MAX_FAILURES", Integer.toString(MAX_FAILURES), "TF_LOGIN_LOCKOUT_SECONDS", "600")).then(s -> SignInFlowTest.server = s);
 
   private static TestServer server() {
     return SignInFlowTest.server;

@@ -9,19 +9,16 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.MailedLinks;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /** Sign-up to sign-out through the public API, with the attacks the security page promises to withstand. */
@@ -29,17 +26,10 @@ class SignInFlowTest {
   static final String PASSWORD = "correct horse battery staple";
   static TestServer server;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
         "TF_LOGIN_MAX_FAILURES", "3", "TF_LOGIN_LOCKOUT_SECONDS", "60", "TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000",
-        "TF_REFRESH_REUSE_GRACE_SECONDS", "10"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+        "TF_REFRESH_REUSE_GRACE_SECONDS", "10")).then(s -> server = s);
 
   static HttpResponse<Buffer> post(String path, JsonObject body) {
     return TestServer.await(server.request(POST, path).sendJsonObject(body));
@@ -55,15 +45,7 @@ class SignInFlowTest {
   }
 
   static long queued(String email, String template) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM email_outbox WHERE recipient = ? AND template = ?")) {
-      ps.setString(1, email);
-      ps.setString(2, template);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count("SELECT count(*) FROM email_outbox WHERE recipient = ? AND template = ?", email, template);
   }
 
   /** Waits (at most 5 s) until {@code count} emails of this template are queued to this address: reset requests answer before they queue. */
@@ -94,18 +76,13 @@ class SignInFlowTest {
     String lure = "Your invoice is overdue pay now at evil.example";
     assertThat(post("/api/v1/auth/signup", new JsonObject().put("email", email).put("password", PASSWORD)
         .put("businessName", lure)).statusCode()).isEqualTo(201);
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT model FROM email_outbox WHERE recipient = ? AND template = 'verify_email'")) {
-      ps.setString(1, email);
-      try (ResultSet rs = ps.executeQuery()) {
-        assertThat(rs.next()).isTrue();
-        JsonObject model = new JsonObject(rs.getString(1));
-        assertThat(model.fieldNames()).containsExactly("link");
-        uk.co.tradersflow.email.EmailRenderer.Rendered rendered = new uk.co.tradersflow.email.EmailRenderer(server.config.publicUrl().toString())
-            .render(uk.co.tradersflow.email.EmailTemplate.VERIFY_EMAIL, model.copy().put("businessName", lure));
-        assertThat(rendered.subject() + rendered.text() + rendered.html()).doesNotContain("evil.example");
-      }
-    }
+    List<String> models = Sql.admin().strings("SELECT model FROM email_outbox WHERE recipient = ? AND template = 'verify_email'", email);
+    assertThat(models).isNotEmpty();
+    JsonObject model = new JsonObject(models.get(0));
+    assertThat(model.fieldNames()).containsExactly("link");
+    uk.co.tradersflow.email.EmailRenderer.Rendered rendered = new uk.co.tradersflow.email.EmailRenderer(server.config.publicUrl().toString())
+        .render(uk.co.tradersflow.email.EmailTemplate.VERIFY_EMAIL, model.copy().put("businessName", lure));
+    assertThat(rendered.subject() + rendered.text() + rendered.html()).doesNotContain("evil.example");
   }
 
   @Test
@@ -133,11 +110,8 @@ class SignInFlowTest {
     assertThat(me.bodyAsJsonObject().getJsonObject("account").getString("businessName")).isEqualTo("Sparks Ltd");
     assertThat(me.getHeader("RateLimit-Limit")).isEqualTo("100");
     assertThat(me.getHeader("Cache-Control")).isEqualTo("no-store");
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT password_hash FROM users WHERE email = '" + email + "'")) {
-      rs.next();
-      assertThat(rs.getString(1)).startsWith("$argon2id$v=19$m=19456,t=2,p=1$").doesNotContain(PASSWORD);
-    }
+    assertThat(Sql.admin().string("SELECT password_hash FROM users WHERE email = ?", email))
+        .startsWith("$argon2id$v=19$m=19456,t=2,p=1$").doesNotContain(PASSWORD);
   }
 
   @Test
@@ -276,11 +250,7 @@ class SignInFlowTest {
     argon2.generateBytes(password.getBytes(java.nio.charset.StandardCharsets.UTF_8), hash);
     java.util.Base64.Encoder b64 = java.util.Base64.getEncoder().withoutPadding();
     String older = "$argon2id$v=19$m=8192,t=1,p=1$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement("UPDATE users SET password_hash = ? WHERE email = ?")) {
-      ps.setString(1, older);
-      ps.setString(2, email);
-      assertThat(ps.executeUpdate()).isEqualTo(1);
-    }
+    assertThat(Sql.admin().update("UPDATE users SET password_hash = ? WHERE email = ?", older, email)).isEqualTo(1);
   }
 
   /** New Argon2 parameters rehash the password at the next sign-in; that must not retire the user's device tokens. */
@@ -290,13 +260,8 @@ class SignInFlowTest {
     String device = signedUpAndIn(email).getString("deviceToken");
     storeHashWithOlderParameters(email, PASSWORD);
     assertThat(post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD)).statusCode()).isEqualTo(200);
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement("SELECT password_hash FROM users WHERE email = ?")) {
-      ps.setString(1, email);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        assertThat(rs.getString(1)).as("rehashed with today's parameters").startsWith("$argon2id$v=19$m=19456,t=2,p=1$");
-      }
-    }
+    assertThat(Sql.admin().string("SELECT password_hash FROM users WHERE email = ?", email)).as("rehashed with today's parameters")
+        .startsWith("$argon2id$v=19$m=19456,t=2,p=1$");
     for (int i = 0; i < 3; i++) {
       post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "guess " + i));
     }
@@ -385,9 +350,7 @@ class SignInFlowTest {
     JsonObject tokens = signedUpAndIn(email());
     String old = tokens.getString("refreshToken");
     JsonObject rotated = post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", old)).bodyAsJsonObject();
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE refresh_tokens SET spent_at = now() - interval '1 minute' WHERE spent_at IS NOT NULL");
-    }
+    Sql.admin().update("UPDATE refresh_tokens SET spent_at = now() - interval '1 minute' WHERE spent_at IS NOT NULL");
     HttpResponse<Buffer> replay = post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", old));
     assertThat(replay.statusCode()).isEqualTo(401);
     assertThat(post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", rotated.getString("refreshToken"))).statusCode())
@@ -482,10 +445,6 @@ class SignInFlowTest {
   }
 
   static long fileUrlEpoch(String email) throws Exception {
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT a.file_url_epoch FROM accounts a JOIN users u ON u.account_id = a.id WHERE u.email = '" + email + "'")) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return Sql.admin().count("SELECT a.file_url_epoch FROM accounts a JOIN users u ON u.account_id = a.id WHERE u.email = ?", email);
   }
 }

@@ -10,10 +10,10 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.Multipart;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 
@@ -26,15 +26,9 @@ class SignedUrlsEndWithSessionsTest {
   static final String PASSWORD = SignInFlowTest.PASSWORD;
   static final String NEW_PASSWORD = "a brand new passphrase";
 
-  @BeforeAll
-  static void start() {
-    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())));
-  }
-
-  @AfterAll
-  static void stop() {
-    SignInFlowTest.server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
+      .then(s -> SignInFlowTest.server = s);
 
   private static TestServer server() {
     return SignInFlowTest.server;

@@ -16,11 +16,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailTemplate;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -37,16 +38,9 @@ class StaffMailboxProofTest {
   static final String SUPPORT = "support-" + UUID.randomUUID() + "@tradersflow.test";
   static final String ADMIN_READ = "/admin/api/email/health";
 
-  @BeforeAll
-  static void start() {
-    SignInFlowTest.server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
-        "TF_OWNER_EMAILS", OWNER + "," + SECOND_OWNER, "TF_SUPPORT_EMAILS", SUPPORT, "TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000"));
-  }
-
-  @AfterAll
-  static void stop() {
-    SignInFlowTest.server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()),
+        "TF_OWNER_EMAILS", OWNER + "," + SECOND_OWNER, "TF_SUPPORT_EMAILS", SUPPORT, "TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000")).then(s -> SignInFlowTest.server = s);
 
   private static TestServer server() {
     return SignInFlowTest.server;
@@ -84,16 +78,10 @@ class StaffMailboxProofTest {
   }
 
   private static JsonObject newestModel(String email, String template) throws Exception {
-    try (Connection c = server().env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT model FROM email_outbox WHERE recipient = ? AND template = ? "
-             + "ORDER BY created_at DESC LIMIT 1")) {
-      ps.setString(1, email);
-      ps.setString(2, template);
-      try (ResultSet rs = ps.executeQuery()) {
-        assertThat(rs.next()).isTrue();
-        return new JsonObject(rs.getString(1));
-      }
-    }
+    List<String> models = Sql.admin().strings("SELECT model FROM email_outbox WHERE recipient = ? AND template = ? "
+        + "ORDER BY created_at DESC LIMIT 1", email, template);
+    assertThat(models).isNotEmpty();
+    return new JsonObject(models.get(0));
   }
 
   private static String rendered(EmailTemplate template, JsonObject model) {
@@ -113,10 +101,8 @@ class StaffMailboxProofTest {
     resetPassword(OWNER, OWNERS_PASSWORD);
     assertThat(SignInFlowTest.awaitStatus(squatters, 401)).as("the reset ended the squatter's session").isLessThan(1_000);
     // Even a session the reset's revocation missed (a sign-in that raced it) stays outside.
-    try (Connection c = server().env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE sessions SET revoked_at = NULL, revoked_reason = NULL WHERE user_id = "
-          + "(SELECT id FROM users WHERE email = '" + OWNER + "')");
-    }
+    Sql.admin().update("UPDATE sessions SET revoked_at = NULL, revoked_reason = NULL WHERE user_id = "
+        + "(SELECT id FROM users WHERE email = ?)", OWNER);
     assertThat(SignInFlowTest.awaitStatus(squatters, 200)).isLessThan(3_000);
     HttpResponse<Buffer> stillOut = admin(squatters);
     assertThat(stillOut.statusCode()).as("a token from before the reset").isEqualTo(403);
@@ -241,12 +227,8 @@ class StaffMailboxProofTest {
     }
     HttpResponse<Buffer> r = TestServer.await(racing);
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(401);
-    try (Connection c = server().env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT count(*) FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = '"
-             + email + "')")) {
-      rs.next();
-      assertThat(rs.getLong(1)).as("no session was opened").isZero();
-    }
+    assertThat(Sql.admin().count("SELECT count(*) FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ?)", email))
+        .as("no session was opened").isZero();
   }
 
   /**
@@ -293,11 +275,7 @@ class StaffMailboxProofTest {
   }
 
   private static boolean waitingOnALock() throws Exception {
-    try (Connection c = server().env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-             + "AND usename = 'tf_app' AND wait_event_type = 'Lock' AND query LIKE '%FOR NO KEY UPDATE%'")) {
-      rs.next();
-      return rs.getLong(1) > 0;
-    }
+    return Sql.admin().count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        + "AND usename = 'tf_app' AND wait_event_type = 'Lock' AND query LIKE '%FOR NO KEY UPDATE%'") > 0;
   }
 }

@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +17,7 @@ import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.InvoiceReplies;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /** Shared set-up for the billing tests: server settings pointing at the fake, SQL as superuser, signed deliveries. */
@@ -69,16 +69,7 @@ final class BillingFixtures {
   }
 
   static Object value(TestServer server, String query, Object... args) {
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement(query)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getObject(1) : null;
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sql.admin().value(query, args);
   }
 
   static long count(TestServer server, String query, Object... args) {

@@ -14,10 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -27,18 +28,11 @@ class BillingRoutesTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
-    server = TestServer.start(settings(fake));
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-  }
+    return settings(fake);
+  }).closing(() -> fake).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static List<FakeStripe.Request> customersCreatedFor(UUID account) {
     return fake.requests("POST", "/v1/customers").stream()
@@ -82,10 +76,8 @@ class BillingRoutesTest {
   @Test
   void aSecondCheckoutWhileASubscriptionIsLiveIsRefused() throws Exception {
     TestUser u = users.create();
-    try (java.sql.Connection c = server.env.admin(); java.sql.Statement s = c.createStatement()) {
-      s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
-          + u.accountId() + "', 'cus_live" + u.accountId().toString().replace("-", "") + "', 'sub_live" + u.accountId().toString().replace("-", "") + "', 'trialing')");
-    }
+    Sql.admin().update("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
+        + u.accountId() + "', 'cus_live" + u.accountId().toString().replace("-", "") + "', 'sub_live" + u.accountId().toString().replace("-", "") + "', 'trialing')");
     HttpResponse<Buffer> r = server.send(POST, "/api/v1/billing/checkout-session", u.token());
     assertThat(r.statusCode()).isEqualTo(409);
     assertThat(fake.requests("POST", "/v1/checkout/sessions").stream()
@@ -98,11 +90,9 @@ class BillingRoutesTest {
   }
 
   private static String customerOf(TestUser u) throws Exception {
-    try (java.sql.Connection c = server.env.admin(); java.sql.Statement s = c.createStatement();
-         java.sql.ResultSet rs = s.executeQuery("SELECT stripe_customer_id FROM billing_accounts WHERE account_id = '" + u.accountId() + "'")) {
-      assertThat(rs.next()).isTrue();
-      return rs.getString(1);
-    }
+    List<String> customers = Sql.admin().strings("SELECT stripe_customer_id FROM billing_accounts WHERE account_id = ?", u.accountId());
+    assertThat(customers).isNotEmpty();
+    return customers.get(0);
   }
 
   /**

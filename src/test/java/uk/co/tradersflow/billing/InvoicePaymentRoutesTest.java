@@ -9,12 +9,12 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailTemplate;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -24,18 +24,11 @@ class InvoicePaymentRoutesTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
-    server = TestServer.start(settings(fake));
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-  }
+    return settings(fake);
+  }).closing(() -> fake).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static List<FakeStripe.Request> linksFor(UUID invoice) {
     return fake.requests("POST", "/v1/payment_links").stream()

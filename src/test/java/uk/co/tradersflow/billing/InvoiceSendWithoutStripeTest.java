@@ -8,16 +8,16 @@ import static uk.co.tradersflow.billing.BillingFixtures.value;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.GreenMailUtil;
-import com.icegreen.greenmail.util.ServerSetup;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import jakarta.mail.internet.MimeMessage;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.LocalSmtp;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -27,20 +27,12 @@ class InvoiceSendWithoutStripeTest {
   static GreenMail smtp;
   static TestServer server;
 
-  @BeforeAll
-  static void start() {
-    int port = TestServer.freePort();
-    smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-    smtp.start();
     // No TF_STRIPE_* settings at all: billing is off.
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    smtp.stop();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
+    smtp = LocalSmtp.start();
+    return LocalSmtp.settings(smtp, Map.of());
+  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> server = s);
 
   @Test
   void withoutStripeTheInvoiceIsEmailedWithoutAPaymentLinkAndMarkedSent() throws Exception {

@@ -17,11 +17,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.InvoiceReplies;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -37,19 +37,15 @@ class PaymentLinkRetirementTest {
   static TestUsers users;
   static PaymentLinkRetirementVerticle job;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
-    server = TestServer.start(settings(fake));
+    return settings(fake);
+  }).closing(() -> fake).then(s -> {
+    server = s;
     users = new TestUsers(server);
     job = deploy();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-  }
+  });
 
   private static PaymentLinkRetirementVerticle deploy() {
     PaymentLinkRetirementVerticle v = new PaymentLinkRetirementVerticle(server.main.db(),

@@ -13,11 +13,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -27,18 +27,11 @@ class StripeWebhookTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
-    server = TestServer.start(settings(fake));
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-  }
+    return settings(fake);
+  }).closing(() -> fake).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject event(String type, JsonObject object) {
     return FakeStripe.event(type, object, null, Stripe.API_VERSION);

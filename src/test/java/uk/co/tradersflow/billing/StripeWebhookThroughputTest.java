@@ -15,13 +15,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.support.FakeStripe;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -37,17 +37,11 @@ class StripeWebhookThroughputTest {
   static FakeStripe fake;
   static TestServer server;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
-    server = TestServer.start(settings(fake));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-  }
+    return settings(fake);
+  }).closing(() -> fake).then(s -> server = s);
 
   @Test
   void sixtyFourConcurrentSendersAreAnsweredWellWithinTwoSecondsAtP99() {

@@ -14,12 +14,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /** The API document and its readable reference, served by the server, and the routes it mounts all in it. */
@@ -27,18 +27,13 @@ class ApiDocsRoutesTest {
   static TestServer server;
   static byte[] document;
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServer.start();
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
+    server = s;
     try (InputStream in = ApiDocsRoutesTest.class.getResourceAsStream("/openapi.yaml")) {
       document = in.readAllBytes();
     }
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   static HttpResponse<Buffer> get(String path) {
     return TestServer.await(server.request(HttpMethod.GET, path).send());

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 
@@ -83,14 +84,9 @@ class DevMailTest {
   private static UUID awaitOutboxRow(TestServer server, String recipient) throws Exception {
     long deadline = System.nanoTime() + 5_000_000_000L;
     while (System.nanoTime() < deadline) {
-      try (var c = server.env.admin();
-           var ps = c.prepareStatement("SELECT id FROM email_outbox WHERE recipient = ? AND template = 'verify_email'")) {
-        ps.setString(1, recipient);
-        try (var rs = ps.executeQuery()) {
-          if (rs.next()) {
-            return (UUID) rs.getObject(1);
-          }
-        }
+      Object id = Sql.admin().value("SELECT id FROM email_outbox WHERE recipient = ? AND template = 'verify_email'", recipient);
+      if (id != null) {
+        return (UUID) id;
       }
       Thread.sleep(50);
     }

@@ -3,14 +3,11 @@ package uk.co.tradersflow.email;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,10 +16,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.LocalSmtp;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -34,22 +33,15 @@ class EmailDispatchTest {
   static TestEmails emails;
   static TestUser user;
 
-  @BeforeAll
-  static void start() {
-    int port = TestServer.freePort();
-    smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-    smtp.start();
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
+    smtp = LocalSmtp.start();
+    return LocalSmtp.settings(smtp, Map.of("TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
+  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
+    server = s;
     emails = new TestEmails(server);
     user = new TestUsers(server).create();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    smtp.stop();
-  }
+  });
 
   @BeforeEach
   void clearMailbox() throws Exception {
@@ -182,18 +174,13 @@ class EmailDispatchTest {
   @Test
   void aSuppressedAddressGetsNoEmailAndTheAttemptIsLoggedSuppressed() throws Exception {
     String to = address("suppressed");
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("INSERT INTO email_suppressions (address, reason, source) VALUES ('" + to + "', 'complained', 'test')");
-    }
+    Sql.admin().update("INSERT INTO email_suppressions (address, reason, source) VALUES ('" + to + "', 'complained', 'test')");
     UUID id = emails.enqueue(user.accountId(), "trial_ending", to, new JsonObject().put("trialEnd", "2026-12-01"),
         "trial:" + UUID.randomUUID()).orElseThrow();
     assertThat(emails.awaitStatus(id, "suppressed", 10)).isTrue();
     assertThat(smtp.getReceivedMessagesForDomain(to.substring(to.indexOf('@') + 1))).isEmpty();
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         java.sql.ResultSet rs = s.executeQuery("SELECT model::text FROM email_outbox WHERE id = '" + id + "'")) {
-      rs.next();
-      assertThat(rs.getString(1)).as("a message never to be sent keeps no links").isEqualTo("{}");
-    }
+    assertThat(Sql.admin().string("SELECT model::text FROM email_outbox WHERE id = ?", id)).as("a message never to be sent keeps no links")
+        .isEqualTo("{}");
   }
 
   @Test

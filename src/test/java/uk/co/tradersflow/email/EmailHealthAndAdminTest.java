@@ -8,15 +8,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -28,18 +28,13 @@ class EmailHealthAndAdminTest {
   static TestUsers users;
   static TestUser owner;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_OWNER_EMAILS", "someone@else.test, " + OWNER.toUpperCase(),
-        "TF_SMTP_PORT", Integer.toString(TestServer.freePort())));
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_OWNER_EMAILS", "someone@else.test, " + OWNER.toUpperCase(),
+        "TF_SMTP_PORT", Integer.toString(TestServer.freePort()))).then(s -> {
+    server = s;
     users = new TestUsers(server);
     owner = users.create(OWNER, true);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   /** Writes finished outbox rows directly: the alert reads outcomes, however they came about. */
   private static void outcomes(int sent, int failed) throws Exception {
@@ -58,10 +53,8 @@ class EmailHealthAndAdminTest {
   @Test
   void theAlertIsRaisedOncePerEpisodeAboveTheThresholdWithVolumeAndClearsOnRecovery() throws Exception {
     EmailHealth health = new EmailHealth(server.main.db(), Duration.ofHours(1), 0.05, Optional.empty());
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE email_outbox SET updated_at = now() - interval '2 hours'");
-      s.executeUpdate("UPDATE email_alerts SET cleared_at = now() WHERE cleared_at IS NULL");
-    }
+    Sql.admin().update("UPDATE email_outbox SET updated_at = now() - interval '2 hours'");
+    Sql.admin().update("UPDATE email_alerts SET cleared_at = now() WHERE cleared_at IS NULL");
     outcomes(1, 1);
     assertThat(TestServer.await(health.evaluate()).alerting()).as("one failure in two sends pages nobody").isFalse();
     outcomes(19, 3);
@@ -99,12 +92,10 @@ class EmailHealthAndAdminTest {
   @Test
   void theEmailLogFiltersByRecipientAndStatus() throws Exception {
     String recipient = "log-" + UUID.randomUUID() + "@customer.test";
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("INSERT INTO email_outbox (template, recipient, dedupe_key, status) VALUES ('invoice', '" + recipient
-          + "', 'log:" + UUID.randomUUID() + "', 'failed')");
-      s.executeUpdate("INSERT INTO email_outbox (template, recipient, dedupe_key, status) VALUES ('invoice', '" + recipient
-          + "', 'log:" + UUID.randomUUID() + "', 'sent')");
-    }
+    Sql.admin().update("INSERT INTO email_outbox (template, recipient, dedupe_key, status) VALUES ('invoice', '" + recipient
+        + "', 'log:" + UUID.randomUUID() + "', 'failed')");
+    Sql.admin().update("INSERT INTO email_outbox (template, recipient, dedupe_key, status) VALUES ('invoice', '" + recipient
+        + "', 'log:" + UUID.randomUUID() + "', 'sent')");
     HttpResponse<Buffer> r = server.send(GET, "/admin/api/emails?status=failed&recipient=" + recipient.toUpperCase(), owner.token());
     assertThat(r.statusCode()).isEqualTo(200);
     var items = r.bodyAsJsonObject().getJsonArray("items");

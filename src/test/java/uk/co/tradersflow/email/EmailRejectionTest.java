@@ -8,16 +8,14 @@ import com.icegreen.greenmail.util.ServerSetup;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -37,31 +35,26 @@ class EmailRejectionTest {
   static TestUser user;
   static TestUser owner;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     smtp = new GreenMail(new ServerSetup(TestServer.freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.start();
     proxy = new SmtpFaultProxy(smtp.getSmtp().getPort());
     OutboxRows.settleLeftovers();
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(proxy.port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_EMAIL_MAX_ATTEMPTS", "2", "TF_EMAIL_RETRY_BASE_SECONDS", "1", "TF_OWNER_EMAILS", OWNER));
+    return Map.of("TF_SMTP_PORT", Integer.toString(proxy.port), "TF_SMTP_STARTTLS", "disabled",
+        "TF_EMAIL_MAX_ATTEMPTS", "2", "TF_EMAIL_RETRY_BASE_SECONDS", "1", "TF_OWNER_EMAILS", OWNER);
+  }).closing(() -> smtp == null ? null : smtp::stop).closing(() -> proxy).then(s -> {
+    server = s;
     emails = new TestEmails(server);
     TestUsers users = new TestUsers(server);
     user = users.create();
     owner = users.create(OWNER, true);
-  }
+  });
 
   @AfterEach
   void healthyAgain() {
     proxy.busy = false;
     proxy.rejectMarker = "\u0000";
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    proxy.close();
-    smtp.stop();
   }
 
   private static UUID enqueue(String recipient) {
@@ -134,15 +127,7 @@ class EmailRejectionTest {
   }
 
   private static long auditEntries(UUID id) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM audit_log WHERE action = 'email.requeued' "
-             + "AND target_type = 'email' AND target_id = ? AND actor_type = 'owner' AND actor_id = ?")) {
-      ps.setString(1, id.toString());
-      ps.setObject(2, owner.userId());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count("SELECT count(*) FROM audit_log WHERE action = 'email.requeued' "
+        + "AND target_type = 'email' AND target_id = ? AND actor_type = 'owner' AND actor_id = ?", id.toString(), owner.userId());
   }
 }

@@ -8,10 +8,10 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -27,21 +27,13 @@ class EmailRetryTest {
   static TestServer server;
   static GreenMail smtp;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     port = TestServer.freePort();
     OutboxRows.settleLeftovers();
     // The default retry base (30 s): an outage must not wait for it.
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    if (smtp != null) {
-      smtp.stop();
-    }
-  }
+    return Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled");
+  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> server = s);
 
   @Test
   void emailQueuedWhileSmtpIsDownSpendsNoAttemptAndGoesOutWithinSecondsOfItsReturn() throws Exception {

@@ -9,17 +9,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -33,18 +31,14 @@ class EmailWebhookTest {
   static TestEmails emails;
   static TestUser user;
 
-  @BeforeAll
-  static void start() {
     // SMTP points nowhere: these tests are about events, not delivery.
-    server = TestServer.start(Map.of("TF_EMAIL_WEBHOOK_SECRET", SECRET, "TF_SMTP_PORT", Integer.toString(TestServer.freePort())));
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_EMAIL_WEBHOOK_SECRET", SECRET, "TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
+      .then(s -> {
+    server = s;
     emails = new TestEmails(server);
     user = new TestUsers(server).create();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   private static String signature(String secret, String id, long timestamp, String body) {
     byte[] mac = new StandardWebhookVerifier(secret, Clock.systemUTC()).sign(id, Long.toString(timestamp), body.getBytes(StandardCharsets.UTF_8));
@@ -76,13 +70,7 @@ class EmailWebhookTest {
   }
 
   private static long count(String sql, Object arg) throws Exception {
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setObject(1, arg);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count(sql, arg);
   }
 
   @Test

@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -54,9 +52,7 @@ class OutboxClaimTest {
       TestServer.await(store.retryOrFail(claim, "550 mailbox full", 3, Duration.ZERO, Instant.now()));
       assertThat(row(server, id)).isEqualTo("queued|1|" + MODEL);
 
-      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-        s.executeUpdate("UPDATE email_outbox SET status = 'sending', lease_until = now() + interval '1 hour' WHERE id = '" + id + "'");
-      }
+      Sql.admin().update("UPDATE email_outbox SET status = 'sending', lease_until = now() + interval '1 hour' WHERE id = '" + id + "'");
       TestServer.await(store.retryOrFail(claim, "550 no such user", 2, Duration.ZERO, Instant.now()));
       assertThat(row(server, id)).isEqualTo("failed|2|" + MODEL);
     }
@@ -88,9 +84,7 @@ class OutboxClaimTest {
       UUID taken = UUID.randomUUID();
       claimedReset(server, current, "renew@claims.example.test");
       claimedReset(server, taken, "taken@claims.example.test");
-      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-        s.executeUpdate("UPDATE email_outbox SET lease_until = now() + interval '1 second' WHERE id IN ('" + current + "', '" + taken + "')");
-      }
+      Sql.admin().update("UPDATE email_outbox SET lease_until = now() + interval '1 second' WHERE id IN ('" + current + "', '" + taken + "')");
       OutboxStore store = new OutboxStore(server.main.db());
 
       TestServer.await(store.renew(Map.of(current, 2, taken, 1), Duration.ofMinutes(5)));
@@ -105,11 +99,9 @@ class OutboxClaimTest {
    * claims = 2 is the current claim, no attempt counted yet. Its model holds a single-use link.
    */
   private static void claimedReset(TestServer server, UUID id, String recipient) throws Exception {
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.executeUpdate("INSERT INTO email_outbox (id, template, recipient, dedupe_key, model, status, attempts, claims, lease_until) VALUES ('"
-          + id + "', 'password_reset', '" + recipient + "', 'claim-" + id + "', "
-          + "'{\"resetUrl\":\"https://x/reset-password?token=secret\"}', 'sending', 0, 2, now() + interval '1 hour')");
-    }
+    Sql.admin().update("INSERT INTO email_outbox (id, template, recipient, dedupe_key, model, status, attempts, claims, lease_until) VALUES ('"
+        + id + "', 'password_reset', '" + recipient + "', 'claim-" + id + "', "
+        + "'{\"resetUrl\":\"https://x/reset-password?token=secret\"}', 'sending', 0, 2, now() + interval '1 hour')");
   }
 
   private static String row(TestServer server, UUID id) throws Exception {
@@ -117,13 +109,6 @@ class OutboxClaimTest {
   }
 
   private static String column(TestServer server, UUID id, String expression) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT (" + expression + ")::text FROM email_outbox WHERE id = ?")) {
-      ps.setObject(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getString(1);
-      }
-    }
+    return Sql.admin().strings("SELECT (" + expression + ")::text FROM email_outbox WHERE id = ?", id).get(0);
   }
 }

@@ -6,7 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Collection;
 import java.util.UUID;
-import uk.co.tradersflow.support.TestEnvironment;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /** Reads a set of outbox rows behind the API's back: sums and counts over just these rows. */
@@ -20,14 +20,9 @@ final class OutboxRows {
    * first. Call it while no server of the calling class runs; classes run one at a time.
    */
   static void settleLeftovers() {
-    try (Connection c = TestEnvironment.get().admin();
-         java.sql.Statement s = c.createStatement()) {
-      s.execute("DO $$ BEGIN IF to_regclass('email_outbox') IS NOT NULL THEN "
-          + "UPDATE email_outbox SET status = 'failed', lease_until = NULL, last_error = 'left over by an earlier test class' "
-          + "WHERE status IN ('queued', 'sending'); END IF; END $$");
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    Sql.admin().execute("DO $$ BEGIN IF to_regclass('email_outbox') IS NOT NULL THEN "
+        + "UPDATE email_outbox SET status = 'failed', lease_until = NULL, last_error = 'left over by an earlier test class' "
+        + "WHERE status IN ('queued', 'sending'); END IF; END $$");
   }
 
   /** {@code expression} evaluated over the rows, e.g. {@code sum(claims)} or {@code count(*) FILTER (WHERE status = 'sent')}. */

@@ -9,11 +9,12 @@ import java.nio.charset.StandardCharsets;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.http.ProblemResponder;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TrustAllTls;
 
@@ -26,17 +27,16 @@ class ClientMistakeLoggingTest {
   static Logger requestLog = (Logger) LoggerFactory.getLogger("tradersflow.request");
   static Level requestLogLevel;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
+    server = s;
     requestLogLevel = requestLog.getLevel();
     requestLog.setLevel(Level.INFO);
-  }
+  });
 
   @AfterAll
   static void stop() {
     requestLog.setLevel(requestLogLevel);
-    server.close();
   }
 
   @Test

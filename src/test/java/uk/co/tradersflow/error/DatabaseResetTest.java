@@ -10,12 +10,12 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.platform.http.ProblemResponder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.ResettingProxy;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestEnvironment;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -27,20 +27,13 @@ class DatabaseResetTest {
   static TestServer server;
   static TestUser user;
 
-  @BeforeAll
-  static void start() throws Exception {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     TestEnvironment env = TestEnvironment.get();
     proxy = new ResettingProxy(env.pgHost, env.pgPort);
     String viaProxy = env.appUrl().replace("@" + env.pgHost + ":" + env.pgPort + "/", "@127.0.0.1:" + proxy.port() + "/");
-    server = TestServer.start(Map.of("TF_DB_URL", viaProxy));
-    user = new TestUsers(server).create();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-    proxy.close();
-  }
+    return Map.of("TF_DB_URL", viaProxy);
+  }).closing(() -> proxy).then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   @Test
   void aConnectionResetMidRequestIs503ServiceUnavailableAndTheNextRequestWorks() throws Exception {

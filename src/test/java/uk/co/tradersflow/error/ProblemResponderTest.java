@@ -6,13 +6,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -22,16 +21,9 @@ class ProblemResponderTest {
   static TestServer server;
   static TestUser user;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    user = new TestUsers(server).create();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults()
+      .then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   @Test
   void anUnknownRouteIs404ProblemJson() {
@@ -69,18 +61,16 @@ class ProblemResponderTest {
   void anUnexpectedDatabaseFailureIsAGeneric500AndTheLogCarriesTheRequestId() throws SQLException {
     // A database surprise the code cannot foresee: a constraint added behind the server's back.
     String marker = "boom-" + System.nanoTime();
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.execute("""
-          CREATE FUNCTION pg_temp_surprise() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN
-            IF NEW.name = '%s' THEN
-              RAISE EXCEPTION 'new row for relation "customers" violates check constraint "surprise" SELECT secret FROM internal'
-                USING ERRCODE = 'check_violation';
-            END IF;
-            RETURN NEW;
-          END $$""".formatted(marker));
-      s.execute("CREATE TRIGGER surprise BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION pg_temp_surprise()");
-    }
+    Sql.admin().execute("""
+        CREATE FUNCTION pg_temp_surprise() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.name = '%s' THEN
+            RAISE EXCEPTION 'new row for relation "customers" violates check constraint "surprise" SELECT secret FROM internal'
+              USING ERRCODE = 'check_violation';
+          END IF;
+          RETURN NEW;
+        END $$""".formatted(marker));
+    Sql.admin().execute("CREATE TRIGGER surprise BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION pg_temp_surprise()");
     try (LogCapture logs = new LogCapture()) {
       HttpResponse<Buffer> r = server.send(HttpMethod.POST, "/api/v1/customers", user.token(), new JsonObject().put("name", marker));
       assertThat(r.statusCode()).isEqualTo(500);
@@ -91,10 +81,8 @@ class ProblemResponderTest {
       String requestId = r.getHeader("X-Request-Id");
       assertThat(logs.text()).contains("request_id=" + requestId).contains("surprise");
     } finally {
-      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-        s.execute("DROP TRIGGER surprise ON customers");
-        s.execute("DROP FUNCTION pg_temp_surprise()");
-      }
+      Sql.admin().execute("DROP TRIGGER surprise ON customers");
+      Sql.admin().execute("DROP FUNCTION pg_temp_surprise()");
     }
   }
 

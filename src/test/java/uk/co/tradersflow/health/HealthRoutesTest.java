@@ -8,10 +8,10 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -21,15 +21,8 @@ class HealthRoutesTest {
   static final String METRICS_TOKEN = "metrics-token-0123456789abcdef";
   static TestServer server;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_METRICS_TOKEN", METRICS_TOKEN));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_METRICS_TOKEN", METRICS_TOKEN)).then(s -> server = s);
 
   @Test
   void readyIsUpWithBothChecksWhenPostgresAndRedisAnswer() {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static uk.co.tradersflow.support.Sql.strings;
 
 import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
@@ -16,12 +15,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import uk.co.tradersflow.support.LocalSmtp;
 import uk.co.tradersflow.support.OpsCli;
 import uk.co.tradersflow.support.ScratchDatabase;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -35,21 +36,11 @@ class IncidentNoticeTest {
   @TempDir
   Path dir;
 
-  @BeforeAll
-  static void start() {
-    int port = TestServer.freePort();
-    smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-    smtp.start();
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    smtp.stop();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
+    smtp = LocalSmtp.start();
+    return LocalSmtp.settings(smtp, Map.of("TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
+  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static Map<String, String> env() {
     return OpsCli.envOf(server);
@@ -143,13 +134,11 @@ class IncidentNoticeTest {
         "--subject", "Notice", "--body-file", body("Paced.").toString(), "--incident", incident, "--per-minute", "2");
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains("sent over 60 s");
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      List<String> gaps = strings(c, "SELECT round(extract(epoch FROM next_attempt_at - min(next_attempt_at) OVER ()))::text "
-          + "FROM email_outbox WHERE dedupe_key LIKE 'incident:" + incident + ":%' ORDER BY next_attempt_at");
-      assertThat(gaps).containsExactly("0", "30", "60");
-      // Not left for later test classes' servers to send to a mail server that is not there.
-      s.execute("DELETE FROM email_outbox WHERE dedupe_key LIKE 'incident:" + incident + ":%' AND status = 'queued'");
-    }
+    List<String> gaps = Sql.admin().strings("SELECT round(extract(epoch FROM next_attempt_at - min(next_attempt_at) OVER ()))::text "
+        + "FROM email_outbox WHERE dedupe_key LIKE 'incident:" + incident + ":%' ORDER BY next_attempt_at");
+    assertThat(gaps).containsExactly("0", "30", "60");
+    // Not left for later test classes' servers to send to a mail server that is not there.
+    Sql.admin().update("DELETE FROM email_outbox WHERE dedupe_key LIKE 'incident:" + incident + ":%' AND status = 'queued'");
   }
 
   @Test
@@ -201,9 +190,7 @@ class IncidentNoticeTest {
   }
 
   private static void insertUser(UUID account, String email, boolean verified) throws Exception {
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      s.execute("INSERT INTO users (account_id, email, email_verified_at) VALUES ('" + account + "', '" + email + "', "
-          + (verified ? "now()" : "NULL") + ")");
-    }
+    Sql.admin().update("INSERT INTO users (account_id, email, email_verified_at) VALUES ('" + account + "', '" + email + "', "
+        + (verified ? "now()" : "NULL") + ")");
   }
 }

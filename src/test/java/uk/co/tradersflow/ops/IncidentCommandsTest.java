@@ -16,9 +16,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import uk.co.tradersflow.auth.AccessTokens;
 import uk.co.tradersflow.auth.JwtKeySet;
@@ -29,6 +28,7 @@ import uk.co.tradersflow.platform.crypto.ServerKeys;
 import uk.co.tradersflow.support.OpsCli;
 import uk.co.tradersflow.support.OpsCli.Run;
 import uk.co.tradersflow.support.ScratchDatabase;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -42,16 +42,8 @@ class IncidentCommandsTest {
   @TempDir
   Path dir;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static Run run(Map<String, String> env, String... args) {
     return OpsCli.run(env, args);

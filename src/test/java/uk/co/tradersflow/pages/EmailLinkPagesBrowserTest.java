@@ -11,9 +11,6 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -27,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
@@ -39,6 +37,8 @@ import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import uk.co.tradersflow.support.MailedLinks;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
 /**
@@ -54,10 +54,13 @@ class EmailLinkPagesBrowserTest {
   static Path profile;
   static ChromeDriver browser;
 
+  // Nothing listens on this SMTP port: the emails stay queued, and the test reads their links.
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
+      .then(s -> server = s);
+
   @BeforeAll
   static void start() throws Exception {
-    // Nothing listens on this SMTP port: the emails stay queued, and the test reads their links.
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())));
     profile = Files.createTempDirectory("tf-chromium-profile");
     Files.createDirectories(SCREENSHOTS);
     ChromeOptions options = new ChromeOptions();
@@ -81,7 +84,6 @@ class EmailLinkPagesBrowserTest {
         browser.quit();
       }
     } finally {
-      server.close();
       if (profile != null) {
         try (Stream<Path> files = Files.walk(profile)) {
           files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -309,12 +311,6 @@ class EmailLinkPagesBrowserTest {
   }
 
   static boolean verified(String email) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT email_verified_at IS NOT NULL FROM users WHERE email = ?")) {
-      ps.setString(1, email);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getBoolean(1);
-      }
-    }
+    return Boolean.TRUE.equals(Sql.admin().value("SELECT email_verified_at IS NOT NULL FROM users WHERE email = ?", email));
   }
 }

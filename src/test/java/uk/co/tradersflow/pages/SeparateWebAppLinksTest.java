@@ -9,10 +9,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.MailedLinks;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /** With TF_APP_URL naming a separate web app, email links lead there and this server serves no pages. */
@@ -21,15 +21,9 @@ class SeparateWebAppLinksTest {
   static final String PASSWORD = "correct horse battery staple";
   static TestServer server;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()), "TF_APP_URL", APP + "/"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort()), "TF_APP_URL", APP + "/"))
+      .then(s -> server = s);
 
   @Test
   void emailLinksPointAtTheWebAppAndTheServerLeavesThosePathsToIt() throws Exception {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
@@ -15,6 +14,7 @@ import uk.co.tradersflow.storage.LocalDiskBlobStore;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.InvoiceReplies;
 import uk.co.tradersflow.support.Multipart;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -23,15 +23,7 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
 class AccountRetentionTest {
 
   private static long count(Connection c, String sql, Object... args) throws Exception {
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.on(c).count(sql, args);
   }
 
   @Test
@@ -147,13 +139,11 @@ class AccountRetentionTest {
       String ended = "sub_ended" + System.nanoTime();
       stripe.subscription(untracked, customer, "active", 0, 0);
       stripe.subscription(ended, customer, "canceled", 0, 0);
-      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-        // The tracked one was cancelled in the portal; the other, never tracked, is live.
-        s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
-            + user.accountId() + "', '" + customer + "', '" + ended + "', 'cancelled')");
-        s.executeUpdate("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
-            + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
-      }
+      // The tracked one was cancelled in the portal; the other, never tracked, is live.
+      Sql.admin().update("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
+          + user.accountId() + "', '" + customer + "', '" + ended + "', 'cancelled')");
+      Sql.admin().update("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
+          + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
       AccountRetentionVerticle retention = new AccountRetentionVerticle(server.main.db(),
           new LocalDiskBlobStore(server.config.storageDir()), server.vertx.createSharedWorkerExecutor("test-retention-3"),
           new StripeGateway(server.vertx, server.config), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
@@ -176,13 +166,11 @@ class AccountRetentionTest {
       TestUser user = new TestUsers(server).create();
       String sub = "sub_overdue" + System.nanoTime();
       stripe.subscription(sub, "cus_overdue", "active", 0, 0);
-      try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-        s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
-            + user.accountId() + "', 'cus_overdue" + System.nanoTime() + "', '" + sub + "', 'active')");
-        s.executeUpdate("INSERT INTO customers (account_id, name) VALUES ('" + user.accountId() + "', 'Mrs Overdue')");
-        s.executeUpdate("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
-            + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
-      }
+      Sql.admin().update("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
+          + user.accountId() + "', 'cus_overdue" + System.nanoTime() + "', '" + sub + "', 'active')");
+      Sql.admin().update("INSERT INTO customers (account_id, name) VALUES ('" + user.accountId() + "', 'Mrs Overdue')");
+      Sql.admin().update("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
+          + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
       AccountRetentionVerticle retention = new AccountRetentionVerticle(server.main.db(),
           new LocalDiskBlobStore(server.config.storageDir()), server.vertx.createSharedWorkerExecutor("test-retention-2"),
           new StripeGateway(server.vertx, server.config), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));

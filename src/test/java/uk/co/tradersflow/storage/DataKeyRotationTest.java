@@ -9,9 +9,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -19,7 +16,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.Multipart;
-import uk.co.tradersflow.support.TestEnvironment;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -105,13 +102,6 @@ class DataKeyRotationTest {
   }
 
   private static String keyId(String documentId) throws Exception {
-    try (Connection c = TestEnvironment.get().admin();
-         PreparedStatement ps = c.prepareStatement("SELECT key_id FROM documents WHERE id = ?")) {
-      ps.setObject(1, UUID.fromString(documentId));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getString(1);
-      }
-    }
+    return Sql.admin().strings("SELECT key_id FROM documents WHERE id = ?", UUID.fromString(documentId)).get(0);
   }
 }

@@ -10,17 +10,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.Multipart;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -34,25 +32,20 @@ class DiskFullTest {
   static Path mount;
   static TestServer server;
 
-  @BeforeAll
-  static void start() throws Exception {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     mount = Files.createTempDirectory("tf-full-disk");
     Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString())
         .redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes());
     assumeTrue(p.waitFor() == 0, "a 1 MiB tmpfs can be mounted (needs root): " + output);
-    server = TestServer.start(Map.of("TF_STORAGE_DIR", mount.toString(), "TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT)));
-  }
+    return Map.of("TF_STORAGE_DIR", mount.toString(), "TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT));
+  }).closing(() -> mount == null ? null : DiskFullTest::unmount).then(s -> server = s);
 
-  @AfterAll
-  static void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-    if (mount != null) {
-      new ProcessBuilder("umount", mount.toString()).inheritIO().start().waitFor();
-      Files.deleteIfExists(mount);
-    }
+  /** After the server has closed: nothing holds a file on the tmpfs any more. */
+  private static void unmount() throws Exception {
+    new ProcessBuilder("umount", mount.toString()).inheritIO().start().waitFor();
+    Files.deleteIfExists(mount);
   }
 
   @Test
@@ -111,13 +104,6 @@ class DiskFullTest {
   }
 
   private static long documents(TestUser user) throws Exception {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM documents WHERE account_id = ?")) {
-      ps.setObject(1, user.accountId());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count("SELECT count(*) FROM documents WHERE account_id = ?", user.accountId());
   }
 }

@@ -16,17 +16,15 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.Multipart;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -41,16 +39,9 @@ class DocumentUploadTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT)));
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_UPLOAD_MAX_BYTES", Integer.toString(LIMIT)))
+      .then(s -> server = s).then(s -> users = new TestUsers(s));
 
   static HttpResponse<Buffer> upload(TestUser user, Multipart body) {
     return TestServer.await(server.request(POST, "/api/v1/documents", user.token())
@@ -75,13 +66,7 @@ class DocumentUploadTest {
   }
 
   static long rows(String sql, UUID account) throws Exception {
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setObject(1, account);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count(sql, account);
   }
 
   static long documents(TestUser user) throws Exception {
@@ -318,10 +303,8 @@ class DocumentUploadTest {
         out.write(new byte[] {1, 2, 3});
       }
     }
-    try (Connection c = server.env.admin(); var s = c.createStatement()) {
-      s.executeUpdate("INSERT INTO storage_garbage (account_id, blob_name, delete_after) VALUES ('" + a.accountId() + "', '"
-          + orphan.name() + "', now() - interval '1 second'), ('" + a.accountId() + "', '" + young.name() + "', now() + interval '1 hour')");
-    }
+    Sql.admin().update("INSERT INTO storage_garbage (account_id, blob_name, delete_after) VALUES ('" + a.accountId() + "', '"
+        + orphan.name() + "', now() - interval '1 second'), ('" + a.accountId() + "', '" + young.name() + "', now() + interval '1 hour')");
     StorageSweeperVerticle sweeper = new StorageSweeperVerticle(server.main.db(), blobs,
         server.vertx.createSharedWorkerExecutor("test-sweeper"), java.time.Duration.ofHours(1));
     TestServer.await(server.vertx.deployVerticle(sweeper));
@@ -340,10 +323,8 @@ class DocumentUploadTest {
     TestUser a = users.create();
     BlobId claimed = BlobId.random(a.accountId());
     BlobId unclaimed = BlobId.random(a.accountId());
-    try (Connection c = server.env.admin(); var s = c.createStatement()) {
-      s.executeUpdate("INSERT INTO storage_garbage (account_id, blob_name, delete_after) VALUES ('" + a.accountId() + "', '"
-          + claimed.name() + "', now() - interval '1 second'), ('" + a.accountId() + "', '" + unclaimed.name() + "', now() + interval '1 hour')");
-    }
+    Sql.admin().update("INSERT INTO storage_garbage (account_id, blob_name, delete_after) VALUES ('" + a.accountId() + "', '"
+        + claimed.name() + "', now() - interval '1 second'), ('" + a.accountId() + "', '" + unclaimed.name() + "', now() + interval '1 hour')");
     BlobStore disk = new LocalDiskBlobStore(server.config.storageDir());
     BlobStore failingDeletes = new BlobStore() {
       @Override

@@ -19,11 +19,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.auth.AccessTokens;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
 import uk.co.tradersflow.support.Multipart;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -39,9 +40,9 @@ class DocumentsOverHttp2Test {
   static HttpClient h2;
   static TestUser user;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_UPLOAD_MAX_BYTES", Long.toString(LIMIT)));
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_UPLOAD_MAX_BYTES", Long.toString(LIMIT))).then(s -> {
+    server = s;
     // The client's ALPN set-up loads BouncyCastle once (half a second cold); here, not on an event loop.
     io.netty.handler.ssl.util.BouncyCastleUtil.isBcProvAvailable();
     io.netty.handler.ssl.util.BouncyCastleUtil.getBcProviderJce();
@@ -49,12 +50,11 @@ class DocumentsOverHttp2Test {
         .setSsl(true).setTrustAll(true).setVerifyHost(false).setDefaultHost("localhost")
         .setDefaultPort(server.config.httpsPort()));
     user = new TestUsers(server).create();
-  }
+  });
 
   @AfterAll
   static void stop() {
     TestServer.await(h2.close());
-    server.close();
   }
 
   record Answer(int status, HttpVersion version, io.vertx.core.MultiMap headers, Buffer body) {

@@ -2,10 +2,7 @@ package uk.co.tradersflow.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
+import java.util.List;
 
 /** The links in queued emails, read from the outbox as a person would find them in the mail. */
 public final class MailedLinks {
@@ -18,18 +15,10 @@ public final class MailedLinks {
   public static String newest(TestServer server, String recipient, String template) {
     long deadline = System.nanoTime() + 5_000_000_000L;
     while (true) {
-      try (Connection c = server.env.admin();
-           PreparedStatement ps = c.prepareStatement("SELECT model->>'link' FROM email_outbox WHERE recipient = ? AND template = ? "
-               + "ORDER BY created_at DESC LIMIT 1")) {
-        ps.setString(1, recipient);
-        ps.setString(2, template);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            return rs.getString(1);
-          }
-        }
-      } catch (SQLException e) {
-        throw new IllegalStateException(e);
+      List<String> links = Sql.admin().strings("SELECT model->>'link' FROM email_outbox WHERE recipient = ? AND template = ? "
+          + "ORDER BY created_at DESC LIMIT 1", recipient, template);
+      if (!links.isEmpty()) {
+        return links.get(0);
       }
       assertThat(System.nanoTime()).as(template + " email queued for " + recipient).isLessThan(deadline);
       try {

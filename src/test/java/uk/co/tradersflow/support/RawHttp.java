@@ -7,14 +7,10 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * A client that speaks HTTP/1.x byte by byte over a plain or TLS socket (no ALPN, so HTTP/1.1),
@@ -60,13 +56,7 @@ public final class RawHttp implements AutoCloseable {
   /** A TLS client context that accepts the test server's self-signed certificate (and any other). */
   public static SSLContext trustingAnyCertificate() throws IOException {
     try {
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, new TrustManager[] {new X509TrustManager() {
-        @Override public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-        @Override public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-        @Override public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; }
-      }}, new SecureRandom());
-      return context;
+      return TrustAllTls.context();
     } catch (java.security.GeneralSecurityException e) {
       throw new IOException(e);
     }

@@ -1,14 +1,11 @@
 package uk.co.tradersflow.support;
 
 import io.vertx.core.json.JsonObject;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;
+import uk.co.tradersflow.support.Sql;
 
 /** Queues email through the real outbox, and reads outbox rows behind the API's back. */
 public final class TestEmails {
@@ -30,15 +27,7 @@ public final class TestEmails {
   }
 
   public String column(UUID id, String column) {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT " + column + "::text FROM email_outbox WHERE id = ?")) {
-      ps.setObject(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getString(1) : null;
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sql.admin().find("SELECT " + column + "::text FROM email_outbox WHERE id = ?", id).orElse(null);
   }
 
   /** Polls until the row reaches the status, for at most the given seconds. */

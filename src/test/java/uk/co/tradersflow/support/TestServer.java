@@ -202,16 +202,11 @@ public final class TestServer implements AutoCloseable {
    * transactions idle for over two seconds are ended, so another live server's are never touched.
    */
   private void endAbandonedTransactions() {
-    try (java.sql.Connection c = env.admin(); java.sql.Statement s = c.createStatement();
-         java.sql.ResultSet rs = s.executeQuery("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-             + "WHERE datname = current_database() AND usename = 'tf_app' AND state = 'idle in transaction' "
-             + "AND now() - state_change > interval '2 seconds'")) {
-      rs.next();
-      if (rs.getLong(1) > 0) {
-        System.err.println("TestServer.close: ended " + rs.getLong(1) + " transaction(s) a closed server left open");
-      }
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
+    long ended = Sql.admin().count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        + "WHERE datname = current_database() AND usename = 'tf_app' AND state = 'idle in transaction' "
+        + "AND now() - state_change > interval '2 seconds'");
+    if (ended > 0) {
+      System.err.println("TestServer.close: ended " + ended + " transaction(s) a closed server left open");
     }
   }
 

@@ -10,14 +10,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.HashSet;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -26,16 +24,8 @@ class CustomerRoutesTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject create(TestUser user, String name) {
     HttpResponse<Buffer> r = server.send(POST, "/api/v1/customers", user.token(),
@@ -138,13 +128,7 @@ class CustomerRoutesTest {
     String id = create(a, "Gone soon").getString("id");
     assertThat(server.send(DELETE, "/api/v1/customers/" + id, a.token()).statusCode()).isEqualTo(204);
     assertThat(server.send(GET, "/api/v1/customers/" + id, a.token()).statusCode()).isEqualTo(404);
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT action FROM audit_log WHERE target_id = '" + id + "' ORDER BY id")) {
-      java.util.List<String> actions = new java.util.ArrayList<>();
-      while (rs.next()) {
-        actions.add(rs.getString(1));
-      }
-      assertThat(actions).containsExactly("customer.created", "customer.deleted");
-    }
+    assertThat(Sql.admin().strings("SELECT action FROM audit_log WHERE target_id = '" + id + "' ORDER BY id"))
+        .containsExactly("customer.created", "customer.deleted");
   }
 }

@@ -15,11 +15,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.InvoiceReplies;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.ScratchDatabase;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -33,16 +33,8 @@ class InvoiceLinesRenderingTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject line(String description, Object quantity, long unitPence) {
     return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);

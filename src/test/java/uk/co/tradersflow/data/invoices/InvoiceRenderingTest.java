@@ -25,6 +25,9 @@ import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.support.InvoiceReplies;
 import uk.co.tradersflow.support.ScratchDatabase;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -41,16 +44,8 @@ class InvoiceRenderingTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject listed(TestUser user) {
     return server.send(GET, "/api/v1/invoices", user.token()).bodyAsJsonObject().getJsonArray("items").getJsonObject(0);

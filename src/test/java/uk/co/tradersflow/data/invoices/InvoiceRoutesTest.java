@@ -11,16 +11,16 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.InvoiceReplies;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.Pages;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -29,16 +29,8 @@ class InvoiceRoutesTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject line(String description, Object quantity, long unitPence) {
     return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);
@@ -161,11 +153,8 @@ class InvoiceRoutesTest {
     assertThat(voided.statusCode()).isEqualTo(200);
     assertThat(voided.bodyAsJsonObject().getString("status")).isEqualTo("void");
     assertThat(server.send(PATCH, "/api/v1/invoices/" + id, a.token(), new JsonObject().put("status", "void")).statusCode()).isEqualTo(409);
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT version FROM invoices WHERE id = '" + id + "'")) {
-      rs.next();
-      assertThat(rs.getInt(1)).as("each customer-visible change bumps the version").isEqualTo(3);
-    }
+    assertThat(Sql.admin().count("SELECT version FROM invoices WHERE id = '" + id + "'"))
+        .as("each customer-visible change bumps the version").isEqualTo(3);
   }
 
   /** A PATCH naming nothing it may change is no new version: that would retire the payment link the customer holds. */
@@ -183,13 +172,8 @@ class InvoiceRoutesTest {
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.bodyAsJsonObject().getString("paymentUrl")).isEqualTo("https://buy.stripe.com/live1");
     }
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT version, (SELECT count(*) FROM audit_log WHERE target_id = '" + id
-             + "' AND action = 'invoice.updated') FROM invoices WHERE id = '" + id + "'")) {
-      rs.next();
-      assertThat(rs.getInt(1)).isEqualTo(1);
-      assertThat(rs.getLong(2)).isZero();
-    }
+    assertThat(Sql.admin().count("SELECT version FROM invoices WHERE id = '" + id + "'")).isEqualTo(1);
+    assertThat(Sql.admin().count("SELECT count(*) FROM audit_log WHERE target_id = '" + id + "' AND action = 'invoice.updated'")).isZero();
   }
 
   @Test
@@ -217,11 +201,7 @@ class InvoiceRoutesTest {
       assertThat(r.statusCode()).as(bad + ": " + r.bodyAsString()).isEqualTo(422);
       assertThat(r.bodyAsJsonObject().getJsonArray("errors").getJsonObject(0).getString("field")).as(bad).isEqualTo("dueDate");
     }
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT count(*) FROM invoices WHERE account_id = '" + a.accountId() + "'")) {
-      rs.next();
-      assertThat(rs.getLong(1)).as("no invoice was created").isZero();
-    }
+    assertThat(Sql.admin().count("SELECT count(*) FROM invoices WHERE account_id = ?", a.accountId())).as("no invoice was created").isZero();
     for (String good : List.of("1900-01-01", "2999-12-31", "2028-02-29")) {
       HttpResponse<Buffer> r = create(a, new JsonObject().put("customerId", customer).put("dueDate", good));
       assertThat(r.statusCode()).as(good + ": " + r.bodyAsString()).isEqualTo(201);
@@ -291,13 +271,7 @@ class InvoiceRoutesTest {
     String bInvoice = create(b, new JsonObject().put("customerId", cb)).bodyAsJsonObject().getString("id");
     assertThat(server.send(PATCH, "/api/v1/invoices/" + bInvoice, b.token(), new JsonObject().put("customerId", ca)).statusCode())
         .as("B cannot move its invoice onto A's customer").isEqualTo(422);
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT action FROM audit_log WHERE target_id = '" + first + "' ORDER BY id")) {
-      List<String> actions = new ArrayList<>();
-      while (rs.next()) {
-        actions.add(rs.getString(1));
-      }
-      assertThat(actions).containsExactly("invoice.created", "invoice.voided");
-    }
+    assertThat(Sql.admin().strings("SELECT action FROM audit_log WHERE target_id = '" + first + "' ORDER BY id"))
+        .containsExactly("invoice.created", "invoice.voided");
   }
 }

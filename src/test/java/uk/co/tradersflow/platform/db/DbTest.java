@@ -11,15 +11,16 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -34,9 +35,9 @@ class DbTest {
   static TestUser a;
   static TestUser b;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
+    server = s;
     TestUsers users = new TestUsers(server);
     a = users.create();
     b = users.create();
@@ -48,14 +49,13 @@ class DbTest {
     reads = PgBuilder.client().with(new PoolOptions().setMaxSize(1))
         .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
     db = new Db(server.vertx, pool, reads, workerPool, PgUrl.parse(server.env.workerUrl()).connectOptions(), java.time.Duration.ofMillis(300));
-  }
+  });
 
   @AfterAll
   static void stop() {
     TestServer.await(pool.close());
     TestServer.await(reads.close());
     TestServer.await(workerPool.close());
-    server.close();
   }
 
   private static Future<Void> insert(io.vertx.sqlclient.SqlConnection tx, String name) {
@@ -63,15 +63,7 @@ class DbTest {
   }
 
   private static long rows(UUID account, String name) throws SQLException {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM customers WHERE account_id = ? AND name = ?")) {
-      ps.setObject(1, account);
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count("SELECT count(*) FROM customers WHERE account_id = ? AND name = ?", account, name);
   }
 
   @Test

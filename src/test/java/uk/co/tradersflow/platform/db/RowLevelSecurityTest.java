@@ -5,14 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static uk.co.tradersflow.support.Sql.strings;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -23,9 +23,9 @@ class RowLevelSecurityTest {
   static TestUser a;
   static TestUser b;
 
-  @BeforeAll
-  static void start() throws SQLException {
-    server = TestServer.start();
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
+    server = s;
     TestUsers users = new TestUsers(server);
     a = users.create();
     b = users.create();
@@ -33,26 +33,14 @@ class RowLevelSecurityTest {
       insertCustomer(c, a.accountId(), "A's customer");
       insertCustomer(c, b.accountId(), "B's customer");
     }
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   private static void insertCustomer(Connection c, UUID account, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO customers (account_id, name) VALUES (?, ?)")) {
-      ps.setObject(1, account);
-      ps.setString(2, name);
-      ps.executeUpdate();
-    }
+    Sql.on(c).update("INSERT INTO customers (account_id, name) VALUES (?, ?)", account, name);
   }
 
   private static void setAccount(Connection c, UUID account) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT set_config('app.account_id', ?, true)")) {
-      ps.setString(1, account.toString());
-      ps.execute();
-    }
+    Sql.on(c).execute("SELECT set_config('app.account_id', ?, true)", account.toString());
   }
 
   @Test
@@ -159,10 +147,8 @@ class RowLevelSecurityTest {
           .hasMessageContaining("row-level security");
       c.rollback();
       setAccount(c, a.accountId());
-      try (Statement s = c.createStatement()) {
-        assertThat(s.executeUpdate("UPDATE customers SET name = 'renamed'")).isEqualTo(1);
-        assertThat(s.executeUpdate("DELETE FROM customers WHERE name = 'B''s customer'")).isZero();
-      }
+      assertThat(Sql.on(c).update("UPDATE customers SET name = 'renamed'")).isEqualTo(1);
+      assertThat(Sql.on(c).update("DELETE FROM customers WHERE name = 'B''s customer'")).isZero();
       c.rollback();
     }
   }
@@ -175,12 +161,10 @@ class RowLevelSecurityTest {
    */
   @Test
   void theWorkerRolesCrossAccountPoliciesNeverWidenWhatTheRuntimeRoleSees() throws SQLException {
-    try (Connection admin = server.env.admin(); Statement s = admin.createStatement()) {
-      s.executeUpdate("INSERT INTO email_outbox (account_id, template, recipient, dedupe_key) VALUES ('" + b.accountId()
-          + "', 'verify_email', 'b@example.test', 'rls-test-" + UUID.randomUUID() + "')");
-      s.executeUpdate("INSERT INTO storage_garbage (account_id, blob_name, delete_after) VALUES ('" + b.accountId()
-          + "', 'rlsTestBlobNameOfAccountB0123', now())");
-    }
+    Sql.admin().update("INSERT INTO email_outbox (account_id, template, recipient, dedupe_key) VALUES ('" + b.accountId()
+        + "', 'verify_email', 'b@example.test', 'rls-test-" + UUID.randomUUID() + "')");
+    Sql.admin().update("INSERT INTO storage_garbage (account_id, blob_name, delete_after) VALUES ('" + b.accountId()
+        + "', 'rlsTestBlobNameOfAccountB0123', now())");
     try (Connection c = server.env.asApp()) {
       assertThat(strings(c, "SELECT pg_has_role('tf_app', 'tf_worker', 'MEMBER')::text || pg_has_role('tf_app', 'tf_worker', 'USAGE')::text"))
           .as("neither a member nor an heir").containsExactly("falsefalse");
@@ -255,9 +239,7 @@ class RowLevelSecurityTest {
     try (Connection c = server.env.asApp()) {
       c.setAutoCommit(false);
       setAccount(c, a.accountId());
-      try (Statement s = c.createStatement()) {
-        s.executeUpdate("INSERT INTO audit_log (account_id, actor_type, action) VALUES ('" + a.accountId() + "', 'user', 'test.entry')");
-      }
+      Sql.on(c).update("INSERT INTO audit_log (account_id, actor_type, action) VALUES ('" + a.accountId() + "', 'user', 'test.entry')");
       c.commit();
       assertPermissionDenied(c, List.of("UPDATE audit_log SET action = 'edited'", "DELETE FROM audit_log", "TRUNCATE audit_log"));
     }
@@ -311,15 +293,11 @@ class RowLevelSecurityTest {
   /** The retention functions act on closed accounts only, whoever calls them. */
   @Test
   void anActiveAccountsSubscriptionCannotBeMarkedCancelledThroughTheRetentionFunction() throws SQLException {
-    try (Connection admin = server.env.admin(); Statement s = admin.createStatement()) {
-      s.executeUpdate("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
-          + a.accountId() + "', 'cus_rls" + a.accountId().toString().replace("-", "") + "', 'sub_rls" + a.accountId().toString().replace("-", "") + "', 'active')");
-    }
+    Sql.admin().update("INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
+        + a.accountId() + "', 'cus_rls" + a.accountId().toString().replace("-", "") + "', 'sub_rls" + a.accountId().toString().replace("-", "") + "', 'active')");
     try (Connection c = server.env.asWorker()) {
       c.setAutoCommit(false);
-      try (Statement s = c.createStatement()) {
-        s.execute("SELECT retention_subscription_cancelled('" + a.accountId() + "')");
-      }
+      Sql.on(c).execute("SELECT retention_subscription_cancelled('" + a.accountId() + "')");
       // Read in the same transaction, before it is rolled back: afterwards it would hold anyway.
       assertThat(strings(c, "SELECT subscription_status FROM billing_accounts WHERE account_id = '" + a.accountId() + "'"))
           .containsExactly("active");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -12,9 +11,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import jakarta.mail.internet.MimeMessage;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +19,9 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.platform.security.ActorType;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.email.EmailOutbox;
@@ -33,6 +29,9 @@ import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.Signal;
+import uk.co.tradersflow.support.LocalSmtp;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -49,24 +48,21 @@ class UnitOfWorkTest {
    */
   static Vertx quiet;
 
-  @BeforeAll
-  static void start() {
-    int port = TestServer.freePort();
-    smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-    smtp.start();
-    server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(port), "TF_SMTP_STARTTLS", "disabled",
-        "TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
+    smtp = LocalSmtp.start();
+    return LocalSmtp.settings(smtp, Map.of("TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
+  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
+    server = s;
     db = server.main.db();
     user = new TestUsers(server).create();
     quiet = Vertx.vertx();
     LocalRecordCodec.register(quiet, Signal.class);
-  }
+  });
 
   @AfterAll
   static void stop() {
     TestServer.await(quiet.close());
-    server.close();
-    smtp.stop();
   }
 
   private static Future<Void> insert(Tx tx, String name) {
@@ -74,15 +70,7 @@ class UnitOfWorkTest {
   }
 
   private static long rows(String name) throws SQLException {
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM customers WHERE account_id = ? AND name = ?")) {
-      ps.setObject(1, user.accountId());
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Sql.admin().count("SELECT count(*) FROM customers WHERE account_id = ? AND name = ?", user.accountId(), name);
   }
 
   @Test

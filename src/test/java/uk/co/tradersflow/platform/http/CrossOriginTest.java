@@ -10,9 +10,9 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -25,16 +25,9 @@ class CrossOriginTest {
   static TestServer server;
   static TestUser user;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_CORS_ORIGINS", APP + "," + DEV));
-    user = new TestUsers(server).create();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_CORS_ORIGINS", APP + "," + DEV))
+      .then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   private static HttpResponse<Buffer> preflight(String origin, String method, String headers) {
     return TestServer.await(server.request(HttpMethod.OPTIONS, "/api/v1/customers").putHeader("Origin", origin)

@@ -11,11 +11,9 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -118,14 +116,8 @@ class GracefulShutdownTest {
       assertThat(undeployed.isComplete()).as("shutdown waits for the request in flight").isFalse();
       inFlight.finishesCreated();
       TestServer.await(undeployed);
-      try (Connection c = server.env.admin();
-           PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM customers WHERE name = ?")) {
-        ps.setString(1, inFlight.name());
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          assertThat(rs.getLong(1)).as("the in-flight request's work committed").isEqualTo(1);
-        }
-      }
+      assertThat(Sql.admin().count("SELECT count(*) FROM customers WHERE name = ?", inFlight.name()))
+          .as("the in-flight request's work committed").isEqualTo(1);
     } finally {
       TestServer.await(clientVertx.close());
     }

@@ -16,12 +16,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.http.ProblemResponder;
 import uk.co.tradersflow.support.LogCapture;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -39,19 +39,14 @@ class HttpListenerTest {
   static TestUser user;
   static RouteTable routes;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
+    server = s;
     user = new TestUsers(server).create();
     // The same router every HTTPS verticle builds, from the running server's own modules.
     Router router = ApiRouter.create(server.vertx, server.main.api(), server.main.routeModules(), List.of());
     routes = RouteTable.of(router.getRoutes());
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  });
 
   /** A template's path with each parameter filled by a fresh UUID: a real route, a row nobody has. */
   private static String pathOf(String template) {

@@ -14,10 +14,10 @@ import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.RawHttp;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TrustAllTls;
 import uk.co.tradersflow.support.TestUsers;
@@ -28,16 +28,9 @@ class HttpsPlatformTest {
   static TestServer server;
   static TestUser user;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_PUBLIC_URL", "https://app.tradersflow.test"));
-    user = new TestUsers(server).create();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_PUBLIC_URL", "https://app.tradersflow.test"))
+      .then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   private static SSLSocket handshake(String protocol, String... suites) throws Exception {
     SSLSocket socket = (SSLSocket) RawHttp.trustingAnyCertificate().getSocketFactory().createSocket("localhost", server.config.httpsPort());

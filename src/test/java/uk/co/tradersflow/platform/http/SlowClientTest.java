@@ -6,12 +6,12 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import uk.co.tradersflow.support.RawHttp;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 
@@ -25,16 +25,9 @@ class SlowClientTest {
   static final int CAP = 8;
   static TestServer server;
 
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("TF_HTTP_HEAD_TIMEOUT_MS", "1000", "TF_HTTP_BODY_WINDOW_MS", "1000",
-        "TF_MAX_CONNECTIONS_PER_IP", Integer.toString(CAP)));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_HTTP_HEAD_TIMEOUT_MS", "1000", "TF_HTTP_BODY_WINDOW_MS", "1000",
+        "TF_MAX_CONNECTIONS_PER_IP", Integer.toString(CAP))).then(s -> server = s);
 
   private static RawHttp connect(boolean tls) throws Exception {
     return RawHttp.connect(tls ? server.config.httpsPort() : server.config.httpPort(), tls);

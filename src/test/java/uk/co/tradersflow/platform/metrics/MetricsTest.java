@@ -13,9 +13,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,12 +22,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.email.StandardWebhookVerifier;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.Scrape;
+import uk.co.tradersflow.support.Sql;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestEmails;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -52,8 +50,8 @@ class MetricsTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
+  @RegisterExtension
+  static final ServerExtension lifecycle = ServerExtension.with(() -> {
     fake = new FakeStripe();
     int smtpPort = TestServer.freePort();
     smtp = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
@@ -71,16 +69,9 @@ class MetricsTest {
     s.put("TF_API_RATE_PER_SECOND", "1");
     s.put("TF_API_BURST", "20");
     s.put("TF_OWNER_EMAILS", "owner@tradersflow.test");
-    server = TestServer.start(s);
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    smtp.stop();
-    fake.close();
-  }
+    return s;
+  }).closing(() -> fake).closing(() -> smtp == null ? null : smtp::stop)
+      .then(s -> server = s).then(s -> users = new TestUsers(s));
 
   // ------------------------------------------------------------------------------ HTTP latency
 
@@ -214,12 +205,8 @@ class MetricsTest {
     String first = post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD))
         .bodyAsJsonObject().getString("refreshToken");
     assertThat(post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", first)).statusCode()).isEqualTo(200);
-    try (Connection c = server.env.admin();
-         PreparedStatement ps = c.prepareStatement("UPDATE refresh_tokens SET spent_at = now() - interval '1 hour' "
-             + "WHERE spent_at IS NOT NULL AND account_id = (SELECT account_id FROM users WHERE email = ?)")) {
-      ps.setString(1, email);
-      assertThat(ps.executeUpdate()).isEqualTo(1);
-    }
+    assertThat(Sql.admin().update("UPDATE refresh_tokens SET spent_at = now() - interval '1 hour' "
+        + "WHERE spent_at IS NOT NULL AND account_id = (SELECT account_id FROM users WHERE email = ?)", email)).isEqualTo(1);
     return first;
   }
 
@@ -387,25 +374,12 @@ class MetricsTest {
   }
 
   static void execute(String sql, Object... args) {
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      ps.executeUpdate();
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    Sql.admin().update(sql, args);
   }
 
   static String queryString(String sql, Object... args) throws Exception {
-    try (Connection c = server.env.admin(); PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        assertThat(rs.next()).as(sql).isTrue();
-        return rs.getString(1);
-      }
-    }
+    List<String> rows = Sql.admin().strings(sql, args);
+    assertThat(rows).as(sql).isNotEmpty();
+    return rows.get(0);
   }
 }
