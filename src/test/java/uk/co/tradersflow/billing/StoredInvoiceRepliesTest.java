@@ -5,6 +5,7 @@ import static io.vertx.core.http.HttpMethod.PATCH;
 import static io.vertx.core.http.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static uk.co.tradersflow.billing.BillingFixtures.*;
+import static uk.co.tradersflow.support.InvoiceRequests.line;
 
 import com.stripe.Stripe;
 import io.vertx.core.buffer.Buffer;
@@ -59,10 +60,6 @@ class StoredInvoiceRepliesTest {
     assertThat(new ArrayList<>(reply.fieldNames())).as(text).containsExactlyElementsOf(CONTRACT_FIELDS);
     assertThat(server.send(GET, "/api/v1/invoices/" + id, u.token()).bodyAsJsonObject()).isEqualTo(reply);
     return reply;
-  }
-
-  private static JsonObject line(String description, Object quantity, long unitPence) {
-    return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);
   }
 
   @Test
