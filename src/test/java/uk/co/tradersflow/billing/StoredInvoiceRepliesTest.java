@@ -15,11 +15,11 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.OpenApiResponseCheck;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -36,18 +36,8 @@ class StoredInvoiceRepliesTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
-    fake = new FakeStripe();
-    server = TestServer.start(settings(fake));
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static final List<String> CONTRACT_FIELDS =
       new ArrayList<>(OpenApiResponseCheck.component("Invoice").getJsonObject("properties").fieldNames());
