@@ -12,13 +12,10 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
 import uk.co.tradersflow.audit.AuditEntry;
-import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
-import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.ratelimit.RateLimiter;
 
@@ -52,49 +49,34 @@ public final class AccountService {
     }
   }
 
-  private final Db db;
+  private final CredentialTools tools;
   private final SignInRepository signIns;
   private final CurrentPassword currentPassword;
-  private final PasswordHasher hasher;
-  private final PasswordPolicy policy;
-  private final AuthLimits limits;
-  private final AuthMails mails;
-  private final EmailOutbox outbox;
-  private final AuditLog audit;
-  private final SessionRevocations revocations;
 
-  AccountService(Db db, SignInRepository signIns, CurrentPassword currentPassword, PasswordHasher hasher, PasswordPolicy policy,
-                 AuthLimits limits, AuthMails mails, EmailOutbox outbox, AuditLog audit, SessionRevocations revocations) {
-    this.db = db;
+  AccountService(CredentialTools tools, SignInRepository signIns, CurrentPassword currentPassword) {
+    this.tools = tools;
     this.signIns = signIns;
     this.currentPassword = currentPassword;
-    this.hasher = hasher;
-    this.policy = policy;
-    this.limits = limits;
-    this.mails = mails;
-    this.outbox = outbox;
-    this.audit = audit;
-    this.revocations = revocations;
   }
 
   /** A new password; every other session of the user ends, and with them the signed file URLs. */
   public Future<Void> changePassword(ChangePassword cmd) {
     Principal p = cmd.who();
     return Future.<Void>succeededFuture().compose(v -> {
-          policy.requireStrong(cmd.newPassword());
+          tools.policy().requireStrong(cmd.newPassword());
           return currentPassword.confirmed(p, cmd.currentPassword());
         })
-        .compose(me -> hasher.hash(cmd.newPassword()).compose(hash -> db.inAccount(p.accountId(), tx ->
+        .compose(me -> tools.hasher().hash(cmd.newPassword()).compose(hash -> tools.db().inAccount(p.accountId(), tx ->
             SignInRepository.setPassword(tx, p.userId(), hash)
                 .compose(v -> SignInRepository.spendLinkTokens(tx, p.userId()))
                 .compose(v -> SignInRepository.revokeUserSessions(tx, p.userId(), Optional.of(p.sessionId()), "password_changed"))
                 // Whoever held the old password may hold signed file URLs too: they end with the sessions.
                 .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, p.accountId()).map(n))
-                .compose(n -> audit.append(tx, AuditEntry.byUser(p, cmd.client(), "password.changed").detail("otherSessionsEnded", n)))
-                .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_changed", me.email().value(),
+                .compose(n -> tools.audit().append(tx, AuditEntry.byUser(p, cmd.client(), "password.changed").detail("otherSessionsEnded", n)))
+                .compose(v -> tools.outbox().enqueue(tx, OutgoingEmail.of("password_changed", me.email().value(),
                     new JsonObject().put("changedAt", Instant.now().toString()), "password-changed:" + p.userId() + ":" + hash.hashCode(),
                     p.accountId()))))))
-        .compose(v -> revocations.publish(SessionRevoked.user(p.userId())));
+        .compose(v -> tools.revocations().publish(SessionRevoked.user(p.userId())));
   }
 
   /**
@@ -107,16 +89,16 @@ public final class AccountService {
     EmailAddress newEmail = cmd.newEmail();
     String token = SecretTokens.generate("");
     String tokenHash = HexFormat.of().formatHex(SecretTokens.hash(token));
-    return currentPassword.confirmed(p, cmd.currentPassword()).compose(me -> limits.emailChangeAllowed(p.userId())
+    return currentPassword.confirmed(p, cmd.currentPassword()).compose(me -> tools.limits().emailChangeAllowed(p.userId())
         .compose(decision -> signIns.userByEmail(newEmail).compose(taken -> taken.isPresent() ? Future.<Void>succeededFuture()
-            : db.inAccount(p.accountId(), tx -> SignInRepository.insertLinkToken(tx, p.accountId(), p.userId(), "email_change",
+            : tools.db().inAccount(p.accountId(), tx -> SignInRepository.insertLinkToken(tx, p.accountId(), p.userId(), "email_change",
                     SecretTokens.hash(token), EMAIL_CHANGE_LIFE, Optional.of(newEmail))
-                .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("email_change_confirm", newEmail.value(),
-                    new JsonObject().put("newEmail", newEmail.value()).put("link", mails.link("/confirm-email", token)),
+                .compose(v -> tools.outbox().enqueue(tx, OutgoingEmail.of("email_change_confirm", newEmail.value(),
+                    new JsonObject().put("newEmail", newEmail.value()).put("link", tools.mails().link("/confirm-email", token)),
                     "email-change:" + tokenHash, p.accountId())))
-                .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("email_change_notice", me.email().value(),
+                .compose(v -> tools.outbox().enqueue(tx, OutgoingEmail.of("email_change_notice", me.email().value(),
                     new JsonObject().put("newEmail", newEmail.value()), "email-change-notice:" + tokenHash, p.accountId())))
-                .compose(v -> audit.append(tx, AuditEntry.byUser(p, cmd.client(), "email.change_requested")))).mapEmpty())
+                .compose(v -> tools.audit().append(tx, AuditEntry.byUser(p, cmd.client(), "email.change_requested")))).mapEmpty())
             .map(decision)));
   }
 
@@ -127,15 +109,15 @@ public final class AccountService {
         return Future.failedFuture(invalidLink());
       }
       SignInRepository.LinkToken t = found.get();
-      return db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
+      return tools.db().inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
               .compose(used -> used ? AccountRepository.changeEmail(tx, t.userId(), t.newEmail().get())
                   .compose(x -> SignInRepository.spendLinkTokens(tx, t.userId()))
                   : Future.failedFuture(invalidLink()))
-              .compose(v -> audit.append(tx, userEntry(t.accountId(), t.userId(), cmd.client(), "email.changed"))))
+              .compose(v -> tools.audit().append(tx, userEntry(t.accountId(), t.userId(), cmd.client(), "email.changed"))))
           .recover(e -> isUniqueViolation(e)
               ? Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "That address now belongs to another account"))
               : Future.failedFuture(e))
-          .compose(v -> revocations.publish(SessionRevoked.user(t.userId())));
+          .compose(v -> tools.revocations().publish(SessionRevoked.user(t.userId())));
     });
   }
 }

@@ -43,8 +43,9 @@ public final class AuthServices {
         audit, clock);
     this.session = new SessionService(db, signIns, sessions, new SealedTokens(dataKey), audit, revocations, config.refreshReuseGrace(),
         clock);
-    this.passwordReset = new PasswordResetService(db, signIns, hasher, policy, limits, mails, outbox, audit, revocations);
-    this.account = new AccountService(db, signIns, currentPassword, hasher, policy, limits, mails, outbox, audit, revocations);
+    CredentialTools credentials = new CredentialTools(db, hasher, policy, limits, mails, outbox, audit, revocations);
+    this.passwordReset = new PasswordResetService(credentials, signIns);
+    this.account = new AccountService(credentials, signIns, currentPassword);
     this.me = new MeService(db, new MeRepository(db), accounts, currentPassword, outbox, audit, revocations, accountClosed);
   }
 

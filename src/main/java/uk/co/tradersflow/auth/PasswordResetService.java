@@ -11,11 +11,8 @@ import java.util.HexFormat;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
-import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.metrics.SecurityEvents;
 
@@ -36,27 +33,12 @@ public final class PasswordResetService {
     }
   }
 
-  private final Db db;
+  private final CredentialTools tools;
   private final SignInRepository repo;
-  private final PasswordHasher hasher;
-  private final PasswordPolicy policy;
-  private final AuthLimits limits;
-  private final AuthMails mails;
-  private final EmailOutbox outbox;
-  private final AuditLog audit;
-  private final SessionRevocations revocations;
 
-  PasswordResetService(Db db, SignInRepository repo, PasswordHasher hasher, PasswordPolicy policy, AuthLimits limits, AuthMails mails,
-                       EmailOutbox outbox, AuditLog audit, SessionRevocations revocations) {
-    this.db = db;
+  PasswordResetService(CredentialTools tools, SignInRepository repo) {
+    this.tools = tools;
     this.repo = repo;
-    this.hasher = hasher;
-    this.policy = policy;
-    this.limits = limits;
-    this.mails = mails;
-    this.outbox = outbox;
-    this.audit = audit;
-    this.revocations = revocations;
   }
 
   /**
@@ -66,7 +48,7 @@ public final class PasswordResetService {
    */
   public Future<Void> request(RequestReset cmd) {
     SecurityEvents.record(SecurityEvents.Event.PASSWORD_RESET_REQUESTED);
-    repo.userByEmail(cmd.email()).compose(user -> user.map(u -> limits.resetMailAllowed(cmd.email())
+    repo.userByEmail(cmd.email()).compose(user -> user.map(u -> tools.limits().resetMailAllowed(cmd.email())
             .compose(allowed -> allowed ? sendReset(u, cmd.email(), cmd.client()) : Future.<Void>succeededFuture()))
             .orElse(Future.succeededFuture()))
         .onFailure(e -> log.warn("password reset email not queued: {}", e.getMessage()));
@@ -76,24 +58,24 @@ public final class PasswordResetService {
   private Future<Void> sendReset(SignInRepository.UserByEmail user, EmailAddress email, ClientInfo.Client client) {
     String token = SecretTokens.generate("");
     byte[] hash = SecretTokens.hash(token);
-    return db.inAccount(user.accountId(), tx -> SignInRepository.insertLinkToken(tx, user.accountId(), user.userId(), "password_reset",
+    return tools.db().inAccount(user.accountId(), tx -> SignInRepository.insertLinkToken(tx, user.accountId(), user.userId(), "password_reset",
             hash, RESET_LIFE, Optional.empty())
-        .compose(v -> outbox.enqueue(tx, OutgoingEmail.of("password_reset", email.value(),
-            mails.staffNote(email, new JsonObject().put("link", mails.link("/reset-password", token))),
+        .compose(v -> tools.outbox().enqueue(tx, OutgoingEmail.of("password_reset", email.value(),
+            tools.mails().staffNote(email, new JsonObject().put("link", tools.mails().link("/reset-password", token))),
             "reset:" + HexFormat.of().formatHex(hash), user.accountId())))
-        .compose(v -> audit.append(tx, userEntry(user.accountId(), user.userId(), client, "password.reset_requested"))));
+        .compose(v -> tools.audit().append(tx, userEntry(user.accountId(), user.userId(), client, "password.reset_requested"))));
   }
 
   /** Sets the new password through a reset link; every session of the user ends. */
   public Future<Void> confirm(ConfirmReset cmd) {
     return Future.<Void>succeededFuture().compose(v -> {
-      policy.requireStrong(cmd.newPassword());
+      tools.policy().requireStrong(cmd.newPassword());
       return repo.linkToken(SecretTokens.hash(cmd.token()), "password_reset");
     }).compose(found -> {
       SignInRepository.LinkToken t = usable(found);
       // The link proved the mailbox is theirs: that verifies the address too (so a sign-up that
       // squatted it unverified is taken back), and every other link still out is spent.
-      return hasher.hash(cmd.newPassword()).compose(hash -> db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
+      return tools.hasher().hash(cmd.newPassword()).compose(hash -> tools.db().inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
               .compose(used -> used ? SignInRepository.setPassword(tx, t.userId(), hash) : Future.failedFuture(invalidLink()))
               .compose(v -> SignInRepository.markVerified(tx, t.userId()))
               // What a staff address needs before the admin area opens (admin/OwnerGuard).
@@ -101,8 +83,8 @@ public final class PasswordResetService {
               .compose(v -> SignInRepository.spendLinkTokens(tx, t.userId()))
               .compose(v -> SignInRepository.revokeUserSessions(tx, t.userId(), Optional.empty(), "password_reset"))
               .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, t.accountId()).map(n))
-              .compose(n -> audit.append(tx, userEntry(t.accountId(), t.userId(), cmd.client(), "password.reset").detail("sessionsEnded", n)))))
-          .compose(v -> revocations.publish(SessionRevoked.user(t.userId())));
+              .compose(n -> tools.audit().append(tx, userEntry(t.accountId(), t.userId(), cmd.client(), "password.reset").detail("sessionsEnded", n)))))
+          .compose(v -> tools.revocations().publish(SessionRevoked.user(t.userId())));
     });
   }
 }

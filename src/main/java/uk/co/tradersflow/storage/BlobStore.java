@@ -2,7 +2,6 @@ package uk.co.tradersflow.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.UUID;
 
 /**
@@ -16,7 +15,7 @@ public interface BlobStore {
   Output create(BlobId id) throws IOException;
 
   /** A blob being written: complete and durable once {@code close()} returns; {@code abort()} discards it. */
-  abstract class Output extends OutputStream {
+  abstract class Output extends RunOutputStream {
     public abstract void abort() throws IOException;
   }
 

@@ -109,7 +109,7 @@ public final class ChunkedAead {
    * only when more bytes arrive, so it is then known not to be the last; {@link #close()} seals
    * the final chunk (empty if the file is empty). Memory: one chunk.
    */
-  public static final class EncryptingOutputStream extends OutputStream {
+  public static final class EncryptingOutputStream extends RunOutputStream {
     private final OutputStream out;
     private final ChunkCipher cipher;
     private final byte[] filling = new byte[CHUNK];
@@ -125,11 +125,6 @@ public final class ChunkedAead {
       this.cipher = new ChunkCipher(key, prefix, documentId);
       out.write(MAGIC);
       out.write(prefix);
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
     }
 
     @Override

@@ -119,11 +119,6 @@ public final class S3BlobStore implements BlobStore {
     }
 
     @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
     public void write(byte[] bytes, int offset, int length) throws IOException {
       while (length > 0) {
         int n = Math.min(length, PART_SIZE - filled);

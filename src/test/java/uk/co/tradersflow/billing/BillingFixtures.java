@@ -15,8 +15,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.InvoiceReplies;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
@@ -37,6 +39,16 @@ final class BillingFixtures {
     s.put("TF_TRIAL_DAYS", "14");
     s.put("TF_OWNER_EMAILS", "owner@tradersflow.test");
     return s;
+  }
+
+  /** The class's server, its Stripe a fake started just before it (handed to {@code started}) and closed after it. */
+  static ServerExtension withFakeStripe(Consumer<FakeStripe> started) {
+    FakeStripe[] fake = new FakeStripe[1];
+    return ServerExtension.with(() -> {
+      fake[0] = new FakeStripe();
+      started.accept(fake[0]);
+      return settings(fake[0]);
+    }).closing(() -> fake[0]);
   }
 
   static HttpResponse<Buffer> deliver(TestServer server, String body, String signature) {

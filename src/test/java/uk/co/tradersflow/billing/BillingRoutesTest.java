@@ -29,10 +29,7 @@ class BillingRoutesTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    fake = new FakeStripe();
-    return settings(fake);
-  }).closing(() -> fake).then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static List<FakeStripe.Request> customersCreatedFor(UUID account) {
     return fake.requests("POST", "/v1/customers").stream()

@@ -25,10 +25,7 @@ class InvoicePaymentRoutesTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    fake = new FakeStripe();
-    return settings(fake);
-  }).closing(() -> fake).then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static List<FakeStripe.Request> linksFor(UUID invoice) {
     return fake.requests("POST", "/v1/payment_links").stream()

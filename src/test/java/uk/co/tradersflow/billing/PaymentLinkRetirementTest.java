@@ -38,10 +38,7 @@ class PaymentLinkRetirementTest {
   static PaymentLinkRetirementVerticle job;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    fake = new FakeStripe();
-    return settings(fake);
-  }).closing(() -> fake).then(s -> {
+  static final ServerExtension lifecycle = withFakeStripe(started -> fake = started).then(s -> {
     server = s;
     users = new TestUsers(server);
     job = deploy();

@@ -5,6 +5,7 @@ import static io.vertx.core.http.HttpMethod.PATCH;
 import static io.vertx.core.http.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static uk.co.tradersflow.billing.BillingFixtures.*;
+import static uk.co.tradersflow.support.InvoiceRequests.line;
 
 import com.stripe.Stripe;
 import io.vertx.core.buffer.Buffer;
@@ -14,11 +15,11 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.OpenApiResponseCheck;
+import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -35,18 +36,8 @@ class StoredInvoiceRepliesTest {
   static TestServer server;
   static TestUsers users;
 
-  @BeforeAll
-  static void start() {
-    fake = new FakeStripe();
-    server = TestServer.start(settings(fake));
-    users = new TestUsers(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-  }
+  @RegisterExtension
+  static final ServerExtension lifecycle = withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static final List<String> CONTRACT_FIELDS =
       new ArrayList<>(OpenApiResponseCheck.component("Invoice").getJsonObject("properties").fieldNames());
@@ -59,10 +50,6 @@ class StoredInvoiceRepliesTest {
     assertThat(new ArrayList<>(reply.fieldNames())).as(text).containsExactlyElementsOf(CONTRACT_FIELDS);
     assertThat(server.send(GET, "/api/v1/invoices/" + id, u.token()).bodyAsJsonObject()).isEqualTo(reply);
     return reply;
-  }
-
-  private static JsonObject line(String description, Object quantity, long unitPence) {
-    return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);
   }
 
   @Test

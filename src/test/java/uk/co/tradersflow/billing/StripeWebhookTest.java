@@ -28,10 +28,7 @@ class StripeWebhookTest {
   static TestUsers users;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    fake = new FakeStripe();
-    return settings(fake);
-  }).closing(() -> fake).then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static JsonObject event(String type, JsonObject object) {
     return FakeStripe.event(type, object, null, Stripe.API_VERSION);

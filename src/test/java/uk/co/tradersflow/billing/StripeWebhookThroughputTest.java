@@ -38,10 +38,7 @@ class StripeWebhookThroughputTest {
   static TestServer server;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    fake = new FakeStripe();
-    return settings(fake);
-  }).closing(() -> fake).then(s -> server = s);
+  static final ServerExtension lifecycle = withFakeStripe(started -> fake = started).then(s -> server = s);
 
   @Test
   void sixtyFourConcurrentSendersAreAnsweredWellWithinTwoSecondsAtP99() {

@@ -1,6 +1,7 @@
 package uk.co.tradersflow.email;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static uk.co.tradersflow.support.LocalSmtp.part;
 
 import com.icegreen.greenmail.util.GreenMail;
 import io.vertx.core.Future;
@@ -12,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -34,10 +34,7 @@ class EmailDispatchTest {
   static TestUser user;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    smtp = LocalSmtp.start();
-    return LocalSmtp.settings(smtp, Map.of("TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
-  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
+  static final ServerExtension lifecycle = LocalSmtp.server(started -> smtp = started).then(s -> {
     server = s;
     emails = new TestEmails(server);
     user = new TestUsers(server).create();
@@ -57,35 +54,13 @@ class EmailDispatchTest {
   }
 
   static MimeMessage[] receivedFor(String domain, int count, int seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-    MimeMessage[] received = smtp.getReceivedMessagesForDomain(domain);
-    while (received.length < count && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-      received = smtp.getReceivedMessagesForDomain(domain);
-    }
-    return received;
+    return LocalSmtp.receivedFor(smtp, domain, count, seconds);
   }
 
   private static MimeMessage only(String recipient) throws InterruptedException {
     MimeMessage[] received = receivedFor(recipient.substring(recipient.indexOf('@') + 1), 1, 10);
     assertThat(received).hasSize(1);
     return received[0];
-  }
-
-  /** The decoded content of the first part of this MIME type, searching nested multiparts. */
-  static String part(jakarta.mail.Part message, String mimeType) throws Exception {
-    if (message.isMimeType(mimeType)) {
-      return (String) message.getContent();
-    }
-    if (message.getContent() instanceof Multipart multipart) {
-      for (int i = 0; i < multipart.getCount(); i++) {
-        String found = part(multipart.getBodyPart(i), mimeType);
-        if (found != null) {
-          return found;
-        }
-      }
-    }
-    return null;
   }
 
   @Test

@@ -1,11 +1,10 @@
 package uk.co.tradersflow.incident;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static uk.co.tradersflow.support.LocalSmtp.part;
 import static uk.co.tradersflow.support.Sql.strings;
 
 import com.icegreen.greenmail.util.GreenMail;
-import jakarta.mail.Multipart;
-import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,10 +36,7 @@ class IncidentNoticeTest {
   Path dir;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    smtp = LocalSmtp.start();
-    return LocalSmtp.settings(smtp, Map.of("TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
-  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> server = s).then(s -> users = new TestUsers(s));
+  static final ServerExtension lifecycle = LocalSmtp.server(started -> smtp = started).then(s -> server = s).then(s -> users = new TestUsers(s));
 
   private static Map<String, String> env() {
     return OpsCli.envOf(server);
@@ -53,28 +49,7 @@ class IncidentNoticeTest {
   }
 
   private static MimeMessage[] receivedFor(String domain, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + 15_000_000_000L;
-    MimeMessage[] received = smtp.getReceivedMessagesForDomain(domain);
-    while (received.length < count && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-      received = smtp.getReceivedMessagesForDomain(domain);
-    }
-    return received;
-  }
-
-  private static String part(Part message, String mimeType) throws Exception {
-    if (message.isMimeType(mimeType)) {
-      return (String) message.getContent();
-    }
-    if (message.getContent() instanceof Multipart multipart) {
-      for (int i = 0; i < multipart.getCount(); i++) {
-        String found = part(multipart.getBodyPart(i), mimeType);
-        if (found != null) {
-          return found;
-        }
-      }
-    }
-    return null;
+    return LocalSmtp.receivedFor(smtp, domain, count, 15);
   }
 
   @Test

@@ -42,6 +42,21 @@ class ChunkedAeadTest {
     assertThat(sealed).doesNotContain("Acacia").doesNotContain("alarm code");
   }
 
+  /** Single bytes take the same path as runs: across a chunk boundary, and as the whole last chunk. */
+  @Test
+  void bytesWrittenOneAtATimeRoundTripAcrossAChunkBoundary() throws Exception {
+    byte[] plain = random(ChunkedAead.CHUNK + 3);
+    ByteArrayOutputStream sealed = new ByteArrayOutputStream();
+    try (ChunkedAead.EncryptingOutputStream out = new ChunkedAead.EncryptingOutputStream(sealed, key, doc)) {
+      out.write(plain, 0, ChunkedAead.CHUNK - 2);
+      for (int i = ChunkedAead.CHUNK - 2; i < plain.length; i++) {
+        out.write(plain[i]);
+      }
+      assertThat(out.plaintextSize()).isEqualTo(plain.length);
+    }
+    assertThat(decrypt(sealed.toByteArray(), doc)).isEqualTo(plain);
+  }
+
   @Test
   void aFlippedBitAnywhereIsDetected() throws Exception {
     byte[] sealed = ChunkedAead.encrypt(random(3 * ChunkedAead.CHUNK), key, doc);

@@ -2,6 +2,7 @@ package uk.co.tradersflow.support;
 
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BiConsumer;
 
 /**
  * Creates accounts, users and sessions directly in the database (as the admin, behind the API's
@@ -15,6 +16,17 @@ public final class TestUsers {
 
   public TestUsers(TestServer server) {
     this.server = server;
+  }
+
+  /**
+   * A start-up step for {@link ServerExtension#then}: two users, each owning an account of its own,
+   * handed to {@code made}, for the tests of what one account cannot reach of the other.
+   */
+  public static ServerExtension.Started twoAccounts(BiConsumer<TestUser, TestUser> made) {
+    return server -> {
+      TestUsers users = new TestUsers(server);
+      made.accept(users.create(), users.create());
+    };
   }
 
   public TestUser create() {

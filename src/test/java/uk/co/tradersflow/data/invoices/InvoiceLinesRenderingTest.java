@@ -5,6 +5,7 @@ import static io.vertx.core.http.HttpMethod.PATCH;
 import static io.vertx.core.http.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static uk.co.tradersflow.support.InvoiceRequests.line;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -35,10 +36,6 @@ class InvoiceLinesRenderingTest {
 
   @RegisterExtension
   static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
-
-  private static JsonObject line(String description, Object quantity, long unitPence) {
-    return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);
-  }
 
   private static JsonObject invoice(TestUser user, JsonArray lines) {
     String customer = server.createCustomer(user.token());

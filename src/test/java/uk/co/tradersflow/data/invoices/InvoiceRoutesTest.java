@@ -4,6 +4,7 @@ import static io.vertx.core.http.HttpMethod.GET;
 import static io.vertx.core.http.HttpMethod.PATCH;
 import static io.vertx.core.http.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
+import static uk.co.tradersflow.support.InvoiceRequests.line;
 
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -31,10 +32,6 @@ class InvoiceRoutesTest {
 
   @RegisterExtension
   static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
-
-  private static JsonObject line(String description, Object quantity, long unitPence) {
-    return new JsonObject().put("description", description).put("quantity", quantity).put("unitPence", unitPence);
-  }
 
   private static HttpResponse<Buffer> create(TestUser user, JsonObject body) {
     return server.send(POST, "/api/v1/invoices", user.token(), body);

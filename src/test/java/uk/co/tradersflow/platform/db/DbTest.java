@@ -36,11 +36,11 @@ class DbTest {
   static TestUser b;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
-    server = s;
-    TestUsers users = new TestUsers(server);
-    a = users.create();
-    b = users.create();
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s)
+      .then(TestUsers.twoAccounts((first, second) -> { a = first; b = second; }))
+      .then(DbTest::openOneConnectionPools);
+
+  private static void openOneConnectionPools(TestServer server) {
     // One connection, so consecutive units of work are guaranteed to share it.
     pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
         .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
@@ -49,7 +49,7 @@ class DbTest {
     reads = PgBuilder.client().with(new PoolOptions().setMaxSize(1))
         .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
     db = new Db(server.vertx, pool, reads, workerPool, PgUrl.parse(server.env.workerUrl()).connectOptions(), java.time.Duration.ofMillis(300));
-  });
+  }
 
   @AfterAll
   static void stop() {

@@ -24,16 +24,16 @@ class RowLevelSecurityTest {
   static TestUser b;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
-    server = s;
-    TestUsers users = new TestUsers(server);
-    a = users.create();
-    b = users.create();
+  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s)
+      .then(TestUsers.twoAccounts((first, second) -> { a = first; b = second; }))
+      .then(RowLevelSecurityTest::oneCustomerEach);
+
+  private static void oneCustomerEach(TestServer server) throws SQLException {
     try (Connection c = server.env.admin()) {
       insertCustomer(c, a.accountId(), "A's customer");
       insertCustomer(c, b.accountId(), "B's customer");
     }
-  });
+  }
 
   private static void insertCustomer(Connection c, UUID account, String name) throws SQLException {
     Sql.on(c).update("INSERT INTO customers (account_id, name) VALUES (?, ?)", account, name);

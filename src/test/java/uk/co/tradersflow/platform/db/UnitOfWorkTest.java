@@ -13,7 +13,6 @@ import io.vertx.sqlclient.Tuple;
 import jakarta.mail.internet.MimeMessage;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -49,10 +48,7 @@ class UnitOfWorkTest {
   static Vertx quiet;
 
   @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    smtp = LocalSmtp.start();
-    return LocalSmtp.settings(smtp, Map.of("TF_MAIL_FROM", "TradersFlow <no-reply@tradersflow.test>"));
-  }).closing(() -> smtp == null ? null : smtp::stop).then(s -> {
+  static final ServerExtension lifecycle = LocalSmtp.server(started -> smtp = started).then(s -> {
     server = s;
     db = server.main.db();
     user = new TestUsers(server).create();
