@@ -271,18 +271,18 @@ public final class MainVerticle extends VerticleBase {
         new HttpMetrics(meters),
         health,
         new ApiDocsRoutes(vertx),
-        new CustomerRoutes(new CustomerService(db, audit)),
-        new JobRoutes(new JobService(db, audit)),
-        new InvoiceRoutes(invoices),
+        new CustomerRoutes(new CustomerService(db, audit), clients),
+        new JobRoutes(new JobService(db, audit), clients),
+        new InvoiceRoutes(invoices, clients),
         new EmailWebhookRoutes(new EmailWebhookService(config.emailWebhookSecret(), db, clock))));
-    modules.addAll(auth.routes());
+    modules.addAll(auth.routes(clients));
     modules.addAll(List.of(
-        new EmailAdminRoutes(new EmailAdminService(db, emailHealth, outbox, audit)),
-        new BillingRoutes(new BillingService(db, stripe, audit, config)),
-        new InvoicePaymentRoutes(new InvoicePaymentService(db, stripe, audit, outbox, invoices)),
+        new EmailAdminRoutes(new EmailAdminService(db, emailHealth, outbox, audit), clients),
+        new BillingRoutes(new BillingService(db, stripe, audit, config), clients),
+        new InvoicePaymentRoutes(new InvoicePaymentService(db, stripe, audit, outbox, invoices), clients),
         new StripeWebhookRoutes(new StripeWebhookService(config.stripeWebhookSecrets(), clock, stripeEvents, meters)),
-        new WebhookAdminRoutes(new WebhookAdminService(db, stripeEvents, audit)),
-        new DocumentRoutes(documents)));
+        new WebhookAdminRoutes(new WebhookAdminService(db, stripeEvents, audit), clients),
+        new DocumentRoutes(documents, clients)));
     // Email links lead here unless a separate web app (TF_APP_URL) answers them.
     if (config.servesEmailPages()) {
       modules.add(new EmailLinkPages());
