@@ -102,7 +102,7 @@ public final class MainVerticle extends VerticleBase {
     LocalRecordCodec.register(vertx, SessionRevoked.class);
     LocalRecordCodec.register(vertx, Signal.class);
     LocalRecordCodec.register(vertx, StripeEventDue.class);
-    int httpInstances = config.httpInstances() > 0 ? config.httpInstances() : Runtime.getRuntime().availableProcessors();
+    int httpInstances = config.http().instances() > 0 ? config.http().instances() : Runtime.getRuntime().availableProcessors();
     // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
     return vertx.executeBlocking(() -> wiring = wire(httpInstances), false)
         .compose(wiring -> workerLoginChecked()
@@ -112,14 +112,14 @@ public final class MainVerticle extends VerticleBase {
             .compose(id -> registry.isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
                 () -> new EventLoopDelayVerticle(registry.get()), new DeploymentOptions().setInstances(httpInstances)))
             .compose(id -> vertx.deployVerticle(
-                () -> new HttpsVerticle(config.httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.routes(), config.http()),
+                () -> new HttpsVerticle(config.http().httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.routes(), config.http()),
                 new DeploymentOptions().setInstances(httpInstances))
-                .recover(ListenerPorts.nameBindFailure("TF_HTTPS_PORT", config.httpsPort(), config.http().bindAddress())))
-            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.http().bindAddress(), config.httpPort(), config.publicUrl(), wiring.health()::mountProbes,
+                .recover(ListenerPorts.nameBindFailure("TF_HTTPS_PORT", config.http().httpsPort(), config.http().bindAddress())))
+            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.http().bindAddress(), config.http().httpPort(), config.links().publicUrl(), wiring.health()::mountProbes,
                 config.http().limits()))
-                .recover(ListenerPorts.nameBindFailure("TF_HTTP_PORT", config.httpPort(), config.http().bindAddress()))))
+                .recover(ListenerPorts.nameBindFailure("TF_HTTP_PORT", config.http().httpPort(), config.http().bindAddress()))))
         .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances, TLS by {}, {} transport",
-            config.httpsPort(), config.httpPort(), httpInstances,
+            config.http().httpsPort(), config.http().httpPort(), httpInstances,
             io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",
             vertx.isNativeTransportEnabled() ? "epoll" : "NIO"));
   }
@@ -151,7 +151,7 @@ public final class MainVerticle extends VerticleBase {
     AuthModule auth = AuthModule.create(shared, audit.log(), email.outbox(), rateLimiter);
     BillingModule billing = BillingModule.create(shared, audit.log(), email.outbox(), invoices.invoices());
     StorageModule storage = StorageModule.create(shared, audit.log());
-    HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.metricsToken(), config.publicUrl().toString(),
+    HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.ops().metricsToken(), config.links().publicUrl().toString(),
         Map.of("storage", storage.readiness()));
     List<Module> modules = new java.util.ArrayList<>(List.of(
         Module.routes(new HttpMetrics(shared.meters())),
@@ -167,11 +167,11 @@ public final class MainVerticle extends VerticleBase {
         storage.module(),
         RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log())));
     // Email links lead here unless a separate web app (TF_APP_URL) answers them.
-    if (config.servesEmailPages()) {
+    if (config.links().servesEmailPages()) {
       modules.add(Module.routes(new EmailLinkPages()));
     }
 
-    Api api = new Api(auth.guard(), new ApiRateLimit(rateLimiter, config.apiRatePerSecond(), config.apiBurst()), auth.ownerGuard(),
+    Api api = new Api(auth.guard(), new ApiRateLimit(rateLimiter, config.http().apiRatePerSecond(), config.http().apiBurst()), auth.ownerGuard(),
         shared.clients());
     this.accessTokens = auth.accessTokens();
     this.revocations = auth.revocations();
@@ -185,9 +185,9 @@ public final class MainVerticle extends VerticleBase {
 
   /** The clients every module shares: the three Postgres pools, Redis, the meters. */
   private Shared sharedClients(int httpInstances) {
-    PgConnectOptions appLogin = PgUrl.parse(config.dbUrl()).connectOptions();
+    PgConnectOptions appLogin = PgUrl.parse(config.db().url()).connectOptions();
     pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(config.dbPoolSize()).setName("tf-app").setShared(false)
+        .with(new PoolOptions().setMaxSize(config.db().poolSize()).setName("tf-app").setShared(false)
             .setEventLoopSize(httpInstances).setConnectionTimeout(0).setMaxWaitQueueSize(4096))
         .connectingTo(appLogin)
         .using(vertx)
@@ -196,7 +196,7 @@ public final class MainVerticle extends VerticleBase {
     // requests' statements in flight on each of a few connections, so PostgreSQL reads a batch
     // per wakeup: at 3,000 pages a second over 16 connections it spent twice the CPU per page.
     reads = PgBuilder.client()
-        .with(new PoolOptions().setMaxSize(Math.max(2, config.dbPoolSize() / 4)).setName("tf-reads").setShared(false)
+        .with(new PoolOptions().setMaxSize(Math.max(2, config.db().poolSize() / 4)).setName("tf-reads").setShared(false)
             .setEventLoopSize(httpInstances).setConnectionTimeout(0).setMaxWaitQueueSize(4096))
         .connectingTo(appLogin)
         .using(vertx)
@@ -205,9 +205,9 @@ public final class MainVerticle extends VerticleBase {
     // Webhook deliveries are stored through it and their handling (6 events in flight) uses it for
     // short transactions between Stripe calls, beside email dispatch, retention and the sweepers:
     // at least 10 connections.
-    PgConnectOptions workerLogin = DatabaseBootstrap.workerUrl(config.dbUrl(), config.dbWorkerUrl()).connectOptions();
+    PgConnectOptions workerLogin = DatabaseBootstrap.workerUrl(config.db().url(), config.db().workerUrl()).connectOptions();
     workerPool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(Math.max(10, config.dbPoolSize() / 2)).setName("tf-worker").setShared(false)
+        .with(new PoolOptions().setMaxSize(Math.max(10, config.db().poolSize() / 2)).setName("tf-worker").setShared(false)
             .setConnectionTimeout(0).setMaxWaitQueueSize(4096))
         .connectingTo(workerLogin)
         .using(vertx)
@@ -215,7 +215,7 @@ public final class MainVerticle extends VerticleBase {
     // The pooled client holds a connection for each call in flight and does not pipeline calls
     // on it: with 16 connections, the invoice-list load's bursts of rate-limit calls waited 38 ms
     // on average for one; with 64, under 1 ms. Redis serves thousands of clients.
-    redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(config.redisUrl())
+    redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(config.redis().url())
         .setMaxPoolSize(64).setMaxPoolWaiting(4096).setMaxWaitingHandlers(8192));
 
     // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
@@ -225,7 +225,7 @@ public final class MainVerticle extends VerticleBase {
     SecurityEvents.bindTo(meters);
     BuildInfo.bindTo(meters);
     CertificateExpiry.bindTo(meters, keys.tlsCertPem(), clock);
-    return new Shared(vertx, config, keys, db, redis, new RedisKeys(config.redisKeyPrefix()), new ClientInfo(config.trustedProxies()),
+    return new Shared(vertx, config, keys, db, redis, new RedisKeys(config.redis().keyPrefix()), new ClientInfo(config.http().trustedProxies()),
         meters, registry, clock);
   }
 

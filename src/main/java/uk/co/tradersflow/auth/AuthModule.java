@@ -20,7 +20,7 @@ public record AuthModule(AuthServices services, AccessTokens accessTokens, Sessi
   public static AuthModule create(Shared shared, AuditLog audit, EmailOutbox outbox, RateLimiter rateLimiter) {
     var config = shared.config();
     var vertx = shared.vertx();
-    AccessTokens accessTokens = new AccessTokens(shared.keys(), config.accessTokenTtl(), shared.clock());
+    AccessTokens accessTokens = new AccessTokens(shared.keys(), config.auth().accessTokenTtl(), shared.clock());
     SessionStateCache sessionStates = new SessionStateCache(vertx, shared.db());
     SessionRevocations revocations = new SessionRevocations(vertx, shared.redis(), shared.redisKeys(), sessionStates);
     // Argon2 is slow on purpose: a pool of its own, one thread per core, so a flood of sign-ins
@@ -28,12 +28,12 @@ public record AuthModule(AuthServices services, AccessTokens accessTokens, Sessi
     PasswordHasher hasher = new PasswordHasher(vertx.createSharedWorkerExecutor("tf-password-hashing",
         Runtime.getRuntime().availableProcessors(), 30, TimeUnit.SECONDS));
     // One lockout count per user, whichever route checks their password.
-    LoginThrottle loginThrottle = new LoginThrottle(shared.redis(), shared.redisKeys(), config.loginMaxFailures(), config.loginLockout());
-    AuthServices services = new AuthServices(config, shared.db(), hasher, new PasswordPolicy(), accessTokens, loginThrottle, rateLimiter,
+    LoginThrottle loginThrottle = new LoginThrottle(shared.redis(), shared.redisKeys(), config.auth().loginMaxFailures(), config.auth().loginLockout());
+    AuthServices services = new AuthServices(config.auth(), shared.db(), hasher, new PasswordPolicy(), accessTokens, loginThrottle, rateLimiter,
         shared.keys().urlSigningKey(), shared.keys().dataKey(), outbox, audit, revocations, shared.clock(),
         () -> vertx.eventBus().publish(Addresses.ACCOUNT_CLOSED, Signal.INSTANCE));
     return new AuthModule(services, accessTokens, revocations, new AuthGuard(accessTokens, sessionStates),
-        new OwnerGuard(config, shared.db(), audit, shared.clients()),
+        new OwnerGuard(config.auth(), shared.db(), audit, shared.clients()),
         new Module(services.routes(shared.clients()), java.util.List.of(), java.util.List.of()));
   }
 }

@@ -30,7 +30,7 @@ public final class AuthServices {
    * {@code throttle} is the one lockout count per user, whichever flow checks their password;
    * {@code accountClosed} runs after a closure commits (it wakes the retention job).
    */
-  public AuthServices(AppConfig config, Db db, PasswordHasher hasher, PasswordPolicy policy, AccessTokens accessTokens,
+  public AuthServices(AppConfig.AuthSettings config, Db db, PasswordHasher hasher, PasswordPolicy policy, AccessTokens accessTokens,
                       LoginThrottle throttle, RateLimiter limiter, byte[] deviceKey, byte[] dataKey, EmailOutbox outbox,
                       AuditLog audit, SessionRevocations revocations, Clock clock, Runnable accountClosed) {
     SignInRepository signIns = new SignInRepository(db);

@@ -17,12 +17,12 @@ public record BillingModule(StripeGateway stripe, Module module) {
   private static final int WEBHOOK_HANDLERS = 2;
 
   public static BillingModule create(Shared shared, AuditLog audit, EmailOutbox outbox, InvoiceService invoices) {
-    var config = shared.config();
+    var config = shared.config().billing();
     var db = shared.db();
     StripeGateway stripe = new StripeGateway(shared.vertx(), config);
     StripeEventStore events = new StripeEventStore(db, shared.vertx().eventBus());
     // The billing page is the web app's: emails link there, not to the API's host.
-    StripeEventHandler handler = new StripeEventHandler(db, stripe, events, audit, outbox, config.appLink("/billing"));
+    StripeEventHandler handler = new StripeEventHandler(db, stripe, events, audit, outbox, config.links().appLink("/billing"));
     // Deliveries are verified and stored on the HTTPS loop that received them (StripeWebhookService).
     return new BillingModule(stripe, new Module(
         List.of(new BillingRoutes(new BillingService(db, stripe, audit, config), shared.clients()),

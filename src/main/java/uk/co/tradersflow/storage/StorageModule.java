@@ -17,7 +17,7 @@ import uk.co.tradersflow.platform.module.Shared;
  */
 public record StorageModule(BlobStore blobs, WorkerExecutor workers, Supplier<Future<?>> readiness, Module module) {
   public static StorageModule create(Shared shared, AuditLog audit) {
-    var config = shared.config();
+    var config = shared.config().storage();
     var db = shared.db();
     // Storage's blocking work (AES-GCM over every chunk, file I/O) gets its own pool, so large
     // uploads and downloads queue among themselves instead of starving other blocking work.
@@ -25,7 +25,7 @@ public record StorageModule(BlobStore blobs, WorkerExecutor workers, Supplier<Fu
         2 * Runtime.getRuntime().availableProcessors(), 60, TimeUnit.SECONDS);
     BlobStore blobs = BlobStores.from(config);
     EnvelopeKeys envelopeKeys = new EnvelopeKeys(shared.keys().dataKey(), config.previousDataKeys());
-    StorageHealth health = new StorageHealth(config.s3().isPresent() ? Optional.empty() : Optional.of(config.storageDir()),
+    StorageHealth health = new StorageHealth(config.s3().isPresent() ? Optional.empty() : Optional.of(config.dir()),
         config.uploadMaxBytes(), workers, shared.clock(), shared.meters());
     DocumentService documents = new DocumentService(db, blobs, workers, envelopeKeys, audit, config.uploadMaxBytes(), health,
         new DocumentLinks(new SignedUrls(shared.keys().urlSigningKey(), shared.clock()), config.signedUrlTtl(), config.publicUrl(),
