@@ -134,9 +134,9 @@ public final class Main {
   static final Duration DB_PATIENCE = Duration.ofSeconds(60);
 
   public static void prepareDatabase(AppConfig config, boolean migrateOnly) {
-    new DatabaseBootstrap(PgUrl.parse(config.dbAdminUrl()), PgUrl.parse(config.dbUrl()),
-        DatabaseBootstrap.workerUrl(config.dbUrl(), config.dbWorkerUrl()))
-        .prepare(config.migrate() || migrateOnly, MIGRATIONS, DB_PATIENCE);
+    new DatabaseBootstrap(PgUrl.parse(config.db().adminUrl()), PgUrl.parse(config.db().url()),
+        DatabaseBootstrap.workerUrl(config.db().url(), config.db().workerUrl()))
+        .prepare(config.db().migrate() || migrateOnly, MIGRATIONS, DB_PATIENCE);
   }
 
   public static VertxOptions vertxOptions(AppConfig config) {

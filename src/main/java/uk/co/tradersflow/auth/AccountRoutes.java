@@ -7,21 +7,22 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.RouteModule;
 
 /** {@code /api/v1/auth/password} and {@code /api/v1/auth/email}: the signed-in user's credential changes ({@link AccountService}). */
 public final class AccountRoutes implements RouteModule {
   private final AccountService account;
-  private Api api;
+  private final ClientInfo clients;
 
-  public AccountRoutes(AccountService account) {
+  public AccountRoutes(AccountService account, ClientInfo clients) {
+    this.clients = clients;
     this.account = account;
   }
 
   @Override
   public void mount(Router router, Api api) {
-    this.api = api;
     api.authenticated(router, POST, "/api/v1/auth/password").handler(this::changePassword);
     api.authenticated(router, POST, "/api/v1/auth/email").handler(this::requestEmailChange);
     api.open(router, POST, "/api/v1/auth/email/confirm").handler(this::confirmEmailChange);
@@ -32,7 +33,7 @@ public final class AccountRoutes implements RouteModule {
     String current = in.requiredText("currentPassword", 1024);
     String next = in.requiredText("newPassword", 1024);
     in.validate();
-    Api.noContent(ctx, account.changePassword(new AccountService.ChangePassword(Principal.of(ctx), current, next, api.clients().of(ctx))));
+    Api.noContent(ctx, account.changePassword(new AccountService.ChangePassword(Principal.of(ctx), current, next, clients.of(ctx))));
   }
 
   private void requestEmailChange(RoutingContext ctx) {
@@ -41,7 +42,7 @@ public final class AccountRoutes implements RouteModule {
     EmailAddress newEmail = EmailAddress.accountEmail(in, "newEmail");
     in.validate();
     var requested = account.requestEmailChange(new AccountService.RequestEmailChange(Principal.of(ctx), current, newEmail,
-        api.clients().of(ctx)));
+        clients.of(ctx)));
     Api.reply(ctx, requested, 202, d -> {
       d.quota().putOn(ctx.response());
       return new JsonObject().put("status", "confirmation_sent");
@@ -52,6 +53,6 @@ public final class AccountRoutes implements RouteModule {
     JsonInput in = JsonInput.of(ctx);
     String token = in.requiredText("token", 200);
     in.validate();
-    Api.noContent(ctx, account.confirmEmailChange(new AccountService.ConfirmEmailChange(token, api.clients().of(ctx))));
+    Api.noContent(ctx, account.confirmEmailChange(new AccountService.ConfirmEmailChange(token, clients.of(ctx))));
   }
 }

@@ -5,15 +5,15 @@ import uk.co.tradersflow.config.AppConfig;
 
 /** What the auth flows' mails have in common: links into the web app, and the note staff addresses get. */
 final class AuthMails {
-  private final AppConfig config;
+  private final AppConfig.AuthSettings config;
 
-  AuthMails(AppConfig config) {
+  AuthMails(AppConfig.AuthSettings config) {
     this.config = config;
   }
 
   /** Links in emails lead to the web app (TF_APP_URL), which posts the token back to the API. */
   String link(String path, String token) {
-    return config.appLink(token == null ? path : path + "?token=" + token);
+    return config.links().appLink(token == null ? path : path + "?token=" + token);
   }
 
   /**

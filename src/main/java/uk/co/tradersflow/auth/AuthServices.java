@@ -6,6 +6,7 @@ import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.ratelimit.LoginThrottle;
 import uk.co.tradersflow.ratelimit.RateLimiter;
@@ -29,7 +30,7 @@ public final class AuthServices {
    * {@code throttle} is the one lockout count per user, whichever flow checks their password;
    * {@code accountClosed} runs after a closure commits (it wakes the retention job).
    */
-  public AuthServices(AppConfig config, Db db, PasswordHasher hasher, PasswordPolicy policy, AccessTokens accessTokens,
+  public AuthServices(AppConfig.AuthSettings config, Db db, PasswordHasher hasher, PasswordPolicy policy, AccessTokens accessTokens,
                       LoginThrottle throttle, RateLimiter limiter, byte[] deviceKey, byte[] dataKey, EmailOutbox outbox,
                       AuditLog audit, SessionRevocations revocations, Clock clock, Runnable accountClosed) {
     SignInRepository signIns = new SignInRepository(db);
@@ -49,9 +50,10 @@ public final class AuthServices {
     this.me = new MeService(db, new MeRepository(db), accounts, currentPassword, outbox, audit, revocations, accountClosed);
   }
 
-  /** The auth routes, in the order they are mounted. */
-  public List<RouteModule> routes() {
-    return List.of(new SignInRoutes(signUp, signIn, session, passwordReset, limits), new MeRoutes(me), new AccountRoutes(account));
+  /** The auth routes, in the order they are mounted; {@code clients} reads each request's client address. */
+  public List<RouteModule> routes(ClientInfo clients) {
+    return List.of(new SignInRoutes(signUp, signIn, session, passwordReset, limits, clients), new MeRoutes(me, clients),
+        new AccountRoutes(account, clients));
   }
 
   public SignUpService signUp() {

@@ -12,6 +12,7 @@ import java.util.Base64;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.RouteModule;
 import uk.co.tradersflow.platform.security.Principal;
@@ -22,15 +23,15 @@ import uk.co.tradersflow.platform.security.Principal;
  */
 public final class MeRoutes implements RouteModule {
   private final MeService me;
-  private Api api;
+  private final ClientInfo clients;
 
-  public MeRoutes(MeService me) {
+  public MeRoutes(MeService me, ClientInfo clients) {
+    this.clients = clients;
     this.me = me;
   }
 
   @Override
   public void mount(Router router, Api api) {
-    this.api = api;
     api.authenticated(router, GET, "/api/v1/me").handler(this::me);
     api.authenticated(router, GET, "/api/v1/me/sessions").handler(this::sessions);
     api.authenticated(router, DELETE, "/api/v1/me/sessions/:id").handler(this::endSession);
@@ -65,7 +66,7 @@ public final class MeRoutes implements RouteModule {
   }
 
   private void endSession(RoutingContext ctx) {
-    Api.noContent(ctx, me.endSession(Principal.of(ctx), Api.pathId(ctx, "id"), api.clients().of(ctx)));
+    Api.noContent(ctx, me.endSession(Principal.of(ctx), Api.pathId(ctx, "id"), clients.of(ctx)));
   }
 
   private void activity(RoutingContext ctx) {
@@ -88,7 +89,7 @@ public final class MeRoutes implements RouteModule {
     JsonInput in = JsonInput.of(ctx);
     String password = in.requiredText("password", 1024);
     in.validate();
-    Api.reply(ctx, me.close(new MeService.CloseAccount(Principal.of(ctx), password, api.clients().of(ctx))), 202,
+    Api.reply(ctx, me.close(new MeService.CloseAccount(Principal.of(ctx), password, clients.of(ctx))), 202,
         deleteAfter -> new JsonObject().put("status", "closed").put("deleteAfter", deleteAfter.toString()));
   }
 

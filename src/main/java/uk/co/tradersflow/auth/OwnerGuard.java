@@ -36,12 +36,12 @@ public final class OwnerGuard implements Handler<RoutingContext> {
         FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2""";
 
-  private final AppConfig config;
+  private final AppConfig.AuthSettings config;
   private final Db db;
   private final AuditLog audit;
   private final ClientInfo clients;
 
-  public OwnerGuard(AppConfig config, Db db, AuditLog audit, ClientInfo clients) {
+  public OwnerGuard(AppConfig.AuthSettings config, Db db, AuditLog audit, ClientInfo clients) {
     this.config = config;
     this.db = db;
     this.audit = audit;

@@ -24,9 +24,11 @@ public final class SignInRoutes implements RouteModule {
   private final SessionService session;
   private final PasswordResetService reset;
   private final AuthLimits limits;
-  private ClientInfo clients;
+  private final ClientInfo clients;
 
-  SignInRoutes(SignUpService signUp, SignInService signIn, SessionService session, PasswordResetService reset, AuthLimits limits) {
+  SignInRoutes(SignUpService signUp, SignInService signIn, SessionService session, PasswordResetService reset, AuthLimits limits,
+               ClientInfo clients) {
+    this.clients = clients;
     this.limits = limits;
     this.signUp = signUp;
     this.signIn = signIn;
@@ -36,7 +38,6 @@ public final class SignInRoutes implements RouteModule {
 
   @Override
   public void mount(Router router, Api api) {
-    this.clients = api.clients();
     api.open(router, POST, "/api/v1/auth/signup").handler(perIp("signup")).handler(this::signup);
     api.open(router, POST, "/api/v1/auth/verify-email").handler(this::verifyEmail);
     api.open(router, POST, "/api/v1/auth/login").handler(perIp("login")).handler(this::login);

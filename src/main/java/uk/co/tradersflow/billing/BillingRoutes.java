@@ -8,20 +8,21 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.RouteModule;
 
 /** {@code /api/v1/billing} (subscription checkout, portal, status) and {@code /api/v1/connect} (payouts onboarding). */
 public final class BillingRoutes implements RouteModule {
   private final BillingService service;
-  private Api api;
+  private final ClientInfo clients;
 
-  public BillingRoutes(BillingService service) {
+  public BillingRoutes(BillingService service, ClientInfo clients) {
+    this.clients = clients;
     this.service = service;
   }
 
   @Override
   public void mount(Router router, Api api) {
-    this.api = api;
     api.authenticated(router, POST, "/api/v1/billing/checkout-session").handler(this::checkout);
     api.authenticated(router, POST, "/api/v1/billing/portal-session").handler(this::portal);
     api.authenticated(router, GET, "/api/v1/billing/subscription").handler(this::subscription);
@@ -30,7 +31,7 @@ public final class BillingRoutes implements RouteModule {
   }
 
   private void checkout(RoutingContext ctx) {
-    Api.reply(ctx, service.checkoutSession(Principal.of(ctx), api.clients().of(ctx)), 200, BillingRoutes::url);
+    Api.reply(ctx, service.checkoutSession(Principal.of(ctx), clients.of(ctx)), 200, BillingRoutes::url);
   }
 
   private void portal(RoutingContext ctx) {
@@ -43,7 +44,7 @@ public final class BillingRoutes implements RouteModule {
   }
 
   private void onboarding(RoutingContext ctx) {
-    Api.reply(ctx, service.onboardingLink(Principal.of(ctx), api.clients().of(ctx)), 200, BillingRoutes::url);
+    Api.reply(ctx, service.onboardingLink(Principal.of(ctx), clients.of(ctx)), 200, BillingRoutes::url);
   }
 
   private void connectStatus(RoutingContext ctx) {

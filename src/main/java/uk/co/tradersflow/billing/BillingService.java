@@ -28,10 +28,10 @@ public final class BillingService {
   private final Db db;
   private final StripeGateway stripe;
   private final AuditLog audit;
-  private final AppConfig config;
+  private final AppConfig.BillingSettings config;
   private final BillingRepository billing = new BillingRepository();
 
-  public BillingService(Db db, StripeGateway stripe, AuditLog audit, AppConfig config) {
+  public BillingService(Db db, StripeGateway stripe, AuditLog audit, AppConfig.BillingSettings config) {
     this.db = db;
     this.stripe = stripe;
     this.audit = audit;
@@ -175,7 +175,7 @@ public final class BillingService {
   }
 
   private String link(String path) {
-    String base = config.publicUrl().toString();
+    String base = config.links().publicUrl().toString();
     return (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path;
   }
 }

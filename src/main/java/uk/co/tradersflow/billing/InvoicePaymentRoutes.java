@@ -7,20 +7,21 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.RouteModule;
 
 /** {@code POST /api/v1/invoices/{id}/payment-link} and {@code /send}, over {@link InvoicePaymentService}. */
 public final class InvoicePaymentRoutes implements RouteModule {
   private final InvoicePaymentService payments;
-  private Api api;
+  private final ClientInfo clients;
 
-  public InvoicePaymentRoutes(InvoicePaymentService payments) {
+  public InvoicePaymentRoutes(InvoicePaymentService payments, ClientInfo clients) {
+    this.clients = clients;
     this.payments = payments;
   }
 
   @Override
   public void mount(Router router, Api api) {
-    this.api = api;
     api.authenticated(router, POST, "/api/v1/invoices/:id/payment-link").handler(this::paymentLink);
     api.authenticated(router, POST, "/api/v1/invoices/:id/send").handler(this::send);
   }
@@ -35,6 +36,6 @@ public final class InvoicePaymentRoutes implements RouteModule {
   }
 
   private InvoicePaymentService.InvoiceRequest request(RoutingContext ctx) {
-    return new InvoicePaymentService.InvoiceRequest(Principal.of(ctx), api.clients().of(ctx), Api.pathId(ctx, "id"));
+    return new InvoicePaymentService.InvoiceRequest(Principal.of(ctx), clients.of(ctx), Api.pathId(ctx, "id"));
   }
 }

@@ -31,7 +31,7 @@ public final class StripeGateway {
   private final Optional<StripeClient> client;
   private final WorkerExecutor pool;
 
-  public StripeGateway(Vertx vertx, AppConfig config) {
+  public StripeGateway(Vertx vertx, AppConfig.BillingSettings config) {
     this.client = config.stripeSecretKey().map(key -> {
       StripeClient.StripeClientBuilder b = StripeClient.builder().setApiKey(key)
           .setConnectTimeout(CONNECT_TIMEOUT_MS).setReadTimeout(READ_TIMEOUT_MS).setMaxNetworkRetries(0);

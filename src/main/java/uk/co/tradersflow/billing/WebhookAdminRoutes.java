@@ -8,6 +8,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.RouteModule;
 
 /**
@@ -16,15 +17,15 @@ import uk.co.tradersflow.platform.http.RouteModule;
  */
 public final class WebhookAdminRoutes implements RouteModule {
   private final WebhookAdminService service;
-  private Api api;
+  private final ClientInfo clients;
 
-  public WebhookAdminRoutes(WebhookAdminService service) {
+  public WebhookAdminRoutes(WebhookAdminService service, ClientInfo clients) {
+    this.clients = clients;
     this.service = service;
   }
 
   @Override
   public void mount(Router router, Api api) {
-    this.api = api;
     api.owner(router, GET, "/admin/api/webhooks").handler(this::list);
     api.owner(router, POST, "/admin/api/webhooks/:eventId/replay").handler(this::replay);
   }
@@ -37,7 +38,7 @@ public final class WebhookAdminRoutes implements RouteModule {
 
   private void replay(RoutingContext ctx) {
     String id = ctx.pathParam("eventId");
-    Api.reply(ctx, service.replay(new WebhookAdminService.Replay(id, Principal.of(ctx), api.clients().of(ctx))), 200,
+    Api.reply(ctx, service.replay(new WebhookAdminService.Replay(id, Principal.of(ctx), clients.of(ctx))), 200,
         v -> new JsonObject().put("id", id).put("status", "pending"));
   }
 }

@@ -308,31 +308,81 @@ public final class ConfigLoader {
       }
     }
     URI publicUrl = url("TF_PUBLIC_URL");
-    return new AppConfig(
+    AppConfig.Links links = new AppConfig.Links(publicUrl, optional("TF_APP_URL").map(v -> appUrl("TF_APP_URL")).orElse(publicUrl));
+    Path devDataDir = Path.of(nonEmpty("TF_DEV_DATA_DIR"));
+    return new AppConfig(links, http(cert, key), db(), redis(), keys(), auth(links), billing(links), email(links, devDataDir),
+        storage(publicUrl), new AppConfig.OpsSettings(optional("TF_METRICS_TOKEN"), devDataDir));
+  }
+
+  private AppConfig.HttpSettings http(Optional<Path> cert, Optional<Path> key) {
+    return new AppConfig.HttpSettings(
         port("TF_HTTP_PORT"),
         port("TF_HTTPS_PORT"),
         cert,
         key,
-        publicUrl,
-        optional("TF_APP_URL").map(v -> appUrl("TF_APP_URL")).orElse(publicUrl),
+        intIn("TF_HTTP_INSTANCES", 0, 256),
+        cidrs("TF_TRUSTED_PROXIES"),
+        intIn("TF_API_RATE_PER_SECOND", 1, 1_000_000),
+        intIn("TF_API_BURST", 1, 1_000_000),
+        bindAddress("TF_BIND_ADDRESS"),
+        corsOrigins("TF_CORS_ORIGINS"),
+        seconds("TF_SHUTDOWN_DRAIN_SECONDS", 0, 300),
+        new AppConfig.HttpLimits(Duration.ofMillis(intIn("TF_HTTP_HEAD_TIMEOUT_MS", 100, 600_000)),
+            Duration.ofMillis(intIn("TF_HTTP_BODY_WINDOW_MS", 100, 600_000)), MIN_BODY_BYTES_PER_SECOND,
+            intIn("TF_MAX_CONNECTIONS_PER_IP", 1, 1_000_000)));
+  }
+
+  private AppConfig.DbSettings db() {
+    return new AppConfig.DbSettings(
         pgUrl("TF_DB_URL"),
         pgUrl("TF_DB_ADMIN_URL"),
         optional("TF_DB_WORKER_URL").map(v -> pgUrl("TF_DB_WORKER_URL")),
         intIn("TF_DB_POOL_SIZE", 1, 512),
-        bool("TF_MIGRATE"),
-        redisUrl("TF_REDIS_URL"),
-        text("TF_REDIS_KEY_PREFIX"),
-        emails("TF_OWNER_EMAILS"),
-        emails("TF_SUPPORT_EMAILS"),
+        bool("TF_MIGRATE"));
+  }
+
+  private AppConfig.RedisSettings redis() {
+    return new AppConfig.RedisSettings(redisUrl("TF_REDIS_URL"), text("TF_REDIS_KEY_PREFIX"));
+  }
+
+  private AppConfig.KeySettings keys() {
+    return new AppConfig.KeySettings(
         optional("TF_JWT_PRIVATE_KEY").map(ConfigLoader::unescapeNewlines).map(pem -> requirePem("TF_JWT_PRIVATE_KEY", pem)),
         optional("TF_JWT_PREVIOUS_KEYS").map(ConfigLoader::unescapeNewlines).map(pem -> requireAnyPem("TF_JWT_PREVIOUS_KEYS", pem)),
         key32("TF_DATA_KEY"),
-        keyAtLeast32("TF_URL_SIGNING_KEY"),
+        keyAtLeast32("TF_URL_SIGNING_KEY"));
+  }
+
+  private AppConfig.AuthSettings auth(AppConfig.Links links) {
+    return new AppConfig.AuthSettings(
+        emails("TF_OWNER_EMAILS"),
+        emails("TF_SUPPORT_EMAILS"),
+        seconds("TF_ACCESS_TOKEN_TTL_SECONDS", 10, 86400),
+        seconds("TF_REFRESH_TOKEN_TTL_SECONDS", 60, 400 * 86400),
+        seconds("TF_REFRESH_REUSE_GRACE_SECONDS", 0, 300),
+        intIn("TF_LOGIN_MAX_FAILURES", 1, 1000),
+        seconds("TF_LOGIN_LOCKOUT_SECONDS", 1, 3600),
+        intIn("TF_LOGIN_IP_LIMIT_PER_MINUTE", 1, 100_000),
+        list("TF_GOOGLE_CLIENT_IDS"),
+        url("TF_GOOGLE_JWKS_URL").toString(),
+        list("TF_GOOGLE_ISSUERS"),
+        list("TF_APPLE_CLIENT_IDS"),
+        url("TF_APPLE_JWKS_URL").toString(),
+        links);
+  }
+
+  private AppConfig.BillingSettings billing(AppConfig.Links links) {
+    return new AppConfig.BillingSettings(
         optional("TF_STRIPE_SECRET_KEY"),
         optional("TF_STRIPE_API_BASE").map(u -> url("TF_STRIPE_API_BASE").toString()),
         webhookSecrets("TF_STRIPE_WEBHOOK_SECRET"),
         optional("TF_STRIPE_PRICE_ID"),
         intIn("TF_TRIAL_DAYS", 0, 730),
+        links);
+  }
+
+  private AppConfig.EmailSettings email(AppConfig.Links links, Path devDataDir) {
+    return new AppConfig.EmailSettings(
         nonEmpty("TF_SMTP_HOST"),
         port("TF_SMTP_PORT"),
         optional("TF_SMTP_USER"),
@@ -340,38 +390,23 @@ public final class ConfigLoader {
         startTls(),
         nonEmpty("TF_MAIL_FROM"),
         optional("TF_EMAIL_WEBHOOK_SECRET").map(s -> requireWhsec("TF_EMAIL_WEBHOOK_SECRET", s)),
-        list("TF_GOOGLE_CLIENT_IDS"),
-        url("TF_GOOGLE_JWKS_URL").toString(),
-        list("TF_GOOGLE_ISSUERS"),
-        list("TF_APPLE_CLIENT_IDS"),
-        url("TF_APPLE_JWKS_URL").toString(),
-        Path.of(nonEmpty("TF_STORAGE_DIR")),
-        longIn("TF_UPLOAD_MAX_BYTES", 1, 1L << 34),
-        seconds("TF_SIGNED_URL_TTL_SECONDS", 1, 7 * 86400),
-        seconds("TF_ACCESS_TOKEN_TTL_SECONDS", 10, 86400),
-        seconds("TF_REFRESH_TOKEN_TTL_SECONDS", 60, 400 * 86400),
-        seconds("TF_REFRESH_REUSE_GRACE_SECONDS", 0, 300),
-        intIn("TF_LOGIN_MAX_FAILURES", 1, 1000),
-        seconds("TF_LOGIN_LOCKOUT_SECONDS", 1, 3600),
-        intIn("TF_LOGIN_IP_LIMIT_PER_MINUTE", 1, 100_000),
-        intIn("TF_API_RATE_PER_SECOND", 1, 1_000_000),
-        intIn("TF_API_BURST", 1, 1_000_000),
-        cidrs("TF_TRUSTED_PROXIES"),
         intIn("TF_EMAIL_MAX_ATTEMPTS", 1, 100),
         seconds("TF_EMAIL_RETRY_BASE_SECONDS", 1, 3600),
         fraction("TF_EMAIL_ALERT_FAILURE_RATE"),
         seconds("TF_EMAIL_ALERT_WINDOW_SECONDS", 60, 30 * 86400),
-        optional("TF_METRICS_TOKEN"),
-        Path.of(nonEmpty("TF_DEV_DATA_DIR")),
-        intIn("TF_HTTP_INSTANCES", 0, 256),
-        keys32("TF_DATA_KEY_PREVIOUS"),
+        devMail(links.publicUrl()),
+        devDataDir.resolve("mail"),
+        links);
+  }
+
+  private AppConfig.StorageSettings storage(URI publicUrl) {
+    return new AppConfig.StorageSettings(
+        Path.of(nonEmpty("TF_STORAGE_DIR")),
         s3(),
-        new AppConfig.HttpSettings(bindAddress("TF_BIND_ADDRESS"), corsOrigins("TF_CORS_ORIGINS"),
-            seconds("TF_SHUTDOWN_DRAIN_SECONDS", 0, 300),
-            new AppConfig.HttpLimits(Duration.ofMillis(intIn("TF_HTTP_HEAD_TIMEOUT_MS", 100, 600_000)),
-                Duration.ofMillis(intIn("TF_HTTP_BODY_WINDOW_MS", 100, 600_000)), MIN_BODY_BYTES_PER_SECOND,
-                intIn("TF_MAX_CONNECTIONS_PER_IP", 1, 1_000_000))),
-        devMail(url("TF_PUBLIC_URL")));
+        longIn("TF_UPLOAD_MAX_BYTES", 1, 1L << 34),
+        seconds("TF_SIGNED_URL_TTL_SECONDS", 1, 7 * 86400),
+        publicUrl,
+        keys32("TF_DATA_KEY_PREVIOUS"));
   }
 
   /** An IP literal (no name lookups at start-up): {@code 0.0.0.0} or {@code ::} for all interfaces. */

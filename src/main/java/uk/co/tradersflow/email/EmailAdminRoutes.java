@@ -9,15 +9,17 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.PageRequest;
 import uk.co.tradersflow.platform.http.RouteModule;
 
 /** {@code /admin/api/emails…}, owners only: parses each request, calls {@link EmailAdminService}, replies. */
 public final class EmailAdminRoutes implements RouteModule {
   private final EmailAdminService service;
-  private Api api;
+  private final ClientInfo clients;
 
-  public EmailAdminRoutes(EmailAdminService service) {
+  public EmailAdminRoutes(EmailAdminService service, ClientInfo clients) {
+    this.clients = clients;
     this.service = service;
   }
 
@@ -26,7 +28,6 @@ public final class EmailAdminRoutes implements RouteModule {
     api.owner(router, GET, "/admin/api/emails").handler(this::list);
     api.owner(router, GET, "/admin/api/email/health").handler(ctx -> Api.reply(ctx, service.health(), 200, EmailHealth.Stats::toJson));
     api.owner(router, POST, "/admin/api/emails/:id/requeue").handler(this::requeue);
-    this.api = api;
   }
 
   private void list(RoutingContext ctx) {
@@ -37,7 +38,7 @@ public final class EmailAdminRoutes implements RouteModule {
 
   private void requeue(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
-    Api.reply(ctx, service.requeue(Principal.of(ctx), api.clients().of(ctx), id), 202,
+    Api.reply(ctx, service.requeue(Principal.of(ctx), clients.of(ctx), id), 202,
         queued -> new JsonObject().put("id", queued.toString()).put("status", "queued"));
   }
 }

@@ -56,7 +56,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
   /** SMTP 5xx replies about our session (authentication), not about the message: the server's fault, so no attempt is spent. */
   private static final Set<Integer> SESSION_REJECTIONS = Set.of(530, 534, 535, 538);
 
-  private final AppConfig config;
+  private final AppConfig.EmailSettings config;
   private final OutboxStore outbox;
   private final EmailRenderer renderer;
   private final Duration baseBackoff;
@@ -77,7 +77,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
   private boolean serverFailedThisRound;
   private Duration probeDelay;
 
-  public EmailDispatchVerticle(AppConfig config, Db db, EmailRenderer renderer, EmailHealth health, Duration baseBackoff,
+  public EmailDispatchVerticle(AppConfig.EmailSettings config, Db db, EmailRenderer renderer, EmailHealth health, Duration baseBackoff,
                                Clock clock) {
     this.config = config;
     this.outbox = new OutboxStore(db);
@@ -92,7 +92,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     if (config.devMail()) {
-      DevMailbox mailbox = new DevMailbox(vertx, config.devDataDir().resolve("mail").toAbsolutePath(), config.publicUrl().getHost());
+      DevMailbox mailbox = new DevMailbox(vertx, config.devMailDir().toAbsolutePath(), config.links().publicUrl().getHost());
       log.warn("TF_DEV_MAIL is on: email is not sent but written to {} and its links logged (development only)", mailbox.dir());
       transport = mailbox;
     } else {
@@ -267,7 +267,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
       return outbox.release(m, reason, clock.instant());
     }
     int attempt = m.attempts() + 1;
-    return outbox.retryOrFail(m, reason, config.emailMaxAttempts(), backoff(attempt), clock.instant())
+    return outbox.retryOrFail(m, reason, config.maxAttempts(), backoff(attempt), clock.instant())
         .map(failedForGood -> {
           if (failedForGood) {
             EmailMetrics.count(EmailMetrics.Outcome.FAILED);

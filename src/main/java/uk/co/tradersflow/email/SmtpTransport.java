@@ -17,13 +17,13 @@ import uk.co.tradersflow.config.AppConfig;
 final class SmtpTransport implements MailTransport {
   private final MailClient mail;
 
-  SmtpTransport(Vertx vertx, AppConfig config) {
+  SmtpTransport(Vertx vertx, AppConfig.EmailSettings config) {
     MailConfig mailConfig = new MailConfig()
         .setHostname(config.smtpHost())
         .setPort(config.smtpPort())
         .setStarttls(StartTLSOptions.valueOf(config.smtpStartTls().name()))
         .setLogin(config.smtpUser().isPresent() ? LoginOption.REQUIRED : LoginOption.DISABLED)
-        .setOwnHostname(config.publicUrl().getHost())
+        .setOwnHostname(config.links().publicUrl().getHost())
         .setKeepAlive(true)
         .setMaxPoolSize(4)
         .setConnectTimeout(5_000);

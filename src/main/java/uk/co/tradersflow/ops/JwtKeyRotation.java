@@ -36,8 +36,8 @@ final class JwtKeyRotation {
   private JwtKeyRotation() {}
 
   static Result rotate(AppConfig config, Map<String, String> env, boolean overlap) {
-    Path keyFile = file(env, "TF_JWT_PRIVATE_KEY", config.devDataDir().resolve(ServerKeys.DEV_JWT_KEY));
-    Path previousFile = file(env, "TF_JWT_PREVIOUS_KEYS", config.devDataDir().resolve(ServerKeys.DEV_JWT_PREVIOUS_KEYS));
+    Path keyFile = file(env, "TF_JWT_PRIVATE_KEY", config.ops().devDataDir().resolve(ServerKeys.DEV_JWT_KEY));
+    Path previousFile = file(env, "TF_JWT_PREVIOUS_KEYS", config.ops().devDataDir().resolve(ServerKeys.DEV_JWT_PREVIOUS_KEYS));
     if (env.containsKey("TF_JWT_PRIVATE_KEY_FILE") != env.containsKey("TF_JWT_PREVIOUS_KEYS_FILE")) {
       throw new ConfigException("rotate-jwt-key needs TF_JWT_PRIVATE_KEY_FILE and TF_JWT_PREVIOUS_KEYS_FILE together "
           + "(the new key goes to the first, the retired one to the second)");

@@ -120,7 +120,7 @@ public final class OpsCommands {
     JwtKeyRotation.Result r = JwtKeyRotation.rotate(config, env, !o.containsKey("no-overlap"));
     out.println("new signing key " + r.newKid() + " written to " + r.keyFile() + "; "
         + (r.retiredKept() > 0 ? "key " + r.retiredKid() + " still verifies its tokens from " + r.previousFile()
-            + " (remove it after " + config.accessTokenTtl().toSeconds() + " s)"
+            + " (remove it after " + config.auth().accessTokenTtl().toSeconds() + " s)"
             : "no retired key verifies any more: every earlier token is refused")
         + "; restart every instance to apply");
     return 0;
@@ -167,7 +167,7 @@ public final class OpsCommands {
     Vertx vertx = Vertx.vertx();
     try {
       Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(2))
-          .connectingTo(PgUrl.parse(config.dbAdminUrl()).connectOptions()).using(vertx).build();
+          .connectingTo(PgUrl.parse(config.db().adminUrl()).connectOptions()).using(vertx).build();
       return work.apply(vertx, pool).eventually(pool::close).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
     } catch (java.util.concurrent.ExecutionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause().getMessage(), e.getCause());

@@ -18,9 +18,9 @@ import uk.co.tradersflow.config.AppConfig;
 public final class BlobStores {
   private BlobStores() {}
 
-  public static BlobStore from(AppConfig config) {
+  public static BlobStore from(AppConfig.StorageSettings config) {
     return config.s3().<BlobStore>map(s3 -> new S3BlobStore(s3Client(s3), s3.bucket()))
-        .orElseGet(() -> new LocalDiskBlobStore(config.storageDir()));
+        .orElseGet(() -> new LocalDiskBlobStore(config.dir()));
   }
 
   /**

@@ -13,6 +13,7 @@ import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.PageRequest;
 import uk.co.tradersflow.platform.http.RouteModule;
 
@@ -28,16 +29,16 @@ public final class DocumentRoutes implements RouteModule {
 
   private final DocumentService service;
   private final FileDownloads downloads;
-  private Api api;
+  private final ClientInfo clients;
 
-  public DocumentRoutes(DocumentService service) {
+  public DocumentRoutes(DocumentService service, ClientInfo clients) {
+    this.clients = clients;
     this.service = service;
     this.downloads = new FileDownloads(service);
   }
 
   @Override
   public void mount(Router router, Api api) {
-    this.api = api;
     api.authenticatedStream(router, POST, "/api/v1/documents").handler(this::upload);
     api.authenticated(router, GET, "/api/v1/documents").handler(this::list);
     api.authenticated(router, DELETE, "/api/v1/documents/:id").handler(this::delete);
@@ -58,7 +59,7 @@ public final class DocumentRoutes implements RouteModule {
       ctx.fail(service.tooLarge());
       return;
     }
-    new DocumentUpload(service, ctx, api.clients().of(ctx)).start();
+    new DocumentUpload(service, ctx, clients.of(ctx)).start();
   }
 
   private void list(RoutingContext ctx) {
@@ -81,7 +82,7 @@ public final class DocumentRoutes implements RouteModule {
 
   private void delete(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
-    Api.noContent(ctx, service.delete(Principal.of(ctx), api.clients().of(ctx), id));
+    Api.noContent(ctx, service.delete(Principal.of(ctx), clients.of(ctx), id));
   }
 
   private void link(RoutingContext ctx) {

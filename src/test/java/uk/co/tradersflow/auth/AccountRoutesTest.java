@@ -55,7 +55,7 @@ class AccountRoutesTest {
     String email = SignInFlowTest.email();
     String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
     String owners = login(email, PASSWORD).bodyAsJsonObject().getString("accessToken");
-    int max = server().config.loginMaxFailures();
+    int max = server().config.auth().loginMaxFailures();
     for (int i = 0; i < max; i++) {
       assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", "guess number " + i)
           .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(401);
@@ -82,7 +82,7 @@ class AccountRoutesTest {
     java.util.List<Integer> statuses = sent.stream().map(f -> f.result().statusCode()).toList();
     assertThat(statuses).as("%s", statuses).isSubsetOf(401, 429);
     assertThat(statuses.stream().filter(s -> s == 401).count()).as("passwords checked, %s", statuses)
-        .isLessThanOrEqualTo(server().config.loginMaxFailures());
+        .isLessThanOrEqualTo(server().config.auth().loginMaxFailures());
     assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
         .put("newPassword", "a brand new passphrase")).statusCode()).as("and then the session is locked").isEqualTo(429);
   }
@@ -92,7 +92,7 @@ class AccountRoutesTest {
   void aSignInLockoutDoesNotStopTheSignedInOwnerChangingThePassword() throws Exception {
     String email = SignInFlowTest.email();
     String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-    for (int i = 0; i < server().config.loginMaxFailures(); i++) {
+    for (int i = 0; i < server().config.auth().loginMaxFailures(); i++) {
       login(email, "attacker guess " + i);
     }
     assertThat(login(email, PASSWORD).statusCode()).isEqualTo(429);

@@ -209,7 +209,7 @@ class AuthGuardTest {
   @Test
   void revocationReachesAnotherInstanceWithinOneSecond() throws Exception {
     // Same database, Redis and keys: two instances of one deployment.
-    try (TestServer b = TestServer.start(Map.of("TF_DEV_DATA_DIR", server.config.devDataDir().toString()))) {
+    try (TestServer b = TestServer.start(Map.of("TF_DEV_DATA_DIR", server.config.ops().devDataDir().toString()))) {
       TestUser u = users.create();
       assertThat(b.send(HttpMethod.GET, ROUTE, u.token()).statusCode()).isEqualTo(200);
       assertThat(get(u.token()).statusCode()).isEqualTo(200);

@@ -36,7 +36,7 @@ class MailFloodTest {
   @Order(2)
   static final ServerExtension second = ServerExtension.with(() -> {
     Map<String, String> same = new java.util.HashMap<>(settings());
-    same.put("TF_DEV_DATA_DIR", SignInFlowTest.server.config.devDataDir().toString());
+    same.put("TF_DEV_DATA_DIR", SignInFlowTest.server.config.ops().devDataDir().toString());
     return same;
   }).then(s -> other = s);
 

@@ -80,7 +80,7 @@ class SignInFlowTest {
     assertThat(models).isNotEmpty();
     JsonObject model = new JsonObject(models.get(0));
     assertThat(model.fieldNames()).containsExactly("link");
-    uk.co.tradersflow.email.EmailRenderer.Rendered rendered = new uk.co.tradersflow.email.EmailRenderer(server.config.publicUrl().toString())
+    uk.co.tradersflow.email.EmailRenderer.Rendered rendered = new uk.co.tradersflow.email.EmailRenderer(server.config.links().publicUrl().toString())
         .render(uk.co.tradersflow.email.EmailTemplate.VERIFY_EMAIL, model.copy().put("businessName", lure));
     assertThat(rendered.subject() + rendered.text() + rendered.html()).doesNotContain("evil.example");
   }
@@ -213,7 +213,7 @@ class SignInFlowTest {
     }
     TestServer.await(io.vertx.core.Future.join(sent));
     List<Integer> statuses = sent.stream().map(f -> f.result().statusCode()).toList();
-    int max = server.config.loginMaxFailures();
+    int max = server.config.auth().loginMaxFailures();
     assertThat(statuses).as("%s", statuses).isSubsetOf(200, 401, 429);
     assertThat(statuses.stream().filter(s -> s != 429).count()).as("passwords checked, %s", statuses).isLessThanOrEqualTo(max);
     HttpResponse<Buffer> after = post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD));

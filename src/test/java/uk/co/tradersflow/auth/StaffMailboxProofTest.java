@@ -85,7 +85,7 @@ class StaffMailboxProofTest {
   }
 
   private static String rendered(EmailTemplate template, JsonObject model) {
-    EmailRenderer.Rendered r = new EmailRenderer(server().config.publicUrl().toString()).render(template, model);
+    EmailRenderer.Rendered r = new EmailRenderer(server().config.links().publicUrl().toString()).render(template, model);
     return r.text() + r.html();
   }
 

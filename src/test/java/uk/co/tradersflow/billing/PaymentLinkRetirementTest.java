@@ -46,7 +46,7 @@ class PaymentLinkRetirementTest {
 
   private static PaymentLinkRetirementVerticle deploy() {
     PaymentLinkRetirementVerticle v = new PaymentLinkRetirementVerticle(server.main.db(),
-        new StripeGateway(server.vertx, server.config), Duration.ofHours(1));
+        new StripeGateway(server.vertx, server.config.billing()), Duration.ofHours(1));
     TestServer.await(server.vertx.deployVerticle(v));
     return v;
   }

@@ -54,7 +54,7 @@ class StripeWebhookThroughputTest {
     io.vertx.core.Vertx senders = io.vertx.core.Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(2)
         .setMaxEventLoopExecuteTime(10).setMaxEventLoopExecuteTimeUnit(java.util.concurrent.TimeUnit.SECONDS));
     WebClient client = WebClient.create(senders, new WebClientOptions().setSsl(true).setTrustAll(true)
-        .setVerifyHost(false).setDefaultHost("localhost").setDefaultPort(server.config.httpsPort()), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(SENDERS));
+        .setVerifyHost(false).setDefaultHost("localhost").setDefaultPort(server.config.http().httpsPort()), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(SENDERS));
     // Warm-up: one delivery per sender opens its keep-alive TLS connection; handshakes are not measured.
     List<String[]> warmUp = new ArrayList<>();
     for (int i = 0; i < SENDERS; i++) {

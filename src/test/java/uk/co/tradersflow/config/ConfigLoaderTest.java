@@ -31,41 +31,41 @@ class ConfigLoaderTest {
   @Test
   void withNothingSetTheContractDefaultsApply() {
     AppConfig c = env(Map.of());
-    assertThat(c.httpPort()).isEqualTo(8080);
-    assertThat(c.httpsPort()).isEqualTo(8443);
-    assertThat(c.publicUrl().toString()).isEqualTo("https://localhost:8443");
-    assertThat(c.dbUrl()).isEqualTo("postgresql://tf_app@127.0.0.1:5432/tradersflow");
-    assertThat(c.dbAdminUrl()).isEqualTo("postgresql://postgres@127.0.0.1:5432/tradersflow");
-    assertThat(c.redisUrl()).isEqualTo("redis://127.0.0.1:6379");
-    assertThat(c.tlsCert()).isEmpty();
-    assertThat(c.ownerEmails()).isEmpty();
-    assertThat(c.supportEmails()).isEmpty();
-    assertThat(c.jwtPrivateKeyPem()).isEmpty();
-    assertThat(c.stripeSecretKey()).isEmpty();
-    assertThat(c.stripeWebhookSecrets()).isEmpty();
-    assertThat(c.trialDays()).isEqualTo(14);
-    assertThat(c.smtpHost()).isEqualTo("127.0.0.1");
-    assertThat(c.smtpPort()).isEqualTo(1025);
-    assertThat(c.smtpStartTls()).isEqualTo(SmtpStartTls.OPTIONAL);
-    assertThat(c.mailFrom()).isEqualTo("TradersFlow <no-reply@localhost>");
-    assertThat(c.googleIssuers()).containsExactly("https://accounts.google.com", "accounts.google.com");
-    assertThat(c.storageDir()).isEqualTo(Path.of("./data/files"));
-    assertThat(c.uploadMaxBytes()).isEqualTo(20971520L);
-    assertThat(c.signedUrlTtl()).isEqualTo(Duration.ofSeconds(300));
-    assertThat(c.accessTokenTtl()).isEqualTo(Duration.ofSeconds(900));
-    assertThat(c.refreshTokenTtl()).isEqualTo(Duration.ofSeconds(2592000));
-    assertThat(c.refreshReuseGrace()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(c.loginMaxFailures()).isEqualTo(5);
-    assertThat(c.loginLockout()).isEqualTo(Duration.ofSeconds(900));
-    assertThat(c.loginIpLimitPerMinute()).isEqualTo(30);
-    assertThat(c.apiRatePerSecond()).isEqualTo(50);
-    assertThat(c.apiBurst()).isEqualTo(100);
-    assertThat(c.trustedProxies()).isEmpty();
-    assertThat(c.emailMaxAttempts()).isEqualTo(6);
-    assertThat(c.emailAlertFailureRate()).isEqualTo(0.05);
-    assertThat(c.emailAlertWindow()).isEqualTo(Duration.ofSeconds(3600));
-    assertThat(c.metricsToken()).isEmpty();
-    assertThat(c.migrate()).isTrue();
+    assertThat(c.http().httpPort()).isEqualTo(8080);
+    assertThat(c.http().httpsPort()).isEqualTo(8443);
+    assertThat(c.links().publicUrl().toString()).isEqualTo("https://localhost:8443");
+    assertThat(c.db().url()).isEqualTo("postgresql://tf_app@127.0.0.1:5432/tradersflow");
+    assertThat(c.db().adminUrl()).isEqualTo("postgresql://postgres@127.0.0.1:5432/tradersflow");
+    assertThat(c.redis().url()).isEqualTo("redis://127.0.0.1:6379");
+    assertThat(c.http().tlsCert()).isEmpty();
+    assertThat(c.auth().ownerEmails()).isEmpty();
+    assertThat(c.auth().supportEmails()).isEmpty();
+    assertThat(c.keys().jwtPrivateKeyPem()).isEmpty();
+    assertThat(c.billing().stripeSecretKey()).isEmpty();
+    assertThat(c.billing().stripeWebhookSecrets()).isEmpty();
+    assertThat(c.billing().trialDays()).isEqualTo(14);
+    assertThat(c.email().smtpHost()).isEqualTo("127.0.0.1");
+    assertThat(c.email().smtpPort()).isEqualTo(1025);
+    assertThat(c.email().smtpStartTls()).isEqualTo(SmtpStartTls.OPTIONAL);
+    assertThat(c.email().mailFrom()).isEqualTo("TradersFlow <no-reply@localhost>");
+    assertThat(c.auth().googleIssuers()).containsExactly("https://accounts.google.com", "accounts.google.com");
+    assertThat(c.storage().dir()).isEqualTo(Path.of("./data/files"));
+    assertThat(c.storage().uploadMaxBytes()).isEqualTo(20971520L);
+    assertThat(c.storage().signedUrlTtl()).isEqualTo(Duration.ofSeconds(300));
+    assertThat(c.auth().accessTokenTtl()).isEqualTo(Duration.ofSeconds(900));
+    assertThat(c.auth().refreshTokenTtl()).isEqualTo(Duration.ofSeconds(2592000));
+    assertThat(c.auth().refreshReuseGrace()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.auth().loginMaxFailures()).isEqualTo(5);
+    assertThat(c.auth().loginLockout()).isEqualTo(Duration.ofSeconds(900));
+    assertThat(c.auth().loginIpLimitPerMinute()).isEqualTo(30);
+    assertThat(c.http().apiRatePerSecond()).isEqualTo(50);
+    assertThat(c.http().apiBurst()).isEqualTo(100);
+    assertThat(c.http().trustedProxies()).isEmpty();
+    assertThat(c.email().maxAttempts()).isEqualTo(6);
+    assertThat(c.email().alertFailureRate()).isEqualTo(0.05);
+    assertThat(c.email().alertWindow()).isEqualTo(Duration.ofSeconds(3600));
+    assertThat(c.ops().metricsToken()).isEmpty();
+    assertThat(c.db().migrate()).isTrue();
   }
 
   @Test
@@ -78,16 +78,16 @@ class ConfigLoaderTest {
         owner_emails: [Boss@Example.com, other@example.com]
         """);
     AppConfig fromFile = ConfigLoader.load(Map.of(), Optional.of(f));
-    assertThat(fromFile.httpPort()).isEqualTo(9080);
-    assertThat(fromFile.httpsPort()).isEqualTo(9443);
-    assertThat(fromFile.trialDays()).isEqualTo(30);
-    assertThat(fromFile.smtpHost()).isEqualTo("mail.internal");
-    assertThat(fromFile.ownerEmails()).containsExactlyInAnyOrder("boss@example.com", "other@example.com");
+    assertThat(fromFile.http().httpPort()).isEqualTo(9080);
+    assertThat(fromFile.http().httpsPort()).isEqualTo(9443);
+    assertThat(fromFile.billing().trialDays()).isEqualTo(30);
+    assertThat(fromFile.email().smtpHost()).isEqualTo("mail.internal");
+    assertThat(fromFile.auth().ownerEmails()).containsExactlyInAnyOrder("boss@example.com", "other@example.com");
 
     AppConfig withEnv = ConfigLoader.load(Map.of("TF_HTTP_PORT", "7080", "TF_TRIAL_DAYS", "7"), Optional.of(f));
-    assertThat(withEnv.httpPort()).isEqualTo(7080);
-    assertThat(withEnv.trialDays()).isEqualTo(7);
-    assertThat(withEnv.httpsPort()).as("untouched by env, still from the file").isEqualTo(9443);
+    assertThat(withEnv.http().httpPort()).isEqualTo(7080);
+    assertThat(withEnv.billing().trialDays()).isEqualTo(7);
+    assertThat(withEnv.http().httpsPort()).as("untouched by env, still from the file").isEqualTo(9443);
   }
 
   @Test
@@ -108,17 +108,17 @@ class ConfigLoaderTest {
   @Test
   void emailLinksFollowThePublicUrlUnlessAnAppUrlIsSet() {
     AppConfig same = env(Map.of("TF_PUBLIC_URL", "https://api.example.com/"));
-    assertThat(same.appUrl().toString()).isEqualTo("https://api.example.com/");
-    assertThat(same.appLink("/verify-email?token=t")).isEqualTo("https://api.example.com/verify-email?token=t");
-    assertThat(same.servesEmailPages()).isTrue();
+    assertThat(same.links().appUrl().toString()).isEqualTo("https://api.example.com/");
+    assertThat(same.links().appLink("/verify-email?token=t")).isEqualTo("https://api.example.com/verify-email?token=t");
+    assertThat(same.links().servesEmailPages()).isTrue();
     // The same base written differently is still this server.
     assertThat(env(Map.of("TF_PUBLIC_URL", "https://API.example.com", "TF_APP_URL", "https://api.example.com:443/"))
-        .servesEmailPages()).isTrue();
+        .links().servesEmailPages()).isTrue();
 
     AppConfig app = env(Map.of("TF_PUBLIC_URL", "https://api.example.com", "TF_APP_URL", "https://app.example.com/web/"));
-    assertThat(app.appLink("/reset-password?token=t")).isEqualTo("https://app.example.com/web/reset-password?token=t");
-    assertThat(app.publicUrl().toString()).isEqualTo("https://api.example.com");
-    assertThat(app.servesEmailPages()).isFalse();
+    assertThat(app.links().appLink("/reset-password?token=t")).isEqualTo("https://app.example.com/web/reset-password?token=t");
+    assertThat(app.links().publicUrl().toString()).isEqualTo("https://api.example.com");
+    assertThat(app.links().servesEmailPages()).isFalse();
   }
 
   @Test
@@ -133,12 +133,12 @@ class ConfigLoaderTest {
   @Test
   void supportStaffAreTheirOwnListAndOwnersAreStaffToo() {
     AppConfig c = env(Map.of("TF_OWNER_EMAILS", "Boss@Example.com", "TF_SUPPORT_EMAILS", " Help@Example.com , desk@example.com "));
-    assertThat(c.supportEmails()).containsExactlyInAnyOrder("help@example.com", "desk@example.com");
-    assertThat(c.isSupportEmail("HELP@example.com")).isTrue();
-    assertThat(c.isOwnerEmail("help@example.com")).isFalse();
-    assertThat(c.isStaffEmail("help@example.com")).isTrue();
-    assertThat(c.isStaffEmail("boss@example.com")).isTrue();
-    assertThat(c.isStaffEmail("someone@example.com")).isFalse();
+    assertThat(c.auth().supportEmails()).containsExactlyInAnyOrder("help@example.com", "desk@example.com");
+    assertThat(c.auth().isSupportEmail("HELP@example.com")).isTrue();
+    assertThat(c.auth().isOwnerEmail("help@example.com")).isFalse();
+    assertThat(c.auth().isStaffEmail("help@example.com")).isTrue();
+    assertThat(c.auth().isStaffEmail("boss@example.com")).isTrue();
+    assertThat(c.auth().isStaffEmail("someone@example.com")).isFalse();
   }
 
   @Test
@@ -208,7 +208,7 @@ class ConfigLoaderTest {
   @Test
   void webhookSecretsMayBeSeveralDuringRotation() {
     AppConfig c = env(Map.of("TF_STRIPE_WEBHOOK_SECRET", "whsec_aaaaaaaaaaaa, whsec_bbbbbbbbbbbb"));
-    assertThat(c.stripeWebhookSecrets()).containsExactly("whsec_aaaaaaaaaaaa", "whsec_bbbbbbbbbbbb");
+    assertThat(c.billing().stripeWebhookSecrets()).containsExactly("whsec_aaaaaaaaaaaa", "whsec_bbbbbbbbbbbb");
   }
 
   @Test
@@ -216,22 +216,22 @@ class ConfigLoaderTest {
     byte[] key = new byte[32];
     key[0] = 7;
     AppConfig c = env(Map.of("TF_DATA_KEY", Base64.getEncoder().encodeToString(key)));
-    assertThat(c.dataKey()).hasValueSatisfying(k -> assertThat(k).hasSize(32).startsWith(7));
+    assertThat(c.keys().dataKey()).hasValueSatisfying(k -> assertThat(k).hasSize(32).startsWith(7));
   }
 
   @Test
   void previousDataKeysAreAListBeingRotatedOut() {
     Base64.Encoder b64 = Base64.getEncoder();
     AppConfig c = env(Map.of("TF_DATA_KEY_PREVIOUS", b64.encodeToString(new byte[32]) + ", " + b64.encodeToString(new byte[32])));
-    assertThat(c.previousDataKeys()).hasSize(2);
-    assertThat(env(Map.of()).previousDataKeys()).isEmpty();
+    assertThat(c.storage().previousDataKeys()).hasSize(2);
+    assertThat(env(Map.of()).storage().previousDataKeys()).isEmpty();
   }
 
   @Test
   void documentsGoToS3OnlyWhenABucketIsNamedWithCredentialsInPairs() {
-    assertThat(env(Map.of()).s3()).isEmpty();
+    assertThat(env(Map.of()).storage().s3()).isEmpty();
     AppConfig c = env(Map.of("TF_S3_BUCKET", "tf-docs", "TF_S3_ENDPOINT", "http://127.0.0.1:9000"));
-    assertThat(c.s3()).hasValueSatisfying(s3 -> {
+    assertThat(c.storage().s3()).hasValueSatisfying(s3 -> {
       assertThat(s3.bucket()).isEqualTo("tf-docs");
       assertThat(s3.region()).isEqualTo("eu-west-2");
       assertThat(s3.accessKeyId()).isEmpty();
@@ -242,7 +242,7 @@ class ConfigLoaderTest {
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3-secret-value-xyz"));
     AppConfig withKeys = env(Map.of("TF_S3_BUCKET", "tf-docs", "TF_S3_ACCESS_KEY_ID", "AKIAEXAMPLE",
         "TF_S3_SECRET_ACCESS_KEY", "s3-secret-value-xyz"));
-    assertThat(withKeys.s3().orElseThrow().toString()).doesNotContain("s3-secret-value-xyz");
+    assertThat(withKeys.storage().s3().orElseThrow().toString()).doesNotContain("s3-secret-value-xyz");
   }
 
   @Test
@@ -267,7 +267,7 @@ class ConfigLoaderTest {
   @Test
   void unknownEnvironmentVariablesWithTheSharedPrefixAreIgnored() {
     // Terraform and other tools use TF_ too (TF_LOG, TF_VAR_x); failing on them would break hosts.
-    assertThat(env(Map.of("TF_LOG", "debug", "TF_VAR_region", "eu")).httpPort()).isEqualTo(8080);
+    assertThat(env(Map.of("TF_LOG", "debug", "TF_VAR_region", "eu")).http().httpPort()).isEqualTo(8080);
   }
 
   @Test
@@ -280,7 +280,7 @@ class ConfigLoaderTest {
     }
     terraformAndTensorflow.put("TF_HTTPS_PROT", "9443");
     try (uk.co.tradersflow.support.LogCapture logs = new uk.co.tradersflow.support.LogCapture()) {
-      assertThat(env(terraformAndTensorflow).httpsPort()).isEqualTo(8443);
+      assertThat(env(terraformAndTensorflow).http().httpsPort()).isEqualTo(8443);
       assertThat(logs.text()).contains("ignoring unknown environment variable TF_HTTPS_PROT");
       assertThat(logs.text().lines().filter(l -> l.contains("unknown environment variable"))).hasSize(1);
     }
@@ -318,11 +318,11 @@ class ConfigLoaderTest {
   void theExtraOperationalSettingsParse() {
     AppConfig c = env(Map.of("TF_DB_POOL_SIZE", "32", "TF_MIGRATE", "false", "TF_REDIS_KEY_PREFIX", "prod:",
         "TF_DEV_DATA_DIR", "/tmp/x", "TF_HTTP_INSTANCES", "3", "TF_LOG_FORMAT", "json"));
-    assertThat(c.dbPoolSize()).isEqualTo(32);
-    assertThat(c.migrate()).isFalse();
-    assertThat(c.redisKeyPrefix()).isEqualTo("prod:");
-    assertThat(c.devDataDir()).isEqualTo(Path.of("/tmp/x"));
-    assertThat(c.httpInstances()).isEqualTo(3);
+    assertThat(c.db().poolSize()).isEqualTo(32);
+    assertThat(c.db().migrate()).isFalse();
+    assertThat(c.redis().keyPrefix()).isEqualTo("prod:");
+    assertThat(c.ops().devDataDir()).isEqualTo(Path.of("/tmp/x"));
+    assertThat(c.http().instances()).isEqualTo(3);
     assertThatThrownBy(() -> env(Map.of("TF_DB_POOL_SIZE", "0"))).hasMessageContaining("TF_DB_POOL_SIZE");
   }
 
@@ -330,8 +330,8 @@ class ConfigLoaderTest {
   void aJsonFileIsReadLikeYaml() throws IOException {
     Path json = Files.writeString(dir.resolve("application.json"), "{\"TF_HTTP_PORT\": 6080, \"trial_days\": 3}");
     AppConfig c = ConfigLoader.load(Map.of(), Optional.of(json));
-    assertThat(c.httpPort()).isEqualTo(6080);
-    assertThat(c.trialDays()).isEqualTo(3);
+    assertThat(c.http().httpPort()).isEqualTo(6080);
+    assertThat(c.billing().trialDays()).isEqualTo(3);
   }
 
   @Test

@@ -43,27 +43,27 @@ class SecretFilesTest {
   private static Map<String, Case> everySecret() {
     String pem = Pem.privateKeyPem(Pem.generateP256().getPrivate());
     Map<String, Case> cases = new LinkedHashMap<>();
-    cases.put("TF_JWT_PRIVATE_KEY", new Case(pem, c -> c.jwtPrivateKeyPem().orElseThrow(), pem.stripTrailing()));
-    cases.put("TF_JWT_PREVIOUS_KEYS", new Case(pem, c -> c.jwtPreviousKeysPem().orElseThrow(), pem.stripTrailing()));
-    cases.put("TF_DATA_KEY", new Case(b64(1), c -> b64(c.dataKey().orElseThrow()), b64(1)));
+    cases.put("TF_JWT_PRIVATE_KEY", new Case(pem, c -> c.keys().jwtPrivateKeyPem().orElseThrow(), pem.stripTrailing()));
+    cases.put("TF_JWT_PREVIOUS_KEYS", new Case(pem, c -> c.keys().jwtPreviousKeysPem().orElseThrow(), pem.stripTrailing()));
+    cases.put("TF_DATA_KEY", new Case(b64(1), c -> b64(c.keys().dataKey().orElseThrow()), b64(1)));
     cases.put("TF_DATA_KEY_PREVIOUS", new Case(b64(2) + "," + b64(3),
-        c -> c.previousDataKeys().stream().map(SecretFilesTest::b64).toList(), java.util.List.of(b64(2), b64(3))));
-    cases.put("TF_URL_SIGNING_KEY", new Case(b64(4), c -> b64(c.urlSigningKey().orElseThrow()), b64(4)));
-    cases.put("TF_STRIPE_SECRET_KEY", new Case("sk_test_fromfile", c -> c.stripeSecretKey().orElseThrow(), "sk_test_fromfile"));
-    cases.put("TF_STRIPE_WEBHOOK_SECRET", new Case("whsec_fromfile1,whsec_fromfile2", c -> c.stripeWebhookSecrets(),
+        c -> c.storage().previousDataKeys().stream().map(SecretFilesTest::b64).toList(), java.util.List.of(b64(2), b64(3))));
+    cases.put("TF_URL_SIGNING_KEY", new Case(b64(4), c -> b64(c.keys().urlSigningKey().orElseThrow()), b64(4)));
+    cases.put("TF_STRIPE_SECRET_KEY", new Case("sk_test_fromfile", c -> c.billing().stripeSecretKey().orElseThrow(), "sk_test_fromfile"));
+    cases.put("TF_STRIPE_WEBHOOK_SECRET", new Case("whsec_fromfile1,whsec_fromfile2", c -> c.billing().stripeWebhookSecrets(),
         java.util.List.of("whsec_fromfile1", "whsec_fromfile2")));
-    cases.put("TF_SMTP_PASSWORD", new Case("smtp pass from file", c -> c.smtpPassword().orElseThrow(), "smtp pass from file"));
+    cases.put("TF_SMTP_PASSWORD", new Case("smtp pass from file", c -> c.email().smtpPassword().orElseThrow(), "smtp pass from file"));
     cases.put("TF_S3_SECRET_ACCESS_KEY", new Case("s3-secret-from-file",
-        c -> c.s3().orElseThrow().secretAccessKey().orElseThrow(), "s3-secret-from-file"));
-    cases.put("TF_EMAIL_WEBHOOK_SECRET", new Case("whsec_emailfromfile", c -> c.emailWebhookSecret().orElseThrow(),
+        c -> c.storage().s3().orElseThrow().secretAccessKey().orElseThrow(), "s3-secret-from-file"));
+    cases.put("TF_EMAIL_WEBHOOK_SECRET", new Case("whsec_emailfromfile", c -> c.email().webhookSecret().orElseThrow(),
         "whsec_emailfromfile"));
-    cases.put("TF_METRICS_TOKEN", new Case("metrics-token-from-file", c -> c.metricsToken().orElseThrow(), "metrics-token-from-file"));
-    cases.put("TF_DB_URL", new Case("postgresql://tf_app:pw1@db:5432/tf", AppConfig::dbUrl, "postgresql://tf_app:pw1@db:5432/tf"));
-    cases.put("TF_DB_ADMIN_URL", new Case("postgresql://postgres:pw2@db:5432/tf", AppConfig::dbAdminUrl,
+    cases.put("TF_METRICS_TOKEN", new Case("metrics-token-from-file", c -> c.ops().metricsToken().orElseThrow(), "metrics-token-from-file"));
+    cases.put("TF_DB_URL", new Case("postgresql://tf_app:pw1@db:5432/tf", c -> c.db().url(), "postgresql://tf_app:pw1@db:5432/tf"));
+    cases.put("TF_DB_ADMIN_URL", new Case("postgresql://postgres:pw2@db:5432/tf", c -> c.db().adminUrl(),
         "postgresql://postgres:pw2@db:5432/tf"));
-    cases.put("TF_DB_WORKER_URL", new Case("postgresql://tf_worker:pw3@db:5432/tf", c -> c.dbWorkerUrl().orElseThrow(),
+    cases.put("TF_DB_WORKER_URL", new Case("postgresql://tf_worker:pw3@db:5432/tf", c -> c.db().workerUrl().orElseThrow(),
         "postgresql://tf_worker:pw3@db:5432/tf"));
-    cases.put("TF_REDIS_URL", new Case("redis://:pw4@redis:6379", AppConfig::redisUrl, "redis://:pw4@redis:6379"));
+    cases.put("TF_REDIS_URL", new Case("redis://:pw4@redis:6379", c -> c.redis().url(), "redis://:pw4@redis:6379"));
     return cases;
   }
 
@@ -92,7 +92,7 @@ class SecretFilesTest {
     Path secret = secretFile("smtp-password", "from-config-file\n", "r--------");
     Path conf = dir.resolve("application.yaml");
     Files.writeString(conf, "smtp_password_file: " + secret + "\n");
-    assertThat(ConfigLoader.load(Map.of(), Optional.of(conf)).smtpPassword()).contains("from-config-file");
+    assertThat(ConfigLoader.load(Map.of(), Optional.of(conf)).email().smtpPassword()).contains("from-config-file");
   }
 
   @Test
@@ -112,7 +112,7 @@ class SecretFilesTest {
     Path closed = secretFile("closed-token", "closed-metrics-token\n", "rw-------");
     try (LogCapture logs = new LogCapture()) {
       AppConfig config = ConfigLoader.load(Map.of("TF_METRICS_TOKEN_FILE", open.toString()), Optional.empty());
-      assertThat(config.metricsToken()).contains("open-metrics-token");
+      assertThat(config.ops().metricsToken()).contains("open-metrics-token");
       ConfigLoader.load(Map.of("TF_METRICS_TOKEN_FILE", closed.toString()), Optional.empty());
       assertThat(logs.text()).contains("WARN").contains(open.toString()).contains("TF_METRICS_TOKEN_FILE")
           .doesNotContain(closed.toString()).doesNotContain("open-metrics-token");
@@ -133,8 +133,8 @@ class SecretFilesTest {
     Path empty = secretFile("none-retired", "", "rw-------");
     AppConfig config = ConfigLoader.load(Map.of("TF_JWT_PREVIOUS_KEYS_FILE", empty.toString(),
         "TF_DATA_KEY_PREVIOUS_FILE", empty.toString()), Optional.empty());
-    assertThat(config.jwtPreviousKeysPem()).isEmpty();
-    assertThat(config.previousDataKeys()).isEmpty();
+    assertThat(config.keys().jwtPreviousKeysPem()).isEmpty();
+    assertThat(config.storage().previousDataKeys()).isEmpty();
   }
 
   @Test
@@ -149,7 +149,7 @@ class SecretFilesTest {
   void onlySecretSettingsHaveAFileVariant() {
     try (LogCapture logs = new LogCapture()) {
       AppConfig config = ConfigLoader.load(Map.of("TF_HTTP_PORT_FILE", "/nonexistent"), Optional.empty());
-      assertThat(config.httpPort()).isEqualTo(8080);
+      assertThat(config.http().httpPort()).isEqualTo(8080);
       assertThat(logs.text()).contains("ignoring unknown environment variable TF_HTTP_PORT_FILE");
     }
   }

@@ -27,7 +27,7 @@ class ApiReferenceInBrowserTest {
       Path out = profile.resolve("chromium.txt");
       Process chromium = new ProcessBuilder(List.of("chromium", "--headless", "--no-sandbox", "--disable-gpu",
           "--ignore-certificate-errors", "--user-data-dir=" + profile.resolve("profile"), "--enable-logging=stderr", "--v=0",
-          "--virtual-time-budget=15000", "--dump-dom", "https://localhost:" + server.config.httpsPort() + "/docs"))
+          "--virtual-time-budget=15000", "--dump-dom", "https://localhost:" + server.config.http().httpsPort() + "/docs"))
           .redirectErrorStream(true).redirectOutput(out.toFile()).start();
       try {
         assertThat(chromium.waitFor(90, TimeUnit.SECONDS)).as("chromium finished").isTrue();

@@ -38,7 +38,7 @@ class DevMailTest {
           new JsonObject().put("email", email).put("password", PASSWORD).put("businessName", "Sparks Ltd"));
       assertThat(signup.statusCode()).as(signup.bodyAsString()).isEqualTo(201);
 
-      Path mailDir = server.config.devDataDir().resolve("mail");
+      Path mailDir = server.config.ops().devDataDir().resolve("mail");
       UUID id = awaitOutboxRow(server, email);
       Path eml = mailDir.resolve(id + ".eml");
       long deadline = System.nanoTime() + 10_000_000_000L;
@@ -72,7 +72,7 @@ class DevMailTest {
           .put("businessName", "Sparks Ltd")).statusCode()).isEqualTo(201);
       UUID id = awaitOutboxRow(server, email);
       assertThat(OutboxRows.awaitAtLeast(server, java.util.List.of(id), "sum(claims)", 1, 10)).isPositive();
-      assertThat(Files.exists(server.config.devDataDir().resolve("mail"))).isFalse();
+      assertThat(Files.exists(server.config.ops().devDataDir().resolve("mail"))).isFalse();
       assertThat(logs.text()).doesNotContain("dev mail to").doesNotContainPattern("token=(?!\\[REDACTED\\])");
     }
   }

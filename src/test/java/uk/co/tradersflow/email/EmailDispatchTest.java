@@ -120,10 +120,10 @@ class EmailDispatchTest {
 
   @Test
   void twoDispatchersShareTheWorkAndNeverSendOneRowTwice() throws Exception {
-    EmailRenderer renderer = new EmailRenderer(server.config.publicUrl().toString());
+    EmailRenderer renderer = new EmailRenderer(server.config.links().publicUrl().toString());
     EmailHealth health = new EmailHealth(server.main.db(), Duration.ofHours(1), 0.05, Optional.empty());
     String second = TestServer.await(server.vertx.deployVerticle(
-        new EmailDispatchVerticle(server.config, server.main.db(), renderer, health, Duration.ofSeconds(1), java.time.Clock.systemUTC())));
+        new EmailDispatchVerticle(server.config.email(), server.main.db(), renderer, health, Duration.ofSeconds(1), java.time.Clock.systemUTC())));
     try {
       int count = 60;
       String domain = UUID.randomUUID() + ".bulk.test";

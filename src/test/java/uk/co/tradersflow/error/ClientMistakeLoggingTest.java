@@ -83,7 +83,7 @@ class ClientMistakeLoggingTest {
 
   private static SSLSocket connect() throws Exception {
     SSLContext context = TrustAllTls.context();
-    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", server.config.httpsPort());
+    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", server.config.http().httpsPort());
     socket.setSoTimeout(5000);
     socket.startHandshake();
     return socket;

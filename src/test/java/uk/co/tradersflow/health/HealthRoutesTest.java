@@ -58,7 +58,7 @@ class HealthRoutesTest {
     // The same keys as the running server, so the token verifies and the session lookup is what fails.
     Map<String, String> settings = Map.of(
         "TF_DB_URL", "postgresql://tf_app@127.0.0.1:" + TestServer.freePort() + "/" + server.env.database,
-        "TF_DEV_DATA_DIR", server.config.devDataDir().toString(),
+        "TF_DEV_DATA_DIR", server.config.ops().devDataDir().toString(),
         "TF_MIGRATE", "false");
     try (LogCapture logs = new LogCapture(); TestServer down = TestServer.start(settings)) {
       HttpResponse<Buffer> r = TestServer.await(down.request(HttpMethod.GET, "/health/ready").send());
@@ -85,12 +85,12 @@ class HealthRoutesTest {
   void theWorkersLoginIsCheckedAtStartAndByReadiness() {
     Map<String, String> refused = Map.of(
         "TF_DB_WORKER_URL", "postgresql://no_such_worker_role@" + server.env.pgHost + ":" + server.env.pgPort + "/" + server.env.database,
-        "TF_DEV_DATA_DIR", server.config.devDataDir().toString(), "TF_MIGRATE", "false");
+        "TF_DEV_DATA_DIR", server.config.ops().devDataDir().toString(), "TF_MIGRATE", "false");
     assertThatThrownBy(() -> TestServer.start(refused).close()).hasMessageContaining("TF_DB_WORKER_URL").hasMessageContaining("tf_worker");
 
     Map<String, String> unreachable = Map.of(
         "TF_DB_WORKER_URL", "postgresql://tf_worker@127.0.0.1:" + TestServer.freePort() + "/" + server.env.database,
-        "TF_DEV_DATA_DIR", server.config.devDataDir().toString(), "TF_MIGRATE", "false");
+        "TF_DEV_DATA_DIR", server.config.ops().devDataDir().toString(), "TF_MIGRATE", "false");
     try (TestServer workerDown = TestServer.start(unreachable)) {
       HttpResponse<Buffer> r = TestServer.await(workerDown.request(HttpMethod.GET, "/health/ready").send());
       assertThat(r.statusCode()).isEqualTo(503);

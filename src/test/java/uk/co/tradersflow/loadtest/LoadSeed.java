@@ -44,8 +44,8 @@ public final class LoadSeed {
     Vertx vertx = Vertx.vertx();
     try {
       // Tokens live as long as the server allows (TF_ACCESS_TOKEN_TTL_SECONDS): seed just before the run.
-      AccessTokens tokens = new AccessTokens(keys, config.accessTokenTtl(), Clock.systemUTC());
-      PgUrl admin = PgUrl.parse(config.dbAdminUrl());
+      AccessTokens tokens = new AccessTokens(keys, config.auth().accessTokenTtl(), Clock.systemUTC());
+      PgUrl admin = PgUrl.parse(config.db().adminUrl());
       List<String> lines = new ArrayList<>();
       lines.add("token");
       try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties())) {

@@ -107,7 +107,7 @@ class EmailLinkPagesBrowserTest {
     String email = email();
     signUp(email);
     String link = MailedLinks.newest(server, email, "verify_email");
-    assertThat(link).startsWith(server.config.publicUrl() + "/verify-email?token=");
+    assertThat(link).startsWith(server.config.links().publicUrl() + "/verify-email?token=");
 
     browser.get(link);
     awaitConfirmButton();
@@ -116,7 +116,7 @@ class EmailLinkPagesBrowserTest {
     pressConfirm();
     assertThat(statusOnceSettled()).isEqualTo("Your email address is confirmed. You can now sign in.");
     assertThat(browser.getCurrentUrl()).as("the token is gone from the address bar")
-        .isEqualTo(server.config.publicUrl() + "/verify-email").doesNotContain("token");
+        .isEqualTo(server.config.links().publicUrl() + "/verify-email").doesNotContain("token");
     assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Confirm your email address");
     screenshot("verify-email");
     assertThat(verified(email)).isTrue();
@@ -137,11 +137,11 @@ class EmailLinkPagesBrowserTest {
     signUpVerified(email);
     assertThat(post("/api/v1/auth/password-reset/request", new JsonObject().put("email", email)).statusCode()).isEqualTo(202);
     String link = MailedLinks.newest(server, email, "password_reset");
-    assertThat(link).startsWith(server.config.publicUrl() + "/reset-password?token=");
+    assertThat(link).startsWith(server.config.links().publicUrl() + "/reset-password?token=");
 
     browser.get(link);
     new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> d.findElement(By.id("reset-form")).isDisplayed());
-    assertThat(browser.getCurrentUrl()).isEqualTo(server.config.publicUrl() + "/reset-password");
+    assertThat(browser.getCurrentUrl()).isEqualTo(server.config.links().publicUrl() + "/reset-password");
     // Labelled fields, and the first one has the focus: a keyboard user types at once.
     assertThat(browser.findElement(By.cssSelector("label[for=new-password]")).getText()).isEqualTo("New password");
     assertThat(browser.findElement(By.cssSelector("label[for=repeat-password]")).getText()).isEqualTo("Repeat the new password");
@@ -188,14 +188,14 @@ class EmailLinkPagesBrowserTest {
         .sendJsonObject(new JsonObject().put("currentPassword", PASSWORD).put("newEmail", newEmail)));
     assertThat(requested.statusCode()).as(requested.bodyAsString()).isEqualTo(202);
     String link = MailedLinks.newest(server, newEmail, "email_change_confirm");
-    assertThat(link).startsWith(server.config.publicUrl() + "/confirm-email?token=");
+    assertThat(link).startsWith(server.config.links().publicUrl() + "/confirm-email?token=");
 
     browser.get(link);
     awaitConfirmButton();
     assertThat(login(email, PASSWORD).statusCode()).as("opening the link moves nothing: mail scanners open links").isEqualTo(200);
     pressConfirm();
     assertThat(statusOnceSettled()).isEqualTo("Your email address has been changed. Sign in with the new address from now on.");
-    assertThat(browser.getCurrentUrl()).isEqualTo(server.config.publicUrl() + "/confirm-email");
+    assertThat(browser.getCurrentUrl()).isEqualTo(server.config.links().publicUrl() + "/confirm-email");
     screenshot("confirm-email");
     assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
     assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
@@ -210,7 +210,7 @@ class EmailLinkPagesBrowserTest {
   void theResetPageWithoutATokenAsksForTheAddressAndMailsALink() throws Exception {
     String email = email();
     signUpVerified(email);
-    browser.get(server.config.publicUrl() + "/reset-password");
+    browser.get(server.config.links().publicUrl() + "/reset-password");
     new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> d.findElement(By.id("request-form")).isDisplayed());
     assertThat(browser.findElement(By.id("reset-form")).isDisplayed()).isFalse();
     assertThat(browser.findElement(By.cssSelector("label[for=reset-email]")).getText()).isEqualTo("Email");
@@ -222,12 +222,12 @@ class EmailLinkPagesBrowserTest {
     assertThat(statusOnceSettled()).startsWith("If an account uses " + email.toUpperCase() + ", a link to choose a new password");
     assertThat(browser.findElement(By.id("request-form")).isDisplayed()).isFalse();
     screenshot("reset-password-requested");
-    assertThat(MailedLinks.newest(server, email, "password_reset")).startsWith(server.config.publicUrl() + "/reset-password?token=");
+    assertThat(MailedLinks.newest(server, email, "password_reset")).startsWith(server.config.links().publicUrl() + "/reset-password?token=");
   }
 
   @Test
   void aLinkWithoutItsTokenSaysItIsIncomplete() throws Exception {
-    browser.get(server.config.publicUrl() + "/confirm-email");
+    browser.get(server.config.links().publicUrl() + "/confirm-email");
     assertThat(statusOnceSettled()).startsWith("This link is incomplete.");
     screenshot("confirm-email-incomplete");
   }

@@ -83,7 +83,7 @@ class ApiRateLimitTest {
   void instancesTogetherNeverLetAUserThroughMoreOftenThanTheLimit() {
     try (TestServer a = TestServer.start(Map.of("TF_API_RATE_PER_SECOND", "1", "TF_API_BURST", "40"));
          TestServer b = TestServer.start(Map.of("TF_API_RATE_PER_SECOND", "1", "TF_API_BURST", "40",
-             "TF_DEV_DATA_DIR", a.config.devDataDir().toString()))) {
+             "TF_DEV_DATA_DIR", a.config.ops().devDataDir().toString()))) {
       TestUser u = new TestUsers(a).create();
       long started = System.nanoTime();
       int admitted = 0;

@@ -35,7 +35,7 @@ class AccountRetentionTest {
       assertThat(TestServer.await(server.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/documents", user.token())
           .putHeader("Content-Type", Multipart.CONTENT_TYPE)
           .sendBuffer(new Multipart().file("file", "quote.pdf", "application/pdf", pdf).build())).statusCode()).isEqualTo(201);
-      java.nio.file.Path folder = server.config.storageDir().resolve(user.accountId().toString());
+      java.nio.file.Path folder = server.config.storage().dir().resolve(user.accountId().toString());
       assertThat(folder).isDirectory();
       String sub = "sub_retention" + System.nanoTime();
       stripe.subscription(sub, "cus_retention", "active", 0, 0);
@@ -62,8 +62,8 @@ class AccountRetentionTest {
             + user.accountId() + "'");
       }
       AccountRetentionVerticle retention = new AccountRetentionVerticle(server.main.db(),
-          new LocalDiskBlobStore(server.config.storageDir()), server.vertx.createSharedWorkerExecutor("test-retention"),
-          new StripeGateway(server.vertx, server.config), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
+          new LocalDiskBlobStore(server.config.storage().dir()), server.vertx.createSharedWorkerExecutor("test-retention"),
+          new StripeGateway(server.vertx, server.config.billing()), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
       TestServer.await(server.vertx.deployVerticle(retention));
 
       stripe.down(true);
@@ -145,8 +145,8 @@ class AccountRetentionTest {
       Sql.admin().update("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
           + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
       AccountRetentionVerticle retention = new AccountRetentionVerticle(server.main.db(),
-          new LocalDiskBlobStore(server.config.storageDir()), server.vertx.createSharedWorkerExecutor("test-retention-3"),
-          new StripeGateway(server.vertx, server.config), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
+          new LocalDiskBlobStore(server.config.storage().dir()), server.vertx.createSharedWorkerExecutor("test-retention-3"),
+          new StripeGateway(server.vertx, server.config.billing()), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
       TestServer.await(server.vertx.deployVerticle(retention));
 
       assertThat(TestServer.await(retention.runOnce())).isEqualTo(1);
@@ -172,8 +172,8 @@ class AccountRetentionTest {
       Sql.admin().update("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
           + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
       AccountRetentionVerticle retention = new AccountRetentionVerticle(server.main.db(),
-          new LocalDiskBlobStore(server.config.storageDir()), server.vertx.createSharedWorkerExecutor("test-retention-2"),
-          new StripeGateway(server.vertx, server.config), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
+          new LocalDiskBlobStore(server.config.storage().dir()), server.vertx.createSharedWorkerExecutor("test-retention-2"),
+          new StripeGateway(server.vertx, server.config.billing()), new AuditLog(server.vertx.eventBus()), Duration.ofHours(1));
       TestServer.await(server.vertx.deployVerticle(retention));
 
       stripe.down(true);

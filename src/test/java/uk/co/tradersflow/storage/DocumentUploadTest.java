@@ -53,7 +53,7 @@ class DocumentUploadTest {
   }
 
   static Path folder(TestUser user) {
-    return server.config.storageDir().resolve(user.accountId().toString());
+    return server.config.storage().dir().resolve(user.accountId().toString());
   }
 
   static List<Path> storedFiles(TestUser user) throws Exception {
@@ -155,7 +155,7 @@ class DocumentUploadTest {
     HttpClient http = server.vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false));
     try {
       HttpClientRequest request = TestServer.await(http.request(new RequestOptions().setMethod(POST).setHost("localhost")
-          .setPort(server.config.httpsPort()).setURI("/api/v1/documents")
+          .setPort(server.config.http().httpsPort()).setURI("/api/v1/documents")
           .putHeader("Authorization", "Bearer " + a.token()).putHeader("Content-Type", Multipart.CONTENT_TYPE)));
       request.setChunked(true);
       // Read the body inside the callback: data arriving before a handler is set is not kept.
@@ -212,7 +212,7 @@ class DocumentUploadTest {
     assertThat(stored).hasSize(1);
     String onDisk = stored.get(0).getFileName().toString();
     assertThat(onDisk).matches("[A-Za-z0-9_-]{32}").doesNotContain("evil").doesNotContain(r.bodyAsJsonObject().getString("id"));
-    assertThat(stored.get(0).toRealPath().startsWith(server.config.storageDir().toRealPath().resolve(a.accountId().toString())))
+    assertThat(stored.get(0).toRealPath().startsWith(server.config.storage().dir().toRealPath().resolve(a.accountId().toString())))
         .isTrue();
     assertThat(Files.exists(Path.of("/tmp/evilgpj.pdf"))).isFalse();
   }
@@ -295,7 +295,7 @@ class DocumentUploadTest {
   @Test
   void theSweeperRemovesBlobsThatNoDocumentOwnsOnceTheyAreDue() throws Exception {
     TestUser a = users.create();
-    BlobStore blobs = new LocalDiskBlobStore(server.config.storageDir());
+    BlobStore blobs = new LocalDiskBlobStore(server.config.storage().dir());
     BlobId orphan = BlobId.random(a.accountId());
     BlobId young = BlobId.random(a.accountId());
     for (BlobId blob : List.of(orphan, young)) {
@@ -325,7 +325,7 @@ class DocumentUploadTest {
     BlobId unclaimed = BlobId.random(a.accountId());
     Sql.admin().update("INSERT INTO storage_garbage (account_id, blob_name, delete_after) VALUES ('" + a.accountId() + "', '"
         + claimed.name() + "', now() - interval '1 second'), ('" + a.accountId() + "', '" + unclaimed.name() + "', now() + interval '1 hour')");
-    BlobStore disk = new LocalDiskBlobStore(server.config.storageDir());
+    BlobStore disk = new LocalDiskBlobStore(server.config.storage().dir());
     BlobStore failingDeletes = new BlobStore() {
       @Override
       public Output create(BlobId id) throws java.io.IOException {

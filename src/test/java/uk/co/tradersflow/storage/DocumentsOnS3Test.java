@@ -44,7 +44,7 @@ class DocumentsOnS3Test {
       assertThat(stored.length).as("a multipart upload of several parts").isEqualTo(ChunkedAead.sealedSize(pdf.length));
       // Whole header line, not "%PDF": any 4 bytes turn up by chance in 6 MiB of ciphertext about once in 700 runs.
       assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain("Acacia").doesNotContain("%PDF-1.7\n");
-      assertThat(Files.exists(server.config.storageDir())).as("nothing on local disk").isFalse();
+      assertThat(Files.exists(server.config.storage().dir())).as("nothing on local disk").isFalse();
 
       URI url = URI.create(server.send(GET, "/api/v1/documents/" + id + "/url", user.token()).bodyAsJsonObject().getString("url"));
       String path = url.getRawPath() + "?" + url.getRawQuery();

@@ -48,7 +48,7 @@ class DocumentsOverHttp2Test {
     io.netty.handler.ssl.util.BouncyCastleUtil.getBcProviderJce();
     h2 = server.vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setUseAlpn(true)
         .setSsl(true).setTrustAll(true).setVerifyHost(false).setDefaultHost("localhost")
-        .setDefaultPort(server.config.httpsPort()));
+        .setDefaultPort(server.config.http().httpsPort()));
     user = new TestUsers(server).create();
   });
 

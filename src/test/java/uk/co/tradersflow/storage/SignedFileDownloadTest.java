@@ -67,7 +67,7 @@ class SignedFileDownloadTest {
   }
 
   static Path blobOf(Uploaded doc) throws Exception {
-    try (Stream<Path> files = Files.list(server.config.storageDir().resolve(doc.user().accountId().toString()))) {
+    try (Stream<Path> files = Files.list(server.config.storage().dir().resolve(doc.user().accountId().toString()))) {
       List<Path> all = files.toList();
       assertThat(all).hasSize(1);
       return all.get(0);
@@ -78,7 +78,7 @@ class SignedFileDownloadTest {
   void aSignedUrlServesTheExactBytesWithSafeHeadersAndNoToken() {
     Uploaded doc = upload(users.create(), "Quote for Mrs Patel.pdf", SampleFiles.pdf(200_000));
     JsonObject signed = signedUrl(doc);
-    assertThat(signed.getString("url")).startsWith(server.config.publicUrl() + "/files/" + doc.user().accountId() + "/" + doc.id() + "?");
+    assertThat(signed.getString("url")).startsWith(server.config.links().publicUrl() + "/files/" + doc.user().accountId() + "/" + doc.id() + "?");
     Instant expiresAt = Instant.parse(signed.getString("expiresAt"));
     assertThat(expiresAt).isBetween(Instant.now().plusSeconds(290), Instant.now().plusSeconds(301));
 
@@ -159,7 +159,7 @@ class SignedFileDownloadTest {
     // Even with the server's own key (an attacker never has it): A's account and B's document.
     String forged = "/files/" + a.user().accountId() + "/" + bDoc + "?expires=" + expires.getEpochSecond() + "&v=0&sig="
         + signer.signature(bDoc, a.user().accountId(), expires, 0);
-    assertThat(fetch(server.config.publicUrl() + forged).statusCode()).isEqualTo(403);
+    assertThat(fetch(server.config.links().publicUrl() + forged).statusCode()).isEqualTo(403);
   }
 
   @Test
@@ -169,11 +169,11 @@ class SignedFileDownloadTest {
     UUID id = UUID.fromString(doc.id());
     UUID account = doc.user().accountId();
     Instant past = Instant.now().minusSeconds(1);
-    String expired = server.config.publicUrl() + "/files/" + account + "/" + id + "?expires=" + past.getEpochSecond() + "&v=0&sig="
+    String expired = server.config.links().publicUrl() + "/files/" + account + "/" + id + "?expires=" + past.getEpochSecond() + "&v=0&sig="
         + signer.signature(id, account, past, 0);
     assertThat(fetch(expired).statusCode()).isEqualTo(403);
     Instant future = Instant.now().plusSeconds(60);
-    String fresh = server.config.publicUrl() + "/files/" + account + "/" + id + "?expires=" + future.getEpochSecond() + "&v=0&sig="
+    String fresh = server.config.links().publicUrl() + "/files/" + account + "/" + id + "?expires=" + future.getEpochSecond() + "&v=0&sig="
         + signer.signature(id, account, future, 0);
     assertThat(fetch(fresh).statusCode()).as("the same key and values, not expired").isEqualTo(200);
   }

@@ -24,6 +24,6 @@ public final class OpsCli {
   /** The settings a command needs to work on this test server's database and development keys. */
   public static Map<String, String> envOf(TestServer server) {
     return Map.of("TF_DB_ADMIN_URL", server.env.adminUrl(), "TF_DB_URL", server.env.appUrl(),
-        "TF_DEV_DATA_DIR", server.config.devDataDir().toString());
+        "TF_DEV_DATA_DIR", server.config.ops().devDataDir().toString());
   }
 }

@@ -30,8 +30,8 @@ class ServerExtensionTest {
 
     lifecycle.beforeAll(null);
     TestServer server = lifecycle.server();
-    port[0] = server.config.httpsPort();
-    assertThat(server.config.metricsToken()).hasValueSatisfying(t -> assertThat(t).isEqualTo("lifecycle-test-token"));
+    port[0] = server.config.http().httpsPort();
+    assertThat(server.config.ops().metricsToken()).hasValueSatisfying(t -> assertThat(t).isEqualTo("lifecycle-test-token"));
     assertThat(TestServer.await(server.request(HttpMethod.GET, "/health/ready").send()).statusCode()).isEqualTo(200);
     lifecycle.afterAll(null);
 

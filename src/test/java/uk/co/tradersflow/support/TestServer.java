@@ -116,11 +116,11 @@ public final class TestServer implements AutoCloseable {
       throw startFailed;
     }
     client = WebClient.create(vertx, new WebClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
-        .setDefaultHost("localhost").setDefaultPort(config.httpsPort()).setFollowRedirects(false));
+        .setDefaultHost("localhost").setDefaultPort(config.http().httpsPort()).setFollowRedirects(false));
     plainClient = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
-        .setDefaultPort(config.httpPort()).setFollowRedirects(false));
+        .setDefaultPort(config.http().httpPort()).setFollowRedirects(false));
     documentViolationsBefore = OpenApiResponseCheck.violations().size();
-    OpenApiResponseCheck.install(client, config.httpsPort());
+    OpenApiResponseCheck.install(client, config.http().httpsPort());
     // A cold JVM loads classes (TLS, Netty, JFR) on the event loop during start and the first
     // request; that is not the blocking this guards against, so the watch starts after a warm-up.
     await(request(HttpMethod.GET, "/health/ready").send());

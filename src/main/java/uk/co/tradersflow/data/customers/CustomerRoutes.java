@@ -10,6 +10,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.PageRequest;
 import uk.co.tradersflow.platform.http.RouteModule;
@@ -17,15 +18,15 @@ import uk.co.tradersflow.platform.http.RouteModule;
 /** {@code /api/v1/customers}: parses each request, calls {@link CustomerService}, replies. */
 public final class CustomerRoutes implements RouteModule {
   private final CustomerService service;
-  private Api api;
+  private final ClientInfo clients;
 
-  public CustomerRoutes(CustomerService service) {
+  public CustomerRoutes(CustomerService service, ClientInfo clients) {
+    this.clients = clients;
     this.service = service;
   }
 
   @Override
   public void mount(Router router, Api api) {
-    this.api = api;
     api.authenticated(router, GET, "/api/v1/customers").handler(this::list);
     api.authenticated(router, POST, "/api/v1/customers").handler(this::create);
     api.authenticated(router, GET, "/api/v1/customers/:id").handler(this::read);
@@ -46,17 +47,17 @@ public final class CustomerRoutes implements RouteModule {
 
   private void create(RoutingContext ctx) {
     CustomerInput input = CustomerInput.forCreate(JsonInput.of(ctx));
-    Api.reply(ctx, service.create(Principal.of(ctx), api.clients().of(ctx), input), 201, Customer::toJson);
+    Api.reply(ctx, service.create(Principal.of(ctx), clients.of(ctx), input), 201, Customer::toJson);
   }
 
   private void update(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
     CustomerInput change = CustomerInput.forPatch(JsonInput.of(ctx));
-    Api.reply(ctx, service.update(Principal.of(ctx), api.clients().of(ctx), id, change), 200, Customer::toJson);
+    Api.reply(ctx, service.update(Principal.of(ctx), clients.of(ctx), id, change), 200, Customer::toJson);
   }
 
   private void delete(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
-    Api.noContent(ctx, service.delete(Principal.of(ctx), api.clients().of(ctx), id));
+    Api.noContent(ctx, service.delete(Principal.of(ctx), clients.of(ctx), id));
   }
 }

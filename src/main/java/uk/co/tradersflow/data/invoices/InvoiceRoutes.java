@@ -10,6 +10,7 @@ import java.util.UUID;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.data.common.QueryParams;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.PageRequest;
 import uk.co.tradersflow.platform.http.RouteModule;
@@ -20,15 +21,15 @@ import uk.co.tradersflow.platform.http.RouteModule;
  */
 public final class InvoiceRoutes implements RouteModule {
   private final InvoiceService invoices;
-  private Api api;
+  private final ClientInfo clients;
 
-  public InvoiceRoutes(InvoiceService invoices) {
+  public InvoiceRoutes(InvoiceService invoices, ClientInfo clients) {
+    this.clients = clients;
     this.invoices = invoices;
   }
 
   @Override
   public void mount(Router router, Api api) {
-    this.api = api;
     api.authenticated(router, GET, "/api/v1/invoices").handler(this::list);
     api.authenticated(router, POST, "/api/v1/invoices").handler(this::create);
     api.authenticated(router, GET, "/api/v1/invoices/:id").handler(this::read);
@@ -58,6 +59,6 @@ public final class InvoiceRoutes implements RouteModule {
   }
 
   private InvoiceService.Caller caller(RoutingContext ctx) {
-    return new InvoiceService.Caller(Principal.of(ctx), api.clients().of(ctx));
+    return new InvoiceService.Caller(Principal.of(ctx), clients.of(ctx));
   }
 }

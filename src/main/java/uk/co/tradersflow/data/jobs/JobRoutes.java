@@ -13,6 +13,7 @@ import java.util.UUID;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.data.common.QueryParams;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.JsonInput;
 import uk.co.tradersflow.platform.http.PageRequest;
 import uk.co.tradersflow.platform.http.RouteModule;
@@ -20,15 +21,15 @@ import uk.co.tradersflow.platform.http.RouteModule;
 /** {@code /api/v1/jobs}: parses each request, calls {@link JobService}, replies. */
 public final class JobRoutes implements RouteModule {
   private final JobService service;
-  private Api api;
+  private final ClientInfo clients;
 
-  public JobRoutes(JobService service) {
+  public JobRoutes(JobService service, ClientInfo clients) {
+    this.clients = clients;
     this.service = service;
   }
 
   @Override
   public void mount(Router router, Api api) {
-    this.api = api;
     api.authenticated(router, GET, "/api/v1/jobs").handler(this::list);
     api.authenticated(router, POST, "/api/v1/jobs").handler(this::create);
     api.authenticated(router, GET, "/api/v1/jobs/:id").handler(this::read);
@@ -51,17 +52,17 @@ public final class JobRoutes implements RouteModule {
 
   private void create(RoutingContext ctx) {
     JobInput input = JobInput.forCreate(JsonInput.of(ctx));
-    Api.reply(ctx, service.create(Principal.of(ctx), api.clients().of(ctx), input), 201, Job::toJson);
+    Api.reply(ctx, service.create(Principal.of(ctx), clients.of(ctx), input), 201, Job::toJson);
   }
 
   private void update(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
     JobInput change = JobInput.forPatch(JsonInput.of(ctx));
-    Api.reply(ctx, service.update(Principal.of(ctx), api.clients().of(ctx), id, change), 200, Job::toJson);
+    Api.reply(ctx, service.update(Principal.of(ctx), clients.of(ctx), id, change), 200, Job::toJson);
   }
 
   private void delete(RoutingContext ctx) {
     UUID id = Api.pathId(ctx, "id");
-    Api.noContent(ctx, service.delete(Principal.of(ctx), api.clients().of(ctx), id));
+    Api.noContent(ctx, service.delete(Principal.of(ctx), clients.of(ctx), id));
   }
 }

@@ -40,9 +40,9 @@ public record ServerKeys(
   public static final String DEV_JWT_PREVIOUS_KEYS = "jwt-previous-keys.pem";
 
   public static ServerKeys resolve(AppConfig config) {
-    Path dir = config.devDataDir();
-    boolean development = isDevelopmentHost(config.publicUrl());
-    String jwtPem = config.jwtPrivateKeyPem()
+    Path dir = config.ops().devDataDir();
+    boolean development = isDevelopmentHost(config.links().publicUrl());
+    String jwtPem = config.keys().jwtPrivateKeyPem()
         .orElseGet(() -> devFile(dir, DEV_JWT_KEY, "TF_JWT_PRIVATE_KEY", development,
             () -> Pem.privateKeyPem(Pem.generateP256().getPrivate())));
     KeyPair pair;
@@ -51,7 +51,7 @@ public record ServerKeys(
     } catch (IllegalArgumentException e) {
       throw new ConfigException("setting TF_JWT_PRIVATE_KEY is invalid: must be an EC P-256 private key in PEM");
     }
-    Optional<String> previousPem = config.jwtPreviousKeysPem().or(() -> config.jwtPrivateKeyPem().isEmpty()
+    Optional<String> previousPem = config.keys().jwtPreviousKeysPem().or(() -> config.keys().jwtPrivateKeyPem().isEmpty()
         && Files.isReadable(dir.resolve(DEV_JWT_PREVIOUS_KEYS))
         ? Optional.of(read(dir.resolve(DEV_JWT_PREVIOUS_KEYS), "TF_JWT_PREVIOUS_KEYS")) : Optional.empty());
     List<PublicKey> previous;
@@ -60,13 +60,13 @@ public record ServerKeys(
     } catch (IllegalArgumentException e) {
       throw new ConfigException("setting TF_JWT_PREVIOUS_KEYS is invalid: must be EC P-256 keys in PEM");
     }
-    byte[] dataKey = config.dataKey().orElseGet(() -> devKey(dir, "data-key", "TF_DATA_KEY", development));
-    byte[] urlKey = config.urlSigningKey().orElseGet(() -> devKey(dir, "url-signing-key", "TF_URL_SIGNING_KEY", development));
+    byte[] dataKey = config.keys().dataKey().orElseGet(() -> devKey(dir, "data-key", "TF_DATA_KEY", development));
+    byte[] urlKey = config.keys().urlSigningKey().orElseGet(() -> devKey(dir, "url-signing-key", "TF_URL_SIGNING_KEY", development));
     String certPem;
     String keyPem;
-    if (config.tlsCert().isPresent()) {
-      certPem = read(config.tlsCert().get(), "TF_TLS_CERT");
-      keyPem = read(config.tlsKey().orElseThrow(), "TF_TLS_KEY");
+    if (config.http().tlsCert().isPresent()) {
+      certPem = read(config.http().tlsCert().get(), "TF_TLS_CERT");
+      keyPem = read(config.http().tlsKey().orElseThrow(), "TF_TLS_KEY");
     } else {
       refuseOutsideDevelopment("TF_TLS_CERT", development);
       Path certFile = dir.resolve("tls-cert.pem");

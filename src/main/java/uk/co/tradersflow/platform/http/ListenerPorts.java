@@ -24,8 +24,8 @@ public final class ListenerPorts {
   /** The listeners' ports by the setting that names them. */
   public static Map<String, Integer> of(AppConfig config) {
     Map<String, Integer> ports = new LinkedHashMap<>();
-    ports.put("TF_HTTPS_PORT", config.httpsPort());
-    ports.put("TF_HTTP_PORT", config.httpPort());
+    ports.put("TF_HTTPS_PORT", config.http().httpsPort());
+    ports.put("TF_HTTP_PORT", config.http().httpPort());
     return ports;
   }
 

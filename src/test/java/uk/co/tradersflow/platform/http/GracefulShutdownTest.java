@@ -60,7 +60,7 @@ class GracefulShutdownTest {
       TestUser user = new TestUsers(server).create();
       assertThat(TestServer.await(server.request(HttpMethod.GET, "/health/ready").send()).statusCode()).isEqualTo(200);
       HttpClientOptions options = new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
-          .setDefaultHost("localhost").setDefaultPort(server.config.httpsPort());
+          .setDefaultHost("localhost").setDefaultPort(server.config.http().httpsPort());
       // Opened before the drain and used after it: the kind of request a balancer still routes here.
       HttpClient inFlightClient = clientVertx.createHttpClient(options);
 
@@ -106,7 +106,7 @@ class GracefulShutdownTest {
     try (TestServer server = TestServer.start()) {
       TestUser user = new TestUsers(server).create();
       HttpClient client = clientVertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true)
-          .setVerifyHost(false).setDefaultHost("localhost").setDefaultPort(server.config.httpsPort()));
+          .setVerifyHost(false).setDefaultHost("localhost").setDefaultPort(server.config.http().httpsPort()));
       // The request is on the wire, headers and part of the body sent; the handler cannot run yet.
       InFlight inFlight = InFlight.start(client, user.token());
       Thread.sleep(300); // let the server read the head: there is no signal for "request received" to wait on

@@ -168,7 +168,7 @@ class HttpListenerTest {
   void byDefaultTheListenersBindEveryInterface() {
     // All of 127/8 is loopback on Linux; a listener bound to 127.0.0.1 alone would refuse 127.0.0.2.
     WebClient other = WebClient.create(server.vertx, new WebClientOptions().setDefaultHost("127.0.0.2")
-        .setDefaultPort(server.config.httpPort()));
+        .setDefaultPort(server.config.http().httpPort()));
     try {
       assertThat(TestServer.await(other.get("/health/live").send()).statusCode()).isEqualTo(200);
     } finally {

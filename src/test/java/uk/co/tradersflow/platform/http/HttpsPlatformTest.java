@@ -33,7 +33,7 @@ class HttpsPlatformTest {
       .then(s -> server = s).then(s -> user = new TestUsers(s).create());
 
   private static SSLSocket handshake(String protocol, String... suites) throws Exception {
-    SSLSocket socket = (SSLSocket) RawHttp.trustingAnyCertificate().getSocketFactory().createSocket("localhost", server.config.httpsPort());
+    SSLSocket socket = (SSLSocket) RawHttp.trustingAnyCertificate().getSocketFactory().createSocket("localhost", server.config.http().httpsPort());
     socket.setSoTimeout(5000);
     socket.setEnabledProtocols(new String[] {protocol});
     if (suites.length > 0) {

@@ -70,8 +70,8 @@ class ListenerBindingTest {
   @Test
   void theListenersBindOnlyTheConfiguredAddress() {
     try (TestServer server = TestServer.start(Map.of("TF_BIND_ADDRESS", "127.0.0.1"))) {
-      for (int port : new int[] {server.config.httpPort(), server.config.httpsPort()}) {
-        boolean tls = port == server.config.httpsPort();
+      for (int port : new int[] {server.config.http().httpPort(), server.config.http().httpsPort()}) {
+        boolean tls = port == server.config.http().httpsPort();
         WebClient bound = client(server, "127.0.0.1", port, tls);
         WebClient other = client(server, "127.0.0.2", port, tls);
         try {

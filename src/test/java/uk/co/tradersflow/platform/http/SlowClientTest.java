@@ -30,7 +30,7 @@ class SlowClientTest {
         "TF_MAX_CONNECTIONS_PER_IP", Integer.toString(CAP))).then(s -> server = s);
 
   private static RawHttp connect(boolean tls) throws Exception {
-    return RawHttp.connect(tls ? server.config.httpsPort() : server.config.httpPort(), tls);
+    return RawHttp.connect(tls ? server.config.http().httpsPort() : server.config.http().httpPort(), tls);
   }
 
   @ParameterizedTest(name = "tls={0}")
@@ -123,7 +123,7 @@ class SlowClientTest {
       }
 
       for (boolean tls : new boolean[] {false, true}) {
-        try (RawHttp over = tls ? RawHttp.connectOrNull(server.config.httpsPort()) : connect(false)) {
+        try (RawHttp over = tls ? RawHttp.connectOrNull(server.config.http().httpsPort()) : connect(false)) {
           if (over != null) {
             over.writable("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n");
             assertThat(over.closedWithin(1000)).as("over the cap, tls=%s", tls).isTrue();

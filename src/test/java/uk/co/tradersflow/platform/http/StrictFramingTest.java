@@ -50,7 +50,7 @@ class StrictFramingTest {
   @MethodSource("onBothPorts")
   void ambiguousFramingIsRefusedAndTheConnectionClosedBeforeTheNextRequestRuns(String variant, String request, boolean tls)
       throws Exception {
-    try (RawHttp raw = RawHttp.connect(tls ? server.config.httpsPort() : server.config.httpPort(), tls)) {
+    try (RawHttp raw = RawHttp.connect(tls ? server.config.http().httpsPort() : server.config.http().httpPort(), tls)) {
       raw.send(request + HIDDEN);
 
       assertThat(raw.closedWithin(5000)).as("the server closes the connection").isTrue();
@@ -71,7 +71,7 @@ class StrictFramingTest {
   @ParameterizedTest(name = "tls={0}")
   @ValueSource(booleans = {true, false})
   void honestChunkedRequestIsServedAndTheConnectionStaysOpenForTheNext(boolean tls) throws Exception {
-    try (RawHttp raw = RawHttp.connect(tls ? server.config.httpsPort() : server.config.httpPort(), tls)) {
+    try (RawHttp raw = RawHttp.connect(tls ? server.config.http().httpsPort() : server.config.http().httpPort(), tls)) {
       raw.send("POST /health/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
           + HIDDEN);
 

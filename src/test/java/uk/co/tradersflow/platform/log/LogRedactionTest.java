@@ -25,7 +25,7 @@ class LogRedactionTest {
       // inside the guard and is logged as a dependency failure with its request id.
       Map<String, String> down = Map.of(
           "TF_DB_URL", "postgresql://tf_app@127.0.0.1:" + TestServer.freePort() + "/" + server.env.database,
-          "TF_DEV_DATA_DIR", server.config.devDataDir().toString(), "TF_MIGRATE", "false");
+          "TF_DEV_DATA_DIR", server.config.ops().devDataDir().toString(), "TF_MIGRATE", "false");
       try (LogCapture logs = new LogCapture(); TestServer broken = TestServer.start(down)) {
         for (TestServer s : new TestServer[] {server, broken}) {
           s.send(HttpMethod.GET, "/api/v1/customers", user.token());
