@@ -22,7 +22,8 @@ public record BillingModule(StripeGateway stripe, Module module) {
     StripeGateway stripe = new StripeGateway(shared.vertx(), config);
     StripeEventStore events = new StripeEventStore(db, shared.vertx().eventBus());
     // The billing page is the web app's: emails link there, not to the API's host.
-    StripeEventHandler handler = new StripeEventHandler(db, stripe, events, audit, outbox, config.links().appLink("/billing"));
+    StripeEventHandler handler = new StripeEventHandler(db, stripe, events, audit, outbox, invoices,
+        config.links().appLink("/billing"));
     // Deliveries are verified and stored on the HTTPS loop that received them (StripeWebhookService).
     return new BillingModule(stripe, new Module(
         List.of(new BillingRoutes(new BillingService(db, stripe, audit, config), shared.clients()),

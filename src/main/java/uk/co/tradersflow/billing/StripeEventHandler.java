@@ -65,13 +65,13 @@ public final class StripeEventHandler {
   private final String billingUrl;
 
   public StripeEventHandler(Db db, StripeGateway stripe, StripeEventStore events, AuditLog audit, EmailOutbox outbox,
-                            String billingUrl) {
+                            InvoiceService invoices, String billingUrl) {
     this.db = db;
     this.stripe = stripe;
     this.events = events;
     this.audit = audit;
     this.outbox = outbox;
-    this.invoices = new InvoiceService(db, audit);
+    this.invoices = invoices;
     this.billingUrl = billingUrl;
   }
 
