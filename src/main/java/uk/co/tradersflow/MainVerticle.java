@@ -71,239 +71,321 @@ import uk.co.tradersflow.storage.StorageModule;
  * plain-HTTP redirector. Any failure fails start-up as a whole.
  */
 public final class MainVerticle extends VerticleBase {
-  private static final Logger log = LoggerFactory.getLogger(MainVerticle.class);
+    private static final Logger log = LoggerFactory.getLogger(MainVerticle.class);
 
-  private final AppConfig config;
-  private final ServerKeys keys;
-  private final Optional<PrometheusMeterRegistry> registry;
-  private final Clock clock;
+    private final AppConfig config;
+    private final ServerKeys keys;
+    private final Optional<PrometheusMeterRegistry> registry;
+    private final Clock clock;
 
-  private Pool pool;
-  private SqlClient reads;
-  private Pool workerPool;
-  private Redis redis;
-  private Db db;
-  private AccessTokens accessTokens;
-  private SessionRevocations revocations;
-  private AuthServices auth;
-  private volatile HealthRoutes health;
-  private Api api;
-  private List<RouteModule> modules = List.of();
+    private Pool pool;
+    private SqlClient reads;
+    private Pool workerPool;
+    private Redis redis;
+    private Db db;
+    private AccessTokens accessTokens;
+    private SessionRevocations revocations;
+    private AuthServices auth;
+    private volatile HealthRoutes health;
+    private Api api;
+    private List<RouteModule> modules = List.of();
 
-  public MainVerticle(AppConfig config, ServerKeys keys, Optional<PrometheusMeterRegistry> registry, Clock clock) {
-    this.config = config;
-    this.keys = keys;
-    this.registry = registry;
-    this.clock = clock;
-  }
-
-  @Override
-  public Future<?> start() {
-    LocalRecordCodec.register(vertx, SessionRevoked.class);
-    LocalRecordCodec.register(vertx, Signal.class);
-    LocalRecordCodec.register(vertx, StripeEventDue.class);
-    int httpInstances = config.http().instances() > 0 ? config.http().instances() : Runtime.getRuntime().availableProcessors();
-    // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
-    return vertx.executeBlocking(() -> wiring = wire(httpInstances), false)
-        .compose(wiring -> workerLoginChecked()
-            .compose(v -> revocations.start())
-            .compose(v -> deployInOrder(wiring.verticles()))
-            .compose(v -> vertx.deployVerticle(new SamplerVerticle(wiring.samplers(), SAMPLE_INTERVAL)))
-            .compose(id -> registry.isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
-                () -> new EventLoopDelayVerticle(registry.get()), new DeploymentOptions().setInstances(httpInstances)))
-            .compose(id -> vertx.deployVerticle(
-                () -> new HttpsVerticle(config.http().httpsPort(), keys.tlsCertPem(), keys.tlsKeyPem(), wiring.api(), wiring.routes(), config.http()),
-                new DeploymentOptions().setInstances(httpInstances))
-                .recover(ListenerPorts.nameBindFailure("TF_HTTPS_PORT", config.http().httpsPort(), config.http().bindAddress())))
-            .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(config.http().bindAddress(), config.http().httpPort(), config.links().publicUrl(), wiring.health()::mountProbes,
-                config.http().limits()))
-                .recover(ListenerPorts.nameBindFailure("TF_HTTP_PORT", config.http().httpPort(), config.http().bindAddress()))))
-        .onSuccess(id -> log.info("listening: https on {}, http (redirect and health) on {}, {} HTTP instances, TLS by {}, {} transport",
-            config.http().httpsPort(), config.http().httpPort(), httpInstances,
-            io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",
-            vertx.isNativeTransportEnabled() ? "epoll" : "NIO"));
-  }
-
-  /** The modules' background verticles, one after another: any failure fails start-up. */
-  private Future<Void> deployInOrder(List<Module.Deployment> verticles) {
-    Future<Void> chain = Future.succeededFuture();
-    for (Module.Deployment d : verticles) {
-      chain = chain.compose(v -> vertx.deployVerticle(d.verticle(), new DeploymentOptions().setInstances(d.instances())).mapEmpty());
-    }
-    return chain;
-  }
-
-  private volatile Wiring wiring;
-
-  private record Wiring(Api api, HealthRoutes health, List<RouteModule> routes, List<Module.Deployment> verticles, List<Sampler> samplers) {}
-
-  /** How often the gauges read from the database and Redis (outbox, webhook backlog, readiness) are refreshed. */
-  static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(10);
-
-  private Wiring wire(int httpInstances) {
-    Shared shared = sharedClients(httpInstances);
-    RateLimiter rateLimiter = new RateLimiter(redis, shared.redisKeys());
-
-    // The capabilities, each from the shared clients and the published services it uses.
-    AuditModule audit = AuditModule.create(shared);
-    EmailModule email = EmailModule.create(shared, audit.log());
-    InvoiceModule invoices = InvoiceModule.create(shared, audit.log());
-    AuthModule auth = AuthModule.create(shared, audit.log(), email.outbox(), rateLimiter);
-    BillingModule billing = BillingModule.create(shared, audit.log(), email.outbox(), invoices.invoices());
-    StorageModule storage = StorageModule.create(shared, audit.log());
-    HealthRoutes health = new HealthRoutes(vertx, db, redis, registry, config.ops().metricsToken(), config.links().publicUrl().toString(),
-        Map.of("storage", storage.readiness()));
-    List<Module> modules = new java.util.ArrayList<>(List.of(
-        Module.routes(new HttpMetrics(shared.meters())),
-        new Module(List.of(health), List.of(), List.of(health)),
-        Module.routes(new ApiDocsRoutes(vertx)),
-        audit.module(),
-        CustomerModule.create(shared, audit.log()),
-        JobModule.create(shared, audit.log()),
-        invoices.module(),
-        email.module(),
-        auth.module(),
-        billing.module(),
-        storage.module(),
-        RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log())));
-    // Email links lead here unless a separate web app (TF_APP_URL) answers them.
-    if (config.links().servesEmailPages()) {
-      modules.add(Module.routes(new EmailLinkPages()));
+    public MainVerticle(AppConfig config, ServerKeys keys, Optional<PrometheusMeterRegistry> registry, Clock clock) {
+        this.config = config;
+        this.keys = keys;
+        this.registry = registry;
+        this.clock = clock;
     }
 
-    Api api = new Api(auth.guard(), new ApiRateLimit(rateLimiter, config.http().apiRatePerSecond(), config.http().apiBurst()), auth.ownerGuard(),
-        shared.clients());
-    this.accessTokens = auth.accessTokens();
-    this.revocations = auth.revocations();
-    this.auth = auth.services();
-    this.health = health;
-    this.api = api;
-    this.modules = modules.stream().flatMap(m -> m.routes().stream()).toList();
-    return new Wiring(api, health, this.modules, modules.stream().flatMap(m -> m.verticles().stream()).toList(),
-        modules.stream().flatMap(m -> m.samplers().stream()).toList());
-  }
-
-  /** The clients every module shares: the three Postgres pools, Redis, the meters. */
-  private Shared sharedClients(int httpInstances) {
-    PgConnectOptions appLogin = PgUrl.parse(config.db().url()).connectOptions();
-    pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(config.db().poolSize()).setName("tf-app").setShared(false)
-            .setEventLoopSize(httpInstances).setConnectionTimeout(0).setMaxWaitQueueSize(4096))
-        .connectingTo(appLogin)
-        .using(vertx)
-        .build();
-    // The list pages are single statements (Db.read). A pipelining client of their own keeps many
-    // requests' statements in flight on each of a few connections, so PostgreSQL reads a batch
-    // per wakeup: at 3,000 pages a second over 16 connections it spent twice the CPU per page.
-    reads = PgBuilder.client()
-        .with(new PoolOptions().setMaxSize(Math.max(2, config.db().poolSize() / 4)).setName("tf-reads").setShared(false)
-            .setEventLoopSize(httpInstances).setConnectionTimeout(0).setMaxWaitQueueSize(4096))
-        .connectingTo(appLogin)
-        .using(vertx)
-        .build();
-    // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
-    // Webhook deliveries are stored through it and their handling (6 events in flight) uses it for
-    // short transactions between Stripe calls, beside email dispatch, retention and the sweepers:
-    // at least 10 connections.
-    PgConnectOptions workerLogin = DatabaseBootstrap.workerUrl(config.db().url(), config.db().workerUrl()).connectOptions();
-    workerPool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(Math.max(10, config.db().poolSize() / 2)).setName("tf-worker").setShared(false)
-            .setConnectionTimeout(0).setMaxWaitQueueSize(4096))
-        .connectingTo(workerLogin)
-        .using(vertx)
-        .build();
-    // The pooled client holds a connection for each call in flight and does not pipeline calls
-    // on it: with 16 connections, the invoice-list load's bursts of rate-limit calls waited 38 ms
-    // on average for one; with 64, under 1 ms. Redis serves thousands of clients.
-    redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(config.redis().url())
-        .setMaxPoolSize(64).setMaxPoolWaiting(4096).setMaxWaitingHandlers(8192));
-
-    // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
-    db = new Db(vertx, pool, reads, workerPool, workerLogin, Db.BORROW_TIMEOUT);
-    // Without Prometheus (embedding) the meters still count, into a registry nobody reads.
-    MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
-    SecurityEvents.bindTo(meters);
-    BuildInfo.bindTo(meters);
-    CertificateExpiry.bindTo(meters, keys.tlsCertPem(), clock);
-    return new Shared(vertx, config, keys, db, redis, new RedisKeys(config.redis().keyPrefix()), new ClientInfo(config.http().trustedProxies()),
-        meters, registry, clock);
-  }
-
-  /**
-   * A worker login that Postgres refuses is a setting to fix, so start-up stops naming it. An
-   * unreachable Postgres is not: the server starts as it does without one, and readiness says db.
-   */
-  private Future<Void> workerLoginChecked() {
-    return db.workerLogsIn().recover(e -> {
-      if (e instanceof io.vertx.sqlclient.DatabaseException refused && refused.getSqlState() != null
-          && refused.getSqlState().startsWith("28")) {
-        return Future.failedFuture("the background jobs cannot log in as " + DatabaseBootstrap.WORKER_ROLE
-            + " (TF_DB_WORKER_URL, or TF_DB_URL's host and password): " + e.getMessage());
-      }
-      log.warn("the background jobs cannot reach PostgreSQL yet as {}: {}", DatabaseBootstrap.WORKER_ROLE, e.getMessage());
-      return Future.succeededFuture();
-    });
-  }
-
-  @Override
-  public Future<?> stop() {
-    // Child verticles (the listeners) are undeployed first by Vert.x; then the shared clients go.
-    return Future.join(
-        revocations == null ? Future.succeededFuture() : revocations.stop(),
-        pool == null ? Future.succeededFuture() : pool.close(),
-        reads == null ? Future.succeededFuture() : reads.close(),
-        workerPool == null ? Future.succeededFuture() : workerPool.close(),
-        redis == null ? Future.succeededFuture() : redis.close());
-  }
-
-  /** How long {@link #drain} keeps serving with readiness down ({@code TF_SHUTDOWN_DRAIN_SECONDS}). */
-  public Duration drainPeriod() {
-    return health == null ? Duration.ZERO : config.http().shutdownDrain();
-  }
-
-  /**
-   * The first step of a stop: readiness answers 503 on both listeners while requests are still
-   * served; completes when the drain period is over. Nothing to drain before start-up wired the routes.
-   */
-  public Future<Void> drain() {
-    Duration period = drainPeriod();
-    if (period.isZero()) {
-      return Future.succeededFuture();
+    @Override
+    public Future<?> start() {
+        LocalRecordCodec.register(vertx, SessionRevoked.class);
+        LocalRecordCodec.register(vertx, Signal.class);
+        LocalRecordCodec.register(vertx, StripeEventDue.class);
+        int httpInstances = config.http().instances() > 0
+                ? config.http().instances()
+                : Runtime.getRuntime().availableProcessors();
+        // Building clients loads keys and many classes: seconds of work on a cold JVM, kept off the event loop.
+        return vertx.executeBlocking(() -> wiring = wire(httpInstances), false)
+                .compose(wiring -> workerLoginChecked()
+                        .compose(v -> revocations.start())
+                        .compose(v -> deployInOrder(wiring.verticles()))
+                        .compose(v -> vertx.deployVerticle(new SamplerVerticle(wiring.samplers(), SAMPLE_INTERVAL)))
+                        .compose(id -> registry.isEmpty()
+                                ? Future.succeededFuture()
+                                : vertx.deployVerticle(
+                                        () -> new EventLoopDelayVerticle(registry.get()),
+                                        new DeploymentOptions().setInstances(httpInstances)))
+                        .compose(id -> vertx.deployVerticle(
+                                        () -> new HttpsVerticle(
+                                                config.http().httpsPort(),
+                                                keys.tlsCertPem(),
+                                                keys.tlsKeyPem(),
+                                                wiring.api(),
+                                                wiring.routes(),
+                                                config.http()),
+                                        new DeploymentOptions().setInstances(httpInstances))
+                                .recover(ListenerPorts.nameBindFailure(
+                                        "TF_HTTPS_PORT",
+                                        config.http().httpsPort(),
+                                        config.http().bindAddress())))
+                        .compose(id -> vertx.deployVerticle(new PlainHttpVerticle(
+                                        config.http().bindAddress(),
+                                        config.http().httpPort(),
+                                        config.links().publicUrl(),
+                                        wiring.health()::mountProbes,
+                                        config.http().limits()))
+                                .recover(ListenerPorts.nameBindFailure(
+                                        "TF_HTTP_PORT",
+                                        config.http().httpPort(),
+                                        config.http().bindAddress()))))
+                .onSuccess(id -> log.info(
+                        "listening: https on {}, http (redirect and health) on {}, {} HTTP instances, TLS by {}, {} transport",
+                        config.http().httpsPort(),
+                        config.http().httpPort(),
+                        httpInstances,
+                        io.vertx.core.net.OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "the JDK",
+                        vertx.isNativeTransportEnabled() ? "epoll" : "NIO"));
     }
-    health.startDraining();
-    return vertx.timer(period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).mapEmpty();
-  }
 
-  /** The shared API guards, and every capability's routes as each HTTPS verticle mounts them. */
-  public Api api() {
-    return api;
-  }
+    /** The modules' background verticles, one after another: any failure fails start-up. */
+    private Future<Void> deployInOrder(List<Module.Deployment> verticles) {
+        Future<Void> chain = Future.succeededFuture();
+        for (Module.Deployment d : verticles) {
+            chain = chain.compose(
+                    v -> vertx.deployVerticle(d.verticle(), new DeploymentOptions().setInstances(d.instances()))
+                            .mapEmpty());
+        }
+        return chain;
+    }
 
-  public List<RouteModule> routeModules() {
-    return modules;
-  }
+    private volatile Wiring wiring;
 
-  public Db db() {
-    return db;
-  }
+    private record Wiring(
+            Api api,
+            HealthRoutes health,
+            List<RouteModule> routes,
+            List<Module.Deployment> verticles,
+            List<Sampler> samplers) {}
 
-  /** The routes every HTTPS listener mounts, on a router of their own: to hold them against the API document. */
-  public io.vertx.ext.web.Router routes() {
-    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
-    wiring.routes().forEach(m -> m.mount(router, wiring.api()));
-    return router;
-  }
+    /** How often the gauges read from the database and Redis (outbox, webhook backlog, readiness) are refreshed. */
+    static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(10);
 
-  public AccessTokens accessTokens() {
-    return accessTokens;
-  }
+    private Wiring wire(int httpInstances) {
+        Shared shared = sharedClients(httpInstances);
+        RateLimiter rateLimiter = new RateLimiter(redis, shared.redisKeys());
 
-  public SessionRevocations revocations() {
-    return revocations;
-  }
+        // The capabilities, each from the shared clients and the published services it uses.
+        AuditModule audit = AuditModule.create(shared);
+        EmailModule email = EmailModule.create(shared, audit.log());
+        InvoiceModule invoices = InvoiceModule.create(shared, audit.log());
+        AuthModule auth = AuthModule.create(shared, audit.log(), email.outbox(), rateLimiter);
+        BillingModule billing = BillingModule.create(shared, audit.log(), email.outbox(), invoices.invoices());
+        StorageModule storage = StorageModule.create(shared, audit.log());
+        HealthRoutes health = new HealthRoutes(
+                vertx,
+                db,
+                redis,
+                registry,
+                config.ops().metricsToken(),
+                config.links().publicUrl().toString(),
+                Map.of("storage", storage.readiness()));
+        List<Module> modules = new java.util.ArrayList<>(List.of(
+                Module.routes(new HttpMetrics(shared.meters())),
+                new Module(List.of(health), List.of(), List.of(health)),
+                Module.routes(new ApiDocsRoutes(vertx)),
+                audit.module(),
+                CustomerModule.create(shared, audit.log()),
+                JobModule.create(shared, audit.log()),
+                invoices.module(),
+                email.module(),
+                auth.module(),
+                billing.module(),
+                storage.module(),
+                RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log())));
+        // Email links lead here unless a separate web app (TF_APP_URL) answers them.
+        if (config.links().servesEmailPages()) {
+            modules.add(Module.routes(new EmailLinkPages()));
+        }
 
-  /** Auth's use cases, for callers that act for a user without HTTP (the admin area, jobs, tests). */
-  public AuthServices auth() {
-    return auth;
-  }
+        Api api = new Api(
+                auth.guard(),
+                new ApiRateLimit(
+                        rateLimiter,
+                        config.http().apiRatePerSecond(),
+                        config.http().apiBurst()),
+                auth.ownerGuard(),
+                shared.clients());
+        this.accessTokens = auth.accessTokens();
+        this.revocations = auth.revocations();
+        this.auth = auth.services();
+        this.health = health;
+        this.api = api;
+        this.modules = modules.stream().flatMap(m -> m.routes().stream()).toList();
+        return new Wiring(
+                api,
+                health,
+                this.modules,
+                modules.stream().flatMap(m -> m.verticles().stream()).toList(),
+                modules.stream().flatMap(m -> m.samplers().stream()).toList());
+    }
+
+    /** The clients every module shares: the three Postgres pools, Redis, the meters. */
+    private Shared sharedClients(int httpInstances) {
+        PgConnectOptions appLogin = PgUrl.parse(config.db().url()).connectOptions();
+        pool = PgBuilder.pool()
+                .with(new PoolOptions()
+                        .setMaxSize(config.db().poolSize())
+                        .setName("tf-app")
+                        .setShared(false)
+                        .setEventLoopSize(httpInstances)
+                        .setConnectionTimeout(0)
+                        .setMaxWaitQueueSize(4096))
+                .connectingTo(appLogin)
+                .using(vertx)
+                .build();
+        // The list pages are single statements (Db.read). A pipelining client of their own keeps many
+        // requests' statements in flight on each of a few connections, so PostgreSQL reads a batch
+        // per wakeup: at 3,000 pages a second over 16 connections it spent twice the CPU per page.
+        reads = PgBuilder.client()
+                .with(new PoolOptions()
+                        .setMaxSize(Math.max(2, config.db().poolSize() / 4))
+                        .setName("tf-reads")
+                        .setShared(false)
+                        .setEventLoopSize(httpInstances)
+                        .setConnectionTimeout(0)
+                        .setMaxWaitQueueSize(4096))
+                .connectingTo(appLogin)
+                .using(vertx)
+                .build();
+        // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
+        // Webhook deliveries are stored through it and their handling (6 events in flight) uses it for
+        // short transactions between Stripe calls, beside email dispatch, retention and the sweepers:
+        // at least 10 connections.
+        PgConnectOptions workerLogin = DatabaseBootstrap.workerUrl(
+                        config.db().url(), config.db().workerUrl())
+                .connectOptions();
+        workerPool = PgBuilder.pool()
+                .with(new PoolOptions()
+                        .setMaxSize(Math.max(10, config.db().poolSize() / 2))
+                        .setName("tf-worker")
+                        .setShared(false)
+                        .setConnectionTimeout(0)
+                        .setMaxWaitQueueSize(4096))
+                .connectingTo(workerLogin)
+                .using(vertx)
+                .build();
+        // The pooled client holds a connection for each call in flight and does not pipeline calls
+        // on it: with 16 connections, the invoice-list load's bursts of rate-limit calls waited 38 ms
+        // on average for one; with 64, under 1 ms. Redis serves thousands of clients.
+        redis = Redis.createClient(
+                vertx,
+                new RedisOptions()
+                        .setConnectionString(config.redis().url())
+                        .setMaxPoolSize(64)
+                        .setMaxPoolWaiting(4096)
+                        .setMaxWaitingHandlers(8192));
+
+        // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
+        db = new Db(vertx, pool, reads, workerPool, workerLogin, Db.BORROW_TIMEOUT);
+        // Without Prometheus (embedding) the meters still count, into a registry nobody reads.
+        MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
+        SecurityEvents.bindTo(meters);
+        BuildInfo.bindTo(meters);
+        CertificateExpiry.bindTo(meters, keys.tlsCertPem(), clock);
+        return new Shared(
+                vertx,
+                config,
+                keys,
+                db,
+                redis,
+                new RedisKeys(config.redis().keyPrefix()),
+                new ClientInfo(config.http().trustedProxies()),
+                meters,
+                registry,
+                clock);
+    }
+
+    /**
+     * A worker login that Postgres refuses is a setting to fix, so start-up stops naming it. An
+     * unreachable Postgres is not: the server starts as it does without one, and readiness says db.
+     */
+    private Future<Void> workerLoginChecked() {
+        return db.workerLogsIn().recover(e -> {
+            if (e instanceof io.vertx.sqlclient.DatabaseException refused
+                    && refused.getSqlState() != null
+                    && refused.getSqlState().startsWith("28")) {
+                return Future.failedFuture("the background jobs cannot log in as " + DatabaseBootstrap.WORKER_ROLE
+                        + " (TF_DB_WORKER_URL, or TF_DB_URL's host and password): " + e.getMessage());
+            }
+            log.warn(
+                    "the background jobs cannot reach PostgreSQL yet as {}: {}",
+                    DatabaseBootstrap.WORKER_ROLE,
+                    e.getMessage());
+            return Future.succeededFuture();
+        });
+    }
+
+    @Override
+    public Future<?> stop() {
+        // Child verticles (the listeners) are undeployed first by Vert.x; then the shared clients go.
+        return Future.join(
+                revocations == null ? Future.succeededFuture() : revocations.stop(),
+                pool == null ? Future.succeededFuture() : pool.close(),
+                reads == null ? Future.succeededFuture() : reads.close(),
+                workerPool == null ? Future.succeededFuture() : workerPool.close(),
+                redis == null ? Future.succeededFuture() : redis.close());
+    }
+
+    /** How long {@link #drain} keeps serving with readiness down ({@code TF_SHUTDOWN_DRAIN_SECONDS}). */
+    public Duration drainPeriod() {
+        return health == null ? Duration.ZERO : config.http().shutdownDrain();
+    }
+
+    /**
+     * The first step of a stop: readiness answers 503 on both listeners while requests are still
+     * served; completes when the drain period is over. Nothing to drain before start-up wired the routes.
+     */
+    public Future<Void> drain() {
+        Duration period = drainPeriod();
+        if (period.isZero()) {
+            return Future.succeededFuture();
+        }
+        health.startDraining();
+        return vertx.timer(period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .mapEmpty();
+    }
+
+    /** The shared API guards, and every capability's routes as each HTTPS verticle mounts them. */
+    public Api api() {
+        return api;
+    }
+
+    public List<RouteModule> routeModules() {
+        return modules;
+    }
+
+    public Db db() {
+        return db;
+    }
+
+    /** The routes every HTTPS listener mounts, on a router of their own: to hold them against the API document. */
+    public io.vertx.ext.web.Router routes() {
+        io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+        wiring.routes().forEach(m -> m.mount(router, wiring.api()));
+        return router;
+    }
+
+    public AccessTokens accessTokens() {
+        return accessTokens;
+    }
+
+    public SessionRevocations revocations() {
+        return revocations;
+    }
+
+    /** Auth's use cases, for callers that act for a user without HTTP (the admin area, jobs, tests). */
+    public AuthServices auth() {
+        return auth;
+    }
 }

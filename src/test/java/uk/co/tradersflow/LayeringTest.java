@@ -47,131 +47,149 @@ import org.junit.jupiter.api.Test;
  * stopped seeing violations would fail here too.
  */
 class LayeringTest {
-  private static final String ROOT = "uk.co.tradersflow";
-  private static final Set<String> KERNEL = Set.of("platform", "config", "error");
+    private static final String ROOT = "uk.co.tradersflow";
+    private static final Set<String> KERNEL = Set.of("platform", "config", "error");
 
-  /**
-   * The capability types other capabilities may use, by fully-qualified name, with why. Nested
-   * types of a listed type are covered by it.
-   */
-  static final Map<String, String> PUBLISHED = new TreeMap<>(Map.ofEntries(
-      Map.entry("audit.AuditLog", "every capability appends its audited actions in its own transaction"),
-      Map.entry("audit.AuditEntry", "the entry those capabilities append"),
-      Map.entry("email.EmailOutbox", "auth, billing, incident and ops queue mail in their own transaction"),
-      Map.entry("email.OutgoingEmail", "the message they queue"),
-      Map.entry("email.EmailTemplate", "incident notices name the template they queue"),
-      Map.entry("ratelimit.LoginThrottle", "auth's sign-in and password checks are throttled per subject"),
-      Map.entry("ratelimit.RateLimiter", "auth's reset and verification mail is rate-limited"),
-      Map.entry("data.invoices.Invoice", "billing sends and settles invoices it reads through the invoice owner"),
-      Map.entry("data.invoices.InvoiceService", "the invoice's one owner: billing marks it sent, attaches its payment link and marks it paid through it"),
-      Map.entry("auth.AccountSuspension", "ops suspends and restores accounts"),
-      Map.entry("auth.SessionTermination", "ops ends sessions"),
-      Map.entry("auth.JwtKeySet", "ops rotates the token signing keys"),
-      Map.entry("billing.StripeGateway", "retention cancels a deleted account's subscription"),
-      Map.entry("storage.BlobStore", "retention deletes a deleted account's files"),
-      Map.entry("incident.IncidentNoticeService", "ops queues incident notices")));
+    /**
+     * The capability types other capabilities may use, by fully-qualified name, with why. Nested
+     * types of a listed type are covered by it.
+     */
+    static final Map<String, String> PUBLISHED = new TreeMap<>(Map.ofEntries(
+            Map.entry("audit.AuditLog", "every capability appends its audited actions in its own transaction"),
+            Map.entry("audit.AuditEntry", "the entry those capabilities append"),
+            Map.entry("email.EmailOutbox", "auth, billing, incident and ops queue mail in their own transaction"),
+            Map.entry("email.OutgoingEmail", "the message they queue"),
+            Map.entry("email.EmailTemplate", "incident notices name the template they queue"),
+            Map.entry("ratelimit.LoginThrottle", "auth's sign-in and password checks are throttled per subject"),
+            Map.entry("ratelimit.RateLimiter", "auth's reset and verification mail is rate-limited"),
+            Map.entry("data.invoices.Invoice", "billing sends and settles invoices it reads through the invoice owner"),
+            Map.entry(
+                    "data.invoices.InvoiceService",
+                    "the invoice's one owner: billing marks it sent, attaches its payment link and marks it paid through it"),
+            Map.entry("auth.AccountSuspension", "ops suspends and restores accounts"),
+            Map.entry("auth.SessionTermination", "ops ends sessions"),
+            Map.entry("auth.JwtKeySet", "ops rotates the token signing keys"),
+            Map.entry("billing.StripeGateway", "retention cancels a deleted account's subscription"),
+            Map.entry("storage.BlobStore", "retention deletes a deleted account's files"),
+            Map.entry("incident.IncidentNoticeService", "ops queues incident notices")));
 
-  private static final JavaClasses MAIN = new ClassFileImporter()
-      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-      .importPackages(ROOT);
+    private static final JavaClasses MAIN = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages(ROOT);
 
-  private static final JavaClasses FIXTURE = new ClassFileImporter()
-      .importPackages(ROOT + ".layeringfixture");
+    private static final JavaClasses FIXTURE = new ClassFileImporter().importPackages(ROOT + ".layeringfixture");
 
-  @Test
-  void kernelDependsOnNoCapabilityNorOnTheCompositionRoot() {
-    kernelIsSelfContained(ROOT).check(MAIN);
-  }
-
-  @Test
-  void capabilitiesFormNoCycle() {
-    noCycles(ROOT).check(MAIN);
-  }
-
-  /** The same for the packages inside the kernel and inside {@code data}, which hold several modules each. */
-  @Test
-  void kernelAndDataSubpackagesFormNoCycle() {
-    noCycles(ROOT + ".platform").check(MAIN);
-    noCycles(ROOT + ".data").check(MAIN);
-  }
-
-  @Test
-  void capabilitiesMeetOnlyThroughPublishedTypes() {
-    crossingsArePublished(ROOT, PUBLISHED.keySet()).check(MAIN);
-  }
-
-  @Test
-  void everyPublishedTypeExistsAndIsACapabilityType() {
-    for (String name : PUBLISHED.keySet()) {
-      assertThat(MAIN.contain(ROOT + "." + name)).as(name + " is listed as published but does not exist").isTrue();
-      assertThat(capabilityOf(ROOT, ROOT + "." + name)).as(name).isPresent();
+    @Test
+    void kernelDependsOnNoCapabilityNorOnTheCompositionRoot() {
+        kernelIsSelfContained(ROOT).check(MAIN);
     }
-  }
 
-  @Test
-  void eachRuleCatchesTheViolationBuiltForIt() {
-    String root = ROOT + ".layeringfixture";
-    assertThatThrownBy(() -> kernelIsSelfContained(root).check(FIXTURE))
-        .hasMessageContaining("KernelNamingACapability").hasMessageContaining("billing.Invoicing");
-    assertThatThrownBy(() -> noCycles(root).check(FIXTURE)).hasMessageContaining("Cycle detected");
-    assertThatThrownBy(() -> crossingsArePublished(root, Set.of("billing.Invoicing")).check(FIXTURE))
-        .hasMessageContaining("billing.Invoicing")
-        .hasMessageContaining("email.Mailer")
-        .hasMessageNotContaining("uses " + root + ".billing.Invoicing ");
-    crossingsArePublished(root, Set.of("billing.Invoicing", "email.Mailer", "billing.Ledger")).check(FIXTURE);
-  }
+    @Test
+    void capabilitiesFormNoCycle() {
+        noCycles(ROOT).check(MAIN);
+    }
 
-  private static ArchRule kernelIsSelfContained(String root) {
-    String[] kernel = KERNEL.stream().map(k -> root + "." + k + "..").toArray(String[]::new);
-    return classes().that().resideInAnyPackage(kernel)
-        .should().onlyDependOnClassesThat(resideOutsideOfPackage(root + "..").or(resideInAnyPackage(kernel)))
-        .because("the kernel is what capabilities share; it takes handlers, never capability classes");
-  }
+    /** The same for the packages inside the kernel and inside {@code data}, which hold several modules each. */
+    @Test
+    void kernelAndDataSubpackagesFormNoCycle() {
+        noCycles(ROOT + ".platform").check(MAIN);
+        noCycles(ROOT + ".data").check(MAIN);
+    }
 
-  private static ArchRule noCycles(String root) {
-    return slices().matching(root + ".(*)..").should().beFreeOfCycles();
-  }
+    @Test
+    void capabilitiesMeetOnlyThroughPublishedTypes() {
+        crossingsArePublished(ROOT, PUBLISHED.keySet()).check(MAIN);
+    }
 
-  private static ArchRule crossingsArePublished(String root, Set<String> published) {
-    ArchCondition<JavaClass> onlyPublished = new ArchCondition<>("use other capabilities only through published types") {
-      @Override
-      public void check(JavaClass origin, ConditionEvents events) {
-        Optional<String> from = capabilityOf(root, origin.getName());
-        for (Dependency d : origin.getDirectDependenciesFromSelf()) {
-          JavaClass target = d.getTargetClass().getBaseComponentType();
-          String name = target.getName();
-          if (!name.startsWith(root + ".")) {
-            continue;
-          }
-          if (target.getPackageName().equals(root)) {
-            events.add(SimpleConditionEvent.violated(origin,
-                origin.getName() + " uses the composition root " + name + ": " + d.getDescription()));
-            continue;
-          }
-          Optional<String> to = capabilityOf(root, name);
-          if (to.isEmpty() || to.equals(from)) {
-            continue;
-          }
-          String topLevel = name.substring(root.length() + 1).replaceFirst("\\$.*", "");
-          if (!published.contains(topLevel)) {
-            events.add(SimpleConditionEvent.violated(origin,
-                origin.getName() + " uses " + name + " which " + to.get() + " does not publish: " + d.getDescription()));
-          }
+    @Test
+    void everyPublishedTypeExistsAndIsACapabilityType() {
+        for (String name : PUBLISHED.keySet()) {
+            assertThat(MAIN.contain(ROOT + "." + name))
+                    .as(name + " is listed as published but does not exist")
+                    .isTrue();
+            assertThat(capabilityOf(ROOT, ROOT + "." + name)).as(name).isPresent();
         }
-      }
-    };
-    return classes().that().resideInAPackage(root + "..").and().resideOutsideOfPackage(root)
-        .should(onlyPublished);
-  }
-
-  /** The capability a class belongs to (its first package below the root), or empty for the kernel and the root. */
-  private static Optional<String> capabilityOf(String root, String className) {
-    String rest = className.substring(root.length() + 1);
-    int dot = rest.indexOf('.');
-    if (dot < 0) {
-      return Optional.empty();
     }
-    String top = rest.substring(0, dot);
-    return KERNEL.contains(top) ? Optional.empty() : Optional.of(top);
-  }
+
+    @Test
+    void eachRuleCatchesTheViolationBuiltForIt() {
+        String root = ROOT + ".layeringfixture";
+        assertThatThrownBy(() -> kernelIsSelfContained(root).check(FIXTURE))
+                .hasMessageContaining("KernelNamingACapability")
+                .hasMessageContaining("billing.Invoicing");
+        assertThatThrownBy(() -> noCycles(root).check(FIXTURE)).hasMessageContaining("Cycle detected");
+        assertThatThrownBy(() ->
+                        crossingsArePublished(root, Set.of("billing.Invoicing")).check(FIXTURE))
+                .hasMessageContaining("billing.Invoicing")
+                .hasMessageContaining("email.Mailer")
+                .hasMessageNotContaining("uses " + root + ".billing.Invoicing ");
+        crossingsArePublished(root, Set.of("billing.Invoicing", "email.Mailer", "billing.Ledger"))
+                .check(FIXTURE);
+    }
+
+    private static ArchRule kernelIsSelfContained(String root) {
+        String[] kernel = KERNEL.stream().map(k -> root + "." + k + "..").toArray(String[]::new);
+        return classes()
+                .that()
+                .resideInAnyPackage(kernel)
+                .should()
+                .onlyDependOnClassesThat(resideOutsideOfPackage(root + "..").or(resideInAnyPackage(kernel)))
+                .because("the kernel is what capabilities share; it takes handlers, never capability classes");
+    }
+
+    private static ArchRule noCycles(String root) {
+        return slices().matching(root + ".(*)..").should().beFreeOfCycles();
+    }
+
+    private static ArchRule crossingsArePublished(String root, Set<String> published) {
+        ArchCondition<JavaClass> onlyPublished =
+                new ArchCondition<>("use other capabilities only through published types") {
+                    @Override
+                    public void check(JavaClass origin, ConditionEvents events) {
+                        Optional<String> from = capabilityOf(root, origin.getName());
+                        for (Dependency d : origin.getDirectDependenciesFromSelf()) {
+                            JavaClass target = d.getTargetClass().getBaseComponentType();
+                            String name = target.getName();
+                            if (!name.startsWith(root + ".")) {
+                                continue;
+                            }
+                            if (target.getPackageName().equals(root)) {
+                                events.add(SimpleConditionEvent.violated(
+                                        origin,
+                                        origin.getName() + " uses the composition root " + name + ": "
+                                                + d.getDescription()));
+                                continue;
+                            }
+                            Optional<String> to = capabilityOf(root, name);
+                            if (to.isEmpty() || to.equals(from)) {
+                                continue;
+                            }
+                            String topLevel = name.substring(root.length() + 1).replaceFirst("\\$.*", "");
+                            if (!published.contains(topLevel)) {
+                                events.add(SimpleConditionEvent.violated(
+                                        origin,
+                                        origin.getName() + " uses " + name + " which " + to.get()
+                                                + " does not publish: " + d.getDescription()));
+                            }
+                        }
+                    }
+                };
+        return classes()
+                .that()
+                .resideInAPackage(root + "..")
+                .and()
+                .resideOutsideOfPackage(root)
+                .should(onlyPublished);
+    }
+
+    /** The capability a class belongs to (its first package below the root), or empty for the kernel and the root. */
+    private static Optional<String> capabilityOf(String root, String className) {
+        String rest = className.substring(root.length() + 1);
+        int dot = rest.indexOf('.');
+        if (dot < 0) {
+            return Optional.empty();
+        }
+        String top = rest.substring(0, dot);
+        return KERNEL.contains(top) ? Optional.empty() : Optional.of(top);
+    }
 }

@@ -14,32 +14,33 @@ import uk.co.tradersflow.platform.db.Tx;
  * chain.
  */
 public final class AuditLog {
-  private static final String INSERT = """
+    private static final String INSERT =
+            """
       INSERT INTO audit_log (account_id, actor_type, actor_id, impersonator_id, action, target_type, target_id,
                              ip, user_agent, details)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::inet, $9, $10)""";
 
-  /** One instance, so a transaction that appends many entries wakes the sealer once. */
-  private final Runnable nudge;
+    /** One instance, so a transaction that appends many entries wakes the sealer once. */
+    private final Runnable nudge;
 
-  public AuditLog(EventBus bus) {
-    this.nudge = () -> bus.publish(Addresses.AUDIT_APPENDED, Signal.INSTANCE);
-  }
+    public AuditLog(EventBus bus) {
+        this.nudge = () -> bus.publish(Addresses.AUDIT_APPENDED, Signal.INSTANCE);
+    }
 
-  /** Appends {@code e} in {@code tx}; once it commits, the sealer is woken to chain it promptly. */
-  public Future<Void> append(Tx tx, AuditEntry e) {
-    Tuple args = Tuple.tuple()
-        .addUUID(e.accountId().orElse(null))
-        .addString(e.actorType().dbValue())
-        .addUUID(e.actorId().orElse(null))
-        .addUUID(e.impersonatorId().orElse(null))
-        .addString(e.action())
-        .addString(e.targetType().orElse(null))
-        .addString(e.targetId().orElse(null))
-        .addString(e.ip().orElse(null))
-        .addString(e.userAgent().orElse(null))
-        .addValue(e.details());
-    tx.afterCommit(nudge);
-    return tx.preparedQuery(INSERT).execute(args).mapEmpty();
-  }
+    /** Appends {@code e} in {@code tx}; once it commits, the sealer is woken to chain it promptly. */
+    public Future<Void> append(Tx tx, AuditEntry e) {
+        Tuple args = Tuple.tuple()
+                .addUUID(e.accountId().orElse(null))
+                .addString(e.actorType().dbValue())
+                .addUUID(e.actorId().orElse(null))
+                .addUUID(e.impersonatorId().orElse(null))
+                .addString(e.action())
+                .addString(e.targetType().orElse(null))
+                .addString(e.targetId().orElse(null))
+                .addString(e.ip().orElse(null))
+                .addString(e.userAgent().orElse(null))
+                .addValue(e.details());
+        tx.afterCommit(nudge);
+        return tx.preparedQuery(INSERT).execute(args).mapEmpty();
+    }
 }

@@ -5,4 +5,5 @@ import java.util.Optional;
 import java.util.UUID;
 
 /** What a verified access token says: who, which account, which session, until when. */
-public record AccessClaims(UUID userId, UUID accountId, UUID sessionId, Optional<UUID> impersonatorId, Instant expiresAt) {}
+public record AccessClaims(
+        UUID userId, UUID accountId, UUID sessionId, Optional<UUID> impersonatorId, Instant expiresAt) {}

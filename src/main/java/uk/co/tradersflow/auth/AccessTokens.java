@@ -39,180 +39,189 @@ import uk.co.tradersflow.platform.crypto.ServerKeys;
  * request, by {@link SessionStateCache}.
  */
 public final class AccessTokens {
-  static final String ISSUER = "tradersflow";
-  static final String AUDIENCE = "tradersflow-api";
-  private static final String SIGNATURE_ALGORITHM = "SHA256withECDSAinP1363Format";
-  private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]+");
-  private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
-  /** Leeway for a clock a little ahead of ours on {@code nbf}; expiry is checked without one. */
-  private static final long NOT_BEFORE_LEEWAY_SECONDS = 5;
+    static final String ISSUER = "tradersflow";
+    static final String AUDIENCE = "tradersflow-api";
+    private static final String SIGNATURE_ALGORITHM = "SHA256withECDSAinP1363Format";
+    private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
+    /** Leeway for a clock a little ahead of ours on {@code nbf}; expiry is checked without one. */
+    private static final long NOT_BEFORE_LEEWAY_SECONDS = 5;
 
-  private final JwtKeySet keys;
-  private final Duration ttl;
-  private final Clock clock;
-  private final Cache<String, AccessClaims> verified;
+    private final JwtKeySet keys;
+    private final Duration ttl;
+    private final Clock clock;
+    private final Cache<String, AccessClaims> verified;
 
-  public AccessTokens(ServerKeys serverKeys, Duration ttl, Clock clock) {
-    this.keys = new JwtKeySet(serverKeys.jwtKeyPair(), serverKeys.jwtPreviousKeys());
-    this.ttl = ttl;
-    this.clock = clock;
-    this.verified = Caffeine.newBuilder()
-        .maximumSize(200_000)
-        .expireAfter(Expiry.<String, AccessClaims>creating(
-            (token, claims) -> Duration.between(clock.instant(), claims.expiresAt()).isNegative()
-                ? Duration.ZERO : Duration.between(clock.instant(), claims.expiresAt())))
-        .build();
-  }
+    public AccessTokens(ServerKeys serverKeys, Duration ttl, Clock clock) {
+        this.keys = new JwtKeySet(serverKeys.jwtKeyPair(), serverKeys.jwtPreviousKeys());
+        this.ttl = ttl;
+        this.clock = clock;
+        this.verified = Caffeine.newBuilder()
+                .maximumSize(200_000)
+                .expireAfter(Expiry.<String, AccessClaims>creating((token, claims) ->
+                        Duration.between(clock.instant(), claims.expiresAt()).isNegative()
+                                ? Duration.ZERO
+                                : Duration.between(clock.instant(), claims.expiresAt())))
+                .build();
+    }
 
-  public String mint(UUID userId, UUID accountId, UUID sessionId, Optional<UUID> impersonatorId) {
-    Instant now = clock.instant();
-    JsonObject claims = new JsonObject()
-        .put("iss", ISSUER)
-        .put("aud", AUDIENCE)
-        .put("sub", userId.toString())
-        .put("acc", accountId.toString())
-        .put("sid", sessionId.toString())
-        .put("iat", now.getEpochSecond())
-        .put("exp", now.plus(ttl).getEpochSecond());
-    impersonatorId.ifPresent(id -> claims.put("imp", id.toString()));
-    JsonObject header = new JsonObject().put("alg", "ES256").put("typ", "JWT").put("kid", keys.currentKid());
-    String input = encode(header) + "." + encode(claims);
-    try {
-      Signature signer = Signature.getInstance(SIGNATURE_ALGORITHM);
-      signer.initSign(keys.current().getPrivate());
-      signer.update(input.getBytes(StandardCharsets.US_ASCII));
-      byte[] signature = signer.sign();
-      lowS(signature, (ECPublicKey) keys.current().getPublic());
-      return input + "." + ENCODER.encodeToString(signature);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot sign an access token", e);
+    public String mint(UUID userId, UUID accountId, UUID sessionId, Optional<UUID> impersonatorId) {
+        Instant now = clock.instant();
+        JsonObject claims = new JsonObject()
+                .put("iss", ISSUER)
+                .put("aud", AUDIENCE)
+                .put("sub", userId.toString())
+                .put("acc", accountId.toString())
+                .put("sid", sessionId.toString())
+                .put("iat", now.getEpochSecond())
+                .put("exp", now.plus(ttl).getEpochSecond());
+        impersonatorId.ifPresent(id -> claims.put("imp", id.toString()));
+        JsonObject header =
+                new JsonObject().put("alg", "ES256").put("typ", "JWT").put("kid", keys.currentKid());
+        String input = encode(header) + "." + encode(claims);
+        try {
+            Signature signer = Signature.getInstance(SIGNATURE_ALGORITHM);
+            signer.initSign(keys.current().getPrivate());
+            signer.update(input.getBytes(StandardCharsets.US_ASCII));
+            byte[] signature = signer.sign();
+            lowS(signature, (ECPublicKey) keys.current().getPublic());
+            return input + "." + ENCODER.encodeToString(signature);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot sign an access token", e);
+        }
     }
-  }
 
-  public Duration ttl() {
-    return ttl;
-  }
+    public Duration ttl() {
+        return ttl;
+    }
 
-  public Future<AccessClaims> verify(String token) {
-    AccessClaims cached = verified.getIfPresent(token);
-    if (cached != null) {
-      return cached.expiresAt().isAfter(clock.instant()) ? Future.succeededFuture(cached) : invalid();
+    public Future<AccessClaims> verify(String token) {
+        AccessClaims cached = verified.getIfPresent(token);
+        if (cached != null) {
+            return cached.expiresAt().isAfter(clock.instant()) ? Future.succeededFuture(cached) : invalid();
+        }
+        if (token.length() > 4096) {
+            return invalid();
+        }
+        try {
+            AccessClaims claims = check(token);
+            verified.put(token, claims);
+            return Future.succeededFuture(claims);
+        } catch (InvalidToken
+                | IllegalArgumentException
+                | ClassCastException
+                | NullPointerException
+                | io.vertx.core.json.DecodeException e) {
+            return invalid();
+        }
     }
-    if (token.length() > 4096) {
-      return invalid();
-    }
-    try {
-      AccessClaims claims = check(token);
-      verified.put(token, claims);
-      return Future.succeededFuture(claims);
-    } catch (InvalidToken | IllegalArgumentException | ClassCastException | NullPointerException | io.vertx.core.json.DecodeException e) {
-      return invalid();
-    }
-  }
 
-  private AccessClaims check(String token) {
-    String[] parts = token.split("\\.", -1);
-    if (parts.length != 3) {
-      throw new InvalidToken();
+    private AccessClaims check(String token) {
+        String[] parts = token.split("\\.", -1);
+        if (parts.length != 3) {
+            throw new InvalidToken();
+        }
+        byte[] headerBytes = canonicalDecode(parts[0]);
+        byte[] payloadBytes = canonicalDecode(parts[1]);
+        byte[] signature = canonicalDecode(parts[2]);
+        JsonObject header = new JsonObject(new String(headerBytes, StandardCharsets.UTF_8));
+        if (!"ES256".equals(header.getValue("alg"))
+                || header.containsKey("crit")
+                || header.containsKey("typ") && !"JWT".equals(header.getValue("typ"))
+                || !(header.getValue("kid") instanceof String kid)) {
+            throw new InvalidToken();
+        }
+        ECPublicKey key = keys.verifier(kid).orElseThrow(InvalidToken::new);
+        if (signature.length != 64 || !canonicalSignature(signature, key)) {
+            throw new InvalidToken();
+        }
+        try {
+            Signature verifier = Signature.getInstance(SIGNATURE_ALGORITHM);
+            verifier.initVerify(key);
+            verifier.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+            if (!verifier.verify(signature)) {
+                throw new InvalidToken();
+            }
+        } catch (GeneralSecurityException e) {
+            throw new InvalidToken();
+        }
+        JsonObject p = new JsonObject(new String(payloadBytes, StandardCharsets.UTF_8));
+        Object aud = p.getValue("aud");
+        boolean audienceOk = AUDIENCE.equals(aud) || aud instanceof JsonArray list && list.contains(AUDIENCE);
+        long now = clock.instant().getEpochSecond();
+        if (!ISSUER.equals(p.getValue("iss"))
+                || !audienceOk
+                || !(p.getValue("exp") instanceof Number exp)
+                || p.getValue("nbf") instanceof Number nbf && nbf.longValue() > now + NOT_BEFORE_LEEWAY_SECONDS
+                || p.containsKey("nbf") && !(p.getValue("nbf") instanceof Number)) {
+            throw new InvalidToken();
+        }
+        AccessClaims claims = new AccessClaims(
+                UUID.fromString(p.getString("sub")),
+                UUID.fromString(p.getString("acc")),
+                UUID.fromString(p.getString("sid")),
+                Optional.ofNullable(p.getString("imp")).map(UUID::fromString),
+                Instant.ofEpochSecond(exp.longValue()));
+        if (!claims.expiresAt().isAfter(clock.instant())) {
+            throw new InvalidToken();
+        }
+        return claims;
     }
-    byte[] headerBytes = canonicalDecode(parts[0]);
-    byte[] payloadBytes = canonicalDecode(parts[1]);
-    byte[] signature = canonicalDecode(parts[2]);
-    JsonObject header = new JsonObject(new String(headerBytes, StandardCharsets.UTF_8));
-    if (!"ES256".equals(header.getValue("alg")) || header.containsKey("crit")
-        || header.containsKey("typ") && !"JWT".equals(header.getValue("typ"))
-        || !(header.getValue("kid") instanceof String kid)) {
-      throw new InvalidToken();
-    }
-    ECPublicKey key = keys.verifier(kid).orElseThrow(InvalidToken::new);
-    if (signature.length != 64 || !canonicalSignature(signature, key)) {
-      throw new InvalidToken();
-    }
-    try {
-      Signature verifier = Signature.getInstance(SIGNATURE_ALGORITHM);
-      verifier.initVerify(key);
-      verifier.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
-      if (!verifier.verify(signature)) {
-        throw new InvalidToken();
-      }
-    } catch (GeneralSecurityException e) {
-      throw new InvalidToken();
-    }
-    JsonObject p = new JsonObject(new String(payloadBytes, StandardCharsets.UTF_8));
-    Object aud = p.getValue("aud");
-    boolean audienceOk = AUDIENCE.equals(aud) || aud instanceof JsonArray list && list.contains(AUDIENCE);
-    long now = clock.instant().getEpochSecond();
-    if (!ISSUER.equals(p.getValue("iss")) || !audienceOk || !(p.getValue("exp") instanceof Number exp)
-        || p.getValue("nbf") instanceof Number nbf && nbf.longValue() > now + NOT_BEFORE_LEEWAY_SECONDS
-        || p.containsKey("nbf") && !(p.getValue("nbf") instanceof Number)) {
-      throw new InvalidToken();
-    }
-    AccessClaims claims = new AccessClaims(
-        UUID.fromString(p.getString("sub")),
-        UUID.fromString(p.getString("acc")),
-        UUID.fromString(p.getString("sid")),
-        Optional.ofNullable(p.getString("imp")).map(UUID::fromString),
-        Instant.ofEpochSecond(exp.longValue()));
-    if (!claims.expiresAt().isAfter(clock.instant())) {
-      throw new InvalidToken();
-    }
-    return claims;
-  }
 
-  /**
-   * The bytes of an unpadded base64url part, only if that part is the one canonical spelling of
-   * them: padding, other alphabets, and last characters differing only in the unused low bits
-   * (which a lenient decoder maps to the same bytes) are all refused.
-   */
-  private static byte[] canonicalDecode(String part) {
-    if (!BASE64URL.matcher(part).matches()) {
-      throw new InvalidToken();
+    /**
+     * The bytes of an unpadded base64url part, only if that part is the one canonical spelling of
+     * them: padding, other alphabets, and last characters differing only in the unused low bits
+     * (which a lenient decoder maps to the same bytes) are all refused.
+     */
+    private static byte[] canonicalDecode(String part) {
+        if (!BASE64URL.matcher(part).matches()) {
+            throw new InvalidToken();
+        }
+        byte[] bytes = Base64.getUrlDecoder().decode(part);
+        if (!ENCODER.encodeToString(bytes).equals(part)) {
+            throw new InvalidToken();
+        }
+        return bytes;
     }
-    byte[] bytes = Base64.getUrlDecoder().decode(part);
-    if (!ENCODER.encodeToString(bytes).equals(part)) {
-      throw new InvalidToken();
+
+    /** r and s in [1, n-1] and s at most n/2 (the "low S" form). */
+    private static boolean canonicalSignature(byte[] signature, ECPublicKey key) {
+        BigInteger n = key.getParams().getOrder();
+        BigInteger r = new BigInteger(1, Arrays.copyOfRange(signature, 0, 32));
+        BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
+        return r.signum() > 0 && r.compareTo(n) < 0 && s.signum() > 0 && s.compareTo(n.shiftRight(1)) <= 0;
     }
-    return bytes;
-  }
 
-  /** r and s in [1, n-1] and s at most n/2 (the "low S" form). */
-  private static boolean canonicalSignature(byte[] signature, ECPublicKey key) {
-    BigInteger n = key.getParams().getOrder();
-    BigInteger r = new BigInteger(1, Arrays.copyOfRange(signature, 0, 32));
-    BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
-    return r.signum() > 0 && r.compareTo(n) < 0 && s.signum() > 0 && s.compareTo(n.shiftRight(1)) <= 0;
-  }
-
-  /** Rewrites a P1363 signature's S as n - S when S is in the upper half, so it verifies canonically. */
-  private static void lowS(byte[] signature, ECPublicKey key) {
-    BigInteger n = key.getParams().getOrder();
-    BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
-    if (s.compareTo(n.shiftRight(1)) > 0) {
-      System.arraycopy(fixed32(n.subtract(s)), 0, signature, 32, 32);
+    /** Rewrites a P1363 signature's S as n - S when S is in the upper half, so it verifies canonically. */
+    private static void lowS(byte[] signature, ECPublicKey key) {
+        BigInteger n = key.getParams().getOrder();
+        BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
+        if (s.compareTo(n.shiftRight(1)) > 0) {
+            System.arraycopy(fixed32(n.subtract(s)), 0, signature, 32, 32);
+        }
     }
-  }
 
-  /** A non-negative number as exactly 32 big-endian bytes (a P-256 coordinate or scalar). */
-  static byte[] fixed32(BigInteger value) {
-    byte[] raw = value.toByteArray();
-    byte[] out = new byte[32];
-    int copy = Math.min(raw.length, 32);
-    System.arraycopy(raw, raw.length - copy, out, 32 - copy, copy);
-    return out;
-  }
-
-  private static String encode(JsonObject json) {
-    return ENCODER.encodeToString(json.encode().getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static <T> Future<T> invalid() {
-    return Future.failedFuture(AppError.of(ErrorCode.INVALID_TOKEN, "The access token is invalid or expired"));
-  }
-
-  /** Any flaw in a token; its kind is not told to the client, so it carries no message or trace. */
-  private static final class InvalidToken extends RuntimeException {
-    InvalidToken() {
-      super(null, null, false, false);
+    /** A non-negative number as exactly 32 big-endian bytes (a P-256 coordinate or scalar). */
+    static byte[] fixed32(BigInteger value) {
+        byte[] raw = value.toByteArray();
+        byte[] out = new byte[32];
+        int copy = Math.min(raw.length, 32);
+        System.arraycopy(raw, raw.length - copy, out, 32 - copy, copy);
+        return out;
     }
-  }
+
+    private static String encode(JsonObject json) {
+        return ENCODER.encodeToString(json.encode().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static <T> Future<T> invalid() {
+        return Future.failedFuture(AppError.of(ErrorCode.INVALID_TOKEN, "The access token is invalid or expired"));
+    }
+
+    /** Any flaw in a token; its kind is not told to the client, so it carries no message or trace. */
+    private static final class InvalidToken extends RuntimeException {
+        InvalidToken() {
+            super(null, null, false, false);
+        }
+    }
 }

@@ -5,10 +5,10 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.platform.db.Db;
-import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
+import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.security.ActorType;
 
 /**
  * Suspends an account for incident containment (a hijacked account sending fraudulent invoices,
@@ -17,35 +17,47 @@ import uk.co.tradersflow.audit.AuditLog;
  * users cannot sign in; nothing is deleted, so lifting it restores everything. Audited.
  */
 public final class AccountSuspension {
-  private static final String SET_STATUS = """
+    private static final String SET_STATUS =
+            """
       UPDATE accounts SET status = $2, updated_at = now() WHERE id = $1 AND status = $3 RETURNING id""";
 
-  private final Pool pool;
-  private final AuditLog audit;
+    private final Pool pool;
+    private final AuditLog audit;
 
-  public AccountSuspension(Pool pool, AuditLog audit) {
-    this.pool = pool;
-    this.audit = audit;
-  }
+    public AccountSuspension(Pool pool, AuditLog audit) {
+        this.pool = pool;
+        this.audit = audit;
+    }
 
-  /** True when the account was active and is now suspended; false when it was not active (or does not exist). */
-  public Future<Boolean> suspend(UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
-    return change(accountId, "active", "suspended", "account_suspended", reason, actor, actorId);
-  }
+    /** True when the account was active and is now suspended; false when it was not active (or does not exist). */
+    public Future<Boolean> suspend(UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
+        return change(accountId, "active", "suspended", "account_suspended", reason, actor, actorId);
+    }
 
-  /** True when the account was suspended and is active again. */
-  public Future<Boolean> resume(UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
-    return change(accountId, "suspended", "active", "account_resumed", reason, actor, actorId);
-  }
+    /** True when the account was suspended and is active again. */
+    public Future<Boolean> resume(UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
+        return change(accountId, "suspended", "active", "account_resumed", reason, actor, actorId);
+    }
 
-  private Future<Boolean> change(UUID accountId, String from, String to, String action, String reason, ActorType actor,
-                                 Optional<UUID> actorId) {
-    return Db.transaction(pool, tx -> tx.preparedQuery(SET_STATUS).execute(Tuple.of(accountId, to, from)).compose(rows -> {
-      if (rows.rowCount() == 0) {
-        return Future.succeededFuture(false);
-      }
-      return audit.append(tx, AuditEntry.by(actor, actorId, Optional.of(accountId), action).detail("reason", reason))
-          .map(v -> true);
-    }));
-  }
+    private Future<Boolean> change(
+            UUID accountId,
+            String from,
+            String to,
+            String action,
+            String reason,
+            ActorType actor,
+            Optional<UUID> actorId) {
+        return Db.transaction(pool, tx -> tx.preparedQuery(SET_STATUS)
+                .execute(Tuple.of(accountId, to, from))
+                .compose(rows -> {
+                    if (rows.rowCount() == 0) {
+                        return Future.succeededFuture(false);
+                    }
+                    return audit.append(
+                                    tx,
+                                    AuditEntry.by(actor, actorId, Optional.of(accountId), action)
+                                            .detail("reason", reason))
+                            .map(v -> true);
+                }));
+    }
 }

@@ -10,5 +10,12 @@ import uk.co.tradersflow.platform.db.Db;
  * audit, and end the user's sessions. Built once in {@link AuthServices}, so those services are not
  * wired alike field by field.
  */
-record CredentialTools(Db db, PasswordHasher hasher, PasswordPolicy policy, AuthLimits limits, AuthMails mails, EmailOutbox outbox,
-                       AuditLog audit, SessionRevocations revocations) {}
+record CredentialTools(
+        Db db,
+        PasswordHasher hasher,
+        PasswordPolicy policy,
+        AuthLimits limits,
+        AuthMails mails,
+        EmailOutbox outbox,
+        AuditLog audit,
+        SessionRevocations revocations) {}

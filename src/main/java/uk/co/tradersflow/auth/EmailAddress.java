@@ -15,40 +15,40 @@ import uk.co.tradersflow.platform.http.JsonInput;
  * also be {@link #wellFormed()}: {@link #accountEmail} checks it once, where the input is parsed.
  */
 public record EmailAddress(String value) {
-  public EmailAddress {
-    value = Normalizer.normalize(value, Normalizer.Form.NFKC).strip().toLowerCase(Locale.ROOT);
-  }
-
-  public static EmailAddress of(String text) {
-    return new EmailAddress(text);
-  }
-
-  /** Whether an account may hold this address (the API's email syntax). */
-  public boolean wellFormed() {
-    return JsonInput.isEmail(value);
-  }
-
-  /**
-   * An address a user signs up with or moves to, from request field {@code field}: normalised
-   * first, then checked, so what is stored is what was checked. Null, with the field's error
-   * recorded on {@code in}, when it is missing or malformed.
-   */
-  static EmailAddress accountEmail(JsonInput in, String field) {
-    EmailAddress email = in.optionalText(field, 254).map(EmailAddress::new).orElse(null);
-    if (email == null) {
-      if (!in.has(field)) {
-        in.error(field, "is required");
-      }
-      return null;
+    public EmailAddress {
+        value = Normalizer.normalize(value, Normalizer.Form.NFKC).strip().toLowerCase(Locale.ROOT);
     }
-    if (!email.wellFormed()) {
-      in.error(field, "must be an email address");
-    }
-    return email;
-  }
 
-  @Override
-  public String toString() {
-    return value;
-  }
+    public static EmailAddress of(String text) {
+        return new EmailAddress(text);
+    }
+
+    /** Whether an account may hold this address (the API's email syntax). */
+    public boolean wellFormed() {
+        return JsonInput.isEmail(value);
+    }
+
+    /**
+     * An address a user signs up with or moves to, from request field {@code field}: normalised
+     * first, then checked, so what is stored is what was checked. Null, with the field's error
+     * recorded on {@code in}, when it is missing or malformed.
+     */
+    static EmailAddress accountEmail(JsonInput in, String field) {
+        EmailAddress email = in.optionalText(field, 254).map(EmailAddress::new).orElse(null);
+        if (email == null) {
+            if (!in.has(field)) {
+                in.error(field, "is required");
+            }
+            return null;
+        }
+        if (!email.wellFormed()) {
+            in.error(field, "must be an email address");
+        }
+        return email;
+    }
+
+    @Override
+    public String toString() {
+        return value;
+    }
 }

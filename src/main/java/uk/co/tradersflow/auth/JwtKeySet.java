@@ -21,49 +21,53 @@ import java.util.Optional;
  * (kept in {@code TF_JWT_PREVIOUS_KEYS}) until they expire, and new ones use the new key.
  */
 public final class JwtKeySet {
-  private final KeyPair current;
-  private final String currentKid;
-  private final Map<String, ECPublicKey> verifying;
+    private final KeyPair current;
+    private final String currentKid;
+    private final Map<String, ECPublicKey> verifying;
 
-  public JwtKeySet(KeyPair current, List<PublicKey> previous) {
-    this.current = current;
-    this.currentKid = kid(current.getPublic());
-    Map<String, ECPublicKey> keys = new LinkedHashMap<>();
-    keys.put(currentKid, (ECPublicKey) current.getPublic());
-    previous.forEach(k -> keys.putIfAbsent(kid(k), (ECPublicKey) k));
-    this.verifying = Map.copyOf(keys);
-  }
-
-  KeyPair current() {
-    return current;
-  }
-
-  String currentKid() {
-    return currentKid;
-  }
-
-  Optional<ECPublicKey> verifier(String kid) {
-    return Optional.ofNullable(verifying.get(kid));
-  }
-
-  /** RFC 7638 thumbprint: SHA-256 of the required members in lexicographic order, base64url. */
-  public static String kid(PublicKey key) {
-    JsonObject jwk = jwk((ECPublicKey) key);
-    String canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + jwk.getString("x") + "\",\"y\":\"" + jwk.getString("y") + "\"}";
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.US_ASCII));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    public JwtKeySet(KeyPair current, List<PublicKey> previous) {
+        this.current = current;
+        this.currentKid = kid(current.getPublic());
+        Map<String, ECPublicKey> keys = new LinkedHashMap<>();
+        keys.put(currentKid, (ECPublicKey) current.getPublic());
+        previous.forEach(k -> keys.putIfAbsent(kid(k), (ECPublicKey) k));
+        this.verifying = Map.copyOf(keys);
     }
-  }
 
-  private static JsonObject jwk(ECPublicKey key) {
-    return new JsonObject().put("kty", "EC").put("crv", "P-256")
-        .put("x", coordinate(key.getW().getAffineX())).put("y", coordinate(key.getW().getAffineY()));
-  }
+    KeyPair current() {
+        return current;
+    }
 
-  private static String coordinate(BigInteger value) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(AccessTokens.fixed32(value));
-  }
+    String currentKid() {
+        return currentKid;
+    }
+
+    Optional<ECPublicKey> verifier(String kid) {
+        return Optional.ofNullable(verifying.get(kid));
+    }
+
+    /** RFC 7638 thumbprint: SHA-256 of the required members in lexicographic order, base64url. */
+    public static String kid(PublicKey key) {
+        JsonObject jwk = jwk((ECPublicKey) key);
+        String canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + jwk.getString("x") + "\",\"y\":\""
+                + jwk.getString("y") + "\"}";
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.US_ASCII));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static JsonObject jwk(ECPublicKey key) {
+        return new JsonObject()
+                .put("kty", "EC")
+                .put("crv", "P-256")
+                .put("x", coordinate(key.getW().getAffineX()))
+                .put("y", coordinate(key.getW().getAffineY()));
+    }
+
+    private static String coordinate(BigInteger value) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(AccessTokens.fixed32(value));
+    }
 }

@@ -6,13 +6,13 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
-import uk.co.tradersflow.platform.metrics.SecurityEvents;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.ClientInfo;
+import uk.co.tradersflow.platform.metrics.SecurityEvents;
+import uk.co.tradersflow.platform.security.Principal;
 
 /**
  * The admin area's gate, checked on the server for every admin route after {@code AuthGuard}:
@@ -31,61 +31,74 @@ import uk.co.tradersflow.platform.http.ClientInfo;
  * the admin area, or a squatter trying a staff address, leaves a trace the owners can read.
  */
 public final class OwnerGuard implements Handler<RoutingContext> {
-  static final String MAILBOX_PROVEN = """
+    static final String MAILBOX_PROVEN =
+            """
       SELECT u.password_set_by_reset_at IS NOT NULL AND s.created_at >= u.password_set_by_reset_at AS proven
         FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2""";
 
-  private final AppConfig.AuthSettings config;
-  private final Db db;
-  private final AuditLog audit;
-  private final ClientInfo clients;
+    private final AppConfig.AuthSettings config;
+    private final Db db;
+    private final AuditLog audit;
+    private final ClientInfo clients;
 
-  public OwnerGuard(AppConfig.AuthSettings config, Db db, AuditLog audit, ClientInfo clients) {
-    this.config = config;
-    this.db = db;
-    this.audit = audit;
-    this.clients = clients;
-  }
-
-  @Override
-  public void handle(RoutingContext ctx) {
-    Principal p = Principal.of(ctx);
-    boolean owner = config.isOwnerEmail(p.email());
-    if (!p.emailVerified() || p.impersonatorId().isPresent() || !(owner || config.isSupportEmail(p.email()))) {
-      refuse(ctx, p, AppError.of(ErrorCode.NOT_OWNER, "This area is for TradersFlow owners only"));
-      return;
+    public OwnerGuard(AppConfig.AuthSettings config, Db db, AuditLog audit, ClientInfo clients) {
+        this.config = config;
+        this.db = db;
+        this.audit = audit;
+        this.clients = clients;
     }
-    db.readInAccount(p.accountId(), tx -> tx.preparedQuery(MAILBOX_PROVEN).execute(Tuple.of(p.sessionId(), p.userId())))
-        .onFailure(ctx::fail)
-        .onSuccess(rows -> {
-          boolean proven = rows.size() == 1 && Boolean.TRUE.equals(rows.iterator().next().getBoolean("proven"));
-          if (!proven) {
-            refuse(ctx, p, AppError.of(ErrorCode.NOT_OWNER, "A staff address opens this area only once its password has been set "
-                + "through an emailed reset link: request a password reset, set the password, then sign in again"));
-          } else if (!owner && !isRead(ctx.request().method())) {
-            refuse(ctx, p, AppError.of(ErrorCode.INSUFFICIENT_ROLE, "Support staff may read the admin area; only owners may act"));
-          } else {
-            ctx.next();
-          }
-        });
-  }
 
-  /**
-   * Records the refusal, then answers it. If the entry cannot be written the answer is the
-   * database's failure (503): still a refusal, and no refusal goes unrecorded.
-   */
-  private void refuse(RoutingContext ctx, Principal p, AppError refusal) {
-    AuditEntry entry = AuditEntry.byUser(p, clients.of(ctx), "admin.denied")
-        .detail("code", refusal.code().code())
-        .detail("method", ctx.request().method().name())
-        .detail("path", ctx.request().path());
-    SecurityEvents.record(SecurityEvents.Event.ADMIN_DENIED);
-    db.inAccount(p.accountId(), tx -> audit.append(tx, entry))
-        .onComplete(ar -> ctx.fail(ar.succeeded() ? refusal : ar.cause()));
-  }
+    @Override
+    public void handle(RoutingContext ctx) {
+        Principal p = Principal.of(ctx);
+        boolean owner = config.isOwnerEmail(p.email());
+        if (!p.emailVerified() || p.impersonatorId().isPresent() || !(owner || config.isSupportEmail(p.email()))) {
+            refuse(ctx, p, AppError.of(ErrorCode.NOT_OWNER, "This area is for TradersFlow owners only"));
+            return;
+        }
+        db.readInAccount(p.accountId(), tx -> tx.preparedQuery(MAILBOX_PROVEN)
+                        .execute(Tuple.of(p.sessionId(), p.userId())))
+                .onFailure(ctx::fail)
+                .onSuccess(rows -> {
+                    boolean proven = rows.size() == 1
+                            && Boolean.TRUE.equals(rows.iterator().next().getBoolean("proven"));
+                    if (!proven) {
+                        refuse(
+                                ctx,
+                                p,
+                                AppError.of(
+                                        ErrorCode.NOT_OWNER,
+                                        "A staff address opens this area only once its password has been set "
+                                                + "through an emailed reset link: request a password reset, set the password, then sign in again"));
+                    } else if (!owner && !isRead(ctx.request().method())) {
+                        refuse(
+                                ctx,
+                                p,
+                                AppError.of(
+                                        ErrorCode.INSUFFICIENT_ROLE,
+                                        "Support staff may read the admin area; only owners may act"));
+                    } else {
+                        ctx.next();
+                    }
+                });
+    }
 
-  private static boolean isRead(HttpMethod method) {
-    return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
-  }
+    /**
+     * Records the refusal, then answers it. If the entry cannot be written the answer is the
+     * database's failure (503): still a refusal, and no refusal goes unrecorded.
+     */
+    private void refuse(RoutingContext ctx, Principal p, AppError refusal) {
+        AuditEntry entry = AuditEntry.byUser(p, clients.of(ctx), "admin.denied")
+                .detail("code", refusal.code().code())
+                .detail("method", ctx.request().method().name())
+                .detail("path", ctx.request().path());
+        SecurityEvents.record(SecurityEvents.Event.ADMIN_DENIED);
+        db.inAccount(p.accountId(), tx -> audit.append(tx, entry))
+                .onComplete(ar -> ctx.fail(ar.succeeded() ? refusal : ar.cause()));
+    }
+
+    private static boolean isRead(HttpMethod method) {
+        return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
+    }
 }

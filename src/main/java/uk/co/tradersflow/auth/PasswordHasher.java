@@ -18,77 +18,83 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
  * sign-ins queues there instead of starving the event loops or the shared worker pool.
  */
 public final class PasswordHasher {
-  static final int MEMORY_KIB = 19 * 1024;
-  static final int ITERATIONS = 2;
-  static final int PARALLELISM = 1;
-  private static final int SALT_BYTES = 16;
-  private static final int HASH_BYTES = 32;
-  private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
-  private static final Base64.Decoder B64D = Base64.getDecoder();
+    static final int MEMORY_KIB = 19 * 1024;
+    static final int ITERATIONS = 2;
+    static final int PARALLELISM = 1;
+    private static final int SALT_BYTES = 16;
+    private static final int HASH_BYTES = 32;
+    private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
+    private static final Base64.Decoder B64D = Base64.getDecoder();
 
-  private final WorkerExecutor pool;
-  private final SecureRandom random = new SecureRandom();
-  /** A real hash of nothing anyone knows: unknown emails are checked against it, so they cost the same. */
-  private final String dummy;
+    private final WorkerExecutor pool;
+    private final SecureRandom random = new SecureRandom();
+    /** A real hash of nothing anyone knows: unknown emails are checked against it, so they cost the same. */
+    private final String dummy;
 
-  public PasswordHasher(WorkerExecutor pool) {
-    this.pool = pool;
-    this.dummy = hashNow("not a real password " + random.nextLong());
-  }
-
-  public Future<String> hash(String password) {
-    return pool.executeBlocking(() -> hashNow(password), false);
-  }
-
-  /** Verifies against the stored hash, or against a dummy when there is none, in the same time. */
-  public Future<Boolean> verify(String password, java.util.Optional<String> stored) {
-    return pool.executeBlocking(() -> verifyNow(password, stored.orElse(dummy)) && stored.isPresent(), false);
-  }
-
-  public boolean needsRehash(String stored) {
-    return !stored.startsWith("$argon2id$v=19$m=" + MEMORY_KIB + ",t=" + ITERATIONS + ",p=" + PARALLELISM + "$");
-  }
-
-  String hashNow(String password) {
-    byte[] salt = new byte[SALT_BYTES];
-    random.nextBytes(salt);
-    byte[] hash = argon2(password, salt, MEMORY_KIB, ITERATIONS, PARALLELISM, HASH_BYTES);
-    return "$argon2id$v=19$m=" + MEMORY_KIB + ",t=" + ITERATIONS + ",p=" + PARALLELISM + "$" + B64.encodeToString(salt) + "$"
-        + B64.encodeToString(hash);
-  }
-
-  static boolean verifyNow(String password, String phc) {
-    String[] parts = phc.split("\\$");
-    // ["", "argon2id", "v=19", "m=…,t=…,p=…", salt, hash]
-    if (parts.length != 6 || !"argon2id".equals(parts[1]) || !"v=19".equals(parts[2])) {
-      return false;
+    public PasswordHasher(WorkerExecutor pool) {
+        this.pool = pool;
+        this.dummy = hashNow("not a real password " + random.nextLong());
     }
-    int m = 0;
-    int t = 0;
-    int p = 0;
-    for (String kv : parts[3].split(",")) {
-      String[] pair = kv.split("=", 2);
-      int value = Integer.parseInt(pair[1]);
-      switch (pair[0]) {
-        case "m" -> m = value;
-        case "t" -> t = value;
-        case "p" -> p = value;
-        default -> {
-          return false;
+
+    public Future<String> hash(String password) {
+        return pool.executeBlocking(() -> hashNow(password), false);
+    }
+
+    /** Verifies against the stored hash, or against a dummy when there is none, in the same time. */
+    public Future<Boolean> verify(String password, java.util.Optional<String> stored) {
+        return pool.executeBlocking(() -> verifyNow(password, stored.orElse(dummy)) && stored.isPresent(), false);
+    }
+
+    public boolean needsRehash(String stored) {
+        return !stored.startsWith("$argon2id$v=19$m=" + MEMORY_KIB + ",t=" + ITERATIONS + ",p=" + PARALLELISM + "$");
+    }
+
+    String hashNow(String password) {
+        byte[] salt = new byte[SALT_BYTES];
+        random.nextBytes(salt);
+        byte[] hash = argon2(password, salt, MEMORY_KIB, ITERATIONS, PARALLELISM, HASH_BYTES);
+        return "$argon2id$v=19$m=" + MEMORY_KIB + ",t=" + ITERATIONS + ",p=" + PARALLELISM + "$"
+                + B64.encodeToString(salt) + "$" + B64.encodeToString(hash);
+    }
+
+    static boolean verifyNow(String password, String phc) {
+        String[] parts = phc.split("\\$");
+        // ["", "argon2id", "v=19", "m=…,t=…,p=…", salt, hash]
+        if (parts.length != 6 || !"argon2id".equals(parts[1]) || !"v=19".equals(parts[2])) {
+            return false;
         }
-      }
+        int m = 0;
+        int t = 0;
+        int p = 0;
+        for (String kv : parts[3].split(",")) {
+            String[] pair = kv.split("=", 2);
+            int value = Integer.parseInt(pair[1]);
+            switch (pair[0]) {
+                case "m" -> m = value;
+                case "t" -> t = value;
+                case "p" -> p = value;
+                default -> {
+                    return false;
+                }
+            }
+        }
+        byte[] salt = B64D.decode(parts[4]);
+        byte[] expected = B64D.decode(parts[5]);
+        return MessageDigest.isEqual(expected, argon2(password, salt, m, t, p, expected.length));
     }
-    byte[] salt = B64D.decode(parts[4]);
-    byte[] expected = B64D.decode(parts[5]);
-    return MessageDigest.isEqual(expected, argon2(password, salt, m, t, p, expected.length));
-  }
 
-  private static byte[] argon2(String password, byte[] salt, int memoryKib, int iterations, int parallelism, int length) {
-    Argon2BytesGenerator generator = new Argon2BytesGenerator();
-    generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(Argon2Parameters.ARGON2_VERSION_13)
-        .withMemoryAsKB(memoryKib).withIterations(iterations).withParallelism(parallelism).withSalt(salt).build());
-    byte[] out = new byte[length];
-    generator.generateBytes(password.getBytes(StandardCharsets.UTF_8), out);
-    return out;
-  }
+    private static byte[] argon2(
+            String password, byte[] salt, int memoryKib, int iterations, int parallelism, int length) {
+        Argon2BytesGenerator generator = new Argon2BytesGenerator();
+        generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
+                .withVersion(Argon2Parameters.ARGON2_VERSION_13)
+                .withMemoryAsKB(memoryKib)
+                .withIterations(iterations)
+                .withParallelism(parallelism)
+                .withSalt(salt)
+                .build());
+        byte[] out = new byte[length];
+        generator.generateBytes(password.getBytes(StandardCharsets.UTF_8), out);
+        return out;
+    }
 }

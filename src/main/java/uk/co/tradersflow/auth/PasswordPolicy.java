@@ -17,37 +17,37 @@ import uk.co.tradersflow.error.ErrorCode;
  * construct it off the event loop.
  */
 public final class PasswordPolicy {
-  private final Set<String> common = new HashSet<>();
+    private final Set<String> common = new HashSet<>();
 
-  public PasswordPolicy() {
-    try (var in = PasswordPolicy.class.getResourceAsStream("/auth/common-passwords.txt");
-         var reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      reader.lines().filter(l -> !l.startsWith("#")).forEach(l -> common.add(l.toLowerCase(Locale.ROOT)));
-    } catch (IOException | NullPointerException e) {
-      throw new IllegalStateException("the bundled common-password list is missing", e);
+    public PasswordPolicy() {
+        try (var in = PasswordPolicy.class.getResourceAsStream("/auth/common-passwords.txt");
+                var reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            reader.lines().filter(l -> !l.startsWith("#")).forEach(l -> common.add(l.toLowerCase(Locale.ROOT)));
+        } catch (IOException | NullPointerException e) {
+            throw new IllegalStateException("the bundled common-password list is missing", e);
+        }
     }
-  }
 
-  public int size() {
-    return common.size();
-  }
-
-  /** Fails with 422 {@code weak_password} when the password breaks the rule. */
-  public void requireStrong(String password) {
-    problem(password).ifPresent(problem -> {
-      throw AppError.of(ErrorCode.WEAK_PASSWORD, "The password " + problem);
-    });
-  }
-
-  /** Why the password is refused, if it is. */
-  public Optional<String> problem(String password) {
-    int length = password.codePointCount(0, password.length());
-    if (length < 10 || length > 128) {
-      return Optional.of("must be 10 to 128 characters");
+    public int size() {
+        return common.size();
     }
-    if (common.contains(password.toLowerCase(Locale.ROOT))) {
-      return Optional.of("is one of the most common passwords; choose another");
+
+    /** Fails with 422 {@code weak_password} when the password breaks the rule. */
+    public void requireStrong(String password) {
+        problem(password).ifPresent(problem -> {
+            throw AppError.of(ErrorCode.WEAK_PASSWORD, "The password " + problem);
+        });
     }
-    return Optional.empty();
-  }
+
+    /** Why the password is refused, if it is. */
+    public Optional<String> problem(String password) {
+        int length = password.codePointCount(0, password.length());
+        if (length < 10 || length > 128) {
+            return Optional.of("must be 10 to 128 characters");
+        }
+        if (common.contains(password.toLowerCase(Locale.ROOT))) {
+            return Optional.of("is one of the most common passwords; choose another");
+        }
+        return Optional.empty();
+    }
 }

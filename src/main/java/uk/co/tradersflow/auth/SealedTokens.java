@@ -14,37 +14,37 @@ import javax.crypto.spec.SecretKeySpec;
  * is bound as associated data, so a sealed value cannot be moved to another row.
  */
 final class SealedTokens {
-  private final SecretKeySpec key;
-  private final SecureRandom random = new SecureRandom();
+    private final SecretKeySpec key;
+    private final SecureRandom random = new SecureRandom();
 
-  SealedTokens(byte[] dataKey) {
-    this.key = new SecretKeySpec(dataKey, "AES");
-  }
-
-  byte[] seal(String token, String rowId) {
-    try {
-      byte[] nonce = new byte[12];
-      random.nextBytes(nonce);
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, nonce));
-      cipher.updateAAD(rowId.getBytes(StandardCharsets.UTF_8));
-      byte[] sealed = cipher.doFinal(token.getBytes(StandardCharsets.UTF_8));
-      byte[] out = Arrays.copyOf(nonce, 12 + sealed.length);
-      System.arraycopy(sealed, 0, out, 12, sealed.length);
-      return out;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
+    SealedTokens(byte[] dataKey) {
+        this.key = new SecretKeySpec(dataKey, "AES");
     }
-  }
 
-  String open(byte[] sealed, String rowId) {
-    try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, sealed, 0, 12));
-      cipher.updateAAD(rowId.getBytes(StandardCharsets.UTF_8));
-      return new String(cipher.doFinal(sealed, 12, sealed.length - 12), StandardCharsets.UTF_8);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("sealed token does not open", e);
+    byte[] seal(String token, String rowId) {
+        try {
+            byte[] nonce = new byte[12];
+            random.nextBytes(nonce);
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, nonce));
+            cipher.updateAAD(rowId.getBytes(StandardCharsets.UTF_8));
+            byte[] sealed = cipher.doFinal(token.getBytes(StandardCharsets.UTF_8));
+            byte[] out = Arrays.copyOf(nonce, 12 + sealed.length);
+            System.arraycopy(sealed, 0, out, 12, sealed.length);
+            return out;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
-  }
+
+    String open(byte[] sealed, String rowId) {
+        try {
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, sealed, 0, 12));
+            cipher.updateAAD(rowId.getBytes(StandardCharsets.UTF_8));
+            return new String(cipher.doFinal(sealed, 12, sealed.length - 12), StandardCharsets.UTF_8);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("sealed token does not open", e);
+        }
+    }
 }

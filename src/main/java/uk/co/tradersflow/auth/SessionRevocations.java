@@ -20,47 +20,52 @@ import uk.co.tradersflow.platform.redis.RedisSubscriber;
  * (nearly) nothing, and losing it costs at most that second.
  */
 public final class SessionRevocations {
-  private static final Logger log = LoggerFactory.getLogger(SessionRevocations.class);
-  private static final String CHANNEL = "session-revoked";
+    private static final Logger log = LoggerFactory.getLogger(SessionRevocations.class);
+    private static final String CHANNEL = "session-revoked";
 
-  private final Vertx vertx;
-  private final Redis redis;
-  private final SessionStateCache cache;
-  private final String channel;
-  private final RedisSubscriber subscriber;
+    private final Vertx vertx;
+    private final Redis redis;
+    private final SessionStateCache cache;
+    private final String channel;
+    private final RedisSubscriber subscriber;
 
-  public SessionRevocations(Vertx vertx, Redis redis, RedisKeys keys, SessionStateCache cache) {
-    this.vertx = vertx;
-    this.redis = redis;
-    this.cache = cache;
-    this.channel = keys.channel(CHANNEL);
-    vertx.eventBus().<SessionRevoked>consumer(Addresses.SESSION_REVOKED, m -> cache.invalidate(m.body()));
-    this.subscriber = new RedisSubscriber(vertx, redis, List.of(channel),
-        (ch, payload) -> SessionRevoked.decode(payload)
-            .ifPresent(r -> vertx.eventBus().publish(Addresses.SESSION_REVOKED, r)),
-        v -> cache.invalidateAll());
-  }
+    public SessionRevocations(Vertx vertx, Redis redis, RedisKeys keys, SessionStateCache cache) {
+        this.vertx = vertx;
+        this.redis = redis;
+        this.cache = cache;
+        this.channel = keys.channel(CHANNEL);
+        vertx.eventBus().<SessionRevoked>consumer(Addresses.SESSION_REVOKED, m -> cache.invalidate(m.body()));
+        this.subscriber = new RedisSubscriber(
+                vertx,
+                redis,
+                List.of(channel),
+                (ch, payload) -> SessionRevoked.decode(payload)
+                        .ifPresent(r -> vertx.eventBus().publish(Addresses.SESSION_REVOKED, r)),
+                v -> cache.invalidateAll());
+    }
 
-  public Future<Void> start() {
-    return subscriber.start();
-  }
+    public Future<Void> start() {
+        return subscriber.start();
+    }
 
-  public Future<Void> stop() {
-    return subscriber.close();
-  }
+    public Future<Void> stop() {
+        return subscriber.close();
+    }
 
-  /** Call after the revocation has committed. Never fails: a lost signal costs at most the cache window. */
-  public Future<Void> publish(SessionRevoked revoked) {
-    // This instance forgets at once (the bus delivers later, on another thread); other
-    // verticles hear it on the bus, other instances through Redis.
-    cache.invalidate(revoked);
-    vertx.eventBus().publish(Addresses.SESSION_REVOKED, revoked);
-    return redis.send(Request.cmd(Command.PUBLISH).arg(channel).arg(revoked.encode()))
-        .<Void>mapEmpty()
-        .recover(e -> {
-          log.warn("could not publish a session revocation to other instances ({}); they will see it within {}",
-              e.getMessage(), SessionStateCache.MAX_AGE);
-          return Future.succeededFuture();
-        });
-  }
+    /** Call after the revocation has committed. Never fails: a lost signal costs at most the cache window. */
+    public Future<Void> publish(SessionRevoked revoked) {
+        // This instance forgets at once (the bus delivers later, on another thread); other
+        // verticles hear it on the bus, other instances through Redis.
+        cache.invalidate(revoked);
+        vertx.eventBus().publish(Addresses.SESSION_REVOKED, revoked);
+        return redis.send(Request.cmd(Command.PUBLISH).arg(channel).arg(revoked.encode()))
+                .<Void>mapEmpty()
+                .recover(e -> {
+                    log.warn(
+                            "could not publish a session revocation to other instances ({}); they will see it within {}",
+                            e.getMessage(),
+                            SessionStateCache.MAX_AGE);
+                    return Future.succeededFuture();
+                });
+    }
 }

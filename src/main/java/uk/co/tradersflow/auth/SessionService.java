@@ -1,6 +1,5 @@
 package uk.co.tradersflow.auth;
 
-import uk.co.tradersflow.platform.security.Principal;
 import static uk.co.tradersflow.auth.AuthOutcomes.userEntry;
 
 import io.vertx.core.Future;
@@ -15,107 +14,146 @@ import uk.co.tradersflow.platform.bus.SessionRevoked;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.metrics.SecurityEvents;
+import uk.co.tradersflow.platform.security.Principal;
 
 /**
  * A session after it is opened: the rotating refresh (a stolen token, used twice, ends its whole
  * family), and its end, here or on every device of the user.
  */
 public final class SessionService {
-  public record Refresh(String refreshToken, ClientInfo.Client client) {
-    @Override
-    public String toString() {
-      return "Refresh[]";
+    public record Refresh(String refreshToken, ClientInfo.Client client) {
+        @Override
+        public String toString() {
+            return "Refresh[]";
+        }
     }
-  }
 
-  private final Db db;
-  private final SignInRepository repo;
-  private final SessionIssuer sessions;
-  private final SealedTokens sealed;
-  private final AuditLog audit;
-  private final SessionRevocations revocations;
-  private final Duration reuseGrace;
-  private final Clock clock;
+    private final Db db;
+    private final SignInRepository repo;
+    private final SessionIssuer sessions;
+    private final SealedTokens sealed;
+    private final AuditLog audit;
+    private final SessionRevocations revocations;
+    private final Duration reuseGrace;
+    private final Clock clock;
 
-  SessionService(Db db, SignInRepository repo, SessionIssuer sessions, SealedTokens sealed, AuditLog audit,
-                 SessionRevocations revocations, Duration reuseGrace, Clock clock) {
-    this.db = db;
-    this.repo = repo;
-    this.sessions = sessions;
-    this.sealed = sealed;
-    this.audit = audit;
-    this.revocations = revocations;
-    this.reuseGrace = reuseGrace;
-    this.clock = clock;
-  }
-
-  // ------------------------------------------------------------------------------------ refresh
-
-  /** Rotates a refresh token: its successor and a fresh access token, or the family ended if it was stolen. */
-  public Future<SessionTokens> refresh(Refresh cmd) {
-    byte[] hash = SecretTokens.hash(cmd.refreshToken());
-    return repo.refreshToken(hash).compose(found -> {
-      if (found.isEmpty() || !found.get().sessionLive() || found.get().expiresAt().isBefore(clock.instant())) {
-        return Future.failedFuture(AppError.of(ErrorCode.INVALID_TOKEN, "The refresh token is invalid or expired; sign in again"));
-      }
-      SignInRepository.RefreshRow row = found.get();
-      return row.spentAt().isPresent() ? reuse(row, cmd.client()) : rotate(row, hash, cmd.client());
-    });
-  }
-
-  private Future<SessionTokens> rotate(SignInRepository.RefreshRow row, byte[] hash, ClientInfo.Client client) {
-    String successor = SecretTokens.generate(SessionIssuer.REFRESH_PREFIX);
-    Future<Boolean> won = db.inAccount(row.accountId(), tx -> SignInRepository.insertRefreshToken(tx, row.accountId(), row.sessionId(),
-            SecretTokens.hash(successor), sessions.refreshTtl())
-        .compose(successorId -> SignInRepository.spendRefreshToken(tx, row.id(), successorId, sealed.seal(successor, row.id().toString())))
-        .compose(spent -> spent ? SignInRepository.touchSession(tx, row.sessionId()).map(true)
-            // Lost the race: roll this attempt back and answer with the winner's successor.
-            : Future.failedFuture(new LostRace())))
-        .recover(e -> e instanceof LostRace ? Future.succeededFuture(false) : Future.failedFuture(e));
-    return won.compose(ok -> ok ? Future.succeededFuture(pair(row, successor))
-        : repo.refreshToken(hash).compose(again -> reuse(again.orElseThrow(), client)));
-  }
-
-  /** A spent token: within the grace period it answers its successor again; after it, the family is revoked. */
-  private Future<SessionTokens> reuse(SignInRepository.RefreshRow row, ClientInfo.Client client) {
-    boolean inGrace = row.spentAt().orElseThrow().plus(reuseGrace).isAfter(clock.instant());
-    if (inGrace && row.successorSealed().isPresent()) {
-      return Future.succeededFuture(pair(row, sealed.open(row.successorSealed().get(), row.id().toString())));
+    SessionService(
+            Db db,
+            SignInRepository repo,
+            SessionIssuer sessions,
+            SealedTokens sealed,
+            AuditLog audit,
+            SessionRevocations revocations,
+            Duration reuseGrace,
+            Clock clock) {
+        this.db = db;
+        this.repo = repo;
+        this.sessions = sessions;
+        this.sealed = sealed;
+        this.audit = audit;
+        this.revocations = revocations;
+        this.reuseGrace = reuseGrace;
+        this.clock = clock;
     }
-    SecurityEvents.record(SecurityEvents.Event.REFRESH_REUSE);
-    return db.inAccount(row.accountId(), tx -> SignInRepository.revokeSession(tx, row.sessionId(), "refresh_token_reuse")
-            .compose(v -> audit.append(tx, userEntry(row.accountId(), row.userId(), client, "auth.refresh_reuse")
-                .detail("sessionId", row.sessionId().toString()))))
-        .compose(v -> revocations.publish(SessionRevoked.session(row.sessionId())))
-        .compose(v -> Future.failedFuture(AppError.of(ErrorCode.INVALID_TOKEN,
-            "This refresh token was already used; the session has been ended for safety")));
-  }
 
-  private SessionTokens pair(SignInRepository.RefreshRow row, String refreshToken) {
-    return SessionTokens.of(new SessionIssuer.Issued(row.sessionId(), sessions.accessFor(row.userId(), row.accountId(), row.sessionId(),
-        row.impersonatorId()), refreshToken), sessions.accessTtl(), Optional.empty());
-  }
+    // ------------------------------------------------------------------------------------ refresh
 
-  private static final class LostRace extends RuntimeException {
-    LostRace() {
-      super(null, null, false, false);
+    /** Rotates a refresh token: its successor and a fresh access token, or the family ended if it was stolen. */
+    public Future<SessionTokens> refresh(Refresh cmd) {
+        byte[] hash = SecretTokens.hash(cmd.refreshToken());
+        return repo.refreshToken(hash).compose(found -> {
+            if (found.isEmpty()
+                    || !found.get().sessionLive()
+                    || found.get().expiresAt().isBefore(clock.instant())) {
+                return Future.failedFuture(
+                        AppError.of(ErrorCode.INVALID_TOKEN, "The refresh token is invalid or expired; sign in again"));
+            }
+            SignInRepository.RefreshRow row = found.get();
+            return row.spentAt().isPresent() ? reuse(row, cmd.client()) : rotate(row, hash, cmd.client());
+        });
     }
-  }
 
-  // ------------------------------------------------------------------------------------ sign-out
+    private Future<SessionTokens> rotate(SignInRepository.RefreshRow row, byte[] hash, ClientInfo.Client client) {
+        String successor = SecretTokens.generate(SessionIssuer.REFRESH_PREFIX);
+        Future<Boolean> won = db.inAccount(row.accountId(), tx -> SignInRepository.insertRefreshToken(
+                                tx,
+                                row.accountId(),
+                                row.sessionId(),
+                                SecretTokens.hash(successor),
+                                sessions.refreshTtl())
+                        .compose(successorId -> SignInRepository.spendRefreshToken(
+                                tx,
+                                row.id(),
+                                successorId,
+                                sealed.seal(successor, row.id().toString())))
+                        .compose(spent -> spent
+                                ? SignInRepository.touchSession(tx, row.sessionId())
+                                        .map(true)
+                                // Lost the race: roll this attempt back and answer with the winner's successor.
+                                : Future.failedFuture(new LostRace())))
+                .recover(e -> e instanceof LostRace ? Future.succeededFuture(false) : Future.failedFuture(e));
+        return won.compose(ok -> ok
+                ? Future.succeededFuture(pair(row, successor))
+                : repo.refreshToken(hash).compose(again -> reuse(again.orElseThrow(), client)));
+    }
 
-  /** Ends the caller's own session. */
-  public Future<Void> signOut(Principal me, ClientInfo.Client client) {
-    return db.inAccount(me.accountId(), tx -> SignInRepository.revokeSession(tx, me.sessionId(), "logout")
-            .compose(v -> audit.append(tx, AuditEntry.byUser(me, client, "logout").detail("sessionId", me.sessionId().toString()))))
-        .compose(v -> revocations.publish(SessionRevoked.session(me.sessionId())));
-  }
+    /** A spent token: within the grace period it answers its successor again; after it, the family is revoked. */
+    private Future<SessionTokens> reuse(SignInRepository.RefreshRow row, ClientInfo.Client client) {
+        boolean inGrace = row.spentAt().orElseThrow().plus(reuseGrace).isAfter(clock.instant());
+        if (inGrace && row.successorSealed().isPresent()) {
+            return Future.succeededFuture(
+                    pair(row, sealed.open(row.successorSealed().get(), row.id().toString())));
+        }
+        SecurityEvents.record(SecurityEvents.Event.REFRESH_REUSE);
+        return db.inAccount(row.accountId(), tx -> SignInRepository.revokeSession(
+                                tx, row.sessionId(), "refresh_token_reuse")
+                        .compose(v -> audit.append(
+                                tx,
+                                userEntry(row.accountId(), row.userId(), client, "auth.refresh_reuse")
+                                        .detail("sessionId", row.sessionId().toString()))))
+                .compose(v -> revocations.publish(SessionRevoked.session(row.sessionId())))
+                .compose(v -> Future.failedFuture(AppError.of(
+                        ErrorCode.INVALID_TOKEN,
+                        "This refresh token was already used; the session has been ended for safety")));
+    }
 
-  /** Ends every session of the caller, and the signed file URLs handed out under them. */
-  public Future<Void> signOutEverywhere(Principal me, ClientInfo.Client client) {
-    return db.inAccount(me.accountId(), tx -> SignInRepository.revokeUserSessions(tx, me.userId(), Optional.empty(), "logout_all")
-            .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, me.accountId())
-                .compose(v -> audit.append(tx, AuditEntry.byUser(me, client, "logout_all").detail("sessions", n)))))
-        .compose(v -> revocations.publish(SessionRevoked.user(me.userId())));
-  }
+    private SessionTokens pair(SignInRepository.RefreshRow row, String refreshToken) {
+        return SessionTokens.of(
+                new SessionIssuer.Issued(
+                        row.sessionId(),
+                        sessions.accessFor(row.userId(), row.accountId(), row.sessionId(), row.impersonatorId()),
+                        refreshToken),
+                sessions.accessTtl(),
+                Optional.empty());
+    }
+
+    private static final class LostRace extends RuntimeException {
+        LostRace() {
+            super(null, null, false, false);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ sign-out
+
+    /** Ends the caller's own session. */
+    public Future<Void> signOut(Principal me, ClientInfo.Client client) {
+        return db.inAccount(me.accountId(), tx -> SignInRepository.revokeSession(tx, me.sessionId(), "logout")
+                        .compose(v -> audit.append(
+                                tx,
+                                AuditEntry.byUser(me, client, "logout")
+                                        .detail("sessionId", me.sessionId().toString()))))
+                .compose(v -> revocations.publish(SessionRevoked.session(me.sessionId())));
+    }
+
+    /** Ends every session of the caller, and the signed file URLs handed out under them. */
+    public Future<Void> signOutEverywhere(Principal me, ClientInfo.Client client) {
+        return db.inAccount(me.accountId(), tx -> SignInRepository.revokeUserSessions(
+                                tx, me.userId(), Optional.empty(), "logout_all")
+                        .compose(n -> SignInRepository.bumpFileUrlEpoch(tx, me.accountId())
+                                .compose(v -> audit.append(
+                                        tx,
+                                        AuditEntry.byUser(me, client, "logout_all")
+                                                .detail("sessions", n)))))
+                .compose(v -> revocations.publish(SessionRevoked.user(me.userId())));
+    }
 }

@@ -22,48 +22,59 @@ import uk.co.tradersflow.platform.db.Db;
  * trust the token's account, and reveals nothing but the one session's state.
  */
 public final class SessionStateCache {
-  static final String LOOKUP = """
+    static final String LOOKUP =
+            """
       SELECT session_id, user_id, account_id, live, account_status, email, email_verified, impersonator_id
         FROM session_state($1)""";
-  public static final Duration MAX_AGE = Duration.ofSeconds(1);
+    public static final Duration MAX_AGE = Duration.ofSeconds(1);
 
-  private final Db db;
-  private final AsyncCache<UUID, Optional<SessionState>> cache;
+    private final Db db;
+    private final AsyncCache<UUID, Optional<SessionState>> cache;
 
-  public SessionStateCache(Vertx vertx, Db db) {
-    this.db = db;
-    this.cache = Caffeine.newBuilder()
-        .expireAfterWrite(MAX_AGE)
-        .maximumSize(100_000)
-        .executor(cmd -> vertx.runOnContext(v -> cmd.run()))
-        .buildAsync();
-  }
+    public SessionStateCache(Vertx vertx, Db db) {
+        this.db = db;
+        this.cache = Caffeine.newBuilder()
+                .expireAfterWrite(MAX_AGE)
+                .maximumSize(100_000)
+                .executor(cmd -> vertx.runOnContext(v -> cmd.run()))
+                .buildAsync();
+    }
 
-  public Future<Optional<SessionState>> get(UUID sessionId) {
-    var pending = cache.get(sessionId, (id, executor) -> load(id).toCompletionStage().toCompletableFuture());
-    return Future.fromCompletionStage(pending);
-  }
+    public Future<Optional<SessionState>> get(UUID sessionId) {
+        var pending = cache.get(
+                sessionId, (id, executor) -> load(id).toCompletionStage().toCompletableFuture());
+        return Future.fromCompletionStage(pending);
+    }
 
-  private Future<Optional<SessionState>> load(UUID sessionId) {
-    return db.lookup(client -> client.preparedQuery(LOOKUP).execute(Tuple.of(sessionId))).map(rows -> {
-      if (rows.size() == 0) {
-        return Optional.<SessionState>empty();
-      }
-      Row r = rows.iterator().next();
-      return Optional.of(new SessionState(r.getUUID("session_id"), r.getUUID("user_id"), r.getUUID("account_id"),
-          r.getBoolean("live"), r.getString("account_status"), r.getString("email"), r.getBoolean("email_verified"),
-          Optional.ofNullable(r.getUUID("impersonator_id"))));
-    });
-  }
+    private Future<Optional<SessionState>> load(UUID sessionId) {
+        return db.lookup(client -> client.preparedQuery(LOOKUP).execute(Tuple.of(sessionId)))
+                .map(rows -> {
+                    if (rows.size() == 0) {
+                        return Optional.<SessionState>empty();
+                    }
+                    Row r = rows.iterator().next();
+                    return Optional.of(new SessionState(
+                            r.getUUID("session_id"),
+                            r.getUUID("user_id"),
+                            r.getUUID("account_id"),
+                            r.getBoolean("live"),
+                            r.getString("account_status"),
+                            r.getString("email"),
+                            r.getBoolean("email_verified"),
+                            Optional.ofNullable(r.getUUID("impersonator_id"))));
+                });
+    }
 
-  public void invalidate(SessionRevoked revoked) {
-    revoked.sessionId().ifPresent(cache.synchronous()::invalidate);
-    revoked.userId().ifPresent(user -> cache.synchronous().asMap().entrySet()
-        .removeIf(e -> e.getValue().map(s -> s.userId().equals(user)).orElse(false)));
-  }
+    public void invalidate(SessionRevoked revoked) {
+        revoked.sessionId().ifPresent(cache.synchronous()::invalidate);
+        revoked.userId()
+                .ifPresent(user -> cache.synchronous().asMap().entrySet().removeIf(e -> e.getValue()
+                        .map(s -> s.userId().equals(user))
+                        .orElse(false)));
+    }
 
-  /** After losing the revocation feed we may have missed signals: forget everything. */
-  public void invalidateAll() {
-    cache.synchronous().invalidateAll();
-  }
+    /** After losing the revocation feed we may have missed signals: forget everything. */
+    public void invalidateAll() {
+        cache.synchronous().invalidateAll();
+    }
 }

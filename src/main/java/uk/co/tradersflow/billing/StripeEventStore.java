@@ -1,6 +1,7 @@
 package uk.co.tradersflow.billing;
 
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -12,7 +13,6 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import io.vertx.core.eventbus.EventBus;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.Tx;
@@ -25,117 +25,150 @@ import uk.co.tradersflow.platform.db.Tx;
  * transaction commits; the verticles poll as well, so the signal only saves waiting.
  */
 public final class StripeEventStore {
-  static final int MAX_ATTEMPTS = 10;
-  private static final String INSERT = "SELECT stripe_event_store($1, $2, $3, $4, $5, $6, $7) AS stored";
-  private static final String CLAIMABLE = """
+    static final int MAX_ATTEMPTS = 10;
+    private static final String INSERT = "SELECT stripe_event_store($1, $2, $3, $4, $5, $6, $7) AS stored";
+    private static final String CLAIMABLE =
+            """
       (status = 'pending' OR (status = 'failed' AND next_attempt_at <= now())
        OR (status = 'processing' AND lease_until < now()))""";
-  private static final String CLAIM = """
+    private static final String CLAIM =
+            """
       UPDATE stripe_events SET status = 'processing', attempts = attempts + 1, lease_until = now() + interval '60 seconds'
-       WHERE id = $1 AND """ + CLAIMABLE + " RETURNING payload, attempts";
-  private static final String DUE = "SELECT id FROM stripe_events WHERE next_attempt_at <= now() AND " + CLAIMABLE
-      + " ORDER BY next_attempt_at LIMIT $1";
-  private static final String DONE = """
+       WHERE id = $1 AND """
+                    + CLAIMABLE + " RETURNING payload, attempts";
+    private static final String DUE = "SELECT id FROM stripe_events WHERE next_attempt_at <= now() AND " + CLAIMABLE
+            + " ORDER BY next_attempt_at LIMIT $1";
+    private static final String DONE =
+            """
       UPDATE stripe_events SET status = $2, processed_at = now(), lease_until = NULL, last_error = $3,
              account_id = coalesce($4, account_id)
        WHERE id = $1""";
-  private static final String FAILED = """
+    private static final String FAILED =
+            """
       UPDATE stripe_events SET status = 'failed', lease_until = NULL, last_error = left($2, 1000),
              next_attempt_at = CASE WHEN attempts >= $3 THEN 'infinity'::timestamptz
                                     ELSE now() + make_interval(secs => least(3600, power(2, attempts))) END
        WHERE id = $1""";
-  private static final String LIST_FAILED = """
+    private static final String LIST_FAILED =
+            """
       SELECT id, type, connect_account, account_id, created, received_at, status, attempts, last_error, next_attempt_at
         FROM stripe_events WHERE status = $1 AND (received_at, id) < ($2, $3)
        ORDER BY received_at DESC, id DESC LIMIT $4""";
-  private static final String REPLAY = """
+    private static final String REPLAY =
+            """
       UPDATE stripe_events SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL
        WHERE id = $1 AND status IN ('failed', 'ignored') RETURNING id""";
-  private static final String EXISTS = "SELECT status FROM stripe_events WHERE id = $1";
+    private static final String EXISTS = "SELECT status FROM stripe_events WHERE id = $1";
 
-  private final Db db;
-  private final EventBus bus;
+    private final Db db;
+    private final EventBus bus;
 
-  public StripeEventStore(Db db, EventBus bus) {
-    this.db = db;
-    this.bus = bus;
-  }
+    public StripeEventStore(Db db, EventBus bus) {
+        this.db = db;
+        this.bus = bus;
+    }
 
-  /** After {@code tx} commits, one webhook verticle (point-to-point) handles {@code id} now instead of at its next poll. */
-  private void dueAfterCommit(Tx tx, String id) {
-    tx.afterCommit(() -> bus.send(Addresses.STRIPE_EVENT_DUE, new StripeEventDue(id)));
-  }
+    /** After {@code tx} commits, one webhook verticle (point-to-point) handles {@code id} now instead of at its next poll. */
+    private void dueAfterCommit(Tx tx, String id) {
+        tx.afterCommit(() -> bus.send(Addresses.STRIPE_EVENT_DUE, new StripeEventDue(id)));
+    }
 
-  /** Stores the event; false when it was already stored (a redelivery). */
-  public Future<Boolean> store(JsonObject event, String id) {
-    Tuple args = Tuple.tuple().addString(id).addString(event.getString("type", "unknown"))
-        .addString(event.getString("api_version")).addString(event.getString("account"))
-        .addBoolean(event.getBoolean("livemode", false))
-        .addOffsetDateTime(OffsetDateTime.ofInstant(Instant.ofEpochSecond(event.getLong("created", 0L)), ZoneOffset.UTC))
-        .addValue(event);
-    // As the worker: a request's role may not store events for the worker to apply (V019).
-    return db.asWorker(tx -> tx.preparedQuery(INSERT).execute(args).map(rows -> {
-      boolean fresh = rows.iterator().next().getBoolean("stored");
-      if (fresh) {
-        dueAfterCommit(tx, id);
-      }
-      return fresh;
-    }));
-  }
-
-  public record Claimed(String id, JsonObject payload, int attempts) {}
-
-  /** Takes the event for handling if nobody else holds it and it is due. */
-  public Future<Optional<Claimed>> claim(String id) {
-    return db.asWorker(tx -> tx.preparedQuery(CLAIM).execute(Tuple.of(id)).map(rows -> {
-      if (rows.size() == 0) {
-        return Optional.<Claimed>empty();
-      }
-      Row r = rows.iterator().next();
-      Object payload = r.getValue("payload");
-      JsonObject json = payload instanceof JsonObject j ? j : new JsonObject(String.valueOf(payload));
-      return Optional.of(new Claimed(id, json, r.getInteger("attempts")));
-    }));
-  }
-
-  public Future<List<String>> due(int limit) {
-    return db.asWorker(tx -> tx.preparedQuery(DUE).execute(Tuple.of(limit))
-        .map(rows -> { List<String> ids = new java.util.ArrayList<>(); rows.forEach(r -> ids.add(r.getString("id"))); return ids; }));
-  }
-
-  /** Marks the event handled inside the transaction that applied its effects. */
-  public Future<Void> done(SqlConnection tx, String id, String status, String note, UUID account) {
-    return tx.preparedQuery(DONE).execute(Tuple.of(id, status, note, account)).mapEmpty();
-  }
-
-  public Future<Void> failed(String id, String error) {
-    return db.asWorker(tx -> tx.preparedQuery(FAILED).execute(Tuple.of(id, error, MAX_ATTEMPTS)).mapEmpty());
-  }
-
-  public Future<JsonArray> list(String status, OffsetDateTime before, String beforeId, int limit) {
-    return db.asWorker(tx -> tx.preparedQuery(LIST_FAILED).execute(Tuple.of(status, before, beforeId, limit))
-        .map(rows -> {
-          JsonArray items = new JsonArray();
-          rows.forEach(r -> items.add(new JsonObject()
-              .put("id", r.getString("id")).put("type", r.getString("type"))
-              .put("connectedAccount", r.getString("connect_account"))
-              .put("accountId", r.getUUID("account_id") == null ? null : r.getUUID("account_id").toString())
-              .put("created", r.getOffsetDateTime("created").toInstant().toString())
-              .put("receivedAt", r.getOffsetDateTime("received_at").toInstant().toString())
-              .put("status", r.getString("status")).put("attempts", r.getInteger("attempts"))
-              .put("lastError", r.getString("last_error"))));
-          return items;
+    /** Stores the event; false when it was already stored (a redelivery). */
+    public Future<Boolean> store(JsonObject event, String id) {
+        Tuple args = Tuple.tuple()
+                .addString(id)
+                .addString(event.getString("type", "unknown"))
+                .addString(event.getString("api_version"))
+                .addString(event.getString("account"))
+                .addBoolean(event.getBoolean("livemode", false))
+                .addOffsetDateTime(
+                        OffsetDateTime.ofInstant(Instant.ofEpochSecond(event.getLong("created", 0L)), ZoneOffset.UTC))
+                .addValue(event);
+        // As the worker: a request's role may not store events for the worker to apply (V019).
+        return db.asWorker(tx -> tx.preparedQuery(INSERT).execute(args).map(rows -> {
+            boolean fresh = rows.iterator().next().getBoolean("stored");
+            if (fresh) {
+                dueAfterCommit(tx, id);
+            }
+            return fresh;
         }));
-  }
+    }
 
-  /** Makes a failed (or ignored) event pending again; empty if no such event, false if not replayable. */
-  public Future<Optional<Boolean>> replay(Tx tx, String id) {
-    return tx.preparedQuery(REPLAY).execute(Tuple.of(id)).compose(rows -> {
-      if (rows.size() == 1) {
-        dueAfterCommit(tx, id);
-        return Future.succeededFuture(Optional.of(true));
-      }
-      return tx.preparedQuery(EXISTS).execute(Tuple.of(id)).map(r -> r.size() == 0 ? Optional.<Boolean>empty() : Optional.of(false));
-    });
-  }
+    public record Claimed(String id, JsonObject payload, int attempts) {}
+
+    /** Takes the event for handling if nobody else holds it and it is due. */
+    public Future<Optional<Claimed>> claim(String id) {
+        return db.asWorker(tx -> tx.preparedQuery(CLAIM).execute(Tuple.of(id)).map(rows -> {
+            if (rows.size() == 0) {
+                return Optional.<Claimed>empty();
+            }
+            Row r = rows.iterator().next();
+            Object payload = r.getValue("payload");
+            JsonObject json = payload instanceof JsonObject j ? j : new JsonObject(String.valueOf(payload));
+            return Optional.of(new Claimed(id, json, r.getInteger("attempts")));
+        }));
+    }
+
+    public Future<List<String>> due(int limit) {
+        return db.asWorker(tx -> tx.preparedQuery(DUE).execute(Tuple.of(limit)).map(rows -> {
+            List<String> ids = new java.util.ArrayList<>();
+            rows.forEach(r -> ids.add(r.getString("id")));
+            return ids;
+        }));
+    }
+
+    /** Marks the event handled inside the transaction that applied its effects. */
+    public Future<Void> done(SqlConnection tx, String id, String status, String note, UUID account) {
+        return tx.preparedQuery(DONE)
+                .execute(Tuple.of(id, status, note, account))
+                .mapEmpty();
+    }
+
+    public Future<Void> failed(String id, String error) {
+        return db.asWorker(tx -> tx.preparedQuery(FAILED)
+                .execute(Tuple.of(id, error, MAX_ATTEMPTS))
+                .mapEmpty());
+    }
+
+    public Future<JsonArray> list(String status, OffsetDateTime before, String beforeId, int limit) {
+        return db.asWorker(tx -> tx.preparedQuery(LIST_FAILED)
+                .execute(Tuple.of(status, before, beforeId, limit))
+                .map(rows -> {
+                    JsonArray items = new JsonArray();
+                    rows.forEach(r -> items.add(new JsonObject()
+                            .put("id", r.getString("id"))
+                            .put("type", r.getString("type"))
+                            .put("connectedAccount", r.getString("connect_account"))
+                            .put(
+                                    "accountId",
+                                    r.getUUID("account_id") == null
+                                            ? null
+                                            : r.getUUID("account_id").toString())
+                            .put(
+                                    "created",
+                                    r.getOffsetDateTime("created").toInstant().toString())
+                            .put(
+                                    "receivedAt",
+                                    r.getOffsetDateTime("received_at")
+                                            .toInstant()
+                                            .toString())
+                            .put("status", r.getString("status"))
+                            .put("attempts", r.getInteger("attempts"))
+                            .put("lastError", r.getString("last_error"))));
+                    return items;
+                }));
+    }
+
+    /** Makes a failed (or ignored) event pending again; empty if no such event, false if not replayable. */
+    public Future<Optional<Boolean>> replay(Tx tx, String id) {
+        return tx.preparedQuery(REPLAY).execute(Tuple.of(id)).compose(rows -> {
+            if (rows.size() == 1) {
+                dueAfterCommit(tx, id);
+                return Future.succeededFuture(Optional.of(true));
+            }
+            return tx.preparedQuery(EXISTS)
+                    .execute(Tuple.of(id))
+                    .map(r -> r.size() == 0 ? Optional.<Boolean>empty() : Optional.of(false));
+        });
+    }
 }

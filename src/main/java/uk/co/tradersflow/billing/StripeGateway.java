@@ -23,88 +23,106 @@ import uk.co.tradersflow.error.ErrorCode;
  * stripe-java's global static settings.
  */
 public final class StripeGateway {
-  private static final Logger log = LoggerFactory.getLogger(StripeGateway.class);
-  static final int POOL_SIZE = 16;
-  private static final int CONNECT_TIMEOUT_MS = 3_000;
-  private static final int READ_TIMEOUT_MS = 10_000;
+    private static final Logger log = LoggerFactory.getLogger(StripeGateway.class);
+    static final int POOL_SIZE = 16;
+    private static final int CONNECT_TIMEOUT_MS = 3_000;
+    private static final int READ_TIMEOUT_MS = 10_000;
 
-  private final Optional<StripeClient> client;
-  private final WorkerExecutor pool;
+    private final Optional<StripeClient> client;
+    private final WorkerExecutor pool;
 
-  public StripeGateway(Vertx vertx, AppConfig.BillingSettings config) {
-    this.client = config.stripeSecretKey().map(key -> {
-      StripeClient.StripeClientBuilder b = StripeClient.builder().setApiKey(key)
-          .setConnectTimeout(CONNECT_TIMEOUT_MS).setReadTimeout(READ_TIMEOUT_MS).setMaxNetworkRetries(0);
-      config.stripeApiBase().ifPresent(base -> {
-        String trimmed = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
-        b.setApiBase(trimmed).setConnectBase(trimmed).setFilesBase(trimmed).setMeterEventsBase(trimmed);
-      });
-      return b.build();
-    });
-    // Bounded: at most POOL_SIZE Stripe calls in flight; the rest queue. Max execute time is a
-    // watchdog above the read timeout, so a stuck socket is reported, not silently held.
-    this.pool = vertx.createSharedWorkerExecutor("tf-stripe", POOL_SIZE, 20, TimeUnit.SECONDS);
-  }
-
-  public boolean configured() {
-    return client.isPresent();
-  }
-
-  /** Fails with 503 {@code billing_not_configured} when no secret key is set. */
-  public Future<Void> requireConfigured() {
-    return configured() ? Future.succeededFuture()
-        : Future.failedFuture(AppError.of(ErrorCode.BILLING_NOT_CONFIGURED, "Billing is not configured on this server"));
-  }
-
-  /** A blocking Stripe call, run off the event loop; every failure is 503 stripe_unavailable. */
-  public <T> Future<T> call(String what, StripeCall<T> call) {
-    if (client.isEmpty()) {
-      return requireConfigured().map(v -> null);
+    public StripeGateway(Vertx vertx, AppConfig.BillingSettings config) {
+        this.client = config.stripeSecretKey().map(key -> {
+            StripeClient.StripeClientBuilder b = StripeClient.builder()
+                    .setApiKey(key)
+                    .setConnectTimeout(CONNECT_TIMEOUT_MS)
+                    .setReadTimeout(READ_TIMEOUT_MS)
+                    .setMaxNetworkRetries(0);
+            config.stripeApiBase().ifPresent(base -> {
+                String trimmed = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+                b.setApiBase(trimmed)
+                        .setConnectBase(trimmed)
+                        .setFilesBase(trimmed)
+                        .setMeterEventsBase(trimmed);
+            });
+            return b.build();
+        });
+        // Bounded: at most POOL_SIZE Stripe calls in flight; the rest queue. Max execute time is a
+        // watchdog above the read timeout, so a stuck socket is reported, not silently held.
+        this.pool = vertx.createSharedWorkerExecutor("tf-stripe", POOL_SIZE, 20, TimeUnit.SECONDS);
     }
-    StripeClient c = client.get();
-    Callable<T> task = () -> call.apply(c);
-    return pool.<T>executeBlocking(task, false).recover(e -> {
-      if (e instanceof AppError) {
-        return Future.failedFuture(e);
-      }
-      if (e instanceof StripeException se) {
-        log.warn("stripe call failed: {} status={} code={} requestId={}", what, se.getStatusCode(), se.getCode(),
-            se.getRequestId());
-      } else {
-        log.warn("stripe call failed: {}: {}", what, e.toString());
-      }
-      return Future.failedFuture(AppError.of(ErrorCode.STRIPE_UNAVAILABLE, "Stripe could not be reached; try again shortly"));
-    });
-  }
 
-  /** Stripe's statuses of a subscription that is still, or may still become, billed. */
-  public static final java.util.Set<String> LIVE_SUBSCRIPTION = java.util.Set.of("trialing", "active", "past_due", "unpaid",
-      "incomplete", "paused");
-
-  /** Every subscription the customer has or had at Stripe (a customer has a handful at most). */
-  public Future<java.util.List<com.stripe.model.Subscription>> subscriptionsOf(String customer) {
-    return call("subscriptions.list", c -> c.v1().subscriptions().list(com.stripe.param.SubscriptionListParams.builder()
-        .setCustomer(customer).setStatus(com.stripe.param.SubscriptionListParams.Status.ALL).setLimit(100L).build()).getData());
-  }
-
-  public static RequestOptions idempotent(String key) {
-    return RequestOptions.builder().setIdempotencyKey(key).build();
-  }
-
-  public static RequestOptions onConnected(String connectedAccount, String idempotencyKey) {
-    RequestOptions.RequestOptionsBuilder b = RequestOptions.builder().setStripeAccount(connectedAccount);
-    if (idempotencyKey != null) {
-      b.setIdempotencyKey(idempotencyKey);
+    public boolean configured() {
+        return client.isPresent();
     }
-    return b.build();
-  }
 
-  public Future<Void> close() {
-    return pool.close();
-  }
+    /** Fails with 503 {@code billing_not_configured} when no secret key is set. */
+    public Future<Void> requireConfigured() {
+        return configured()
+                ? Future.succeededFuture()
+                : Future.failedFuture(
+                        AppError.of(ErrorCode.BILLING_NOT_CONFIGURED, "Billing is not configured on this server"));
+    }
 
-  @FunctionalInterface
-  public interface StripeCall<T> {
-    T apply(StripeClient client) throws StripeException;
-  }
+    /** A blocking Stripe call, run off the event loop; every failure is 503 stripe_unavailable. */
+    public <T> Future<T> call(String what, StripeCall<T> call) {
+        if (client.isEmpty()) {
+            return requireConfigured().map(v -> null);
+        }
+        StripeClient c = client.get();
+        Callable<T> task = () -> call.apply(c);
+        return pool.<T>executeBlocking(task, false).recover(e -> {
+            if (e instanceof AppError) {
+                return Future.failedFuture(e);
+            }
+            if (e instanceof StripeException se) {
+                log.warn(
+                        "stripe call failed: {} status={} code={} requestId={}",
+                        what,
+                        se.getStatusCode(),
+                        se.getCode(),
+                        se.getRequestId());
+            } else {
+                log.warn("stripe call failed: {}: {}", what, e.toString());
+            }
+            return Future.failedFuture(
+                    AppError.of(ErrorCode.STRIPE_UNAVAILABLE, "Stripe could not be reached; try again shortly"));
+        });
+    }
+
+    /** Stripe's statuses of a subscription that is still, or may still become, billed. */
+    public static final java.util.Set<String> LIVE_SUBSCRIPTION =
+            java.util.Set.of("trialing", "active", "past_due", "unpaid", "incomplete", "paused");
+
+    /** Every subscription the customer has or had at Stripe (a customer has a handful at most). */
+    public Future<java.util.List<com.stripe.model.Subscription>> subscriptionsOf(String customer) {
+        return call("subscriptions.list", c -> c.v1().subscriptions()
+                .list(com.stripe.param.SubscriptionListParams.builder()
+                        .setCustomer(customer)
+                        .setStatus(com.stripe.param.SubscriptionListParams.Status.ALL)
+                        .setLimit(100L)
+                        .build())
+                .getData());
+    }
+
+    public static RequestOptions idempotent(String key) {
+        return RequestOptions.builder().setIdempotencyKey(key).build();
+    }
+
+    public static RequestOptions onConnected(String connectedAccount, String idempotencyKey) {
+        RequestOptions.RequestOptionsBuilder b = RequestOptions.builder().setStripeAccount(connectedAccount);
+        if (idempotencyKey != null) {
+            b.setIdempotencyKey(idempotencyKey);
+        }
+        return b.build();
+    }
+
+    public Future<Void> close() {
+        return pool.close();
+    }
+
+    @FunctionalInterface
+    public interface StripeCall<T> {
+        T apply(StripeClient client) throws StripeException;
+    }
 }

@@ -15,20 +15,23 @@ import uk.co.tradersflow.platform.http.RouteModule;
  * 400 problem when the signature fails, 503 when no secret is configured or the store is down.
  */
 public final class StripeWebhookRoutes implements RouteModule {
-  private final StripeWebhookService service;
+    private final StripeWebhookService service;
 
-  public StripeWebhookRoutes(StripeWebhookService service) {
-    this.service = service;
-  }
+    public StripeWebhookRoutes(StripeWebhookService service) {
+        this.service = service;
+    }
 
-  @Override
-  public void mount(Router router, Api api) {
-    router.route(POST, "/webhooks/stripe").handler(api.body()).handler(this::receive);
-  }
+    @Override
+    public void mount(Router router, Api api) {
+        router.route(POST, "/webhooks/stripe").handler(api.body()).handler(this::receive);
+    }
 
-  private void receive(RoutingContext ctx) {
-    Buffer raw = ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
-    Api.reply(ctx, service.receive(new StripeDelivery(raw, ctx.request().getHeader("Stripe-Signature"))), 200,
-        receipt -> new JsonObject().put("received", true).put("duplicate", receipt.duplicate()));
-  }
+    private void receive(RoutingContext ctx) {
+        Buffer raw = ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
+        Api.reply(
+                ctx,
+                service.receive(new StripeDelivery(raw, ctx.request().getHeader("Stripe-Signature"))),
+                200,
+                receipt -> new JsonObject().put("received", true).put("duplicate", receipt.duplicate()));
+    }
 }

@@ -1,4 +1,8 @@
 package uk.co.tradersflow.config;
 
 /** How outgoing mail negotiates STARTTLS. */
-public enum SmtpStartTls { DISABLED, OPTIONAL, REQUIRED }
+public enum SmtpStartTls {
+    DISABLED,
+    OPTIONAL,
+    REQUIRED
+}

@@ -18,77 +18,115 @@ import uk.co.tradersflow.platform.db.Db;
  * instances evaluating, exactly one raises (and logs the ERROR marker) per episode.
  */
 public final class EmailHealth {
-  private static final Logger log = LoggerFactory.getLogger(EmailHealth.class);
-  /** The stable marker operators alert on in the logs. */
-  public static final String ALERT_MARKER = "EMAIL_FAILURE_RATE_ALERT";
-  /** Below this many attempts in the window a rate is noise (one failure in two sends pages nobody). */
-  static final int MIN_VOLUME = 20;
+    private static final Logger log = LoggerFactory.getLogger(EmailHealth.class);
+    /** The stable marker operators alert on in the logs. */
+    public static final String ALERT_MARKER = "EMAIL_FAILURE_RATE_ALERT";
+    /** Below this many attempts in the window a rate is noise (one failure in two sends pages nobody). */
+    static final int MIN_VOLUME = 20;
 
-  public record Stats(long windowSeconds, long sent, long failed, long bounced, long complained, double failureRate,
-                      boolean alerting) {
-    public JsonObject toJson() {
-      return new JsonObject().put("windowSeconds", windowSeconds).put("sent", sent).put("failed", failed)
-          .put("bounced", bounced).put("complained", complained).put("failureRate", failureRate).put("alerting", alerting);
+    public record Stats(
+            long windowSeconds,
+            long sent,
+            long failed,
+            long bounced,
+            long complained,
+            double failureRate,
+            boolean alerting) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("windowSeconds", windowSeconds)
+                    .put("sent", sent)
+                    .put("failed", failed)
+                    .put("bounced", bounced)
+                    .put("complained", complained)
+                    .put("failureRate", failureRate)
+                    .put("alerting", alerting);
+        }
+
+        long volume() {
+            return sent + failed;
+        }
     }
 
-    long volume() {
-      return sent + failed;
-    }
-  }
+    private final EmailAlertStore store;
+    private final Duration window;
+    private final double threshold;
+    private final AtomicReference<Stats> last = new AtomicReference<>();
 
-  private final EmailAlertStore store;
-  private final Duration window;
-  private final double threshold;
-  private final AtomicReference<Stats> last = new AtomicReference<>();
-
-  public EmailHealth(Db db, Duration window, double threshold, Optional<? extends MeterRegistry> registry) {
-    this.store = new EmailAlertStore(db);
-    this.window = window;
-    this.threshold = threshold;
-    registry.ifPresent(r -> {
-      Gauge.builder("tradersflow.email.alerting", last, s -> s.get() != null && s.get().alerting() ? 1 : 0)
-          .description("1 while the email failure-rate alert is raised").register(r);
-      Gauge.builder("tradersflow.email.failure.rate", last, s -> s.get() == null ? 0 : s.get().failureRate())
-          .description("email failures and bounces per attempt over the alert window").register(r);
-    });
-  }
-
-  public Future<Stats> stats() {
-    return store.figures(window).map(this::toStats).onSuccess(last::set);
-  }
-
-  /** Raises or clears the alert from the current figures; answers the figures after the change. */
-  public Future<Stats> evaluate() {
-    return stats().compose(s -> {
-      boolean unhealthy = s.failureRate() > threshold && s.volume() >= MIN_VOLUME;
-      if (unhealthy && !s.alerting()) {
-        return store.raise(s.failureRate(), window)
-            .map(raised -> {
-              if (raised) {
-                log.error("{} raised: email failure rate {} over the last {} s exceeds {} ({} sent, {} failed, {} bounced)",
-                    ALERT_MARKER, String.format("%.3f", s.failureRate()), window.toSeconds(), threshold, s.sent(), s.failed(), s.bounced());
-              }
-              return withAlerting(s, true);
-            });
-      }
-      if (!unhealthy && s.alerting() && s.failureRate() <= threshold) {
-        return store.clear().map(cleared -> {
-          if (cleared) {
-            log.info("{} cleared: email failure rate back to {}", ALERT_MARKER, String.format("%.3f", s.failureRate()));
-          }
-          return withAlerting(s, false);
+    public EmailHealth(Db db, Duration window, double threshold, Optional<? extends MeterRegistry> registry) {
+        this.store = new EmailAlertStore(db);
+        this.window = window;
+        this.threshold = threshold;
+        registry.ifPresent(r -> {
+            Gauge.builder(
+                            "tradersflow.email.alerting",
+                            last,
+                            s -> s.get() != null && s.get().alerting() ? 1 : 0)
+                    .description("1 while the email failure-rate alert is raised")
+                    .register(r);
+            Gauge.builder(
+                            "tradersflow.email.failure.rate",
+                            last,
+                            s -> s.get() == null ? 0 : s.get().failureRate())
+                    .description("email failures and bounces per attempt over the alert window")
+                    .register(r);
         });
-      }
-      return Future.succeededFuture(s);
-    }).onSuccess(last::set);
-  }
+    }
 
-  private Stats toStats(EmailAlertStore.Figures f) {
-    double rate = f.sent() + f.failed() == 0 ? 0.0 : (double) (f.failed() + f.bounced()) / (f.sent() + f.failed());
-    return new Stats(window.toSeconds(), f.sent(), f.failed(), f.bounced(), f.complained(), Math.min(1.0, rate), f.alerting());
-  }
+    public Future<Stats> stats() {
+        return store.figures(window).map(this::toStats).onSuccess(last::set);
+    }
 
-  private static Stats withAlerting(Stats s, boolean alerting) {
-    return new Stats(s.windowSeconds(), s.sent(), s.failed(), s.bounced(), s.complained(), s.failureRate(), alerting);
-  }
+    /** Raises or clears the alert from the current figures; answers the figures after the change. */
+    public Future<Stats> evaluate() {
+        return stats().compose(s -> {
+                    boolean unhealthy = s.failureRate() > threshold && s.volume() >= MIN_VOLUME;
+                    if (unhealthy && !s.alerting()) {
+                        return store.raise(s.failureRate(), window).map(raised -> {
+                            if (raised) {
+                                log.error(
+                                        "{} raised: email failure rate {} over the last {} s exceeds {} ({} sent, {} failed, {} bounced)",
+                                        ALERT_MARKER,
+                                        String.format("%.3f", s.failureRate()),
+                                        window.toSeconds(),
+                                        threshold,
+                                        s.sent(),
+                                        s.failed(),
+                                        s.bounced());
+                            }
+                            return withAlerting(s, true);
+                        });
+                    }
+                    if (!unhealthy && s.alerting() && s.failureRate() <= threshold) {
+                        return store.clear().map(cleared -> {
+                            if (cleared) {
+                                log.info(
+                                        "{} cleared: email failure rate back to {}",
+                                        ALERT_MARKER,
+                                        String.format("%.3f", s.failureRate()));
+                            }
+                            return withAlerting(s, false);
+                        });
+                    }
+                    return Future.succeededFuture(s);
+                })
+                .onSuccess(last::set);
+    }
+
+    private Stats toStats(EmailAlertStore.Figures f) {
+        double rate = f.sent() + f.failed() == 0 ? 0.0 : (double) (f.failed() + f.bounced()) / (f.sent() + f.failed());
+        return new Stats(
+                window.toSeconds(),
+                f.sent(),
+                f.failed(),
+                f.bounced(),
+                f.complained(),
+                Math.min(1.0, rate),
+                f.alerting());
+    }
+
+    private static Stats withAlerting(Stats s, boolean alerting) {
+        return new Stats(
+                s.windowSeconds(), s.sent(), s.failed(), s.bounced(), s.complained(), s.failureRate(), alerting);
+    }
 }

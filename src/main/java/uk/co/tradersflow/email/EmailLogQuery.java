@@ -13,18 +13,21 @@ import uk.co.tradersflow.platform.http.PageRequest;
  * stored lower-case) and refuses an unknown status, whoever asks.
  */
 public record EmailLogQuery(PageRequest page, Optional<String> recipient, Optional<String> status) {
-  static final Set<String> STATUSES = Set.of("queued", "sending", "sent", "failed", "suppressed");
+    static final Set<String> STATUSES = Set.of("queued", "sending", "sent", "failed", "suppressed");
 
-  public EmailLogQuery {
-    if (status.isPresent() && !STATUSES.contains(status.get())) {
-      throw AppError.of(ErrorCode.MALFORMED_REQUEST, "status must be one of " + String.join(", ", STATUSES));
+    public EmailLogQuery {
+        if (status.isPresent() && !STATUSES.contains(status.get())) {
+            throw AppError.of(ErrorCode.MALFORMED_REQUEST, "status must be one of " + String.join(", ", STATUSES));
+        }
     }
-  }
 
-  /** Blank or absent filters mean "any". */
-  public static EmailLogQuery of(PageRequest page, String recipient, String status) {
-    return new EmailLogQuery(page,
-        recipient == null || recipient.isBlank() ? Optional.empty() : Optional.of(recipient.trim().toLowerCase(Locale.ROOT)),
-        status == null || status.isEmpty() ? Optional.empty() : Optional.of(status));
-  }
+    /** Blank or absent filters mean "any". */
+    public static EmailLogQuery of(PageRequest page, String recipient, String status) {
+        return new EmailLogQuery(
+                page,
+                recipient == null || recipient.isBlank()
+                        ? Optional.empty()
+                        : Optional.of(recipient.trim().toLowerCase(Locale.ROOT)),
+                status == null || status.isEmpty() ? Optional.empty() : Optional.of(status));
+    }
 }

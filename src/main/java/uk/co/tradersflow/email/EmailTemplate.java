@@ -9,31 +9,41 @@ import java.util.Optional;
  * changes) never do: unsubscribing from those would be unsafe.
  */
 public enum EmailTemplate {
-  VERIFY_EMAIL(false), EMAIL_ALREADY_REGISTERED(false), PASSWORD_RESET(false), ACCOUNT_LOCKED(false),
-  PASSWORD_CHANGED(false), EMAIL_CHANGE_CONFIRM(false), EMAIL_CHANGE_NOTICE(false), SIGNIN_ALERT(false),
-  ACCOUNT_CLOSED(false), TRIAL_ENDING(true), PAYMENT_FAILED(false), INVOICE(true), PAYMENT_RECEIVED(true),
-  INCIDENT_NOTICE(false);
+    VERIFY_EMAIL(false),
+    EMAIL_ALREADY_REGISTERED(false),
+    PASSWORD_RESET(false),
+    ACCOUNT_LOCKED(false),
+    PASSWORD_CHANGED(false),
+    EMAIL_CHANGE_CONFIRM(false),
+    EMAIL_CHANGE_NOTICE(false),
+    SIGNIN_ALERT(false),
+    ACCOUNT_CLOSED(false),
+    TRIAL_ENDING(true),
+    PAYMENT_FAILED(false),
+    INVOICE(true),
+    PAYMENT_RECEIVED(true),
+    INCIDENT_NOTICE(false);
 
-  private final boolean bulk;
+    private final boolean bulk;
 
-  EmailTemplate(boolean bulk) {
-    this.bulk = bulk;
-  }
-
-  public String id() {
-    return name().toLowerCase(Locale.ROOT);
-  }
-
-  public boolean bulk() {
-    return bulk;
-  }
-
-  public static Optional<EmailTemplate> byId(String id) {
-    for (EmailTemplate t : values()) {
-      if (t.id().equals(id)) {
-        return Optional.of(t);
-      }
+    EmailTemplate(boolean bulk) {
+        this.bulk = bulk;
     }
-    return Optional.empty();
-  }
+
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public boolean bulk() {
+        return bulk;
+    }
+
+    public static Optional<EmailTemplate> byId(String id) {
+        for (EmailTemplate t : values()) {
+            if (t.id().equals(id)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
 }

@@ -8,7 +8,7 @@ import io.vertx.ext.mail.MailMessage;
  * without one, {@link DevMailbox}. A send succeeds with the message's id once it is accepted.
  */
 interface MailTransport {
-  Future<String> send(MailMessage message);
+    Future<String> send(MailMessage message);
 
-  Future<Void> close();
+    Future<Void> close();
 }

@@ -9,10 +9,16 @@ import java.util.UUID;
  * {@code dedupeKey} names the logical email (e.g. {@code verify:<userId>:<tokenId>}): queueing
  * the same key twice sends once.
  */
-public record OutgoingEmail(String template, String recipient, String locale, JsonObject model, String dedupeKey,
-                            Optional<UUID> accountId) {
+public record OutgoingEmail(
+        String template,
+        String recipient,
+        String locale,
+        JsonObject model,
+        String dedupeKey,
+        Optional<UUID> accountId) {
 
-  public static OutgoingEmail of(String template, String recipient, JsonObject model, String dedupeKey, UUID accountId) {
-    return new OutgoingEmail(template, recipient, "en-GB", model, dedupeKey, Optional.of(accountId));
-  }
+    public static OutgoingEmail of(
+            String template, String recipient, JsonObject model, String dedupeKey, UUID accountId) {
+        return new OutgoingEmail(template, recipient, "en-GB", model, dedupeKey, Optional.of(accountId));
+    }
 }

@@ -26,78 +26,104 @@ import uk.co.tradersflow.platform.http.RouteModule;
  * construction (which reads the classpath: construct it off the event loop).
  */
 public final class EmailLinkPages implements RouteModule {
-  /** Scripts, styles and requests from this origin only; nothing inline, no framing, forms post here. */
-  static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-      + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-  static final String HTML = "text/html; charset=utf-8";
+    /** Scripts, styles and requests from this origin only; nothing inline, no framing, forms post here. */
+    static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-  private record Asset(String path, Buffer body, String contentType) {}
+    static final String HTML = "text/html; charset=utf-8";
 
-  private final Asset script = asset("email-links", "js", "text/javascript; charset=utf-8");
-  private final Asset stylesheet = asset("pages", "css", "text/css; charset=utf-8");
-  private final Buffer verifyPage;
-  private final Buffer resetPage;
-  private final Buffer confirmPage;
+    private record Asset(String path, Buffer body, String contentType) {}
 
-  public EmailLinkPages() {
-    Mustache page = new DefaultMustacheFactory("pages").compile("page.html.mustache");
-    verifyPage = render(page, "verify", "Confirm your email address", "Confirm that this email address is yours.",
-        "Confirm my email address");
-    resetPage = render(page, "reset", "Choose a new password", "Checking your link…", "");
-    confirmPage = render(page, "confirm", "Confirm your new email address",
-        "Confirm that your TradersFlow account should use this email address from now on.", "Confirm the new address");
-  }
+    private final Asset script = asset("email-links", "js", "text/javascript; charset=utf-8");
+    private final Asset stylesheet = asset("pages", "css", "text/css; charset=utf-8");
+    private final Buffer verifyPage;
+    private final Buffer resetPage;
+    private final Buffer confirmPage;
 
-  @Override
-  public void mount(Router router, Api api) {
-    router.get("/verify-email").handler(ctx -> page(ctx, verifyPage));
-    router.get("/reset-password").handler(ctx -> page(ctx, resetPage));
-    router.get("/confirm-email").handler(ctx -> page(ctx, confirmPage));
-    // One route for the pages' files, so the API document and the request log name it once.
-    Map<String, Asset> assets = Map.of(script.path(), script, stylesheet.path(), stylesheet);
-    router.get("/assets/:file").handler(ctx -> {
-      Asset a = assets.get(ctx.normalizedPath());
-      if (a == null) {
-        ctx.fail(404);
-        return;
-      }
-      ctx.response()
-          .putHeader("Content-Type", a.contentType())
-          // The name carries a hash of the content, so a new release is a new name.
-          .putHeader("Cache-Control", "public, max-age=31536000, immutable")
-          .end(a.body());
-    });
-  }
-
-  private static void page(RoutingContext ctx, Buffer html) {
-    ctx.response()
-        .putHeader("Content-Type", HTML)
-        .putHeader("Content-Security-Policy", CSP)
-        .putHeader("Referrer-Policy", "no-referrer")
-        .putHeader("Cache-Control", "no-store")
-        .end(html);
-  }
-
-  private Buffer render(Mustache page, String flow, String title, String working, String action) {
-    StringWriter out = new StringWriter();
-    page.execute(out, Map.of("flow", flow, "title", title, "working", working, "reset", flow.equals("reset"),
-        "action", action, "script", script.path(), "stylesheet", stylesheet.path()));
-    return Buffer.buffer(out.toString());
-  }
-
-  private static Asset asset(String name, String extension, String contentType) {
-    String resource = "pages/static/" + name + "." + extension;
-    try (InputStream in = EmailLinkPages.class.getClassLoader().getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalStateException("missing resource " + resource);
-      }
-      byte[] bytes = in.readAllBytes();
-      String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 16);
-      return new Asset("/assets/" + name + "." + hash + "." + extension, Buffer.buffer(bytes), contentType);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    public EmailLinkPages() {
+        Mustache page = new DefaultMustacheFactory("pages").compile("page.html.mustache");
+        verifyPage = render(
+                page,
+                "verify",
+                "Confirm your email address",
+                "Confirm that this email address is yours.",
+                "Confirm my email address");
+        resetPage = render(page, "reset", "Choose a new password", "Checking your link…", "");
+        confirmPage = render(
+                page,
+                "confirm",
+                "Confirm your new email address",
+                "Confirm that your TradersFlow account should use this email address from now on.",
+                "Confirm the new address");
     }
-  }
+
+    @Override
+    public void mount(Router router, Api api) {
+        router.get("/verify-email").handler(ctx -> page(ctx, verifyPage));
+        router.get("/reset-password").handler(ctx -> page(ctx, resetPage));
+        router.get("/confirm-email").handler(ctx -> page(ctx, confirmPage));
+        // One route for the pages' files, so the API document and the request log name it once.
+        Map<String, Asset> assets = Map.of(script.path(), script, stylesheet.path(), stylesheet);
+        router.get("/assets/:file").handler(ctx -> {
+            Asset a = assets.get(ctx.normalizedPath());
+            if (a == null) {
+                ctx.fail(404);
+                return;
+            }
+            ctx.response()
+                    .putHeader("Content-Type", a.contentType())
+                    // The name carries a hash of the content, so a new release is a new name.
+                    .putHeader("Cache-Control", "public, max-age=31536000, immutable")
+                    .end(a.body());
+        });
+    }
+
+    private static void page(RoutingContext ctx, Buffer html) {
+        ctx.response()
+                .putHeader("Content-Type", HTML)
+                .putHeader("Content-Security-Policy", CSP)
+                .putHeader("Referrer-Policy", "no-referrer")
+                .putHeader("Cache-Control", "no-store")
+                .end(html);
+    }
+
+    private Buffer render(Mustache page, String flow, String title, String working, String action) {
+        StringWriter out = new StringWriter();
+        page.execute(
+                out,
+                Map.of(
+                        "flow",
+                        flow,
+                        "title",
+                        title,
+                        "working",
+                        working,
+                        "reset",
+                        flow.equals("reset"),
+                        "action",
+                        action,
+                        "script",
+                        script.path(),
+                        "stylesheet",
+                        stylesheet.path()));
+        return Buffer.buffer(out.toString());
+    }
+
+    private static Asset asset(String name, String extension, String contentType) {
+        String resource = "pages/static/" + name + "." + extension;
+        try (InputStream in = EmailLinkPages.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + resource);
+            }
+            byte[] bytes = in.readAllBytes();
+            String hash = HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))
+                    .substring(0, 16);
+            return new Asset("/assets/" + name + "." + hash + "." + extension, Buffer.buffer(bytes), contentType);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

@@ -11,9 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
+import uk.co.tradersflow.platform.security.Principal;
 
 /**
  * Per-user API rate limit on every authenticated route ({@code TF_API_RATE_PER_SECOND},
@@ -32,209 +32,222 @@ import uk.co.tradersflow.error.ErrorCode;
  * Redis one call per ten requests instead of one per request, and none of them waits for it.
  */
 public final class ApiRateLimit implements Handler<RoutingContext> {
-  private static final Logger log = LoggerFactory.getLogger(ApiRateLimit.class);
+    private static final Logger log = LoggerFactory.getLogger(ApiRateLimit.class);
 
-  private final RateLimiter limiter;
-  private final int perSecond;
-  private final int burst;
-  private final int largestLease;
-  private final Cache<UUID, UserLease> leases = Caffeine.newBuilder()
-      .expireAfterAccess(Duration.ofMinutes(10)).maximumSize(100_000).build();
-  private final Cache<UUID, LocalBucket> fallback = Caffeine.newBuilder()
-      .expireAfterAccess(Duration.ofMinutes(10)).maximumSize(100_000).build();
-  private volatile boolean redisDown;
+    private final RateLimiter limiter;
+    private final int perSecond;
+    private final int burst;
+    private final int largestLease;
+    private final Cache<UUID, UserLease> leases = Caffeine.newBuilder()
+            .expireAfterAccess(Duration.ofMinutes(10))
+            .maximumSize(100_000)
+            .build();
+    private final Cache<UUID, LocalBucket> fallback = Caffeine.newBuilder()
+            .expireAfterAccess(Duration.ofMinutes(10))
+            .maximumSize(100_000)
+            .build();
+    private volatile boolean redisDown;
 
-  public ApiRateLimit(RateLimiter limiter, int perSecond, int burst) {
-    this.limiter = limiter;
-    this.perSecond = perSecond;
-    this.burst = burst;
-    this.largestLease = Math.max(1, burst / 10);
-  }
-
-  @Override
-  public void handle(RoutingContext ctx) {
-    UUID user = Principal.of(ctx).userId();
-    UserLease lease = leases.get(user, id -> new UserLease(largestLease));
-    RateLimiter.Decision spent = lease.spend(System.nanoTime());
-    if (spent != null) {
-      int topUp = lease.topUpSize(System.nanoTime());
-      if (topUp > 0) {
-        // In the background: this request has its unit; the next ones find the top-up there.
-        limiter.takeUpTo("api:" + user, perSecond, Duration.ofSeconds(1), burst, topUp)
-            .onComplete(ar -> lease.toppedUp(ar.succeeded() ? ar.result() : null, System.nanoTime()));
-      }
-      answer(ctx, spent);
-      return;
+    public ApiRateLimit(RateLimiter limiter, int perSecond, int burst) {
+        this.limiter = limiter;
+        this.perSecond = perSecond;
+        this.burst = burst;
+        this.largestLease = Math.max(1, burst / 10);
     }
-    int wanted = lease.nextSize(System.nanoTime());
-    limiter.takeUpTo("api:" + user, perSecond, Duration.ofSeconds(1), burst, wanted).onComplete(ar -> {
-      RateLimiter.Decision decision;
-      if (ar.succeeded()) {
-        if (redisDown) {
-          redisDown = false;
-          log.info("API rate limiting is shared through Redis again");
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        UUID user = Principal.of(ctx).userId();
+        UserLease lease = leases.get(user, id -> new UserLease(largestLease));
+        RateLimiter.Decision spent = lease.spend(System.nanoTime());
+        if (spent != null) {
+            int topUp = lease.topUpSize(System.nanoTime());
+            if (topUp > 0) {
+                // In the background: this request has its unit; the next ones find the top-up there.
+                limiter.takeUpTo("api:" + user, perSecond, Duration.ofSeconds(1), burst, topUp)
+                        .onComplete(ar -> lease.toppedUp(ar.succeeded() ? ar.result() : null, System.nanoTime()));
+            }
+            answer(ctx, spent);
+            return;
         }
-        decision = lease.taken(ar.result(), System.nanoTime());
-      } else {
-        lease.failed();
-        if (!redisDown) {
-          redisDown = true;
-          log.warn("Redis unreachable for API rate limiting; using per-instance limits: {}", ar.cause().getMessage());
+        int wanted = lease.nextSize(System.nanoTime());
+        limiter.takeUpTo("api:" + user, perSecond, Duration.ofSeconds(1), burst, wanted)
+                .onComplete(ar -> {
+                    RateLimiter.Decision decision;
+                    if (ar.succeeded()) {
+                        if (redisDown) {
+                            redisDown = false;
+                            log.info("API rate limiting is shared through Redis again");
+                        }
+                        decision = lease.taken(ar.result(), System.nanoTime());
+                    } else {
+                        lease.failed();
+                        if (!redisDown) {
+                            redisDown = true;
+                            log.warn(
+                                    "Redis unreachable for API rate limiting; using per-instance limits: {}",
+                                    ar.cause().getMessage());
+                        }
+                        decision = fallback.get(user, id -> new LocalBucket()).take(perSecond, burst);
+                    }
+                    answer(ctx, decision);
+                });
+    }
+
+    private static void answer(RoutingContext ctx, RateLimiter.Decision decision) {
+        decision.quota().putOn(ctx.response());
+        if (decision.allowed()) {
+            ctx.next();
+        } else {
+            uk.co.tradersflow.platform.metrics.SecurityEvents.record(
+                    uk.co.tradersflow.platform.metrics.SecurityEvents.Event.RATE_LIMITED);
+            ctx.fail(AppError.retryAfter(
+                    ErrorCode.RATE_LIMITED, "Too many requests; slow down", decision.retryAfterSeconds()));
         }
-        decision = fallback.get(user, id -> new LocalBucket()).take(perSecond, burst);
-      }
-      answer(ctx, decision);
-    });
-  }
-
-  private static void answer(RoutingContext ctx, RateLimiter.Decision decision) {
-    decision.quota().putOn(ctx.response());
-    if (decision.allowed()) {
-      ctx.next();
-    } else {
-      uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.RATE_LIMITED);
-      ctx.fail(AppError.retryAfter(ErrorCode.RATE_LIMITED, "Too many requests; slow down", decision.retryAfterSeconds()));
-    }
-  }
-
-  /**
-   * The units this instance holds for one user, in batches as Redis gave them, each spendable for
-   * {@link #TTL} from when it was taken, and how many to ask for next time. The size doubles, up
-   * to a tenth of the burst, while the user asks again within a batch's lifetime, and halves when
-   * a batch expires unspent: a user who asks seldom keeps asking Redis for one unit at a time,
-   * and waits for each answer. Once half a lease is spent, the next is asked for in the
-   * background, so a busy user's requests do not wait for Redis. One Redis call at a time asks
-   * for a lease; requests that find nothing held while it is in flight ask for their own unit.
-   * Both event loops may reach one user's lease, so its methods are synchronized.
-   */
-  static final class UserLease {
-    static final long TTL = TimeUnit.SECONDS.toNanos(1);
-
-    private static final class Batch {
-      int units;
-      final long expiresAt;
-
-      Batch(int units, long expiresAt) {
-        this.units = units;
-        this.expiresAt = expiresAt;
-      }
-    }
-
-    private final int largest;
-    private final ArrayDeque<Batch> batches = new ArrayDeque<>();
-    private int held;
-    private int size = 1;
-    private int fetching;
-    private long takenAt;
-    private RateLimiter.Decision last;
-
-    UserLease(int largest) {
-      this.largest = largest;
-    }
-
-    /** One held unit, with the headers' figures; {@code null} when none is left to spend. */
-    synchronized RateLimiter.Decision spend(long now) {
-      while (!batches.isEmpty() && now - batches.peekFirst().expiresAt >= 0) {
-        held -= batches.removeFirst().units;
-        size = Math.max(1, size / 2);  // expired unspent: this user asks less often than the lease assumed
-      }
-      Batch oldest = batches.peekFirst();
-      if (oldest == null) {
-        return null;
-      }
-      held--;
-      if (--oldest.units == 0) {
-        batches.removeFirst();
-      }
-      return held();
-    }
-
-    /** How many units a request that found none held asks Redis for: a lease, or its own unit behind one in flight. */
-    synchronized int nextSize(long now) {
-      if (fetching++ > 0) {
-        return 1;
-      }
-      if (last != null && now - takenAt < TTL) {
-        size = Math.min(largest, size * 2);  // asking again within a batch's lifetime: ask for more
-      }
-      return size;
     }
 
     /**
-     * How many units to ask for in the background after a spend, or 0: only once half the lease
-     * is spent, while no other call is in flight, and not while Redis's last answer left the
-     * bucket empty.
+     * The units this instance holds for one user, in batches as Redis gave them, each spendable for
+     * {@link #TTL} from when it was taken, and how many to ask for next time. The size doubles, up
+     * to a tenth of the burst, while the user asks again within a batch's lifetime, and halves when
+     * a batch expires unspent: a user who asks seldom keeps asking Redis for one unit at a time,
+     * and waits for each answer. Once half a lease is spent, the next is asked for in the
+     * background, so a busy user's requests do not wait for Redis. One Redis call at a time asks
+     * for a lease; requests that find nothing held while it is in flight ask for their own unit.
+     * Both event loops may reach one user's lease, so its methods are synchronized.
      */
-    synchronized int topUpSize(long now) {
-      if (fetching > 0 || held > size / 2 || last.remaining() < 1) {
-        return 0;
-      }
-      if (now - takenAt < TTL) {
-        size = Math.min(largest, size * 2);
-      }
-      fetching++;
-      return size;
+    static final class UserLease {
+        static final long TTL = TimeUnit.SECONDS.toNanos(1);
+
+        private static final class Batch {
+            int units;
+            final long expiresAt;
+
+            Batch(int units, long expiresAt) {
+                this.units = units;
+                this.expiresAt = expiresAt;
+            }
+        }
+
+        private final int largest;
+        private final ArrayDeque<Batch> batches = new ArrayDeque<>();
+        private int held;
+        private int size = 1;
+        private int fetching;
+        private long takenAt;
+        private RateLimiter.Decision last;
+
+        UserLease(int largest) {
+            this.largest = largest;
+        }
+
+        /** One held unit, with the headers' figures; {@code null} when none is left to spend. */
+        synchronized RateLimiter.Decision spend(long now) {
+            while (!batches.isEmpty() && now - batches.peekFirst().expiresAt >= 0) {
+                held -= batches.removeFirst().units;
+                size = Math.max(1, size / 2); // expired unspent: this user asks less often than the lease assumed
+            }
+            Batch oldest = batches.peekFirst();
+            if (oldest == null) {
+                return null;
+            }
+            held--;
+            if (--oldest.units == 0) {
+                batches.removeFirst();
+            }
+            return held();
+        }
+
+        /** How many units a request that found none held asks Redis for: a lease, or its own unit behind one in flight. */
+        synchronized int nextSize(long now) {
+            if (fetching++ > 0) {
+                return 1;
+            }
+            if (last != null && now - takenAt < TTL) {
+                size = Math.min(largest, size * 2); // asking again within a batch's lifetime: ask for more
+            }
+            return size;
+        }
+
+        /**
+         * How many units to ask for in the background after a spend, or 0: only once half the lease
+         * is spent, while no other call is in flight, and not while Redis's last answer left the
+         * bucket empty.
+         */
+        synchronized int topUpSize(long now) {
+            if (fetching > 0 || held > size / 2 || last.remaining() < 1) {
+                return 0;
+            }
+            if (now - takenAt < TTL) {
+                size = Math.min(largest, size * 2);
+            }
+            fetching++;
+            return size;
+        }
+
+        /**
+         * A waiting request's answer: what Redis gave is held, less the unit this request spends.
+         * When Redis had none, a unit another call brought in meanwhile will do.
+         */
+        synchronized RateLimiter.Decision taken(RateLimiter.Lease lease, long now) {
+            fetching--;
+            if (lease.units() == 0) {
+                RateLimiter.Decision fromHeld = spend(now);
+                return fromHeld != null ? fromHeld : lease.decision();
+            }
+            hold(lease, lease.units() - 1, now);
+            return held();
+        }
+
+        /** A background top-up's answer; {@code null} when the call failed (the next wait notices Redis is down). */
+        synchronized void toppedUp(RateLimiter.Lease lease, long now) {
+            fetching--;
+            if (lease != null && lease.units() > 0) {
+                hold(lease, lease.units(), now);
+            }
+        }
+
+        /** A waiting request's call failed: it is answered from the per-instance fallback. */
+        synchronized void failed() {
+            fetching--;
+        }
+
+        private void hold(RateLimiter.Lease lease, int units, long now) {
+            last = lease.decision();
+            takenAt = now;
+            if (units > 0) {
+                batches.addLast(new Batch(units, now + TTL));
+                held += units;
+            }
+        }
+
+        // Redis's figures are from when the last lease was taken; what is still held here is the user's too.
+        private RateLimiter.Decision held() {
+            return new RateLimiter.Decision(true, last.limit(), last.remaining() + held, last.resetSeconds(), 0);
+        }
     }
 
-    /**
-     * A waiting request's answer: what Redis gave is held, less the unit this request spends.
-     * When Redis had none, a unit another call brought in meanwhile will do.
-     */
-    synchronized RateLimiter.Decision taken(RateLimiter.Lease lease, long now) {
-      fetching--;
-      if (lease.units() == 0) {
-        RateLimiter.Decision fromHeld = spend(now);
-        return fromHeld != null ? fromHeld : lease.decision();
-      }
-      hold(lease, lease.units() - 1, now);
-      return held();
-    }
+    /** The same GCRA, in memory, for when Redis is away. */
+    static final class LocalBucket {
+        private final AtomicLong tat = new AtomicLong();
 
-    /** A background top-up's answer; {@code null} when the call failed (the next wait notices Redis is down). */
-    synchronized void toppedUp(RateLimiter.Lease lease, long now) {
-      fetching--;
-      if (lease != null && lease.units() > 0) {
-        hold(lease, lease.units(), now);
-      }
+        synchronized RateLimiter.Decision take(int perSecond, int burst) {
+            long now = System.nanoTime() / 1_000_000;
+            long interval = Math.max(1, 1000L / perSecond);
+            long tolerance = interval * (burst - 1);
+            long current = Math.max(tat.get(), now);
+            if (current - now > tolerance) {
+                return new RateLimiter.Decision(
+                        false,
+                        burst,
+                        0,
+                        RateLimiter.ceilSeconds(current - now),
+                        RateLimiter.ceilSeconds(current - now - tolerance));
+            }
+            long next = current + interval;
+            tat.set(next);
+            int remaining = (int) ((tolerance + interval - (next - now)) / interval);
+            return new RateLimiter.Decision(true, burst, remaining, RateLimiter.ceilSeconds(next - now), 0);
+        }
     }
-
-    /** A waiting request's call failed: it is answered from the per-instance fallback. */
-    synchronized void failed() {
-      fetching--;
-    }
-
-    private void hold(RateLimiter.Lease lease, int units, long now) {
-      last = lease.decision();
-      takenAt = now;
-      if (units > 0) {
-        batches.addLast(new Batch(units, now + TTL));
-        held += units;
-      }
-    }
-
-    // Redis's figures are from when the last lease was taken; what is still held here is the user's too.
-    private RateLimiter.Decision held() {
-      return new RateLimiter.Decision(true, last.limit(), last.remaining() + held, last.resetSeconds(), 0);
-    }
-  }
-
-  /** The same GCRA, in memory, for when Redis is away. */
-  static final class LocalBucket {
-    private final AtomicLong tat = new AtomicLong();
-
-    synchronized RateLimiter.Decision take(int perSecond, int burst) {
-      long now = System.nanoTime() / 1_000_000;
-      long interval = Math.max(1, 1000L / perSecond);
-      long tolerance = interval * (burst - 1);
-      long current = Math.max(tat.get(), now);
-      if (current - now > tolerance) {
-        return new RateLimiter.Decision(false, burst, 0, RateLimiter.ceilSeconds(current - now),
-            RateLimiter.ceilSeconds(current - now - tolerance));
-      }
-      long next = current + interval;
-      tat.set(next);
-      int remaining = (int) ((tolerance + interval - (next - now)) / interval);
-      return new RateLimiter.Decision(true, burst, remaining, RateLimiter.ceilSeconds(next - now), 0);
-    }
-  }
 }

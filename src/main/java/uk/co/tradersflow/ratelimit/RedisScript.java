@@ -15,34 +15,35 @@ import java.util.List;
  * if Redis has forgotten it (restart, SCRIPT FLUSH) it is loaded again and the call retried.
  */
 final class RedisScript {
-  private final Redis redis;
-  private final String source;
-  private final String sha;
+    private final Redis redis;
+    private final String source;
+    private final String sha;
 
-  RedisScript(Redis redis, String source) {
-    this.redis = redis;
-    this.source = source;
-    try {
-      this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    RedisScript(Redis redis, String source) {
+        this.redis = redis;
+        this.source = source;
+        try {
+            this.sha = HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
-  }
 
-  Future<Response> run(List<String> keys, List<String> args) {
-    return redis.send(request(Command.EVALSHA, sha, keys, args)).recover(e -> {
-      if (String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
-        return redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(source))
-            .compose(loaded -> redis.send(request(Command.EVALSHA, sha, keys, args)));
-      }
-      return Future.failedFuture(e);
-    });
-  }
+    Future<Response> run(List<String> keys, List<String> args) {
+        return redis.send(request(Command.EVALSHA, sha, keys, args)).recover(e -> {
+            if (String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
+                return redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(source))
+                        .compose(loaded -> redis.send(request(Command.EVALSHA, sha, keys, args)));
+            }
+            return Future.failedFuture(e);
+        });
+    }
 
-  private static Request request(Command command, String sha, List<String> keys, List<String> args) {
-    Request r = Request.cmd(command).arg(sha).arg(keys.size());
-    keys.forEach(r::arg);
-    args.forEach(r::arg);
-    return r;
-  }
+    private static Request request(Command command, String sha, List<String> keys, List<String> args) {
+        Request r = Request.cmd(command).arg(sha).arg(keys.size());
+        keys.forEach(r::arg);
+        args.forEach(r::arg);
+        return r;
+    }
 }

@@ -11,10 +11,14 @@ import uk.co.tradersflow.storage.BlobStore;
 
 /** Account retention: the job that erases closed accounts' data, files and subscription. */
 public final class RetentionModule {
-  private RetentionModule() {}
+    private RetentionModule() {}
 
-  public static Module create(Shared shared, BlobStore blobs, WorkerExecutor storageWorkers, StripeGateway stripe, AuditLog audit) {
-    return new Module(List.of(), List.of(Module.Deployment.single(
-        new AccountRetentionVerticle(shared.db(), blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)))), List.of());
-  }
+    public static Module create(
+            Shared shared, BlobStore blobs, WorkerExecutor storageWorkers, StripeGateway stripe, AuditLog audit) {
+        return new Module(
+                List.of(),
+                List.of(Module.Deployment.single(new AccountRetentionVerticle(
+                        shared.db(), blobs, storageWorkers, stripe, audit, Duration.ofMinutes(5)))),
+                List.of());
+    }
 }

@@ -11,19 +11,19 @@ import java.util.regex.Pattern;
  * row can make a path that leaves the account's folder.
  */
 public record BlobId(UUID accountId, String name) {
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{22,64}");
-  private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{22,64}");
+    private static final SecureRandom RANDOM = new SecureRandom();
 
-  public BlobId {
-    if (accountId == null || name == null || !NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("not a blob name");
+    public BlobId {
+        if (accountId == null || name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("not a blob name");
+        }
     }
-  }
 
-  /** A fresh, unguessable name (192 random bits), unrelated to the document id or filename. */
-  public static BlobId random(UUID accountId) {
-    byte[] bytes = new byte[24];
-    RANDOM.nextBytes(bytes);
-    return new BlobId(accountId, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
-  }
+    /** A fresh, unguessable name (192 random bits), unrelated to the document id or filename. */
+    public static BlobId random(UUID accountId) {
+        byte[] bytes = new byte[24];
+        RANDOM.nextBytes(bytes);
+        return new BlobId(accountId, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+    }
 }

@@ -16,32 +16,35 @@ import uk.co.tradersflow.config.AppConfig;
 
 /** The blob store the settings ask for: an S3 bucket when {@code TF_S3_BUCKET} is set, local disk otherwise. */
 public final class BlobStores {
-  private BlobStores() {}
+    private BlobStores() {}
 
-  public static BlobStore from(AppConfig.StorageSettings config) {
-    return config.s3().<BlobStore>map(s3 -> new S3BlobStore(s3Client(s3), s3.bucket()))
-        .orElseGet(() -> new LocalDiskBlobStore(config.dir()));
-  }
+    public static BlobStore from(AppConfig.StorageSettings config) {
+        return config.s3()
+                .<BlobStore>map(s3 -> new S3BlobStore(s3Client(s3), s3.bucket()))
+                .orElseGet(() -> new LocalDiskBlobStore(config.dir()));
+    }
 
-  /**
-   * Checksums only where S3 requires them, and then Content-MD5 (the legacy plugin): the SDK's
-   * newer default CRC checksums and their chunked encoding are refused by several S3-compatible
-   * servers (S3Proxy, older MinIO and Ceph releases), and every chunk is authenticated by AES-GCM
-   * anyway.
-   */
-  static S3Client s3Client(AppConfig.S3Settings s3) {
-    AwsCredentialsProvider credentials = s3.accessKeyId().isPresent()
-        ? StaticCredentialsProvider.create(AwsBasicCredentials.create(s3.accessKeyId().get(), s3.secretAccessKey().orElseThrow()))
-        : DefaultCredentialsProvider.builder().build();
-    S3ClientBuilder builder = S3Client.builder()
-        .region(Region.of(s3.region()))
-        .credentialsProvider(credentials)
-        .httpClientBuilder(UrlConnectionHttpClient.builder()
-            .connectionTimeout(Duration.ofSeconds(3)).socketTimeout(Duration.ofSeconds(30)))
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .addPlugin(LegacyMd5Plugin.create());
-    s3.endpoint().ifPresent(endpoint -> builder.endpointOverride(endpoint).forcePathStyle(true));
-    return builder.build();
-  }
+    /**
+     * Checksums only where S3 requires them, and then Content-MD5 (the legacy plugin): the SDK's
+     * newer default CRC checksums and their chunked encoding are refused by several S3-compatible
+     * servers (S3Proxy, older MinIO and Ceph releases), and every chunk is authenticated by AES-GCM
+     * anyway.
+     */
+    static S3Client s3Client(AppConfig.S3Settings s3) {
+        AwsCredentialsProvider credentials = s3.accessKeyId().isPresent()
+                ? StaticCredentialsProvider.create(AwsBasicCredentials.create(
+                        s3.accessKeyId().get(), s3.secretAccessKey().orElseThrow()))
+                : DefaultCredentialsProvider.builder().build();
+        S3ClientBuilder builder = S3Client.builder()
+                .region(Region.of(s3.region()))
+                .credentialsProvider(credentials)
+                .httpClientBuilder(UrlConnectionHttpClient.builder()
+                        .connectionTimeout(Duration.ofSeconds(3))
+                        .socketTimeout(Duration.ofSeconds(30)))
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .addPlugin(LegacyMd5Plugin.create());
+        s3.endpoint().ifPresent(endpoint -> builder.endpointOverride(endpoint).forcePathStyle(true));
+        return builder.build();
+    }
 }

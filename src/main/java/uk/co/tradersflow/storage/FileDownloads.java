@@ -28,180 +28,186 @@ import uk.co.tradersflow.error.ErrorCode;
  * later one is.
  */
 final class FileDownloads {
-  private static final Logger log = LoggerFactory.getLogger(FileDownloads.class);
-  static final String PATH = "/files/:account/:document";
+    private static final Logger log = LoggerFactory.getLogger(FileDownloads.class);
+    static final String PATH = "/files/:account/:document";
 
-  private final DocumentService service;
+    private final DocumentService service;
 
-  FileDownloads(DocumentService service) {
-    this.service = service;
-  }
-
-  static String path(UUID account, UUID document) {
-    return "/files/" + account + "/" + document;
-  }
-
-  void serve(RoutingContext ctx) {
-    Optional<DocumentLinks.Presented> presented = presented(ctx);
-    if (presented.isEmpty()) {
-      ctx.fail(refused());
-      return;
+    FileDownloads(DocumentService service) {
+        this.service = service;
     }
-    service.linked(presented.get())
-        .onFailure(ctx::fail)
-        .onSuccess(found -> {
-          if (found.isEmpty()) {
+
+    static String path(UUID account, UUID document) {
+        return "/files/" + account + "/" + document;
+    }
+
+    void serve(RoutingContext ctx) {
+        Optional<DocumentLinks.Presented> presented = presented(ctx);
+        if (presented.isEmpty()) {
             ctx.fail(refused());
             return;
-          }
-          StoredFile file = found.get();
-          Optional<ByteRange> range;
-          try {
-            range = ByteRange.parse(ctx.request().getHeader("Range"), file.size());
-          } catch (AppError e) {
-            ctx.response().putHeader("Content-Range", "bytes */" + file.size());
-            ctx.fail(e);
-            return;
-          }
-          new Transfer(ctx, file, range).start();
+        }
+        service.linked(presented.get()).onFailure(ctx::fail).onSuccess(found -> {
+            if (found.isEmpty()) {
+                ctx.fail(refused());
+                return;
+            }
+            StoredFile file = found.get();
+            Optional<ByteRange> range;
+            try {
+                range = ByteRange.parse(ctx.request().getHeader("Range"), file.size());
+            } catch (AppError e) {
+                ctx.response().putHeader("Content-Range", "bytes */" + file.size());
+                ctx.fail(e);
+                return;
+            }
+            new Transfer(ctx, file, range).start();
         });
-  }
-
-  private static AppError refused() {
-    uk.co.tradersflow.platform.metrics.SecurityEvents.record(uk.co.tradersflow.platform.metrics.SecurityEvents.Event.SIGNED_URL_REJECTED);
-    return AppError.of(ErrorCode.SIGNED_URL_INVALID, "This link has expired or is not valid; ask for a new one");
-  }
-
-  /** The URL's parts, parsed strictly; anything malformed is simply not a signed link. */
-  private static Optional<DocumentLinks.Presented> presented(RoutingContext ctx) {
-    try {
-      String expires = ctx.request().getParam("expires");
-      String epoch = ctx.request().getParam("v");
-      String signature = ctx.request().getParam("sig");
-      if (expires == null || epoch == null || signature == null || expires.length() > 12 || epoch.length() > 10) {
-        return Optional.empty();
-      }
-      return Optional.of(new DocumentLinks.Presented(UUID.fromString(ctx.pathParam("account")),
-          UUID.fromString(ctx.pathParam("document")), Instant.ofEpochSecond(Long.parseLong(expires)),
-          Integer.parseInt(epoch), signature));
-    } catch (RuntimeException e) {
-      return Optional.empty();
-    }
-  }
-
-  /** One response's worth of decrypting and writing, a chunk per worker task. */
-  private final class Transfer {
-    private final RoutingContext ctx;
-    private final HttpServerResponse response;
-    private final StoredFile file;
-    private final Optional<ByteRange> range;
-    private ChunkedAead.RangeReader reader;
-    private boolean stopped;
-
-    Transfer(RoutingContext ctx, StoredFile file, Optional<ByteRange> range) {
-      this.ctx = ctx;
-      this.response = ctx.response();
-      this.file = file;
-      this.range = range;
     }
 
-    void start() {
-      if (response.closed()) {
-        return;
-      }
-      ByteRange sent = range.orElse(new ByteRange(0, file.size() - 1));
-      long first = sent.first();
-      long last = sent.last();
-      response.closeHandler(v -> stop());
-      service.open(file, first, last).onComplete(ar -> {
-        if (ar.failed()) {
-          Throwable error = integrity(ar.cause());
-          if (!stopped) {
-            ctx.fail(error);
-          }
-          return;
+    private static AppError refused() {
+        uk.co.tradersflow.platform.metrics.SecurityEvents.record(
+                uk.co.tradersflow.platform.metrics.SecurityEvents.Event.SIGNED_URL_REJECTED);
+        return AppError.of(ErrorCode.SIGNED_URL_INVALID, "This link has expired or is not valid; ask for a new one");
+    }
+
+    /** The URL's parts, parsed strictly; anything malformed is simply not a signed link. */
+    private static Optional<DocumentLinks.Presented> presented(RoutingContext ctx) {
+        try {
+            String expires = ctx.request().getParam("expires");
+            String epoch = ctx.request().getParam("v");
+            String signature = ctx.request().getParam("sig");
+            if (expires == null || epoch == null || signature == null || expires.length() > 12 || epoch.length() > 10) {
+                return Optional.empty();
+            }
+            return Optional.of(new DocumentLinks.Presented(
+                    UUID.fromString(ctx.pathParam("account")),
+                    UUID.fromString(ctx.pathParam("document")),
+                    Instant.ofEpochSecond(Long.parseLong(expires)),
+                    Integer.parseInt(epoch),
+                    signature));
+        } catch (RuntimeException e) {
+            return Optional.empty();
         }
-        // The reader is only ever held here, on the event loop; worker tasks get it passed in.
-        reader = ar.result().reader();
-        if (stopped) {
-          close();
-          return;
+    }
+
+    /** One response's worth of decrypting and writing, a chunk per worker task. */
+    private final class Transfer {
+        private final RoutingContext ctx;
+        private final HttpServerResponse response;
+        private final StoredFile file;
+        private final Optional<ByteRange> range;
+        private ChunkedAead.RangeReader reader;
+        private boolean stopped;
+
+        Transfer(RoutingContext ctx, StoredFile file, Optional<ByteRange> range) {
+            this.ctx = ctx;
+            this.response = ctx.response();
+            this.file = file;
+            this.range = range;
         }
-        response.putHeader("Content-Type", file.type().contentType())
-            .putHeader("Content-Disposition", Filenames.contentDisposition(file.filename(), file.type()))
-            .putHeader("Cache-Control", "private, no-store")
-            .putHeader("Accept-Ranges", "bytes")
-            .putHeader("Content-Length", Long.toString(sent.length()));
-        if (range.isPresent()) {
-          response.setStatusCode(206).putHeader("Content-Range", "bytes " + first + "-" + last + "/" + file.size());
+
+        void start() {
+            if (response.closed()) {
+                return;
+            }
+            ByteRange sent = range.orElse(new ByteRange(0, file.size() - 1));
+            long first = sent.first();
+            long last = sent.last();
+            response.closeHandler(v -> stop());
+            service.open(file, first, last).onComplete(ar -> {
+                if (ar.failed()) {
+                    Throwable error = integrity(ar.cause());
+                    if (!stopped) {
+                        ctx.fail(error);
+                    }
+                    return;
+                }
+                // The reader is only ever held here, on the event loop; worker tasks get it passed in.
+                reader = ar.result().reader();
+                if (stopped) {
+                    close();
+                    return;
+                }
+                response.putHeader("Content-Type", file.type().contentType())
+                        .putHeader("Content-Disposition", Filenames.contentDisposition(file.filename(), file.type()))
+                        .putHeader("Cache-Control", "private, no-store")
+                        .putHeader("Accept-Ranges", "bytes")
+                        .putHeader("Content-Length", Long.toString(sent.length()));
+                if (range.isPresent()) {
+                    response.setStatusCode(206)
+                            .putHeader("Content-Range", "bytes " + first + "-" + last + "/" + file.size());
+                }
+                send(ar.result().firstPart());
+            });
         }
-        send(ar.result().firstPart());
-      });
-    }
 
-    private void send(byte[] part) {
-      if (stopped) {
-        return;
-      }
-      if (part == null) {
-        response.end();
-        close();
-        return;
-      }
-      response.write(Buffer.buffer(part));
-      if (response.writeQueueFull()) {
-        response.drainHandler(v -> next());
-      } else {
-        next();
-      }
-    }
-
-    private void next() {
-      ChunkedAead.RangeReader open = reader;
-      if (stopped || open == null) {
-        return;
-      }
-      service.next(open).onComplete(ar -> {
-        if (stopped) {
-          return;
+        private void send(byte[] part) {
+            if (stopped) {
+                return;
+            }
+            if (part == null) {
+                response.end();
+                close();
+                return;
+            }
+            response.write(Buffer.buffer(part));
+            if (response.writeQueueFull()) {
+                response.drainHandler(v -> next());
+            } else {
+                next();
+            }
         }
-        if (ar.succeeded()) {
-          send(ar.result());
-        } else {
-          // Headers and earlier chunks are out: all we can do is cut the response short, so the
-          // client sees a failed transfer, never a complete-looking file with altered bytes.
-          integrity(ar.cause());
-          stopped = true;
-          response.reset();
-          close();
+
+        private void next() {
+            ChunkedAead.RangeReader open = reader;
+            if (stopped || open == null) {
+                return;
+            }
+            service.next(open).onComplete(ar -> {
+                if (stopped) {
+                    return;
+                }
+                if (ar.succeeded()) {
+                    send(ar.result());
+                } else {
+                    // Headers and earlier chunks are out: all we can do is cut the response short, so the
+                    // client sees a failed transfer, never a complete-looking file with altered bytes.
+                    integrity(ar.cause());
+                    stopped = true;
+                    response.reset();
+                    close();
+                }
+            });
         }
-      });
-    }
 
-    private void stop() {
-      if (!stopped) {
-        stopped = true;
-        close();
-      }
-    }
+        private void stop() {
+            if (!stopped) {
+                stopped = true;
+                close();
+            }
+        }
 
-    private void close() {
-      ChunkedAead.RangeReader open = reader;
-      if (open != null) {
-        reader = null;
-        service.close(open);
-      }
-    }
+        private void close() {
+            ChunkedAead.RangeReader open = reader;
+            if (open != null) {
+                reader = null;
+                service.close(open);
+            }
+        }
 
-    private Throwable integrity(Throwable cause) {
-      if (cause instanceof ChunkedAead.TamperedFileException) {
-        log.error("stored file of document {} failed authentication (altered, truncated or mis-keyed): {}",
-            file.documentId(), cause.getMessage());
-        return AppError.of(ErrorCode.INTERNAL_ERROR, "This file cannot be read; it has been reported");
-      }
-      log.error("could not read the stored file of document {}: {}", file.documentId(), cause.toString());
-      return cause instanceof java.io.IOException ? AppError.of(ErrorCode.SERVICE_UNAVAILABLE,
-          "File storage is unavailable; try again shortly") : cause;
+        private Throwable integrity(Throwable cause) {
+            if (cause instanceof ChunkedAead.TamperedFileException) {
+                log.error(
+                        "stored file of document {} failed authentication (altered, truncated or mis-keyed): {}",
+                        file.documentId(),
+                        cause.getMessage());
+                return AppError.of(ErrorCode.INTERNAL_ERROR, "This file cannot be read; it has been reported");
+            }
+            log.error("could not read the stored file of document {}: {}", file.documentId(), cause.toString());
+            return cause instanceof java.io.IOException
+                    ? AppError.of(ErrorCode.SERVICE_UNAVAILABLE, "File storage is unavailable; try again shortly")
+                    : cause;
+        }
     }
-  }
 }

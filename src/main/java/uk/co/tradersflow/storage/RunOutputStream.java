@@ -9,11 +9,11 @@ import java.io.OutputStream;
  * the S3 part uploader) has one write path to get right.
  */
 public abstract class RunOutputStream extends OutputStream {
-  @Override
-  public void write(int b) throws IOException {
-    write(new byte[] {(byte) b}, 0, 1);
-  }
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
 
-  @Override
-  public abstract void write(byte[] bytes, int offset, int length) throws IOException;
+    @Override
+    public abstract void write(byte[] bytes, int offset, int length) throws IOException;
 }

@@ -16,24 +16,46 @@ import uk.co.tradersflow.platform.module.Shared;
  * the document routes, the sweeper of orphaned blobs, data-key rotation, and the readiness check.
  */
 public record StorageModule(BlobStore blobs, WorkerExecutor workers, Supplier<Future<?>> readiness, Module module) {
-  public static StorageModule create(Shared shared, AuditLog audit) {
-    var config = shared.config().storage();
-    var db = shared.db();
-    // Storage's blocking work (AES-GCM over every chunk, file I/O) gets its own pool, so large
-    // uploads and downloads queue among themselves instead of starving other blocking work.
-    WorkerExecutor workers = shared.vertx().createSharedWorkerExecutor("tf-storage",
-        2 * Runtime.getRuntime().availableProcessors(), 60, TimeUnit.SECONDS);
-    BlobStore blobs = BlobStores.from(config);
-    EnvelopeKeys envelopeKeys = new EnvelopeKeys(shared.keys().dataKey(), config.previousDataKeys());
-    StorageHealth health = new StorageHealth(config.s3().isPresent() ? Optional.empty() : Optional.of(config.dir()),
-        config.uploadMaxBytes(), workers, shared.clock(), shared.meters());
-    DocumentService documents = new DocumentService(db, blobs, workers, envelopeKeys, audit, config.uploadMaxBytes(), health,
-        new DocumentLinks(new SignedUrls(shared.keys().urlSigningKey(), shared.clock()), config.signedUrlTtl(), config.publicUrl(),
-            shared.clock()));
-    return new StorageModule(blobs, workers, health::check, new Module(
-        List.of(new DocumentRoutes(documents, shared.clients())),
-        List.of(Module.Deployment.single(new StorageSweeperVerticle(db, blobs, workers, Duration.ofMinutes(1))),
-            Module.Deployment.single(new DataKeyRotationVerticle(db, envelopeKeys, workers, Duration.ofMinutes(10)))),
-        List.of()));
-  }
+    public static StorageModule create(Shared shared, AuditLog audit) {
+        var config = shared.config().storage();
+        var db = shared.db();
+        // Storage's blocking work (AES-GCM over every chunk, file I/O) gets its own pool, so large
+        // uploads and downloads queue among themselves instead of starving other blocking work.
+        WorkerExecutor workers = shared.vertx()
+                .createSharedWorkerExecutor(
+                        "tf-storage", 2 * Runtime.getRuntime().availableProcessors(), 60, TimeUnit.SECONDS);
+        BlobStore blobs = BlobStores.from(config);
+        EnvelopeKeys envelopeKeys = new EnvelopeKeys(shared.keys().dataKey(), config.previousDataKeys());
+        StorageHealth health = new StorageHealth(
+                config.s3().isPresent() ? Optional.empty() : Optional.of(config.dir()),
+                config.uploadMaxBytes(),
+                workers,
+                shared.clock(),
+                shared.meters());
+        DocumentService documents = new DocumentService(
+                db,
+                blobs,
+                workers,
+                envelopeKeys,
+                audit,
+                config.uploadMaxBytes(),
+                health,
+                new DocumentLinks(
+                        new SignedUrls(shared.keys().urlSigningKey(), shared.clock()),
+                        config.signedUrlTtl(),
+                        config.publicUrl(),
+                        shared.clock()));
+        return new StorageModule(
+                blobs,
+                workers,
+                health::check,
+                new Module(
+                        List.of(new DocumentRoutes(documents, shared.clients())),
+                        List.of(
+                                Module.Deployment.single(
+                                        new StorageSweeperVerticle(db, blobs, workers, Duration.ofMinutes(1))),
+                                Module.Deployment.single(new DataKeyRotationVerticle(
+                                        db, envelopeKeys, workers, Duration.ofMinutes(10)))),
+                        List.of()));
+    }
 }

@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import uk.co.tradersflow.platform.security.ActorType;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
@@ -23,151 +23,159 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /** The append-only audit log: sealed after commit into one chain, and any later edit is found. */
 class AuditChainTest {
-  static TestServer server;
-  static AuditLog audit;
-  static AuditChain chain;
-  static TestUser user;
+    static TestServer server;
+    static AuditLog audit;
+    static AuditChain chain;
+    static TestUser user;
 
-  @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
-    server = s;
-    audit = new AuditLog(server.vertx.eventBus());
-    chain = new AuditChain(server.main.db());
-    user = new TestUsers(server).create();
-  });
+    @RegisterExtension
+    static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
+        server = s;
+        audit = new AuditLog(server.vertx.eventBus());
+        chain = new AuditChain(server.main.db());
+        user = new TestUsers(server).create();
+    });
 
-  private static Future<Long> append(String action, String note) {
-    String detail = note + "-" + UUID.randomUUID();
-    AuditEntry entry = AuditEntry.by(ActorType.SYSTEM, Optional.empty(), Optional.of(user.accountId()), action)
-        .target("test", detail).detail("note", note);
-    return server.main.db().inAccount(user.accountId(), tx -> audit.append(tx, entry)
-            .compose(v -> tx.preparedQuery("SELECT id FROM audit_log WHERE action = $1 AND target_id = $2")
-                .execute(io.vertx.sqlclient.Tuple.of(action, detail)))
-            .map(rows -> rows.iterator().next().getLong("id")));
-  }
-
-  private static Optional<String> hashOf(long id) throws SQLException {
-    return Sql.admin().find("SELECT hash FROM audit_log WHERE id = ?", id);
-  }
-
-  private static void awaitSealed(List<Long> ids, long withinMs) throws Exception {
-    long deadline = System.currentTimeMillis() + withinMs;
-    for (long id : ids) {
-      while (hashOf(id).isEmpty()) {
-        assertThat(System.currentTimeMillis()).as("entry %d sealed in time", id).isLessThan(deadline);
-        Thread.sleep(20);
-      }
+    private static Future<Long> append(String action, String note) {
+        String detail = note + "-" + UUID.randomUUID();
+        AuditEntry entry = AuditEntry.by(ActorType.SYSTEM, Optional.empty(), Optional.of(user.accountId()), action)
+                .target("test", detail)
+                .detail("note", note);
+        return server.main.db().inAccount(user.accountId(), tx -> audit.append(tx, entry)
+                .compose(v -> tx.preparedQuery("SELECT id FROM audit_log WHERE action = $1 AND target_id = $2")
+                        .execute(io.vertx.sqlclient.Tuple.of(action, detail)))
+                .map(rows -> rows.iterator().next().getLong("id")));
     }
-  }
 
-  @Test
-  void anEntryIsSealedShortlyAfterCommitAndTheChainVerifies() throws Exception {
-    long id = TestServer.await(append("test.sealed", "one"));
-    awaitSealed(List.of(id), 2000);
-    AuditChain.Verification v = TestServer.await(chain.verify());
-    assertThat(v.ok()).isTrue();
-    assertThat(v.firstBrokenId()).isEmpty();
-    assertThat(v.checked()).isPositive();
-  }
-
-  @Test
-  void anEditedEntryIsNamedAsTheFirstBrokenOne() throws Exception {
-    long first = TestServer.await(append("test.before", "before"));
-    long target = TestServer.await(append("test.tampered", "original"));
-    long after = TestServer.await(append("test.after", "after"));
-    awaitSealed(List.of(first, target, after), 2000);
-    assertThat(TestServer.await(chain.verify()).ok()).isTrue();
-    try {
-      // A superuser edit with the guard triggers bypassed: what an attacker with the database would do.
-      asSuperuserWithoutTriggers("UPDATE audit_log SET details = '{\"note\": \"forged\"}' WHERE id = " + target);
-      AuditChain.Verification v = TestServer.await(chain.verify());
-      assertThat(v.ok()).isFalse();
-      assertThat(v.firstBrokenId()).contains(target);
-    } finally {
-      // Put it back, so the shared test database's chain stays whole for other tests.
-      asSuperuserWithoutTriggers("UPDATE audit_log SET details = '{\"note\": \"original\"}' WHERE id = " + target);
+    private static Optional<String> hashOf(long id) throws SQLException {
+        return Sql.admin().find("SELECT hash FROM audit_log WHERE id = ?", id);
     }
-    assertThat(TestServer.await(chain.verify()).ok()).isTrue();
-  }
 
-  @Test
-  void aDeletedEntryBreaksTheChainAtItsSuccessor() throws Exception {
-    long target = TestServer.await(append("test.deleted", "gone"));
-    long after = TestServer.await(append("test.after_delete", "next"));
-    awaitSealed(List.of(target, after), 2000);
-    String[] saved = new String[1];
-    saved[0] = Sql.admin().string("SELECT row_to_json(a)::text FROM audit_log a WHERE id = " + target);
-    try {
-      asSuperuserWithoutTriggers("DELETE FROM audit_log WHERE id = " + target);
-      AuditChain.Verification v = TestServer.await(chain.verify());
-      assertThat(v.ok()).isFalse();
-      assertThat(v.firstBrokenId()).contains(after);
-    } finally {
-      asSuperuserWithoutTriggers("INSERT INTO audit_log OVERRIDING SYSTEM VALUE SELECT * FROM json_populate_record(null::audit_log, '"
-          + saved[0].replace("'", "''") + "')");
-    }
-    assertThat(TestServer.await(chain.verify()).ok()).isTrue();
-  }
-
-  private static void asSuperuserWithoutTriggers(String sql) throws SQLException {
-    try (Connection c = server.env.admin()) {
-      c.setAutoCommit(false);
-      try (Statement s = c.createStatement()) {
-        s.execute("SET LOCAL session_replication_role = replica");
-        s.execute(sql);
-      }
-      c.commit();
-    }
-  }
-
-  @Test
-  void concurrentWritersAreAllSealedIntoOneConsistentChain() throws Exception {
-    List<Future<Long>> writes = new ArrayList<>();
-    for (int i = 0; i < 60; i++) {
-      writes.add(append("test.concurrent", "w" + i));
-    }
-    List<Long> ids = TestServer.await(Future.all(writes)).list();
-    assertThat(ids).doesNotHaveDuplicates().hasSize(60);
-    awaitSealed(ids, 5000);
-    AuditChain.Verification v = TestServer.await(chain.verify());
-    assertThat(v.ok()).isTrue();
-    try (Connection c = server.env.admin(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT count(*), count(DISTINCT seal_seq), max(seal_seq) FROM audit_log WHERE seal_seq IS NOT NULL")) {
-      rs.next();
-      assertThat(rs.getLong(2)).isEqualTo(rs.getLong(1));
-      assertThat(rs.getLong(3)).as("no gaps in the chain's sequence").isEqualTo(rs.getLong(1));
-      assertThat(rs.getLong(1)).isEqualTo(v.checked());
-    }
-  }
-
-  @Test
-  void theRuntimeRoleCannotUpdateDeleteOrTruncateEntries() throws Exception {
-    long id = TestServer.await(append("test.immutable", "fixed"));
-    awaitSealed(List.of(id), 2000);
-    for (String sql : List.of(
-        "UPDATE audit_log SET details = '{}' WHERE id = " + id,
-        "DELETE FROM audit_log WHERE id = " + id,
-        "TRUNCATE audit_log",
-        "UPDATE audit_log SET hash = NULL, seal_seq = NULL WHERE id = " + id)) {
-      try (Connection c = server.env.asApp()) {
-        c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-          s.execute("SELECT set_config('app.account_id', '" + user.accountId() + "', true)");
-          assertThatThrownBy(() -> s.execute(sql)).as(sql).isInstanceOf(SQLException.class);
+    private static void awaitSealed(List<Long> ids, long withinMs) throws Exception {
+        long deadline = System.currentTimeMillis() + withinMs;
+        for (long id : ids) {
+            while (hashOf(id).isEmpty()) {
+                assertThat(System.currentTimeMillis())
+                        .as("entry %d sealed in time", id)
+                        .isLessThan(deadline);
+                Thread.sleep(20);
+            }
         }
-        c.rollback();
-      }
     }
-    // Not even the owner role the sealer runs as may rewrite sealed content.
-    try (Connection c = server.env.admin()) {
-      c.setAutoCommit(false);
-      try (Statement s = c.createStatement()) {
-        s.execute("SET LOCAL ROLE tf_owner");
-        assertThatThrownBy(() -> s.execute("UPDATE audit_log SET details = '{}' WHERE id = " + id)).isInstanceOf(SQLException.class);
-      }
-      c.rollback();
+
+    @Test
+    void anEntryIsSealedShortlyAfterCommitAndTheChainVerifies() throws Exception {
+        long id = TestServer.await(append("test.sealed", "one"));
+        awaitSealed(List.of(id), 2000);
+        AuditChain.Verification v = TestServer.await(chain.verify());
+        assertThat(v.ok()).isTrue();
+        assertThat(v.firstBrokenId()).isEmpty();
+        assertThat(v.checked()).isPositive();
     }
-    assertThat(hashOf(id)).isPresent();
-    assertThat(TestServer.await(chain.verify()).ok()).isTrue();
-  }
+
+    @Test
+    void anEditedEntryIsNamedAsTheFirstBrokenOne() throws Exception {
+        long first = TestServer.await(append("test.before", "before"));
+        long target = TestServer.await(append("test.tampered", "original"));
+        long after = TestServer.await(append("test.after", "after"));
+        awaitSealed(List.of(first, target, after), 2000);
+        assertThat(TestServer.await(chain.verify()).ok()).isTrue();
+        try {
+            // A superuser edit with the guard triggers bypassed: what an attacker with the database would do.
+            asSuperuserWithoutTriggers("UPDATE audit_log SET details = '{\"note\": \"forged\"}' WHERE id = " + target);
+            AuditChain.Verification v = TestServer.await(chain.verify());
+            assertThat(v.ok()).isFalse();
+            assertThat(v.firstBrokenId()).contains(target);
+        } finally {
+            // Put it back, so the shared test database's chain stays whole for other tests.
+            asSuperuserWithoutTriggers(
+                    "UPDATE audit_log SET details = '{\"note\": \"original\"}' WHERE id = " + target);
+        }
+        assertThat(TestServer.await(chain.verify()).ok()).isTrue();
+    }
+
+    @Test
+    void aDeletedEntryBreaksTheChainAtItsSuccessor() throws Exception {
+        long target = TestServer.await(append("test.deleted", "gone"));
+        long after = TestServer.await(append("test.after_delete", "next"));
+        awaitSealed(List.of(target, after), 2000);
+        String[] saved = new String[1];
+        saved[0] = Sql.admin().string("SELECT row_to_json(a)::text FROM audit_log a WHERE id = " + target);
+        try {
+            asSuperuserWithoutTriggers("DELETE FROM audit_log WHERE id = " + target);
+            AuditChain.Verification v = TestServer.await(chain.verify());
+            assertThat(v.ok()).isFalse();
+            assertThat(v.firstBrokenId()).contains(after);
+        } finally {
+            asSuperuserWithoutTriggers(
+                    "INSERT INTO audit_log OVERRIDING SYSTEM VALUE SELECT * FROM json_populate_record(null::audit_log, '"
+                            + saved[0].replace("'", "''") + "')");
+        }
+        assertThat(TestServer.await(chain.verify()).ok()).isTrue();
+    }
+
+    private static void asSuperuserWithoutTriggers(String sql) throws SQLException {
+        try (Connection c = server.env.admin()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL session_replication_role = replica");
+                s.execute(sql);
+            }
+            c.commit();
+        }
+    }
+
+    @Test
+    void concurrentWritersAreAllSealedIntoOneConsistentChain() throws Exception {
+        List<Future<Long>> writes = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            writes.add(append("test.concurrent", "w" + i));
+        }
+        List<Long> ids = TestServer.await(Future.all(writes)).list();
+        assertThat(ids).doesNotHaveDuplicates().hasSize(60);
+        awaitSealed(ids, 5000);
+        AuditChain.Verification v = TestServer.await(chain.verify());
+        assertThat(v.ok()).isTrue();
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "SELECT count(*), count(DISTINCT seal_seq), max(seal_seq) FROM audit_log WHERE seal_seq IS NOT NULL")) {
+            rs.next();
+            assertThat(rs.getLong(2)).isEqualTo(rs.getLong(1));
+            assertThat(rs.getLong(3)).as("no gaps in the chain's sequence").isEqualTo(rs.getLong(1));
+            assertThat(rs.getLong(1)).isEqualTo(v.checked());
+        }
+    }
+
+    @Test
+    void theRuntimeRoleCannotUpdateDeleteOrTruncateEntries() throws Exception {
+        long id = TestServer.await(append("test.immutable", "fixed"));
+        awaitSealed(List.of(id), 2000);
+        for (String sql : List.of(
+                "UPDATE audit_log SET details = '{}' WHERE id = " + id,
+                "DELETE FROM audit_log WHERE id = " + id,
+                "TRUNCATE audit_log",
+                "UPDATE audit_log SET hash = NULL, seal_seq = NULL WHERE id = " + id)) {
+            try (Connection c = server.env.asApp()) {
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    s.execute("SELECT set_config('app.account_id', '" + user.accountId() + "', true)");
+                    assertThatThrownBy(() -> s.execute(sql)).as(sql).isInstanceOf(SQLException.class);
+                }
+                c.rollback();
+            }
+        }
+        // Not even the owner role the sealer runs as may rewrite sealed content.
+        try (Connection c = server.env.admin()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL ROLE tf_owner");
+                assertThatThrownBy(() -> s.execute("UPDATE audit_log SET details = '{}' WHERE id = " + id))
+                        .isInstanceOf(SQLException.class);
+            }
+            c.rollback();
+        }
+        assertThat(hashOf(id)).isPresent();
+        assertThat(TestServer.await(chain.verify()).ok()).isTrue();
+    }
 }

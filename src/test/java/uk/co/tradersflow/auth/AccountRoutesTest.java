@@ -16,174 +16,297 @@ import uk.co.tradersflow.support.TestServer;
 
 /** Password change, email change, account closure and export, each behind the current password. */
 class AccountRoutesTest {
-  static final String PASSWORD = SignInFlowTest.PASSWORD;
+    static final String PASSWORD = SignInFlowTest.PASSWORD;
 
-  @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
-      .then(s -> SignInFlowTest.server = s);
+    @RegisterExtension
+    static final ServerExtension lifecycle = ServerExtension.with(
+                    Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
+            .then(s -> SignInFlowTest.server = s);
 
-  private static TestServer server() {
-    return SignInFlowTest.server;
-  }
-
-  private static HttpResponse<Buffer> login(String email, String password) {
-    return SignInFlowTest.post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
-  }
-
-  @Test
-  void changingThePasswordNeedsTheCurrentOneEndsOtherSessionsAndTellsTheOwner() throws Exception {
-    String email = SignInFlowTest.email();
-    JsonObject here = SignInFlowTest.signedUpAndIn(email);
-    JsonObject elsewhere = login(email, PASSWORD).bodyAsJsonObject();
-    String token = here.getString("accessToken");
-    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", "wrong guess here")
-        .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(401);
-    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
-        .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(204);
-    assertThat(SignInFlowTest.awaitStatus(elsewhere.getString("accessToken"), 401)).isLessThan(1_000);
-    assertThat(server().send(GET, "/api/v1/me", token).statusCode()).as("this session goes on").isEqualTo(200);
-    assertThat(SignInFlowTest.queued(email, "password_changed")).isEqualTo(1);
-    assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
-  }
-
-  /**
-   * A stolen access token is no password oracle: wrong current passwords lock that session out
-   * like wrong sign-ins, but not its owner's other sessions, nor sign-in.
-   */
-  @Test
-  void wrongCurrentPasswordsLockTheSessionOutLikeWrongSignIns() throws Exception {
-    String email = SignInFlowTest.email();
-    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-    String owners = login(email, PASSWORD).bodyAsJsonObject().getString("accessToken");
-    int max = server().config.auth().loginMaxFailures();
-    for (int i = 0; i < max; i++) {
-      assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", "guess number " + i)
-          .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(401);
+    private static TestServer server() {
+        return SignInFlowTest.server;
     }
-    HttpResponse<Buffer> locked = server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
-        .put("newPassword", "a brand new passphrase"));
-    assertThat(locked.statusCode()).as("even the right password, while locked").isEqualTo(429);
-    assertThat(locked.getHeader("Retry-After")).isNotNull();
-    assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD)).statusCode()).isEqualTo(429);
-    assertThat(server().send(POST, "/api/v1/auth/password", owners, new JsonObject().put("currentPassword", PASSWORD)
-        .put("newPassword", "the owners new passphrase")).statusCode()).as("the owner's own session is not locked").isEqualTo(204);
-  }
 
-  /** Current passwords guessed all at once from a stolen token get no more checks than the limit. */
-  @Test
-  void currentPasswordsGuessedAtOnceGetNoMoreChecksThanTheLimit() throws Exception {
-    String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
-    java.util.List<io.vertx.core.Future<HttpResponse<Buffer>>> sent = new java.util.ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      sent.add(server().request(POST, "/api/v1/auth/password", token).sendJsonObject(
-          new JsonObject().put("currentPassword", "guess number " + i).put("newPassword", "a brand new passphrase")));
+    private static HttpResponse<Buffer> login(String email, String password) {
+        return SignInFlowTest.post(
+                "/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
     }
-    TestServer.await(io.vertx.core.Future.join(sent));
-    java.util.List<Integer> statuses = sent.stream().map(f -> f.result().statusCode()).toList();
-    assertThat(statuses).as("%s", statuses).isSubsetOf(401, 429);
-    assertThat(statuses.stream().filter(s -> s == 401).count()).as("passwords checked, %s", statuses)
-        .isLessThanOrEqualTo(server().config.auth().loginMaxFailures());
-    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
-        .put("newPassword", "a brand new passphrase")).statusCode()).as("and then the session is locked").isEqualTo(429);
-  }
 
-  /** Someone guessing at sign-in locks the address, not the owner's way to change the password from a session. */
-  @Test
-  void aSignInLockoutDoesNotStopTheSignedInOwnerChangingThePassword() throws Exception {
-    String email = SignInFlowTest.email();
-    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-    for (int i = 0; i < server().config.auth().loginMaxFailures(); i++) {
-      login(email, "attacker guess " + i);
+    @Test
+    void changingThePasswordNeedsTheCurrentOneEndsOtherSessionsAndTellsTheOwner() throws Exception {
+        String email = SignInFlowTest.email();
+        JsonObject here = SignInFlowTest.signedUpAndIn(email);
+        JsonObject elsewhere = login(email, PASSWORD).bodyAsJsonObject();
+        String token = here.getString("accessToken");
+        assertThat(server().send(
+                                POST,
+                                "/api/v1/auth/password",
+                                token,
+                                new JsonObject()
+                                        .put("currentPassword", "wrong guess here")
+                                        .put("newPassword", "a brand new passphrase"))
+                        .statusCode())
+                .isEqualTo(401);
+        assertThat(server().send(
+                                POST,
+                                "/api/v1/auth/password",
+                                token,
+                                new JsonObject()
+                                        .put("currentPassword", PASSWORD)
+                                        .put("newPassword", "a brand new passphrase"))
+                        .statusCode())
+                .isEqualTo(204);
+        assertThat(SignInFlowTest.awaitStatus(elsewhere.getString("accessToken"), 401))
+                .isLessThan(1_000);
+        assertThat(server().send(GET, "/api/v1/me", token).statusCode())
+                .as("this session goes on")
+                .isEqualTo(200);
+        assertThat(SignInFlowTest.queued(email, "password_changed")).isEqualTo(1);
+        assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
     }
-    assertThat(login(email, PASSWORD).statusCode()).isEqualTo(429);
-    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
-        .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(204);
-  }
 
-  @Test
-  void anEmailChangeAppliesOnlyWhenConfirmedFromTheNewAddress() throws Exception {
-    String email = SignInFlowTest.email();
-    String newEmail = SignInFlowTest.email();
-    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-    assertThat(server().send(POST, "/api/v1/auth/email", token, new JsonObject().put("currentPassword", PASSWORD).put("newEmail", newEmail))
-        .statusCode()).isEqualTo(202);
-    assertThat(SignInFlowTest.queued(email, "email_change_notice")).isEqualTo(1);
-    assertThat(login(newEmail, PASSWORD).statusCode()).as("not yet").isEqualTo(401);
-    String link = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
-    assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", link)).statusCode()).isEqualTo(204);
-    assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
-    assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
-  }
+    /**
+     * A stolen access token is no password oracle: wrong current passwords lock that session out
+     * like wrong sign-ins, but not its owner's other sessions, nor sign-in.
+     */
+    @Test
+    void wrongCurrentPasswordsLockTheSessionOutLikeWrongSignIns() throws Exception {
+        String email = SignInFlowTest.email();
+        String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+        String owners = login(email, PASSWORD).bodyAsJsonObject().getString("accessToken");
+        int max = server().config.auth().loginMaxFailures();
+        for (int i = 0; i < max; i++) {
+            assertThat(server().send(
+                                    POST,
+                                    "/api/v1/auth/password",
+                                    token,
+                                    new JsonObject()
+                                            .put("currentPassword", "guess number " + i)
+                                            .put("newPassword", "a brand new passphrase"))
+                            .statusCode())
+                    .isEqualTo(401);
+        }
+        HttpResponse<Buffer> locked = server().send(
+                        POST,
+                        "/api/v1/auth/password",
+                        token,
+                        new JsonObject().put("currentPassword", PASSWORD).put("newPassword", "a brand new passphrase"));
+        assertThat(locked.statusCode())
+                .as("even the right password, while locked")
+                .isEqualTo(429);
+        assertThat(locked.getHeader("Retry-After")).isNotNull();
+        assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD))
+                        .statusCode())
+                .isEqualTo(429);
+        assertThat(server().send(
+                                POST,
+                                "/api/v1/auth/password",
+                                owners,
+                                new JsonObject()
+                                        .put("currentPassword", PASSWORD)
+                                        .put("newPassword", "the owners new passphrase"))
+                        .statusCode())
+                .as("the owner's own session is not locked")
+                .isEqualTo(204);
+    }
 
-  /** A reset link mailed before the password changed must not set another one afterwards. */
-  @Test
-  void changingThePasswordSpendsEveryEmailedLinkStillOut() throws Exception {
-    String email = SignInFlowTest.email();
-    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-    String resetLink = mailedResetLink(email);
-    assertThat(server().send(POST, "/api/v1/auth/password", token, new JsonObject().put("currentPassword", PASSWORD)
-        .put("newPassword", "a brand new passphrase")).statusCode()).isEqualTo(204);
-    assertThat(SignInFlowTest.post("/api/v1/auth/password-reset/confirm", new JsonObject().put("token", resetLink)
-        .put("newPassword", "whoever read the old mail")).statusCode()).isEqualTo(422);
-    assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
-  }
+    /** Current passwords guessed all at once from a stolen token get no more checks than the limit. */
+    @Test
+    void currentPasswordsGuessedAtOnceGetNoMoreChecksThanTheLimit() throws Exception {
+        String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
+        java.util.List<io.vertx.core.Future<HttpResponse<Buffer>>> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sent.add(server().request(POST, "/api/v1/auth/password", token)
+                    .sendJsonObject(new JsonObject()
+                            .put("currentPassword", "guess number " + i)
+                            .put("newPassword", "a brand new passphrase")));
+        }
+        TestServer.await(io.vertx.core.Future.join(sent));
+        java.util.List<Integer> statuses =
+                sent.stream().map(f -> f.result().statusCode()).toList();
+        assertThat(statuses).as("%s", statuses).isSubsetOf(401, 429);
+        assertThat(statuses.stream().filter(s -> s == 401).count())
+                .as("passwords checked, %s", statuses)
+                .isLessThanOrEqualTo(server().config.auth().loginMaxFailures());
+        assertThat(server().send(
+                                POST,
+                                "/api/v1/auth/password",
+                                token,
+                                new JsonObject()
+                                        .put("currentPassword", PASSWORD)
+                                        .put("newPassword", "a brand new passphrase"))
+                        .statusCode())
+                .as("and then the session is locked")
+                .isEqualTo(429);
+    }
 
-  /** Moving the account to a new address spends the links mailed to the old one. */
-  @Test
-  void confirmingAnEmailChangeSpendsTheLinksMailedBefore() throws Exception {
-    String email = SignInFlowTest.email();
-    String newEmail = SignInFlowTest.email();
-    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-    String resetLink = mailedResetLink(email);
-    assertThat(server().send(POST, "/api/v1/auth/email", token, new JsonObject().put("currentPassword", PASSWORD).put("newEmail", newEmail))
-        .statusCode()).isEqualTo(202);
-    String confirm = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
-    assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", confirm)).statusCode()).isEqualTo(204);
-    assertThat(SignInFlowTest.post("/api/v1/auth/password-reset/confirm", new JsonObject().put("token", resetLink)
-        .put("newPassword", "whoever has the old mailbox")).statusCode()).isEqualTo(422);
-    assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
-  }
+    /** Someone guessing at sign-in locks the address, not the owner's way to change the password from a session. */
+    @Test
+    void aSignInLockoutDoesNotStopTheSignedInOwnerChangingThePassword() throws Exception {
+        String email = SignInFlowTest.email();
+        String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+        for (int i = 0; i < server().config.auth().loginMaxFailures(); i++) {
+            login(email, "attacker guess " + i);
+        }
+        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(429);
+        assertThat(server().send(
+                                POST,
+                                "/api/v1/auth/password",
+                                token,
+                                new JsonObject()
+                                        .put("currentPassword", PASSWORD)
+                                        .put("newPassword", "a brand new passphrase"))
+                        .statusCode())
+                .isEqualTo(204);
+    }
 
-  private static String mailedResetLink(String email) throws Exception {
-    long before = SignInFlowTest.queued(email, "password_reset");
-    SignInFlowTest.post("/api/v1/auth/password-reset/request", new JsonObject().put("email", email));
-    SignInFlowTest.awaitQueued(email, "password_reset", before + 1);
-    return SignInFlowTest.mailedToken(email, "password_reset");
-  }
+    @Test
+    void anEmailChangeAppliesOnlyWhenConfirmedFromTheNewAddress() throws Exception {
+        String email = SignInFlowTest.email();
+        String newEmail = SignInFlowTest.email();
+        String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+        assertThat(server().send(
+                                POST,
+                                "/api/v1/auth/email",
+                                token,
+                                new JsonObject()
+                                        .put("currentPassword", PASSWORD)
+                                        .put("newEmail", newEmail))
+                        .statusCode())
+                .isEqualTo(202);
+        assertThat(SignInFlowTest.queued(email, "email_change_notice")).isEqualTo(1);
+        assertThat(login(newEmail, PASSWORD).statusCode()).as("not yet").isEqualTo(401);
+        String link = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
+        assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", link))
+                        .statusCode())
+                .isEqualTo(204);
+        assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
+        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+    }
 
-  @Test
-  void closingTheAccountSignsEveryoneOutAndTheExportHoldsTheDataButNoSecrets() throws Exception {
-    String email = SignInFlowTest.email();
-    String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-    String customer = server().send(POST, "/api/v1/customers", token, new JsonObject().put("name", "Mrs Export"))
-        .bodyAsJsonObject().getString("id");
-    server().send(POST, "/api/v1/invoices", token, new JsonObject().put("customerId", customer).put("lines",
-        new io.vertx.core.json.JsonArray().add(new JsonObject().put("description", "Boiler service").put("quantity", 1).put("unitPence", 9000))));
-    byte[] pdf = "%PDF-1.7\nthe signed quote\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    assertThat(TestServer.await(server().request(POST, "/api/v1/documents", token)
-        .putHeader("Content-Type", uk.co.tradersflow.support.Multipart.CONTENT_TYPE)
-        .sendBuffer(new uk.co.tradersflow.support.Multipart().file("file", "quote.pdf", "application/pdf", pdf).build()))
-        .statusCode()).isEqualTo(201);
-    HttpResponse<Buffer> export = server().send(GET, "/api/v1/me/export", token);
-    assertThat(export.statusCode()).isEqualTo(200);
-    JsonObject doc = export.bodyAsJsonObject();
-    assertThat(doc.getJsonArray("customers").getJsonObject(0).getString("name")).isEqualTo("Mrs Export");
-    assertThat(doc.getJsonArray("invoices").getJsonObject(0).getLong("total_pence")).isEqualTo(9000);
-    assertThat(doc.getJsonArray("invoices").getJsonObject(0).fieldNames()).as("the API's renderings are not exported")
-        .doesNotContain("lines_json", "body_json");
-    assertThat(doc.getJsonArray("invoiceLines").getJsonObject(0).getString("description")).isEqualTo("Boiler service");
-    assertThat(doc.getJsonArray("users").getJsonObject(0).getString("email")).isEqualTo(email);
-    assertThat(doc.getJsonArray("documents").getJsonObject(0).getString("filename")).isEqualTo("quote.pdf");
-    assertThat(doc.fieldNames()).contains("billing", "paymentLinks", "emailEvents", "sessions", "emails", "activity");
-    assertThat(export.bodyAsString()).doesNotContain("argon2").doesNotContain("token_hash")
-        .doesNotContain("wrapped_key").doesNotContain("blob_name");
+    /** A reset link mailed before the password changed must not set another one afterwards. */
+    @Test
+    void changingThePasswordSpendsEveryEmailedLinkStillOut() throws Exception {
+        String email = SignInFlowTest.email();
+        String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+        String resetLink = mailedResetLink(email);
+        assertThat(server().send(
+                                POST,
+                                "/api/v1/auth/password",
+                                token,
+                                new JsonObject()
+                                        .put("currentPassword", PASSWORD)
+                                        .put("newPassword", "a brand new passphrase"))
+                        .statusCode())
+                .isEqualTo(204);
+        assertThat(SignInFlowTest.post(
+                                "/api/v1/auth/password-reset/confirm",
+                                new JsonObject()
+                                        .put("token", resetLink)
+                                        .put("newPassword", "whoever read the old mail"))
+                        .statusCode())
+                .isEqualTo(422);
+        assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
+    }
 
-    assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", "not my password")).statusCode()).isEqualTo(401);
-    HttpResponse<Buffer> closed = server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD));
-    assertThat(closed.statusCode()).isEqualTo(202);
-    assertThat(closed.bodyAsJsonObject().getString("deleteAfter")).isNotBlank();
-    assertThat(SignInFlowTest.awaitStatus(token, 401)).isLessThan(1_000);
-    assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
-    assertThat(SignInFlowTest.queued(email, "account_closed")).isEqualTo(1);
-  }
+    /** Moving the account to a new address spends the links mailed to the old one. */
+    @Test
+    void confirmingAnEmailChangeSpendsTheLinksMailedBefore() throws Exception {
+        String email = SignInFlowTest.email();
+        String newEmail = SignInFlowTest.email();
+        String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+        String resetLink = mailedResetLink(email);
+        assertThat(server().send(
+                                POST,
+                                "/api/v1/auth/email",
+                                token,
+                                new JsonObject()
+                                        .put("currentPassword", PASSWORD)
+                                        .put("newEmail", newEmail))
+                        .statusCode())
+                .isEqualTo(202);
+        String confirm = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
+        assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", confirm))
+                        .statusCode())
+                .isEqualTo(204);
+        assertThat(SignInFlowTest.post(
+                                "/api/v1/auth/password-reset/confirm",
+                                new JsonObject()
+                                        .put("token", resetLink)
+                                        .put("newPassword", "whoever has the old mailbox"))
+                        .statusCode())
+                .isEqualTo(422);
+        assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
+    }
+
+    private static String mailedResetLink(String email) throws Exception {
+        long before = SignInFlowTest.queued(email, "password_reset");
+        SignInFlowTest.post("/api/v1/auth/password-reset/request", new JsonObject().put("email", email));
+        SignInFlowTest.awaitQueued(email, "password_reset", before + 1);
+        return SignInFlowTest.mailedToken(email, "password_reset");
+    }
+
+    @Test
+    void closingTheAccountSignsEveryoneOutAndTheExportHoldsTheDataButNoSecrets() throws Exception {
+        String email = SignInFlowTest.email();
+        String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
+        String customer = server().send(POST, "/api/v1/customers", token, new JsonObject().put("name", "Mrs Export"))
+                .bodyAsJsonObject()
+                .getString("id");
+        server().send(
+                        POST,
+                        "/api/v1/invoices",
+                        token,
+                        new JsonObject()
+                                .put("customerId", customer)
+                                .put(
+                                        "lines",
+                                        new io.vertx.core.json.JsonArray()
+                                                .add(new JsonObject()
+                                                        .put("description", "Boiler service")
+                                                        .put("quantity", 1)
+                                                        .put("unitPence", 9000))));
+        byte[] pdf = "%PDF-1.7\nthe signed quote\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(TestServer.await(server().request(POST, "/api/v1/documents", token)
+                                .putHeader("Content-Type", uk.co.tradersflow.support.Multipart.CONTENT_TYPE)
+                                .sendBuffer(new uk.co.tradersflow.support.Multipart()
+                                        .file("file", "quote.pdf", "application/pdf", pdf)
+                                        .build()))
+                        .statusCode())
+                .isEqualTo(201);
+        HttpResponse<Buffer> export = server().send(GET, "/api/v1/me/export", token);
+        assertThat(export.statusCode()).isEqualTo(200);
+        JsonObject doc = export.bodyAsJsonObject();
+        assertThat(doc.getJsonArray("customers").getJsonObject(0).getString("name"))
+                .isEqualTo("Mrs Export");
+        assertThat(doc.getJsonArray("invoices").getJsonObject(0).getLong("total_pence"))
+                .isEqualTo(9000);
+        assertThat(doc.getJsonArray("invoices").getJsonObject(0).fieldNames())
+                .as("the API's renderings are not exported")
+                .doesNotContain("lines_json", "body_json");
+        assertThat(doc.getJsonArray("invoiceLines").getJsonObject(0).getString("description"))
+                .isEqualTo("Boiler service");
+        assertThat(doc.getJsonArray("users").getJsonObject(0).getString("email"))
+                .isEqualTo(email);
+        assertThat(doc.getJsonArray("documents").getJsonObject(0).getString("filename"))
+                .isEqualTo("quote.pdf");
+        assertThat(doc.fieldNames())
+                .contains("billing", "paymentLinks", "emailEvents", "sessions", "emails", "activity");
+        assertThat(export.bodyAsString())
+                .doesNotContain("argon2")
+                .doesNotContain("token_hash")
+                .doesNotContain("wrapped_key")
+                .doesNotContain("blob_name");
+
+        assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", "not my password"))
+                        .statusCode())
+                .isEqualTo(401);
+        HttpResponse<Buffer> closed =
+                server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD));
+        assertThat(closed.statusCode()).isEqualTo(202);
+        assertThat(closed.bodyAsJsonObject().getString("deleteAfter")).isNotBlank();
+        assertThat(SignInFlowTest.awaitStatus(token, 401)).isLessThan(1_000);
+        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+        assertThat(SignInFlowTest.queued(email, "account_closed")).isEqualTo(1);
+    }
 }

@@ -32,97 +32,128 @@ import uk.co.tradersflow.support.TestServer;
  */
 @EnabledIfSystemProperty(named = "tf.webhookBench.events", matches = "[0-9]+")
 class StripeWebhookThroughputTest {
-  private static final Logger log = LoggerFactory.getLogger(StripeWebhookThroughputTest.class);
-  static final int SENDERS = 64;
-  static FakeStripe fake;
-  static TestServer server;
+    private static final Logger log = LoggerFactory.getLogger(StripeWebhookThroughputTest.class);
+    static final int SENDERS = 64;
+    static FakeStripe fake;
+    static TestServer server;
 
-  @RegisterExtension
-  static final ServerExtension lifecycle = withFakeStripe(started -> fake = started).then(s -> server = s);
+    @RegisterExtension
+    static final ServerExtension lifecycle =
+            withFakeStripe(started -> fake = started).then(s -> server = s);
 
-  @Test
-  void sixtyFourConcurrentSendersAreAnsweredWellWithinTwoSecondsAtP99() {
-    int total = Integer.getInteger("tf.webhookBench.events", 3000);
-    long now = Instant.now().getEpochSecond();
-    List<String[]> deliveries = new ArrayList<>(total);
-    for (int i = 0; i < total; i++) {
-      String body = FakeStripe.event("customer.subscription.updated", new JsonObject().put("id", "sub_bench" + i)
-          .put("object", "subscription").put("customer", "cus_nobody" + i).put("status", "active"), null, Stripe.API_VERSION).encode();
-      deliveries.add(new String[] {body, FakeStripe.sign(SECRET_NEW, now, body)});
+    @Test
+    void sixtyFourConcurrentSendersAreAnsweredWellWithinTwoSecondsAtP99() {
+        int total = Integer.getInteger("tf.webhookBench.events", 3000);
+        long now = Instant.now().getEpochSecond();
+        List<String[]> deliveries = new ArrayList<>(total);
+        for (int i = 0; i < total; i++) {
+            String body = FakeStripe.event(
+                            "customer.subscription.updated",
+                            new JsonObject()
+                                    .put("id", "sub_bench" + i)
+                                    .put("object", "subscription")
+                                    .put("customer", "cus_nobody" + i)
+                                    .put("status", "active"),
+                            null,
+                            Stripe.API_VERSION)
+                    .encode();
+            deliveries.add(new String[] {body, FakeStripe.sign(SECRET_NEW, now, body)});
+        }
+        // The senders get their own Vert.x, so their TLS handshakes do not run on the server's event loops.
+        io.vertx.core.Vertx senders = io.vertx.core.Vertx.vertx(new io.vertx.core.VertxOptions()
+                .setEventLoopPoolSize(2)
+                .setMaxEventLoopExecuteTime(10)
+                .setMaxEventLoopExecuteTimeUnit(java.util.concurrent.TimeUnit.SECONDS));
+        WebClient client = WebClient.create(
+                senders,
+                new WebClientOptions()
+                        .setSsl(true)
+                        .setTrustAll(true)
+                        .setVerifyHost(false)
+                        .setDefaultHost("localhost")
+                        .setDefaultPort(server.config.http().httpsPort()),
+                new io.vertx.core.http.PoolOptions().setHttp1MaxSize(SENDERS));
+        // Warm-up: one delivery per sender opens its keep-alive TLS connection; handshakes are not measured.
+        List<String[]> warmUp = new ArrayList<>();
+        for (int i = 0; i < SENDERS; i++) {
+            String body = FakeStripe.event("bench.warm_up", new JsonObject(), null, Stripe.API_VERSION)
+                    .encode();
+            warmUp.add(new String[] {body, FakeStripe.sign(SECRET_NEW, now, body)});
+        }
+        run(senders, client, warmUp, SENDERS);
+        long[] latencies = new long[total];
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger failures = new AtomicInteger();
+        long before = count(server, "SELECT count(*) FROM stripe_events");
+        long start = System.nanoTime();
+        List<Future<Void>> lanes = new ArrayList<>();
+        for (int s = 0; s < SENDERS; s++) {
+            Promise<Void> lane = Promise.promise();
+            lanes.add(lane.future());
+            senders.runOnContext(v -> sendNext(client, deliveries, latencies, next, failures, lane));
+        }
+        TestServer.await(Future.all(lanes));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        client.close();
+        TestServer.await(senders.close());
+        long stored = count(server, "SELECT count(*) FROM stripe_events") - before;
+        long[] sorted = latencies.clone();
+        Arrays.sort(sorted);
+        double p50 = sorted[(int) (total * 0.50)] / 1e6;
+        double p99 = sorted[Math.min(total - 1, (int) Math.ceil(total * 0.99) - 1)] / 1e6;
+        String figures = String.format(
+                "webhook bench: %d events, %d senders, %.0f events/s verified+stored, p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                total, SENDERS, total / seconds, p50, p99, sorted[total - 1] / 1e6);
+        log.info(figures);
+        System.out.println(figures);
+        assertThat(failures.get()).isZero();
+        assertThat(stored).isEqualTo(total);
+        assertThat(p99).as("p99 time to 2xx in ms").isLessThan(2000);
     }
-    // The senders get their own Vert.x, so their TLS handshakes do not run on the server's event loops.
-    io.vertx.core.Vertx senders = io.vertx.core.Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(2)
-        .setMaxEventLoopExecuteTime(10).setMaxEventLoopExecuteTimeUnit(java.util.concurrent.TimeUnit.SECONDS));
-    WebClient client = WebClient.create(senders, new WebClientOptions().setSsl(true).setTrustAll(true)
-        .setVerifyHost(false).setDefaultHost("localhost").setDefaultPort(server.config.http().httpsPort()), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(SENDERS));
-    // Warm-up: one delivery per sender opens its keep-alive TLS connection; handshakes are not measured.
-    List<String[]> warmUp = new ArrayList<>();
-    for (int i = 0; i < SENDERS; i++) {
-      String body = FakeStripe.event("bench.warm_up", new JsonObject(), null, Stripe.API_VERSION).encode();
-      warmUp.add(new String[] {body, FakeStripe.sign(SECRET_NEW, now, body)});
-    }
-    run(senders, client, warmUp, SENDERS);
-    long[] latencies = new long[total];
-    AtomicInteger next = new AtomicInteger();
-    AtomicInteger failures = new AtomicInteger();
-    long before = count(server, "SELECT count(*) FROM stripe_events");
-    long start = System.nanoTime();
-    List<Future<Void>> lanes = new ArrayList<>();
-    for (int s = 0; s < SENDERS; s++) {
-      Promise<Void> lane = Promise.promise();
-      lanes.add(lane.future());
-      senders.runOnContext(v -> sendNext(client, deliveries, latencies, next, failures, lane));
-    }
-    TestServer.await(Future.all(lanes));
-    double seconds = (System.nanoTime() - start) / 1e9;
-    client.close();
-    TestServer.await(senders.close());
-    long stored = count(server, "SELECT count(*) FROM stripe_events") - before;
-    long[] sorted = latencies.clone();
-    Arrays.sort(sorted);
-    double p50 = sorted[(int) (total * 0.50)] / 1e6;
-    double p99 = sorted[Math.min(total - 1, (int) Math.ceil(total * 0.99) - 1)] / 1e6;
-    String figures = String.format("webhook bench: %d events, %d senders, %.0f events/s verified+stored, p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-        total, SENDERS, total / seconds, p50, p99, sorted[total - 1] / 1e6);
-    log.info(figures);
-    System.out.println(figures);
-    assertThat(failures.get()).isZero();
-    assertThat(stored).isEqualTo(total);
-    assertThat(p99).as("p99 time to 2xx in ms").isLessThan(2000);
-  }
 
-  private static void run(io.vertx.core.Vertx senders, WebClient client, List<String[]> deliveries, int lanes) {
-    long[] ignored = new long[deliveries.size()];
-    AtomicInteger next = new AtomicInteger();
-    AtomicInteger failures = new AtomicInteger();
-    List<Future<Void>> all = new ArrayList<>();
-    for (int s = 0; s < lanes; s++) {
-      Promise<Void> lane = Promise.promise();
-      all.add(lane.future());
-      senders.runOnContext(v -> sendNext(client, deliveries, ignored, next, failures, lane));
+    private static void run(io.vertx.core.Vertx senders, WebClient client, List<String[]> deliveries, int lanes) {
+        long[] ignored = new long[deliveries.size()];
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger failures = new AtomicInteger();
+        List<Future<Void>> all = new ArrayList<>();
+        for (int s = 0; s < lanes; s++) {
+            Promise<Void> lane = Promise.promise();
+            all.add(lane.future());
+            senders.runOnContext(v -> sendNext(client, deliveries, ignored, next, failures, lane));
+        }
+        TestServer.await(Future.all(all));
+        assertThat(failures.get()).isZero();
     }
-    TestServer.await(Future.all(all));
-    assertThat(failures.get()).isZero();
-  }
 
-  private static void sendNext(WebClient client, List<String[]> deliveries, long[] latencies, AtomicInteger next,
-                               AtomicInteger failures, Promise<Void> lane) {
-    int i = next.getAndIncrement();
-    if (i >= deliveries.size()) {
-      lane.complete();
-      return;
+    private static void sendNext(
+            WebClient client,
+            List<String[]> deliveries,
+            long[] latencies,
+            AtomicInteger next,
+            AtomicInteger failures,
+            Promise<Void> lane) {
+        int i = next.getAndIncrement();
+        if (i >= deliveries.size()) {
+            lane.complete();
+            return;
+        }
+        long t0 = System.nanoTime();
+        client.post("/webhooks/stripe")
+                .putHeader("Stripe-Signature", deliveries.get(i)[1])
+                .putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer(deliveries.get(i)[0]))
+                .onComplete(ar -> {
+                    latencies[i] = System.nanoTime() - t0;
+                    if (ar.failed() || ar.result().statusCode() != 200) {
+                        if (failures.incrementAndGet() <= 3) {
+                            log.warn(
+                                    "bench delivery failed: {}",
+                                    ar.failed()
+                                            ? ar.cause().toString()
+                                            : ar.result().bodyAsString());
+                        }
+                    }
+                    sendNext(client, deliveries, latencies, next, failures, lane);
+                });
     }
-    long t0 = System.nanoTime();
-    client.post("/webhooks/stripe").putHeader("Stripe-Signature", deliveries.get(i)[1])
-        .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(deliveries.get(i)[0]))
-        .onComplete(ar -> {
-          latencies[i] = System.nanoTime() - t0;
-          if (ar.failed() || ar.result().statusCode() != 200) {
-            if (failures.incrementAndGet() <= 3) {
-              log.warn("bench delivery failed: {}", ar.failed() ? ar.cause().toString() : ar.result().bodyAsString());
-            }
-          }
-          sendNext(client, deliveries, latencies, next, failures, lane);
-        });
-  }
 }

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
-import uk.co.tradersflow.platform.http.ProblemResponder;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
@@ -23,69 +22,78 @@ import uk.co.tradersflow.support.TrustAllTls;
  * without a stack trace, never as a server fault or an outage, with the status it really had.
  */
 class ClientMistakeLoggingTest {
-  static TestServer server;
-  static Logger requestLog = (Logger) LoggerFactory.getLogger("tradersflow.request");
-  static Level requestLogLevel;
+    static TestServer server;
+    static Logger requestLog = (Logger) LoggerFactory.getLogger("tradersflow.request");
+    static Level requestLogLevel;
 
-  @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
-    server = s;
-    requestLogLevel = requestLog.getLevel();
-    requestLog.setLevel(Level.INFO);
-  });
+    @RegisterExtension
+    static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
+        server = s;
+        requestLogLevel = requestLog.getLevel();
+        requestLog.setLevel(Level.INFO);
+    });
 
-  @AfterAll
-  static void stop() {
-    requestLog.setLevel(requestLogLevel);
-  }
-
-  @Test
-  void aChunkSizeOverflowIsAWarningWithoutStackTraceAndItsRequestLineSays400() throws Exception {
-    try (LogCapture logs = new LogCapture(); SSLSocket s = connect()) {
-      send(s, "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFFFFF\r\n");
-      String text = awaitRequestLine(logs);
-      assertThat(text).contains("WARN uk.co.tradersflow.platform.http.ProblemResponder - malformed request framing")
-          .contains("Chunk size overflow")
-          .doesNotContain("ERROR", "\tat ", "unexpected failure")
-          .containsPattern("method=POST route=/api/v1/auth/login status=400 ");
+    @AfterAll
+    static void stop() {
+        requestLog.setLevel(requestLogLevel);
     }
-  }
 
-  @Test
-  void aClientAbandoningItsBodyIsNotADependencyFailureAndItsRequestLineSays499() throws Exception {
-    try (LogCapture logs = new LogCapture()) {
-      try (SSLSocket s = connect()) {
-        send(s, "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            + "Content-Length: 100\r\n\r\n{\"email\":");
-        Thread.sleep(200);  // the server is now waiting for the other 91 bytes
-      }
-      String text = awaitRequestLine(logs);
-      assertThat(text).contains("INFO uk.co.tradersflow.platform.http.ProblemResponder - client closed the connection before the answer")
-          .doesNotContain("dependency unavailable", "WARN", "ERROR", "\tat ")
-          .containsPattern("method=POST route=/api/v1/auth/login status=499 ");
+    @Test
+    void aChunkSizeOverflowIsAWarningWithoutStackTraceAndItsRequestLineSays400() throws Exception {
+        try (LogCapture logs = new LogCapture();
+                SSLSocket s = connect()) {
+            send(
+                    s,
+                    "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFFFFF\r\n");
+            String text = awaitRequestLine(logs);
+            assertThat(text)
+                    .contains("WARN uk.co.tradersflow.platform.http.ProblemResponder - malformed request framing")
+                    .contains("Chunk size overflow")
+                    .doesNotContain("ERROR", "\tat ", "unexpected failure")
+                    .containsPattern("method=POST route=/api/v1/auth/login status=400 ");
+        }
     }
-  }
 
-  private static String awaitRequestLine(LogCapture logs) throws InterruptedException {
-    for (int i = 0; i < 100 && !logs.text().contains(" status="); i++) {
-      Thread.sleep(50);
+    @Test
+    void aClientAbandoningItsBodyIsNotADependencyFailureAndItsRequestLineSays499() throws Exception {
+        try (LogCapture logs = new LogCapture()) {
+            try (SSLSocket s = connect()) {
+                send(
+                        s,
+                        "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                                + "Content-Length: 100\r\n\r\n{\"email\":");
+                Thread.sleep(200); // the server is now waiting for the other 91 bytes
+            }
+            String text = awaitRequestLine(logs);
+            assertThat(text)
+                    .contains(
+                            "INFO uk.co.tradersflow.platform.http.ProblemResponder - client closed the connection before the answer")
+                    .doesNotContain("dependency unavailable", "WARN", "ERROR", "\tat ")
+                    .containsPattern("method=POST route=/api/v1/auth/login status=499 ");
+        }
     }
-    Thread.sleep(100);  // anything logged right after the request line
-    return logs.text();
-  }
 
-  private static void send(SSLSocket socket, String bytes) throws Exception {
-    OutputStream out = socket.getOutputStream();
-    out.write(bytes.getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-  }
+    private static String awaitRequestLine(LogCapture logs) throws InterruptedException {
+        for (int i = 0; i < 100 && !logs.text().contains(" status="); i++) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(100); // anything logged right after the request line
+        return logs.text();
+    }
 
-  private static SSLSocket connect() throws Exception {
-    SSLContext context = TrustAllTls.context();
-    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", server.config.http().httpsPort());
-    socket.setSoTimeout(5000);
-    socket.startHandshake();
-    return socket;
-  }
+    private static void send(SSLSocket socket, String bytes) throws Exception {
+        OutputStream out = socket.getOutputStream();
+        out.write(bytes.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    private static SSLSocket connect() throws Exception {
+        SSLContext context = TrustAllTls.context();
+        SSLSocket socket = (SSLSocket) context.getSocketFactory()
+                .createSocket("localhost", server.config.http().httpsPort());
+        socket.setSoTimeout(5000);
+        socket.startHandshake();
+        return socket;
+    }
 }

@@ -11,8 +11,8 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import uk.co.tradersflow.platform.http.ProblemResponder;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.platform.http.ProblemResponder;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.ResettingProxy;
 import uk.co.tradersflow.support.ServerExtension;
@@ -23,73 +23,88 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /** PostgreSQL's connections reset mid-request (a crash, a restart, a failover): 503 and retry, never 500. */
 class DatabaseResetTest {
-  static ResettingProxy proxy;
-  static TestServer server;
-  static TestUser user;
+    static ResettingProxy proxy;
+    static TestServer server;
+    static TestUser user;
 
-  @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.with(() -> {
-    TestEnvironment env = TestEnvironment.get();
-    proxy = new ResettingProxy(env.pgHost, env.pgPort);
-    String viaProxy = env.appUrl().replace("@" + env.pgHost + ":" + env.pgPort + "/", "@127.0.0.1:" + proxy.port() + "/");
-    return Map.of("TF_DB_URL", viaProxy);
-  }).closing(() -> proxy).then(s -> server = s).then(s -> user = new TestUsers(s).create());
+    @RegisterExtension
+    static final ServerExtension lifecycle = ServerExtension.with(() -> {
+                TestEnvironment env = TestEnvironment.get();
+                proxy = new ResettingProxy(env.pgHost, env.pgPort);
+                String viaProxy = env.appUrl()
+                        .replace("@" + env.pgHost + ":" + env.pgPort + "/", "@127.0.0.1:" + proxy.port() + "/");
+                return Map.of("TF_DB_URL", viaProxy);
+            })
+            .closing(() -> proxy)
+            .then(s -> server = s)
+            .then(s -> user = new TestUsers(s).create());
 
-  @Test
-  void aConnectionResetMidRequestIs503ServiceUnavailableAndTheNextRequestWorks() throws Exception {
-    try (Connection admin = server.env.admin(); Statement s = admin.createStatement(); LogCapture logs = new LogCapture()) {
-      admin.setAutoCommit(false);
-      s.execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE");
-      Future<HttpResponse<Buffer>> pending = server.request(HttpMethod.GET, "/api/v1/customers", user.token()).send();
-      awaitAppBackendWaitingOnALock();
-      proxy.resetAll();
-      HttpResponse<Buffer> r = TestServer.await(pending);
-      admin.rollback();
+    @Test
+    void aConnectionResetMidRequestIs503ServiceUnavailableAndTheNextRequestWorks() throws Exception {
+        try (Connection admin = server.env.admin();
+                Statement s = admin.createStatement();
+                LogCapture logs = new LogCapture()) {
+            admin.setAutoCommit(false);
+            s.execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE");
+            Future<HttpResponse<Buffer>> pending = server.request(HttpMethod.GET, "/api/v1/customers", user.token())
+                    .send();
+            awaitAppBackendWaitingOnALock();
+            proxy.resetAll();
+            HttpResponse<Buffer> r = TestServer.await(pending);
+            admin.rollback();
 
-      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
-      assertThat(r.getHeader("Content-Type")).isEqualTo(ProblemResponder.CONTENT_TYPE);
-      assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("service_unavailable");
-      assertThat(logs.text()).contains("dependency unavailable").doesNotContain("unexpected failure");
-    }
-    HttpResponse<Buffer> after = server.send(HttpMethod.GET, "/api/v1/customers", user.token());
-    assertThat(after.statusCode()).as("the pool reconnects").isEqualTo(200);
-  }
-
-  @Test
-  void aBackendTerminatedMidRequestIs503ServiceUnavailable() throws Exception {
-    try (Connection admin = server.env.admin(); Statement s = admin.createStatement(); LogCapture logs = new LogCapture()) {
-      admin.setAutoCommit(false);
-      s.execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE");
-      Future<HttpResponse<Buffer>> pending = server.request(HttpMethod.GET, "/api/v1/customers", user.token()).send();
-      awaitAppBackendWaitingOnALock();
-      try (Connection killer = server.env.admin(); Statement k = killer.createStatement()) {
-        k.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-            + "AND usename = 'tf_app' AND wait_event_type = 'Lock'");
-      }
-      HttpResponse<Buffer> r = TestServer.await(pending);
-      admin.rollback();
-
-      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
-      assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("service_unavailable");
-      assertThat(logs.text()).doesNotContain("unexpected failure");
-    }
-    assertThat(server.send(HttpMethod.GET, "/api/v1/customers", user.token()).statusCode()).isEqualTo(200);
-  }
-
-  /** From a connection of its own: inside the locking transaction pg_stat_activity would be a snapshot. */
-  private static void awaitAppBackendWaitingOnALock() throws Exception {
-    try (Connection c = server.env.admin(); Statement s = c.createStatement()) {
-      for (int i = 0; i < 200; i++) {
-      try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-          + "AND usename = 'tf_app' AND wait_event_type = 'Lock'")) {
-        rs.next();
-        if (rs.getLong(1) > 0) {
-          return;
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+            assertThat(r.getHeader("Content-Type")).isEqualTo(ProblemResponder.CONTENT_TYPE);
+            assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("service_unavailable");
+            assertThat(logs.text()).contains("dependency unavailable").doesNotContain("unexpected failure");
         }
-      }
-      Thread.sleep(25);
-      }
+        HttpResponse<Buffer> after = server.send(HttpMethod.GET, "/api/v1/customers", user.token());
+        assertThat(after.statusCode()).as("the pool reconnects").isEqualTo(200);
     }
-    throw new AssertionError("the request never reached PostgreSQL");
-  }
+
+    @Test
+    void aBackendTerminatedMidRequestIs503ServiceUnavailable() throws Exception {
+        try (Connection admin = server.env.admin();
+                Statement s = admin.createStatement();
+                LogCapture logs = new LogCapture()) {
+            admin.setAutoCommit(false);
+            s.execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE");
+            Future<HttpResponse<Buffer>> pending = server.request(HttpMethod.GET, "/api/v1/customers", user.token())
+                    .send();
+            awaitAppBackendWaitingOnALock();
+            try (Connection killer = server.env.admin();
+                    Statement k = killer.createStatement()) {
+                k.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                        + "AND usename = 'tf_app' AND wait_event_type = 'Lock'");
+            }
+            HttpResponse<Buffer> r = TestServer.await(pending);
+            admin.rollback();
+
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+            assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("service_unavailable");
+            assertThat(logs.text()).doesNotContain("unexpected failure");
+        }
+        assertThat(server.send(HttpMethod.GET, "/api/v1/customers", user.token())
+                        .statusCode())
+                .isEqualTo(200);
+    }
+
+    /** From a connection of its own: inside the locking transaction pg_stat_activity would be a snapshot. */
+    private static void awaitAppBackendWaitingOnALock() throws Exception {
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement()) {
+            for (int i = 0; i < 200; i++) {
+                try (ResultSet rs =
+                        s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                + "AND usename = 'tf_app' AND wait_event_type = 'Lock'")) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return;
+                    }
+                }
+                Thread.sleep(25);
+            }
+        }
+        throw new AssertionError("the request never reached PostgreSQL");
+    }
 }

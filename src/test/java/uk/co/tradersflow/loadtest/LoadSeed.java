@@ -1,7 +1,6 @@
 package uk.co.tradersflow.loadtest;
 
 import io.vertx.core.Vertx;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -32,55 +31,72 @@ import uk.co.tradersflow.support.InvoiceReplies;
  * point it at a production database.
  */
 public final class LoadSeed {
-  private LoadSeed() {}
+    private LoadSeed() {}
 
-  public static void main(String[] args) throws Exception {
-    int accounts = args.length > 0 ? Integer.parseInt(args[0]) : 200;
-    int invoices = args.length > 1 ? Integer.parseInt(args[1]) : 30;
-    Path out = Path.of(args.length > 2 ? args[2] : "load-tests/tokens.csv");
+    public static void main(String[] args) throws Exception {
+        int accounts = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+        int invoices = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+        Path out = Path.of(args.length > 2 ? args[2] : "load-tests/tokens.csv");
 
-    AppConfig config = ConfigLoader.load();
-    ServerKeys keys = ServerKeys.resolve(config);
-    Vertx vertx = Vertx.vertx();
-    try {
-      // Tokens live as long as the server allows (TF_ACCESS_TOKEN_TTL_SECONDS): seed just before the run.
-      AccessTokens tokens = new AccessTokens(keys, config.auth().accessTokenTtl(), Clock.systemUTC());
-      PgUrl admin = PgUrl.parse(config.db().adminUrl());
-      List<String> lines = new ArrayList<>();
-      lines.add("token");
-      try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties())) {
-        c.setAutoCommit(false);
-        for (int i = 0; i < accounts; i++) {
-          UUID account = UUID.randomUUID();
-          UUID user = UUID.randomUUID();
-          UUID session = UUID.randomUUID();
-          seedAccount(c, account, user, session, invoices);
-          lines.add(tokens.mint(user, account, session, Optional.empty()));
+        AppConfig config = ConfigLoader.load();
+        ServerKeys keys = ServerKeys.resolve(config);
+        Vertx vertx = Vertx.vertx();
+        try {
+            // Tokens live as long as the server allows (TF_ACCESS_TOKEN_TTL_SECONDS): seed just before the run.
+            AccessTokens tokens = new AccessTokens(keys, config.auth().accessTokenTtl(), Clock.systemUTC());
+            PgUrl admin = PgUrl.parse(config.db().adminUrl());
+            List<String> lines = new ArrayList<>();
+            lines.add("token");
+            try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties())) {
+                c.setAutoCommit(false);
+                for (int i = 0; i < accounts; i++) {
+                    UUID account = UUID.randomUUID();
+                    UUID user = UUID.randomUUID();
+                    UUID session = UUID.randomUUID();
+                    seedAccount(c, account, user, session, invoices);
+                    lines.add(tokens.mint(user, account, session, Optional.empty()));
+                }
+                // Each invoice's stored reply, rendered by the server's renderer as the server would (sql/V029).
+                InvoiceReplies.renderPending(c);
+                c.commit();
+            }
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            Files.write(out, lines);
+            System.out.printf(
+                    "seeded %d accounts x %d invoices; %d tokens written to %s%n", accounts, invoices, accounts, out);
+        } finally {
+            vertx.close().await();
         }
-        // Each invoice's stored reply, rendered by the server's renderer as the server would (sql/V029).
-        InvoiceReplies.renderPending(c);
-        c.commit();
-      }
-      Files.createDirectories(out.toAbsolutePath().getParent());
-      Files.write(out, lines);
-      System.out.printf("seeded %d accounts x %d invoices; %d tokens written to %s%n", accounts, invoices, accounts, out);
-    } finally {
-      vertx.close().await();
     }
-  }
 
-  private static void seedAccount(Connection c, UUID account, UUID user, UUID session, int invoices) throws SQLException {
-    String tag = account.toString().substring(0, 8);
-    exec(c, "INSERT INTO accounts (id, business_name) VALUES (?, ?)", account, "Load " + tag);
-    exec(c, "INSERT INTO users (id, account_id, email, email_verified_at) VALUES (?, ?, ?, now())",
-        user, account, "load-" + account + "@example.test");
-    exec(c, "INSERT INTO sessions (id, account_id, user_id, expires_at) VALUES (?, ?, ?, now() + interval '1 day')",
-        session, account, user);
-    UUID customer = UUID.randomUUID();
-    exec(c, "INSERT INTO customers (id, account_id, name, email) VALUES (?, ?, ?, ?)",
-        customer, account, "Customer " + tag, "customer-" + tag + "@example.test");
-    // Invoices an hour apart, each with three lines; totals as the server would compute them.
-    exec(c, """
+    private static void seedAccount(Connection c, UUID account, UUID user, UUID session, int invoices)
+            throws SQLException {
+        String tag = account.toString().substring(0, 8);
+        exec(c, "INSERT INTO accounts (id, business_name) VALUES (?, ?)", account, "Load " + tag);
+        exec(
+                c,
+                "INSERT INTO users (id, account_id, email, email_verified_at) VALUES (?, ?, ?, now())",
+                user,
+                account,
+                "load-" + account + "@example.test");
+        exec(
+                c,
+                "INSERT INTO sessions (id, account_id, user_id, expires_at) VALUES (?, ?, ?, now() + interval '1 day')",
+                session,
+                account,
+                user);
+        UUID customer = UUID.randomUUID();
+        exec(
+                c,
+                "INSERT INTO customers (id, account_id, name, email) VALUES (?, ?, ?, ?)",
+                customer,
+                account,
+                "Customer " + tag,
+                "customer-" + tag + "@example.test");
+        // Invoices an hour apart, each with three lines; totals as the server would compute them.
+        exec(
+                c,
+                """
         WITH inv AS (
           INSERT INTO invoices (account_id, number, customer_id, status, total_pence, due_date, created_at, updated_at)
           SELECT ?, n, ?, (ARRAY['draft','sent','paid','void'])[1 + n % 4], 4500 * 2 + 1250 + 333 * 3,
@@ -91,16 +107,20 @@ public final class LoadSeed {
         SELECT inv.account_id, inv.id, l.position, l.description, l.quantity, l.unit_pence
           FROM inv CROSS JOIN (VALUES (0, 'Labour (hours)', 2.00, 4500), (1, 'Call-out', 1.00, 1250),
                                       (2, 'Copper pipe 15mm (m)', 3.00, 333)) AS l(position, description, quantity, unit_pence)""",
-        account, customer, invoices, invoices, invoices);
-    exec(c, "INSERT INTO invoice_counters (account_id, last_number) VALUES (?, ?)", account, invoices);
-  }
-
-  private static void exec(Connection c, String sql, Object... args) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      ps.execute();
+                account,
+                customer,
+                invoices,
+                invoices,
+                invoices);
+        exec(c, "INSERT INTO invoice_counters (account_id, last_number) VALUES (?, ?)", account, invoices);
     }
-  }
+
+    private static void exec(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            ps.execute();
+        }
+    }
 }

@@ -7,60 +7,64 @@ import uk.co.tradersflow.ratelimit.ApiRateLimit.UserLease;
 
 /** The bookkeeping of units an instance holds for one user, on a clock the test moves. */
 class UserLeaseTest {
-  static final long MS = 1_000_000;
+    static final long MS = 1_000_000;
 
-  private static RateLimiter.Lease granted(int units, int remaining) {
-    return new RateLimiter.Lease(units, new RateLimiter.Decision(units > 0, 100, remaining, 2, units > 0 ? 0 : 1));
-  }
-
-  /** Leases of 1, 2, 4 … units while the user keeps asking; the unit each waiting request spends is not held. */
-  private static UserLease warmed(long now) {
-    UserLease lease = new UserLease(10);
-    for (int i = 0; i < 4; i++) {
-      int size = lease.nextSize(now);
-      lease.taken(granted(size, 80), now);
-      while (lease.spend(now) != null) {
-        // spend what was held, so the next request waits for Redis again
-      }
+    private static RateLimiter.Lease granted(int units, int remaining) {
+        return new RateLimiter.Lease(units, new RateLimiter.Decision(units > 0, 100, remaining, 2, units > 0 ? 0 : 1));
     }
-    return lease;
-  }
 
-  @Test
-  void requestsBehindALeaseInFlightAskForTheirOwnUnitOnly() {
-    UserLease lease = warmed(0);
-    int first = lease.nextSize(0);
-    assertThat(first).isGreaterThan(1);
-    assertThat(lease.nextSize(0)).isEqualTo(1);
-    assertThat(lease.nextSize(0)).isEqualTo(1);
-  }
-
-  @Test
-  void aRequestRedisRefusesSpendsAUnitAnotherCallBroughtIn() {
-    UserLease lease = warmed(0);
-    int size = lease.nextSize(0);
-    lease.nextSize(0);
-    assertThat(lease.taken(granted(size, 0), 0).allowed()).isTrue();
-    RateLimiter.Decision refusedByRedis = lease.taken(granted(0, 0), 0);
-    assertThat(refusedByRedis.allowed()).as("the first call left units here").isTrue();
-    assertThat(refusedByRedis.remaining()).isEqualTo(size - 2);
-  }
-
-  @Test
-  void eachBatchExpiresOnItsOwnClockAndNoneOutlivesIt() {
-    UserLease lease = warmed(0);
-    int size = lease.nextSize(0);
-    lease.taken(granted(size, 50), 0);
-    long later = 600 * MS;
-    int topUp = 0;
-    while (topUp == 0 && lease.spend(later) != null) {
-      topUp = lease.topUpSize(later);
+    /** Leases of 1, 2, 4 … units while the user keeps asking; the unit each waiting request spends is not held. */
+    private static UserLease warmed(long now) {
+        UserLease lease = new UserLease(10);
+        for (int i = 0; i < 4; i++) {
+            int size = lease.nextSize(now);
+            lease.taken(granted(size, 80), now);
+            while (lease.spend(now) != null) {
+                // spend what was held, so the next request waits for Redis again
+            }
+        }
+        return lease;
     }
-    assertThat(topUp).as("a top-up once half the lease is spent").isPositive();
-    lease.toppedUp(granted(topUp, 40), later);
-    assertThat(lease.spend(later).remaining()).as("Redis's figure and what is held here").isEqualTo(40 + 4 + topUp);
-    // At 1 s the first batch's leftovers (4) expire; the top-up's units last until 1.6 s.
-    assertThat(lease.spend(1000 * MS).remaining()).isEqualTo(40 + topUp - 1);
-    assertThat(lease.spend(1600 * MS)).as("the top-up's batch expired too").isNull();
-  }
+
+    @Test
+    void requestsBehindALeaseInFlightAskForTheirOwnUnitOnly() {
+        UserLease lease = warmed(0);
+        int first = lease.nextSize(0);
+        assertThat(first).isGreaterThan(1);
+        assertThat(lease.nextSize(0)).isEqualTo(1);
+        assertThat(lease.nextSize(0)).isEqualTo(1);
+    }
+
+    @Test
+    void aRequestRedisRefusesSpendsAUnitAnotherCallBroughtIn() {
+        UserLease lease = warmed(0);
+        int size = lease.nextSize(0);
+        lease.nextSize(0);
+        assertThat(lease.taken(granted(size, 0), 0).allowed()).isTrue();
+        RateLimiter.Decision refusedByRedis = lease.taken(granted(0, 0), 0);
+        assertThat(refusedByRedis.allowed())
+                .as("the first call left units here")
+                .isTrue();
+        assertThat(refusedByRedis.remaining()).isEqualTo(size - 2);
+    }
+
+    @Test
+    void eachBatchExpiresOnItsOwnClockAndNoneOutlivesIt() {
+        UserLease lease = warmed(0);
+        int size = lease.nextSize(0);
+        lease.taken(granted(size, 50), 0);
+        long later = 600 * MS;
+        int topUp = 0;
+        while (topUp == 0 && lease.spend(later) != null) {
+            topUp = lease.topUpSize(later);
+        }
+        assertThat(topUp).as("a top-up once half the lease is spent").isPositive();
+        lease.toppedUp(granted(topUp, 40), later);
+        assertThat(lease.spend(later).remaining())
+                .as("Redis's figure and what is held here")
+                .isEqualTo(40 + 4 + topUp);
+        // At 1 s the first batch's leftovers (4) expire; the top-up's units last until 1.6 s.
+        assertThat(lease.spend(1000 * MS).remaining()).isEqualTo(40 + topUp - 1);
+        assertThat(lease.spend(1600 * MS)).as("the top-up's batch expired too").isNull();
+    }
 }

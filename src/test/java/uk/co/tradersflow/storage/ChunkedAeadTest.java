@@ -13,140 +13,169 @@ import org.junit.jupiter.api.Test;
 
 /** The stored-file format: round trips of every awkward size, and every kind of tampering detected. */
 class ChunkedAeadTest {
-  final byte[] key = EnvelopeKeys.newDataKey();
-  final UUID doc = UUID.randomUUID();
+    final byte[] key = EnvelopeKeys.newDataKey();
+    final UUID doc = UUID.randomUUID();
 
-  static byte[] random(int size) {
-    byte[] b = new byte[size];
-    new Random(size).nextBytes(b);
-    return b;
-  }
-
-  byte[] decrypt(byte[] sealed, UUID id) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ChunkedAead.decrypt(new ByteArrayInputStream(sealed), out, key, id);
-    return out.toByteArray();
-  }
-
-  @Test
-  void everySizeRoundTripsAndTheSealedBytesNeverContainThePlaintext() throws Exception {
-    int chunk = ChunkedAead.CHUNK;
-    for (int size : new int[] {0, 1, 100, chunk - 1, chunk, chunk + 1, 2 * chunk, 3 * chunk + 17}) {
-      byte[] plain = random(size);
-      byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
-      assertThat(decrypt(sealed, doc)).as("size " + size).isEqualTo(plain);
-      assertThat(ChunkedAead.plaintextSize(sealed.length)).isEqualTo(size);
+    static byte[] random(int size) {
+        byte[] b = new byte[size];
+        new Random(size).nextBytes(b);
+        return b;
     }
-    byte[] text = "Mrs Patel, 12 Acacia Avenue, alarm code 4321. ".repeat(3000).getBytes(StandardCharsets.UTF_8);
-    String sealed = new String(ChunkedAead.encrypt(text, key, doc), StandardCharsets.ISO_8859_1);
-    assertThat(sealed).doesNotContain("Acacia").doesNotContain("alarm code");
-  }
 
-  /** Single bytes take the same path as runs: across a chunk boundary, and as the whole last chunk. */
-  @Test
-  void bytesWrittenOneAtATimeRoundTripAcrossAChunkBoundary() throws Exception {
-    byte[] plain = random(ChunkedAead.CHUNK + 3);
-    ByteArrayOutputStream sealed = new ByteArrayOutputStream();
-    try (ChunkedAead.EncryptingOutputStream out = new ChunkedAead.EncryptingOutputStream(sealed, key, doc)) {
-      out.write(plain, 0, ChunkedAead.CHUNK - 2);
-      for (int i = ChunkedAead.CHUNK - 2; i < plain.length; i++) {
-        out.write(plain[i]);
-      }
-      assertThat(out.plaintextSize()).isEqualTo(plain.length);
+    byte[] decrypt(byte[] sealed, UUID id) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ChunkedAead.decrypt(new ByteArrayInputStream(sealed), out, key, id);
+        return out.toByteArray();
     }
-    assertThat(decrypt(sealed.toByteArray(), doc)).isEqualTo(plain);
-  }
 
-  @Test
-  void aFlippedBitAnywhereIsDetected() throws Exception {
-    byte[] sealed = ChunkedAead.encrypt(random(3 * ChunkedAead.CHUNK), key, doc);
-    for (int position : new int[] {ChunkedAead.HEADER - 1, ChunkedAead.HEADER + 5, ChunkedAead.HEADER + ChunkedAead.SEALED_CHUNK + 9,
-        sealed.length - 1}) {
-      byte[] altered = sealed.clone();
-      altered[position] ^= 0x01;
-      assertThatThrownBy(() -> decrypt(altered, doc)).as("bit " + position).isInstanceOf(ChunkedAead.TamperedFileException.class);
+    @Test
+    void everySizeRoundTripsAndTheSealedBytesNeverContainThePlaintext() throws Exception {
+        int chunk = ChunkedAead.CHUNK;
+        for (int size : new int[] {0, 1, 100, chunk - 1, chunk, chunk + 1, 2 * chunk, 3 * chunk + 17}) {
+            byte[] plain = random(size);
+            byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
+            assertThat(decrypt(sealed, doc)).as("size " + size).isEqualTo(plain);
+            assertThat(ChunkedAead.plaintextSize(sealed.length)).isEqualTo(size);
+        }
+        byte[] text =
+                "Mrs Patel, 12 Acacia Avenue, alarm code 4321. ".repeat(3000).getBytes(StandardCharsets.UTF_8);
+        String sealed = new String(ChunkedAead.encrypt(text, key, doc), StandardCharsets.ISO_8859_1);
+        assertThat(sealed).doesNotContain("Acacia").doesNotContain("alarm code");
     }
-  }
 
-  @Test
-  void aFileCutAtAChunkBoundaryOrWithChunksReorderedOrFromAnotherDocumentIsDetected() throws Exception {
-    byte[] sealed = ChunkedAead.encrypt(random(3 * ChunkedAead.CHUNK + 10), key, doc);
-    int h = ChunkedAead.HEADER;
-    int s = ChunkedAead.SEALED_CHUNK;
-    byte[] truncated = Arrays.copyOf(sealed, h + 2 * s);
-    assertThatThrownBy(() -> decrypt(truncated, doc)).isInstanceOf(ChunkedAead.TamperedFileException.class);
-    byte[] swapped = sealed.clone();
-    System.arraycopy(sealed, h, swapped, h + s, s);
-    System.arraycopy(sealed, h + s, swapped, h, s);
-    assertThatThrownBy(() -> decrypt(swapped, doc)).isInstanceOf(ChunkedAead.TamperedFileException.class);
-    assertThatThrownBy(() -> decrypt(sealed, UUID.randomUUID())).isInstanceOf(ChunkedAead.TamperedFileException.class);
-    byte[] otherKey = EnvelopeKeys.newDataKey();
-    assertThatThrownBy(() -> ChunkedAead.decrypt(new ByteArrayInputStream(sealed), new ByteArrayOutputStream(), otherKey, doc))
-        .isInstanceOf(ChunkedAead.TamperedFileException.class);
-  }
-
-  /**
-   * A range reads only the chunks holding it: one read of the store from the start when it begins
-   * in the first chunk (every whole-file download: one S3 GET), else the header and its chunks.
-   */
-  @Test
-  void aRangeReadsOnlyItsChunksInAsFewReadsAsPossibleAndMatchesTheWhole() throws Exception {
-    byte[] plain = random(5 * ChunkedAead.CHUNK + 123);
-    byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
-    long h = ChunkedAead.HEADER;
-    long s = ChunkedAead.SEALED_CHUNK;
-    long c = ChunkedAead.CHUNK;
-    long end = plain.length - 1;
-    // range -> the reads of the store it needs, as {offset, length}
-    Object[][] cases = {
-        {new long[] {0, end}, new long[][] {{0, sealed.length}}},
-        {new long[] {0, 0}, new long[][] {{0, h + s}}},
-        {new long[] {c - 10, c + 10}, new long[][] {{0, h + 2 * s}}},
-        {new long[] {3 * c, end}, new long[][] {{0, h}, {h + 3 * s, sealed.length - (h + 3 * s)}}},
-        {new long[] {end, end}, new long[][] {{0, h}, {h + 5 * s, sealed.length - (h + 5 * s)}}}};
-    for (Object[] each : cases) {
-      long[] r = (long[]) each[0];
-      java.util.List<long[]> reads = new java.util.ArrayList<>();
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ChunkedAead.decryptRange((offset, length) -> {
-        reads.add(new long[] {offset, length});
-        return new ByteArrayInputStream(sealed, (int) offset, (int) length);
-      }, sealed.length, r[0], r[1], out, key, doc);
-      assertThat(out.toByteArray()).as(r[0] + "-" + r[1]).isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
-      assertThat(reads).as("reads for " + r[0] + "-" + r[1]).containsExactly((long[][]) each[1]);
+    /** Single bytes take the same path as runs: across a chunk boundary, and as the whole last chunk. */
+    @Test
+    void bytesWrittenOneAtATimeRoundTripAcrossAChunkBoundary() throws Exception {
+        byte[] plain = random(ChunkedAead.CHUNK + 3);
+        ByteArrayOutputStream sealed = new ByteArrayOutputStream();
+        try (ChunkedAead.EncryptingOutputStream out = new ChunkedAead.EncryptingOutputStream(sealed, key, doc)) {
+            out.write(plain, 0, ChunkedAead.CHUNK - 2);
+            for (int i = ChunkedAead.CHUNK - 2; i < plain.length; i++) {
+                out.write(plain[i]);
+            }
+            assertThat(out.plaintextSize()).isEqualTo(plain.length);
+        }
+        assertThat(decrypt(sealed.toByteArray(), doc)).isEqualTo(plain);
     }
-    byte[] badHeader = sealed.clone();
-    badHeader[0] ^= 0x01;
-    assertThatThrownBy(() -> ChunkedAead.decryptRange((offset, length) -> new ByteArrayInputStream(badHeader, (int) offset, (int) length),
-        badHeader.length, 0, 10, new ByteArrayOutputStream(), key, doc)).isInstanceOf(ChunkedAead.TamperedFileException.class);
-  }
 
-  @Test
-  void dataKeysAreWrappedPerDocumentByTheMasterKey() {
-    EnvelopeKeys keys = new EnvelopeKeys(EnvelopeKeys.newDataKey());
-    byte[] wrapped = keys.wrap(key, doc);
-    String id = keys.currentKeyId();
-    assertThat(keys.unwrap(id, wrapped, doc)).isEqualTo(key);
-    assertThatThrownBy(() -> keys.unwrap(id, wrapped, UUID.randomUUID())).isInstanceOf(ChunkedAead.TamperedFileException.class);
-    assertThatThrownBy(() -> new EnvelopeKeys(EnvelopeKeys.newDataKey()).unwrap(id, wrapped, doc))
-        .as("another master key").isInstanceOf(IllegalStateException.class);
-  }
+    @Test
+    void aFlippedBitAnywhereIsDetected() throws Exception {
+        byte[] sealed = ChunkedAead.encrypt(random(3 * ChunkedAead.CHUNK), key, doc);
+        for (int position : new int[] {
+            ChunkedAead.HEADER - 1,
+            ChunkedAead.HEADER + 5,
+            ChunkedAead.HEADER + ChunkedAead.SEALED_CHUNK + 9,
+            sealed.length - 1
+        }) {
+            byte[] altered = sealed.clone();
+            altered[position] ^= 0x01;
+            assertThatThrownBy(() -> decrypt(altered, doc))
+                    .as("bit " + position)
+                    .isInstanceOf(ChunkedAead.TamperedFileException.class);
+        }
+    }
 
-  @Test
-  void aRotatedMasterKeyStillUnwrapsUntilRewrappedAndIsNamedNotRevealed() {
-    byte[] oldMaster = EnvelopeKeys.newDataKey();
-    byte[] newMaster = EnvelopeKeys.newDataKey();
-    EnvelopeKeys before = new EnvelopeKeys(oldMaster);
-    byte[] wrapped = before.wrap(key, doc);
-    EnvelopeKeys during = new EnvelopeKeys(newMaster, java.util.List.of(oldMaster));
-    assertThat(during.previousKeyIds()).containsExactly(before.currentKeyId());
-    assertThat(during.unwrap(before.currentKeyId(), wrapped, doc)).isEqualTo(key);
-    byte[] rewrapped = during.rewrap(before.currentKeyId(), wrapped, doc);
-    EnvelopeKeys after = new EnvelopeKeys(newMaster);
-    assertThat(after.unwrap(during.currentKeyId(), rewrapped, doc)).isEqualTo(key);
-    assertThat(during.currentKeyId()).matches("k[0-9a-f]{8}").isNotEqualTo(before.currentKeyId());
-    byte[] spoofedId = wrapped.clone();
-    assertThatThrownBy(() -> during.unwrap(during.currentKeyId(), spoofedId, doc))
-        .as("a key id is bound into the wrapping").isInstanceOf(ChunkedAead.TamperedFileException.class);
-  }
+    @Test
+    void aFileCutAtAChunkBoundaryOrWithChunksReorderedOrFromAnotherDocumentIsDetected() throws Exception {
+        byte[] sealed = ChunkedAead.encrypt(random(3 * ChunkedAead.CHUNK + 10), key, doc);
+        int h = ChunkedAead.HEADER;
+        int s = ChunkedAead.SEALED_CHUNK;
+        byte[] truncated = Arrays.copyOf(sealed, h + 2 * s);
+        assertThatThrownBy(() -> decrypt(truncated, doc)).isInstanceOf(ChunkedAead.TamperedFileException.class);
+        byte[] swapped = sealed.clone();
+        System.arraycopy(sealed, h, swapped, h + s, s);
+        System.arraycopy(sealed, h + s, swapped, h, s);
+        assertThatThrownBy(() -> decrypt(swapped, doc)).isInstanceOf(ChunkedAead.TamperedFileException.class);
+        assertThatThrownBy(() -> decrypt(sealed, UUID.randomUUID()))
+                .isInstanceOf(ChunkedAead.TamperedFileException.class);
+        byte[] otherKey = EnvelopeKeys.newDataKey();
+        assertThatThrownBy(() -> ChunkedAead.decrypt(
+                        new ByteArrayInputStream(sealed), new ByteArrayOutputStream(), otherKey, doc))
+                .isInstanceOf(ChunkedAead.TamperedFileException.class);
+    }
+
+    /**
+     * A range reads only the chunks holding it: one read of the store from the start when it begins
+     * in the first chunk (every whole-file download: one S3 GET), else the header and its chunks.
+     */
+    @Test
+    void aRangeReadsOnlyItsChunksInAsFewReadsAsPossibleAndMatchesTheWhole() throws Exception {
+        byte[] plain = random(5 * ChunkedAead.CHUNK + 123);
+        byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
+        long h = ChunkedAead.HEADER;
+        long s = ChunkedAead.SEALED_CHUNK;
+        long c = ChunkedAead.CHUNK;
+        long end = plain.length - 1;
+        // range -> the reads of the store it needs, as {offset, length}
+        Object[][] cases = {
+            {new long[] {0, end}, new long[][] {{0, sealed.length}}},
+            {new long[] {0, 0}, new long[][] {{0, h + s}}},
+            {new long[] {c - 10, c + 10}, new long[][] {{0, h + 2 * s}}},
+            {new long[] {3 * c, end}, new long[][] {{0, h}, {h + 3 * s, sealed.length - (h + 3 * s)}}},
+            {new long[] {end, end}, new long[][] {{0, h}, {h + 5 * s, sealed.length - (h + 5 * s)}}}
+        };
+        for (Object[] each : cases) {
+            long[] r = (long[]) each[0];
+            java.util.List<long[]> reads = new java.util.ArrayList<>();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ChunkedAead.decryptRange(
+                    (offset, length) -> {
+                        reads.add(new long[] {offset, length});
+                        return new ByteArrayInputStream(sealed, (int) offset, (int) length);
+                    },
+                    sealed.length,
+                    r[0],
+                    r[1],
+                    out,
+                    key,
+                    doc);
+            assertThat(out.toByteArray())
+                    .as(r[0] + "-" + r[1])
+                    .isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
+            assertThat(reads).as("reads for " + r[0] + "-" + r[1]).containsExactly((long[][]) each[1]);
+        }
+        byte[] badHeader = sealed.clone();
+        badHeader[0] ^= 0x01;
+        assertThatThrownBy(() -> ChunkedAead.decryptRange(
+                        (offset, length) -> new ByteArrayInputStream(badHeader, (int) offset, (int) length),
+                        badHeader.length,
+                        0,
+                        10,
+                        new ByteArrayOutputStream(),
+                        key,
+                        doc))
+                .isInstanceOf(ChunkedAead.TamperedFileException.class);
+    }
+
+    @Test
+    void dataKeysAreWrappedPerDocumentByTheMasterKey() {
+        EnvelopeKeys keys = new EnvelopeKeys(EnvelopeKeys.newDataKey());
+        byte[] wrapped = keys.wrap(key, doc);
+        String id = keys.currentKeyId();
+        assertThat(keys.unwrap(id, wrapped, doc)).isEqualTo(key);
+        assertThatThrownBy(() -> keys.unwrap(id, wrapped, UUID.randomUUID()))
+                .isInstanceOf(ChunkedAead.TamperedFileException.class);
+        assertThatThrownBy(() -> new EnvelopeKeys(EnvelopeKeys.newDataKey()).unwrap(id, wrapped, doc))
+                .as("another master key")
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aRotatedMasterKeyStillUnwrapsUntilRewrappedAndIsNamedNotRevealed() {
+        byte[] oldMaster = EnvelopeKeys.newDataKey();
+        byte[] newMaster = EnvelopeKeys.newDataKey();
+        EnvelopeKeys before = new EnvelopeKeys(oldMaster);
+        byte[] wrapped = before.wrap(key, doc);
+        EnvelopeKeys during = new EnvelopeKeys(newMaster, java.util.List.of(oldMaster));
+        assertThat(during.previousKeyIds()).containsExactly(before.currentKeyId());
+        assertThat(during.unwrap(before.currentKeyId(), wrapped, doc)).isEqualTo(key);
+        byte[] rewrapped = during.rewrap(before.currentKeyId(), wrapped, doc);
+        EnvelopeKeys after = new EnvelopeKeys(newMaster);
+        assertThat(after.unwrap(during.currentKeyId(), rewrapped, doc)).isEqualTo(key);
+        assertThat(during.currentKeyId()).matches("k[0-9a-f]{8}").isNotEqualTo(before.currentKeyId());
+        byte[] spoofedId = wrapped.clone();
+        assertThatThrownBy(() -> during.unwrap(during.currentKeyId(), spoofedId, doc))
+                .as("a key id is bound into the wrapping")
+                .isInstanceOf(ChunkedAead.TamperedFileException.class);
+    }
 }

@@ -13,27 +13,27 @@ import org.slf4j.LoggerFactory;
  * spoke: blocking an event loop is a bug even when the test's assertions pass.
  */
 public final class BlockedThreadWatch extends AppenderBase<ILoggingEvent> {
-  private static final List<String> warnings = new CopyOnWriteArrayList<>();
-  private static volatile boolean installed;
+    private static final List<String> warnings = new CopyOnWriteArrayList<>();
+    private static volatile boolean installed;
 
-  public static synchronized void install() {
-    if (installed) {
-      return;
+    public static synchronized void install() {
+        if (installed) {
+            return;
+        }
+        Logger logger = (Logger) LoggerFactory.getLogger("io.vertx.core.impl.BlockedThreadChecker");
+        BlockedThreadWatch appender = new BlockedThreadWatch();
+        appender.setContext(logger.getLoggerContext());
+        appender.start();
+        logger.addAppender(appender);
+        installed = true;
     }
-    Logger logger = (Logger) LoggerFactory.getLogger("io.vertx.core.impl.BlockedThreadChecker");
-    BlockedThreadWatch appender = new BlockedThreadWatch();
-    appender.setContext(logger.getLoggerContext());
-    appender.start();
-    logger.addAppender(appender);
-    installed = true;
-  }
 
-  @Override
-  protected void append(ILoggingEvent event) {
-    warnings.add(event.getFormattedMessage());
-  }
+    @Override
+    protected void append(ILoggingEvent event) {
+        warnings.add(event.getFormattedMessage());
+    }
 
-  public static List<String> warnings() {
-    return List.copyOf(warnings);
-  }
+    public static List<String> warnings() {
+        return List.copyOf(warnings);
+    }
 }

@@ -17,55 +17,67 @@ import uk.co.tradersflow.data.invoices.InvoiceReply;
  * server does before it commits. Without it such a transaction is refused at commit.
  */
 public final class InvoiceReplies {
-  private InvoiceReplies() {}
+    private InvoiceReplies() {}
 
-  /** Renders what {@code c}'s transaction left pending; the number of invoices rendered. */
-  public static int renderPending(Connection c) throws SQLException {
-    List<InvoiceReply> pending = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT * FROM invoice_render_pending(NULL)"); ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        pending.add(new InvoiceReply(rs.getObject(1, UUID.class), rs.getInt(2), rs.getObject(3, UUID.class),
-            rs.getObject(4, UUID.class), rs.getString(5), rs.getString(6), rs.getString(7), rs.getLong(8),
-            rs.getObject(9, LocalDate.class), rs.getString(10), instant(rs, 11), instant(rs, 12), instant(rs, 13)));
-      }
+    /** Renders what {@code c}'s transaction left pending; the number of invoices rendered. */
+    public static int renderPending(Connection c) throws SQLException {
+        List<InvoiceReply> pending = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM invoice_render_pending(NULL)");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                pending.add(new InvoiceReply(
+                        rs.getObject(1, UUID.class),
+                        rs.getInt(2),
+                        rs.getObject(3, UUID.class),
+                        rs.getObject(4, UUID.class),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getString(7),
+                        rs.getLong(8),
+                        rs.getObject(9, LocalDate.class),
+                        rs.getString(10),
+                        instant(rs, 11),
+                        instant(rs, 12),
+                        instant(rs, 13)));
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM invoice_store_reply(?, ?)")) {
+            for (InvoiceReply reply : pending) {
+                ps.setObject(1, reply.id());
+                ps.setString(2, reply.render());
+                ps.executeQuery().close();
+            }
+        }
+        return pending.size();
     }
-    try (PreparedStatement ps = c.prepareStatement("SELECT * FROM invoice_store_reply(?, ?)")) {
-      for (InvoiceReply reply : pending) {
-        ps.setObject(1, reply.id());
-        ps.setString(2, reply.render());
-        ps.executeQuery().close();
-      }
+
+    /**
+     * Runs {@code statement} in a transaction of its own on {@code c} (autocommit), renders what it
+     * left pending, and commits.
+     */
+    public static void write(Connection c, SqlWork statement) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            statement.run(c);
+            renderPending(c);
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
     }
-    return pending.size();
-  }
 
-  /**
-   * Runs {@code statement} in a transaction of its own on {@code c} (autocommit), renders what it
-   * left pending, and commits.
-   */
-  public static void write(Connection c, SqlWork statement) throws SQLException {
-    boolean auto = c.getAutoCommit();
-    c.setAutoCommit(false);
-    try {
-      statement.run(c);
-      renderPending(c);
-      c.commit();
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(auto);
+    /** A piece of JDBC work. */
+    @FunctionalInterface
+    public interface SqlWork {
+        void run(Connection c) throws SQLException;
     }
-  }
 
-  /** A piece of JDBC work. */
-  @FunctionalInterface
-  public interface SqlWork {
-    void run(Connection c) throws SQLException;
-  }
-
-  private static java.time.Instant instant(ResultSet rs, int column) throws SQLException {
-    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-    return t == null ? null : t.toInstant();
-  }
+    private static java.time.Instant instant(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
 }

@@ -10,47 +10,51 @@ import java.util.regex.Pattern;
 
 /** One read of a running server's {@code /metrics}, with the look-ups tests need. */
 public record Scrape(String text) {
-  private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})?\\s+(\\S+)");
+    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})?\\s+(\\S+)");
 
-  public static Scrape of(TestServer server) {
-    var r = TestServer.await(server.request(HttpMethod.GET, "/metrics").send());
-    if (r.statusCode() != 200) {
-      throw new IllegalStateException("/metrics answered " + r.statusCode());
+    public static Scrape of(TestServer server) {
+        var r = TestServer.await(server.request(HttpMethod.GET, "/metrics").send());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("/metrics answered " + r.statusCode());
+        }
+        return new Scrape(r.bodyAsString());
     }
-    return new Scrape(r.bodyAsString());
-  }
 
-  /** The sample lines (no comments) of the family or series {@code name}. */
-  public List<String> series(String name) {
-    return text.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " ")).toList();
-  }
+    /** The sample lines (no comments) of the family or series {@code name}. */
+    public List<String> series(String name) {
+        return text.lines()
+                .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .toList();
+    }
 
-  /** The value of the one sample of {@code name} carrying every label given; 0 when there is none. */
-  public double value(String name, Map<String, String> labels) {
-    return series(name).stream()
-        .filter(l -> labels.entrySet().stream().allMatch(e -> l.contains(e.getKey() + "=\"" + e.getValue() + "\"")))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .findFirst().orElse(0);
-  }
+    /** The value of the one sample of {@code name} carrying every label given; 0 when there is none. */
+    public double value(String name, Map<String, String> labels) {
+        return series(name).stream()
+                .filter(l ->
+                        labels.entrySet().stream().allMatch(e -> l.contains(e.getKey() + "=\"" + e.getValue() + "\"")))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElse(0);
+    }
 
-  public double value(String name) {
-    return value(name, Map.of());
-  }
+    public double value(String name) {
+        return value(name, Map.of());
+    }
 
-  public boolean has(String name, Map<String, String> labels) {
-    return series(name).stream()
-        .anyMatch(l -> labels.entrySet().stream().allMatch(e -> l.contains(e.getKey() + "=\"" + e.getValue() + "\"")));
-  }
+    public boolean has(String name, Map<String, String> labels) {
+        return series(name).stream().anyMatch(l -> labels.entrySet().stream()
+                .allMatch(e -> l.contains(e.getKey() + "=\"" + e.getValue() + "\"")));
+    }
 
-  /** Every metric name with at least one sample. */
-  public Set<String> names() {
-    Set<String> names = new TreeSet<>();
-    text.lines().filter(l -> !l.startsWith("#")).forEach(l -> {
-      Matcher m = SAMPLE.matcher(l);
-      if (m.find()) {
-        names.add(m.group(1));
-      }
-    });
-    return names;
-  }
+    /** Every metric name with at least one sample. */
+    public Set<String> names() {
+        Set<String> names = new TreeSet<>();
+        text.lines().filter(l -> !l.startsWith("#")).forEach(l -> {
+            Matcher m = SAMPLE.matcher(l);
+            if (m.find()) {
+                names.add(m.group(1));
+            }
+        });
+        return names;
+    }
 }

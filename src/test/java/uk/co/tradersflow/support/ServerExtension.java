@@ -24,110 +24,110 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * {@link #closing}, closed after it.
  */
 public final class ServerExtension implements BeforeAllCallback, AfterAllCallback {
-  /** What the class does with the started server: keep it in its fields, create its users. */
-  @FunctionalInterface
-  public interface Started {
-    void accept(TestServer server) throws Exception;
-  }
-
-  /** Settings worked out at the start; may start what they name, and fail doing so. */
-  @FunctionalInterface
-  public interface Settings {
-    Map<String, String> get() throws Exception;
-  }
-
-  private final Settings settings;
-  private final List<Started> started = new ArrayList<>();
-  private final List<AutoCloseable> closing = new ArrayList<>();
-  private TestServer server;
-
-  private ServerExtension(Settings settings) {
-    this.settings = settings;
-  }
-
-  /** The server with the test defaults. */
-  public static ServerExtension withDefaults() {
-    return with(Map.of());
-  }
-
-  /** The server with these {@code TF_*} settings over the test defaults. */
-  public static ServerExtension with(Map<String, String> settings) {
-    return with(() -> settings);
-  }
-
-  /**
-   * Settings worked out just before the start, where they name something started for the class
-   * first (a fake Stripe's address, a GreenMail's port): the supplier starts it.
-   */
-  public static ServerExtension with(Settings settings) {
-    return new ServerExtension(settings);
-  }
-
-  /** Run once the server is up, in the order added, before the class's own {@code @BeforeAll}. */
-  public ServerExtension then(Started action) {
-    started.add(action);
-    return this;
-  }
-
-  /**
-   * Closed after the server, in the reverse order of adding (the last added first). Its target is
-   * read when it runs, so a field the settings supplier assigns can be named here; a resource the
-   * class never got to start is passed over.
-   */
-  public ServerExtension closing(Supplier<? extends AutoCloseable> resource) {
-    closing.add(() -> {
-      AutoCloseable r = resource.get();
-      if (r != null) {
-        r.close();
-      }
-    });
-    return this;
-  }
-
-  /** The running server (between the class's first and last test). */
-  public TestServer server() {
-    if (server == null) {
-      throw new IllegalStateException("the server runs only while its test class does");
+    /** What the class does with the started server: keep it in its fields, create its users. */
+    @FunctionalInterface
+    public interface Started {
+        void accept(TestServer server) throws Exception;
     }
-    return server;
-  }
 
-  @Override
-  public void beforeAll(ExtensionContext context) throws Exception {
-    server = TestServer.start(settings.get());
-    for (Started action : started) {
-      action.accept(server);
+    /** Settings worked out at the start; may start what they name, and fail doing so. */
+    @FunctionalInterface
+    public interface Settings {
+        Map<String, String> get() throws Exception;
     }
-  }
 
-  /** Closes the server and then everything it outlives; the first failure is thrown, later ones ride on it. */
-  @Override
-  public void afterAll(ExtensionContext context) throws Exception {
-    Throwable failure = null;
-    if (server != null) {
-      try {
-        server.close();
-      } catch (Throwable t) {
-        failure = t;
-      }
-      server = null;
+    private final Settings settings;
+    private final List<Started> started = new ArrayList<>();
+    private final List<AutoCloseable> closing = new ArrayList<>();
+    private TestServer server;
+
+    private ServerExtension(Settings settings) {
+        this.settings = settings;
     }
-    for (int i = closing.size() - 1; i >= 0; i--) {
-      try {
-        closing.get(i).close();
-      } catch (Throwable t) {
-        if (failure == null) {
-          failure = t;
-        } else {
-          failure.addSuppressed(t);
+
+    /** The server with the test defaults. */
+    public static ServerExtension withDefaults() {
+        return with(Map.of());
+    }
+
+    /** The server with these {@code TF_*} settings over the test defaults. */
+    public static ServerExtension with(Map<String, String> settings) {
+        return with(() -> settings);
+    }
+
+    /**
+     * Settings worked out just before the start, where they name something started for the class
+     * first (a fake Stripe's address, a GreenMail's port): the supplier starts it.
+     */
+    public static ServerExtension with(Settings settings) {
+        return new ServerExtension(settings);
+    }
+
+    /** Run once the server is up, in the order added, before the class's own {@code @BeforeAll}. */
+    public ServerExtension then(Started action) {
+        started.add(action);
+        return this;
+    }
+
+    /**
+     * Closed after the server, in the reverse order of adding (the last added first). Its target is
+     * read when it runs, so a field the settings supplier assigns can be named here; a resource the
+     * class never got to start is passed over.
+     */
+    public ServerExtension closing(Supplier<? extends AutoCloseable> resource) {
+        closing.add(() -> {
+            AutoCloseable r = resource.get();
+            if (r != null) {
+                r.close();
+            }
+        });
+        return this;
+    }
+
+    /** The running server (between the class's first and last test). */
+    public TestServer server() {
+        if (server == null) {
+            throw new IllegalStateException("the server runs only while its test class does");
         }
-      }
+        return server;
     }
-    if (failure instanceof Exception e) {
-      throw e;
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        server = TestServer.start(settings.get());
+        for (Started action : started) {
+            action.accept(server);
+        }
     }
-    if (failure instanceof Error e) {
-      throw e;
+
+    /** Closes the server and then everything it outlives; the first failure is thrown, later ones ride on it. */
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        Throwable failure = null;
+        if (server != null) {
+            try {
+                server.close();
+            } catch (Throwable t) {
+                failure = t;
+            }
+            server = null;
+        }
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            try {
+                closing.get(i).close();
+            } catch (Throwable t) {
+                if (failure == null) {
+                    failure = t;
+                } else {
+                    failure.addSuppressed(t);
+                }
+            }
+        }
+        if (failure instanceof Exception e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
     }
-  }
 }

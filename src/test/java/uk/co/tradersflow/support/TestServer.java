@@ -37,189 +37,211 @@ import uk.co.tradersflow.platform.crypto.ServerKeys;
  * be overridden per test class as {@code TF_*} variables.
  */
 public final class TestServer implements AutoCloseable {
-  private static boolean migrated;
+    private static boolean migrated;
 
-  public final TestEnvironment env = TestEnvironment.get();
-  public final AppConfig config;
-  public final Vertx vertx;
-  public final MainVerticle main;
-  public final WebClient client;
-  public final WebClient plainClient;
-  private final Path devDir;
-  private int blockedBefore;
-  private int documentViolationsBefore;
-  /**
-   * A quarter of Vert.x's 2 s default: a blocking client call, a slow file read or a stray hash
-   * on an event loop shows up. Lower (200 ms) failed at random when the 2-core machine was
-   * oversubscribed: the OS descheduled an event loop mid-statement, which is not blocking.
-   */
-  static final long BLOCKED_LIMIT_MS = 500;
+    public final TestEnvironment env = TestEnvironment.get();
+    public final AppConfig config;
+    public final Vertx vertx;
+    public final MainVerticle main;
+    public final WebClient client;
+    public final WebClient plainClient;
+    private final Path devDir;
+    private int blockedBefore;
+    private int documentViolationsBefore;
+    /**
+     * A quarter of Vert.x's 2 s default: a blocking client call, a slow file read or a stray hash
+     * on an event loop shows up. Lower (200 ms) failed at random when the 2-core machine was
+     * oversubscribed: the OS descheduled an event loop mid-statement, which is not blocking.
+     */
+    static final long BLOCKED_LIMIT_MS = 500;
 
-  public static TestServer start() {
-    return start(Map.of());
-  }
-
-  public static TestServer start(Map<String, String> overrides) {
-    return new TestServer(overrides, Clock.systemUTC());
-  }
-
-  /** With a clock the test moves (see {@link TestClock}), for schedules measured in hours. */
-  public static TestServer start(Map<String, String> overrides, Clock clock) {
-    return new TestServer(overrides, clock);
-  }
-
-  private TestServer(Map<String, String> overrides, Clock clock) {
-    BlockedThreadWatch.install();
-    try {
-      devDir = Files.createTempDirectory("tf-test-dev");
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    public static TestServer start() {
+        return start(Map.of());
     }
-    Map<String, String> settings = new HashMap<>();
-    settings.put("TF_HTTP_PORT", Integer.toString(freePort()));
-    settings.put("TF_HTTPS_PORT", Integer.toString(freePort()));
-    settings.put("TF_DB_URL", env.appUrl());
-    settings.put("TF_DB_ADMIN_URL", env.adminUrl());
-    settings.put("TF_REDIS_URL", env.redisUrl);
-    settings.put("TF_REDIS_KEY_PREFIX", env.redisPrefix);
-    settings.put("TF_DEV_DATA_DIR", devDir.toString());
-    settings.put("TF_STORAGE_DIR", devDir.resolve("files").toString());
-    settings.put("TF_HTTP_INSTANCES", "2");
-    settings.put("TF_DB_POOL_SIZE", "8");
-    // Every test class signs in from 127.0.0.1 against this run's one Redis prefix, so the
-    // per-IP sign-in limit would add up across classes run within a minute of each other; the
-    // tests of that limit set their own (low) value and client addresses.
-    settings.put("TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000");
-    settings.put("TF_PUBLIC_URL", "https://localhost:" + settings.get("TF_HTTPS_PORT"));
-    // Tests run with development defaults, under which mail would go to files: they send over SMTP
-    // (a port where nothing listens unless the test starts GreenMail) unless they ask for files.
-    settings.put("TF_DEV_MAIL", "off");
-    settings.putAll(overrides);
-    config = ConfigLoader.load(settings, Optional.empty());
-    prepareDatabaseOnce(config);
-    ServerKeys keys = ServerKeys.resolve(config);
-    warmColdJvmClasses();
-    // Metrics wired as Main does, so /metrics in tests shows what production shows.
-    PrometheusMeterRegistry registry = Main.prometheusRegistry();
-    vertx = Vertx.builder().with(new VertxOptions()
-            .setMetricsOptions(Main.vertxOptions(config).getMetricsOptions())
-            .setMaxEventLoopExecuteTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS))
-            .setBlockedThreadCheckInterval(50)
-            .setWarningExceptionTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .build();
-    main = new MainVerticle(config, keys, Optional.of(registry), clock);
-    try {
-      await(vertx.deployVerticle(main));
-    } catch (RuntimeException startFailed) {
-      await(vertx.close());  // a test proving a refused start must not leave a Vert.x running
-      throw startFailed;
+
+    public static TestServer start(Map<String, String> overrides) {
+        return new TestServer(overrides, Clock.systemUTC());
     }
-    client = WebClient.create(vertx, new WebClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
-        .setDefaultHost("localhost").setDefaultPort(config.http().httpsPort()).setFollowRedirects(false));
-    plainClient = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
-        .setDefaultPort(config.http().httpPort()).setFollowRedirects(false));
-    documentViolationsBefore = OpenApiResponseCheck.violations().size();
-    OpenApiResponseCheck.install(client, config.http().httpsPort());
-    // A cold JVM loads classes (TLS, Netty, JFR) on the event loop during start and the first
-    // request; that is not the blocking this guards against, so the watch starts after a warm-up.
-    await(request(HttpMethod.GET, "/health/ready").send());
-    blockedBefore = BlockedThreadWatch.warnings().size();
-  }
 
-  /**
-   * Classes whose one-time static initialisation takes 100-300 ms on a cold, CPU-starved JVM and
-   * would otherwise first run on an event loop (Netty's JFR buffer event, IDN tables for DNS
-   * names): initialised here, on the test thread, so the blocked-thread watch reports only real
-   * blocking. Production pays this once at start-up, which is not what the watch guards against.
-   */
-  private static void warmColdJvmClasses() {
-    java.net.IDN.toASCII("localhost");
-    for (String name : new String[] {"io.netty.buffer.FreeBufferEvent", "io.netty.buffer.AllocateBufferEvent",
-        "io.netty.buffer.AllocateChunkEvent", "io.netty.buffer.FreeChunkEvent", "io.netty.buffer.ReallocateBufferEvent",
-        "io.vertx.core.spi.tls.DefaultJDKCipherSuite"}) {
-      try {
-        Class.forName(name, true, TestServer.class.getClassLoader());
-      } catch (ClassNotFoundException | LinkageError e) {
-        // not in this Netty/Vert.x version: nothing to warm
-      }
+    /** With a clock the test moves (see {@link TestClock}), for schedules measured in hours. */
+    public static TestServer start(Map<String, String> overrides, Clock clock) {
+        return new TestServer(overrides, clock);
     }
-  }
 
-  private static synchronized void prepareDatabaseOnce(AppConfig config) {
-    if (!migrated) {
-      Main.prepareDatabase(config, false);
-      migrated = true;
+    private TestServer(Map<String, String> overrides, Clock clock) {
+        BlockedThreadWatch.install();
+        try {
+            devDir = Files.createTempDirectory("tf-test-dev");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> settings = new HashMap<>();
+        settings.put("TF_HTTP_PORT", Integer.toString(freePort()));
+        settings.put("TF_HTTPS_PORT", Integer.toString(freePort()));
+        settings.put("TF_DB_URL", env.appUrl());
+        settings.put("TF_DB_ADMIN_URL", env.adminUrl());
+        settings.put("TF_REDIS_URL", env.redisUrl);
+        settings.put("TF_REDIS_KEY_PREFIX", env.redisPrefix);
+        settings.put("TF_DEV_DATA_DIR", devDir.toString());
+        settings.put("TF_STORAGE_DIR", devDir.resolve("files").toString());
+        settings.put("TF_HTTP_INSTANCES", "2");
+        settings.put("TF_DB_POOL_SIZE", "8");
+        // Every test class signs in from 127.0.0.1 against this run's one Redis prefix, so the
+        // per-IP sign-in limit would add up across classes run within a minute of each other; the
+        // tests of that limit set their own (low) value and client addresses.
+        settings.put("TF_LOGIN_IP_LIMIT_PER_MINUTE", "1000");
+        settings.put("TF_PUBLIC_URL", "https://localhost:" + settings.get("TF_HTTPS_PORT"));
+        // Tests run with development defaults, under which mail would go to files: they send over SMTP
+        // (a port where nothing listens unless the test starts GreenMail) unless they ask for files.
+        settings.put("TF_DEV_MAIL", "off");
+        settings.putAll(overrides);
+        config = ConfigLoader.load(settings, Optional.empty());
+        prepareDatabaseOnce(config);
+        ServerKeys keys = ServerKeys.resolve(config);
+        warmColdJvmClasses();
+        // Metrics wired as Main does, so /metrics in tests shows what production shows.
+        PrometheusMeterRegistry registry = Main.prometheusRegistry();
+        vertx = Vertx.builder()
+                .with(new VertxOptions()
+                        .setMetricsOptions(Main.vertxOptions(config).getMetricsOptions())
+                        .setMaxEventLoopExecuteTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS))
+                        .setBlockedThreadCheckInterval(50)
+                        .setWarningExceptionTime(TimeUnit.MILLISECONDS.toNanos(BLOCKED_LIMIT_MS)))
+                .withMetrics(new MicrometerMetricsFactory(registry))
+                .build();
+        main = new MainVerticle(config, keys, Optional.of(registry), clock);
+        try {
+            await(vertx.deployVerticle(main));
+        } catch (RuntimeException startFailed) {
+            await(vertx.close()); // a test proving a refused start must not leave a Vert.x running
+            throw startFailed;
+        }
+        client = WebClient.create(
+                vertx,
+                new WebClientOptions()
+                        .setSsl(true)
+                        .setTrustAll(true)
+                        .setVerifyHost(false)
+                        .setDefaultHost("localhost")
+                        .setDefaultPort(config.http().httpsPort())
+                        .setFollowRedirects(false));
+        plainClient = WebClient.create(
+                vertx,
+                new WebClientOptions()
+                        .setDefaultHost("localhost")
+                        .setDefaultPort(config.http().httpPort())
+                        .setFollowRedirects(false));
+        documentViolationsBefore = OpenApiResponseCheck.violations().size();
+        OpenApiResponseCheck.install(client, config.http().httpsPort());
+        // A cold JVM loads classes (TLS, Netty, JFR) on the event loop during start and the first
+        // request; that is not the blocking this guards against, so the watch starts after a warm-up.
+        await(request(HttpMethod.GET, "/health/ready").send());
+        blockedBefore = BlockedThreadWatch.warnings().size();
     }
-  }
 
-  public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    /**
+     * Classes whose one-time static initialisation takes 100-300 ms on a cold, CPU-starved JVM and
+     * would otherwise first run on an event loop (Netty's JFR buffer event, IDN tables for DNS
+     * names): initialised here, on the test thread, so the blocked-thread watch reports only real
+     * blocking. Production pays this once at start-up, which is not what the watch guards against.
+     */
+    private static void warmColdJvmClasses() {
+        java.net.IDN.toASCII("localhost");
+        for (String name : new String[] {
+            "io.netty.buffer.FreeBufferEvent",
+            "io.netty.buffer.AllocateBufferEvent",
+            "io.netty.buffer.AllocateChunkEvent",
+            "io.netty.buffer.FreeChunkEvent",
+            "io.netty.buffer.ReallocateBufferEvent",
+            "io.vertx.core.spi.tls.DefaultJDKCipherSuite"
+        }) {
+            try {
+                Class.forName(name, true, TestServer.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                // not in this Netty/Vert.x version: nothing to warm
+            }
+        }
     }
-  }
 
-  public HttpRequest<Buffer> request(HttpMethod method, String path) {
-    return client.request(method, path).timeout(Duration.ofSeconds(20).toMillis());
-  }
-
-  public HttpRequest<Buffer> request(HttpMethod method, String path, String accessToken) {
-    return request(method, path).bearerTokenAuthentication(accessToken);
-  }
-
-  public HttpResponse<Buffer> send(HttpMethod method, String path, String accessToken) {
-    return await(request(method, path, accessToken).send());
-  }
-
-  public HttpResponse<Buffer> send(HttpMethod method, String path, String accessToken, JsonObject body) {
-    return await(request(method, path, accessToken).sendJsonObject(body));
-  }
-
-  /** Creates a customer through the API in the token's account; its id. Invoices and jobs need one. */
-  public String createCustomer(String accessToken) {
-    HttpResponse<Buffer> created = send(HttpMethod.POST, "/api/v1/customers", accessToken, new JsonObject().put("name", "Customer"));
-    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
-    return created.bodyAsJsonObject().getString("id");
-  }
-
-  public static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
+    private static synchronized void prepareDatabaseOnce(AppConfig config) {
+        if (!migrated) {
+            Main.prepareDatabase(config, false);
+            migrated = true;
+        }
     }
-  }
 
-  /**
-   * A worker cut off by the close can leave a transaction open on a socket nobody reads any more;
-   * in production the process exit ends it, here the JVM lives on and its row locks would stall
-   * the next test class (sharing this database) until the role's five-minute timeout. Only
-   * transactions idle for over two seconds are ended, so another live server's are never touched.
-   */
-  private void endAbandonedTransactions() {
-    long ended = Sql.admin().count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        + "WHERE datname = current_database() AND usename = 'tf_app' AND state = 'idle in transaction' "
-        + "AND now() - state_change > interval '2 seconds'");
-    if (ended > 0) {
-      System.err.println("TestServer.close: ended " + ended + " transaction(s) a closed server left open");
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
-  }
 
-  @Override
-  public void close() {
-    client.close();
-    plainClient.close();
-    await(vertx.close());
-    endAbandonedTransactions();
-    assertThat(BlockedThreadWatch.warnings().subList(blockedBefore, BlockedThreadWatch.warnings().size()))
-        .as("the blocked-thread checker stays silent").isEmpty();
-    List<String> violations = OpenApiResponseCheck.violations();
-    assertThat(violations.subList(documentViolationsBefore, violations.size()))
-        .as("every response this server gave the tests matches src/main/resources/openapi.yaml").isEmpty();
-  }
+    public HttpRequest<Buffer> request(HttpMethod method, String path) {
+        return client.request(method, path).timeout(Duration.ofSeconds(20).toMillis());
+    }
+
+    public HttpRequest<Buffer> request(HttpMethod method, String path, String accessToken) {
+        return request(method, path).bearerTokenAuthentication(accessToken);
+    }
+
+    public HttpResponse<Buffer> send(HttpMethod method, String path, String accessToken) {
+        return await(request(method, path, accessToken).send());
+    }
+
+    public HttpResponse<Buffer> send(HttpMethod method, String path, String accessToken, JsonObject body) {
+        return await(request(method, path, accessToken).sendJsonObject(body));
+    }
+
+    /** Creates a customer through the API in the token's account; its id. Invoices and jobs need one. */
+    public String createCustomer(String accessToken) {
+        HttpResponse<Buffer> created =
+                send(HttpMethod.POST, "/api/v1/customers", accessToken, new JsonObject().put("name", "Customer"));
+        assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+        return created.bodyAsJsonObject().getString("id");
+    }
+
+    public static <T> T await(Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A worker cut off by the close can leave a transaction open on a socket nobody reads any more;
+     * in production the process exit ends it, here the JVM lives on and its row locks would stall
+     * the next test class (sharing this database) until the role's five-minute timeout. Only
+     * transactions idle for over two seconds are ended, so another live server's are never touched.
+     */
+    private void endAbandonedTransactions() {
+        long ended = Sql.admin()
+                .count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        + "WHERE datname = current_database() AND usename = 'tf_app' AND state = 'idle in transaction' "
+                        + "AND now() - state_change > interval '2 seconds'");
+        if (ended > 0) {
+            System.err.println("TestServer.close: ended " + ended + " transaction(s) a closed server left open");
+        }
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        plainClient.close();
+        await(vertx.close());
+        endAbandonedTransactions();
+        assertThat(BlockedThreadWatch.warnings()
+                        .subList(blockedBefore, BlockedThreadWatch.warnings().size()))
+                .as("the blocked-thread checker stays silent")
+                .isEmpty();
+        List<String> violations = OpenApiResponseCheck.violations();
+        assertThat(violations.subList(documentViolationsBefore, violations.size()))
+                .as("every response this server gave the tests matches src/main/resources/openapi.yaml")
+                .isEmpty();
+    }
 }

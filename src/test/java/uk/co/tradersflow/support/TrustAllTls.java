@@ -9,15 +9,27 @@ import javax.net.ssl.X509TrustManager;
 
 /** A TLS client context that trusts the test server's self-signed certificate, for raw-socket tests. */
 public final class TrustAllTls {
-  private TrustAllTls() {}
+    private TrustAllTls() {}
 
-  public static SSLContext context() throws GeneralSecurityException {
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, new TrustManager[] {new X509TrustManager() {
-      @Override public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-      @Override public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-      @Override public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; }
-    }}, new SecureRandom());
-    return context;
-  }
+    public static SSLContext context() throws GeneralSecurityException {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(
+                null,
+                new TrustManager[] {
+                    new X509TrustManager() {
+                        @Override
+                        public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+                        @Override
+                        public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+                        @Override
+                        public X509Certificate[] getAcceptedIssuers() {
+                            return new X509Certificate[0];
+                        }
+                    }
+                },
+                new SecureRandom());
+        return context;
+    }
 }

@@ -6,8 +6,8 @@ import uk.co.tradersflow.platform.module.Shared;
 
 /** Invoices: the invoice's one owner ({@link InvoiceService}, which billing also uses) and its routes. */
 public record InvoiceModule(InvoiceService invoices, Module module) {
-  public static InvoiceModule create(Shared shared, AuditLog audit) {
-    InvoiceService invoices = new InvoiceService(shared.db(), audit);
-    return new InvoiceModule(invoices, Module.routes(new InvoiceRoutes(invoices, shared.clients())));
-  }
+    public static InvoiceModule create(Shared shared, AuditLog audit) {
+        InvoiceService invoices = new InvoiceService(shared.db(), audit);
+        return new InvoiceModule(invoices, Module.routes(new InvoiceRoutes(invoices, shared.clients())));
+    }
 }

@@ -9,8 +9,8 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.db.ScopedRead;
 import uk.co.tradersflow.platform.http.PageRequest;
 
@@ -23,34 +23,38 @@ import uk.co.tradersflow.platform.http.PageRequest;
  * the database refuses to commit an invoice whose reply was left pending.
  */
 final class InvoiceRepository {
-  private static final ScopedRead PAGE = ScopedRead.of("invoice_page", 4, Invoice.COLUMNS);
+    private static final ScopedRead PAGE = ScopedRead.of("invoice_page", 4, Invoice.COLUMNS);
 
-  private static final String FIND = "SELECT %s FROM invoices WHERE id = $1".formatted(Invoice.COLUMNS);
+    private static final String FIND = "SELECT %s FROM invoices WHERE id = $1".formatted(Invoice.COLUMNS);
 
-  // Taken before a PATCH checks the status, so a send or a payment cannot slip in between the
-  // check and the update.
-  private static final String LOCK = "SELECT id FROM invoices WHERE id = $1 FOR UPDATE";
+    // Taken before a PATCH checks the status, so a send or a payment cannot slip in between the
+    // check and the update.
+    private static final String LOCK = "SELECT id FROM invoices WHERE id = $1 FOR UPDATE";
 
-  // The counter row stays locked until this transaction ends: concurrent creations for one account
-  // queue here, and a rolled-back creation hands its number back, so numbers are gap-free.
-  private static final String NEXT_NUMBER = """
+    // The counter row stays locked until this transaction ends: concurrent creations for one account
+    // queue here, and a rolled-back creation hands its number back, so numbers are gap-free.
+    private static final String NEXT_NUMBER =
+            """
       INSERT INTO invoice_counters (last_number) VALUES (1)
       ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + 1
       RETURNING last_number""";
 
-  private static final String INSERT = """
+    private static final String INSERT =
+            """
       INSERT INTO invoices (number, customer_id, job_id, currency, due_date, total_pence)
       VALUES ($1, $2, $3, coalesce($4, 'GBP'), $5, $6)
       RETURNING id""";
 
-  private static final String INSERT_LINES = """
+    private static final String INSERT_LINES =
+            """
       INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence)
       SELECT $1, t.ord - 1, t.description, t.quantity::numeric, t.unit_pence
         FROM unnest($2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS t(description, quantity, unit_pence, ord)""";
 
-  private static final String DELETE_LINES = "DELETE FROM invoice_lines WHERE invoice_id = $1";
+    private static final String DELETE_LINES = "DELETE FROM invoice_lines WHERE invoice_id = $1";
 
-  private static final String UPDATE = """
+    private static final String UPDATE =
+            """
       UPDATE invoices SET
         customer_id = CASE WHEN $2 THEN $3 ELSE customer_id END,
         job_id      = CASE WHEN $4 THEN $5 ELSE job_id END,
@@ -62,112 +66,151 @@ final class InvoiceRepository {
         updated_at = now()
        WHERE id = $1""";
 
-  // Sending moves a draft on; sending again (an email for a new version) leaves it sent.
-  private static final String MARK_SENT = "UPDATE invoices SET status = 'sent', updated_at = now() WHERE id = $1 AND status = 'draft'";
+    // Sending moves a draft on; sending again (an email for a new version) leaves it sent.
+    private static final String MARK_SENT =
+            "UPDATE invoices SET status = 'sent', updated_at = now() WHERE id = $1 AND status = 'draft'";
 
-  // Only the version the link was made for: an edit since then made a newer one, and retired the link.
-  private static final String SET_PAYMENT_URL = "UPDATE invoices SET payment_url = $2 WHERE id = $1 AND version = $3";
+    // Only the version the link was made for: an edit since then made a newer one, and retired the link.
+    private static final String SET_PAYMENT_URL = "UPDATE invoices SET payment_url = $2 WHERE id = $1 AND version = $3";
 
-  // SECURITY DEFINER (sql/V021): the worker reaches the invoice through the connected account that
-  // was paid, and the function judges the payment under the invoice's row lock.
-  private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3, $4, $5, $6)";
+    // SECURITY DEFINER (sql/V021): the worker reaches the invoice through the connected account that
+    // was paid, and the function judges the payment under the invoice's row lock.
+    private static final String MARK_PAID = "SELECT * FROM billing_mark_invoice_paid($1, $2, $3, $4, $5, $6)";
 
-  // The row as the renderer reads it, when a write of this transaction left its reply pending;
-  // and the rendered reply stored (sql/V029). Both SECURITY DEFINER, so the worker can use them.
-  private static final String RENDER_PENDING = "SELECT * FROM invoice_render_pending($1)";
-  private static final String STORE_REPLY = "SELECT * FROM invoice_store_reply($1, $2)";
+    // The row as the renderer reads it, when a write of this transaction left its reply pending;
+    // and the rendered reply stored (sql/V029). Both SECURITY DEFINER, so the worker can use them.
+    private static final String RENDER_PENDING = "SELECT * FROM invoice_render_pending($1)";
+    private static final String STORE_REPLY = "SELECT * FROM invoice_store_reply($1, $2)";
 
-  private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1) AS found";
+    private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1) AS found";
 
-  /** A page, newest first, through the function that scopes itself (one statement, no transaction). */
-  Future<List<Invoice>> list(Db db, UUID accountId, PageRequest page, String status) {
-    return db.read(PAGE, accountId, Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), status))
-        .map(rows -> Rows.all(rows, Invoice::from));
-  }
-
-  Future<Invoice> find(SqlConnection tx, UUID id) {
-    return tx.preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> Rows.one(rows, Invoice::from));
-  }
-
-  /** Locks the invoice row for the rest of the transaction; 404 when there is none (or it is not yours). */
-  Future<Void> lock(SqlConnection tx, UUID id) {
-    return tx.preparedQuery(LOCK).execute(Tuple.of(id)).map(rows -> {
-      if (rows.size() == 0) {
-        throw uk.co.tradersflow.error.AppError.notFound();
-      }
-      return null;
-    });
-  }
-
-  /** Under RLS, "exists" means "exists in the caller's account". */
-  Future<Boolean> exists(SqlConnection tx, String table, UUID id) {
-    return tx.preparedQuery(EXISTS.formatted(table)).execute(Tuple.of(id))
-        .map(rows -> rows.iterator().next().getBoolean("found"));
-  }
-
-  Future<Invoice> insert(SqlConnection tx, InvoiceInput in) {
-    return tx.preparedQuery(NEXT_NUMBER).execute()
-        .map(rows -> rows.iterator().next().getInteger("last_number"))
-        .compose(number -> tx.preparedQuery(INSERT).execute(Tuple.tuple()
-            .addInteger(number).addUUID(in.customerId().orElseThrow()).addUUID(in.jobId().orElse(null))
-            .addString(in.currency().orElse(null)).addLocalDate(in.dueDate().orElse(null))
-            .addLong(InvoiceLine.total(in.lines()))))
-        .map(rows -> rows.iterator().next().getUUID("id"))
-        .compose(id -> insertLines(tx, id, in.lines()).compose(v -> rendered(tx, id)));
-  }
-
-  Future<Invoice> update(SqlConnection tx, UUID id, InvoiceInput in) {
-    Tuple args = Tuple.tuple().addUUID(id)
-        .addBoolean(in.hasCustomerId()).addUUID(in.customerId().orElse(null))
-        .addBoolean(in.hasJobId()).addUUID(in.jobId().orElse(null))
-        .addBoolean(in.hasCurrency()).addString(in.currency().orElse(null))
-        .addBoolean(in.hasDueDate()).addLocalDate(in.dueDate().orElse(null))
-        .addBoolean(in.hasLines()).addLong(InvoiceLine.total(in.lines()))
-        .addBoolean(in.hasStatus()).addString(in.status().map(InvoiceStatus::dbValue).orElse(null));
-    Future<?> lines = in.hasLines()
-        ? tx.preparedQuery(DELETE_LINES).execute(Tuple.of(id)).compose(v -> insertLines(tx, id, in.lines()))
-        : Future.succeededFuture();
-    return lines.compose(v -> tx.preparedQuery(UPDATE).execute(args)).compose(v -> rendered(tx, id));
-  }
-
-  Future<Void> markSent(SqlConnection tx, UUID id) {
-    return tx.preparedQuery(MARK_SENT).execute(Tuple.of(id)).compose(v -> renderPending(tx, id)).mapEmpty();
-  }
-
-  Future<Void> setPaymentUrl(SqlConnection tx, UUID id, int version, String url) {
-    return tx.preparedQuery(SET_PAYMENT_URL).execute(Tuple.of(id, url, version)).compose(v -> renderPending(tx, id)).mapEmpty();
-  }
-
-  Future<RowSet<Row>> markPaid(SqlConnection tx, UUID id, String connectedAccount, OffsetDateTime paidAt, Long amount,
-                               String currency, String payment) {
-    return tx.preparedQuery(MARK_PAID).execute(Tuple.of(id, connectedAccount, paidAt, amount, currency, payment))
-        .compose(rows -> renderPending(tx, id).map(rows));
-  }
-
-  /**
-   * Renders and stores the invoice's reply if a write of this transaction left it pending (one
-   * that changed nothing the reply shows leaves it as it was): the invoice as stored, or empty.
-   * Runs after the transaction's last write to the invoice, lines included.
-   */
-  Future<Optional<Invoice>> renderPending(SqlConnection tx, UUID id) {
-    return tx.preparedQuery(RENDER_PENDING).execute(Tuple.of(id)).compose(rows -> rows.size() == 0
-        ? Future.succeededFuture(Optional.empty())
-        : tx.preparedQuery(STORE_REPLY).execute(Tuple.of(id, InvoiceReply.from(rows.iterator().next()).render()))
-            .map(stored -> Optional.of(Rows.one(stored, Invoice::from))));
-  }
-
-  /** The invoice after a write: rendered now, or as it was when the write changed nothing it shows. */
-  private Future<Invoice> rendered(SqlConnection tx, UUID id) {
-    return renderPending(tx, id).compose(r -> r.isPresent() ? Future.succeededFuture(r.get()) : find(tx, id));
-  }
-
-  private Future<Void> insertLines(SqlConnection tx, UUID invoiceId, List<InvoiceLine> lines) {
-    if (lines.isEmpty()) {
-      return Future.succeededFuture();
+    /** A page, newest first, through the function that scopes itself (one statement, no transaction). */
+    Future<List<Invoice>> list(Db db, UUID accountId, PageRequest page, String status) {
+        return db.read(
+                        PAGE,
+                        accountId,
+                        Tuple.of(Rows.utc(page.afterCreatedAt()), page.afterId(), page.fetchSize(), status))
+                .map(rows -> Rows.all(rows, Invoice::from));
     }
-    String[] descriptions = lines.stream().map(InvoiceLine::description).toArray(String[]::new);
-    String[] quantities = lines.stream().map(l -> l.quantity().toPlainString()).toArray(String[]::new);
-    Long[] units = lines.stream().map(InvoiceLine::unitPence).toArray(Long[]::new);
-    return tx.preparedQuery(INSERT_LINES).execute(Tuple.of(invoiceId, descriptions, quantities, units)).mapEmpty();
-  }
+
+    Future<Invoice> find(SqlConnection tx, UUID id) {
+        return tx.preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> Rows.one(rows, Invoice::from));
+    }
+
+    /** Locks the invoice row for the rest of the transaction; 404 when there is none (or it is not yours). */
+    Future<Void> lock(SqlConnection tx, UUID id) {
+        return tx.preparedQuery(LOCK).execute(Tuple.of(id)).map(rows -> {
+            if (rows.size() == 0) {
+                throw uk.co.tradersflow.error.AppError.notFound();
+            }
+            return null;
+        });
+    }
+
+    /** Under RLS, "exists" means "exists in the caller's account". */
+    Future<Boolean> exists(SqlConnection tx, String table, UUID id) {
+        return tx.preparedQuery(EXISTS.formatted(table))
+                .execute(Tuple.of(id))
+                .map(rows -> rows.iterator().next().getBoolean("found"));
+    }
+
+    Future<Invoice> insert(SqlConnection tx, InvoiceInput in) {
+        return tx.preparedQuery(NEXT_NUMBER)
+                .execute()
+                .map(rows -> rows.iterator().next().getInteger("last_number"))
+                .compose(number -> tx.preparedQuery(INSERT)
+                        .execute(Tuple.tuple()
+                                .addInteger(number)
+                                .addUUID(in.customerId().orElseThrow())
+                                .addUUID(in.jobId().orElse(null))
+                                .addString(in.currency().orElse(null))
+                                .addLocalDate(in.dueDate().orElse(null))
+                                .addLong(InvoiceLine.total(in.lines()))))
+                .map(rows -> rows.iterator().next().getUUID("id"))
+                .compose(id -> insertLines(tx, id, in.lines()).compose(v -> rendered(tx, id)));
+    }
+
+    Future<Invoice> update(SqlConnection tx, UUID id, InvoiceInput in) {
+        Tuple args = Tuple.tuple()
+                .addUUID(id)
+                .addBoolean(in.hasCustomerId())
+                .addUUID(in.customerId().orElse(null))
+                .addBoolean(in.hasJobId())
+                .addUUID(in.jobId().orElse(null))
+                .addBoolean(in.hasCurrency())
+                .addString(in.currency().orElse(null))
+                .addBoolean(in.hasDueDate())
+                .addLocalDate(in.dueDate().orElse(null))
+                .addBoolean(in.hasLines())
+                .addLong(InvoiceLine.total(in.lines()))
+                .addBoolean(in.hasStatus())
+                .addString(in.status().map(InvoiceStatus::dbValue).orElse(null));
+        Future<?> lines = in.hasLines()
+                ? tx.preparedQuery(DELETE_LINES).execute(Tuple.of(id)).compose(v -> insertLines(tx, id, in.lines()))
+                : Future.succeededFuture();
+        return lines.compose(v -> tx.preparedQuery(UPDATE).execute(args)).compose(v -> rendered(tx, id));
+    }
+
+    Future<Void> markSent(SqlConnection tx, UUID id) {
+        return tx.preparedQuery(MARK_SENT)
+                .execute(Tuple.of(id))
+                .compose(v -> renderPending(tx, id))
+                .mapEmpty();
+    }
+
+    Future<Void> setPaymentUrl(SqlConnection tx, UUID id, int version, String url) {
+        return tx.preparedQuery(SET_PAYMENT_URL)
+                .execute(Tuple.of(id, url, version))
+                .compose(v -> renderPending(tx, id))
+                .mapEmpty();
+    }
+
+    Future<RowSet<Row>> markPaid(
+            SqlConnection tx,
+            UUID id,
+            String connectedAccount,
+            OffsetDateTime paidAt,
+            Long amount,
+            String currency,
+            String payment) {
+        return tx.preparedQuery(MARK_PAID)
+                .execute(Tuple.of(id, connectedAccount, paidAt, amount, currency, payment))
+                .compose(rows -> renderPending(tx, id).map(rows));
+    }
+
+    /**
+     * Renders and stores the invoice's reply if a write of this transaction left it pending (one
+     * that changed nothing the reply shows leaves it as it was): the invoice as stored, or empty.
+     * Runs after the transaction's last write to the invoice, lines included.
+     */
+    Future<Optional<Invoice>> renderPending(SqlConnection tx, UUID id) {
+        return tx.preparedQuery(RENDER_PENDING)
+                .execute(Tuple.of(id))
+                .compose(rows -> rows.size() == 0
+                        ? Future.succeededFuture(Optional.empty())
+                        : tx.preparedQuery(STORE_REPLY)
+                                .execute(Tuple.of(
+                                        id,
+                                        InvoiceReply.from(rows.iterator().next())
+                                                .render()))
+                                .map(stored -> Optional.of(Rows.one(stored, Invoice::from))));
+    }
+
+    /** The invoice after a write: rendered now, or as it was when the write changed nothing it shows. */
+    private Future<Invoice> rendered(SqlConnection tx, UUID id) {
+        return renderPending(tx, id).compose(r -> r.isPresent() ? Future.succeededFuture(r.get()) : find(tx, id));
+    }
+
+    private Future<Void> insertLines(SqlConnection tx, UUID invoiceId, List<InvoiceLine> lines) {
+        if (lines.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        String[] descriptions = lines.stream().map(InvoiceLine::description).toArray(String[]::new);
+        String[] quantities =
+                lines.stream().map(l -> l.quantity().toPlainString()).toArray(String[]::new);
+        Long[] units = lines.stream().map(InvoiceLine::unitPence).toArray(Long[]::new);
+        return tx.preparedQuery(INSERT_LINES)
+                .execute(Tuple.of(invoiceId, descriptions, quantities, units))
+                .mapEmpty();
+    }
 }

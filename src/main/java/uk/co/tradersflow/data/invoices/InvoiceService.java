@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.error.FieldError;
@@ -18,6 +17,7 @@ import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.Tx;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.PageRequest;
+import uk.co.tradersflow.platform.security.Principal;
 
 /**
  * The invoice's one owner: every change of an invoice (create, update, void, sent, payment link
@@ -30,105 +30,128 @@ import uk.co.tradersflow.platform.http.PageRequest;
  * and payment set {@code sent} and {@code paid}.
  */
 public final class InvoiceService {
-  /** Who asks, for the audit log: a signed-in user from some client. */
-  public record Caller(Principal me, ClientInfo.Client client) {}
+    /** Who asks, for the audit log: a signed-in user from some client. */
+    public record Caller(Principal me, ClientInfo.Client client) {}
 
-  public record CreateInvoice(Caller caller, InvoiceInput input) {}
+    public record CreateInvoice(Caller caller, InvoiceInput input) {}
 
-  public record UpdateInvoice(Caller caller, UUID id, InvoiceInput input) {}
+    public record UpdateInvoice(Caller caller, UUID id, InvoiceInput input) {}
 
-  private final Db db;
-  private final AuditLog audit;
-  private final InvoiceRepository invoices = new InvoiceRepository();
+    private final Db db;
+    private final AuditLog audit;
+    private final InvoiceRepository invoices = new InvoiceRepository();
 
-  public InvoiceService(Db db, AuditLog audit) {
-    this.db = db;
-    this.audit = audit;
-  }
-
-  /** A page, newest first, as one statement returning the stored replies. */
-  public Future<List<Invoice>> list(UUID accountId, PageRequest page, String status) {
-    return invoices.list(db, accountId, page, status);
-  }
-
-  public Future<Invoice> find(UUID accountId, UUID id) {
-    return db.readInAccount(accountId, tx -> invoices.find(tx, id));
-  }
-
-  public Future<Invoice> create(CreateInvoice cmd) {
-    InvoiceInput input = cmd.input();
-    return db.inAccount(cmd.caller().me().accountId(), tx -> requireReferences(tx, input)
-        .compose(v -> invoices.insert(tx, input))
-        .compose(invoice -> audit.append(tx, entry(cmd.caller(), "invoice.created", invoice)).map(invoice)));
-  }
-
-  /**
-   * A PATCH: content changes of a draft, or voiding. A body naming no field it may change (only
-   * unknown ones, say) changes nothing: no new version, which would retire the payment link the
-   * customer was sent, and no audit entry.
-   */
-  public Future<Invoice> update(UpdateInvoice cmd) {
-    InvoiceInput input = cmd.input();
-    UUID id = cmd.id();
-    boolean changes = input.changesContent() || input.hasStatus();
-    return db.inAccount(cmd.caller().me().accountId(), tx -> invoices.lock(tx, id)
-        .compose(v -> invoices.find(tx, id))
-        .compose(existing -> !changes ? Future.succeededFuture(existing) : checkTransition(existing, input)
-            .compose(v -> requireReferences(tx, input))
-            .compose(v -> invoices.update(tx, id, input))
-            .compose(invoice -> audit.append(tx, entry(cmd.caller(), input.hasStatus() ? "invoice.voided" : "invoice.updated",
-                invoice)).map(invoice))));
-  }
-
-  /** Sent: a draft becomes {@code sent}; a sent invoice stays as it is. In the caller's transaction. */
-  public Future<Void> markSent(Tx tx, UUID id) {
-    return invoices.markSent(tx, id);
-  }
-
-  /**
-   * The payment link made for {@code version} becomes the invoice's {@code paymentUrl}, unless
-   * an edit has meanwhile made a newer version (whose reply must not show an older link).
-   */
-  public Future<Void> attachPaymentLink(Tx tx, UUID id, int version, String url) {
-    return invoices.setPaymentUrl(tx, id, version, url);
-  }
-
-  /**
-   * Paid, as the worker learns from Stripe: the row {@code billing_mark_invoice_paid} answers
-   * (none when the invoice is not on that connected account), whose columns say whether this
-   * payment paid it, was short, or is unexpected.
-   */
-  public Future<RowSet<Row>> markPaid(Tx tx, UUID id, String connectedAccount, OffsetDateTime paidAt, Long amount,
-                                      String currency, String payment) {
-    return invoices.markPaid(tx, id, connectedAccount, paidAt, amount, currency, payment);
-  }
-
-  private static Future<Void> checkTransition(Invoice existing, InvoiceInput input) {
-    if (input.changesContent() && !existing.isDraft()) {
-      return Future.failedFuture(AppError.of(ErrorCode.CONFLICT,
-          "Only a draft invoice can be changed; this one is " + existing.status()));
+    public InvoiceService(Db db, AuditLog audit) {
+        this.db = db;
+        this.audit = audit;
     }
-    if (input.hasStatus() && !(existing.isDraft() || "sent".equals(existing.status()))) {
-      return Future.failedFuture(AppError.of(ErrorCode.CONFLICT, "A " + existing.status() + " invoice cannot be voided"));
+
+    /** A page, newest first, as one statement returning the stored replies. */
+    public Future<List<Invoice>> list(UUID accountId, PageRequest page, String status) {
+        return invoices.list(db, accountId, page, status);
     }
-    return Future.succeededFuture();
-  }
 
-  /** The customer and job must be the caller's own: under RLS anything else simply does not exist. */
-  private Future<Void> requireReferences(SqlConnection tx, InvoiceInput input) {
-    List<FieldError> errors = new ArrayList<>();
-    Future<?> customer = input.customerId().isEmpty() ? Future.succeededFuture()
-        : invoices.exists(tx, "customers", input.customerId().get())
-            .onSuccess(found -> { if (!found) errors.add(new FieldError("customerId", "no such customer")); });
-    Future<?> job = input.jobId().isEmpty() ? Future.succeededFuture()
-        : invoices.exists(tx, "jobs", input.jobId().get())
-            .onSuccess(found -> { if (!found) errors.add(new FieldError("jobId", "no such job")); });
-    return Future.all(customer, job).compose(v -> errors.isEmpty()
-        ? Future.<Void>succeededFuture() : Future.failedFuture(AppError.validation(errors)));
-  }
+    public Future<Invoice> find(UUID accountId, UUID id) {
+        return db.readInAccount(accountId, tx -> invoices.find(tx, id));
+    }
 
-  private static AuditEntry entry(Caller caller, String action, Invoice invoice) {
-    return AuditEntry.byUser(caller.me(), caller.client(), action).target("invoice", invoice.id())
-        .detail("number", Invoice.formatNumber(invoice.number())).detail("totalPence", invoice.totalPence());
-  }
+    public Future<Invoice> create(CreateInvoice cmd) {
+        InvoiceInput input = cmd.input();
+        return db.inAccount(cmd.caller().me().accountId(), tx -> requireReferences(tx, input)
+                .compose(v -> invoices.insert(tx, input))
+                .compose(invoice -> audit.append(tx, entry(cmd.caller(), "invoice.created", invoice))
+                        .map(invoice)));
+    }
+
+    /**
+     * A PATCH: content changes of a draft, or voiding. A body naming no field it may change (only
+     * unknown ones, say) changes nothing: no new version, which would retire the payment link the
+     * customer was sent, and no audit entry.
+     */
+    public Future<Invoice> update(UpdateInvoice cmd) {
+        InvoiceInput input = cmd.input();
+        UUID id = cmd.id();
+        boolean changes = input.changesContent() || input.hasStatus();
+        return db.inAccount(cmd.caller().me().accountId(), tx -> invoices.lock(tx, id)
+                .compose(v -> invoices.find(tx, id))
+                .compose(existing -> !changes
+                        ? Future.succeededFuture(existing)
+                        : checkTransition(existing, input)
+                                .compose(v -> requireReferences(tx, input))
+                                .compose(v -> invoices.update(tx, id, input))
+                                .compose(invoice -> audit.append(
+                                                tx,
+                                                entry(
+                                                        cmd.caller(),
+                                                        input.hasStatus() ? "invoice.voided" : "invoice.updated",
+                                                        invoice))
+                                        .map(invoice))));
+    }
+
+    /** Sent: a draft becomes {@code sent}; a sent invoice stays as it is. In the caller's transaction. */
+    public Future<Void> markSent(Tx tx, UUID id) {
+        return invoices.markSent(tx, id);
+    }
+
+    /**
+     * The payment link made for {@code version} becomes the invoice's {@code paymentUrl}, unless
+     * an edit has meanwhile made a newer version (whose reply must not show an older link).
+     */
+    public Future<Void> attachPaymentLink(Tx tx, UUID id, int version, String url) {
+        return invoices.setPaymentUrl(tx, id, version, url);
+    }
+
+    /**
+     * Paid, as the worker learns from Stripe: the row {@code billing_mark_invoice_paid} answers
+     * (none when the invoice is not on that connected account), whose columns say whether this
+     * payment paid it, was short, or is unexpected.
+     */
+    public Future<RowSet<Row>> markPaid(
+            Tx tx,
+            UUID id,
+            String connectedAccount,
+            OffsetDateTime paidAt,
+            Long amount,
+            String currency,
+            String payment) {
+        return invoices.markPaid(tx, id, connectedAccount, paidAt, amount, currency, payment);
+    }
+
+    private static Future<Void> checkTransition(Invoice existing, InvoiceInput input) {
+        if (input.changesContent() && !existing.isDraft()) {
+            return Future.failedFuture(AppError.of(
+                    ErrorCode.CONFLICT, "Only a draft invoice can be changed; this one is " + existing.status()));
+        }
+        if (input.hasStatus() && !(existing.isDraft() || "sent".equals(existing.status()))) {
+            return Future.failedFuture(
+                    AppError.of(ErrorCode.CONFLICT, "A " + existing.status() + " invoice cannot be voided"));
+        }
+        return Future.succeededFuture();
+    }
+
+    /** The customer and job must be the caller's own: under RLS anything else simply does not exist. */
+    private Future<Void> requireReferences(SqlConnection tx, InvoiceInput input) {
+        List<FieldError> errors = new ArrayList<>();
+        Future<?> customer = input.customerId().isEmpty()
+                ? Future.succeededFuture()
+                : invoices.exists(tx, "customers", input.customerId().get()).onSuccess(found -> {
+                    if (!found) errors.add(new FieldError("customerId", "no such customer"));
+                });
+        Future<?> job = input.jobId().isEmpty()
+                ? Future.succeededFuture()
+                : invoices.exists(tx, "jobs", input.jobId().get()).onSuccess(found -> {
+                    if (!found) errors.add(new FieldError("jobId", "no such job"));
+                });
+        return Future.all(customer, job)
+                .compose(v -> errors.isEmpty()
+                        ? Future.<Void>succeededFuture()
+                        : Future.failedFuture(AppError.validation(errors)));
+    }
+
+    private static AuditEntry entry(Caller caller, String action, Invoice invoice) {
+        return AuditEntry.byUser(caller.me(), caller.client(), action)
+                .target("invoice", invoice.id())
+                .detail("number", Invoice.formatNumber(invoice.number()))
+                .detail("totalPence", invoice.totalPence());
+    }
 }

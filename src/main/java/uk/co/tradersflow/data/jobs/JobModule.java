@@ -6,9 +6,9 @@ import uk.co.tradersflow.platform.module.Shared;
 
 /** Jobs: their routes over {@link JobService}. */
 public final class JobModule {
-  private JobModule() {}
+    private JobModule() {}
 
-  public static Module create(Shared shared, AuditLog audit) {
-    return Module.routes(new JobRoutes(new JobService(shared.db(), audit), shared.clients()));
-  }
+    public static Module create(Shared shared, AuditLog audit) {
+        return Module.routes(new JobRoutes(new JobService(shared.db(), audit), shared.clients()));
+    }
 }

@@ -45,214 +45,232 @@ import java.util.function.Supplier;
  * together (the client pipelines them), so the RLS scope costs no extra round trip.
  */
 public final class Db {
-  private static final String SET_ACCOUNT = "SELECT set_config('app.account_id', $1, true)";
-  private static final String TRY_LOCK = "SELECT pg_try_advisory_lock($1) AS locked";
-  private static final String UNLOCK = "SELECT pg_advisory_unlock($1)";
+    private static final String SET_ACCOUNT = "SELECT set_config('app.account_id', $1, true)";
+    private static final String TRY_LOCK = "SELECT pg_try_advisory_lock($1) AS locked";
+    private static final String UNLOCK = "SELECT pg_advisory_unlock($1)";
 
-  /** How long a unit waits for a free connection before the request gets a 503. */
-  public static final Duration BORROW_TIMEOUT = Duration.ofSeconds(5);
+    /** How long a unit waits for a free connection before the request gets a 503. */
+    public static final Duration BORROW_TIMEOUT = Duration.ofSeconds(5);
 
-  private final Vertx vertx;
-  private final Pool pool;
-  private final SqlClient reads;
-  private final Pool workerPool;
-  private final PgConnectOptions workerLogin;
-  private final long borrowTimeoutMs;
+    private final Vertx vertx;
+    private final Pool pool;
+    private final SqlClient reads;
+    private final Pool workerPool;
+    private final PgConnectOptions workerLogin;
+    private final long borrowTimeoutMs;
 
-  /**
-   * {@code pool} and {@code reads} log in as {@code tf_app}, {@code workerPool} (and
-   * {@code workerLogin}) as {@code tf_worker}. {@code reads} is a pipelining client
-   * ({@code PgBuilder.client()}) for {@link #read}: statements of many requests in flight on each
-   * of a few connections, so PostgreSQL takes a batch per wakeup instead of waking once per
-   * request. All three must be built without a connection timeout of their own: {@link #borrow}
-   * and {@link #direct} keep the time instead.
-   */
-  public Db(Vertx vertx, Pool pool, SqlClient reads, Pool workerPool, PgConnectOptions workerLogin, Duration borrowTimeout) {
-    this.vertx = vertx;
-    this.pool = pool;
-    this.reads = reads;
-    this.workerPool = workerPool;
-    this.workerLogin = workerLogin;
-    this.borrowTimeoutMs = borrowTimeout.toMillis();
-  }
-
-  /**
-   * Account-scoped: runs {@code work} in one transaction scoped to {@code accountId}; commits if it
-   * succeeds (then runs its after-commit hooks), rolls back otherwise.
-   */
-  public <T> Future<T> inAccount(UUID accountId, Function<Tx, Future<T>> work) {
-    return borrow(pool).compose(conn -> {
-      Future<?> begin = conn.query("BEGIN").execute();
-      Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
-      return finish(conn, Future.all(begin, scope), work);
-    });
-  }
-
-  /**
-   * Account-scoped: a read of one statement, in one round trip: BEGIN, the account scope, the
-   * statement and COMMIT are all written at once. {@code query} must issue its statement before
-   * it returns: the connection it is handed refuses any statement issued later, which would
-   * otherwise run after COMMIT, outside the scope (or, once the pooled connection serves someone
-   * else, inside theirs). Every unit's connection is refused once its unit ends, for the same
-   * reason.
-   */
-  public <T> Future<T> readInAccount(UUID accountId, Function<SqlConnection, Future<T>> query) {
-    return borrow(pool).compose(conn -> {
-      // READ ONLY: a write slipped into a read fails instead of committing.
-      Future<?> begin = conn.query("BEGIN READ ONLY").execute();
-      Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
-      ScopedConnection scoped = new ScopedConnection(conn);
-      Future<T> result;
-      try {
-        result = query.apply(scoped);
-      } catch (RuntimeException e) {
-        result = Future.failedFuture(e);
-      } finally {
-        scoped.end();  // the statement is written; one issued later would land after COMMIT, so it is refused
-      }
-      Future<?> commit = conn.query("COMMIT").execute();
-      Future<T> outcome = result;
-      return Future.join(begin, scope, outcome, commit)
-          .transform(ar -> ar.succeeded() ? Future.succeededFuture(outcome.result())
-              : Future.<T>failedFuture(begin.failed() ? begin.cause() : scope.failed() ? scope.cause()
-                  : outcome.failed() ? outcome.cause() : commit.cause()))
-          .andThen(ignored -> conn.close());
-    });
-  }
-
-  /**
-   * Account-scoped: one {@link ScopedRead}, as one autocommit statement: {@code accountId} goes
-   * in as the function's first argument, {@code args} after it. The function scopes its own
-   * query, so this reads exactly what {@link #readInAccount} would, for one Sync and one flush on
-   * the database's side where a transaction takes four (sql/V024 has the figures). Like a unit,
-   * it gives up with a TimeoutException (a 503) when it has no answer in time.
-   */
-  public Future<RowSet<Row>> read(ScopedRead read, UUID accountId, Tuple args) {
-    Tuple all = Tuple.tuple().addUUID(accountId);
-    for (int i = 0; i < args.size(); i++) {
-      all.addValue(args.getValue(i));
+    /**
+     * {@code pool} and {@code reads} log in as {@code tf_app}, {@code workerPool} (and
+     * {@code workerLogin}) as {@code tf_worker}. {@code reads} is a pipelining client
+     * ({@code PgBuilder.client()}) for {@link #read}: statements of many requests in flight on each
+     * of a few connections, so PostgreSQL takes a batch per wakeup instead of waking once per
+     * request. All three must be built without a connection timeout of their own: {@link #borrow}
+     * and {@link #direct} keep the time instead.
+     */
+    public Db(
+            Vertx vertx,
+            Pool pool,
+            SqlClient reads,
+            Pool workerPool,
+            PgConnectOptions workerLogin,
+            Duration borrowTimeout) {
+        this.vertx = vertx;
+        this.pool = pool;
+        this.reads = reads;
+        this.workerPool = workerPool;
+        this.workerLogin = workerLogin;
+        this.borrowTimeoutMs = borrowTimeout.toMillis();
     }
-    // Pipelined beside other requests' reads: safe because each is a statement of its own, in its
-    // own implicit transaction (one Sync each), and the function puts the scope back besides.
-    return lookup(client -> client.preparedQuery(read.sql()).execute(all));
-  }
 
-  /**
-   * Worker: runs {@code work} in one transaction as the narrowly granted worker role, for the few
-   * jobs that must cross accounts (email dispatch, webhook effects, retention, sweepers); commits
-   * if it succeeds (then runs its after-commit hooks), rolls back otherwise. Its reach is
-   * what the migrations grant {@code tf_worker}, nothing more; RLS stays on. The worker logs in
-   * on connections of its own: the runtime role is not its member, so no statement a request
-   * runs can become it (V017).
-   */
-  public <T> Future<T> asWorker(Function<Tx, Future<T>> work) {
-    return borrow(workerPool).compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
-  }
-
-  /**
-   * Succeeds once the worker can log in: start-up and readiness check it on a connection of its
-   * own, so a pool busy with slow Stripe calls never reads as "not ready".
-   */
-  public Future<Void> workerLogsIn() {
-    return PgConnection.connect(vertx, workerLogin).compose(SqlConnection::close);
-  }
-
-  /**
-   * System: one autocommit statement that touches no account data (a health check, a SECURITY
-   * DEFINER lookup), run on the pool without a transaction around it. Like a unit, it gives up with a
-   * TimeoutException (a 503) when no connection is free in time; the pools keep no wait timeout
-   * of their own (see {@link #borrow}).
-   */
-  public <T> Future<T> direct(Function<Pool, Future<T>> statement) {
-    return timed(statement.apply(pool));
-  }
-
-  /**
-   * System: a quick autocommit statement that touches no account data and lies on every
-   * request's path (the session-state lookup), pipelined on the list pages' client instead of waiting for a
-   * pooled connection of its own. Not for a slow statement (the audit chain's verification,
-   * say): the pages queued behind it on its connection would wait for it.
-   */
-  public <T> Future<T> lookup(Function<SqlClient, Future<T>> statement) {
-    return timed(statement.apply(reads));
-  }
-
-  /** {@code statement}'s outcome, or a TimeoutException (a 503) once the borrow timeout has passed without one. */
-  private <T> Future<T> timed(Future<T> statement) {
-    return statement.timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
-  }
-
-  /**
-   * System: runs {@code round} only while this instance holds the session-level advisory lock
-   * {@code lockKey}, so one instance at a time runs it (a job whose rounds must not overlap across
-   * instances); when another instance holds it, answers {@code lockedElsewhere} instead. The lock
-   * is held on a pooled connection of its own for the round's length and released after it,
-   * whatever its outcome; the round's own statements use units of work as usual.
-   */
-  public <T> Future<T> exclusive(long lockKey, Supplier<Future<T>> round, Supplier<Future<T>> lockedElsewhere) {
-    return borrow(pool).compose(conn -> conn.preparedQuery(TRY_LOCK).execute(Tuple.of(lockKey))
-        .compose(rows -> !rows.iterator().next().getBoolean("locked") ? lockedElsewhere.get()
-            : round.get().eventually(() -> conn.preparedQuery(UNLOCK).execute(Tuple.of(lockKey))))
-        .andThen(ignored -> conn.close()));
-  }
-
-  /**
-   * A connection from {@code from}, or a {@link TimeoutException} (a 503) when none is free in
-   * time. The pool's own wait timeout is off: in Vert.x 5.0.8 its timer races a connection handed
-   * to the waiter (eclipse-vertx/vertx-sql-client#1567, vert.x#6169), which logged "Promise
-   * already completed" under load and now and then failed a request after 5 s that had been
-   * waiting for no reason. Here a connection that arrives after the request gave up goes straight
-   * back to the pool.
-   */
-  private Future<SqlConnection> borrow(Pool from) {
-    Future<SqlConnection> asked = from.getConnection();
-    if (asked.isComplete()) {
-      return asked;
+    /**
+     * Account-scoped: runs {@code work} in one transaction scoped to {@code accountId}; commits if it
+     * succeeds (then runs its after-commit hooks), rolls back otherwise.
+     */
+    public <T> Future<T> inAccount(UUID accountId, Function<Tx, Future<T>> work) {
+        return borrow(pool).compose(conn -> {
+            Future<?> begin = conn.query("BEGIN").execute();
+            Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
+            return finish(conn, Future.all(begin, scope), work);
+        });
     }
-    Promise<SqlConnection> borrowed = Promise.promise();
-    long timer = vertx.setTimer(borrowTimeoutMs, id -> borrowed.tryFail(
-        new TimeoutException("no database connection was free within " + borrowTimeoutMs + " ms")));
-    asked.onComplete(ar -> {
-      vertx.cancelTimer(timer);
-      if (ar.failed()) {
-        borrowed.tryFail(ar.cause());
-      } else if (!borrowed.tryComplete(ar.result())) {
-        ar.result().close();
-      }
-    });
-    return borrowed.future();
-  }
 
-  /**
-   * System mode for a process that has a pool of its own and no {@code Db} (the operator
-   * commands, which run with the admin login): one unit of work on {@code pool}, its {@link Tx}
-   * taking after-commit hooks as in {@link #asWorker}.
-   */
-  public static <T> Future<T> transaction(Pool pool, Function<Tx, Future<T>> work) {
-    return pool.getConnection().compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
-  }
-
-  private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<Tx, Future<T>> work) {
-    Tx scoped = new Tx(conn);
-    Future<T> result;
-    try {
-      result = work.apply(scoped);
-    } catch (RuntimeException e) {
-      result = Future.failedFuture(e);
+    /**
+     * Account-scoped: a read of one statement, in one round trip: BEGIN, the account scope, the
+     * statement and COMMIT are all written at once. {@code query} must issue its statement before
+     * it returns: the connection it is handed refuses any statement issued later, which would
+     * otherwise run after COMMIT, outside the scope (or, once the pooled connection serves someone
+     * else, inside theirs). Every unit's connection is refused once its unit ends, for the same
+     * reason.
+     */
+    public <T> Future<T> readInAccount(UUID accountId, Function<SqlConnection, Future<T>> query) {
+        return borrow(pool).compose(conn -> {
+            // READ ONLY: a write slipped into a read fails instead of committing.
+            Future<?> begin = conn.query("BEGIN READ ONLY").execute();
+            Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
+            ScopedConnection scoped = new ScopedConnection(conn);
+            Future<T> result;
+            try {
+                result = query.apply(scoped);
+            } catch (RuntimeException e) {
+                result = Future.failedFuture(e);
+            } finally {
+                scoped.end(); // the statement is written; one issued later would land after COMMIT, so it is refused
+            }
+            Future<?> commit = conn.query("COMMIT").execute();
+            Future<T> outcome = result;
+            return Future.join(begin, scope, outcome, commit)
+                    .transform(ar -> ar.succeeded()
+                            ? Future.succeededFuture(outcome.result())
+                            : Future.<T>failedFuture(
+                                    begin.failed()
+                                            ? begin.cause()
+                                            : scope.failed()
+                                                    ? scope.cause()
+                                                    : outcome.failed() ? outcome.cause() : commit.cause()))
+                    .andThen(ignored -> conn.close());
+        });
     }
-    Future<T> outcome = result;
-    return Future.join(setup, outcome)
-        .transform(ar -> {
-          scoped.end();
-          if (ar.succeeded()) {
-            return conn.query("COMMIT").execute().map(committed -> {
-              scoped.committed();
-              return outcome.result();
-            });
-          }
-          Throwable cause = setup.failed() ? setup.cause() : outcome.cause();
-          return conn.query("ROLLBACK").execute().<T>transform(ignored -> Future.failedFuture(cause));
-        })
-        .andThen(ignored -> conn.close());
-  }
+
+    /**
+     * Account-scoped: one {@link ScopedRead}, as one autocommit statement: {@code accountId} goes
+     * in as the function's first argument, {@code args} after it. The function scopes its own
+     * query, so this reads exactly what {@link #readInAccount} would, for one Sync and one flush on
+     * the database's side where a transaction takes four (sql/V024 has the figures). Like a unit,
+     * it gives up with a TimeoutException (a 503) when it has no answer in time.
+     */
+    public Future<RowSet<Row>> read(ScopedRead read, UUID accountId, Tuple args) {
+        Tuple all = Tuple.tuple().addUUID(accountId);
+        for (int i = 0; i < args.size(); i++) {
+            all.addValue(args.getValue(i));
+        }
+        // Pipelined beside other requests' reads: safe because each is a statement of its own, in its
+        // own implicit transaction (one Sync each), and the function puts the scope back besides.
+        return lookup(client -> client.preparedQuery(read.sql()).execute(all));
+    }
+
+    /**
+     * Worker: runs {@code work} in one transaction as the narrowly granted worker role, for the few
+     * jobs that must cross accounts (email dispatch, webhook effects, retention, sweepers); commits
+     * if it succeeds (then runs its after-commit hooks), rolls back otherwise. Its reach is
+     * what the migrations grant {@code tf_worker}, nothing more; RLS stays on. The worker logs in
+     * on connections of its own: the runtime role is not its member, so no statement a request
+     * runs can become it (V017).
+     */
+    public <T> Future<T> asWorker(Function<Tx, Future<T>> work) {
+        return borrow(workerPool)
+                .compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
+    }
+
+    /**
+     * Succeeds once the worker can log in: start-up and readiness check it on a connection of its
+     * own, so a pool busy with slow Stripe calls never reads as "not ready".
+     */
+    public Future<Void> workerLogsIn() {
+        return PgConnection.connect(vertx, workerLogin).compose(SqlConnection::close);
+    }
+
+    /**
+     * System: one autocommit statement that touches no account data (a health check, a SECURITY
+     * DEFINER lookup), run on the pool without a transaction around it. Like a unit, it gives up with a
+     * TimeoutException (a 503) when no connection is free in time; the pools keep no wait timeout
+     * of their own (see {@link #borrow}).
+     */
+    public <T> Future<T> direct(Function<Pool, Future<T>> statement) {
+        return timed(statement.apply(pool));
+    }
+
+    /**
+     * System: a quick autocommit statement that touches no account data and lies on every
+     * request's path (the session-state lookup), pipelined on the list pages' client instead of waiting for a
+     * pooled connection of its own. Not for a slow statement (the audit chain's verification,
+     * say): the pages queued behind it on its connection would wait for it.
+     */
+    public <T> Future<T> lookup(Function<SqlClient, Future<T>> statement) {
+        return timed(statement.apply(reads));
+    }
+
+    /** {@code statement}'s outcome, or a TimeoutException (a 503) once the borrow timeout has passed without one. */
+    private <T> Future<T> timed(Future<T> statement) {
+        return statement.timeout(borrowTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * System: runs {@code round} only while this instance holds the session-level advisory lock
+     * {@code lockKey}, so one instance at a time runs it (a job whose rounds must not overlap across
+     * instances); when another instance holds it, answers {@code lockedElsewhere} instead. The lock
+     * is held on a pooled connection of its own for the round's length and released after it,
+     * whatever its outcome; the round's own statements use units of work as usual.
+     */
+    public <T> Future<T> exclusive(long lockKey, Supplier<Future<T>> round, Supplier<Future<T>> lockedElsewhere) {
+        return borrow(pool).compose(conn -> conn.preparedQuery(TRY_LOCK)
+                .execute(Tuple.of(lockKey))
+                .compose(rows -> !rows.iterator().next().getBoolean("locked")
+                        ? lockedElsewhere.get()
+                        : round.get()
+                                .eventually(() -> conn.preparedQuery(UNLOCK).execute(Tuple.of(lockKey))))
+                .andThen(ignored -> conn.close()));
+    }
+
+    /**
+     * A connection from {@code from}, or a {@link TimeoutException} (a 503) when none is free in
+     * time. The pool's own wait timeout is off: in Vert.x 5.0.8 its timer races a connection handed
+     * to the waiter (eclipse-vertx/vertx-sql-client#1567, vert.x#6169), which logged "Promise
+     * already completed" under load and now and then failed a request after 5 s that had been
+     * waiting for no reason. Here a connection that arrives after the request gave up goes straight
+     * back to the pool.
+     */
+    private Future<SqlConnection> borrow(Pool from) {
+        Future<SqlConnection> asked = from.getConnection();
+        if (asked.isComplete()) {
+            return asked;
+        }
+        Promise<SqlConnection> borrowed = Promise.promise();
+        long timer = vertx.setTimer(
+                borrowTimeoutMs,
+                id -> borrowed.tryFail(
+                        new TimeoutException("no database connection was free within " + borrowTimeoutMs + " ms")));
+        asked.onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            if (ar.failed()) {
+                borrowed.tryFail(ar.cause());
+            } else if (!borrowed.tryComplete(ar.result())) {
+                ar.result().close();
+            }
+        });
+        return borrowed.future();
+    }
+
+    /**
+     * System mode for a process that has a pool of its own and no {@code Db} (the operator
+     * commands, which run with the admin login): one unit of work on {@code pool}, its {@link Tx}
+     * taking after-commit hooks as in {@link #asWorker}.
+     */
+    public static <T> Future<T> transaction(Pool pool, Function<Tx, Future<T>> work) {
+        return pool.getConnection()
+                .compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
+    }
+
+    private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<Tx, Future<T>> work) {
+        Tx scoped = new Tx(conn);
+        Future<T> result;
+        try {
+            result = work.apply(scoped);
+        } catch (RuntimeException e) {
+            result = Future.failedFuture(e);
+        }
+        Future<T> outcome = result;
+        return Future.join(setup, outcome)
+                .transform(ar -> {
+                    scoped.end();
+                    if (ar.succeeded()) {
+                        return conn.query("COMMIT").execute().map(committed -> {
+                            scoped.committed();
+                            return outcome.result();
+                        });
+                    }
+                    Throwable cause = setup.failed() ? setup.cause() : outcome.cause();
+                    return conn.query("ROLLBACK").execute().<T>transform(ignored -> Future.failedFuture(cause));
+                })
+                .andThen(ignored -> conn.close());
+    }
 }

@@ -13,9 +13,10 @@ import java.util.stream.IntStream;
  */
 public record ScopedRead(String sql) {
 
-  /** {@code SELECT columns FROM function($1, …, $n)}, where $1 is the account and {@code arguments} follow it. */
-  public static ScopedRead of(String function, int arguments, String columns) {
-    String params = IntStream.rangeClosed(1, arguments + 1).mapToObj(i -> "$" + i).collect(Collectors.joining(", "));
-    return new ScopedRead("SELECT " + columns + " FROM " + function + "(" + params + ")");
-  }
+    /** {@code SELECT columns FROM function($1, …, $n)}, where $1 is the account and {@code arguments} follow it. */
+    public static ScopedRead of(String function, int arguments, String columns) {
+        String params =
+                IntStream.rangeClosed(1, arguments + 1).mapToObj(i -> "$" + i).collect(Collectors.joining(", "));
+        return new ScopedRead("SELECT " + columns + " FROM " + function + "(" + params + ")");
+    }
 }

@@ -15,39 +15,39 @@ import org.slf4j.LoggerFactory;
  * working unchanged; code that registers a hook asks for a {@code Tx}.
  */
 public final class Tx extends ScopedConnection {
-  private static final Logger log = LoggerFactory.getLogger(Tx.class);
+    private static final Logger log = LoggerFactory.getLogger(Tx.class);
 
-  private final Set<Runnable> afterCommit = new LinkedHashSet<>();
+    private final Set<Runnable> afterCommit = new LinkedHashSet<>();
 
-  Tx(SqlConnection connection) {
-    super(connection);
-  }
-
-  /**
-   * Runs {@code hook} once this unit has committed: never after a rollback (including a COMMIT
-   * that fails, or one PostgreSQL turns into a rollback because a statement of the unit failed),
-   * never twice. The same hook instance registered again runs once, so a writer that registers
-   * its own nudge for every entry wakes its reader once per transaction. Hooks run in the order
-   * first registered, on the unit's context, before the unit's future completes; one that throws
-   * is logged and does not affect the others or the unit's outcome (the writes are committed).
-   */
-  public void afterCommit(Runnable hook) {
-    ensureOpen("an after-commit hook was registered");
-    afterCommit.add(hook);
-  }
-
-  /** Called by {@link Db} once COMMIT has succeeded. */
-  void committed() {
-    if (anyStatementFailed()) {
-      // PostgreSQL answered COMMIT with ROLLBACK: nothing this unit wrote exists.
-      return;
+    Tx(SqlConnection connection) {
+        super(connection);
     }
-    for (Runnable hook : afterCommit) {
-      try {
-        hook.run();
-      } catch (RuntimeException e) {
-        log.warn("an after-commit hook failed; the unit of work is committed", e);
-      }
+
+    /**
+     * Runs {@code hook} once this unit has committed: never after a rollback (including a COMMIT
+     * that fails, or one PostgreSQL turns into a rollback because a statement of the unit failed),
+     * never twice. The same hook instance registered again runs once, so a writer that registers
+     * its own nudge for every entry wakes its reader once per transaction. Hooks run in the order
+     * first registered, on the unit's context, before the unit's future completes; one that throws
+     * is logged and does not affect the others or the unit's outcome (the writes are committed).
+     */
+    public void afterCommit(Runnable hook) {
+        ensureOpen("an after-commit hook was registered");
+        afterCommit.add(hook);
     }
-  }
+
+    /** Called by {@link Db} once COMMIT has succeeded. */
+    void committed() {
+        if (anyStatementFailed()) {
+            // PostgreSQL answered COMMIT with ROLLBACK: nothing this unit wrote exists.
+            return;
+        }
+        for (Runnable hook : afterCommit) {
+            try {
+                hook.run();
+            } catch (RuntimeException e) {
+                log.warn("an after-commit hook failed; the unit of work is committed", e);
+            }
+        }
+    }
 }

@@ -17,139 +17,156 @@ import java.util.function.Function;
  * to {@code ctx.fail}, and from there to the one problem responder.
  */
 public final class Api {
-  public static final long MAX_JSON_BODY = 1024 * 1024;
-  public static final String JSON = "application/json; charset=utf-8";
+    public static final long MAX_JSON_BODY = 1024 * 1024;
+    public static final String JSON = "application/json; charset=utf-8";
 
-  private final Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(MAX_JSON_BODY);
-  /**
-   * The same reader, for after the guards. Vert.x Web refuses a body handler after other
-   * handlers on a route (its default order reads bodies first); a lambda is not typed as one.
-   */
-  private final Handler<RoutingContext> bodyAfterGuards = ctx -> body.handle(ctx);
-  private final Handler<RoutingContext> auth;
-  private final Handler<RoutingContext> rateLimit;
-  private final Handler<RoutingContext> ownerGuard;
-  private final ClientInfo clients;
+    private final Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(MAX_JSON_BODY);
+    /**
+     * The same reader, for after the guards. Vert.x Web refuses a body handler after other
+     * handlers on a route (its default order reads bodies first); a lambda is not typed as one.
+     */
+    private final Handler<RoutingContext> bodyAfterGuards = ctx -> body.handle(ctx);
 
-  /**
-   * The guards come in as plain handlers so that this kernel class names no capability: the
-   * authentication guard (which attaches the {@code Principal}), the per-user rate limit and
-   * the owner gate, in that order of use.
-   */
-  public Api(Handler<RoutingContext> auth, Handler<RoutingContext> rateLimit, Handler<RoutingContext> ownerGuard, ClientInfo clients) {
-    this.auth = auth;
-    this.rateLimit = rateLimit;
-    this.ownerGuard = ownerGuard;
-    this.clients = clients;
-  }
+    private final Handler<RoutingContext> auth;
+    private final Handler<RoutingContext> rateLimit;
+    private final Handler<RoutingContext> ownerGuard;
+    private final ClientInfo clients;
 
-  /**
-   * A route that requires a signed-in user, counts against the user's rate limit, and reads a
-   * JSON body (if any). The body is read only once the token holds: an anonymous client cannot
-   * make the server buffer a megabyte, or wait on a slow body, before it answers 401.
-   */
-  public Route authenticated(Router router, HttpMethod method, String path) {
-    return router.route(method, path).handler(Api::pause).handler(auth).handler(rateLimit).handler(bodyAfterGuards)
-        .failureHandler(UnreadBody::discardThenNext);
-  }
-
-  /** A signed-in, rate-limited route whose handler reads the body itself, as a stream (uploads). */
-  public Route authenticatedStream(Router router, HttpMethod method, String path) {
-    return router.route(method, path).handler(Api::pause).handler(auth).handler(rateLimit)
-        .failureHandler(UnreadBody::discardThenNext);
-  }
-
-  /**
-   * An admin route: signed in (401 otherwise) and an owner (403 {@code not_owner} otherwise); the
-   * body after both. The user's rate limit comes before the owner check, which reads the database
-   * and records every refusal: a signed-in user probing the admin area cannot write audit entries
-   * unbounded.
-   */
-  public Route owner(Router router, HttpMethod method, String path) {
-    return router.route(method, path).handler(Api::pause).handler(auth).handler(rateLimit).handler(ownerGuard).handler(bodyAfterGuards)
-        .failureHandler(UnreadBody::discardThenNext);
-  }
-
-  /**
-   * Holds the body while the guards (asynchronous) decide: bytes that arrived meanwhile would
-   * otherwise be dropped before the body reader or the stream handler is there to take them.
-   */
-  private static void pause(RoutingContext ctx) {
-    ctx.request().pause();
-    ctx.next();
-  }
-
-  /** A route open to anyone that reads a JSON body (if any). */
-  public Route open(Router router, HttpMethod method, String path) {
-    return router.route(method, path).handler(body);
-  }
-
-  public Handler<RoutingContext> auth() {
-    return auth;
-  }
-
-  public Handler<RoutingContext> body() {
-    return body;
-  }
-
-  public ClientInfo clients() {
-    return clients;
-  }
-
-  public static void json(RoutingContext ctx, int status, JsonObject payload) {
-    send(ctx, status, payload.toBuffer());
-  }
-
-  /** Completes the request from a future: JSON on success, the problem responder on failure. */
-  public static <T> void reply(RoutingContext ctx, Future<T> result, int status, Function<T, JsonObject> toJson) {
-    replyBuffer(ctx, result, status, value -> toJson.apply(value).toBuffer());
-  }
-
-  /**
-   * {@link #reply}, for results already rendered as JSON text (by the database: an invoice and a
-   * page of them), which go out as they are.
-   */
-  public static <T> void replyRendered(RoutingContext ctx, Future<T> result, int status, Function<T, String> json) {
-    replyBuffer(ctx, result, status, value -> Buffer.buffer(json.apply(value)));
-  }
-
-  private static <T> void replyBuffer(RoutingContext ctx, Future<T> result, int status, Function<T, Buffer> render) {
-    result.onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-        return;
-      }
-      Buffer body;
-      try {
-        body = render.apply(ar.result());
-      } catch (RuntimeException e) {
-        ctx.fail(e);
-        return;
-      }
-      send(ctx, status, body);
-    });
-  }
-
-  private static void send(RoutingContext ctx, int status, Buffer body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body);
-  }
-
-  public static void noContent(RoutingContext ctx, Future<?> result) {
-    result.onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else {
-        ctx.response().setStatusCode(204).end();
-      }
-    });
-  }
-
-  /** The {@code {id}} path parameter as a UUID; anything else cannot name a row, so it is 404. */
-  public static java.util.UUID pathId(RoutingContext ctx, String name) {
-    try {
-      return java.util.UUID.fromString(ctx.pathParam(name));
-    } catch (RuntimeException e) {
-      throw uk.co.tradersflow.error.AppError.notFound();
+    /**
+     * The guards come in as plain handlers so that this kernel class names no capability: the
+     * authentication guard (which attaches the {@code Principal}), the per-user rate limit and
+     * the owner gate, in that order of use.
+     */
+    public Api(
+            Handler<RoutingContext> auth,
+            Handler<RoutingContext> rateLimit,
+            Handler<RoutingContext> ownerGuard,
+            ClientInfo clients) {
+        this.auth = auth;
+        this.rateLimit = rateLimit;
+        this.ownerGuard = ownerGuard;
+        this.clients = clients;
     }
-  }
+
+    /**
+     * A route that requires a signed-in user, counts against the user's rate limit, and reads a
+     * JSON body (if any). The body is read only once the token holds: an anonymous client cannot
+     * make the server buffer a megabyte, or wait on a slow body, before it answers 401.
+     */
+    public Route authenticated(Router router, HttpMethod method, String path) {
+        return router.route(method, path)
+                .handler(Api::pause)
+                .handler(auth)
+                .handler(rateLimit)
+                .handler(bodyAfterGuards)
+                .failureHandler(UnreadBody::discardThenNext);
+    }
+
+    /** A signed-in, rate-limited route whose handler reads the body itself, as a stream (uploads). */
+    public Route authenticatedStream(Router router, HttpMethod method, String path) {
+        return router.route(method, path)
+                .handler(Api::pause)
+                .handler(auth)
+                .handler(rateLimit)
+                .failureHandler(UnreadBody::discardThenNext);
+    }
+
+    /**
+     * An admin route: signed in (401 otherwise) and an owner (403 {@code not_owner} otherwise); the
+     * body after both. The user's rate limit comes before the owner check, which reads the database
+     * and records every refusal: a signed-in user probing the admin area cannot write audit entries
+     * unbounded.
+     */
+    public Route owner(Router router, HttpMethod method, String path) {
+        return router.route(method, path)
+                .handler(Api::pause)
+                .handler(auth)
+                .handler(rateLimit)
+                .handler(ownerGuard)
+                .handler(bodyAfterGuards)
+                .failureHandler(UnreadBody::discardThenNext);
+    }
+
+    /**
+     * Holds the body while the guards (asynchronous) decide: bytes that arrived meanwhile would
+     * otherwise be dropped before the body reader or the stream handler is there to take them.
+     */
+    private static void pause(RoutingContext ctx) {
+        ctx.request().pause();
+        ctx.next();
+    }
+
+    /** A route open to anyone that reads a JSON body (if any). */
+    public Route open(Router router, HttpMethod method, String path) {
+        return router.route(method, path).handler(body);
+    }
+
+    public Handler<RoutingContext> auth() {
+        return auth;
+    }
+
+    public Handler<RoutingContext> body() {
+        return body;
+    }
+
+    public ClientInfo clients() {
+        return clients;
+    }
+
+    public static void json(RoutingContext ctx, int status, JsonObject payload) {
+        send(ctx, status, payload.toBuffer());
+    }
+
+    /** Completes the request from a future: JSON on success, the problem responder on failure. */
+    public static <T> void reply(RoutingContext ctx, Future<T> result, int status, Function<T, JsonObject> toJson) {
+        replyBuffer(ctx, result, status, value -> toJson.apply(value).toBuffer());
+    }
+
+    /**
+     * {@link #reply}, for results already rendered as JSON text (by the database: an invoice and a
+     * page of them), which go out as they are.
+     */
+    public static <T> void replyRendered(RoutingContext ctx, Future<T> result, int status, Function<T, String> json) {
+        replyBuffer(ctx, result, status, value -> Buffer.buffer(json.apply(value)));
+    }
+
+    private static <T> void replyBuffer(RoutingContext ctx, Future<T> result, int status, Function<T, Buffer> render) {
+        result.onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+            }
+            Buffer body;
+            try {
+                body = render.apply(ar.result());
+            } catch (RuntimeException e) {
+                ctx.fail(e);
+                return;
+            }
+            send(ctx, status, body);
+        });
+    }
+
+    private static void send(RoutingContext ctx, int status, Buffer body) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body);
+    }
+
+    public static void noContent(RoutingContext ctx, Future<?> result) {
+        result.onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.fail(ar.cause());
+            } else {
+                ctx.response().setStatusCode(204).end();
+            }
+        });
+    }
+
+    /** The {@code {id}} path parameter as a UUID; anything else cannot name a row, so it is 404. */
+    public static java.util.UUID pathId(RoutingContext ctx, String name) {
+        try {
+            return java.util.UUID.fromString(ctx.pathParam(name));
+        } catch (RuntimeException e) {
+            throw uk.co.tradersflow.error.AppError.notFound();
+        }
+    }
 }

@@ -13,43 +13,46 @@ import java.util.List;
  * are let in from the configured origins only; failures leave through the one problem responder.
  */
 public final class ApiRouter {
-  private ApiRouter() {}
+    private ApiRouter() {}
 
-  public static Router create(Vertx vertx, Api api, List<RouteModule> modules, List<String> corsOrigins) {
-    Router router = Router.router(vertx);
-    modules.forEach(m -> m.mount(router, api));
-    answerHeadWhereGet(router);
-    RouteTable table = RouteTable.of(router.getRoutes());
+    public static Router create(Vertx vertx, Api api, List<RouteModule> modules, List<String> corsOrigins) {
+        Router router = Router.router(vertx);
+        modules.forEach(m -> m.mount(router, api));
+        answerHeadWhereGet(router);
+        RouteTable table = RouteTable.of(router.getRoutes());
 
-    // Mounted last, ordered first: these run ahead of every capability's routes.
-    Route front = router.route().order(-1).handler(new RequestIds()).handler(new SecurityHeaders(true))
-        .handler(new RequestLog(table));
-    CrossOrigin.of(corsOrigins).ifPresent(front::handler);
-    front.handler(new QueryCheck());
+        // Mounted last, ordered first: these run ahead of every capability's routes.
+        Route front = router.route()
+                .order(-1)
+                .handler(new RequestIds())
+                .handler(new SecurityHeaders(true))
+                .handler(new RequestLog(table));
+        CrossOrigin.of(corsOrigins).ifPresent(front::handler);
+        front.handler(new QueryCheck());
 
-    router.route().last().handler(ctx -> {
-      var allowed = table.allowed(ctx.normalizedPath());
-      if (allowed.isEmpty()) {
-        ctx.fail(404);
-        return;
-      }
-      ctx.response().putHeader("Allow", RouteTable.allowHeader(allowed));
-      ctx.fail(405);
-    });
-    router.route().failureHandler(ProblemResponder::handle);
-    return router;
-  }
-
-  /**
-   * Adds HEAD to every route that answers GET. The handler runs as for GET; the server sends the
-   * status and headers and drops the body (leaving out the Content-Length it would have computed
-   * from it, as RFC 9110 allows for HEAD).
-   */
-  public static void answerHeadWhereGet(Router router) {
-    for (Route route : router.getRoutes()) {
-      if (route.methods() != null && route.methods().contains(HttpMethod.GET)) {
-        route.method(HttpMethod.HEAD);
-      }
+        router.route().last().handler(ctx -> {
+            var allowed = table.allowed(ctx.normalizedPath());
+            if (allowed.isEmpty()) {
+                ctx.fail(404);
+                return;
+            }
+            ctx.response().putHeader("Allow", RouteTable.allowHeader(allowed));
+            ctx.fail(405);
+        });
+        router.route().failureHandler(ProblemResponder::handle);
+        return router;
     }
-  }
+
+    /**
+     * Adds HEAD to every route that answers GET. The handler runs as for GET; the server sends the
+     * status and headers and drops the body (leaving out the Content-Length it would have computed
+     * from it, as RFC 9110 allows for HEAD).
+     */
+    public static void answerHeadWhereGet(Router router) {
+        for (Route route : router.getRoutes()) {
+            if (route.methods() != null && route.methods().contains(HttpMethod.GET)) {
+                route.method(HttpMethod.HEAD);
+            }
+        }
+    }
 }

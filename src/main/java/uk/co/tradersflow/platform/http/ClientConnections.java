@@ -17,56 +17,56 @@ import java.util.concurrent.ConcurrentHashMap;
  * subscriber routinely holds a whole /64.
  */
 public final class ClientConnections implements Shareable {
-  private static final String MAP = "tf.http.clientConnections";
+    private static final String MAP = "tf.http.clientConnections";
 
-  private final int maxPerAddress;
-  private final ConcurrentHashMap<InetAddress, Integer> open = new ConcurrentHashMap<>();
+    private final int maxPerAddress;
+    private final ConcurrentHashMap<InetAddress, Integer> open = new ConcurrentHashMap<>();
 
-  ClientConnections(int maxPerAddress) {
-    this.maxPerAddress = maxPerAddress;
-  }
-
-  /** The one instance of this Vert.x (both listeners share it), created by whichever asks first. */
-  public static ClientConnections of(Vertx vertx, int maxPerAddress) {
-    LocalMap<String, ClientConnections> map = vertx.sharedData().getLocalMap(MAP);
-    ClientConnections created = new ClientConnections(maxPerAddress);
-    ClientConnections existing = map.putIfAbsent("all", created);
-    return existing == null ? created : existing;
-  }
-
-  /** What a connection from {@code address} is counted under: the address, or its /64 for IPv6. */
-  static InetAddress clientOf(InetAddress address) {
-    if (!(address instanceof Inet6Address)) {
-      return address;
+    ClientConnections(int maxPerAddress) {
+        this.maxPerAddress = maxPerAddress;
     }
-    byte[] prefix = Arrays.copyOf(address.getAddress(), 16);
-    Arrays.fill(prefix, 8, 16, (byte) 0);
-    try {
-      return InetAddress.getByAddress(prefix);
-    } catch (UnknownHostException e) {
-      throw new IllegalStateException(e);  // 16 bytes is always a valid IPv6 address
+
+    /** The one instance of this Vert.x (both listeners share it), created by whichever asks first. */
+    public static ClientConnections of(Vertx vertx, int maxPerAddress) {
+        LocalMap<String, ClientConnections> map = vertx.sharedData().getLocalMap(MAP);
+        ClientConnections created = new ClientConnections(maxPerAddress);
+        ClientConnections existing = map.putIfAbsent("all", created);
+        return existing == null ? created : existing;
     }
-  }
 
-  /** Counts a new connection from {@code address}; false (and nothing counted) when it would pass the cap. */
-  boolean tryOpen(InetAddress address) {
-    boolean[] admitted = {false};
-    open.compute(address, (a, count) -> {
-      int current = count == null ? 0 : count;
-      if (current >= maxPerAddress) {
-        return count;
-      }
-      admitted[0] = true;
-      return current + 1;
-    });
-    return admitted[0];
-  }
+    /** What a connection from {@code address} is counted under: the address, or its /64 for IPv6. */
+    static InetAddress clientOf(InetAddress address) {
+        if (!(address instanceof Inet6Address)) {
+            return address;
+        }
+        byte[] prefix = Arrays.copyOf(address.getAddress(), 16);
+        Arrays.fill(prefix, 8, 16, (byte) 0);
+        try {
+            return InetAddress.getByAddress(prefix);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // 16 bytes is always a valid IPv6 address
+        }
+    }
 
-  void closed(InetAddress address) {
-    open.computeIfPresent(address, (a, count) -> count <= 1 ? null : count - 1);
-  }
+    /** Counts a new connection from {@code address}; false (and nothing counted) when it would pass the cap. */
+    boolean tryOpen(InetAddress address) {
+        boolean[] admitted = {false};
+        open.compute(address, (a, count) -> {
+            int current = count == null ? 0 : count;
+            if (current >= maxPerAddress) {
+                return count;
+            }
+            admitted[0] = true;
+            return current + 1;
+        });
+        return admitted[0];
+    }
 
-  int openFrom(InetAddress address) {
-    return open.getOrDefault(address, 0);
-  }
+    void closed(InetAddress address) {
+        open.computeIfPresent(address, (a, count) -> count <= 1 ? null : count - 1);
+    }
+
+    int openFrom(InetAddress address) {
+        return open.getOrDefault(address, 0);
+    }
 }

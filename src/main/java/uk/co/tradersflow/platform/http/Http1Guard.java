@@ -32,207 +32,214 @@ import uk.co.tradersflow.config.AppConfig.HttpLimits;
  * that fails either is disconnected; there is no answer that could help it.
  */
 final class Http1Guard extends ChannelInboundHandlerAdapter {
-  private static final Logger log = LoggerFactory.getLogger(Http1Guard.class);
-  /** Body windows are checked this many times each, to notice when the server held the client back. */
-  private static final int TICKS_PER_WINDOW = 5;
+    private static final Logger log = LoggerFactory.getLogger(Http1Guard.class);
+    /** Body windows are checked this many times each, to notice when the server held the client back. */
+    private static final int TICKS_PER_WINDOW = 5;
 
-  private final HttpLimits limits;
-  private StrictRequestDecoder decoder;
-  private ChannelHandlerContext ctx;
-  /** Between a request's head and the end of its body. */
-  private boolean inBody;
-  /** An invalid request was passed on: everything after it is dropped. */
-  private boolean rejected;
-  private ScheduledFuture<?> headDeadline;
-  private ScheduledFuture<?> bodyCheck;
-  private boolean awaitingContinue;
-  private long windowStart;
-  private long windowBytes;
-  private boolean heldBackInWindow;
+    private final HttpLimits limits;
+    private StrictRequestDecoder decoder;
+    private ChannelHandlerContext ctx;
+    /** Between a request's head and the end of its body. */
+    private boolean inBody;
+    /** An invalid request was passed on: everything after it is dropped. */
+    private boolean rejected;
 
-  Http1Guard(HttpLimits limits) {
-    this.limits = limits;
-  }
+    private ScheduledFuture<?> headDeadline;
+    private ScheduledFuture<?> bodyCheck;
+    private boolean awaitingContinue;
+    private long windowStart;
+    private long windowBytes;
+    private boolean heldBackInWindow;
 
-  void decoder(StrictRequestDecoder decoder) {
-    this.decoder = decoder;
-  }
+    Http1Guard(HttpLimits limits) {
+        this.limits = limits;
+    }
 
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
-    startHeadDeadline();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    cancelTimers();
-    super.channelInactive(ctx);
-  }
-
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (rejected) {
-      ReferenceCountUtil.release(msg);
-      return;
-    }
-    if (msg instanceof HttpRequest request) {
-      cancelHeadDeadline();
-      String violation = framingViolation(request);
-      if (violation != null) {
-        reject(ctx, request, violation);
-        return;
-      }
-      inBody = true;
-      awaitingContinue = request.headers().contains(HttpHeaderNames.EXPECT);
-      windowStart = System.nanoTime();
-      windowBytes = 0;
-      heldBackInWindow = false;
-    }
-    if (msg instanceof LastHttpContent) {
-      inBody = false;
-      cancelBodyCheck();
-    }
-    ctx.fireChannelRead(msg);
-  }
-
-  /** Raw bytes reached the decoder. */
-  void bytesArrived(int count) {
-    if (inBody) {
-      windowBytes += count;
-      awaitingContinue = false;
-    } else if (headDeadline == null && !rejected) {
-      startHeadDeadline();
-    }
-  }
-
-  /** The decoder has passed on all it could of one read; {@code leftover}: part of a next request waits in it. */
-  void readDone(boolean leftover) {
-    if (rejected) {
-      return;
-    }
-    if (inBody && bodyCheck == null) {
-      long period = Math.max(1, limits.bodyWindow().toMillis() / TICKS_PER_WINDOW);
-      bodyCheck = ctx.executor().scheduleAtFixedRate(this::checkBodyRate, period, period, TimeUnit.MILLISECONDS);
-    } else if (!inBody && leftover && headDeadline == null) {
-      startHeadDeadline();
-    }
-  }
-
-  static String framingViolation(HttpRequest request, boolean lengthConflict) {
-    List<String> codings = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
-    if (codings.isEmpty()) {
-      return null;
-    }
-    if (lengthConflict || request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
-      return "A request must not carry both Content-Length and Transfer-Encoding";
-    }
-    if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-      return "Transfer-Encoding is not allowed on HTTP/1.0";
-    }
-    if (codings.size() > 1) {
-      return "Send Transfer-Encoding once";
-    }
-    if (!codings.get(0).trim().equalsIgnoreCase(HttpHeaderValues.CHUNKED.toString())) {
-      // "chunked, identity" would leave the body's end to the connection's close; other codings
-      // are not implemented here. Either way the body's length is not what it claims.
-      return "Transfer-Encoding must be exactly chunked";
-    }
-    return null;
-  }
-
-  private String framingViolation(HttpRequest request) {
-    boolean conflict = decoder != null && decoder.takeLengthConflict();
-    return request.decoderResult().isSuccess() ? framingViolation(request, conflict) : null;
-  }
-
-  /**
-   * Vert.x answers a request whose decoder result failed through the server's invalid-request
-   * handler and then closes the connection, after any earlier pipelined response: so the 400
-   * is written in order, and the request ends here with no body.
-   */
-  private void reject(ChannelHandlerContext ctx, HttpRequest request, String violation) {
-    rejected = true;
-    inBody = false;
-    cancelTimers();
-    request.setDecoderResult(DecoderResult.failure(new FramingViolation(violation)));
-    // Not keep-alive, so Vert.x's answer says Connection: close (an HTTP/1.0 keep-alive would
-    // otherwise be echoed on a connection about to close).
-    request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    ctx.fireChannelRead(request);
-    ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
-  }
-
-  private void startHeadDeadline() {
-    headDeadline = ctx.executor().schedule(this::headTimedOut, limits.headTimeout().toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private void headTimedOut() {
-    headDeadline = null;
-    if (!ctx.channel().isActive() || rejected) {
-      return;
-    }
-    if (!ctx.channel().config().isAutoRead()) {
-      // Vert.x stopped reading (a pipelined request waits for its turn): not the client's delay.
-      startHeadDeadline();
-      return;
-    }
-    log.info("closing a connection whose request head did not arrive within {} ms", limits.headTimeout().toMillis());
-    ctx.close();
-  }
-
-  private void checkBodyRate() {
-    if (!inBody || !ctx.channel().isActive()) {
-      cancelBodyCheck();
-      return;
-    }
-    if (!ctx.channel().config().isAutoRead() || awaitingContinue) {
-      heldBackInWindow = true;
-    }
-    long now = System.nanoTime();
-    if (now - windowStart < limits.bodyWindow().toNanos()) {
-      return;
-    }
-    if (!heldBackInWindow && windowBytes < limits.minBodyBytesPerWindow()) {
-      log.info("closing a connection whose request body brought {} bytes in {} ms, under the minimum {}",
-          windowBytes, limits.bodyWindow().toMillis(), limits.minBodyBytesPerWindow());
-      cancelBodyCheck();
-      ctx.close();
-      return;
-    }
-    windowStart = now;
-    windowBytes = 0;
-    heldBackInWindow = false;
-  }
-
-  private void cancelHeadDeadline() {
-    if (headDeadline != null) {
-      headDeadline.cancel(false);
-      headDeadline = null;
-    }
-  }
-
-  private void cancelBodyCheck() {
-    if (bodyCheck != null) {
-      bodyCheck.cancel(false);
-      bodyCheck = null;
-    }
-  }
-
-  private void cancelTimers() {
-    cancelHeadDeadline();
-    cancelBodyCheck();
-  }
-
-  /** Why a request was refused before Vert.x saw it; its message is safe to show the client. */
-  static final class FramingViolation extends IllegalArgumentException {
-    FramingViolation(String message) {
-      super(message, null);
+    void decoder(StrictRequestDecoder decoder) {
+        this.decoder = decoder;
     }
 
     @Override
-    public synchronized Throwable fillInStackTrace() {
-      return this;  // a client's mistake, answered and counted, never a stack trace in the log
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        startHeadDeadline();
     }
-  }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancelTimers();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (rejected) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpRequest request) {
+            cancelHeadDeadline();
+            String violation = framingViolation(request);
+            if (violation != null) {
+                reject(ctx, request, violation);
+                return;
+            }
+            inBody = true;
+            awaitingContinue = request.headers().contains(HttpHeaderNames.EXPECT);
+            windowStart = System.nanoTime();
+            windowBytes = 0;
+            heldBackInWindow = false;
+        }
+        if (msg instanceof LastHttpContent) {
+            inBody = false;
+            cancelBodyCheck();
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** Raw bytes reached the decoder. */
+    void bytesArrived(int count) {
+        if (inBody) {
+            windowBytes += count;
+            awaitingContinue = false;
+        } else if (headDeadline == null && !rejected) {
+            startHeadDeadline();
+        }
+    }
+
+    /** The decoder has passed on all it could of one read; {@code leftover}: part of a next request waits in it. */
+    void readDone(boolean leftover) {
+        if (rejected) {
+            return;
+        }
+        if (inBody && bodyCheck == null) {
+            long period = Math.max(1, limits.bodyWindow().toMillis() / TICKS_PER_WINDOW);
+            bodyCheck = ctx.executor().scheduleAtFixedRate(this::checkBodyRate, period, period, TimeUnit.MILLISECONDS);
+        } else if (!inBody && leftover && headDeadline == null) {
+            startHeadDeadline();
+        }
+    }
+
+    static String framingViolation(HttpRequest request, boolean lengthConflict) {
+        List<String> codings = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (codings.isEmpty()) {
+            return null;
+        }
+        if (lengthConflict || request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            return "A request must not carry both Content-Length and Transfer-Encoding";
+        }
+        if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            return "Transfer-Encoding is not allowed on HTTP/1.0";
+        }
+        if (codings.size() > 1) {
+            return "Send Transfer-Encoding once";
+        }
+        if (!codings.get(0).trim().equalsIgnoreCase(HttpHeaderValues.CHUNKED.toString())) {
+            // "chunked, identity" would leave the body's end to the connection's close; other codings
+            // are not implemented here. Either way the body's length is not what it claims.
+            return "Transfer-Encoding must be exactly chunked";
+        }
+        return null;
+    }
+
+    private String framingViolation(HttpRequest request) {
+        boolean conflict = decoder != null && decoder.takeLengthConflict();
+        return request.decoderResult().isSuccess() ? framingViolation(request, conflict) : null;
+    }
+
+    /**
+     * Vert.x answers a request whose decoder result failed through the server's invalid-request
+     * handler and then closes the connection, after any earlier pipelined response: so the 400
+     * is written in order, and the request ends here with no body.
+     */
+    private void reject(ChannelHandlerContext ctx, HttpRequest request, String violation) {
+        rejected = true;
+        inBody = false;
+        cancelTimers();
+        request.setDecoderResult(DecoderResult.failure(new FramingViolation(violation)));
+        // Not keep-alive, so Vert.x's answer says Connection: close (an HTTP/1.0 keep-alive would
+        // otherwise be echoed on a connection about to close).
+        request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.fireChannelRead(request);
+        ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    private void startHeadDeadline() {
+        headDeadline =
+                ctx.executor().schedule(this::headTimedOut, limits.headTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void headTimedOut() {
+        headDeadline = null;
+        if (!ctx.channel().isActive() || rejected) {
+            return;
+        }
+        if (!ctx.channel().config().isAutoRead()) {
+            // Vert.x stopped reading (a pipelined request waits for its turn): not the client's delay.
+            startHeadDeadline();
+            return;
+        }
+        log.info(
+                "closing a connection whose request head did not arrive within {} ms",
+                limits.headTimeout().toMillis());
+        ctx.close();
+    }
+
+    private void checkBodyRate() {
+        if (!inBody || !ctx.channel().isActive()) {
+            cancelBodyCheck();
+            return;
+        }
+        if (!ctx.channel().config().isAutoRead() || awaitingContinue) {
+            heldBackInWindow = true;
+        }
+        long now = System.nanoTime();
+        if (now - windowStart < limits.bodyWindow().toNanos()) {
+            return;
+        }
+        if (!heldBackInWindow && windowBytes < limits.minBodyBytesPerWindow()) {
+            log.info(
+                    "closing a connection whose request body brought {} bytes in {} ms, under the minimum {}",
+                    windowBytes,
+                    limits.bodyWindow().toMillis(),
+                    limits.minBodyBytesPerWindow());
+            cancelBodyCheck();
+            ctx.close();
+            return;
+        }
+        windowStart = now;
+        windowBytes = 0;
+        heldBackInWindow = false;
+    }
+
+    private void cancelHeadDeadline() {
+        if (headDeadline != null) {
+            headDeadline.cancel(false);
+            headDeadline = null;
+        }
+    }
+
+    private void cancelBodyCheck() {
+        if (bodyCheck != null) {
+            bodyCheck.cancel(false);
+            bodyCheck = null;
+        }
+    }
+
+    private void cancelTimers() {
+        cancelHeadDeadline();
+        cancelBodyCheck();
+    }
+
+    /** Why a request was refused before Vert.x saw it; its message is safe to show the client. */
+    static final class FramingViolation extends IllegalArgumentException {
+        FramingViolation(String message) {
+            super(message, null);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this; // a client's mistake, answered and counted, never a stack trace in the log
+        }
+    }
 }

@@ -19,89 +19,92 @@ import uk.co.tradersflow.error.ErrorCode;
  * (created time and id of the last row sent), so pages stay stable while rows are added.
  */
 public record PageRequest(int limit, Optional<Position> after) {
-  public static final int DEFAULT_LIMIT = 20;
-  public static final int MAX_LIMIT = 100;
-  /** Page one starts before the end of time: every row sorts before this position. */
-  private static final Position START = new Position(Instant.parse("9999-12-31T23:59:59Z"), new UUID(-1L, -1L));
+    public static final int DEFAULT_LIMIT = 20;
+    public static final int MAX_LIMIT = 100;
+    /** Page one starts before the end of time: every row sorts before this position. */
+    private static final Position START = new Position(Instant.parse("9999-12-31T23:59:59Z"), new UUID(-1L, -1L));
 
-  /** The last row of a page: lists continue strictly before it in (createdAt desc, id desc) order. */
-  public record Position(Instant createdAt, UUID id) {
-    String encode() {
-      String raw = ChronoUnit.MICROS.between(Instant.EPOCH, createdAt) + "|" + id;
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    /** The last row of a page: lists continue strictly before it in (createdAt desc, id desc) order. */
+    public record Position(Instant createdAt, UUID id) {
+        String encode() {
+            String raw = ChronoUnit.MICROS.between(Instant.EPOCH, createdAt) + "|" + id;
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Position decode(String cursor) {
+            try {
+                String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+                String[] parts = raw.split("\\|", 2);
+                Instant at = Instant.EPOCH.plus(Long.parseLong(parts[0]), ChronoUnit.MICROS);
+                return new Position(at, UUID.fromString(parts[1]));
+            } catch (RuntimeException e) {
+                throw AppError.of(ErrorCode.MALFORMED_REQUEST, "cursor is not valid");
+            }
+        }
     }
 
-    static Position decode(String cursor) {
-      try {
-        String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-        String[] parts = raw.split("\\|", 2);
-        Instant at = Instant.EPOCH.plus(Long.parseLong(parts[0]), ChronoUnit.MICROS);
-        return new Position(at, UUID.fromString(parts[1]));
-      } catch (RuntimeException e) {
-        throw AppError.of(ErrorCode.MALFORMED_REQUEST, "cursor is not valid");
-      }
+    public static PageRequest of(RoutingContext ctx) {
+        String limitParam = ctx.request().getParam("limit");
+        int limit = DEFAULT_LIMIT;
+        if (limitParam != null) {
+            try {
+                limit = Integer.parseInt(limitParam);
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw AppError.of(ErrorCode.MALFORMED_REQUEST, "limit must be a whole number from 1 to " + MAX_LIMIT);
+            }
+        }
+        String cursor = ctx.request().getParam("cursor");
+        return new PageRequest(
+                limit, cursor == null || cursor.isEmpty() ? Optional.empty() : Optional.of(Position.decode(cursor)));
     }
-  }
 
-  public static PageRequest of(RoutingContext ctx) {
-    String limitParam = ctx.request().getParam("limit");
-    int limit = DEFAULT_LIMIT;
-    if (limitParam != null) {
-      try {
-        limit = Integer.parseInt(limitParam);
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > MAX_LIMIT) {
-        throw AppError.of(ErrorCode.MALFORMED_REQUEST, "limit must be a whole number from 1 to " + MAX_LIMIT);
-      }
+    /** Fetch one row more than the limit: its presence says whether there is a next page. */
+    public int fetchSize() {
+        return limit + 1;
     }
-    String cursor = ctx.request().getParam("cursor");
-    return new PageRequest(limit, cursor == null || cursor.isEmpty() ? Optional.empty() : Optional.of(Position.decode(cursor)));
-  }
 
-  /** Fetch one row more than the limit: its presence says whether there is a next page. */
-  public int fetchSize() {
-    return limit + 1;
-  }
-
-  /** SQL parameters for the keyset: {@code (created_at, id) < ($n, $n+1)}, or the far future when on page one. */
-  public Instant afterCreatedAt() {
-    return after.orElse(START).createdAt();
-  }
-
-  public UUID afterId() {
-    return after.orElse(START).id();
-  }
-
-  /** The {@code {items, nextCursor}} reply from rows fetched with {@link #fetchSize()}. */
-  public <T> JsonObject reply(List<T> rows, Function<T, JsonObject> toJson, Function<T, Position> position) {
-    JsonArray items = new JsonArray();
-    page(rows).forEach(r -> items.add(toJson.apply(r)));
-    return new JsonObject().put("items", items).put("nextCursor", nextCursor(rows, position));
-  }
-
-  /**
-   * {@link #reply}, for rows already rendered as JSON objects ({@code json}), joined as they are.
-   * The cursor is base64url, so it needs no escaping inside its string.
-   */
-  public <T> String replyRendered(List<T> rows, Function<T, String> json, Function<T, Position> position) {
-    List<T> page = page(rows);
-    String next = nextCursor(rows, position);
-    StringBuilder out = new StringBuilder(64 + 1024 * page.size()).append("{\"items\":[");
-    for (int i = 0; i < page.size(); i++) {
-      out.append(i == 0 ? "" : ",").append(json.apply(page.get(i)));
+    /** SQL parameters for the keyset: {@code (created_at, id) < ($n, $n+1)}, or the far future when on page one. */
+    public Instant afterCreatedAt() {
+        return after.orElse(START).createdAt();
     }
-    out.append("],\"nextCursor\":");
-    return (next == null ? out.append("null") : out.append('"').append(next).append('"')).append('}').toString();
-  }
 
-  private <T> List<T> page(List<T> rows) {
-    return rows.size() > limit ? rows.subList(0, limit) : rows;
-  }
+    public UUID afterId() {
+        return after.orElse(START).id();
+    }
 
-  /** Where the next page starts, or null when the extra row was not there: this is the last page. */
-  private <T> String nextCursor(List<T> rows, Function<T, Position> position) {
-    return rows.size() > limit ? position.apply(rows.get(limit - 1)).encode() : null;
-  }
+    /** The {@code {items, nextCursor}} reply from rows fetched with {@link #fetchSize()}. */
+    public <T> JsonObject reply(List<T> rows, Function<T, JsonObject> toJson, Function<T, Position> position) {
+        JsonArray items = new JsonArray();
+        page(rows).forEach(r -> items.add(toJson.apply(r)));
+        return new JsonObject().put("items", items).put("nextCursor", nextCursor(rows, position));
+    }
+
+    /**
+     * {@link #reply}, for rows already rendered as JSON objects ({@code json}), joined as they are.
+     * The cursor is base64url, so it needs no escaping inside its string.
+     */
+    public <T> String replyRendered(List<T> rows, Function<T, String> json, Function<T, Position> position) {
+        List<T> page = page(rows);
+        String next = nextCursor(rows, position);
+        StringBuilder out = new StringBuilder(64 + 1024 * page.size()).append("{\"items\":[");
+        for (int i = 0; i < page.size(); i++) {
+            out.append(i == 0 ? "" : ",").append(json.apply(page.get(i)));
+        }
+        out.append("],\"nextCursor\":");
+        return (next == null ? out.append("null") : out.append('"').append(next).append('"'))
+                .append('}')
+                .toString();
+    }
+
+    private <T> List<T> page(List<T> rows) {
+        return rows.size() > limit ? rows.subList(0, limit) : rows;
+    }
+
+    /** Where the next page starts, or null when the extra row was not there: this is the last page. */
+    private <T> String nextCursor(List<T> rows, Function<T, Position> position) {
+        return rows.size() > limit ? position.apply(rows.get(limit - 1)).encode() : null;
+    }
 }

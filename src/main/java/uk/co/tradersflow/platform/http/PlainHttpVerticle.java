@@ -17,43 +17,48 @@ import uk.co.tradersflow.config.AppConfig.HttpLimits;
  * open redirect.
  */
 public final class PlainHttpVerticle extends VerticleBase {
-  private final String host;
-  private final int port;
-  private final URI publicUrl;
-  /** Mounts the health probes; a function, so this listener names no capability. */
-  private final Consumer<Router> probes;
-  private final HttpLimits limits;
-  private HttpServer server;
+    private final String host;
+    private final int port;
+    private final URI publicUrl;
+    /** Mounts the health probes; a function, so this listener names no capability. */
+    private final Consumer<Router> probes;
 
-  public PlainHttpVerticle(String host, int port, URI publicUrl, Consumer<Router> probes, HttpLimits limits) {
-    this.host = host;
-    this.port = port;
-    this.limits = limits;
-    this.publicUrl = publicUrl;
-    this.probes = probes;
-  }
+    private final HttpLimits limits;
+    private HttpServer server;
 
-  @Override
-  public Future<?> start() {
-    Router router = Router.router(vertx);
-    router.route().handler(new RequestIds()).handler(new SecurityHeaders(false));
-    probes.accept(router);
-    ApiRouter.answerHeadWhereGet(router);
-    String base = publicUrl.getScheme().equals("https") ? publicUrl.toString().replaceAll("/+$", "")
-        : "https://" + publicUrl.getHost();
-    router.route().handler(ctx -> {
-      String uri = ctx.request().uri();
-      String path = uri.startsWith("/") ? uri : "/";
-      ctx.response().setStatusCode(308).putHeader("Location", base + path).end();
-    });
-    router.route().failureHandler(ProblemResponder::handle);
-    server = ConnectionGuard.server(vertx, new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(60), limits)
-        .requestHandler(router);
-    return server.listen();
-  }
+    public PlainHttpVerticle(String host, int port, URI publicUrl, Consumer<Router> probes, HttpLimits limits) {
+        this.host = host;
+        this.port = port;
+        this.limits = limits;
+        this.publicUrl = publicUrl;
+        this.probes = probes;
+    }
 
-  @Override
-  public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.shutdown(10, TimeUnit.SECONDS);
-  }
+    @Override
+    public Future<?> start() {
+        Router router = Router.router(vertx);
+        router.route().handler(new RequestIds()).handler(new SecurityHeaders(false));
+        probes.accept(router);
+        ApiRouter.answerHeadWhereGet(router);
+        String base = publicUrl.getScheme().equals("https")
+                ? publicUrl.toString().replaceAll("/+$", "")
+                : "https://" + publicUrl.getHost();
+        router.route().handler(ctx -> {
+            String uri = ctx.request().uri();
+            String path = uri.startsWith("/") ? uri : "/";
+            ctx.response().setStatusCode(308).putHeader("Location", base + path).end();
+        });
+        router.route().failureHandler(ProblemResponder::handle);
+        server = ConnectionGuard.server(
+                        vertx,
+                        new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(60),
+                        limits)
+                .requestHandler(router);
+        return server.listen();
+    }
+
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.shutdown(10, TimeUnit.SECONDS);
+    }
 }

@@ -12,14 +12,14 @@ import uk.co.tradersflow.error.ErrorCode;
  * mistake, so it is answered 400 here before any handler runs.
  */
 public final class QueryCheck implements Handler<RoutingContext> {
-  @Override
-  public void handle(RoutingContext ctx) {
-    try {
-      ctx.queryParams();
-    } catch (IllegalArgumentException e) {
-      ctx.fail(AppError.of(ErrorCode.MALFORMED_REQUEST, "The query string is not valid"));
-      return;
+    @Override
+    public void handle(RoutingContext ctx) {
+        try {
+            ctx.queryParams();
+        } catch (IllegalArgumentException e) {
+            ctx.fail(AppError.of(ErrorCode.MALFORMED_REQUEST, "The query string is not valid"));
+            return;
+        }
+        ctx.next();
     }
-    ctx.next();
-  }
 }

@@ -18,43 +18,50 @@ import org.slf4j.LoggerFactory;
  * handler recorded with {@link #unanswered}, or says 499 (client closed request).
  */
 public final class RequestLog implements Handler<RoutingContext> {
-  /** nginx's "client closed request": the connection ended before there was an answer. */
-  public static final int CLIENT_CLOSED = 499;
-  private static final String UNANSWERED_STATUS = "tf.request-log.unanswered-status";
-  private static final Logger log = LoggerFactory.getLogger("tradersflow.request");
+    /** nginx's "client closed request": the connection ended before there was an answer. */
+    public static final int CLIENT_CLOSED = 499;
 
-  private final RouteTable routes;
+    private static final String UNANSWERED_STATUS = "tf.request-log.unanswered-status";
+    private static final Logger log = LoggerFactory.getLogger("tradersflow.request");
 
-  public RequestLog(RouteTable routes) {
-    this.routes = routes;
-  }
+    private final RouteTable routes;
 
-  /** The status this request would have had, for the line of a request whose client never got one. */
-  public static void unanswered(RoutingContext ctx, int status) {
-    ctx.put(UNANSWERED_STATUS, status);
-  }
+    public RequestLog(RouteTable routes) {
+        this.routes = routes;
+    }
 
-  @Override
-  public void handle(RoutingContext ctx) {
-    long start = System.nanoTime();
-    ctx.addEndHandler(ar -> {
-      if (!log.isInfoEnabled()) {
-        return;
-      }
-      if (ctx.response().headWritten()) {
-        line(ctx, start, ctx.response().getStatusCode());
-      } else {
-        ctx.vertx().runOnContext(v -> line(ctx, start, ctx.<Integer>get(UNANSWERED_STATUS, CLIENT_CLOSED)));
-      }
-    });
-    ctx.next();
-  }
+    /** The status this request would have had, for the line of a request whose client never got one. */
+    public static void unanswered(RoutingContext ctx, int status) {
+        ctx.put(UNANSWERED_STATUS, status);
+    }
 
-  private void line(RoutingContext ctx, long start, int status) {
-    String route = routes.name(ctx.currentRoute(), ctx.request().method(), ctx.normalizedPath());
-    long micros = (System.nanoTime() - start) / 1000;
-    String fraction = Long.toString(1000 + micros % 1000).substring(1);  // three digits, zero-padded
-    log.info("request_id={} method={} route={} status={} latency_ms={}.{}", RequestIds.of(ctx),
-        ctx.request().method(), route, status, micros / 1000, fraction);
-  }
+    @Override
+    public void handle(RoutingContext ctx) {
+        long start = System.nanoTime();
+        ctx.addEndHandler(ar -> {
+            if (!log.isInfoEnabled()) {
+                return;
+            }
+            if (ctx.response().headWritten()) {
+                line(ctx, start, ctx.response().getStatusCode());
+            } else {
+                ctx.vertx().runOnContext(v -> line(ctx, start, ctx.<Integer>get(UNANSWERED_STATUS, CLIENT_CLOSED)));
+            }
+        });
+        ctx.next();
+    }
+
+    private void line(RoutingContext ctx, long start, int status) {
+        String route = routes.name(ctx.currentRoute(), ctx.request().method(), ctx.normalizedPath());
+        long micros = (System.nanoTime() - start) / 1000;
+        String fraction = Long.toString(1000 + micros % 1000).substring(1); // three digits, zero-padded
+        log.info(
+                "request_id={} method={} route={} status={} latency_ms={}.{}",
+                RequestIds.of(ctx),
+                ctx.request().method(),
+                route,
+                status,
+                micros / 1000,
+                fraction);
+    }
 }

@@ -11,5 +11,5 @@ import io.vertx.ext.web.Router;
  * router it is given (it assigns no field).
  */
 public interface RouteModule {
-  void mount(Router router, Api api);
+    void mount(Router router, Api api);
 }

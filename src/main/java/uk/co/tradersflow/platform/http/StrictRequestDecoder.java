@@ -15,34 +15,34 @@ import io.vertx.core.http.impl.VertxHttpRequestDecoder;
  * by Content-Length cannot be desynchronised).
  */
 final class StrictRequestDecoder extends VertxHttpRequestDecoder {
-  private final Http1Guard guard;
-  private boolean lengthConflict;
+    private final Http1Guard guard;
+    private boolean lengthConflict;
 
-  StrictRequestDecoder(HttpServerOptions options, Http1Guard guard) {
-    super(options);
-    this.guard = guard;
-  }
-
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    if (msg instanceof ByteBuf bytes) {
-      guard.bytesArrived(bytes.readableBytes());
+    StrictRequestDecoder(HttpServerOptions options, Http1Guard guard) {
+        super(options);
+        this.guard = guard;
     }
-    super.channelRead(ctx, msg);
-    ByteBuf rest = internalBuffer();
-    guard.readDone(rest != null && rest.isReadable());
-  }
 
-  @Override
-  protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
-    lengthConflict = true;
-    super.handleTransferEncodingChunkedWithContentLength(message);
-  }
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf bytes) {
+            guard.bytesArrived(bytes.readableBytes());
+        }
+        super.channelRead(ctx, msg);
+        ByteBuf rest = internalBuffer();
+        guard.readDone(rest != null && rest.isReadable());
+    }
 
-  /** Whether the request just decoded had both framings; cleared by asking. */
-  boolean takeLengthConflict() {
-    boolean conflict = lengthConflict;
-    lengthConflict = false;
-    return conflict;
-  }
+    @Override
+    protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+        lengthConflict = true;
+        super.handleTransferEncodingChunkedWithContentLength(message);
+    }
+
+    /** Whether the request just decoded had both framings; cleared by asking. */
+    boolean takeLengthConflict() {
+        boolean conflict = lengthConflict;
+        lengthConflict = false;
+        return conflict;
+    }
 }

@@ -11,71 +11,71 @@ import java.time.Duration;
  * instance from overlapping itself.
  */
 public abstract class PeriodicJobVerticle extends VerticleBase {
-  private final Duration firstRun;
-  private final Duration interval;
-  private boolean running;
-  private boolean again;
+    private final Duration firstRun;
+    private final Duration interval;
+    private boolean running;
+    private boolean again;
 
-  protected PeriodicJobVerticle(Duration interval) {
-    this(interval, interval);
-  }
-
-  /** A job whose first round should come sooner after deployment than its interval. */
-  protected PeriodicJobVerticle(Duration firstRun, Duration interval) {
-    this.firstRun = firstRun;
-    this.interval = interval;
-  }
-
-  /** One round's work; answers how many items it handled. */
-  protected abstract Future<Integer> round();
-
-  /** Whether this instance has anything to do at all (a job whose service is not configured has not). */
-  protected boolean enabled() {
-    return true;
-  }
-
-  @Override
-  public Future<?> start() {
-    if (enabled()) {
-      if (firstRun.compareTo(interval) < 0) {
-        vertx.setTimer(firstRun.toMillis(), id -> runOnce());
-      }
-      vertx.setPeriodic(interval.toMillis(), id -> runOnce());
+    protected PeriodicJobVerticle(Duration interval) {
+        this(interval, interval);
     }
-    return Future.succeededFuture();
-  }
 
-  /** One round now, unless one is already running here; answers how many items it handled. */
-  public final Future<Integer> runOnce() {
-    if (running || !enabled()) {
-      return Future.succeededFuture(0);
+    /** A job whose first round should come sooner after deployment than its interval. */
+    protected PeriodicJobVerticle(Duration firstRun, Duration interval) {
+        this.firstRun = firstRun;
+        this.interval = interval;
     }
-    running = true;
-    Future<Integer> round;
-    try {
-      round = round();
-    } catch (RuntimeException e) {
-      round = Future.failedFuture(e);
-    }
-    return round.onComplete(ar -> {
-      running = false;
-      if (again) {
-        again = false;
-        runOnce();
-      }
-    });
-  }
 
-  /**
-   * A round as soon as possible, for a signal that there is work (the bus says so; the timer
-   * stays the safety net): now, or right after the round already running, which may have looked
-   * before the work was committed.
-   */
-  protected final void wake() {
-    if (running) {
-      again = true;
-    } else {
-      runOnce();
+    /** One round's work; answers how many items it handled. */
+    protected abstract Future<Integer> round();
+
+    /** Whether this instance has anything to do at all (a job whose service is not configured has not). */
+    protected boolean enabled() {
+        return true;
     }
-  }
+
+    @Override
+    public Future<?> start() {
+        if (enabled()) {
+            if (firstRun.compareTo(interval) < 0) {
+                vertx.setTimer(firstRun.toMillis(), id -> runOnce());
+            }
+            vertx.setPeriodic(interval.toMillis(), id -> runOnce());
+        }
+        return Future.succeededFuture();
+    }
+
+    /** One round now, unless one is already running here; answers how many items it handled. */
+    public final Future<Integer> runOnce() {
+        if (running || !enabled()) {
+            return Future.succeededFuture(0);
+        }
+        running = true;
+        Future<Integer> round;
+        try {
+            round = round();
+        } catch (RuntimeException e) {
+            round = Future.failedFuture(e);
+        }
+        return round.onComplete(ar -> {
+            running = false;
+            if (again) {
+                again = false;
+                runOnce();
+            }
+        });
+    }
+
+    /**
+     * A round as soon as possible, for a signal that there is work (the bus says so; the timer
+     * stays the safety net): now, or right after the round already running, which may have looked
+     * before the work was committed.
+     */
+    protected final void wake() {
+        if (running) {
+            again = true;
+        } else {
+            runOnce();
+        }
+    }
 }

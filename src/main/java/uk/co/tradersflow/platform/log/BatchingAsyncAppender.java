@@ -34,190 +34,195 @@ import java.util.concurrent.locks.LockSupport;
  * writes out what is queued, waiting up to {@code maxFlushTime} for a slow reader.
  */
 public final class BatchingAsyncAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
-    implements AppenderAttachable<ILoggingEvent> {
-  private final AppenderAttachableImpl<ILoggingEvent> appenders = new AppenderAttachableImpl<>();
-  private final AtomicLong dropped = new AtomicLong();
-  private int queueSize = 8192;
-  private int lingerMillis = 20;
-  private int maxFlushTime = 10_000;
-  private ArrayBlockingQueue<ILoggingEvent> queue;
-  private int infoDroppedFrom;  // lines queued from which INFO and lower are dropped: four-fifths
-  private int wakeWriterFrom;  // lines queued from which a caller wakes the writer: a quarter
-  private volatile boolean stopping;
-  private Thread writer;
+        implements AppenderAttachable<ILoggingEvent> {
+    private final AppenderAttachableImpl<ILoggingEvent> appenders = new AppenderAttachableImpl<>();
+    private final AtomicLong dropped = new AtomicLong();
+    private int queueSize = 8192;
+    private int lingerMillis = 20;
+    private int maxFlushTime = 10_000;
+    private ArrayBlockingQueue<ILoggingEvent> queue;
+    private int infoDroppedFrom; // lines queued from which INFO and lower are dropped: four-fifths
+    private int wakeWriterFrom; // lines queued from which a caller wakes the writer: a quarter
+    private volatile boolean stopping;
+    private Thread writer;
 
-  public void setQueueSize(int queueSize) {
-    this.queueSize = queueSize;
-  }
-
-  public void setLingerMillis(int lingerMillis) {
-    this.lingerMillis = lingerMillis;
-  }
-
-  public void setMaxFlushTime(int maxFlushTime) {
-    this.maxFlushTime = maxFlushTime;
-  }
-
-  @Override
-  public void start() {
-    if (isStarted()) {
-      return;
+    public void setQueueSize(int queueSize) {
+        this.queueSize = queueSize;
     }
-    if (queueSize < 16 || lingerMillis < 1) {
-      addError("queueSize must be at least 16 and lingerMillis at least 1");
-      return;
-    }
-    queue = new ArrayBlockingQueue<>(queueSize);
-    infoDroppedFrom = queueSize - queueSize / 5;
-    wakeWriterFrom = queueSize / 4;
-    stopping = false;
-    writer = new Thread(this::writeUntilStopped, "log-writer-" + getName());
-    writer.setDaemon(true);
-    super.start();
-    writer.start();
-  }
 
-  @Override
-  protected void append(ILoggingEvent event) {
-    int queued = queue.size();
-    if (queued >= infoDroppedFrom && event.getLevel().toInt() <= Level.INFO_INT) {
-      dropped.incrementAndGet();
-      return;
+    public void setLingerMillis(int lingerMillis) {
+        this.lingerMillis = lingerMillis;
     }
-    event.prepareForDeferredProcessing();
-    if (!queue.offer(event)) {
-      dropped.incrementAndGet();
-      return;
-    }
-    if (queued >= wakeWriterFrom) {
-      LockSupport.unpark(writer);
-    }
-  }
 
-  /**
-   * Drains the queue every {@code lingerMillis} (sooner when callers find it a quarter full)
-   * until stopped; then writes out what is left and stops the attached appenders itself, so that
-   * {@link #stop()} never waits on an output that does not take its writes.
-   */
-  private void writeUntilStopped() {
-    List<ILoggingEvent> batch = new ArrayList<>(queueSize);
-    long linger = TimeUnit.MILLISECONDS.toNanos(lingerMillis);
-    while (true) {
-      // Read before draining: whatever was queued before stop() is then in this drain.
-      boolean last = stopping;
-      queue.drainTo(batch);
-      if (!batch.isEmpty()) {
-        writeOut(batch);
-        batch.clear();
-      }
-      if (last) {
-        appenders.detachAndStopAllAppenders();
-        return;
-      }
-      if (queue.size() < wakeWriterFrom) {
-        LockSupport.parkNanos(this, linger);
-      }
-      Thread.interrupted();  // an interrupt left set would make every park return at once
+    public void setMaxFlushTime(int maxFlushTime) {
+        this.maxFlushTime = maxFlushTime;
     }
-  }
 
-  private void writeOut(List<ILoggingEvent> batch) {
-    for (ILoggingEvent event : batch) {
-      handOn(event);
-    }
-    long lost = dropped.getAndSet(0);
-    if (lost > 0) {
-      handOn(droppedWarning(lost));  // straight to the appenders: through the queue it could be dropped in turn
-    }
-    flushAppenders();
-  }
-
-  // Nothing an appender throws may end the writer: with it gone, every later line would be
-  // dropped unseen. So each line and each flush fails on its own.
-  private void handOn(ILoggingEvent event) {
-    try {
-      appenders.appendLoopOnAppenders(event);
-    } catch (Throwable e) {
-      addError("cannot write a log line", e);
-    }
-  }
-
-  private ILoggingEvent droppedWarning(long lost) {
-    var logger = ((LoggerContext) getContext()).getLogger(BatchingAsyncAppender.class);
-    var event = new LoggingEvent(BatchingAsyncAppender.class.getName(), logger, Level.WARN,
-        "dropped {} log lines: the log output is not keeping up", null, new Object[] {lost});
-    event.prepareForDeferredProcessing();
-    return event;
-  }
-
-  private void flushAppenders() {
-    for (Iterator<Appender<ILoggingEvent>> it = appenders.iteratorForAppenders(); it.hasNext(); ) {
-      if (it.next() instanceof Flushable flushable) {
-        try {
-          flushable.flush();
-        } catch (Throwable e) {
-          addError("cannot flush the log output", e);
+    @Override
+    public void start() {
+        if (isStarted()) {
+            return;
         }
-      }
+        if (queueSize < 16 || lingerMillis < 1) {
+            addError("queueSize must be at least 16 and lingerMillis at least 1");
+            return;
+        }
+        queue = new ArrayBlockingQueue<>(queueSize);
+        infoDroppedFrom = queueSize - queueSize / 5;
+        wakeWriterFrom = queueSize / 4;
+        stopping = false;
+        writer = new Thread(this::writeUntilStopped, "log-writer-" + getName());
+        writer.setDaemon(true);
+        super.start();
+        writer.start();
     }
-  }
 
-  /**
-   * Stops taking lines and waits up to {@code maxFlushTime} for the writer to write out the
-   * queue and stop the attached appenders. A writer still stuck in a write after that (a log
-   * collector that stopped reading) is left to finish on its own: it is a daemon thread, and
-   * waiting for it, or taking the output's lock it holds, would keep the process from exiting.
-   */
-  @Override
-  public void stop() {
-    if (!isStarted()) {
-      return;
+    @Override
+    protected void append(ILoggingEvent event) {
+        int queued = queue.size();
+        if (queued >= infoDroppedFrom && event.getLevel().toInt() <= Level.INFO_INT) {
+            dropped.incrementAndGet();
+            return;
+        }
+        event.prepareForDeferredProcessing();
+        if (!queue.offer(event)) {
+            dropped.incrementAndGet();
+            return;
+        }
+        if (queued >= wakeWriterFrom) {
+            LockSupport.unpark(writer);
+        }
     }
-    super.stop();
-    stopping = true;
-    LockSupport.unpark(writer);
-    try {
-      writer.join(maxFlushTime);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+
+    /**
+     * Drains the queue every {@code lingerMillis} (sooner when callers find it a quarter full)
+     * until stopped; then writes out what is left and stops the attached appenders itself, so that
+     * {@link #stop()} never waits on an output that does not take its writes.
+     */
+    private void writeUntilStopped() {
+        List<ILoggingEvent> batch = new ArrayList<>(queueSize);
+        long linger = TimeUnit.MILLISECONDS.toNanos(lingerMillis);
+        while (true) {
+            // Read before draining: whatever was queued before stop() is then in this drain.
+            boolean last = stopping;
+            queue.drainTo(batch);
+            if (!batch.isEmpty()) {
+                writeOut(batch);
+                batch.clear();
+            }
+            if (last) {
+                appenders.detachAndStopAllAppenders();
+                return;
+            }
+            if (queue.size() < wakeWriterFrom) {
+                LockSupport.parkNanos(this, linger);
+            }
+            Thread.interrupted(); // an interrupt left set would make every park return at once
+        }
     }
-    if (writer.isAlive()) {
-      addWarn("gave up writing " + queue.size() + " queued log lines after " + maxFlushTime + " ms");
+
+    private void writeOut(List<ILoggingEvent> batch) {
+        for (ILoggingEvent event : batch) {
+            handOn(event);
+        }
+        long lost = dropped.getAndSet(0);
+        if (lost > 0) {
+            handOn(droppedWarning(lost)); // straight to the appenders: through the queue it could be dropped in turn
+        }
+        flushAppenders();
     }
-  }
 
-  @Override
-  public void addAppender(Appender<ILoggingEvent> appender) {
-    appenders.addAppender(appender);
-  }
+    // Nothing an appender throws may end the writer: with it gone, every later line would be
+    // dropped unseen. So each line and each flush fails on its own.
+    private void handOn(ILoggingEvent event) {
+        try {
+            appenders.appendLoopOnAppenders(event);
+        } catch (Throwable e) {
+            addError("cannot write a log line", e);
+        }
+    }
 
-  @Override
-  public Iterator<Appender<ILoggingEvent>> iteratorForAppenders() {
-    return appenders.iteratorForAppenders();
-  }
+    private ILoggingEvent droppedWarning(long lost) {
+        var logger = ((LoggerContext) getContext()).getLogger(BatchingAsyncAppender.class);
+        var event = new LoggingEvent(
+                BatchingAsyncAppender.class.getName(),
+                logger,
+                Level.WARN,
+                "dropped {} log lines: the log output is not keeping up",
+                null,
+                new Object[] {lost});
+        event.prepareForDeferredProcessing();
+        return event;
+    }
 
-  @Override
-  public Appender<ILoggingEvent> getAppender(String name) {
-    return appenders.getAppender(name);
-  }
+    private void flushAppenders() {
+        for (Iterator<Appender<ILoggingEvent>> it = appenders.iteratorForAppenders(); it.hasNext(); ) {
+            if (it.next() instanceof Flushable flushable) {
+                try {
+                    flushable.flush();
+                } catch (Throwable e) {
+                    addError("cannot flush the log output", e);
+                }
+            }
+        }
+    }
 
-  @Override
-  public boolean isAttached(Appender<ILoggingEvent> appender) {
-    return appenders.isAttached(appender);
-  }
+    /**
+     * Stops taking lines and waits up to {@code maxFlushTime} for the writer to write out the
+     * queue and stop the attached appenders. A writer still stuck in a write after that (a log
+     * collector that stopped reading) is left to finish on its own: it is a daemon thread, and
+     * waiting for it, or taking the output's lock it holds, would keep the process from exiting.
+     */
+    @Override
+    public void stop() {
+        if (!isStarted()) {
+            return;
+        }
+        super.stop();
+        stopping = true;
+        LockSupport.unpark(writer);
+        try {
+            writer.join(maxFlushTime);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            addWarn("gave up writing " + queue.size() + " queued log lines after " + maxFlushTime + " ms");
+        }
+    }
 
-  @Override
-  public void detachAndStopAllAppenders() {
-    appenders.detachAndStopAllAppenders();
-  }
+    @Override
+    public void addAppender(Appender<ILoggingEvent> appender) {
+        appenders.addAppender(appender);
+    }
 
-  @Override
-  public boolean detachAppender(Appender<ILoggingEvent> appender) {
-    return appenders.detachAppender(appender);
-  }
+    @Override
+    public Iterator<Appender<ILoggingEvent>> iteratorForAppenders() {
+        return appenders.iteratorForAppenders();
+    }
 
-  @Override
-  public boolean detachAppender(String name) {
-    return appenders.detachAppender(name);
-  }
+    @Override
+    public Appender<ILoggingEvent> getAppender(String name) {
+        return appenders.getAppender(name);
+    }
+
+    @Override
+    public boolean isAttached(Appender<ILoggingEvent> appender) {
+        return appenders.isAttached(appender);
+    }
+
+    @Override
+    public void detachAndStopAllAppenders() {
+        appenders.detachAndStopAllAppenders();
+    }
+
+    @Override
+    public boolean detachAppender(Appender<ILoggingEvent> appender) {
+        return appenders.detachAppender(appender);
+    }
+
+    @Override
+    public boolean detachAppender(String name) {
+        return appenders.detachAppender(name);
+    }
 }

@@ -17,44 +17,44 @@ import java.io.PrintStream;
  * appender, which is what flushes it.
  */
 public final class BufferedStdoutAppender extends OutputStreamAppender<ILoggingEvent> implements Flushable {
-  private final OutputStream target;
+    private final OutputStream target;
 
-  public BufferedStdoutAppender() {
-    this(new FileOutputStream(FileDescriptor.out));
-  }
-
-  BufferedStdoutAppender(OutputStream target) {
-    this.target = target;
-  }
-
-  @Override
-  public void start() {
-    setImmediateFlush(false);
-    // A PrintStream, as System.out is, so that a failed write (a full disk, a collector gone)
-    // loses those lines only: OutputStreamAppender stops for good at the first IOException.
-    setOutputStream(new PrintStream(new BufferedOutputStream(target, 64 * 1024), false));
-    super.start();
-  }
-
-  @Override
-  public void flush() throws IOException {
-    streamWriteLock.lock();
-    try {
-      if (getOutputStream() != null) {
-        getOutputStream().flush();
-      }
-    } finally {
-      streamWriteLock.unlock();
+    public BufferedStdoutAppender() {
+        this(new FileOutputStream(FileDescriptor.out));
     }
-  }
 
-  /** At stop, writes out what is buffered but leaves standard output open for whatever prints after. */
-  @Override
-  protected void closeOutputStream() {
-    try {
-      flush();
-    } catch (IOException e) {
-      addError("cannot flush standard output", e);
+    BufferedStdoutAppender(OutputStream target) {
+        this.target = target;
     }
-  }
+
+    @Override
+    public void start() {
+        setImmediateFlush(false);
+        // A PrintStream, as System.out is, so that a failed write (a full disk, a collector gone)
+        // loses those lines only: OutputStreamAppender stops for good at the first IOException.
+        setOutputStream(new PrintStream(new BufferedOutputStream(target, 64 * 1024), false));
+        super.start();
+    }
+
+    @Override
+    public void flush() throws IOException {
+        streamWriteLock.lock();
+        try {
+            if (getOutputStream() != null) {
+                getOutputStream().flush();
+            }
+        } finally {
+            streamWriteLock.unlock();
+        }
+    }
+
+    /** At stop, writes out what is buffered but leaves standard output open for whatever prints after. */
+    @Override
+    protected void closeOutputStream() {
+        try {
+            flush();
+        } catch (IOException e) {
+            addError("cannot flush standard output", e);
+        }
+    }
 }

@@ -16,61 +16,80 @@ import java.util.regex.Pattern;
  * patterns' {@code (?i)} is ASCII-only, so whatever they match contains one of the words there.
  */
 public final class Redactor {
-  record Rule(Pattern pattern, String replacement, List<String> needs) {
-    boolean mightMatch(String lowerCased) {
-      for (String word : needs) {
-        if (lowerCased.contains(word)) {
-          return true;
+    record Rule(Pattern pattern, String replacement, List<String> needs) {
+        boolean mightMatch(String lowerCased) {
+            for (String word : needs) {
+                if (lowerCased.contains(word)) {
+                    return true;
+                }
+            }
+            return false;
         }
-      }
-      return false;
     }
-  }
 
-  static final List<Rule> RULES = List.of(
-      new Rule(Pattern.compile("-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]*?-----END [A-Z ]*PRIVATE KEY-----"), "[REDACTED PRIVATE KEY]",
-          List.of("-----begin ")),
-      new Rule(Pattern.compile("(?i)(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}"), "$1 [REDACTED]", List.of("bearer", "basic")),
-      new Rule(Pattern.compile("eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*"), "[REDACTED JWT]", List.of("eyj")),
-      new Rule(Pattern.compile("\\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]{8,}"), "$1_$2_[REDACTED]", List.of("_live_", "_test_")),
-      new Rule(Pattern.compile("\\bwhsec_[A-Za-z0-9+/=_-]{4,}"), "whsec_[REDACTED]", List.of("whsec_")),
-      new Rule(Pattern.compile("\\btfr_[A-Za-z0-9_-]{8,}"), "tfr_[REDACTED]", List.of("tfr_")),
-      new Rule(Pattern.compile("\\btfd_[A-Za-z0-9._-]{8,}"), "tfd_[REDACTED]", List.of("tfd_")),
-      new Rule(Pattern.compile("(?i)([?&;](?:token|signature|sig|code|key)=)[^&\\s\"']+"), "$1[REDACTED]",
-          List.of("token=", "sig=", "signature=", "code=", "key=")),
-      new Rule(Pattern.compile("(?i)(\"?(?:password|passwd|newPassword|currentPassword|secret|token|accessToken|refreshToken|"
-          + "deviceToken|idToken|apiKey|api_key|authorization|client_secret|confirmationToken)\"?\\s*[:=]\\s*)(\"[^\"]*\"|[^\\s,&}]+)"),
-          "$1\"[REDACTED]\"", List.of("passw", "secret", "token", "apikey", "api_key", "authorization")),
-      new Rule(Pattern.compile("(?i)(postgres(?:ql)?://[^:/@\\s]+:)[^@\\s]+@"), "$1[REDACTED]@", List.of("postgres")),
-      new Rule(Pattern.compile("(?i)(redis(?:s)?://[^:/@\\s]*:)[^@\\s]+@"), "$1[REDACTED]@", List.of("redis")));
+    static final List<Rule> RULES = List.of(
+            new Rule(
+                    Pattern.compile("-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+                    "[REDACTED PRIVATE KEY]",
+                    List.of("-----begin ")),
+            new Rule(
+                    Pattern.compile("(?i)(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}"),
+                    "$1 [REDACTED]",
+                    List.of("bearer", "basic")),
+            new Rule(
+                    Pattern.compile("eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*"),
+                    "[REDACTED JWT]",
+                    List.of("eyj")),
+            new Rule(
+                    Pattern.compile("\\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]{8,}"),
+                    "$1_$2_[REDACTED]",
+                    List.of("_live_", "_test_")),
+            new Rule(Pattern.compile("\\bwhsec_[A-Za-z0-9+/=_-]{4,}"), "whsec_[REDACTED]", List.of("whsec_")),
+            new Rule(Pattern.compile("\\btfr_[A-Za-z0-9_-]{8,}"), "tfr_[REDACTED]", List.of("tfr_")),
+            new Rule(Pattern.compile("\\btfd_[A-Za-z0-9._-]{8,}"), "tfd_[REDACTED]", List.of("tfd_")),
+            new Rule(
+                    Pattern.compile("(?i)([?&;](?:token|signature|sig|code|key)=)[^&\\s\"']+"),
+                    "$1[REDACTED]",
+                    List.of("token=", "sig=", "signature=", "code=", "key=")),
+            new Rule(
+                    Pattern.compile(
+                            "(?i)(\"?(?:password|passwd|newPassword|currentPassword|secret|token|accessToken|refreshToken|"
+                                    + "deviceToken|idToken|apiKey|api_key|authorization|client_secret|confirmationToken)\"?\\s*[:=]\\s*)(\"[^\"]*\"|[^\\s,&}]+)"),
+                    "$1\"[REDACTED]\"",
+                    List.of("passw", "secret", "token", "apikey", "api_key", "authorization")),
+            new Rule(
+                    Pattern.compile("(?i)(postgres(?:ql)?://[^:/@\\s]+:)[^@\\s]+@"),
+                    "$1[REDACTED]@",
+                    List.of("postgres")),
+            new Rule(Pattern.compile("(?i)(redis(?:s)?://[^:/@\\s]*:)[^@\\s]+@"), "$1[REDACTED]@", List.of("redis")));
 
-  private Redactor() {}
+    private Redactor() {}
 
-  public static String redact(String text) {
-    return redact(text, true);
-  }
-
-  /** Every pattern on every text, word checks skipped: what {@link #redact} must always equal. */
-  static String redactWithoutWordChecks(String text) {
-    return redact(text, false);
-  }
-
-  private static String redact(String text, boolean checkWords) {
-    if (text == null || text.isEmpty()) {
-      return text;
+    public static String redact(String text) {
+        return redact(text, true);
     }
-    String out = text;
-    // The replacements add no needed word, so the original's lower-cased form serves every rule.
-    String lowerCased = checkWords ? text.toLowerCase(Locale.ROOT) : null;
-    for (Rule rule : RULES) {
-      if (checkWords && !rule.mightMatch(lowerCased)) {
-        continue;
-      }
-      Matcher m = rule.pattern().matcher(out);
-      if (m.find()) {
-        out = m.replaceAll(rule.replacement());
-      }
+
+    /** Every pattern on every text, word checks skipped: what {@link #redact} must always equal. */
+    static String redactWithoutWordChecks(String text) {
+        return redact(text, false);
     }
-    return out;
-  }
+
+    private static String redact(String text, boolean checkWords) {
+        if (text == null || text.isEmpty()) {
+            return text;
+        }
+        String out = text;
+        // The replacements add no needed word, so the original's lower-cased form serves every rule.
+        String lowerCased = checkWords ? text.toLowerCase(Locale.ROOT) : null;
+        for (Rule rule : RULES) {
+            if (checkWords && !rule.mightMatch(lowerCased)) {
+                continue;
+            }
+            Matcher m = rule.pattern().matcher(out);
+            if (m.find()) {
+                out = m.replaceAll(rule.replacement());
+            }
+        }
+        return out;
+    }
 }

@@ -16,14 +16,17 @@ import org.slf4j.Marker;
  * a real double registration and still gets through.
  */
 public final class VertxGaugeReRegistrationFilter extends TurboFilter {
-  static final String MICROMETER_REGISTRY = "io.micrometer.core.instrument.MeterRegistry";
+    static final String MICROMETER_REGISTRY = "io.micrometer.core.instrument.MeterRegistry";
 
-  @Override
-  public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
-    if (format != null && level == Level.WARN && MICROMETER_REGISTRY.equals(logger.getName())
-        && format.startsWith("This Gauge has been already registered") && format.contains("name='vertx.")) {
-      return FilterReply.DENY;
+    @Override
+    public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+        if (format != null
+                && level == Level.WARN
+                && MICROMETER_REGISTRY.equals(logger.getName())
+                && format.startsWith("This Gauge has been already registered")
+                && format.contains("name='vertx.")) {
+            return FilterReply.DENY;
+        }
+        return FilterReply.NEUTRAL;
     }
-    return FilterReply.NEUTRAL;
-  }
 }

@@ -16,21 +16,25 @@ import java.time.Instant;
  * The leaf certificate is the first in the PEM chain.
  */
 public final class CertificateExpiry {
-  private CertificateExpiry() {}
+    private CertificateExpiry() {}
 
-  public static Instant notAfter(String certPem) {
-    try {
-      X509Certificate leaf = (X509Certificate) CertificateFactory.getInstance("X.509")
-          .generateCertificate(new ByteArrayInputStream(certPem.getBytes(StandardCharsets.US_ASCII)));
-      return leaf.getNotAfter().toInstant();
-    } catch (CertificateException e) {
-      throw new IllegalArgumentException("the TLS certificate cannot be read: " + e.getMessage(), e);
+    public static Instant notAfter(String certPem) {
+        try {
+            X509Certificate leaf = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(certPem.getBytes(StandardCharsets.US_ASCII)));
+            return leaf.getNotAfter().toInstant();
+        } catch (CertificateException e) {
+            throw new IllegalArgumentException("the TLS certificate cannot be read: " + e.getMessage(), e);
+        }
     }
-  }
 
-  public static void bindTo(MeterRegistry registry, String certPem, Clock clock) {
-    Instant notAfter = notAfter(certPem);
-    Gauge.builder("tf.tls.certificate.expiry", () -> notAfter.getEpochSecond() - clock.instant().getEpochSecond())
-        .description("Seconds until the served TLS certificate expires").baseUnit("seconds").register(registry);
-  }
+    public static void bindTo(MeterRegistry registry, String certPem, Clock clock) {
+        Instant notAfter = notAfter(certPem);
+        Gauge.builder(
+                        "tf.tls.certificate.expiry",
+                        () -> notAfter.getEpochSecond() - clock.instant().getEpochSecond())
+                .description("Seconds until the served TLS certificate expires")
+                .baseUnit("seconds")
+                .register(registry);
+    }
 }

@@ -15,28 +15,28 @@ import java.util.concurrent.TimeUnit;
  * cover pools, connections and requests, not the loops themselves.
  */
 public final class EventLoopDelayVerticle extends VerticleBase {
-  static final Duration INTERVAL = Duration.ofMillis(250);
+    static final Duration INTERVAL = Duration.ofMillis(250);
 
-  private final MeterRegistry registry;
-  private long last;
+    private final MeterRegistry registry;
+    private long last;
 
-  public EventLoopDelayVerticle(MeterRegistry registry) {
-    this.registry = registry;
-  }
+    public EventLoopDelayVerticle(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
-  @Override
-  public Future<?> start() {
-    Timer delay = Timer.builder("tradersflow.eventloop.delay")
-        .description("How late a periodic timer fired on this event loop")
-        .tag("loop", Thread.currentThread().getName())
-        .register(registry);
-    long interval = INTERVAL.toNanos();
-    last = System.nanoTime();
-    vertx.setPeriodic(INTERVAL.toMillis(), id -> {
-      long now = System.nanoTime();
-      delay.record(Math.max(0, now - last - interval), TimeUnit.NANOSECONDS);
-      last = now;
-    });
-    return Future.succeededFuture();
-  }
+    @Override
+    public Future<?> start() {
+        Timer delay = Timer.builder("tradersflow.eventloop.delay")
+                .description("How late a periodic timer fired on this event loop")
+                .tag("loop", Thread.currentThread().getName())
+                .register(registry);
+        long interval = INTERVAL.toNanos();
+        last = System.nanoTime();
+        vertx.setPeriodic(INTERVAL.toMillis(), id -> {
+            long now = System.nanoTime();
+            delay.record(Math.max(0, now - last - interval), TimeUnit.NANOSECONDS);
+            last = now;
+        });
+        return Future.succeededFuture();
+    }
 }

@@ -21,44 +21,55 @@ import uk.co.tradersflow.platform.http.RouteTable;
  * in the chain, so it times what the other handlers (and the problem responder) do.
  */
 public final class HttpMetrics implements RouteModule {
-  static final String NAME = "tf.http.server.requests";
-  private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
-  private static final Duration[] BUCKETS = {
-      Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
-      Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
-      Duration.ofSeconds(10)};
+    static final String NAME = "tf.http.server.requests";
+    private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+    private static final Duration[] BUCKETS = {
+        Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+                Duration.ofMillis(100),
+        Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+                Duration.ofSeconds(5),
+        Duration.ofSeconds(10)
+    };
 
-  private final MeterRegistry registry;
+    private final MeterRegistry registry;
 
-  public HttpMetrics(MeterRegistry registry) {
-    this.registry = registry;
-  }
+    public HttpMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
-  @Override
-  public void mount(Router router, Api api) {
-    // The templates are read at the first request, when every module has mounted its routes.
-    RouteTable[] templates = new RouteTable[1];
-    router.route().order(-1_000).handler(ctx -> {
-      long start = System.nanoTime();
-      ctx.addEndHandler(ar -> {
-        if (templates[0] == null) {
-          templates[0] = RouteTable.of(router.getRoutes());
-        }
-        String method = ctx.request().method().name();
-        timer(METHODS.contains(method) ? method : "OTHER", templates[0].name(ctx.currentRoute(), ctx.request().method(), ctx.normalizedPath()),
-            statusClass(ctx.response().getStatusCode())).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-      });
-      ctx.next();
-    });
-  }
+    @Override
+    public void mount(Router router, Api api) {
+        // The templates are read at the first request, when every module has mounted its routes.
+        RouteTable[] templates = new RouteTable[1];
+        router.route().order(-1_000).handler(ctx -> {
+            long start = System.nanoTime();
+            ctx.addEndHandler(ar -> {
+                if (templates[0] == null) {
+                    templates[0] = RouteTable.of(router.getRoutes());
+                }
+                String method = ctx.request().method().name();
+                timer(
+                                METHODS.contains(method) ? method : "OTHER",
+                                templates[0].name(
+                                        ctx.currentRoute(), ctx.request().method(), ctx.normalizedPath()),
+                                statusClass(ctx.response().getStatusCode()))
+                        .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            });
+            ctx.next();
+        });
+    }
 
-  private Timer timer(String method, String route, String status) {
-    return Timer.builder(NAME).description("HTTPS request latency by route template and status class")
-        .tag("method", method).tag("route", route).tag("status", status)
-        .serviceLevelObjectives(BUCKETS).register(registry);
-  }
+    private Timer timer(String method, String route, String status) {
+        return Timer.builder(NAME)
+                .description("HTTPS request latency by route template and status class")
+                .tag("method", method)
+                .tag("route", route)
+                .tag("status", status)
+                .serviceLevelObjectives(BUCKETS)
+                .register(registry);
+    }
 
-  static String statusClass(int status) {
-    return status >= 100 && status < 600 ? status / 100 + "xx" : "other";
-  }
+    static String statusClass(int status) {
+        return status >= 100 && status < 600 ? status / 100 + "xx" : "other";
+    }
 }

@@ -15,36 +15,38 @@ import java.util.concurrent.atomic.LongAdder;
  * out of nowhere.
  */
 public final class Tally<E extends Enum<E>> {
-  private final String name;
-  private final String label;
-  private final String description;
-  private final Map<E, LongAdder> counts;
+    private final String name;
+    private final String label;
+    private final String description;
+    private final Map<E, LongAdder> counts;
 
-  public Tally(Class<E> events, String name, String label, String description) {
-    this.name = name;
-    this.label = label;
-    this.description = description;
-    this.counts = new EnumMap<>(events);
-    for (E e : events.getEnumConstants()) {
-      counts.put(e, new LongAdder());
+    public Tally(Class<E> events, String name, String label, String description) {
+        this.name = name;
+        this.label = label;
+        this.description = description;
+        this.counts = new EnumMap<>(events);
+        for (E e : events.getEnumConstants()) {
+            counts.put(e, new LongAdder());
+        }
     }
-  }
 
-  public void add(E event) {
-    counts.get(event).increment();
-  }
+    public void add(E event) {
+        counts.get(event).increment();
+    }
 
-  public long count(E event) {
-    return counts.get(event).sum();
-  }
+    public long count(E event) {
+        return counts.get(event).sum();
+    }
 
-  /** The label value: the enum constant in lower case ({@code LOGIN_FAILED} → {@code login_failed}). */
-  public static String labelOf(Enum<?> event) {
-    return event.name().toLowerCase(Locale.ROOT);
-  }
+    /** The label value: the enum constant in lower case ({@code LOGIN_FAILED} → {@code login_failed}). */
+    public static String labelOf(Enum<?> event) {
+        return event.name().toLowerCase(Locale.ROOT);
+    }
 
-  public void bindTo(MeterRegistry registry) {
-    counts.forEach((event, count) -> FunctionCounter.builder(name, count, LongAdder::doubleValue)
-        .description(description).tag(label, labelOf(event)).register(registry));
-  }
+    public void bindTo(MeterRegistry registry) {
+        counts.forEach((event, count) -> FunctionCounter.builder(name, count, LongAdder::doubleValue)
+                .description(description)
+                .tag(label, labelOf(event))
+                .register(registry));
+    }
 }

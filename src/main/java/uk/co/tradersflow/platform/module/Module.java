@@ -13,25 +13,25 @@ import uk.co.tradersflow.platform.metrics.Sampler;
  * {@code MainVerticle} lists them.
  */
 public record Module(List<RouteModule> routes, List<Deployment> verticles, List<Sampler> samplers) {
-  public Module {
-    routes = List.copyOf(routes);
-    verticles = List.copyOf(verticles);
-    samplers = List.copyOf(samplers);
-  }
-
-  /**
-   * A background verticle and how many instances of it run. A supplier, since each instance is
-   * a verticle object of its own.
-   */
-  public record Deployment(Supplier<? extends Deployable> verticle, int instances) {
-    /** One instance, built already (while wiring, off the event loop). */
-    public static Deployment single(Deployable verticle) {
-      return new Deployment(() -> verticle, 1);
+    public Module {
+        routes = List.copyOf(routes);
+        verticles = List.copyOf(verticles);
+        samplers = List.copyOf(samplers);
     }
-  }
 
-  /** A module of routes only. */
-  public static Module routes(RouteModule... routes) {
-    return new Module(List.of(routes), List.of(), List.of());
-  }
+    /**
+     * A background verticle and how many instances of it run. A supplier, since each instance is
+     * a verticle object of its own.
+     */
+    public record Deployment(Supplier<? extends Deployable> verticle, int instances) {
+        /** One instance, built already (while wiring, off the event loop). */
+        public static Deployment single(Deployable verticle) {
+            return new Deployment(() -> verticle, 1);
+        }
+    }
+
+    /** A module of routes only. */
+    public static Module routes(RouteModule... routes) {
+        return new Module(List.of(routes), List.of(), List.of());
+    }
 }

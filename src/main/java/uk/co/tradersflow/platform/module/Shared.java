@@ -18,5 +18,14 @@ import uk.co.tradersflow.platform.redis.RedisKeys;
  * other capabilities are not in here (the kernel names none): a module that needs one takes it
  * as an argument of its {@code create}.
  */
-public record Shared(Vertx vertx, AppConfig config, ServerKeys keys, Db db, Redis redis, RedisKeys redisKeys,
-                     ClientInfo clients, MeterRegistry meters, Optional<PrometheusMeterRegistry> prometheus, Clock clock) {}
+public record Shared(
+        Vertx vertx,
+        AppConfig config,
+        ServerKeys keys,
+        Db db,
+        Redis redis,
+        RedisKeys redisKeys,
+        ClientInfo clients,
+        MeterRegistry meters,
+        Optional<PrometheusMeterRegistry> prometheus,
+        Clock clock) {}

@@ -6,11 +6,11 @@ package uk.co.tradersflow.platform.redis;
  */
 public record RedisKeys(String prefix) {
 
-  public String key(String... parts) {
-    return prefix + String.join(":", parts);
-  }
+    public String key(String... parts) {
+        return prefix + String.join(":", parts);
+    }
 
-  public String channel(String name) {
-    return prefix + "chan:" + name;
-  }
+    public String channel(String name) {
+        return prefix + "chan:" + name;
+    }
 }

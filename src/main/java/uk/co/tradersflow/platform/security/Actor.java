@@ -9,11 +9,11 @@ import java.util.UUID;
  * than an {@link ActorType} and an {@code Optional<UUID>} side by side.
  */
 public record Actor(ActorType type, Optional<UUID> id, Optional<UUID> impersonatorId) {
-  /** The server itself: jobs, retention, operator commands. */
-  public static final Actor SYSTEM = new Actor(ActorType.SYSTEM, Optional.empty(), Optional.empty());
+    /** The server itself: jobs, retention, operator commands. */
+    public static final Actor SYSTEM = new Actor(ActorType.SYSTEM, Optional.empty(), Optional.empty());
 
-  /** The signed-in user of a request (an impersonating owner carried over). */
-  public static Actor of(Principal principal) {
-    return new Actor(ActorType.USER, Optional.of(principal.userId()), principal.impersonatorId());
-  }
+    /** The signed-in user of a request (an impersonating owner carried over). */
+    public static Actor of(Principal principal) {
+        return new Actor(ActorType.USER, Optional.of(principal.userId()), principal.impersonatorId());
+    }
 }

@@ -4,7 +4,7 @@ import uk.co.tradersflow.layeringfixture.email.Mailer;
 
 /** Billing using email, one half of the cycle. */
 public final class Invoicing {
-  public String send(Mailer mailer) {
-    return String.valueOf(mailer);
-  }
+    public String send(Mailer mailer) {
+        return String.valueOf(mailer);
+    }
 }

@@ -1,5 +1,4 @@
 package uk.co.tradersflow.layeringfixture.billing;
 
 /** The billing type email reaches back for, closing the cycle. */
-public final class Ledger {
-}
+public final class Ledger {}

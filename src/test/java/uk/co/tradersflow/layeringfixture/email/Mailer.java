@@ -4,5 +4,5 @@ import uk.co.tradersflow.layeringfixture.billing.Ledger;
 
 /** Email using billing, the other half of the cycle. */
 public final class Mailer {
-  public Ledger ledger;
+    public Ledger ledger;
 }

@@ -4,5 +4,5 @@ import uk.co.tradersflow.layeringfixture.billing.Invoicing;
 
 /** A kernel class that names a capability class, which the kernel rule must refuse. */
 public final class KernelNamingACapability {
-  public Invoicing invoicing;
+    public Invoicing invoicing;
 }

@@ -27,306 +27,370 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /** The one data-access helper: commit, rollback, and a scope that never outlives its transaction. */
 class DbTest {
-  static TestServer server;
-  static Pool pool;
-  static Pool workerPool;
-  static SqlClient reads;
-  static Db db;
-  static TestUser a;
-  static TestUser b;
+    static TestServer server;
+    static Pool pool;
+    static Pool workerPool;
+    static SqlClient reads;
+    static Db db;
+    static TestUser a;
+    static TestUser b;
 
-  @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s)
-      .then(TestUsers.twoAccounts((first, second) -> { a = first; b = second; }))
-      .then(DbTest::openOneConnectionPools);
+    @RegisterExtension
+    static final ServerExtension lifecycle = ServerExtension.withDefaults()
+            .then(s -> server = s)
+            .then(TestUsers.twoAccounts((first, second) -> {
+                a = first;
+                b = second;
+            }))
+            .then(DbTest::openOneConnectionPools);
 
-  private static void openOneConnectionPools(TestServer server) {
-    // One connection, so consecutive units of work are guaranteed to share it.
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
-        .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
-    workerPool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
-        .connectingTo(PgUrl.parse(server.env.workerUrl()).connectOptions()).using(server.vertx).build();
-    reads = PgBuilder.client().with(new PoolOptions().setMaxSize(1))
-        .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions()).using(server.vertx).build();
-    db = new Db(server.vertx, pool, reads, workerPool, PgUrl.parse(server.env.workerUrl()).connectOptions(), java.time.Duration.ofMillis(300));
-  }
-
-  @AfterAll
-  static void stop() {
-    TestServer.await(pool.close());
-    TestServer.await(reads.close());
-    TestServer.await(workerPool.close());
-  }
-
-  private static Future<Void> insert(io.vertx.sqlclient.SqlConnection tx, String name) {
-    return tx.preparedQuery("INSERT INTO customers (name) VALUES ($1)").execute(Tuple.of(name)).mapEmpty();
-  }
-
-  private static long rows(UUID account, String name) throws SQLException {
-    return Sql.admin().count("SELECT count(*) FROM customers WHERE account_id = ? AND name = ?", account, name);
-  }
-
-  @Test
-  void aSuccessfulUnitOfWorkCommitsIntoItsAccount() throws SQLException {
-    String name = "committed-" + UUID.randomUUID();
-    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
-    assertThat(rows(a.accountId(), name)).isEqualTo(1);
-  }
-
-  @Test
-  void aFailingUnitOfWorkRollsBackEverything() throws SQLException {
-    String name = "rolled-back-" + UUID.randomUUID();
-    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)
-        .compose(v -> Future.failedFuture(new IllegalStateException("business rule failed"))))))
-        .hasMessageContaining("business rule failed");
-    assertThat(rows(a.accountId(), name)).isZero();
-
-    String thrown = "thrown-" + UUID.randomUUID();
-    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> {
-      insert(tx, thrown);
-      throw new IllegalArgumentException("thrown synchronously");
-    }))).hasMessageContaining("thrown synchronously");
-    assertThat(rows(a.accountId(), thrown)).isZero();
-
-    String sqlError = "sql-error-" + UUID.randomUUID();
-    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, sqlError)
-        .compose(v -> tx.query("SELECT 1/0").execute()))));
-    assertThat(rows(a.accountId(), sqlError)).isZero();
-  }
-
-  private static final ScopedRead CUSTOMER_NAMES = ScopedRead.of("customer_page", 3, "name");
-
-  /**
-   * Reads of two accounts, interleaved and all in flight at once on one pipelined connection:
-   * each sees its own account's rows and none of the other's, and a read that fails in between
-   * (a page of -1 rows) fails alone.
-   */
-  @Test
-  void pipelinedReadsOfDifferentAccountsEachSeeOnlyTheirOwn() {
-    String aName = "a-read-" + UUID.randomUUID();
-    String bName = "b-read-" + UUID.randomUUID();
-    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, aName)));
-    TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, bName)));
-    Tuple page = Tuple.of(java.time.OffsetDateTime.MAX, UUID.fromString("ffffffff-ffff-ffff-ffff-ffffffffffff"), 1000);
-    List<Future<List<String>>> asA = new ArrayList<>();
-    List<Future<List<String>>> asB = new ArrayList<>();
-    List<Future<?>> failing = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      asA.add(db.read(CUSTOMER_NAMES, a.accountId(), page).map(DbTest::names));
-      failing.add(db.read(CUSTOMER_NAMES, a.accountId(), Tuple.of(java.time.OffsetDateTime.MAX, UUID.randomUUID(), -1)));
-      asB.add(db.read(CUSTOMER_NAMES, b.accountId(), page).map(DbTest::names));
+    private static void openOneConnectionPools(TestServer server) {
+        // One connection, so consecutive units of work are guaranteed to share it.
+        pool = PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(1))
+                .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions())
+                .using(server.vertx)
+                .build();
+        workerPool = PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(1))
+                .connectingTo(PgUrl.parse(server.env.workerUrl()).connectOptions())
+                .using(server.vertx)
+                .build();
+        reads = PgBuilder.client()
+                .with(new PoolOptions().setMaxSize(1))
+                .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions())
+                .using(server.vertx)
+                .build();
+        db = new Db(
+                server.vertx,
+                pool,
+                reads,
+                workerPool,
+                PgUrl.parse(server.env.workerUrl()).connectOptions(),
+                java.time.Duration.ofMillis(300));
     }
-    for (Future<List<String>> names : asA) {
-      assertThat(TestServer.await(names)).contains(aName).doesNotContain(bName);
+
+    @AfterAll
+    static void stop() {
+        TestServer.await(pool.close());
+        TestServer.await(reads.close());
+        TestServer.await(workerPool.close());
     }
-    for (Future<List<String>> names : asB) {
-      assertThat(TestServer.await(names)).contains(bName).doesNotContain(aName);
+
+    private static Future<Void> insert(io.vertx.sqlclient.SqlConnection tx, String name) {
+        return tx.preparedQuery("INSERT INTO customers (name) VALUES ($1)")
+                .execute(Tuple.of(name))
+                .mapEmpty();
     }
-    for (Future<?> f : failing) {
-      assertThatThrownBy(() -> TestServer.await(f)).hasMessageContaining("LIMIT");
+
+    private static long rows(UUID account, String name) throws SQLException {
+        return Sql.admin().count("SELECT count(*) FROM customers WHERE account_id = ? AND name = ?", account, name);
     }
-  }
 
-  private static List<String> names(io.vertx.sqlclient.RowSet<Row> rows) {
-    List<String> names = new ArrayList<>();
-    rows.forEach(r -> names.add(r.getString(0)));
-    return names;
-  }
-
-  @Test
-  void theAccountSettingDoesNotLeakToTheNextUserOfThePooledConnection() {
-    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, "a-" + UUID.randomUUID())));
-    TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, "b-" + UUID.randomUUID())));
-    // B's unit ran on the same single connection straight after A's: it sees only B's rows.
-    var accounts = TestServer.await(db.inAccount(b.accountId(),
-        tx -> tx.query("SELECT DISTINCT account_id FROM customers").execute()));
-    assertThat(accounts).extracting(r -> r.getUUID(0)).containsExactly(b.accountId());
-    // And outside any unit the setting is gone.
-    Row setting = TestServer.await(pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v").execute())
-        .iterator().next();
-    assertThat(setting.getString("v")).isEmpty();
-    // Even after a failed unit.
-    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> tx.query("SELECT 1/0").execute())));
-    Row afterFailure = TestServer.await(pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v").execute())
-        .iterator().next();
-    assertThat(afterFailure.getString("v")).isEmpty();
-  }
-
-  @Test
-  void aQueryWithNoAccountSetReturnsNothing() {
-    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, "visible-only-in-scope")));
-    Row count = TestServer.await(pool.query("SELECT count(*) AS n FROM customers").execute()).iterator().next();
-    assertThat(count.getLong("n")).isZero();
-    Row inScope = TestServer.await(db.inAccount(a.accountId(), tx -> tx.query("SELECT count(*) AS n FROM customers").execute()))
-        .iterator().next();
-    assertThat(inScope.getLong("n")).isPositive();
-  }
-
-  @Test
-  void aRowForAnotherAccountCannotBeWrittenFromInsideAScope() {
-    assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> tx
-        .preparedQuery("INSERT INTO customers (account_id, name) VALUES ($1, 'smuggled')").execute(Tuple.of(b.accountId())))));
-  }
-
-  @Test
-  void aSingleRoundTripReadSeesOnlyItsAccount() throws SQLException {
-    String name = "read-" + UUID.randomUUID();
-    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
-    TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, name)));
-    long seen = TestServer.await(db.readInAccount(a.accountId(), tx -> tx.preparedQuery(
-        "SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(name))
-        .map(rows -> rows.iterator().next().getLong("n"))));
-    assertThat(seen).isEqualTo(1);
-  }
-
-  @Test
-  void aStatementIssuedAfterASingleRoundTripReadIsRefused() {
-    String name = "late-" + UUID.randomUUID();
-    TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
-    // Misuse: the second statement is chained, so it would be sent after the pipelined COMMIT.
-    assertThatThrownBy(() -> TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute()
-        .compose(v -> tx.preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(name))))))
-        .hasMessageContaining("used after its unit of work ended");
-  }
-
-  /**
-   * The pool has one connection, so B's unit runs on the very connection A's unit was handed. A
-   * handle A's code kept past its unit must not run a statement inside B's transaction.
-   */
-  @Test
-  void aConnectionKeptPastItsUnitCannotRunInsideTheNextAccountsUnit() {
-    String bName = "b-only-" + UUID.randomUUID();
-    TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, bName)));
-    io.vertx.sqlclient.SqlConnection[] kept = new io.vertx.sqlclient.SqlConnection[2];
-    TestServer.await(db.inAccount(a.accountId(), tx -> {
-      kept[0] = tx;
-      return Future.succeededFuture();
-    }));
-    TestServer.await(db.readInAccount(a.accountId(), tx -> {
-      kept[1] = tx;
-      return tx.query("SELECT 1").execute();
-    }));
-    for (io.vertx.sqlclient.SqlConnection stale : kept) {
-      assertThatThrownBy(() -> TestServer.await(db.inAccount(b.accountId(), tx -> stale
-          .preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1").execute(Tuple.of(bName)))))
-          .hasMessageContaining("used after its unit of work ended");
+    @Test
+    void aSuccessfulUnitOfWorkCommitsIntoItsAccount() throws SQLException {
+        String name = "committed-" + UUID.randomUUID();
+        TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
+        assertThat(rows(a.accountId(), name)).isEqualTo(1);
     }
-    // A query taken from the connection during the unit, run after it.
-    @SuppressWarnings("unchecked")
-    io.vertx.sqlclient.PreparedQuery<io.vertx.sqlclient.RowSet<Row>>[] query = new io.vertx.sqlclient.PreparedQuery[1];
-    TestServer.await(db.inAccount(a.accountId(), tx -> {
-      query[0] = tx.preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1");
-      return Future.succeededFuture();
-    }));
-    assertThatThrownBy(() -> TestServer.await(db.inAccount(b.accountId(), tx -> query[0].execute(Tuple.of(bName)))))
-        .hasMessageContaining("used after its unit of work ended");
-  }
 
-  /**
-   * With the pool's one connection held, the next unit gives up after the borrow timeout (a 503
-   * for a request), and the connection it is handed once free goes back to the pool, not lost.
-   */
-  @Test
-  void aUnitFindingNoConnectionFreeInTimeGivesUpWithoutLosingTheConnection() {
-    io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
-    Future<Void> holding = db.inAccount(a.accountId(), tx -> release.future());
-    Future<Integer> waiting = db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1));
-    assertThatThrownBy(() -> TestServer.await(waiting)).hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
-    release.complete();
-    TestServer.await(holding);
-    for (int i = 0; i < 3; i++) {
-      int one = TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1)));
-      assertThat(one).as("the pool's one connection is still in service").isEqualTo(1);
+    @Test
+    void aFailingUnitOfWorkRollsBackEverything() throws SQLException {
+        String name = "rolled-back-" + UUID.randomUUID();
+        assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)
+                        .compose(v -> Future.failedFuture(new IllegalStateException("business rule failed"))))))
+                .hasMessageContaining("business rule failed");
+        assertThat(rows(a.accountId(), name)).isZero();
+
+        String thrown = "thrown-" + UUID.randomUUID();
+        assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> {
+                    insert(tx, thrown);
+                    throw new IllegalArgumentException("thrown synchronously");
+                })))
+                .hasMessageContaining("thrown synchronously");
+        assertThat(rows(a.accountId(), thrown)).isZero();
+
+        String sqlError = "sql-error-" + UUID.randomUUID();
+        assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, sqlError)
+                .compose(v -> tx.query("SELECT 1/0").execute()))));
+        assertThat(rows(a.accountId(), sqlError)).isZero();
     }
-  }
 
-  /** A statement run straight on the pool gives up after the same borrow timeout (a 503), not never. */
-  @Test
-  void aDirectStatementFindingNoConnectionFreeInTimeGivesUp() {
-    io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
-    Future<Void> holding = db.inAccount(a.accountId(), tx -> release.future());
-    Future<Integer> waiting = db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1));
-    assertThatThrownBy(() -> TestServer.await(waiting)).hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
-    release.complete();
-    TestServer.await(holding);
-    int one = TestServer.await(db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1)));
-    assertThat(one).isEqualTo(1);
-  }
+    private static final ScopedRead CUSTOMER_NAMES = ScopedRead.of("customer_page", 3, "name");
 
-  /** Transactions and the connection's life are Db's: a unit cannot begin, close or take over its connection. */
-  @Test
-  void aUnitCannotBeginCloseOrPrepareOnItsConnection() {
-    for (java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<?>> misuse : List.<java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<?>>>of(
-        io.vertx.sqlclient.SqlConnection::begin, io.vertx.sqlclient.SqlConnection::close, tx -> tx.prepare("SELECT 1"),
-        tx -> Future.succeededFuture(tx.closeHandler(v -> { })))) {
-      assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> misuse.apply(tx))))
-          .isInstanceOf(UnsupportedOperationException.class);
+    /**
+     * Reads of two accounts, interleaved and all in flight at once on one pipelined connection:
+     * each sees its own account's rows and none of the other's, and a read that fails in between
+     * (a page of -1 rows) fails alone.
+     */
+    @Test
+    void pipelinedReadsOfDifferentAccountsEachSeeOnlyTheirOwn() {
+        String aName = "a-read-" + UUID.randomUUID();
+        String bName = "b-read-" + UUID.randomUUID();
+        TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, aName)));
+        TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, bName)));
+        Tuple page =
+                Tuple.of(java.time.OffsetDateTime.MAX, UUID.fromString("ffffffff-ffff-ffff-ffff-ffffffffffff"), 1000);
+        List<Future<List<String>>> asA = new ArrayList<>();
+        List<Future<List<String>>> asB = new ArrayList<>();
+        List<Future<?>> failing = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            asA.add(db.read(CUSTOMER_NAMES, a.accountId(), page).map(DbTest::names));
+            failing.add(db.read(
+                    CUSTOMER_NAMES, a.accountId(), Tuple.of(java.time.OffsetDateTime.MAX, UUID.randomUUID(), -1)));
+            asB.add(db.read(CUSTOMER_NAMES, b.accountId(), page).map(DbTest::names));
+        }
+        for (Future<List<String>> names : asA) {
+            assertThat(TestServer.await(names)).contains(aName).doesNotContain(bName);
+        }
+        for (Future<List<String>> names : asB) {
+            assertThat(TestServer.await(names)).contains(bName).doesNotContain(aName);
+        }
+        for (Future<?> f : failing) {
+            assertThatThrownBy(() -> TestServer.await(f)).hasMessageContaining("LIMIT");
+        }
     }
-    int one = TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1)));
-    assertThat(one).as("and the connection is still in service").isEqualTo(1);
-  }
 
-  @Test
-  void aOneRoundTripReadIsReadOnlyAndLeavesThePooledConnectionClean() {
-    String name = "smuggled-by-read-" + UUID.randomUUID();
-    assertThatThrownBy(() -> TestServer.await(db.readInAccount(a.accountId(),
-        tx -> tx.preparedQuery("INSERT INTO customers (name) VALUES ($1)").execute(Tuple.of(name)))));
-    assertThatThrownBy(() -> TestServer.await(db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1/0").execute())));
-    // After the failures the single pooled connection is outside any transaction and carries no account.
-    Row after = TestServer.await(pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v").execute())
-        .iterator().next();
-    assertThat(after.getString("v")).isEmpty();
-    Row count = TestServer.await(pool.query("SELECT count(*) AS n FROM customers").execute()).iterator().next();
-    assertThat(count.getLong("n")).isZero();
-
-  }
-
-  private static final long LOCK = 0x7466_7465_7374_6c6bL;
-
-  private static boolean lockFreeElsewhere() throws SQLException {
-    try (Connection c = server.env.admin();
-         ResultSet rs = c.createStatement().executeQuery("SELECT pg_try_advisory_lock(" + LOCK + ")")) {
-      rs.next();
-      boolean taken = rs.getBoolean(1);
-      if (taken) {
-        // Released here, not by closing: the backend exits after close() returns, and until it
-        // has, the next round under test would find the lock held.
-        c.createStatement().execute("SELECT pg_advisory_unlock(" + LOCK + ")");
-      }
-      return taken;
+    private static List<String> names(io.vertx.sqlclient.RowSet<Row> rows) {
+        List<String> names = new ArrayList<>();
+        rows.forEach(r -> names.add(r.getString(0)));
+        return names;
     }
-  }
 
-  /** A job that one instance at a time may run: it runs while this instance holds the lock, and releases it after. */
-  @Test
-  void anExclusiveRoundRunsOnlyWhileHoldingItsLockAndReleasesItWhateverItsOutcome() throws SQLException {
-    io.vertx.core.Promise<Void> started = io.vertx.core.Promise.promise();
-    io.vertx.core.Promise<String> finishing = io.vertx.core.Promise.promise();
-    Future<String> round = db.exclusive(LOCK, () -> {
-      started.complete();
-      return finishing.future();
-    }, () -> Future.succeededFuture("locked elsewhere"));
-    TestServer.await(started.future());
-    assertThat(lockFreeElsewhere()).as("another instance cannot take the lock during the round").isFalse();
-    finishing.complete("ran");
-    assertThat(TestServer.await(round)).isEqualTo("ran");
-    assertThat(lockFreeElsewhere()).as("released after the round").isTrue();
-
-    assertThatThrownBy(() -> TestServer.await(db.exclusive(LOCK, () -> Future.<String>failedFuture(new IllegalStateException("round failed")),
-        () -> Future.succeededFuture("locked elsewhere")))).hasMessageContaining("round failed");
-    assertThat(lockFreeElsewhere()).as("released after a failed round").isTrue();
-  }
-
-  @Test
-  void anExclusiveRoundDoesNotRunWhileAnotherInstanceHoldsTheLock() throws SQLException {
-    try (Connection other = server.env.admin()) {
-      other.createStatement().execute("SELECT pg_advisory_lock(" + LOCK + ")");
-      String outcome = TestServer.await(db.exclusive(LOCK, () -> Future.succeededFuture("ran"),
-          () -> Future.succeededFuture("locked elsewhere")));
-      assertThat(outcome).isEqualTo("locked elsewhere");
-      other.createStatement().execute("SELECT pg_advisory_unlock(" + LOCK + ")");
+    @Test
+    void theAccountSettingDoesNotLeakToTheNextUserOfThePooledConnection() {
+        TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, "a-" + UUID.randomUUID())));
+        TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, "b-" + UUID.randomUUID())));
+        // B's unit ran on the same single connection straight after A's: it sees only B's rows.
+        var accounts =
+                TestServer.await(db.inAccount(b.accountId(), tx -> tx.query("SELECT DISTINCT account_id FROM customers")
+                        .execute()));
+        assertThat(accounts).extracting(r -> r.getUUID(0)).containsExactly(b.accountId());
+        // And outside any unit the setting is gone.
+        Row setting = TestServer.await(pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v")
+                        .execute())
+                .iterator()
+                .next();
+        assertThat(setting.getString("v")).isEmpty();
+        // Even after a failed unit.
+        assertThatThrownBy(() -> TestServer.await(
+                db.inAccount(a.accountId(), tx -> tx.query("SELECT 1/0").execute())));
+        Row afterFailure = TestServer.await(
+                        pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v")
+                                .execute())
+                .iterator()
+                .next();
+        assertThat(afterFailure.getString("v")).isEmpty();
     }
-    int one = TestServer.await(db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1)));
-    assertThat(one).as("the connection went back to the pool").isEqualTo(1);
-  }
+
+    @Test
+    void aQueryWithNoAccountSetReturnsNothing() {
+        TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, "visible-only-in-scope")));
+        Row count = TestServer.await(
+                        pool.query("SELECT count(*) AS n FROM customers").execute())
+                .iterator()
+                .next();
+        assertThat(count.getLong("n")).isZero();
+        Row inScope = TestServer.await(db.inAccount(a.accountId(), tx -> tx.query("SELECT count(*) AS n FROM customers")
+                        .execute()))
+                .iterator()
+                .next();
+        assertThat(inScope.getLong("n")).isPositive();
+    }
+
+    @Test
+    void aRowForAnotherAccountCannotBeWrittenFromInsideAScope() {
+        assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> tx.preparedQuery(
+                        "INSERT INTO customers (account_id, name) VALUES ($1, 'smuggled')")
+                .execute(Tuple.of(b.accountId())))));
+    }
+
+    @Test
+    void aSingleRoundTripReadSeesOnlyItsAccount() throws SQLException {
+        String name = "read-" + UUID.randomUUID();
+        TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
+        TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, name)));
+        long seen = TestServer.await(db.readInAccount(
+                a.accountId(), tx -> tx.preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1")
+                        .execute(Tuple.of(name))
+                        .map(rows -> rows.iterator().next().getLong("n"))));
+        assertThat(seen).isEqualTo(1);
+    }
+
+    @Test
+    void aStatementIssuedAfterASingleRoundTripReadIsRefused() {
+        String name = "late-" + UUID.randomUUID();
+        TestServer.await(db.inAccount(a.accountId(), tx -> insert(tx, name)));
+        // Misuse: the second statement is chained, so it would be sent after the pipelined COMMIT.
+        assertThatThrownBy(() -> TestServer.await(db.readInAccount(
+                        a.accountId(), tx -> tx.query("SELECT 1").execute().compose(v -> tx.preparedQuery(
+                                        "SELECT count(*) AS n FROM customers WHERE name = $1")
+                                .execute(Tuple.of(name))))))
+                .hasMessageContaining("used after its unit of work ended");
+    }
+
+    /**
+     * The pool has one connection, so B's unit runs on the very connection A's unit was handed. A
+     * handle A's code kept past its unit must not run a statement inside B's transaction.
+     */
+    @Test
+    void aConnectionKeptPastItsUnitCannotRunInsideTheNextAccountsUnit() {
+        String bName = "b-only-" + UUID.randomUUID();
+        TestServer.await(db.inAccount(b.accountId(), tx -> insert(tx, bName)));
+        io.vertx.sqlclient.SqlConnection[] kept = new io.vertx.sqlclient.SqlConnection[2];
+        TestServer.await(db.inAccount(a.accountId(), tx -> {
+            kept[0] = tx;
+            return Future.succeededFuture();
+        }));
+        TestServer.await(db.readInAccount(a.accountId(), tx -> {
+            kept[1] = tx;
+            return tx.query("SELECT 1").execute();
+        }));
+        for (io.vertx.sqlclient.SqlConnection stale : kept) {
+            assertThatThrownBy(() -> TestServer.await(db.inAccount(b.accountId(), tx -> stale.preparedQuery(
+                                    "SELECT count(*) AS n FROM customers WHERE name = $1")
+                            .execute(Tuple.of(bName)))))
+                    .hasMessageContaining("used after its unit of work ended");
+        }
+        // A query taken from the connection during the unit, run after it.
+        @SuppressWarnings("unchecked")
+        io.vertx.sqlclient.PreparedQuery<io.vertx.sqlclient.RowSet<Row>>[] query =
+                new io.vertx.sqlclient.PreparedQuery[1];
+        TestServer.await(db.inAccount(a.accountId(), tx -> {
+            query[0] = tx.preparedQuery("SELECT count(*) AS n FROM customers WHERE name = $1");
+            return Future.succeededFuture();
+        }));
+        assertThatThrownBy(() -> TestServer.await(db.inAccount(b.accountId(), tx -> query[0].execute(Tuple.of(bName)))))
+                .hasMessageContaining("used after its unit of work ended");
+    }
+
+    /**
+     * With the pool's one connection held, the next unit gives up after the borrow timeout (a 503
+     * for a request), and the connection it is handed once free goes back to the pool, not lost.
+     */
+    @Test
+    void aUnitFindingNoConnectionFreeInTimeGivesUpWithoutLosingTheConnection() {
+        io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+        Future<Void> holding = db.inAccount(a.accountId(), tx -> release.future());
+        Future<Integer> waiting = db.readInAccount(
+                a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1));
+        assertThatThrownBy(() -> TestServer.await(waiting))
+                .hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+        release.complete();
+        TestServer.await(holding);
+        for (int i = 0; i < 3; i++) {
+            int one = TestServer.await(db.readInAccount(
+                    a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1)));
+            assertThat(one).as("the pool's one connection is still in service").isEqualTo(1);
+        }
+    }
+
+    /** A statement run straight on the pool gives up after the same borrow timeout (a 503), not never. */
+    @Test
+    void aDirectStatementFindingNoConnectionFreeInTimeGivesUp() {
+        io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+        Future<Void> holding = db.inAccount(a.accountId(), tx -> release.future());
+        Future<Integer> waiting = db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1));
+        assertThatThrownBy(() -> TestServer.await(waiting))
+                .hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+        release.complete();
+        TestServer.await(holding);
+        int one = TestServer.await(db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1)));
+        assertThat(one).isEqualTo(1);
+    }
+
+    /** Transactions and the connection's life are Db's: a unit cannot begin, close or take over its connection. */
+    @Test
+    void aUnitCannotBeginCloseOrPrepareOnItsConnection() {
+        for (java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<?>> misuse :
+                List.<java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<?>>>of(
+                        io.vertx.sqlclient.SqlConnection::begin,
+                        io.vertx.sqlclient.SqlConnection::close,
+                        tx -> tx.prepare("SELECT 1"),
+                        tx -> Future.succeededFuture(tx.closeHandler(v -> {})))) {
+            assertThatThrownBy(() -> TestServer.await(db.inAccount(a.accountId(), tx -> misuse.apply(tx))))
+                    .isInstanceOf(UnsupportedOperationException.class);
+        }
+        int one = TestServer.await(db.readInAccount(
+                a.accountId(), tx -> tx.query("SELECT 1").execute().map(rows -> 1)));
+        assertThat(one).as("and the connection is still in service").isEqualTo(1);
+    }
+
+    @Test
+    void aOneRoundTripReadIsReadOnlyAndLeavesThePooledConnectionClean() {
+        String name = "smuggled-by-read-" + UUID.randomUUID();
+        assertThatThrownBy(() -> TestServer.await(
+                db.readInAccount(a.accountId(), tx -> tx.preparedQuery("INSERT INTO customers (name) VALUES ($1)")
+                        .execute(Tuple.of(name)))));
+        assertThatThrownBy(() -> TestServer.await(
+                db.readInAccount(a.accountId(), tx -> tx.query("SELECT 1/0").execute())));
+        // After the failures the single pooled connection is outside any transaction and carries no account.
+        Row after = TestServer.await(pool.query("SELECT coalesce(current_setting('app.account_id', true), '') AS v")
+                        .execute())
+                .iterator()
+                .next();
+        assertThat(after.getString("v")).isEmpty();
+        Row count = TestServer.await(
+                        pool.query("SELECT count(*) AS n FROM customers").execute())
+                .iterator()
+                .next();
+        assertThat(count.getLong("n")).isZero();
+    }
+
+    private static final long LOCK = 0x7466_7465_7374_6c6bL;
+
+    private static boolean lockFreeElsewhere() throws SQLException {
+        try (Connection c = server.env.admin();
+                ResultSet rs = c.createStatement().executeQuery("SELECT pg_try_advisory_lock(" + LOCK + ")")) {
+            rs.next();
+            boolean taken = rs.getBoolean(1);
+            if (taken) {
+                // Released here, not by closing: the backend exits after close() returns, and until it
+                // has, the next round under test would find the lock held.
+                c.createStatement().execute("SELECT pg_advisory_unlock(" + LOCK + ")");
+            }
+            return taken;
+        }
+    }
+
+    /** A job that one instance at a time may run: it runs while this instance holds the lock, and releases it after. */
+    @Test
+    void anExclusiveRoundRunsOnlyWhileHoldingItsLockAndReleasesItWhateverItsOutcome() throws SQLException {
+        io.vertx.core.Promise<Void> started = io.vertx.core.Promise.promise();
+        io.vertx.core.Promise<String> finishing = io.vertx.core.Promise.promise();
+        Future<String> round = db.exclusive(
+                LOCK,
+                () -> {
+                    started.complete();
+                    return finishing.future();
+                },
+                () -> Future.succeededFuture("locked elsewhere"));
+        TestServer.await(started.future());
+        assertThat(lockFreeElsewhere())
+                .as("another instance cannot take the lock during the round")
+                .isFalse();
+        finishing.complete("ran");
+        assertThat(TestServer.await(round)).isEqualTo("ran");
+        assertThat(lockFreeElsewhere()).as("released after the round").isTrue();
+
+        assertThatThrownBy(() -> TestServer.await(db.exclusive(
+                        LOCK,
+                        () -> Future.<String>failedFuture(new IllegalStateException("round failed")),
+                        () -> Future.succeededFuture("locked elsewhere"))))
+                .hasMessageContaining("round failed");
+        assertThat(lockFreeElsewhere()).as("released after a failed round").isTrue();
+    }
+
+    @Test
+    void anExclusiveRoundDoesNotRunWhileAnotherInstanceHoldsTheLock() throws SQLException {
+        try (Connection other = server.env.admin()) {
+            other.createStatement().execute("SELECT pg_advisory_lock(" + LOCK + ")");
+            String outcome = TestServer.await(db.exclusive(
+                    LOCK, () -> Future.succeededFuture("ran"), () -> Future.succeededFuture("locked elsewhere")));
+            assertThat(outcome).isEqualTo("locked elsewhere");
+            other.createStatement().execute("SELECT pg_advisory_unlock(" + LOCK + ")");
+        }
+        int one = TestServer.await(db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1)));
+        assertThat(one).as("the connection went back to the pool").isEqualTo(1);
+    }
 }

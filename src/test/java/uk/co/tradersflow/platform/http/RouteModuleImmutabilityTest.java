@@ -18,38 +18,44 @@ import org.junit.jupiter.api.Test;
  * safely published switch.
  */
 class RouteModuleImmutabilityTest {
-  private static final ArchRule FIELDS_ARE_FINAL = fields()
-      .that().areDeclaredInClassesThat().implement(RouteModule.class)
-      .and().areNotStatic()
-      .and().doNotHaveModifier(JavaModifier.VOLATILE)
-      .and().doNotHaveModifier(JavaModifier.SYNTHETIC)
-      .should().beFinal()
-      .because("one route module instance is mounted from every event loop; mount() must not assign fields");
+    private static final ArchRule FIELDS_ARE_FINAL = fields().that()
+            .areDeclaredInClassesThat()
+            .implement(RouteModule.class)
+            .and()
+            .areNotStatic()
+            .and()
+            .doNotHaveModifier(JavaModifier.VOLATILE)
+            .and()
+            .doNotHaveModifier(JavaModifier.SYNTHETIC)
+            .should()
+            .beFinal()
+            .because("one route module instance is mounted from every event loop; mount() must not assign fields");
 
-  @Test
-  void everyRouteModuleOfTheServerHoldsOnlyFinalFields() {
-    JavaClasses main = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages("uk.co.tradersflow");
-    FIELDS_ARE_FINAL.check(main);
-  }
-
-  @Test
-  void aModuleThatKeepsTheApiFromMountIsCaught() {
-    JavaClasses fixture = new ClassFileImporter().importClasses(RememberingModule.class);
-    assertThatThrownBy(() -> FIELDS_ARE_FINAL.check(fixture)).hasMessageContaining("RememberingModule.api");
-  }
-
-  /** The shape this rule forbids: the Api kept from mount() for the handlers. */
-  static final class RememberingModule implements RouteModule {
-    private Api api;
-
-    @Override
-    public void mount(Router router, Api api) {
-      this.api = api;
+    @Test
+    void everyRouteModuleOfTheServerHoldsOnlyFinalFields() {
+        JavaClasses main = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("uk.co.tradersflow");
+        FIELDS_ARE_FINAL.check(main);
     }
 
-    Api api() {
-      return api;
+    @Test
+    void aModuleThatKeepsTheApiFromMountIsCaught() {
+        JavaClasses fixture = new ClassFileImporter().importClasses(RememberingModule.class);
+        assertThatThrownBy(() -> FIELDS_ARE_FINAL.check(fixture)).hasMessageContaining("RememberingModule.api");
     }
-  }
+
+    /** The shape this rule forbids: the Api kept from mount() for the handlers. */
+    static final class RememberingModule implements RouteModule {
+        private Api api;
+
+        @Override
+        public void mount(Router router, Api api) {
+            this.api = api;
+        }
+
+        Api api() {
+            return api;
+        }
+    }
 }

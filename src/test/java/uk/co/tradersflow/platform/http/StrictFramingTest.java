@@ -19,64 +19,85 @@ import uk.co.tradersflow.support.TestServer;
  * request is a GET /health/live, which would answer 200 if it ran.
  */
 class StrictFramingTest {
-  static TestServer server;
-  private static final String HIDDEN = "GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    static TestServer server;
+    private static final String HIDDEN = "GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
-  @RegisterExtension
-  static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s);
+    @RegisterExtension
+    static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> server = s);
 
-  static Stream<Arguments> ambiguousFramings() {
-    String chunkedEnd = "0\r\n\r\n";
-    return Stream.of(
-        Arguments.of("Content-Length and chunked", "POST /health/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
-            + "Transfer-Encoding: chunked\r\n\r\n" + chunkedEnd),
-        Arguments.of("Content-Length and identity", "POST /health/live HTTP/1.1\r\nHost: localhost\r\n"
-            + "Transfer-Encoding: identity\r\nContent-Length: 0\r\n\r\n"),
-        Arguments.of("chunked, identity", "POST /health/live HTTP/1.1\r\nHost: localhost\r\n"
-            + "Transfer-Encoding: chunked, identity\r\n\r\n" + chunkedEnd),
-        Arguments.of("two Transfer-Encoding fields", "POST /health/live HTTP/1.1\r\nHost: localhost\r\n"
-            + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n" + chunkedEnd),
-        Arguments.of("two chunked fields", "POST /health/live HTTP/1.1\r\nHost: localhost\r\n"
-            + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedEnd),
-        Arguments.of("Transfer-Encoding on HTTP/1.0", "POST /health/live HTTP/1.0\r\nHost: localhost\r\n"
-            + "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedEnd));
-  }
-
-  static Stream<Arguments> onBothPorts() {
-    return ambiguousFramings().flatMap(a -> Stream.of(true, false).map(tls -> Arguments.of(a.get()[0], a.get()[1], tls)));
-  }
-
-  @ParameterizedTest(name = "{0}, tls={2}")
-  @MethodSource("onBothPorts")
-  void ambiguousFramingIsRefusedAndTheConnectionClosedBeforeTheNextRequestRuns(String variant, String request, boolean tls)
-      throws Exception {
-    try (RawHttp raw = RawHttp.connect(tls ? server.config.http().httpsPort() : server.config.http().httpPort(), tls)) {
-      raw.send(request + HIDDEN);
-
-      assertThat(raw.closedWithin(5000)).as("the server closes the connection").isTrue();
-      assertThat(raw.statuses()).as(raw.text()).containsExactly(400);
-      String text = raw.text();
-      assertThat(text).containsIgnoringCase("content-type: application/problem+json")
-          .containsIgnoringCase("connection: close").containsIgnoringCase("x-request-id: ")
-          .containsIgnoringCase("content-security-policy: default-src 'none'");
-      assertThat(text.toLowerCase(java.util.Locale.ROOT).contains("strict-transport-security: max-age=63072000")).isEqualTo(tls);
-      JsonObject problem = new JsonObject(text.substring(text.indexOf("\r\n\r\n") + 4));
-      assertThat(problem.getString("code")).isEqualTo("malformed_request");
-      assertThat(problem.getInteger("status")).isEqualTo(400);
-      assertThat(problem.getString("detail")).containsIgnoringCase("Transfer-Encoding");
+    static Stream<Arguments> ambiguousFramings() {
+        String chunkedEnd = "0\r\n\r\n";
+        return Stream.of(
+                Arguments.of(
+                        "Content-Length and chunked",
+                        "POST /health/live HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
+                                + "Transfer-Encoding: chunked\r\n\r\n" + chunkedEnd),
+                Arguments.of(
+                        "Content-Length and identity",
+                        "POST /health/live HTTP/1.1\r\nHost: localhost\r\n"
+                                + "Transfer-Encoding: identity\r\nContent-Length: 0\r\n\r\n"),
+                Arguments.of(
+                        "chunked, identity",
+                        "POST /health/live HTTP/1.1\r\nHost: localhost\r\n"
+                                + "Transfer-Encoding: chunked, identity\r\n\r\n" + chunkedEnd),
+                Arguments.of(
+                        "two Transfer-Encoding fields",
+                        "POST /health/live HTTP/1.1\r\nHost: localhost\r\n"
+                                + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n" + chunkedEnd),
+                Arguments.of(
+                        "two chunked fields",
+                        "POST /health/live HTTP/1.1\r\nHost: localhost\r\n"
+                                + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedEnd),
+                Arguments.of(
+                        "Transfer-Encoding on HTTP/1.0",
+                        "POST /health/live HTTP/1.0\r\nHost: localhost\r\n"
+                                + "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedEnd));
     }
-  }
 
-  /** The control: the same bytes with honest framing are served, and so is the request after them. */
-  @ParameterizedTest(name = "tls={0}")
-  @ValueSource(booleans = {true, false})
-  void honestChunkedRequestIsServedAndTheConnectionStaysOpenForTheNext(boolean tls) throws Exception {
-    try (RawHttp raw = RawHttp.connect(tls ? server.config.http().httpsPort() : server.config.http().httpPort(), tls)) {
-      raw.send("POST /health/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-          + HIDDEN);
-
-      assertThat(raw.closedWithin(1500)).as("keep-alive: still open").isFalse();
-      assertThat(raw.statuses()).as(raw.text()).hasSize(2).endsWith(200).doesNotContain(400);
+    static Stream<Arguments> onBothPorts() {
+        return ambiguousFramings()
+                .flatMap(a -> Stream.of(true, false).map(tls -> Arguments.of(a.get()[0], a.get()[1], tls)));
     }
-  }
+
+    @ParameterizedTest(name = "{0}, tls={2}")
+    @MethodSource("onBothPorts")
+    void ambiguousFramingIsRefusedAndTheConnectionClosedBeforeTheNextRequestRuns(
+            String variant, String request, boolean tls) throws Exception {
+        try (RawHttp raw = RawHttp.connect(
+                tls ? server.config.http().httpsPort() : server.config.http().httpPort(), tls)) {
+            raw.send(request + HIDDEN);
+
+            assertThat(raw.closedWithin(5000))
+                    .as("the server closes the connection")
+                    .isTrue();
+            assertThat(raw.statuses()).as(raw.text()).containsExactly(400);
+            String text = raw.text();
+            assertThat(text)
+                    .containsIgnoringCase("content-type: application/problem+json")
+                    .containsIgnoringCase("connection: close")
+                    .containsIgnoringCase("x-request-id: ")
+                    .containsIgnoringCase("content-security-policy: default-src 'none'");
+            assertThat(text.toLowerCase(java.util.Locale.ROOT).contains("strict-transport-security: max-age=63072000"))
+                    .isEqualTo(tls);
+            JsonObject problem = new JsonObject(text.substring(text.indexOf("\r\n\r\n") + 4));
+            assertThat(problem.getString("code")).isEqualTo("malformed_request");
+            assertThat(problem.getInteger("status")).isEqualTo(400);
+            assertThat(problem.getString("detail")).containsIgnoringCase("Transfer-Encoding");
+        }
+    }
+
+    /** The control: the same bytes with honest framing are served, and so is the request after them. */
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {true, false})
+    void honestChunkedRequestIsServedAndTheConnectionStaysOpenForTheNext(boolean tls) throws Exception {
+        try (RawHttp raw = RawHttp.connect(
+                tls ? server.config.http().httpsPort() : server.config.http().httpPort(), tls)) {
+            raw.send(
+                    "POST /health/live HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                            + HIDDEN);
+
+            assertThat(raw.closedWithin(1500)).as("keep-alive: still open").isFalse();
+            assertThat(raw.statuses()).as(raw.text()).hasSize(2).endsWith(200).doesNotContain(400);
+        }
+    }
 }

@@ -14,80 +14,80 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class BufferedStdoutAppenderTest {
-  private final LoggerContext context = new LoggerContext();
+    private final LoggerContext context = new LoggerContext();
 
-  /** Standard output that can be made to refuse writes, as a full disk does. */
-  static final class Output extends OutputStream {
-    private final ByteArrayOutputStream written = new ByteArrayOutputStream();
-    volatile boolean failing;
+    /** Standard output that can be made to refuse writes, as a full disk does. */
+    static final class Output extends OutputStream {
+        private final ByteArrayOutputStream written = new ByteArrayOutputStream();
+        volatile boolean failing;
 
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) throws IOException {
+            if (failing) {
+                throw new IOException("No space left on device");
+            }
+            written.write(b, off, len);
+        }
+
+        synchronized String text() {
+            return written.toString(StandardCharsets.UTF_8);
+        }
     }
 
-    @Override
-    public synchronized void write(byte[] b, int off, int len) throws IOException {
-      if (failing) {
-        throw new IOException("No space left on device");
-      }
-      written.write(b, off, len);
+    private final Output out = new Output();
+    private final BufferedStdoutAppender appender = new BufferedStdoutAppender(out);
+
+    private void start() {
+        context.setMDCAdapter(new LogbackMDCAdapter());
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%msg%n");
+        encoder.start();
+        appender.setContext(context);
+        appender.setEncoder(encoder);
+        appender.start();
     }
 
-    synchronized String text() {
-      return written.toString(StandardCharsets.UTF_8);
+    private void log(String message) {
+        appender.doAppend(new LoggingEvent("test", context.getLogger("test"), Level.INFO, message, null, null));
     }
-  }
 
-  private final Output out = new Output();
-  private final BufferedStdoutAppender appender = new BufferedStdoutAppender(out);
+    @Test
+    void linesReachTheOutputOnlyWhenFlushed() throws IOException {
+        start();
+        log("one");
+        log("two");
+        assertThat(out.text()).as("before a flush").isEmpty();
 
-  private void start() {
-    context.setMDCAdapter(new LogbackMDCAdapter());
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-    encoder.setContext(context);
-    encoder.setPattern("%msg%n");
-    encoder.start();
-    appender.setContext(context);
-    appender.setEncoder(encoder);
-    appender.start();
-  }
+        appender.flush();
+        assertThat(out.text()).isEqualTo("one\ntwo\n");
+    }
 
-  private void log(String message) {
-    appender.doAppend(new LoggingEvent("test", context.getLogger("test"), Level.INFO, message, null, null));
-  }
+    /** Logback's OutputStreamAppender stops for good at its output's first IOException; this one must not. */
+    @Test
+    void aFailedWriteCostsLinesButNotTheLinesAfterIt() throws IOException {
+        start();
+        out.failing = true;
+        log("x".repeat(100_000)); // longer than the buffer: written through at once, and refused
+        appender.flush();
 
-  @Test
-  void linesReachTheOutputOnlyWhenFlushed() throws IOException {
-    start();
-    log("one");
-    log("two");
-    assertThat(out.text()).as("before a flush").isEmpty();
+        out.failing = false;
+        log("after the disk was freed");
+        appender.flush();
+        assertThat(appender.isStarted()).isTrue();
+        assertThat(out.text()).endsWith("after the disk was freed\n");
+    }
 
-    appender.flush();
-    assertThat(out.text()).isEqualTo("one\ntwo\n");
-  }
-
-  /** Logback's OutputStreamAppender stops for good at its output's first IOException; this one must not. */
-  @Test
-  void aFailedWriteCostsLinesButNotTheLinesAfterIt() throws IOException {
-    start();
-    out.failing = true;
-    log("x".repeat(100_000));  // longer than the buffer: written through at once, and refused
-    appender.flush();
-
-    out.failing = false;
-    log("after the disk was freed");
-    appender.flush();
-    assertThat(appender.isStarted()).isTrue();
-    assertThat(out.text()).endsWith("after the disk was freed\n");
-  }
-
-  @Test
-  void stoppingWritesOutTheBufferButLeavesTheOutputOpen() {
-    start();
-    log("last line");
-    appender.stop();
-    assertThat(out.text()).isEqualTo("last line\n");
-  }
+    @Test
+    void stoppingWritesOutTheBufferButLeavesTheOutputOpen() {
+        start();
+        log("last line");
+        appender.stop();
+        assertThat(out.text()).isEqualTo("last line\n");
+    }
 }

@@ -27,100 +27,140 @@ import uk.co.tradersflow.support.TestUsers;
  * export (a renamed metric would otherwise silence its alert for good).
  */
 class AlertRulesTest {
-  static final Path RULES = Path.of("conf/prometheus/alerts.yml");
-  static final Path RULE_TESTS = Path.of("conf/prometheus/alerts.test.yml");
-  static final Path RUNBOOK = Path.of("docs/runbook.md");
-  static final Set<String> CATEGORIES = Set.of("errors", "latency", "webhooks", "email", "security", "availability", "capacity");
-  static final Set<String> SEVERITIES = Set.of("page", "warning");
-  /** Series Prometheus makes itself for every target, not the server. */
-  static final Set<String> SYNTHETIC = Set.of("up");
+    static final Path RULES = Path.of("conf/prometheus/alerts.yml");
+    static final Path RULE_TESTS = Path.of("conf/prometheus/alerts.test.yml");
+    static final Path RUNBOOK = Path.of("docs/runbook.md");
+    static final Set<String> CATEGORIES =
+            Set.of("errors", "latency", "webhooks", "email", "security", "availability", "capacity");
+    static final Set<String> SEVERITIES = Set.of("page", "warning");
+    /** Series Prometheus makes itself for every target, not the server. */
+    static final Set<String> SYNTHETIC = Set.of("up");
 
-  record Rule(String name, String expr, Map<String, Object> labels, Map<String, Object> annotations, boolean alert) {}
+    record Rule(String name, String expr, Map<String, Object> labels, Map<String, Object> annotations, boolean alert) {}
 
-  @SuppressWarnings("unchecked")
-  static List<Rule> rules() throws IOException {
-    Map<String, Object> doc = new Yaml().load(Files.readString(RULES));
-    List<Rule> rules = new ArrayList<>();
-    for (Map<String, Object> group : (List<Map<String, Object>>) doc.get("groups")) {
-      for (Map<String, Object> r : (List<Map<String, Object>>) group.get("rules")) {
-        boolean alert = r.containsKey("alert");
-        rules.add(new Rule((String) (alert ? r.get("alert") : r.get("record")), (String) r.get("expr"),
-            (Map<String, Object>) r.getOrDefault("labels", Map.of()), (Map<String, Object>) r.getOrDefault("annotations", Map.of()), alert));
-      }
+    @SuppressWarnings("unchecked")
+    static List<Rule> rules() throws IOException {
+        Map<String, Object> doc = new Yaml().load(Files.readString(RULES));
+        List<Rule> rules = new ArrayList<>();
+        for (Map<String, Object> group : (List<Map<String, Object>>) doc.get("groups")) {
+            for (Map<String, Object> r : (List<Map<String, Object>>) group.get("rules")) {
+                boolean alert = r.containsKey("alert");
+                rules.add(new Rule(
+                        (String) (alert ? r.get("alert") : r.get("record")),
+                        (String) r.get("expr"),
+                        (Map<String, Object>) r.getOrDefault("labels", Map.of()),
+                        (Map<String, Object>) r.getOrDefault("annotations", Map.of()),
+                        alert));
+            }
+        }
+        return rules;
     }
-    return rules;
-  }
 
-  static List<Rule> alerts() throws IOException {
-    return rules().stream().filter(Rule::alert).toList();
-  }
-
-  /** GitHub's heading anchors: lower case, punctuation other than - and _ dropped, spaces to -. */
-  static Set<String> runbookAnchors() throws IOException {
-    Set<String> anchors = new HashSet<>();
-    for (String line : Files.readAllLines(RUNBOOK)) {
-      if (line.matches("^#{1,6} .*")) {
-        anchors.add(line.replaceFirst("^#+ ", "").trim().toLowerCase(Locale.ROOT)
-            .replaceAll("[^a-z0-9 _-]", "").replace(' ', '-'));
-      }
+    static List<Rule> alerts() throws IOException {
+        return rules().stream().filter(Rule::alert).toList();
     }
-    return anchors;
-  }
 
-  @Test
-  void theRulesAsked() throws IOException {
-    Set<String> names = new TreeSet<>();
-    alerts().forEach(a -> names.add(a.name()));
-    assertThat(names).contains("AvailabilityBurnRateFast", "AvailabilityBurnRateSlow", "HighServerErrorRatio", "ApiLatencyP99High",
-        "StripeWebhookHandlingFailing", "StripeWebhooksStuck", "EmailFailureRateHigh", "EmailOutboxBacklog", "FailedSignInSpike",
-        "LockoutSpike", "WebhookSignatureRejections", "AdminDenialsSpike", "InstanceNotReady", "EventLoopBlocked",
-        "TlsCertificateExpiringSoon", "AuditSealingStalled");
-    Rule fast = alerts().stream().filter(a -> a.name().equals("AvailabilityBurnRateFast")).findFirst().orElseThrow();
-    assertThat(fast.expr()).contains("ratio_rate1h > (14.4 * 0.001)", "ratio_rate5m > (14.4 * 0.001)");
-    Rule slow = alerts().stream().filter(a -> a.name().equals("AvailabilityBurnRateSlow")).findFirst().orElseThrow();
-    assertThat(slow.expr()).contains("ratio_rate6h > (6 * 0.001)", "ratio_rate30m > (6 * 0.001)");
-  }
-
-  @Test
-  void everyAlertHasSeverityCategorySummaryAndARunbookHeading() throws IOException {
-    Set<String> anchors = runbookAnchors();
-    assertThat(alerts()).isNotEmpty().allSatisfy(a -> {
-      assertThat(a.labels().get("severity")).as(a.name() + " severity").isIn(SEVERITIES.toArray());
-      assertThat(a.labels().get("category")).as(a.name() + " category").isIn(CATEGORIES.toArray());
-      assertThat((String) a.annotations().get("summary")).as(a.name() + " summary").isNotBlank();
-      String url = (String) a.annotations().get("runbook_url");
-      assertThat(url).as(a.name() + " runbook_url").startsWith("docs/runbook.md#");
-      assertThat(anchors).as(a.name() + " runbook heading").contains(url.substring(url.indexOf('#') + 1));
-    });
-  }
-
-  @Test
-  void everyAlertHasAFiringAndAQuietPromtoolCase() throws IOException {
-    String tests = Files.readString(RULE_TESTS);
-    assertThat(alerts()).allSatisfy(a -> {
-      assertThat(tests).as(a.name() + " fires in a test").containsPattern("alertname: " + a.name() + "\\n\\s+exp_alerts:\\n\\s+- exp_labels:");
-      assertThat(tests).as(a.name() + " stays quiet in a test").containsPattern("alertname: " + a.name() + "\\n\\s+exp_alerts: \\[]");
-    });
-  }
-
-  @Test
-  void everyMetricTheRulesReadIsExportedByTheServer() throws IOException {
-    Set<String> read = new TreeSet<>();
-    rules().forEach(r -> read.addAll(PromQl.metricNames(r.expr())));
-    read.removeAll(SYNTHETIC);
-    assertThat(read).contains("tf_http_server_requests_seconds_count", "tf_security_events_total", "tf_ready");
-    try (TestServer server = TestServer.start()) {
-      // One signed-in request, so the request, pool and Redis meters have samples.
-      assertThat(server.send(HttpMethod.GET, "/api/v1/customers", new TestUsers(server).create().token()).statusCode()).isEqualTo(200);
-      Set<String> exported = Scrape.of(server).names();
-      assertThat(exported).as("exported by /metrics").containsAll(read);
+    /** GitHub's heading anchors: lower case, punctuation other than - and _ dropped, spaces to -. */
+    static Set<String> runbookAnchors() throws IOException {
+        Set<String> anchors = new HashSet<>();
+        for (String line : Files.readAllLines(RUNBOOK)) {
+            if (line.matches("^#{1,6} .*")) {
+                anchors.add(line.replaceFirst("^#+ ", "")
+                        .trim()
+                        .toLowerCase(Locale.ROOT)
+                        .replaceAll("[^a-z0-9 _-]", "")
+                        .replace(' ', '-'));
+            }
+        }
+        return anchors;
     }
-  }
 
-  @Test
-  void metricNamesAreReadFromExpressionsNotFromLabelsOrFunctions() {
-    assertThat(PromQl.metricNames("histogram_quantile(0.99, sum by (le, route) (rate(a_bucket{route=~\"/api/.*\",le=\"1\"}[5m]))) > 1 "
-        + "and on (instance) b_total offset 5m unless tf:rec:rate5m"))
-        .containsExactlyInAnyOrder("a_bucket", "b_total");
-  }
+    @Test
+    void theRulesAsked() throws IOException {
+        Set<String> names = new TreeSet<>();
+        alerts().forEach(a -> names.add(a.name()));
+        assertThat(names)
+                .contains(
+                        "AvailabilityBurnRateFast",
+                        "AvailabilityBurnRateSlow",
+                        "HighServerErrorRatio",
+                        "ApiLatencyP99High",
+                        "StripeWebhookHandlingFailing",
+                        "StripeWebhooksStuck",
+                        "EmailFailureRateHigh",
+                        "EmailOutboxBacklog",
+                        "FailedSignInSpike",
+                        "LockoutSpike",
+                        "WebhookSignatureRejections",
+                        "AdminDenialsSpike",
+                        "InstanceNotReady",
+                        "EventLoopBlocked",
+                        "TlsCertificateExpiringSoon",
+                        "AuditSealingStalled");
+        Rule fast = alerts().stream()
+                .filter(a -> a.name().equals("AvailabilityBurnRateFast"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(fast.expr()).contains("ratio_rate1h > (14.4 * 0.001)", "ratio_rate5m > (14.4 * 0.001)");
+        Rule slow = alerts().stream()
+                .filter(a -> a.name().equals("AvailabilityBurnRateSlow"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(slow.expr()).contains("ratio_rate6h > (6 * 0.001)", "ratio_rate30m > (6 * 0.001)");
+    }
+
+    @Test
+    void everyAlertHasSeverityCategorySummaryAndARunbookHeading() throws IOException {
+        Set<String> anchors = runbookAnchors();
+        assertThat(alerts()).isNotEmpty().allSatisfy(a -> {
+            assertThat(a.labels().get("severity")).as(a.name() + " severity").isIn(SEVERITIES.toArray());
+            assertThat(a.labels().get("category")).as(a.name() + " category").isIn(CATEGORIES.toArray());
+            assertThat((String) a.annotations().get("summary"))
+                    .as(a.name() + " summary")
+                    .isNotBlank();
+            String url = (String) a.annotations().get("runbook_url");
+            assertThat(url).as(a.name() + " runbook_url").startsWith("docs/runbook.md#");
+            assertThat(anchors).as(a.name() + " runbook heading").contains(url.substring(url.indexOf('#') + 1));
+        });
+    }
+
+    @Test
+    void everyAlertHasAFiringAndAQuietPromtoolCase() throws IOException {
+        String tests = Files.readString(RULE_TESTS);
+        assertThat(alerts()).allSatisfy(a -> {
+            assertThat(tests)
+                    .as(a.name() + " fires in a test")
+                    .containsPattern("alertname: " + a.name() + "\\n\\s+exp_alerts:\\n\\s+- exp_labels:");
+            assertThat(tests)
+                    .as(a.name() + " stays quiet in a test")
+                    .containsPattern("alertname: " + a.name() + "\\n\\s+exp_alerts: \\[]");
+        });
+    }
+
+    @Test
+    void everyMetricTheRulesReadIsExportedByTheServer() throws IOException {
+        Set<String> read = new TreeSet<>();
+        rules().forEach(r -> read.addAll(PromQl.metricNames(r.expr())));
+        read.removeAll(SYNTHETIC);
+        assertThat(read).contains("tf_http_server_requests_seconds_count", "tf_security_events_total", "tf_ready");
+        try (TestServer server = TestServer.start()) {
+            // One signed-in request, so the request, pool and Redis meters have samples.
+            assertThat(server.send(
+                                    HttpMethod.GET,
+                                    "/api/v1/customers",
+                                    new TestUsers(server).create().token())
+                            .statusCode())
+                    .isEqualTo(200);
+            Set<String> exported = Scrape.of(server).names();
+            assertThat(exported).as("exported by /metrics").containsAll(read);
+        }
+    }
+
+    @Test
+    void metricNamesAreReadFromExpressionsNotFromLabelsOrFunctions() {
+        assertThat(PromQl.metricNames(
+                        "histogram_quantile(0.99, sum by (le, route) (rate(a_bucket{route=~\"/api/.*\",le=\"1\"}[5m]))) > 1 "
+                                + "and on (instance) b_total offset 5m unless tf:rec:rate5m"))
+                .containsExactlyInAnyOrder("a_bucket", "b_total");
+    }
 }

@@ -18,31 +18,32 @@ import org.junit.jupiter.api.Test;
  */
 class PromtoolRulesTest {
 
-  @Test
-  void theRulesPassPromtoolsSyntaxCheck() throws Exception {
-    assertPasses(List.of(promtool(), "check", "rules", AlertRulesTest.RULES.toString()));
-  }
-
-  @Test
-  void everyAlertFiresAndStaysQuietAsItsRuleTestsSay() throws Exception {
-    assertPasses(List.of(promtool(), "test", "rules", AlertRulesTest.RULE_TESTS.toString()));
-  }
-
-  private static String promtool() {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-      Path candidate = Path.of(dir, "promtool");
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
+    @Test
+    void theRulesPassPromtoolsSyntaxCheck() throws Exception {
+        assertPasses(List.of(promtool(), "check", "rules", AlertRulesTest.RULES.toString()));
     }
-    throw new AssertionError("promtool is not on the PATH: install it with `apt-get install -y prometheus` (.ci/run does)");
-  }
 
-  private static void assertPasses(List<String> command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    boolean ended = p.waitFor(60, TimeUnit.SECONDS);
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(ended).as("promtool ended within 60 s").isTrue();
-    assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
-  }
+    @Test
+    void everyAlertFiresAndStaysQuietAsItsRuleTestsSay() throws Exception {
+        assertPasses(List.of(promtool(), "test", "rules", AlertRulesTest.RULE_TESTS.toString()));
+    }
+
+    private static String promtool() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            Path candidate = Path.of(dir, "promtool");
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        throw new AssertionError(
+                "promtool is not on the PATH: install it with `apt-get install -y prometheus` (.ci/run does)");
+    }
+
+    private static void assertPasses(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        boolean ended = p.waitFor(60, TimeUnit.SECONDS);
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(ended).as("promtool ended within 60 s").isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
+    }
 }
