@@ -96,7 +96,7 @@ class EmailTakeoverTest {
                     .isEqualTo(EMAILS);
 
             long died = System.nanoTime();
-            doomed.close();
+            doomed.kill();
             doomed = null;
             assertThat(OutboxRows.awaitAtLeast(survivor, ids, "count(*) FILTER (WHERE status = 'sent')", EMAILS, 30))
                     .isEqualTo(EMAILS);
