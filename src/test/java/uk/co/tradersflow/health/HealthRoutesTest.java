@@ -210,7 +210,13 @@ class HealthRoutesTest {
     @Test
     void securityTxtExpiryMovesWithTimeSoALongRunningServerNeverServesAnExpiredFile() {
         HealthRoutes routes = new HealthRoutes(
-                null, null, null, java.util.Optional.empty(), java.util.Optional.empty(), "https://x.test/");
+                null,
+                null,
+                null,
+                java.util.Optional.empty(),
+                java.util.Optional.empty(),
+                "https://x.test/",
+                java.util.Map.of());
         java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofDays(400));
         String text = routes.securityTxt(later);
         java.time.Instant expires = java.time.Instant.parse(text.lines()
