@@ -27,33 +27,16 @@ class AccountRoutesTest {
         return SignInFlowTest.server;
     }
 
-    private static HttpResponse<Buffer> login(String email, String password) {
-        return SignInFlowTest.post(
-                "/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
-    }
-
     @Test
     void changingThePasswordNeedsTheCurrentOneEndsOtherSessionsAndTellsTheOwner() throws Exception {
         String email = SignInFlowTest.email();
         JsonObject here = SignInFlowTest.signedUpAndIn(email);
-        JsonObject elsewhere = login(email, PASSWORD).bodyAsJsonObject();
+        JsonObject elsewhere = SignInFlowTest.login(email, PASSWORD).bodyAsJsonObject();
         String token = here.getString("accessToken");
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", "wrong guess here")
-                                        .put("newPassword", "a brand new passphrase"))
+        assertThat(SignInFlowTest.changePassword(token, "wrong guess here", "a brand new passphrase")
                         .statusCode())
                 .isEqualTo(401);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "a brand new passphrase"))
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .isEqualTo(204);
         assertThat(SignInFlowTest.awaitStatus(elsewhere.getString("accessToken"), 401))
@@ -62,7 +45,8 @@ class AccountRoutesTest {
                 .as("this session goes on")
                 .isEqualTo(200);
         assertThat(SignInFlowTest.queued(email, "password_changed")).isEqualTo(1);
-        assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
+        assertThat(SignInFlowTest.login(email, "a brand new passphrase").statusCode())
+                .isEqualTo(200);
     }
 
     /**
@@ -73,24 +57,14 @@ class AccountRoutesTest {
     void wrongCurrentPasswordsLockTheSessionOutLikeWrongSignIns() throws Exception {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-        String owners = login(email, PASSWORD).bodyAsJsonObject().getString("accessToken");
+        String owners = SignInFlowTest.login(email, PASSWORD).bodyAsJsonObject().getString("accessToken");
         int max = server().config.auth().loginMaxFailures();
         for (int i = 0; i < max; i++) {
-            assertThat(server().send(
-                                    POST,
-                                    "/api/v1/auth/password",
-                                    token,
-                                    new JsonObject()
-                                            .put("currentPassword", "guess number " + i)
-                                            .put("newPassword", "a brand new passphrase"))
+            assertThat(SignInFlowTest.changePassword(token, "guess number " + i, "a brand new passphrase")
                             .statusCode())
                     .isEqualTo(401);
         }
-        HttpResponse<Buffer> locked = server().send(
-                        POST,
-                        "/api/v1/auth/password",
-                        token,
-                        new JsonObject().put("currentPassword", PASSWORD).put("newPassword", "a brand new passphrase"));
+        HttpResponse<Buffer> locked = SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase");
         assertThat(locked.statusCode())
                 .as("even the right password, while locked")
                 .isEqualTo(429);
@@ -98,13 +72,7 @@ class AccountRoutesTest {
         assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD))
                         .statusCode())
                 .isEqualTo(429);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                owners,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "the owners new passphrase"))
+        assertThat(SignInFlowTest.changePassword(owners, PASSWORD, "the owners new passphrase")
                         .statusCode())
                 .as("the owner's own session is not locked")
                 .isEqualTo(204);
@@ -128,13 +96,7 @@ class AccountRoutesTest {
         assertThat(statuses.stream().filter(s -> s == 401).count())
                 .as("passwords checked, %s", statuses)
                 .isLessThanOrEqualTo(server().config.auth().loginMaxFailures());
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "a brand new passphrase"))
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .as("and then the session is locked")
                 .isEqualTo(429);
@@ -146,16 +108,10 @@ class AccountRoutesTest {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
         for (int i = 0; i < server().config.auth().loginMaxFailures(); i++) {
-            login(email, "attacker guess " + i);
+            SignInFlowTest.login(email, "attacker guess " + i);
         }
-        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(429);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "a brand new passphrase"))
+        assertThat(SignInFlowTest.login(email, PASSWORD).statusCode()).isEqualTo(429);
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .isEqualTo(204);
     }
@@ -175,13 +131,15 @@ class AccountRoutesTest {
                         .statusCode())
                 .isEqualTo(202);
         assertThat(SignInFlowTest.queued(email, "email_change_notice")).isEqualTo(1);
-        assertThat(login(newEmail, PASSWORD).statusCode()).as("not yet").isEqualTo(401);
+        assertThat(SignInFlowTest.login(newEmail, PASSWORD).statusCode())
+                .as("not yet")
+                .isEqualTo(401);
         String link = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
         assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", link))
                         .statusCode())
                 .isEqualTo(204);
-        assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
-        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+        assertThat(SignInFlowTest.login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
+        assertThat(SignInFlowTest.login(email, PASSWORD).statusCode()).isEqualTo(401);
     }
 
     /** A reset link mailed before the password changed must not set another one afterwards. */
@@ -190,13 +148,7 @@ class AccountRoutesTest {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
         String resetLink = mailedResetLink(email);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "a brand new passphrase"))
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .isEqualTo(204);
         assertThat(SignInFlowTest.post(
@@ -206,7 +158,8 @@ class AccountRoutesTest {
                                         .put("newPassword", "whoever read the old mail"))
                         .statusCode())
                 .isEqualTo(422);
-        assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
+        assertThat(SignInFlowTest.login(email, "a brand new passphrase").statusCode())
+                .isEqualTo(200);
     }
 
     /** Moving the account to a new address spends the links mailed to the old one. */
@@ -236,7 +189,7 @@ class AccountRoutesTest {
                                         .put("newPassword", "whoever has the old mailbox"))
                         .statusCode())
                 .isEqualTo(422);
-        assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
+        assertThat(SignInFlowTest.login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
     }
 
     private static String mailedResetLink(String email) throws Exception {
@@ -306,7 +259,7 @@ class AccountRoutesTest {
         assertThat(closed.statusCode()).isEqualTo(202);
         assertThat(closed.bodyAsJsonObject().getString("deleteAfter")).isNotBlank();
         assertThat(SignInFlowTest.awaitStatus(token, 401)).isLessThan(1_000);
-        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+        assertThat(SignInFlowTest.login(email, PASSWORD).statusCode()).isEqualTo(401);
         assertThat(SignInFlowTest.queued(email, "account_closed")).isEqualTo(1);
     }
 }

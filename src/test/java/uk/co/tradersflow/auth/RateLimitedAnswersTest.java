@@ -124,24 +124,11 @@ class RateLimitedAnswersTest {
     void aSessionLockedOutOfItsPasswordChecksAnswersWithTheRateLimitHeaders() throws Exception {
         String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
         for (int i = 0; i < MAX_FAILURES; i++) {
-            assertThat(server().send(
-                                    POST,
-                                    "/api/v1/auth/password",
-                                    token,
-                                    new JsonObject()
-                                            .put("currentPassword", "guess " + i)
-                                            .put("newPassword", "a brand new passphrase"))
+            assertThat(SignInFlowTest.changePassword(token, "guess " + i, "a brand new passphrase")
                             .statusCode())
                     .isEqualTo(401);
         }
         assertRateLimited(
-                server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", SignInFlowTest.PASSWORD)
-                                        .put("newPassword", "a brand new passphrase")),
-                MAX_FAILURES);
+                SignInFlowTest.changePassword(token, SignInFlowTest.PASSWORD, "a brand new passphrase"), MAX_FAILURES);
     }
 }

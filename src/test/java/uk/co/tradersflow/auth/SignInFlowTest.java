@@ -44,6 +44,19 @@ class SignInFlowTest {
         return TestServer.await(server.request(POST, path).sendJsonObject(body));
     }
 
+    static HttpResponse<Buffer> login(String email, String password) {
+        return post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
+    }
+
+    /** The signed-in user's password change, {@code current} to {@code next}. */
+    static HttpResponse<Buffer> changePassword(String accessToken, String current, String next) {
+        return server.send(
+                POST,
+                "/api/v1/auth/password",
+                accessToken,
+                new JsonObject().put("currentPassword", current).put("newPassword", next));
+    }
+
     static String email() {
         return "trader-" + UUID.randomUUID() + "@example.test";
     }

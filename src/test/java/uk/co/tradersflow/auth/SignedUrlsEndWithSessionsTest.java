@@ -63,14 +63,7 @@ class SignedUrlsEndWithSessionsTest {
         String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
         String url = signedUrlOfNewDocument(token);
         assertThat(fetch(url)).isEqualTo(200);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", NEW_PASSWORD))
-                        .statusCode())
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, NEW_PASSWORD).statusCode())
                 .isEqualTo(204);
         assertThat(fetch(url)).as("a URL from before the change").isEqualTo(403);
         assertThat(fetch(signedUrlOfNewDocument(token)))

@@ -54,13 +54,8 @@ class StaffMailboxProofTest {
         return SignInFlowTest.server;
     }
 
-    private static HttpResponse<Buffer> login(String email, String password) {
-        return SignInFlowTest.post(
-                "/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
-    }
-
     private static String tokenOf(String email, String password) {
-        HttpResponse<Buffer> r = login(email, password);
+        HttpResponse<Buffer> r = SignInFlowTest.login(email, password);
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
         return r.bodyAsJsonObject().getString("accessToken");
     }
@@ -142,7 +137,7 @@ class StaffMailboxProofTest {
         assertThat(stillOut.statusCode()).as("a token from before the reset").isEqualTo(403);
         assertThat(stillOut.bodyAsJsonObject().getString("code")).isEqualTo("not_owner");
 
-        assertThat(login(OWNER, SQUATTER_PASSWORD).statusCode())
+        assertThat(SignInFlowTest.login(OWNER, SQUATTER_PASSWORD).statusCode())
                 .as("the squatter's password is gone")
                 .isEqualTo(401);
         HttpResponse<Buffer> allowed = admin(tokenOf(OWNER, OWNERS_PASSWORD));

@@ -16,12 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.OpenApiResponseCheck;
-import uk.co.tradersflow.support.ServerExtension;
-import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
@@ -31,14 +27,7 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  * payment (the Stripe worker) and void. Read straight from the table, so a stored text the API
  * would never be asked for is checked too.
  */
-class StoredInvoiceRepliesTest {
-    static FakeStripe fake;
-    static TestServer server;
-    static TestUsers users;
-
-    @RegisterExtension
-    static final ServerExtension lifecycle =
-            withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
+class StoredInvoiceRepliesTest extends FakeStripeServerTest {
 
     private static final List<String> CONTRACT_FIELDS = new ArrayList<>(OpenApiResponseCheck.component("Invoice")
             .getJsonObject("properties")
