@@ -92,8 +92,7 @@ class SignInFlowTest {
         assertThat(post("/api/v1/auth/verify-email", new JsonObject().put("token", mailedToken(email, "verify_email")))
                         .statusCode())
                 .isEqualTo(204);
-        HttpResponse<Buffer> login =
-                post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD));
+        HttpResponse<Buffer> login = login(email, PASSWORD);
         assertThat(login.statusCode()).as(login.bodyAsString()).isEqualTo(200);
         return login.bodyAsJsonObject();
     }
@@ -138,8 +137,7 @@ class SignInFlowTest {
                         .put("businessName", "Sparks Ltd"));
         assertThat(signup.statusCode()).isEqualTo(201);
         assertThat(signup.bodyAsJsonObject().fieldNames()).containsExactlyInAnyOrder("userId", "accountId");
-        HttpResponse<Buffer> early =
-                post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD));
+        HttpResponse<Buffer> early = login(email, PASSWORD);
         assertThat(early.statusCode()).isEqualTo(403);
         assertThat(early.bodyAsJsonObject().getString("code")).isEqualTo("email_not_verified");
         String token = mailedToken(email, "verify_email");
@@ -150,10 +148,7 @@ class SignInFlowTest {
                         .statusCode())
                 .as("single use")
                 .isEqualTo(422);
-        JsonObject tokens = post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", PASSWORD))
-                .bodyAsJsonObject();
+        JsonObject tokens = login(email, PASSWORD).bodyAsJsonObject();
         assertThat(tokens.getString("tokenType")).isEqualTo("Bearer");
         assertThat(tokens.getLong("expiresIn")).isEqualTo(900);
         assertThat(tokens.getString("refreshToken")).startsWith("tfr_");
@@ -204,8 +199,7 @@ class SignInFlowTest {
     void wrongPasswordAndUnknownEmailGetTheSameAnswer() throws Exception {
         String email = email();
         signedUpAndIn(email);
-        HttpResponse<Buffer> wrong = post(
-                "/api/v1/auth/login", new JsonObject().put("email", email).put("password", "not the password at all"));
+        HttpResponse<Buffer> wrong = login(email, "not the password at all");
         HttpResponse<Buffer> unknown = post(
                 "/api/v1/auth/login",
                 new JsonObject().put("email", email()).put("password", "not the password at all"));
@@ -227,15 +221,13 @@ class SignInFlowTest {
         long unknown = 0;
         for (int i = 0; i < 3; i++) {
             long t0 = System.nanoTime();
-            post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "wrong password " + i));
+            login(email, "wrong password " + i);
             long t1 = System.nanoTime();
             post("/api/v1/auth/login", new JsonObject().put("email", email()).put("password", "wrong password " + i));
             long t2 = System.nanoTime();
             known += t1 - t0;
             unknown += t2 - t1;
-            post(
-                    "/api/v1/auth/login",
-                    new JsonObject().put("email", email).put("password", PASSWORD)); // reset the counter
+            login(email, PASSWORD); // reset the counter
         }
         // Loose on purpose (a shared CI machine is noisy): skipping the Argon2 check for an unknown
         // email would answer it in about a tenth of the time, far outside this band.
@@ -248,15 +240,10 @@ class SignInFlowTest {
         JsonObject first = signedUpAndIn(email);
         String device = first.getString("deviceToken");
         for (int i = 0; i < 3; i++) {
-            assertThat(post(
-                                    "/api/v1/auth/login",
-                                    new JsonObject().put("email", email).put("password", "guess " + i))
-                            .statusCode())
-                    .isEqualTo(401);
+            assertThat(login(email, "guess " + i).statusCode()).isEqualTo(401);
         }
         for (String variant : List.of(email, email.toUpperCase(), "  " + email + " ")) {
-            HttpResponse<Buffer> locked = post(
-                    "/api/v1/auth/login", new JsonObject().put("email", variant).put("password", PASSWORD));
+            HttpResponse<Buffer> locked = login(variant, PASSWORD);
             assertThat(locked.statusCode()).as(variant).isEqualTo(429);
             assertThat(locked.bodyAsJsonObject().getString("code")).isEqualTo("too_many_attempts");
             assertThat(Long.parseLong(locked.getHeader("Retry-After"))).isBetween(1L, 60L);
@@ -303,8 +290,7 @@ class SignInFlowTest {
         assertThat(statuses.stream().filter(s -> s != 429).count())
                 .as("passwords checked, %s", statuses)
                 .isLessThanOrEqualTo(max);
-        HttpResponse<Buffer> after =
-                post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD));
+        HttpResponse<Buffer> after = login(email, PASSWORD);
         if (!statuses.contains(200)) {
             assertThat(after.statusCode())
                     .as("locked once the checked guesses failed")
@@ -320,18 +306,10 @@ class SignInFlowTest {
         String fullWidthT = "\uFF54" + email.substring(1);
         List<String> spellings = List.of(email + "\u00A0", "\u202F" + email, fullWidthT);
         for (String spelling : spellings) {
-            assertThat(post(
-                                    "/api/v1/auth/login",
-                                    new JsonObject().put("email", spelling).put("password", "guess"))
-                            .statusCode())
-                    .as(spelling)
-                    .isEqualTo(401);
+            assertThat(login(spelling, "guess").statusCode()).as(spelling).isEqualTo(401);
         }
         for (String spelling : List.of(email, email + "\u00A0", "\u2007" + email + "\u2007", fullWidthT)) {
-            assertThat(post(
-                                    "/api/v1/auth/login",
-                                    new JsonObject().put("email", spelling).put("password", PASSWORD))
-                            .statusCode())
+            assertThat(login(spelling, PASSWORD).statusCode())
                     .as("locked, even spelt " + spelling)
                     .isEqualTo(429);
         }
@@ -364,16 +342,12 @@ class SignInFlowTest {
         String email = email();
         String device = signedUpAndIn(email).getString("deviceToken");
         storeHashWithOlderParameters(email, PASSWORD);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", PASSWORD))
-                        .statusCode())
-                .isEqualTo(200);
+        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(200);
         assertThat(Sql.admin().string("SELECT password_hash FROM users WHERE email = ?", email))
                 .as("rehashed with today's parameters")
                 .startsWith("$argon2id$v=19$m=19456,t=2,p=1$");
         for (int i = 0; i < 3; i++) {
-            post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "guess " + i));
+            login(email, "guess " + i);
         }
         assertThat(post(
                                 "/api/v1/auth/login",
@@ -445,16 +419,8 @@ class SignInFlowTest {
                                         .put("newPassword", PASSWORD))
                         .statusCode())
                 .isEqualTo(204);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", PASSWORD))
-                        .statusCode())
-                .isEqualTo(200);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", "the squatters passphrase"))
-                        .statusCode())
-                .isEqualTo(401);
+        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(200);
+        assertThat(login(email, "the squatters passphrase").statusCode()).isEqualTo(401);
         assertThat(post("/api/v1/auth/verify-email", new JsonObject().put("token", squattersLink))
                         .statusCode())
                 .as("links sent before the reset are spent")
@@ -535,14 +501,8 @@ class SignInFlowTest {
     void logoutEndsThisSessionAndLogoutAllEndsEveryOneWithinASecond() throws Exception {
         String email = email();
         JsonObject a = signedUpAndIn(email);
-        JsonObject b = post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", PASSWORD))
-                .bodyAsJsonObject();
-        JsonObject c = post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", PASSWORD))
-                .bodyAsJsonObject();
+        JsonObject b = login(email, PASSWORD).bodyAsJsonObject();
+        JsonObject c = login(email, PASSWORD).bodyAsJsonObject();
         JsonObject sessions = server.send(GET, "/api/v1/me/sessions", a.getString("accessToken"))
                 .bodyAsJsonObject();
         assertThat(sessions.getJsonArray("items")).hasSize(3);
@@ -573,10 +533,7 @@ class SignInFlowTest {
     void endingOneOfMySessionsWorksButAnotherUsersSessionIs404() throws Exception {
         String email = email();
         JsonObject a = signedUpAndIn(email);
-        JsonObject b = post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", PASSWORD))
-                .bodyAsJsonObject();
+        JsonObject b = login(email, PASSWORD).bodyAsJsonObject();
         JsonObject stranger = signedUpAndIn(email());
         String bSession = server
                 .send(GET, "/api/v1/me/sessions", b.getString("accessToken"))
@@ -628,19 +585,11 @@ class SignInFlowTest {
                         .statusCode())
                 .isEqualTo(422);
         assertThat(awaitStatus(tokens.getString("accessToken"), 401)).isLessThan(1_000);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", PASSWORD))
-                        .statusCode())
-                .isEqualTo(401);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", newPassword))
-                        .statusCode())
-                .isEqualTo(200);
+        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+        assertThat(login(email, newPassword).statusCode()).isEqualTo(200);
         // The device token from before the reset no longer buys a counter of its own.
         for (int i = 0; i < 3; i++) {
-            post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "guess " + i));
+            login(email, "guess " + i);
         }
         assertThat(post(
                                 "/api/v1/auth/login",

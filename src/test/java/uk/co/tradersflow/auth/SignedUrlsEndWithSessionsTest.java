@@ -89,11 +89,8 @@ class SignedUrlsEndWithSessionsTest {
                         .statusCode())
                 .isEqualTo(204);
         assertThat(fetch(url)).as("a URL from before the reset").isEqualTo(403);
-        String fresh = SignInFlowTest.post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", NEW_PASSWORD))
-                .bodyAsJsonObject()
-                .getString("accessToken");
+        String fresh =
+                SignInFlowTest.login(email, NEW_PASSWORD).bodyAsJsonObject().getString("accessToken");
         assertThat(fetch(signedUrlOfNewDocument(fresh)))
                 .as("a URL minted after signing in again")
                 .isEqualTo(200);

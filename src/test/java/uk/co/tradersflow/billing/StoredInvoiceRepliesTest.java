@@ -48,20 +48,14 @@ class StoredInvoiceRepliesTest extends FakeStripeServerTest {
     void everyWriterStoresAReplyTheContractsInvoiceSchemaAccepts() {
         TestUser u = users.create();
         String acct = connectReady(server, fake, u.accountId());
-        String customer = server.send(
-                        POST,
-                        "/api/v1/customers",
-                        u.token(),
-                        new JsonObject().put("name", "Mrs \"Quoted\" Customer").put("email", "customer@example.test"))
-                .bodyAsJsonObject()
-                .getString("id");
-        String job = server.send(
-                        POST,
-                        "/api/v1/jobs",
-                        u.token(),
-                        new JsonObject().put("customerId", customer).put("title", "Boiler"))
-                .bodyAsJsonObject()
-                .getString("id");
+        String customer = server.create(
+                "/api/v1/customers",
+                u.token(),
+                new JsonObject().put("name", "Mrs \"Quoted\" Customer").put("email", "customer@example.test"));
+        String job = server.create(
+                "/api/v1/jobs",
+                u.token(),
+                new JsonObject().put("customerId", customer).put("title", "Boiler"));
 
         HttpResponse<Buffer> created = server.send(
                 POST,
@@ -112,9 +106,7 @@ class StoredInvoiceRepliesTest extends FakeStripeServerTest {
         assertThat(afterPayment.getString("status")).isEqualTo("paid");
         assertThat(afterPayment.getString("paidAt")).isNotNull();
 
-        String bare = server.send(POST, "/api/v1/invoices", u.token(), new JsonObject().put("customerId", customer))
-                .bodyAsJsonObject()
-                .getString("id");
+        String bare = server.create("/api/v1/invoices", u.token(), new JsonObject().put("customerId", customer));
         JsonObject draft = stored(u, bare);
         assertThat(draft.getValue("jobId")).isNull();
         assertThat(draft.getValue("dueDate")).isNull();
@@ -129,13 +121,8 @@ class StoredInvoiceRepliesTest extends FakeStripeServerTest {
     @Test
     void aReplyTheContractDoesNotAllowIsCaught() {
         TestUser u = users.create();
-        String id = server.send(
-                        POST,
-                        "/api/v1/invoices",
-                        u.token(),
-                        new JsonObject().put("customerId", server.createCustomer(u.token())))
-                .bodyAsJsonObject()
-                .getString("id");
+        String id = server.create(
+                "/api/v1/invoices", u.token(), new JsonObject().put("customerId", server.createCustomer(u.token())));
         JsonObject reply =
                 new JsonObject((String) value(server, "SELECT body_json FROM invoices WHERE id = ?::uuid", id));
         assertThat(OpenApiResponseCheck.violationsOf("Invoice", reply)).isEmpty();

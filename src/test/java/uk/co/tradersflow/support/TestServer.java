@@ -197,8 +197,12 @@ public final class TestServer implements AutoCloseable {
 
     /** Creates a customer through the API in the token's account; its id. Invoices and jobs need one. */
     public String createCustomer(String accessToken) {
-        HttpResponse<Buffer> created =
-                send(HttpMethod.POST, "/api/v1/customers", accessToken, new JsonObject().put("name", "Customer"));
+        return create("/api/v1/customers", accessToken, new JsonObject().put("name", "Customer"));
+    }
+
+    /** POSTs {@code body} to the collection at {@code path}, expects 201 and answers the new id. */
+    public String create(String path, String accessToken, JsonObject body) {
+        HttpResponse<Buffer> created = send(HttpMethod.POST, path, accessToken, body);
         assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
         return created.bodyAsJsonObject().getString("id");
     }

@@ -390,13 +390,10 @@ class InvoiceRoutesTest {
                 .isEqualTo(404);
         HttpResponse<Buffer> foreign = create(b, new JsonObject().put("customerId", ca));
         assertThat(foreign.statusCode()).as("B cannot bill A's customer").isEqualTo(422);
-        String aJob = server.send(
-                        POST,
-                        "/api/v1/jobs",
-                        a.token(),
-                        new JsonObject().put("title", "A's job").put("customerId", ca))
-                .bodyAsJsonObject()
-                .getString("id");
+        String aJob = server.create(
+                "/api/v1/jobs",
+                a.token(),
+                new JsonObject().put("title", "A's job").put("customerId", ca));
         String cb = server.createCustomer(b.token());
         HttpResponse<Buffer> foreignJob =
                 create(b, new JsonObject().put("customerId", cb).put("jobId", aJob));
