@@ -121,14 +121,7 @@ class AccountRoutesTest {
         String email = SignInFlowTest.email();
         String newEmail = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/email",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newEmail", newEmail))
-                        .statusCode())
+        assertThat(SignInFlowTest.changeEmail(token, PASSWORD, newEmail).statusCode())
                 .isEqualTo(202);
         assertThat(SignInFlowTest.queued(email, "email_change_notice")).isEqualTo(1);
         assertThat(SignInFlowTest.login(newEmail, PASSWORD).statusCode())
@@ -151,11 +144,7 @@ class AccountRoutesTest {
         assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .isEqualTo(204);
-        assertThat(SignInFlowTest.post(
-                                "/api/v1/auth/password-reset/confirm",
-                                new JsonObject()
-                                        .put("token", resetLink)
-                                        .put("newPassword", "whoever read the old mail"))
+        assertThat(SignInFlowTest.confirmReset(resetLink, "whoever read the old mail")
                         .statusCode())
                 .isEqualTo(422);
         assertThat(SignInFlowTest.login(email, "a brand new passphrase").statusCode())
@@ -169,24 +158,13 @@ class AccountRoutesTest {
         String newEmail = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
         String resetLink = mailedResetLink(email);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/email",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newEmail", newEmail))
-                        .statusCode())
+        assertThat(SignInFlowTest.changeEmail(token, PASSWORD, newEmail).statusCode())
                 .isEqualTo(202);
         String confirm = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
         assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", confirm))
                         .statusCode())
                 .isEqualTo(204);
-        assertThat(SignInFlowTest.post(
-                                "/api/v1/auth/password-reset/confirm",
-                                new JsonObject()
-                                        .put("token", resetLink)
-                                        .put("newPassword", "whoever has the old mailbox"))
+        assertThat(SignInFlowTest.confirmReset(resetLink, "whoever has the old mailbox")
                         .statusCode())
                 .isEqualTo(422);
         assertThat(SignInFlowTest.login(newEmail, PASSWORD).statusCode()).isEqualTo(200);

@@ -48,6 +48,16 @@ class SignInFlowTest {
         return post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
     }
 
+    /** Three wrong guesses at {@code email}'s password, then a sign-in with {@code password} from a known device. */
+    static HttpResponse<Buffer> loginFromDeviceAfterGuesses(String email, String password, String deviceToken) {
+        for (int i = 0; i < 3; i++) {
+            login(email, "guess " + i);
+        }
+        return post(
+                "/api/v1/auth/login",
+                new JsonObject().put("email", email).put("password", password).put("deviceToken", deviceToken));
+    }
+
     /** The signed-in user's password change, {@code current} to {@code next}. */
     static HttpResponse<Buffer> changePassword(String accessToken, String current, String next) {
         return server.send(
@@ -55,6 +65,22 @@ class SignInFlowTest {
                 "/api/v1/auth/password",
                 accessToken,
                 new JsonObject().put("currentPassword", current).put("newPassword", next));
+    }
+
+    /** The signed-in user's email change to {@code newEmail}, confirmed with {@code password}. */
+    static HttpResponse<Buffer> changeEmail(String accessToken, String password, String newEmail) {
+        return server.send(
+                POST,
+                "/api/v1/auth/email",
+                accessToken,
+                new JsonObject().put("currentPassword", password).put("newEmail", newEmail));
+    }
+
+    /** An emailed reset link's {@code token} used to set {@code newPassword}. */
+    static HttpResponse<Buffer> confirmReset(String token, String newPassword) {
+        return post(
+                "/api/v1/auth/password-reset/confirm",
+                new JsonObject().put("token", token).put("newPassword", newPassword));
     }
 
     static String email() {
@@ -81,14 +107,7 @@ class SignInFlowTest {
 
     /** Signs up and verifies; answers the login body. */
     static JsonObject signedUpAndIn(String email) throws Exception {
-        assertThat(post(
-                                "/api/v1/auth/signup",
-                                new JsonObject()
-                                        .put("email", email)
-                                        .put("password", PASSWORD)
-                                        .put("businessName", "Sparks Ltd"))
-                        .statusCode())
-                .isEqualTo(201);
+        assertThat(server.signUp(email, PASSWORD).statusCode()).isEqualTo(201);
         assertThat(post("/api/v1/auth/verify-email", new JsonObject().put("token", mailedToken(email, "verify_email")))
                         .statusCode())
                 .isEqualTo(204);
@@ -346,16 +365,7 @@ class SignInFlowTest {
         assertThat(Sql.admin().string("SELECT password_hash FROM users WHERE email = ?", email))
                 .as("rehashed with today's parameters")
                 .startsWith("$argon2id$v=19$m=19456,t=2,p=1$");
-        for (int i = 0; i < 3; i++) {
-            login(email, "guess " + i);
-        }
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject()
-                                        .put("email", email)
-                                        .put("password", PASSWORD)
-                                        .put("deviceToken", device))
-                        .statusCode())
+        assertThat(loginFromDeviceAfterGuesses(email, PASSWORD, device).statusCode())
                 .as("the device token from before the rehash still has its own counter")
                 .isEqualTo(200);
     }
@@ -574,29 +584,13 @@ class SignInFlowTest {
         awaitQueued(email, "password_reset", 1);
         String token = mailedToken(email, "password_reset");
         String newPassword = "an entirely new passphrase";
-        assertThat(post(
-                                "/api/v1/auth/password-reset/confirm",
-                                new JsonObject().put("token", token).put("newPassword", newPassword))
-                        .statusCode())
-                .isEqualTo(204);
-        assertThat(post(
-                                "/api/v1/auth/password-reset/confirm",
-                                new JsonObject().put("token", token).put("newPassword", newPassword))
-                        .statusCode())
-                .isEqualTo(422);
+        assertThat(confirmReset(token, newPassword).statusCode()).isEqualTo(204);
+        assertThat(confirmReset(token, newPassword).statusCode()).isEqualTo(422);
         assertThat(awaitStatus(tokens.getString("accessToken"), 401)).isLessThan(1_000);
         assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
         assertThat(login(email, newPassword).statusCode()).isEqualTo(200);
         // The device token from before the reset no longer buys a counter of its own.
-        for (int i = 0; i < 3; i++) {
-            login(email, "guess " + i);
-        }
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject()
-                                        .put("email", email)
-                                        .put("password", newPassword)
-                                        .put("deviceToken", tokens.getString("deviceToken")))
+        assertThat(loginFromDeviceAfterGuesses(email, newPassword, tokens.getString("deviceToken"))
                         .statusCode())
                 .as("a device token from before the reset")
                 .isEqualTo(429);

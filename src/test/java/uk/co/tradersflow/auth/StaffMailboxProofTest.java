@@ -232,13 +232,7 @@ class StaffMailboxProofTest {
                 signUpAndVerify(before, SQUATTER_PASSWORD);
                 resetPassword(before, OWNERS_PASSWORD);
                 String token = tokenOf(before, OWNERS_PASSWORD);
-                assertThat(server().send(
-                                        POST,
-                                        "/api/v1/auth/email",
-                                        token,
-                                        new JsonObject()
-                                                .put("currentPassword", OWNERS_PASSWORD)
-                                                .put("newEmail", staff))
+                assertThat(SignInFlowTest.changeEmail(token, OWNERS_PASSWORD, staff)
                                 .statusCode())
                         .isEqualTo(202);
                 assertThat(SignInFlowTest.post(
