@@ -23,10 +23,6 @@ class AccountRoutesTest {
                     Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
             .then(s -> SignInFlowTest.server = s);
 
-    private static TestServer server() {
-        return SignInFlowTest.server;
-    }
-
     @Test
     void changingThePasswordNeedsTheCurrentOneEndsOtherSessionsAndTellsTheOwner() throws Exception {
         String email = SignInFlowTest.email();
@@ -41,7 +37,7 @@ class AccountRoutesTest {
                 .isEqualTo(204);
         assertThat(SignInFlowTest.awaitStatus(elsewhere.getString("accessToken"), 401))
                 .isLessThan(1_000);
-        assertThat(server().send(GET, "/api/v1/me", token).statusCode())
+        assertThat(SignInFlowTest.server().send(GET, "/api/v1/me", token).statusCode())
                 .as("this session goes on")
                 .isEqualTo(200);
         assertThat(SignInFlowTest.queued(email, "password_changed")).isEqualTo(1);
@@ -58,7 +54,7 @@ class AccountRoutesTest {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
         String owners = SignInFlowTest.login(email, PASSWORD).bodyAsJsonObject().getString("accessToken");
-        int max = server().config.auth().loginMaxFailures();
+        int max = SignInFlowTest.server().config.auth().loginMaxFailures();
         for (int i = 0; i < max; i++) {
             assertThat(SignInFlowTest.changePassword(token, "guess number " + i, "a brand new passphrase")
                             .statusCode())
@@ -69,7 +65,8 @@ class AccountRoutesTest {
                 .as("even the right password, while locked")
                 .isEqualTo(429);
         assertThat(locked.getHeader("Retry-After")).isNotNull();
-        assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD))
+        assertThat(SignInFlowTest.server()
+                        .send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD))
                         .statusCode())
                 .isEqualTo(429);
         assertThat(SignInFlowTest.changePassword(owners, PASSWORD, "the owners new passphrase")
@@ -84,7 +81,8 @@ class AccountRoutesTest {
         String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
         java.util.List<io.vertx.core.Future<HttpResponse<Buffer>>> sent = new java.util.ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            sent.add(server().request(POST, "/api/v1/auth/password", token)
+            sent.add(SignInFlowTest.server()
+                    .request(POST, "/api/v1/auth/password", token)
                     .sendJsonObject(new JsonObject()
                             .put("currentPassword", "guess number " + i)
                             .put("newPassword", "a brand new passphrase")));
@@ -95,7 +93,7 @@ class AccountRoutesTest {
         assertThat(statuses).as("%s", statuses).isSubsetOf(401, 429);
         assertThat(statuses.stream().filter(s -> s == 401).count())
                 .as("passwords checked, %s", statuses)
-                .isLessThanOrEqualTo(server().config.auth().loginMaxFailures());
+                .isLessThanOrEqualTo(SignInFlowTest.server().config.auth().loginMaxFailures());
         assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .as("and then the session is locked")
@@ -107,7 +105,7 @@ class AccountRoutesTest {
     void aSignInLockoutDoesNotStopTheSignedInOwnerChangingThePassword() throws Exception {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-        for (int i = 0; i < server().config.auth().loginMaxFailures(); i++) {
+        for (int i = 0; i < SignInFlowTest.server().config.auth().loginMaxFailures(); i++) {
             SignInFlowTest.login(email, "attacker guess " + i);
         }
         assertThat(SignInFlowTest.login(email, PASSWORD).statusCode()).isEqualTo(429);
@@ -181,10 +179,12 @@ class AccountRoutesTest {
     void closingTheAccountSignsEveryoneOutAndTheExportHoldsTheDataButNoSecrets() throws Exception {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-        String customer = server().send(POST, "/api/v1/customers", token, new JsonObject().put("name", "Mrs Export"))
+        String customer = SignInFlowTest.server()
+                .send(POST, "/api/v1/customers", token, new JsonObject().put("name", "Mrs Export"))
                 .bodyAsJsonObject()
                 .getString("id");
-        server().send(
+        SignInFlowTest.server()
+                .send(
                         POST,
                         "/api/v1/invoices",
                         token,
@@ -198,14 +198,15 @@ class AccountRoutesTest {
                                                         .put("quantity", 1)
                                                         .put("unitPence", 9000))));
         byte[] pdf = "%PDF-1.7\nthe signed quote\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        assertThat(TestServer.await(server().request(POST, "/api/v1/documents", token)
+        assertThat(TestServer.await(SignInFlowTest.server()
+                                .request(POST, "/api/v1/documents", token)
                                 .putHeader("Content-Type", uk.co.tradersflow.support.Multipart.CONTENT_TYPE)
                                 .sendBuffer(new uk.co.tradersflow.support.Multipart()
                                         .file("file", "quote.pdf", "application/pdf", pdf)
                                         .build()))
                         .statusCode())
                 .isEqualTo(201);
-        HttpResponse<Buffer> export = server().send(GET, "/api/v1/me/export", token);
+        HttpResponse<Buffer> export = SignInFlowTest.server().send(GET, "/api/v1/me/export", token);
         assertThat(export.statusCode()).isEqualTo(200);
         JsonObject doc = export.bodyAsJsonObject();
         assertThat(doc.getJsonArray("customers").getJsonObject(0).getString("name"))
@@ -229,11 +230,12 @@ class AccountRoutesTest {
                 .doesNotContain("wrapped_key")
                 .doesNotContain("blob_name");
 
-        assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", "not my password"))
+        assertThat(SignInFlowTest.server()
+                        .send(DELETE, "/api/v1/me", token, new JsonObject().put("password", "not my password"))
                         .statusCode())
                 .isEqualTo(401);
         HttpResponse<Buffer> closed =
-                server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD));
+                SignInFlowTest.server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD));
         assertThat(closed.statusCode()).isEqualTo(202);
         assertThat(closed.bodyAsJsonObject().getString("deleteAfter")).isNotBlank();
         assertThat(SignInFlowTest.awaitStatus(token, 401)).isLessThan(1_000);

@@ -42,13 +42,11 @@ class RateLimitedAnswersTest {
                     "600"))
             .then(s -> SignInFlowTest.server = s);
 
-    private static TestServer server() {
-        return SignInFlowTest.server;
-    }
-
     private static HttpResponse<Buffer> postFrom(String ip, String path, JsonObject body) {
-        return TestServer.await(
-                server().request(POST, path).putHeader("X-Forwarded-For", ip).sendJsonObject(body));
+        return TestServer.await(SignInFlowTest.server()
+                .request(POST, path)
+                .putHeader("X-Forwarded-For", ip)
+                .sendJsonObject(body));
     }
 
     static void assertRateLimited(HttpResponse<Buffer> r, int limit) {

@@ -44,6 +44,11 @@ class SignInFlowTest {
         return TestServer.await(server.request(POST, path).sendJsonObject(body));
     }
 
+    /** The running server, for the other auth test classes that start theirs into {@link #server}. */
+    static TestServer server() {
+        return server;
+    }
+
     static HttpResponse<Buffer> login(String email, String password) {
         return post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
     }

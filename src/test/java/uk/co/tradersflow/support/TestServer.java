@@ -117,14 +117,7 @@ public final class TestServer implements AutoCloseable {
             throw startFailed;
         }
         client = WebClient.create(
-                vertx,
-                new WebClientOptions()
-                        .setSsl(true)
-                        .setTrustAll(true)
-                        .setVerifyHost(false)
-                        .setDefaultHost("localhost")
-                        .setDefaultPort(config.http().httpsPort())
-                        .setFollowRedirects(false));
+                vertx, TrustAllTls.webClient(config.http().httpsPort()).setFollowRedirects(false));
         plainClient = WebClient.create(
                 vertx,
                 new WebClientOptions()
