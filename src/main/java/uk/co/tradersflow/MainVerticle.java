@@ -234,13 +234,7 @@ public final class MainVerticle extends VerticleBase {
     private Shared sharedClients(int httpInstances) {
         PgConnectOptions appLogin = PgUrl.parse(config.db().url()).connectOptions();
         pool = PgBuilder.pool()
-                .with(new PoolOptions()
-                        .setMaxSize(config.db().poolSize())
-                        .setName("tf-app")
-                        .setShared(false)
-                        .setEventLoopSize(httpInstances)
-                        .setConnectionTimeout(0)
-                        .setMaxWaitQueueSize(4096))
+                .with(poolOptions("tf-app", config.db().poolSize()).setEventLoopSize(httpInstances))
                 .connectingTo(appLogin)
                 .using(vertx)
                 .build();
@@ -248,13 +242,8 @@ public final class MainVerticle extends VerticleBase {
         // requests' statements in flight on each of a few connections, so PostgreSQL reads a batch
         // per wakeup: at 3,000 pages a second over 16 connections it spent twice the CPU per page.
         reads = PgBuilder.client()
-                .with(new PoolOptions()
-                        .setMaxSize(Math.max(2, config.db().poolSize() / 4))
-                        .setName("tf-reads")
-                        .setShared(false)
-                        .setEventLoopSize(httpInstances)
-                        .setConnectionTimeout(0)
-                        .setMaxWaitQueueSize(4096))
+                .with(poolOptions("tf-reads", Math.max(2, config.db().poolSize() / 4))
+                        .setEventLoopSize(httpInstances))
                 .connectingTo(appLogin)
                 .using(vertx)
                 .build();
@@ -266,12 +255,7 @@ public final class MainVerticle extends VerticleBase {
                         config.db().url(), config.db().workerUrl())
                 .connectOptions();
         workerPool = PgBuilder.pool()
-                .with(new PoolOptions()
-                        .setMaxSize(Math.max(10, config.db().poolSize() / 2))
-                        .setName("tf-worker")
-                        .setShared(false)
-                        .setConnectionTimeout(0)
-                        .setMaxWaitQueueSize(4096))
+                .with(poolOptions("tf-worker", Math.max(10, config.db().poolSize() / 2)))
                 .connectingTo(workerLogin)
                 .using(vertx)
                 .build();
@@ -387,5 +371,18 @@ public final class MainVerticle extends VerticleBase {
     /** Auth's use cases, for callers that act for a user without HTTP (the admin area, jobs, tests). */
     public AuthServices auth() {
         return auth;
+    }
+
+    /**
+     * A pool of this process's own (not shared across deployments), without a wait timeout of its
+     * own: {@code Db}'s borrow timeout is what answers 503 when no connection comes (see Db#borrow).
+     */
+    private static PoolOptions poolOptions(String name, int maxSize) {
+        return new PoolOptions()
+                .setMaxSize(maxSize)
+                .setName(name)
+                .setShared(false)
+                .setConnectionTimeout(0)
+                .setMaxWaitQueueSize(4096);
     }
 }

@@ -64,6 +64,9 @@ class LayeringTest {
             Map.entry("ratelimit.RateLimiter", "auth's reset and verification mail is rate-limited"),
             Map.entry("data.invoices.Invoice", "billing sends and settles invoices it reads through the invoice owner"),
             Map.entry(
+                    "data.invoices.StripePayment",
+                    "the payment billing reports to the invoice owner when Stripe says one arrived"),
+            Map.entry(
                     "data.invoices.InvoiceService",
                     "the invoice's one owner: billing marks it sent, attaches its payment link and marks it paid through it"),
             Map.entry("auth.AccountSuspension", "ops suspends and restores accounts"),

@@ -6,7 +6,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
@@ -177,14 +176,7 @@ class MainProcessTest {
         Vertx vertx = Vertx.vertx();
         String token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJwcm9jZXNzIn0.NotARealSignatureButSecretAll" + System.nanoTime();
         try {
-            WebClient client = WebClient.create(
-                    vertx,
-                    new WebClientOptions()
-                            .setSsl(true)
-                            .setTrustAll(true)
-                            .setVerifyHost(false)
-                            .setDefaultHost("localhost")
-                            .setDefaultPort(https));
+            WebClient client = WebClient.create(vertx, uk.co.tradersflow.support.TrustAllTls.webClient(https));
             awaitStarted(client, process);
 
             assertThat(TestServer.await(client.request(HttpMethod.GET, "/api/v1/customers")

@@ -51,44 +51,25 @@ public record AuditEntry(
     }
 
     public AuditEntry target(String type, Object id) {
-        return new AuditEntry(
-                accountId,
-                actorType,
-                actorId,
-                impersonatorId,
-                action,
-                Optional.of(type),
-                Optional.of(String.valueOf(id)),
-                ip,
-                userAgent,
-                details);
+        return with(Optional.of(type), Optional.of(String.valueOf(id)), ip, userAgent, details);
     }
 
     public AuditEntry detail(String key, Object value) {
-        return new AuditEntry(
-                accountId,
-                actorType,
-                actorId,
-                impersonatorId,
-                action,
-                targetType,
-                targetId,
-                ip,
-                userAgent,
-                details.copy().put(key, value));
+        return with(targetType, targetId, ip, userAgent, details.copy().put(key, value));
     }
 
     public AuditEntry from(ClientInfo.Client client) {
+        return with(targetType, targetId, Optional.of(client.ip()), Optional.of(client.userAgent()), details);
+    }
+
+    /** A copy with what the builders above change; who acted, what they did and in which account stay. */
+    private AuditEntry with(
+            Optional<String> targetType,
+            Optional<String> targetId,
+            Optional<String> ip,
+            Optional<String> userAgent,
+            JsonObject details) {
         return new AuditEntry(
-                accountId,
-                actorType,
-                actorId,
-                impersonatorId,
-                action,
-                targetType,
-                targetId,
-                Optional.of(client.ip()),
-                Optional.of(client.userAgent()),
-                details);
+                accountId, actorType, actorId, impersonatorId, action, targetType, targetId, ip, userAgent, details);
     }
 }

@@ -51,7 +51,6 @@ public final class AuthServices {
         AuthMails mails = new AuthMails(config);
         CurrentPassword currentPassword = new CurrentPassword(accounts, hasher, throttle);
         this.sessions = new SessionIssuer(accessTokens, config.refreshTokenTtl());
-        this.signUp = new SignUpService(db, signIns, hasher, policy, mails, outbox, audit, clock);
         this.signIn = new SignInService(
                 db,
                 signIns,
@@ -74,6 +73,7 @@ public final class AuthServices {
                 clock);
         CredentialTools credentials =
                 new CredentialTools(db, hasher, policy, limits, mails, outbox, audit, revocations);
+        this.signUp = new SignUpService(credentials, signIns, clock);
         this.passwordReset = new PasswordResetService(credentials, signIns);
         this.account = new AccountService(credentials, signIns, currentPassword);
         this.me = new MeService(

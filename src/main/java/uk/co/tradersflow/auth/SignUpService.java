@@ -13,12 +13,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import uk.co.tradersflow.audit.AuditLog;
-import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.FieldError;
-import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.ClientInfo;
 
 /**
@@ -47,31 +44,14 @@ public final class SignUpService {
         }
     }
 
-    private final Db db;
+    private final CredentialTools credentials;
     private final SignInRepository repo;
-    private final PasswordHasher hasher;
-    private final PasswordPolicy policy;
-    private final AuthMails mails;
-    private final EmailOutbox outbox;
-    private final AuditLog audit;
     private final Clock clock;
 
-    SignUpService(
-            Db db,
-            SignInRepository repo,
-            PasswordHasher hasher,
-            PasswordPolicy policy,
-            AuthMails mails,
-            EmailOutbox outbox,
-            AuditLog audit,
-            Clock clock) {
-        this.db = db;
+    /** Sign-up sets a credential like a reset does: it checks and hashes a password, mails a link and audits. */
+    SignUpService(CredentialTools credentials, SignInRepository repo, Clock clock) {
+        this.credentials = credentials;
         this.repo = repo;
-        this.hasher = hasher;
-        this.policy = policy;
-        this.mails = mails;
-        this.outbox = outbox;
-        this.audit = audit;
         this.clock = clock;
     }
 
@@ -82,8 +62,8 @@ public final class SignUpService {
         // Hash first, whatever happens next, so a registered email answers in the same time.
         return Future.<Void>succeededFuture()
                 .compose(v -> {
-                    policy.requireStrong(cmd.password());
-                    return hasher.hash(cmd.password());
+                    credentials.policy().requireStrong(cmd.password());
+                    return credentials.hasher().hash(cmd.password());
                 })
                 .compose(hash -> repo.userByEmail(email)
                         .compose(existing -> existing.isPresent()
@@ -108,36 +88,53 @@ public final class SignUpService {
             String businessName,
             ClientInfo.Client client) {
         String token = SecretTokens.generate("");
-        return db.inAccount(accountId, tx -> SignInRepository.createAccount(
+        return credentials.db().inAccount(accountId, tx -> SignInRepository.createAccount(
                         tx, accountId, businessName, userId, email.value(), hash)
                 .compose(v -> SignInRepository.insertLinkToken(
                         tx, accountId, userId, "verify_email", SecretTokens.hash(token), VERIFY_LIFE, Optional.empty()))
                 // Nothing the signer typed goes into this email: anyone may sign up with anyone's address.
-                .compose(v -> outbox.enqueue(
-                        tx,
-                        OutgoingEmail.of(
-                                "verify_email",
-                                email.value(),
-                                mails.staffNote(
-                                        email, new JsonObject().put("link", mails.link("/verify-email", token))),
-                                "verify:" + userId,
-                                accountId)))
-                .compose(v -> audit.append(tx, userEntry(accountId, userId, client, "account.signed_up"))));
+                .compose(v -> credentials
+                        .outbox()
+                        .enqueue(
+                                tx,
+                                OutgoingEmail.of(
+                                        "verify_email",
+                                        email.value(),
+                                        credentials
+                                                .mails()
+                                                .staffNote(
+                                                        email,
+                                                        new JsonObject()
+                                                                .put(
+                                                                        "link",
+                                                                        credentials
+                                                                                .mails()
+                                                                                .link("/verify-email", token))),
+                                        "verify:" + userId,
+                                        accountId)))
+                .compose(v ->
+                        credentials.audit().append(tx, userEntry(accountId, userId, client, "account.signed_up"))));
     }
 
     /** Someone signed up with a registered address: tell its owner (at most once an hour), answer as if new. */
     private Future<Void> noticeExisting(SignInRepository.UserByEmail user, EmailAddress email) {
         String hour = Long.toString(clock.instant().getEpochSecond() / 3600);
-        return db.inAccount(
-                        user.accountId(),
-                        tx -> outbox.enqueue(
+        return credentials
+                .db()
+                .inAccount(user.accountId(), tx -> credentials
+                        .outbox()
+                        .enqueue(
                                 tx,
                                 OutgoingEmail.of(
                                         "email_already_registered",
                                         email.value(),
                                         new JsonObject()
-                                                .put("signInUrl", mails.link("/sign-in", null))
-                                                .put("resetUrl", mails.link("/reset-password", null)),
+                                                .put(
+                                                        "signInUrl",
+                                                        credentials.mails().link("/sign-in", null))
+                                                .put(
+                                                        "resetUrl",
+                                                        credentials.mails().link("/reset-password", null)),
                                         "already-registered:" + user.userId() + ":" + hour,
                                         user.accountId())))
                 .mapEmpty();
@@ -147,11 +144,11 @@ public final class SignUpService {
     public Future<Void> verifyEmail(VerifyEmail cmd) {
         return repo.linkToken(SecretTokens.hash(cmd.token()), "verify_email").compose(found -> {
             SignInRepository.LinkToken t = usable(found);
-            return db.inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
+            return credentials.db().inAccount(t.accountId(), tx -> SignInRepository.useLinkToken(tx, t.id())
                     .compose(used -> used
-                            ? SignInRepository.markVerified(tx, t.userId())
-                                    .compose(v -> audit.append(
-                                            tx, userEntry(t.accountId(), t.userId(), cmd.client(), "email.verified")))
+                            ? SignInRepository.markVerified(tx, t.userId()).compose(v -> credentials
+                                    .audit()
+                                    .append(tx, userEntry(t.accountId(), t.userId(), cmd.client(), "email.verified")))
                             : Future.failedFuture(invalidLink())));
         });
     }

@@ -19,6 +19,7 @@ import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.data.invoices.Invoice;
 import uk.co.tradersflow.data.invoices.InvoiceService;
+import uk.co.tradersflow.data.invoices.StripePayment;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.email.OutgoingEmail;
 import uk.co.tradersflow.platform.db.Db;
@@ -295,11 +296,7 @@ public final class StripeEventHandler {
         }
         return update.compose(v -> audit.append(
                 tx,
-                AuditEntry.by(
-                                ActorType.STRIPE,
-                                Optional.empty(),
-                                Optional.of(row.accountId()),
-                                "billing.subscription_status_changed")
+                byStripe(row.accountId(), "billing.subscription_status_changed")
                         .target("stripe_subscription", sub.getId())
                         .detail("from", row.status())
                         .detail("to", status)
@@ -369,11 +366,7 @@ public final class StripeEventHandler {
                             if (nc != r.getBoolean("charges_enabled") || np != r.getBoolean("payouts_enabled")) {
                                 update = update.compose(v -> audit.append(
                                         tx,
-                                        AuditEntry.by(
-                                                        ActorType.STRIPE,
-                                                        Optional.empty(),
-                                                        Optional.of(account),
-                                                        "billing.connect_status_changed")
+                                        byStripe(account, "billing.connect_status_changed")
                                                 .target("stripe_account", connectId)
                                                 .detail("chargesEnabled", nc)
                                                 .detail("payoutsEnabled", np)));
@@ -445,7 +438,7 @@ public final class StripeEventHandler {
         UUID invoiceId = invoice.get();
         OffsetDateTime paidAt = time(claimed.payload().getLong("created"));
         return db.asWorker(tx -> invoices.markPaid(
-                        tx, invoiceId, connected, paidAt, paid.amount(), paid.currency(), paid.id())
+                        tx, invoiceId, new StripePayment(connected, paidAt, paid.amount(), paid.currency(), paid.id()))
                 .compose(rows -> {
                     if (rows.size() == 0) {
                         return events.done(
@@ -460,11 +453,7 @@ public final class StripeEventHandler {
                         log.warn("stripe event {}: invoice {} {}", claimed.id(), invoiceId, why);
                         return audit.append(
                                         tx,
-                                        AuditEntry.by(
-                                                        ActorType.STRIPE,
-                                                        Optional.empty(),
-                                                        Optional.of(account),
-                                                        "invoice.payment_mismatch")
+                                        byStripe(account, "invoice.payment_mismatch")
                                                 .target("invoice", invoiceId)
                                                 .detail("amountPaid", paid.amount())
                                                 .detail("currencyPaid", paid.currency())
@@ -486,11 +475,7 @@ public final class StripeEventHandler {
                                 paid.currency());
                         return audit.append(
                                         tx,
-                                        AuditEntry.by(
-                                                        ActorType.STRIPE,
-                                                        Optional.empty(),
-                                                        Optional.of(account),
-                                                        "invoice.payment_unexpected")
+                                        byStripe(account, "invoice.payment_unexpected")
                                                 .target("invoice", invoiceId)
                                                 .detail("reason", unexpected)
                                                 .detail("payment", paid.id())
@@ -505,7 +490,7 @@ public final class StripeEventHandler {
                     String number = Invoice.formatNumber(r.getInteger("invoice_number"));
                     Future<Void> effects = audit.append(
                             tx,
-                            AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account), "invoice.paid")
+                            byStripe(account, "invoice.paid")
                                     .target("invoice", invoiceId)
                                     .detail("number", number)
                                     .detail("connectedAccount", connected)
@@ -534,5 +519,10 @@ public final class StripeEventHandler {
         return epochSeconds == null
                 ? null
                 : OffsetDateTime.ofInstant(Instant.ofEpochSecond(epochSeconds), ZoneOffset.UTC);
+    }
+
+    /** An entry for what a Stripe event did to {@code account}: Stripe is the actor, with no user. */
+    private static AuditEntry byStripe(UUID account, String action) {
+        return AuditEntry.by(ActorType.STRIPE, Optional.empty(), Optional.of(account), action);
     }
 }

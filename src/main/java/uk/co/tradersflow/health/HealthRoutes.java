@@ -61,16 +61,6 @@ public final class HealthRoutes implements RouteModule, Sampler {
 
     private final Map<String, Supplier<Future<?>>> moreChecks;
 
-    public HealthRoutes(
-            Vertx vertx,
-            Db db,
-            Redis redis,
-            Optional<PrometheusMeterRegistry> registry,
-            Optional<String> metricsToken,
-            String publicUrl) {
-        this(vertx, db, redis, registry, metricsToken, publicUrl, Map.of());
-    }
-
     /** @param moreChecks readiness checks of other capabilities (storage), by the name readiness reports */
     public HealthRoutes(
             Vertx vertx,

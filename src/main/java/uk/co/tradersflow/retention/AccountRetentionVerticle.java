@@ -105,17 +105,12 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
                         String tracked = r.getString("subscription_id");
                         chain = chain.compose(v -> liveSubscriptions(customer, tracked)
                                 .compose(live -> cancelAll(live).map(live.size()))
-                                .compose(cancelled -> db.asWorker(
-                                        tx -> tx.preparedQuery("SELECT retention_subscription_cancelled($1)")
-                                                .execute(Tuple.of(account))
-                                                .compose(x -> audit.append(
-                                                        tx,
-                                                        AuditEntry.by(
-                                                                        Actor.SYSTEM,
-                                                                        java.util.Optional.of(account),
-                                                                        "subscription.cancelled")
-                                                                .detail("reason", "account_closed")
-                                                                .detail("subscriptions", cancelled)))))
+                                .compose(cancelled -> stepAudited(
+                                        "SELECT retention_subscription_cancelled($1)",
+                                        account,
+                                        systemEntry(account, "subscription.cancelled")
+                                                .detail("reason", "account_closed")
+                                                .detail("subscriptions", cancelled)))
                                 // One account's failure must not stop the others; it is retried next round.
                                 .recover(e -> {
                                     log.warn(
@@ -202,16 +197,11 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
                                             return null;
                                         },
                                         false))
-                                .compose(
-                                        gone -> db.asWorker(tx -> tx.preparedQuery("SELECT retention_purge_account($1)")
-                                                .execute(Tuple.of(account))
-                                                .compose(x -> audit.append(
-                                                        tx,
-                                                        AuditEntry.by(
-                                                                        Actor.SYSTEM,
-                                                                        java.util.Optional.of(account),
-                                                                        "account.deleted")
-                                                                .detail("reason", "retention_period_over")))))
+                                .compose(gone -> stepAudited(
+                                        "SELECT retention_purge_account($1)",
+                                        account,
+                                        systemEntry(account, "account.deleted")
+                                                .detail("reason", "retention_period_over")))
                                 .onSuccess(x -> log.info(
                                         "deleted the data of account {} (closed more than 30 days ago)", account))
                                 .map(x -> n + 1)
@@ -227,5 +217,15 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
                     }
                     return chain;
                 });
+    }
+
+    /** Runs one step of the job for {@code account} and records it, in one worker transaction. */
+    private Future<Void> stepAudited(String statement, UUID account, AuditEntry entry) {
+        return db.asWorker(
+                tx -> tx.preparedQuery(statement).execute(Tuple.of(account)).compose(x -> audit.append(tx, entry)));
+    }
+
+    private static AuditEntry systemEntry(UUID account, String action) {
+        return AuditEntry.by(Actor.SYSTEM, java.util.Optional.of(account), action);
     }
 }

@@ -68,25 +68,16 @@ final class DocumentRepository {
                 .map(rows -> rows.iterator().next().getBoolean("found"));
     }
 
-    Future<Document> insert(
-            SqlConnection tx,
-            UUID id,
-            Optional<UUID> jobId,
-            String filename,
-            FileType type,
-            long size,
-            long storedSize,
-            BlobId blob,
-            String keyId,
-            byte[] wrappedKey) {
+    /** Records {@code file}, its data key wrapped under the key {@code keyId}. */
+    Future<Document> insert(SqlConnection tx, NewDocument file, String keyId, byte[] wrappedKey) {
         Tuple args = Tuple.tuple()
-                .addUUID(id)
-                .addUUID(jobId.orElse(null))
-                .addString(filename)
-                .addString(type.contentType())
-                .addLong(size)
-                .addLong(storedSize)
-                .addString(blob.name())
+                .addUUID(file.id())
+                .addUUID(file.jobId().orElse(null))
+                .addString(file.filename())
+                .addString(file.type().contentType())
+                .addLong(file.size())
+                .addLong(file.storedSize())
+                .addString(file.blob().name())
                 .addString(keyId)
                 .addBuffer(Buffer.buffer(wrappedKey));
         return tx.preparedQuery(INSERT).execute(args).map(rows -> Rows.one(rows, Document::from));

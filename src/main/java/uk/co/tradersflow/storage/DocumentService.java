@@ -30,17 +30,6 @@ public final class DocumentService {
     /** An upload not committed within this is presumed dead and its blob swept. */
     static final Duration ABANDONED_AFTER = Duration.ofHours(1);
 
-    /** A file whose bytes are durable in the blob store, to be recorded as a document. */
-    record NewDocument(
-            UUID id,
-            Optional<UUID> jobId,
-            String filename,
-            FileType type,
-            long size,
-            long storedSize,
-            BlobId blob,
-            byte[] dataKey) {}
-
     /** A range of a stored file opened for reading, and its first part, already authenticated. */
     record OpenedRange(ChunkedAead.RangeReader reader, byte[] firstPart) {}
 
@@ -204,17 +193,8 @@ public final class DocumentService {
                                 ? Future.succeededFuture()
                                 : Future.failedFuture(
                                         AppError.of(ErrorCode.CONFLICT, "The upload took too long; send it again")))
-                        .compose(v -> repository.insert(
-                                tx,
-                                file.id(),
-                                file.jobId(),
-                                file.filename(),
-                                file.type(),
-                                file.size(),
-                                file.storedSize(),
-                                file.blob(),
-                                keys.currentKeyId(),
-                                keys.wrap(file.dataKey(), file.id())))
+                        .compose(v ->
+                                repository.insert(tx, file, keys.currentKeyId(), keys.wrap(file.dataKey(), file.id())))
                         .compose(doc -> audit.append(
                                         tx,
                                         AuditEntry.byUser(caller, client, "document.uploaded")

@@ -199,8 +199,7 @@ final class DocumentUpload {
                 .compose(storedSize -> service.record(
                         me,
                         client,
-                        new DocumentService.NewDocument(
-                                documentId, jobId, filename, type, size, storedSize, blob, dataKey)));
+                        new NewDocument(documentId, jobId, filename, type, size, storedSize, blob, dataKey)));
         stored.onComplete(ar -> {
             if (ar.succeeded()) {
                 finished = true;

@@ -23,46 +23,26 @@ class AccountRoutesTest {
                     Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
             .then(s -> SignInFlowTest.server = s);
 
-    private static TestServer server() {
-        return SignInFlowTest.server;
-    }
-
-    private static HttpResponse<Buffer> login(String email, String password) {
-        return SignInFlowTest.post(
-                "/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
-    }
-
     @Test
     void changingThePasswordNeedsTheCurrentOneEndsOtherSessionsAndTellsTheOwner() throws Exception {
         String email = SignInFlowTest.email();
         JsonObject here = SignInFlowTest.signedUpAndIn(email);
-        JsonObject elsewhere = login(email, PASSWORD).bodyAsJsonObject();
+        JsonObject elsewhere = SignInFlowTest.login(email, PASSWORD).bodyAsJsonObject();
         String token = here.getString("accessToken");
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", "wrong guess here")
-                                        .put("newPassword", "a brand new passphrase"))
+        assertThat(SignInFlowTest.changePassword(token, "wrong guess here", "a brand new passphrase")
                         .statusCode())
                 .isEqualTo(401);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "a brand new passphrase"))
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .isEqualTo(204);
         assertThat(SignInFlowTest.awaitStatus(elsewhere.getString("accessToken"), 401))
                 .isLessThan(1_000);
-        assertThat(server().send(GET, "/api/v1/me", token).statusCode())
+        assertThat(SignInFlowTest.server().send(GET, "/api/v1/me", token).statusCode())
                 .as("this session goes on")
                 .isEqualTo(200);
         assertThat(SignInFlowTest.queued(email, "password_changed")).isEqualTo(1);
-        assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
+        assertThat(SignInFlowTest.login(email, "a brand new passphrase").statusCode())
+                .isEqualTo(200);
     }
 
     /**
@@ -73,38 +53,23 @@ class AccountRoutesTest {
     void wrongCurrentPasswordsLockTheSessionOutLikeWrongSignIns() throws Exception {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-        String owners = login(email, PASSWORD).bodyAsJsonObject().getString("accessToken");
-        int max = server().config.auth().loginMaxFailures();
+        String owners = SignInFlowTest.login(email, PASSWORD).bodyAsJsonObject().getString("accessToken");
+        int max = SignInFlowTest.server().config.auth().loginMaxFailures();
         for (int i = 0; i < max; i++) {
-            assertThat(server().send(
-                                    POST,
-                                    "/api/v1/auth/password",
-                                    token,
-                                    new JsonObject()
-                                            .put("currentPassword", "guess number " + i)
-                                            .put("newPassword", "a brand new passphrase"))
+            assertThat(SignInFlowTest.changePassword(token, "guess number " + i, "a brand new passphrase")
                             .statusCode())
                     .isEqualTo(401);
         }
-        HttpResponse<Buffer> locked = server().send(
-                        POST,
-                        "/api/v1/auth/password",
-                        token,
-                        new JsonObject().put("currentPassword", PASSWORD).put("newPassword", "a brand new passphrase"));
+        HttpResponse<Buffer> locked = SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase");
         assertThat(locked.statusCode())
                 .as("even the right password, while locked")
                 .isEqualTo(429);
         assertThat(locked.getHeader("Retry-After")).isNotNull();
-        assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD))
+        assertThat(SignInFlowTest.server()
+                        .send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD))
                         .statusCode())
                 .isEqualTo(429);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                owners,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "the owners new passphrase"))
+        assertThat(SignInFlowTest.changePassword(owners, PASSWORD, "the owners new passphrase")
                         .statusCode())
                 .as("the owner's own session is not locked")
                 .isEqualTo(204);
@@ -116,7 +81,8 @@ class AccountRoutesTest {
         String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
         java.util.List<io.vertx.core.Future<HttpResponse<Buffer>>> sent = new java.util.ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            sent.add(server().request(POST, "/api/v1/auth/password", token)
+            sent.add(SignInFlowTest.server()
+                    .request(POST, "/api/v1/auth/password", token)
                     .sendJsonObject(new JsonObject()
                             .put("currentPassword", "guess number " + i)
                             .put("newPassword", "a brand new passphrase")));
@@ -127,14 +93,8 @@ class AccountRoutesTest {
         assertThat(statuses).as("%s", statuses).isSubsetOf(401, 429);
         assertThat(statuses.stream().filter(s -> s == 401).count())
                 .as("passwords checked, %s", statuses)
-                .isLessThanOrEqualTo(server().config.auth().loginMaxFailures());
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "a brand new passphrase"))
+                .isLessThanOrEqualTo(SignInFlowTest.server().config.auth().loginMaxFailures());
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .as("and then the session is locked")
                 .isEqualTo(429);
@@ -145,17 +105,11 @@ class AccountRoutesTest {
     void aSignInLockoutDoesNotStopTheSignedInOwnerChangingThePassword() throws Exception {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-        for (int i = 0; i < server().config.auth().loginMaxFailures(); i++) {
-            login(email, "attacker guess " + i);
+        for (int i = 0; i < SignInFlowTest.server().config.auth().loginMaxFailures(); i++) {
+            SignInFlowTest.login(email, "attacker guess " + i);
         }
-        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(429);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "a brand new passphrase"))
+        assertThat(SignInFlowTest.login(email, PASSWORD).statusCode()).isEqualTo(429);
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .isEqualTo(204);
     }
@@ -165,23 +119,18 @@ class AccountRoutesTest {
         String email = SignInFlowTest.email();
         String newEmail = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/email",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newEmail", newEmail))
-                        .statusCode())
+        assertThat(SignInFlowTest.changeEmail(token, PASSWORD, newEmail).statusCode())
                 .isEqualTo(202);
         assertThat(SignInFlowTest.queued(email, "email_change_notice")).isEqualTo(1);
-        assertThat(login(newEmail, PASSWORD).statusCode()).as("not yet").isEqualTo(401);
+        assertThat(SignInFlowTest.login(newEmail, PASSWORD).statusCode())
+                .as("not yet")
+                .isEqualTo(401);
         String link = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
         assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", link))
                         .statusCode())
                 .isEqualTo(204);
-        assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
-        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+        assertThat(SignInFlowTest.login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
+        assertThat(SignInFlowTest.login(email, PASSWORD).statusCode()).isEqualTo(401);
     }
 
     /** A reset link mailed before the password changed must not set another one afterwards. */
@@ -190,23 +139,14 @@ class AccountRoutesTest {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
         String resetLink = mailedResetLink(email);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", "a brand new passphrase"))
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, "a brand new passphrase")
                         .statusCode())
                 .isEqualTo(204);
-        assertThat(SignInFlowTest.post(
-                                "/api/v1/auth/password-reset/confirm",
-                                new JsonObject()
-                                        .put("token", resetLink)
-                                        .put("newPassword", "whoever read the old mail"))
+        assertThat(SignInFlowTest.confirmReset(resetLink, "whoever read the old mail")
                         .statusCode())
                 .isEqualTo(422);
-        assertThat(login(email, "a brand new passphrase").statusCode()).isEqualTo(200);
+        assertThat(SignInFlowTest.login(email, "a brand new passphrase").statusCode())
+                .isEqualTo(200);
     }
 
     /** Moving the account to a new address spends the links mailed to the old one. */
@@ -216,27 +156,16 @@ class AccountRoutesTest {
         String newEmail = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
         String resetLink = mailedResetLink(email);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/email",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newEmail", newEmail))
-                        .statusCode())
+        assertThat(SignInFlowTest.changeEmail(token, PASSWORD, newEmail).statusCode())
                 .isEqualTo(202);
         String confirm = SignInFlowTest.mailedToken(newEmail, "email_change_confirm");
         assertThat(SignInFlowTest.post("/api/v1/auth/email/confirm", new JsonObject().put("token", confirm))
                         .statusCode())
                 .isEqualTo(204);
-        assertThat(SignInFlowTest.post(
-                                "/api/v1/auth/password-reset/confirm",
-                                new JsonObject()
-                                        .put("token", resetLink)
-                                        .put("newPassword", "whoever has the old mailbox"))
+        assertThat(SignInFlowTest.confirmReset(resetLink, "whoever has the old mailbox")
                         .statusCode())
                 .isEqualTo(422);
-        assertThat(login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
+        assertThat(SignInFlowTest.login(newEmail, PASSWORD).statusCode()).isEqualTo(200);
     }
 
     private static String mailedResetLink(String email) throws Exception {
@@ -250,10 +179,12 @@ class AccountRoutesTest {
     void closingTheAccountSignsEveryoneOutAndTheExportHoldsTheDataButNoSecrets() throws Exception {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
-        String customer = server().send(POST, "/api/v1/customers", token, new JsonObject().put("name", "Mrs Export"))
+        String customer = SignInFlowTest.server()
+                .send(POST, "/api/v1/customers", token, new JsonObject().put("name", "Mrs Export"))
                 .bodyAsJsonObject()
                 .getString("id");
-        server().send(
+        SignInFlowTest.server()
+                .send(
                         POST,
                         "/api/v1/invoices",
                         token,
@@ -267,14 +198,15 @@ class AccountRoutesTest {
                                                         .put("quantity", 1)
                                                         .put("unitPence", 9000))));
         byte[] pdf = "%PDF-1.7\nthe signed quote\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        assertThat(TestServer.await(server().request(POST, "/api/v1/documents", token)
+        assertThat(TestServer.await(SignInFlowTest.server()
+                                .request(POST, "/api/v1/documents", token)
                                 .putHeader("Content-Type", uk.co.tradersflow.support.Multipart.CONTENT_TYPE)
                                 .sendBuffer(new uk.co.tradersflow.support.Multipart()
                                         .file("file", "quote.pdf", "application/pdf", pdf)
                                         .build()))
                         .statusCode())
                 .isEqualTo(201);
-        HttpResponse<Buffer> export = server().send(GET, "/api/v1/me/export", token);
+        HttpResponse<Buffer> export = SignInFlowTest.server().send(GET, "/api/v1/me/export", token);
         assertThat(export.statusCode()).isEqualTo(200);
         JsonObject doc = export.bodyAsJsonObject();
         assertThat(doc.getJsonArray("customers").getJsonObject(0).getString("name"))
@@ -298,15 +230,16 @@ class AccountRoutesTest {
                 .doesNotContain("wrapped_key")
                 .doesNotContain("blob_name");
 
-        assertThat(server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", "not my password"))
+        assertThat(SignInFlowTest.server()
+                        .send(DELETE, "/api/v1/me", token, new JsonObject().put("password", "not my password"))
                         .statusCode())
                 .isEqualTo(401);
         HttpResponse<Buffer> closed =
-                server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD));
+                SignInFlowTest.server().send(DELETE, "/api/v1/me", token, new JsonObject().put("password", PASSWORD));
         assertThat(closed.statusCode()).isEqualTo(202);
         assertThat(closed.bodyAsJsonObject().getString("deleteAfter")).isNotBlank();
         assertThat(SignInFlowTest.awaitStatus(token, 401)).isLessThan(1_000);
-        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+        assertThat(SignInFlowTest.login(email, PASSWORD).statusCode()).isEqualTo(401);
         assertThat(SignInFlowTest.queued(email, "account_closed")).isEqualTo(1);
     }
 }

@@ -44,10 +44,6 @@ class MailFloodTest {
             })
             .then(s -> other = s);
 
-    private static TestServer server() {
-        return SignInFlowTest.server;
-    }
-
     private static HttpResponse<Buffer> resetFrom(TestServer instance, String ip, String email) {
         return TestServer.await(instance.request(POST, "/api/v1/auth/password-reset/request")
                 .putHeader("X-Forwarded-For", ip)
@@ -63,8 +59,8 @@ class MailFloodTest {
         String email = SignInFlowTest.email();
         SignInFlowTest.signedUpAndIn(email);
         for (int i = 0; i < 6; i++) {
-            HttpResponse<Buffer> r =
-                    resetFrom(i % 2 == 0 ? server() : other, "203.0.113." + (10 + i), email.toUpperCase());
+            HttpResponse<Buffer> r = resetFrom(
+                    i % 2 == 0 ? SignInFlowTest.server() : other, "203.0.113." + (10 + i), email.toUpperCase());
             assertThat(r.statusCode()).as("every request answers alike").isEqualTo(202);
         }
         SignInFlowTest.awaitQueued(email, "password_reset", 3);
@@ -75,7 +71,8 @@ class MailFloodTest {
                                 + "AND u.email = '" + email + "'"))
                 .as("live reset links")
                 .isEqualTo(3);
-        assertThat(resetFrom(server(), "198.51.100.7", SignInFlowTest.email()).statusCode())
+        assertThat(resetFrom(SignInFlowTest.server(), "198.51.100.7", SignInFlowTest.email())
+                        .statusCode())
                 .as("an unknown address answers the same")
                 .isEqualTo(202);
         String another = SignInFlowTest.email();
@@ -92,7 +89,7 @@ class MailFloodTest {
         String email = SignInFlowTest.email();
         String token = SignInFlowTest.signedUpAndIn(email).getString("accessToken");
         for (int i = 0; i < 3; i++) {
-            TestServer instance = i == 1 ? other : server();
+            TestServer instance = i == 1 ? other : SignInFlowTest.server();
             HttpResponse<Buffer> r = instance.send(
                     POST,
                     "/api/v1/auth/email",

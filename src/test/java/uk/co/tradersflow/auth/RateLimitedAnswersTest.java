@@ -42,13 +42,11 @@ class RateLimitedAnswersTest {
                     "600"))
             .then(s -> SignInFlowTest.server = s);
 
-    private static TestServer server() {
-        return SignInFlowTest.server;
-    }
-
     private static HttpResponse<Buffer> postFrom(String ip, String path, JsonObject body) {
-        return TestServer.await(
-                server().request(POST, path).putHeader("X-Forwarded-For", ip).sendJsonObject(body));
+        return TestServer.await(SignInFlowTest.server()
+                .request(POST, path)
+                .putHeader("X-Forwarded-For", ip)
+                .sendJsonObject(body));
     }
 
     static void assertRateLimited(HttpResponse<Buffer> r, int limit) {
@@ -124,24 +122,11 @@ class RateLimitedAnswersTest {
     void aSessionLockedOutOfItsPasswordChecksAnswersWithTheRateLimitHeaders() throws Exception {
         String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
         for (int i = 0; i < MAX_FAILURES; i++) {
-            assertThat(server().send(
-                                    POST,
-                                    "/api/v1/auth/password",
-                                    token,
-                                    new JsonObject()
-                                            .put("currentPassword", "guess " + i)
-                                            .put("newPassword", "a brand new passphrase"))
+            assertThat(SignInFlowTest.changePassword(token, "guess " + i, "a brand new passphrase")
                             .statusCode())
                     .isEqualTo(401);
         }
         assertRateLimited(
-                server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", SignInFlowTest.PASSWORD)
-                                        .put("newPassword", "a brand new passphrase")),
-                MAX_FAILURES);
+                SignInFlowTest.changePassword(token, SignInFlowTest.PASSWORD, "a brand new passphrase"), MAX_FAILURES);
     }
 }

@@ -44,6 +44,50 @@ class SignInFlowTest {
         return TestServer.await(server.request(POST, path).sendJsonObject(body));
     }
 
+    /** The running server, for the other auth test classes that start theirs into {@link #server}. */
+    static TestServer server() {
+        return server;
+    }
+
+    static HttpResponse<Buffer> login(String email, String password) {
+        return post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
+    }
+
+    /** Three wrong guesses at {@code email}'s password, then a sign-in with {@code password} from a known device. */
+    static HttpResponse<Buffer> loginFromDeviceAfterGuesses(String email, String password, String deviceToken) {
+        for (int i = 0; i < 3; i++) {
+            login(email, "guess " + i);
+        }
+        return post(
+                "/api/v1/auth/login",
+                new JsonObject().put("email", email).put("password", password).put("deviceToken", deviceToken));
+    }
+
+    /** The signed-in user's password change, {@code current} to {@code next}. */
+    static HttpResponse<Buffer> changePassword(String accessToken, String current, String next) {
+        return server.send(
+                POST,
+                "/api/v1/auth/password",
+                accessToken,
+                new JsonObject().put("currentPassword", current).put("newPassword", next));
+    }
+
+    /** The signed-in user's email change to {@code newEmail}, confirmed with {@code password}. */
+    static HttpResponse<Buffer> changeEmail(String accessToken, String password, String newEmail) {
+        return server.send(
+                POST,
+                "/api/v1/auth/email",
+                accessToken,
+                new JsonObject().put("currentPassword", password).put("newEmail", newEmail));
+    }
+
+    /** An emailed reset link's {@code token} used to set {@code newPassword}. */
+    static HttpResponse<Buffer> confirmReset(String token, String newPassword) {
+        return post(
+                "/api/v1/auth/password-reset/confirm",
+                new JsonObject().put("token", token).put("newPassword", newPassword));
+    }
+
     static String email() {
         return "trader-" + UUID.randomUUID() + "@example.test";
     }
@@ -68,19 +112,11 @@ class SignInFlowTest {
 
     /** Signs up and verifies; answers the login body. */
     static JsonObject signedUpAndIn(String email) throws Exception {
-        assertThat(post(
-                                "/api/v1/auth/signup",
-                                new JsonObject()
-                                        .put("email", email)
-                                        .put("password", PASSWORD)
-                                        .put("businessName", "Sparks Ltd"))
-                        .statusCode())
-                .isEqualTo(201);
+        assertThat(server.signUp(email, PASSWORD).statusCode()).isEqualTo(201);
         assertThat(post("/api/v1/auth/verify-email", new JsonObject().put("token", mailedToken(email, "verify_email")))
                         .statusCode())
                 .isEqualTo(204);
-        HttpResponse<Buffer> login =
-                post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD));
+        HttpResponse<Buffer> login = login(email, PASSWORD);
         assertThat(login.statusCode()).as(login.bodyAsString()).isEqualTo(200);
         return login.bodyAsJsonObject();
     }
@@ -125,8 +161,7 @@ class SignInFlowTest {
                         .put("businessName", "Sparks Ltd"));
         assertThat(signup.statusCode()).isEqualTo(201);
         assertThat(signup.bodyAsJsonObject().fieldNames()).containsExactlyInAnyOrder("userId", "accountId");
-        HttpResponse<Buffer> early =
-                post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD));
+        HttpResponse<Buffer> early = login(email, PASSWORD);
         assertThat(early.statusCode()).isEqualTo(403);
         assertThat(early.bodyAsJsonObject().getString("code")).isEqualTo("email_not_verified");
         String token = mailedToken(email, "verify_email");
@@ -137,10 +172,7 @@ class SignInFlowTest {
                         .statusCode())
                 .as("single use")
                 .isEqualTo(422);
-        JsonObject tokens = post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", PASSWORD))
-                .bodyAsJsonObject();
+        JsonObject tokens = login(email, PASSWORD).bodyAsJsonObject();
         assertThat(tokens.getString("tokenType")).isEqualTo("Bearer");
         assertThat(tokens.getLong("expiresIn")).isEqualTo(900);
         assertThat(tokens.getString("refreshToken")).startsWith("tfr_");
@@ -191,8 +223,7 @@ class SignInFlowTest {
     void wrongPasswordAndUnknownEmailGetTheSameAnswer() throws Exception {
         String email = email();
         signedUpAndIn(email);
-        HttpResponse<Buffer> wrong = post(
-                "/api/v1/auth/login", new JsonObject().put("email", email).put("password", "not the password at all"));
+        HttpResponse<Buffer> wrong = login(email, "not the password at all");
         HttpResponse<Buffer> unknown = post(
                 "/api/v1/auth/login",
                 new JsonObject().put("email", email()).put("password", "not the password at all"));
@@ -214,15 +245,13 @@ class SignInFlowTest {
         long unknown = 0;
         for (int i = 0; i < 3; i++) {
             long t0 = System.nanoTime();
-            post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "wrong password " + i));
+            login(email, "wrong password " + i);
             long t1 = System.nanoTime();
             post("/api/v1/auth/login", new JsonObject().put("email", email()).put("password", "wrong password " + i));
             long t2 = System.nanoTime();
             known += t1 - t0;
             unknown += t2 - t1;
-            post(
-                    "/api/v1/auth/login",
-                    new JsonObject().put("email", email).put("password", PASSWORD)); // reset the counter
+            login(email, PASSWORD); // reset the counter
         }
         // Loose on purpose (a shared CI machine is noisy): skipping the Argon2 check for an unknown
         // email would answer it in about a tenth of the time, far outside this band.
@@ -235,15 +264,10 @@ class SignInFlowTest {
         JsonObject first = signedUpAndIn(email);
         String device = first.getString("deviceToken");
         for (int i = 0; i < 3; i++) {
-            assertThat(post(
-                                    "/api/v1/auth/login",
-                                    new JsonObject().put("email", email).put("password", "guess " + i))
-                            .statusCode())
-                    .isEqualTo(401);
+            assertThat(login(email, "guess " + i).statusCode()).isEqualTo(401);
         }
         for (String variant : List.of(email, email.toUpperCase(), "  " + email + " ")) {
-            HttpResponse<Buffer> locked = post(
-                    "/api/v1/auth/login", new JsonObject().put("email", variant).put("password", PASSWORD));
+            HttpResponse<Buffer> locked = login(variant, PASSWORD);
             assertThat(locked.statusCode()).as(variant).isEqualTo(429);
             assertThat(locked.bodyAsJsonObject().getString("code")).isEqualTo("too_many_attempts");
             assertThat(Long.parseLong(locked.getHeader("Retry-After"))).isBetween(1L, 60L);
@@ -290,8 +314,7 @@ class SignInFlowTest {
         assertThat(statuses.stream().filter(s -> s != 429).count())
                 .as("passwords checked, %s", statuses)
                 .isLessThanOrEqualTo(max);
-        HttpResponse<Buffer> after =
-                post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", PASSWORD));
+        HttpResponse<Buffer> after = login(email, PASSWORD);
         if (!statuses.contains(200)) {
             assertThat(after.statusCode())
                     .as("locked once the checked guesses failed")
@@ -307,18 +330,10 @@ class SignInFlowTest {
         String fullWidthT = "\uFF54" + email.substring(1);
         List<String> spellings = List.of(email + "\u00A0", "\u202F" + email, fullWidthT);
         for (String spelling : spellings) {
-            assertThat(post(
-                                    "/api/v1/auth/login",
-                                    new JsonObject().put("email", spelling).put("password", "guess"))
-                            .statusCode())
-                    .as(spelling)
-                    .isEqualTo(401);
+            assertThat(login(spelling, "guess").statusCode()).as(spelling).isEqualTo(401);
         }
         for (String spelling : List.of(email, email + "\u00A0", "\u2007" + email + "\u2007", fullWidthT)) {
-            assertThat(post(
-                                    "/api/v1/auth/login",
-                                    new JsonObject().put("email", spelling).put("password", PASSWORD))
-                            .statusCode())
+            assertThat(login(spelling, PASSWORD).statusCode())
                     .as("locked, even spelt " + spelling)
                     .isEqualTo(429);
         }
@@ -351,24 +366,11 @@ class SignInFlowTest {
         String email = email();
         String device = signedUpAndIn(email).getString("deviceToken");
         storeHashWithOlderParameters(email, PASSWORD);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", PASSWORD))
-                        .statusCode())
-                .isEqualTo(200);
+        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(200);
         assertThat(Sql.admin().string("SELECT password_hash FROM users WHERE email = ?", email))
                 .as("rehashed with today's parameters")
                 .startsWith("$argon2id$v=19$m=19456,t=2,p=1$");
-        for (int i = 0; i < 3; i++) {
-            post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "guess " + i));
-        }
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject()
-                                        .put("email", email)
-                                        .put("password", PASSWORD)
-                                        .put("deviceToken", device))
-                        .statusCode())
+        assertThat(loginFromDeviceAfterGuesses(email, PASSWORD, device).statusCode())
                 .as("the device token from before the rehash still has its own counter")
                 .isEqualTo(200);
     }
@@ -432,16 +434,8 @@ class SignInFlowTest {
                                         .put("newPassword", PASSWORD))
                         .statusCode())
                 .isEqualTo(204);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", PASSWORD))
-                        .statusCode())
-                .isEqualTo(200);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", "the squatters passphrase"))
-                        .statusCode())
-                .isEqualTo(401);
+        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(200);
+        assertThat(login(email, "the squatters passphrase").statusCode()).isEqualTo(401);
         assertThat(post("/api/v1/auth/verify-email", new JsonObject().put("token", squattersLink))
                         .statusCode())
                 .as("links sent before the reset are spent")
@@ -522,14 +516,8 @@ class SignInFlowTest {
     void logoutEndsThisSessionAndLogoutAllEndsEveryOneWithinASecond() throws Exception {
         String email = email();
         JsonObject a = signedUpAndIn(email);
-        JsonObject b = post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", PASSWORD))
-                .bodyAsJsonObject();
-        JsonObject c = post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", PASSWORD))
-                .bodyAsJsonObject();
+        JsonObject b = login(email, PASSWORD).bodyAsJsonObject();
+        JsonObject c = login(email, PASSWORD).bodyAsJsonObject();
         JsonObject sessions = server.send(GET, "/api/v1/me/sessions", a.getString("accessToken"))
                 .bodyAsJsonObject();
         assertThat(sessions.getJsonArray("items")).hasSize(3);
@@ -560,10 +548,7 @@ class SignInFlowTest {
     void endingOneOfMySessionsWorksButAnotherUsersSessionIs404() throws Exception {
         String email = email();
         JsonObject a = signedUpAndIn(email);
-        JsonObject b = post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", PASSWORD))
-                .bodyAsJsonObject();
+        JsonObject b = login(email, PASSWORD).bodyAsJsonObject();
         JsonObject stranger = signedUpAndIn(email());
         String bSession = server
                 .send(GET, "/api/v1/me/sessions", b.getString("accessToken"))
@@ -604,37 +589,13 @@ class SignInFlowTest {
         awaitQueued(email, "password_reset", 1);
         String token = mailedToken(email, "password_reset");
         String newPassword = "an entirely new passphrase";
-        assertThat(post(
-                                "/api/v1/auth/password-reset/confirm",
-                                new JsonObject().put("token", token).put("newPassword", newPassword))
-                        .statusCode())
-                .isEqualTo(204);
-        assertThat(post(
-                                "/api/v1/auth/password-reset/confirm",
-                                new JsonObject().put("token", token).put("newPassword", newPassword))
-                        .statusCode())
-                .isEqualTo(422);
+        assertThat(confirmReset(token, newPassword).statusCode()).isEqualTo(204);
+        assertThat(confirmReset(token, newPassword).statusCode()).isEqualTo(422);
         assertThat(awaitStatus(tokens.getString("accessToken"), 401)).isLessThan(1_000);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", PASSWORD))
-                        .statusCode())
-                .isEqualTo(401);
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject().put("email", email).put("password", newPassword))
-                        .statusCode())
-                .isEqualTo(200);
+        assertThat(login(email, PASSWORD).statusCode()).isEqualTo(401);
+        assertThat(login(email, newPassword).statusCode()).isEqualTo(200);
         // The device token from before the reset no longer buys a counter of its own.
-        for (int i = 0; i < 3; i++) {
-            post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", "guess " + i));
-        }
-        assertThat(post(
-                                "/api/v1/auth/login",
-                                new JsonObject()
-                                        .put("email", email)
-                                        .put("password", newPassword)
-                                        .put("deviceToken", tokens.getString("deviceToken")))
+        assertThat(loginFromDeviceAfterGuesses(email, newPassword, tokens.getString("deviceToken"))
                         .statusCode())
                 .as("a device token from before the reset")
                 .isEqualTo(429);

@@ -31,21 +31,18 @@ class SignedUrlsEndWithSessionsTest {
                     Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())))
             .then(s -> SignInFlowTest.server = s);
 
-    private static TestServer server() {
-        return SignInFlowTest.server;
-    }
-
     /** Uploads a small PDF as the token's user and answers a signed URL for it. */
     static String signedUrlOfNewDocument(String accessToken) {
         byte[] pdf = "%PDF-1.7\nquote for the kitchen rewire\n".getBytes(StandardCharsets.ISO_8859_1);
-        HttpResponse<Buffer> uploaded = TestServer.await(server().request(POST, "/api/v1/documents", accessToken)
+        HttpResponse<Buffer> uploaded = TestServer.await(SignInFlowTest.server()
+                .request(POST, "/api/v1/documents", accessToken)
                 .putHeader("Content-Type", Multipart.CONTENT_TYPE)
                 .sendBuffer(new Multipart()
                         .file("file", "quote.pdf", "application/pdf", pdf)
                         .build()));
         assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isEqualTo(201);
-        HttpResponse<Buffer> url = server().send(
-                        GET, "/api/v1/documents/" + uploaded.bodyAsJsonObject().getString("id") + "/url", accessToken);
+        HttpResponse<Buffer> url = SignInFlowTest.server()
+                .send(GET, "/api/v1/documents/" + uploaded.bodyAsJsonObject().getString("id") + "/url", accessToken);
         assertThat(url.statusCode()).as(url.bodyAsString()).isEqualTo(200);
         return url.bodyAsJsonObject().getString("url");
     }
@@ -53,7 +50,8 @@ class SignedUrlsEndWithSessionsTest {
     /** Fetches a signed URL with no Authorization header; answers the status. */
     static int fetch(String url) {
         URI uri = URI.create(url);
-        return TestServer.await(server().request(GET, uri.getRawPath() + "?" + uri.getRawQuery())
+        return TestServer.await(SignInFlowTest.server()
+                        .request(GET, uri.getRawPath() + "?" + uri.getRawQuery())
                         .send())
                 .statusCode();
     }
@@ -63,14 +61,7 @@ class SignedUrlsEndWithSessionsTest {
         String token = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("accessToken");
         String url = signedUrlOfNewDocument(token);
         assertThat(fetch(url)).isEqualTo(200);
-        assertThat(server().send(
-                                POST,
-                                "/api/v1/auth/password",
-                                token,
-                                new JsonObject()
-                                        .put("currentPassword", PASSWORD)
-                                        .put("newPassword", NEW_PASSWORD))
-                        .statusCode())
+        assertThat(SignInFlowTest.changePassword(token, PASSWORD, NEW_PASSWORD).statusCode())
                 .isEqualTo(204);
         assertThat(fetch(url)).as("a URL from before the change").isEqualTo(403);
         assertThat(fetch(signedUrlOfNewDocument(token)))
@@ -96,11 +87,8 @@ class SignedUrlsEndWithSessionsTest {
                         .statusCode())
                 .isEqualTo(204);
         assertThat(fetch(url)).as("a URL from before the reset").isEqualTo(403);
-        String fresh = SignInFlowTest.post(
-                        "/api/v1/auth/login",
-                        new JsonObject().put("email", email).put("password", NEW_PASSWORD))
-                .bodyAsJsonObject()
-                .getString("accessToken");
+        String fresh =
+                SignInFlowTest.login(email, NEW_PASSWORD).bodyAsJsonObject().getString("accessToken");
         assertThat(fetch(signedUrlOfNewDocument(fresh)))
                 .as("a URL minted after signing in again")
                 .isEqualTo(200);
@@ -108,7 +96,7 @@ class SignedUrlsEndWithSessionsTest {
 
     @Test
     void suspendingTheAccountEndsItsSignedUrlsForGoodEvenOnceReinstated() {
-        TestUsers users = new TestUsers(server());
+        TestUsers users = new TestUsers(SignInFlowTest.server());
         TestUsers.TestUser user = users.create();
         String url = signedUrlOfNewDocument(user.token());
         assertThat(fetch(url)).isEqualTo(200);

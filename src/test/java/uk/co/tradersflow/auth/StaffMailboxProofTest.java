@@ -50,17 +50,8 @@ class StaffMailboxProofTest {
                     "1000"))
             .then(s -> SignInFlowTest.server = s);
 
-    private static TestServer server() {
-        return SignInFlowTest.server;
-    }
-
-    private static HttpResponse<Buffer> login(String email, String password) {
-        return SignInFlowTest.post(
-                "/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
-    }
-
     private static String tokenOf(String email, String password) {
-        HttpResponse<Buffer> r = login(email, password);
+        HttpResponse<Buffer> r = SignInFlowTest.login(email, password);
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
         return r.bodyAsJsonObject().getString("accessToken");
     }
@@ -96,7 +87,7 @@ class StaffMailboxProofTest {
     }
 
     private static HttpResponse<Buffer> admin(String accessToken) {
-        return server().send(GET, ADMIN_READ, accessToken);
+        return SignInFlowTest.server().send(GET, ADMIN_READ, accessToken);
     }
 
     private static JsonObject newestModel(String email, String template) throws Exception {
@@ -111,8 +102,9 @@ class StaffMailboxProofTest {
     }
 
     private static String rendered(EmailTemplate template, JsonObject model) {
-        EmailRenderer.Rendered r =
-                new EmailRenderer(server().config.links().publicUrl().toString()).render(template, model);
+        EmailRenderer.Rendered r = new EmailRenderer(
+                        SignInFlowTest.server().config.links().publicUrl().toString())
+                .render(template, model);
         return r.text() + r.html();
     }
 
@@ -123,7 +115,7 @@ class StaffMailboxProofTest {
         HttpResponse<Buffer> refused = admin(squatters);
         assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(403);
         assertThat(refused.bodyAsJsonObject().getString("code")).isEqualTo("not_owner");
-        assertThat(server().send(GET, "/api/v1/me", squatters).statusCode())
+        assertThat(SignInFlowTest.server().send(GET, "/api/v1/me", squatters).statusCode())
                 .as("an ordinary account it is")
                 .isEqualTo(200);
 
@@ -142,7 +134,7 @@ class StaffMailboxProofTest {
         assertThat(stillOut.statusCode()).as("a token from before the reset").isEqualTo(403);
         assertThat(stillOut.bodyAsJsonObject().getString("code")).isEqualTo("not_owner");
 
-        assertThat(login(OWNER, SQUATTER_PASSWORD).statusCode())
+        assertThat(SignInFlowTest.login(OWNER, SQUATTER_PASSWORD).statusCode())
                 .as("the squatter's password is gone")
                 .isEqualTo(401);
         HttpResponse<Buffer> allowed = admin(tokenOf(OWNER, OWNERS_PASSWORD));
@@ -184,8 +176,8 @@ class StaffMailboxProofTest {
         resetPassword(SUPPORT, OWNERS_PASSWORD);
         String token = tokenOf(SUPPORT, OWNERS_PASSWORD);
         assertThat(admin(token).statusCode()).isEqualTo(200);
-        HttpResponse<Buffer> act =
-                server().send(POST, "/admin/api/webhooks/evt_support_try/replay", token, new JsonObject());
+        HttpResponse<Buffer> act = SignInFlowTest.server()
+                .send(POST, "/admin/api/webhooks/evt_support_try/replay", token, new JsonObject());
         assertThat(act.statusCode()).as(act.bodyAsString()).isEqualTo(403);
         assertThat(act.bodyAsJsonObject().getString("code")).isEqualTo("insufficient_role");
         assertThat(deniedEntries(SUPPORT))
@@ -202,7 +194,9 @@ class StaffMailboxProofTest {
         HttpResponse<Buffer> refused = admin(tokenOf(email, SQUATTER_PASSWORD));
         assertThat(refused.statusCode()).isEqualTo(403);
         assertThat(deniedEntries(email)).containsExactly("not_owner GET " + ADMIN_READ);
-        assertThat(TestServer.await(server().request(GET, ADMIN_READ).send()).statusCode())
+        assertThat(TestServer.await(
+                                SignInFlowTest.server().request(GET, ADMIN_READ).send())
+                        .statusCode())
                 .as("nobody signed in: 401, nobody to record")
                 .isEqualTo(401);
     }
@@ -210,7 +204,7 @@ class StaffMailboxProofTest {
     /** The user's {@code admin.denied} audit entries, oldest first, as "code method path". */
     private static java.util.List<String> deniedEntries(String email) throws Exception {
         java.util.List<String> entries = new ArrayList<>();
-        try (Connection c = server().env.admin();
+        try (Connection c = SignInFlowTest.server().env.admin();
                 PreparedStatement ps = c.prepareStatement(
                         "SELECT details->>'code', details->>'method', details->>'path' FROM audit_log "
                                 + "WHERE action = 'admin.denied' AND actor_id = (SELECT id FROM users WHERE email = ?) ORDER BY id")) {
@@ -237,13 +231,7 @@ class StaffMailboxProofTest {
                 signUpAndVerify(before, SQUATTER_PASSWORD);
                 resetPassword(before, OWNERS_PASSWORD);
                 String token = tokenOf(before, OWNERS_PASSWORD);
-                assertThat(server().send(
-                                        POST,
-                                        "/api/v1/auth/email",
-                                        token,
-                                        new JsonObject()
-                                                .put("currentPassword", OWNERS_PASSWORD)
-                                                .put("newEmail", staff))
+                assertThat(SignInFlowTest.changeEmail(token, OWNERS_PASSWORD, staff)
                                 .statusCode())
                         .isEqualTo(202);
                 assertThat(SignInFlowTest.post(
@@ -275,12 +263,13 @@ class StaffMailboxProofTest {
         String email = SignInFlowTest.email();
         signUpAndVerify(email, SQUATTER_PASSWORD);
         Future<HttpResponse<Buffer>> racing;
-        try (Connection c = server().env.admin()) {
+        try (Connection c = SignInFlowTest.server().env.admin()) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 // What a reset does to the row, held uncommitted while the sign-in checks the old password.
                 s.executeUpdate("UPDATE users SET password_epoch = password_epoch + 1 WHERE email = '" + email + "'");
-                racing = server().request(POST, "/api/v1/auth/login")
+                racing = SignInFlowTest.server()
+                        .request(POST, "/api/v1/auth/login")
                         .sendJsonObject(new JsonObject().put("email", email).put("password", SQUATTER_PASSWORD));
                 long deadline = System.nanoTime() + 10_000_000_000L;
                 while (!waitingOnALock() && System.nanoTime() < deadline) {
@@ -314,13 +303,14 @@ class StaffMailboxProofTest {
         signUpAndVerify(email, SQUATTER_PASSWORD);
         SignInFlowTest.storeHashWithOlderParameters(email, SQUATTER_PASSWORD);
         List<Future<HttpResponse<Buffer>>> racing = new ArrayList<>();
-        try (Connection c = server().env.admin()) {
+        try (Connection c = SignInFlowTest.server().env.admin()) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 s.executeQuery("SELECT 1 FROM users WHERE email = '" + email + "' FOR SHARE")
                         .close();
                 for (int i = 0; i < 2; i++) {
-                    racing.add(server().request(POST, "/api/v1/auth/login")
+                    racing.add(SignInFlowTest.server()
+                            .request(POST, "/api/v1/auth/login")
                             .sendJsonObject(new JsonObject().put("email", email).put("password", SQUATTER_PASSWORD)));
                 }
                 long deadline = System.nanoTime() + 20_000_000_000L;
@@ -340,7 +330,7 @@ class StaffMailboxProofTest {
     }
 
     private static long appConnectionsWaitingOnALock() throws Exception {
-        try (Connection c = server().env.admin();
+        try (Connection c = SignInFlowTest.server().env.admin();
                 Statement s = c.createStatement();
                 ResultSet rs =
                         s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "

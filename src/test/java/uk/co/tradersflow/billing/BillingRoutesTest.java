@@ -15,27 +15,16 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
-import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
-class BillingRoutesTest {
-    static FakeStripe fake;
-    static TestServer server;
-    static TestUsers users;
-
-    @RegisterExtension
-    static final ServerExtension lifecycle =
-            withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
+class BillingRoutesTest extends FakeStripeServerTest {
 
     private static List<FakeStripe.Request> customersCreatedFor(UUID account) {
-        return fake.requests("POST", "/v1/customers").stream()
-                .filter(r -> account.toString().equals(r.form().get("metadata[tf_account_id]")))
-                .toList();
+        return fake.requestsWithMetadata("POST", "/v1/customers", "tf_account_id", account);
     }
 
     @Test

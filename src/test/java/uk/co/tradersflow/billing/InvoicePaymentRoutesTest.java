@@ -10,28 +10,15 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.email.EmailRenderer;
 import uk.co.tradersflow.email.EmailTemplate;
 import uk.co.tradersflow.support.FakeStripe;
-import uk.co.tradersflow.support.ServerExtension;
-import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
-class InvoicePaymentRoutesTest {
-    static FakeStripe fake;
-    static TestServer server;
-    static TestUsers users;
-
-    @RegisterExtension
-    static final ServerExtension lifecycle =
-            withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
+class InvoicePaymentRoutesTest extends FakeStripeServerTest {
 
     private static List<FakeStripe.Request> linksFor(UUID invoice) {
-        return fake.requests("POST", "/v1/payment_links").stream()
-                .filter(r -> invoice.toString().equals(r.form().get("metadata[tf_invoice_id]")))
-                .toList();
+        return fake.requestsWithMetadata("POST", "/v1/payment_links", "tf_invoice_id", invoice);
     }
 
     @Test

@@ -16,12 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.OpenApiResponseCheck;
-import uk.co.tradersflow.support.ServerExtension;
-import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
@@ -31,14 +27,7 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  * payment (the Stripe worker) and void. Read straight from the table, so a stored text the API
  * would never be asked for is checked too.
  */
-class StoredInvoiceRepliesTest {
-    static FakeStripe fake;
-    static TestServer server;
-    static TestUsers users;
-
-    @RegisterExtension
-    static final ServerExtension lifecycle =
-            withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
+class StoredInvoiceRepliesTest extends FakeStripeServerTest {
 
     private static final List<String> CONTRACT_FIELDS = new ArrayList<>(OpenApiResponseCheck.component("Invoice")
             .getJsonObject("properties")
@@ -59,20 +48,14 @@ class StoredInvoiceRepliesTest {
     void everyWriterStoresAReplyTheContractsInvoiceSchemaAccepts() {
         TestUser u = users.create();
         String acct = connectReady(server, fake, u.accountId());
-        String customer = server.send(
-                        POST,
-                        "/api/v1/customers",
-                        u.token(),
-                        new JsonObject().put("name", "Mrs \"Quoted\" Customer").put("email", "customer@example.test"))
-                .bodyAsJsonObject()
-                .getString("id");
-        String job = server.send(
-                        POST,
-                        "/api/v1/jobs",
-                        u.token(),
-                        new JsonObject().put("customerId", customer).put("title", "Boiler"))
-                .bodyAsJsonObject()
-                .getString("id");
+        String customer = server.create(
+                "/api/v1/customers",
+                u.token(),
+                new JsonObject().put("name", "Mrs \"Quoted\" Customer").put("email", "customer@example.test"));
+        String job = server.create(
+                "/api/v1/jobs",
+                u.token(),
+                new JsonObject().put("customerId", customer).put("title", "Boiler"));
 
         HttpResponse<Buffer> created = server.send(
                 POST,
@@ -123,9 +106,7 @@ class StoredInvoiceRepliesTest {
         assertThat(afterPayment.getString("status")).isEqualTo("paid");
         assertThat(afterPayment.getString("paidAt")).isNotNull();
 
-        String bare = server.send(POST, "/api/v1/invoices", u.token(), new JsonObject().put("customerId", customer))
-                .bodyAsJsonObject()
-                .getString("id");
+        String bare = server.create("/api/v1/invoices", u.token(), new JsonObject().put("customerId", customer));
         JsonObject draft = stored(u, bare);
         assertThat(draft.getValue("jobId")).isNull();
         assertThat(draft.getValue("dueDate")).isNull();
@@ -140,13 +121,8 @@ class StoredInvoiceRepliesTest {
     @Test
     void aReplyTheContractDoesNotAllowIsCaught() {
         TestUser u = users.create();
-        String id = server.send(
-                        POST,
-                        "/api/v1/invoices",
-                        u.token(),
-                        new JsonObject().put("customerId", server.createCustomer(u.token())))
-                .bodyAsJsonObject()
-                .getString("id");
+        String id = server.create(
+                "/api/v1/invoices", u.token(), new JsonObject().put("customerId", server.createCustomer(u.token())));
         JsonObject reply =
                 new JsonObject((String) value(server, "SELECT body_json FROM invoices WHERE id = ?::uuid", id));
         assertThat(OpenApiResponseCheck.violationsOf("Invoice", reply)).isEmpty();

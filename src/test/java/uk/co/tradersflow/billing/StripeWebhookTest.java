@@ -14,22 +14,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.LogCapture;
-import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
-class StripeWebhookTest {
-    static FakeStripe fake;
-    static TestServer server;
-    static TestUsers users;
-
-    @RegisterExtension
-    static final ServerExtension lifecycle =
-            withFakeStripe(started -> fake = started).then(s -> server = s).then(s -> users = new TestUsers(s));
+class StripeWebhookTest extends FakeStripeServerTest {
 
     private static JsonObject event(String type, JsonObject object) {
         return FakeStripe.event(type, object, null, Stripe.API_VERSION);
@@ -499,17 +489,11 @@ class StripeWebhookTest {
         TestUser u = users.create();
         String acct = connectReady(server, fake, u.accountId());
         UUID invoice = invoice(server, u.accountId(), "customer@example.test", 12_345);
-        JsonObject e = FakeStripe.event(
-                "payment_intent.succeeded",
-                new JsonObject()
-                        .put("id", "pi_" + id())
-                        .put("object", "payment_intent")
-                        .put("amount", 12_345)
-                        .put("currency", "gbp")
-                        .put("status", "succeeded")
-                        .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
+        JsonObject e = intentEvent(
+                "pi_" + id(),
+                invoice,
                 acct,
-                Stripe.API_VERSION);
+                new JsonObject().put("amount", 12_345).put("currency", "gbp").put("status", "succeeded"));
         String body = e.encode();
         String sig = FakeStripe.sign(SECRET_CONNECT, Instant.now().getEpochSecond(), body);
         List<Future<HttpResponse<Buffer>>> sends = new ArrayList<>();
@@ -557,16 +541,7 @@ class StripeWebhookTest {
         String otherAcct = connectReady(server, fake, other.accountId());
 
         // Another tradesperson's connected account cannot pay this invoice off.
-        JsonObject forged = FakeStripe.event(
-                "payment_intent.succeeded",
-                new JsonObject()
-                        .put("id", "pi_" + id())
-                        .put("object", "payment_intent")
-                        .put("amount_received", 5_000)
-                        .put("currency", "gbp")
-                        .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
-                otherAcct,
-                Stripe.API_VERSION);
+        JsonObject forged = intentPaying(invoice, otherAcct, 5_000);
         deliver(server, forged);
         awaitHandled(server, forged.getString("id"));
         assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice))
@@ -587,16 +562,11 @@ class StripeWebhookTest {
                         .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
                 acct,
                 Stripe.API_VERSION);
-        JsonObject intent = FakeStripe.event(
-                "payment_intent.succeeded",
-                new JsonObject()
-                        .put("id", payment)
-                        .put("object", "payment_intent")
-                        .put("amount_received", 5_000)
-                        .put("currency", "gbp")
-                        .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
+        JsonObject intent = intentEvent(
+                payment,
+                invoice,
                 acct,
-                Stripe.API_VERSION);
+                new JsonObject().put("amount_received", 5_000).put("currency", "gbp"));
         deliver(server, session);
         deliver(server, intent);
         awaitHandled(server, session.getString("id"));
@@ -605,32 +575,41 @@ class StripeWebhookTest {
                 .isEqualTo("paid");
         assertThat(value(server, "SELECT paid_at IS NOT NULL FROM invoices WHERE id = ?", invoice))
                 .isEqualTo(true);
-        assertThat(count(
-                        server,
-                        "SELECT count(*) FROM email_outbox WHERE template = 'payment_received' AND account_id = ?",
-                        u.accountId()))
-                .isEqualTo(1);
-        assertThat(count(
-                        server,
-                        "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.paid'",
-                        u.accountId()))
-                .isEqualTo(1);
-        assertThat(count(
-                        server,
-                        "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.payment_unexpected'",
-                        u.accountId()))
+        assertThat(mailsOf(u, "payment_received")).isEqualTo(1);
+        assertThat(audited(u, "invoice.paid")).isEqualTo(1);
+        assertThat(audited(u, "invoice.payment_unexpected"))
                 .as("two notices of one payment are not a second payment")
                 .isZero();
     }
 
+    private static long mailsOf(TestUser u, String template) {
+        return count(
+                server,
+                "SELECT count(*) FROM email_outbox WHERE template = ? AND account_id = ?",
+                template,
+                u.accountId());
+    }
+
+    private static long audited(TestUser u, String action) {
+        return count(
+                server, "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = ?", u.accountId(), action);
+    }
+
     private static JsonObject intentPaying(UUID invoice, String acct, long pence) {
+        return intentEvent(
+                "pi_" + id(),
+                invoice,
+                acct,
+                new JsonObject().put("amount_received", pence).put("currency", "gbp"));
+    }
+
+    /** {@code payment_intent.succeeded} on {@code acct} for {@code invoice}, with {@code money}'s amount fields. */
+    private static JsonObject intentEvent(String paymentId, UUID invoice, String acct, JsonObject money) {
         return FakeStripe.event(
                 "payment_intent.succeeded",
-                new JsonObject()
-                        .put("id", "pi_" + id())
+                money.copy()
+                        .put("id", paymentId)
                         .put("object", "payment_intent")
-                        .put("amount_received", pence)
-                        .put("currency", "gbp")
                         .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
                 acct,
                 Stripe.API_VERSION);
@@ -662,11 +641,7 @@ class StripeWebhookTest {
                 .isEqualTo("paid");
         assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", voided))
                 .isEqualTo("void");
-        assertThat(count(
-                        server,
-                        "SELECT count(*) FROM email_outbox WHERE template = 'payment_received' AND account_id = ?",
-                        u.accountId()))
-                .isEqualTo(1);
+        assertThat(mailsOf(u, "payment_received")).isEqualTo(1);
         assertThat(count(
                         server,
                         "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.payment_unexpected' "
@@ -692,34 +667,15 @@ class StripeWebhookTest {
         for (JsonObject paid : List.of(
                 new JsonObject().put("amount_received", 8_999).put("currency", "gbp"),
                 new JsonObject().put("amount_received", 9_000).put("currency", "eur"))) {
-            JsonObject e = FakeStripe.event(
-                    "payment_intent.succeeded",
-                    paid.put("id", "pi_" + id())
-                            .put("object", "payment_intent")
-                            .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
-                    acct,
-                    Stripe.API_VERSION);
+            JsonObject e = intentEvent("pi_" + id(), invoice, acct, paid);
             deliver(server, e);
             awaitHandled(server, e.getString("id"));
             assertThat(eventStatus(server, e.getString("id"))).isEqualTo("ignored");
         }
         assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice))
                 .isEqualTo("draft");
-        assertThat(count(
-                        server,
-                        "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'invoice.payment_mismatch'",
-                        u.accountId()))
-                .isEqualTo(2);
-        JsonObject full = FakeStripe.event(
-                "payment_intent.succeeded",
-                new JsonObject()
-                        .put("id", "pi_" + id())
-                        .put("object", "payment_intent")
-                        .put("amount_received", 9_000)
-                        .put("currency", "gbp")
-                        .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
-                acct,
-                Stripe.API_VERSION);
+        assertThat(audited(u, "invoice.payment_mismatch")).isEqualTo(2);
+        JsonObject full = intentPaying(invoice, acct, 9_000);
         deliver(server, full);
         awaitHandled(server, full.getString("id"));
         assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice))
@@ -829,16 +785,7 @@ class StripeWebhookTest {
         TestUser u = users.create();
         String acct = connectReady(server, fake, u.accountId());
         UUID invoice = invoice(server, u.accountId(), "customer@example.test", 700);
-        JsonObject e = FakeStripe.event(
-                "payment_intent.succeeded",
-                new JsonObject()
-                        .put("id", "pi_" + id())
-                        .put("object", "payment_intent")
-                        .put("amount_received", 700)
-                        .put("currency", "gbp")
-                        .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
-                acct,
-                Stripe.API_VERSION);
+        JsonObject e = intentPaying(invoice, acct, 700);
         // As if an instance claimed it and died before finishing: status processing, lease run out.
         sql(
                 server,

@@ -35,13 +35,7 @@ class DevMailTest {
                         Map.of("TF_DEV_MAIL", "on", "TF_SMTP_PORT", Integer.toString(TestServer.freePort())));
                 LogCapture logs = new LogCapture()) {
             String email = "newcomer-" + UUID.randomUUID() + "@example.test";
-            HttpResponse<Buffer> signup = post(
-                    server,
-                    "/api/v1/auth/signup",
-                    new JsonObject()
-                            .put("email", email)
-                            .put("password", PASSWORD)
-                            .put("businessName", "Sparks Ltd"));
+            HttpResponse<Buffer> signup = server.signUp(email, PASSWORD);
             assertThat(signup.statusCode()).as(signup.bodyAsString()).isEqualTo(201);
 
             Path mailDir = server.config.ops().devDataDir().resolve("mail");
@@ -91,15 +85,7 @@ class DevMailTest {
         try (TestServer server = TestServer.start(Map.of("TF_SMTP_PORT", Integer.toString(TestServer.freePort())));
                 LogCapture logs = new LogCapture()) {
             String email = "prod-" + UUID.randomUUID() + "@example.test";
-            assertThat(post(
-                                    server,
-                                    "/api/v1/auth/signup",
-                                    new JsonObject()
-                                            .put("email", email)
-                                            .put("password", PASSWORD)
-                                            .put("businessName", "Sparks Ltd"))
-                            .statusCode())
-                    .isEqualTo(201);
+            assertThat(server.signUp(email, PASSWORD).statusCode()).isEqualTo(201);
             UUID id = awaitOutboxRow(server, email);
             assertThat(OutboxRows.awaitAtLeast(server, java.util.List.of(id), "sum(claims)", 1, 10))
                     .isPositive();

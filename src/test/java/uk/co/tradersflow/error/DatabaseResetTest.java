@@ -41,29 +41,47 @@ class DatabaseResetTest {
 
     @Test
     void aConnectionResetMidRequestIs503ServiceUnavailableAndTheNextRequestWorks() throws Exception {
-        try (Connection admin = server.env.admin();
-                Statement s = admin.createStatement();
-                LogCapture logs = new LogCapture()) {
-            admin.setAutoCommit(false);
-            s.execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE");
-            Future<HttpResponse<Buffer>> pending = server.request(HttpMethod.GET, "/api/v1/customers", user.token())
-                    .send();
-            awaitAppBackendWaitingOnALock();
-            proxy.resetAll();
-            HttpResponse<Buffer> r = TestServer.await(pending);
-            admin.rollback();
-
-            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
-            assertThat(r.getHeader("Content-Type")).isEqualTo(ProblemResponder.CONTENT_TYPE);
-            assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("service_unavailable");
-            assertThat(logs.text()).contains("dependency unavailable").doesNotContain("unexpected failure");
-        }
+        CutOff cut = listCutOffBy(proxy::resetAll);
+        HttpResponse<Buffer> r = cut.reply();
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+        assertThat(r.getHeader("Content-Type")).isEqualTo(ProblemResponder.CONTENT_TYPE);
+        assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("service_unavailable");
+        assertThat(cut.log()).contains("dependency unavailable").doesNotContain("unexpected failure");
         HttpResponse<Buffer> after = server.send(HttpMethod.GET, "/api/v1/customers", user.token());
         assertThat(after.statusCode()).as("the pool reconnects").isEqualTo(200);
     }
 
     @Test
     void aBackendTerminatedMidRequestIs503ServiceUnavailable() throws Exception {
+        CutOff cut = listCutOffBy(() -> {
+            try (Connection killer = server.env.admin();
+                    Statement k = killer.createStatement()) {
+                k.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                        + "AND usename = 'tf_app' AND wait_event_type = 'Lock'");
+            }
+        });
+        HttpResponse<Buffer> r = cut.reply();
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+        assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("service_unavailable");
+        assertThat(cut.log()).doesNotContain("unexpected failure");
+        assertThat(server.send(HttpMethod.GET, "/api/v1/customers", user.token())
+                        .statusCode())
+                .isEqualTo(200);
+    }
+
+    /** What a request answered when its connection was cut, and what the server logged meanwhile. */
+    private record CutOff(HttpResponse<Buffer> reply, String log) {}
+
+    @FunctionalInterface
+    private interface Cut {
+        void run() throws Exception;
+    }
+
+    /**
+     * Sends a customer list that a table lock holds inside PostgreSQL, runs {@code cut} against its
+     * connection while it waits there, then lifts the lock.
+     */
+    private static CutOff listCutOffBy(Cut cut) throws Exception {
         try (Connection admin = server.env.admin();
                 Statement s = admin.createStatement();
                 LogCapture logs = new LogCapture()) {
@@ -72,21 +90,11 @@ class DatabaseResetTest {
             Future<HttpResponse<Buffer>> pending = server.request(HttpMethod.GET, "/api/v1/customers", user.token())
                     .send();
             awaitAppBackendWaitingOnALock();
-            try (Connection killer = server.env.admin();
-                    Statement k = killer.createStatement()) {
-                k.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                        + "AND usename = 'tf_app' AND wait_event_type = 'Lock'");
-            }
+            cut.run();
             HttpResponse<Buffer> r = TestServer.await(pending);
             admin.rollback();
-
-            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
-            assertThat(r.bodyAsJsonObject().getString("code")).isEqualTo("service_unavailable");
-            assertThat(logs.text()).doesNotContain("unexpected failure");
+            return new CutOff(r, logs.text());
         }
-        assertThat(server.send(HttpMethod.GET, "/api/v1/customers", user.token())
-                        .statusCode())
-                .isEqualTo(200);
     }
 
     /** From a connection of its own: inside the locking transaction pg_stat_activity would be a snapshot. */

@@ -71,13 +71,7 @@ class HealthRoutesTest {
     void postgresUnreachableAtBootStillStartsReadinessNamesDbAndApiAnswers503() {
         TestUser user = new TestUsers(server).create();
         // The same keys as the running server, so the token verifies and the session lookup is what fails.
-        Map<String, String> settings = Map.of(
-                "TF_DB_URL",
-                "postgresql://tf_app@127.0.0.1:" + TestServer.freePort() + "/" + server.env.database,
-                "TF_DEV_DATA_DIR",
-                server.config.ops().devDataDir().toString(),
-                "TF_MIGRATE",
-                "false");
+        Map<String, String> settings = server.twinWithoutDatabase();
         try (LogCapture logs = new LogCapture();
                 TestServer down = TestServer.start(settings)) {
             HttpResponse<Buffer> r = TestServer.await(
@@ -210,7 +204,13 @@ class HealthRoutesTest {
     @Test
     void securityTxtExpiryMovesWithTimeSoALongRunningServerNeverServesAnExpiredFile() {
         HealthRoutes routes = new HealthRoutes(
-                null, null, null, java.util.Optional.empty(), java.util.Optional.empty(), "https://x.test/");
+                null,
+                null,
+                null,
+                java.util.Optional.empty(),
+                java.util.Optional.empty(),
+                "https://x.test/",
+                java.util.Map.of());
         java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofDays(400));
         String text = routes.securityTxt(later);
         java.time.Instant expires = java.time.Instant.parse(text.lines()

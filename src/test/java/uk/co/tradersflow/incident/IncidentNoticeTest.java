@@ -32,12 +32,12 @@ class IncidentNoticeTest {
     static TestServer server;
     static TestUsers users;
 
-    @TempDir
-    Path dir;
-
     @RegisterExtension
     static final ServerExtension lifecycle =
             LocalSmtp.server(started -> smtp = started).then(s -> server = s).then(s -> users = new TestUsers(s));
+
+    @TempDir
+    Path dir;
 
     private static Map<String, String> env() {
         return OpsCli.envOf(server);

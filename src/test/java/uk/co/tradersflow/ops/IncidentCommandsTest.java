@@ -39,12 +39,12 @@ class IncidentCommandsTest {
     static TestServer server;
     static TestUsers users;
 
-    @TempDir
-    Path dir;
-
     @RegisterExtension
     static final ServerExtension lifecycle =
             ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
+
+    @TempDir
+    Path dir;
 
     private static Run run(Map<String, String> env, String... args) {
         return OpsCli.run(env, args);

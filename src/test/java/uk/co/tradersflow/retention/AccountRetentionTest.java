@@ -80,14 +80,7 @@ class AccountRetentionTest {
                         "UPDATE accounts SET status = 'closed', closed_at = now(), delete_after = now() + interval '30 days' WHERE id = '"
                                 + user.accountId() + "'");
             }
-            AccountRetentionVerticle retention = new AccountRetentionVerticle(
-                    server.main.db(),
-                    new LocalDiskBlobStore(server.config.storage().dir()),
-                    server.vertx.createSharedWorkerExecutor("test-retention"),
-                    new StripeGateway(server.vertx, server.config.billing()),
-                    new AuditLog(server.vertx.eventBus()),
-                    Duration.ofHours(1));
-            TestServer.await(server.vertx.deployVerticle(retention));
+            AccountRetentionVerticle retention = deployedRetention(server, "test-retention");
 
             stripe.down(true);
             assertThat(TestServer.await(retention.runOnce())).isZero();
@@ -214,17 +207,8 @@ class AccountRetentionTest {
                     .update(
                             "INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status) VALUES ('"
                                     + user.accountId() + "', '" + customer + "', '" + ended + "', 'cancelled')");
-            Sql.admin()
-                    .update("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
-                            + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
-            AccountRetentionVerticle retention = new AccountRetentionVerticle(
-                    server.main.db(),
-                    new LocalDiskBlobStore(server.config.storage().dir()),
-                    server.vertx.createSharedWorkerExecutor("test-retention-3"),
-                    new StripeGateway(server.vertx, server.config.billing()),
-                    new AuditLog(server.vertx.eventBus()),
-                    Duration.ofHours(1));
-            TestServer.await(server.vertx.deployVerticle(retention));
+            closedLongAgo(user.accountId());
+            AccountRetentionVerticle retention = deployedRetention(server, "test-retention-3");
 
             assertThat(TestServer.await(retention.runOnce())).isEqualTo(1);
             assertThat(stripe.requests("DELETE", "/v1/subscriptions/" + untracked))
@@ -255,17 +239,8 @@ class AccountRetentionTest {
             Sql.admin()
                     .update("INSERT INTO customers (account_id, name) VALUES ('" + user.accountId()
                             + "', 'Mrs Overdue')");
-            Sql.admin()
-                    .update("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
-                            + "delete_after = now() - interval '1 day' WHERE id = '" + user.accountId() + "'");
-            AccountRetentionVerticle retention = new AccountRetentionVerticle(
-                    server.main.db(),
-                    new LocalDiskBlobStore(server.config.storage().dir()),
-                    server.vertx.createSharedWorkerExecutor("test-retention-2"),
-                    new StripeGateway(server.vertx, server.config.billing()),
-                    new AuditLog(server.vertx.eventBus()),
-                    Duration.ofHours(1));
-            TestServer.await(server.vertx.deployVerticle(retention));
+            closedLongAgo(user.accountId());
+            AccountRetentionVerticle retention = deployedRetention(server, "test-retention-2");
 
             stripe.down(true);
             assertThat(TestServer.await(retention.runOnce())).isZero();
@@ -284,5 +259,25 @@ class AccountRetentionTest {
                         .isZero();
             }
         }
+    }
+
+    /** A retention job of the test's own on {@code server}, deployed, with its own worker pool. */
+    private static AccountRetentionVerticle deployedRetention(TestServer server, String workerPool) {
+        AccountRetentionVerticle retention = new AccountRetentionVerticle(
+                server.main.db(),
+                new LocalDiskBlobStore(server.config.storage().dir()),
+                server.vertx.createSharedWorkerExecutor(workerPool),
+                new StripeGateway(server.vertx, server.config.billing()),
+                new AuditLog(server.vertx.eventBus()),
+                Duration.ofHours(1));
+        TestServer.await(server.vertx.deployVerticle(retention));
+        return retention;
+    }
+
+    /** Closed 31 days ago, its deletion due a day ago. */
+    private static void closedLongAgo(java.util.UUID account) {
+        Sql.admin()
+                .update("UPDATE accounts SET status = 'closed', closed_at = now() - interval '31 days', "
+                        + "delete_after = now() - interval '1 day' WHERE id = '" + account + "'");
     }
 }

@@ -276,12 +276,8 @@ class DocumentUploadTest {
     void aDocumentMayBelongToOneOfTheCallersJobsOnly() throws Exception {
         TestUser a = users.create();
         TestUser b = users.create();
-        String aJob = server.send(POST, "/api/v1/jobs", a.token(), new JsonObject().put("title", "Boiler"))
-                .bodyAsJsonObject()
-                .getString("id");
-        String bJob = server.send(POST, "/api/v1/jobs", b.token(), new JsonObject().put("title", "Roof"))
-                .bodyAsJsonObject()
-                .getString("id");
+        String aJob = server.create("/api/v1/jobs", a.token(), new JsonObject().put("title", "Boiler"));
+        String bJob = server.create("/api/v1/jobs", b.token(), new JsonObject().put("title", "Roof"));
 
         HttpResponse<Buffer> ok = upload(
                 a, new Multipart().field("jobId", aJob).file("file", "a.jpg", "image/jpeg", SampleFiles.jpeg(900)));

@@ -142,16 +142,7 @@ class DocumentsOverHttp2Test {
 
     @Test
     void anUploadWithoutATokenIsAnswered401() {
-        assertProblem(
-                send(
-                        HttpMethod.POST,
-                        "/api/v1/documents",
-                        upload(null),
-                        new Multipart()
-                                .file("file", "a.pdf", "application/pdf", SampleFiles.pdf(200_000))
-                                .build()),
-                401,
-                "unauthorized");
+        assertProblem(uploadSmallPdf(null), 401, "unauthorized");
     }
 
     @Test
@@ -160,13 +151,7 @@ class DocumentsOverHttp2Test {
         String expired = new AccessTokens(
                         keys, Duration.ofSeconds(60), Clock.offset(Clock.systemUTC(), Duration.ofHours(-1)))
                 .mint(user.userId(), user.accountId(), user.sessionId(), Optional.empty());
-        Answer answer = send(
-                HttpMethod.POST,
-                "/api/v1/documents",
-                upload(expired),
-                new Multipart()
-                        .file("file", "a.pdf", "application/pdf", SampleFiles.pdf(200_000))
-                        .build());
+        Answer answer = uploadSmallPdf(expired);
         assertThat(answer.status()).as(answer.body().toString()).isEqualTo(401);
         assertThat(answer.headers().contains("Connection")).isFalse();
     }
@@ -199,13 +184,7 @@ class DocumentsOverHttp2Test {
 
     @Test
     void afterARefusedUploadTheSameConnectionServesTheNextRequest() {
-        send(
-                HttpMethod.POST,
-                "/api/v1/documents",
-                upload(null),
-                new Multipart()
-                        .file("file", "a.pdf", "application/pdf", SampleFiles.pdf(200_000))
-                        .build());
+        uploadSmallPdf(null);
         Answer next =
                 send(HttpMethod.GET, "/api/v1/documents", Map.of("Authorization", "Bearer " + user.token()), null);
         assertThat(next.status()).isEqualTo(200);
@@ -221,5 +200,16 @@ class DocumentsOverHttp2Test {
         Answer refused = send(HttpMethod.HEAD, "/api/v1/documents", Map.of(), null);
         assertThat(refused.status()).isEqualTo(401);
         assertThat(refused.body().length()).isZero();
+    }
+
+    /** A 200 kB PDF uploaded with {@code token} as the bearer (none when null). */
+    private static Answer uploadSmallPdf(String token) {
+        return send(
+                HttpMethod.POST,
+                "/api/v1/documents",
+                upload(token),
+                new Multipart()
+                        .file("file", "a.pdf", "application/pdf", SampleFiles.pdf(200_000))
+                        .build());
     }
 }

@@ -75,6 +75,13 @@ public final class FakeStripe implements AutoCloseable {
                 .toList();
     }
 
+    /** The requests to {@code method path} whose form sets {@code metadata[key]} to {@code value}. */
+    public List<Request> requestsWithMetadata(String method, String path, String key, Object value) {
+        return requests(method, path).stream()
+                .filter(r -> String.valueOf(value).equals(r.form().get("metadata[" + key + "]")))
+                .toList();
+    }
+
     public JsonObject subscription(String id, String customer, String status, long trialEnd, long periodEnd) {
         JsonObject item = new JsonObject()
                 .put("id", "si_" + id.substring(4))

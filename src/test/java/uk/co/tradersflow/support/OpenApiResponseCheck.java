@@ -149,15 +149,8 @@ public final class OpenApiResponseCheck {
             return Optional.of(what + ": the body is not JSON: " + e.getMessage());
         }
         String schemaKey = operationName + " " + key + " " + mediaKey;
-        Validator validator = validators.computeIfAbsent(
-                schemaKey,
-                k -> Validator.create(
-                        JsonSchema.of((JsonObject) inline(schema)),
-                        new JsonSchemaOptions()
-                                .setDraft(Draft.DRAFT202012)
-                                .setBaseUri("app:///")
-                                .setOutputFormat(OutputFormat.Basic)));
-        OutputUnit result = validator.validate(json);
+        OutputUnit result =
+                validatorOf(schemaKey, () -> (JsonObject) inline(schema)).validate(json);
         if (Boolean.TRUE.equals(result.getValid())) {
             return Optional.empty();
         }
@@ -175,6 +168,18 @@ public final class OpenApiResponseCheck {
                 what + ": the body does not match " + operationName + " " + key + why + "\n    body: " + shown);
     }
 
+    /** The validator for {@code schema}, made once per key (draft 2020-12, the document's own base). */
+    private static Validator validatorOf(String key, java.util.function.Supplier<JsonObject> schema) {
+        return validators.computeIfAbsent(
+                key,
+                k -> Validator.create(
+                        JsonSchema.of(schema.get()),
+                        new JsonSchemaOptions()
+                                .setDraft(Draft.DRAFT202012)
+                                .setBaseUri("app:///")
+                                .setOutputFormat(OutputFormat.Basic)));
+    }
+
     /** The document's component schema {@code name} (say {@code Invoice}), every reference in it followed. */
     public static JsonObject component(String name) {
         return (JsonObject) inline(pointer("#/components/schemas/" + name));
@@ -185,15 +190,8 @@ public final class OpenApiResponseCheck {
      * component schema {@code name}: empty when it validates.
      */
     public static List<String> violationsOf(String name, Object json) {
-        Validator validator = validators.computeIfAbsent(
-                "component " + name,
-                k -> Validator.create(
-                        JsonSchema.of(component(name)),
-                        new JsonSchemaOptions()
-                                .setDraft(Draft.DRAFT202012)
-                                .setBaseUri("app:///")
-                                .setOutputFormat(OutputFormat.Basic)));
-        OutputUnit result = validator.validate(json);
+        OutputUnit result =
+                validatorOf("component " + name, () -> component(name)).validate(json);
         if (Boolean.TRUE.equals(result.getValid())) {
             return List.of();
         }

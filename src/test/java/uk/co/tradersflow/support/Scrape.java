@@ -1,6 +1,8 @@
 package uk.co.tradersflow.support;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.client.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -11,6 +13,23 @@ import java.util.regex.Pattern;
 /** One read of a running server's {@code /metrics}, with the look-ups tests need. */
 public record Scrape(String text) {
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})?\\s+(\\S+)");
+
+    /**
+     * The metric names a fresh server exports after one signed-in request, so the request, pool and
+     * Redis meters have samples.
+     */
+    public static Set<String> namesAfterASignedInRequest() {
+        try (TestServer server = TestServer.start()) {
+            HttpResponse<Buffer> r = server.send(
+                    HttpMethod.GET,
+                    "/api/v1/customers",
+                    new TestUsers(server).create().token());
+            if (r.statusCode() != 200) {
+                throw new AssertionError("the signed-in request answered " + r.statusCode() + ": " + r.bodyAsString());
+            }
+            return of(server).names();
+        }
+    }
 
     public static Scrape of(TestServer server) {
         var r = TestServer.await(server.request(HttpMethod.GET, "/metrics").send());

@@ -117,14 +117,7 @@ public final class TestServer implements AutoCloseable {
             throw startFailed;
         }
         client = WebClient.create(
-                vertx,
-                new WebClientOptions()
-                        .setSsl(true)
-                        .setTrustAll(true)
-                        .setVerifyHost(false)
-                        .setDefaultHost("localhost")
-                        .setDefaultPort(config.http().httpsPort())
-                        .setFollowRedirects(false));
+                vertx, TrustAllTls.webClient(config.http().httpsPort()).setFollowRedirects(false));
         plainClient = WebClient.create(
                 vertx,
                 new WebClientOptions()
@@ -197,8 +190,35 @@ public final class TestServer implements AutoCloseable {
 
     /** Creates a customer through the API in the token's account; its id. Invoices and jobs need one. */
     public String createCustomer(String accessToken) {
-        HttpResponse<Buffer> created =
-                send(HttpMethod.POST, "/api/v1/customers", accessToken, new JsonObject().put("name", "Customer"));
+        return create("/api/v1/customers", accessToken, new JsonObject().put("name", "Customer"));
+    }
+
+    /**
+     * Settings for a second server with this one's keys (so its tokens verify there) whose
+     * PostgreSQL is a closed port: everything that needs the database fails on it.
+     */
+    public Map<String, String> twinWithoutDatabase() {
+        return Map.of(
+                "TF_DB_URL",
+                "postgresql://tf_app@127.0.0.1:" + freePort() + "/" + env.database,
+                "TF_DEV_DATA_DIR",
+                config.ops().devDataDir().toString(),
+                "TF_MIGRATE",
+                "false");
+    }
+
+    /** Signs up a business "Sparks Ltd" for {@code email}; answers the reply (201 when it worked). */
+    public HttpResponse<Buffer> signUp(String email, String password) {
+        return await(request(HttpMethod.POST, "/api/v1/auth/signup")
+                .sendJsonObject(new JsonObject()
+                        .put("email", email)
+                        .put("password", password)
+                        .put("businessName", "Sparks Ltd")));
+    }
+
+    /** POSTs {@code body} to the collection at {@code path}, expects 201 and answers the new id. */
+    public String create(String path, String accessToken, JsonObject body) {
+        HttpResponse<Buffer> created = send(HttpMethod.POST, path, accessToken, body);
         assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
         return created.bodyAsJsonObject().getString("id");
     }

@@ -11,6 +11,16 @@ import javax.net.ssl.X509TrustManager;
 public final class TrustAllTls {
     private TrustAllTls() {}
 
+    /** Web client options for the test server's HTTPS port on localhost, its self-signed certificate trusted. */
+    public static io.vertx.ext.web.client.WebClientOptions webClient(int httpsPort) {
+        return new io.vertx.ext.web.client.WebClientOptions()
+                .setSsl(true)
+                .setTrustAll(true)
+                .setVerifyHost(false)
+                .setDefaultHost("localhost")
+                .setDefaultPort(httpsPort);
+    }
+
     public static SSLContext context() throws GeneralSecurityException {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(

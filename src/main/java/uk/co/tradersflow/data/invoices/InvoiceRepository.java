@@ -5,7 +5,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -165,16 +164,9 @@ final class InvoiceRepository {
                 .mapEmpty();
     }
 
-    Future<RowSet<Row>> markPaid(
-            SqlConnection tx,
-            UUID id,
-            String connectedAccount,
-            OffsetDateTime paidAt,
-            Long amount,
-            String currency,
-            String payment) {
+    Future<RowSet<Row>> markPaid(SqlConnection tx, UUID id, StripePayment p) {
         return tx.preparedQuery(MARK_PAID)
-                .execute(Tuple.of(id, connectedAccount, paidAt, amount, currency, payment))
+                .execute(Tuple.of(id, p.connectedAccount(), p.paidAt(), p.amount(), p.currency(), p.paymentId()))
                 .compose(rows -> renderPending(tx, id).map(rows));
     }
 

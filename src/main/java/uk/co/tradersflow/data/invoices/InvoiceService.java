@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -106,15 +105,8 @@ public final class InvoiceService {
      * (none when the invoice is not on that connected account), whose columns say whether this
      * payment paid it, was short, or is unexpected.
      */
-    public Future<RowSet<Row>> markPaid(
-            Tx tx,
-            UUID id,
-            String connectedAccount,
-            OffsetDateTime paidAt,
-            Long amount,
-            String currency,
-            String payment) {
-        return invoices.markPaid(tx, id, connectedAccount, paidAt, amount, currency, payment);
+    public Future<RowSet<Row>> markPaid(Tx tx, UUID id, StripePayment payment) {
+        return invoices.markPaid(tx, id, payment);
     }
 
     private static Future<Void> checkTransition(Invoice existing, InvoiceInput input) {

@@ -68,13 +68,10 @@ class InvoiceRenderingTest {
     void everyReplyIsTheContractsObjectFieldForFieldAndInOrder() {
         TestUser a = users.create();
         String customer = server.createCustomer(a.token());
-        String job = server.send(
-                        POST,
-                        "/api/v1/jobs",
-                        a.token(),
-                        new JsonObject().put("customerId", customer).put("title", "Boiler"))
-                .bodyAsJsonObject()
-                .getString("id");
+        String job = server.create(
+                "/api/v1/jobs",
+                a.token(),
+                new JsonObject().put("customerId", customer).put("title", "Boiler"));
         HttpResponse<Buffer> created = server.send(
                 POST,
                 "/api/v1/invoices",
@@ -121,9 +118,7 @@ class InvoiceRenderingTest {
     void aRowChangedByAnyWriterIsServedAsItNowIs() throws SQLException {
         TestUser a = users.create();
         String customer = server.createCustomer(a.token());
-        String id = server.send(POST, "/api/v1/invoices", a.token(), new JsonObject().put("customerId", customer))
-                .bodyAsJsonObject()
-                .getString("id");
+        String id = server.create("/api/v1/invoices", a.token(), new JsonObject().put("customerId", customer));
         try (Connection c = server.env.admin()) {
             InvoiceReplies.write(c, tx -> {
                 try (Statement s = tx.createStatement()) {
@@ -152,13 +147,8 @@ class InvoiceRenderingTest {
     @Test
     void aChangeCommittedWithoutItsRenderingIsRefusedAndChangesNothing() throws SQLException {
         TestUser a = users.create();
-        String id = server.send(
-                        POST,
-                        "/api/v1/invoices",
-                        a.token(),
-                        new JsonObject().put("customerId", server.createCustomer(a.token())))
-                .bodyAsJsonObject()
-                .getString("id");
+        String id = server.create(
+                "/api/v1/invoices", a.token(), new JsonObject().put("customerId", server.createCustomer(a.token())));
         JsonObject before =
                 server.send(GET, "/api/v1/invoices/" + id, a.token()).bodyAsJsonObject();
         for (String change : List.of(
@@ -189,13 +179,8 @@ class InvoiceRenderingTest {
     @Test
     void theRuntimeRoleCannotWriteAReplyOverACommittedOne() throws SQLException {
         TestUser a = users.create();
-        String id = server.send(
-                        POST,
-                        "/api/v1/invoices",
-                        a.token(),
-                        new JsonObject().put("customerId", server.createCustomer(a.token())))
-                .bodyAsJsonObject()
-                .getString("id");
+        String id = server.create(
+                "/api/v1/invoices", a.token(), new JsonObject().put("customerId", server.createCustomer(a.token())));
         JsonObject before =
                 server.send(GET, "/api/v1/invoices/" + id, a.token()).bodyAsJsonObject();
         try (Connection c = server.env.asAppIn(a.accountId());

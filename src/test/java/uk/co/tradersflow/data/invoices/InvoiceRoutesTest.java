@@ -99,10 +99,7 @@ class InvoiceRoutesTest {
     void aRejectedCreationDoesNotUseUpANumber() {
         TestUser a = users.create();
         String ca = server.createCustomer(a.token());
-        assertThat(create(a, new JsonObject().put("customerId", ca))
-                        .bodyAsJsonObject()
-                        .getString("number"))
-                .isEqualTo("INV-0001");
+        assertThat(numberOfNewInvoice(a, ca)).isEqualTo("INV-0001");
         // Passes validation, then fails inside the transaction (unknown job): the counter rolls back.
         HttpResponse<Buffer> failed = create(
                 a,
@@ -110,20 +107,14 @@ class InvoiceRoutesTest {
                         .put("customerId", ca)
                         .put("jobId", java.util.UUID.randomUUID().toString()));
         assertThat(failed.statusCode()).isEqualTo(422);
-        assertThat(create(a, new JsonObject().put("customerId", ca))
-                        .bodyAsJsonObject()
-                        .getString("number"))
-                .isEqualTo("INV-0002");
+        assertThat(numberOfNewInvoice(a, ca)).isEqualTo("INV-0002");
     }
 
     @Test
     void aCreationRolledBackAfterTakingANumberHandsItBackToTheQueuedOne() throws Exception {
         TestUser a = users.create();
         String ca = server.createCustomer(a.token());
-        assertThat(create(a, new JsonObject().put("customerId", ca))
-                        .bodyAsJsonObject()
-                        .getString("number"))
-                .isEqualTo("INV-0001");
+        assertThat(numberOfNewInvoice(a, ca)).isEqualTo("INV-0001");
         try (Connection app = server.env.asAppIn(a.accountId())) {
             try (Statement s = app.createStatement()) {
                 // Another creation in flight: it has taken number 2 and holds the counter row.
@@ -142,10 +133,7 @@ class InvoiceRoutesTest {
                     .as("the rolled-back number is reused")
                     .isEqualTo("INV-0002");
         }
-        assertThat(create(a, new JsonObject().put("customerId", ca))
-                        .bodyAsJsonObject()
-                        .getString("number"))
-                .isEqualTo("INV-0003");
+        assertThat(numberOfNewInvoice(a, ca)).isEqualTo("INV-0003");
     }
 
     @Test
@@ -390,13 +378,10 @@ class InvoiceRoutesTest {
                 .isEqualTo(404);
         HttpResponse<Buffer> foreign = create(b, new JsonObject().put("customerId", ca));
         assertThat(foreign.statusCode()).as("B cannot bill A's customer").isEqualTo(422);
-        String aJob = server.send(
-                        POST,
-                        "/api/v1/jobs",
-                        a.token(),
-                        new JsonObject().put("title", "A's job").put("customerId", ca))
-                .bodyAsJsonObject()
-                .getString("id");
+        String aJob = server.create(
+                "/api/v1/jobs",
+                a.token(),
+                new JsonObject().put("title", "A's job").put("customerId", ca));
         String cb = server.createCustomer(b.token());
         HttpResponse<Buffer> foreignJob =
                 create(b, new JsonObject().put("customerId", cb).put("jobId", aJob));
@@ -416,5 +401,12 @@ class InvoiceRoutesTest {
                 .isEqualTo(422);
         assertThat(Sql.admin().strings("SELECT action FROM audit_log WHERE target_id = '" + first + "' ORDER BY id"))
                 .containsExactly("invoice.created", "invoice.voided");
+    }
+
+    /** Creates an invoice for {@code customer} and answers the number it was given. */
+    private static String numberOfNewInvoice(TestUser user, String customer) {
+        return create(user, new JsonObject().put("customerId", customer))
+                .bodyAsJsonObject()
+                .getString("number");
     }
 }

@@ -17,34 +17,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
-import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /** The one data-access helper: commit, rollback, and a scope that never outlives its transaction. */
-class DbTest {
-    static TestServer server;
+class DbTest extends TwoAccountsTest {
     static Pool pool;
     static Pool workerPool;
     static SqlClient reads;
     static Db db;
-    static TestUser a;
-    static TestUser b;
 
-    @RegisterExtension
-    static final ServerExtension lifecycle = ServerExtension.withDefaults()
-            .then(s -> server = s)
-            .then(TestUsers.twoAccounts((first, second) -> {
-                a = first;
-                b = second;
-            }))
-            .then(DbTest::openOneConnectionPools);
-
-    private static void openOneConnectionPools(TestServer server) {
+    @BeforeAll
+    static void openOneConnectionPools() {
         // One connection, so consecutive units of work are guaranteed to share it.
         pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(1))

@@ -9,30 +9,15 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
-import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
-import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /** What the database itself enforces for the runtime role, independent of any server code. */
-class RowLevelSecurityTest {
-    static TestServer server;
-    static TestUser a;
-    static TestUser b;
+class RowLevelSecurityTest extends TwoAccountsTest {
 
-    @RegisterExtension
-    static final ServerExtension lifecycle = ServerExtension.withDefaults()
-            .then(s -> server = s)
-            .then(TestUsers.twoAccounts((first, second) -> {
-                a = first;
-                b = second;
-            }))
-            .then(RowLevelSecurityTest::oneCustomerEach);
-
-    private static void oneCustomerEach(TestServer server) throws SQLException {
+    @BeforeAll
+    static void oneCustomerEach() throws SQLException {
         try (Connection c = server.env.admin()) {
             insertCustomer(c, a.accountId(), "A's customer");
             insertCustomer(c, b.accountId(), "B's customer");

@@ -23,13 +23,7 @@ class LogRedactionTest {
             String garbage = "garbage-token-value-0123456789";
             // A server sharing the keys but whose Postgres is gone: every authenticated request fails
             // inside the guard and is logged as a dependency failure with its request id.
-            Map<String, String> down = Map.of(
-                    "TF_DB_URL",
-                    "postgresql://tf_app@127.0.0.1:" + TestServer.freePort() + "/" + server.env.database,
-                    "TF_DEV_DATA_DIR",
-                    server.config.ops().devDataDir().toString(),
-                    "TF_MIGRATE",
-                    "false");
+            Map<String, String> down = server.twinWithoutDatabase();
             try (LogCapture logs = new LogCapture();
                     TestServer broken = TestServer.start(down)) {
                 for (TestServer s : new TestServer[] {server, broken}) {

@@ -2,7 +2,6 @@ package uk.co.tradersflow.platform.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.http.HttpMethod;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 import uk.co.tradersflow.support.PromQl;
 import uk.co.tradersflow.support.Scrape;
-import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 
 /**
  * conf/prometheus/alerts.yml holds together: every alert is labelled and annotated as the
@@ -143,17 +140,9 @@ class AlertRulesTest {
         rules().forEach(r -> read.addAll(PromQl.metricNames(r.expr())));
         read.removeAll(SYNTHETIC);
         assertThat(read).contains("tf_http_server_requests_seconds_count", "tf_security_events_total", "tf_ready");
-        try (TestServer server = TestServer.start()) {
-            // One signed-in request, so the request, pool and Redis meters have samples.
-            assertThat(server.send(
-                                    HttpMethod.GET,
-                                    "/api/v1/customers",
-                                    new TestUsers(server).create().token())
-                            .statusCode())
-                    .isEqualTo(200);
-            Set<String> exported = Scrape.of(server).names();
-            assertThat(exported).as("exported by /metrics").containsAll(read);
-        }
+        assertThat(Scrape.namesAfterASignedInRequest())
+                .as("exported by /metrics")
+                .containsAll(read);
     }
 
     @Test

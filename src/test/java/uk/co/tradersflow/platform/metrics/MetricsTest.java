@@ -248,14 +248,7 @@ class MetricsTest {
     /** Signs up, verifies, signs in, rotates the refresh token, and moves the old one out of its grace period. */
     private static String spentRefreshToken() throws Exception {
         String email = "trader-" + UUID.randomUUID() + "@example.test";
-        assertThat(post(
-                                "/api/v1/auth/signup",
-                                new JsonObject()
-                                        .put("email", email)
-                                        .put("password", PASSWORD)
-                                        .put("businessName", "Sparks Ltd"))
-                        .statusCode())
-                .isEqualTo(201);
+        assertThat(server.signUp(email, PASSWORD).statusCode()).isEqualTo(201);
         String link = queryString(
                 "SELECT model->>'link' FROM email_outbox WHERE recipient = ? AND template = 'verify_email' "
                         + "ORDER BY created_at DESC LIMIT 1",
