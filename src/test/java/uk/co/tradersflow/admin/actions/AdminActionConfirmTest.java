@@ -37,9 +37,9 @@ class AdminActionConfirmTest {
             .then(s -> {
                 server = s;
                 users = new TestUsers(s);
-                owner = users.create(AdminActionsFixtures.OWNER, true);
-                otherOwner = users.create(AdminActionsFixtures.OTHER_OWNER, true);
-                support = users.create(AdminActionsFixtures.SUPPORT, true);
+                owner = AdminActionsFixtures.staff(users, AdminActionsFixtures.OWNER);
+                otherOwner = AdminActionsFixtures.staff(users, AdminActionsFixtures.OTHER_OWNER);
+                support = AdminActionsFixtures.staff(users, AdminActionsFixtures.SUPPORT);
             });
 
     private static JsonObject suspendProposed(TestUser target) {
