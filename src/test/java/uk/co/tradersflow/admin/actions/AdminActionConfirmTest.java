@@ -204,6 +204,7 @@ class AdminActionConfirmTest {
                 new JsonObject());
         assertRefused(missing, 422, "validation_failed");
         assertThat(status(p.getString("id"))).isEqualTo("pending");
+        assertThat(auditOf(p.getString("id"))).containsExactly("admin.action_requested", "admin.confirmation_refused");
     }
 
     @Test
