@@ -13,6 +13,8 @@ import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.config.AppConfig;
 
 /**
@@ -23,6 +25,8 @@ import uk.co.tradersflow.config.AppConfig;
  * the API's rate limit: a per-instance budget; a revocation signal: the cache window).
  */
 public final class RedisClients {
+    private static final Logger log = LoggerFactory.getLogger(RedisClients.class);
+
     /**
      * Redis answers in well under a millisecond when healthy, and a request waits for at most a
      * couple of calls: a call not answered within a second is an outage, not load.
@@ -32,6 +36,15 @@ public final class RedisClients {
     private RedisClients() {}
 
     public static Redis create(Vertx vertx, AppConfig.RedisSettings settings) {
+        log.info(
+                "Redis: {} mode, {} {}",
+                settings.mode().name().toLowerCase(java.util.Locale.ROOT),
+                settings.urls().size(),
+                switch (settings.mode()) {
+                    case STANDALONE -> "server";
+                    case CLUSTER -> "seed node(s)";
+                    case SENTINEL -> "sentinel(s) watching " + settings.masterName();
+                });
         return new Bounded(Redis.createClient(vertx, options(settings)), CALL_TIMEOUT);
     }
 
