@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
+import uk.co.tradersflow.platform.redis.RedisClients;
 import uk.co.tradersflow.platform.security.Principal;
 
 /**
@@ -50,6 +51,7 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
             .build();
     private volatile boolean redisDown;
     private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long PROBE_TIMEOUT_NANOS = RedisClients.CALL_TIMEOUT.toNanos();
     private final AtomicLong nextProbe = new AtomicLong(System.nanoTime());
 
     public ApiRateLimit(RateLimiter limiter, int perSecond, int burst) {
@@ -92,8 +94,9 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
                         decision = lease.taken(ar.result(), System.nanoTime());
                     } else {
                         lease.failed();
+                        // The next probe a second after this failure (a hung Redis took the timeout to say so).
+                        nextProbe.set(System.nanoTime() + PROBE_INTERVAL_NANOS);
                         if (!redisDown) {
-                            nextProbe.set(System.nanoTime() + PROBE_INTERVAL_NANOS);
                             redisDown = true;
                             log.warn(
                                     "Redis unreachable for API rate limiting; using per-instance limits: {}",
@@ -109,7 +112,8 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
     private boolean probeDue() {
         long now = System.nanoTime();
         long due = nextProbe.get();
-        return now - due >= 0 && nextProbe.compareAndSet(due, now + PROBE_INTERVAL_NANOS);
+        // Until this probe has its answer (at most the call timeout), no other request probes.
+        return now - due >= 0 && nextProbe.compareAndSet(due, now + PROBE_INTERVAL_NANOS + PROBE_TIMEOUT_NANOS);
     }
 
     private static void answer(RoutingContext ctx, RateLimiter.Decision decision) {
