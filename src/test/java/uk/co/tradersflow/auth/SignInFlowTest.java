@@ -44,10 +44,6 @@ class SignInFlowTest {
         return TestServer.await(server.request(POST, path).sendJsonObject(body));
     }
 
-    static HttpResponse<Buffer> login(String email, String password) {
-        return post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
-    }
-
     static String email() {
         return "trader-" + UUID.randomUUID() + "@example.test";
     }
