@@ -9,7 +9,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlClient;
@@ -59,6 +58,7 @@ import uk.co.tradersflow.platform.metrics.SamplerVerticle;
 import uk.co.tradersflow.platform.metrics.SecurityEvents;
 import uk.co.tradersflow.platform.module.Module;
 import uk.co.tradersflow.platform.module.Shared;
+import uk.co.tradersflow.platform.redis.RedisClients;
 import uk.co.tradersflow.platform.redis.RedisKeys;
 import uk.co.tradersflow.ratelimit.ApiRateLimit;
 import uk.co.tradersflow.ratelimit.RateLimiter;
@@ -263,16 +263,7 @@ public final class MainVerticle extends VerticleBase {
                 .connectingTo(workerLogin)
                 .using(vertx)
                 .build();
-        // The pooled client holds a connection for each call in flight and does not pipeline calls
-        // on it: with 16 connections, the invoice-list load's bursts of rate-limit calls waited 38 ms
-        // on average for one; with 64, under 1 ms. Redis serves thousands of clients.
-        redis = Redis.createClient(
-                vertx,
-                new RedisOptions()
-                        .setConnectionString(config.redis().url())
-                        .setMaxPoolSize(64)
-                        .setMaxPoolWaiting(4096)
-                        .setMaxWaitingHandlers(8192));
+        redis = RedisClients.create(vertx, config.redis());
 
         // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
         db = new Db(vertx, pool, reads, workerPool, workerLogin, Db.BORROW_TIMEOUT);
@@ -287,7 +278,8 @@ public final class MainVerticle extends VerticleBase {
                 keys,
                 db,
                 redis,
-                new RedisKeys(config.redis().keyPrefix()),
+                new RedisKeys(
+                        config.redis().keyPrefix(), config.redis().mode() == AppConfig.RedisSettings.RedisMode.CLUSTER),
                 new ClientInfo(config.http().trustedProxies()),
                 meters,
                 registry,

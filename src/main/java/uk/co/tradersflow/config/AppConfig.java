@@ -121,12 +121,33 @@ public record AppConfig(
         }
     }
 
-    /** Redis, and the prefix of every key this server writes (several servers may share one Redis). */
-    public record RedisSettings(String url, String keyPrefix) {
-        /** The URL may carry a password. */
+    /**
+     * Redis, and the prefix of every key this server writes (several servers may share one Redis).
+     * {@code urls} is one server's URL (standalone), a cluster's seed nodes (cluster, the rest is
+     * discovered), or the sentinels watching {@code masterName} (sentinel).
+     */
+    public record RedisSettings(RedisMode mode, List<String> urls, String masterName, String keyPrefix) {
+        /** How the server reaches Redis ({@code TF_REDIS_MODE}). */
+        public enum RedisMode {
+            STANDALONE,
+            CLUSTER,
+            SENTINEL
+        }
+
+        public RedisSettings {
+            urls = List.copyOf(urls);
+        }
+
+        /** {@code TF_REDIS_URL} as given: the URLs, comma-separated. */
+        public String url() {
+            return String.join(",", urls);
+        }
+
+        /** The URLs may carry a password. */
         @Override
         public String toString() {
-            return "RedisSettings[keyPrefix=" + keyPrefix + "]";
+            return "RedisSettings[mode=" + mode + ", nodes=" + urls.size() + ", masterName=" + masterName
+                    + ", keyPrefix=" + keyPrefix + "]";
         }
     }
 

@@ -51,6 +51,8 @@ public final class ConfigLoader {
         DEFAULTS.put("TF_MIGRATE", "true");
         DEFAULTS.put("TF_REDIS_URL", "redis://127.0.0.1:6379");
         DEFAULTS.put("TF_REDIS_KEY_PREFIX", "tf:");
+        DEFAULTS.put("TF_REDIS_MODE", "standalone");
+        DEFAULTS.put("TF_REDIS_MASTER_NAME", "mymaster");
         DEFAULTS.put("TF_OWNER_EMAILS", "");
         DEFAULTS.put("TF_SUPPORT_EMAILS", "");
         DEFAULTS.put("TF_JWT_PRIVATE_KEY", "");
@@ -406,7 +408,30 @@ public final class ConfigLoader {
     }
 
     private AppConfig.RedisSettings redis() {
-        return new AppConfig.RedisSettings(redisUrl("TF_REDIS_URL"), text("TF_REDIS_KEY_PREFIX"));
+        AppConfig.RedisSettings.RedisMode mode;
+        try {
+            mode = AppConfig.RedisSettings.RedisMode.valueOf(
+                    text("TF_REDIS_MODE").toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw invalid("TF_REDIS_MODE", "must be standalone, cluster or sentinel");
+        }
+        List<String> urls = redisUrls("TF_REDIS_URL");
+        if (mode == AppConfig.RedisSettings.RedisMode.STANDALONE && urls.size() > 1) {
+            throw invalid(
+                    "TF_REDIS_URL",
+                    "must be one URL when TF_REDIS_MODE is standalone (a list is for cluster seed nodes or sentinels)");
+        }
+        String masterName = nonEmpty("TF_REDIS_MASTER_NAME");
+        if (!masterName.matches("[A-Za-z0-9._-]{1,100}")) {
+            throw invalid("TF_REDIS_MASTER_NAME", "must be the name the sentinels monitor, such as mymaster");
+        }
+        String prefix = text("TF_REDIS_KEY_PREFIX");
+        if (mode == AppConfig.RedisSettings.RedisMode.CLUSTER && (prefix.contains("{") || prefix.contains("}"))) {
+            throw invalid(
+                    "TF_REDIS_KEY_PREFIX",
+                    "must not contain { or } when TF_REDIS_MODE is cluster: a hash tag there would put every key in one slot");
+        }
+        return new AppConfig.RedisSettings(mode, urls, masterName, prefix);
     }
 
     private AppConfig.KeySettings keys() {
@@ -701,12 +726,19 @@ public final class ConfigLoader {
         return v;
     }
 
-    private String redisUrl(String name) {
-        String v = nonEmpty(name);
-        if (!v.startsWith("redis://") && !v.startsWith("rediss://")) {
-            throw invalid(name, "must be a redis:// or rediss:// URL");
+    /** One or more redis:// or rediss:// URLs, comma-separated. */
+    private List<String> redisUrls(String name) {
+        nonEmpty(name);
+        List<String> urls = list(name);
+        if (urls.isEmpty()) {
+            throw invalid(name, "must be a redis:// or rediss:// URL, or several separated by commas");
         }
-        return v;
+        for (String v : urls) {
+            if (!v.startsWith("redis://") && !v.startsWith("rediss://")) {
+                throw invalid(name, "must be a redis:// or rediss:// URL, or several separated by commas");
+            }
+        }
+        return urls;
     }
 
     private SmtpStartTls startTls() {

@@ -13,13 +13,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
+import uk.co.tradersflow.platform.redis.RedisClients;
 import uk.co.tradersflow.platform.security.Principal;
 
 /**
  * Per-user API rate limit on every authenticated route ({@code TF_API_RATE_PER_SECOND},
  * {@code TF_API_BURST}), shared by all instances through Redis, with the contract's
  * {@code RateLimit-*} headers and 429 + {@code Retry-After}. When Redis is unreachable the API
- * keeps working on a per-instance budget of the same shape instead of failing.
+ * keeps working on a per-instance budget of the same shape instead of failing: the session
+ * checks come from PostgreSQL, not Redis, so only the limit's sharing is lost (a user may get the
+ * budget once per instance). While Redis is down no request waits for it: one a second asks.
  *
  * <p>A user who asks often takes units from Redis a few at a time ({@link UserLease}) and spends
  * them here without asking again, topping up in the background; one who asks seldom asks Redis
@@ -47,6 +50,9 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
             .maximumSize(100_000)
             .build();
     private volatile boolean redisDown;
+    private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long PROBE_TIMEOUT_NANOS = RedisClients.CALL_TIMEOUT.toNanos();
+    private final AtomicLong nextProbe = new AtomicLong(System.nanoTime());
 
     public ApiRateLimit(RateLimiter limiter, int perSecond, int burst) {
         this.limiter = limiter;
@@ -70,6 +76,12 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
             answer(ctx, spent);
             return;
         }
+        if (redisDown && !probeDue()) {
+            // Known down: answer from this instance's budget at once rather than wait on every
+            // request for a call that will fail (or, on a Redis that hangs, time out).
+            answer(ctx, fallback.get(user, id -> new LocalBucket()).take(perSecond, burst));
+            return;
+        }
         int wanted = lease.nextSize(System.nanoTime());
         limiter.takeUpTo("api:" + user, perSecond, Duration.ofSeconds(1), burst, wanted)
                 .onComplete(ar -> {
@@ -82,6 +94,8 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
                         decision = lease.taken(ar.result(), System.nanoTime());
                     } else {
                         lease.failed();
+                        // The next probe a second after this failure (a hung Redis took the timeout to say so).
+                        nextProbe.set(System.nanoTime() + PROBE_INTERVAL_NANOS);
                         if (!redisDown) {
                             redisDown = true;
                             log.warn(
@@ -92,6 +106,14 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
                     }
                     answer(ctx, decision);
                 });
+    }
+
+    /** While Redis is down, one request a second asks it again; the first answer brings the shared limit back. */
+    private boolean probeDue() {
+        long now = System.nanoTime();
+        long due = nextProbe.get();
+        // Until this probe has its answer (at most the call timeout), no other request probes.
+        return now - due >= 0 && nextProbe.compareAndSet(due, now + PROBE_INTERVAL_NANOS + PROBE_TIMEOUT_NANOS);
     }
 
     private static void answer(RoutingContext ctx, RateLimiter.Decision decision) {

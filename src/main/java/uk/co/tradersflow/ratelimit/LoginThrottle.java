@@ -139,7 +139,7 @@ public final class LoginThrottle {
     /** An admitted attempt's password was wrong: it stays counted, and may start a lockout. */
     private Future<Failure> failed(String subject) {
         return failed.run(
-                        List.of(failures(subject), lock(subject), keys.key("login", "lockouts", subject)),
+                        List.of(failures(subject), lock(subject), keys.tagged(subject, "login", "lockouts")),
                         List.of(
                                 Integer.toString(maxFailures),
                                 Long.toString(lockout.toSeconds()),
@@ -215,11 +215,12 @@ public final class LoginThrottle {
                 AppError.of(ErrorCode.SERVICE_UNAVAILABLE, "Sign-in is temporarily unavailable; try again shortly")));
     }
 
+    // One subject's keys share a hash tag (on a cluster): ADMIT and FAILED use them together.
     private String failures(String subject) {
-        return keys.key("login", "fail", subject);
+        return keys.tagged(subject, "login", "fail");
     }
 
     private String lock(String subject) {
-        return keys.key("login", "lock", subject);
+        return keys.tagged(subject, "login", "lock");
     }
 }

@@ -12,7 +12,10 @@ import java.util.List;
 
 /**
  * A Lua script run atomically by Redis in one round trip, called by its SHA-1 ({@code EVALSHA});
- * if Redis has forgotten it (restart, SCRIPT FLUSH) it is loaded again and the call retried.
+ * if Redis has forgotten it (restart, SCRIPT FLUSH, a cluster node that never ran it) the call is
+ * made once more with the source ({@code EVAL}), which also caches it. {@code EVAL} carries the
+ * keys, so on a cluster it reaches the node that owns them, where a {@code SCRIPT LOAD} (which
+ * names no key) would reach any node.
  */
 final class RedisScript {
     private final Redis redis;
@@ -33,15 +36,14 @@ final class RedisScript {
     Future<Response> run(List<String> keys, List<String> args) {
         return redis.send(request(Command.EVALSHA, sha, keys, args)).recover(e -> {
             if (String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
-                return redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(source))
-                        .compose(loaded -> redis.send(request(Command.EVALSHA, sha, keys, args)));
+                return redis.send(request(Command.EVAL, source, keys, args));
             }
             return Future.failedFuture(e);
         });
     }
 
-    private static Request request(Command command, String sha, List<String> keys, List<String> args) {
-        Request r = Request.cmd(command).arg(sha).arg(keys.size());
+    private static Request request(Command command, String script, List<String> keys, List<String> args) {
+        Request r = Request.cmd(command).arg(script).arg(keys.size());
         keys.forEach(r::arg);
         args.forEach(r::arg);
         return r;

@@ -255,7 +255,9 @@ class AuthGuardTest {
             users.revokeSession(u.sessionId());
             TestServer.await(server.main.revocations().publish(SessionRevoked.session(u.sessionId())));
             long ms = millisUntil(b, u.token(), 401);
-            assertThat(ms).as("revocation seen by the other instance").isLessThan(1000);
+            // b cached the session as live just before: its cache alone would answer so for about a
+            // second more. Well under that, the signal (Redis pub/sub) carried the revocation.
+            assertThat(ms).as("revocation signalled to the other instance").isLessThan(500);
         }
     }
 }

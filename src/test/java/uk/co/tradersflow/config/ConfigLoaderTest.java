@@ -401,6 +401,47 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void redisIsOneServerByDefaultAClusterOrSentinelsTakeAListAndBadModesOrListsStopStartUp() {
+        AppConfig.RedisSettings defaults = env(Map.of()).redis();
+        assertThat(defaults.mode()).isEqualTo(AppConfig.RedisSettings.RedisMode.STANDALONE);
+        assertThat(defaults.urls()).containsExactly("redis://127.0.0.1:6379");
+        assertThat(defaults.masterName()).isEqualTo("mymaster");
+
+        AppConfig.RedisSettings cluster = env(Map.of(
+                        "TF_REDIS_MODE", "cluster",
+                        "TF_REDIS_URL", "redis://10.0.0.1:6379, redis://10.0.0.2:6379 ,rediss://:pw@10.0.0.3:6380"))
+                .redis();
+        assertThat(cluster.mode()).isEqualTo(AppConfig.RedisSettings.RedisMode.CLUSTER);
+        assertThat(cluster.urls())
+                .containsExactly("redis://10.0.0.1:6379", "redis://10.0.0.2:6379", "rediss://:pw@10.0.0.3:6380");
+        assertThat(cluster.toString()).doesNotContain("pw");
+
+        AppConfig.RedisSettings sentinel = env(Map.of(
+                        "TF_REDIS_MODE", "SENTINEL",
+                        "TF_REDIS_URL", "redis://s1:26379,redis://s2:26379",
+                        "TF_REDIS_MASTER_NAME", "tf-main"))
+                .redis();
+        assertThat(sentinel.mode()).isEqualTo(AppConfig.RedisSettings.RedisMode.SENTINEL);
+        assertThat(sentinel.urls()).hasSize(2);
+        assertThat(sentinel.masterName()).isEqualTo("tf-main");
+
+        Map<Map<String, String>, String> bad = Map.of(
+                Map.of("TF_REDIS_MODE", "replicated"), "TF_REDIS_MODE",
+                Map.of("TF_REDIS_URL", "redis://a:6379,redis://b:6379"), "TF_REDIS_URL",
+                Map.of("TF_REDIS_MODE", "cluster", "TF_REDIS_URL", "redis://a:6379,http://b:6379"), "TF_REDIS_URL",
+                Map.of("TF_REDIS_MODE", "cluster", "TF_REDIS_URL", " , "), "TF_REDIS_URL",
+                Map.of("TF_REDIS_MODE", "sentinel", "TF_REDIS_MASTER_NAME", "my master"), "TF_REDIS_MASTER_NAME",
+                Map.of("TF_REDIS_MODE", "cluster", "TF_REDIS_KEY_PREFIX", "{tf}:"), "TF_REDIS_KEY_PREFIX");
+        bad.forEach((settings, name) -> assertThatThrownBy(() -> env(settings))
+                .as("%s", settings)
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(name)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n")));
+        assertThatThrownBy(() -> env(Map.of("TF_REDIS_URL", "redis://:secret-pw@a:6379,redis://b:6379")))
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("secret-pw"));
+    }
+
+    @Test
     void theExtraOperationalSettingsParse() {
         AppConfig c = env(Map.of(
                 "TF_DB_POOL_SIZE",

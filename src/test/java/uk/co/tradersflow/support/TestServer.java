@@ -55,6 +55,13 @@ public final class TestServer implements AutoCloseable {
      */
     static final long BLOCKED_LIMIT_MS = 500;
 
+    /** A Redis the servers started from now on use instead of the run's (see {@link OnRedisCluster}); null: the run's. */
+    private static volatile Map<String, String> redisInUse;
+
+    static void useRedis(Map<String, String> settings) {
+        redisInUse = settings;
+    }
+
     public static TestServer start() {
         return start(Map.of());
     }
@@ -82,6 +89,10 @@ public final class TestServer implements AutoCloseable {
         settings.put("TF_DB_ADMIN_URL", env.adminUrl());
         settings.put("TF_REDIS_URL", env.redisUrl);
         settings.put("TF_REDIS_KEY_PREFIX", env.redisPrefix);
+        Map<String, String> redis = redisInUse;
+        if (redis != null) {
+            settings.putAll(redis);
+        }
         settings.put("TF_DEV_DATA_DIR", devDir.toString());
         settings.put("TF_STORAGE_DIR", devDir.resolve("files").toString());
         settings.put("TF_HTTP_INSTANCES", "2");
