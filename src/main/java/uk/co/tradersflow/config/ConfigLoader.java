@@ -432,10 +432,10 @@ public final class ConfigLoader {
                 seconds("TF_LOGIN_LOCKOUT_SECONDS", 1, 3600),
                 intIn("TF_LOGIN_IP_LIMIT_PER_MINUTE", 1, 100_000),
                 list("TF_GOOGLE_CLIENT_IDS"),
-                url("TF_GOOGLE_JWKS_URL").toString(),
+                jwksUrl("TF_GOOGLE_JWKS_URL"),
                 list("TF_GOOGLE_ISSUERS"),
                 list("TF_APPLE_CLIENT_IDS"),
-                url("TF_APPLE_JWKS_URL").toString(),
+                jwksUrl("TF_APPLE_JWKS_URL"),
                 links);
     }
 
@@ -682,6 +682,21 @@ public final class ConfigLoader {
         } catch (URISyntaxException e) {
             throw invalid(name, "must be a URL");
         }
+    }
+
+    /**
+     * Where a sign-in provider's signing keys are fetched: over HTTPS, since whoever could answer
+     * in the provider's place could sign ID tokens for anyone. Plain HTTP only to this machine
+     * (a local key server in tests).
+     */
+    private String jwksUrl(String name) {
+        URI uri = url(name);
+        String host = uri.getHost().replaceAll("^\\[|\\]$", "");
+        boolean loopback = "localhost".equalsIgnoreCase(host) || host.startsWith("127.") || "::1".equals(host);
+        if (!"https".equals(uri.getScheme()) && !loopback) {
+            throw invalid(name, "must be an https URL (plain http only to a loopback address)");
+        }
+        return uri.toString();
     }
 
     /** A base that email links are appended to: a query or fragment would end up inside every link. */
