@@ -42,6 +42,11 @@ final class LocalJwks implements AutoCloseable {
         this.published = List.copyOf(keys);
     }
 
+    /** Made, with its port chosen, but not listening yet: a provider that cannot be reached until {@link #up}. */
+    static LocalJwks unreachable(JWK... keys) {
+        return new LocalJwks(List.of(keys));
+    }
+
     static LocalJwks start(JWK... keys) {
         LocalJwks jwks = new LocalJwks(List.of(keys));
         jwks.up();
@@ -66,6 +71,7 @@ final class LocalJwks implements AutoCloseable {
     /** Unreachable: nothing listens on the port any more. */
     void down() {
         TestServer.await(server.close());
+        server = null;
     }
 
     String url() {
@@ -87,6 +93,7 @@ final class LocalJwks implements AutoCloseable {
     @Override
     public void close() {
         TestServer.await(vertx.close());
+        server = null;
     }
 
     static RSAKey rsa(String kid) {
