@@ -17,9 +17,6 @@ GRANT INSERT (account_id, user_id, provider, subject, email, is_private_email) O
 GRANT UPDATE (email, is_private_email, last_used_at) ON user_identities TO tf_app;
 GRANT DELETE ON user_identities TO tf_app;
 
--- A user created by a provider has a verified address from the start (the provider proved it).
-GRANT INSERT (email_verified_at) ON users TO tf_app;
-
 -- Sign-in by ID token: whose identity a provider's subject is, and only what deciding needs. It
 -- must run before the request knows its account, like auth_user_by_email.
 CREATE FUNCTION auth_user_by_identity(p_provider text, p_subject text)

@@ -28,9 +28,10 @@ final class IdentityRepository {
             """
       SELECT user_id, account_id, password_epoch, email_verified, account_status FROM auth_user_by_email($1)""";
     private static final String INSERT_ACCOUNT = "INSERT INTO accounts (id, business_name) VALUES ($1, $2)";
-    // The provider verified the address: the user starts verified, with no password.
-    private static final String INSERT_USER =
-            "INSERT INTO users (id, account_id, email, email_verified_at) VALUES ($1, $2, $3, now())";
+    // The user starts without a password; the provider verified the address, so it is marked verified
+    // at once (by an UPDATE: the runtime role may not insert a verified user, V018).
+    private static final String INSERT_USER = "INSERT INTO users (id, account_id, email) VALUES ($1, $2, $3)";
+    private static final String MARK_VERIFIED = "UPDATE users SET email_verified_at = now() WHERE id = $1";
     private static final String INSERT_IDENTITY =
             """
       INSERT INTO user_identities (account_id, user_id, provider, subject, email, is_private_email)
@@ -108,6 +109,7 @@ final class IdentityRepository {
                 .compose(v -> tx.preparedQuery(INSERT_USER)
                         .execute(Tuple.of(
                                 user.userId(), user.accountId(), user.email().value())))
+                .compose(v -> tx.preparedQuery(MARK_VERIFIED).execute(Tuple.of(user.userId())))
                 .mapEmpty();
     }
 
