@@ -115,28 +115,26 @@ public final class SignInService {
         });
     }
 
-    /** The right password: rehashed if its parameters are old, in the transaction that opens the session. */
+    /**
+     * The right password: rehashed if its parameters are old (hashed before the transaction opens,
+     * so no connection waits on Argon2), and stored in the transaction that opens the session.
+     */
     private Future<SessionTokens> passwordAccepted(
             Attempt attempt, SignInUser user, String storedHash, String password) {
-        return mayOpen(user).compose(ok -> {
-            Future<Optional<String>> rehash = hasher.needsRehash(storedHash)
-                    ? hasher.hash(password).map(Optional::of)
-                    : Future.succeededFuture(Optional.empty());
-            return open(
-                    attempt,
-                    user,
-                    new JsonObject(),
-                    tx -> rehash.compose(newHash -> SignInRepository.passwordStillIs(
-                                    tx, user.userId(), user.passwordEpoch())
-                            .compose(same -> !same
-                                    // Changed or reset while this sign-in was being checked: the old password opens
-                                    // nothing.
-                                    ? Future.failedFuture(invalidCredentials())
-                                    : newHash.isPresent()
-                                            ? SignInRepository.rehashPassword(
-                                                    tx, user.userId(), user.passwordEpoch(), newHash.get())
-                                            : Future.<Void>succeededFuture())));
-        });
+        return mayOpen(user)
+                .compose(ok -> hasher.needsRehash(storedHash)
+                        ? hasher.hash(password).map(Optional::of)
+                        : Future.succeededFuture(Optional.<String>empty()))
+                .compose(newHash -> open(attempt, user, new JsonObject(), tx -> SignInRepository.passwordStillIs(
+                                tx, user.userId(), user.passwordEpoch())
+                        .compose(same -> !same
+                                // Changed or reset while this sign-in was being checked: the old
+                                // password opens nothing.
+                                ? Future.failedFuture(invalidCredentials())
+                                : newHash.isPresent()
+                                        ? SignInRepository.rehashPassword(
+                                                tx, user.userId(), user.passwordEpoch(), newHash.get())
+                                        : Future.<Void>succeededFuture())));
     }
 
     // ------------------------------------------------ what every way of signing in shares
