@@ -232,11 +232,7 @@ public final class SignInService {
             SignInUser u = attempt.user().get();
             boolean lockout = failure.lockedNow() && attempt.device().isEmpty();
             Instant until = clock.instant().plusSeconds(failure.lockedForSeconds());
-            AuditEntry failed = userEntry(u.accountId(), u.userId(), client, "login.failed");
-            for (String key : details.fieldNames()) {
-                failed = failed.detail(key, details.getValue(key));
-            }
-            AuditEntry entry = failed;
+            AuditEntry entry = withDetails(userEntry(u.accountId(), u.userId(), client, "login.failed"), details);
             return db.inAccount(u.accountId(), tx -> audit.append(tx, entry)
                             .compose(v -> !lockout
                                     ? Future.succeededFuture()
@@ -297,12 +293,13 @@ public final class SignInService {
                         .compose(x -> sessions.open(
                                 tx, user.accountId(), user.userId(), client.userAgent(), client.ip(), Optional.empty()))
                         .compose(issued -> {
-                            AuditEntry succeeded = userEntry(user.accountId(), user.userId(), client, "login.succeeded")
-                                    .detail("sessionId", issued.sessionId().toString())
-                                    .detail("knownDevice", device.isPresent());
-                            for (String key : details.fieldNames()) {
-                                succeeded = succeeded.detail(key, details.getValue(key));
-                            }
+                            AuditEntry succeeded = withDetails(
+                                    userEntry(user.accountId(), user.userId(), client, "login.succeeded")
+                                            .detail(
+                                                    "sessionId",
+                                                    issued.sessionId().toString())
+                                            .detail("knownDevice", device.isPresent()),
+                                    details);
                             return audit.append(tx, succeeded)
                                     .compose(x -> device.isPresent()
                                             ? Future.succeededFuture()
@@ -326,5 +323,14 @@ public final class SignInService {
                         issued,
                         sessions.accessTtl(),
                         Optional.of(devices.issue(user.userId(), deviceId, user.passwordEpoch()))));
+    }
+
+    /** {@code entry} with the way-of-signing-in's own details added (the method, a refusal's reason). */
+    private static AuditEntry withDetails(AuditEntry entry, JsonObject details) {
+        AuditEntry with = entry;
+        for (String key : details.fieldNames()) {
+            with = with.detail(key, details.getValue(key));
+        }
+        return with;
     }
 }

@@ -54,14 +54,6 @@ final class IdentityRepository {
             "SELECT email, password_hash IS NOT NULL AS has_password FROM users WHERE id = $1 FOR NO KEY UPDATE";
     private static final String DELETE_IDENTITY = "DELETE FROM user_identities WHERE user_id = $1 AND provider = $2";
 
-    /** One linked identity, as its user sees it. */
-    record Identity(
-            String provider,
-            Optional<String> email,
-            boolean privateEmail,
-            java.time.Instant linkedAt,
-            java.time.Instant lastUsedAt) {}
-
     /** The signed-in user's address, and whether they have a password to sign in with. */
     record Holder(String email, boolean hasPassword) {}
 
@@ -97,7 +89,7 @@ final class IdentityRepository {
                                 r.getString("account_status"))));
     }
 
-    Future<List<Identity>> identities(UUID accountId, UUID userId) {
+    Future<List<IdentityService.Identity>> identities(UUID accountId, UUID userId) {
         return db.readInAccount(accountId, tx -> identities(tx, userId));
     }
 
@@ -137,12 +129,12 @@ final class IdentityRepository {
                 .map(rows -> rows.rowCount() == 1);
     }
 
-    static Future<List<Identity>> identities(SqlConnection tx, UUID userId) {
+    static Future<List<IdentityService.Identity>> identities(SqlConnection tx, UUID userId) {
         return tx.preparedQuery(IDENTITIES)
                 .execute(Tuple.of(userId))
                 .map(rows -> Rows.all(
                         rows,
-                        r -> new Identity(
+                        r -> new IdentityService.Identity(
                                 r.getString("provider"),
                                 Optional.ofNullable(r.getString("email")),
                                 r.getBoolean("is_private_email"),

@@ -1,7 +1,9 @@
 package uk.co.tradersflow.auth.oauth;
 
 import io.vertx.core.Future;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.error.AppError;
@@ -16,6 +18,10 @@ import uk.co.tradersflow.platform.security.Principal;
  * other identity. Unlinking is audited and mailed, like linking.
  */
 public final class IdentityService {
+    /** One linked identity, as its user sees it: the address the provider last gave for it. */
+    public record Identity(
+            String provider, Optional<String> email, boolean privateEmail, Instant linkedAt, Instant lastUsedAt) {}
+
     private final Db db;
     private final IdentityRepository repo;
     private final IdentityMails mails;
@@ -28,7 +34,7 @@ public final class IdentityService {
         this.audit = audit;
     }
 
-    public Future<List<IdentityRepository.Identity>> identities(Principal p) {
+    public Future<List<Identity>> identities(Principal p) {
         return repo.identities(p.accountId(), p.userId());
     }
 

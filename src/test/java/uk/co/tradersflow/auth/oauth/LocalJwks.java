@@ -82,6 +82,14 @@ final class LocalJwks implements AutoCloseable {
         return fetches.get();
     }
 
+    /** Waits (at most 10 s) for the server's first fetch, made in the background at its start. */
+    void awaitFirstFetch() throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (fetches.get() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
     void publish(JWK... keys) {
         published = List.of(keys);
     }
