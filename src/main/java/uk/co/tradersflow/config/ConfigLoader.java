@@ -433,7 +433,7 @@ public final class ConfigLoader {
                 intIn("TF_LOGIN_IP_LIMIT_PER_MINUTE", 1, 100_000),
                 list("TF_GOOGLE_CLIENT_IDS"),
                 jwksUrl("TF_GOOGLE_JWKS_URL"),
-                list("TF_GOOGLE_ISSUERS"),
+                googleIssuers(),
                 list("TF_APPLE_CLIENT_IDS"),
                 jwksUrl("TF_APPLE_JWKS_URL"),
                 links);
@@ -682,6 +682,15 @@ public final class ConfigLoader {
         } catch (URISyntaxException e) {
             throw invalid(name, "must be a URL");
         }
+    }
+
+    /** With Google sign-in on, an empty issuer list would refuse every token without saying why. */
+    private List<String> googleIssuers() {
+        List<String> issuers = list("TF_GOOGLE_ISSUERS");
+        if (issuers.isEmpty() && !list("TF_GOOGLE_CLIENT_IDS").isEmpty()) {
+            throw invalid("TF_GOOGLE_ISSUERS", "must name at least one issuer while TF_GOOGLE_CLIENT_IDS is set");
+        }
+        return issuers;
     }
 
     /**

@@ -201,6 +201,11 @@ class ConfigLoaderTest {
         assertThat(c.auth().googleJwksUrl()).isEqualTo("http://127.0.0.1:9999/certs");
         assertThat(c.auth().appleJwksUrl()).isEqualTo("http://localhost:9998/keys");
         assertThat(env(Map.of()).auth().googleJwksUrl()).isEqualTo("https://www.googleapis.com/oauth2/v3/certs");
+        assertThatThrownBy(() -> env(Map.of("TF_GOOGLE_CLIENT_IDS", "web.test", "TF_GOOGLE_ISSUERS", " , ")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("TF_GOOGLE_ISSUERS");
+        assertThat(env(Map.of("TF_GOOGLE_CLIENT_IDS", "web.test")).auth().googleIssuers())
+                .containsExactly("https://accounts.google.com", "accounts.google.com");
     }
 
     @Test
