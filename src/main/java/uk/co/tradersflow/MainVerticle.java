@@ -26,6 +26,7 @@ import uk.co.tradersflow.auth.AccessTokens;
 import uk.co.tradersflow.auth.AuthModule;
 import uk.co.tradersflow.auth.AuthServices;
 import uk.co.tradersflow.auth.SessionRevocations;
+import uk.co.tradersflow.auth.oauth.OAuthModule;
 import uk.co.tradersflow.billing.BillingModule;
 import uk.co.tradersflow.billing.StripeEventDue;
 import uk.co.tradersflow.config.AppConfig;
@@ -202,6 +203,7 @@ public final class MainVerticle extends VerticleBase {
                 invoices.module(),
                 email.module(),
                 auth.module(),
+                OAuthModule.create(shared, auth.services(), audit.log(), email.outbox()),
                 billing.module(),
                 storage.module(),
                 RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log()),

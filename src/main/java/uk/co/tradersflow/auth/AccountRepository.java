@@ -39,6 +39,10 @@ final class AccountRepository {
     private static final List<Section> EXPORT = List.of(
             new Section("account", "SELECT id, business_name, status, created_at FROM accounts"),
             new Section("users", "SELECT id, email, email_verified_at, created_at FROM users"),
+            new Section(
+                    "identities",
+                    "SELECT user_id, provider, subject, email, is_private_email, created_at, last_used_at "
+                            + "FROM user_identities ORDER BY created_at"),
             new Section("customers", "SELECT * FROM customers ORDER BY created_at"),
             new Section("jobs", "SELECT * FROM jobs ORDER BY created_at"),
             // Not lines_json or body_json: they only repeat the invoice and its lines, rendered for

@@ -1,6 +1,8 @@
 package uk.co.tradersflow.auth;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.UUID;
@@ -17,7 +19,7 @@ import uk.co.tradersflow.ratelimit.RateLimiter;
  * address of the caller (sign-up, sign-in, reset), and per recipient of the mails a flow sends
  * (reset, email change). All through Redis, so every instance shares the counts.
  */
-final class AuthLimits {
+public final class AuthLimits {
     private static final Logger log = LoggerFactory.getLogger(AuthLimits.class);
     /** Reset mails to one address in any hour, whoever asks from wherever (the contract's cap). */
     static final int RESET_MAILS_PER_HOUR = 3;
@@ -30,6 +32,24 @@ final class AuthLimits {
     AuthLimits(RateLimiter limiter, int ipLimitPerMinute) {
         this.limiter = limiter;
         this.ipLimitPerMinute = ipLimitPerMinute;
+    }
+
+    /**
+     * The per-client-IP limit of an open sign-in route, ahead of its handler (the client's address
+     * is the edge's concern, not the use case's): an answer within it carries its
+     * {@code RateLimit-*} headers, so a client sees its budget shrink before it meets the 429
+     * (the contract's rule for every rate-limited answer); 503 without Redis. Every way of signing
+     * in ("login": password, Google, Apple) shares one budget per address.
+     */
+    public Handler<RoutingContext> perIp(String action, ClientInfo clients) {
+        return ctx -> ipAllowed(action, clients.of(ctx).ip()).onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+            }
+            ar.result().putOn(ctx.response());
+            ctx.next();
+        });
     }
 
     /**

@@ -112,6 +112,11 @@ public final class AuthServices {
         return me;
     }
 
+    /** The auth flows' request limits: other front doors to sign-in share their per-address budget. */
+    public AuthLimits limits() {
+        return limits;
+    }
+
     /** Opens sessions inside another flow's transaction (OAuth sign-in, an owner's support link). */
     public SessionIssuer sessions() {
         return sessions;

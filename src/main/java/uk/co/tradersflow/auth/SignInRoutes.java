@@ -55,21 +55,8 @@ public final class SignInRoutes implements RouteModule {
         api.open(router, POST, "/api/v1/auth/password-reset/confirm").handler(this::resetConfirm);
     }
 
-    /**
-     * The per-client-IP limit of the open sign-in routes, ahead of their handlers (the client's
-     * address is the edge's concern, not the use case's): an answer within it carries its
-     * {@code RateLimit-*} headers, so a client sees its budget shrink before it meets the 429
-     * (the contract's rule for every rate-limited answer); 503 without Redis.
-     */
     private Handler<RoutingContext> perIp(String action) {
-        return ctx -> limits.ipAllowed(action, clients.of(ctx).ip()).onComplete(ar -> {
-            if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-            }
-            ar.result().putOn(ctx.response());
-            ctx.next();
-        });
+        return limits.perIp(action, clients);
     }
 
     private void signup(RoutingContext ctx) {

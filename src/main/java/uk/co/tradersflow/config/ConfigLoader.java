@@ -457,10 +457,10 @@ public final class ConfigLoader {
                 seconds("TF_LOGIN_LOCKOUT_SECONDS", 1, 3600),
                 intIn("TF_LOGIN_IP_LIMIT_PER_MINUTE", 1, 100_000),
                 list("TF_GOOGLE_CLIENT_IDS"),
-                url("TF_GOOGLE_JWKS_URL").toString(),
-                list("TF_GOOGLE_ISSUERS"),
+                jwksUrl("TF_GOOGLE_JWKS_URL"),
+                googleIssuers(),
                 list("TF_APPLE_CLIENT_IDS"),
-                url("TF_APPLE_JWKS_URL").toString(),
+                jwksUrl("TF_APPLE_JWKS_URL"),
                 links);
     }
 
@@ -707,6 +707,30 @@ public final class ConfigLoader {
         } catch (URISyntaxException e) {
             throw invalid(name, "must be a URL");
         }
+    }
+
+    /** With Google sign-in on, an empty issuer list would refuse every token without saying why. */
+    private List<String> googleIssuers() {
+        List<String> issuers = list("TF_GOOGLE_ISSUERS");
+        if (issuers.isEmpty() && !list("TF_GOOGLE_CLIENT_IDS").isEmpty()) {
+            throw invalid("TF_GOOGLE_ISSUERS", "must name at least one issuer while TF_GOOGLE_CLIENT_IDS is set");
+        }
+        return issuers;
+    }
+
+    /**
+     * Where a sign-in provider's signing keys are fetched: over HTTPS, since whoever could answer
+     * in the provider's place could sign ID tokens for anyone. Plain HTTP only to this machine
+     * (a local key server in tests).
+     */
+    private String jwksUrl(String name) {
+        URI uri = url(name);
+        String host = uri.getHost().replaceAll("^\\[|\\]$", "");
+        boolean loopback = "localhost".equalsIgnoreCase(host) || host.startsWith("127.") || "::1".equals(host);
+        if (!"https".equals(uri.getScheme()) && !loopback) {
+            throw invalid(name, "must be an https URL (plain http only to a loopback address)");
+        }
+        return uri.toString();
     }
 
     /** A base that email links are appended to: a query or fragment would end up inside every link. */

@@ -17,6 +17,8 @@ public enum EmailTemplate {
     EMAIL_CHANGE_CONFIRM(false),
     EMAIL_CHANGE_NOTICE(false),
     SIGNIN_ALERT(false),
+    SIGN_IN_METHOD_ADDED(false),
+    SIGN_IN_METHOD_REMOVED(false),
     ACCOUNT_CLOSED(false),
     TRIAL_ENDING(true),
     PAYMENT_FAILED(false),

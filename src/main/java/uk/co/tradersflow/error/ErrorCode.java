@@ -11,6 +11,7 @@ public enum ErrorCode {
     UNAUTHORIZED(401, "Authentication required"),
     INVALID_TOKEN(401, "Invalid or expired token"),
     INVALID_CREDENTIALS(401, "Invalid email or password"),
+    INVALID_ID_TOKEN(401, "Invalid ID token"),
     FORBIDDEN(403, "Forbidden"),
     EMAIL_NOT_VERIFIED(403, "Email not verified"),
     ACCOUNT_SUSPENDED(403, "Account suspended"),
@@ -20,10 +21,13 @@ public enum ErrorCode {
     CONFIRMATION_INVALID(403, "Confirmation token does not match"),
     ACTION_NOT_YOURS(403, "Action requested by someone else"),
     NOT_FOUND(404, "Not found"),
+    PROVIDER_NOT_CONFIGURED(404, "Sign-in provider not configured"),
     METHOD_NOT_ALLOWED(405, "Method not allowed"),
     CONFLICT(409, "Conflict"),
     CONNECT_NOT_READY(409, "Stripe Connect onboarding is not complete"),
     ACTION_ALREADY_CONFIRMED(409, "Action already confirmed"),
+    ACCOUNT_EXISTS_UNVERIFIED(409, "An account with this email exists and cannot be linked"),
+    LAST_SIGN_IN_METHOD(409, "Last sign-in method"),
     ACTION_EXPIRED(410, "Action expired"),
     PAYLOAD_TOO_LARGE(413, "Payload too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type"),
@@ -39,7 +43,8 @@ public enum ErrorCode {
     BILLING_NOT_CONFIGURED(503, "Billing is not configured"),
     STRIPE_UNAVAILABLE(503, "Stripe is unavailable"),
     WEBHOOK_NOT_CONFIGURED(503, "Webhook is not configured"),
-    NOT_AVAILABLE(503, "Not available on this server");
+    NOT_AVAILABLE(503, "Not available on this server"),
+    PROVIDER_UNAVAILABLE(503, "Sign-in provider unavailable");
 
     private final int status;
     private final String title;

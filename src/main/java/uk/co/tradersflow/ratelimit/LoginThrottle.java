@@ -55,6 +55,14 @@ public final class LoginThrottle {
             return new Subject("email:" + normalisedEmail);
         }
 
+        /**
+         * A sign-in provider's subject (Google, Apple) that names no user yet, by a digest of it
+         * (the subject comes from a token not yet verified: its length is the sender's choice).
+         */
+        public static Subject identity(String provider, String subjectDigest) {
+            return new Subject("identity:" + provider + ":" + subjectDigest);
+        }
+
         /** Sign-ins from a device this user signed in on before: a guesser elsewhere cannot lock it out. */
         public Subject onDevice(UUID deviceId) {
             return new Subject(key + "|device:" + deviceId);

@@ -183,6 +183,31 @@ class ConfigLoaderTest {
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n")));
     }
 
+    /** Whoever answers for a provider's key set can sign ID tokens for anyone: HTTPS, or this machine only. */
+    @Test
+    void signInKeySetsAreFetchedOverHttpsOrFromThisMachineOnly() {
+        for (String name : new String[] {"TF_GOOGLE_JWKS_URL", "TF_APPLE_JWKS_URL"}) {
+            assertThatThrownBy(() -> env(Map.of(name, "http://keys.example.com/certs")))
+                    .as(name)
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining(name)
+                    .hasMessageContaining("https");
+        }
+        AppConfig c = env(Map.of(
+                "TF_GOOGLE_JWKS_URL",
+                "http://127.0.0.1:9999/certs",
+                "TF_APPLE_JWKS_URL",
+                "http://localhost:9998/keys"));
+        assertThat(c.auth().googleJwksUrl()).isEqualTo("http://127.0.0.1:9999/certs");
+        assertThat(c.auth().appleJwksUrl()).isEqualTo("http://localhost:9998/keys");
+        assertThat(env(Map.of()).auth().googleJwksUrl()).isEqualTo("https://www.googleapis.com/oauth2/v3/certs");
+        assertThatThrownBy(() -> env(Map.of("TF_GOOGLE_CLIENT_IDS", "web.test", "TF_GOOGLE_ISSUERS", " , ")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("TF_GOOGLE_ISSUERS");
+        assertThat(env(Map.of("TF_GOOGLE_CLIENT_IDS", "web.test")).auth().googleIssuers())
+                .containsExactly("https://accounts.google.com", "accounts.google.com");
+    }
+
     @Test
     void connectionLimitsDefaultToTheContractAndABadCapStopsStartUp() {
         AppConfig.HttpLimits defaults = env(Map.of()).http().limits();

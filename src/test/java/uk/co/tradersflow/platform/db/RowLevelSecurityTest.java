@@ -387,6 +387,8 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                             "auth_link_token",
                             "auth_refresh_token",
                             "auth_user_by_email",
+                            // V034: which user a Google or Apple subject signs into, before the account is known.
+                            "auth_user_by_identity",
                             "invoice_render_pending",
                             "invoice_store_reply",
                             "session_state");
