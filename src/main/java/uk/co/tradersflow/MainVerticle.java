@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.admin.AdminModule;
 import uk.co.tradersflow.audit.AuditModule;
 import uk.co.tradersflow.auth.AccessTokens;
 import uk.co.tradersflow.auth.AuthModule;
@@ -202,6 +203,7 @@ public final class MainVerticle extends VerticleBase {
                 auth.module(),
                 billing.module(),
                 storage.module(),
+                AdminModule.create(shared),
                 RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log())));
         // Email links lead here unless a separate web app (TF_APP_URL) answers them.
         if (config.links().servesEmailPages()) {
