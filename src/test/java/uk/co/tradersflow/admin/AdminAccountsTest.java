@@ -2,6 +2,7 @@ package uk.co.tradersflow.admin;
 
 import static io.vertx.core.http.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -9,6 +10,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -272,6 +276,42 @@ class AdminAccountsTest {
                 .isEqualTo("none");
         assertThat(sparksDetail.getJsonObject("subscription").getValue("price")).isNull();
         assertThat(sparksDetail.getJsonArray("recentEmails")).isEmpty();
+    }
+
+    /**
+     * The reads cross accounts only as the worker role: the runtime role, which every request's
+     * statements run as, may call none of the admin functions, whatever account it is scoped to.
+     */
+    @Test
+    void onlyTheWorkerRoleMayCallTheAdminReads() throws SQLException {
+        List<String> calls = List.of(
+                "SELECT * FROM admin_accounts_page(NULL, NULL, NULL, 'infinity', gen_random_uuid(), 5)",
+                "SELECT * FROM admin_account('" + pipes.accountId() + "')",
+                "SELECT * FROM admin_account_users('" + pipes.accountId() + "')",
+                "SELECT * FROM admin_audit_page(NULL, NULL, NULL, NULL, NULL, 9223372036854775807, 5)",
+                "SELECT * FROM admin_signups_per_day(30)",
+                "SELECT * FROM admin_status_counts()",
+                "SELECT * FROM admin_mrr()",
+                "SELECT * FROM admin_churn(30)");
+        try (Connection app = server.env.asAppIn(sparks.accountId())) {
+            for (String sql : calls) {
+                assertThatThrownBy(() -> {
+                            try (Statement s = app.createStatement()) {
+                                s.execute(sql);
+                            }
+                        })
+                        .as(sql)
+                        .isInstanceOf(SQLException.class)
+                        .hasMessageContaining("permission denied");
+                app.rollback();
+            }
+        }
+        try (Connection worker = server.env.asWorker();
+                Statement s = worker.createStatement()) {
+            for (String sql : calls) {
+                s.execute(sql);
+            }
+        }
     }
 
     @Test
