@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.admin.AdminModule;
 import uk.co.tradersflow.admin.actions.AdminActionsModule;
 import uk.co.tradersflow.admin.actions.NotYetAvailable;
 import uk.co.tradersflow.audit.AuditModule;
@@ -207,6 +208,7 @@ public final class MainVerticle extends VerticleBase {
                 billing.module(),
                 storage.module(),
                 RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log()),
+                AdminModule.create(shared),
                 AdminActionsModule.create(
                         shared, audit.log(), billing.stripe(), new NotYetAvailable(), new NotYetAvailable())));
         // Email links lead here unless a separate web app (TF_APP_URL) answers them.

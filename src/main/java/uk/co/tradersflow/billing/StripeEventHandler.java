@@ -50,7 +50,8 @@ public final class StripeEventHandler {
     private static final String UPDATE_SUBSCRIPTION =
             """
       UPDATE billing_accounts SET subscription_id = $2, subscription_status = $3, stripe_status = $4, trial_end = $5,
-             current_period_end = $6, cancel_at_period_end = $7, updated_at = now()
+             current_period_end = $6, cancel_at_period_end = $7, price_id = $8, price_amount_pence = $9,
+             price_currency = $10, price_interval = $11, price_interval_count = $12, updated_at = now()
        WHERE account_id = $1""";
     private static final String UPDATE_CONNECT =
             """
@@ -289,6 +290,13 @@ public final class StripeEventHandler {
                 .addOffsetDateTime(time(sub.getTrialEnd()))
                 .addOffsetDateTime(time(periodEnd))
                 .addBoolean(Boolean.TRUE.equals(sub.getCancelAtPeriodEnd()));
+        // What it charges, for the owners' MRR (sql/V030).
+        SubscriptionPrice price = SubscriptionPrice.of(sub);
+        args.addString(price.priceId())
+                .addLong(price.amountPence())
+                .addString(price.currency())
+                .addString(price.interval())
+                .addInteger(price.intervalCount());
         Future<Void> update =
                 tx.preparedQuery(UPDATE_SUBSCRIPTION).execute(args).mapEmpty();
         if (status.equals(row.status())) {

@@ -114,6 +114,24 @@ public final class Api {
     }
 
     /**
+     * Every path under {@code path} (a prefix route, {@code /admin/*}) that no route answered: the
+     * same guards as {@link #owner}, then on to the router's own 404 or 405. Ordered after every
+     * route of every module (whatever the mount order) and before the router's last handler, so a
+     * known route still runs its own guards once, and an outsider asking for an unknown path gets
+     * 401 or 403 like on a known one, learning nothing about which paths exist. The body is never
+     * read (the router's answer discards it).
+     */
+    public Route ownerOnUnknownPaths(Router router, String path) {
+        return router.route(path)
+                .order(Integer.MAX_VALUE - 1)
+                .handler(Api::pause)
+                .handler(auth)
+                .handler(rateLimit)
+                .handler(ownerGuard)
+                .failureHandler(UnreadBody::discardThenNext);
+    }
+
+    /**
      * Holds the body while the guards (asynchronous) decide: bytes that arrived meanwhile would
      * otherwise be dropped before the body reader or the stream handler is there to take them.
      */

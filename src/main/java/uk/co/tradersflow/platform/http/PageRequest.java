@@ -44,7 +44,18 @@ public record PageRequest(int limit, Optional<Position> after) {
     }
 
     public static PageRequest of(RoutingContext ctx) {
-        String limitParam = ctx.request().getParam("limit");
+        int limit = limitOf(ctx.request().getParam("limit"));
+        String cursor = ctx.request().getParam("cursor");
+        return new PageRequest(
+                limit, cursor == null || cursor.isEmpty() ? Optional.empty() : Optional.of(Position.decode(cursor)));
+    }
+
+    /**
+     * {@code ?limit=} as every list takes it: absent is {@link #DEFAULT_LIMIT}; anything but a
+     * whole number from 1 to {@link #MAX_LIMIT} is 400 {@code malformed_request}. For lists whose
+     * cursor is not a {@link Position} (the audit log's is an entry id).
+     */
+    public static int limitOf(String limitParam) {
         int limit = DEFAULT_LIMIT;
         if (limitParam != null) {
             try {
@@ -56,9 +67,7 @@ public record PageRequest(int limit, Optional<Position> after) {
                 throw AppError.of(ErrorCode.MALFORMED_REQUEST, "limit must be a whole number from 1 to " + MAX_LIMIT);
             }
         }
-        String cursor = ctx.request().getParam("cursor");
-        return new PageRequest(
-                limit, cursor == null || cursor.isEmpty() ? Optional.empty() : Optional.of(Position.decode(cursor)));
+        return limit;
     }
 
     /** Fetch one row more than the limit: its presence says whether there is a next page. */
