@@ -24,7 +24,8 @@ import uk.co.tradersflow.billing.StripeSignature;
  * server makes with Stripe-shaped JSON, replaying responses for a repeated Idempotency-Key as
  * Stripe does, and recording every request (form fields, Idempotency-Key, Stripe-Account). It
  * also builds webhook events and signs them exactly as Stripe signs them. {@link #down} makes
- * it drop every connection without an answer.
+ * it drop every connection without an answer; {@link #slow} makes it hold the answers to some
+ * paths back, as a Stripe in trouble does.
  */
 public final class FakeStripe implements AutoCloseable {
     public record Request(
@@ -49,6 +50,8 @@ public final class FakeStripe implements AutoCloseable {
     public final Map<String, JsonObject> paymentLinks = new ConcurrentHashMap<>();
 
     private volatile boolean down;
+    /** Path prefixes whose answers are held back, and for how long. */
+    private final Map<String, java.time.Duration> delays = new ConcurrentHashMap<>();
 
     public FakeStripe() {
         try {
@@ -56,7 +59,12 @@ public final class FakeStripe implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        server.setExecutor(Executors.newFixedThreadPool(8));
+        // A thread per request in flight: answers held back by slow() must not queue the others.
+        server.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "fake-stripe");
+            t.setDaemon(true);
+            return t;
+        }));
         server.createContext("/", this::handle);
         server.start();
     }
@@ -67,6 +75,18 @@ public final class FakeStripe implements AutoCloseable {
 
     public void down(boolean down) {
         this.down = down;
+    }
+
+    /**
+     * Answers requests whose path starts with {@code pathPrefix} only after {@code delay} (each
+     * request is recorded when it arrives); {@link java.time.Duration#ZERO} makes them prompt again.
+     */
+    public void slow(String pathPrefix, java.time.Duration delay) {
+        if (delay.isZero()) {
+            delays.remove(pathPrefix);
+        } else {
+            delays.put(pathPrefix, delay);
+        }
     }
 
     public List<Request> requests(String method, String path) {
@@ -155,6 +175,15 @@ public final class FakeStripe implements AutoCloseable {
                         ? ex.getRequestURI().getRawQuery()
                         : body);
         requests.add(new Request(method, path, form, key, account));
+        for (Map.Entry<String, java.time.Duration> d : delays.entrySet()) {
+            if (path.startsWith(d.getKey())) {
+                try {
+                    Thread.sleep(d.getValue().toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
         String cacheKey = key == null ? null : account + "|" + key;
         String cached = cacheKey == null ? null : idempotent.get(cacheKey);
         int status = 200;
