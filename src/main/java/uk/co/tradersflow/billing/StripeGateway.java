@@ -19,6 +19,9 @@ import uk.co.tradersflow.error.ErrorCode;
  * The one door to Stripe. stripe-java is blocking, so every call runs on a bounded, named worker
  * pool ({@code tf-stripe}) with connect/read timeouts and no hidden retries; a failure of any kind
  * becomes 503 {@code stripe_unavailable}, and callers write nothing until the call succeeded.
+ * The wait for the answer is bounded as a whole too (connect + read timeout, the time queued for a
+ * worker included): when Stripe is slow, the 16 workers are soon all held by calls waiting for it,
+ * and a call queued behind them would otherwise wait for theirs to time out first.
  * The client is an instance ({@link StripeClient}) configured with the key and API base, never
  * stripe-java's global static settings.
  */
@@ -26,17 +29,21 @@ public final class StripeGateway {
     private static final Logger log = LoggerFactory.getLogger(StripeGateway.class);
     static final int POOL_SIZE = 16;
     private static final int CONNECT_TIMEOUT_MS = 3_000;
-    private static final int READ_TIMEOUT_MS = 10_000;
 
     private final Optional<StripeClient> client;
     private final WorkerExecutor pool;
+    /** The longest a caller waits for a call's outcome, queueing included. */
+    private final long deadlineMs;
 
     public StripeGateway(Vertx vertx, AppConfig.BillingSettings config) {
+        int readTimeoutMs = (int) config.stripeTimeout().toMillis();
+        int connectTimeoutMs = Math.min(CONNECT_TIMEOUT_MS, readTimeoutMs);
+        this.deadlineMs = connectTimeoutMs + readTimeoutMs;
         this.client = config.stripeSecretKey().map(key -> {
             StripeClient.StripeClientBuilder b = StripeClient.builder()
                     .setApiKey(key)
-                    .setConnectTimeout(CONNECT_TIMEOUT_MS)
-                    .setReadTimeout(READ_TIMEOUT_MS)
+                    .setConnectTimeout(connectTimeoutMs)
+                    .setReadTimeout(readTimeoutMs)
                     .setMaxNetworkRetries(0);
             config.stripeApiBase().ifPresent(base -> {
                 String trimmed = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
@@ -49,7 +56,8 @@ public final class StripeGateway {
         });
         // Bounded: at most POOL_SIZE Stripe calls in flight; the rest queue. Max execute time is a
         // watchdog above the read timeout, so a stuck socket is reported, not silently held.
-        this.pool = vertx.createSharedWorkerExecutor("tf-stripe", POOL_SIZE, 20, TimeUnit.SECONDS);
+        this.pool = vertx.createSharedWorkerExecutor(
+                "tf-stripe", POOL_SIZE, Math.max(20_000, 2L * deadlineMs), TimeUnit.MILLISECONDS);
     }
 
     public boolean configured() {
@@ -64,30 +72,36 @@ public final class StripeGateway {
                         AppError.of(ErrorCode.BILLING_NOT_CONFIGURED, "Billing is not configured on this server"));
     }
 
-    /** A blocking Stripe call, run off the event loop; every failure is 503 stripe_unavailable. */
+    /**
+     * A blocking Stripe call, run off the event loop; every failure is 503 stripe_unavailable, and
+     * so is no outcome within the deadline. A call given up on may still finish at Stripe: every
+     * write carries an Idempotency-Key, so the caller's retry gets that same object.
+     */
     public <T> Future<T> call(String what, StripeCall<T> call) {
         if (client.isEmpty()) {
             return requireConfigured().map(v -> null);
         }
         StripeClient c = client.get();
         Callable<T> task = () -> call.apply(c);
-        return pool.<T>executeBlocking(task, false).recover(e -> {
-            if (e instanceof AppError) {
-                return Future.failedFuture(e);
-            }
-            if (e instanceof StripeException se) {
-                log.warn(
-                        "stripe call failed: {} status={} code={} requestId={}",
-                        what,
-                        se.getStatusCode(),
-                        se.getCode(),
-                        se.getRequestId());
-            } else {
-                log.warn("stripe call failed: {}: {}", what, e.toString());
-            }
-            return Future.failedFuture(
-                    AppError.of(ErrorCode.STRIPE_UNAVAILABLE, "Stripe could not be reached; try again shortly"));
-        });
+        return pool.<T>executeBlocking(task, false)
+                .timeout(deadlineMs, TimeUnit.MILLISECONDS)
+                .recover(e -> {
+                    if (e instanceof AppError) {
+                        return Future.failedFuture(e);
+                    }
+                    if (e instanceof StripeException se) {
+                        log.warn(
+                                "stripe call failed: {} status={} code={} requestId={}",
+                                what,
+                                se.getStatusCode(),
+                                se.getCode(),
+                                se.getRequestId());
+                    } else {
+                        log.warn("stripe call failed: {}: {}", what, e.toString());
+                    }
+                    return Future.failedFuture(AppError.of(
+                            ErrorCode.STRIPE_UNAVAILABLE, "Stripe could not be reached; try again shortly"));
+                });
     }
 
     /**

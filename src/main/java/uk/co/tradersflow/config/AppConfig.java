@@ -201,14 +201,18 @@ public record AppConfig(
         }
     }
 
-    /** Stripe: the API key and base (tests), the webhook secrets, the subscription's price and trial, and the links back. */
+    /**
+     * Stripe: the API key and base (tests), the webhook secrets, the subscription's price and trial,
+     * the links back, and how long one Stripe call may wait for its answer ({@code stripeTimeout}).
+     */
     public record BillingSettings(
             Optional<String> stripeSecretKey,
             Optional<String> stripeApiBase,
             List<String> stripeWebhookSecrets,
             Optional<String> stripePriceId,
             int trialDays,
-            Links links) {
+            Links links,
+            Duration stripeTimeout) {
         @Override
         public String toString() {
             return "BillingSettings[stripe=" + (stripeSecretKey.isPresent() ? "configured" : "off") + ", trialDays="

@@ -65,6 +65,7 @@ public final class ConfigLoader {
         DEFAULTS.put("TF_STRIPE_WEBHOOK_SECRET", "");
         DEFAULTS.put("TF_STRIPE_PRICE_ID", "");
         DEFAULTS.put("TF_TRIAL_DAYS", "14");
+        DEFAULTS.put("TF_STRIPE_TIMEOUT_MS", "10000");
         DEFAULTS.put("TF_SMTP_HOST", "127.0.0.1");
         DEFAULTS.put("TF_SMTP_PORT", "1025");
         DEFAULTS.put("TF_SMTP_USER", "");
@@ -472,7 +473,8 @@ public final class ConfigLoader {
                 webhookSecrets("TF_STRIPE_WEBHOOK_SECRET"),
                 optional("TF_STRIPE_PRICE_ID"),
                 intIn("TF_TRIAL_DAYS", 0, 730),
-                links);
+                links,
+                Duration.ofMillis(intIn("TF_STRIPE_TIMEOUT_MS", 100, 120_000)));
     }
 
     private AppConfig.EmailSettings email(AppConfig.Links links, Path devDataDir) {

@@ -194,6 +194,11 @@ public final class EmailDispatchVerticle extends VerticleBase {
                         probeLater();
                         return;
                     }
+                    if (ar.result() == 0) {
+                        // No mail waits here (another instance may have sent it): nothing to report.
+                        health.smtpReachable();
+                        smtpDown = false;
+                    }
                     probeDelay = null;
                     if (ar.result() == batch || again) {
                         dispatchSoon();
@@ -216,6 +221,12 @@ public final class EmailDispatchVerticle extends VerticleBase {
         });
     }
 
+    /**
+     * Sends a claimed batch: different recipients' messages side by side, one recipient's one after
+     * another in the order claimed (oldest first), so nobody receives a newer email before an older
+     * one (a reset link before the verification, say) on one instance. Across instances claims run
+     * side by side and keep no such order.
+     */
     private Future<Void> sendAll(List<OutboxMessage> batch) {
         if (batch.isEmpty()) {
             return Future.succeededFuture();
@@ -223,14 +234,27 @@ public final class EmailDispatchVerticle extends VerticleBase {
         batch.forEach(m -> working.put(m.id(), m.claim()));
         return outbox.suppressedAmong(
                         batch.stream().map(OutboxMessage::recipient).toList())
-                .compose(suppressed -> Future.join(batch.stream()
-                        .map(m -> sendOne(m, suppressed).onComplete(ar -> working.remove(m.id(), m.claim())))
-                        .toList()))
+                .compose(suppressed -> {
+                    Map<String, Future<Void>> previous = new HashMap<>();
+                    List<Future<Void>> sends = new java.util.ArrayList<>();
+                    for (OutboxMessage m : batch) {
+                        Future<Void> send = previous.getOrDefault(m.recipient(), Future.succeededFuture())
+                                .transform(ignored -> sendOne(m, suppressed))
+                                .andThen(ar -> working.remove(m.id(), m.claim()));
+                        previous.put(m.recipient(), send);
+                        sends.add(send);
+                    }
+                    return Future.join(sends);
+                })
                 .onFailure(e -> batch.forEach(m -> working.remove(m.id(), m.claim())))
                 .mapEmpty();
     }
 
     private Future<Void> sendOne(OutboxMessage m, Set<String> suppressed) {
+        if (serverFailedThisRound) {
+            // A message queued behind one the mail server failed: not tried, so it stays behind it.
+            return outbox.release(m, "not tried: the mail server failed a send before it", Optional.empty());
+        }
         if (suppressed.contains(m.recipient())) {
             EmailMetrics.count(EmailMetrics.Outcome.SUPPRESSED);
             return outbox.suppressed(m);
@@ -278,6 +302,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
     }
 
     private Future<Void> delivered(OutboxMessage m, String messageId) {
+        health.smtpReachable();
         if (smtpDown) {
             smtpDown = false;
             log.info(
@@ -293,6 +318,7 @@ public final class EmailDispatchVerticle extends VerticleBase {
         String reason = MailHeaders.clean(String.valueOf(error.getMessage()), 500);
         if (!isFailureOfTheMessage(error)) {
             serverFailedThisRound = true;
+            health.smtpUnreachable(clock.instant());
             if (!smtpDown) {
                 smtpDown = true;
                 // "is unreachable" is the stable marker operators alert on (README): keep it in this line.
@@ -304,7 +330,8 @@ public final class EmailDispatchVerticle extends VerticleBase {
                         config.smtpPort(),
                         reason);
             }
-            return outbox.release(m, reason, clock.instant());
+            return outbox.release(
+                    m, reason, isFailureOfTheServer(error) ? Optional.empty() : Optional.of(clock.instant()));
         }
         int attempt = m.attempts() + 1;
         return outbox.retryOrFail(m, reason, config.maxAttempts(), backoff(attempt), clock.instant())
@@ -336,6 +363,20 @@ public final class EmailDispatchVerticle extends VerticleBase {
             }
         }
         return false;
+    }
+
+    /**
+     * The mail server as a whole failed (refused or dropped the connection, timed out, said 421
+     * "service not available"), rather than putting off this one message with a 4xx of its own
+     * (a full mailbox, greylisting): every message would have met the same.
+     */
+    static boolean isFailureOfTheServer(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof SMTPException smtp) {
+                return smtp.getReplyCode() == 421;
+            }
+        }
+        return true;
     }
 
     /** Exponential backoff from the base, capped at an hour, with ±20% jitter so retries spread out. */

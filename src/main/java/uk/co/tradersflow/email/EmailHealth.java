@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -16,6 +17,14 @@ import uk.co.tradersflow.platform.db.Db;
  * episode row: raised once when the rate passes the threshold with enough volume to mean
  * something, cleared when it recovers. The single-open-episode index means that with many
  * instances evaluating, exactly one raises (and logs the ERROR marker) per episode.
+ *
+ * <p>An unreachable mail server fails no message (nothing is spent while it is away, see
+ * {@link EmailDispatchVerticle}), so it never moves the failure rate. The dispatcher reports it
+ * here instead: while this instance's dispatcher finds the SMTP server unreachable with mail
+ * waiting, {@link Stats#alerting()} is true as well and the gauge
+ * {@code tradersflow_email_smtp_unreachable} is 1 (alert {@code EmailSmtpUnreachable}); both clear
+ * as soon as a send goes through again or no mail is left waiting. Every instance's dispatcher
+ * probes the same server, so they agree within seconds.
  */
 public final class EmailHealth {
     private static final Logger log = LoggerFactory.getLogger(EmailHealth.class);
@@ -52,6 +61,8 @@ public final class EmailHealth {
     private final Duration window;
     private final double threshold;
     private final AtomicReference<Stats> last = new AtomicReference<>();
+    /** Since when the dispatcher has found the SMTP server unreachable with mail waiting; null while it is not. */
+    private final AtomicReference<Instant> smtpUnreachableSince = new AtomicReference<>();
 
     public EmailHealth(Db db, Duration window, double threshold, Optional<? extends MeterRegistry> registry) {
         this.store = new EmailAlertStore(db);
@@ -70,16 +81,40 @@ public final class EmailHealth {
                             s -> s.get() == null ? 0 : s.get().failureRate())
                     .description("email failures and bounces per attempt over the alert window")
                     .register(r);
+            Gauge.builder("tradersflow.email.smtp.unreachable", smtpUnreachableSince, s -> s.get() == null ? 0 : 1)
+                    .description("1 while this instance finds the SMTP server unreachable with email waiting")
+                    .register(r);
         });
     }
 
+    /** The figures, {@code alerting} also while the SMTP server is unreachable. */
     public Future<Stats> stats() {
+        return figures().map(s -> smtpUnreachable() ? withAlerting(s, true) : s);
+    }
+
+    /** The figures and the failure-rate episode alone, as the database holds them. */
+    private Future<Stats> figures() {
         return store.figures(window).map(this::toStats).onSuccess(last::set);
+    }
+
+    /** The dispatcher found the SMTP server unreachable (refused, dropped, timing out, busy) with mail waiting. */
+    void smtpUnreachable(Instant since) {
+        smtpUnreachableSince.compareAndSet(null, since);
+    }
+
+    /** A send went through, or no mail waits any more: nothing to report about the SMTP server. */
+    void smtpReachable() {
+        smtpUnreachableSince.set(null);
+    }
+
+    boolean smtpUnreachable() {
+        return smtpUnreachableSince.get() != null;
     }
 
     /** Raises or clears the alert from the current figures; answers the figures after the change. */
     public Future<Stats> evaluate() {
-        return stats().compose(s -> {
+        return figures()
+                .compose(s -> {
                     boolean unhealthy = s.failureRate() > threshold && s.volume() >= MIN_VOLUME;
                     if (unhealthy && !s.alerting()) {
                         return store.raise(s.failureRate(), window).map(raised -> {

@@ -29,17 +29,22 @@ import uk.co.tradersflow.platform.http.PageRequest;
  * over hours without waiting hours.
  */
 final class OutboxStore {
+    // Oldest first (by when due, then by creation), and handed back in that order: the dispatcher
+    // sends one recipient's messages one after another, in the order they were written.
     private static final String CLAIM =
             """
-      UPDATE email_outbox o
-         SET status = 'sending', claims = o.claims + 1, lease_until = now() + $2 * interval '1 millisecond', updated_at = now()
-       WHERE o.id IN (SELECT id FROM email_outbox
-                       WHERE (status = 'queued' AND next_attempt_at <= $3)
-                          OR (status = 'sending' AND lease_until < now())
-                       ORDER BY next_attempt_at
-                       LIMIT $1
-                       FOR UPDATE SKIP LOCKED)
-      RETURNING o.id, o.template, o.recipient, o.model, o.attempts, o.claims""";
+      WITH due AS (SELECT id FROM email_outbox
+                    WHERE (status = 'queued' AND next_attempt_at <= $3)
+                       OR (status = 'sending' AND lease_until < now())
+                    ORDER BY next_attempt_at, created_at
+                    LIMIT $1
+                    FOR UPDATE SKIP LOCKED),
+           claimed AS (UPDATE email_outbox o
+                          SET status = 'sending', claims = o.claims + 1, lease_until = now() + $2 * interval '1 millisecond',
+                              updated_at = now()
+                         FROM due WHERE o.id = due.id
+                       RETURNING o.id, o.template, o.recipient, o.model, o.attempts, o.claims, o.next_attempt_at, o.created_at)
+      SELECT id, template, recipient, model, attempts, claims FROM claimed ORDER BY next_attempt_at, created_at""";
 
     private static final String SUPPRESSED = "SELECT address FROM email_suppressions WHERE address = ANY($1)";
 
@@ -63,10 +68,13 @@ final class OutboxStore {
       RETURNING status""";
 
     // The mail server, not the message, failed (unreachable, busy): the row goes back to the queue
-    // with its attempts untouched, behind the rows already due, for when the server is back.
+    // with its attempts untouched, for when the server is back: in its place when the whole server
+    // failed ($4 null), so the queue keeps its order; behind the rows already due ($4 now) when the
+    // server put off this message alone (a 4xx for its recipient), so it cannot hold up the rest.
     private static final String RELEASE =
             """
-      UPDATE email_outbox SET status = 'queued', next_attempt_at = $4, lease_until = NULL, last_error = $2, updated_at = now()
+      UPDATE email_outbox SET status = 'queued', next_attempt_at = coalesce($4::timestamptz, next_attempt_at), lease_until = NULL,
+             last_error = $2, updated_at = now()
        WHERE id = $1 AND status = 'sending' AND claims = $3""";
 
     private static final String SUPPRESS =
@@ -150,10 +158,14 @@ final class OutboxStore {
                         && "failed".equals(rows.iterator().next().getString("status"))));
     }
 
-    /** Gives the claim back without spending an attempt: the mail server failed, not the message. */
-    Future<Void> release(OutboxMessage m, String error, Instant now) {
+    /**
+     * Gives the claim back without spending an attempt: the mail server failed, not the message.
+     * With {@code behindFrom} the row queues behind those due by then; without, it keeps its place.
+     */
+    Future<Void> release(OutboxMessage m, String error, Optional<Instant> behindFrom) {
         return db.asWorker(tx -> tx.preparedQuery(RELEASE)
-                .execute(Tuple.of(m.id(), error, m.claim(), Rows.utc(now)))
+                .execute(Tuple.of(
+                        m.id(), error, m.claim(), behindFrom.map(Rows::utc).orElse(null)))
                 .mapEmpty());
     }
 

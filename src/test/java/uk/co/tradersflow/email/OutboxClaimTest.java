@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.Sql;
@@ -32,7 +33,7 @@ class OutboxClaimTest {
                     new OutboxMessage(id, "password_reset", "stale@claims.example.test", new JsonObject(), 0, 2);
 
             TestServer.await(store.retryOrFail(firstClaim, "late failure", 6, Duration.ZERO, Instant.now()));
-            TestServer.await(store.release(firstClaim, "late outage", Instant.now()));
+            TestServer.await(store.release(firstClaim, "late outage", Optional.of(Instant.now())));
             TestServer.await(store.sent(firstClaim, "250", "late"));
             assertThat(row(server, id)).isEqualTo("sending|0|" + MODEL);
 
@@ -74,11 +75,21 @@ class OutboxClaimTest {
                     new OutboxMessage(id, "password_reset", "outage@claims.example.test", new JsonObject(), 0, 2);
             Instant later = Instant.now().plus(Duration.ofDays(1));
 
-            TestServer.await(store.release(claim, "Connection refused", later));
+            TestServer.await(store.release(claim, "451 try that recipient later", Optional.of(later)));
 
             assertThat(row(server, id)).isEqualTo("queued|0|" + MODEL);
-            assertThat(column(server, id, "last_error")).isEqualTo("Connection refused");
+            assertThat(column(server, id, "last_error")).isEqualTo("451 try that recipient later");
             assertThat(column(server, id, "next_attempt_at > now() + interval '23 hours'"))
+                    .isEqualTo("true");
+
+            // The whole server failed: released in its place (its due time kept), so the queue keeps its order.
+            Sql.admin()
+                    .update(
+                            "UPDATE email_outbox SET status = 'sending', next_attempt_at = '2026-01-02T03:04:05Z' WHERE id = '"
+                                    + id + "'");
+            TestServer.await(store.release(claim, "Connection refused", Optional.empty()));
+            assertThat(row(server, id)).isEqualTo("queued|0|" + MODEL);
+            assertThat(column(server, id, "next_attempt_at = '2026-01-02T03:04:05Z'"))
                     .isEqualTo("true");
         }
     }

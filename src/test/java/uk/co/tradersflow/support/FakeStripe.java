@@ -25,7 +25,8 @@ import uk.co.tradersflow.billing.StripeSignature;
  * Stripe does, and recording every request (form fields, Idempotency-Key, Stripe-Account). It
  * also builds webhook events and signs them exactly as Stripe signs them. {@link #down} makes
  * it drop every connection without an answer; {@link #loseAnswers} drops the answer of writes it
- * has performed. Refunds of payment intents, which it also holds, and subscription updates
+ * has performed; {@link #slow} makes it hold the answers to some paths back, as a Stripe in
+ * trouble does. Refunds of payment intents, which it also holds, and subscription updates
  * ({@code trial_end}) are answered as Stripe answers them, a refund above what is left refused
  * (400) with Stripe's message.
  */
@@ -64,6 +65,8 @@ public final class FakeStripe implements AutoCloseable {
             new java.util.concurrent.atomic.AtomicInteger();
 
     private volatile boolean down;
+    /** Path prefixes whose answers are held back, and for how long. */
+    private final Map<String, java.time.Duration> delays = new ConcurrentHashMap<>();
 
     public FakeStripe() {
         try {
@@ -71,7 +74,12 @@ public final class FakeStripe implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        server.setExecutor(Executors.newFixedThreadPool(8));
+        // A thread per request in flight: answers held back by slow() must not queue the others.
+        server.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "fake-stripe");
+            t.setDaemon(true);
+            return t;
+        }));
         server.createContext("/", this::handle);
         server.start();
     }
@@ -82,6 +90,18 @@ public final class FakeStripe implements AutoCloseable {
 
     public void down(boolean down) {
         this.down = down;
+    }
+
+    /**
+     * Answers requests whose path starts with {@code pathPrefix} only after {@code delay} (each
+     * request is recorded when it arrives); {@link java.time.Duration#ZERO} makes them prompt again.
+     */
+    public void slow(String pathPrefix, java.time.Duration delay) {
+        if (delay.isZero()) {
+            delays.remove(pathPrefix);
+        } else {
+            delays.put(pathPrefix, delay);
+        }
     }
 
     public List<Request> requests(String method, String path) {
@@ -200,6 +220,15 @@ public final class FakeStripe implements AutoCloseable {
                         ? ex.getRequestURI().getRawQuery()
                         : body);
         requests.add(new Request(method, path, form, key, account));
+        for (Map.Entry<String, java.time.Duration> d : delays.entrySet()) {
+            if (path.startsWith(d.getKey())) {
+                try {
+                    Thread.sleep(d.getValue().toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
         String cacheKey = key == null ? null : account + "|" + key;
         String cached = cacheKey == null ? null : idempotent.get(cacheKey);
         int status = 200;

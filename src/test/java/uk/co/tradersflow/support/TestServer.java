@@ -167,8 +167,12 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Migrates the run's database, once. A server pointed at another PostgreSQL (a test's own, see
+     * {@link OwnPostgres}) is that test's to prepare, and must not count as the run's migration.
+     */
     private static synchronized void prepareDatabaseOnce(AppConfig config) {
-        if (!migrated) {
+        if (!migrated && config.db().adminUrl().equals(TestEnvironment.get().adminUrl())) {
             Main.prepareDatabase(config, false);
             migrated = true;
         }
