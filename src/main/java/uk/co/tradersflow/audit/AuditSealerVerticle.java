@@ -33,6 +33,7 @@ public final class AuditSealerVerticle extends VerticleBase {
     private final AuditCheckpoints checkpoints;
     private final Duration checkpointInterval;
     private boolean checkpointFailing;
+    private boolean checkpointing;
     private boolean running;
     private boolean again;
     private boolean failing;
@@ -67,7 +68,13 @@ public final class AuditSealerVerticle extends VerticleBase {
     }
 
     private void checkpoint() {
+        // One at a time: a slow sink (S3 timing out) must not pile checkpoints up behind it.
+        if (checkpointing) {
+            return;
+        }
+        checkpointing = true;
         checkpoints.takeForSlot(checkpointInterval).onComplete(ar -> {
+            checkpointing = false;
             if (ar.failed()) {
                 // Once per outage; tf_audit_checkpoint_age_seconds and its alert say how long it lasts.
                 if (!checkpointFailing) {

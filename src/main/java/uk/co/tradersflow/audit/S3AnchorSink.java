@@ -44,7 +44,7 @@ final class S3AnchorSink implements AnchorSink {
     private final S3Client s3;
     private final String bucket;
     private final Clock clock;
-    private volatile Lock lock;
+    private Lock lock;
 
     S3AnchorSink(S3Client s3, String bucket, Clock clock) {
         this.s3 = s3;
@@ -57,14 +57,12 @@ final class S3AnchorSink implements AnchorSink {
         return "s3://" + bucket + "/" + PREFIX;
     }
 
-    /** How objects are locked in this bucket; asked once. */
-    Lock lock() {
-        Lock known = lock;
-        if (known == null) {
-            known = detectLock();
-            lock = known;
+    /** How objects are locked in this bucket; asked once (writers on other worker threads wait for the answer). */
+    synchronized Lock lock() {
+        if (lock == null) {
+            lock = detectLock();
         }
-        return known;
+        return lock;
     }
 
     private Lock detectLock() {
