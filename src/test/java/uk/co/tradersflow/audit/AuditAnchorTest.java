@@ -265,6 +265,25 @@ class AuditAnchorTest {
     }
 
     @Test
+    void verificationsAskedWhileOneRunsShareItAndTheNextOneWalksAgain() throws Exception {
+        appendSealed(1);
+        AuditChain chain = new AuditChain(server.main.db(), Anchors.into(server, dir, "test"));
+        Future<AuditChain.Verification> first = chain.verify();
+        Future<AuditChain.Verification> second = chain.verify();
+        assertThat(second).isSameAs(first);
+        TestServer.await(first);
+        // Completion clears it on the event loop just after: the next call starts a walk of its own.
+        long deadline = System.currentTimeMillis() + 2000;
+        Future<AuditChain.Verification> later = chain.verify();
+        while (later == first && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+            later = chain.verify();
+        }
+        assertThat(later).isNotSameAs(first);
+        assertThat(TestServer.await(later).ok()).isTrue();
+    }
+
+    @Test
     void onlyOneInstanceWritesACheckpointItsPeersClaimAtTheSameTime() throws Exception {
         appendSealed(1);
         AuditCheckpoints a = Anchors.into(server, dir, "instance-a");
