@@ -236,6 +236,11 @@ class AuditAnchorTest {
         assertThat(v.checkpoints().verified()).isEqualTo(1);
         assertThat(v.checkpoints().forged()).isEqualTo(4);
         assertThat(v.checkpoints().firstForged()).contains("checkpoints-2026-01-01-forger.jsonl:1");
+        // Read again, the good line is known by its bytes and the forged ones are checked afresh.
+        AuditChain.Verification again = TestServer.await(chain.verify());
+        assertThat(again.checkpoints().verified()).isEqualTo(1);
+        assertThat(again.checkpoints().forged()).isEqualTo(4);
+        assertThat(again.ok()).isFalse();
     }
 
     @Test
