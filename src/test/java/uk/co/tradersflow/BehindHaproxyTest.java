@@ -40,6 +40,7 @@ class BehindHaproxyTest {
                     true,
                     4,
                     2,
+                    25,
                     3,
                     work,
                     admin,

@@ -58,13 +58,19 @@ public final class TwoInstances {
     static final String PASSWORD = "two instances, one database";
     static final int LOGIN_MAX_FAILURES = 5;
 
-    /** What to run. Phases are at fractions of {@code seconds}: the kill at 0.3, SIGTERM at 0.6. */
+    /**
+     * What to run. Phases are at fractions of {@code seconds}: the kill at 0.3, SIGTERM at 0.6, the
+     * cross-instance checks at 0.85 (later when a restart took longer). Readers and writers wait
+     * {@code thinkMs} between requests: on two cores a load without pauses starves a restarting
+     * instance of CPU for a minute.
+     */
     public record Options(
             int seconds,
             boolean kill,
             boolean rolling,
             int readers,
             int writers,
+            int thinkMs,
             int accounts,
             Path workDir,
             String adminUrl,
@@ -100,7 +106,19 @@ public final class TwoInstances {
     private WebClient balancer;
 
     private TwoInstances(Options options) {
-        this.o = options;
+        this.o = new Options(
+                options.seconds,
+                options.kill,
+                options.rolling,
+                options.readers,
+                options.writers,
+                options.thinkMs,
+                options.accounts,
+                options.workDir.toAbsolutePath(),
+                options.adminUrl,
+                options.appUrl,
+                options.redisUrl,
+                options.redisPrefix);
     }
 
     public static void main(String[] args) throws Exception {
@@ -111,14 +129,17 @@ public final class TwoInstances {
                 seconds,
                 true,
                 rolling,
-                Integer.getInteger("readers", 16),
-                Integer.getInteger("writers", 4),
+                Integer.getInteger("readers", 8),
+                Integer.getInteger("writers", 3),
+                Integer.getInteger("thinkMs", 10),
                 Integer.getInteger("accounts", 6),
                 Path.of(System.getProperty("workDir", "load-tests/target/two-instances")),
                 required(env, "TF_DB_ADMIN_URL"),
                 required(env, "TF_DB_URL"),
                 env.getOrDefault("TF_REDIS_URL", "redis://127.0.0.1:6379"),
                 env.getOrDefault("TF_REDIS_KEY_PREFIX", "tf-two-instances:"));
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("com.icegreen"))
+                .setLevel(ch.qos.logback.classic.Level.WARN);
         Report report = run(options);
         System.exit(report.ok() ? 0 : 1);
     }
@@ -375,12 +396,13 @@ public final class TwoInstances {
     private Future<?> read(Tradesperson p) {
         boolean list = ThreadLocalRandom.current().nextInt(3) > 0;
         return call(
-                balancer,
-                HttpMethod.GET,
-                list ? "GET /api/v1/invoices" : "GET /api/v1/me",
-                list ? "/api/v1/invoices?limit=20" : "/api/v1/me",
-                p.token,
-                null);
+                        balancer,
+                        HttpMethod.GET,
+                        list ? "GET /api/v1/invoices" : "GET /api/v1/me",
+                        list ? "/api/v1/invoices?limit=20" : "/api/v1/me",
+                        p.token,
+                        null)
+                .transform(ar -> pause(o.thinkMs));
     }
 
     /** Creates an invoice and sends it (one email queued per send). */
@@ -410,7 +432,7 @@ public final class TwoInstances {
                                 return (Void) null;
                             });
                 })
-                .transform(ar -> pause(20));
+                .transform(ar -> pause(o.thinkMs * 2L));
     }
 
     private Future<Void> pause(long ms) {

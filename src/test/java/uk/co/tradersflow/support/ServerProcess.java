@@ -47,7 +47,7 @@ public final class ServerProcess implements AutoCloseable {
         Map<String, String> settings = new HashMap<>(shared);
         settings.put("TF_HTTPS_PORT", Integer.toString(TestServer.freePort()));
         settings.put("TF_HTTP_PORT", Integer.toString(TestServer.freePort()));
-        return new ServerProcess(name, settings, logDir.resolve(name + ".log"));
+        return new ServerProcess(name, settings, logDir.toAbsolutePath().resolve(name + ".log"));
     }
 
     /** Starts the process (again, after a kill) and waits until it answers {@code /health/ready} with 200. */
@@ -56,6 +56,7 @@ public final class ServerProcess implements AutoCloseable {
                         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
                                 .split(File.pathSeparator))
                 .filter(entry -> !entry.endsWith("test-classes"))
+                .map(entry -> Path.of(entry).toAbsolutePath().toString()) // the process runs in a folder of its own
                 .collect(Collectors.joining(File.pathSeparator));
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(
@@ -73,7 +74,7 @@ public final class ServerProcess implements AutoCloseable {
         builder.environment().keySet().removeIf(k -> k.startsWith("TF_"));
         builder.environment().putAll(settings);
         process = builder.start();
-        awaitReady(Duration.ofSeconds(90));
+        awaitReady(Duration.ofSeconds(180)); // a 2-core host under load can take minutes to start a cold JVM
         return this;
     }
 
