@@ -71,6 +71,7 @@ public final class Haproxy implements AutoCloseable {
         env.put("HAPROXY_BIND", "127.0.0.1");
         env.put("HAPROXY_HTTPS_PORT", Integer.toString(https));
         env.put("HAPROXY_HTTP_PORT", Integer.toString(http));
+        env.put("HAPROXY_PUBLIC_URL", "https://localhost:" + https);
         env.put("HAPROXY_CERT", certAndKey.toString());
         env.put("HAPROXY_CA", devDir.resolve("tls-cert.pem").toString());
         env.put("HAPROXY_VERIFY", "required");
