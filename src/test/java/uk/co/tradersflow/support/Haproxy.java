@@ -53,6 +53,11 @@ public final class Haproxy implements AutoCloseable {
      */
     public static Haproxy start(ServerProcess s1, ServerProcess s2, Path devDir, Path logDir)
             throws IOException, InterruptedException {
+        return start(new int[] {s1.httpsPort, s1.httpPort}, new int[] {s2.httpsPort, s2.httpPort}, devDir, logDir);
+    }
+
+    /** The same in front of two servers given as {HTTPS port, plain HTTP port} (in-process test servers). */
+    public static Haproxy start(int[] s1, int[] s2, Path devDir, Path logDir) throws IOException, InterruptedException {
         Path certAndKey = logDir.resolve("haproxy-tls.pem");
         Files.writeString(
                 certAndKey,
@@ -75,10 +80,10 @@ public final class Haproxy implements AutoCloseable {
         env.put("HAPROXY_CERT", certAndKey.toString());
         env.put("HAPROXY_CA", devDir.resolve("tls-cert.pem").toString());
         env.put("HAPROXY_VERIFY", "required");
-        env.put("TF_SERVER1_HTTPS", Integer.toString(s1.httpsPort));
-        env.put("TF_SERVER1_HTTP", Integer.toString(s1.httpPort));
-        env.put("TF_SERVER2_HTTPS", Integer.toString(s2.httpsPort));
-        env.put("TF_SERVER2_HTTP", Integer.toString(s2.httpPort));
+        env.put("TF_SERVER1_HTTPS", Integer.toString(s1[0]));
+        env.put("TF_SERVER1_HTTP", Integer.toString(s1[1]));
+        env.put("TF_SERVER2_HTTPS", Integer.toString(s2[0]));
+        env.put("TF_SERVER2_HTTP", Integer.toString(s2[1]));
         Path conf = Path.of("conf/haproxy").toAbsolutePath();
         ProcessBuilder builder = new ProcessBuilder(
                         "haproxy",
