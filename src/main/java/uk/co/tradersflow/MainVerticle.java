@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.admin.report.ReportModule;
+import uk.co.tradersflow.admin.signin.SignInLinkModule;
 import uk.co.tradersflow.audit.AuditModule;
 import uk.co.tradersflow.auth.AccessTokens;
 import uk.co.tradersflow.auth.AuthModule;
@@ -182,6 +184,9 @@ public final class MainVerticle extends VerticleBase {
         AuthModule auth = AuthModule.create(shared, audit.log(), email.outbox(), rateLimiter);
         BillingModule billing = BillingModule.create(shared, audit.log(), email.outbox(), invoices.invoices());
         StorageModule storage = StorageModule.create(shared, audit.log());
+        SignInLinkModule signInLinks =
+                SignInLinkModule.create(shared, audit.log(), auth.services().sessions(), rateLimiter);
+        ReportModule reports = ReportModule.create(shared, audit.log());
         HealthRoutes health = new HealthRoutes(
                 vertx,
                 db,
@@ -202,6 +207,8 @@ public final class MainVerticle extends VerticleBase {
                 auth.module(),
                 billing.module(),
                 storage.module(),
+                signInLinks.module(),
+                reports.module(),
                 RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log())));
         // Email links lead here unless a separate web app (TF_APP_URL) answers them.
         if (config.links().servesEmailPages()) {

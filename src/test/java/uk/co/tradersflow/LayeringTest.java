@@ -69,6 +69,9 @@ class LayeringTest {
             Map.entry("auth.AccountSuspension", "ops suspends and restores accounts"),
             Map.entry("auth.SessionTermination", "ops ends sessions"),
             Map.entry("auth.JwtKeySet", "ops rotates the token signing keys"),
+            Map.entry("auth.SessionIssuer", "admin's support sign-in links open impersonated sessions"),
+            Map.entry("auth.SessionTokens", "the token pair a support sign-in link answers, as sign-in does"),
+            Map.entry("auth.SecretTokens", "admin's one-time links use the same hashed 256-bit tokens"),
             Map.entry("billing.StripeGateway", "retention cancels a deleted account's subscription"),
             Map.entry("storage.BlobStore", "retention deletes a deleted account's files"),
             Map.entry("incident.IncidentNoticeService", "ops queues incident notices")));
