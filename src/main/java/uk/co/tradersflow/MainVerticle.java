@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.admin.actions.AdminActionsModule;
 import uk.co.tradersflow.admin.report.ReportModule;
 import uk.co.tradersflow.admin.signin.SignInLinkModule;
 import uk.co.tradersflow.audit.AuditModule;
@@ -209,7 +210,9 @@ public final class MainVerticle extends VerticleBase {
                 storage.module(),
                 signInLinks.module(),
                 reports.module(),
-                RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log())));
+                RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log()),
+                AdminActionsModule.create(
+                        shared, audit.log(), billing.stripe(), signInLinks.links(), reports.exports())));
         // Email links lead here unless a separate web app (TF_APP_URL) answers them.
         if (config.links().servesEmailPages()) {
             modules.add(Module.routes(new EmailLinkPages()));
