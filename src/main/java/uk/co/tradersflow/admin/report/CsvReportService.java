@@ -140,25 +140,37 @@ public final class CsvReportService implements ReportExports {
         StringBuilder header = new StringBuilder();
         CsvCells.row(header, report.header());
         Future<Long> last = report == Report.AUDIT ? repo.auditLast() : Future.succeededFuture(0L);
-        return last.compose(upTo -> write(out, header, gone).compose(v -> pages(report, null, upTo, 0L, out, gone)));
+        return last.compose(upTo -> write(out, header, gone)
+                .compose(v -> pages(report, repo.page(report, null, upTo, PAGE_ROWS), upTo, 0L, out, gone)));
     }
 
+    /**
+     * Writes the page {@code fetching} brings, and the ones after it. The next page is asked for as
+     * soon as this one is encoded, so the database works while this one crosses the network: two
+     * pages at most are held at once.
+     */
     private Future<Long> pages(
-            Report report, String after, long upTo, long written, WriteStream<Buffer> out, Future<Void> gone) {
-        if (gone.isComplete()) {
-            return Future.failedFuture("the client left before the report was complete");
-        }
-        return repo.page(report, after, upTo, PAGE_ROWS).compose(rows -> {
+            Report report,
+            Future<RowSet<Row>> fetching,
+            long upTo,
+            long written,
+            WriteStream<Buffer> out,
+            Future<Void> gone) {
+        return fetching.compose(rows -> {
+            if (gone.isComplete()) {
+                return Future.failedFuture("the client left before the report was complete");
+            }
             if (rows.size() == 0) {
                 return Future.succeededFuture(written);
             }
             StringBuilder csv = new StringBuilder(rows.size() * 200);
             String key = encode(rows, csv);
             long total = written + rows.size();
-            Future<Void> sent = write(out, csv, gone);
-            return rows.size() < PAGE_ROWS
-                    ? sent.map(total)
-                    : sent.compose(v -> pages(report, key, upTo, total, out, gone));
+            if (rows.size() < PAGE_ROWS) {
+                return write(out, csv, gone).map(total);
+            }
+            Future<RowSet<Row>> next = repo.page(report, key, upTo, PAGE_ROWS);
+            return write(out, csv, gone).compose(v -> pages(report, next, upTo, total, out, gone));
         });
     }
 
