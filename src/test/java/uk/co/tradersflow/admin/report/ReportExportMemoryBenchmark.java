@@ -128,7 +128,7 @@ class ReportExportMemoryBenchmark {
                 sampler.start();
                 int status;
                 try {
-                    status = TestServer.await(client.request(new RequestOptions()
+                    status = client.request(new RequestOptions()
                                     .setMethod(HttpMethod.GET)
                                     .setHost("localhost")
                                     .setPort(server.config.http().httpsPort())
@@ -146,7 +146,9 @@ class ReportExportMemoryBenchmark {
                                 });
                                 return resp.end().map(v -> resp.statusCode());
                             })
-                            .timeout(600, java.util.concurrent.TimeUnit.SECONDS));
+                            .toCompletionStage()
+                            .toCompletableFuture()
+                            .get(20, java.util.concurrent.TimeUnit.MINUTES);
                 } finally {
                     downloading.set(false);
                     sampler.join();

@@ -41,8 +41,14 @@ class SignInLinkTest {
     static TestUser support;
 
     @RegisterExtension
-    static final ServerExtension lifecycle = ServerExtension.with(
-                    Map.of("TF_OWNER_EMAILS", OWNER + "," + SECOND_OWNER, "TF_SUPPORT_EMAILS", SUPPORT))
+    static final ServerExtension lifecycle = ServerExtension.with(Map.of(
+                    "TF_OWNER_EMAILS",
+                    OWNER + "," + SECOND_OWNER,
+                    "TF_SUPPORT_EMAILS",
+                    SUPPORT,
+                    // A spent refresh token presented again is reuse at once (see the reuse test).
+                    "TF_REFRESH_REUSE_GRACE_SECONDS",
+                    "0"))
             .then(s -> {
                 server = s;
                 users = new TestUsers(s);
@@ -170,6 +176,28 @@ class SignInLinkTest {
                                         + "AND impersonator_id IS NULL",
                                 customer.accountId()))
                 .isEqualTo(1);
+    }
+
+    @Test
+    void aReusedRefreshTokenOfTheSupportSessionIsAuditedWithImpersonatedBy() {
+        TestUser customer = users.create();
+        String refresh = open(pathOf(issue(owner, customer.accountId())))
+                .bodyAsJsonObject()
+                .getString("refreshToken");
+        JsonObject body = new JsonObject().put("refreshToken", refresh);
+        HttpResponse<Buffer> renewed =
+                TestServer.await(server.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh")
+                        .sendJsonObject(body));
+        assertThat(renewed.statusCode()).as(renewed.bodyAsString()).isEqualTo(200);
+        HttpResponse<Buffer> reused =
+                TestServer.await(server.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh")
+                        .sendJsonObject(body));
+        assertThat(problem(reused, 401).getString("code")).isEqualTo("invalid_token");
+        assertThat(Sql.admin()
+                        .string(
+                                "SELECT impersonator_id FROM audit_log WHERE account_id = ? AND action = 'auth.refresh_reuse'",
+                                customer.accountId()))
+                .isEqualTo(owner.userId().toString());
     }
 
     @Test
