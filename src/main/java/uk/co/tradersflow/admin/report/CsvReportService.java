@@ -140,8 +140,8 @@ public final class CsvReportService implements ReportExports {
         StringBuilder header = new StringBuilder();
         CsvCells.row(header, report.header());
         Future<Long> last = report == Report.AUDIT ? repo.auditLast() : Future.succeededFuture(0L);
-        return last.compose(upTo -> write(out, header, gone)
-                .compose(v -> pages(report, repo.page(report, null, upTo, PAGE_ROWS), upTo, 0L, out, gone)));
+        return last.compose(upTo ->
+                write(out, header, gone).compose(v -> pages(report, page(report, null, upTo), upTo, 0L, out, gone)));
     }
 
     /**
@@ -169,9 +169,20 @@ public final class CsvReportService implements ReportExports {
             if (rows.size() < PAGE_ROWS) {
                 return write(out, csv, gone).map(total);
             }
-            Future<RowSet<Row>> next = repo.page(report, key, upTo, PAGE_ROWS);
+            Future<RowSet<Row>> next = page(report, key, upTo);
             return write(out, csv, gone).compose(v -> pages(report, next, upTo, total, out, gone));
         });
+    }
+
+    /**
+     * One page, read again (twice at most) when a read fails: a page is a keyset read, safe to
+     * repeat, and a download of a million rows should not be lost to one statement that met a busy
+     * moment (the 5 s statement limit, a reset connection).
+     */
+    private Future<RowSet<Row>> page(Report report, String after, long upTo) {
+        return repo.page(report, after, upTo, PAGE_ROWS)
+                .recover(e -> repo.page(report, after, upTo, PAGE_ROWS))
+                .recover(e -> repo.page(report, after, upTo, PAGE_ROWS));
     }
 
     /** Appends each row's cells to {@code csv}; answers the last row's key. */
