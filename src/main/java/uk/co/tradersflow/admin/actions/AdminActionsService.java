@@ -208,7 +208,9 @@ public final class AdminActionsService {
     /** Performs the action once; its result, or the refusal (recorded) of a wrong, spent, expired or foreign confirmation. */
     public Future<JsonObject> confirm(Confirm c) {
         if (c.token().isEmpty()) {
-            return Future.failedFuture(ActionEffects.invalid("confirmationToken", "is required"));
+            AppError missing = ActionEffects.invalid("confirmationToken", "is required");
+            return db.asWorker(tx -> recordRefusal(tx, c, Optional.empty(), missing))
+                    .transform(ar -> Future.failedFuture(ar.succeeded() ? missing : ar.cause()));
         }
         boolean owner = roles.isOwnerEmail(c.staff().email());
         byte[] hash = ConfirmationTokens.hash(c.token().get());

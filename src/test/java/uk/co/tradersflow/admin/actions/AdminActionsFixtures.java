@@ -15,6 +15,8 @@ import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /** The admin action tests' server (two owners, one support member, Stripe a local fake) and their requests. */
 final class AdminActionsFixtures {
@@ -44,6 +46,20 @@ final class AdminActionsFixtures {
                     return settings(fake[0]);
                 })
                 .closing(() -> fake[0]);
+    }
+
+    /**
+     * A staff member signed in afresh: the addresses are this run's, so a later test class finds
+     * the user an earlier one made and opens another session for it.
+     */
+    static TestUser staff(TestUsers users, String email) {
+        java.util.Optional<String> existing = Sql.admin().find("SELECT id::text FROM users WHERE email = ?", email);
+        if (existing.isEmpty()) {
+            return users.create(email, true);
+        }
+        UUID user = UUID.fromString(existing.get());
+        UUID account = UUID.fromString(Sql.admin().string("SELECT account_id::text FROM users WHERE id = ?", user));
+        return users.newSession(account, user, email);
     }
 
     static HttpResponse<Buffer> ask(TestServer server, String token, JsonObject body) {
