@@ -2,9 +2,6 @@ package uk.co.tradersflow.admin.actions;
 
 import static io.vertx.core.http.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
-import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.OTHER_OWNER;
-import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.OWNER;
-import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.SUPPORT;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.action;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.ask;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.confirm;
@@ -30,6 +27,10 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  * them: {@code POST /admin/api/actions}, then {@code /confirm}, then the URL the result names.
  */
 class SignInLinkAndExportActionsTest {
+    // Addresses of this class's own: the other action tests' staff users live in the same database.
+    static final String OWNER = "links-owner-" + UUID.randomUUID() + "@tradersflow.test";
+    static final String OTHER_OWNER = "links-owner2-" + UUID.randomUUID() + "@tradersflow.test";
+    static final String SUPPORT = "links-support-" + UUID.randomUUID() + "@tradersflow.test";
     static TestServer server;
     static TestUsers users;
     static TestUser owner;
