@@ -74,6 +74,9 @@ class LayeringTest {
                     "ops, and the admin area's suspend and reinstate actions, suspend and restore accounts"),
             Map.entry("auth.SessionTermination", "ops ends sessions"),
             Map.entry("auth.JwtKeySet", "ops rotates the token signing keys"),
+            Map.entry("auth.SessionIssuer", "admin's support sign-in links open impersonated sessions"),
+            Map.entry("auth.SessionTokens", "the token pair a support sign-in link answers, as sign-in does"),
+            Map.entry("auth.SecretTokens", "admin's one-time links use the same hashed 256-bit tokens"),
             Map.entry(
                     "billing.StripeGateway",
                     "retention cancels a deleted account's subscription; admin actions refund and extend trials"),
