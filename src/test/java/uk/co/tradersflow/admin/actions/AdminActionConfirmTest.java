@@ -262,10 +262,7 @@ class AdminActionConfirmTest {
         assertThat(accountStatus(trader)).isEqualTo("active");
     }
 
-    /**
-     * Was "without its service" (503 not_available) until branch admin-links wired the real sign-in
-     * link and report services: a refusal by the service itself is what is left to prove here.
-     */
+    /** A refusal by the sign-in link service itself fails the action, on the record. */
     @Test
     void aSignInLinkTheServiceRefusesIsRecordedAsFailed() {
         TestUser trader = users.create();
