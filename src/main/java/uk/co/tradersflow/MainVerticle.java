@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.admin.actions.AdminActionsModule;
+import uk.co.tradersflow.admin.actions.NotYetAvailable;
 import uk.co.tradersflow.audit.AuditModule;
 import uk.co.tradersflow.auth.AccessTokens;
 import uk.co.tradersflow.auth.AuthModule;
@@ -202,7 +204,9 @@ public final class MainVerticle extends VerticleBase {
                 auth.module(),
                 billing.module(),
                 storage.module(),
-                RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log())));
+                RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log()),
+                AdminActionsModule.create(
+                        shared, audit.log(), billing.stripe(), new NotYetAvailable(), new NotYetAvailable())));
         // Email links lead here unless a separate web app (TF_APP_URL) answers them.
         if (config.links().servesEmailPages()) {
             modules.add(Module.routes(new EmailLinkPages()));

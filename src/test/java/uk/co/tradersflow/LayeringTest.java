@@ -69,10 +69,14 @@ class LayeringTest {
             Map.entry(
                     "data.invoices.InvoiceService",
                     "the invoice's one owner: billing marks it sent, attaches its payment link and marks it paid through it"),
-            Map.entry("auth.AccountSuspension", "ops suspends and restores accounts"),
+            Map.entry(
+                    "auth.AccountSuspension",
+                    "ops, and the admin area's suspend and reinstate actions, suspend and restore accounts"),
             Map.entry("auth.SessionTermination", "ops ends sessions"),
             Map.entry("auth.JwtKeySet", "ops rotates the token signing keys"),
-            Map.entry("billing.StripeGateway", "retention cancels a deleted account's subscription"),
+            Map.entry(
+                    "billing.StripeGateway",
+                    "retention cancels a deleted account's subscription; admin actions refund and extend trials"),
             Map.entry("storage.BlobStore", "retention deletes a deleted account's files"),
             Map.entry("incident.IncidentNoticeService", "ops queues incident notices")));
 

@@ -8,6 +8,7 @@ import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.Tx;
 import uk.co.tradersflow.platform.security.ActorType;
 
 /**
@@ -39,6 +40,21 @@ public final class AccountSuspension {
         return change(accountId, "suspended", "active", "account_resumed", reason, actor, actorId);
     }
 
+    /**
+     * {@link #suspend}, inside a unit of work the caller holds, scoped to {@code accountId}
+     * ({@code Db.inAccount}): the admin area's suspend action, as the owner.
+     */
+    public static Future<Boolean> suspend(
+            Tx tx, AuditLog audit, UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
+        return change(tx, audit, accountId, "active", "suspended", "account_suspended", reason, actor, actorId);
+    }
+
+    /** {@link #resume}, inside a unit of work the caller holds, scoped to {@code accountId}. */
+    public static Future<Boolean> resume(
+            Tx tx, AuditLog audit, UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
+        return change(tx, audit, accountId, "suspended", "active", "account_resumed", reason, actor, actorId);
+    }
+
     private Future<Boolean> change(
             UUID accountId,
             String from,
@@ -47,7 +63,20 @@ public final class AccountSuspension {
             String reason,
             ActorType actor,
             Optional<UUID> actorId) {
-        return Db.transaction(pool, tx -> tx.preparedQuery(SET_STATUS)
+        return Db.transaction(pool, tx -> change(tx, audit, accountId, from, to, action, reason, actor, actorId));
+    }
+
+    private static Future<Boolean> change(
+            Tx tx,
+            AuditLog audit,
+            UUID accountId,
+            String from,
+            String to,
+            String action,
+            String reason,
+            ActorType actor,
+            Optional<UUID> actorId) {
+        return tx.preparedQuery(SET_STATUS)
                 .execute(Tuple.of(accountId, to, from))
                 .compose(rows -> {
                     if (rows.rowCount() == 0) {
@@ -58,6 +87,6 @@ public final class AccountSuspension {
                                     AuditEntry.by(actor, actorId, Optional.of(accountId), action)
                                             .detail("reason", reason))
                             .map(v -> true);
-                }));
+                });
     }
 }

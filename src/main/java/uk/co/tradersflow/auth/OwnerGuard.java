@@ -10,6 +10,7 @@ import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.metrics.SecurityEvents;
 import uk.co.tradersflow.platform.security.Principal;
@@ -17,7 +18,8 @@ import uk.co.tradersflow.platform.security.Principal;
 /**
  * The admin area's gate, checked on the server for every admin route after {@code AuthGuard}:
  * the signed-in user's verified email must be on {@code TF_OWNER_EMAILS} (every route) or
- * {@code TF_SUPPORT_EMAILS} (read routes only; anything else 403 {@code insufficient_role}).
+ * {@code TF_SUPPORT_EMAILS} (read routes, and the routes of {@code Api.staff} whose service checks
+ * the role itself; anything else 403 {@code insufficient_role}).
  * Anyone else signed in gets 403 {@code not_owner}. An owner session opened by impersonation is
  * not an owner session.
  *
@@ -71,7 +73,7 @@ public final class OwnerGuard implements Handler<RoutingContext> {
                                         ErrorCode.NOT_OWNER,
                                         "A staff address opens this area only once its password has been set "
                                                 + "through an emailed reset link: request a password reset, set the password, then sign in again"));
-                    } else if (!owner && !isRead(ctx.request().method())) {
+                    } else if (!owner && !isRead(ctx.request().method()) && !staffRoute(ctx)) {
                         refuse(
                                 ctx,
                                 p,
@@ -96,6 +98,11 @@ public final class OwnerGuard implements Handler<RoutingContext> {
         SecurityEvents.record(SecurityEvents.Event.ADMIN_DENIED);
         db.inAccount(p.accountId(), tx -> audit.append(tx, entry))
                 .onComplete(ar -> ctx.fail(ar.succeeded() ? refusal : ar.cause()));
+    }
+
+    /** A route of {@code Api.staff}: its service checks the role itself (support may ask for sign-in links). */
+    private static boolean staffRoute(RoutingContext ctx) {
+        return Boolean.TRUE.equals(ctx.get(Api.STAFF_ROUTE));
     }
 
     private static boolean isRead(HttpMethod method) {

@@ -69,7 +69,11 @@ public final class SessionService {
                         AppError.of(ErrorCode.INVALID_TOKEN, "The refresh token is invalid or expired; sign in again"));
             }
             SignInRepository.RefreshRow row = found.get();
-            return row.spentAt().isPresent() ? reuse(row, cmd.client()) : rotate(row, hash, cmd.client());
+            // A suspended account's sessions stay (reinstating brings them back) but open nothing meanwhile.
+            return repo.accountStatus(row.accountId())
+                    .compose(status -> "suspended".equals(status)
+                            ? Future.failedFuture(AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"))
+                            : row.spentAt().isPresent() ? reuse(row, cmd.client()) : rotate(row, hash, cmd.client()));
         });
     }
 

@@ -23,6 +23,7 @@ final class SignInRepository {
       SELECT user_id, account_id, password_hash, password_epoch, email_verified, account_status
         FROM auth_user_by_email($1)""";
     private static final String REFRESH_TOKEN = "SELECT * FROM auth_refresh_token($1)";
+    private static final String ACCOUNT_STATUS = "SELECT status FROM accounts WHERE id = $1";
     private static final String LINK_TOKEN = "SELECT * FROM auth_link_token($1, $2)";
     private static final String INSERT_ACCOUNT = "INSERT INTO accounts (id, business_name) VALUES ($1, $2)";
     private static final String INSERT_USER =
@@ -109,6 +110,13 @@ final class SignInRepository {
                             r.getBoolean("email_verified"),
                             r.getString("account_status")));
                 });
+    }
+
+    /** The account's status ({@code active}, {@code suspended}, {@code closed}); {@code closed} when it is gone. */
+    Future<String> accountStatus(UUID accountId) {
+        return db.readInAccount(accountId, c -> c.preparedQuery(ACCOUNT_STATUS).execute(Tuple.of(accountId)))
+                .map(rows ->
+                        rows.size() == 0 ? "closed" : rows.iterator().next().getString("status"));
     }
 
     Future<Optional<RefreshRow>> refreshToken(byte[] hash) {

@@ -90,6 +90,29 @@ public final class StripeGateway {
         });
     }
 
+    /**
+     * {@link #call}, for a request Stripe may refuse on its merits (a refund above what is left,
+     * a payment that does not exist): Stripe's refusal (HTTP 400, 402 or 404) becomes 422
+     * {@code stripe_refused} with Stripe's own message; anything else is 503 as in {@link #call}.
+     */
+    public <T> Future<T> callRefusable(String what, StripeCall<T> call) {
+        return call(what, c -> {
+            try {
+                return call.apply(c);
+            } catch (com.stripe.exception.InvalidRequestException | com.stripe.exception.CardException e) {
+                Integer status = e.getStatusCode();
+                if (status != null && (status == 400 || status == 402 || status == 404)) {
+                    String message =
+                            e.getStripeError() != null && e.getStripeError().getMessage() != null
+                                    ? e.getStripeError().getMessage()
+                                    : "Stripe refused the request";
+                    throw AppError.of(ErrorCode.STRIPE_REFUSED, message);
+                }
+                throw e;
+            }
+        });
+    }
+
     /** Stripe's statuses of a subscription that is still, or may still become, billed. */
     public static final java.util.Set<String> LIVE_SUBSCRIPTION =
             java.util.Set.of("trialing", "active", "past_due", "unpaid", "incomplete", "paused");

@@ -17,15 +17,20 @@ public enum ErrorCode {
     NOT_OWNER(403, "Owners only"),
     INSUFFICIENT_ROLE(403, "Insufficient role"),
     SIGNED_URL_INVALID(403, "Link expired or invalid"),
+    CONFIRMATION_INVALID(403, "Confirmation token does not match"),
+    ACTION_NOT_YOURS(403, "Action requested by someone else"),
     NOT_FOUND(404, "Not found"),
     METHOD_NOT_ALLOWED(405, "Method not allowed"),
     CONFLICT(409, "Conflict"),
     CONNECT_NOT_READY(409, "Stripe Connect onboarding is not complete"),
+    ACTION_ALREADY_CONFIRMED(409, "Action already confirmed"),
+    ACTION_EXPIRED(410, "Action expired"),
     PAYLOAD_TOO_LARGE(413, "Payload too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type"),
     RANGE_NOT_SATISFIABLE(416, "Range not satisfiable"),
     VALIDATION_FAILED(422, "Validation failed"),
     WEAK_PASSWORD(422, "Password too weak"),
+    STRIPE_REFUSED(422, "Stripe refused the request"),
     TOO_MANY_ATTEMPTS(429, "Too many attempts"),
     RATE_LIMITED(429, "Too many requests"),
     INTERNAL_ERROR(500, "Internal error"),
@@ -33,7 +38,8 @@ public enum ErrorCode {
     SERVICE_UNAVAILABLE(503, "Service unavailable"),
     BILLING_NOT_CONFIGURED(503, "Billing is not configured"),
     STRIPE_UNAVAILABLE(503, "Stripe is unavailable"),
-    WEBHOOK_NOT_CONFIGURED(503, "Webhook is not configured");
+    WEBHOOK_NOT_CONFIGURED(503, "Webhook is not configured"),
+    NOT_AVAILABLE(503, "Not available on this server");
 
     private final int status;
     private final String title;

@@ -24,7 +24,10 @@ import uk.co.tradersflow.billing.StripeSignature;
  * server makes with Stripe-shaped JSON, replaying responses for a repeated Idempotency-Key as
  * Stripe does, and recording every request (form fields, Idempotency-Key, Stripe-Account). It
  * also builds webhook events and signs them exactly as Stripe signs them. {@link #down} makes
- * it drop every connection without an answer.
+ * it drop every connection without an answer; {@link #loseAnswers} drops the answer of writes it
+ * has performed. Refunds of payment intents, which it also holds, and subscription updates
+ * ({@code trial_end}) are answered as Stripe answers them, a refund above what is left refused
+ * (400) with Stripe's message.
  */
 public final class FakeStripe implements AutoCloseable {
     public record Request(
@@ -47,6 +50,18 @@ public final class FakeStripe implements AutoCloseable {
     public volatile java.util.function.Consumer<String> whileRetrieving = path -> {};
     /** Payment links created, by id, with their {@code active} flag as Stripe holds it. */
     public final Map<String, JsonObject> paymentLinks = new ConcurrentHashMap<>();
+
+    /** Payment intents by id, each with its one charge as {@code latest_charge} (amount, amount_refunded). */
+    public final Map<String, JsonObject> paymentIntents = new ConcurrentHashMap<>();
+    /** Refunds created, by id. */
+    public final Map<String, JsonObject> refunds = new ConcurrentHashMap<>();
+    /**
+     * How many of the next write requests (POST) are performed, and their answer kept for their
+     * Idempotency-Key, but never answered: the connection is dropped, as a timeout after Stripe
+     * acted looks to the caller.
+     */
+    public final java.util.concurrent.atomic.AtomicInteger loseAnswers =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     private volatile boolean down;
 
@@ -110,6 +125,29 @@ public final class FakeStripe implements AutoCloseable {
         return sub;
     }
 
+    /** A succeeded payment of {@code amount} minor units by {@code customer}, nothing refunded yet. */
+    public JsonObject paymentIntent(String id, String customer, long amount) {
+        JsonObject charge = new JsonObject()
+                .put("id", "ch_" + id.substring(3))
+                .put("object", "charge")
+                .put("amount", amount)
+                .put("amount_refunded", 0L)
+                .put("currency", "gbp")
+                .put("customer", customer)
+                .put("payment_intent", id);
+        JsonObject pi = new JsonObject()
+                .put("id", id)
+                .put("object", "payment_intent")
+                .put("amount", amount)
+                .put("amount_received", amount)
+                .put("currency", "gbp")
+                .put("customer", customer)
+                .put("status", "succeeded")
+                .put("latest_charge", charge);
+        paymentIntents.put(id, pi);
+        return pi;
+    }
+
     public JsonObject account(String id, boolean charges, boolean payouts) {
         JsonObject acct = new JsonObject()
                 .put("id", id)
@@ -171,13 +209,17 @@ public final class FakeStripe implements AutoCloseable {
         } else {
             JsonObject json = respond(method, path, form);
             if (json.containsKey("error")) {
-                status = 404;
+                status = "resource_missing".equals(json.getJsonObject("error").getString("code")) ? 404 : 400;
             }
             answer = json.encode();
             if (cacheKey != null && status == 200) {
                 String prior = idempotent.putIfAbsent(cacheKey, answer);
                 answer = prior != null ? prior : answer;
             }
+        }
+        if (method.equals("POST") && loseAnswers.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            ex.close();
+            return;
         }
         byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().add("Content-Type", "application/json");
@@ -308,6 +350,50 @@ public final class FakeStripe implements AutoCloseable {
             whileRetrieving.accept(path);
             return answer;
         }
+        if (method.equals("POST") && path.startsWith("/v1/subscriptions/")) {
+            JsonObject sub = subscriptions.get(path.substring("/v1/subscriptions/".length()));
+            if (sub == null) {
+                return notFound("subscription");
+            }
+            if (form.containsKey("trial_end")) {
+                sub.put("trial_end", Long.parseLong(form.get("trial_end")));
+            }
+            return sub.copy();
+        }
+        if (method.equals("GET") && path.startsWith("/v1/payment_intents/")) {
+            JsonObject pi = paymentIntents.get(path.substring("/v1/payment_intents/".length()));
+            return pi != null
+                    ? pi.copy()
+                    : notFound("payment_intent: " + path.substring("/v1/payment_intents/".length()));
+        }
+        if (method.equals("POST") && path.equals("/v1/refunds")) {
+            JsonObject pi = paymentIntents.get(form.get("payment_intent"));
+            if (pi == null) {
+                return notFound("payment_intent: " + form.get("payment_intent"));
+            }
+            JsonObject charge = pi.getJsonObject("latest_charge");
+            long left = charge.getLong("amount") - charge.getLong("amount_refunded");
+            long amount = form.containsKey("amount") ? Long.parseLong(form.get("amount")) : left;
+            if (amount > left) {
+                return refused(
+                        "amount_too_large",
+                        "Refund amount (£" + String.format("%.2f", amount / 100.0)
+                                + ") is greater than unrefunded amount on charge (£"
+                                + String.format("%.2f", left / 100.0) + ")");
+            }
+            charge.put("amount_refunded", charge.getLong("amount_refunded") + amount);
+            JsonObject refund = new JsonObject()
+                    .put("id", "re_" + suffix)
+                    .put("object", "refund")
+                    .put("amount", amount)
+                    .put("currency", "gbp")
+                    .put("payment_intent", pi.getString("id"))
+                    .put("charge", charge.getString("id"))
+                    .put("status", "succeeded")
+                    .put("created", now);
+            refunds.put(refund.getString("id"), refund);
+            return refund;
+        }
         if (method.equals("GET") && path.startsWith("/v1/accounts/")) {
             JsonObject acct = accounts.get(path.substring("/v1/accounts/".length()));
             JsonObject answer = acct != null ? acct.copy() : notFound("account");
@@ -315,6 +401,17 @@ public final class FakeStripe implements AutoCloseable {
             return answer;
         }
         return notFound("route");
+    }
+
+    /** Stripe declining a request on its merits (HTTP 400), with its own message. */
+    private static JsonObject refused(String code, String message) {
+        return new JsonObject()
+                .put(
+                        "error",
+                        new JsonObject()
+                                .put("type", "invalid_request_error")
+                                .put("code", code)
+                                .put("message", message));
     }
 
     private static JsonObject notFound(String what) {

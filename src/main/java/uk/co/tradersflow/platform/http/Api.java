@@ -88,6 +88,32 @@ public final class Api {
     }
 
     /**
+     * Marks a {@link #staff} route for the owner gate: support staff pass it whatever the method,
+     * and the route's service decides what each role may do.
+     */
+    public static final String STAFF_ROUTE = "tf.staffRoute";
+
+    /**
+     * An admin route open to owners and support staff alike (signed in, on either allow-list,
+     * mailbox proven; 401 or 403 {@code not_owner} otherwise), whatever its method: the service
+     * behind it checks the role per request (support may ask for sign-in links, nothing else) and
+     * refuses with 403 {@code insufficient_role}. The body after the guards, as {@link #owner}.
+     */
+    public Route staff(Router router, HttpMethod method, String path) {
+        return router.route(method, path)
+                .handler(Api::pause)
+                .handler(auth)
+                .handler(rateLimit)
+                .handler(ctx -> {
+                    ctx.put(STAFF_ROUTE, Boolean.TRUE);
+                    ctx.next();
+                })
+                .handler(ownerGuard)
+                .handler(bodyAfterGuards)
+                .failureHandler(UnreadBody::discardThenNext);
+    }
+
+    /**
      * Holds the body while the guards (asynchronous) decide: bytes that arrived meanwhile would
      * otherwise be dropped before the body reader or the stream handler is there to take them.
      */

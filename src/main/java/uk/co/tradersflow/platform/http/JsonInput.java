@@ -49,6 +49,11 @@ public final class JsonInput {
         return new JsonInput(object(ctx), "", new ArrayList<>());
     }
 
+    /** A body already read as a JSON object (a service that takes the request's JSON as it came). */
+    public static JsonInput of(JsonObject json) {
+        return new JsonInput(json, "", new ArrayList<>());
+    }
+
     public static JsonObject object(RoutingContext ctx) {
         String type = ctx.request().getHeader("Content-Type");
         if (type == null || !type.toLowerCase(java.util.Locale.ROOT).matches("application/(.+\\+)?json\\s*(;.*)?")) {
@@ -164,6 +169,15 @@ public final class JsonInput {
             error(field, "must be one of " + String.join(", ", allowed));
             return Optional.empty();
         });
+    }
+
+    /** A nested JSON object (absent or null: an empty one), read with field names like {@code params.days}. */
+    public JsonInput object(String field) {
+        Object v = json.getValue(field);
+        if (v != null && !(v instanceof JsonObject)) {
+            error(field, "must be an object");
+        }
+        return new JsonInput(v instanceof JsonObject object ? object : new JsonObject(), prefix + field + ".", errors);
     }
 
     /** A JSON array of objects, each read by {@code item} with field names like {@code lines[2].quantity}. */

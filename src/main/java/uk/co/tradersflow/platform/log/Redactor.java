@@ -47,6 +47,7 @@ public final class Redactor {
             new Rule(Pattern.compile("\\bwhsec_[A-Za-z0-9+/=_-]{4,}"), "whsec_[REDACTED]", List.of("whsec_")),
             new Rule(Pattern.compile("\\btfr_[A-Za-z0-9_-]{8,}"), "tfr_[REDACTED]", List.of("tfr_")),
             new Rule(Pattern.compile("\\btfd_[A-Za-z0-9._-]{8,}"), "tfd_[REDACTED]", List.of("tfd_")),
+            new Rule(Pattern.compile("\\btfc_[A-Za-z0-9_-]{8,}"), "tfc_[REDACTED]", List.of("tfc_")),
             new Rule(
                     Pattern.compile("(?i)([?&;](?:token|signature|sig|code|key)=)[^&\\s\"']+"),
                     "$1[REDACTED]",
