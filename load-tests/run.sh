@@ -169,7 +169,7 @@ case $sim in
   CreateInvoiceSimulation)
     psql "$TF_DB_ADMIN_URL" -f load-tests/check-invoice-numbers.sql | tail -3 ;;
   StripeWebhookSimulation)
-    load-tests/check-stripe-events.sh "$work/stripe-sent-ids.txt" || status=1 ;;
+    RUN_SECONDS=$secs load-tests/check-stripe-events.sh "$work/stripe-sent-ids.txt" || status=1 ;;
   DocumentSimulation)
     growth=$(awk -v b="$heap_before" '{ if ($1 > h) h = $1 } END { printf "%.1f", h - b }' "$work/samples.txt")
     echo "heap growth during ten concurrent transfers: $growth MiB (target < 16 MiB): $(awk -v g="$growth" 'BEGIN { print (g < 16 ? "met" : "MISSED") }')"

@@ -15,7 +15,9 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -28,7 +30,7 @@ import javax.crypto.spec.SecretKeySpec;
  * up to two minutes in the past, at random, and the subscription states of one customer are
  * interleaved. Every delivery must get 200. Target: at least 3,000 a second ({@code minRps}).
  *
- * <p>After the run the ids of the distinct events sent are written to {@code sentIds}
+ * <p>After the run the ids of the distinct events accepted (answered 200) are written to {@code sentIds}
  * (target/stripe-sent-ids.txt), so the database can be counted: each sent event stored once and
  * handled once ({@code load-tests/check-stripe-events.sh}, which run.sh runs). The events are
  * subscription updates for customers no account has, so handling is storing, claiming and
@@ -40,8 +42,10 @@ public class StripeWebhookSimulation extends Simulation {
   static final double DUPLICATES = Load.number("duplicates", 0.2);
   static final Path SENT_IDS = Path.of(System.getProperty("sentIds", "target/stripe-sent-ids.txt"));
 
-  /** Distinct events sent so far; a redelivery picks one of the most recent 1,000. */
+  /** Distinct events fed so far; a redelivery picks one of the most recent 1,000. */
   final List<String[]> sent = new ArrayList<>();
+  /** Ids of the events whose delivery was answered 200 (a fed event may be left unsent when the run ends). */
+  final Set<String> accepted = ConcurrentHashMap.newKeySet();
   long duplicatesSent;
 
   final Iterator<Map<String, Object>> deliveries = new Iterator<>() {
@@ -63,7 +67,8 @@ public class StripeWebhookSimulation extends Simulation {
           sent.add(event);
         }
         long now = System.currentTimeMillis() / 1000;
-        return Map.of("body", event[1], "signature", "t=" + now + ",v1=" + hmac(now + "." + event[1]));
+        return Map.of(
+            "eventId", event[0], "body", event[1], "signature", "t=" + now + ",v1=" + hmac(now + "." + event[1]));
       }
     }
   };
@@ -98,7 +103,13 @@ public class StripeWebhookSimulation extends Simulation {
                   .post("/webhooks/stripe")
                   .header("Stripe-Signature", "#{signature}")
                   .body(StringBody("#{body}"))
-                  .check(status().is(200))));
+                  .check(status().is(200)))
+              .exec(session -> {
+                if (!session.isFailed()) {
+                  accepted.add(session.getString("eventId"));
+                }
+                return session;
+              }));
 
   {
     setUp(stripe.injectClosed(constantConcurrentUsers(USERS).during(Duration.ofSeconds(Load.SECONDS))))
@@ -114,13 +125,10 @@ public class StripeWebhookSimulation extends Simulation {
     synchronized (sent) {
       try {
         Files.createDirectories(SENT_IDS.toAbsolutePath().getParent());
-        List<String> ids = new ArrayList<>(sent.size());
-        for (String[] e : sent) {
-          ids.add(e[0]);
-        }
-        Files.write(SENT_IDS, ids);
-        System.out.printf("stripe webhook deliveries: %d distinct events, %d redeliveries; ids in %s%n",
-            sent.size(), duplicatesSent, SENT_IDS);
+        Files.write(SENT_IDS, accepted);
+        System.out.printf(
+            "stripe webhook deliveries: %d distinct events accepted (200); %d fed, of which %d redeliveries; ids in %s%n",
+            accepted.size(), sent.size() + duplicatesSent, duplicatesSent, SENT_IDS);
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }
