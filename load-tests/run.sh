@@ -143,7 +143,7 @@ status=0
 extra=()
 case $sim in
   StripeWebhookSimulation) extra=(-DwebhookSecret="$TF_STRIPE_WEBHOOK_SECRET" -DsentIds="$work/stripe-sent-ids.txt") ;;
-  DocumentSimulation) extra=(-Dfile=target/document.jpg) ;;
+  DocumentSimulation) extra=(-Dfile=target/document.jpg -Dgatling.http.requestTimeout=300000) ;;
   MixedSimulation) extra=(-DmixedFile=target/mixed.jpg) ;;
 esac
 gatling "$sim" -Dseconds="$secs" "${extra[@]}" ${GATLING:-} > "$work/gatling.log" 2>&1 || status=$?
