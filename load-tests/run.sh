@@ -107,7 +107,8 @@ fi
 
 echo "== seed: LoadSeed ${positional[*]} ${flags[*]:-}"
 java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed "${positional[@]}" "${flags[@]}" \
-  2>&1 | grep -v DEBUG | tail -3
+  > "$work/seed.log" 2>&1 || { tail -30 "$work/seed.log" >&2; exit 1; }
+grep -v DEBUG "$work/seed.log" | tail -3
 
 # Files the uploads send (JPEG magic, then random bytes so nothing compresses).
 if [ "$sim" = DocumentSimulation ]; then

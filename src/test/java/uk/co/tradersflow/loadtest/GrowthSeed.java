@@ -110,14 +110,14 @@ final class GrowthSeed {
                         """
                         INSERT INTO invoices (id, account_id, number, customer_id, status, total_pence, due_date,
                                               created_at, updated_at, lines_json, body_json)
-                        SELECT i.id, g.a, k, g.c, i.st, 4500 * 2 + 1250 + 333 * 3, current_date + 30, i.ts, i.ts, ?::json,
+                        SELECT i.id, i.a, i.k, i.c, i.st, 4500 * 2 + 1250 + 333 * 3, current_date + 30, i.ts, i.ts, ?::json,
                                replace(replace(replace(replace(replace(replace(?,
-                                 '@ID@', i.id::text), '@NUM@', 'INV-' || lpad(k::text, 4, '0')), '@CUST@', g.c::text),
+                                 '@ID@', i.id::text), '@NUM@', 'INV-' || lpad(i.k::text, 4, '0')), '@CUST@', i.c::text),
                                  '@STATUS@', i.st), '@DUE@', to_char(current_date + 30, 'YYYY-MM-DD')),
                                  '@CREATED@', to_char(i.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
-                          FROM growth_accounts g CROSS JOIN generate_series(1, ?) AS k,
-                               LATERAL (SELECT gen_random_uuid() AS id, (ARRAY['draft','sent','paid','void'])[1 + k % 4] AS st,
-                                               date_trunc('second', now()) - make_interval(hours => ? - k) AS ts) AS i""")) {
+                          FROM (SELECT gen_random_uuid() AS id, g.a, g.c, k, (ARRAY['draft','sent','paid','void'])[1 + k % 4] AS st,
+                                       date_trunc('second', now()) - make_interval(hours => ? - k) AS ts
+                                  FROM growth_accounts g CROSS JOIN generate_series(1, ?) AS k) AS i""")) {
                     ps.setString(1, linesJson);
                     ps.setString(2, template);
                     ps.setInt(3, invoices);
