@@ -139,16 +139,18 @@ class StripeSlowTest {
     }
 
     /**
-     * Issue 16: a checkout waiting for Stripe holds no database connection. Twice as many first
-     * checkouts at once as the server's tf-app pool has connections ({@code TF_DB_POOL_SIZE}, 8
-     * under test), every one waiting for a slow Stripe to create its customer, while another
-     * user's requests keep being answered, promptly: GET /api/v1/customers/{id}, which needs one of
-     * those connections, and the list (a pipelined read of its own client). Were each checkout holding a connection until its call gave up (3 s), the
-     * first of those requests would queue behind them for longer than the 5 s borrow timeout, a 503.
+     * Issue 16: a checkout waiting for Stripe holds no database connection. Three times as many
+     * first checkouts at once as the server's tf-app pool has connections ({@code TF_DB_POOL_SIZE},
+     * 8 under test), each waiting for a slow Stripe to create its customer, while another user's
+     * requests keep being answered, promptly: GET /api/v1/customers/{id}, which needs one of those
+     * connections, and the list (a pipelined read on a client of its own). Were each checkout
+     * holding a connection while its call waits (1.5 s read timeout here), the pool would serve
+     * them in waves and the bystander's first request would queue behind the waves for seconds.
      */
     @Test
     void checkoutsWaitingForASlowStripeHoldNoDatabaseConnection() {
-        int checkouts = 2 * server.config.db().poolSize();
+        int pool = server.config.db().poolSize();
+        int checkouts = 3 * pool;
         List<TestUser> payers = new ArrayList<>();
         for (int i = 0; i < checkouts; i++) {
             payers.add(users.create());
@@ -168,13 +170,19 @@ class StripeSlowTest {
                         .bearerTokenAuthentication(u.token())
                         .send());
             }
-            // Every checkout has reached Stripe (so is waiting for it) before the bystander asks.
-            within(5, "every checkout waiting for Stripe", () -> payers.stream()
-                    .allMatch(u -> !fake.requestsWithMetadata("POST", "/v1/customers", "tf_account_id", u.accountId())
-                            .isEmpty()));
+            Future<?> allAnswered = Future.all(sent);
+            // As many checkouts as the pool has connections are waiting for Stripe before the bystander asks.
+            within(
+                    5,
+                    "checkouts waiting for Stripe",
+                    () -> payers.stream()
+                                    .filter(u -> !fake.requestsWithMetadata(
+                                                    "POST", "/v1/customers", "tf_account_id", u.accountId())
+                                            .isEmpty())
+                                    .count()
+                            >= pool);
             List<Long> bystanderMs = new ArrayList<>();
-            while (!Future.all(sent).isComplete()) {
-                pause(100); // within the API's per-client rate (TF_API_RATE_PER_SECOND)
+            do {
                 for (String path : List.of(customerPath, "/api/v1/customers")) {
                     long t0 = System.nanoTime();
                     HttpResponse<Buffer> r = TestServer.await(wide.get(path)
@@ -185,15 +193,16 @@ class StripeSlowTest {
                             .as("GET %s while %d checkouts wait for Stripe: %s", path, checkouts, r.bodyAsString())
                             .isEqualTo(200);
                 }
-            }
+                pause(100); // within the API's per-client rate (TF_API_RATE_PER_SECOND)
+            } while (!allAnswered.isComplete());
+            long answeredMs = (System.nanoTime() - started) / 1_000_000;
             System.out.printf(
-                    "StripeSlowTest: %d checkouts waiting for a Stripe 10 s slow, all answered after %d ms; "
+                    "StripeSlowTest: %d checkouts waiting for a Stripe 10 s slow, all answered within %d ms; "
                             + "GET /api/v1/customers/{id}, /api/v1/customers meanwhile %s ms%n",
-                    checkouts, (System.nanoTime() - started) / 1_000_000, bystanderMs);
-            assertThat(bystanderMs).as("answered meanwhile").isNotEmpty();
+                    checkouts, answeredMs, bystanderMs);
             assertThat(bystanderMs)
-                    .as("answered promptly (a checkout's Stripe call takes 3 s to give up)")
-                    .allSatisfy(ms -> assertThat(ms).isLessThan(1_500));
+                    .as("answered promptly while the checkouts waited")
+                    .allSatisfy(ms -> assertThat(ms).isLessThan(1_000));
             assertThat(sent).allSatisfy(f -> {
                 assertThat(f.result().statusCode()).isEqualTo(503);
                 assertThat(f.result().bodyAsJsonObject().getString("code")).isEqualTo("stripe_unavailable");
