@@ -74,6 +74,68 @@ class BillingRoutesTest extends FakeStripeServerTest {
                         .put("cancelAtPeriodEnd", false));
     }
 
+    /**
+     * The customer is created at Stripe with no database connection held, so another request (on
+     * another instance) may store one meanwhile: the one stored first is kept, and used, and the
+     * one made later is neither stored nor audited as the account's.
+     */
+    @Test
+    void aCustomerStoredWhileStripeWasCreatingOneIsTheOneKeptAndUsed() {
+        TestUser u = users.create();
+        String stored = "cus_first" + u.accountId().toString().replace("-", "").substring(0, 12);
+        fake.slow("/v1/customers", java.time.Duration.ofSeconds(2));
+        try {
+            Future<HttpResponse<Buffer>> checkout = server.request(POST, "/api/v1/billing/checkout-session", u.token())
+                    .send();
+            eventually("the customer being created at Stripe", () -> !customersCreatedFor(u.accountId())
+                    .isEmpty());
+            sql(
+                    server,
+                    "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)",
+                    u.accountId(),
+                    stored);
+            HttpResponse<Buffer> r = TestServer.await(checkout);
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        } finally {
+            fake.slow("/v1/customers", java.time.Duration.ZERO);
+        }
+        assertThat(value(server, "SELECT stripe_customer_id FROM billing_accounts WHERE account_id = ?", u.accountId()))
+                .isEqualTo(stored);
+        assertThat(sessionsFor(u)).singleElement().satisfies(cs -> assertThat(cs.form())
+                .containsEntry("customer", stored));
+        assertThat(count(
+                        server,
+                        "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'billing.customer_created'",
+                        u.accountId()))
+                .isZero();
+    }
+
+    /** Onboardings started at once (a double click) take turns: one connected account comes of them. */
+    @Test
+    void onboardingsStartedAtOnceMakeOneConnectedAccount() {
+        TestUser u = users.create();
+        List<Future<HttpResponse<Buffer>>> sends = IntStream.range(0, 4)
+                .mapToObj(i -> server.request(POST, "/api/v1/connect/onboarding-link", u.token())
+                        .send())
+                .toList();
+        TestServer.await(Future.all(sends));
+        sends.forEach(f -> assertThat(f.result().statusCode())
+                .as(f.result().bodyAsString())
+                .isEqualTo(200));
+        assertThat(fake.requestsWithMetadata("POST", "/v1/accounts", "tf_account_id", u.accountId()))
+                .hasSize(1);
+        String acct = (String)
+                value(server, "SELECT connect_account_id FROM billing_accounts WHERE account_id = ?", u.accountId());
+        assertThat(fake.requests("POST", "/v1/account_links").stream()
+                        .filter(r -> acct.equals(r.form().get("account"))))
+                .hasSize(4);
+        assertThat(count(
+                        server,
+                        "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'billing.connect_account_created'",
+                        u.accountId()))
+                .isEqualTo(1);
+    }
+
     @Test
     void aSecondCheckoutWhileASubscriptionIsLiveIsRefused() throws Exception {
         TestUser u = users.create();
