@@ -50,7 +50,8 @@ import uk.co.tradersflow.platform.security.Principal;
  * A claim column committed before the call (and cleared after it) would give the turns across
  * instances too, but needs a migration, a waiting scheme for the requests that find it claimed, and
  * a rule for claims left by a stopped instance; a user's concurrent requests reach one instance in
- * all but rare cases, and the worst such a race leaves is two open checkout sessions.
+ * all but rare cases, and two checkouts racing on two instances still leave one open session:
+ * each expires, after creating its own, every open one but the newest ({@link #keepOnlyTheNewest}).
  */
 public final class BillingService {
     private static final Logger log = LoggerFactory.getLogger(BillingService.class);
@@ -133,7 +134,7 @@ public final class BillingService {
         if (trial) {
             subscription.setTrialPeriodDays((long) config.trialDays());
         }
-        return c.v1().checkout()
+        com.stripe.model.checkout.Session created = c.v1().checkout()
                 .sessions()
                 .create(
                         SessionCreateParams.builder()
@@ -148,8 +149,34 @@ public final class BillingService {
                                 .setSuccessUrl(link("/billing?checkout=success"))
                                 .setCancelUrl(link("/billing?checkout=cancelled"))
                                 .build(),
-                        StripeGateway.idempotent("tf-checkout-" + account + "-" + UUID.randomUUID()))
-                .getUrl();
+                        StripeGateway.idempotent("tf-checkout-" + account + "-" + UUID.randomUUID()));
+        keepOnlyTheNewest(c, customer);
+        return created.getUrl();
+    }
+
+    /**
+     * Two checkouts of one account on two instances do not take turns, and each expired the
+     * sessions it saw before creating its own. So after creating, each looks again and expires every
+     * open session but the newest (by creation time, then id): both instances agree which one that
+     * is, so one session is left to be paid, as when they take turns on one instance (the later
+     * checkout's; the earlier tab's link answers that it expired).
+     */
+    private static void keepOnlyTheNewest(com.stripe.StripeClient c, String customer)
+            throws com.stripe.exception.StripeException {
+        java.util.List<com.stripe.model.checkout.Session> open = new java.util.ArrayList<>(c.v1().checkout()
+                .sessions()
+                .list(com.stripe.param.checkout.SessionListParams.builder()
+                        .setCustomer(customer)
+                        .setStatus(com.stripe.param.checkout.SessionListParams.Status.OPEN)
+                        .setLimit(100L)
+                        .build())
+                .getData());
+        open.sort(java.util.Comparator.comparing(
+                        (com.stripe.model.checkout.Session o) -> o.getCreated() == null ? 0L : o.getCreated())
+                .thenComparing(com.stripe.model.checkout.Session::getId));
+        for (int i = 0; i < open.size() - 1; i++) {
+            c.v1().checkout().sessions().expire(open.get(i).getId());
+        }
     }
 
     private static AppError alreadySubscribed() {

@@ -27,6 +27,34 @@ class BillingRoutesTest extends FakeStripeServerTest {
         return fake.requestsWithMetadata("POST", "/v1/customers", "tf_account_id", account);
     }
 
+    /** Checkouts of one account on two instances do not take turns; they still leave one session to pay. */
+    @Test
+    void checkoutsOfOneAccountOnTwoInstancesLeaveOneOpenSession() {
+        TestUser u = users.create();
+        java.util.Map<String, String> sameKeys = new java.util.HashMap<>(BillingFixtures.settings(fake));
+        sameKeys.put("TF_DEV_DATA_DIR", server.config.ops().devDataDir().toString());
+        try (TestServer second = TestServer.start(sameKeys)) {
+            List<Future<HttpResponse<Buffer>>> sends = IntStream.range(0, 6)
+                    .mapToObj(i -> (i % 2 == 0 ? server : second)
+                            .request(POST, "/api/v1/billing/checkout-session", u.token())
+                            .send())
+                    .toList();
+            TestServer.await(Future.all(sends));
+            sends.forEach(f -> assertThat(f.result().statusCode())
+                    .as(f.result().bodyAsString())
+                    .isEqualTo(200));
+        }
+        String customer = (String)
+                value(server, "SELECT stripe_customer_id FROM billing_accounts WHERE account_id = ?", u.accountId());
+        assertThat(fake.checkoutSessions.values().stream()
+                        .filter(cs -> customer.equals(cs.getString("customer")))
+                        .filter(cs -> "open".equals(cs.getString("status"))))
+                .hasSize(1);
+        assertThat(customersCreatedFor(u.accountId()))
+                .extracting(FakeStripe.Request::idempotencyKey)
+                .containsOnly("tf-customer-" + u.accountId());
+    }
+
     @Test
     void checkoutCreatesTheStripeCustomerOnceWithIdempotencyKeysAndTheTrial() {
         TestUser u = users.create();
