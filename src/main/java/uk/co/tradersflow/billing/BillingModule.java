@@ -29,7 +29,9 @@ public record BillingModule(StripeGateway stripe, Module module) {
                 stripe,
                 new Module(
                         List.of(
-                                new BillingRoutes(new BillingService(db, stripe, audit, config), shared.clients()),
+                                new BillingRoutes(
+                                        new BillingService(shared.vertx(), db, stripe, audit, config),
+                                        shared.clients()),
                                 new InvoicePaymentRoutes(
                                         new InvoicePaymentService(db, stripe, audit, outbox, invoices),
                                         shared.clients()),

@@ -9,7 +9,7 @@ import java.util.UUID;
 final class BillingRepository {
     private static final String FIND = "SELECT * FROM billing_accounts WHERE account_id = $1";
     private static final String FIND_FOR_UPDATE = FIND + " FOR UPDATE";
-    // The row exists before any Stripe call so concurrent requests of one account queue on it.
+    // Created when the first Stripe object is stored; nothing is written before Stripe answered.
     private static final String ENSURE = "INSERT INTO billing_accounts (account_id) VALUES ($1) ON CONFLICT DO NOTHING";
     private static final String SET_CUSTOMER =
             """
@@ -36,15 +36,17 @@ final class BillingRepository {
                 .map(rows -> BillingAccount.from(rows.iterator().next()));
     }
 
-    Future<Void> setCustomer(SqlConnection tx, UUID account, String customerId) {
+    /** Stores the customer unless the row has one already; true if this call stored it. */
+    Future<Boolean> setCustomer(SqlConnection tx, UUID account, String customerId) {
         return tx.preparedQuery(SET_CUSTOMER)
                 .execute(Tuple.of(account, customerId))
-                .mapEmpty();
+                .map(rows -> rows.rowCount() == 1);
     }
 
-    Future<Void> setConnectAccount(SqlConnection tx, UUID account, String connectId) {
+    /** Stores the connected account unless the row has one already; true if this call stored it. */
+    Future<Boolean> setConnectAccount(SqlConnection tx, UUID account, String connectId) {
         return tx.preparedQuery(SET_CONNECT)
                 .execute(Tuple.of(account, connectId))
-                .mapEmpty();
+                .map(rows -> rows.rowCount() == 1);
     }
 }

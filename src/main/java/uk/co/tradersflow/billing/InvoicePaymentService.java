@@ -82,6 +82,12 @@ public final class InvoicePaymentService {
                 v -> db.inAccount(req.me().accountId(), tx -> queueEmailAndMarkSent(tx, req, cardPayments)));
     }
 
+    /**
+     * The current version's payment link. No Stripe call is made with a database connection held
+     * (issue 16): the invoice and billing row are read in one transaction, the link is made at
+     * Stripe with none, and recorded in another. Two requests at once make one link: its
+     * Idempotency-Key is fixed per invoice version ({@code tf-paylink-<invoice>-v<version>}).
+     */
     private Future<String> ensureLink(InvoiceRequest req, boolean forSending) {
         UUID account = req.me().accountId();
         return db.inAccount(account, tx -> loadOpen(tx, req.invoiceId())

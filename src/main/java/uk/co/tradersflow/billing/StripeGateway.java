@@ -60,6 +60,11 @@ public final class StripeGateway {
                 "tf-stripe", POOL_SIZE, Math.max(20_000, 2L * deadlineMs), TimeUnit.MILLISECONDS);
     }
 
+    /** The longest a caller waits for one {@link #call}'s outcome, queueing for a worker included. */
+    long deadlineMs() {
+        return deadlineMs;
+    }
+
     public boolean configured() {
         return client.isPresent();
     }

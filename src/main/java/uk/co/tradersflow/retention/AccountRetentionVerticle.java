@@ -66,7 +66,11 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
                 .compose(v -> super.start());
     }
 
-    /** One round; answers how many accounts it purged. */
+    /**
+     * One round; answers how many accounts it purged. The advisory lock keeps one tf-app connection
+     * for the round's length, its Stripe calls included: one connection per instance, however slow
+     * Stripe is, never one per request (the round's own statements use short units of work).
+     */
     @Override
     protected Future<Integer> round() {
         return db.exclusive(LOCK, () -> cancelSubscriptions().compose(v -> purgeDue()), this::lockedElsewhere)

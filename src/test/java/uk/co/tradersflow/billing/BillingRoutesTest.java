@@ -27,6 +27,34 @@ class BillingRoutesTest extends FakeStripeServerTest {
         return fake.requestsWithMetadata("POST", "/v1/customers", "tf_account_id", account);
     }
 
+    /** Checkouts of one account on two instances do not take turns; they still leave one session to pay. */
+    @Test
+    void checkoutsOfOneAccountOnTwoInstancesLeaveOneOpenSession() {
+        TestUser u = users.create();
+        java.util.Map<String, String> sameKeys = new java.util.HashMap<>(BillingFixtures.settings(fake));
+        sameKeys.put("TF_DEV_DATA_DIR", server.config.ops().devDataDir().toString());
+        try (TestServer second = TestServer.start(sameKeys)) {
+            List<Future<HttpResponse<Buffer>>> sends = IntStream.range(0, 6)
+                    .mapToObj(i -> (i % 2 == 0 ? server : second)
+                            .request(POST, "/api/v1/billing/checkout-session", u.token())
+                            .send())
+                    .toList();
+            TestServer.await(Future.all(sends));
+            sends.forEach(f -> assertThat(f.result().statusCode())
+                    .as(f.result().bodyAsString())
+                    .isEqualTo(200));
+        }
+        String customer = (String)
+                value(server, "SELECT stripe_customer_id FROM billing_accounts WHERE account_id = ?", u.accountId());
+        assertThat(fake.checkoutSessions.values().stream()
+                        .filter(cs -> customer.equals(cs.getString("customer")))
+                        .filter(cs -> "open".equals(cs.getString("status"))))
+                .hasSize(1);
+        assertThat(customersCreatedFor(u.accountId()))
+                .extracting(FakeStripe.Request::idempotencyKey)
+                .containsOnly("tf-customer-" + u.accountId());
+    }
+
     @Test
     void checkoutCreatesTheStripeCustomerOnceWithIdempotencyKeysAndTheTrial() {
         TestUser u = users.create();
@@ -72,6 +100,68 @@ class BillingRoutesTest extends FakeStripeServerTest {
                         .putNull("trialEnd")
                         .putNull("currentPeriodEnd")
                         .put("cancelAtPeriodEnd", false));
+    }
+
+    /**
+     * The customer is created at Stripe with no database connection held, so another request (on
+     * another instance) may store one meanwhile: the one stored first is kept, and used, and the
+     * one made later is neither stored nor audited as the account's.
+     */
+    @Test
+    void aCustomerStoredWhileStripeWasCreatingOneIsTheOneKeptAndUsed() {
+        TestUser u = users.create();
+        String stored = "cus_first" + u.accountId().toString().replace("-", "").substring(0, 12);
+        fake.slow("/v1/customers", java.time.Duration.ofSeconds(2));
+        try {
+            Future<HttpResponse<Buffer>> checkout = server.request(POST, "/api/v1/billing/checkout-session", u.token())
+                    .send();
+            eventually("the customer being created at Stripe", () -> !customersCreatedFor(u.accountId())
+                    .isEmpty());
+            sql(
+                    server,
+                    "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)",
+                    u.accountId(),
+                    stored);
+            HttpResponse<Buffer> r = TestServer.await(checkout);
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        } finally {
+            fake.slow("/v1/customers", java.time.Duration.ZERO);
+        }
+        assertThat(value(server, "SELECT stripe_customer_id FROM billing_accounts WHERE account_id = ?", u.accountId()))
+                .isEqualTo(stored);
+        assertThat(sessionsFor(u)).singleElement().satisfies(cs -> assertThat(cs.form())
+                .containsEntry("customer", stored));
+        assertThat(count(
+                        server,
+                        "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'billing.customer_created'",
+                        u.accountId()))
+                .isZero();
+    }
+
+    /** Onboardings started at once (a double click) take turns: one connected account comes of them. */
+    @Test
+    void onboardingsStartedAtOnceMakeOneConnectedAccount() {
+        TestUser u = users.create();
+        List<Future<HttpResponse<Buffer>>> sends = IntStream.range(0, 4)
+                .mapToObj(i -> server.request(POST, "/api/v1/connect/onboarding-link", u.token())
+                        .send())
+                .toList();
+        TestServer.await(Future.all(sends));
+        sends.forEach(f -> assertThat(f.result().statusCode())
+                .as(f.result().bodyAsString())
+                .isEqualTo(200));
+        assertThat(fake.requestsWithMetadata("POST", "/v1/accounts", "tf_account_id", u.accountId()))
+                .hasSize(1);
+        String acct = (String)
+                value(server, "SELECT connect_account_id FROM billing_accounts WHERE account_id = ?", u.accountId());
+        assertThat(fake.requests("POST", "/v1/account_links").stream()
+                        .filter(r -> acct.equals(r.form().get("account"))))
+                .hasSize(4);
+        assertThat(count(
+                        server,
+                        "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'billing.connect_account_created'",
+                        u.accountId()))
+                .isEqualTo(1);
     }
 
     @Test

@@ -61,9 +61,8 @@ class StripeSlowTest {
     @Test
     void billingRoutesAnswer503WithinTheTimeoutWhileStripeIsSlowEvenWithEveryStripeWorkerBusy() {
         // More requests at once than tf-stripe has workers (16): the ones queued for a worker must
-        // not wait for the calls ahead of them to time out first. Each holds a database connection
-        // while it waits for Stripe (the billing row is locked around the call), so no more at once
-        // than the test server's pool (8) leaves free for the other routes checked below.
+        // not wait for the calls ahead of them to time out first. (That checkouts hold no database
+        // connection while they wait is checkoutsWaitingForASlowStripeHoldNoDatabaseConnection's.)
         List<TestUser> payers = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             TestUser u = users.create();
@@ -77,21 +76,7 @@ class StripeSlowTest {
             payers.add(u);
         }
         TestUser bystander = users.create();
-        // A client of its own with a connection per request: the shared one's pool (5) would queue
-        // the bystander's request behind the billing ones in the test, not in the server.
-        WebClient wide = WebClient.create(
-                server.vertx,
-                new WebClientOptions()
-                        .setSsl(true)
-                        .setTrustAll(true)
-                        .setVerifyHost(false)
-                        .setDefaultHost("localhost")
-                        .setDefaultPort(server.config.http().httpsPort()),
-                new PoolOptions().setHttp1MaxSize(64));
-        // Its TLS handshakes first, so they do not compete with the requests measured below.
-        TestServer.await(Future.all(java.util.stream.IntStream.range(0, 24)
-                .mapToObj(i -> wide.get("/health/live").send())
-                .toList()));
+        WebClient wide = wideClient();
         fake.slow("/v1/", Duration.ofSeconds(10));
         try {
             List<Future<HttpResponse<Buffer>>> sent = new ArrayList<>();
@@ -151,6 +136,107 @@ class StripeSlowTest {
                 .isNotEmpty()
                 .allSatisfy(r -> assertThat(r.idempotencyKey())
                         .isEqualTo("tf-customer-" + payers.get(0).accountId()));
+    }
+
+    /**
+     * Issue 16: a checkout waiting for Stripe holds no database connection. Three times as many
+     * first checkouts at once as the server's tf-app pool has connections ({@code TF_DB_POOL_SIZE},
+     * 8 under test), each waiting for a slow Stripe to create its customer, while another user's
+     * requests keep being answered, promptly: GET /api/v1/customers/{id}, which needs one of those
+     * connections, and the list (a pipelined read on a client of its own). Were each checkout
+     * holding a connection while its call waits (1.5 s read timeout here), the pool would serve
+     * them in waves and the bystander's first request would queue behind the waves for seconds.
+     */
+    @Test
+    void checkoutsWaitingForASlowStripeHoldNoDatabaseConnection() {
+        int pool = server.config.db().poolSize();
+        int checkouts = 3 * pool;
+        List<TestUser> payers = new ArrayList<>();
+        for (int i = 0; i < checkouts; i++) {
+            payers.add(users.create());
+        }
+        TestUser bystander = users.create();
+        HttpResponse<Buffer> made = TestServer.await(server.request(POST, "/api/v1/customers", bystander.token())
+                .sendJsonObject(new JsonObject().put("name", "Bystander's customer")));
+        assertThat(made.statusCode()).as(made.bodyAsString()).isEqualTo(201);
+        String customerPath = "/api/v1/customers/" + made.bodyAsJsonObject().getString("id");
+        WebClient wide = wideClient();
+        fake.slow("/v1/customers", Duration.ofSeconds(10));
+        try {
+            List<Future<HttpResponse<Buffer>>> sent = new ArrayList<>();
+            long started = System.nanoTime();
+            for (TestUser u : payers) {
+                sent.add(wide.post("/api/v1/billing/checkout-session")
+                        .bearerTokenAuthentication(u.token())
+                        .send());
+            }
+            Future<?> allAnswered = Future.all(sent);
+            // As many checkouts as the pool has connections are waiting for Stripe before the bystander asks.
+            within(
+                    5,
+                    "checkouts waiting for Stripe",
+                    () -> payers.stream()
+                                    .filter(u -> !fake.requestsWithMetadata(
+                                                    "POST", "/v1/customers", "tf_account_id", u.accountId())
+                                            .isEmpty())
+                                    .count()
+                            >= pool);
+            List<Long> bystanderMs = new ArrayList<>();
+            do {
+                for (String path : List.of(customerPath, "/api/v1/customers")) {
+                    long t0 = System.nanoTime();
+                    HttpResponse<Buffer> r = TestServer.await(wide.get(path)
+                            .bearerTokenAuthentication(bystander.token())
+                            .send());
+                    bystanderMs.add((System.nanoTime() - t0) / 1_000_000);
+                    assertThat(r.statusCode())
+                            .as("GET %s while %d checkouts wait for Stripe: %s", path, checkouts, r.bodyAsString())
+                            .isEqualTo(200);
+                }
+                pause(100); // within the API's per-client rate (TF_API_RATE_PER_SECOND)
+            } while (!allAnswered.isComplete());
+            long answeredMs = (System.nanoTime() - started) / 1_000_000;
+            System.out.printf(
+                    "StripeSlowTest: %d checkouts waiting for a Stripe 10 s slow, all answered within %d ms; "
+                            + "GET /api/v1/customers/{id}, /api/v1/customers meanwhile %s ms%n",
+                    checkouts, answeredMs, bystanderMs);
+            assertThat(bystanderMs)
+                    .as("answered promptly while the checkouts waited")
+                    .allSatisfy(ms -> assertThat(ms).isLessThan(1_000));
+            assertThat(sent).allSatisfy(f -> {
+                assertThat(f.result().statusCode()).isEqualTo(503);
+                assertThat(f.result().bodyAsJsonObject().getString("code")).isEqualTo("stripe_unavailable");
+            });
+        } finally {
+            fake.slow("/v1/customers", Duration.ZERO);
+            wide.close();
+        }
+        for (TestUser u : payers) {
+            assertThat(count(server, "SELECT count(*) FROM billing_accounts WHERE account_id = ?", u.accountId()))
+                    .as("nothing stored while Stripe did not answer")
+                    .isZero();
+        }
+    }
+
+    /**
+     * A client of its own with a connection per request: the shared one's pool (5) would queue
+     * requests behind the billing ones in the test, not in the server. Its TLS handshakes are made
+     * first, so they do not compete with the requests measured.
+     */
+    private static WebClient wideClient() {
+        WebClient wide = WebClient.create(
+                server.vertx,
+                new WebClientOptions()
+                        .setSsl(true)
+                        .setTrustAll(true)
+                        .setVerifyHost(false)
+                        .setDefaultHost("localhost")
+                        .setDefaultPort(server.config.http().httpsPort()),
+                new PoolOptions().setHttp1MaxSize(64));
+        TestServer.await(Future.all(java.util.stream.IntStream.range(0, 24)
+                .mapToObj(i -> wide.get("/health/live").send())
+                .toList()));
+        return wide;
     }
 
     @Test
@@ -213,6 +299,15 @@ class StripeSlowTest {
                             "SELECT subscription_status FROM billing_accounts WHERE account_id = ?",
                             u.accountId()))
                     .isEqualTo("active");
+        }
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

@@ -280,6 +280,7 @@ public final class FakeStripe implements AutoCloseable {
                     .put("mode", form.get("mode"))
                     .put("customer", form.get("customer"))
                     .put("status", "open")
+                    .put("created", now)
                     .put("url", "https://checkout.stripe.com/c/pay/" + id);
             checkoutSessions.put(id, session);
             return session;
