@@ -60,6 +60,9 @@ class LayeringTest {
             Map.entry("email.EmailOutbox", "auth, billing, incident and ops queue mail in their own transaction"),
             Map.entry("email.OutgoingEmail", "the message they queue"),
             Map.entry("email.EmailTemplate", "incident notices name the template they queue"),
+            Map.entry(
+                    "email.QueuedEmail",
+                    "the admin area's account page lists the account's last emails as the outbox holds them"),
             Map.entry("ratelimit.LoginThrottle", "auth's sign-in and password checks are throttled per subject"),
             Map.entry("ratelimit.RateLimiter", "auth's reset and verification mail is rate-limited"),
             Map.entry("data.invoices.Invoice", "billing sends and settles invoices it reads through the invoice owner"),

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BiFunction;
+import uk.co.tradersflow.email.QueuedEmail;
 import uk.co.tradersflow.platform.db.Rows;
 
 /**
@@ -15,7 +16,7 @@ import uk.co.tradersflow.platform.db.Rows;
  * price, Stripe ids), its users (oldest first), its last emails and its last audit entries
  * (newest first).
  */
-public record AccountDetail(Account account, List<User> users, List<Email> emails, List<AuditRecord> audit) {
+public record AccountDetail(Account account, List<User> users, List<QueuedEmail> emails, List<AuditRecord> audit) {
     /** How many emails and audit entries the detail shows. */
     static final int RECENT = 20;
 
@@ -67,41 +68,6 @@ public record AccountDetail(Account account, List<User> users, List<Email> email
                     Rows.optionalInstant(r, "email_verified_at"),
                     Rows.instant(r, "created_at"),
                     Rows.optionalInstant(r, "last_sign_in_at"));
-        }
-    }
-
-    /** An email queued for the account, as the outbox holds it. */
-    public record Email(
-            UUID id,
-            String template,
-            String recipient,
-            String status,
-            int attempts,
-            Optional<String> lastError,
-            Instant createdAt,
-            Optional<Instant> sentAt) {
-        static Email from(Row r) {
-            return new Email(
-                    r.getUUID("id"),
-                    r.getString("template"),
-                    r.getString("recipient"),
-                    r.getString("status"),
-                    r.getInteger("attempts"),
-                    Optional.ofNullable(r.getString("last_error")),
-                    Rows.instant(r, "created_at"),
-                    Rows.optionalInstant(r, "sent_at"));
-        }
-
-        JsonObject toJson() {
-            return new JsonObject()
-                    .put("id", id.toString())
-                    .put("template", template)
-                    .put("recipient", recipient)
-                    .put("status", status)
-                    .put("attempts", attempts)
-                    .put("lastError", lastError.orElse(null))
-                    .put("createdAt", createdAt.toString())
-                    .put("sentAt", sentAt.map(Instant::toString).orElse(null));
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import uk.co.tradersflow.email.QueuedEmail;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.Rows;
 
@@ -74,7 +75,7 @@ final class AdminRepository {
                                     AccountDetail.Account.from(
                                             account.result().iterator().next()),
                                     Rows.all(users.result(), AccountDetail.User::from),
-                                    Rows.all(emails.result(), AccountDetail.Email::from),
+                                    Rows.all(emails.result(), QueuedEmail::from),
                                     Rows.all(audit.result(), AuditRecord::from))));
         });
     }

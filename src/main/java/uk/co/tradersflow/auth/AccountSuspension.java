@@ -22,6 +22,12 @@ public final class AccountSuspension {
             """
       UPDATE accounts SET status = $2, updated_at = now() WHERE id = $1 AND status = $3 RETURNING id""";
 
+    /** A status change: allowed only {@code from} that status, audited as {@code action}. */
+    private record Transition(String from, String to, String action) {}
+
+    private static final Transition SUSPEND = new Transition("active", "suspended", "account_suspended");
+    private static final Transition RESUME = new Transition("suspended", "active", "account_resumed");
+
     private final Pool pool;
     private final AuditLog audit;
 
@@ -32,12 +38,12 @@ public final class AccountSuspension {
 
     /** True when the account was active and is now suspended; false when it was not active (or does not exist). */
     public Future<Boolean> suspend(UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
-        return change(accountId, "active", "suspended", "account_suspended", reason, actor, actorId);
+        return change(accountId, SUSPEND, reason, actor, actorId);
     }
 
     /** True when the account was suspended and is active again. */
     public Future<Boolean> resume(UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
-        return change(accountId, "suspended", "active", "account_resumed", reason, actor, actorId);
+        return change(accountId, RESUME, reason, actor, actorId);
     }
 
     /**
@@ -46,45 +52,37 @@ public final class AccountSuspension {
      */
     public static Future<Boolean> suspend(
             Tx tx, AuditLog audit, UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
-        return change(tx, audit, accountId, "active", "suspended", "account_suspended", reason, actor, actorId);
+        return change(tx, audit, accountId, SUSPEND, reason, actor, actorId);
     }
 
     /** {@link #resume}, inside a unit of work the caller holds, scoped to {@code accountId}. */
     public static Future<Boolean> resume(
             Tx tx, AuditLog audit, UUID accountId, String reason, ActorType actor, Optional<UUID> actorId) {
-        return change(tx, audit, accountId, "suspended", "active", "account_resumed", reason, actor, actorId);
+        return change(tx, audit, accountId, RESUME, reason, actor, actorId);
     }
 
     private Future<Boolean> change(
-            UUID accountId,
-            String from,
-            String to,
-            String action,
-            String reason,
-            ActorType actor,
-            Optional<UUID> actorId) {
-        return Db.transaction(pool, tx -> change(tx, audit, accountId, from, to, action, reason, actor, actorId));
+            UUID accountId, Transition t, String reason, ActorType actor, Optional<UUID> actorId) {
+        return Db.transaction(pool, tx -> change(tx, audit, accountId, t, reason, actor, actorId));
     }
 
     private static Future<Boolean> change(
             Tx tx,
             AuditLog audit,
             UUID accountId,
-            String from,
-            String to,
-            String action,
+            Transition t,
             String reason,
             ActorType actor,
             Optional<UUID> actorId) {
         return tx.preparedQuery(SET_STATUS)
-                .execute(Tuple.of(accountId, to, from))
+                .execute(Tuple.of(accountId, t.to(), t.from()))
                 .compose(rows -> {
                     if (rows.rowCount() == 0) {
                         return Future.succeededFuture(false);
                     }
                     return audit.append(
                                     tx,
-                                    AuditEntry.by(actor, actorId, Optional.of(accountId), action)
+                                    AuditEntry.by(actor, actorId, Optional.of(accountId), t.action())
                                             .detail("reason", reason))
                             .map(v -> true);
                 });

@@ -3,12 +3,13 @@ package uk.co.tradersflow.auth;
 import static io.vertx.core.http.HttpMethod.GET;
 import static io.vertx.core.http.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
+import static uk.co.tradersflow.auth.SignInFlowTest.login;
+import static uk.co.tradersflow.auth.SignInFlowTest.server;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -32,24 +33,11 @@ class RedisOutageTest {
     @RegisterExtension
     static final ServerExtension lifecycle = ServerExtension.with(() -> {
                 redis = LocalRedis.start("--appendonly", "yes", "--appendfsync", "always");
-                Map<String, String> settings = new HashMap<>(redis.settings());
-                settings.put("TF_SMTP_PORT", Integer.toString(TestServer.freePort()));
-                settings.put("TF_LOGIN_MAX_FAILURES", Integer.toString(MAX_FAILURES));
-                settings.put("TF_LOGIN_LOCKOUT_SECONDS", "600");
+                Map<String, String> settings = SignInFlowTest.ownRedisSettings(redis.settings(), MAX_FAILURES);
                 return settings;
             })
             .closing(() -> redis)
             .then(s -> SignInFlowTest.server = s);
-
-    // SignInFlowTest.login on main (issue 16's clean-up) once merged.
-    private static HttpResponse<Buffer> login(String email, String password) {
-        return SignInFlowTest.post(
-                "/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
-    }
-
-    private static TestServer server() {
-        return SignInFlowTest.server;
-    }
 
     /** The answer, and how long it took. */
     private record Timed(HttpResponse<Buffer> response, Duration took) {}

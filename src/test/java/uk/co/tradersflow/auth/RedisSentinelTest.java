@@ -2,11 +2,11 @@ package uk.co.tradersflow.auth;
 
 import static io.vertx.core.http.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
+import static uk.co.tradersflow.auth.SignInFlowTest.login;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -16,7 +16,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.LocalRedisSentinel;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestEnvironment;
-import uk.co.tradersflow.support.TestServer;
 
 /**
  * {@code TF_REDIS_MODE=sentinel}: the server finds the master through a Sentinel, signs in, locks
@@ -33,22 +32,13 @@ class RedisSentinelTest {
     @RegisterExtension
     static final ServerExtension lifecycle = ServerExtension.with(() -> {
                 redis = LocalRedisSentinel.start();
-                Map<String, String> settings = new HashMap<>(redis.settings());
-                settings.put("TF_SMTP_PORT", Integer.toString(TestServer.freePort()));
-                settings.put("TF_LOGIN_MAX_FAILURES", Integer.toString(MAX_FAILURES));
-                settings.put("TF_LOGIN_LOCKOUT_SECONDS", "600");
+                Map<String, String> settings = SignInFlowTest.ownRedisSettings(redis.settings(), MAX_FAILURES);
                 settings.put("TF_API_RATE_PER_SECOND", "1");
                 settings.put("TF_API_BURST", Integer.toString(API_BURST));
                 return settings;
             })
             .closing(() -> redis)
             .then(s -> SignInFlowTest.server = s);
-
-    // SignInFlowTest.login on main (issue 16's clean-up) once merged.
-    private static HttpResponse<Buffer> login(String email, String password) {
-        return SignInFlowTest.post(
-                "/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
-    }
 
     /** A fresh user's API budget runs out after the burst: the limit is enforced (in Redis, shared). */
     private static void apiLimitHolds(String token) {

@@ -49,6 +49,18 @@ class SignInFlowTest {
         return server;
     }
 
+    /**
+     * Settings for an auth test class with its own Redis: {@code redis}'s, mail to a closed port, and a
+     * 10-minute lockout after {@code maxFailures} wrong guesses.
+     */
+    static java.util.Map<String, String> ownRedisSettings(java.util.Map<String, String> redis, int maxFailures) {
+        java.util.Map<String, String> settings = new java.util.HashMap<>(redis);
+        settings.put("TF_SMTP_PORT", Integer.toString(TestServer.freePort()));
+        settings.put("TF_LOGIN_MAX_FAILURES", Integer.toString(maxFailures));
+        settings.put("TF_LOGIN_LOCKOUT_SECONDS", "600");
+        return settings;
+    }
+
     static HttpResponse<Buffer> login(String email, String password) {
         return post("/api/v1/auth/login", new JsonObject().put("email", email).put("password", password));
     }

@@ -43,13 +43,7 @@ final class BillingFixtures {
 
     /** The class's server, its Stripe a fake started just before it (handed to {@code started}) and closed after it. */
     static ServerExtension withFakeStripe(Consumer<FakeStripe> started) {
-        FakeStripe[] fake = new FakeStripe[1];
-        return ServerExtension.with(() -> {
-                    fake[0] = new FakeStripe();
-                    started.accept(fake[0]);
-                    return settings(fake[0]);
-                })
-                .closing(() -> fake[0]);
+        return ServerExtension.withFakeStripe(started, BillingFixtures::settings);
     }
 
     static HttpResponse<Buffer> deliver(TestServer server, String body, String signature) {

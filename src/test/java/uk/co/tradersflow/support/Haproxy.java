@@ -36,15 +36,7 @@ public final class Haproxy implements AutoCloseable {
 
     /** Whether the {@code haproxy} binary is on this machine ({@code .ci/run} installs it). */
     public static boolean installed() {
-        try {
-            Process p = new ProcessBuilder("haproxy", "-v")
-                    .redirectErrorStream(true)
-                    .start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
+        return LocalProcesses.installed("haproxy", "-v");
     }
 
     /**
@@ -158,9 +150,6 @@ public final class Haproxy implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-        }
+        LocalProcesses.stop(process);
     }
 }

@@ -22,15 +22,7 @@ public final class LocalPgBouncer implements AutoCloseable {
 
     /** Whether the {@code pgbouncer} binary is on this machine ({@code .ci/run} installs it). */
     public static boolean installed() {
-        try {
-            Process p = new ProcessBuilder("pgbouncer", "--version")
-                    .redirectErrorStream(true)
-                    .start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
+        return LocalProcesses.installed("pgbouncer", "--version");
     }
 
     /** Started in transaction mode, at most {@code serverConnections} connections to PostgreSQL per database and user. */
@@ -98,9 +90,6 @@ public final class LocalPgBouncer implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-        }
+        LocalProcesses.stop(process);
     }
 }

@@ -63,6 +63,22 @@ public final class ServerExtension implements BeforeAllCallback, AfterAllCallbac
         return new ServerExtension(settings);
     }
 
+    /**
+     * The server behind a {@link FakeStripe} started just before it (handed to {@code started}, then
+     * to {@code settings} for the server's settings) and closed after it.
+     */
+    public static ServerExtension withFakeStripe(
+            java.util.function.Consumer<FakeStripe> started,
+            java.util.function.Function<FakeStripe, Map<String, String>> settings) {
+        FakeStripe[] fake = new FakeStripe[1];
+        return with(() -> {
+                    fake[0] = new FakeStripe();
+                    started.accept(fake[0]);
+                    return settings.apply(fake[0]);
+                })
+                .closing(() -> fake[0]);
+    }
+
     /** Run once the server is up, in the order added, before the class's own {@code @BeforeAll}. */
     public ServerExtension then(Started action) {
         started.add(action);

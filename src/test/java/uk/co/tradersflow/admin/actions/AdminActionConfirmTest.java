@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
-import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.StaffedServer;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
@@ -26,29 +25,38 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  * nothing done, and every outcome is on the record with the staff member as actor.
  */
 class AdminActionConfirmTest {
-    static TestServer server;
-    static TestUsers users;
-    static TestUser owner;
-    static TestUser otherOwner;
-    static TestUser support;
+    static final StaffedServer at = AdminActionsFixtures.staffed();
 
     @RegisterExtension
-    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(f -> {})
-            .then(s -> {
-                server = s;
-                users = new TestUsers(s);
-                owner = AdminActionsFixtures.staff(users, AdminActionsFixtures.OWNER);
-                otherOwner = AdminActionsFixtures.staff(users, AdminActionsFixtures.OTHER_OWNER);
-                support = AdminActionsFixtures.staff(users, AdminActionsFixtures.SUPPORT);
-            });
+    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(at, f -> {});
 
     private static JsonObject suspendProposed(TestUser target) {
         return proposed(
-                server, owner.token(), action("suspend", target.accountId(), new JsonObject().put("reason", "fraud")));
+                at.server,
+                at.owner.token(),
+                action("suspend", target.accountId(), new JsonObject().put("reason", "fraud")));
     }
 
     private static String accountStatus(TestUser u) {
         return Sql.admin().string("SELECT status FROM accounts WHERE id = ?", u.accountId());
+    }
+
+    /** Confirms {@code p} as {@code by} with the token it was proposed with. */
+    private static HttpResponse<Buffer> confirmOwn(TestUser by, JsonObject p) {
+        return AdminActionsFixtures.confirmProposed(at.server, by.token(), p);
+    }
+
+    private static void backdate(JsonObject p, String setClause) {
+        Sql.admin().update("UPDATE admin_actions SET " + setClause + " WHERE id = ?::uuid", p.getString("id"));
+    }
+
+    /** Polls until the sweep (every 5 s) has moved {@code p} to {@code wanted}, or 15 s pass. */
+    private static void awaitStatus(JsonObject p, String wanted) throws InterruptedException {
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (!wanted.equals(status(p.getString("id"))) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(status(p.getString("id"))).isEqualTo(wanted);
     }
 
     private static void assertRefused(HttpResponse<Buffer> r, int status, String code) {
@@ -58,9 +66,9 @@ class AdminActionConfirmTest {
 
     @Test
     void theRequestersConfirmationPerformsTheActionAndRecordsEachStep() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         JsonObject p = suspendProposed(trader);
-        HttpResponse<Buffer> done = confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken"));
+        HttpResponse<Buffer> done = confirmOwn(at.owner, p);
         assertThat(done.statusCode()).as(done.bodyAsString()).isEqualTo(200);
         assertThat(done.bodyAsJsonObject().getJsonObject("result"))
                 .isEqualTo(new JsonObject()
@@ -75,21 +83,16 @@ class AdminActionConfirmTest {
                                 "SELECT DISTINCT actor_type || ' ' || actor_id FROM audit_log WHERE account_id = ?",
                                 trader.accountId()))
                 .as("every entry names the owner as actor")
-                .containsExactly("owner " + owner.userId());
+                .containsExactly("owner " + at.owner.userId());
         assertThat(AdminActionsFixtures.auditOfAccount(trader.accountId())).contains("account_suspended");
     }
 
     @Test
     void aSpentTokenIsRefusedAndNothingHappensTwice() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         JsonObject p = suspendProposed(trader);
-        assertThat(confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken"))
-                        .statusCode())
-                .isEqualTo(200);
-        assertRefused(
-                confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken")),
-                409,
-                "action_already_confirmed");
+        assertThat(confirmOwn(at.owner, p).statusCode()).isEqualTo(200);
+        assertRefused(confirmOwn(at.owner, p), 409, "action_already_confirmed");
         assertThat(Sql.admin()
                         .count(
                                 "SELECT count(*) FROM audit_log WHERE account_id = ? AND action = 'account_suspended'",
@@ -105,15 +108,15 @@ class AdminActionConfirmTest {
 
     @Test
     void aWrongTokenIsRefusedAndLeavesTheActionPending() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         JsonObject p = suspendProposed(trader);
         assertRefused(
-                confirm(server, owner.token(), p.getString("id"), "tfc_" + "A".repeat(43)),
+                confirm(at.server, at.owner.token(), p.getString("id"), "tfc_" + "A".repeat(43)),
                 403,
                 "confirmation_invalid");
         JsonObject other = suspendProposed(trader);
         assertRefused(
-                confirm(server, owner.token(), p.getString("id"), other.getString("confirmationToken")),
+                confirm(at.server, at.owner.token(), p.getString("id"), other.getString("confirmationToken")),
                 403,
                 "confirmation_invalid");
         assertThat(status(p.getString("id"))).isEqualTo("pending");
@@ -124,40 +127,29 @@ class AdminActionConfirmTest {
                                 p.getString("id")))
                 .isEqualTo("confirmation_invalid");
         // The right token still works afterwards: a guess does not burn the action.
-        assertThat(confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken"))
-                        .statusCode())
-                .isEqualTo(200);
+        assertThat(confirmOwn(at.owner, p).statusCode()).isEqualTo(200);
     }
 
     @Test
     void anotherOwnersConfirmationIsRefusedEvenWithTheRightToken() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         JsonObject p = suspendProposed(trader);
-        assertRefused(
-                confirm(server, otherOwner.token(), p.getString("id"), p.getString("confirmationToken")),
-                403,
-                "action_not_yours");
+        assertRefused(confirmOwn(at.otherOwner, p), 403, "action_not_yours");
         assertThat(status(p.getString("id"))).isEqualTo("pending");
         assertThat(accountStatus(trader)).isEqualTo("active");
         assertThat(Sql.admin()
                         .string(
                                 "SELECT actor_id::text FROM audit_log WHERE target_id = ? AND action = 'admin.confirmation_refused'",
                                 p.getString("id")))
-                .isEqualTo(otherOwner.userId().toString());
+                .isEqualTo(at.otherOwner.userId().toString());
     }
 
     @Test
     void anExpiredActionIsRefusedWithNothingDoneAndItsExpiryRecorded() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         JsonObject p = suspendProposed(trader);
-        Sql.admin()
-                .update(
-                        "UPDATE admin_actions SET expires_at = now() - interval '1 second' WHERE id = ?::uuid",
-                        p.getString("id"));
-        assertRefused(
-                confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken")),
-                410,
-                "action_expired");
+        backdate(p, "expires_at = now() - interval '1 second'");
+        assertRefused(confirmOwn(at.owner, p), 410, "action_expired");
         assertThat(status(p.getString("id"))).isEqualTo("expired");
         assertThat(accountStatus(trader)).isEqualTo("active");
         assertThat(auditOf(p.getString("id")))
@@ -166,27 +158,17 @@ class AdminActionConfirmTest {
 
     @Test
     void anActionLeftUnconfirmedIsSweptToExpiredAndRecorded() throws Exception {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         JsonObject p = suspendProposed(trader);
-        Sql.admin()
-                .update(
-                        "UPDATE admin_actions SET expires_at = now() - interval '1 second' WHERE id = ?::uuid",
-                        p.getString("id"));
-        long deadline = System.nanoTime() + 15_000_000_000L;
-        while (!"expired".equals(status(p.getString("id"))) && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
-        assertThat(status(p.getString("id"))).isEqualTo("expired");
+        backdate(p, "expires_at = now() - interval '1 second'");
+        awaitStatus(p, "expired");
         assertThat(Sql.admin()
                         .string(
                                 "SELECT actor_type || ' ' || actor_id || ' ' || account_id FROM audit_log "
                                         + "WHERE target_id = ? AND action = 'admin.action_expired'",
                                 p.getString("id")))
-                .isEqualTo("owner " + owner.userId() + " " + trader.accountId());
-        assertRefused(
-                confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken")),
-                410,
-                "action_expired");
+                .isEqualTo("owner " + at.owner.userId() + " " + trader.accountId());
+        assertRefused(confirmOwn(at.owner, p), 410, "action_expired");
         assertThat(auditOf(p.getString("id")))
                 .as("the expiry is recorded once")
                 .containsExactly("admin.action_requested", "admin.action_expired", "admin.confirmation_refused");
@@ -195,51 +177,37 @@ class AdminActionConfirmTest {
     /** An instance killed while performing leaves the row performing: the sweep fails it, outcome unknown. */
     @Test
     void anActionLeftPerformingByAStoppedInstanceIsFailedAsInterruptedAndRecorded() throws Exception {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         JsonObject p = suspendProposed(trader);
-        Sql.admin()
-                .update(
-                        "UPDATE admin_actions SET status = 'performing', updated_at = now() - interval '11 minutes' "
-                                + "WHERE id = ?::uuid",
-                        p.getString("id"));
-        long deadline = System.nanoTime() + 15_000_000_000L;
-        while (!"failed".equals(status(p.getString("id"))) && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
-        assertThat(status(p.getString("id"))).isEqualTo("failed");
+        backdate(p, "status = 'performing', updated_at = now() - interval '11 minutes'");
+        awaitStatus(p, "failed");
         assertThat(Sql.admin()
                         .string("SELECT result->>'code' FROM admin_actions WHERE id = ?::uuid", p.getString("id")))
                 .isEqualTo("interrupted");
         assertThat(auditOf(p.getString("id"))).containsExactly("admin.action_requested", "admin.action_failed");
-        assertRefused(
-                confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken")),
-                409,
-                "action_already_confirmed");
+        assertRefused(confirmOwn(at.owner, p), 409, "action_already_confirmed");
         assertThat(accountStatus(trader)).isEqualTo("active");
     }
 
     /** One that is still performing (a Stripe call in flight) is left alone by the same sweep. */
     @Test
     void anActionPerformingForLessThanTheStallTimeIsLeftAlone() throws Exception {
-        JsonObject p = suspendProposed(users.create());
-        Sql.admin()
-                .update(
-                        "UPDATE admin_actions SET status = 'performing', updated_at = now() - interval '1 minute' "
-                                + "WHERE id = ?::uuid",
-                        p.getString("id"));
+        JsonObject p = suspendProposed(at.users.create());
+        backdate(p, "status = 'performing', updated_at = now() - interval '1 minute'");
         Thread.sleep(6_000); // more than one sweep (every 5 s)
         assertThat(status(p.getString("id"))).isEqualTo("performing");
     }
 
     @Test
     void anUnknownActionIs404AndAMissingTokenIs422() {
-        assertRefused(confirm(server, owner.token(), UUID.randomUUID().toString(), "tfc_whatever"), 404, "not_found");
-        assertRefused(confirm(server, owner.token(), "not-a-uuid", "tfc_whatever"), 404, "not_found");
-        JsonObject p = suspendProposed(users.create());
-        HttpResponse<Buffer> missing = server.send(
+        assertRefused(
+                confirm(at.server, at.owner.token(), UUID.randomUUID().toString(), "tfc_whatever"), 404, "not_found");
+        assertRefused(confirm(at.server, at.owner.token(), "not-a-uuid", "tfc_whatever"), 404, "not_found");
+        JsonObject p = suspendProposed(at.users.create());
+        HttpResponse<Buffer> missing = at.server.send(
                 io.vertx.core.http.HttpMethod.POST,
                 "/admin/api/actions/" + p.getString("id") + "/confirm",
-                owner.token(),
+                at.owner.token(),
                 new JsonObject());
         assertRefused(missing, 422, "validation_failed");
         assertThat(status(p.getString("id"))).isEqualTo("pending");
@@ -248,14 +216,11 @@ class AdminActionConfirmTest {
 
     @Test
     void supportMayNotConfirmAnOwnersActionNorAnUnknownOne() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         JsonObject p = suspendProposed(trader);
+        assertRefused(confirmOwn(at.support, p), 403, "insufficient_role");
         assertRefused(
-                confirm(server, support.token(), p.getString("id"), p.getString("confirmationToken")),
-                403,
-                "insufficient_role");
-        assertRefused(
-                confirm(server, support.token(), UUID.randomUUID().toString(), "tfc_whatever"),
+                confirm(at.server, at.support.token(), UUID.randomUUID().toString(), "tfc_whatever"),
                 403,
                 "insufficient_role");
         assertThat(status(p.getString("id"))).isEqualTo("pending");
@@ -265,18 +230,16 @@ class AdminActionConfirmTest {
     /** A refusal by the sign-in link service itself fails the action, on the record. */
     @Test
     void aSignInLinkTheServiceRefusesIsRecordedAsFailed() {
-        TestUser trader = users.create();
-        JsonObject p = proposed(server, support.token(), action("signin_link", trader.accountId(), new JsonObject()));
+        TestUser trader = at.users.create();
+        JsonObject p =
+                proposed(at.server, at.support.token(), action("signin_link", trader.accountId(), new JsonObject()));
         Sql.admin().update("UPDATE accounts SET status = 'suspended' WHERE id = ?", trader.accountId());
-        assertRefused(
-                confirm(server, support.token(), p.getString("id"), p.getString("confirmationToken")),
-                403,
-                "account_suspended");
+        assertRefused(confirmOwn(at.support, p), 403, "account_suspended");
         assertThat(status(p.getString("id"))).isEqualTo("failed");
         assertThat(auditOf(p.getString("id")))
                 .containsExactly("admin.action_requested", "admin.action_confirmed", "admin.action_failed");
-        JsonObject export =
-                proposed(server, owner.token(), action("export_report", null, new JsonObject().put("report", "audit")));
+        JsonObject export = proposed(
+                at.server, at.owner.token(), action("export_report", null, new JsonObject().put("report", "audit")));
         assertThat(export.getValue("accountId")).isNull();
     }
 }

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
+import uk.co.tradersflow.support.StaffedServer;
 import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
@@ -35,21 +35,14 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  * nothing done yet; each request and refusal on the record.
  */
 class AdminActionRequestTest {
-    static TestServer server;
+    static final StaffedServer at = AdminActionsFixtures.staffed();
     static FakeStripe stripe;
-    static TestUsers users;
-    static TestUser owner;
-    static TestUser support;
     static TestUser trader;
 
     @RegisterExtension
-    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(f -> stripe = f)
+    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(at, f -> stripe = f)
             .then(s -> {
-                server = s;
-                users = new TestUsers(s);
-                owner = AdminActionsFixtures.staff(users, AdminActionsFixtures.OWNER);
-                support = AdminActionsFixtures.staff(users, AdminActionsFixtures.SUPPORT);
-                trader = users.create();
+                trader = at.users.create();
                 billing(trader.accountId(), "cus_trader1", "sub_trader1");
                 stripe.paymentIntent("pi_trader1", "cus_trader1", 2_500);
                 stripe.paymentIntent("pi_someoneelse", "cus_someoneelse", 9_900);
@@ -60,7 +53,7 @@ class AdminActionRequestTest {
     /** Asks as the owner; the 422's field errors as {@code field: message}, nothing stored. */
     private static List<String> fieldErrors(JsonObject body) {
         long before = actionsStored();
-        HttpResponse<Buffer> r = ask(server, owner.token(), body);
+        HttpResponse<Buffer> r = ask(at.server, at.owner.token(), body);
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(422);
         assertThat(problemCode(r)).isEqualTo("validation_failed");
         assertThat(actionsStored()).as("nothing stored").isEqualTo(before);
@@ -149,7 +142,7 @@ class AdminActionRequestTest {
         long before = actionsStored();
         UUID nobody = UUID.randomUUID();
         HttpResponse<Buffer> r =
-                ask(server, owner.token(), action("suspend", nobody, new JsonObject().put("reason", "x")));
+                ask(at.server, at.owner.token(), action("suspend", nobody, new JsonObject().put("reason", "x")));
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(404);
         assertThat(actionsStored()).isEqualTo(before);
         assertThat(Sql.admin()
@@ -157,13 +150,14 @@ class AdminActionRequestTest {
                                 "SELECT count(*) FROM audit_log WHERE action = 'admin.action_refused' AND account_id = ? "
                                         + "AND actor_type = 'owner' AND actor_id = ? AND details->>'code' = 'not_found'",
                                 nobody,
-                                owner.userId()))
+                                at.owner.userId()))
                 .isEqualTo(1);
     }
 
     @Test
     void reinstatingAnActiveAccountIsAConflict() {
-        HttpResponse<Buffer> r = ask(server, owner.token(), action("reinstate", trader.accountId(), new JsonObject()));
+        HttpResponse<Buffer> r =
+                ask(at.server, at.owner.token(), action("reinstate", trader.accountId(), new JsonObject()));
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(409);
         assertThat(problemCode(r)).isEqualTo("conflict");
     }
@@ -172,8 +166,8 @@ class AdminActionRequestTest {
     void aValidRequestIsStoredPendingWithItsTokenHashedAndNothingHappensYet() throws Exception {
         Instant asked = Instant.now();
         JsonObject body = proposed(
-                server,
-                owner.token(),
+                at.server,
+                at.owner.token(),
                 action("suspend", trader.accountId(), new JsonObject().put("reason", "chargebacks")));
         String id = body.getString("id");
         String token = body.getString("confirmationToken");
@@ -195,7 +189,7 @@ class AdminActionRequestTest {
                 .as("the token itself is stored nowhere")
                 .doesNotContain(token.substring(4));
         assertThat(Sql.admin().string("SELECT requested_by::text FROM admin_actions WHERE id = ?::uuid", id))
-                .isEqualTo(owner.userId().toString());
+                .isEqualTo(at.owner.userId().toString());
         assertThat(AdminActionsFixtures.status(id)).isEqualTo("pending");
         assertThat(Sql.admin().string("SELECT status FROM accounts WHERE id = ?", trader.accountId()))
                 .as("nothing happens before confirmation")
@@ -206,7 +200,7 @@ class AdminActionRequestTest {
                                 "SELECT actor_type || ' ' || actor_id || ' ' || account_id FROM audit_log "
                                         + "WHERE target_id = ? AND action = 'admin.action_requested'",
                                 id))
-                .isEqualTo("owner " + owner.userId() + " " + trader.accountId());
+                .isEqualTo("owner " + at.owner.userId() + " " + trader.accountId());
         assertThat(Sql.admin().string("SELECT details::text FROM audit_log WHERE target_id = ?", id))
                 .doesNotContain(token.substring(4));
     }
@@ -214,7 +208,9 @@ class AdminActionRequestTest {
     @Test
     void anExtendedTrialIsFixedFromStripesTrialEndWhenAsked() {
         JsonObject body = proposed(
-                server, owner.token(), action("extend_trial", trader.accountId(), new JsonObject().put("days", 7)));
+                at.server,
+                at.owner.token(),
+                action("extend_trial", trader.accountId(), new JsonObject().put("days", 7)));
         long trialEnd = stripe.subscriptions.get("sub_trader1").getLong("trial_end");
         assertThat(Sql.admin()
                         .string(
@@ -232,8 +228,8 @@ class AdminActionRequestTest {
         long deniedBefore = deniedSupport();
         for (String a : new String[] {"refund", "suspend", "reinstate", "extend_trial", "export_report", "nonsense"}) {
             HttpResponse<Buffer> r = ask(
-                    server,
-                    support.token(),
+                    at.server,
+                    at.support.token(),
                     action(
                             a,
                             trader.accountId(),
@@ -242,14 +238,14 @@ class AdminActionRequestTest {
             assertThat(problemCode(r)).isEqualTo("insufficient_role");
         }
         HttpResponse<Buffer> staffAccount =
-                ask(server, support.token(), action("signin_link", owner.accountId(), new JsonObject()));
+                ask(at.server, at.support.token(), action("signin_link", at.owner.accountId(), new JsonObject()));
         assertThat(staffAccount.statusCode()).as(staffAccount.bodyAsString()).isEqualTo(403);
         assertThat(problemCode(staffAccount)).isEqualTo("insufficient_role");
         assertThat(actionsStored()).as("nothing stored").isEqualTo(before);
         assertThat(deniedSupport() - deniedBefore).as("each refusal recorded").isEqualTo(7);
 
         JsonObject link =
-                proposed(server, support.token(), action("signin_link", trader.accountId(), new JsonObject()));
+                proposed(at.server, at.support.token(), action("signin_link", trader.accountId(), new JsonObject()));
         assertThat(link.getString("summary")).contains(trader.email());
     }
 
@@ -258,18 +254,18 @@ class AdminActionRequestTest {
                 .count(
                         "SELECT count(*) FROM audit_log WHERE action = 'admin.denied' AND actor_id = ? "
                                 + "AND details->>'code' = 'insufficient_role'",
-                        support.userId());
+                        at.support.userId());
     }
 
     @Test
     void plainUsersAndAnonymousCallersAreRefusedBeforeAnything() {
         HttpResponse<Buffer> plain =
-                ask(server, trader.token(), action("signin_link", trader.accountId(), new JsonObject()));
+                ask(at.server, trader.token(), action("signin_link", trader.accountId(), new JsonObject()));
         assertThat(plain.statusCode()).isEqualTo(403);
         assertThat(problemCode(plain)).isEqualTo("not_owner");
-        HttpResponse<Buffer> anonymous =
-                TestServer.await(server.request(io.vertx.core.http.HttpMethod.POST, "/admin/api/actions")
-                        .sendJsonObject(action("signin_link", trader.accountId(), new JsonObject())));
+        HttpResponse<Buffer> anonymous = TestServer.await(at.server
+                .request(io.vertx.core.http.HttpMethod.POST, "/admin/api/actions")
+                .sendJsonObject(action("signin_link", trader.accountId(), new JsonObject())));
         assertThat(anonymous.statusCode()).isEqualTo(401);
     }
 }

@@ -14,6 +14,7 @@ import java.util.function.Consumer;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
+import uk.co.tradersflow.support.StaffedServer;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
@@ -39,13 +40,17 @@ final class AdminActionsFixtures {
 
     /** The class's server, behind a fake Stripe started just before it and closed after it. */
     static ServerExtension withFakeStripe(Consumer<FakeStripe> started) {
-        FakeStripe[] fake = new FakeStripe[1];
-        return ServerExtension.with(() -> {
-                    fake[0] = new FakeStripe();
-                    started.accept(fake[0]);
-                    return settings(fake[0]);
-                })
-                .closing(() -> fake[0]);
+        return ServerExtension.withFakeStripe(started, AdminActionsFixtures::settings);
+    }
+
+    /** A test class's own holder of its server and of this run's admin-action staff (the addresses above). */
+    static StaffedServer staffed() {
+        return new StaffedServer(OWNER, OTHER_OWNER, SUPPORT);
+    }
+
+    /** {@link #withFakeStripe(Consumer)}, the server and the staff kept in {@code at} once it is up. */
+    static ServerExtension withFakeStripe(StaffedServer at, Consumer<FakeStripe> started) {
+        return withFakeStripe(started).then(at::started);
     }
 
     /**
@@ -53,13 +58,7 @@ final class AdminActionsFixtures {
      * the user an earlier one made and opens another session for it.
      */
     static TestUser staff(TestUsers users, String email) {
-        java.util.Optional<String> existing = Sql.admin().find("SELECT id::text FROM users WHERE email = ?", email);
-        if (existing.isEmpty()) {
-            return users.create(email, true);
-        }
-        UUID user = UUID.fromString(existing.get());
-        UUID account = UUID.fromString(Sql.admin().string("SELECT account_id::text FROM users WHERE id = ?", user));
-        return users.newSession(account, user, email);
+        return StaffedServer.signedIn(users, email);
     }
 
     static HttpResponse<Buffer> ask(TestServer server, String token, JsonObject body) {
@@ -87,6 +86,11 @@ final class AdminActionsFixtures {
                 "/admin/api/actions/" + id + "/confirm",
                 token,
                 new JsonObject().put("confirmationToken", confirmationToken));
+    }
+
+    /** Confirms the proposed action {@code p} (a 202 body) with the confirmation token it came with. */
+    static HttpResponse<Buffer> confirmProposed(TestServer server, String token, JsonObject p) {
+        return confirm(server, token, p.getString("id"), p.getString("confirmationToken"));
     }
 
     /** The audit actions recorded for the admin action {@code id}, oldest first. */

@@ -19,8 +19,8 @@ import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
+import uk.co.tradersflow.support.StaffedServer;
 import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
@@ -30,21 +30,14 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  * nowhere: not in the action's row, not in the audit log.
  */
 class AdminActionsWithoutHttpTest {
-    static TestServer server;
-    static TestUsers users;
-    static TestUser owner;
-    static TestUser support;
+    static final StaffedServer at = AdminActionsFixtures.staffed();
     static AdminActionsService service;
     static final List<String> issued = new CopyOnWriteArrayList<>();
     static final ClientInfo.Client CLIENT = new ClientInfo.Client("127.0.0.1", "console");
 
     @RegisterExtension
-    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(f -> {})
+    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(at, f -> {})
             .then(s -> {
-                server = s;
-                users = new TestUsers(s);
-                owner = AdminActionsFixtures.staff(users, AdminActionsFixtures.OWNER);
-                support = AdminActionsFixtures.staff(users, AdminActionsFixtures.SUPPORT);
                 SignInLinks links = (actionId, accountId, staff) -> {
                     issued.add(actionId + " " + accountId + " " + staff.userId());
                     return Future.succeededFuture(new JsonObject()
@@ -84,12 +77,12 @@ class AdminActionsWithoutHttpTest {
 
     @Test
     void supportsSignInLinkIsIssuedForTheConfirmedActionAndItsUrlIsStoredNowhere() {
-        TestUser trader = users.create();
-        JsonObject done = performed(support, action("signin_link", trader.accountId(), new JsonObject()));
+        TestUser trader = at.users.create();
+        JsonObject done = performed(at.support, action("signin_link", trader.accountId(), new JsonObject()));
         String id = done.getString("id");
         String url = done.getJsonObject("result").getString("url");
         assertThat(url).contains("secret-" + id);
-        assertThat(issued).contains(id + " " + trader.accountId() + " " + support.userId());
+        assertThat(issued).contains(id + " " + trader.accountId() + " " + at.support.userId());
         assertThat(status(id)).isEqualTo("done");
         assertThat(Sql.admin().string("SELECT result::text FROM admin_actions WHERE id = ?::uuid", id))
                 .doesNotContain("secret")
@@ -102,7 +95,7 @@ class AdminActionsWithoutHttpTest {
 
     @Test
     void anOwnersExportIsPreparedForTheNamedReportAndItsUrlIsStoredNowhere() {
-        JsonObject done = performed(owner, action("export_report", null, new JsonObject().put("report", "emails")));
+        JsonObject done = performed(at.owner, action("export_report", null, new JsonObject().put("report", "emails")));
         String id = done.getString("id");
         assertThat(done.getJsonObject("result").getString("report")).isEqualTo("emails");
         assertThat(done.getJsonObject("result").getString("url")).contains("secret-" + id);

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
+import uk.co.tradersflow.support.StaffedServer;
 import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
@@ -31,27 +31,21 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  */
 class ConfirmRaceTest {
     static final int TOGETHER = 8;
-    static TestServer server;
+    static final StaffedServer at = AdminActionsFixtures.staffed();
     static FakeStripe stripe;
-    static TestUsers users;
-    static TestUser owner;
 
     @RegisterExtension
-    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(f -> stripe = f)
-            .then(s -> {
-                server = s;
-                users = new TestUsers(s);
-                owner = AdminActionsFixtures.staff(users, AdminActionsFixtures.OWNER);
-            });
+    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(at, f -> stripe = f);
 
     /** Sends every confirmation before awaiting any; the statuses and codes answered, counted. */
     private static Map<String, Long> confirmTogether(JsonObject proposed) {
         List<Future<HttpResponse<Buffer>>> sent = new ArrayList<>();
         for (int i = 0; i < TOGETHER; i++) {
-            sent.add(server.request(
+            sent.add(at.server
+                    .request(
                             HttpMethod.POST,
                             "/admin/api/actions/" + proposed.getString("id") + "/confirm",
-                            owner.token())
+                            at.owner.token())
                     .sendJsonObject(
                             new JsonObject().put("confirmationToken", proposed.getString("confirmationToken"))));
         }
@@ -66,9 +60,11 @@ class ConfirmRaceTest {
 
     @Test
     void confirmationsFiredTogetherSuspendTheAccountOnce() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         JsonObject p = proposed(
-                server, owner.token(), action("suspend", trader.accountId(), new JsonObject().put("reason", "fraud")));
+                at.server,
+                at.owner.token(),
+                action("suspend", trader.accountId(), new JsonObject().put("reason", "fraud")));
         assertThat(confirmTogether(p))
                 .containsExactlyInAnyOrderEntriesOf(
                         Map.of("200", 1L, "409 action_already_confirmed", (long) TOGETHER - 1));
@@ -91,12 +87,12 @@ class ConfirmRaceTest {
 
     @Test
     void confirmationsFiredTogetherRefundOnce() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         billing(trader.accountId(), "cus_race1", null);
         stripe.paymentIntent("pi_race1", "cus_race1", 4_000);
         JsonObject p = proposed(
-                server,
-                owner.token(),
+                at.server,
+                at.owner.token(),
                 action(
                         "refund",
                         trader.accountId(),

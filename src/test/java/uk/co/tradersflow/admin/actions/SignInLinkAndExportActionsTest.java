@@ -4,7 +4,7 @@ import static io.vertx.core.http.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.action;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.ask;
-import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.confirm;
+import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.confirmProposed;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.problemCode;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.proposed;
 
@@ -12,14 +12,13 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.net.URI;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
+import uk.co.tradersflow.support.StaffedServer;
 import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
@@ -28,31 +27,15 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  */
 class SignInLinkAndExportActionsTest {
     // Addresses of this class's own: the other action tests' staff users live in the same database.
-    static final String OWNER = "links-owner-" + UUID.randomUUID() + "@tradersflow.test";
-    static final String OTHER_OWNER = "links-owner2-" + UUID.randomUUID() + "@tradersflow.test";
-    static final String SUPPORT = "links-support-" + UUID.randomUUID() + "@tradersflow.test";
-    static TestServer server;
-    static TestUsers users;
-    static TestUser owner;
-    static TestUser otherOwner;
-    static TestUser support;
+    static final StaffedServer at = new StaffedServer("links-");
 
     @RegisterExtension
-    static final ServerExtension lifecycle = ServerExtension.with(
-                    Map.of("TF_OWNER_EMAILS", OWNER + "," + OTHER_OWNER, "TF_SUPPORT_EMAILS", SUPPORT))
-            .then(s -> {
-                server = s;
-                users = new TestUsers(s);
-                owner = users.create(OWNER, true);
-                otherOwner = users.create(OTHER_OWNER, true);
-                support = users.create(SUPPORT, true);
-            });
+    static final ServerExtension lifecycle = at.extension();
 
     /** Asks for and confirms an action as {@code staff}; the confirmation's {@code result}. */
     private static JsonObject performed(TestUser staff, JsonObject body) {
-        JsonObject asked = proposed(server, staff.token(), body);
-        HttpResponse<Buffer> done =
-                confirm(server, staff.token(), asked.getString("id"), asked.getString("confirmationToken"));
+        JsonObject asked = proposed(at.server, staff.token(), body);
+        HttpResponse<Buffer> done = confirmProposed(at.server, staff.token(), asked);
         assertThat(done.statusCode()).as(done.bodyAsString()).isEqualTo(200);
         return done.bodyAsJsonObject().getJsonObject("result");
     }
@@ -63,13 +46,14 @@ class SignInLinkAndExportActionsTest {
     }
 
     private static HttpResponse<Buffer> get(String path, String token) {
-        return TestServer.await((token == null ? server.request(GET, path) : server.request(GET, path, token)).send());
+        return TestServer.await(
+                (token == null ? at.server.request(GET, path) : at.server.request(GET, path, token)).send());
     }
 
     @Test
     void anOwnersConfirmedSigninLinkSignsInOnceAsTheUserImpersonated() {
-        TestUser customer = users.create();
-        JsonObject result = performed(owner, action("signin_link", customer.accountId(), new JsonObject()));
+        TestUser customer = at.users.create();
+        JsonObject result = performed(at.owner, action("signin_link", customer.accountId(), new JsonObject()));
         assertThat(result.fieldNames()).containsExactlyInAnyOrder("url", "expiresAt");
         String link = pathAndQuery(result.getString("url"));
 
@@ -78,12 +62,12 @@ class SignInLinkAndExportActionsTest {
         String access = first.bodyAsJsonObject().getString("accessToken");
         assertThat(get(link, null).statusCode()).isEqualTo(401);
 
-        String customerId = server.createCustomer(access);
+        String customerId = at.server.createCustomer(access);
         assertThat(Sql.admin()
                         .string(
                                 "SELECT impersonator_id FROM audit_log WHERE action = 'customer.created' AND target_id = ?",
                                 customerId))
-                .isEqualTo(owner.userId().toString());
+                .isEqualTo(at.owner.userId().toString());
         assertThat(get("/admin/api/email/health", access).statusCode()).isEqualTo(403);
         // The link itself is never kept with the action: only when it expires.
         assertThat(Sql.admin()
@@ -96,8 +80,8 @@ class SignInLinkAndExportActionsTest {
 
     @Test
     void supportMayIssueASigninLinkAndTheUserSeesThatSupportSignedIn() {
-        TestUser customer = users.create();
-        JsonObject result = performed(support, action("signin_link", customer.accountId(), new JsonObject()));
+        TestUser customer = at.users.create();
+        JsonObject result = performed(at.support, action("signin_link", customer.accountId(), new JsonObject()));
         assertThat(get(pathAndQuery(result.getString("url")), null).statusCode())
                 .isEqualTo(200);
         HttpResponse<Buffer> activity = get("/api/v1/me/activity", customer.token());
@@ -107,26 +91,25 @@ class SignInLinkAndExportActionsTest {
                 .findFirst()
                 .orElseThrow();
         assertThat(signedIn.getJsonObject("details").getString("staffId"))
-                .isEqualTo(support.userId().toString());
+                .isEqualTo(at.support.userId().toString());
         assertThat(signedIn.getJsonObject("details").getString("staffRole")).isEqualTo("support");
     }
 
     @Test
     void supportMayNotExportAReport() {
-        HttpResponse<Buffer> refused =
-                ask(server, support.token(), action("export_report", null, new JsonObject().put("report", "audit")));
+        HttpResponse<Buffer> refused = ask(
+                at.server, at.support.token(), action("export_report", null, new JsonObject().put("report", "audit")));
         assertThat(refused.statusCode()).isEqualTo(403);
         assertThat(problemCode(refused)).isEqualTo("insufficient_role");
     }
 
     @Test
     void aSigninLinkToASuspendedAccountIsRefusedWhenConfirmed() {
-        TestUser customer = users.create();
+        TestUser customer = at.users.create();
         JsonObject asked =
-                proposed(server, owner.token(), action("signin_link", customer.accountId(), new JsonObject()));
-        users.setAccountStatus(customer.accountId(), "suspended");
-        HttpResponse<Buffer> done =
-                confirm(server, owner.token(), asked.getString("id"), asked.getString("confirmationToken"));
+                proposed(at.server, at.owner.token(), action("signin_link", customer.accountId(), new JsonObject()));
+        at.users.setAccountStatus(customer.accountId(), "suspended");
+        HttpResponse<Buffer> done = confirmProposed(at.server, at.owner.token(), asked);
         assertThat(done.statusCode()).as(done.bodyAsString()).isEqualTo(403);
         assertThat(problemCode(done)).isEqualTo("account_suspended");
         assertThat(Sql.admin().count("SELECT count(*) FROM signin_links WHERE account_id = ?", customer.accountId()))
@@ -135,32 +118,35 @@ class SignInLinkAndExportActionsTest {
 
     @Test
     void aConfirmedExportIsDownloadedOnceAsCsvByTheOwnerWhoConfirmedIt() {
-        JsonObject result = performed(owner, action("export_report", null, new JsonObject().put("report", "accounts")));
+        JsonObject result =
+                performed(at.owner, action("export_report", null, new JsonObject().put("report", "accounts")));
         assertThat(result.getString("report")).isEqualTo("accounts");
         assertThat(result.getString("expiresAt")).isNotBlank();
         String path = pathAndQuery(result.getString("url"));
 
-        assertThat(get(path, otherOwner.token()).statusCode()).isEqualTo(403);
-        HttpResponse<Buffer> csv = get(path, owner.token());
+        assertThat(get(path, at.otherOwner.token()).statusCode()).isEqualTo(403);
+        HttpResponse<Buffer> csv = get(path, at.owner.token());
         assertThat(csv.statusCode()).as(csv.bodyAsString()).isEqualTo(200);
         assertThat(csv.getHeader("Content-Type")).startsWith("text/csv");
         assertThat(csv.getHeader("Content-Disposition")).startsWith("attachment;");
         assertThat(csv.bodyAsString())
                 .startsWith("id,businessName,status,ownerEmail,subscriptionStatus,createdAt,closedAt\r\n")
-                .contains(owner.accountId().toString());
-        assertThat(get(path, owner.token()).statusCode()).isEqualTo(403);
+                .contains(at.owner.accountId().toString());
+        assertThat(get(path, at.owner.token()).statusCode()).isEqualTo(403);
         assertThat(Sql.admin()
                         .string(
                                 "SELECT result::text FROM admin_actions WHERE action = 'export_report' AND requested_by = ? "
                                         + "ORDER BY created_at DESC LIMIT 1",
-                                owner.userId()))
+                                at.owner.userId()))
                 .doesNotContain("token");
     }
 
     @Test
     void anUnknownReportIsRefusedBeforeAnythingIsStored() {
-        HttpResponse<Buffer> refused =
-                ask(server, owner.token(), action("export_report", null, new JsonObject().put("report", "passwords")));
+        HttpResponse<Buffer> refused = ask(
+                at.server,
+                at.owner.token(),
+                action("export_report", null, new JsonObject().put("report", "passwords")));
         assertThat(refused.statusCode()).isEqualTo(422);
         assertThat(refused.bodyAsJsonObject()
                         .getJsonArray("errors")
@@ -171,8 +157,8 @@ class SignInLinkAndExportActionsTest {
 
     @Test
     void theAuditReportCarriesTheActionsOwnEntries() {
-        JsonObject result = performed(owner, action("export_report", null, new JsonObject().put("report", "audit")));
-        HttpResponse<Buffer> csv = get(pathAndQuery(result.getString("url")), owner.token());
+        JsonObject result = performed(at.owner, action("export_report", null, new JsonObject().put("report", "audit")));
+        HttpResponse<Buffer> csv = get(pathAndQuery(result.getString("url")), at.owner.token());
         assertThat(csv.statusCode()).isEqualTo(200);
         assertThat(csv.bodyAsString()).contains(",admin.action_requested,").contains(",admin.report_prepared,");
         assertThat(UUID.fromString(result.getString("url").replaceAll(".*/exports/([^?]+)\\?.*", "$1")))

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.action;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.auditOf;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.billing;
-import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.confirm;
+import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.confirmProposed;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.problemCode;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.proposed;
 import static uk.co.tradersflow.admin.actions.AdminActionsFixtures.status;
@@ -19,8 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
-import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.StaffedServer;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
@@ -30,18 +29,11 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  * message and nothing is recorded as refunded.
  */
 class StripeActionsTest {
-    static TestServer server;
+    static final StaffedServer at = AdminActionsFixtures.staffed();
     static FakeStripe stripe;
-    static TestUsers users;
-    static TestUser owner;
 
     @RegisterExtension
-    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(f -> stripe = f)
-            .then(s -> {
-                server = s;
-                users = new TestUsers(s);
-                owner = AdminActionsFixtures.staff(users, AdminActionsFixtures.OWNER);
-            });
+    static final ServerExtension lifecycle = AdminActionsFixtures.withFakeStripe(at, f -> stripe = f);
 
     /** A trader with a Stripe customer and a payment of {@code amount}; the payment intent's id. */
     private static String paidTrader(TestUser trader, long amount) {
@@ -58,16 +50,34 @@ class StripeActionsTest {
                 .getLong("amount_refunded");
     }
 
+    /** The owner asks to refund {@code amountPence} of {@code pi} (all of it when null); the 202 body. */
+    private static JsonObject refundProposed(TestUser trader, String pi, Integer amountPence) {
+        JsonObject params = new JsonObject().put("paymentIntentId", pi);
+        if (amountPence != null) {
+            params.put("amountPence", amountPence);
+        }
+        return proposed(at.server, at.owner.token(), action("refund", trader.accountId(), params));
+    }
+
+    /** The refund requests Stripe received for {@code pi}, oldest first. */
+    private static java.util.List<FakeStripe.Request> refundRequests(String pi) {
+        return stripe.requests("POST", "/v1/refunds").stream()
+                .filter(r -> pi.equals(r.form().get("payment_intent")))
+                .toList();
+    }
+
     @Test
     void extendingATrialMovesStripesTrialEndByTheDaysWithTheActionsKey() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         String sub = "sub_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         billing(trader.accountId(), "cus_" + sub.substring(4), sub);
         long trialEnd = Instant.now().getEpochSecond() + 3 * 86_400L;
         stripe.subscription(sub, "cus_" + sub.substring(4), "trialing", trialEnd, trialEnd);
         JsonObject p = proposed(
-                server, owner.token(), action("extend_trial", trader.accountId(), new JsonObject().put("days", 10)));
-        HttpResponse<Buffer> done = confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken"));
+                at.server,
+                at.owner.token(),
+                action("extend_trial", trader.accountId(), new JsonObject().put("days", 10)));
+        HttpResponse<Buffer> done = confirmProposed(at.server, at.owner.token(), p);
         assertThat(done.statusCode()).as(done.bodyAsString()).isEqualTo(200);
         long moved = trialEnd + 10 * 86_400L;
         assertThat(stripe.subscriptions.get(sub).getLong("trial_end")).isEqualTo(moved);
@@ -87,26 +97,17 @@ class StripeActionsTest {
 
     @Test
     void aRefundIsCreatedAtStripeWithAKeyDerivedFromTheAction() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         String pi = paidTrader(trader, 5_000);
-        JsonObject p = proposed(
-                server,
-                owner.token(),
-                action(
-                        "refund",
-                        trader.accountId(),
-                        new JsonObject().put("paymentIntentId", pi).put("amountPence", 1_200)));
-        HttpResponse<Buffer> done = confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken"));
+        JsonObject p = refundProposed(trader, pi, 1_200);
+        HttpResponse<Buffer> done = confirmProposed(at.server, at.owner.token(), p);
         assertThat(done.statusCode()).as(done.bodyAsString()).isEqualTo(200);
         JsonObject result = done.bodyAsJsonObject().getJsonObject("result");
         assertThat(result.getString("refundId")).startsWith("re_");
         assertThat(result.getLong("amountPence")).isEqualTo(1_200);
         assertThat(result.getString("currency")).isEqualTo("GBP");
         assertThat(refunded(pi)).isEqualTo(1_200);
-        FakeStripe.Request refund = stripe.requests("POST", "/v1/refunds").stream()
-                .filter(r -> pi.equals(r.form().get("payment_intent")))
-                .findFirst()
-                .orElseThrow();
+        FakeStripe.Request refund = refundRequests(pi).get(0);
         assertThat(refund.form()).containsEntry("amount", "1200");
         assertThat(refund.idempotencyKey()).isEqualTo("tf-admin-action-" + p.getString("id") + "-refund");
         assertThat(Sql.admin()
@@ -119,16 +120,13 @@ class StripeActionsTest {
 
     @Test
     void aRefundRetriedAfterStripesAnswerWasLostRefundsOnceWithTheSameKey() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         String pi = paidTrader(trader, 3_000);
-        JsonObject p = proposed(
-                server,
-                owner.token(),
-                action("refund", trader.accountId(), new JsonObject().put("paymentIntentId", pi)));
+        JsonObject p = refundProposed(trader, pi, null);
         // Every answer lost for the first confirmation: the JDK's HTTP client itself resends a POST
         // whose connection dropped (sun.net.http.retryPost), with the same Idempotency-Key.
         stripe.loseAnswers.set(100);
-        HttpResponse<Buffer> lost = confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken"));
+        HttpResponse<Buffer> lost = confirmProposed(at.server, at.owner.token(), p);
         stripe.loseAnswers.set(0);
         assertThat(lost.statusCode()).as(lost.bodyAsString()).isEqualTo(503);
         assertThat(problemCode(lost)).isEqualTo("stripe_unavailable");
@@ -137,14 +135,12 @@ class StripeActionsTest {
                 .as("the outcome is unknown: confirmable again")
                 .isEqualTo("pending");
 
-        HttpResponse<Buffer> retried =
-                confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken"));
+        HttpResponse<Buffer> retried = confirmProposed(at.server, at.owner.token(), p);
         assertThat(retried.statusCode()).as(retried.bodyAsString()).isEqualTo(200);
         assertThat(refunded(pi)).as("refunded once").isEqualTo(3_000);
         assertThat(stripe.refunds.values().stream().filter(r -> pi.equals(r.getString("payment_intent"))))
                 .hasSize(1);
-        var keys = stripe.requests("POST", "/v1/refunds").stream()
-                .filter(r -> pi.equals(r.form().get("payment_intent")))
+        var keys = refundRequests(pi).stream()
                 .map(FakeStripe.Request::idempotencyKey)
                 .toList();
         assertThat(keys)
@@ -162,19 +158,12 @@ class StripeActionsTest {
 
     @Test
     void stripesRefusalIsAnswered422WithItsMessageAndNothingIsRecordedAsRefunded() {
-        TestUser trader = users.create();
+        TestUser trader = at.users.create();
         String pi = paidTrader(trader, 2_000);
-        JsonObject p = proposed(
-                server,
-                owner.token(),
-                action(
-                        "refund",
-                        trader.accountId(),
-                        new JsonObject().put("paymentIntentId", pi).put("amountPence", 1_500)));
+        JsonObject p = refundProposed(trader, pi, 1_500);
         // Refunded elsewhere (the Stripe dashboard) between the request and its confirmation.
         stripe.paymentIntents.get(pi).getJsonObject("latest_charge").put("amount_refunded", 1_000L);
-        HttpResponse<Buffer> refused =
-                confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken"));
+        HttpResponse<Buffer> refused = confirmProposed(at.server, at.owner.token(), p);
         assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(422);
         assertThat(problemCode(refused)).isEqualTo("stripe_refused");
         assertThat(refused.bodyAsJsonObject().getString("detail"))

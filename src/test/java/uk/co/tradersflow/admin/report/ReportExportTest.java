@@ -12,7 +12,6 @@ import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -22,8 +21,8 @@ import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.platform.security.Principal;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
+import uk.co.tradersflow.support.StaffedServer;
 import uk.co.tradersflow.support.TestServer;
-import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
@@ -31,31 +30,16 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
  * report's columns, quoting and formula prefix, pages joined without loss, and every refusal.
  */
 class ReportExportTest {
-    static final String OWNER = "owner-" + UUID.randomUUID() + "@tradersflow.test";
-    static final String OTHER_OWNER = "owner2-" + UUID.randomUUID() + "@tradersflow.test";
-    static final String SUPPORT = "support-" + UUID.randomUUID() + "@tradersflow.test";
-    static TestServer server;
-    static TestUsers users;
+    static final StaffedServer at = new StaffedServer("");
     static CsvReportService reports;
-    static TestUser owner;
-    static TestUser otherOwner;
-    static TestUser support;
 
     @RegisterExtension
-    static final ServerExtension lifecycle = ServerExtension.with(
-                    Map.of("TF_OWNER_EMAILS", OWNER + "," + OTHER_OWNER, "TF_SUPPORT_EMAILS", SUPPORT))
-            .then(s -> {
-                server = s;
-                users = new TestUsers(s);
-                owner = users.create(OWNER, true);
-                otherOwner = users.create(OTHER_OWNER, true);
-                support = users.create(SUPPORT, true);
-                reports = new CsvReportService(
-                        s.config.auth(),
-                        s.config.links().publicUrl().toString(),
-                        s.main.db(),
-                        new AuditLog(s.vertx.eventBus()));
-            });
+    static final ServerExtension lifecycle = at.extension()
+            .then(s -> reports = new CsvReportService(
+                    s.config.auth(),
+                    s.config.links().publicUrl().toString(),
+                    s.main.db(),
+                    new AuditLog(s.vertx.eventBus())));
 
     private static Principal principal(TestUser u) {
         return new Principal(u.userId(), u.accountId(), u.sessionId(), u.email(), true, Optional.empty());
@@ -66,13 +50,14 @@ class ReportExportTest {
     }
 
     private static String pathOf(JsonObject prepared) {
-        assertThat(prepared.getString("url")).startsWith(server.config.links().publicUrl() + "/admin/api/exports/");
+        assertThat(prepared.getString("url"))
+                .startsWith(at.server.config.links().publicUrl() + "/admin/api/exports/");
         URI url = URI.create(prepared.getString("url"));
         return url.getRawPath() + "?" + url.getRawQuery();
     }
 
     private static HttpResponse<Buffer> download(String path, TestUser who) {
-        return TestServer.await(server.request(GET, path, who.token()).send());
+        return TestServer.await(at.server.request(GET, path, who.token()).send());
     }
 
     private static List<List<String>> csv(HttpResponse<Buffer> r) {
@@ -125,19 +110,19 @@ class ReportExportTest {
 
     @Test
     void anAccountsReportIsDownloadedOnceByItsOwnerWithHostileCellsDefused() {
-        TestUser customer = users.create();
+        TestUser customer = at.users.create();
         Sql.admin()
                 .update(
                         "UPDATE accounts SET business_name = ? WHERE id = ?",
                         "=HYPERLINK(\"http://evil\",\"Click\"), Ltd",
                         customer.accountId());
-        JsonObject prepared = prepare("accounts", owner);
+        JsonObject prepared = prepare("accounts", at.owner);
         assertThat(prepared.getString("report")).isEqualTo("accounts");
         assertThat(Instant.parse(prepared.getString("expiresAt")))
                 .isBetween(Instant.now().plusSeconds(14 * 60), Instant.now().plusSeconds(15 * 60 + 5));
         String path = pathOf(prepared);
 
-        HttpResponse<Buffer> first = download(path, owner);
+        HttpResponse<Buffer> first = download(path, at.owner);
         List<List<String>> rows = csv(first);
         assertThat(rows.get(0))
                 .containsExactly(
@@ -150,73 +135,76 @@ class ReportExportTest {
         assertThat(first.bodyAsString()).contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"Click\"\"), Ltd\"");
         assertThat(rows).hasSize(1 + (int) Sql.admin().count("SELECT count(*) FROM accounts"));
 
-        HttpResponse<Buffer> again = download(path, owner);
+        HttpResponse<Buffer> again = download(path, at.owner);
         assertThat(again.statusCode()).isEqualTo(403);
         assertThat(again.bodyAsJsonObject().getString("code")).isEqualTo("signed_url_invalid");
     }
 
     @Test
     void anotherOwnerSupportAndAWrongTokenAreRefusedWithoutSpendingTheDownload() {
-        String path = pathOf(prepare("accounts", owner));
-        HttpResponse<Buffer> other = download(path, otherOwner);
+        String path = pathOf(prepare("accounts", at.owner));
+        HttpResponse<Buffer> other = download(path, at.otherOwner);
         assertThat(other.statusCode()).isEqualTo(403);
         assertThat(other.bodyAsJsonObject().getString("code")).isEqualTo("signed_url_invalid");
-        assertThat(download(path, support).statusCode()).isEqualTo(403);
+        assertThat(download(path, at.support).statusCode()).isEqualTo(403);
         String wrongToken = path.substring(0, path.indexOf("token=") + 6) + "tfx_" + "B".repeat(43);
-        assertThat(download(wrongToken, owner).statusCode()).isEqualTo(403);
-        assertThat(download(path.substring(0, path.indexOf('?')), owner).statusCode())
+        assertThat(download(wrongToken, at.owner).statusCode()).isEqualTo(403);
+        assertThat(download(path.substring(0, path.indexOf('?')), at.owner).statusCode())
                 .isEqualTo(403);
-        assertThat(TestServer.await(server.request(HEAD, path, owner.token()).send())
+        assertThat(TestServer.await(
+                                at.server.request(HEAD, path, at.owner.token()).send())
                         .statusCode())
                 .isEqualTo(200);
-        assertThat(download(path, owner).statusCode()).isEqualTo(200);
-        assertThat(TestServer.await(server.request(HEAD, path, owner.token()).send())
+        assertThat(download(path, at.owner).statusCode()).isEqualTo(200);
+        assertThat(TestServer.await(
+                                at.server.request(HEAD, path, at.owner.token()).send())
                         .statusCode())
                 .isEqualTo(403);
     }
 
     @Test
     void theDownloadRouteRefusesAnonymousAndPlainUsersAndAnUnknownIdIsRefused() {
-        String path = pathOf(prepare("emails", owner));
-        assertThat(TestServer.await(server.request(GET, path).send()).statusCode())
+        String path = pathOf(prepare("emails", at.owner));
+        assertThat(TestServer.await(at.server.request(GET, path).send()).statusCode())
                 .isEqualTo(401);
-        HttpResponse<Buffer> plain = download(path, users.create());
+        HttpResponse<Buffer> plain = download(path, at.users.create());
         assertThat(plain.statusCode()).isEqualTo(403);
         assertThat(plain.bodyAsJsonObject().getString("code")).isEqualTo("not_owner");
-        assertThat(download("/admin/api/exports/" + UUID.randomUUID() + "?token=tfx_x", owner)
+        assertThat(download("/admin/api/exports/" + UUID.randomUUID() + "?token=tfx_x", at.owner)
                         .statusCode())
                 .isEqualTo(403);
-        assertThat(download("/admin/api/exports/not-a-uuid?token=tfx_x", owner).statusCode())
+        assertThat(download("/admin/api/exports/not-a-uuid?token=tfx_x", at.owner)
+                        .statusCode())
                 .isEqualTo(404);
-        assertThat(download(path, owner).statusCode()).isEqualTo(200);
+        assertThat(download(path, at.owner).statusCode()).isEqualTo(200);
     }
 
     @Test
     void anExpiredDownloadIsRefused() {
-        JsonObject prepared = prepare("audit", owner);
+        JsonObject prepared = prepare("audit", at.owner);
         String path = pathOf(prepared);
         String id = path.substring("/admin/api/exports/".length(), path.indexOf('?'));
         Sql.admin().update("UPDATE report_exports SET expires_at = now() - interval '1 second' WHERE id = ?::uuid", id);
-        assertThat(download(path, owner).statusCode()).isEqualTo(403);
+        assertThat(download(path, at.owner).statusCode()).isEqualTo(403);
     }
 
     @Test
     void onlyOwnersPrepareAndOnlyTheFourReportsExist() {
-        assertThatThrownBy(() -> prepare("accounts", support))
+        assertThatThrownBy(() -> prepare("accounts", at.support))
                 .isInstanceOfSatisfying(
                         AppError.class, e -> assertThat(e.code().code()).isEqualTo("insufficient_role"));
-        assertThatThrownBy(() -> prepare("passwords", owner)).isInstanceOfSatisfying(AppError.class, e -> {
+        assertThatThrownBy(() -> prepare("passwords", at.owner)).isInstanceOfSatisfying(AppError.class, e -> {
             assertThat(e.code().code()).isEqualTo("validation_failed");
             assertThat(e.fieldErrors().get(0).field()).isEqualTo("report");
         });
-        assertThat(Sql.admin().count("SELECT count(*) FROM report_exports WHERE owner_id = ?", support.userId()))
+        assertThat(Sql.admin().count("SELECT count(*) FROM report_exports WHERE owner_id = ?", at.support.userId()))
                 .isZero();
     }
 
     @Test
     void preparingAndDownloadingAreAuditedWithTheOwnerAsActorAndTheTokenIsStoredHashed() {
         UUID action = UUID.randomUUID();
-        JsonObject prepared = TestServer.await(reports.prepare(action, "subscriptions", principal(owner)));
+        JsonObject prepared = TestServer.await(reports.prepare(action, "subscriptions", principal(at.owner)));
         String path = pathOf(prepared);
         String id = path.substring("/admin/api/exports/".length(), path.indexOf('?'));
         String token = path.substring(path.indexOf("token=") + 6);
@@ -228,20 +216,20 @@ class ReportExportTest {
                                 action,
                                 token))
                 .isEqualTo(1);
-        download(path, owner);
+        download(path, at.owner);
         assertThat(Sql.admin()
                         .strings(
                                 "SELECT action || ' ' || actor_type || ' ' || actor_id FROM audit_log "
                                         + "WHERE target_type = 'report_export' AND target_id = ? ORDER BY id",
                                 id))
                 .containsExactly(
-                        "admin.report_prepared owner " + owner.userId(),
-                        "admin.report_downloaded owner " + owner.userId());
+                        "admin.report_prepared owner " + at.owner.userId(),
+                        "admin.report_downloaded owner " + at.owner.userId());
     }
 
     @Test
     void theSubscriptionsAndEmailsReportsCarryTheirColumns() {
-        TestUser customer = users.create();
+        TestUser customer = at.users.create();
         Sql.admin()
                 .update(
                         "INSERT INTO billing_accounts (account_id, stripe_customer_id, subscription_id, subscription_status, "
@@ -259,7 +247,7 @@ class ReportExportTest {
                         "report-test:" + email,
                         "550 mailbox \"full\",\r\nsorry");
 
-        List<List<String>> subscriptions = csv(download(pathOf(prepare("subscriptions", owner)), owner));
+        List<List<String>> subscriptions = csv(download(pathOf(prepare("subscriptions", at.owner)), at.owner));
         assertThat(subscriptions.get(0))
                 .containsExactly(
                         "accountId",
@@ -278,7 +266,7 @@ class ReportExportTest {
         assertThat(sub.get(6)).isEqualTo("false");
         assertThat(sub.get(7)).isEqualTo("cus_Report1");
 
-        List<List<String>> emails = csv(download(pathOf(prepare("emails", owner)), owner));
+        List<List<String>> emails = csv(download(pathOf(prepare("emails", at.owner)), at.owner));
         assertThat(emails.get(0))
                 .containsExactly(
                         "id",
@@ -298,8 +286,8 @@ class ReportExportTest {
 
     @Test
     void theAuditReportJoinsItsPagesInOrderWithoutLossAndShowsImpersonation() {
-        TestUser customer = users.create();
-        UUID staff = owner.userId();
+        TestUser customer = at.users.create();
+        UUID staff = at.owner.userId();
         // More than two pages of entries, one impersonated, seeded as the administrator.
         Sql.admin()
                 .update(
@@ -310,7 +298,7 @@ class ReportExportTest {
                         customer.userId(),
                         staff);
         long last = Sql.admin().count("SELECT max(id) FROM audit_log");
-        List<List<String>> rows = csv(download(pathOf(prepare("audit", owner)), owner));
+        List<List<String>> rows = csv(download(pathOf(prepare("audit", at.owner)), at.owner));
         assertThat(rows.get(0))
                 .containsExactly(
                         "id",

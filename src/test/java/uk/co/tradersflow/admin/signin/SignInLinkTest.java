@@ -101,6 +101,44 @@ class SignInLinkTest {
         return r.bodyAsJsonObject();
     }
 
+    /** Opening {@code link} is refused with {@code status} and the problem {@code code}. */
+    private static void assertOpenRefused(String link, int status, String code) {
+        assertThat(problem(open(link), status).getString("code")).isEqualTo(code);
+    }
+
+    /** Issuing as {@code staff} into {@code accountId} throws the AppError {@code code}. */
+    private static void assertIssueRefused(TestUser staff, UUID accountId, String code) {
+        assertRefusedWith(() -> issue(staff, accountId), code);
+    }
+
+    private static void assertRefusedWith(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String code) {
+        assertThatThrownBy(call)
+                .isInstanceOfSatisfying(
+                        AppError.class, e -> assertThat(e.code().code()).isEqualTo(code));
+    }
+
+    /** Signs in with a fresh link {@code staff} issues into {@code customer}'s account; the tokens. */
+    private static JsonObject signInWithLink(TestUser staff, TestUser customer) {
+        return open(pathOf(issue(staff, customer.accountId()))).bodyAsJsonObject();
+    }
+
+    /** The audit entry {@code action} in {@code customer}'s account names {@code staff} as impersonator. */
+    private static void assertImpersonatedBy(TestUser customer, String action, TestUser staff) {
+        assertThat(Sql.admin()
+                        .string(
+                                "SELECT impersonator_id FROM audit_log WHERE account_id = ? AND action = ?",
+                                customer.accountId(),
+                                action))
+                .isEqualTo(staff.userId().toString());
+    }
+
+    private static long impersonatedSessions(TestUser customer) {
+        return Sql.admin()
+                .count(
+                        "SELECT count(*) FROM sessions WHERE account_id = ? AND impersonator_id IS NOT NULL",
+                        customer.accountId());
+    }
+
     @Test
     void anOwnersLinkSignsInAsTheAccountsFirstUserOnceAndEveryLaterUseIs401() {
         TestUser customer = customerWithTwoUsers();
@@ -122,8 +160,8 @@ class SignInLinkTest {
         assertThat(me.bodyAsJsonObject().getJsonObject("user").getString("id"))
                 .isEqualTo(customer.userId().toString());
 
-        assertThat(problem(open(link), 401).getString("code")).isEqualTo("invalid_token");
-        assertThat(problem(open(link), 401).getString("code")).isEqualTo("invalid_token");
+        assertOpenRefused(link, 401, "invalid_token");
+        assertOpenRefused(link, 401, "invalid_token");
         // Stored as the token's SHA-256 only.
         String token = link.substring(link.indexOf("token=") + 6);
         assertThat(Sql.admin()
@@ -137,9 +175,7 @@ class SignInLinkTest {
     @Test
     void theSessionCarriesTheStaffMemberAsImpersonatorAndEndsWithinAnHour() {
         TestUser customer = users.create();
-        String access = open(pathOf(issue(support, customer.accountId())))
-                .bodyAsJsonObject()
-                .getString("accessToken");
+        String access = signInWithLink(support, customer).getString("accessToken");
         assertThat(Sql.admin()
                         .string(
                                 "SELECT impersonator_id FROM sessions WHERE account_id = ? AND impersonator_id IS NOT NULL",
@@ -157,9 +193,7 @@ class SignInLinkTest {
     @Test
     void aWriteInTheImpersonatedSessionIsAuditedWithImpersonatedBy() {
         TestUser customer = users.create();
-        String access = open(pathOf(issue(owner, customer.accountId())))
-                .bodyAsJsonObject()
-                .getString("accessToken");
+        String access = signInWithLink(owner, customer).getString("accessToken");
         String customerId = server.createCustomer(access);
         assertThat(Sql.admin()
                         .string(
@@ -181,9 +215,7 @@ class SignInLinkTest {
     @Test
     void aReusedRefreshTokenOfTheSupportSessionIsAuditedWithImpersonatedBy() {
         TestUser customer = users.create();
-        String refresh = open(pathOf(issue(owner, customer.accountId())))
-                .bodyAsJsonObject()
-                .getString("refreshToken");
+        String refresh = signInWithLink(owner, customer).getString("refreshToken");
         JsonObject body = new JsonObject().put("refreshToken", refresh);
         HttpResponse<Buffer> renewed =
                 TestServer.await(server.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh")
@@ -193,26 +225,16 @@ class SignInLinkTest {
                 TestServer.await(server.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh")
                         .sendJsonObject(body));
         assertThat(problem(reused, 401).getString("code")).isEqualTo("invalid_token");
-        assertThat(Sql.admin()
-                        .string(
-                                "SELECT impersonator_id FROM audit_log WHERE account_id = ? AND action = 'auth.refresh_reuse'",
-                                customer.accountId()))
-                .isEqualTo(owner.userId().toString());
+        assertImpersonatedBy(customer, "auth.refresh_reuse", owner);
     }
 
     @Test
     void theImpersonatedSessionNeverOpensTheAdminAreaAndTheRefusalIsOnTheRecord() {
         TestUser customer = users.create();
-        String access = open(pathOf(issue(owner, customer.accountId())))
-                .bodyAsJsonObject()
-                .getString("accessToken");
+        String access = signInWithLink(owner, customer).getString("accessToken");
         HttpResponse<Buffer> refused = server.send(GET, "/admin/api/email/health", access);
         assertThat(problem(refused, 403).getString("code")).isEqualTo("not_owner");
-        assertThat(Sql.admin()
-                        .string(
-                                "SELECT impersonator_id FROM audit_log WHERE account_id = ? AND action = 'admin.denied'",
-                                customer.accountId()))
-                .isEqualTo(owner.userId().toString());
+        assertImpersonatedBy(customer, "admin.denied", owner);
     }
 
     @Test
@@ -231,11 +253,7 @@ class SignInLinkTest {
         assertThat(signedIn.getJsonObject("details").getString("staffId"))
                 .isEqualTo(support.userId().toString());
         assertThat(signedIn.getJsonObject("details").getString("staffRole")).isEqualTo("support");
-        assertThat(Sql.admin()
-                        .string(
-                                "SELECT impersonator_id FROM audit_log WHERE account_id = ? AND action = 'support.signed_in'",
-                                customer.accountId()))
-                .isEqualTo(support.userId().toString());
+        assertImpersonatedBy(customer, "support.signed_in", support);
     }
 
     @Test
@@ -259,24 +277,15 @@ class SignInLinkTest {
                 .update(
                         "UPDATE signin_links SET expires_at = now() - interval '1 second' WHERE account_id = ?",
                         customer.accountId());
-        assertThat(problem(open(link), 401).getString("code")).isEqualTo("invalid_token");
-        assertThat(Sql.admin()
-                        .count(
-                                "SELECT count(*) FROM sessions WHERE account_id = ? AND impersonator_id IS NOT NULL",
-                                customer.accountId()))
-                .isZero();
+        assertOpenRefused(link, 401, "invalid_token");
+        assertThat(impersonatedSessions(customer)).isZero();
     }
 
     @Test
     void unknownMissingAndMalformedTokensAre401() {
-        assertThat(problem(open("/api/v1/auth/signin-link?token=tfl_" + "A".repeat(43)), 401)
-                        .getString("code"))
-                .isEqualTo("invalid_token");
-        assertThat(problem(open("/api/v1/auth/signin-link"), 401).getString("code"))
-                .isEqualTo("invalid_token");
-        assertThat(problem(open("/api/v1/auth/signin-link?token=" + "x".repeat(500)), 401)
-                        .getString("code"))
-                .isEqualTo("invalid_token");
+        assertOpenRefused("/api/v1/auth/signin-link?token=tfl_" + "A".repeat(43), 401, "invalid_token");
+        assertOpenRefused("/api/v1/auth/signin-link", 401, "invalid_token");
+        assertOpenRefused("/api/v1/auth/signin-link?token=" + "x".repeat(500), 401, "invalid_token");
     }
 
     @Test
@@ -292,12 +301,8 @@ class SignInLinkTest {
 
     @Test
     void anAccountWithAStaffAddressAmongItsUsersIsRefusedAndNothingIsIssued() {
-        assertThatThrownBy(() -> issue(support, owner.accountId()))
-                .isInstanceOfSatisfying(
-                        AppError.class, e -> assertThat(e.code().code()).isEqualTo("insufficient_role"));
-        assertThatThrownBy(() -> issue(owner, support.accountId()))
-                .isInstanceOfSatisfying(
-                        AppError.class, e -> assertThat(e.code().code()).isEqualTo("insufficient_role"));
+        assertIssueRefused(support, owner.accountId(), "insufficient_role");
+        assertIssueRefused(owner, support.accountId(), "insufficient_role");
         assertThat(Sql.admin()
                         .count(
                                 "SELECT count(*) FROM signin_links WHERE account_id IN (?, ?)",
@@ -316,12 +321,8 @@ class SignInLinkTest {
                         UUID.randomUUID(),
                         customer.accountId(),
                         SECOND_OWNER);
-        assertThat(problem(open(link), 403).getString("code")).isEqualTo("insufficient_role");
-        assertThat(Sql.admin()
-                        .count(
-                                "SELECT count(*) FROM sessions WHERE account_id = ? AND impersonator_id IS NOT NULL",
-                                customer.accountId()))
-                .isZero();
+        assertOpenRefused(link, 403, "insufficient_role");
+        assertThat(impersonatedSessions(customer)).isZero();
     }
 
     @Test
@@ -329,10 +330,8 @@ class SignInLinkTest {
         TestUser customer = users.create();
         String link = pathOf(issue(owner, customer.accountId()));
         users.setAccountStatus(customer.accountId(), "suspended");
-        assertThatThrownBy(() -> issue(owner, customer.accountId()))
-                .isInstanceOfSatisfying(
-                        AppError.class, e -> assertThat(e.code().code()).isEqualTo("account_suspended"));
-        assertThat(problem(open(link), 403).getString("code")).isEqualTo("account_suspended");
+        assertIssueRefused(owner, customer.accountId(), "account_suspended");
+        assertOpenRefused(link, 403, "account_suspended");
         assertThat(Sql.admin()
                         .count(
                                 "SELECT count(*) FROM signin_links WHERE account_id = ? AND used_at IS NOT NULL",
@@ -344,19 +343,14 @@ class SignInLinkTest {
 
     @Test
     void anUnknownAccountIs404AndSomeoneWhoIsNotStaffMayNotIssue() {
-        assertThatThrownBy(() -> issue(owner, UUID.randomUUID()))
-                .isInstanceOfSatisfying(
-                        AppError.class, e -> assertThat(e.code().code()).isEqualTo("not_found"));
+        assertIssueRefused(owner, UUID.randomUUID(), "not_found");
         TestUser customer = users.create();
         TestUser plain = users.create();
-        assertThatThrownBy(() -> issue(plain, customer.accountId()))
-                .isInstanceOfSatisfying(
-                        AppError.class, e -> assertThat(e.code().code()).isEqualTo("insufficient_role"));
+        assertIssueRefused(plain, customer.accountId(), "insufficient_role");
         Principal impersonatingOwner = new Principal(
                 owner.userId(), owner.accountId(), owner.sessionId(), OWNER, true, Optional.of(UUID.randomUUID()));
-        assertThatThrownBy(() ->
-                        TestServer.await(links.issue(UUID.randomUUID(), customer.accountId(), impersonatingOwner)))
-                .isInstanceOfSatisfying(
-                        AppError.class, e -> assertThat(e.code().code()).isEqualTo("insufficient_role"));
+        assertRefusedWith(
+                () -> TestServer.await(links.issue(UUID.randomUUID(), customer.accountId(), impersonatingOwner)),
+                "insufficient_role");
     }
 }
