@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.admin.AdminModule;
 import uk.co.tradersflow.admin.actions.AdminActionsModule;
+import uk.co.tradersflow.admin.actions.AdminActionsService;
 import uk.co.tradersflow.admin.actions.NotYetAvailable;
 import uk.co.tradersflow.audit.AuditModule;
 import uk.co.tradersflow.auth.AccessTokens;
@@ -31,6 +32,7 @@ import uk.co.tradersflow.auth.oauth.OAuthModule;
 import uk.co.tradersflow.billing.BillingModule;
 import uk.co.tradersflow.billing.StripeEventDue;
 import uk.co.tradersflow.config.AppConfig;
+import uk.co.tradersflow.console.ConsoleModule;
 import uk.co.tradersflow.data.customers.CustomerModule;
 import uk.co.tradersflow.data.invoices.InvoiceModule;
 import uk.co.tradersflow.data.jobs.JobModule;
@@ -186,6 +188,8 @@ public final class MainVerticle extends VerticleBase {
         AuthModule auth = AuthModule.create(shared, audit.log(), email.outbox(), rateLimiter);
         BillingModule billing = BillingModule.create(shared, audit.log(), email.outbox(), invoices.invoices());
         StorageModule storage = StorageModule.create(shared, audit.log());
+        AdminActionsService adminActions = AdminActionsModule.service(
+                shared, audit.log(), billing.stripe(), new NotYetAvailable(), new NotYetAvailable());
         HealthRoutes health = new HealthRoutes(
                 vertx,
                 db,
@@ -209,8 +213,8 @@ public final class MainVerticle extends VerticleBase {
                 storage.module(),
                 RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log()),
                 AdminModule.create(shared),
-                AdminActionsModule.create(
-                        shared, audit.log(), billing.stripe(), new NotYetAvailable(), new NotYetAvailable())));
+                AdminActionsModule.module(shared, adminActions),
+                ConsoleModule.create(shared, auth.services(), adminActions, audit.log(), email.outbox())));
         // Email links lead here unless a separate web app (TF_APP_URL) answers them.
         if (config.links().servesEmailPages()) {
             modules.add(Module.routes(new EmailLinkPages()));

@@ -51,7 +51,7 @@ public record EmailLogEntry(
                 .put("events", events);
     }
 
-    PageRequest.Position position() {
+    public PageRequest.Position position() {
         return new PageRequest.Position(createdAt, id);
     }
 }
