@@ -87,6 +87,9 @@ final class ConsolePages {
                 .setStatusCode(status)
                 .putHeader("Content-Type", HTML)
                 .putHeader("Content-Security-Policy", CSP)
+                // Not the API's no-referrer: under it Chromium posts forms with "Origin: null",
+                // and the Origin check needs the real one. Other sites still learn nothing.
+                .putHeader("Referrer-Policy", "same-origin")
                 .putHeader("Cache-Control", "no-store")
                 .end(html);
     }
