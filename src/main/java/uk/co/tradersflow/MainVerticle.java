@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.admin.AdminModule;
 import uk.co.tradersflow.admin.actions.AdminActionsModule;
 import uk.co.tradersflow.admin.actions.AdminActionsService;
-import uk.co.tradersflow.admin.actions.NotYetAvailable;
+import uk.co.tradersflow.admin.report.ReportModule;
+import uk.co.tradersflow.admin.signin.SignInLinkModule;
 import uk.co.tradersflow.audit.AuditModule;
 import uk.co.tradersflow.auth.AccessTokens;
 import uk.co.tradersflow.auth.AuthModule;
@@ -188,8 +189,11 @@ public final class MainVerticle extends VerticleBase {
         AuthModule auth = AuthModule.create(shared, audit.log(), email.outbox(), rateLimiter);
         BillingModule billing = BillingModule.create(shared, audit.log(), email.outbox(), invoices.invoices());
         StorageModule storage = StorageModule.create(shared, audit.log());
+        SignInLinkModule signInLinks =
+                SignInLinkModule.create(shared, audit.log(), auth.services().sessions(), rateLimiter);
+        ReportModule reports = ReportModule.create(shared, audit.log());
         AdminActionsService adminActions = AdminActionsModule.service(
-                shared, audit.log(), billing.stripe(), new NotYetAvailable(), new NotYetAvailable());
+                shared, audit.log(), billing.stripe(), signInLinks.links(), reports.exports());
         HealthRoutes health = new HealthRoutes(
                 vertx,
                 db,
@@ -211,10 +215,19 @@ public final class MainVerticle extends VerticleBase {
                 OAuthModule.create(shared, auth.services(), audit.log(), email.outbox()),
                 billing.module(),
                 storage.module(),
+                signInLinks.module(),
+                reports.module(),
                 RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log()),
                 AdminModule.create(shared),
                 AdminActionsModule.module(shared, adminActions),
-                ConsoleModule.create(shared, auth.services(), adminActions, audit.log(), email.outbox())));
+                ConsoleModule.create(
+                        shared,
+                        auth.services(),
+                        adminActions,
+                        audit.log(),
+                        audit.chain(),
+                        email.outbox(),
+                        reports.exports())));
         // Email links lead here unless a separate web app (TF_APP_URL) answers them.
         if (config.links().servesEmailPages()) {
             modules.add(Module.routes(new EmailLinkPages()));

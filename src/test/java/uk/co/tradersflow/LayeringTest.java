@@ -74,6 +74,9 @@ class LayeringTest {
                     "ops, and the admin area's suspend and reinstate actions, suspend and restore accounts"),
             Map.entry("auth.SessionTermination", "ops ends sessions"),
             Map.entry("auth.JwtKeySet", "ops rotates the token signing keys"),
+            Map.entry("auth.SessionIssuer", "admin's support sign-in links open impersonated sessions"),
+            Map.entry("auth.SessionTokens", "the token pair a support sign-in link answers, as sign-in does"),
+            Map.entry("auth.SecretTokens", "admin's one-time links use the same hashed 256-bit tokens"),
             Map.entry(
                     "billing.StripeGateway",
                     "retention cancels a deleted account's subscription; admin actions refund and extend trials"),
@@ -84,7 +87,6 @@ class LayeringTest {
             Map.entry("auth.SessionService", "the console's sign-out ends its server session as the API's does"),
             Map.entry("auth.SessionStateCache", "the console checks its server session's live state on every request"),
             Map.entry("auth.SessionState", "the state the console reads to build the request's principal"),
-            Map.entry("auth.SessionTokens", "the session the console's sign-in opened"),
             Map.entry("auth.EmailAddress", "the console's sign-in form normalises the address as the API does"),
             Map.entry("admin.AdminService", "the console's pages read through the admin area's read use cases"),
             Map.entry("admin.AccountQuery", "the console's accounts search"),
@@ -101,6 +103,7 @@ class LayeringTest {
             Map.entry("email.EmailLogEntry", "the console's email log rows"),
             Map.entry("email.EmailLogQuery", "the console's email log filters"),
             Map.entry("billing.WebhookAdminService", "the console's Webhooks page and Replay"),
+            Map.entry("admin.report.CsvReportService", "the console's Export streams the prepared CSV download"),
             Map.entry("billing.StripeEventStore", "the console builds the webhook admin service over the event log")));
 
     private static final JavaClasses MAIN = new ClassFileImporter()

@@ -169,6 +169,7 @@ class MainProcessTest {
                 dev.toString(),
                 "TF_STORAGE_DIR",
                 dev.resolve("files").toString()));
+        settings.put("TF_AUDIT_ANCHOR_DIR", dev.resolve("audit-anchors").toString());
         // A short drain keeps the test quick; Terraform's variables on the host must not be warned about.
         settings.putAll(
                 Map.of("TF_SHUTDOWN_DRAIN_SECONDS", "1", "TF_VAR_region", "eu-west-2", "TF_IN_AUTOMATION", "1"));

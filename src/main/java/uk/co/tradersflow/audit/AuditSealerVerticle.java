@@ -16,22 +16,40 @@ import uk.co.tradersflow.platform.db.Db;
  * {@link AuditLog#append} has its transaction send once it commits, and on a timer (which also
  * picks up entries written by other instances). The database function takes an advisory lock, so
  * with many instances one seals while the others return at once.
+ *
+ * <p>Every {@code checkpointInterval} it also takes the chain's checkpoint for that slot of time
+ * (one instance per slot: {@link AuditCheckpoints#takeForSlot}), and as it stops it seals what is
+ * committed and takes one more of its own, so the newest entries before a shutdown are anchored too.
  */
 public final class AuditSealerVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(AuditSealerVerticle.class);
     private static final int BATCH = 1000;
 
+    /** How long a stopping server waits for its last seal and checkpoint. */
+    static final Duration STOP_BUDGET = Duration.ofSeconds(5);
+
     private final Db db;
     private final Duration interval;
+    private final AuditCheckpoints checkpoints;
+    private final Duration checkpointInterval;
+    private boolean checkpointFailing;
+    private boolean checkpointing;
     private boolean running;
     private boolean again;
     private boolean failing;
     /** When a sealing round last succeeded: {@code tf_audit_seal_lag_seconds} is the time since. */
     private volatile long lastSealedNanos = System.nanoTime();
 
-    public AuditSealerVerticle(Db db, Duration interval, MeterRegistry registry) {
+    public AuditSealerVerticle(
+            Db db,
+            Duration interval,
+            MeterRegistry registry,
+            AuditCheckpoints checkpoints,
+            Duration checkpointInterval) {
         this.db = db;
         this.interval = interval;
+        this.checkpoints = checkpoints;
+        this.checkpointInterval = checkpointInterval;
         // Rounds run every interval and seal everything committed, so this stays under a second or
         // two while sealing works, and grows without bound when it does not (database down, lock held).
         Gauge.builder("tf.audit.seal.lag", this, s -> (System.nanoTime() - s.lastSealedNanos) / 1e9)
@@ -44,7 +62,48 @@ public final class AuditSealerVerticle extends VerticleBase {
     public Future<?> start() {
         vertx.eventBus().consumer(Addresses.AUDIT_APPENDED, m -> sealSoon());
         vertx.setPeriodic(interval.toMillis(), id -> sealSoon());
+        vertx.setPeriodic(checkpointInterval.toMillis(), id -> checkpoint());
+        log.info("audit checkpoints every {} s to {}", checkpointInterval.toSeconds(), checkpoints.describeSinks());
         return Future.succeededFuture();
+    }
+
+    private void checkpoint() {
+        // One at a time: a slow sink (S3 timing out) must not pile checkpoints up behind it.
+        if (checkpointing) {
+            return;
+        }
+        checkpointing = true;
+        checkpoints.takeForSlot(checkpointInterval).onComplete(ar -> {
+            checkpointing = false;
+            if (ar.failed()) {
+                // Once per outage; tf_audit_checkpoint_age_seconds and its alert say how long it lasts.
+                if (!checkpointFailing) {
+                    log.warn(
+                            "audit checkpoint failed, retrying each interval: {}",
+                            ar.cause().getMessage());
+                    checkpointFailing = true;
+                }
+                return;
+            }
+            if (checkpointFailing) {
+                log.info("audit checkpoints work again");
+                checkpointFailing = false;
+            }
+        });
+    }
+
+    /** Seals what is committed, then anchors a checkpoint of this instance's own; never holds the stop up for long. */
+    @Override
+    public Future<?> stop() {
+        return db.direct(pool ->
+                        pool.preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH)))
+                .transform(sealing -> checkpoints.takeAtStop())
+                .timeout(STOP_BUDGET.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .onSuccess(c -> c.ifPresent(taken -> log.info("audit checkpoint at stop: {} entries", taken.entries())))
+                .otherwise(e -> {
+                    log.warn("no audit checkpoint at stop: {}", e.getMessage());
+                    return java.util.Optional.empty();
+                });
     }
 
     private void sealSoon() {

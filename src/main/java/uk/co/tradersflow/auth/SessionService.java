@@ -1,7 +1,5 @@
 package uk.co.tradersflow.auth;
 
-import static uk.co.tradersflow.auth.AuthOutcomes.userEntry;
-
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,6 +12,8 @@ import uk.co.tradersflow.platform.bus.SessionRevoked;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.metrics.SecurityEvents;
+import uk.co.tradersflow.platform.security.Actor;
+import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.platform.security.Principal;
 
 /**
@@ -113,7 +113,17 @@ public final class SessionService {
                                 tx, row.sessionId(), "refresh_token_reuse")
                         .compose(v -> audit.append(
                                 tx,
-                                userEntry(row.accountId(), row.userId(), client, "auth.refresh_reuse")
+                                // A support session's reuse is the staff member's session's: impersonatedBy stays on
+                                // it.
+                                AuditEntry.by(
+                                                new Actor(
+                                                        ActorType.USER,
+                                                        Optional.of(row.userId()),
+                                                        row.impersonatorId()),
+                                                Optional.of(row.accountId()),
+                                                "auth.refresh_reuse")
+                                        .target("user", row.userId())
+                                        .from(client)
                                         .detail("sessionId", row.sessionId().toString()))))
                 .compose(v -> revocations.publish(SessionRevoked.session(row.sessionId())))
                 .compose(v -> Future.failedFuture(AppError.of(

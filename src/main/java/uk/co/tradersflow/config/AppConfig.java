@@ -25,7 +25,8 @@ public record AppConfig(
         BillingSettings billing,
         EmailSettings email,
         StorageSettings storage,
-        OpsSettings ops) {
+        OpsSettings ops,
+        AuditSettings audit) {
 
     /**
      * Where the server is reached ({@code TF_PUBLIC_URL}) and where email links lead
@@ -269,6 +270,13 @@ public record AppConfig(
             return "OpsSettings[devDataDir=" + devDataDir + "]";
         }
     }
+
+    /**
+     * The audit chain's checkpoints: appended, signed, to files under {@code anchorDir} and, when
+     * {@code s3} is set, as objects in that bucket; one is taken every {@code checkpointInterval}
+     * (across all instances) and at each shutdown.
+     */
+    public record AuditSettings(Path anchorDir, Duration checkpointInterval, Optional<S3Settings> s3) {}
 
     /**
      * Only what is safe to print: the generated one would list every key, password and token the

@@ -110,6 +110,8 @@ public final class ConfigLoader {
         DEFAULTS.put("TF_MAX_CONNECTIONS_PER_IP", "256");
         DEFAULTS.put("TF_HTTP_HEAD_TIMEOUT_MS", "10000");
         DEFAULTS.put("TF_HTTP_BODY_WINDOW_MS", "10000");
+        DEFAULTS.put("TF_AUDIT_ANCHOR_DIR", "./data/audit-anchors");
+        DEFAULTS.put("TF_AUDIT_CHECKPOINT_SECONDS", "300");
     }
 
     /**
@@ -376,7 +378,11 @@ public final class ConfigLoader {
                 billing(links),
                 email(links, devDataDir),
                 storage(publicUrl),
-                new AppConfig.OpsSettings(optional("TF_METRICS_TOKEN"), devDataDir));
+                new AppConfig.OpsSettings(optional("TF_METRICS_TOKEN"), devDataDir),
+                new AppConfig.AuditSettings(
+                        Path.of(nonEmpty("TF_AUDIT_ANCHOR_DIR")),
+                        seconds("TF_AUDIT_CHECKPOINT_SECONDS", 1, 86400),
+                        s3()));
     }
 
     private AppConfig.HttpSettings http(Optional<Path> cert, Optional<Path> key) {

@@ -3,6 +3,7 @@ package uk.co.tradersflow.console;
 import java.util.Optional;
 import uk.co.tradersflow.admin.AdminService;
 import uk.co.tradersflow.admin.actions.AdminActionsService;
+import uk.co.tradersflow.admin.report.CsvReportService;
 import uk.co.tradersflow.audit.AuditChain;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.auth.AuthServices;
@@ -23,13 +24,19 @@ public final class ConsoleModule {
     private ConsoleModule() {}
 
     public static Module create(
-            Shared shared, AuthServices auth, AdminActionsService actions, AuditLog audit, EmailOutbox outbox) {
+            Shared shared,
+            AuthServices auth,
+            AdminActionsService actions,
+            AuditLog audit,
+            AuditChain chain,
+            EmailOutbox outbox,
+            CsvReportService reports) {
         var db = shared.db();
         var emailConfig = shared.config().email();
         ConsoleRoutes.Services services = new ConsoleRoutes.Services(
                 new AdminService(db, shared.config().auth(), shared.clock()),
                 actions,
-                new AuditChain(db),
+                chain,
                 new EmailAdminService(
                         db,
                         new EmailHealth(
@@ -40,7 +47,8 @@ public final class ConsoleModule {
                         db, new StripeEventStore(db, shared.vertx().eventBus()), audit),
                 auth.signIn(),
                 auth.session(),
-                new SessionStateCache(shared.vertx(), db));
+                new SessionStateCache(shared.vertx(), db),
+                reports);
         return Module.routes(new ConsoleRoutes(
                 services,
                 new ConsolePages(),

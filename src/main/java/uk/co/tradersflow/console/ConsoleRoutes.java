@@ -24,6 +24,7 @@ import uk.co.tradersflow.admin.AccountSummary;
 import uk.co.tradersflow.admin.AdminService;
 import uk.co.tradersflow.admin.AuditQuery;
 import uk.co.tradersflow.admin.actions.AdminActionsService;
+import uk.co.tradersflow.admin.report.CsvReportService;
 import uk.co.tradersflow.audit.AuditChain;
 import uk.co.tradersflow.auth.EmailAddress;
 import uk.co.tradersflow.auth.SessionService;
@@ -67,7 +68,8 @@ final class ConsoleRoutes implements RouteModule {
             WebhookAdminService webhooks,
             SignInService signIn,
             SessionService sessions,
-            SessionStateCache sessionStates) {}
+            SessionStateCache sessionStates,
+            CsvReportService reports) {}
 
     private final Services services;
     private final ConsolePages pages;
@@ -108,6 +110,7 @@ final class ConsoleRoutes implements RouteModule {
         page(router, api, "/admin/webhooks", this::webhooks);
         form(router, api, "/admin/accounts/:id/actions", true, this::act);
         form(router, api, "/admin/webhooks/:eventId/replay", false, this::replay);
+        form(router, api, "/admin/exports", false, this::export);
         router.post("/admin/sign-out")
                 .handler(BodyHandler.create(false).setBodyLimit(MAX_FORM))
                 .handler(this::sameOrigin)
@@ -294,6 +297,7 @@ final class ConsoleRoutes implements RouteModule {
             Map<String, Object> m = model(ctx, "Accounts");
             m.put("query", query);
             m.put("accounts", plain(reply.getJsonArray("items")));
+            m.put("reports", List.of("accounts", "subscriptions", "emails", "audit"));
             m.put("next", nextLink("/admin/accounts?query=" + enc(query) + "&cursor=", reply.getString("nextCursor")));
             return pages.render("accounts", m);
         }));
@@ -377,6 +381,56 @@ final class ConsoleRoutes implements RouteModule {
         return done;
     }
 
+    /**
+     * {@code Export}: the {@code export_report} action requested and confirmed, then its one-time
+     * download spent at once and streamed back as the answer to this form (a CSV attachment).
+     */
+    private void export(RoutingContext ctx) {
+        Principal me = Principal.of(ctx);
+        ClientInfo.Client client = clients.of(ctx);
+        JsonObject body = new JsonObject()
+                .put("action", "export_report")
+                .put(
+                        "params",
+                        new JsonObject()
+                                .put(
+                                        "report",
+                                        Optional.ofNullable(ctx.request().getFormAttribute("report"))
+                                                .orElse("")));
+        services.actions()
+                .request(new AdminActionsService.Request(me, client, body))
+                .compose(proposed -> services.actions()
+                        .confirm(new AdminActionsService.Confirm(
+                                proposed.id(), Optional.of(proposed.confirmationToken()), me, client)))
+                .compose(done -> {
+                    JsonObject result = done.getJsonObject("result", done);
+                    java.net.URI url = java.net.URI.create(result.getString("url"));
+                    String path = url.getPath();
+                    UUID id = UUID.fromString(path.substring(path.lastIndexOf('/') + 1));
+                    String token = url.getQuery().substring("token=".length());
+                    return services.reports().claim(id, token, me, client);
+                })
+                .onFailure(ctx::fail)
+                .onSuccess(d -> {
+                    var response = ctx.response()
+                            .setStatusCode(200)
+                            .setChunked(true)
+                            .putHeader("Content-Type", "text/csv; charset=utf-8; header=present")
+                            .putHeader("Content-Disposition", "attachment; filename=\"" + d.filename() + "\"");
+                    io.vertx.core.Promise<Void> gone = io.vertx.core.Promise.promise();
+                    response.closeHandler(v -> gone.tryComplete());
+                    services.reports().stream(d.report(), response, gone.future())
+                            .onComplete(streamed -> {
+                                if (streamed.succeeded()) {
+                                    response.end();
+                                } else if (!gone.future().isComplete()) {
+                                    // The status is sent: a truncated file must not look complete.
+                                    response.reset();
+                                }
+                            });
+                });
+    }
+
     private void audit(RoutingContext ctx) {
         var p = ctx.request();
         String accountId = Optional.ofNullable(p.getParam("accountId")).orElse("");
@@ -396,15 +450,23 @@ final class ConsoleRoutes implements RouteModule {
                     nextLink(
                             "/admin/audit?accountId=" + enc(accountId) + "&action=" + enc(action) + "&cursor=",
                             reply.getString("nextCursor")));
-            v.ifPresent(r -> m.put(
-                    "verification",
-                    r.ok()
-                            ? "Chain intact: " + r.checked() + " entries checked"
-                            : "Chain broken at entry "
-                                    + r.firstBrokenId().map(String::valueOf).orElse("?") + " (" + r.checked()
-                                    + " entries checked)"));
+            v.ifPresent(r -> m.put("verification", verdict(r)));
             return pages.render("audit", m);
         })));
+    }
+
+    /** The contract's words: "Chain intact" and the count, or "Chain broken at" the first broken entry. */
+    static String verdict(AuditChain.Verification r) {
+        if (r.ok()) {
+            return "Chain intact: " + r.checked() + " entries checked";
+        }
+        String where = r.firstBrokenId()
+                .map(id -> "entry " + id)
+                .or(() -> r.truncatedAfter().map(id -> "the entries after " + id + " (truncated)"))
+                .or(() -> r.rewrittenBefore().map(id -> "entry " + id + " (rewritten before a checkpoint)"))
+                .or(() -> r.checkpoints().firstForged().map(c -> "checkpoint " + c + " (forged)"))
+                .orElse("an unknown entry");
+        return "Chain broken at " + where + " (" + r.checked() + " entries checked)";
     }
 
     private void analytics(RoutingContext ctx) {

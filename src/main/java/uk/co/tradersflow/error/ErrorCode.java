@@ -43,7 +43,6 @@ public enum ErrorCode {
     BILLING_NOT_CONFIGURED(503, "Billing is not configured"),
     STRIPE_UNAVAILABLE(503, "Stripe is unavailable"),
     WEBHOOK_NOT_CONFIGURED(503, "Webhook is not configured"),
-    NOT_AVAILABLE(503, "Not available on this server"),
     PROVIDER_UNAVAILABLE(503, "Sign-in provider unavailable");
 
     private final int status;

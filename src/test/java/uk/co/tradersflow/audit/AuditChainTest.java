@@ -32,7 +32,7 @@ class AuditChainTest {
     static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
         server = s;
         audit = new AuditLog(server.vertx.eventBus());
-        chain = new AuditChain(server.main.db());
+        chain = Anchors.chain(server, java.nio.file.Files.createTempDirectory("tf-audit-anchors"));
         user = new TestUsers(server).create();
     });
 

@@ -209,6 +209,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void auditCheckpointsGoToTheContractsDirectoryEveryFiveMinutesAndABadIntervalStopsStartUp() {
+        AppConfig.AuditSettings defaults = env(Map.of()).audit();
+        assertThat(defaults.anchorDir()).isEqualTo(java.nio.file.Path.of("./data/audit-anchors"));
+        assertThat(defaults.checkpointInterval()).isEqualTo(java.time.Duration.ofMinutes(5));
+        assertThat(defaults.s3()).isEmpty();
+        AppConfig.AuditSettings set = env(Map.of(
+                        "TF_AUDIT_ANCHOR_DIR", "/var/lib/tf/anchors", "TF_AUDIT_CHECKPOINT_SECONDS", "60"))
+                .audit();
+        assertThat(set.anchorDir()).isEqualTo(java.nio.file.Path.of("/var/lib/tf/anchors"));
+        assertThat(set.checkpointInterval()).isEqualTo(java.time.Duration.ofMinutes(1));
+        for (String bad : new String[] {"0", "-5", "often", "", "86401"}) {
+            assertThatThrownBy(() -> env(Map.of("TF_AUDIT_CHECKPOINT_SECONDS", bad)))
+                    .as(bad)
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("TF_AUDIT_CHECKPOINT_SECONDS")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        }
+        assertThatThrownBy(() -> env(Map.of("TF_AUDIT_ANCHOR_DIR", "")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("TF_AUDIT_ANCHOR_DIR");
+    }
+
+    @Test
     void connectionLimitsDefaultToTheContractAndABadCapStopsStartUp() {
         AppConfig.HttpLimits defaults = env(Map.of()).http().limits();
         assertThat(defaults.maxConnectionsPerIp()).isEqualTo(256);

@@ -52,6 +52,7 @@ class ConsoleBrowserTest {
     static final String TAG = UUID.randomUUID().toString().substring(0, 8);
     static final String OWNER = "owner-" + TAG + "@tradersflow.test";
     static final String OUTSIDER = "outsider-" + TAG + "@example.test";
+    static final String SUPPORT = "support-" + TAG + "@tradersflow.test";
     static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
 
     static TestServer server;
@@ -62,13 +63,14 @@ class ConsoleBrowserTest {
 
     @RegisterExtension
     static final ServerExtension lifecycle = ServerExtension.with(
-                    Map.of("TF_OWNER_EMAILS", OWNER, "TF_API_BURST", "1000"))
+                    Map.of("TF_OWNER_EMAILS", OWNER, "TF_SUPPORT_EMAILS", SUPPORT, "TF_API_BURST", "1000"))
             .then(s -> server = s);
 
     @BeforeAll
     static void start() throws Exception {
         staffWithPassword(OWNER);
         staffWithPassword(OUTSIDER);
+        staffWithPassword(SUPPORT);
         trader = new TestUsers(server).create("trader-" + TAG + "@example.test", true);
         business = "Console " + TAG + " Electrical";
         Sql.admin().update("UPDATE accounts SET business_name = ? WHERE id = ?", business, trader.accountId());
@@ -141,7 +143,7 @@ class ConsoleBrowserTest {
         search.sendKeys(TAG + " Electrical");
         button("Search").click();
         screenshot("accounts");
-        List<WebElement> rows = browser.findElements(By.cssSelector("tbody tr"));
+        List<WebElement> rows = browser.findElements(By.cssSelector("#accounts tbody tr"));
         assertThat(rows).hasSize(1);
         assertThat(rows.get(0).getText()).contains(business).contains(trader.email());
         browser.findElement(By.linkText(business)).click();
@@ -248,6 +250,59 @@ class ConsoleBrowserTest {
         assertThat(get("/admin/accounts/" + trader.accountId(), cookie).bodyAsString())
                 .contains("Not an owner")
                 .doesNotContain(business);
+    }
+
+    @Test
+    void anOwnerExportsAReportAsCsvFromTheConsole() {
+        String cookie = cookieOf(signIn(OWNER));
+        String page = get("/admin/accounts", cookie).bodyAsString();
+        assertThat(page).contains(">Export</button>");
+        HttpResponse<Buffer> csv =
+                postForm("/admin/exports", cookie, base(), "csrf=" + csrfOf(page) + "&report=accounts");
+        assertThat(csv.statusCode()).as(csv.bodyAsString()).isEqualTo(200);
+        assertThat(csv.getHeader("Content-Type")).startsWith("text/csv");
+        assertThat(csv.getHeader("Content-Disposition")).startsWith("attachment;");
+        assertThat(csv.bodyAsString()).contains(business);
+    }
+
+    @Test
+    void supportStaffSeeThePagesWithoutTheOwnersButtons() {
+        String cookie = cookieOf(signIn(SUPPORT));
+        HttpResponse<Buffer> account = get("/admin/accounts/" + trader.accountId(), cookie);
+        assertThat(account.statusCode()).isEqualTo(200);
+        assertThat(account.bodyAsString())
+                .contains("<h1>" + business + "</h1>")
+                .contains(">Send sign-in link</button>")
+                .doesNotContain(">Suspend</button>")
+                .doesNotContain(">Refund</button>")
+                .doesNotContain(">Reinstate</button>")
+                .doesNotContain(">Extend trial</button>");
+        assertThat(get("/admin/accounts", cookie).bodyAsString()).doesNotContain(">Export</button>");
+        String csrf = csrfOf(account.bodyAsString());
+        HttpResponse<Buffer> suspend = postForm(
+                "/admin/accounts/" + trader.accountId() + "/actions",
+                cookie,
+                base(),
+                "csrf=" + csrf + "&action=suspend&reason=support+tries");
+        assertThat(suspend.statusCode())
+                .as("the service refuses support as the API does")
+                .isEqualTo(403);
+        assertThat(Sql.admin().value("SELECT status FROM accounts WHERE id = ?", trader.accountId()))
+                .isEqualTo("active");
+    }
+
+    @Test
+    void theConsoleEndsAtOnceWhenItsServerSessionIsRevoked() throws Exception {
+        String cookie = cookieOf(signIn(OWNER));
+        assertThat(get("/admin/accounts", cookie).statusCode()).isEqualTo(200);
+        Sql.admin()
+                .update(
+                        "UPDATE sessions SET revoked_at = now() WHERE user_id = (SELECT id FROM users WHERE email = ?)",
+                        OWNER);
+        Thread.sleep(1_100); // the session-state cache's one second
+        HttpResponse<Buffer> after = get("/admin/accounts", cookie);
+        assertThat(after.statusCode()).isEqualTo(401);
+        assertThat(after.bodyAsString()).contains("<h1>Sign in</h1>").doesNotContain(business);
     }
 
     @Test

@@ -55,6 +55,12 @@ public final class ScratchDatabase implements AutoCloseable {
                 + env.pgHost + ":" + env.pgPort + "/" + name;
     }
 
+    /** The runtime login's URL for this database, in the form {@code TF_DB_URL} takes: a server of its own on it. */
+    public String appUrl() {
+        String shared = env.appUrl();
+        return shared.substring(0, shared.lastIndexOf('/') + 1) + name;
+    }
+
     private void migrate(String target) {
         var config = Flyway.configure()
                 .dataSource(

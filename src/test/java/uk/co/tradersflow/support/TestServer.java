@@ -95,6 +95,7 @@ public final class TestServer implements AutoCloseable {
         }
         settings.put("TF_DEV_DATA_DIR", devDir.toString());
         settings.put("TF_STORAGE_DIR", devDir.resolve("files").toString());
+        settings.put("TF_AUDIT_ANCHOR_DIR", devDir.resolve("audit-anchors").toString());
         settings.put("TF_HTTP_INSTANCES", "2");
         settings.put("TF_DB_POOL_SIZE", "8");
         // Every test class signs in from 127.0.0.1 against this run's one Redis prefix, so the

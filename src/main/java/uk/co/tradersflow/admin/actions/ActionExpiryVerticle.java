@@ -7,10 +7,14 @@ import uk.co.tradersflow.platform.jobs.PeriodicJobVerticle;
 /**
  * Marks pending actions whose five minutes have passed as expired, each with an
  * {@code admin.action_expired} audit entry, so an action nobody confirmed is on the record too.
- * Every instance sweeps; SKIP LOCKED keeps them from expiring one action twice.
+ * Actions an instance left performing when it stopped mid-way are failed after
+ * {@link #STALLED_AFTER}, the outcome recorded as unknown. Every instance sweeps; SKIP LOCKED
+ * keeps them from handling one action twice.
  */
 final class ActionExpiryVerticle extends PeriodicJobVerticle {
     private static final int BATCH = 100;
+    /** Far longer than any action takes to perform (a Stripe call gives up within seconds). */
+    static final Duration STALLED_AFTER = Duration.ofMinutes(10);
 
     private final AdminActionsService service;
 
@@ -21,6 +25,7 @@ final class ActionExpiryVerticle extends PeriodicJobVerticle {
 
     @Override
     protected Future<Integer> round() {
-        return service.expireDue(BATCH);
+        return service.expireDue(BATCH)
+                .compose(expired -> service.failStalled(BATCH, STALLED_AFTER).map(failed -> expired + failed));
     }
 }

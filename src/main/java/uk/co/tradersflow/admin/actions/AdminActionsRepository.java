@@ -52,6 +52,23 @@ final class AdminActionsRepository {
                      ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
       RETURNING id, action, account_id, params, requested_by""";
 
+    /**
+     * Actions left performing by an instance that stopped mid-way (a crash, a kill): after
+     * {@code $2} seconds, far beyond any Stripe call's deadline, they are failed, not left
+     * performing for ever. Their outcome is unknown, which the result says.
+     */
+    static final String FAIL_STALLED =
+            """
+      UPDATE admin_actions
+         SET status = 'failed', updated_at = now(),
+             result = jsonb_build_object('code', 'interrupted', 'detail',
+                 'The instance performing it stopped before recording the outcome; check the account '
+                 || '(and Stripe) before requesting it again')
+       WHERE id IN (SELECT id FROM admin_actions
+                     WHERE status = 'performing' AND updated_at < now() - make_interval(secs => $2)
+                     ORDER BY updated_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+      RETURNING id, action, account_id, params, requested_by""";
+
     static final String FINISH =
             """
       UPDATE admin_actions SET status = $2, result = $3, updated_at = now()
@@ -157,6 +174,12 @@ final class AdminActionsRepository {
     static Future<List<Stored>> expireDue(SqlClient tx, int limit) {
         return tx.preparedQuery(EXPIRE_DUE)
                 .execute(Tuple.of(limit))
+                .map(rows -> Rows.all(rows, AdminActionsRepository::stored));
+    }
+
+    static Future<List<Stored>> failStalled(SqlClient tx, int limit, java.time.Duration after) {
+        return tx.preparedQuery(FAIL_STALLED)
+                .execute(Tuple.of(limit, (double) after.toSeconds()))
                 .map(rows -> Rows.all(rows, AdminActionsRepository::stored));
     }
 

@@ -367,6 +367,31 @@ public final class AdminActionsService {
         }));
     }
 
+    /**
+     * Fails up to {@code limit} actions left performing longer than {@code after} (their instance
+     * stopped mid-way), each with an {@code admin.action_failed} entry saying the outcome is unknown.
+     */
+    public Future<Integer> failStalled(int limit, java.time.Duration after) {
+        return db.asWorker(
+                tx -> AdminActionsRepository.failStalled(tx, limit, after).compose(stalled -> {
+                    Future<Void> chain = Future.succeededFuture();
+                    for (Stored a : stalled) {
+                        chain = chain.compose(v -> audit.append(
+                                tx,
+                                AuditEntry.by(
+                                                ActorType.OWNER,
+                                                Optional.of(a.requestedBy()),
+                                                a.accountId(),
+                                                "admin.action_failed")
+                                        .target("admin_action", a.id())
+                                        .detail("action", a.action().wire())
+                                        .detail("code", "interrupted")
+                                        .detail("retryable", false)));
+                    }
+                    return chain.map(v -> stalled.size());
+                }));
+    }
+
     private static AuditEntry expiry(Stored a) {
         return AuditEntry.by(ActorType.OWNER, Optional.of(a.requestedBy()), a.accountId(), "admin.action_expired")
                 .target("admin_action", a.id())

@@ -8,12 +8,21 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * A parsed {@code postgresql://user[:password]@host[:port]/database} URL, usable both by the
- * reactive client and by JDBC (Flyway and the start-up bootstrap). {@link #toString()} hides the
- * password.
+ * A parsed {@code postgresql://user[:password]@host[:port]/database[?sslmode=…&pgbouncer=true]}
+ * URL, usable both by the reactive client and by JDBC (Flyway and the start-up bootstrap).
+ * {@link #toString()} hides the password. {@code pgbouncer=true} names a PgBouncer in transaction
+ * mode (before 1.21, which tracks no prepared statements): the reactive client then sends every
+ * statement unnamed, parsed and executed in one round, instead of caching named ones per
+ * connection, which another client's transaction would find on the server connection it is given.
  */
 public record PgUrl(
-        String host, int port, String database, String user, Optional<String> password, Optional<String> sslMode) {
+        String host,
+        int port,
+        String database,
+        String user,
+        Optional<String> password,
+        Optional<String> sslMode,
+        boolean pgbouncer) {
 
     public static PgUrl parse(String url) {
         URI uri = URI.create(url.replaceFirst("^postgres(ql)?://", "postgresql://"));
@@ -28,10 +37,13 @@ public record PgUrl(
         }
         String path = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
         Optional<String> sslMode = Optional.empty();
+        boolean pgbouncer = false;
         if (uri.getQuery() != null) {
             for (String pair : uri.getQuery().split("&")) {
                 if (pair.startsWith("sslmode=")) {
                     sslMode = Optional.of(pair.substring("sslmode=".length()));
+                } else if (pair.startsWith("pgbouncer=")) {
+                    pgbouncer = Boolean.parseBoolean(pair.substring("pgbouncer=".length()));
                 }
             }
         }
@@ -41,15 +53,16 @@ public record PgUrl(
                 path.isEmpty() ? user : path,
                 user,
                 password,
-                sslMode);
+                sslMode,
+                pgbouncer);
     }
 
     public PgUrl withDatabase(String name) {
-        return new PgUrl(host, port, name, user, password, sslMode);
+        return new PgUrl(host, port, name, user, password, sslMode, pgbouncer);
     }
 
     public PgUrl withUser(String name) {
-        return new PgUrl(host, port, database, name, password, sslMode);
+        return new PgUrl(host, port, database, name, password, sslMode, pgbouncer);
     }
 
     public String jdbcUrl() {
@@ -75,6 +88,9 @@ public record PgUrl(
                 .setPreparedStatementCacheMaxSize(512)
                 .setPipeliningLimit(256)
                 .addProperty("application_name", "tradersflow");
+        if (pgbouncer) {
+            options.setUseLayer7Proxy(true).setCachePreparedStatements(false);
+        }
         password.ifPresent(options::setPassword);
         sslMode.ifPresent(m -> options.setSslMode(io.vertx.pgclient.SslMode.of(m)));
         return options;

@@ -192,6 +192,45 @@ class AdminActionConfirmTest {
                 .containsExactly("admin.action_requested", "admin.action_expired", "admin.confirmation_refused");
     }
 
+    /** An instance killed while performing leaves the row performing: the sweep fails it, outcome unknown. */
+    @Test
+    void anActionLeftPerformingByAStoppedInstanceIsFailedAsInterruptedAndRecorded() throws Exception {
+        TestUser trader = users.create();
+        JsonObject p = suspendProposed(trader);
+        Sql.admin()
+                .update(
+                        "UPDATE admin_actions SET status = 'performing', updated_at = now() - interval '11 minutes' "
+                                + "WHERE id = ?::uuid",
+                        p.getString("id"));
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (!"failed".equals(status(p.getString("id"))) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(status(p.getString("id"))).isEqualTo("failed");
+        assertThat(Sql.admin()
+                        .string("SELECT result->>'code' FROM admin_actions WHERE id = ?::uuid", p.getString("id")))
+                .isEqualTo("interrupted");
+        assertThat(auditOf(p.getString("id"))).containsExactly("admin.action_requested", "admin.action_failed");
+        assertRefused(
+                confirm(server, owner.token(), p.getString("id"), p.getString("confirmationToken")),
+                409,
+                "action_already_confirmed");
+        assertThat(accountStatus(trader)).isEqualTo("active");
+    }
+
+    /** One that is still performing (a Stripe call in flight) is left alone by the same sweep. */
+    @Test
+    void anActionPerformingForLessThanTheStallTimeIsLeftAlone() throws Exception {
+        JsonObject p = suspendProposed(users.create());
+        Sql.admin()
+                .update(
+                        "UPDATE admin_actions SET status = 'performing', updated_at = now() - interval '1 minute' "
+                                + "WHERE id = ?::uuid",
+                        p.getString("id"));
+        Thread.sleep(6_000); // more than one sweep (every 5 s)
+        assertThat(status(p.getString("id"))).isEqualTo("performing");
+    }
+
     @Test
     void anUnknownActionIs404AndAMissingTokenIs422() {
         assertRefused(confirm(server, owner.token(), UUID.randomUUID().toString(), "tfc_whatever"), 404, "not_found");
@@ -223,23 +262,21 @@ class AdminActionConfirmTest {
         assertThat(accountStatus(trader)).isEqualTo("active");
     }
 
+    /** A refusal by the sign-in link service itself fails the action, on the record. */
     @Test
-    void aSignInLinkWithoutItsServiceFailsHonestlyAndIsRecordedAsFailed() {
+    void aSignInLinkTheServiceRefusesIsRecordedAsFailed() {
         TestUser trader = users.create();
         JsonObject p = proposed(server, support.token(), action("signin_link", trader.accountId(), new JsonObject()));
+        Sql.admin().update("UPDATE accounts SET status = 'suspended' WHERE id = ?", trader.accountId());
         assertRefused(
                 confirm(server, support.token(), p.getString("id"), p.getString("confirmationToken")),
-                503,
-                "not_available");
+                403,
+                "account_suspended");
         assertThat(status(p.getString("id"))).isEqualTo("failed");
         assertThat(auditOf(p.getString("id")))
                 .containsExactly("admin.action_requested", "admin.action_confirmed", "admin.action_failed");
         JsonObject export =
                 proposed(server, owner.token(), action("export_report", null, new JsonObject().put("report", "audit")));
         assertThat(export.getValue("accountId")).isNull();
-        assertRefused(
-                confirm(server, owner.token(), export.getString("id"), export.getString("confirmationToken")),
-                503,
-                "not_available");
     }
 }

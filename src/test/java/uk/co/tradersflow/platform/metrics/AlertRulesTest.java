@@ -93,7 +93,8 @@ class AlertRulesTest {
                         "InstanceNotReady",
                         "EventLoopBlocked",
                         "TlsCertificateExpiringSoon",
-                        "AuditSealingStalled");
+                        "AuditSealingStalled",
+                        "AuditCheckpointStale");
         Rule fast = alerts().stream()
                 .filter(a -> a.name().equals("AvailabilityBurnRateFast"))
                 .findFirst()

@@ -1,0 +1,123 @@
+package uk.co.tradersflow.platform.crypto;
+
+import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.interfaces.ECPublicKey;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Compact JWS (RFC 7515) signed with ES256 by one EC P-256 key and verified against a set of
+ * public keys, each named by its RFC 7638 thumbprint as {@code kid}: the current key signs, keys
+ * retired from signing still verify. Used for documents the server signs to be checked later and
+ * elsewhere (the audit chain's checkpoints), with the same key material as its access tokens.
+ */
+public final class Es256Jws {
+    private static final String ALGORITHM = "SHA256withECDSAinP1363Format";
+    private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
+    private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
+
+    private final KeyPair signing;
+    private final String signingKid;
+    private final Map<String, PublicKey> verifying;
+    private final String type;
+
+    /** {@code type} is the header's {@code typ}: a verified document must carry the same, so a token cannot pass for one. */
+    public Es256Jws(KeyPair signing, List<PublicKey> retired, String type) {
+        this.signing = signing;
+        this.signingKid = thumbprint(signing.getPublic());
+        Map<String, PublicKey> keys = new LinkedHashMap<>();
+        keys.put(signingKid, signing.getPublic());
+        retired.forEach(k -> keys.putIfAbsent(thumbprint(k), k));
+        this.verifying = Map.copyOf(keys);
+        this.type = type;
+    }
+
+    /** The signing key's thumbprint. */
+    public String kid() {
+        return signingKid;
+    }
+
+    public String sign(JsonObject payload) {
+        JsonObject header =
+                new JsonObject().put("alg", "ES256").put("typ", type).put("kid", signingKid);
+        String input = encode(header.encode()) + "." + encode(payload.encode());
+        try {
+            Signature signer = Signature.getInstance(ALGORITHM);
+            signer.initSign(signing.getPrivate());
+            signer.update(input.getBytes(StandardCharsets.US_ASCII));
+            return input + "." + ENCODER.encodeToString(signer.sign());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot sign with the server's ES256 key", e);
+        }
+    }
+
+    /**
+     * The payload of {@code jws} when it is a compact ES256 JWS of this type whose signature holds
+     * under the key its {@code kid} names (current or retired); empty for anything else.
+     */
+    public Optional<JsonObject> verify(String jws) {
+        try {
+            String[] parts = jws.split("\\.", -1);
+            if (parts.length != 3) {
+                return Optional.empty();
+            }
+            JsonObject header = new JsonObject(new String(DECODER.decode(parts[0]), StandardCharsets.UTF_8));
+            if (!"ES256".equals(header.getValue("alg"))
+                    || !type.equals(header.getValue("typ"))
+                    || header.containsKey("crit")
+                    || !(header.getValue("kid") instanceof String kid)) {
+                return Optional.empty();
+            }
+            PublicKey key = verifying.get(kid);
+            if (key == null) {
+                return Optional.empty();
+            }
+            Signature verifier = Signature.getInstance(ALGORITHM);
+            verifier.initVerify(key);
+            verifier.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+            if (!verifier.verify(DECODER.decode(parts[2]))) {
+                return Optional.empty();
+            }
+            return Optional.of(new JsonObject(new String(DECODER.decode(parts[1]), StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException | RuntimeException e) {
+            // Malformed base64, JSON or signature encoding: not a document we signed.
+            return Optional.empty();
+        }
+    }
+
+    /** RFC 7638 thumbprint of an EC P-256 public key: SHA-256 of its required members in order, base64url. */
+    public static String thumbprint(PublicKey key) {
+        ECPublicKey ec = (ECPublicKey) key;
+        String canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\""
+                + ENCODER.encodeToString(fixed32(ec.getW().getAffineX())) + "\",\"y\":\""
+                + ENCODER.encodeToString(fixed32(ec.getW().getAffineY())) + "\"}";
+        try {
+            return ENCODER.encodeToString(
+                    MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.US_ASCII)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] fixed32(BigInteger value) {
+        byte[] raw = value.toByteArray();
+        byte[] out = new byte[32];
+        int copy = Math.min(raw.length, 32);
+        System.arraycopy(raw, raw.length - copy, out, 32 - copy, copy);
+        return out;
+    }
+
+    private static String encode(String json) {
+        return ENCODER.encodeToString(json.getBytes(StandardCharsets.UTF_8));
+    }
+}
