@@ -50,8 +50,32 @@
         confirm.disabled = true; // one press, one action
       });
     });
-    // After an action the outcome is announced and focused, so a keyboard user lands on it.
+    // After an action the outcome is announced and focused, so a keyboard user lands on it. A
+    // refusal with field errors (422) reopens the action's dialog with each error by its field.
     var outcome = document.getElementById('outcome');
-    if (outcome && outcome.textContent.trim() !== '') { outcome.focus(); }
+    if (!outcome || outcome.textContent.trim() === '') { return; }
+    var fields = outcome.querySelectorAll('li[data-field]');
+    var dialog = document.getElementById('dlg-' + (outcome.getAttribute('data-action') || ''));
+    if (fields.length > 0 && dialog) {
+      var opener = document.querySelector('[data-dialog="' + dialog.id + '"]');
+      open(dialog, opener);
+      var first = null;
+      fields.forEach(function (li, i) {
+        var name = li.getAttribute('data-field').replace(/^params\./, '');
+        var input = dialog.querySelector('[name="' + name + '"]');
+        if (!input) { return; }
+        var error = document.createElement('p');
+        error.className = 'error field-error';
+        error.id = input.id + '-error';
+        error.textContent = li.textContent.replace(/^[^:]*:\s*/, '');
+        input.insertAdjacentElement('afterend', error);
+        input.setAttribute('aria-invalid', 'true');
+        input.setAttribute('aria-describedby', error.id);
+        if (first === null) { first = input; }
+      });
+      if (first) { first.focus(); }
+      return;
+    }
+    outcome.focus();
   });
 }());

@@ -150,6 +150,29 @@ class ConsoleBrowserTest {
 
         assertThat(heading()).isEqualTo(business);
         screenshot("account");
+        WebElement extend = button("Extend trial");
+        extend.click();
+        WebElement trialDialog = browser.findElement(By.id("dlg-extend_trial"));
+        assertThat(browser.switchTo().activeElement()).isEqualTo(browser.findElement(By.id("trial-days")));
+        browser.switchTo().activeElement().sendKeys(org.openqa.selenium.Keys.ESCAPE);
+        assertThat(trialDialog.isDisplayed()).as("Escape closes the dialog").isFalse();
+        assertThat(browser.switchTo().activeElement())
+                .as("focus returns to its button")
+                .isEqualTo(extend);
+
+        act("Extend trial", "trial-days", "-5");
+        WebElement days = browser.findElement(By.id("trial-days"));
+        assertThat(browser.findElement(By.id("dlg-extend_trial")).isDisplayed())
+                .as("a 422 reopens the dialog")
+                .isTrue();
+        assertThat(days.getAttribute("aria-invalid")).isEqualTo("true");
+        assertThat(browser.findElement(By.id("trial-days-error")).getText()).isNotBlank();
+        assertThat(browser.switchTo().activeElement())
+                .as("focus on the field in error")
+                .isEqualTo(days);
+        screenshot("account-field-error");
+        browser.findElement(By.cssSelector("#dlg-extend_trial [data-close]")).click();
+
         act("Suspend", "suspend-reason", "chargeback fraud");
         assertThat(outcome()).isEqualTo("Account suspended.");
         assertThat(browser.findElement(By.id("account-status")).getText()).isEqualTo("suspended");
