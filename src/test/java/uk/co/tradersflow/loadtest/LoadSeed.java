@@ -9,10 +9,14 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import uk.co.tradersflow.auth.AccessTokens;
+import uk.co.tradersflow.auth.PasswordHasher;
+import uk.co.tradersflow.auth.SecretTokens;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.config.ConfigLoader;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
@@ -27,16 +31,44 @@ import uk.co.tradersflow.support.InvoiceReplies;
  * TF_JWT_PRIVATE_KEY or TF_DEV_DATA_DIR as the running server, after the server has migrated.
  *
  * <p>Usage: {@code java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed
- * [accounts=200] [invoicesPerAccount=30] [out=load-tests/tokens.csv]}. Load-test data only: never
+ * [accounts=200] [invoicesPerAccount=30] [out=load-tests/tokens.csv] [options]}. Options add CSV
+ * columns: {@code --customer} ({@code customerId}, for creating invoices), {@code --refresh}
+ * ({@code refreshToken}, one live refresh token of the account's session), {@code --login}
+ * ({@code email,password}: the user gets an Argon2id hash of {@link #PASSWORD} at the server's cost).
+ * {@code --growth} seeds in bulk instead ({@link GrowthSeed}: e.g. 10000 accounts x 500 invoices in
+ * SQL, tokens for the first [tokens=200] accounts as a 4th argument). Load-test data only: never
  * point it at a production database.
  */
 public final class LoadSeed {
     private LoadSeed() {}
 
-    public static void main(String[] args) throws Exception {
-        int accounts = args.length > 0 ? Integer.parseInt(args[0]) : 200;
-        int invoices = args.length > 1 ? Integer.parseInt(args[1]) : 30;
-        Path out = Path.of(args.length > 2 ? args[2] : "load-tests/tokens.csv");
+    /** The password every seeded user has with {@code --login} (load-test data only). */
+    public static final String PASSWORD = "load-test-password-21";
+
+    public static void main(String[] argv) throws Exception {
+        List<String> args = new ArrayList<>();
+        Set<String> flags = new HashSet<>();
+        for (String a : argv) {
+            if (a.startsWith("--")) {
+                flags.add(a.substring(2));
+            } else {
+                args.add(a);
+            }
+        }
+        Set<String> known = Set.of("refresh", "login", "customer", "growth");
+        if (!known.containsAll(flags)) {
+            throw new IllegalArgumentException("unknown option(s) " + flags + "; known: " + known);
+        }
+        int accounts = args.size() > 0 ? Integer.parseInt(args.get(0)) : 200;
+        int invoices = args.size() > 1 ? Integer.parseInt(args.get(1)) : 30;
+        Path out = Path.of(args.size() > 2 ? args.get(2) : "load-tests/tokens.csv");
+        if (flags.contains("growth")) {
+            GrowthSeed.run(accounts, invoices, out, args.size() > 3 ? Integer.parseInt(args.get(3)) : 200);
+            return;
+        }
+        boolean refresh = flags.contains("refresh");
+        boolean login = flags.contains("login");
+        boolean customer = flags.contains("customer");
 
         AppConfig config = ConfigLoader.load();
         ServerKeys keys = ServerKeys.resolve(config);
@@ -46,15 +78,42 @@ public final class LoadSeed {
             AccessTokens tokens = new AccessTokens(keys, config.auth().accessTokenTtl(), Clock.systemUTC());
             PgUrl admin = PgUrl.parse(config.db().adminUrl());
             List<String> lines = new ArrayList<>();
-            lines.add("token");
+            lines.add("token" + (customer ? ",customerId" : "") + (refresh ? ",refreshToken" : "")
+                    + (login ? ",email,password" : ""));
+            // One Argon2id hash at the server's own cost (PasswordHasher), shared by every seeded user.
+            String hash = login
+                    ? new PasswordHasher(vertx.createSharedWorkerExecutor("seed-hash"))
+                            .hash(PASSWORD)
+                            .await()
+                    : null;
             try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties())) {
                 c.setAutoCommit(false);
                 for (int i = 0; i < accounts; i++) {
                     UUID account = UUID.randomUUID();
                     UUID user = UUID.randomUUID();
                     UUID session = UUID.randomUUID();
-                    seedAccount(c, account, user, session, invoices);
-                    lines.add(tokens.mint(user, account, session, Optional.empty()));
+                    UUID customerId = seedAccount(c, account, user, session, invoices);
+                    StringBuilder row = new StringBuilder(tokens.mint(user, account, session, Optional.empty()));
+                    if (customer) {
+                        row.append(',').append(customerId);
+                    }
+                    if (refresh) {
+                        // A refresh token of the account's session, stored as the server stores one (SHA-256).
+                        String token = SecretTokens.generate("tfr_");
+                        exec(
+                                c,
+                                "INSERT INTO refresh_tokens (account_id, session_id, token_hash, expires_at) "
+                                        + "VALUES (?, ?, ?, now() + interval '1 day')",
+                                account,
+                                session,
+                                SecretTokens.hash(token));
+                        row.append(',').append(token);
+                    }
+                    if (login) {
+                        exec(c, "UPDATE users SET password_hash = ? WHERE id = ?", hash, user);
+                        row.append(',').append(email(account)).append(',').append(PASSWORD);
+                    }
+                    lines.add(row.toString());
                 }
                 // Each invoice's stored reply, rendered by the server's renderer as the server would (sql/V029).
                 InvoiceReplies.renderPending(c);
@@ -69,8 +128,12 @@ public final class LoadSeed {
         }
     }
 
-    private static void seedAccount(Connection c, UUID account, UUID user, UUID session, int invoices)
-            throws SQLException {
+    static String email(UUID account) {
+        return "load-" + account + "@example.test";
+    }
+
+    /** Seeds one account; answers its customer's id. */
+    static UUID seedAccount(Connection c, UUID account, UUID user, UUID session, int invoices) throws SQLException {
         String tag = account.toString().substring(0, 8);
         exec(c, "INSERT INTO accounts (id, business_name) VALUES (?, ?)", account, "Load " + tag);
         exec(
@@ -78,7 +141,7 @@ public final class LoadSeed {
                 "INSERT INTO users (id, account_id, email, email_verified_at) VALUES (?, ?, ?, now())",
                 user,
                 account,
-                "load-" + account + "@example.test");
+                email(account));
         exec(
                 c,
                 "INSERT INTO sessions (id, account_id, user_id, expires_at) VALUES (?, ?, ?, now() + interval '1 day')",
@@ -113,9 +176,10 @@ public final class LoadSeed {
                 invoices,
                 invoices);
         exec(c, "INSERT INTO invoice_counters (account_id, last_number) VALUES (?, ?)", account, invoices);
+        return customer;
     }
 
-    private static void exec(Connection c, String sql, Object... args) throws SQLException {
+    static void exec(Connection c, String sql, Object... args) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
                 ps.setObject(i + 1, args[i]);

@@ -69,7 +69,10 @@ class DataKeyRotationTest {
                     during.vertx.createSharedWorkerExecutor("test-rotation"),
                     Duration.ofHours(1));
             TestServer.await(during.vertx.deployVerticle(rotation));
-            assertThat(TestServer.await(rotation.runOnce())).isGreaterThanOrEqualTo(1);
+            // The server's own rotation job starts a second after a deploy that names a previous
+            // key: on a busy host it may re-wrap the file before this round does. Either way, after
+            // a round the file is under the new key.
+            TestServer.await(rotation.runOnce());
             assertThat(keyId(documentId)).isEqualTo(EnvelopeKeys.keyId(newMaster));
             assertThat(TestServer.await(rotation.runOnce()))
                     .as("nothing left under the old key")

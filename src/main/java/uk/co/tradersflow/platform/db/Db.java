@@ -46,8 +46,7 @@ import java.util.function.Supplier;
  */
 public final class Db {
     private static final String SET_ACCOUNT = "SELECT set_config('app.account_id', $1, true)";
-    private static final String TRY_LOCK = "SELECT pg_try_advisory_lock($1) AS locked";
-    private static final String UNLOCK = "SELECT pg_advisory_unlock($1)";
+    private static final String TRY_XACT_LOCK = "SELECT pg_try_advisory_xact_lock($1) AS locked";
 
     /** How long a unit waits for a free connection before the request gets a 503. */
     public static final Duration BORROW_TIMEOUT = Duration.ofSeconds(5);
@@ -195,19 +194,22 @@ public final class Db {
     }
 
     /**
-     * System: runs {@code round} only while this instance holds the session-level advisory lock
-     * {@code lockKey}, so one instance at a time runs it (a job whose rounds must not overlap across
-     * instances); when another instance holds it, answers {@code lockedElsewhere} instead. The lock
-     * is held on a pooled connection of its own for the round's length and released after it,
-     * whatever its outcome; the round's own statements use units of work as usual.
+     * System: runs {@code round} only while this instance holds the advisory lock {@code lockKey},
+     * so one instance at a time runs it (a job whose rounds must not overlap across instances);
+     * when another instance holds it, answers {@code lockedElsewhere} instead. The lock is taken
+     * inside a transaction held open on a pooled connection of its own for the round's length, and
+     * ended (rolled back: it wrote nothing) after it, whatever its outcome; the round's own
+     * statements use units of work as usual. A transaction-level lock rather than a session one:
+     * behind PgBouncer in transaction mode an open transaction keeps its server connection, while
+     * a session lock's unlock could reach another server connection and leave the lock held.
      */
     public <T> Future<T> exclusive(long lockKey, Supplier<Future<T>> round, Supplier<Future<T>> lockedElsewhere) {
-        return borrow(pool).compose(conn -> conn.preparedQuery(TRY_LOCK)
-                .execute(Tuple.of(lockKey))
-                .compose(rows -> !rows.iterator().next().getBoolean("locked")
-                        ? lockedElsewhere.get()
-                        : round.get()
-                                .eventually(() -> conn.preparedQuery(UNLOCK).execute(Tuple.of(lockKey))))
+        return borrow(pool).compose(conn -> conn.begin()
+                .compose(holding -> conn.preparedQuery(TRY_XACT_LOCK)
+                        .execute(Tuple.of(lockKey))
+                        .compose(rows ->
+                                rows.iterator().next().getBoolean("locked") ? round.get() : lockedElsewhere.get())
+                        .eventually(holding::rollback))
                 .andThen(ignored -> conn.close()));
     }
 

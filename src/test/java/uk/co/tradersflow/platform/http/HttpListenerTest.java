@@ -34,18 +34,25 @@ class HttpListenerTest {
     private static final Set<String> PER_REQUEST =
             Set.of("x-request-id", "content-length", "ratelimit-remaining", "ratelimit-reset");
 
+    static final String OWNER = "owner-" + UUID.randomUUID() + "@tradersflow.test";
     static TestServer server;
     static TestUser user;
+    /** Under /admin a signed-in non-owner is refused before any 404 or 405, so the walk asks as an owner there. */
+    static TestUser owner;
+
     static RouteTable routes;
 
     @RegisterExtension
-    static final ServerExtension lifecycle = ServerExtension.withDefaults().then(s -> {
-        server = s;
-        user = new TestUsers(server).create();
-        // The same router every HTTPS verticle builds, from the running server's own modules.
-        Router router = ApiRouter.create(server.vertx, server.main.api(), server.main.routeModules(), List.of());
-        routes = RouteTable.of(router.getRoutes());
-    });
+    static final ServerExtension lifecycle = ServerExtension.with(Map.of("TF_OWNER_EMAILS", OWNER))
+            .then(s -> {
+                server = s;
+                user = new TestUsers(server).create();
+                owner = new TestUsers(server).create(OWNER, true);
+                // The same router every HTTPS verticle builds, from the running server's own modules.
+                Router router =
+                        ApiRouter.create(server.vertx, server.main.api(), server.main.routeModules(), List.of());
+                routes = RouteTable.of(router.getRoutes());
+            });
 
     /** A template's path with each parameter filled by a fresh UUID: a real route, a row nobody has. */
     private static String pathOf(String template) {
@@ -133,7 +140,8 @@ class HttpListenerTest {
                             .filter(m -> !allowed.contains(m))
                             .findFirst()
                             .orElseThrow();
-            HttpResponse<Buffer> r = server.send(wrong, path, user.token());
+            String token = path.startsWith("/admin") ? owner.token() : user.token();
+            HttpResponse<Buffer> r = server.send(wrong, path, token);
             assertThat(r.statusCode()).as("%s %s", wrong, entry.template()).isEqualTo(405);
             assertThat(r.getHeader("Allow"))
                     .as("%s %s", wrong, entry.template())

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# One benchmark end to end: build -> fresh database -> server start -> seed -> warm-up ->
+# simulation -> post-run checks -> server stop, printing the figures. From the repository root:
+#
+#   load-tests/run.sh <Simulation> [seconds=60]
+#
+# <Simulation>: ListInvoicesSimulation, MeSimulation, SignInSimulation, RefreshSimulation,
+# CreateInvoiceSimulation, StripeWebhookSimulation, DocumentSimulation, MixedSimulation.
+# Environment (all optional):
+#   WARMUP=20      seconds of ListInvoicesSimulation before the run (JIT, TLS), assertions ignored; 0: none
+#   SEED="…"       LoadSeed arguments instead of the simulation's own (e.g. the growth seed, see growth.sh)
+#   GATLING="…"    extra -D options for the simulation (e.g. "-Dusers=32 -DminRps=9000")
+#   MEMORY=1       start the server in a 1 GiB memory cgroup with -XX:MaxRAMPercentage=75 and report
+#                  heap after GC before/after the run and the peak RSS (for the 10-minute mixed run)
+#   JAVA_OPTS="…"  extra server JVM options; PORT=18443 HTTPS port; TF_LOAD_DB=tf_load21 database
+#   BUILD=0        skip `mvn package` (the jar and test classes are already built)
+# It drops and recreates only its own database (TF_LOAD_DB) and uses its own Redis key prefix.
+# Exits non-zero when the simulation's assertions or a post-run check fail.
+set -euo pipefail
+sim=${1:?usage: load-tests/run.sh <Simulation> [seconds=60]}
+sim=${sim#tradersflow.}
+secs=${2:-60}
+cd "$(dirname "$0")/.."
+root=$(pwd)
+port=${PORT:-18443}
+db=${TF_LOAD_DB:-tf_load21}
+warmup=${WARMUP:-20}
+work=$root/load-tests/target/run-$sim
+rm -rf "$work" && mkdir -p "$work"
+
+export TF_HTTPS_PORT=$port TF_HTTP_PORT=$((port - 363)) TF_PUBLIC_URL=https://localhost:$port \
+       TF_DB_URL=postgresql://tf_app@127.0.0.1:5432/$db \
+       TF_DB_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/$db \
+       TF_REDIS_KEY_PREFIX="tfload:$sim:$(date +%s):" TF_DEV_DATA_DIR=$work/dev TF_STORAGE_DIR=$work/files \
+       TF_API_RATE_PER_SECOND=1000 TF_API_BURST=2000 TF_ACCESS_TOKEN_TTL_SECONDS=3600 \
+       TF_LOGIN_IP_LIMIT_PER_MINUTE=100000 TF_STRIPE_WEBHOOK_SECRET=whsec_load_test_secret_21 \
+       TF_UPLOAD_MAX_BYTES=$((51 * 1024 * 1024))
+base=https://127.0.0.1:$port
+
+case $sim in
+  ListInvoicesSimulation|MeSimulation) seed="200 30" ;;
+  SignInSimulation) seed="200 30 --login" ;;
+  RefreshSimulation) seed="200 1 --refresh" ;;
+  CreateInvoiceSimulation) seed="8 0 --customer" ;;
+  StripeWebhookSimulation) seed="1 1" ;;
+  DocumentSimulation) seed="10 1" ;;
+  MixedSimulation) seed="200 30 --customer --login" ;;
+  *) echo "unknown simulation $sim" >&2; exit 2 ;;
+esac
+seed=${SEED:-$seed}
+# The seeder's output file is the 3rd positional argument: put ours in unless SEED gave one.
+set -- $seed
+positional=(); flags=()
+for a in "$@"; do case $a in --*) flags+=("$a") ;; *) positional+=("$a") ;; esac; done
+[ ${#positional[@]} -ge 3 ] || { while [ ${#positional[@]} -lt 2 ]; do positional+=(1); done; positional+=("$work/tokens.csv"); }
+tokens=$(realpath -m "${positional[2]}")
+positional[2]=$tokens
+
+if ss -Hltn "sport = :$port" | grep -q .; then
+  echo "port $port is in use: stop that server or set PORT" >&2; exit 2
+fi
+if [ "${BUILD:-1}" != 0 ]; then
+  echo "== build"; mvn -B -q -o -DskipTests package
+  (cd load-tests && mvn -B -q -o test-compile)
+fi
+
+echo "== fresh database $db"
+psql -q "postgresql://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+
+server=""; cgroup=""
+cleanup() {
+  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then kill "$server"; wait "$server" 2>/dev/null || true; fi
+  if [ -n "$cgroup" ] && [ -d "$cgroup" ]; then rmdir "$cgroup" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+java_opts=(${JAVA_OPTS:-})
+launch=(java "${java_opts[@]}" -jar target/tradersflow.jar)
+if [ "${MEMORY:-0}" = 1 ]; then
+  java_opts+=(-XX:MaxRAMPercentage=75)
+  launch=(java "${java_opts[@]}" -jar target/tradersflow.jar)
+  # A 1 GiB limit the JVM sees as the machine's memory: a cgroup (v1 here; systemd-run --scope -p
+  # MemoryMax=1G where systemd runs the machine).
+  if [ -d /sys/fs/cgroup/memory ] && mkdir -p "/sys/fs/cgroup/memory/tfload-$$" 2>/dev/null; then
+    cgroup=/sys/fs/cgroup/memory/tfload-$$
+    echo $((1024 * 1024 * 1024)) > "$cgroup/memory.limit_in_bytes"
+    launch=(bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cgroup" "${launch[@]}")
+  elif [ "$(cat /proc/1/comm)" = systemd ]; then
+    launch=(systemd-run --scope --quiet -p MemoryMax=1G "${launch[@]}")
+  else
+    echo "no way to put the server in a 1 GiB memory limit here (cgroup v1 memory or systemd)" >&2; exit 2
+  fi
+fi
+echo "== server: ${launch[*]}"
+"${launch[@]}" > "$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 120); do
+  grep -q "TradersFlow started" "$work/server.log" && break
+  kill -0 "$server" 2>/dev/null || { tail -20 "$work/server.log" >&2; exit 1; }
+  sleep 1
+done
+grep -q "TradersFlow started" "$work/server.log" || { echo "server did not start" >&2; tail -20 "$work/server.log" >&2; exit 1; }
+jvm=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+if [ "${MEMORY:-0}" = 1 ]; then
+  echo "server JVM sees: $(jcmd "$jvm" VM.flags | tr ' ' '\n' | grep -E 'MaxHeapSize' || true)"
+fi
+
+echo "== seed: LoadSeed ${positional[*]} ${flags[*]:-}"
+java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed "${positional[@]}" "${flags[@]}" \
+  > "$work/seed.log" 2>&1 || { tail -30 "$work/seed.log" >&2; exit 1; }
+grep -v DEBUG "$work/seed.log" | tail -3
+
+# Files the uploads send (JPEG magic, then random bytes so nothing compresses).
+if [ "$sim" = DocumentSimulation ]; then
+  ( printf '\xff\xd8\xff\xe0'; head -c $((50 * 1024 * 1024 - 4)) /dev/urandom ) > load-tests/target/document.jpg
+fi
+if [ "$sim" = MixedSimulation ]; then
+  ( printf '\xff\xd8\xff\xe0'; head -c $((1024 * 1024 - 4)) /dev/urandom ) > load-tests/target/mixed.jpg
+fi
+
+metrics() { curl -sk "$base/metrics"; }
+heap_mib() { metrics | awk '/^jvm_memory_used_bytes\{area="heap"/ {s += $NF} END {printf "%.1f", s / 1048576}'; }
+heap_after_gc() { jcmd "$jvm" GC.run > /dev/null; sleep 2; heap_mib; }
+rss_mib() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$jvm/status"; }
+ticks() { awk '{print $14 + $15}' "/proc/$jvm/stat"; }
+gatling() {
+  (cd load-tests && mvn -B -o gatling:test -Dsimulation="tradersflow.$1" -DbaseUrl="$base" -Dtokens="$tokens" "${@:2}")
+}
+
+if [ "$warmup" != 0 ]; then
+  echo "== warm-up: ListInvoicesSimulation ${warmup}s (assertions ignored)"
+  gatling ListInvoicesSimulation -Dseconds="$warmup" -DfailOnError=false -Dusers=64 > "$work/warmup.log" 2>&1 || true
+fi
+
+heap_before=$(heap_mib)
+[ "${MEMORY:-0}" = 1 ] && heap_gc_before=$(heap_after_gc)
+cpu_before=$(ticks)
+# Heap and RSS every second during the run
+( while kill -0 "$jvm" 2>/dev/null; do echo "$(heap_mib) $(rss_mib)"; sleep 1; done ) > "$work/samples.txt" 2>/dev/null &
+sampler=$!
+
+echo "== $sim for ${secs}s"
+status=0
+extra=()
+case $sim in
+  StripeWebhookSimulation) extra=(-DwebhookSecret="$TF_STRIPE_WEBHOOK_SECRET" -DsentIds="$work/stripe-sent-ids.txt") ;;
+  DocumentSimulation) extra=(-Dfile=target/document.jpg -Dgatling.http.requestTimeout=300000) ;;
+  MixedSimulation) extra=(-DmixedFile=target/mixed.jpg) ;;
+esac
+gatling "$sim" -Dseconds="$secs" "${extra[@]}" ${GATLING:-} > "$work/gatling.log" 2>&1 || status=$?
+cpu_after=$(ticks)
+kill "$sampler" 2>/dev/null || true
+
+echo "== figures ($sim, ${secs}s; full log $work/gatling.log)"
+report=$(ls -dt load-tests/target/gatling/*/ 2>/dev/null | head -1)
+if [ -n "$report" ] && [ -f "$report/js/stats.js" ]; then
+  python3 load-tests/gatling-stats.py "$report/js/stats.js"
+  echo "report: $report/index.html"
+fi
+requests=$(python3 load-tests/gatling-stats.py --count "$report/js/stats.js" 2>/dev/null || echo 0)
+[ "$requests" -gt 0 ] 2>/dev/null && awk -v t=$((cpu_after - cpu_before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN { printf "server CPU: %.3f ms per request (%d requests)\n", t * 1000 / hz / n, n }'
+grep -E '^(Global|Request|Details).*: (true|false)|Assertion' "$work/gatling.log" || true
+awk -v b="$heap_before" '{ if ($1 > h) h = $1; if ($2 > r) r = $2 } END {
+  printf "server heap used: %.1f MiB before, peak %.1f MiB during (growth %.1f MiB); peak RSS %.1f MiB\n", b, h, h - b, r }' \
+  "$work/samples.txt"
+
+echo "== post-run checks"
+case $sim in
+  CreateInvoiceSimulation)
+    psql "$TF_DB_ADMIN_URL" -f load-tests/check-invoice-numbers.sql | tail -3 ;;
+  StripeWebhookSimulation)
+    RUN_SECONDS=$secs load-tests/check-stripe-events.sh "$work/stripe-sent-ids.txt" || status=1 ;;
+  DocumentSimulation)
+    growth=$(awk -v b="$heap_before" '{ if ($1 > h) h = $1 } END { printf "%.1f", h - b }' "$work/samples.txt")
+    echo "heap growth during ten concurrent transfers: $growth MiB (target < 16 MiB): $(awk -v g="$growth" 'BEGIN { print (g < 16 ? "met" : "MISSED") }')"
+    echo "blocked-thread warnings: $(grep -c 'Thread blocked' "$work/server.log" || true)" ;;
+esac
+if [ "${MEMORY:-0}" = 1 ]; then
+  heap_gc_after=$(heap_after_gc)
+  awk -v a="$heap_gc_before" -v b="$heap_gc_after" 'BEGIN {
+    printf "heap after GC: %.1f MiB before the run, %.1f MiB after (%+.1f %%; target within 10 %%)\n", a, b, (b - a) * 100 / a }'
+  [ -n "$cgroup" ] && awk '{ printf "cgroup peak memory (RSS + page cache): %.1f MiB of 1024\n", $1 / 1048576 }' "$cgroup/memory.max_usage_in_bytes"
+  echo "RSS now: $(rss_mib) MiB (target under list load < 512 MiB)"
+fi
+[ "$status" = 0 ] && echo "== $sim: assertions met" || echo "== $sim: FAILED (exit $status): see $work/gatling.log" >&2
+exit "$status"
