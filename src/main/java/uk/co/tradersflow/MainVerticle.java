@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.admin.AdminModule;
 import uk.co.tradersflow.admin.actions.AdminActionsModule;
+import uk.co.tradersflow.admin.actions.AdminActionsService;
 import uk.co.tradersflow.admin.report.ReportModule;
 import uk.co.tradersflow.admin.signin.SignInLinkModule;
 import uk.co.tradersflow.audit.AuditModule;
@@ -32,6 +33,7 @@ import uk.co.tradersflow.auth.oauth.OAuthModule;
 import uk.co.tradersflow.billing.BillingModule;
 import uk.co.tradersflow.billing.StripeEventDue;
 import uk.co.tradersflow.config.AppConfig;
+import uk.co.tradersflow.console.ConsoleModule;
 import uk.co.tradersflow.data.customers.CustomerModule;
 import uk.co.tradersflow.data.invoices.InvoiceModule;
 import uk.co.tradersflow.data.jobs.JobModule;
@@ -190,6 +192,8 @@ public final class MainVerticle extends VerticleBase {
         SignInLinkModule signInLinks =
                 SignInLinkModule.create(shared, audit.log(), auth.services().sessions(), rateLimiter);
         ReportModule reports = ReportModule.create(shared, audit.log());
+        AdminActionsService adminActions = AdminActionsModule.service(
+                shared, audit.log(), billing.stripe(), signInLinks.links(), reports.exports());
         HealthRoutes health = new HealthRoutes(
                 vertx,
                 db,
@@ -215,8 +219,15 @@ public final class MainVerticle extends VerticleBase {
                 reports.module(),
                 RetentionModule.create(shared, storage.blobs(), storage.workers(), billing.stripe(), audit.log()),
                 AdminModule.create(shared),
-                AdminActionsModule.create(
-                        shared, audit.log(), billing.stripe(), signInLinks.links(), reports.exports())));
+                AdminActionsModule.module(shared, adminActions),
+                ConsoleModule.create(
+                        shared,
+                        auth.services(),
+                        adminActions,
+                        audit.log(),
+                        audit.chain(),
+                        email.outbox(),
+                        reports.exports())));
         // Email links lead here unless a separate web app (TF_APP_URL) answers them.
         if (config.links().servesEmailPages()) {
             modules.add(Module.routes(new EmailLinkPages()));

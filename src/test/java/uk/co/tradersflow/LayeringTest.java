@@ -84,7 +84,30 @@ class LayeringTest {
                     "billing.StripeGateway",
                     "retention cancels a deleted account's subscription; admin actions refund and extend trials"),
             Map.entry("storage.BlobStore", "retention deletes a deleted account's files"),
-            Map.entry("incident.IncidentNoticeService", "ops queues incident notices")));
+            Map.entry("incident.IncidentNoticeService", "ops queues incident notices"),
+            Map.entry("auth.AuthServices", "the owners' console signs in and out through auth's own use cases"),
+            Map.entry("auth.SignInService", "the console's sign-in is the API's: same throttle, lockout and audit"),
+            Map.entry("auth.SessionService", "the console's sign-out ends its server session as the API's does"),
+            Map.entry("auth.SessionStateCache", "the console checks its server session's live state on every request"),
+            Map.entry("auth.SessionState", "the state the console reads to build the request's principal"),
+            Map.entry("auth.EmailAddress", "the console's sign-in form normalises the address as the API does"),
+            Map.entry("admin.AdminService", "the console's pages read through the admin area's read use cases"),
+            Map.entry("admin.AccountQuery", "the console's accounts search"),
+            Map.entry("admin.AccountSummary", "the console's accounts table"),
+            Map.entry("admin.Analytics", "the console's analytics page"),
+            Map.entry("admin.AuditQuery", "the console's audit log filters"),
+            Map.entry("admin.actions.AdminActionsService", "the console's dialogs are the two-step actions"),
+            Map.entry(
+                    "admin.actions.AdminActionsModule",
+                    "the composition root shares one actions service with the console"),
+            Map.entry("audit.AuditChain", "the console's Verify chain"),
+            Map.entry("email.EmailAdminService", "the console's Emails page"),
+            Map.entry("email.EmailHealth", "the console's email health figures"),
+            Map.entry("email.EmailLogEntry", "the console's email log rows"),
+            Map.entry("email.EmailLogQuery", "the console's email log filters"),
+            Map.entry("billing.WebhookAdminService", "the console's Webhooks page and Replay"),
+            Map.entry("admin.report.CsvReportService", "the console's Export streams the prepared CSV download"),
+            Map.entry("billing.StripeEventStore", "the console builds the webhook admin service over the event log")));
 
     private static final JavaClasses MAIN = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)

@@ -13,15 +13,16 @@ import uk.co.tradersflow.platform.s3.S3Clients;
 
 /**
  * The audit log every capability appends to, the verticle that seals its chain and anchors its
- * checkpoints, and the verification route.
+ * checkpoints, and the verification route (its {@link AuditChain} also the console's).
  */
-public record AuditModule(AuditLog log, Module module) {
+public record AuditModule(AuditLog log, AuditChain chain, Module module) {
     public static AuditModule create(Shared shared) {
         AuditLog log = new AuditLog(shared.vertx().eventBus());
         AuditCheckpoints checkpoints = checkpoints(shared);
         AuditChain chain = new AuditChain(shared.db(), checkpoints);
         return new AuditModule(
                 log,
+                chain,
                 new Module(
                         List.of(new AuditRoutes(chain)),
                         List.of(Module.Deployment.single(new AuditSealerVerticle(

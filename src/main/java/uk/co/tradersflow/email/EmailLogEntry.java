@@ -27,7 +27,7 @@ public record EmailLogEntry(QueuedEmail email, Optional<UUID> accountId, JsonArr
                 .put("events", events);
     }
 
-    PageRequest.Position position() {
+    public PageRequest.Position position() {
         return new PageRequest.Position(email.createdAt(), email.id());
     }
 }

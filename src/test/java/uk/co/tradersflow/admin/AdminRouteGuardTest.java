@@ -89,8 +89,21 @@ class AdminRouteGuardTest {
         }
     }
 
-    /** Every route of the server's router whose path is under /admin, each method separately. */
+    /**
+     * Every route of the server's router whose path is under /admin/api, each method separately.
+     * The console's pages (/admin and below, outside /admin/api) answer to its cookie, never to a
+     * bearer token: {@link #consolePagesAnswerNoBearerTokenAndAskAnonymousCallersToSignIn}.
+     */
     static List<AdminRoute> adminRoutes() {
+        return routesUnder().stream().filter(r -> isApi(r.template())).toList();
+    }
+
+    private static boolean isApi(String template) {
+        return template.equals("/admin/api") || template.startsWith("/admin/api/");
+    }
+
+    /** Every route of the server's router whose path is /admin or under it, each method separately. */
+    static List<AdminRoute> routesUnder() {
         List<Route> routes = server.main.routes().getRoutes();
         assertThat(routes.stream()
                         .filter(r -> r.getPath() == null && r.isRegexPath())
@@ -188,13 +201,38 @@ class AdminRouteGuardTest {
         }
     }
 
+    /**
+     * The console's own routes (everything under /admin outside /admin/api) open only with its
+     * cookie: an owner's bearer token alone is a signed-out visitor there, shown the sign-in page
+     * (401) with no data; posted forms without this origin are refused first (403).
+     */
+    @Test
+    void consolePagesAnswerNoBearerTokenAndAskAnonymousCallersToSignIn() {
+        List<AdminRoute> console =
+                routesUnder().stream().filter(r -> !isApi(r.template())).toList();
+        assertThat(console.stream().map(AdminRoute::name))
+                .contains("GET /admin", "GET /admin/accounts", "GET /admin/accounts/{id}", "POST /admin/sign-in");
+        for (AdminRoute route : console) {
+            String what = route.name();
+            if (route.name().equals("GET /admin") || route.name().equals("GET /admin/assets/{file}")) {
+                continue; // the sign-in page and its two files are for everyone
+            }
+            HttpResponse<Buffer> r = call(route.method(), route.path(), owner);
+            if (route.method().equals(HttpMethod.GET)) {
+                assertThat(r.statusCode()).as(what).isEqualTo(401);
+                assertThat(r.bodyAsString()).as(what).contains("<h1>Sign in</h1>");
+            } else {
+                assertThat(r.statusCode()).as(what + " (no Origin)").isEqualTo(403);
+            }
+            assertThat(r.getHeader("Content-Type")).as(what).startsWith("text/html");
+        }
+    }
+
     @Test
     void unknownPathsUnderAdminAreRefusedBeforeAny404AndOwnersGet404() {
+        // "/admin" itself and "/admin/assets/…" are the console's (its sign-in page and files).
         List<String> unknown = List.of(
-                "/admin",
-                "/admin/",
                 "/admin/secret",
-                "/admin/assets/app.js",
                 "/admin/api",
                 "/admin/api/nope",
                 "/admin/api/accounts/" + UUID.randomUUID() + "/users");

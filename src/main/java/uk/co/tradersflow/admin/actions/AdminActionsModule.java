@@ -20,12 +20,22 @@ public final class AdminActionsModule {
 
     public static Module create(
             Shared shared, AuditLog audit, StripeGateway stripe, SignInLinks signInLinks, ReportExports reportExports) {
-        AdminActionsService service = new AdminActionsService(
+        return module(shared, service(shared, audit, stripe, signInLinks, reportExports));
+    }
+
+    /** The use cases alone: the routes' and the owners' console's (one service, two clients). */
+    public static AdminActionsService service(
+            Shared shared, AuditLog audit, StripeGateway stripe, SignInLinks signInLinks, ReportExports reportExports) {
+        return new AdminActionsService(
                 shared.db(),
                 new AdminActionsRepository(shared.db()),
                 audit,
                 shared.config().auth(),
                 new ActionEffects(shared.db(), audit, stripe, signInLinks, reportExports, shared.clock()));
+    }
+
+    /** The routes and the expiry sweep over {@code service}. */
+    public static Module module(Shared shared, AdminActionsService service) {
         return new Module(
                 List.of(new AdminActionsRoutes(service, shared.clients())),
                 List.of(Module.Deployment.single(new ActionExpiryVerticle(service, EXPIRY_SWEEP))),

@@ -149,6 +149,16 @@ public final class Api {
         return auth;
     }
 
+    /** The per-user rate limit, for routes that establish the principal themselves (the console's cookie). */
+    public Handler<RoutingContext> rateLimit() {
+        return rateLimit;
+    }
+
+    /** The owner gate, for routes that establish the principal themselves (the console's cookie). */
+    public Handler<RoutingContext> ownerGuard() {
+        return ownerGuard;
+    }
+
     public Handler<RoutingContext> body() {
         return body;
     }

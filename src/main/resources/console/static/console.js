@@ -1,0 +1,81 @@
+// The owners' console: dialogs for the account page's actions. Without this script the forms
+// are still there (hidden); with it, each action button opens its dialog, focus moves into it,
+// Escape or Cancel closes it, Tab stays inside it, and focus returns to the button.
+(function () {
+  'use strict';
+  var opener = null;
+
+  function focusables(dialog) {
+    return Array.prototype.filter.call(
+      dialog.querySelectorAll('input:not([type=hidden]), button, select, textarea, a[href]'),
+      function (el) { return !el.disabled; });
+  }
+
+  function open(dialog, button) {
+    opener = button;
+    dialog.hidden = false;
+    document.body.classList.add('dialog-open');
+    var first = focusables(dialog)[0];
+    if (first) { first.focus(); }
+  }
+
+  function close(dialog) {
+    dialog.hidden = true;
+    document.body.classList.remove('dialog-open');
+    if (opener) { opener.focus(); opener = null; }
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('[data-dialog]').forEach(function (button) {
+      var dialog = document.getElementById(button.getAttribute('data-dialog'));
+      if (!dialog) { return; }
+      button.addEventListener('click', function () { open(dialog, button); });
+    });
+    document.querySelectorAll('[role=dialog]').forEach(function (dialog) {
+      dialog.querySelectorAll('[data-close]').forEach(function (b) {
+        b.addEventListener('click', function () { close(dialog); });
+      });
+      dialog.addEventListener('keydown', function (e) {
+        if (e.key === 'Escape') { e.preventDefault(); close(dialog); return; }
+        if (e.key !== 'Tab') { return; }
+        var items = focusables(dialog);
+        if (items.length === 0) { return; }
+        var first = items[0], last = items[items.length - 1];
+        if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+        else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+      });
+      dialog.querySelector('form').addEventListener('submit', function (e) {
+        var confirm = dialog.querySelector('button[type=submit]');
+        if (confirm.disabled) { e.preventDefault(); return; }
+        confirm.disabled = true; // one press, one action
+      });
+    });
+    // After an action the outcome is announced and focused, so a keyboard user lands on it. A
+    // refusal with field errors (422) reopens the action's dialog with each error by its field.
+    var outcome = document.getElementById('outcome');
+    if (!outcome || outcome.textContent.trim() === '') { return; }
+    var fields = outcome.querySelectorAll('li[data-field]');
+    var dialog = document.getElementById('dlg-' + (outcome.getAttribute('data-action') || ''));
+    if (fields.length > 0 && dialog) {
+      var opener = document.querySelector('[data-dialog="' + dialog.id + '"]');
+      open(dialog, opener);
+      var first = null;
+      fields.forEach(function (li, i) {
+        var name = li.getAttribute('data-field').replace(/^params\./, '');
+        var input = dialog.querySelector('[name="' + name + '"]');
+        if (!input) { return; }
+        var error = document.createElement('p');
+        error.className = 'error field-error';
+        error.id = input.id + '-error';
+        error.textContent = li.textContent.replace(/^[^:]*:\s*/, '');
+        input.insertAdjacentElement('afterend', error);
+        input.setAttribute('aria-invalid', 'true');
+        input.setAttribute('aria-describedby', error.id);
+        if (first === null) { first = input; }
+      });
+      if (first) { first.focus(); }
+      return;
+    }
+    outcome.focus();
+  });
+}());

@@ -1,0 +1,447 @@
+package uk.co.tradersflow.console;
+
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.POST;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import java.io.File;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.Sql;
+import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
+
+/**
+ * The owners' console driven in a real headless Chromium (Debian's chromium and chromium-driver),
+ * as an owner would use it, with what the API and the database then say checked beside it; and
+ * its security (cookie flags, CSP, cross-origin forms, non-staff) checked over plain HTTP.
+ */
+class ConsoleBrowserTest {
+    static final String PASSWORD = "correct horse battery staple";
+    static final String TAG = UUID.randomUUID().toString().substring(0, 8);
+    static final String OWNER = "owner-" + TAG + "@tradersflow.test";
+    static final String OUTSIDER = "outsider-" + TAG + "@example.test";
+    static final String SUPPORT = "support-" + TAG + "@tradersflow.test";
+    static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
+
+    static TestServer server;
+    static TestUser trader;
+    static String business;
+    static Path profile;
+    static ChromeDriver browser;
+
+    @RegisterExtension
+    static final ServerExtension lifecycle = ServerExtension.with(
+                    Map.of("TF_OWNER_EMAILS", OWNER, "TF_SUPPORT_EMAILS", SUPPORT, "TF_API_BURST", "1000"))
+            .then(s -> server = s);
+
+    @BeforeAll
+    static void start() throws Exception {
+        staffWithPassword(OWNER);
+        staffWithPassword(OUTSIDER);
+        staffWithPassword(SUPPORT);
+        trader = new TestUsers(server).create("trader-" + TAG + "@example.test", true);
+        business = "Console " + TAG + " Electrical";
+        Sql.admin().update("UPDATE accounts SET business_name = ? WHERE id = ?", business, trader.accountId());
+
+        profile = Files.createTempDirectory("tf-chromium-profile");
+        Files.createDirectories(SCREENSHOTS);
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary("/usr/bin/chromium");
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1280,900",
+                "--user-data-dir=" + profile);
+        options.setAcceptInsecureCerts(true);
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+                .usingAnyFreePort()
+                .build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            if (browser != null) {
+                browser.quit();
+            }
+        } finally {
+            if (profile != null) {
+                try (Stream<Path> files = Files.walk(profile)) {
+                    files.sorted(Comparator.reverseOrder())
+                            .forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    /** Every page ran under its CSP without a violation: nothing inline, nothing from elsewhere. */
+    @AfterEach
+    void noCspViolations() {
+        List<LogEntry> entries = browser.manage().logs().get(LogType.BROWSER).getAll();
+        assertThat(entries)
+                .filteredOn(e -> e.getMessage().contains("Content Security Policy"))
+                .isEmpty();
+    }
+
+    @Test
+    void anOwnerSignsInSearchesSuspendsAndReinstatesVerifiesTheChainAndSignsOut() throws Exception {
+        browser.get(base() + "/admin");
+        assertThat(heading()).isEqualTo("Sign in");
+        screenshot("sign-in");
+        browser.findElement(By.id("email")).sendKeys(OWNER);
+        browser.findElement(By.id("password")).sendKeys(PASSWORD);
+        button("Sign in").click();
+
+        assertThat(heading()).isEqualTo("Accounts");
+        assertThat(browser.findElements(By.linkText("Audit log"))).hasSize(1);
+        WebElement search = browser.findElement(By.id("query"));
+        assertThat(browser.findElement(By.cssSelector("label[for=query]")).getText())
+                .isEqualTo("Search accounts");
+        search.sendKeys(TAG + " Electrical");
+        button("Search").click();
+        screenshot("accounts");
+        List<WebElement> rows = browser.findElements(By.cssSelector("#accounts tbody tr"));
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0).getText()).contains(business).contains(trader.email());
+        browser.findElement(By.linkText(business)).click();
+
+        assertThat(heading()).isEqualTo(business);
+        screenshot("account");
+        WebElement extend = button("Extend trial");
+        extend.click();
+        WebElement trialDialog = browser.findElement(By.id("dlg-extend_trial"));
+        assertThat(browser.switchTo().activeElement()).isEqualTo(browser.findElement(By.id("trial-days")));
+        browser.switchTo().activeElement().sendKeys(org.openqa.selenium.Keys.ESCAPE);
+        assertThat(trialDialog.isDisplayed()).as("Escape closes the dialog").isFalse();
+        assertThat(browser.switchTo().activeElement())
+                .as("focus returns to its button")
+                .isEqualTo(extend);
+
+        act("Extend trial", "trial-days", "-5");
+        WebElement days = browser.findElement(By.id("trial-days"));
+        assertThat(browser.findElement(By.id("dlg-extend_trial")).isDisplayed())
+                .as("a 422 reopens the dialog")
+                .isTrue();
+        assertThat(days.getAttribute("aria-invalid")).isEqualTo("true");
+        assertThat(browser.findElement(By.id("trial-days-error")).getText()).isNotBlank();
+        assertThat(browser.switchTo().activeElement())
+                .as("focus on the field in error")
+                .isEqualTo(days);
+        screenshot("account-field-error");
+        browser.findElement(By.cssSelector("#dlg-extend_trial [data-close]")).click();
+
+        act("Suspend", "suspend-reason", "chargeback fraud");
+        assertThat(outcome()).isEqualTo("Account suspended.");
+        assertThat(browser.findElement(By.id("account-status")).getText()).isEqualTo("suspended");
+        assertThat(awaitStatus(trader.token(), 403))
+                .as("the suspended account's API token is refused")
+                .isEqualTo(403);
+
+        act("Reinstate", "reinstate-reason", "cleared");
+        assertThat(outcome()).isEqualTo("Account reinstated.");
+        assertThat(Sql.admin().value("SELECT status FROM accounts WHERE id = ?", trader.accountId()))
+                .isEqualTo("active");
+        screenshot("account-after-actions");
+
+        browser.findElement(By.linkText("Audit log")).click();
+        assertThat(heading()).isEqualTo("Audit log");
+        button("Verify chain").click();
+        new WebDriverWait(browser, Duration.ofSeconds(10))
+                .until(d -> !d.findElements(By.id("verification")).isEmpty());
+        assertThat(browser.findElement(By.id("verification")).getText()).startsWith("Chain intact: ");
+        screenshot("audit-log");
+
+        browser.findElement(By.linkText("Analytics")).click();
+        assertThat(heading()).isEqualTo("Analytics");
+        List<WebElement> charts = browser.findElements(By.cssSelector("svg[role=img]"));
+        assertThat(charts).hasSize(2);
+        assertThat(charts.stream().map(c -> c.getAttribute("aria-labelledby")).toList())
+                .allSatisfy(ids -> assertThat(ids).isNotBlank());
+        assertThat(browser.findElements(By.cssSelector("svg[role=img] > title")).stream()
+                        .map(t -> t.getAttribute("textContent"))
+                        .toList())
+                .containsExactly("Signups per day over 30 days", "Accounts by subscription status");
+        assertThat(browser.findElement(By.id("mrr")).getText()).startsWith("£");
+        assertThat(browser.findElement(By.id("churn")).getText()).endsWith("%");
+        screenshot("analytics");
+
+        browser.findElement(By.linkText("Emails")).click();
+        assertThat(heading()).isEqualTo("Emails");
+        screenshot("emails");
+        browser.findElement(By.linkText("Webhooks")).click();
+        assertThat(heading()).isEqualTo("Webhooks");
+        screenshot("webhooks");
+
+        button("Sign out").click();
+        assertThat(heading()).isEqualTo("Sign in");
+        browser.get(base() + "/admin/accounts");
+        assertThat(heading())
+                .as("signed out: the console asks to sign in again")
+                .isEqualTo("Sign in");
+    }
+
+    @Test
+    void theSessionCookieIsHostOnlySecureHttpOnlyStrictAndPagesCarryTheCsp() {
+        HttpResponse<Buffer> signIn = signIn(OWNER);
+        assertThat(signIn.statusCode()).isEqualTo(303);
+        String setCookie = signIn.getHeader("Set-Cookie");
+        assertThat(setCookie)
+                .startsWith("__Host-tf_admin=")
+                .contains("; Path=/")
+                .contains("; Secure")
+                .contains("; HttpOnly")
+                .contains("; SameSite=Strict")
+                .doesNotContain("Domain=");
+        HttpResponse<Buffer> page = get("/admin/accounts", cookieOf(signIn));
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.getHeader("Content-Security-Policy"))
+                .contains("default-src 'self'")
+                .contains("script-src 'self'")
+                .contains("style-src 'self'")
+                .contains("frame-ancestors 'none'")
+                .contains("form-action 'self'")
+                .doesNotContain("unsafe-inline");
+        assertThat(page.bodyAsString()).doesNotContain("<script>").doesNotContain("style=");
+        assertThat(get("/admin", "").getHeader("Content-Security-Policy")).contains("script-src 'self'");
+    }
+
+    @Test
+    void aCrossOriginPostIsRefusedAndChangesNothing() {
+        String cookie = cookieOf(signIn(OWNER));
+        String csrf =
+                csrfOf(get("/admin/accounts/" + trader.accountId(), cookie).bodyAsString());
+        String form = "csrf=" + csrf + "&action=suspend&reason=evil";
+        HttpResponse<Buffer> evil =
+                postForm("/admin/accounts/" + trader.accountId() + "/actions", cookie, "https://evil.example", form);
+        assertThat(evil.statusCode()).isEqualTo(403);
+        HttpResponse<Buffer> noToken = postForm(
+                "/admin/accounts/" + trader.accountId() + "/actions", cookie, base(), "action=suspend&reason=evil");
+        assertThat(noToken.statusCode()).as("same origin but no form token").isEqualTo(403);
+        assertThat(Sql.admin().value("SELECT status FROM accounts WHERE id = ?", trader.accountId()))
+                .isEqualTo("active");
+    }
+
+    @Test
+    void someoneSignedInWhoIsNotStaffSeesNotAnOwnerAndNoData() {
+        String cookie = cookieOf(signIn(OUTSIDER));
+        HttpResponse<Buffer> page = get("/admin/accounts", cookie);
+        assertThat(page.statusCode()).isEqualTo(403);
+        assertThat(page.bodyAsString()).contains("<h1>Not an owner</h1>").doesNotContain(business);
+        assertThat(get("/admin/accounts/" + trader.accountId(), cookie).bodyAsString())
+                .contains("Not an owner")
+                .doesNotContain(business);
+    }
+
+    @Test
+    void anOwnerExportsAReportAsCsvFromTheConsole() {
+        String cookie = cookieOf(signIn(OWNER));
+        String page = get("/admin/accounts", cookie).bodyAsString();
+        assertThat(page).contains(">Export</button>");
+        HttpResponse<Buffer> csv =
+                postForm("/admin/exports", cookie, base(), "csrf=" + csrfOf(page) + "&report=accounts");
+        assertThat(csv.statusCode()).as(csv.bodyAsString()).isEqualTo(200);
+        assertThat(csv.getHeader("Content-Type")).startsWith("text/csv");
+        assertThat(csv.getHeader("Content-Disposition")).startsWith("attachment;");
+        assertThat(csv.bodyAsString()).contains(business);
+    }
+
+    @Test
+    void supportStaffSeeThePagesWithoutTheOwnersButtons() {
+        String cookie = cookieOf(signIn(SUPPORT));
+        HttpResponse<Buffer> account = get("/admin/accounts/" + trader.accountId(), cookie);
+        assertThat(account.statusCode()).isEqualTo(200);
+        assertThat(account.bodyAsString())
+                .contains("<h1>" + business + "</h1>")
+                .contains(">Send sign-in link</button>")
+                .doesNotContain(">Suspend</button>")
+                .doesNotContain(">Refund</button>")
+                .doesNotContain(">Reinstate</button>")
+                .doesNotContain(">Extend trial</button>");
+        assertThat(get("/admin/accounts", cookie).bodyAsString()).doesNotContain(">Export</button>");
+        String csrf = csrfOf(account.bodyAsString());
+        HttpResponse<Buffer> suspend = postForm(
+                "/admin/accounts/" + trader.accountId() + "/actions",
+                cookie,
+                base(),
+                "csrf=" + csrf + "&action=suspend&reason=support+tries");
+        assertThat(suspend.statusCode())
+                .as("the service refuses support as the API does")
+                .isEqualTo(403);
+        assertThat(Sql.admin().value("SELECT status FROM accounts WHERE id = ?", trader.accountId()))
+                .isEqualTo("active");
+    }
+
+    @Test
+    void theConsoleEndsAtOnceWhenItsServerSessionIsRevoked() throws Exception {
+        String cookie = cookieOf(signIn(OWNER));
+        assertThat(get("/admin/accounts", cookie).statusCode()).isEqualTo(200);
+        Sql.admin()
+                .update(
+                        "UPDATE sessions SET revoked_at = now() WHERE user_id = (SELECT id FROM users WHERE email = ?)",
+                        OWNER);
+        Thread.sleep(1_100); // the session-state cache's one second
+        HttpResponse<Buffer> after = get("/admin/accounts", cookie);
+        assertThat(after.statusCode()).isEqualTo(401);
+        assertThat(after.bodyAsString()).contains("<h1>Sign in</h1>").doesNotContain(business);
+    }
+
+    @Test
+    void theAdminApiStillAnswers401WithoutAToken() {
+        assertThat(TestServer.await(server.request(GET, "/admin/api/accounts").send())
+                        .statusCode())
+                .isEqualTo(401);
+    }
+
+    // ------------------------------------------------------------------------------ helpers
+
+    /** A staff or outside user who signed up through the API, verified, and set their password by reset. */
+    static void staffWithPassword(String email) {
+        assertThat(server.signUp(email, PASSWORD).statusCode()).isEqualTo(201);
+        Sql.admin()
+                .update(
+                        "UPDATE users SET email_verified_at = now(), password_set_by_reset_at = now() - interval '1 minute' WHERE email = ?",
+                        email);
+    }
+
+    static void act(String button, String input, String reason) {
+        WebElement opener = button(button);
+        opener.click();
+        WebElement dialog = browser.findElement(By.id(opener.getAttribute("data-dialog")));
+        assertThat(dialog.getAttribute("role")).isEqualTo("dialog");
+        assertThat(dialog.isDisplayed()).isTrue();
+        WebElement field = dialog.findElement(By.id(input));
+        assertThat(browser.switchTo().activeElement())
+                .as("focus moves into the dialog")
+                .isEqualTo(field);
+        field.sendKeys(reason);
+        dialog.findElements(By.tagName("button")).stream()
+                .filter(b -> b.getText().equals("Confirm"))
+                .findFirst()
+                .orElseThrow()
+                .click();
+        new WebDriverWait(browser, Duration.ofSeconds(15))
+                .until(d -> !d.findElements(By.cssSelector("#outcome .result, #outcome .error"))
+                        .isEmpty());
+    }
+
+    static String outcome() {
+        return browser.findElement(By.id("outcome")).getText().trim();
+    }
+
+    static int awaitStatus(String token, int wanted) throws InterruptedException {
+        int status = 0;
+        for (int i = 0; i < 40; i++) {
+            status = server.send(GET, "/api/v1/customers", token).statusCode();
+            if (status == wanted) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        return status;
+    }
+
+    static String base() {
+        return server.config.links().publicUrl().toString().replaceAll("/$", "");
+    }
+
+    static String heading() {
+        return new WebDriverWait(browser, Duration.ofSeconds(10))
+                .until(d -> d.findElement(By.tagName("h1")))
+                .getText();
+    }
+
+    static WebElement button(String name) {
+        return browser.findElements(By.tagName("button")).stream()
+                .filter(b -> b.getText().equals(name) && b.isDisplayed())
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no button " + name));
+    }
+
+    static void screenshot(String name) throws Exception {
+        File shot = browser.getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static HttpResponse<Buffer> signIn(String email) {
+        return postForm(
+                "/admin/sign-in",
+                "",
+                base(),
+                "email=" + URLEncoder.encode(email, StandardCharsets.UTF_8) + "&password="
+                        + URLEncoder.encode(PASSWORD, StandardCharsets.UTF_8));
+    }
+
+    static HttpResponse<Buffer> postForm(String path, String cookie, String origin, String form) {
+        var r = server.request(POST, path)
+                .followRedirects(false)
+                .putHeader("Origin", origin)
+                .putHeader("Content-Type", "application/x-www-form-urlencoded");
+        if (!cookie.isEmpty()) {
+            r.putHeader("Cookie", cookie);
+        }
+        return TestServer.await(r.sendBuffer(Buffer.buffer(form)));
+    }
+
+    static HttpResponse<Buffer> get(String path, String cookie) {
+        var r = server.request(GET, path).followRedirects(false);
+        if (!cookie.isEmpty()) {
+            r.putHeader("Cookie", cookie);
+        }
+        return TestServer.await(r.send());
+    }
+
+    static String cookieOf(HttpResponse<Buffer> r) {
+        String set = r.getHeader("Set-Cookie");
+        assertThat(set).as(r.bodyAsString()).isNotNull();
+        return set.substring(0, set.indexOf(';'));
+    }
+
+    static String csrfOf(String html) {
+        Matcher m = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(html);
+        assertThat(m.find()).isTrue();
+        return m.group(1);
+    }
+}
