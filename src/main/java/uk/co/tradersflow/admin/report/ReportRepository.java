@@ -61,14 +61,14 @@ final class ReportRepository {
     }
 
     Future<Boolean> usable(UUID exportId, UUID ownerId, byte[] tokenHash) {
-        return db.direct(pool ->
-                        pool.preparedQuery(USABLE).execute(Tuple.of(exportId, ownerId, Buffer.buffer(tokenHash))))
+        return db.asWorker(
+                        tx -> tx.preparedQuery(USABLE).execute(Tuple.of(exportId, ownerId, Buffer.buffer(tokenHash))))
                 .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean("usable")));
     }
 
     /** The newest audit entry's id: an audit export stops there. */
     Future<Long> auditLast() {
-        return db.direct(pool -> pool.preparedQuery(AUDIT_LAST).execute())
+        return db.asWorker(tx -> tx.preparedQuery(AUDIT_LAST).execute())
                 .map(rows -> rows.iterator().next().getLong("last"));
     }
 
@@ -77,11 +77,12 @@ final class ReportRepository {
      * as its key ({@code k}) and its cells ({@code cells}, text[]); for the audit, up to {@code last}.
      */
     Future<RowSet<Row>> page(Report report, String after, long last, int limit) {
-        return db.direct(pool -> switch (report) {
-            case ACCOUNTS -> pool.preparedQuery(ACCOUNTS_PAGE).execute(Tuple.of(after, limit));
-            case SUBSCRIPTIONS -> pool.preparedQuery(SUBSCRIPTIONS_PAGE).execute(Tuple.of(after, limit));
-            case EMAILS -> pool.preparedQuery(EMAILS_PAGE).execute(Tuple.of(after, limit));
-            case AUDIT -> pool.preparedQuery(AUDIT_PAGE).execute(Tuple.of(after == null ? "0" : after, last, limit));
+        // As the worker role (V036), like the admin area's other cross-account reads.
+        return db.asWorker(tx -> switch (report) {
+            case ACCOUNTS -> tx.preparedQuery(ACCOUNTS_PAGE).execute(Tuple.of(after, limit));
+            case SUBSCRIPTIONS -> tx.preparedQuery(SUBSCRIPTIONS_PAGE).execute(Tuple.of(after, limit));
+            case EMAILS -> tx.preparedQuery(EMAILS_PAGE).execute(Tuple.of(after, limit));
+            case AUDIT -> tx.preparedQuery(AUDIT_PAGE).execute(Tuple.of(after == null ? "0" : after, last, limit));
         });
     }
 }
