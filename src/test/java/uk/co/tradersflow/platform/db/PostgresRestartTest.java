@@ -7,9 +7,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.sql.Connection;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -218,6 +221,83 @@ class PostgresRestartTest {
                                     (Object) emails.stream().map(UUID::toString).toArray(String[]::new)))
                     .isEqualTo(emails.size());
         }
+    }
+
+    @Test
+    void whileItIsFrozenEveryRequestStillAnswersWithinTheBorrowTimeout() throws Exception {
+        UUID account = UUID.randomUUID();
+        String token = user(account);
+        String customer = server.createCustomer(token);
+        ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
+        Map<String, Boolean> created = new ConcurrentHashMap<>();
+        AtomicBoolean down = new AtomicBoolean(true);
+        List<Future<?>> pending = new ArrayList<>();
+        // A connection per request in flight: the shared client's pool (5) would queue them in the test.
+        WebClient wide = WebClient.create(
+                server.vertx,
+                new WebClientOptions()
+                        .setSsl(true)
+                        .setTrustAll(true)
+                        .setVerifyHost(false)
+                        .setDefaultHost("localhost")
+                        .setDefaultPort(server.config.http().httpsPort()),
+                new PoolOptions().setHttp1MaxSize(100));
+        TestServer.await(Future.all(java.util.stream.IntStream.range(0, 60)
+                .mapToObj(i -> wide.get("/health/live").send())
+                .toList()));
+        pg.freeze();
+        try {
+            long frozenAt = System.nanoTime();
+            while (System.nanoTime() - frozenAt < 8_000_000_000L) {
+                pending.add(timed(
+                        "POST /api/v1/invoices",
+                        down,
+                        wide.request(HttpMethod.POST, "/api/v1/invoices")
+                                .timeout(20_000)
+                                .bearerTokenAuthentication(token)
+                                .sendJsonObject(invoice(customer)),
+                        answers,
+                        created));
+                pending.add(timed(
+                        "GET /api/v1/customers",
+                        down,
+                        wide.request(HttpMethod.GET, "/api/v1/customers")
+                                .timeout(20_000)
+                                .bearerTokenAuthentication(token)
+                                .send(),
+                        answers,
+                        created));
+                pending.add(timed(
+                        "GET /health/ready",
+                        down,
+                        wide.request(HttpMethod.GET, "/health/ready")
+                                .timeout(20_000)
+                                .send(),
+                        answers,
+                        created));
+                Thread.sleep(500);
+            }
+            // Answers still owed at the end of the freeze must come within the limit too.
+            Thread.sleep(ANSWER_LIMIT_MS);
+            down.set(false);
+        } finally {
+            pg.thaw();
+        }
+        TestServer.await(Future.join(pending));
+        wide.close();
+        System.out.printf(
+                "PostgresRestartTest (frozen): %d answers, slowest %d ms (limit %d ms)%n",
+                answers.size(), answers.stream().mapToLong(Answer::millis).max().orElse(0), ANSWER_LIMIT_MS);
+        assertThat(answers).allSatisfy(a -> {
+            assertThat(a.duringOutage())
+                    .as("answered while it was frozen: " + a)
+                    .isTrue();
+            assertThat(a.millis()).as(a.toString()).isLessThan(ANSWER_LIMIT_MS);
+        });
+        awaitReady(30);
+        assertThat(server.send(HttpMethod.POST, "/api/v1/invoices", token, invoice(customer))
+                        .statusCode())
+                .isEqualTo(201);
     }
 
     /** Sends {@code request} again as soon as each answer arrives, until {@code go} is cleared. */
