@@ -274,7 +274,8 @@ public final class Db {
             // a discarded connection takes the session's lock with it. The connection goes back to the
             // pool only once its last statement has settled, as a unit's does.
             List<Future<?>> last = new ArrayList<>(List.of(Future.succeededFuture()));
-            return bounded(conn, unitTimeoutMs, false, unit -> {
+            Unit lock = new Unit();
+            return bounded(conn, unitTimeoutMs, lock, false, unit -> {
                         Future<RowSet<Row>> tried = conn.preparedQuery(TRY_LOCK).execute(Tuple.of(lockKey));
                         last.set(0, tried);
                         return tried;
@@ -282,13 +283,17 @@ public final class Db {
                     .compose(rows -> !rows.iterator().next().getBoolean("locked")
                             ? lockedElsewhere.get()
                             : round.get()
-                                    .eventually(() -> bounded(conn, unitTimeoutMs, false, unit -> {
+                                    .eventually(() -> bounded(conn, unitTimeoutMs, lock, false, unit -> {
                                         Future<RowSet<Row>> unlocked =
                                                 conn.preparedQuery(UNLOCK).execute(Tuple.of(lockKey));
                                         last.set(0, unlocked);
                                         return unlocked;
                                     })))
-                    .andThen(ignored -> last.get(0).onComplete(settled -> conn.close()));
+                    .andThen(ignored -> last.get(0).onComplete(settled -> {
+                        if (!lock.discarded) {
+                            conn.close();
+                        }
+                    }));
         });
     }
 
@@ -336,6 +341,7 @@ public final class Db {
     private static final class Unit {
         boolean committing;
         boolean expired;
+        boolean discarded;
     }
 
     /**
@@ -343,16 +349,15 @@ public final class Db {
      * 503: a {@link TimeoutException} (nothing was committed: PostgreSQL rolls back the transaction
      * of a connection that went away) or, when COMMIT had been sent, {@link #outcomeUnknown}. The
      * connection is then discarded, so no answer the database gives later reaches anyone else.
-     * Returns the connection to its pool once the unit has settled (a discarded one is already out
-     * of it). One timer per unit, no other wrapper.
+     * Returns the connection to its pool once the unit has settled, unless it was discarded. One
+     * timer per unit, no other wrapper.
      */
     private <T> Future<T> bounded(SqlConnection conn, long budgetMs, Function<Unit, Future<T>> unit) {
-        return bounded(conn, budgetMs, true, unit);
+        return bounded(conn, budgetMs, new Unit(), true, unit);
     }
 
     private <T> Future<T> bounded(
-            SqlConnection conn, long budgetMs, boolean returnsConnection, Function<Unit, Future<T>> work) {
-        Unit unit = new Unit();
+            SqlConnection conn, long budgetMs, Unit unit, boolean returnsConnection, Function<Unit, Future<T>> work) {
         Promise<T> answer = Promise.promise();
         long timer = vertx.setTimer(budgetMs, id -> {
             unit.expired = true;
@@ -364,6 +369,7 @@ public final class Db {
                         "no answer from the database within {} ms{}; its connection is discarded",
                         budgetMs,
                         unit.committing ? " to a COMMIT: whether it committed is unknown" : ", nothing was committed");
+                unit.discarded = true;
                 discard(conn);
             }
         });
@@ -375,7 +381,10 @@ public final class Db {
         }
         outcome.onComplete(ar -> {
             vertx.cancelTimer(timer);
-            if (returnsConnection) {
+            // A discarded connection is never closed here: its statements fail as soon as its socket
+            // closes, before the pool has heard, and close() would then hand the dead connection to
+            // the next borrower. The pool drops it itself once the socket's close reaches it.
+            if (returnsConnection && !unit.discarded) {
                 conn.close();
             }
             if (ar.succeeded()) {
@@ -404,12 +413,21 @@ public final class Db {
      * was not committed. Closing the {@code SqlConnection} instead would hand the still-busy
      * connection to the next borrower. Vert.x offers no public call for this; the pooled
      * connection's physical one is reached through the client's internal API
-     * ({@code SqlConnectionInternal.unwrap()}), DbTest proves it on the version in use.
+     * ({@code SqlConnectionInternal.unwrap()}) and its Netty channel closed at once; DbTest proves
+     * it on the version in use (a socket closed through Vert.x, NetSocket.close(), waited until the
+     * database answered).
      */
     private static void discard(SqlConnection conn) {
         if (conn instanceof SqlConnectionInternal internal
                 && internal.unwrap().unwrap() instanceof SocketConnectionBase physical) {
-            physical.socket().close();
+            // From the pipeline's first handler, past Vert.x's own: its close is a graceful shutdown that
+            // waits for the statements in flight, which a frozen database never answers.
+            physical.socket()
+                    .channelHandlerContext()
+                    .channel()
+                    .pipeline()
+                    .firstContext()
+                    .close();
         } else {
             log.error(
                     "cannot discard a database connection of type {}",
