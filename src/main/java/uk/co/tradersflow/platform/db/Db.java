@@ -14,8 +14,6 @@ import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.impl.SocketConnectionBase;
 import io.vertx.sqlclient.internal.SqlConnectionInternal;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -269,32 +267,13 @@ public final class Db {
      * whatever its outcome; the round's own statements use units of work as usual.
      */
     public <T> Future<T> exclusive(long lockKey, Supplier<Future<T>> round, Supplier<Future<T>> lockedElsewhere) {
-        return borrow(pool).compose(conn -> {
-            // The lock's own statements are bounded like a unit (the round's units bound themselves);
-            // a discarded connection takes the session's lock with it. The connection goes back to the
-            // pool only once its last statement has settled, as a unit's does.
-            List<Future<?>> last = new ArrayList<>(List.of(Future.succeededFuture()));
-            Unit lock = new Unit();
-            return bounded(conn, unitTimeoutMs, lock, false, unit -> {
-                        Future<RowSet<Row>> tried = conn.preparedQuery(TRY_LOCK).execute(Tuple.of(lockKey));
-                        last.set(0, tried);
-                        return tried;
-                    })
-                    .compose(rows -> !rows.iterator().next().getBoolean("locked")
-                            ? lockedElsewhere.get()
-                            : round.get()
-                                    .eventually(() -> bounded(conn, unitTimeoutMs, lock, false, unit -> {
-                                        Future<RowSet<Row>> unlocked =
-                                                conn.preparedQuery(UNLOCK).execute(Tuple.of(lockKey));
-                                        last.set(0, unlocked);
-                                        return unlocked;
-                                    })))
-                    .andThen(ignored -> last.get(0).onComplete(settled -> {
-                        if (!lock.discarded) {
-                            conn.close();
-                        }
-                    }));
-        });
+        return borrow(pool).compose(conn -> conn.preparedQuery(TRY_LOCK)
+                .execute(Tuple.of(lockKey))
+                .compose(rows -> !rows.iterator().next().getBoolean("locked")
+                        ? lockedElsewhere.get()
+                        : round.get()
+                                .eventually(() -> conn.preparedQuery(UNLOCK).execute(Tuple.of(lockKey))))
+                .andThen(ignored -> conn.close()));
     }
 
     /**
