@@ -151,8 +151,9 @@ public final class HealthRoutes implements RouteModule, Sampler {
         Map<String, Supplier<Future<?>>> checks = new LinkedHashMap<>();
         // Both logins: the requests' and the background jobs' (a worker that cannot log in leaves
         // email and webhook effects queued).
-        checks.put(
-                "db", () -> Future.all(db.direct(pool -> pool.query("SELECT 1").execute()), db.workerLogsIn()));
+        // db.ping, not a statement on the pool: a probe of a frozen database discards its connection
+        // when its time is up instead of keeping one of the requests' connections until it wakes.
+        checks.put("db", () -> Future.all(db.ping(CHECK_TIMEOUT), db.workerLogsIn()));
         checks.put("redis", () -> redis.send(Request.cmd(Command.PING)));
         checks.putAll(moreChecks);
         JsonObject results = new JsonObject();

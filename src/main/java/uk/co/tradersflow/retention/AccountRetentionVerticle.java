@@ -29,6 +29,9 @@ import uk.co.tradersflow.storage.BlobStore;
  * audit log. Every instance runs this on a timer; a Postgres advisory lock lets one work at a time.
  */
 public final class AccountRetentionVerticle extends PeriodicJobVerticle {
+    /** A purge step's database budget (Db.UNIT_TIMEOUT is 5 s): deleting a large account's rows takes longer. */
+    private static final Duration PURGE_BUDGET = Duration.ofMinutes(2);
+
     private static final Logger log = LoggerFactory.getLogger(AccountRetentionVerticle.class);
     private static final long LOCK = 0x7466_7265_7465_6e74L; // "tfretent"
     private static final Duration RETRY_WHILE_LOCKED = Duration.ofSeconds(1);
@@ -225,7 +228,9 @@ public final class AccountRetentionVerticle extends PeriodicJobVerticle {
 
     /** Runs one step of the job for {@code account} and records it, in one worker transaction. */
     private Future<Void> stepAudited(String statement, UUID account, AuditEntry entry) {
+        // Purging a large account is one long statement: more than a unit's usual 5 s budget.
         return db.asWorker(
+                PURGE_BUDGET,
                 tx -> tx.preparedQuery(statement).execute(Tuple.of(account)).compose(x -> audit.append(tx, entry)));
     }
 

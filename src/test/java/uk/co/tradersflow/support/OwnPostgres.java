@@ -119,6 +119,27 @@ public final class OwnPostgres implements AutoCloseable {
                 "start");
     }
 
+    /**
+     * Freezes it (SIGSTOP to the postmaster and every backend of this cluster, by process id): a
+     * PostgreSQL that still holds its connections open but answers nothing, as behind a network
+     * partition or a stalled disk. {@link #thaw()} lets it go on.
+     */
+    public void freeze() throws Exception {
+        signal("-STOP");
+    }
+
+    public void thaw() throws Exception {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws Exception {
+        long postmaster = Long.parseLong(
+                Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+        List<String> command = new ArrayList<>(List.of("kill", signal, Long.toString(postmaster)));
+        ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> command.add(Long.toString(p.pid())));
+        run(command.toArray(String[]::new));
+    }
+
     private void asPostgres(String... command) throws Exception {
         List<String> full = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
         full.addAll(List.of(command));

@@ -11,12 +11,18 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import io.vertx.sqlclient.impl.SocketConnectionBase;
+import io.vertx.sqlclient.internal.SqlConnectionInternal;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.error.ErrorCode;
 
 /**
  * The only way the server reaches the database at run time. A caller chooses one of three access
@@ -43,13 +49,31 @@ import java.util.function.Supplier;
  * <p>The account scope is transaction-local: it cannot leak to the next user of the pooled
  * connection. BEGIN, the set_config and the work's first statement are written to the connection
  * together (the client pipelines them), so the RLS scope costs no extra round trip.
+ *
+ * <p>Every unit of work is bounded twice: by the {@linkplain #BORROW_TIMEOUT borrow timeout} while it
+ * waits for a connection, and by its budget ({@link #UNIT_TIMEOUT}) from the moment it holds one
+ * to its COMMIT's answer. A unit that outlives its budget (a PostgreSQL that is frozen, or behind a
+ * partition, holds the connection open and answers nothing) fails with a {@link TimeoutException}
+ * (a 503), and its connection is discarded, not returned to the pool: what the database answers
+ * later can never reach a later unit, and PostgreSQL rolls back the transaction of a connection
+ * that went away. Only when COMMIT had been sent is the outcome unknown; the unit then fails with
+ * a 503 that says so (see {@link #outcomeUnknown}).
  */
 public final class Db {
+    private static final Logger log = LoggerFactory.getLogger(Db.class);
     private static final String SET_ACCOUNT = "SELECT set_config('app.account_id', $1, true)";
     private static final String TRY_XACT_LOCK = "SELECT pg_try_advisory_xact_lock($1) AS locked";
 
     /** How long a unit waits for a free connection before the request gets a 503. */
     public static final Duration BORROW_TIMEOUT = Duration.ofSeconds(5);
+
+    /**
+     * How long a unit of work may take once it holds its connection, up to its COMMIT's answer,
+     * before the request gets a 503 and the connection is discarded. Units are a few milliseconds
+     * each; a job with a slow statement of its own passes a longer budget ({@link #asWorker(Duration,
+     * Function)}).
+     */
+    public static final Duration UNIT_TIMEOUT = Duration.ofSeconds(5);
 
     private final Vertx vertx;
     private final Pool pool;
@@ -57,6 +81,7 @@ public final class Db {
     private final Pool workerPool;
     private final PgConnectOptions workerLogin;
     private final long borrowTimeoutMs;
+    private final long unitTimeoutMs;
 
     /**
      * {@code pool} and {@code reads} log in as {@code tf_app}, {@code workerPool} (and
@@ -73,12 +98,25 @@ public final class Db {
             Pool workerPool,
             PgConnectOptions workerLogin,
             Duration borrowTimeout) {
+        this(vertx, pool, reads, workerPool, workerLogin, borrowTimeout, UNIT_TIMEOUT);
+    }
+
+    /** As above, with each unit of work's budget once it holds its connection (see {@link #UNIT_TIMEOUT}). */
+    public Db(
+            Vertx vertx,
+            Pool pool,
+            SqlClient reads,
+            Pool workerPool,
+            PgConnectOptions workerLogin,
+            Duration borrowTimeout,
+            Duration unitTimeout) {
         this.vertx = vertx;
         this.pool = pool;
         this.reads = reads;
         this.workerPool = workerPool;
         this.workerLogin = workerLogin;
         this.borrowTimeoutMs = borrowTimeout.toMillis();
+        this.unitTimeoutMs = unitTimeout.toMillis();
     }
 
     /**
@@ -89,7 +127,7 @@ public final class Db {
         return borrow(pool).compose(conn -> {
             Future<?> begin = conn.query("BEGIN").execute();
             Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
-            return finish(conn, Future.all(begin, scope), work);
+            return bounded(conn, unitTimeoutMs, unit -> finish(conn, Future.all(begin, scope), work, unit));
         });
     }
 
@@ -102,32 +140,35 @@ public final class Db {
      * reason.
      */
     public <T> Future<T> readInAccount(UUID accountId, Function<SqlConnection, Future<T>> query) {
-        return borrow(pool).compose(conn -> {
-            // READ ONLY: a write slipped into a read fails instead of committing.
-            Future<?> begin = conn.query("BEGIN READ ONLY").execute();
-            Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
-            ScopedConnection scoped = new ScopedConnection(conn);
-            Future<T> result;
-            try {
-                result = query.apply(scoped);
-            } catch (RuntimeException e) {
-                result = Future.failedFuture(e);
-            } finally {
-                scoped.end(); // the statement is written; one issued later would land after COMMIT, so it is refused
-            }
-            Future<?> commit = conn.query("COMMIT").execute();
-            Future<T> outcome = result;
-            return Future.join(begin, scope, outcome, commit)
-                    .transform(ar -> ar.succeeded()
-                            ? Future.succeededFuture(outcome.result())
-                            : Future.<T>failedFuture(
-                                    begin.failed()
-                                            ? begin.cause()
-                                            : scope.failed()
-                                                    ? scope.cause()
-                                                    : outcome.failed() ? outcome.cause() : commit.cause()))
-                    .andThen(ignored -> conn.close());
-        });
+        return borrow(pool)
+                .compose(conn -> bounded(conn, unitTimeoutMs, unit -> {
+                    // READ ONLY: a write slipped into a read fails instead of committing.
+                    Future<?> begin = conn.query("BEGIN READ ONLY").execute();
+                    Future<?> scope = conn.preparedQuery(SET_ACCOUNT).execute(Tuple.of(accountId.toString()));
+                    ScopedConnection scoped = new ScopedConnection(conn);
+                    Future<T> result;
+                    try {
+                        result = query.apply(scoped);
+                    } catch (RuntimeException e) {
+                        result = Future.failedFuture(e);
+                    } finally {
+                        scoped.end(); // the statement is written; one issued later would land after COMMIT, so it is
+                        // refused
+                    }
+                    // Its COMMIT ends a read-only transaction: whether it arrives changes nothing, so the unit
+                    // is never "committing" and a timeout here is a plain 503.
+                    Future<?> commit = conn.query("COMMIT").execute();
+                    Future<T> outcome = result;
+                    return Future.join(begin, scope, outcome, commit)
+                            .transform(ar -> ar.succeeded()
+                                    ? Future.succeededFuture(outcome.result())
+                                    : Future.<T>failedFuture(
+                                            begin.failed()
+                                                    ? begin.cause()
+                                                    : scope.failed()
+                                                            ? scope.cause()
+                                                            : outcome.failed() ? outcome.cause() : commit.cause()));
+                }));
     }
 
     /**
@@ -156,8 +197,19 @@ public final class Db {
      * runs can become it (V017).
      */
     public <T> Future<T> asWorker(Function<Tx, Future<T>> work) {
+        return asWorker(Duration.ofMillis(unitTimeoutMs), work);
+    }
+
+    /**
+     * Worker, as {@link #asWorker(Function)}, with a budget of its own instead of
+     * {@link #UNIT_TIMEOUT}: for a job whose one statement may rightly take long (purging a closed
+     * account's data). No request waits on it; a frozen database still costs it only its budget.
+     */
+    public <T> Future<T> asWorker(Duration budget, Function<Tx, Future<T>> work) {
+        long budgetMs = budget.toMillis();
         return borrow(workerPool)
-                .compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
+                .compose(conn -> bounded(
+                        conn, budgetMs, unit -> finish(conn, conn.query("BEGIN").execute(), work, unit)));
     }
 
     /**
@@ -166,6 +218,19 @@ public final class Db {
      */
     public Future<Void> workerLogsIn() {
         return PgConnection.connect(vertx, workerLogin).compose(SqlConnection::close);
+    }
+
+    /**
+     * System: succeeds once PostgreSQL answers {@code SELECT 1} on a pooled connection within
+     * {@code budget}, for readiness. Unlike a statement run on the pool ({@link #direct}), a
+     * connection that does not answer in time is discarded, so probes of a frozen database do not
+     * each keep a pooled connection until it wakes.
+     */
+    public Future<Void> ping(Duration budget) {
+        return borrow(pool)
+                .compose(conn -> bounded(
+                        conn, budget.toMillis(), unit -> conn.query("SELECT 1").execute()))
+                .mapEmpty();
     }
 
     /**
@@ -249,10 +314,109 @@ public final class Db {
      */
     public static <T> Future<T> transaction(Pool pool, Function<Tx, Future<T>> work) {
         return pool.getConnection()
-                .compose(conn -> finish(conn, conn.query("BEGIN").execute(), work));
+                .compose(conn -> finish(conn, conn.query("BEGIN").execute(), work, new Unit())
+                        .andThen(ignored -> conn.close()));
     }
 
-    private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<Tx, Future<T>> work) {
+    /** What a unit's budget running out means: whether its COMMIT was already sent, and whether it had run out. */
+    private static final class Unit {
+        boolean committing;
+        boolean expired;
+        boolean discarded;
+    }
+
+    /**
+     * {@code unit}'s outcome on {@code conn}, or, once {@code budgetMs} has passed without one, a
+     * 503: a {@link TimeoutException} (nothing was committed: PostgreSQL rolls back the transaction
+     * of a connection that went away) or, when COMMIT had been sent, {@link #outcomeUnknown}. The
+     * connection is then discarded, so no answer the database gives later reaches anyone else.
+     * Returns the connection to its pool once the unit has settled, unless it was discarded. One
+     * timer per unit, no other wrapper.
+     */
+    private <T> Future<T> bounded(SqlConnection conn, long budgetMs, Function<Unit, Future<T>> unit) {
+        return bounded(conn, budgetMs, new Unit(), true, unit);
+    }
+
+    private <T> Future<T> bounded(
+            SqlConnection conn, long budgetMs, Unit unit, boolean returnsConnection, Function<Unit, Future<T>> work) {
+        Promise<T> answer = Promise.promise();
+        long timer = vertx.setTimer(budgetMs, id -> {
+            unit.expired = true;
+            Throwable late = unit.committing
+                    ? outcomeUnknown()
+                    : new TimeoutException("the database did not answer within " + budgetMs + " ms");
+            if (answer.tryFail(late)) {
+                log.warn(
+                        "no answer from the database within {} ms{}; its connection is discarded",
+                        budgetMs,
+                        unit.committing ? " to a COMMIT: whether it committed is unknown" : ", nothing was committed");
+                unit.discarded = true;
+                discard(conn);
+            }
+        });
+        Future<T> outcome;
+        try {
+            outcome = work.apply(unit);
+        } catch (RuntimeException e) {
+            outcome = Future.failedFuture(e);
+        }
+        outcome.onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            // A discarded connection is never closed here: its statements fail as soon as its socket
+            // closes, before the pool has heard, and close() would then hand the dead connection to
+            // the next borrower. The pool drops it itself once the socket's close reaches it.
+            if (returnsConnection && !unit.discarded) {
+                conn.close();
+            }
+            if (ar.succeeded()) {
+                answer.tryComplete(ar.result());
+            } else {
+                answer.tryFail(ar.cause());
+            }
+        });
+        return answer.future();
+    }
+
+    /**
+     * The 503 of a unit whose COMMIT had been sent when its budget ran out: the database may have
+     * committed it or not, and the client must not take it for either (a repeated POST could
+     * create the invoice twice).
+     */
+    static AppError outcomeUnknown() {
+        return AppError.of(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "The database did not confirm in time whether this change was saved; check before repeating it");
+    }
+
+    /**
+     * Closes {@code conn}'s socket: its statements in flight fail, the pool drops it (and opens a
+     * new one when asked), and PostgreSQL, once it reads the end of the stream, rolls back whatever
+     * was not committed. Closing the {@code SqlConnection} instead would hand the still-busy
+     * connection to the next borrower. Vert.x offers no public call for this; the pooled
+     * connection's physical one is reached through the client's internal API
+     * ({@code SqlConnectionInternal.unwrap()}) and its Netty channel closed at once; DbTest proves
+     * it on the version in use (a socket closed through Vert.x, NetSocket.close(), waited until the
+     * database answered).
+     */
+    private static void discard(SqlConnection conn) {
+        if (conn instanceof SqlConnectionInternal internal
+                && internal.unwrap().unwrap() instanceof SocketConnectionBase physical) {
+            // From the pipeline's first handler, past Vert.x's own: its close is a graceful shutdown that
+            // waits for the statements in flight, which a frozen database never answers.
+            physical.socket()
+                    .channelHandlerContext()
+                    .channel()
+                    .pipeline()
+                    .firstContext()
+                    .close();
+        } else {
+            log.error(
+                    "cannot discard a database connection of type {}",
+                    conn.getClass().getName());
+        }
+    }
+
+    private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<Tx, Future<T>> work, Unit unit) {
         Tx scoped = new Tx(conn);
         Future<T> result;
         try {
@@ -261,18 +425,20 @@ public final class Db {
             result = Future.failedFuture(e);
         }
         Future<T> outcome = result;
-        return Future.join(setup, outcome)
-                .transform(ar -> {
-                    scoped.end();
-                    if (ar.succeeded()) {
-                        return conn.query("COMMIT").execute().map(committed -> {
-                            scoped.committed();
-                            return outcome.result();
-                        });
-                    }
-                    Throwable cause = setup.failed() ? setup.cause() : outcome.cause();
-                    return conn.query("ROLLBACK").execute().<T>transform(ignored -> Future.failedFuture(cause));
-                })
-                .andThen(ignored -> conn.close());
+        return Future.join(setup, outcome).transform(ar -> {
+            scoped.end();
+            if (ar.succeeded() && !unit.expired) {
+                unit.committing = true;
+                return conn.query("COMMIT").execute().map(committed -> {
+                    scoped.committed();
+                    return outcome.result();
+                });
+            }
+            // A unit whose caller was already told "not saved" (its budget ran out) is never committed.
+            Throwable cause = !ar.succeeded()
+                    ? setup.failed() ? setup.cause() : outcome.cause()
+                    : new TimeoutException("the unit of work ran out of time before its COMMIT");
+            return conn.query("ROLLBACK").execute().<T>transform(ignored -> Future.failedFuture(cause));
+        });
     }
 }

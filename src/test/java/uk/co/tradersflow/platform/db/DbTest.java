@@ -379,4 +379,96 @@ class DbTest extends TwoAccountsTest {
         int one = TestServer.await(db.direct(p -> p.query("SELECT 1").execute().map(rows -> 1)));
         assertThat(one).as("the connection went back to the pool").isEqualTo(1);
     }
+    /**
+     * A Db over a pool of one connection whose units have a 500 ms budget: a statement that outlives
+     * it stands for a database that stopped answering (frozen, or behind a partition).
+     */
+    private static <T> T withTightBudget(java.util.function.Function<Db, T> use) {
+        Pool one = PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(1))
+                .connectingTo(PgUrl.parse(server.env.appUrl()).connectOptions())
+                .using(server.vertx)
+                .build();
+        try {
+            return use.apply(new Db(
+                    server.vertx,
+                    one,
+                    reads,
+                    workerPool,
+                    PgUrl.parse(server.env.workerUrl()).connectOptions(),
+                    java.time.Duration.ofSeconds(5),
+                    java.time.Duration.ofMillis(500)));
+        } finally {
+            TestServer.await(one.close());
+        }
+    }
+
+    private static Future<Integer> backendPid(io.vertx.sqlclient.SqlConnection tx) {
+        return tx.query("SELECT pg_backend_pid() AS pid")
+                .execute()
+                .map(rows -> rows.iterator().next().getInteger("pid"));
+    }
+
+    /**
+     * A unit that outlives its budget answers a TimeoutException (a 503) when the budget is up, not
+     * when the database answers; its connection is discarded, not handed to the next unit (whose
+     * BEGIN would otherwise queue behind the abandoned statement, and whose COMMIT would commit the
+     * abandoned writes), and what it wrote is rolled back.
+     */
+    @Test
+    void aUnitThatOutlivesItsBudgetGivesUpInTimeDiscardsItsConnectionAndCommitsNothing() throws Exception {
+        String name = "abandoned-" + UUID.randomUUID();
+        withTightBudget(tight -> {
+            int before = TestServer.await(tight.readInAccount(a.accountId(), DbTest::backendPid));
+            long t0 = System.nanoTime();
+            Future<Object> stuck = tight.inAccount(a.accountId(), tx -> insert(tx, name)
+                    .compose(v -> tx.query("SELECT pg_sleep(3)").execute())
+                    .map(rows -> (Object) rows));
+            assertThatThrownBy(() -> TestServer.await(stuck))
+                    .hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+            assertThat((System.nanoTime() - t0) / 1_000_000)
+                    .as("gave up when its budget was up")
+                    .isLessThan(2_000);
+            long t1 = System.nanoTime();
+            int after = TestServer.await(tight.readInAccount(a.accountId(), DbTest::backendPid));
+            assertThat((System.nanoTime() - t1) / 1_000_000)
+                    .as("the next unit did not wait behind the abandoned statement")
+                    .isLessThan(1_000);
+            assertThat(after).as("a new connection, the old one discarded").isNotEqualTo(before);
+            return null;
+        });
+        Thread.sleep(3_500); // past the sleep: the backend has noticed its client is gone
+        assertThat(rows(a.accountId(), name)).as("the abandoned unit's write").isZero();
+    }
+
+    /**
+     * A unit whose budget runs out while its COMMIT is in flight (here a deferred trigger makes
+     * COMMIT slow) fails with a 503 that says whether it was saved is unknown: it may well have been,
+     * so it must not pass for "nothing happened".
+     */
+    @Test
+    void aUnitWhoseBudgetRunsOutDuringItsCommitSaysTheOutcomeIsUnknown() throws Exception {
+        String name = "maybe-" + UUID.randomUUID();
+        withTightBudget(tight -> {
+            Future<Void> committing =
+                    tight.inAccount(a.accountId(), tx -> tx.query("CREATE TEMP TABLE slow_commit (x int);"
+                                    + " CREATE FUNCTION pg_temp.slow() RETURNS trigger LANGUAGE plpgsql AS"
+                                    + " $$ BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END $$;"
+                                    + " CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON slow_commit"
+                                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pg_temp.slow();"
+                                    + " INSERT INTO slow_commit VALUES (1)")
+                            .execute()
+                            .compose(v -> insert(tx, name)));
+            assertThatThrownBy(() -> TestServer.await(committing))
+                    .isInstanceOfSatisfying(uk.co.tradersflow.error.AppError.class, e -> {
+                        assertThat(e.code()).isEqualTo(uk.co.tradersflow.error.ErrorCode.SERVICE_UNAVAILABLE);
+                        assertThat(e.getMessage()).contains("whether this change was saved");
+                    });
+            return null;
+        });
+        Thread.sleep(2_500); // the slow COMMIT finishes on the database's side
+        assertThat(rows(a.accountId(), name))
+                .as("it was in fact committed: why the answer said unknown")
+                .isEqualTo(1);
+    }
 }

@@ -7,9 +7,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.sql.Connection;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -217,6 +220,240 @@ class PostgresRestartTest {
                                     "SELECT count(*) FROM email_outbox WHERE id = ANY(?::uuid[]) AND status = 'sent' AND attempts = 1",
                                     (Object) emails.stream().map(UUID::toString).toArray(String[]::new)))
                     .isEqualTo(emails.size());
+        }
+    }
+
+    /**
+     * An answer in the frozen test: whether it was asked while frozen, answered while frozen, and
+     * whether it was in flight when the freeze began (asked before, answered after).
+     */
+    record FrozenAnswer(
+            String what,
+            int status,
+            String code,
+            String detail,
+            long millis,
+            boolean askedFrozen,
+            boolean answeredFrozen,
+            boolean inFlightAtFreeze) {}
+
+    /**
+     * PostgreSQL frozen (SIGSTOP: its sockets stay open, nothing answers, as behind a network
+     * partition) while invoices are being created: the units of work that hold a connection at that
+     * moment, and every request asked while it is frozen, answer 503 within the borrow timeout (the
+     * units' budget, {@link Db#UNIT_TIMEOUT}, is the same 5 s) instead of hanging until it wakes;
+     * readiness says db DOWN within its 2 s check timeout. Once it is thawed everything works, no
+     * invoice is half-written, and every stored invoice was either answered 201 or answered 503
+     * saying that whether it was saved is unknown (its COMMIT was in flight).
+     */
+    @Test
+    void whileItIsFrozenEveryRequestAnswers503WithinTheBorrowTimeoutAndNothingIsAppliedLate() throws Exception {
+        UUID account = UUID.randomUUID();
+        String token = user(account);
+        String customer = server.createCustomer(token);
+        ConcurrentLinkedQueue<FrozenAnswer> answers = new ConcurrentLinkedQueue<>();
+        Map<String, Boolean> created = new ConcurrentHashMap<>();
+        AtomicBoolean frozen = new AtomicBoolean();
+        AtomicBoolean froze = new AtomicBoolean(); // set at the freeze, never cleared
+        AtomicBoolean go = new AtomicBoolean(true);
+        List<Future<?>> pending = new ArrayList<>();
+        // A connection per request in flight: the shared client's pool (5) would queue requests in the
+        // test behind the ones the server is holding, and time the queue instead of the server.
+        WebClient wide = WebClient.create(
+                server.vertx,
+                new WebClientOptions()
+                        .setSsl(true)
+                        .setTrustAll(true)
+                        .setVerifyHost(false)
+                        .setDefaultHost("localhost")
+                        .setDefaultPort(server.config.http().httpsPort()),
+                new PoolOptions().setHttp1MaxSize(100));
+        TestServer.await(Future.all(java.util.stream.IntStream.range(0, 60)
+                .mapToObj(i -> wide.get("/health/live").send())
+                .toList()));
+        Supplier<Future<?>> createInvoice = () -> frozenTimed(
+                "POST /api/v1/invoices",
+                frozen,
+                froze,
+                wide.request(HttpMethod.POST, "/api/v1/invoices")
+                        .timeout(20_000)
+                        .bearerTokenAuthentication(token)
+                        .sendJsonObject(invoice(customer)),
+                answers,
+                created);
+        List<Future<Void>> lanes = new ArrayList<>();
+        for (int lane = 0; lane < LANES; lane++) {
+            lanes.add(lane(go, createInvoice));
+        }
+        Thread.sleep(1_500); // units of work in flight when it freezes
+        pg.freeze();
+        frozen.set(true);
+        froze.set(true);
+        try {
+            long frozenAt = System.nanoTime();
+            while (System.nanoTime() - frozenAt < 8_000_000_000L) {
+                pending.add(frozenTimed(
+                        "GET /api/v1/customers",
+                        frozen,
+                        froze,
+                        wide.request(HttpMethod.GET, "/api/v1/customers")
+                                .timeout(20_000)
+                                .bearerTokenAuthentication(token)
+                                .send(),
+                        answers,
+                        created));
+                pending.add(frozenTimed(
+                        "GET /health/ready",
+                        frozen,
+                        froze,
+                        wide.request(HttpMethod.GET, "/health/ready")
+                                .timeout(20_000)
+                                .send(),
+                        answers,
+                        created));
+                Thread.sleep(500);
+            }
+            // Answers still owed at the end of the freeze must come within the limit too.
+            Thread.sleep(ANSWER_LIMIT_MS);
+        } finally {
+            frozen.set(false);
+            pg.thaw();
+        }
+        awaitReady(30);
+        Thread.sleep(1_000); // more invoices once it is back
+        go.set(false);
+        TestServer.await(Future.all(lanes));
+        TestServer.await(Future.join(pending));
+        wide.close();
+
+        List<FrozenAnswer> during =
+                answers.stream().filter(FrozenAnswer::askedFrozen).toList();
+        List<FrozenAnswer> caught =
+                answers.stream().filter(FrozenAnswer::inFlightAtFreeze).toList();
+        System.out.printf(
+                "PostgresRestartTest (frozen): %d asked while frozen, slowest %d ms (limit %d ms); %d in flight when it froze, slowest %d ms; %d answered 201, %d 503 saying the outcome is unknown%n",
+                during.size(),
+                during.stream().mapToLong(FrozenAnswer::millis).max().orElse(0),
+                ANSWER_LIMIT_MS,
+                caught.size(),
+                caught.stream().mapToLong(FrozenAnswer::millis).max().orElse(0),
+                created.size(),
+                answers.stream().filter(PostgresRestartTest::outcomeUnknown).count());
+        assertThat(during).as("requests were made while it was frozen").hasSizeGreaterThan(10);
+        assertThat(caught).as("requests were in flight when it froze").isNotEmpty();
+        assertThat(answers).allSatisfy(a -> {
+            assertThat(a.status()).as(a.toString()).isIn(200, 201, 503);
+            if (a.askedFrozen() || a.inFlightAtFreeze()) {
+                assertThat(a.millis()).as(a.toString()).isLessThan(ANSWER_LIMIT_MS);
+            }
+        });
+        // The lanes go on asking up to the thaw: one asked in its last seconds may be answered after it.
+        assertThat(during.stream().filter(FrozenAnswer::answeredFrozen))
+                .allSatisfy(a -> assertThat(a.status()).as(a.toString()).isEqualTo(503));
+        assertThat(during.stream().filter(a -> a.what().startsWith("POST") && a.answeredFrozen()))
+                .as("invoices asked while frozen")
+                .isNotEmpty()
+                .allSatisfy(a -> assertThat(a.code()).as(a.toString()).isEqualTo("service_unavailable"));
+        // The probes stopped a whole answer limit before the thaw.
+        assertThat(during.stream().filter(a -> a.what().startsWith("GET")))
+                .allSatisfy(a -> assertThat(a.answeredFrozen())
+                        .as("answered before it was thawed: " + a)
+                        .isTrue());
+        assertThat(during.stream().filter(a -> a.what().startsWith("GET /api")))
+                .allSatisfy(a -> assertThat(a.code()).as(a.toString()).isEqualTo("service_unavailable"));
+        assertThat(during.stream().filter(a -> a.what().equals("GET /health/ready")))
+                .isNotEmpty()
+                .allSatisfy(a -> {
+                    assertThat(a.millis()).as(a.toString()).isLessThan(2_000 + 1_000);
+                    assertThat(a.detail()).as(a.toString()).contains("\"db\":{\"status\":\"DOWN\"");
+                });
+        assertThat(caught)
+                .as("units of work holding a connection when it froze answer while it is frozen, not once it wakes")
+                .allSatisfy(a -> assertThat(a.answeredFrozen()).as(a.toString()).isTrue());
+        assertThat(caught.stream().filter(a -> a.status() == 503))
+                .isNotEmpty()
+                .allSatisfy(a -> assertThat(a.code()).as(a.toString()).isEqualTo("service_unavailable"));
+
+        // After the thaw everything works, on every pool.
+        assertThat(server.send(HttpMethod.GET, "/api/v1/customers", token).statusCode())
+                .isEqualTo(200);
+        assertThat(server.send(HttpMethod.POST, "/api/v1/invoices", token, invoice(customer))
+                        .statusCode())
+                .isEqualTo(201);
+        long unknown =
+                answers.stream().filter(PostgresRestartTest::outcomeUnknown).count();
+        try (Connection c = pg.admin()) {
+            Sql sql = Sql.on(c);
+            assertThat(sql.count(
+                            "SELECT count(*) FROM invoices i WHERE account_id = ? AND (SELECT count(*) FROM invoice_lines l "
+                                    + "WHERE l.account_id = i.account_id AND l.invoice_id = i.id) <> " + LINES,
+                            account))
+                    .as("invoices without all their lines")
+                    .isZero();
+            long invoices = sql.count("SELECT count(*) FROM invoices WHERE account_id = ?", account);
+            assertThat(sql.count(
+                            "SELECT count(*) FROM invoices WHERE account_id = ? AND id = ANY(?::uuid[])",
+                            account,
+                            created.keySet().toArray(String[]::new)))
+                    .as("every invoice answered 201 is stored")
+                    .isEqualTo(created.size());
+            // +1: the one created above, after the thaw.
+            assertThat(invoices - created.size() - 1)
+                    .as("an invoice stored without a 201 was answered 503 'whether it was saved is unknown'")
+                    .isBetween(0L, unknown);
+            assertThat(sql.count("SELECT coalesce(max(number), 0) FROM invoices WHERE account_id = ?", account))
+                    .as(
+                            "numbers stay gap-free: a creation rolled back when its connection was discarded gives its number back")
+                    .isEqualTo(invoices);
+        }
+    }
+
+    private static boolean outcomeUnknown(FrozenAnswer a) {
+        return a.status() == 503 && a.detail() != null && a.detail().contains("whether this change was saved");
+    }
+
+    private static Future<?> frozenTimed(
+            String what,
+            AtomicBoolean frozen,
+            AtomicBoolean froze,
+            Future<HttpResponse<Buffer>> sent,
+            ConcurrentLinkedQueue<FrozenAnswer> answers,
+            Map<String, Boolean> created) {
+        long t0 = System.nanoTime();
+        boolean askedFrozen = frozen.get();
+        boolean askedBefore = !froze.get();
+        return sent.andThen(ar -> {
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            if (ar.failed()) {
+                answers.add(new FrozenAnswer(
+                        what + " (" + ar.cause() + ")",
+                        -1,
+                        null,
+                        null,
+                        ms,
+                        askedFrozen,
+                        frozen.get(),
+                        askedBefore && froze.get()));
+                return;
+            }
+            HttpResponse<Buffer> r = ar.result();
+            String body = r.bodyAsString();
+            String detail = what.equals("GET /health/ready") ? body : detail(r);
+            answers.add(new FrozenAnswer(
+                    what, r.statusCode(), code(r), detail, ms, askedFrozen, frozen.get(), askedBefore && froze.get()));
+            if (r.statusCode() == 201) {
+                JsonObject invoice = r.bodyAsJsonObject();
+                assertThat(invoice.getJsonArray("lines")).hasSize(LINES);
+                created.put(invoice.getString("id"), true);
+            }
+        });
+    }
+
+    private static String detail(HttpResponse<Buffer> r) {
+        try {
+            return r.bodyAsJsonObject().getString("detail");
+        } catch (RuntimeException notProblem) {
+            return null;
         }
     }
 
