@@ -69,7 +69,8 @@ class StripeWebhookBacklogTest extends FakeStripeServerTest {
         long handled;
         while ((handled = count(
                         server,
-                        "SELECT count(*) FROM stripe_events WHERE status IN ('processed', 'ignored', 'failed')"))
+                        "SELECT count(*) FROM stripe_events WHERE connect_account = ? AND status IN ('processed', 'ignored', 'failed')",
+                        acct))
                 < total) {
             assertThat(System.nanoTime())
                     .as("%d of %d events handled within %s", handled, total, LIMIT)
@@ -80,7 +81,10 @@ class StripeWebhookBacklogTest extends FakeStripeServerTest {
         log.info("{} stored events applied in {} s ({} events/s)", total, String.format("%.2f", seconds), (long)
                 (total / seconds));
 
-        assertThat(count(server, "SELECT count(*) FROM stripe_events WHERE status = 'processed' AND attempts = 1"))
+        assertThat(count(
+                        server,
+                        "SELECT count(*) FROM stripe_events WHERE connect_account = ? AND status = 'processed' AND attempts = 1",
+                        acct))
                 .as("every event processed on its first and only claim")
                 .isEqualTo(total);
         assertThat(count(
@@ -105,6 +109,76 @@ class StripeWebhookBacklogTest extends FakeStripeServerTest {
                         u.accountId()))
                 .as("one payment_received email per invoice")
                 .isEqualTo(INVOICES);
+    }
+
+    /**
+     * Handlers that wait on Stripe have a lane of their own: with every one of them held by a slow
+     * Stripe (more subscription events than both instances' lanes take), a payment, which needs
+     * no Stripe call, is still applied at once instead of waiting for a free handler.
+     */
+    @Test
+    void aPaymentIsAppliedWhileEveryStripeCallingHandlerWaitsOnASlowStripe() {
+        TestUser payee = users.create();
+        String acct = connectReady(server, fake, payee.accountId());
+        UUID invoice = invoice(server, payee.accountId(), "customer@example.test", 4_200);
+        List<String> subscriptionEvents = new ArrayList<>();
+        fake.slow("/v1/subscriptions/", Duration.ofSeconds(10));
+        try {
+            for (int i = 0; i < 2 * StripeWebhookVerticle.MAX_STRIPE_HANDLING + 2; i++) {
+                TestUser u = users.create();
+                String customer = "cus_lane"
+                        + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+                sql(
+                        server,
+                        "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)",
+                        u.accountId(),
+                        customer);
+                JsonObject e = FakeStripe.event(
+                        "customer.subscription.updated",
+                        new JsonObject()
+                                .put("id", "sub_lane" + i)
+                                .put("object", "subscription")
+                                .put("customer", customer),
+                        null,
+                        Stripe.API_VERSION);
+                assertThat(deliver(server, e).statusCode()).isEqualTo(200);
+                subscriptionEvents.add(e.getString("id"));
+            }
+            // Claimed and held: the fake answers one request at a time, each after 10 s, so these wait
+            // for Stripe (to connect or to answer) for as long as the gateway's timeouts allow.
+            eventually(
+                    "every Stripe-calling handler waiting on Stripe",
+                    () -> subscriptionEvents.stream()
+                                    .filter(id -> "processing".equals(eventStatus(server, id)))
+                                    .count()
+                            >= 2 * StripeWebhookVerticle.MAX_STRIPE_HANDLING);
+            JsonObject payment = FakeStripe.event(
+                    "payment_intent.succeeded",
+                    new JsonObject()
+                            .put(
+                                    "id",
+                                    "pi_lane"
+                                            + UUID.randomUUID()
+                                                    .toString()
+                                                    .replace("-", "")
+                                                    .substring(0, 10))
+                            .put("object", "payment_intent")
+                            .put("amount_received", 4_200)
+                            .put("currency", "gbp")
+                            .put("metadata", new JsonObject().put("tf_invoice_id", invoice.toString())),
+                    acct,
+                    Stripe.API_VERSION);
+            assertThat(deliver(server, payment).statusCode()).isEqualTo(200);
+            // BillingFixtures.eventually waits at most 10 s: the subscriptions' Stripe calls are held that long.
+            eventually("the payment applied", () -> "processed".equals(eventStatus(server, payment.getString("id"))));
+            assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice))
+                    .isEqualTo("paid");
+            assertThat(subscriptionEvents)
+                    .as("the Stripe-calling events were still waiting on Stripe")
+                    .anySatisfy(id -> assertThat(eventStatus(server, id)).isIn("pending", "processing"));
+        } finally {
+            fake.slow("/v1/subscriptions/", Duration.ZERO);
+        }
     }
 
     private static void sleep(long ms) {
