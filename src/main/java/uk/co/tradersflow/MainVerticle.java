@@ -273,7 +273,8 @@ public final class MainVerticle extends VerticleBase {
                 .using(vertx)
                 .build();
         // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
-        // Webhook deliveries are stored through it and their handling (6 events in flight) uses it for
+        // Webhook deliveries are stored through it and their handling (2 instances x 3 Stripe-calling + 4 database-only
+        // events in flight) uses it for
         // short transactions between Stripe calls, beside email dispatch, retention and the sweepers:
         // at least 10 connections.
         PgConnectOptions workerLogin = DatabaseBootstrap.workerUrl(

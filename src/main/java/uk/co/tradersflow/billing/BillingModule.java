@@ -13,7 +13,7 @@ import uk.co.tradersflow.platform.module.Shared;
  * payment links, the Stripe webhook with its handling verticles, and the owners' event log.
  */
 public record BillingModule(StripeGateway stripe, Module module) {
-    /** Two handling instances keep up to 2 x MAX_HANDLING events in flight. */
+    /** Two handling instances, each with its two lanes (StripeWebhookVerticle), drain the event log side by side. */
     private static final int WEBHOOK_HANDLERS = 2;
 
     public static BillingModule create(Shared shared, AuditLog audit, EmailOutbox outbox, InvoiceService invoices) {

@@ -19,8 +19,8 @@ import uk.co.tradersflow.platform.db.Tx;
 
 /**
  * The durable event log. The primary key on the Stripe event id decides which delivery stores an
- * event; a conditional UPDATE (pending/failed-and-due/lease-expired → processing) decides which
- * worker handles it, on this instance or another. All of it runs as tf_worker. An event that
+ * event; a conditional UPDATE (pending/failed-and-due/lease-expired → processing), taken a batch at a
+ * time, decides which worker handles it, on this instance or another. All of it runs as tf_worker. An event that
  * becomes due (stored for the first time, or replayed) wakes a webhook verticle once its
  * transaction commits; the verticles poll as well, so the signal only saves waiting.
  */
@@ -31,13 +31,31 @@ public final class StripeEventStore {
             """
       (status = 'pending' OR (status = 'failed' AND next_attempt_at <= now())
        OR (status = 'processing' AND lease_until < now()))""";
-    private static final String CLAIM =
+    /**
+     * The events whose handling calls Stripe (a subscription or Connect account re-read, see
+     * {@link StripeEventHandler#apply}); the rest (payments, ignored types) touch only the database.
+     * Must stay a superset of the types that call Stripe: it picks the lane that bounds those calls.
+     */
+    static final String CALLS_STRIPE =
+            """
+      (type = 'account.updated' OR (connect_account IS NULL AND type IN ('customer.subscription.created',
+       'customer.subscription.updated', 'customer.subscription.deleted', 'customer.subscription.paused',
+       'customer.subscription.resumed', 'customer.subscription.trial_will_end', 'checkout.session.completed',
+       'invoice.paid', 'invoice.payment_succeeded', 'invoice.payment_failed')))""";
+    /**
+     * Claims up to $1 due events of one lane at once, oldest due first. SKIP LOCKED lets instances
+     * claim side by side without waiting on each other's rows; the outer CLAIMABLE re-check (and the
+     * row lock the subquery took) still lets only one claimer take each event, with the same lease.
+     */
+    private static final String CLAIM_BATCH =
             """
       UPDATE stripe_events SET status = 'processing', attempts = attempts + 1, lease_until = now() + interval '60 seconds'
-       WHERE id = $1 AND """
-                    + CLAIMABLE + " RETURNING payload, attempts";
-    private static final String DUE = "SELECT id FROM stripe_events WHERE next_attempt_at <= now() AND " + CLAIMABLE
-            + " ORDER BY next_attempt_at LIMIT $1";
+       WHERE id IN (SELECT id FROM stripe_events WHERE next_attempt_at <= now() AND %s AND %s
+                     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         AND %s RETURNING id, payload, attempts""";
+
+    private static final String CLAIM_STRIPE_BATCH = CLAIM_BATCH.formatted(CLAIMABLE, CALLS_STRIPE, CLAIMABLE);
+    private static final String CLAIM_LOCAL_BATCH = CLAIM_BATCH.formatted(CLAIMABLE, "NOT " + CALLS_STRIPE, CLAIMABLE);
     private static final String DONE =
             """
       UPDATE stripe_events SET status = $2, processed_at = now(), lease_until = NULL, last_error = $3,
@@ -96,25 +114,24 @@ public final class StripeEventStore {
 
     public record Claimed(String id, JsonObject payload, int attempts) {}
 
-    /** Takes the event for handling if nobody else holds it and it is due. */
-    public Future<Optional<Claimed>> claim(String id) {
-        return db.asWorker(tx -> tx.preparedQuery(CLAIM).execute(Tuple.of(id)).map(rows -> {
-            if (rows.size() == 0) {
-                return Optional.<Claimed>empty();
-            }
-            Row r = rows.iterator().next();
-            Object payload = r.getValue("payload");
-            JsonObject json = payload instanceof JsonObject j ? j : new JsonObject(String.valueOf(payload));
-            return Optional.of(new Claimed(id, json, r.getInteger("attempts")));
+    /**
+     * Claims up to {@code limit} due events at once, each as {@link #claim} would: those whose
+     * handling calls Stripe when {@code callsStripe}, the others otherwise, so each lane is bounded
+     * on its own and a slow Stripe never holds back payments.
+     */
+    public Future<List<Claimed>> claimDue(boolean callsStripe, int limit) {
+        String sql = callsStripe ? CLAIM_STRIPE_BATCH : CLAIM_LOCAL_BATCH;
+        return db.asWorker(tx -> tx.preparedQuery(sql).execute(Tuple.of(limit)).map(rows -> {
+            List<Claimed> claimed = new java.util.ArrayList<>(rows.size());
+            rows.forEach(r -> claimed.add(claimed(r.getString("id"), r)));
+            return claimed;
         }));
     }
 
-    public Future<List<String>> due(int limit) {
-        return db.asWorker(tx -> tx.preparedQuery(DUE).execute(Tuple.of(limit)).map(rows -> {
-            List<String> ids = new java.util.ArrayList<>();
-            rows.forEach(r -> ids.add(r.getString("id")));
-            return ids;
-        }));
+    private static Claimed claimed(String id, Row r) {
+        Object payload = r.getValue("payload");
+        JsonObject json = payload instanceof JsonObject j ? j : new JsonObject(String.valueOf(payload));
+        return new Claimed(id, json, r.getInteger("attempts"));
     }
 
     /** Marks the event handled inside the transaction that applied its effects. */

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.bus.Addresses;
@@ -15,25 +16,41 @@ import uk.co.tradersflow.platform.bus.Addresses;
  * or replayed, and polling besides, so a lost signal, a crash or a failed attempt only delays
  * an event: the poller retries failed events with exponential backoff (2^attempts s, capped at
  * 1 h, at most {@link StripeEventStore#MAX_ATTEMPTS} tries before it waits for an owner's replay).
+ *
+ * <p>Two lanes, each a drain loop: it claims a batch of due events (as many as it has room for),
+ * handles them side by side, and claims the next batch as soon as there is room while there is
+ * work. A wake-up that arrives while the lane is full or claiming is remembered, never dropped,
+ * so a backlog drains at the database's pace rather than the poller's. Events whose handling calls
+ * Stripe ({@link StripeEventStore#CALLS_STRIPE}) have a lane of their own with a small bound; the
+ * others (payments, ignored types) only touch the database and run more at once. Ordering needs
+ * no serialising here: the handler writes billing rows under their row version and marks an
+ * invoice paid once (see {@link StripeEventHandler}), whatever order or overlap events run in.
  */
 public final class StripeWebhookVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(StripeWebhookVerticle.class);
     private static final long POLL_MS = 1000;
     /**
-     * Handlers per instance at once. Each holds a pooled worker connection for its short
-     * transactions and waits on Stripe (up to the read timeout) in between, so this cap keeps the
-     * worker pool free for storing deliveries (the 2xx path) even when Stripe is slow; events above
-     * it stay pending for the poller.
+     * Stripe-calling handlers per instance at once. Each holds a pooled worker connection for its
+     * short transactions and waits on Stripe (up to the read timeout) in between, so this cap keeps
+     * the worker pool free for storing deliveries (the 2xx path) even when Stripe is slow; events
+     * above it stay pending, claimed when a handler finishes.
      */
-    static final int MAX_HANDLING = 3;
+    static final int MAX_STRIPE_HANDLING = 3;
+    /**
+     * Database-only handlers per instance at once: each is one short worker transaction, so a few
+     * keep the database busy while leaving the worker pool (at least 10 connections, shared by two
+     * instances, the 2xx path, email dispatch and the sweepers) room for the rest.
+     */
+    static final int MAX_LOCAL_HANDLING = 4;
 
     private final StripeEventStore events;
     private final StripeEventHandler handler;
     private final MeterRegistry registry;
+    private final Lane stripeLane = new Lane(true, MAX_STRIPE_HANDLING);
+    private final Lane localLane = new Lane(false, MAX_LOCAL_HANDLING);
     private MessageConsumer<StripeEventDue> due;
     private long timer;
-    private boolean polling;
-    private int handling;
+    private boolean stopped;
 
     public StripeWebhookVerticle(StripeEventStore events, StripeEventHandler handler, MeterRegistry registry) {
         this.events = events;
@@ -43,57 +60,94 @@ public final class StripeWebhookVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        due = vertx.eventBus()
-                .consumer(Addresses.STRIPE_EVENT_DUE, m -> process(m.body().id()));
-        timer = vertx.setPeriodic(POLL_MS, id -> poll());
+        // The signal names the event, but not its lane: both lanes look, and the one it is in claims it.
+        due = vertx.eventBus().consumer(Addresses.STRIPE_EVENT_DUE, m -> signal());
+        timer = vertx.setPeriodic(POLL_MS, id -> signal());
+        signal();
         return due.completion();
     }
 
     @Override
     public Future<?> stop() {
+        stopped = true;
         vertx.cancelTimer(timer);
         return due.unregister();
     }
 
-    /** Claims and applies one event; a failure marks it failed for a later retry. */
-    Future<Void> process(String id) {
-        if (handling >= MAX_HANDLING) {
-            return Future.succeededFuture();
-        }
-        handling++;
-        return events.claim(id)
-                .compose(claimed -> claimed.isEmpty()
-                        ? Future.<Void>succeededFuture()
-                        : handler.apply(claimed.get()).recover(e -> {
-                            log.warn(
-                                    "stripe event {} failed (attempt {}): {}",
-                                    id,
-                                    claimed.get().attempts(),
-                                    e.toString());
-                            Counter.builder("tf_stripe_webhook_failed")
-                                    .register(registry)
-                                    .increment();
-                            StripeWebhookMetrics.count(StripeWebhookMetrics.Outcome.FAILED);
-                            return events.failed(id, e.getClass().getSimpleName() + ": " + e.getMessage());
-                        }))
-                .recover(e -> {
-                    log.error("stripe event {} could not be claimed or marked", id, e);
-                    return Future.succeededFuture();
-                })
-                .andThen(ar -> handling--);
+    private void signal() {
+        stripeLane.signal();
+        localLane.signal();
     }
 
-    private void poll() {
-        if (polling) {
-            return;
+    /**
+     * One drain loop. All its state is touched only on this verticle's context, so plain fields
+     * suffice. {@code more} is "work may be due": set by a wake-up, a poll or a full batch, and
+     * cleared only when a claim starts, so a signal that arrives while the lane is busy is kept.
+     */
+    private final class Lane {
+        private final boolean callsStripe;
+        private final int max;
+        private int handling;
+        private boolean claiming;
+        private boolean more;
+
+        Lane(boolean callsStripe, int max) {
+            this.callsStripe = callsStripe;
+            this.max = max;
         }
-        int room = MAX_HANDLING - handling;
-        if (room <= 0) {
-            return;
+
+        void signal() {
+            more = true;
+            drain();
         }
-        polling = true;
-        events.due(room)
-                .compose(ids -> Future.join(ids.stream().map(this::process).toList()))
-                .onComplete(ar -> polling = false);
+
+        private void drain() {
+            int room = max - handling;
+            if (stopped || claiming || !more || room <= 0) {
+                return;
+            }
+            more = false;
+            claiming = true;
+            events.claimDue(callsStripe, room).onComplete(ar -> {
+                claiming = false;
+                if (ar.failed()) {
+                    // Left for the next wake-up or poll, which sets more again.
+                    log.error("stripe events could not be claimed", ar.cause());
+                    return;
+                }
+                List<StripeEventStore.Claimed> batch = ar.result();
+                if (batch.size() == room) {
+                    more = true; // a full batch: there may be more behind it
+                }
+                for (StripeEventStore.Claimed claimed : batch) {
+                    handling++;
+                    handle(claimed).onComplete(done -> {
+                        handling--;
+                        drain();
+                    });
+                }
+                drain();
+            });
+        }
+    }
+
+    /** Applies one claimed event; a failure marks it failed for a later retry. Never fails itself. */
+    private Future<Void> handle(StripeEventStore.Claimed claimed) {
+        String id = claimed.id();
+        // Through compose, so a handler that throws fails this future instead of the drain loop.
+        return Future.succeededFuture(claimed)
+                .compose(handler::apply)
+                .recover(e -> {
+                    log.warn("stripe event {} failed (attempt {}): {}", id, claimed.attempts(), e.toString());
+                    Counter.builder("tf_stripe_webhook_failed")
+                            .register(registry)
+                            .increment();
+                    StripeWebhookMetrics.count(StripeWebhookMetrics.Outcome.FAILED);
+                    return events.failed(id, e.getClass().getSimpleName() + ": " + e.getMessage());
+                })
+                .recover(e -> {
+                    log.error("stripe event {} could not be marked failed", id, e);
+                    return Future.succeededFuture();
+                });
     }
 }
