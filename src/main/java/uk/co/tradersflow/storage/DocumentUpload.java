@@ -62,6 +62,7 @@ final class DocumentUpload {
     /** Called with the request paused (see {@link DocumentRoutes}); resumes it once every handler is in place. */
     void start() {
         request.setExpectMultipart(true);
+        MultipartBuffering.bound(request);
         request.uploadHandler(this::onPart);
         request.exceptionHandler(this::onBroken);
         request.endHandler(v -> onRequestEnd());
