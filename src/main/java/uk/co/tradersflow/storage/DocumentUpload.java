@@ -62,7 +62,6 @@ final class DocumentUpload {
     /** Called with the request paused (see {@link DocumentRoutes}); resumes it once every handler is in place. */
     void start() {
         request.setExpectMultipart(true);
-        MultipartBuffering.bound(request);
         request.uploadHandler(this::onPart);
         request.exceptionHandler(this::onBroken);
         request.endHandler(v -> onRequestEnd());
