@@ -288,7 +288,7 @@ public final class MainVerticle extends VerticleBase {
         redis = RedisClients.create(vertx, config.redis());
 
         // No pool-side wait timeouts (0 above): Db times the wait itself, see Db.borrow.
-        db = new Db(vertx, pool, reads, workerPool, workerLogin, Db.BORROW_TIMEOUT);
+        db = new Db(vertx, pool, reads, workerPool, workerLogin, Db.BORROW_TIMEOUT, Db.UNIT_TIMEOUT);
         // Without Prometheus (embedding) the meters still count, into a registry nobody reads.
         MeterRegistry meters = registry.<MeterRegistry>map(r -> r).orElseGet(SimpleMeterRegistry::new);
         SecurityEvents.bindTo(meters);

@@ -119,14 +119,7 @@ public final class BillingService {
     private String onlyOpenSession(
             com.stripe.StripeClient c, String customer, UUID account, String price, boolean trial)
             throws com.stripe.exception.StripeException {
-        for (com.stripe.model.checkout.Session open : c.v1().checkout()
-                .sessions()
-                .list(com.stripe.param.checkout.SessionListParams.builder()
-                        .setCustomer(customer)
-                        .setStatus(com.stripe.param.checkout.SessionListParams.Status.OPEN)
-                        .setLimit(100L)
-                        .build())
-                .getData()) {
+        for (com.stripe.model.checkout.Session open : openSessions(c, customer)) {
             c.v1().checkout().sessions().expire(open.getId());
         }
         SessionCreateParams.SubscriptionData.Builder subscription =
@@ -161,16 +154,22 @@ public final class BillingService {
      * is, so one session is left to be paid, as when they take turns on one instance (the later
      * checkout's; the earlier tab's link answers that it expired).
      */
-    private static void keepOnlyTheNewest(com.stripe.StripeClient c, String customer)
-            throws com.stripe.exception.StripeException {
-        java.util.List<com.stripe.model.checkout.Session> open = new java.util.ArrayList<>(c.v1().checkout()
+    /** The customer's open Checkout Sessions (at most 100: a customer never has more than a few). */
+    private static java.util.List<com.stripe.model.checkout.Session> openSessions(
+            com.stripe.StripeClient c, String customer) throws com.stripe.exception.StripeException {
+        return c.v1().checkout()
                 .sessions()
                 .list(com.stripe.param.checkout.SessionListParams.builder()
                         .setCustomer(customer)
                         .setStatus(com.stripe.param.checkout.SessionListParams.Status.OPEN)
                         .setLimit(100L)
                         .build())
-                .getData());
+                .getData();
+    }
+
+    private static void keepOnlyTheNewest(com.stripe.StripeClient c, String customer)
+            throws com.stripe.exception.StripeException {
+        java.util.List<com.stripe.model.checkout.Session> open = new java.util.ArrayList<>(openSessions(c, customer));
         open.sort(java.util.Comparator.comparing(
                         (com.stripe.model.checkout.Session o) -> o.getCreated() == null ? 0L : o.getCreated())
                 .thenComparing(com.stripe.model.checkout.Session::getId));

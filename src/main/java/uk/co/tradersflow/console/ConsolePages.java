@@ -5,18 +5,13 @@ import com.github.mustachejava.Mustache;
 import com.github.mustachejava.MustacheFactory;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import uk.co.tradersflow.platform.http.HashedAsset;
 
 /**
  * The console's templates (Mustache, as the emails) and its two static files, all read once at
@@ -30,10 +25,8 @@ final class ConsolePages {
     private static final List<String> TEMPLATES =
             List.of("sign-in", "accounts", "account", "audit", "analytics", "emails", "webhooks", "message");
 
-    private record Asset(String path, Buffer body, String contentType) {}
-
-    private final Asset script = asset("console", "js", "text/javascript; charset=utf-8");
-    private final Asset stylesheet = asset("console", "css", "text/css; charset=utf-8");
+    private final HashedAsset script = asset("console", "js", "text/javascript; charset=utf-8");
+    private final HashedAsset stylesheet = asset("console", "css", "text/css; charset=utf-8");
     private final Map<String, Mustache> templates = new ConcurrentHashMap<>();
 
     ConsolePages() {
@@ -96,7 +89,7 @@ final class ConsolePages {
 
     void asset(RoutingContext ctx) {
         String path = ctx.normalizedPath();
-        Asset a = path.equals(script.path()) ? script : path.equals(stylesheet.path()) ? stylesheet : null;
+        HashedAsset a = path.equals(script.path()) ? script : path.equals(stylesheet.path()) ? stylesheet : null;
         if (a == null) {
             send(ctx, 404, Buffer.buffer("Not found"));
             return;
@@ -108,21 +101,7 @@ final class ConsolePages {
                 .end(a.body());
     }
 
-    private static Asset asset(String name, String extension, String contentType) {
-        String resource = "console/static/" + name + "." + extension;
-        try (InputStream in = ConsolePages.class.getClassLoader().getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + resource);
-            }
-            byte[] bytes = in.readAllBytes();
-            String hash = HexFormat.of()
-                    .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))
-                    .substring(0, 16);
-            return new Asset("/admin/assets/" + name + "." + hash + "." + extension, Buffer.buffer(bytes), contentType);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    private static HashedAsset asset(String name, String extension, String contentType) {
+        return HashedAsset.load("console/static/", "/admin/assets/", name, extension, contentType);
     }
 }

@@ -5,15 +5,10 @@ import com.github.mustachejava.Mustache;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.HashedAsset;
 import uk.co.tradersflow.platform.http.RouteModule;
 
 /**
@@ -32,10 +27,8 @@ public final class EmailLinkPages implements RouteModule {
 
     static final String HTML = "text/html; charset=utf-8";
 
-    private record Asset(String path, Buffer body, String contentType) {}
-
-    private final Asset script = asset("email-links", "js", "text/javascript; charset=utf-8");
-    private final Asset stylesheet = asset("pages", "css", "text/css; charset=utf-8");
+    private final HashedAsset script = asset("email-links", "js", "text/javascript; charset=utf-8");
+    private final HashedAsset stylesheet = asset("pages", "css", "text/css; charset=utf-8");
     private final Buffer verifyPage;
     private final Buffer resetPage;
     private final Buffer confirmPage;
@@ -63,9 +56,9 @@ public final class EmailLinkPages implements RouteModule {
         router.get("/reset-password").handler(ctx -> page(ctx, resetPage));
         router.get("/confirm-email").handler(ctx -> page(ctx, confirmPage));
         // One route for the pages' files, so the API document and the request log name it once.
-        Map<String, Asset> assets = Map.of(script.path(), script, stylesheet.path(), stylesheet);
+        Map<String, HashedAsset> assets = Map.of(script.path(), script, stylesheet.path(), stylesheet);
         router.get("/assets/:file").handler(ctx -> {
-            Asset a = assets.get(ctx.normalizedPath());
+            HashedAsset a = assets.get(ctx.normalizedPath());
             if (a == null) {
                 ctx.fail(404);
                 return;
@@ -109,21 +102,7 @@ public final class EmailLinkPages implements RouteModule {
         return Buffer.buffer(out.toString());
     }
 
-    private static Asset asset(String name, String extension, String contentType) {
-        String resource = "pages/static/" + name + "." + extension;
-        try (InputStream in = EmailLinkPages.class.getClassLoader().getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + resource);
-            }
-            byte[] bytes = in.readAllBytes();
-            String hash = HexFormat.of()
-                    .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))
-                    .substring(0, 16);
-            return new Asset("/assets/" + name + "." + hash + "." + extension, Buffer.buffer(bytes), contentType);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    private static HashedAsset asset(String name, String extension, String contentType) {
+        return HashedAsset.load("pages/static/", "/assets/", name, extension, contentType);
     }
 }

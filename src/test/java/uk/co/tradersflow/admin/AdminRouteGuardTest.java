@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -64,12 +63,8 @@ class AdminRouteGuardTest {
         owner = users.create(OWNER, true);
         unchecked = WebClient.create(
                 server.vertx,
-                new WebClientOptions()
-                        .setSsl(true)
-                        .setTrustAll(true)
-                        .setVerifyHost(false)
-                        .setDefaultHost("localhost")
-                        .setDefaultPort(server.config.http().httpsPort()));
+                uk.co.tradersflow.support.TrustAllTls.webClient(
+                        server.config.http().httpsPort()));
     }
 
     @AfterAll

@@ -46,6 +46,11 @@ final class BillingFixtures {
         return ServerExtension.withFakeStripe(started, BillingFixtures::settings);
     }
 
+    /** The account's billing row, naming its Stripe customer (as the first checkout leaves it). */
+    static void withCustomer(TestServer server, java.util.UUID account, String customer) {
+        sql(server, "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)", account, customer);
+    }
+
     static HttpResponse<Buffer> deliver(TestServer server, String body, String signature) {
         var req = server.request(HttpMethod.POST, "/webhooks/stripe").putHeader("Content-Type", "application/json");
         if (signature != null) {

@@ -39,10 +39,7 @@ class BillingRoutesTest extends FakeStripeServerTest {
                             .request(POST, "/api/v1/billing/checkout-session", u.token())
                             .send())
                     .toList();
-            TestServer.await(Future.all(sends));
-            sends.forEach(f -> assertThat(f.result().statusCode())
-                    .as(f.result().bodyAsString())
-                    .isEqualTo(200));
+            allAnswered200(sends);
         }
         String customer = (String)
                 value(server, "SELECT stripe_customer_id FROM billing_accounts WHERE account_id = ?", u.accountId());
@@ -146,10 +143,7 @@ class BillingRoutesTest extends FakeStripeServerTest {
                 .mapToObj(i -> server.request(POST, "/api/v1/connect/onboarding-link", u.token())
                         .send())
                 .toList();
-        TestServer.await(Future.all(sends));
-        sends.forEach(f -> assertThat(f.result().statusCode())
-                .as(f.result().bodyAsString())
-                .isEqualTo(200));
+        allAnswered200(sends);
         assertThat(fake.requestsWithMetadata("POST", "/v1/accounts", "tf_account_id", u.accountId()))
                 .hasSize(1);
         String acct = (String)
@@ -222,10 +216,7 @@ class BillingRoutesTest extends FakeStripeServerTest {
                 .mapToObj(i -> server.request(POST, "/api/v1/billing/checkout-session", u.token())
                         .send())
                 .toList();
-        TestServer.await(Future.all(sends));
-        sends.forEach(f -> assertThat(f.result().statusCode())
-                .as(f.result().bodyAsString())
-                .isEqualTo(200));
+        allAnswered200(sends);
         String customer = customerOf(u);
         List<JsonObject> sessions = fake.checkoutSessions.values().stream()
                 .filter(cs -> customer.equals(cs.getString("customer")))
@@ -357,5 +348,13 @@ class BillingRoutesTest extends FakeStripeServerTest {
             assertThat(hook.statusCode()).isEqualTo(503);
             assertThat(hook.bodyAsJsonObject().getString("code")).isEqualTo("webhook_not_configured");
         }
+    }
+
+    /** Waits for every request and expects each to have answered 200. */
+    private static void allAnswered200(List<Future<HttpResponse<Buffer>>> sends) {
+        TestServer.await(Future.all(sends));
+        sends.forEach(f -> assertThat(f.result().statusCode())
+                .as(f.result().bodyAsString())
+                .isEqualTo(200));
     }
 }

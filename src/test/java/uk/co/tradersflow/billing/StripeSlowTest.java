@@ -4,6 +4,7 @@ import static io.vertx.core.http.HttpMethod.GET;
 import static io.vertx.core.http.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static uk.co.tradersflow.billing.BillingFixtures.*;
+import static uk.co.tradersflow.billing.BillingFixtures.withCustomer;
 
 import com.stripe.Stripe;
 import io.vertx.core.Future;
@@ -12,7 +13,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -226,12 +226,8 @@ class StripeSlowTest {
     private static WebClient wideClient() {
         WebClient wide = WebClient.create(
                 server.vertx,
-                new WebClientOptions()
-                        .setSsl(true)
-                        .setTrustAll(true)
-                        .setVerifyHost(false)
-                        .setDefaultHost("localhost")
-                        .setDefaultPort(server.config.http().httpsPort()),
+                uk.co.tradersflow.support.TrustAllTls.webClient(
+                        server.config.http().httpsPort()),
                 new PoolOptions().setHttp1MaxSize(64));
         TestServer.await(Future.all(java.util.stream.IntStream.range(0, 24)
                 .mapToObj(i -> wide.get("/health/live").send())
@@ -252,11 +248,7 @@ class StripeSlowTest {
                 String sub =
                         "sub_" + UUID.randomUUID().toString().replace("-", "").substring(0, 14);
                 TestUser u = users.create();
-                sql(
-                        server,
-                        "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)",
-                        u.accountId(),
-                        customer);
+                withCustomer(server, u.accountId(), customer);
                 subscribers.add(u);
                 JsonObject subscription = fake.subscription(
                         sub, customer, "active", 0, Instant.now().getEpochSecond() + 86_400);

@@ -2,6 +2,7 @@ package uk.co.tradersflow.billing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static uk.co.tradersflow.billing.BillingFixtures.*;
+import static uk.co.tradersflow.billing.BillingFixtures.withCustomer;
 
 import com.stripe.Stripe;
 import io.vertx.core.Future;
@@ -196,11 +197,7 @@ class StripeWebhookTest extends FakeStripeServerTest {
 
     private static TestUser subscriber(String customer) {
         TestUser u = users.create();
-        sql(
-                server,
-                "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)",
-                u.accountId(),
-                customer);
+        withCustomer(server, u.accountId(), customer);
         return u;
     }
 

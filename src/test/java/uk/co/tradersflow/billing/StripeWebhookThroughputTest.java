@@ -9,7 +9,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,12 +65,8 @@ class StripeWebhookThroughputTest {
                 .setMaxEventLoopExecuteTimeUnit(java.util.concurrent.TimeUnit.SECONDS));
         WebClient client = WebClient.create(
                 senders,
-                new WebClientOptions()
-                        .setSsl(true)
-                        .setTrustAll(true)
-                        .setVerifyHost(false)
-                        .setDefaultHost("localhost")
-                        .setDefaultPort(server.config.http().httpsPort()),
+                uk.co.tradersflow.support.TrustAllTls.webClient(
+                        server.config.http().httpsPort()),
                 new io.vertx.core.http.PoolOptions().setHttp1MaxSize(SENDERS));
         // Warm-up: one delivery per sender opens its keep-alive TLS connection; handshakes are not measured.
         List<String[]> warmUp = new ArrayList<>();

@@ -89,19 +89,9 @@ public final class Db {
      * ({@code PgBuilder.client()}) for {@link #read}: statements of many requests in flight on each
      * of a few connections, so PostgreSQL takes a batch per wakeup instead of waking once per
      * request. All three must be built without a connection timeout of their own: {@link #borrow}
-     * and {@link #direct} keep the time instead.
+     * and {@link #direct} keep the time instead. {@code unitTimeout} is each unit of work's budget
+     * once it holds its connection ({@link #UNIT_TIMEOUT} in production).
      */
-    public Db(
-            Vertx vertx,
-            Pool pool,
-            SqlClient reads,
-            Pool workerPool,
-            PgConnectOptions workerLogin,
-            Duration borrowTimeout) {
-        this(vertx, pool, reads, workerPool, workerLogin, borrowTimeout, UNIT_TIMEOUT);
-    }
-
-    /** As above, with each unit of work's budget once it holds its connection (see {@link #UNIT_TIMEOUT}). */
     public Db(
             Vertx vertx,
             Pool pool,

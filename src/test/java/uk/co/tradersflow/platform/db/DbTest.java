@@ -53,7 +53,8 @@ class DbTest extends TwoAccountsTest {
                 reads,
                 workerPool,
                 PgUrl.parse(server.env.workerUrl()).connectOptions(),
-                java.time.Duration.ofMillis(300));
+                java.time.Duration.ofMillis(300),
+                Db.UNIT_TIMEOUT);
     }
 
     @AfterAll
