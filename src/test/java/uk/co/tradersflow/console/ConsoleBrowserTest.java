@@ -27,8 +27,6 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import uk.co.tradersflow.support.HeadlessChromium;
 import uk.co.tradersflow.support.ServerExtension;
@@ -85,10 +83,7 @@ class ConsoleBrowserTest {
     /** Every page ran under its CSP without a violation: nothing inline, nothing from elsewhere. */
     @AfterEach
     void noCspViolations() {
-        List<LogEntry> entries = browser.manage().logs().get(LogType.BROWSER).getAll();
-        assertThat(entries)
-                .filteredOn(e -> e.getMessage().contains("Content Security Policy"))
-                .isEmpty();
+        assertThat(chromium.cspViolations()).isEmpty();
     }
 
     @Test

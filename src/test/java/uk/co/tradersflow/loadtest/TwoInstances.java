@@ -62,6 +62,8 @@ public final class TwoInstances {
      * (EmailDispatchVerticle.BATCH), whose outcomes it records as the round ends.
      */
     static final int SENDS_IN_FLIGHT_PER_INSTANCE = 32;
+    /** conf/haproxy: a server is marked down after two failed checks a second apart; with margin. */
+    static final long DEAD_SERVER_DETECTION_MS = 3_000;
 
     /**
      * What to run. Phases are at fractions of {@code seconds}: the kill at 0.3, SIGTERM at 0.6, the
@@ -668,7 +670,14 @@ public final class TwoInstances {
                 if (!r.failed()) {
                     continue;
                 }
-                boolean atKill = killAt >= 0 && !r.method.equals("GET") && r.start <= killAt + 50 && r.end >= killAt;
+                // Or sent just after it, before HAProxy saw the instance die: a POST written on a pooled
+                // connection to the dead instance cannot be retried (it may have been received), so the
+                // balancer answers it as failed until its checks mark the server down (fall 2 × 1 s).
+                boolean atKill = killAt >= 0
+                        && !r.method.equals("GET")
+                        && r.end >= killAt
+                        && (r.start <= killAt + 50
+                                || (r.start <= killAt + DEAD_SERVER_DETECTION_MS && (r.status < 0 || r.status == 502)));
                 if (atKill) {
                     inFlightAtKill++;
                 } else {

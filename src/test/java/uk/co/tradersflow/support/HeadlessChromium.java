@@ -54,6 +54,14 @@ public final class HeadlessChromium implements AutoCloseable {
         return new HeadlessChromium(profile, new ChromeDriver(service, options));
     }
 
+    /** What the browser's console said about the Content Security Policy since last asked: a page broke it. */
+    public java.util.List<String> cspViolations() {
+        return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .map(org.openqa.selenium.logging.LogEntry::getMessage)
+                .filter(m -> m.contains("Content Security Policy"))
+                .toList();
+    }
+
     public ChromeDriver driver() {
         return driver;
     }

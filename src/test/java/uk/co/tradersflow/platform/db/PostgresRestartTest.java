@@ -177,16 +177,7 @@ class PostgresRestartTest {
         // No half-written invoice: each has all its lines or does not exist; every 201 was committed.
         try (Connection c = pg.admin()) {
             Sql sql = Sql.on(c);
-            assertThat(invoicesWithoutAllTheirLines(sql, account))
-                    .as("invoices without all their lines")
-                    .isZero();
-            long invoices = sql.count("SELECT count(*) FROM invoices WHERE account_id = ?", account);
-            assertThat(sql.count(
-                            "SELECT count(*) FROM invoices WHERE account_id = ? AND id = ANY(?::uuid[])",
-                            account,
-                            createdIds.keySet().toArray(String[]::new)))
-                    .as("every invoice answered 201 is stored")
-                    .isEqualTo(createdIds.size());
+            long invoices = wholeAndStored(sql, account, createdIds.keySet());
             assertThat(sql.count("SELECT coalesce(max(number), 0) FROM invoices WHERE account_id = ?", account))
                     .as(
                             "numbers stay gap-free (unique, and the highest is the count): a rolled-back creation gives its number back")
@@ -376,16 +367,7 @@ class PostgresRestartTest {
                 answers.stream().filter(PostgresRestartTest::outcomeUnknown).count();
         try (Connection c = pg.admin()) {
             Sql sql = Sql.on(c);
-            assertThat(invoicesWithoutAllTheirLines(sql, account))
-                    .as("invoices without all their lines")
-                    .isZero();
-            long invoices = sql.count("SELECT count(*) FROM invoices WHERE account_id = ?", account);
-            assertThat(sql.count(
-                            "SELECT count(*) FROM invoices WHERE account_id = ? AND id = ANY(?::uuid[])",
-                            account,
-                            created.keySet().toArray(String[]::new)))
-                    .as("every invoice answered 201 is stored")
-                    .isEqualTo(created.size());
+            long invoices = wholeAndStored(sql, account, created.keySet());
             // +1: the one created above, after the thaw.
             assertThat(invoices - created.size() - 1)
                     .as("an invoice stored without a 201 was answered 503 'whether it was saved is unknown'")
@@ -618,5 +600,22 @@ class PostgresRestartTest {
                 "SELECT count(*) FROM invoices i WHERE account_id = ? AND (SELECT count(*) FROM invoice_lines l "
                         + "WHERE l.account_id = i.account_id AND l.invoice_id = i.id) <> " + LINES,
                 account);
+    }
+
+    /**
+     * No half-written invoice (each has all its lines or does not exist) and every invoice answered
+     * 201 is stored; answers how many the account has.
+     */
+    private static long wholeAndStored(Sql sql, UUID account, java.util.Set<String> answered201) {
+        assertThat(invoicesWithoutAllTheirLines(sql, account))
+                .as("invoices without all their lines")
+                .isZero();
+        assertThat(sql.count(
+                        "SELECT count(*) FROM invoices WHERE account_id = ? AND id = ANY(?::uuid[])",
+                        account,
+                        answered201.toArray(String[]::new)))
+                .as("every invoice answered 201 is stored")
+                .isEqualTo(answered201.size());
+        return sql.count("SELECT count(*) FROM invoices WHERE account_id = ?", account);
     }
 }
