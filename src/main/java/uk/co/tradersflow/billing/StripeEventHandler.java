@@ -220,9 +220,7 @@ public final class StripeEventHandler {
                                         return Future.<Void>succeededFuture();
                                     }
                                     if (round >= MAX_ROUNDS) {
-                                        return Future.failedFuture(
-                                                new IllegalStateException("the billing row changed during each of "
-                                                        + MAX_ROUNDS + " reads from Stripe"));
+                                        return Future.failedFuture(new RowKeptChanging(MAX_ROUNDS));
                                     }
                                     return underRowVersion(claimed, find, key, noRow, readStripe, round + 1);
                                 }));

@@ -67,6 +67,15 @@ public final class StripeEventStore {
              next_attempt_at = CASE WHEN attempts >= $3 THEN 'infinity'::timestamptz
                                     ELSE now() + make_interval(secs => least(3600, power(2, attempts))) END
        WHERE id = $1""";
+    // Contention, not a fault: the event goes back to the queue for a fresh round soon. It keeps
+    // the attempt its claim spent, so an event that never gets through still ends failed for good.
+    private static final String DEFERRED =
+            """
+      UPDATE stripe_events SET status = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'pending' END, lease_until = NULL,
+             last_error = left($2, 1000),
+             next_attempt_at = CASE WHEN attempts >= $3 THEN 'infinity'::timestamptz
+                                    ELSE now() + $4 * interval '1 millisecond' END
+       WHERE id = $1""";
     private static final String LIST_FAILED =
             """
       SELECT id, type, connect_account, account_id, created, received_at, status, attempts, last_error, next_attempt_at
@@ -144,6 +153,16 @@ public final class StripeEventStore {
     public Future<Void> failed(String id, String error) {
         return db.asWorker(tx -> tx.preparedQuery(FAILED)
                 .execute(Tuple.of(id, error, MAX_ATTEMPTS))
+                .mapEmpty());
+    }
+
+    /**
+     * Puts the event back as pending, due again after {@code delayMillis}: its handling lost every
+     * round to other writers of the same billing row, which is no fault of the event's.
+     */
+    public Future<Void> deferred(String id, String why, long delayMillis) {
+        return db.asWorker(tx -> tx.preparedQuery(DEFERRED)
+                .execute(Tuple.of(id, why, MAX_ATTEMPTS, delayMillis))
                 .mapEmpty());
     }
 

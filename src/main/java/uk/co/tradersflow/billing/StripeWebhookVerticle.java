@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.bus.Addresses;
@@ -29,6 +30,7 @@ import uk.co.tradersflow.platform.bus.Addresses;
 public final class StripeWebhookVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(StripeWebhookVerticle.class);
     private static final long POLL_MS = 1000;
+    private static final long DEFER_MS = 200;
     /**
      * Stripe-calling handlers per instance at once. Each holds a pooled worker connection for its
      * short transactions and waits on Stripe (up to the read timeout) in between, so this cap keeps
@@ -131,13 +133,22 @@ public final class StripeWebhookVerticle extends VerticleBase {
         }
     }
 
-    /** Applies one claimed event; a failure marks it failed for a later retry. Never fails itself. */
+    /**
+     * Applies one claimed event; a failure marks it failed for a later retry, contention over its
+     * billing row puts it back as pending. Never fails itself.
+     */
     private Future<Void> handle(StripeEventStore.Claimed claimed) {
         String id = claimed.id();
         // Through compose, so a handler that throws fails this future instead of the drain loop.
         return Future.succeededFuture(claimed)
                 .compose(handler::apply)
                 .recover(e -> {
+                    if (e instanceof RowKeptChanging) {
+                        // Spread out, so the events of one customer that collided do not collide again.
+                        long delay = DEFER_MS + ThreadLocalRandom.current().nextLong(DEFER_MS);
+                        log.debug("stripe event {} deferred {} ms: {}", id, delay, e.getMessage());
+                        return events.deferred(id, e.getMessage(), delay);
+                    }
                     log.warn("stripe event {} failed (attempt {}): {}", id, claimed.attempts(), e.toString());
                     Counter.builder("tf_stripe_webhook_failed")
                             .register(registry)

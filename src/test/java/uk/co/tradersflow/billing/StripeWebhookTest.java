@@ -398,8 +398,14 @@ class StripeWebhookTest extends FakeStripeServerTest {
         assertThat(fake.requests("GET", "/v1/subscriptions/" + sub)).hasSize(2);
     }
 
+    /**
+     * Losing every round to other writers of the billing row is contention, not a fault: the event
+     * goes back to the queue as pending (an owner's failed list stays for real failures) and is
+     * applied once the row is quiet. Its attempts still count, so one that never gets through ends
+     * failed for good, for an owner to replay.
+     */
     @Test
-    void aRowThatKeepsChangingWhileStripeIsReadFailsTheEventForALaterRetry() {
+    void aRowThatKeepsChangingWhileStripeIsReadDefersTheEventUntilItCanBeApplied() {
         String customer = "cus_" + id();
         String sub = "sub_" + id();
         TestUser u = subscriber(customer);
@@ -410,17 +416,32 @@ class StripeWebhookTest extends FakeStripeServerTest {
             }
         };
         JsonObject e = event("customer.subscription.updated", fake.subscriptions.get(sub));
+        String id = e.getString("id");
         try {
             deliver(server, e);
-            awaitHandled(server, e.getString("id"));
+            eventually(
+                    "deferred",
+                    () -> "pending".equals(eventStatus(server, id))
+                            && String.valueOf(value(server, "SELECT last_error FROM stripe_events WHERE id = ?", id))
+                                    .contains("changed during each of " + StripeEventHandler.MAX_ROUNDS));
+            assertThat(fake.requests("GET", "/v1/subscriptions/" + sub).size())
+                    .isGreaterThanOrEqualTo(StripeEventHandler.MAX_ROUNDS);
+            assertThat(subscriptionStatus(u)).isEqualTo("none");
+
+            sql(server, "UPDATE stripe_events SET attempts = ? WHERE id = ?", StripeEventStore.MAX_ATTEMPTS - 1, id);
+            eventually("given up", () -> "failed".equals(eventStatus(server, id)));
+            assertThat(value(server, "SELECT next_attempt_at = 'infinity' FROM stripe_events WHERE id = ?", id))
+                    .isEqualTo(true);
         } finally {
             fake.whileRetrieving = path -> {};
         }
-        assertThat(eventStatus(server, e.getString("id"))).isEqualTo("failed");
-        assertThat((String) value(server, "SELECT last_error FROM stripe_events WHERE id = ?", e.getString("id")))
-                .contains("changed during each of " + StripeEventHandler.MAX_ROUNDS);
-        assertThat(fake.requests("GET", "/v1/subscriptions/" + sub)).hasSize(StripeEventHandler.MAX_ROUNDS);
-        assertThat(subscriptionStatus(u)).isEqualTo("none");
+        sql(
+                server,
+                "UPDATE stripe_events SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE id = ?",
+                id);
+        awaitHandled(server, id);
+        assertThat(eventStatus(server, id)).isEqualTo("processed");
+        assertThat(subscriptionStatus(u)).isEqualTo("active");
     }
 
     @Test
