@@ -104,7 +104,7 @@ public final class AuditChain {
         return mine.future();
     }
 
-    /** The chain's own check, the same as {@code audit_verify()} made, in pages. */
+    /** The chain's own check, in pages: what V001's audit_verify() did in one call (dropped by V042). */
     private static final class Walk {
         long checked;
         long lastSeq;

@@ -112,6 +112,14 @@ class AccountRetentionTest {
                 assertThat(folder).as("files kept for 30 days too").isDirectory();
                 s.executeUpdate("UPDATE accounts SET delete_after = now() - interval '1 second' WHERE id = '"
                         + user.accountId() + "'");
+                // A support sign-in link once made for it (V032): it names the account's user.
+                Sql.on(c)
+                        .update(
+                                "INSERT INTO signin_links (account_id, user_id, action_id, staff_id, staff_role, "
+                                        + "token_hash, expires_at) SELECT account_id, id, gen_random_uuid(), "
+                                        + "gen_random_uuid(), 'support', sha256(convert_to(id::text, 'UTF8')), now() "
+                                        + "FROM users WHERE account_id = ?",
+                                user.accountId());
             }
             assertThat(TestServer.await(retention.runOnce())).isEqualTo(1);
             try (Connection c = server.env.admin()) {
@@ -122,6 +130,21 @@ class AccountRetentionTest {
                 assertThat(count(c, "SELECT count(*) FROM documents WHERE account_id = ?", user.accountId()))
                         .isZero();
                 assertThat(folder).as("the account's whole storage folder").doesNotExist();
+                // Every table that holds rows per account, today's and any added later, is emptied of
+                // it, but for the records kept on purpose: the audit chain, the owners' actions, the
+                // payment links queued for deactivation and Stripe's events (for dedupe, checked below).
+                for (String table : Sql.on(c)
+                        .strings(
+                                """
+                  SELECT c.table_name::text FROM information_schema.columns c
+                    JOIN information_schema.tables t USING (table_schema, table_name)
+                   WHERE c.table_schema = 'public' AND c.column_name = 'account_id' AND t.table_type = 'BASE TABLE'
+                     AND c.table_name NOT IN ('audit_log', 'admin_actions', 'payment_link_retirements', 'stripe_events')
+                   ORDER BY 1""")) {
+                    assertThat(count(c, "SELECT count(*) FROM " + table + " WHERE account_id = ?", user.accountId()))
+                            .as(table)
+                            .isZero();
+                }
                 assertThat(count(
                                 c,
                                 "SELECT count(*) FROM accounts WHERE id = ? AND business_name = 'deleted account' AND purged_at IS NOT NULL",

@@ -383,7 +383,6 @@ class RowLevelSecurityTest extends TwoAccountsTest {
             assertThat(callable)
                     .containsExactly(
                             "audit_seal",
-                            "audit_verify",
                             "auth_link_token",
                             "auth_refresh_token",
                             "auth_user_by_email",
