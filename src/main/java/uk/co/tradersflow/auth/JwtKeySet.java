@@ -2,10 +2,7 @@ package uk.co.tradersflow.auth;
 
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.util.Base64;
@@ -13,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import uk.co.tradersflow.platform.crypto.Es256Jws;
 
 /**
  * The access-token keys as a JWKS-style set: the current key signs, retired keys only verify.
@@ -46,17 +44,9 @@ public final class JwtKeySet {
         return Optional.ofNullable(verifying.get(kid));
     }
 
-    /** RFC 7638 thumbprint: SHA-256 of the required members in lexicographic order, base64url. */
+    /** The key's RFC 7638 thumbprint, its {@code kid}: the same name the audit checkpoints' signatures use. */
     public static String kid(PublicKey key) {
-        JsonObject jwk = jwk((ECPublicKey) key);
-        String canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + jwk.getString("x") + "\",\"y\":\""
-                + jwk.getString("y") + "\"}";
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.US_ASCII));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Es256Jws.thumbprint(key);
     }
 
     private static JsonObject jwk(ECPublicKey key) {
