@@ -74,6 +74,7 @@ final class ConsoleRoutes implements RouteModule {
     private final Services services;
     private final ConsolePages pages;
     private final ConsoleCookie cookies;
+    private final ConsoleIdle idle;
     private final AppConfig.AuthSettings roles;
     private final ClientInfo clients;
     private final Clock clock;
@@ -82,12 +83,14 @@ final class ConsoleRoutes implements RouteModule {
             Services services,
             ConsolePages pages,
             ConsoleCookie cookies,
+            ConsoleIdle idle,
             AppConfig.AuthSettings roles,
             ClientInfo clients,
             Clock clock) {
         this.services = services;
         this.pages = pages;
         this.cookies = cookies;
+        this.idle = idle;
         this.roles = roles;
         this.clients = clients;
         this.clock = clock;
@@ -150,7 +153,8 @@ final class ConsoleRoutes implements RouteModule {
 
     /**
      * The console's session: the sealed cookie, within its idle and absolute limits, naming a
-     * session row that is still live, for an account that may act (as the bearer guard decides).
+     * session the servers saw used within the idle limit ({@link ConsoleIdle}, on any instance)
+     * and whose row is still live, for an account that may act (as the bearer guard decides).
      * Attaches the {@link Principal} and re-issues the cookie with this use's time.
      */
     private void session(RoutingContext ctx) {
@@ -164,18 +168,30 @@ final class ConsoleRoutes implements RouteModule {
             return;
         }
         ConsoleCookie.Value v = value.get();
-        services.sessionStates().get(v.sessionId()).onFailure(ctx::fail).onSuccess(state -> {
-            if (state.isEmpty() || !state.get().live() || !state.get().accountActive()) {
-                ctx.fail(AppError.of(ErrorCode.INVALID_TOKEN, "This session has ended; sign in again"));
-                return;
-            }
-            SessionState s = state.get();
-            new Principal(s.userId(), s.accountId(), s.sessionId(), s.email(), s.emailVerified(), s.impersonatorId())
-                    .attach(ctx);
-            ctx.put(SESSION_KEY, v);
-            ctx.response().putHeader("Set-Cookie", ConsoleCookie.header(cookies.seal(v.seenAt(now))));
-            ctx.next();
-        });
+        idle.touch(v.sessionId())
+                .compose(live -> live
+                        ? services.sessionStates().get(v.sessionId())
+                        : Future.failedFuture(
+                                AppError.of(ErrorCode.INVALID_TOKEN, "The console was idle too long; sign in again")))
+                .onFailure(ctx::fail)
+                .onSuccess(state -> {
+                    if (state.isEmpty() || !state.get().live() || !state.get().accountActive()) {
+                        ctx.fail(AppError.of(ErrorCode.INVALID_TOKEN, "This session has ended; sign in again"));
+                        return;
+                    }
+                    SessionState s = state.get();
+                    new Principal(
+                                    s.userId(),
+                                    s.accountId(),
+                                    s.sessionId(),
+                                    s.email(),
+                                    s.emailVerified(),
+                                    s.impersonatorId())
+                            .attach(ctx);
+                    ctx.put(SESSION_KEY, v);
+                    ctx.response().putHeader("Set-Cookie", ConsoleCookie.header(cookies.seal(v.seenAt(now))));
+                    ctx.next();
+                });
     }
 
     /** Every state-changing request must come from a page of this origin (browsers always send Origin on POST). */
@@ -258,6 +274,7 @@ final class ConsoleRoutes implements RouteModule {
         }
         services.signIn()
                 .signIn(new SignInService.SignIn(address, password, Optional.empty(), clients.of(ctx)))
+                .compose(tokens -> idle.open(tokens.sessionId()).map(tokens))
                 .onSuccess(tokens -> {
                     ConsoleCookie.Value v = cookies.open(tokens.sessionId(), clock.instant());
                     ctx.response().putHeader("Set-Cookie", ConsoleCookie.header(cookies.seal(v)));
@@ -276,8 +293,11 @@ final class ConsoleRoutes implements RouteModule {
     }
 
     private void signOut(RoutingContext ctx) {
+        Principal me = Principal.of(ctx);
         services.sessions()
-                .signOut(Principal.of(ctx), clients.of(ctx))
+                .signOut(me, clients.of(ctx))
+                // The session row is what refuses the cookie now; the record only goes with it.
+                .compose(v -> idle.close(me.sessionId()).otherwiseEmpty())
                 .onFailure(ctx::fail)
                 .onSuccess(v -> {
                     ctx.response().headers().remove("Set-Cookie");

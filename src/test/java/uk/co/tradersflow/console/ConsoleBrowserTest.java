@@ -299,7 +299,11 @@ class ConsoleBrowserTest {
 
     /** A staff or outside user who signed up through the API, verified, and set their password by reset. */
     static void staffWithPassword(String email) {
-        assertThat(server.signUp(email, PASSWORD).statusCode()).isEqualTo(201);
+        staffWithPassword(server, email);
+    }
+
+    static void staffWithPassword(TestServer on, String email) {
+        assertThat(on.signUp(email, PASSWORD).statusCode()).isEqualTo(201);
         Sql.admin()
                 .update(
                         "UPDATE users SET email_verified_at = now(), password_set_by_reset_at = now() - interval '1 minute' WHERE email = ?",
@@ -344,7 +348,11 @@ class ConsoleBrowserTest {
     }
 
     static String base() {
-        return server.config.links().publicUrl().toString().replaceAll("/$", "");
+        return base(server);
+    }
+
+    static String base(TestServer on) {
+        return on.config.links().publicUrl().toString().replaceAll("/$", "");
     }
 
     /**
@@ -370,16 +378,26 @@ class ConsoleBrowserTest {
     }
 
     static HttpResponse<Buffer> signIn(String email) {
+        return signIn(server, email);
+    }
+
+    /** The console's sign-in form posted to {@code on}. */
+    static HttpResponse<Buffer> signIn(TestServer on, String email) {
         return postForm(
+                on,
                 "/admin/sign-in",
                 "",
-                base(),
+                base(on),
                 "email=" + URLEncoder.encode(email, StandardCharsets.UTF_8) + "&password="
                         + URLEncoder.encode(PASSWORD, StandardCharsets.UTF_8));
     }
 
     static HttpResponse<Buffer> postForm(String path, String cookie, String origin, String form) {
-        var r = server.request(POST, path)
+        return postForm(server, path, cookie, origin, form);
+    }
+
+    static HttpResponse<Buffer> postForm(TestServer on, String path, String cookie, String origin, String form) {
+        var r = on.request(POST, path)
                 .followRedirects(false)
                 .putHeader("Origin", origin)
                 .putHeader("Content-Type", "application/x-www-form-urlencoded");
@@ -390,7 +408,11 @@ class ConsoleBrowserTest {
     }
 
     static HttpResponse<Buffer> get(String path, String cookie) {
-        var r = server.request(GET, path).followRedirects(false);
+        return get(server, path, cookie);
+    }
+
+    static HttpResponse<Buffer> get(TestServer on, String path, String cookie) {
+        var r = on.request(GET, path).followRedirects(false);
         if (!cookie.isEmpty()) {
             r.putHeader("Cookie", cookie);
         }
