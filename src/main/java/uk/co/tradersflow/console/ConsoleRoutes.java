@@ -113,6 +113,7 @@ final class ConsoleRoutes implements RouteModule {
         page(router, api, "/admin/webhooks", this::webhooks);
         form(router, api, "/admin/accounts/:id/actions", true, this::act);
         form(router, api, "/admin/webhooks/:eventId/replay", false, this::replay);
+        form(router, api, "/admin/emails/:id/requeue", false, this::requeue);
         form(router, api, "/admin/exports", false, this::export);
         router.post("/admin/sign-out")
                 .handler(BodyHandler.create(false).setBodyLimit(MAX_FORM))
@@ -334,8 +335,10 @@ final class ConsoleRoutes implements RouteModule {
 
     private Future<Buffer> accountPage(RoutingContext ctx, UUID id, Optional<String> result, Optional<AppError> error) {
         return services.admin().account(id).map(detail -> {
-            Map<String, Object> m = model(ctx, detail.getString("businessName"));
+            String business = detail.getString("businessName");
+            Map<String, Object> m = model(ctx, business);
             m.put("account", plain(detail));
+            m.put("accountId", id.toString());
             result.ifPresent(r -> m.put("result", r));
             error.ifPresent(e -> {
                 m.put("error", e.detail());
@@ -344,10 +347,27 @@ final class ConsoleRoutes implements RouteModule {
                     fields.add(Map.of("field", f.field(), "message", f.message()));
                 }
                 m.put("fieldErrors", fields);
-                m.put("action", ctx.request().getFormAttribute("action"));
+                m.put("hasFieldErrors", !fields.isEmpty());
             });
+            Optional<ActionDialogs.Refusal> refused = error.map(e -> new ActionDialogs.Refusal(
+                    Optional.ofNullable(ctx.request().getFormAttribute("action"))
+                            .orElse(""),
+                    typed(ctx),
+                    e.fieldErrors()));
+            m.put("dialogs", ActionDialogs.model(business, Boolean.TRUE.equals(m.get("owner")), refused));
             return pages.render("account", m);
         });
+    }
+
+    /** What the owner typed in the dialog's inputs (never the form token), to give back after a refusal. */
+    private static Map<String, String> typed(RoutingContext ctx) {
+        Map<String, String> typed = new LinkedHashMap<>();
+        ctx.request().formAttributes().forEach(e -> {
+            if (!e.getKey().equals("csrf") && !e.getKey().equals("action")) {
+                typed.putIfAbsent(e.getKey(), e.getValue());
+            }
+        });
+        return typed;
     }
 
     /** The dialog's Confirm: the API's two steps, request then confirm, with the token the first returned. */
@@ -371,16 +391,30 @@ final class ConsoleRoutes implements RouteModule {
                 .compose(proposed -> services.actions()
                         .confirm(new AdminActionsService.Confirm(
                                 proposed.id(), Optional.of(proposed.confirmationToken()), me, client)));
+        answer(
+                ctx,
+                done,
+                result -> accountPage(ctx, id, Optional.of(describe(action, result)), Optional.empty()),
+                refusal -> accountPage(ctx, id, Optional.empty(), Optional.of(refusal)));
+    }
+
+    /**
+     * A form's answer as a page: with the result, or with a refusal the owner can act on (a 4xx,
+     * its status kept) shown where it happened; anything else fails as every page does.
+     */
+    private <T> void answer(
+            RoutingContext ctx,
+            Future<T> done,
+            java.util.function.Function<T, Future<Buffer>> result,
+            java.util.function.Function<AppError, Future<Buffer>> refused) {
         done.transform(ar -> {
                     if (ar.succeeded()) {
-                        return accountPage(ctx, id, Optional.of(describe(action, ar.result())), Optional.empty())
-                                .map(html -> Map.entry(200, html));
+                        return result.apply(ar.result()).map(html -> Map.entry(200, html));
                     }
                     if (ar.cause() instanceof AppError e
                             && e.code().status() < 500
                             && e.code() != ErrorCode.NOT_OWNER) {
-                        return accountPage(ctx, id, Optional.empty(), Optional.of(e))
-                                .map(html -> Map.entry(e.code().status(), html));
+                        return refused.apply(e).map(html -> Map.entry(e.code().status(), html));
                     }
                     return Future.failedFuture(ar.cause());
                 })
@@ -514,27 +548,73 @@ final class ConsoleRoutes implements RouteModule {
     }
 
     private void emails(RoutingContext ctx) {
-        PageRequest page = PageRequest.of(ctx);
-        String recipient =
-                Optional.ofNullable(ctx.request().getParam("recipient")).orElse("");
-        String status = Optional.ofNullable(ctx.request().getParam("status")).orElse("");
-        EmailLogQuery query = EmailLogQuery.of(page, blankToNull(recipient), blankToNull(status));
-        render(ctx, services.emails().health().compose(health -> services.emails()
-                .log(query)
-                .map(rows -> {
+        render(ctx, emailsPage(ctx, EmailFilters.of(ctx), PageRequest.of(ctx), Optional.empty(), Optional.empty()));
+    }
+
+    /** The email log's filters, read from the query string or carried back by a requeue form. */
+    private record EmailFilters(String recipient, String status) {
+        static EmailFilters of(RoutingContext ctx) {
+            var p = ctx.request();
+            String recipient = p.getParam("recipient");
+            String status = p.getParam("status");
+            if (recipient == null && status == null && p.method() == io.vertx.core.http.HttpMethod.POST) {
+                recipient = p.getFormAttribute("recipient");
+                status = p.getFormAttribute("status");
+            }
+            return new EmailFilters(
+                    Optional.ofNullable(recipient).orElse(""),
+                    Optional.ofNullable(status).orElse(""));
+        }
+    }
+
+    private Future<Buffer> emailsPage(
+            RoutingContext ctx,
+            EmailFilters filters,
+            PageRequest page,
+            Optional<String> result,
+            Optional<String> error) {
+        EmailLogQuery query = EmailLogQuery.of(page, blankToNull(filters.recipient()), blankToNull(filters.status()));
+        return services.emails()
+                .health()
+                .compose(health -> services.emails().log(query).map(rows -> {
                     JsonObject reply = page.reply(rows, EmailLogEntry::toJson, EmailLogEntry::position);
                     Map<String, Object> m = model(ctx, "Emails");
-                    m.put("recipient", recipient);
-                    m.put("status", status);
+                    // Not "recipient"/"status": inside a row those names are the message's own.
+                    m.put("recipientFilter", filters.recipient());
+                    m.put("statusFilter", filters.status());
                     m.put("health", plain(health.toJson()));
-                    m.put("emails", plain(reply.getJsonArray("items")));
+                    List<Object> emails = new ArrayList<>();
+                    for (Object item : reply.getJsonArray("items")) {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> row = (Map<String, Object>) plain(item);
+                        row.put("failed", "failed".equals(row.get("status")));
+                        row.put("hasEvents", !((List<?>) row.get("events")).isEmpty());
+                        emails.add(row);
+                    }
+                    m.put("emails", emails);
+                    result.ifPresent(r -> m.put("result", r));
+                    error.ifPresent(e -> m.put("error", e));
                     m.put(
                             "next",
                             nextLink(
-                                    "/admin/emails?recipient=" + enc(recipient) + "&status=" + enc(status) + "&cursor=",
+                                    "/admin/emails?recipient=" + enc(filters.recipient()) + "&status="
+                                            + enc(filters.status()) + "&cursor=",
                                     reply.getString("nextCursor")));
                     return pages.render("emails", m);
-                })));
+                }));
+    }
+
+    /** {@code Requeue}: the service the API's requeue calls (owners only, audited), then the log again with the outcome. */
+    private void requeue(RoutingContext ctx) {
+        UUID id = Api.pathId(ctx, "id");
+        EmailFilters filters = EmailFilters.of(ctx);
+        PageRequest first = PageRequest.of(ctx);
+        answer(
+                ctx,
+                services.emails().requeue(Principal.of(ctx), clients.of(ctx), id),
+                queued -> emailsPage(
+                        ctx, filters, first, Optional.of("Email " + queued + " is queued again."), Optional.empty()),
+                refusal -> emailsPage(ctx, filters, first, Optional.empty(), Optional.of(refusal.detail())));
     }
 
     private void webhooks(RoutingContext ctx) {
