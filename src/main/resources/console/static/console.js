@@ -50,32 +50,19 @@
         confirm.disabled = true; // one press, one action
       });
     });
-    // After an action the outcome is announced and focused, so a keyboard user lands on it. A
-    // refusal with field errors (422) reopens the action's dialog with each error by its field.
-    var outcome = document.getElementById('outcome');
-    if (!outcome || outcome.textContent.trim() === '') { return; }
-    var fields = outcome.querySelectorAll('li[data-field]');
-    var dialog = document.getElementById('dlg-' + (outcome.getAttribute('data-action') || ''));
-    if (fields.length > 0 && dialog) {
-      var opener = document.querySelector('[data-dialog="' + dialog.id + '"]');
-      open(dialog, opener);
-      var first = null;
-      fields.forEach(function (li, i) {
-        var name = li.getAttribute('data-field').replace(/^params\./, '');
-        var input = dialog.querySelector('[name="' + name + '"]');
-        if (!input) { return; }
-        var error = document.createElement('p');
-        error.className = 'error field-error';
-        error.id = input.id + '-error';
-        error.textContent = li.textContent.replace(/^[^:]*:\s*/, '');
-        input.insertAdjacentElement('afterend', error);
-        input.setAttribute('aria-invalid', 'true');
-        input.setAttribute('aria-describedby', error.id);
-        if (first === null) { first = input; }
-      });
-      if (first) { first.focus(); }
+    // A Confirm refused with field errors (422) comes back with its dialog open (the server puts
+    // the typed values and each error by its field): it takes the keys like any open dialog, and
+    // focus goes to the first field in error. Otherwise the outcome is announced and focused, so a
+    // keyboard user lands on it.
+    var reopened = document.querySelector('[role=dialog][data-open]');
+    if (reopened) {
+      open(reopened, document.querySelector('[data-dialog="' + reopened.id + '"]'));
+      var invalid = reopened.querySelector('[aria-invalid=true]');
+      if (invalid) { invalid.focus(); }
       return;
     }
+    var outcome = document.getElementById('outcome');
+    if (!outcome || outcome.textContent.trim() === '') { return; }
     outcome.focus();
   });
 }());

@@ -22,7 +22,9 @@ import javax.crypto.spec.SecretKeySpec;
  * signing out, signing out everywhere, suspension and leaving the allow-list end the console at
  * once because every request re-reads the row's state and runs the owner gate. The cookie adds
  * the console's own limits, 30 minutes idle and 8 hours in all, which no client can stretch:
- * it cannot forge or alter a sealed value.
+ * it cannot forge or alter a sealed value. The idle limit is also the servers' own record
+ * ({@link ConsoleIdle}): a cookie that still reads as live is refused once no instance has seen
+ * its session used for 30 minutes.
  */
 final class ConsoleCookie {
     static final String NAME = "__Host-tf_admin";

@@ -53,6 +53,7 @@ public final class ConsoleModule {
                 services,
                 new ConsolePages(),
                 new ConsoleCookie(shared.keys().dataKey()),
+                new ConsoleIdle(shared.redis(), shared.redisKeys(), shared.clock()),
                 shared.config().auth(),
                 shared.clients(),
                 shared.clock()));

@@ -74,6 +74,7 @@ final class ConsoleRoutes implements RouteModule {
     private final Services services;
     private final ConsolePages pages;
     private final ConsoleCookie cookies;
+    private final ConsoleIdle idle;
     private final AppConfig.AuthSettings roles;
     private final ClientInfo clients;
     private final Clock clock;
@@ -82,12 +83,14 @@ final class ConsoleRoutes implements RouteModule {
             Services services,
             ConsolePages pages,
             ConsoleCookie cookies,
+            ConsoleIdle idle,
             AppConfig.AuthSettings roles,
             ClientInfo clients,
             Clock clock) {
         this.services = services;
         this.pages = pages;
         this.cookies = cookies;
+        this.idle = idle;
         this.roles = roles;
         this.clients = clients;
         this.clock = clock;
@@ -110,6 +113,7 @@ final class ConsoleRoutes implements RouteModule {
         page(router, api, "/admin/webhooks", this::webhooks);
         form(router, api, "/admin/accounts/:id/actions", true, this::act);
         form(router, api, "/admin/webhooks/:eventId/replay", false, this::replay);
+        form(router, api, "/admin/emails/:id/requeue", false, this::requeue);
         form(router, api, "/admin/exports", false, this::export);
         router.post("/admin/sign-out")
                 .handler(BodyHandler.create(false).setBodyLimit(MAX_FORM))
@@ -150,7 +154,8 @@ final class ConsoleRoutes implements RouteModule {
 
     /**
      * The console's session: the sealed cookie, within its idle and absolute limits, naming a
-     * session row that is still live, for an account that may act (as the bearer guard decides).
+     * session the servers saw used within the idle limit ({@link ConsoleIdle}, on any instance)
+     * and whose row is still live, for an account that may act (as the bearer guard decides).
      * Attaches the {@link Principal} and re-issues the cookie with this use's time.
      */
     private void session(RoutingContext ctx) {
@@ -164,18 +169,30 @@ final class ConsoleRoutes implements RouteModule {
             return;
         }
         ConsoleCookie.Value v = value.get();
-        services.sessionStates().get(v.sessionId()).onFailure(ctx::fail).onSuccess(state -> {
-            if (state.isEmpty() || !state.get().live() || !state.get().accountActive()) {
-                ctx.fail(AppError.of(ErrorCode.INVALID_TOKEN, "This session has ended; sign in again"));
-                return;
-            }
-            SessionState s = state.get();
-            new Principal(s.userId(), s.accountId(), s.sessionId(), s.email(), s.emailVerified(), s.impersonatorId())
-                    .attach(ctx);
-            ctx.put(SESSION_KEY, v);
-            ctx.response().putHeader("Set-Cookie", ConsoleCookie.header(cookies.seal(v.seenAt(now))));
-            ctx.next();
-        });
+        idle.touch(v.sessionId())
+                .compose(live -> live
+                        ? services.sessionStates().get(v.sessionId())
+                        : Future.failedFuture(
+                                AppError.of(ErrorCode.INVALID_TOKEN, "The console was idle too long; sign in again")))
+                .onFailure(ctx::fail)
+                .onSuccess(state -> {
+                    if (state.isEmpty() || !state.get().live() || !state.get().accountActive()) {
+                        ctx.fail(AppError.of(ErrorCode.INVALID_TOKEN, "This session has ended; sign in again"));
+                        return;
+                    }
+                    SessionState s = state.get();
+                    new Principal(
+                                    s.userId(),
+                                    s.accountId(),
+                                    s.sessionId(),
+                                    s.email(),
+                                    s.emailVerified(),
+                                    s.impersonatorId())
+                            .attach(ctx);
+                    ctx.put(SESSION_KEY, v);
+                    ctx.response().putHeader("Set-Cookie", ConsoleCookie.header(cookies.seal(v.seenAt(now))));
+                    ctx.next();
+                });
     }
 
     /** Every state-changing request must come from a page of this origin (browsers always send Origin on POST). */
@@ -258,6 +275,7 @@ final class ConsoleRoutes implements RouteModule {
         }
         services.signIn()
                 .signIn(new SignInService.SignIn(address, password, Optional.empty(), clients.of(ctx)))
+                .compose(tokens -> idle.open(tokens.sessionId()).map(tokens))
                 .onSuccess(tokens -> {
                     ConsoleCookie.Value v = cookies.open(tokens.sessionId(), clock.instant());
                     ctx.response().putHeader("Set-Cookie", ConsoleCookie.header(cookies.seal(v)));
@@ -276,8 +294,11 @@ final class ConsoleRoutes implements RouteModule {
     }
 
     private void signOut(RoutingContext ctx) {
+        Principal me = Principal.of(ctx);
         services.sessions()
-                .signOut(Principal.of(ctx), clients.of(ctx))
+                .signOut(me, clients.of(ctx))
+                // The session row is what refuses the cookie now; the record only goes with it.
+                .compose(v -> idle.close(me.sessionId()).otherwiseEmpty())
                 .onFailure(ctx::fail)
                 .onSuccess(v -> {
                     ctx.response().headers().remove("Set-Cookie");
@@ -314,8 +335,10 @@ final class ConsoleRoutes implements RouteModule {
 
     private Future<Buffer> accountPage(RoutingContext ctx, UUID id, Optional<String> result, Optional<AppError> error) {
         return services.admin().account(id).map(detail -> {
-            Map<String, Object> m = model(ctx, detail.getString("businessName"));
+            String business = detail.getString("businessName");
+            Map<String, Object> m = model(ctx, business);
             m.put("account", plain(detail));
+            m.put("accountId", id.toString());
             result.ifPresent(r -> m.put("result", r));
             error.ifPresent(e -> {
                 m.put("error", e.detail());
@@ -324,10 +347,27 @@ final class ConsoleRoutes implements RouteModule {
                     fields.add(Map.of("field", f.field(), "message", f.message()));
                 }
                 m.put("fieldErrors", fields);
-                m.put("action", ctx.request().getFormAttribute("action"));
+                m.put("hasFieldErrors", !fields.isEmpty());
             });
+            Optional<ActionDialogs.Refusal> refused = error.map(e -> new ActionDialogs.Refusal(
+                    Optional.ofNullable(ctx.request().getFormAttribute("action"))
+                            .orElse(""),
+                    typed(ctx),
+                    e.fieldErrors()));
+            m.put("dialogs", ActionDialogs.model(business, Boolean.TRUE.equals(m.get("owner")), refused));
             return pages.render("account", m);
         });
+    }
+
+    /** What the owner typed in the dialog's inputs (never the form token), to give back after a refusal. */
+    private static Map<String, String> typed(RoutingContext ctx) {
+        Map<String, String> typed = new LinkedHashMap<>();
+        ctx.request().formAttributes().forEach(e -> {
+            if (!e.getKey().equals("csrf") && !e.getKey().equals("action")) {
+                typed.putIfAbsent(e.getKey(), e.getValue());
+            }
+        });
+        return typed;
     }
 
     /** The dialog's Confirm: the API's two steps, request then confirm, with the token the first returned. */
@@ -351,16 +391,30 @@ final class ConsoleRoutes implements RouteModule {
                 .compose(proposed -> services.actions()
                         .confirm(new AdminActionsService.Confirm(
                                 proposed.id(), Optional.of(proposed.confirmationToken()), me, client)));
+        answer(
+                ctx,
+                done,
+                result -> accountPage(ctx, id, Optional.of(describe(action, result)), Optional.empty()),
+                refusal -> accountPage(ctx, id, Optional.empty(), Optional.of(refusal)));
+    }
+
+    /**
+     * A form's answer as a page: with the result, or with a refusal the owner can act on (a 4xx,
+     * its status kept) shown where it happened; anything else fails as every page does.
+     */
+    private <T> void answer(
+            RoutingContext ctx,
+            Future<T> done,
+            java.util.function.Function<T, Future<Buffer>> result,
+            java.util.function.Function<AppError, Future<Buffer>> refused) {
         done.transform(ar -> {
                     if (ar.succeeded()) {
-                        return accountPage(ctx, id, Optional.of(describe(action, ar.result())), Optional.empty())
-                                .map(html -> Map.entry(200, html));
+                        return result.apply(ar.result()).map(html -> Map.entry(200, html));
                     }
                     if (ar.cause() instanceof AppError e
                             && e.code().status() < 500
                             && e.code() != ErrorCode.NOT_OWNER) {
-                        return accountPage(ctx, id, Optional.empty(), Optional.of(e))
-                                .map(html -> Map.entry(e.code().status(), html));
+                        return refused.apply(e).map(html -> Map.entry(e.code().status(), html));
                     }
                     return Future.failedFuture(ar.cause());
                 })
@@ -494,27 +548,73 @@ final class ConsoleRoutes implements RouteModule {
     }
 
     private void emails(RoutingContext ctx) {
-        PageRequest page = PageRequest.of(ctx);
-        String recipient =
-                Optional.ofNullable(ctx.request().getParam("recipient")).orElse("");
-        String status = Optional.ofNullable(ctx.request().getParam("status")).orElse("");
-        EmailLogQuery query = EmailLogQuery.of(page, blankToNull(recipient), blankToNull(status));
-        render(ctx, services.emails().health().compose(health -> services.emails()
-                .log(query)
-                .map(rows -> {
+        render(ctx, emailsPage(ctx, EmailFilters.of(ctx), PageRequest.of(ctx), Optional.empty(), Optional.empty()));
+    }
+
+    /** The email log's filters, read from the query string or carried back by a requeue form. */
+    private record EmailFilters(String recipient, String status) {
+        static EmailFilters of(RoutingContext ctx) {
+            var p = ctx.request();
+            String recipient = p.getParam("recipient");
+            String status = p.getParam("status");
+            if (recipient == null && status == null && p.method() == io.vertx.core.http.HttpMethod.POST) {
+                recipient = p.getFormAttribute("recipient");
+                status = p.getFormAttribute("status");
+            }
+            return new EmailFilters(
+                    Optional.ofNullable(recipient).orElse(""),
+                    Optional.ofNullable(status).orElse(""));
+        }
+    }
+
+    private Future<Buffer> emailsPage(
+            RoutingContext ctx,
+            EmailFilters filters,
+            PageRequest page,
+            Optional<String> result,
+            Optional<String> error) {
+        EmailLogQuery query = EmailLogQuery.of(page, blankToNull(filters.recipient()), blankToNull(filters.status()));
+        return services.emails()
+                .health()
+                .compose(health -> services.emails().log(query).map(rows -> {
                     JsonObject reply = page.reply(rows, EmailLogEntry::toJson, EmailLogEntry::position);
                     Map<String, Object> m = model(ctx, "Emails");
-                    m.put("recipient", recipient);
-                    m.put("status", status);
+                    // Not "recipient"/"status": inside a row those names are the message's own.
+                    m.put("recipientFilter", filters.recipient());
+                    m.put("statusFilter", filters.status());
                     m.put("health", plain(health.toJson()));
-                    m.put("emails", plain(reply.getJsonArray("items")));
+                    List<Object> emails = new ArrayList<>();
+                    for (Object item : reply.getJsonArray("items")) {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> row = (Map<String, Object>) plain(item);
+                        row.put("failed", "failed".equals(row.get("status")));
+                        row.put("hasEvents", !((List<?>) row.get("events")).isEmpty());
+                        emails.add(row);
+                    }
+                    m.put("emails", emails);
+                    result.ifPresent(r -> m.put("result", r));
+                    error.ifPresent(e -> m.put("error", e));
                     m.put(
                             "next",
                             nextLink(
-                                    "/admin/emails?recipient=" + enc(recipient) + "&status=" + enc(status) + "&cursor=",
+                                    "/admin/emails?recipient=" + enc(filters.recipient()) + "&status="
+                                            + enc(filters.status()) + "&cursor=",
                                     reply.getString("nextCursor")));
                     return pages.render("emails", m);
-                })));
+                }));
+    }
+
+    /** {@code Requeue}: the service the API's requeue calls (owners only, audited), then the log again with the outcome. */
+    private void requeue(RoutingContext ctx) {
+        UUID id = Api.pathId(ctx, "id");
+        EmailFilters filters = EmailFilters.of(ctx);
+        PageRequest first = PageRequest.of(ctx);
+        answer(
+                ctx,
+                services.emails().requeue(Principal.of(ctx), clients.of(ctx), id),
+                queued -> emailsPage(
+                        ctx, filters, first, Optional.of("Email " + queued + " is queued again."), Optional.empty()),
+                refusal -> emailsPage(ctx, filters, first, Optional.empty(), Optional.of(refusal.detail())));
     }
 
     private void webhooks(RoutingContext ctx) {

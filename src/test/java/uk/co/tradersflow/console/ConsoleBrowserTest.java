@@ -27,6 +27,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import uk.co.tradersflow.support.HeadlessChromium;
 import uk.co.tradersflow.support.ServerExtension;
@@ -91,11 +92,8 @@ class ConsoleBrowserTest {
         browser.get(base() + "/admin");
         assertThat(heading()).isEqualTo("Sign in");
         screenshot("sign-in");
-        browser.findElement(By.id("email")).sendKeys(OWNER);
-        browser.findElement(By.id("password")).sendKeys(PASSWORD);
-        button("Sign in").click();
+        fillSignIn(OWNER);
 
-        assertThat(heading()).isEqualTo("Accounts");
         assertThat(browser.findElements(By.linkText("Audit log"))).hasSize(1);
         WebElement search = browser.findElement(By.id("query"));
         assertThat(browser.findElement(By.cssSelector("label[for=query]")).getText())
@@ -120,13 +118,20 @@ class ConsoleBrowserTest {
                 .as("focus returns to its button")
                 .isEqualTo(extend);
 
-        act("Extend trial", "trial-days", "-5");
+        act("Extend trial", "trial-days", "-5", "trial-reason", "goodwill");
         WebElement days = browser.findElement(By.id("trial-days"));
         assertThat(browser.findElement(By.id("dlg-extend_trial")).isDisplayed())
                 .as("a 422 reopens the dialog")
                 .isTrue();
+        assertThat(days.getDomProperty("value")).as("what was typed is kept").isEqualTo("-5");
+        assertThat(browser.findElement(By.id("trial-reason")).getDomProperty("value"))
+                .isEqualTo("goodwill");
         assertThat(days.getAttribute("aria-invalid")).isEqualTo("true");
+        assertThat(days.getAttribute("aria-describedby")).isEqualTo("trial-days-error");
         assertThat(browser.findElement(By.id("trial-days-error")).getText()).isNotBlank();
+        assertThat(browser.findElement(By.id("trial-reason")).getAttribute("aria-invalid"))
+                .as("only the field in error is marked")
+                .isNull();
         assertThat(browser.switchTo().activeElement())
                 .as("focus on the field in error")
                 .isEqualTo(days);
@@ -272,6 +277,18 @@ class ConsoleBrowserTest {
                 .isEqualTo(403);
         assertThat(Sql.admin().value("SELECT status FROM accounts WHERE id = ?", trader.accountId()))
                 .isEqualTo("active");
+
+        UUID failed = failedEmail("support-view-" + TAG + "@example.test");
+        String emails = get("/admin/emails?recipient=support-view-" + TAG + "%40example.test", cookie)
+                .bodyAsString();
+        assertThat(emails)
+                .contains("data-email=\"" + failed + "\"")
+                .contains("<li>bounced ")
+                .doesNotContain(">Requeue</button>");
+        HttpResponse<Buffer> requeue = postForm("/admin/emails/" + failed + "/requeue", cookie, base(), "csrf=" + csrf);
+        assertThat(requeue.statusCode()).as("owners only, as the API").isEqualTo(403);
+        assertThat(Sql.admin().value("SELECT status FROM email_outbox WHERE id = ?", failed))
+                .isEqualTo("failed");
     }
 
     @Test
@@ -289,6 +306,89 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void anOwnerSeesEachEmailsEventsAndRequeuesAFailedOneWhichThenShowsQueued() throws Exception {
+        String recipient = "bounced-" + TAG + "@example.test";
+        UUID id = failedEmail(recipient);
+        browser.get(base() + "/admin");
+        fillSignIn(OWNER);
+        browser.findElement(By.linkText("Emails")).click();
+        assertThat(heading()).isEqualTo("Emails");
+        browser.findElement(By.id("f-recipient")).sendKeys(recipient);
+        button("Filter").click();
+        WebElement row = emailRow(id);
+        assertThat(row.findElement(By.className("status")).getText()).isEqualTo("failed");
+        assertThat(row.findElement(By.className("events")).getText())
+                .as("the provider's events about the message")
+                .startsWith("bounced ");
+        screenshot("emails-failed");
+
+        WebElement requeue = row.findElement(By.tagName("button"));
+        assertThat(requeue.getText()).isEqualTo("Requeue");
+        requeue.click();
+        awaitOutcome(requeue);
+        assertThat(outcome()).isEqualTo("Email " + id + " is queued again.");
+        assertThat(Sql.admin()
+                        .count(
+                                "SELECT count(*) FROM audit_log WHERE action = 'email.requeued' AND target_id = ?",
+                                id.toString()))
+                .as("audited as the API's requeue is")
+                .isEqualTo(1);
+        // The dispatcher takes it at once and, this run's mail server being down, puts it back: queued.
+        String filtered = base() + "/admin/emails?recipient=" + URLEncoder.encode(recipient, StandardCharsets.UTF_8);
+        new WebDriverWait(browser, Duration.ofSeconds(15)).until(d -> {
+            d.get(filtered);
+            return emailRow(id).findElement(By.className("status")).getText().equals("queued");
+        });
+        assertThat(emailRow(id).findElements(By.tagName("button")))
+                .as("only a failed message has Requeue")
+                .isEmpty();
+        screenshot("emails-requeued");
+
+        String cookie = cookieOf(signIn(OWNER));
+        String csrf = csrfOf(get("/admin/emails", cookie).bodyAsString());
+        HttpResponse<Buffer> again = postForm("/admin/emails/" + id + "/requeue", cookie, base(), "csrf=" + csrf);
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(again.bodyAsString()).contains("Only a failed email can be requeued");
+
+        button("Sign out").click();
+        assertThat(heading()).isEqualTo("Sign in");
+    }
+
+    @Test
+    void aRefusedConfirmComesBackWithTheTypedValuesBesideTheErrorsWithoutScript() {
+        String cookie = cookieOf(signIn(OWNER));
+        String path = "/admin/accounts/" + trader.accountId() + "/actions";
+        String csrf =
+                csrfOf(get("/admin/accounts/" + trader.accountId(), cookie).bodyAsString());
+        HttpResponse<Buffer> refused = postForm(
+                path,
+                cookie,
+                base(),
+                "csrf=" + csrf + "&action=refund&paymentIntentId=pi_" + TAG
+                        + "&amountPence=-3&reason=goodwill+%3Cb%3E");
+        assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(422);
+        String html = refused.bodyAsString();
+        Matcher dialog = Pattern.compile("<div id=\"dlg-refund\"[^>]*>").matcher(html);
+        assertThat(dialog.find()).isTrue();
+        assertThat(dialog.group())
+                .as("open as the page arrives: no script needed")
+                .contains("data-open")
+                .doesNotContain("hidden");
+        assertThat(html)
+                .contains("id=\"refund-payment\" name=\"paymentIntentId\" value=\"pi_" + TAG + "\"")
+                .contains("id=\"refund-reason\" name=\"reason\" value=\"goodwill &lt;b&gt;\"")
+                .containsPattern("id=\"refund-amount\" name=\"amountPence\" value=\"-3\"[^>]* aria-invalid=\"true\" "
+                        + "aria-describedby=\"refund-amount-error\" autofocus>")
+                .contains("<p class=\"error field-error\" id=\"refund-amount-error\">");
+        assertThat(html)
+                .as("the other dialogs stay closed and empty")
+                .containsPattern("<div id=\"dlg-suspend\"[^>]* hidden>")
+                .contains("id=\"suspend-reason\" name=\"reason\" value=\"\"");
+        assertThat(Sql.admin().value("SELECT status FROM accounts WHERE id = ?", trader.accountId()))
+                .isEqualTo("active");
+    }
+
+    @Test
     void theAdminApiStillAnswers401WithoutAToken() {
         assertThat(TestServer.await(server.request(GET, "/admin/api/accounts").send())
                         .statusCode())
@@ -299,30 +399,77 @@ class ConsoleBrowserTest {
 
     /** A staff or outside user who signed up through the API, verified, and set their password by reset. */
     static void staffWithPassword(String email) {
-        assertThat(server.signUp(email, PASSWORD).statusCode()).isEqualTo(201);
+        staffWithPassword(server, email);
+    }
+
+    static void staffWithPassword(TestServer on, String email) {
+        assertThat(on.signUp(email, PASSWORD).statusCode()).isEqualTo(201);
         Sql.admin()
                 .update(
                         "UPDATE users SET email_verified_at = now(), password_set_by_reset_at = now() - interval '1 minute' WHERE email = ?",
                         email);
     }
 
-    static void act(String button, String input, String reason) {
+    /** The Sign in form filled and sent from the page the browser is on; lands on Accounts. */
+    static void fillSignIn(String email) {
+        browser.findElement(By.id("email")).sendKeys(email);
+        browser.findElement(By.id("password")).sendKeys(PASSWORD);
+        button("Sign in").click();
+        assertThat(heading()).isEqualTo("Accounts");
+    }
+
+    /** A message that failed for good, with the provider's bounce recorded against it. */
+    static UUID failedEmail(String recipient) {
+        UUID id = UUID.fromString(Sql.admin()
+                .string(
+                        "INSERT INTO email_outbox (account_id, template, recipient, model, dedupe_key, status, attempts, last_error) "
+                                + "VALUES (?, 'password_reset', ?, '{\"resetUrl\": \"https://app.test/reset-password?token=t\"}'::jsonb, "
+                                + "?, 'failed', 5, '550 5.1.1 mailbox unavailable') RETURNING id::text",
+                        trader.accountId(),
+                        recipient,
+                        "console-test:" + UUID.randomUUID()));
+        Sql.admin()
+                .update(
+                        "INSERT INTO email_events (message_id, account_id, type, occurred_at, webhook_id) VALUES (?, ?, 'bounced', now(), ?)",
+                        id,
+                        trader.accountId(),
+                        "console-test:" + UUID.randomUUID());
+        return id;
+    }
+
+    static WebElement emailRow(UUID id) {
+        return browser.findElement(By.cssSelector("#emails tr[data-email='" + id + "']"));
+    }
+
+    /** Opens the action's dialog, types each input (id, value, …; focus must be on the first) and confirms. */
+    static void act(String button, String... inputs) {
         WebElement opener = button(button);
         opener.click();
         WebElement dialog = browser.findElement(By.id(opener.getAttribute("data-dialog")));
         assertThat(dialog.getAttribute("role")).isEqualTo("dialog");
         assertThat(dialog.isDisplayed()).isTrue();
-        WebElement field = dialog.findElement(By.id(input));
         assertThat(browser.switchTo().activeElement())
                 .as("focus moves into the dialog")
-                .isEqualTo(field);
-        field.sendKeys(reason);
+                .isEqualTo(dialog.findElement(By.id(inputs[0])));
+        for (int i = 0; i < inputs.length; i += 2) {
+            dialog.findElement(By.id(inputs[i])).sendKeys(inputs[i + 1]);
+        }
         dialog.findElements(By.tagName("button")).stream()
                 .filter(b -> b.getText().equals("Confirm"))
                 .findFirst()
                 .orElseThrow()
                 .click();
-        new WebDriverWait(browser, Duration.ofSeconds(15))
+        awaitOutcome(dialog);
+    }
+
+    /**
+     * The answer to a form sent from {@code onOldPage}: first that page goes (the page it
+     * replaces may itself show an outcome, from the action before), then the new one's outcome.
+     */
+    static void awaitOutcome(WebElement onOldPage) {
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+        wait.until(ExpectedConditions.stalenessOf(onOldPage));
+        wait.ignoring(org.openqa.selenium.WebDriverException.class)
                 .until(d -> !d.findElements(By.cssSelector("#outcome .result, #outcome .error"))
                         .isEmpty());
     }
@@ -344,7 +491,11 @@ class ConsoleBrowserTest {
     }
 
     static String base() {
-        return server.config.links().publicUrl().toString().replaceAll("/$", "");
+        return base(server);
+    }
+
+    static String base(TestServer on) {
+        return on.config.links().publicUrl().toString().replaceAll("/$", "");
     }
 
     /**
@@ -370,16 +521,26 @@ class ConsoleBrowserTest {
     }
 
     static HttpResponse<Buffer> signIn(String email) {
+        return signIn(server, email);
+    }
+
+    /** The console's sign-in form posted to {@code on}. */
+    static HttpResponse<Buffer> signIn(TestServer on, String email) {
         return postForm(
+                on,
                 "/admin/sign-in",
                 "",
-                base(),
+                base(on),
                 "email=" + URLEncoder.encode(email, StandardCharsets.UTF_8) + "&password="
                         + URLEncoder.encode(PASSWORD, StandardCharsets.UTF_8));
     }
 
     static HttpResponse<Buffer> postForm(String path, String cookie, String origin, String form) {
-        var r = server.request(POST, path)
+        return postForm(server, path, cookie, origin, form);
+    }
+
+    static HttpResponse<Buffer> postForm(TestServer on, String path, String cookie, String origin, String form) {
+        var r = on.request(POST, path)
                 .followRedirects(false)
                 .putHeader("Origin", origin)
                 .putHeader("Content-Type", "application/x-www-form-urlencoded");
@@ -390,7 +551,11 @@ class ConsoleBrowserTest {
     }
 
     static HttpResponse<Buffer> get(String path, String cookie) {
-        var r = server.request(GET, path).followRedirects(false);
+        return get(server, path, cookie);
+    }
+
+    static HttpResponse<Buffer> get(TestServer on, String path, String cookie) {
+        var r = on.request(GET, path).followRedirects(false);
         if (!cookie.isEmpty()) {
             r.putHeader("Cookie", cookie);
         }
