@@ -4,6 +4,8 @@ import static io.gatling.javaapi.core.CoreDsl.*;
 import static io.gatling.javaapi.http.HttpDsl.*;
 
 import io.gatling.javaapi.core.*;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -12,12 +14,15 @@ import java.time.Duration;
  * cost), uploads 1 % (a {@code mixedFile} JPEG of 1 MiB, deleted again so a long run does not fill
  * the disk). Assertions: no failed request, the list's p99 < {@code listP99} (50) ms. Used for the
  * 10-minute memory run (run.sh with MEMORY=1). Seed: {@code LoadSeed 200 30 tokens.csv --customer
- * --login}; the server needs TF_LOGIN_IP_LIMIT_PER_MINUTE high (run.sh sets it).
+ * --login}; the server needs TF_LOGIN_IP_LIMIT_PER_MINUTE high (run.sh sets it). With
+ * {@code stopFile}, the run also ends as soon as that file exists (two-instances.sh: when its kill,
+ * rolling deploy and checks are over; {@code seconds} is then only the longest it may last).
  */
 public class MixedSimulation extends Simulation {
   static final int USERS = Load.users(64);
   static final String FILE = System.getProperty("mixedFile", "target/mixed.jpg");
   static final String LIST = "GET /api/v1/invoices?limit=20";
+  static final String STOP_FILE = System.getProperty("stopFile", "");
 
   ChainBuilder list = exec(http(LIST)
       .get("/api/v1/invoices?limit=20")
@@ -54,7 +59,8 @@ public class MixedSimulation extends Simulation {
 
   ScenarioBuilder day = scenario("a day's mix")
       .during(Duration.ofSeconds(Load.SECONDS)).on(
-          feed(csv(Load.TOKENS).circular())
+          stopLoadGeneratorIf("stopFile exists", session -> !STOP_FILE.isEmpty() && Files.exists(Path.of(STOP_FILE)))
+              .feed(csv(Load.TOKENS).circular())
               .randomSwitch().on(
                   percent(60.0).then(list),
                   percent(20.0).then(me),

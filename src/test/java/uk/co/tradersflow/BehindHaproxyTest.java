@@ -16,8 +16,10 @@ import uk.co.tradersflow.support.TestEnvironment;
 /**
  * Two server processes behind a real HAProxy with the repository's conf/haproxy, under a mixed
  * load through the balancer: one instance killed with SIGKILL mid-run and restarted, the other
- * stopped with SIGTERM (a rolling deploy) and restarted. The scenario is load-tests/two-instances.sh's,
- * shorter and lighter. Skipped only where HAProxy is not installed (.ci/run installs it).
+ * stopped with SIGTERM (a rolling deploy) and restarted; logout-all and a suspension refused on both
+ * instances, the lockout and the reset-mail cap counted across both. The scenario is
+ * load-tests/two-instances.sh's, shorter and lighter, with the driver's own load instead of
+ * Gatling. Skipped only where HAProxy is not installed (.ci/run installs it).
  */
 class BehindHaproxyTest {
     @TempDir
@@ -46,7 +48,9 @@ class BehindHaproxyTest {
                     admin,
                     "postgresql://tf_app:" + env.appPassword + "@" + host,
                     env.redisUrl,
-                    env.redisPrefix + "haproxy-" + UUID.randomUUID().toString().substring(0, 6) + ":"));
+                    env.redisPrefix + "haproxy-" + UUID.randomUUID().toString().substring(0, 6) + ":",
+                    null,
+                    0));
 
             assertThat(report.unexpectedFailures())
                     .as("no GET failed (the balancer retried them), nothing failed in the rolling deploy")
@@ -57,10 +61,17 @@ class BehindHaproxyTest {
                     .anySatisfy(line -> assertThat(line)
                             .startsWith("stripe events: received")
                             .doesNotContain("received (answered 2xx) 0,"))
+                    .anySatisfy(line -> assertThat(line)
+                            .matches(
+                                    "rolling deploy \\(SIGTERM\\): [1-9][0-9]* requests from the SIGTERM on, failed 0"))
                     .anySatisfy(
                             line -> assertThat(line)
                                     .matches(
-                                            "rolling deploy \\(SIGTERM\\): [1-9][0-9]* requests from the SIGTERM on, failed 0"));
+                                            "rolling deploy \\(SIGTERM\\), at the balancer: [1-9][0-9]* requests from the SIGTERM on, answered 5xx 0"))
+                    .anySatisfy(line ->
+                            assertThat(line).startsWith("suspension: both sessions refused (403) on both instances"))
+                    .anySatisfy(
+                            line -> assertThat(line).startsWith("rate limit: ").endsWith("limited at 3"));
             assertThat(report.ok()).as(String.join("\n", report.lines())).isTrue();
             assertThat(report.lines().get(report.lines().size() - 1)).isEqualTo("lost 0, duplicated 0");
         } finally {

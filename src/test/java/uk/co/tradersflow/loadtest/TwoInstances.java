@@ -12,6 +12,8 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import jakarta.mail.internet.MimeMessage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -26,17 +28,24 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import uk.co.tradersflow.platform.db.PgUrl;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.Haproxy;
 import uk.co.tradersflow.support.InvoiceRequests;
 import uk.co.tradersflow.support.LocalSmtp;
+import uk.co.tradersflow.support.OpsCli;
 import uk.co.tradersflow.support.ServerProcess;
 import uk.co.tradersflow.support.TestServer;
 
@@ -64,12 +73,15 @@ public final class TwoInstances {
     static final int SENDS_IN_FLIGHT_PER_INSTANCE = 32;
     /** conf/haproxy: a server is marked down after two failed checks a second apart; with margin. */
     static final long DEAD_SERVER_DETECTION_MS = 3_000;
+    /** The contract's cap on password-reset mails to one address in any hour, whoever asks from wherever. */
+    static final int RESET_MAILS_PER_HOUR = 3;
 
     /**
      * What to run. Phases are at fractions of {@code seconds}: the kill at 0.3, SIGTERM at 0.6, the
      * cross-instance checks at 0.85 (later when a restart took longer). Readers and writers wait
      * {@code thinkMs} between requests: on two cores a load without pauses starves a restarting
-     * instance of CPU for a minute.
+     * instance of CPU for a minute. {@code gatling}: null for the driver's own reads and sign-ins;
+     * {@code firstPort}: 0 for free ports.
      */
     public record Options(
             int seconds,
@@ -83,7 +95,21 @@ public final class TwoInstances {
             String adminUrl,
             String appUrl,
             String redisUrl,
-            String redisPrefix) {}
+            String redisPrefix,
+            Gatling gatling,
+            int firstPort) {
+        public Options {
+            workDir = workDir.toAbsolutePath();
+        }
+    }
+
+    /**
+     * A Gatling simulation of {@code load-tests/} (e.g. MixedSimulation) as the load through the
+     * balancer instead of the driver's readers and sign-ins, at {@code users} concurrent users, fed
+     * by {@code LoadSeed accounts invoicesPerAccount --customer --login}. The driver's writers
+     * (invoices sent: the emails) and Stripe deliveries run beside it.
+     */
+    public record Gatling(String simulation, int users, int accounts, int invoicesPerAccount) {}
 
     /** The printed lines, and whether every check held. */
     public record Report(List<String> lines, boolean ok, long lost, long duplicated, long unexpectedFailures) {}
@@ -108,29 +134,33 @@ public final class TwoInstances {
     private final long t0 = System.nanoTime();
     private volatile long killAt = -1;
     private volatile long termAt = -1;
+    /** The same moments as wall-clock milliseconds, to place what Gatling and HAProxy logged. */
+    private volatile long killAtEpochMs = -1;
+
+    private volatile long termAtEpochMs = -1;
     private volatile boolean stop;
     private Vertx vertx;
     private WebClient balancer;
 
     private TwoInstances(Options options) {
-        this.o = new Options(
-                options.seconds,
-                options.kill,
-                options.rolling,
-                options.readers,
-                options.writers,
-                options.thinkMs,
-                options.accounts,
-                options.workDir.toAbsolutePath(),
-                options.adminUrl,
-                options.appUrl,
-                options.redisUrl,
-                options.redisPrefix);
+        this.o = options;
     }
 
+    /**
+     * {@code [seconds=60] [--no-rolling] [--java-load]}: the load is Gatling's
+     * {@code -Dsimulation} (MixedSimulation) at {@code -Dusers} (4), unless {@code --java-load}
+     * asks for the driver's own; ports from {@code -DfirstPort} on (0: free ones).
+     */
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
         boolean rolling = !List.of(args).contains("--no-rolling");
+        Gatling gatling = List.of(args).contains("--java-load")
+                ? null
+                : new Gatling(
+                        System.getProperty("simulation", "MixedSimulation"),
+                        Integer.getInteger("users", 4),
+                        Integer.getInteger("seedAccounts", 64),
+                        Integer.getInteger("seedInvoices", 10));
         Map<String, String> env = System.getenv();
         Options options = new Options(
                 seconds,
@@ -144,7 +174,9 @@ public final class TwoInstances {
                 required(env, "TF_DB_ADMIN_URL"),
                 required(env, "TF_DB_URL"),
                 env.getOrDefault("TF_REDIS_URL", "redis://127.0.0.1:6379"),
-                env.getOrDefault("TF_REDIS_KEY_PREFIX", "tf-two-instances:"));
+                env.getOrDefault("TF_REDIS_KEY_PREFIX", "tf-two-instances:"),
+                gatling,
+                Integer.getInteger("firstPort", 0));
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("com.icegreen"))
                 .setLevel(ch.qos.logback.classic.Level.WARN);
         Report report = run(options);
@@ -176,7 +208,10 @@ public final class TwoInstances {
     private Report run() throws Exception {
         Files.createDirectories(o.workDir);
         Path devDir = Files.createDirectories(o.workDir.resolve("dev"));
-        GreenMail smtp = LocalSmtp.start();
+        // From firstPort on, in this order: SMTP, s1 (HTTPS, HTTP), s2 (HTTPS, HTTP), HAProxy (HTTPS, HTTP, stats).
+        AtomicInteger nextPort = new AtomicInteger(o.firstPort);
+        IntSupplier ports = o.firstPort > 0 ? nextPort::getAndIncrement : TestServer::freePort;
+        GreenMail smtp = LocalSmtp.start(ports.getAsInt());
         Map<String, String> shared = new HashMap<>();
         shared.put("TF_DB_URL", o.appUrl);
         shared.put("TF_DB_ADMIN_URL", o.adminUrl);
@@ -200,20 +235,26 @@ public final class TwoInstances {
         shared.put("TF_LOGIN_MAX_FAILURES", Integer.toString(LOGIN_MAX_FAILURES));
         shared.put("TF_DB_POOL_SIZE", "8");
         shared.put("TF_LOG_FORMAT", "text");
-        ServerProcess s1 = ServerProcess.of("s1", shared, o.workDir);
-        ServerProcess s2 = ServerProcess.of("s2", shared, o.workDir);
+        // Gatling's seeded tokens must outlive the run and its restarts.
+        shared.put("TF_ACCESS_TOKEN_TTL_SECONDS", "3600");
+        ServerProcess s1 = ServerProcess.of("s1", shared, o.workDir, ports);
+        ServerProcess s2 = ServerProcess.of("s2", shared, o.workDir, ports);
         Haproxy haproxy = null;
+        Process gatling = null;
         vertx = Vertx.vertx();
         try {
             // One after the other: the first creates the database, roles and development keys.
             s1.start();
             s2.start();
-            haproxy = Haproxy.start(s1, s2, devDir, o.workDir);
+            haproxy = Haproxy.start(s1, s2, devDir, o.workDir, ports);
             haproxy.awaitState("s1", "UP", Duration.ofSeconds(10));
             haproxy.awaitState("s2", "UP", Duration.ofSeconds(10));
             say("two instances (pids " + s1.pid() + ", " + s2.pid() + ") behind haproxy on https://127.0.0.1:"
-                    + haproxy.httpsPort + "; " + o.seconds + " s of load, " + o.readers + " readers, " + o.writers
-                    + " writers");
+                    + haproxy.httpsPort + "; " + o.seconds + " s of load: "
+                    + (o.gatling == null
+                            ? o.readers + " readers"
+                            : "Gatling " + o.gatling.simulation + " at " + o.gatling.users + " users")
+                    + ", " + o.writers + " writers (invoice + send), Stripe deliveries");
             balancer = client(haproxy.httpsPort, 64);
             WebClient direct1 = client(s1.httpsPort, 4);
             WebClient direct2 = client(s2.httpsPort, 4);
@@ -224,10 +265,15 @@ public final class TwoInstances {
             }
             Tradesperson signedOut = tradesperson(balancer, o.accounts);
             Tradesperson lockedOut = tradesperson(balancer, o.accounts + 1);
+            Tradesperson suspended = tradesperson(balancer, o.accounts + 2);
+            Tradesperson resetting = tradesperson(balancer, o.accounts + 3);
 
+            if (o.gatling != null) {
+                gatling = startGatling(shared, haproxy.httpsPort);
+            }
             long end = now() + o.seconds * 1000L;
             List<Future<Void>> loops = new ArrayList<>();
-            for (int i = 0; i < o.readers; i++) {
+            for (int i = 0; o.gatling == null && i < o.readers; i++) {
                 Tradesperson p = people.get(i % people.size());
                 loops.add(loop(() -> read(p)));
             }
@@ -236,11 +282,14 @@ public final class TwoInstances {
                 loops.add(loop(() -> write(p)));
             }
             loops.add(loop(this::payOne));
-            loops.add(loop(() -> signInOnce(people)));
+            if (o.gatling == null) {
+                loops.add(loop(() -> signInOnce(people)));
+            }
 
             if (o.kill) {
                 sleepUntil(end - o.seconds * 700L);
                 killAt = now();
+                killAtEpochMs = System.currentTimeMillis();
                 s2.kill9();
                 say("t=" + killAt / 1000.0 + " s: s2 killed with SIGKILL");
                 Thread.sleep(2_000);
@@ -251,6 +300,7 @@ public final class TwoInstances {
             if (o.rolling) {
                 sleepUntil(end - o.seconds * 400L);
                 termAt = now();
+                termAtEpochMs = System.currentTimeMillis();
                 s1.sigterm();
                 say("t=" + termAt / 1000.0 + " s: s1 sent SIGTERM (rolling deploy)");
                 int code = s1.awaitExit(Duration.ofSeconds(40));
@@ -261,14 +311,28 @@ public final class TwoInstances {
             }
             sleepUntil(end - o.seconds * 150L);
             // The cross-instance checks run while the load still does; then the load stops at the end.
-            long revokedWithinMs = logoutAllOnBothInstances(signedOut, direct1, direct2);
-            String lockout = lockoutAcrossInstances(lockedOut, direct1, direct2);
-            sleepUntil(end);
+            List<String> guards = new ArrayList<>();
+            guards.add(logoutAllOnBothInstances(signedOut, direct1, direct2));
+            guards.add(suspensionOnBothInstances(suspended, shared, direct1, direct2));
+            guards.add(lockoutAcrossInstances(lockedOut, direct1, direct2));
+            guards.add(resetMailCapAcrossInstances(resetting, direct1, direct2));
+            // With Gatling, some load after the last restart too, however late that came.
+            sleepUntil(o.gatling == null ? end : Math.max(end, now() + 5_000));
             stop = true;
             TestServer.await(Future.join(loops));
-            return count(smtp, revokedWithinMs, lockout);
+            GatlingRun load = null;
+            if (gatling != null) {
+                load = awaitGatling(gatling);
+                gatling = null;
+            }
+            guards.removeIf(java.util.Objects::isNull);
+            return count(smtp, guards, load);
         } finally {
             stop = true;
+            if (gatling != null) {
+                gatling.descendants().forEach(ProcessHandle::destroy); // Gatling's own JVM, forked by Maven
+                gatling.destroy();
+            }
             if (haproxy != null) {
                 haproxy.close();
             }
@@ -529,57 +593,89 @@ public final class TwoInstances {
 
     /**
      * Two sessions of one user, one opened on each instance and each used on both (so both
-     * instances cache them as live); sign-out-everywhere through the balancer; then how long until
-     * both tokens are refused on both instances (-1: not within 5 s).
+     * instances cache them as live); sign-out-everywhere through the balancer; then both tokens
+     * must be refused (401) on both instances within 1 s. Answers the failure, or null.
      */
-    private long logoutAllOnBothInstances(Tradesperson user, WebClient direct1, WebClient direct2) {
-        String a = signIn(direct1, user.email, PASSWORD).bodyAsJsonObject().getString("accessToken");
-        String b = signIn(direct2, user.email, PASSWORD).bodyAsJsonObject().getString("accessToken");
-        List<WebClient> both = List.of(direct1, direct2);
-        for (WebClient c : both) {
-            for (String token : List.of(a, b)) {
+    private String logoutAllOnBothInstances(Tradesperson user, WebClient direct1, WebClient direct2) {
+        List<String> tokens = liveOnBoth(user, direct1, direct2);
+        HttpResponse<Buffer> out = TestServer.await(call(
+                balancer,
+                HttpMethod.POST,
+                "POST /api/v1/auth/logout-all",
+                "/api/v1/auth/logout-all",
+                tokens.get(0),
+                null));
+        check(out.statusCode() == 204, "logout-all answered " + out.statusCode());
+        return refusedOnBoth("logout-all", tokens, 401, direct1, direct2);
+    }
+
+    /**
+     * The same for a suspension, made as an operator makes one ({@code suspend-account}, straight
+     * into the database, no instance told): both tokens answered 403 on both instances within 1 s.
+     */
+    private String suspensionOnBothInstances(
+            Tradesperson user, Map<String, String> settings, WebClient direct1, WebClient direct2) {
+        List<String> tokens = liveOnBoth(user, direct1, direct2);
+        OpsCli.Run run = OpsCli.run(
+                settings, "suspend-account", "--account", user.account.toString(), "--reason", "two-instances check");
+        check(run.exit() == 0, "suspend-account exited " + run.exit() + ": " + run.err());
+        return refusedOnBoth("suspension", tokens, 403, direct1, direct2);
+    }
+
+    /** Signs {@code user} in on each instance and uses both sessions on both; the two access tokens. */
+    private List<String> liveOnBoth(Tradesperson user, WebClient direct1, WebClient direct2) {
+        List<String> tokens = List.of(
+                signIn(direct1, user.email, PASSWORD).bodyAsJsonObject().getString("accessToken"),
+                signIn(direct2, user.email, PASSWORD).bodyAsJsonObject().getString("accessToken"));
+        for (WebClient c : List.of(direct1, direct2)) {
+            for (String token : tokens) {
                 HttpResponse<Buffer> me =
                         TestServer.await(call(c, HttpMethod.GET, "GET /api/v1/me", "/api/v1/me", token, null));
                 check(me.statusCode() == 200, "a live session answered " + me.statusCode());
             }
         }
-        HttpResponse<Buffer> out = TestServer.await(
-                call(balancer, HttpMethod.POST, "POST /api/v1/auth/logout-all", "/api/v1/auth/logout-all", a, null));
-        check(out.statusCode() == 204, "logout-all answered " + out.statusCode());
-        // Each token on each instance polled on its own, back to back: the time to the first 401
-        // answer of each, the slowest of the four counted.
-        long signedOut = System.nanoTime();
+        return tokens;
+    }
+
+    /**
+     * Each token on each instance polled on its own, back to back, from now: the time to the first
+     * {@code status} answer of each, the slowest counted. The failure if over 1 s, or null.
+     */
+    private String refusedOnBoth(String what, List<String> tokens, int status, WebClient direct1, WebClient direct2) {
+        long since = System.nanoTime();
         List<Future<Long>> refused = new ArrayList<>();
-        for (WebClient c : both) {
-            for (String token : List.of(a, b)) {
-                refused.add(refusedAfter(c, token, signedOut));
+        for (WebClient c : List.of(direct1, direct2)) {
+            for (String token : tokens) {
+                refused.add(refusedAfter(c, token, status, since));
             }
         }
         TestServer.await(Future.all(refused));
         long slowest = refused.stream().mapToLong(Future::result).max().orElse(-1);
         if (refused.stream().allMatch(f -> f.result() >= 0)) {
-            say("logout-all: both sessions refused on both instances " + slowest + " ms after the 204");
-            return slowest;
+            say(what + ": both sessions refused (" + status + ") on both instances " + slowest + " ms after it");
+        } else {
+            say(what + ": a session still worked 5 s after it");
         }
-        say("logout-all: a session still worked 5 s after the 204");
-        return -1;
+        return slowest >= 0 && slowest <= 1_000 && refused.stream().allMatch(f -> f.result() >= 0)
+                ? null
+                : what + " did not refuse the sessions on both instances within 1 s";
     }
 
-    /** Milliseconds from {@code since} to the end of the first 401 for {@code token} on {@code c}; -1 if none within 5 s. */
-    private Future<Long> refusedAfter(WebClient c, String token, long since) {
+    /** Milliseconds from {@code since} to the end of the first {@code status} for {@code token} on {@code c}; -1 if none within 5 s. */
+    private Future<Long> refusedAfter(WebClient c, String token, int status, long since) {
         return c.request(HttpMethod.GET, "/api/v1/me")
                 .bearerTokenAuthentication(token)
                 .timeout(5_000)
                 .send()
                 .transform(ar -> {
                     long ms = (System.nanoTime() - since) / 1_000_000;
-                    if (ar.succeeded() && ar.result().statusCode() == 401) {
+                    if (ar.succeeded() && ar.result().statusCode() == status) {
                         return Future.succeededFuture(ms);
                     }
                     if (ms > 5_000) {
                         return Future.succeededFuture(-1L);
                     }
-                    return pause(10).compose(v -> refusedAfter(c, token, since));
+                    return pause(10).compose(v -> refusedAfter(c, token, status, since));
                 });
     }
 
@@ -616,6 +712,333 @@ public final class TwoInstances {
         return ok ? null : line;
     }
 
+    /**
+     * A rate limit shared through Redis: twice the hourly cap of password-reset requests for one
+     * address, alternating between the instances, each answered 202 (the contract's rule), must
+     * queue exactly the cap's number of reset mails, counted in the outbox.
+     */
+    private String resetMailCapAcrossInstances(Tradesperson user, WebClient direct1, WebClient direct2)
+            throws SQLException, InterruptedException {
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < 2 * RESET_MAILS_PER_HOUR; i++) {
+            WebClient c = i % 2 == 0 ? direct1 : direct2;
+            statuses.add(TestServer.await(c.request(HttpMethod.POST, "/api/v1/auth/password-reset/request")
+                            .sendJsonObject(new JsonObject().put("email", user.email)))
+                    .statusCode());
+        }
+        long queued;
+        try (Connection c = admin()) {
+            String count = "SELECT count(*) FROM email_outbox WHERE recipient = ? AND template = 'password_reset'";
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (scalar(c, count, user.email) < RESET_MAILS_PER_HOUR && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            Thread.sleep(1_000); // a late extra one would show now
+            queued = scalar(c, count, user.email);
+        }
+        boolean ok = statuses.stream().allMatch(s -> s == 202) && queued == RESET_MAILS_PER_HOUR;
+        String line = "rate limit: " + 2 * RESET_MAILS_PER_HOUR + " password-reset requests for one address split "
+                + "across s1/s2 answered " + statuses + ", reset mails queued " + queued + " (cap "
+                + RESET_MAILS_PER_HOUR + " an hour): " + (ok ? "limited at " + RESET_MAILS_PER_HOUR : "NOT limited");
+        say(line);
+        return ok ? null : line;
+    }
+
+    /** What Gatling reported: its request and failure counts (-1: unknown), and each failure it logged. */
+    record GatlingRun(int exit, long requests, long failed, List<GatlingFailure> failures) {}
+
+    /** One failed Gatling request: when it ended (wall clock), its name ("POST /api/v1/invoices"), why. */
+    record GatlingFailure(long epochMs, String request, String error) {
+        private static final Pattern LINE = Pattern.compile("^(\\S+Z) Request '(.*)' failed for user \\d+: (.*)$");
+
+        /** A line of gatling-failures.log that reports a failed request (the debug dumps below it are not). */
+        static Optional<GatlingFailure> of(String line) {
+            Matcher m = LINE.matcher(line);
+            return m.matches()
+                    ? Optional.of(new GatlingFailure(Instant.parse(m.group(1)).toEpochMilli(), m.group(2), m.group(3)))
+                    : Optional.empty();
+        }
+
+        /**
+         * In flight on the instance killed at {@code killAtEpochMs}, or written to it before HAProxy
+         * marked it down: not a GET (HAProxy retries those), failed within
+         * {@link #DEAD_SERVER_DETECTION_MS} of the kill.
+         */
+        boolean atKill(long killAtEpochMs) {
+            return killAtEpochMs >= 0
+                    && !request.startsWith("GET ")
+                    && epochMs >= killAtEpochMs
+                    && epochMs <= killAtEpochMs + DEAD_SERVER_DETECTION_MS;
+        }
+    }
+
+    /**
+     * Seeds the simulation's tradespeople (LoadSeed, with the servers' settings so the tokens are
+     * signed with their key), writes its upload file, starts {@code mvn gatling:test} in
+     * {@code load-tests/} against the balancer and returns once the simulation has started (Maven
+     * and Gatling start a JVM each: the run's phases count from the simulation's own start).
+     * Gatling's failed requests are logged, one line each with its time, to gatling-failures.log.
+     */
+    private Process startGatling(Map<String, String> settings, int balancerPort)
+            throws IOException, InterruptedException {
+        Gatling g = o.gatling;
+        Path tokens = o.workDir.resolve("tokens.csv");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder seed = new ProcessBuilder(
+                        java,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        LoadSeed.class.getName(),
+                        Integer.toString(g.accounts),
+                        Integer.toString(g.invoicesPerAccount),
+                        tokens.toString(),
+                        "--customer",
+                        "--login")
+                .redirectErrorStream(true)
+                .redirectOutput(o.workDir.resolve("seed.log").toFile());
+        seed.environment().keySet().removeIf(k -> k.startsWith("TF_"));
+        seed.environment().putAll(settings);
+        int seeded = seed.start().waitFor();
+        check(seeded == 0, "LoadSeed exited with " + seeded + "; see " + o.workDir.resolve("seed.log"));
+
+        // The upload: JPEG magic, then random bytes so nothing compresses (as run.sh writes it).
+        byte[] jpeg = new byte[1024 * 1024];
+        ThreadLocalRandom.current().nextBytes(jpeg);
+        System.arraycopy(new byte[] {(byte) 0xff, (byte) 0xd8, (byte) 0xff, (byte) 0xe0}, 0, jpeg, 0, 4);
+        Path file = Files.write(o.workDir.resolve("mixed.jpg"), jpeg);
+        Path logback = Files.writeString(
+                o.workDir.resolve("gatling-logback.xml"),
+                """
+                <configuration>
+                  <appender name="CONSOLE" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{15} - %msg%n</pattern></encoder>
+                  </appender>
+                  <appender name="FAILURES" class="ch.qos.logback.core.FileAppender">
+                    <file>FAILURES_FILE</file>
+                    <encoder><pattern>%d{"yyyy-MM-dd'T'HH:mm:ss.SSS'Z'",UTC} %msg%n</pattern></encoder>
+                  </appender>
+                  <logger name="io.gatling.http.engine.response" level="DEBUG" additivity="false">
+                    <appender-ref ref="FAILURES"/>
+                  </logger>
+                  <root level="WARN"><appender-ref ref="CONSOLE"/></root>
+                </configuration>
+                """
+                        .replace(
+                                "FAILURES_FILE",
+                                o.workDir.resolve("gatling-failures.log").toString()));
+        Path log = o.workDir.resolve("gatling.log");
+        ProcessBuilder builder = new ProcessBuilder(
+                        "mvn",
+                        "-B",
+                        "-o",
+                        "gatling:test",
+                        "-Dsimulation=tradersflow." + g.simulation,
+                        "-DbaseUrl=https://127.0.0.1:" + balancerPort,
+                        "-Dtokens=" + tokens,
+                        // Until the driver asks it to stop (after the kill, the rolling deploy, both restarts
+                        // and the checks, however long a cold start takes on a loaded host), at most this long.
+                        "-Dseconds=" + (o.seconds * 5 + 600),
+                        "-DstopFile=" + gatlingStopFile(),
+                        "-Dusers=" + g.users,
+                        "-DmixedFile=" + file,
+                        // The simulation's own assertions (no failure at all) cannot hold with a SIGKILL: the
+                        // driver judges its failures below, against the moment of the kill.
+                        "-DfailOnError=false",
+                        "-Dlogback.configurationFile=" + logback)
+                .directory(Path.of("load-tests").toAbsolutePath().toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        Process gatling = builder.start();
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (!gatlingLog().contains(" started...")) {
+            if (!gatling.isAlive() || System.nanoTime() > deadline) {
+                gatling.destroy();
+                throw new IllegalStateException("Gatling did not start its simulation; see " + log);
+            }
+            Thread.sleep(200);
+        }
+        say("t=" + now() / 1000.0 + " s: Gatling " + g.simulation + " started through the balancer (" + g.users
+                + " users; seeded " + g.accounts + " tradespeople x " + g.invoicesPerAccount + " invoices)");
+        return gatling;
+    }
+
+    private Path gatlingStopFile() {
+        return o.workDir.resolve("gatling.stop");
+    }
+
+    private String gatlingLog() throws IOException {
+        return new String(Files.readAllBytes(o.workDir.resolve("gatling.log")), StandardCharsets.ISO_8859_1);
+    }
+
+    /** Asks Gatling to stop and waits for it to end; its counts from the report's stats.js and its logged failures. */
+    private GatlingRun awaitGatling(Process gatling) throws IOException, InterruptedException {
+        Files.writeString(gatlingStopFile(), "stop\n");
+        if (!gatling.waitFor(240L, TimeUnit.SECONDS)) {
+            gatling.destroy();
+            throw new IllegalStateException("Gatling did not finish; see " + o.workDir.resolve("gatling.log"));
+        }
+        long requests = -1;
+        long failed = -1;
+        Matcher report = Pattern.compile("file://(\\S+)/index\\.html").matcher(gatlingLog());
+        if (report.find()) {
+            Path stats = Path.of(report.group(1), "js", "stats.js");
+            // The first numberOfRequests in stats.js is the whole run's.
+            Matcher counts = Pattern.compile(
+                            "numberOfRequests\"?\\s*:\\s*\\{\\s*\"?total\"?\\s*:\\s*\"?(\\d+)\"?\\s*,\\s*\"?ok\"?\\s*:\\s*\"?(\\d+)\"?\\s*,\\s*\"?ko\"?\\s*:\\s*\"?(\\d+)\"?")
+                    .matcher(Files.exists(stats) ? Files.readString(stats) : "");
+            if (counts.find()) {
+                requests = Long.parseLong(counts.group(1));
+                failed = Long.parseLong(counts.group(3));
+            }
+        }
+        List<GatlingFailure> failures = new ArrayList<>();
+        Path failureLog = o.workDir.resolve("gatling-failures.log");
+        for (String l : Files.exists(failureLog) ? Files.readAllLines(failureLog) : List.<String>of()) {
+            GatlingFailure.of(l).ifPresent(failures::add);
+        }
+        return new GatlingRun(gatling.exitValue(), requests, failed, failures);
+    }
+
+    /**
+     * Gatling's failures judged against the SIGKILL ({@link GatlingFailure#atKill}): anything else,
+     * and any failure Gatling counted but did not log, is unexpected. Answers the unexpected count.
+     */
+    private long judgeGatling(GatlingRun run, List<String> problems) {
+        long atKill = 0;
+        long afterTerm = 0;
+        Map<String, Long> atKillByRequest = new java.util.TreeMap<>();
+        Map<String, Long> otherByRequest = new java.util.TreeMap<>();
+        for (GatlingFailure f : run.failures) {
+            if (f.atKill(killAtEpochMs)) {
+                atKill++;
+                atKillByRequest.merge(f.request + ": " + f.error, 1L, Long::sum);
+            } else {
+                otherByRequest.merge(f.request + ": " + f.error, 1L, Long::sum);
+            }
+            if (termAtEpochMs >= 0 && f.epochMs >= termAtEpochMs) {
+                afterTerm++;
+            }
+        }
+        long unlogged = Math.max(0, run.failed - run.failures.size());
+        long unexpected = run.failures.size() - atKill + unlogged;
+        say("gatling " + o.gatling.simulation + ": requests " + run.requests + ", failed " + run.failed + " (logged "
+                + run.failures.size() + "): in flight on the killed instance " + atKill
+                + (atKillByRequest.isEmpty() ? "" : " " + atKillByRequest) + "; other failures " + unexpected
+                + (otherByRequest.isEmpty() ? "" : " " + otherByRequest)
+                + (termAtEpochMs >= 0 ? "; from the SIGTERM on " + afterTerm : "") + " (mvn exit " + run.exit + ")");
+        if (run.requests <= 0 || run.failed < 0) {
+            problems.add("Gatling's counts were not found (see gatling.log)");
+        }
+        if (unexpected > 0) {
+            problems.add(unexpected + " Gatling requests failed that the balancer should have carried");
+        }
+        return unexpected;
+    }
+
+    /**
+     * The balancer's own log (conf/haproxy: {@code option httplog}): every request through it, with
+     * the server that answered, the status and the retries ("+" when redispatched to the other
+     * server). Prints how many GETs HAProxy retried and what it answered 5xx, and fails the run if
+     * any request that reached HAProxy from the SIGTERM on was answered 5xx.
+     */
+    private void judgeBalancerLog(List<String> problems) throws IOException {
+        long total = 0;
+        long gets = 0;
+        long getsRetried = 0;
+        long getsRedispatched = 0;
+        long fromTerm = 0;
+        long fromTermFailed = 0;
+        Map<String, Long> fiveHundreds = new java.util.TreeMap<>();
+        for (String l : Files.readAllLines(o.workDir.resolve("haproxy.log"), StandardCharsets.ISO_8859_1)) {
+            Optional<BalancedRequest> parsed = BalancedRequest.of(l);
+            if (parsed.isEmpty()) {
+                continue;
+            }
+            BalancedRequest r = parsed.get();
+            total++;
+            if (r.method.equals("GET")) {
+                gets++;
+                getsRetried += r.retries > 0 ? 1 : 0;
+                getsRedispatched += r.redispatched ? 1 : 0;
+            }
+            if (r.status >= 500) {
+                fiveHundreds.merge(r.method + " " + r.status + " via " + r.server, 1L, Long::sum);
+            }
+            if (termAtEpochMs >= 0 && r.endEpochMs >= termAtEpochMs) {
+                fromTerm++;
+                fromTermFailed += r.status >= 500 ? 1 : 0;
+            }
+        }
+        say("haproxy log: requests " + total + " (" + gets + " GET); GETs retried by HAProxy " + getsRetried
+                + " (redispatched to the other server " + getsRedispatched + "); answered 5xx " + fiveHundreds);
+        if (termAtEpochMs >= 0) {
+            say("rolling deploy (SIGTERM), at the balancer: " + fromTerm
+                    + " requests from the SIGTERM on, answered 5xx " + fromTermFailed);
+            if (fromTermFailed > 0) {
+                problems.add(fromTermFailed + " requests through the balancer failed during the rolling deploy");
+            }
+        }
+    }
+
+    /**
+     * One request in HAProxy's log ({@code option httplog}: accept date, frontend, backend/server,
+     * TR/Tw/Tc/Tr/Ta, status, …, actconn/feconn/beconn/srv_conn/retries, queues, "method uri").
+     * Retries are prefixed "+" when the last went to another server (redispatch). Only the
+     * tradersflow backends' requests: not the test's own stats listener.
+     */
+    record BalancedRequest(
+            long startEpochMs,
+            long endEpochMs,
+            String server,
+            int status,
+            int retries,
+            boolean redispatched,
+            String method) {
+        private static final Pattern LINE = Pattern.compile(
+                "\\[(\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2}\\.\\d{3})\\] \\S+ tradersflow\\S*/(\\S+) \\S+/\\S+/\\S+/\\S+/(-?\\d+) (-?\\d+) "
+                        + ".* \\d+/\\d+/\\d+/\\d+/(\\+?)(\\d+) \\d+/\\d+ \"(\\S+) ");
+        private static final java.time.format.DateTimeFormatter ACCEPTED =
+                java.time.format.DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss.SSS", java.util.Locale.ENGLISH);
+
+        /** A request line of the log, in HAProxy's local time zone (this host's); empty for any other line. */
+        static Optional<BalancedRequest> of(String line) {
+            Matcher m = LINE.matcher(line);
+            if (!m.find()) {
+                return Optional.empty();
+            }
+            long start = java.time.LocalDateTime.parse(m.group(1), ACCEPTED)
+                    .atZone(java.time.ZoneId.systemDefault())
+                    .toInstant()
+                    .toEpochMilli();
+            return Optional.of(new BalancedRequest(
+                    start,
+                    start + Math.max(0, Long.parseLong(m.group(3))),
+                    m.group(2),
+                    Integer.parseInt(m.group(4)),
+                    Integer.parseInt(m.group(6)),
+                    !m.group(5).isEmpty(),
+                    m.group(7)));
+        }
+    }
+
+    /** The verdict line of load-tests/check-invoice-numbers.sql (its last statement), over JDBC. */
+    private static String invoiceNumbersVerdict(Connection c) throws IOException, SQLException {
+        String script = Files.readString(Path.of("load-tests/check-invoice-numbers.sql"));
+        String[] statements = script.lines()
+                .filter(l -> !l.startsWith("--") && !l.startsWith("\\"))
+                .collect(java.util.stream.Collectors.joining("\n"))
+                .split(";");
+        String verdict = java.util.Arrays.stream(statements)
+                .filter(st -> !st.isBlank())
+                .reduce((a, b) -> b)
+                .orElseThrow();
+        try (PreparedStatement ps = c.prepareStatement(verdict);
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     private Connection admin() throws SQLException {
         PgUrl url = PgUrl.parse(o.adminUrl);
         return DriverManager.getConnection(url.jdbcUrl(), url.jdbcProperties());
@@ -643,8 +1066,8 @@ public final class TwoInstances {
     }
 
     /** Waits for the outbox and the event log to settle, then compares what went in with what came out. */
-    private Report count(GreenMail smtp, long revokedWithinMs, String lockoutFailure) throws Exception {
-        List<String> problems = new ArrayList<>();
+    private Report count(GreenMail smtp, List<String> guardFailures, GatlingRun load) throws Exception {
+        List<String> problems = new ArrayList<>(guardFailures);
         String[] ids = eventsAnswered.toArray(String[]::new);
         try (Connection c = admin()) {
             long deadline = System.nanoTime() + 120_000_000_000L;
@@ -666,6 +1089,7 @@ public final class TwoInstances {
             long unexpected = 0;
             long inFlightAtKill = 0;
             Map<String, Long> failedByRoute = new HashMap<>();
+            Map<String, Long> atKillByRoute = new HashMap<>();
             for (Outcome r : outcomes) {
                 if (!r.failed()) {
                     continue;
@@ -680,6 +1104,7 @@ public final class TwoInstances {
                                 || (r.start <= killAt + DEAD_SERVER_DETECTION_MS && (r.status < 0 || r.status == 502)));
                 if (atKill) {
                     inFlightAtKill++;
+                    atKillByRoute.merge(r.route + " " + r.status, 1L, Long::sum);
                 } else {
                     unexpected++;
                     failedByRoute.merge(r.route + " " + r.status, 1L, Long::sum);
@@ -698,7 +1123,8 @@ public final class TwoInstances {
                             .filter(r -> r.end >= termAt && r.failed())
                             .count();
             say("requests " + total + " (" + gets + " GET): failed GETs " + getsFailed
-                    + "; POSTs in flight on the killed instance that failed " + inFlightAtKill + "; other failures "
+                    + "; POSTs in flight on the killed instance that failed " + inFlightAtKill
+                    + (atKillByRoute.isEmpty() ? "" : " " + atKillByRoute) + "; other failures "
                     + unexpected + (failedByRoute.isEmpty() ? "" : " " + failedByRoute));
             if (termAt >= 0) {
                 say("rolling deploy (SIGTERM): " + afterTerm + " requests from the SIGTERM on, failed "
@@ -707,6 +1133,10 @@ public final class TwoInstances {
             if (unexpected > 0) {
                 problems.add(unexpected + " requests failed that the balancer should have carried");
             }
+            if (load != null) {
+                unexpected += judgeGatling(load, problems);
+            }
+            judgeBalancerLog(problems);
 
             // Email: every queued message sent once: outbox rows against distinct Message-IDs received.
             long queued = scalar(c, "SELECT count(*) FROM email_outbox");
@@ -776,23 +1206,10 @@ public final class TwoInstances {
                     + paidTwice + "): lost " + eventsLost + ", duplicated " + (appliedTwice + paidTwice));
 
             // Invoice numbers: per account 1..n, no gap, no repeat, the counter at n.
-            long accounts = scalar(c, "SELECT count(DISTINCT account_id) FROM invoices");
-            long invoices = scalar(c, "SELECT count(*) FROM invoices");
-            long gapped = scalar(
-                    c,
-                    "SELECT count(*) FROM (SELECT i.account_id FROM invoices i JOIN invoice_counters k USING (account_id) "
-                            + "GROUP BY i.account_id, k.last_number HAVING count(*) <> max(i.number) OR min(i.number) <> 1 "
-                            + "OR count(DISTINCT i.number) <> count(*) OR max(i.number) <> k.last_number) t");
-            say("invoice numbers: " + invoices + " invoices in " + accounts
-                    + " accounts, accounts with a gap or repeat " + gapped);
-            if (gapped > 0) {
-                problems.add(gapped + " accounts' invoice numbers are not 1..n");
-            }
-            if (revokedWithinMs < 0 || revokedWithinMs > 1_000) {
-                problems.add("logout-all did not refuse the sessions on both instances within 1 s");
-            }
-            if (lockoutFailure != null) {
-                problems.add(lockoutFailure);
+            String verdict = invoiceNumbersVerdict(c);
+            say("invoice numbers (load-tests/check-invoice-numbers.sql): " + verdict);
+            if (!verdict.startsWith("GAP-FREE")) {
+                problems.add("invoice numbers are not 1..n in every account");
             }
             if (strangers > 0) {
                 problems.add(strangers + " messages received that the outbox does not hold");

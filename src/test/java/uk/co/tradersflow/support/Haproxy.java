@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * A real HAProxy (Debian package {@code haproxy}) in front of server processes on this host, run
@@ -45,20 +46,32 @@ public final class Haproxy implements AutoCloseable {
      */
     public static Haproxy start(ServerProcess s1, ServerProcess s2, Path devDir, Path logDir)
             throws IOException, InterruptedException {
-        return start(new int[] {s1.httpsPort, s1.httpPort}, new int[] {s2.httpsPort, s2.httpPort}, devDir, logDir);
+        return start(s1, s2, devDir, logDir, TestServer::freePort);
+    }
+
+    /** The same, its HTTPS, plain HTTP and stats ports taken from {@code ports}, in that order. */
+    public static Haproxy start(ServerProcess s1, ServerProcess s2, Path devDir, Path logDir, IntSupplier ports)
+            throws IOException, InterruptedException {
+        return start(
+                new int[] {s1.httpsPort, s1.httpPort}, new int[] {s2.httpsPort, s2.httpPort}, devDir, logDir, ports);
     }
 
     /** The same in front of two servers given as {HTTPS port, plain HTTP port} (in-process test servers). */
     public static Haproxy start(int[] s1, int[] s2, Path devDir, Path logDir) throws IOException, InterruptedException {
+        return start(s1, s2, devDir, logDir, TestServer::freePort);
+    }
+
+    private static Haproxy start(int[] s1, int[] s2, Path devDir, Path logDir, IntSupplier ports)
+            throws IOException, InterruptedException {
         Path certAndKey = logDir.resolve("haproxy-tls.pem");
         Files.writeString(
                 certAndKey,
                 Files.readString(devDir.resolve("tls-cert.pem")) + Files.readString(devDir.resolve("tls-key.pem")));
         certAndKey.toFile().setReadable(false, false);
         certAndKey.toFile().setReadable(true, true);
-        int https = TestServer.freePort();
-        int http = TestServer.freePort();
-        int stats = TestServer.freePort();
+        int https = ports.getAsInt();
+        int http = ports.getAsInt();
+        int stats = ports.getAsInt();
         Path statsCfg = logDir.resolve("haproxy-stats.cfg");
         Files.writeString(
                 statsCfg,

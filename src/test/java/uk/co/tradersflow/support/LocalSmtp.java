@@ -15,7 +15,12 @@ public final class LocalSmtp {
 
     /** Started, listening on 127.0.0.1. */
     public static GreenMail start() {
-        GreenMail smtp = new GreenMail(new ServerSetup(TestServer.freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        return start(TestServer.freePort());
+    }
+
+    /** Started, listening on 127.0.0.1:{@code port}. */
+    public static GreenMail start(int port) {
+        GreenMail smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         smtp.start();
         return smtp;
     }

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
 import uk.co.tradersflow.Main;
 
@@ -44,9 +45,14 @@ public final class ServerProcess implements AutoCloseable {
      * instance) plus free ports of its own. Not started yet.
      */
     public static ServerProcess of(String name, Map<String, String> shared, Path logDir) {
+        return of(name, shared, logDir, TestServer::freePort);
+    }
+
+    /** The same, its two ports (HTTPS, then plain HTTP) taken from {@code ports}. */
+    public static ServerProcess of(String name, Map<String, String> shared, Path logDir, IntSupplier ports) {
         Map<String, String> settings = new HashMap<>(shared);
-        settings.put("TF_HTTPS_PORT", Integer.toString(TestServer.freePort()));
-        settings.put("TF_HTTP_PORT", Integer.toString(TestServer.freePort()));
+        settings.put("TF_HTTPS_PORT", Integer.toString(ports.getAsInt()));
+        settings.put("TF_HTTP_PORT", Integer.toString(ports.getAsInt()));
         return new ServerProcess(name, settings, logDir.toAbsolutePath().resolve(name + ".log"));
     }
 
