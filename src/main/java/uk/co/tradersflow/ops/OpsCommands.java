@@ -1,5 +1,8 @@
 package uk.co.tradersflow.ops;
 
+import uk.co.tradersflow.platform.bus.LocalRecordCodec;
+import uk.co.tradersflow.platform.bus.Signal;
+
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
@@ -183,6 +186,9 @@ public final class OpsCommands {
 
     private static <T> T withDatabase(AppConfig config, java.util.function.BiFunction<Vertx, Pool, Future<T>> work) {
         Vertx vertx = Vertx.vertx();
+        // An audit entry signals the sealer after its commit, over this Vert.x's own bus: without
+        // the codec the hook fails (the entry is committed either way; a server instance seals it).
+        LocalRecordCodec.register(vertx, Signal.class);
         try {
             Pool pool = PgBuilder.pool()
                     .with(new PoolOptions().setMaxSize(2))
