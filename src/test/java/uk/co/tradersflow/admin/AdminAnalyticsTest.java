@@ -1,13 +1,10 @@
 package uk.co.tradersflow.admin;
 
-import static io.vertx.core.http.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Map;
@@ -15,6 +12,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.AdminFigures;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
@@ -23,7 +21,8 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
  * {@code GET /admin/api/analytics}, from the database only. The run's database holds other
- * classes' accounts too, so each figure is proved by what rows this class adds change.
+ * classes' accounts too, so each figure is proved by what rows this class adds change, read once
+ * the figures' summary is stored afresh (AdminFiguresSummaryTest proves how old it may be).
  */
 class AdminAnalyticsTest {
     static final String OWNER = "owner-" + UUID.randomUUID() + "@tradersflow.test";
@@ -39,10 +38,9 @@ class AdminAnalyticsTest {
         owner = new TestUsers(server).create(OWNER, true);
     }
 
+    /** The figures as of now (the summary stored afresh): each test proves one by what its rows change. */
     private static JsonObject analytics() {
-        HttpResponse<Buffer> r = server.send(GET, "/admin/api/analytics", owner.token());
-        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-        return r.bodyAsJsonObject();
+        return AdminFigures.now(server, owner.token());
     }
 
     /** An account created {@code daysAgo} days ago (noon UTC that day), in {@code status}. */
