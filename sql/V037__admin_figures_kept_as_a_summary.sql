@@ -52,10 +52,12 @@ CREATE FUNCTION admin_figures(p_days integer, p_max_age_seconds integer)
 
 -- Stores the figures now, unless another session is storing them (advisory lock) or the summary
 -- is younger than p_fresh_seconds (another instance's job has just done it). Answers whether it
--- stored them.
+-- stored them. A background job's count: no parallel workers, which would take every core from
+-- the requests for its duration.
 CREATE FUNCTION admin_refresh_figures(p_days integer, p_fresh_seconds integer)
   RETURNS boolean
-  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = public, pg_temp SET max_parallel_workers_per_gather = 0
   AS $$
   BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('tradersflow.admin_figures')) THEN
