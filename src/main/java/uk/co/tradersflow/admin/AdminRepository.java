@@ -1,9 +1,13 @@
 package uk.co.tradersflow.admin;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +33,8 @@ final class AdminRepository {
        ORDER BY created_at DESC, id DESC
        LIMIT $2""";
     static final String AUDIT_PAGE = "SELECT * FROM admin_audit_page($1, $2, $3, $4, $5, $6, $7)";
-    static final String SIGNUPS = "SELECT day, signups FROM admin_signups_per_day($1)";
-    static final String STATUS_COUNTS = "SELECT kind, status, n FROM admin_status_counts()";
-    static final String MRR = "SELECT currency, mrr_pence, subscriptions FROM admin_mrr()";
-    static final String CHURN = "SELECT paying_at_start, churned, cancellations FROM admin_churn($1)";
+    static final String FIGURES = "SELECT computed_at, signups, status_counts, mrr, churn FROM admin_figures($1, $2)";
+    static final String REFRESH_FIGURES = "SELECT admin_refresh_figures($1, $2) AS stored";
 
     private final Db db;
 
@@ -94,33 +96,53 @@ final class AdminRepository {
                 .map(rows -> Rows.all(rows, AuditRecord::from));
     }
 
-    /** The figures over the last {@code days} days, their four queries in one round trip. */
-    Future<Analytics> analytics(int days, java.time.Instant now) {
-        return db.asWorker(tx -> {
-            Future<RowSet<Row>> signups = tx.preparedQuery(SIGNUPS).execute(Tuple.of(days));
-            Future<RowSet<Row>> counts = tx.preparedQuery(STATUS_COUNTS).execute();
-            Future<RowSet<Row>> mrr = tx.preparedQuery(MRR).execute();
-            Future<RowSet<Row>> churn = tx.preparedQuery(CHURN).execute(Tuple.of(days));
-            return Future.all(signups, counts, mrr, churn).map(done -> {
-                Map<String, Long> accounts = new HashMap<>();
-                Map<String, Long> subscriptions = new HashMap<>();
-                counts.result().forEach(r -> ("account".equals(r.getString("kind")) ? accounts : subscriptions)
-                        .put(r.getString("status"), r.getLong("n")));
-                Map<String, Long> revenue = new HashMap<>();
-                mrr.result().forEach(r -> revenue.put(r.getString("currency"), r.getLong("mrr_pence")));
-                Row c = churn.result().iterator().next();
-                return new Analytics(
-                        now,
-                        days,
-                        Rows.all(
-                                signups.result(),
-                                r -> new Analytics.DayCount(r.getLocalDate("day"), r.getLong("signups"))),
-                        accounts,
-                        subscriptions,
-                        revenue,
-                        new Analytics.Churn(
-                                c.getLong("paying_at_start"), c.getLong("churned"), c.getLong("cancellations")));
-            });
+    /**
+     * The figures over the last {@code days} days, as of their {@code generatedAt}: V037's summary
+     * when it is at most {@code maxAge} old, otherwise V030's four queries run now. One row.
+     */
+    Future<Analytics> analytics(int days, Duration maxAge) {
+        return db.asWorker(tx -> tx.preparedQuery(FIGURES).execute(Tuple.of(days, (int) maxAge.toSeconds())))
+                .map(rows -> figures(rows.iterator().next(), days));
+    }
+
+    /** The figures from their row: V030's functions' rows, each set kept as a JSON array. */
+    private static Analytics figures(Row f, int days) {
+        Map<String, Long> accounts = new HashMap<>();
+        Map<String, Long> subscriptions = new HashMap<>();
+        f.getJsonArray("status_counts").forEach(o -> {
+            JsonObject c = (JsonObject) o;
+            ("account".equals(c.getString("kind")) ? accounts : subscriptions)
+                    .put(c.getString("status"), c.getLong("n"));
         });
+        Map<String, Long> revenue = new HashMap<>();
+        f.getJsonArray("mrr").forEach(o -> {
+            JsonObject m = (JsonObject) o;
+            revenue.put(m.getString("currency"), m.getLong("mrr_pence"));
+        });
+        List<Analytics.DayCount> signups = new ArrayList<>();
+        f.getJsonArray("signups").forEach(o -> {
+            JsonObject d = (JsonObject) o;
+            signups.add(new Analytics.DayCount(LocalDate.parse(d.getString("day")), d.getLong("signups")));
+        });
+        JsonObject c = f.getJsonObject("churn");
+        return new Analytics(
+                f.getOffsetDateTime("computed_at").toInstant(),
+                days,
+                signups,
+                accounts,
+                subscriptions,
+                revenue,
+                new Analytics.Churn(c.getLong("paying_at_start"), c.getLong("churned"), c.getLong("cancellations")));
+    }
+
+    /**
+     * Stores the figures now in the summary, unless another instance is storing them or did so
+     * less than {@code freshFor} ago; answers whether this call stored them. Counting every account
+     * takes far longer than a request's unit of work, hence a {@code budget} of its own.
+     */
+    Future<Boolean> refreshFigures(int days, Duration freshFor, Duration budget) {
+        return db.asWorker(budget, tx -> tx.preparedQuery(REFRESH_FIGURES)
+                        .execute(Tuple.of(days, (int) freshFor.toSeconds())))
+                .map(rows -> rows.iterator().next().getBoolean("stored"));
     }
 }

@@ -2,7 +2,7 @@ package uk.co.tradersflow.admin;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import uk.co.tradersflow.config.AppConfig;
@@ -19,14 +19,28 @@ public final class AdminService {
     /** The window of the figures: signups per day, churn. */
     static final int ANALYTICS_DAYS = 30;
 
+    /** How often every instance's job offers to store the figures (FiguresRefreshVerticle). */
+    static final Duration FIGURES_REFRESH = Duration.ofSeconds(30);
+
+    /**
+     * Figures younger than this are left alone by a job: with any number of instances, each
+     * offering every {@link #FIGURES_REFRESH}, the summary is stored again before it is
+     * {@code FIGURES_FRESH + FIGURES_REFRESH} old (30 s with one instance, under 50 s with many).
+     */
+    static final Duration FIGURES_FRESH = Duration.ofSeconds(20);
+
+    /** The oldest figures served: past it they are computed for the request (the stated staleness). */
+    public static final Duration FIGURES_MAX_AGE = Duration.ofSeconds(60);
+
+    /** A refresh's budget: counting every account, far more than a request's unit of work. */
+    private static final Duration FIGURES_BUDGET = Duration.ofSeconds(30);
+
     private final AdminRepository repository;
     private final AppConfig.AuthSettings staff;
-    private final Clock clock;
 
-    public AdminService(Db db, AppConfig.AuthSettings staff, Clock clock) {
+    public AdminService(Db db, AppConfig.AuthSettings staff) {
         this.repository = new AdminRepository(db);
         this.staff = staff;
-        this.clock = clock;
     }
 
     /** A page of accounts, newest first; fetched one row long, for the page's next cursor. */
@@ -57,8 +71,20 @@ public final class AdminService {
         });
     }
 
+    /**
+     * The business figures, as of their {@code generatedAt}: never more than {@link #FIGURES_MAX_AGE}
+     * before the request (stored by every instance's job; computed for the request past that age).
+     */
     public Future<Analytics> analytics() {
-        return repository.analytics(ANALYTICS_DAYS, clock.instant());
+        return repository.analytics(ANALYTICS_DAYS, FIGURES_MAX_AGE);
+    }
+
+    /**
+     * Stores the figures as they are now for {@link #analytics()} to serve, unless another instance
+     * is doing so or did within {@link #FIGURES_FRESH}; answers whether this call stored them.
+     */
+    Future<Boolean> refreshFigures() {
+        return repository.refreshFigures(ANALYTICS_DAYS, FIGURES_FRESH, FIGURES_BUDGET);
     }
 
     /** A user's role in the admin area, as the gate reads it from the current settings. */

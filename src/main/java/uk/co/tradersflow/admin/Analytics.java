@@ -22,6 +22,9 @@ import java.util.TreeMap;
  *       cancelled within it ({@code cancelled / payingAtStart}; 0 when none was paying). Every
  *       cancellation in the window, trials included, is given beside it for reference.
  * </ul>
+ *
+ * <p>{@code generatedAt} is the moment they describe: they come from a summary stored every 30 s
+ * (V037), at most {@link AdminService#FIGURES_MAX_AGE} old when served.
  */
 public record Analytics(
         Instant generatedAt,

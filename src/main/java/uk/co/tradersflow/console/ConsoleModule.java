@@ -34,7 +34,7 @@ public final class ConsoleModule {
         var db = shared.db();
         var emailConfig = shared.config().email();
         ConsoleRoutes.Services services = new ConsoleRoutes.Services(
-                new AdminService(db, shared.config().auth(), shared.clock()),
+                new AdminService(db, shared.config().auth()),
                 actions,
                 chain,
                 new EmailAdminService(

@@ -11,6 +11,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,6 +60,10 @@ import uk.co.tradersflow.platform.security.Principal;
 final class ConsoleRoutes implements RouteModule {
     private static final Logger log = LoggerFactory.getLogger(ConsoleRoutes.class);
     private static final long MAX_FORM = 16 * 1024;
+    /** The figures' time on the Analytics page: they are a summary up to a minute old. */
+    private static final DateTimeFormatter AS_OF =
+            DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+
     static final String SESSION_KEY = "tf.console";
 
     record Services(
@@ -543,6 +549,9 @@ final class ConsoleRoutes implements RouteModule {
                             + " paying subscriptions cancelled in "
                             + a.windowDays() + " days");
             m.put("signupsTotal", json.getJsonObject("signups").getLong("total"));
+            m.put("asOf", AS_OF.format(a.generatedAt()));
+            m.put("asOfIso", a.generatedAt().toString());
+            m.put("maxAgeSeconds", AdminService.FIGURES_MAX_AGE.toSeconds());
             return pages.render("analytics", m);
         }));
     }

@@ -1,13 +1,12 @@
 package uk.co.tradersflow.admin;
 
-import static io.vertx.core.http.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Map;
@@ -15,6 +14,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.AdminFigures;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
@@ -23,7 +23,10 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
  * {@code GET /admin/api/analytics}, from the database only. The run's database holds other
- * classes' accounts too, so each figure is proved by what rows this class adds change.
+ * classes' accounts too, so each figure is proved by what rows this class adds change, read once
+ * the figures' summary (V037) is stored afresh. What is served is that summary, which the
+ * server's job stores every 30 s: never more than {@link AdminService#FIGURES_MAX_AGE} old, and
+ * {@code generatedAt} says which moment it describes (the last two tests).
  */
 class AdminAnalyticsTest {
     static final String OWNER = "owner-" + UUID.randomUUID() + "@tradersflow.test";
@@ -39,10 +42,9 @@ class AdminAnalyticsTest {
         owner = new TestUsers(server).create(OWNER, true);
     }
 
+    /** The figures as of now (the summary stored afresh): each test proves one by what its rows change. */
     private static JsonObject analytics() {
-        HttpResponse<Buffer> r = server.send(GET, "/admin/api/analytics", owner.token());
-        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-        return r.bodyAsJsonObject();
+        return AdminFigures.now(server, owner.token());
     }
 
     /** An account created {@code daysAgo} days ago (noon UTC that day), in {@code status}. */
@@ -228,6 +230,77 @@ class AdminAnalyticsTest {
                                 account))
                 .as("paying again after a cancellation starts a new period")
                 .isEqualTo("t");
+    }
+
+    private static long accounts(JsonObject figures) {
+        return figures.getJsonObject("accounts").getLong("total");
+    }
+
+    private static long subscriptions(JsonObject figures, String status) {
+        return figures.getJsonObject("subscriptions").getLong(status);
+    }
+
+    private static Instant generatedAt(JsonObject figures) {
+        return Instant.parse(figures.getString("generatedAt"));
+    }
+
+    /** The figures' summary made {@code seconds} older than it is, as if its job had not run since. */
+    private static void ageSummary(int seconds) {
+        assertThat(Sql.admin()
+                        .update(
+                                "UPDATE admin_figures_summary SET computed_at = computed_at - make_interval(secs => ?)",
+                                seconds))
+                .isEqualTo(1);
+    }
+
+    @Test
+    void figuresAreServedFromTheSummaryUntilItIsAMinuteOldThenCountedAfresh() {
+        JsonObject stored = analytics();
+        account(0, "active");
+
+        JsonObject served = AdminFigures.served(server, owner.token());
+        assertThat(served.getString("generatedAt"))
+                .as("the summary's own time")
+                .isEqualTo(stored.getString("generatedAt"));
+        assertThat(accounts(served))
+                .as("a signup after the summary was stored is not in it yet")
+                .isEqualTo(accounts(stored));
+
+        ageSummary(61);
+        JsonObject fresh = AdminFigures.served(server, owner.token());
+        assertThat(accounts(fresh))
+                .as("past a minute the summary is not served: the figures are counted for the request")
+                .isEqualTo(accounts(stored) + 1);
+        assertThat(generatedAt(fresh)).isAfter(generatedAt(stored));
+    }
+
+    @Test
+    void aSignupAndACancellationReachTheFiguresThroughTheServersJobWithinAMinute() throws InterruptedException {
+        UUID paying = account(100, "active");
+        billing(paying, "active", 1000, "gbp", "month", 40, -1);
+        JsonObject before = analytics();
+        account(0, "active");
+        status(paying, "cancelled");
+
+        // The job offers every 30 s and leaves a summary younger than 20 s alone: 21 s old, the
+        // next offer stores it (without this the wait could be up to 50 s).
+        ageSummary(21);
+        JsonObject served;
+        Instant deadline = Instant.now().plus(AdminService.FIGURES_REFRESH).plusSeconds(15);
+        do {
+            Thread.sleep(250);
+            served = AdminFigures.served(server, owner.token());
+            assertThat(Duration.between(generatedAt(served), Instant.now()))
+                    .as("never served older than a minute")
+                    .isLessThanOrEqualTo(AdminService.FIGURES_MAX_AGE);
+            assertThat(Instant.now()).as("the job stored the figures anew").isBefore(deadline);
+        } while (!generatedAt(served).isAfter(generatedAt(before)));
+
+        assertThat(accounts(served)).isEqualTo(accounts(before) + 1);
+        assertThat(subscriptions(served, "active")).isEqualTo(subscriptions(before, "active") - 1);
+        assertThat(subscriptions(served, "cancelled")).isEqualTo(subscriptions(before, "cancelled") + 1);
+        assertThat(served.getJsonObject("churn").getLong("cancellationsInWindow"))
+                .isEqualTo(before.getJsonObject("churn").getLong("cancellationsInWindow") + 1);
     }
 
     /** The status changed as the webhook handler changes it: as the worker role, in a transaction of its own. */

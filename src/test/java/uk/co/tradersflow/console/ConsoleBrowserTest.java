@@ -171,6 +171,9 @@ class ConsoleBrowserTest {
                 .containsExactly("Signups per day over 30 days", "Accounts by subscription status");
         assertThat(browser.findElement(By.id("mrr")).getText()).startsWith("£");
         assertThat(browser.findElement(By.id("churn")).getText()).endsWith("%");
+        assertThat(browser.findElement(By.id("as-of")).getText())
+                .as("the figures are a summary: the page says of when")
+                .matches("Figures as of \\d{2}:\\d{2}:\\d{2} UTC \\(never more than 60 seconds old\\)\\.");
         screenshot("analytics");
 
         browser.findElement(By.linkText("Emails")).click();
