@@ -79,6 +79,12 @@ public final class StripeEventStore {
              next_attempt_at = CASE WHEN attempts >= $3 THEN 'infinity'::timestamptz
                                     ELSE now() + $4 * interval '1 millisecond' END
        WHERE id = $1""";
+    // Never started: the claim is undone, the attempt it counted given back.
+    private static final String HANDED_BACK =
+            """
+      UPDATE stripe_events SET status = 'pending', attempts = greatest(attempts - 1, 0), lease_until = NULL,
+             next_attempt_at = now() + $2 * interval '1 millisecond'
+       WHERE id = $1 AND status = 'processing'""";
     private static final String LIST_FAILED =
             """
       SELECT id, type, connect_account, account_id, created, received_at, status, attempts, last_error, next_attempt_at
@@ -209,6 +215,15 @@ public final class StripeEventStore {
         return db.asWorker(tx -> tx.preparedQuery(DEFERRED)
                 .execute(Tuple.of(id, why, MAX_ATTEMPTS, delayMillis))
                 .mapEmpty());
+    }
+
+    /**
+     * Undoes the claim of an event whose handling could not start (every Stripe call this instance
+     * allows was in flight): pending again, due after {@code delayMillis}, the claim's attempt given back.
+     */
+    public Future<Void> handedBack(String id, long delayMillis) {
+        return db.asWorker(tx ->
+                tx.preparedQuery(HANDED_BACK).execute(Tuple.of(id, delayMillis)).mapEmpty());
     }
 
     public Future<JsonArray> list(String status, OffsetDateTime before, String beforeId, int limit) {
