@@ -273,10 +273,10 @@ public final class MainVerticle extends VerticleBase {
                 .using(vertx)
                 .build();
         // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
-        // Webhook deliveries are stored through it and their handling (2 instances x 3 Stripe-calling + 4 database-only
-        // events in flight) uses it for
-        // short transactions between Stripe calls, beside email dispatch, retention and the sweepers:
-        // at least 10 connections.
+        // Webhook deliveries are stored through it (one batch in flight per event loop) and their handling
+        // (2 verticles x 16 Stripe-lane + 8 database-only events in hand, at most 6 of them waiting on Stripe
+        // holding no connection) uses it for short transactions, beside email dispatch, retention and the
+        // sweepers: at least 10 connections, which a burst of handling queues for rather than fails.
         PgConnectOptions workerLogin = DatabaseBootstrap.workerUrl(
                         config.db().url(), config.db().workerUrl())
                 .connectOptions();

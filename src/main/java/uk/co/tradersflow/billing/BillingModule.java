@@ -23,7 +23,14 @@ public record BillingModule(StripeGateway stripe, Module module) {
         StripeEventStore events = new StripeEventStore(db, shared.vertx().eventBus());
         // The billing page is the web app's: emails link there, not to the API's host.
         StripeEventHandler handler = new StripeEventHandler(
-                db, stripe, events, audit, outbox, invoices, config.links().appLink("/billing"));
+                db,
+                stripe,
+                events,
+                audit,
+                outbox,
+                invoices,
+                config.links().appLink("/billing"),
+                StripeWebhookVerticle.MAX_STRIPE_HANDLING * WEBHOOK_HANDLERS);
         // Deliveries are verified and stored on the HTTPS loop that received them (StripeWebhookService).
         return new BillingModule(
                 stripe,

@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +68,16 @@ public final class StripeEventHandler {
     private final EmailOutbox outbox;
     private final InvoiceService invoices;
     private final String billingUrl;
+    /** Stripe reads in flight at once, over every handling verticle of this instance. */
+    private final AtomicInteger stripeCalls = new AtomicInteger();
 
+    private final int maxStripeCalls;
+
+    /**
+     * {@code maxStripeCalls} bounds the Stripe reads this instance's handling makes at once (each
+     * waits on a {@code tf-stripe} worker thread and on Stripe); an event that needs one beyond it
+     * fails with {@link StripeCallsBusy} before anything is done, to be claimed again later.
+     */
     public StripeEventHandler(
             Db db,
             StripeGateway stripe,
@@ -75,7 +85,8 @@ public final class StripeEventHandler {
             AuditLog audit,
             EmailOutbox outbox,
             InvoiceService invoices,
-            String billingUrl) {
+            String billingUrl,
+            int maxStripeCalls) {
         this.db = db;
         this.stripe = stripe;
         this.events = events;
@@ -83,6 +94,16 @@ public final class StripeEventHandler {
         this.outbox = outbox;
         this.invoices = invoices;
         this.billingUrl = billingUrl;
+        this.maxStripeCalls = maxStripeCalls;
+    }
+
+    /** {@code call} through the gateway, if fewer than {@code maxStripeCalls} are in flight; else StripeCallsBusy. */
+    private <T> Future<T> callStripe(String what, StripeGateway.StripeCall<T> call) {
+        if (stripeCalls.incrementAndGet() > maxStripeCalls) {
+            stripeCalls.decrementAndGet();
+            return Future.failedFuture(new StripeCallsBusy(maxStripeCalls));
+        }
+        return stripe.call(what, call).andThen(done -> stripeCalls.decrementAndGet());
     }
 
     /** Maps Stripe's subscription status to ours (the contract's table); anything else keeps "none". */
@@ -246,7 +267,7 @@ public final class StripeEventHandler {
                         return Future.succeededFuture((tx, locked) -> events.done(
                                 tx, claimed.id(), "ignored", "no subscription to reconcile", before.accountId()));
                     }
-                    return stripe.call("subscriptions.retrieve", c -> c.v1().subscriptions()
+                    return callStripe("subscriptions.retrieve", c -> c.v1().subscriptions()
                                     .retrieve(subId))
                             .compose(sub -> {
                                 if (!customer.equals(sub.getCustomer())) {
@@ -361,7 +382,7 @@ public final class StripeEventHandler {
                 FIND_BY_CONNECT,
                 connectId,
                 "no account has this connected account",
-                seen -> stripe.call("accounts.retrieve", c -> c.v1().accounts().retrieve(connectId))
+                seen -> callStripe("accounts.retrieve", c -> c.v1().accounts().retrieve(connectId))
                         .map(acct -> (tx, r) -> {
                             UUID account = r.getUUID("account_id");
                             boolean nc = Boolean.TRUE.equals(acct.getChargesEnabled());

@@ -23,7 +23,9 @@ import uk.co.tradersflow.platform.metrics.SecurityEvents;
  * Receives a Stripe webhook delivery: checks its signature over the raw body against every
  * configured secret before anything else (300 s tolerance), then stores the event once by its id.
  * It runs on whichever event loop received the request, so HMAC checking spreads over all the
- * HTTPS loops and no bus hop sits between the request and its reply. Handling the event is not
+ * HTTPS loops and no bus hop sits between the request and its reply; each loop stores its
+ * deliveries in batches ({@link StripeEventIntake}), and answers each after the COMMIT that stored
+ * it. Handling the event is not
  * done here: the store wakes {@link StripeWebhookVerticle} after it commits, and that verticle
  * also polls, so the 2xx never waits for Stripe or for the event's effects.
  *
@@ -44,14 +46,14 @@ public final class StripeWebhookService {
 
     private final boolean configured;
     private final StripeSignature signature;
-    private final StripeEventStore events;
+    private final StripeEventIntake intake;
     private final MeterRegistry registry;
     private final Set<String> warnedVersions = ConcurrentHashMap.newKeySet();
 
     public StripeWebhookService(List<String> secrets, Clock clock, StripeEventStore events, MeterRegistry registry) {
         this.configured = !secrets.isEmpty();
         this.signature = new StripeSignature(secrets, clock, TOLERANCE);
-        this.events = events;
+        this.intake = new StripeEventIntake(events);
         this.registry = registry;
     }
 
@@ -85,7 +87,7 @@ public final class StripeWebhookService {
         }
         noteVersion(event.getString("api_version"));
         String eventId = id;
-        return events.store(event, eventId)
+        return intake.store(event, eventId)
                 .timeout(STORE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .transform(ar -> {
                     if (ar.failed()) {

@@ -21,9 +21,11 @@ import uk.co.tradersflow.platform.bus.Addresses;
  * <p>Two lanes, each a drain loop: it claims a batch of due events (as many as it has room for),
  * handles them side by side, and claims the next batch as soon as there is room while there is
  * work. A wake-up that arrives while the lane is full or claiming is remembered, never dropped,
- * so a backlog drains at the database's pace rather than the poller's. Events whose handling calls
- * Stripe ({@link StripeEventStore#CALLS_STRIPE}) have a lane of their own with a small bound; the
- * others (payments, ignored types) only touch the database and run more at once. Ordering needs
+ * so a backlog drains at the database's pace rather than the poller's. Events whose handling may
+ * call Stripe ({@link StripeEventStore#CALLS_STRIPE}) have a lane of their own, so a slow Stripe
+ * never holds back the others (payments, ignored types), which only touch the database; the
+ * Stripe reads themselves are bounded in the handler, so the Stripe lane's events that turn out
+ * to need none (no account has their customer) are not held back by those that wait on Stripe. Ordering needs
  * no serialising here: the handler writes billing rows under their row version and marks an
  * invoice paid once (see {@link StripeEventHandler}), whatever order or overlap events run in.
  */
@@ -32,23 +34,30 @@ public final class StripeWebhookVerticle extends VerticleBase {
     private static final long POLL_MS = 1000;
     private static final long DEFER_MS = 200;
     /**
-     * Stripe-calling handlers per instance at once. Each holds a pooled worker connection for its
-     * short transactions and waits on Stripe (up to the read timeout) in between, so this cap keeps
-     * the worker pool free for storing deliveries (the 2xx path) even when Stripe is slow; events
-     * above it stay pending, claimed when a handler finishes.
+     * Stripe reads per handling verticle at once ({@link StripeEventHandler}'s bound is this times the
+     * verticles). Each waits on a {@code tf-stripe} worker thread and on Stripe (up to the read
+     * timeout) holding no database connection; an event that needs one more is handed back
+     * ({@link StripeCallsBusy}) and claimed again shortly.
      */
     static final int MAX_STRIPE_HANDLING = 3;
     /**
-     * Database-only handlers per instance at once: each is one short worker transaction, so a few
-     * keep the database busy while leaving the worker pool (at least 10 connections, shared by two
-     * instances, the 2xx path, email dispatch and the sweepers) room for the rest.
+     * Events of the Stripe lane in hand at once. Most of them need no Stripe read after all (their
+     * customer has no account here, or the event names no subscription): those are one short worker
+     * transaction each, and should not wait behind the few that wait on Stripe.
      */
-    static final int MAX_LOCAL_HANDLING = 4;
+    static final int MAX_STRIPE_LANE = 16;
+    /**
+     * Database-only handlers per verticle at once: each is one short worker transaction, so a few
+     * keep the database busy while leaving the worker pool (at least 10 connections, shared by two
+     * verticles, the 2xx path, email dispatch and the sweepers) room for the rest; a transaction
+     * waits for a connection rather than fails.
+     */
+    static final int MAX_LOCAL_HANDLING = 8;
 
     private final StripeEventStore events;
     private final StripeEventHandler handler;
     private final MeterRegistry registry;
-    private final Lane stripeLane = new Lane(true, MAX_STRIPE_HANDLING);
+    private final Lane stripeLane = new Lane(true, MAX_STRIPE_LANE);
     private final Lane localLane = new Lane(false, MAX_LOCAL_HANDLING);
     private MessageConsumer<StripeEventDue> due;
     private long timer;
@@ -143,6 +152,10 @@ public final class StripeWebhookVerticle extends VerticleBase {
         return Future.succeededFuture(claimed)
                 .compose(handler::apply)
                 .recover(e -> {
+                    if (e instanceof StripeCallsBusy) {
+                        return events.handedBack(
+                                id, DEFER_MS + ThreadLocalRandom.current().nextLong(DEFER_MS));
+                    }
                     if (e instanceof RowKeptChanging) {
                         // Spread out, so the events of one customer that collided do not collide again.
                         long delay = DEFER_MS + ThreadLocalRandom.current().nextLong(DEFER_MS);

@@ -121,37 +121,9 @@ class StripeWebhookBacklogTest extends FakeStripeServerTest {
         TestUser payee = users.create();
         String acct = connectReady(server, fake, payee.accountId());
         UUID invoice = invoice(server, payee.accountId(), "customer@example.test", 4_200);
-        List<String> subscriptionEvents = new ArrayList<>();
         fake.slow("/v1/subscriptions/", Duration.ofSeconds(10));
         try {
-            for (int i = 0; i < 2 * StripeWebhookVerticle.MAX_STRIPE_HANDLING + 2; i++) {
-                TestUser u = users.create();
-                String customer = "cus_lane"
-                        + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-                sql(
-                        server,
-                        "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)",
-                        u.accountId(),
-                        customer);
-                JsonObject e = FakeStripe.event(
-                        "customer.subscription.updated",
-                        new JsonObject()
-                                .put("id", "sub_lane" + i)
-                                .put("object", "subscription")
-                                .put("customer", customer),
-                        null,
-                        Stripe.API_VERSION);
-                assertThat(deliver(server, e).statusCode()).isEqualTo(200);
-                subscriptionEvents.add(e.getString("id"));
-            }
-            // Claimed and held: the fake answers one request at a time, each after 10 s, so these wait
-            // for Stripe (to connect or to answer) for as long as the gateway's timeouts allow.
-            eventually(
-                    "every Stripe-calling handler waiting on Stripe",
-                    () -> subscriptionEvents.stream()
-                                    .filter(id -> "processing".equals(eventStatus(server, id)))
-                                    .count()
-                            >= 2 * StripeWebhookVerticle.MAX_STRIPE_HANDLING);
+            List<String> subscriptionEvents = everyStripeCallWaitingOnASlowStripe();
             JsonObject payment = FakeStripe.event(
                     "payment_intent.succeeded",
                     new JsonObject()
@@ -174,6 +146,95 @@ class StripeWebhookBacklogTest extends FakeStripeServerTest {
             assertThat(value(server, "SELECT status FROM invoices WHERE id = ?", invoice))
                     .isEqualTo("paid");
             assertThat(subscriptionEvents)
+                    .as("the Stripe-calling events were still waiting on Stripe")
+                    .anySatisfy(id -> assertThat(eventStatus(server, id)).isIn("pending", "processing"));
+        } finally {
+            fake.slow("/v1/subscriptions/", Duration.ZERO);
+        }
+    }
+
+    /**
+     * Subscription events of accounts with a Stripe customer, more than the instance's Stripe calls
+     * (both verticles' share), delivered while Stripe is slow; returns their ids once as many as
+     * the calls allow are claimed and waiting on Stripe.
+     */
+    private List<String> everyStripeCallWaitingOnASlowStripe() {
+        List<String> subscriptionEvents = new ArrayList<>();
+        for (int i = 0; i < 2 * StripeWebhookVerticle.MAX_STRIPE_HANDLING + 2; i++) {
+            TestUser u = users.create();
+            String customer =
+                    "cus_lane" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+            sql(
+                    server,
+                    "INSERT INTO billing_accounts (account_id, stripe_customer_id) VALUES (?, ?)",
+                    u.accountId(),
+                    customer);
+            JsonObject e = FakeStripe.event(
+                    "customer.subscription.updated",
+                    new JsonObject()
+                            .put("id", "sub_lane" + i)
+                            .put("object", "subscription")
+                            .put("customer", customer),
+                    null,
+                    Stripe.API_VERSION);
+            assertThat(deliver(server, e).statusCode()).isEqualTo(200);
+            subscriptionEvents.add(e.getString("id"));
+        }
+        // Claimed and held: the fake answers one request at a time, each after 10 s, so these wait
+        // for Stripe (to connect or to answer) for as long as the gateway's timeouts allow. Counted
+        // with an earlier test's, whose calls may still hold some of the instance's Stripe calls.
+        eventually(
+                "every Stripe call waiting on Stripe",
+                () -> count(
+                                server,
+                                "SELECT count(*) FROM stripe_events WHERE status = 'processing' "
+                                        + "AND payload #>> '{data,object,customer}' LIKE 'cus\\_lane%'")
+                        >= 2 * StripeWebhookVerticle.MAX_STRIPE_HANDLING);
+        return subscriptionEvents;
+    }
+
+    /**
+     * Only the Stripe reads are bounded, not the Stripe lane's events: with every Stripe call this
+     * instance allows waiting on a slow Stripe, subscription events of customers no account has
+     * (which need no Stripe read) are still applied at once, each on its one claim.
+     */
+    @Test
+    void eventsOfTheStripeLaneThatNeedNoStripeReadAreAppliedWhileEveryStripeCallWaits() {
+        fake.slow("/v1/subscriptions/", Duration.ofSeconds(10));
+        try {
+            List<String> waiting = everyStripeCallWaitingOnASlowStripe();
+            List<String> noAccount = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                JsonObject e = FakeStripe.event(
+                        "customer.subscription.updated",
+                        new JsonObject()
+                                .put("id", "sub_nobody" + i)
+                                .put("object", "subscription")
+                                .put(
+                                        "customer",
+                                        "cus_nobody"
+                                                + UUID.randomUUID()
+                                                        .toString()
+                                                        .replace("-", "")
+                                                        .substring(0, 10)),
+                        null,
+                        Stripe.API_VERSION);
+                assertThat(deliver(server, e).statusCode()).isEqualTo(200);
+                noAccount.add(e.getString("id"));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!noAccount.stream().allMatch(id -> "ignored".equals(eventStatus(server, id)))) {
+                assertThat(System.nanoTime())
+                        .as("events naming no account applied while Stripe is slow")
+                        .isLessThan(deadline);
+                sleep(20);
+            }
+            assertThat(count(
+                            server,
+                            "SELECT count(*) FROM stripe_events WHERE id = ANY(?::text[]) AND attempts = 1",
+                            (Object) noAccount.toArray(String[]::new)))
+                    .isEqualTo(noAccount.size());
+            assertThat(waiting)
                     .as("the Stripe-calling events were still waiting on Stripe")
                     .anySatisfy(id -> assertThat(eventStatus(server, id)).isIn("pending", "processing"));
         } finally {

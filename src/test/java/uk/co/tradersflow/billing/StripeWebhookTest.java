@@ -6,6 +6,7 @@ import static uk.co.tradersflow.billing.BillingFixtures.withCustomer;
 
 import com.stripe.Stripe;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -824,6 +825,82 @@ class StripeWebhookTest extends FakeStripeServerTest {
         // Its redelivery now changes nothing.
         assertThat(deliver(server, e).bodyAsJsonObject().getBoolean("duplicate"))
                 .isTrue();
+    }
+
+    /** Every delivery of {@code bodies} handed to {@code service} in one turn of one event loop, as a busy loop would. */
+    private static List<Future<StripeWebhookReceipt>> receivedTogether(
+            StripeWebhookService service, List<String> bodies) {
+        long now = Instant.now().getEpochSecond();
+        Promise<List<Future<StripeWebhookReceipt>>> handed = Promise.promise();
+        server.vertx
+                .getOrCreateContext()
+                .runOnContext(v -> handed.complete(bodies.stream()
+                        .map(b -> service.receive(
+                                new StripeDelivery(Buffer.buffer(b), FakeStripe.sign(SECRET_NEW, now, b))))
+                        .toList()));
+        List<Future<StripeWebhookReceipt>> answers = TestServer.await(handed.future());
+        TestServer.await(Future.join(answers).otherwiseEmpty());
+        return answers;
+    }
+
+    private static StripeWebhookService webhookService() {
+        return new StripeWebhookService(
+                List.of(SECRET_NEW),
+                java.time.Clock.systemUTC(),
+                new StripeEventStore(server.main.db(), server.vertx.eventBus()),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    }
+
+    @Test
+    void deliveriesReceivedTogetherOnOneEventLoopAreStoredInOneTransaction() {
+        List<JsonObject> events = List.of(
+                event("some.unhandled_type", new JsonObject()),
+                event("some.unhandled_type", new JsonObject()),
+                event("some.unhandled_type", new JsonObject()));
+        List<Future<StripeWebhookReceipt>> answers = receivedTogether(
+                webhookService(), events.stream().map(JsonObject::encode).toList());
+
+        assertThat(answers).allSatisfy(a -> assertThat(a.result().duplicate()).isFalse());
+        String[] ids = events.stream().map(e -> e.getString("id")).toArray(String[]::new);
+        assertThat(count(server, "SELECT count(*) FROM stripe_events WHERE id = ANY(?::text[])", (Object) ids))
+                .isEqualTo(3);
+        assertThat(count(
+                        server,
+                        "SELECT count(DISTINCT received_at) FROM stripe_events WHERE id = ANY(?::text[])",
+                        (Object) ids))
+                .as("stored by one transaction (received_at is its start time, now())")
+                .isEqualTo(1);
+        eventually("the batch's events handled", () -> java.util.Arrays.stream(ids)
+                .allMatch(id -> "ignored".equals(eventStatus(server, id))));
+    }
+
+    @Test
+    void aBatchWithARedeliveryAnEventSentTwiceAndOneTheDatabaseRefusesAnswersEachAsIfAlone() {
+        JsonObject before = event("some.unhandled_type", new JsonObject());
+        assertThat(deliver(server, before).statusCode()).isEqualTo(200);
+        JsonObject fresh = event("some.unhandled_type", new JsonObject());
+        // Signed and well formed, but PostgreSQL's jsonb takes no NUL character: the INSERT fails.
+        JsonObject refused = event("some.unhandled_type", new JsonObject().put("note", "a NUL (\0) in it"));
+
+        List<Future<StripeWebhookReceipt>> answers = receivedTogether(
+                webhookService(), List.of(before.encode(), fresh.encode(), fresh.encode(), refused.encode()));
+
+        assertThat(answers.get(0).result().duplicate()).as("delivered before").isTrue();
+        assertThat(answers.get(1).result().duplicate()).as("first delivery").isFalse();
+        assertThat(answers.get(2).result().duplicate())
+                .as("second delivery in the batch")
+                .isTrue();
+        assertThat(answers.get(3).failed()).isTrue();
+        assertThat(answers.get(3).cause()).isInstanceOf(uk.co.tradersflow.error.AppError.class);
+        assertThat(((uk.co.tradersflow.error.AppError) answers.get(3).cause()).code())
+                .isEqualTo(uk.co.tradersflow.error.ErrorCode.SERVICE_UNAVAILABLE);
+        assertThat(count(server, "SELECT count(*) FROM stripe_events WHERE id = ANY(?::text[])", (Object)
+                        new String[] {before.getString("id"), fresh.getString("id")}))
+                .isEqualTo(2);
+        assertThat(count(server, "SELECT count(*) FROM stripe_events WHERE id = ?", refused.getString("id")))
+                .as("nothing stored for the refused event")
+                .isZero();
+        eventually("the stored event handled", () -> "ignored".equals(eventStatus(server, fresh.getString("id"))));
     }
 
     private static TestUser ownerUser() {
