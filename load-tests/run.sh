@@ -168,7 +168,9 @@ awk -v b="$heap_before" '{ if ($1 > h) h = $1; if ($2 > r) r = $2 } END {
 echo "== post-run checks"
 case $sim in
   CreateInvoiceSimulation)
-    psql "$TF_DB_ADMIN_URL" -f load-tests/check-invoice-numbers.sql | tail -3 ;;
+    numbers=$(psql "$TF_DB_ADMIN_URL" -f load-tests/check-invoice-numbers.sql) || status=1
+    echo "$numbers" | tail -3
+    grep -q 'GAP-FREE: every account' <<< "$numbers" || status=1 ;;
   StripeWebhookSimulation)
     RUN_SECONDS=$secs load-tests/check-stripe-events.sh "$work/stripe-sent-ids.txt" || status=1 ;;
   DocumentSimulation)

@@ -9,6 +9,9 @@ import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
 import java.time.Clock;
@@ -19,6 +22,10 @@ import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
+import org.bouncycastle.crypto.params.ParametersWithRandom;
+import org.bouncycastle.crypto.signers.ECDSASigner;
+import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
@@ -47,13 +54,22 @@ public final class AccessTokens {
     /** Leeway for a clock a little ahead of ours on {@code nbf}; expiry is checked without one. */
     private static final long NOT_BEFORE_LEEWAY_SECONDS = 5;
 
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private final JwtKeySet keys;
+    private final ECPrivateKeyParameters signingKey;
     private final Duration ttl;
     private final Clock clock;
     private final Cache<String, AccessClaims> verified;
 
     public AccessTokens(ServerKeys serverKeys, Duration ttl, Clock clock) {
         this.keys = new JwtKeySet(serverKeys.jwtKeyPair(), serverKeys.jwtPreviousKeys());
+        try {
+            this.signingKey = (ECPrivateKeyParameters)
+                    ECUtil.generatePrivateKeyParameter(keys.current().getPrivate());
+        } catch (InvalidKeyException e) {
+            throw new IllegalStateException("the access-token key is not an EC private key", e);
+        }
         this.ttl = ttl;
         this.clock = clock;
         this.verified = Caffeine.newBuilder()
@@ -79,13 +95,26 @@ public final class AccessTokens {
         JsonObject header =
                 new JsonObject().put("alg", "ES256").put("typ", "JWT").put("kid", keys.currentKid());
         String input = encode(header) + "." + encode(claims);
+        byte[] signature = sign(input.getBytes(StandardCharsets.US_ASCII));
+        lowS(signature, (ECPublicKey) keys.current().getPublic());
+        return input + "." + ENCODER.encodeToString(signature);
+    }
+
+    /**
+     * ES256 over {@code input}: r and s, 32 bytes each. Bouncy Castle's signer with the key's
+     * parameters made once: a fifth of the JDK provider's CPU per signature (about 0.1 against
+     * 0.6 ms here), which was most of a refresh's cost in the server. Verifying stays with the JDK.
+     */
+    private byte[] sign(byte[] input) {
         try {
-            Signature signer = Signature.getInstance(SIGNATURE_ALGORITHM);
-            signer.initSign(keys.current().getPrivate());
-            signer.update(input.getBytes(StandardCharsets.US_ASCII));
-            byte[] signature = signer.sign();
-            lowS(signature, (ECPublicKey) keys.current().getPublic());
-            return input + "." + ENCODER.encodeToString(signature);
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(input);
+            ECDSASigner signer = new ECDSASigner();
+            signer.init(true, new ParametersWithRandom(signingKey, RANDOM));
+            BigInteger[] rs = signer.generateSignature(digest);
+            byte[] signature = new byte[64];
+            System.arraycopy(fixed32(rs[0]), 0, signature, 0, 32);
+            System.arraycopy(fixed32(rs[1]), 0, signature, 32, 32);
+            return signature;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot sign an access token", e);
         }

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.error.AppError;
@@ -70,32 +71,30 @@ public final class SessionService {
             }
             SignInRepository.RefreshRow row = found.get();
             // A suspended account's sessions stay (reinstating brings them back) but open nothing meanwhile.
-            return repo.accountStatus(row.accountId())
-                    .compose(status -> "suspended".equals(status)
-                            ? Future.failedFuture(AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"))
-                            : row.spentAt().isPresent() ? reuse(row, cmd.client()) : rotate(row, hash, cmd.client()));
+            if (row.accountSuspended()) {
+                return Future.failedFuture(AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"));
+            }
+            return row.spentAt().isPresent() ? reuse(row, cmd.client()) : rotate(row, hash, cmd.client());
         });
     }
 
+    /**
+     * One statement in the account's transaction (its BEGIN and scope are pipelined with it): the
+     * successor's id is chosen here, so spending the token, inserting its successor and touching
+     * the session need no answer from each other.
+     */
     private Future<SessionTokens> rotate(SignInRepository.RefreshRow row, byte[] hash, ClientInfo.Client client) {
         String successor = SecretTokens.generate(SessionIssuer.REFRESH_PREFIX);
-        Future<Boolean> won = db.inAccount(row.accountId(), tx -> SignInRepository.insertRefreshToken(
-                                tx,
-                                row.accountId(),
-                                row.sessionId(),
-                                SecretTokens.hash(successor),
-                                sessions.refreshTtl())
-                        .compose(successorId -> SignInRepository.spendRefreshToken(
-                                tx,
-                                row.id(),
-                                successorId,
-                                sealed.seal(successor, row.id().toString())))
-                        .compose(spent -> spent
-                                ? SignInRepository.touchSession(tx, row.sessionId())
-                                        .map(true)
-                                // Lost the race: roll this attempt back and answer with the winner's successor.
-                                : Future.failedFuture(new LostRace())))
-                .recover(e -> e instanceof LostRace ? Future.succeededFuture(false) : Future.failedFuture(e));
+        Future<Boolean> won = db.inAccount(
+                row.accountId(),
+                tx -> SignInRepository.rotateRefreshToken(
+                        tx,
+                        row.id(),
+                        UUID.randomUUID(),
+                        sealed.seal(successor, row.id().toString()),
+                        SecretTokens.hash(successor),
+                        sessions.refreshTtl()));
+        // Lost the race: another request spent the token first; answer with the winner's successor.
         return won.compose(ok -> ok
                 ? Future.succeededFuture(pair(row, successor))
                 : repo.refreshToken(hash).compose(again -> reuse(again.orElseThrow(), client)));
@@ -139,12 +138,6 @@ public final class SessionService {
                         refreshToken),
                 sessions.accessTtl(),
                 Optional.empty());
-    }
-
-    private static final class LostRace extends RuntimeException {
-        LostRace() {
-            super(null, null, false, false);
-        }
     }
 
     // ------------------------------------------------------------------------------------ sign-out

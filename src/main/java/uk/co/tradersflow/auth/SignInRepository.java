@@ -23,7 +23,6 @@ final class SignInRepository {
       SELECT user_id, account_id, password_hash, password_epoch, email_verified, account_status
         FROM auth_user_by_email($1)""";
     private static final String REFRESH_TOKEN = "SELECT * FROM auth_refresh_token($1)";
-    private static final String ACCOUNT_STATUS = "SELECT status FROM accounts WHERE id = $1";
     private static final String LINK_TOKEN = "SELECT * FROM auth_link_token($1, $2)";
     private static final String INSERT_ACCOUNT = "INSERT INTO accounts (id, business_name) VALUES ($1, $2)";
     private static final String INSERT_USER =
@@ -42,11 +41,21 @@ final class SignInRepository {
             """
       INSERT INTO refresh_tokens (account_id, session_id, token_hash, expires_at)
       VALUES ($1, $2, $3, now() + $4 * interval '1 second') RETURNING id""";
-    private static final String SPEND_REFRESH_TOKEN =
+    // A rotation in one statement: the token is spent (only if no other request spent it first),
+    // its successor inserted under the id the spent row names, and the session touched; nothing
+    // happens when the token was already spent, and the answer says which it was.
+    private static final String ROTATE_REFRESH_TOKEN =
             """
-      UPDATE refresh_tokens SET spent_at = now(), successor_id = $2, successor_sealed = $3
-       WHERE id = $1 AND spent_at IS NULL""";
-    private static final String TOUCH_SESSION = "UPDATE sessions SET last_used_at = now() WHERE id = $1";
+      WITH spent AS (
+        UPDATE refresh_tokens SET spent_at = now(), successor_id = $2, successor_sealed = $3
+         WHERE id = $1 AND spent_at IS NULL
+        RETURNING account_id, session_id),
+      successor AS (
+        INSERT INTO refresh_tokens (id, account_id, session_id, token_hash, expires_at)
+        SELECT $2, account_id, session_id, $4, now() + $5 * interval '1 second' FROM spent),
+      touched AS (
+        UPDATE sessions SET last_used_at = now() WHERE id IN (SELECT session_id FROM spent))
+      SELECT count(*) AS spent FROM spent""";
     private static final String REVOKE_SESSION =
             "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL";
     private static final String REVOKE_USER_SESSIONS =
@@ -85,7 +94,8 @@ final class SignInRepository {
             Optional<Instant> spentAt,
             Optional<byte[]> successorSealed,
             boolean sessionLive,
-            Optional<UUID> impersonatorId) {}
+            Optional<UUID> impersonatorId,
+            boolean accountSuspended) {}
 
     record LinkToken(UUID id, UUID accountId, UUID userId, Optional<EmailAddress> newEmail, boolean usable) {}
 
@@ -112,13 +122,6 @@ final class SignInRepository {
                 });
     }
 
-    /** The account's status ({@code active}, {@code suspended}, {@code closed}); {@code closed} when it is gone. */
-    Future<String> accountStatus(UUID accountId) {
-        return db.readInAccount(accountId, c -> c.preparedQuery(ACCOUNT_STATUS).execute(Tuple.of(accountId)))
-                .map(rows ->
-                        rows.size() == 0 ? "closed" : rows.iterator().next().getString("status"));
-    }
-
     Future<Optional<RefreshRow>> refreshToken(byte[] hash) {
         return db.direct(pool ->
                         pool.preparedQuery(REFRESH_TOKEN).execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash))))
@@ -137,7 +140,8 @@ final class SignInRepository {
                             Optional.ofNullable(r.getBuffer("successor_sealed"))
                                     .map(io.vertx.core.buffer.Buffer::getBytes),
                             r.getBoolean("session_live"),
-                            Optional.ofNullable(r.getUUID("impersonator_id"))));
+                            Optional.ofNullable(r.getUUID("impersonator_id")),
+                            r.getBoolean("account_suspended")));
                 });
     }
 
@@ -212,15 +216,20 @@ final class SignInRepository {
                 .map(rows -> rows.iterator().next().getUUID("id"));
     }
 
-    /** Spends a refresh token for its successor; false when another request spent it first. */
-    static Future<Boolean> spendRefreshToken(SqlConnection tx, UUID id, UUID successorId, byte[] successorSealed) {
-        return tx.preparedQuery(SPEND_REFRESH_TOKEN)
-                .execute(Tuple.of(id, successorId, io.vertx.core.buffer.Buffer.buffer(successorSealed)))
-                .map(rows -> rows.rowCount() == 1);
-    }
-
-    static Future<Void> touchSession(SqlConnection tx, UUID sessionId) {
-        return tx.preparedQuery(TOUCH_SESSION).execute(Tuple.of(sessionId)).mapEmpty();
+    /**
+     * Spends refresh token {@code id} for a successor with the given id and hash, and touches its
+     * session; false (and nothing written) when another request spent it first.
+     */
+    static Future<Boolean> rotateRefreshToken(
+            SqlConnection tx, UUID id, UUID successorId, byte[] successorSealed, byte[] successorHash, Duration life) {
+        return tx.preparedQuery(ROTATE_REFRESH_TOKEN)
+                .execute(Tuple.of(
+                        id,
+                        successorId,
+                        io.vertx.core.buffer.Buffer.buffer(successorSealed),
+                        io.vertx.core.buffer.Buffer.buffer(successorHash),
+                        life.toSeconds()))
+                .map(rows -> rows.iterator().next().getLong("spent") == 1);
     }
 
     /** Ends one session; answers whether it was live. */

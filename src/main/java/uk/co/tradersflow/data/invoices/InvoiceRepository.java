@@ -30,19 +30,19 @@ final class InvoiceRepository {
     // check and the update.
     private static final String LOCK = "SELECT id FROM invoices WHERE id = $1 FOR UPDATE";
 
-    // The counter row stays locked until this transaction ends: concurrent creations for one account
-    // queue here, and a rolled-back creation hands its number back, so numbers are gap-free.
-    private static final String NEXT_NUMBER =
+    // Takes the account's next number and inserts the invoice under it, with the id the server
+    // chose. The counter row stays locked until this transaction ends: concurrent creations for one
+    // account queue here, and a rolled-back creation hands its number back, so numbers are
+    // gap-free. Everything after it up to COMMIT runs under that lock, so a creation sends its
+    // statements from here on in as few round trips as their dependencies allow (see insert).
+    private static final String INSERT_NUMBERED =
             """
-      INSERT INTO invoice_counters (last_number) VALUES (1)
-      ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + 1
-      RETURNING last_number""";
-
-    private static final String INSERT =
-            """
-      INSERT INTO invoices (number, customer_id, job_id, currency, due_date, total_pence)
-      VALUES ($1, $2, $3, coalesce($4, 'GBP'), $5, $6)
-      RETURNING id""";
+      WITH next AS (
+        INSERT INTO invoice_counters (last_number) VALUES (1)
+        ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + 1
+        RETURNING last_number)
+      INSERT INTO invoices (id, number, customer_id, job_id, currency, due_date, total_pence)
+      SELECT $1, next.last_number, $2, $3, coalesce($4, 'GBP'), $5, $6 FROM next""";
 
     private static final String INSERT_LINES =
             """
@@ -113,20 +113,32 @@ final class InvoiceRepository {
                 .map(rows -> rows.iterator().next().getBoolean("found"));
     }
 
-    Future<Invoice> insert(SqlConnection tx, InvoiceInput in) {
-        return tx.preparedQuery(NEXT_NUMBER)
-                .execute()
-                .map(rows -> rows.iterator().next().getInteger("last_number"))
-                .compose(number -> tx.preparedQuery(INSERT)
-                        .execute(Tuple.tuple()
-                                .addInteger(number)
-                                .addUUID(in.customerId().orElseThrow())
-                                .addUUID(in.jobId().orElse(null))
-                                .addString(in.currency().orElse(null))
-                                .addLocalDate(in.dueDate().orElse(null))
-                                .addLong(InvoiceLine.total(in.lines()))))
-                .map(rows -> rows.iterator().next().getUUID("id"))
-                .compose(id -> insertLines(tx, id, in.lines()).compose(v -> rendered(tx, id)));
+    /**
+     * A new invoice, numbered, with its lines, as its reply will show it (not yet stored: {@link
+     * #store}). The three statements need no answer from each other (the id is chosen here), so
+     * they go to the database together, in one round trip.
+     */
+    Future<InvoiceReply> insert(SqlConnection tx, InvoiceInput in) {
+        UUID id = UUID.randomUUID();
+        Future<?> inserted = tx.preparedQuery(INSERT_NUMBERED)
+                .execute(Tuple.tuple()
+                        .addUUID(id)
+                        .addUUID(in.customerId().orElseThrow())
+                        .addUUID(in.jobId().orElse(null))
+                        .addString(in.currency().orElse(null))
+                        .addLocalDate(in.dueDate().orElse(null))
+                        .addLong(InvoiceLine.total(in.lines())));
+        Future<Void> lines = insertLines(tx, id, in.lines());
+        Future<RowSet<Row>> pending = tx.preparedQuery(RENDER_PENDING).execute(Tuple.of(id));
+        // Future.all fails with the first statement to fail, the one whose error says what went wrong.
+        return Future.all(inserted, lines, pending).map(v -> Rows.one(pending.result(), InvoiceReply::from));
+    }
+
+    /** Stores a new invoice's rendered reply: the invoice as the API answers it. */
+    Future<Invoice> store(SqlConnection tx, InvoiceReply reply) {
+        return tx.preparedQuery(STORE_REPLY)
+                .execute(Tuple.of(reply.id(), reply.render()))
+                .map(stored -> Rows.one(stored, Invoice::from));
     }
 
     Future<Invoice> update(SqlConnection tx, UUID id, InvoiceInput in) {

@@ -58,8 +58,14 @@ public final class InvoiceService {
         InvoiceInput input = cmd.input();
         return db.inAccount(cmd.caller().me().accountId(), tx -> requireReferences(tx, input)
                 .compose(v -> invoices.insert(tx, input))
-                .compose(invoice -> audit.append(tx, entry(cmd.caller(), "invoice.created", invoice))
-                        .map(invoice)));
+                .compose(reply -> {
+                    // The account's number stays locked until COMMIT: the reply and the audit entry go
+                    // out together, in one round trip, instead of one after the other.
+                    Future<Invoice> stored = invoices.store(tx, reply);
+                    Future<Void> audited = audit.append(
+                            tx, entry(cmd.caller(), "invoice.created", reply.id(), reply.number(), reply.totalPence()));
+                    return Future.all(stored, audited).map(v -> stored.result());
+                }));
     }
 
     /**
@@ -141,9 +147,13 @@ public final class InvoiceService {
     }
 
     private static AuditEntry entry(Caller caller, String action, Invoice invoice) {
+        return entry(caller, action, invoice.id(), invoice.number(), invoice.totalPence());
+    }
+
+    private static AuditEntry entry(Caller caller, String action, UUID id, int number, long totalPence) {
         return AuditEntry.byUser(caller.me(), caller.client(), action)
-                .target("invoice", invoice.id())
-                .detail("number", Invoice.formatNumber(invoice.number()))
-                .detail("totalPence", invoice.totalPence());
+                .target("invoice", id)
+                .detail("number", Invoice.formatNumber(number))
+                .detail("totalPence", totalPence);
     }
 }
