@@ -1,8 +1,5 @@
 package uk.co.tradersflow.ops;
 
-import uk.co.tradersflow.platform.bus.LocalRecordCodec;
-import uk.co.tradersflow.platform.bus.Signal;
-
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
@@ -33,6 +30,8 @@ import uk.co.tradersflow.config.ConfigLoader;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.incident.IncidentNoticeService;
+import uk.co.tradersflow.platform.bus.LocalRecordCodec;
+import uk.co.tradersflow.platform.bus.Signal;
 import uk.co.tradersflow.platform.db.PgUrl;
 import uk.co.tradersflow.platform.security.Actor;
 import uk.co.tradersflow.platform.security.ActorType;
