@@ -4,6 +4,7 @@
 # drifts, so only neighbouring rounds compare). Per round and path: wrk's req/s, p50, p99, errors
 # and the server's CPU per request (utime + stime of its process over the measured seconds).
 #   load-tests/alternate.sh <checkout B> <checkout A> [rounds=5] [seconds=20]
+# PORT (18443) and TF_ALT_DB (tf_alt) let two people run it on one host at once.
 # Each checkout must be built (`mvn -q -DskipTests package`: target/tradersflow.jar, and the
 # seeder in target/test-classes). Needs wrk, psql, and PostgreSQL/Redis as in load-tests/README.md.
 set -euo pipefail
@@ -15,9 +16,11 @@ hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run_one() { # side checkout round
-  local side=$1 dir=$2 round=$3 db="tf_alt_$1" port=18443
+  # Lower case: psql folds the unquoted name in DROP, the server's CREATE quotes it, so "tf_alt_B"
+  # was never dropped and each round re-seeded the last round's database instead of a fresh one.
+  local side=$1 dir=$2 round=$3 db="${TF_ALT_DB:-tf_alt}_${1,,}" port=${PORT:-18443}
   psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres
-  export TF_HTTPS_PORT=$port TF_HTTP_PORT=18080 TF_PUBLIC_URL=https://localhost:$port \
+  export TF_HTTPS_PORT=$port TF_HTTP_PORT=$((port - 363)) TF_PUBLIC_URL=https://localhost:$port \
          TF_DB_URL=postgresql://tf_app@127.0.0.1:5432/$db TF_DB_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/$db \
          TF_REDIS_KEY_PREFIX="tfalt$side$round:" TF_DEV_DATA_DIR="$out/dev-$side" \
          TF_API_RATE_PER_SECOND=1000 TF_API_BURST=2000 TF_ACCESS_TOKEN_TTL_SECONDS=3600 TF_DEV_MAIL=on

@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
 import uk.co.tradersflow.platform.db.Db;
 
@@ -41,6 +42,12 @@ public final class SessionStateCache {
     }
 
     public Future<Optional<SessionState>> get(UUID sessionId) {
+        // Nearly every request finds its answer there already: read it without a loader or a
+        // completion-stage adapter (a loaded answer that failed is never kept).
+        CompletableFuture<Optional<SessionState>> known = cache.getIfPresent(sessionId);
+        if (known != null && known.isDone() && !known.isCompletedExceptionally()) {
+            return Future.succeededFuture(known.join());
+        }
         var pending = cache.get(
                 sessionId, (id, executor) -> load(id).toCompletionStage().toCompletableFuture());
         return Future.fromCompletionStage(pending);

@@ -19,6 +19,8 @@ import java.util.function.Function;
 public final class Api {
     public static final long MAX_JSON_BODY = 1024 * 1024;
     public static final String JSON = "application/json; charset=utf-8";
+    /** {@link #JSON}, as the header value every JSON reply sends (ASCII bytes, copied as they are). */
+    private static final CharSequence JSON_HEADER = io.vertx.core.http.HttpHeaders.createOptimized(JSON);
 
     private final Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(MAX_JSON_BODY);
     /**
@@ -202,7 +204,10 @@ public final class Api {
     }
 
     private static void send(RoutingContext ctx, int status, Buffer body) {
-        ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body);
+        ctx.response()
+                .setStatusCode(status)
+                .putHeader(io.vertx.core.http.HttpHeaders.CONTENT_TYPE, JSON_HEADER)
+                .end(body);
     }
 
     public static void noContent(RoutingContext ctx, Future<?> result) {

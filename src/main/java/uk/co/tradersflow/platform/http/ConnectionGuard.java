@@ -98,7 +98,7 @@ public final class ConnectionGuard implements Handler<HttpConnection> {
         if (request.isSSL()) {
             response.putHeader("Strict-Transport-Security", SecurityHeaders.HSTS);
         }
-        response.putHeader(RequestIds.HEADER, java.util.UUID.randomUUID().toString())
+        response.putHeader(RequestIds.HEADER, RequestIds.fresh())
                 .putHeader("Content-Security-Policy", SecurityHeaders.CSP)
                 .putHeader("Referrer-Policy", "no-referrer")
                 .putHeader("X-Frame-Options", "DENY")

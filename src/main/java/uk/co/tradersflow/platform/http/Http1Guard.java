@@ -30,6 +30,11 @@ import uk.co.tradersflow.config.AppConfig.HttpLimits;
  * minimum rate on average over every body window. Time the server itself holds the client back
  * (Vert.x has stopped reading: a paused request, a slow disk) is never held against it. A client
  * that fails either is disconnected; there is no answer that could help it.
+ *
+ * <p>The head clock costs a request no timer: a head that starts notes the time, and one timer per
+ * connection, always due within a head timeout, compares when it fires and otherwise sets itself
+ * again for what is left. Scheduling and cancelling a timer on every request of a keep-alive
+ * connection was a share of each request's cost on the event loop.
  */
 final class Http1Guard extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Http1Guard.class);
@@ -44,7 +49,12 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
     /** An invalid request was passed on: everything after it is dropped. */
     private boolean rejected;
 
-    private ScheduledFuture<?> headDeadline;
+    /** The connection's one head clock: due within a head timeout while the connection is open. */
+    private ScheduledFuture<?> headTimer;
+    /** A head is on its way (from the connection's start, or its first byte): since {@link #headStartedAt}. */
+    private boolean headPending;
+
+    private long headStartedAt;
     private ScheduledFuture<?> bodyCheck;
     private boolean awaitingContinue;
     private long windowStart;
@@ -63,6 +73,7 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         startHeadDeadline();
+        armHeadTimer(limits.headTimeout().toNanos());
     }
 
     @Override
@@ -86,9 +97,7 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
             }
             inBody = true;
             awaitingContinue = request.headers().contains(HttpHeaderNames.EXPECT);
-            windowStart = System.nanoTime();
-            windowBytes = 0;
-            heldBackInWindow = false;
+            windowBytes = 0; // the body window starts when a read ends with the body still to come
         }
         if (msg instanceof LastHttpContent) {
             inBody = false;
@@ -102,7 +111,7 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
         if (inBody) {
             windowBytes += count;
             awaitingContinue = false;
-        } else if (headDeadline == null && !rejected) {
+        } else if (!headPending && !rejected) {
             startHeadDeadline();
         }
     }
@@ -113,14 +122,21 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
             return;
         }
         if (inBody && bodyCheck == null) {
+            // Within the read that brought the head (its bytes were counted as the head's): the
+            // body's first window starts here.
+            windowStart = System.nanoTime();
+            heldBackInWindow = false;
             long period = Math.max(1, limits.bodyWindow().toMillis() / TICKS_PER_WINDOW);
             bodyCheck = ctx.executor().scheduleAtFixedRate(this::checkBodyRate, period, period, TimeUnit.MILLISECONDS);
-        } else if (!inBody && leftover && headDeadline == null) {
+        } else if (!inBody && leftover && !headPending) {
             startHeadDeadline();
         }
     }
 
     static String framingViolation(HttpRequest request, boolean lengthConflict) {
+        if (!lengthConflict && !request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            return null; // nearly every request: no list built to find that out
+        }
         List<String> codings = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
         if (codings.isEmpty()) {
             return null;
@@ -165,18 +181,35 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
     }
 
     private void startHeadDeadline() {
-        headDeadline =
-                ctx.executor().schedule(this::headTimedOut, limits.headTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        headPending = true;
+        headStartedAt = System.nanoTime();
     }
 
-    private void headTimedOut() {
-        headDeadline = null;
+    private void armHeadTimer(long delayNanos) {
+        headTimer = ctx.executor().schedule(this::headClock, Math.max(1, delayNanos), TimeUnit.NANOSECONDS);
+    }
+
+    /** The head clock's tick: a pending head out of time closes the connection; else it is due again within a timeout. */
+    private void headClock() {
+        headTimer = null;
         if (!ctx.channel().isActive() || rejected) {
+            return;
+        }
+        long timeout = limits.headTimeout().toNanos();
+        if (!headPending) {
+            armHeadTimer(timeout);
+            return;
+        }
+        long now = System.nanoTime();
+        long left = headStartedAt + timeout - now;
+        if (left > 0) {
+            armHeadTimer(left);
             return;
         }
         if (!ctx.channel().config().isAutoRead()) {
             // Vert.x stopped reading (a pipelined request waits for its turn): not the client's delay.
-            startHeadDeadline();
+            headStartedAt = now;
+            armHeadTimer(timeout);
             return;
         }
         log.info(
@@ -213,10 +246,7 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
     }
 
     private void cancelHeadDeadline() {
-        if (headDeadline != null) {
-            headDeadline.cancel(false);
-            headDeadline = null;
-        }
+        headPending = false;
     }
 
     private void cancelBodyCheck() {
@@ -228,6 +258,10 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
 
     private void cancelTimers() {
         cancelHeadDeadline();
+        if (headTimer != null) {
+            headTimer.cancel(false);
+            headTimer = null;
+        }
         cancelBodyCheck();
     }
 

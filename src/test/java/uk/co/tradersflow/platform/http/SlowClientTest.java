@@ -85,6 +85,28 @@ class SlowClientTest {
     }
 
     @Test
+    void aSecondHeadOnAKeepAliveConnectionHasItsWholeDeadlineAndNoMore() throws Exception {
+        try (RawHttp raw = connect(true)) {
+            raw.send("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertThat(raw.readFor(600)).contains("200 OK");
+
+            // The connection's head clock last started with the connection: it ticks about 400 ms
+            // into this head, which must still have its whole second from its first byte.
+            long start = System.nanoTime();
+            raw.send("GET /health/live HTTP/1.1\r\nHost: localhost\r\n");
+            assertThat(raw.closedWithin(700))
+                    .as("not cut before its own deadline")
+                    .isFalse();
+            assertThat(raw.closedWithin(3500)).as("cut after it").isTrue();
+            long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+            assertThat(elapsedMs)
+                    .as("cut off at its 1 s deadline (with room for a busy machine)")
+                    .isBetween(900L, 4300L);
+            assertThat(raw.statuses()).containsExactly(200);
+        }
+    }
+
+    @Test
     void bodySlowerThanTheMinimumRateIsCutOff() throws Exception {
         try (RawHttp raw = connect(true)) {
             raw.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
