@@ -13,17 +13,17 @@ import uk.co.tradersflow.auth.MeService.Me;
 import uk.co.tradersflow.auth.MeService.Session;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.Rows;
+import uk.co.tradersflow.platform.db.ScopedRead;
 
 /** {@code /api/v1/me}'s reads (who am I, my sessions, my activity) and ending one of my sessions. */
 final class MeRepository {
-    private static final String ME =
-            """
-      SELECT u.id AS user_id, u.email, u.email_verified_at IS NOT NULL AS email_verified,
-             a.id AS account_id, a.business_name, a.status,
-             coalesce(b.subscription_status, 'none') AS subscription_status, b.trial_end, b.current_period_end
-        FROM users u JOIN accounts a ON a.id = u.account_id
-        LEFT JOIN billing_accounts b ON b.account_id = a.id
-       WHERE u.id = $1""";
+    /** One statement (sql/V043), pipelined beside other requests' reads, as the list pages are. */
+    private static final ScopedRead ME = ScopedRead.of(
+            "me_read",
+            1,
+            "user_id, email, email_verified, account_id, business_name, status, subscription_status, trial_end, "
+                    + "current_period_end");
+
     private static final String SESSIONS =
             """
       SELECT id, created_at, last_used_at, user_agent, host(ip) AS ip FROM sessions
@@ -44,7 +44,7 @@ final class MeRepository {
     }
 
     Future<Me> me(UUID accountId, UUID userId) {
-        return db.readInAccount(accountId, tx -> tx.preparedQuery(ME).execute(Tuple.of(userId)))
+        return db.read(ME, accountId, Tuple.of(userId))
                 .map(rows -> Rows.one(
                         rows,
                         r -> new Me(

@@ -78,6 +78,11 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                     .containsExactly("A's customer");
             assertThat(strings(c, "SELECT name FROM customer_page('" + b.accountId() + "', " + FAR_FUTURE + ")"))
                     .containsExactly("B's customer");
+            // /me's read (V043): a user is found only under its own account.
+            assertThat(strings(c, "SELECT email FROM me_read('" + a.accountId() + "', '" + a.userId() + "')"))
+                    .containsExactly(a.email());
+            assertThat(strings(c, "SELECT email FROM me_read('" + a.accountId() + "', '" + b.userId() + "')"))
+                    .isEmpty();
             UUID nobody = UUID.randomUUID();
             for (String call :
                     List.of("customer_page('%s', %s)", "job_page('%s', %s, NULL)", "invoice_page('%s', %s, NULL)")) {
@@ -102,6 +107,7 @@ class RowLevelSecurityTest extends TwoAccountsTest {
             assertThat(strings(c, "SELECT name FROM customers")).containsExactly("A's customer");
             // Each function, and each of the status filter's two queries (V026), puts A's scope back.
             for (String call : List.of(
+                    "me_read('%s', NULL) -- %s",
                     "job_page('%s', %s, NULL)",
                     "job_page('%s', %s, 'quoted')",
                     "invoice_page('%s', %s, NULL)",
