@@ -25,7 +25,9 @@ final class EncryptedBlobWriter {
     private final WorkerExecutor workers;
     private final BlobStore blobs;
     private final BlobId blob;
-    private byte[] batch = new byte[BATCH];
+    /** The batch being filled; none while the request is paused, so a paused upload holds only its queue. */
+    private byte[] batch;
+
     private int batched;
     private Future<Void> tail;
     private long queued;
@@ -53,6 +55,9 @@ final class EncryptedBlobWriter {
     void write(Buffer data) {
         int length = data.length();
         for (int at = 0; at < length; ) {
+            if (batch == null) {
+                batch = new byte[BATCH];
+            }
             int n = Math.min(length - at, BATCH - batched);
             data.getBytes(at, at + n, batch, batched);
             batched += n;
@@ -104,7 +109,7 @@ final class EncryptedBlobWriter {
         }
         byte[] bytes = batch;
         int length = batched;
-        batch = new byte[BATCH];
+        batch = null;
         batched = 0;
         queued += length;
         tail = tail.compose(v -> workers.<Void>executeBlocking(
