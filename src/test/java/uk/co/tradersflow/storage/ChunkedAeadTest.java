@@ -24,6 +24,13 @@ class ChunkedAeadTest {
         return b;
     }
 
+    /** Plaintext bytes {@code [from, to]} of a sealed file, as a download reads them. */
+    byte[] range(ChunkedAead.SealedSource source, long sealedSize, long from, long to) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ChunkedAead.decryptRange(source, sealedSize, from, to, out, key, doc);
+        return out.toByteArray();
+    }
+
     byte[] decrypt(byte[] sealed, UUID id) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ChunkedAead.decrypt(new ByteArrayInputStream(sealed), out, key, id);
@@ -119,21 +126,15 @@ class ChunkedAeadTest {
         for (Object[] each : cases) {
             long[] r = (long[]) each[0];
             java.util.List<long[]> reads = new java.util.ArrayList<>();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ChunkedAead.decryptRange(
+            byte[] opened = range(
                     (offset, length) -> {
                         reads.add(new long[] {offset, length});
                         return new ByteArrayInputStream(sealed, (int) offset, (int) length);
                     },
                     sealed.length,
                     r[0],
-                    r[1],
-                    out,
-                    key,
-                    doc);
-            assertThat(out.toByteArray())
-                    .as(r[0] + "-" + r[1])
-                    .isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
+                    r[1]);
+            assertThat(opened).as(r[0] + "-" + r[1]).isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
             assertThat(reads).as("reads for " + r[0] + "-" + r[1]).containsExactly((long[][]) each[1]);
         }
         byte[] badHeader = sealed.clone();
@@ -162,18 +163,12 @@ class ChunkedAeadTest {
         assertThat(decrypt(stored, doc)).isEqualTo(plain);
         long c = ChunkedAead.CHUNK;
         for (long[] r : new long[][] {{0, plain.length - 1}, {5, 4 * c + 3}, {c, 5 * c - 1}, {6 * c, 6 * c + 776}}) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ChunkedAead.decryptRange(
+            byte[] opened = range(
                     (offset, length) -> new ByteArrayInputStream(stored, (int) offset, (int) length),
                     stored.length,
                     r[0],
-                    r[1],
-                    out,
-                    key,
-                    doc);
-            assertThat(out.toByteArray())
-                    .as(r[0] + "-" + r[1])
-                    .isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
+                    r[1]);
+            assertThat(opened).as(r[0] + "-" + r[1]).isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
         }
         byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
         byte[] prefix = Arrays.copyOfRange(sealed, ChunkedAead.MAGIC.length, ChunkedAead.HEADER);
@@ -228,9 +223,9 @@ class ChunkedAeadTest {
         for (int i = 0; i < 40; i++) {
             int from = random.nextInt(plain.length);
             int to = from + random.nextInt(plain.length - from);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ChunkedAead.decryptRange(source, sealed.length, from, to, out, key, doc);
-            assertThat(out.toByteArray()).as(from + "-" + to).isEqualTo(Arrays.copyOfRange(plain, from, to + 1));
+            assertThat(range(source, sealed.length, from, to))
+                    .as(from + "-" + to)
+                    .isEqualTo(Arrays.copyOfRange(plain, from, to + 1));
         }
     }
 
