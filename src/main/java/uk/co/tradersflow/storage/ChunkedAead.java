@@ -23,6 +23,12 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Layout: {@code "TFE1" | nonce prefix (8) | chunk 0 | chunk 1 | …}, every chunk but the last
  * exactly {@value #CHUNK} + 16 bytes. Blocking: run it on worker threads only.
+ *
+ * <p>The chunk size is the format's and stays; what a caller hands over per worker task is not:
+ * {@link RangeReader#next()} opens up to {@value #PART_CHUNKS} chunks at once, and the sealing
+ * stream takes runs of any length, sealing whole chunks straight from the caller's array. Each
+ * worker task then moves a quarter of a megabyte instead of 64 KiB, so a 50 MiB transfer costs
+ * 200 hand-offs between the event loop and the workers rather than 800, and no chunk allocates.
  */
 public final class ChunkedAead {
     public static final int CHUNK = 64 * 1024;
@@ -30,6 +36,9 @@ public final class ChunkedAead {
     static final int SEALED_CHUNK = CHUNK + TAG;
     static final byte[] MAGIC = {'T', 'F', 'E', '1'};
     static final int HEADER = MAGIC.length + 8;
+    /** Chunks a {@link RangeReader#next()} opens at once: a download's worker task. */
+    static final int PART_CHUNKS = 4;
+
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private ChunkedAead() {}
@@ -57,9 +66,9 @@ public final class ChunkedAead {
         while (true) {
             int nextLength = currentLength == SEALED_CHUNK ? readFully(in, next) : 0;
             boolean last = nextLength == 0;
-            byte[] plain = cipher.open(index, last, current, currentLength);
-            out.write(plain);
-            total += plain.length;
+            int plain = cipher.open(index, last, current, 0, currentLength, current, 0);
+            out.write(current, 0, plain);
+            total += plain;
             if (last) {
                 return total;
             }
@@ -114,6 +123,7 @@ public final class ChunkedAead {
         private final OutputStream out;
         private final ChunkCipher cipher;
         private final byte[] filling = new byte[CHUNK];
+        private final byte[] sealed = new byte[SEALED_CHUNK];
         private int filled;
         private long index;
         private long total;
@@ -134,6 +144,14 @@ public final class ChunkedAead {
                 if (filled == CHUNK) {
                     rotate();
                 }
+                if (filled == 0 && length > CHUNK) {
+                    // A whole chunk with more bytes after it in this run: not the last, sealed in place.
+                    seal(index++, false, bytes, offset, CHUNK);
+                    offset += CHUNK;
+                    length -= CHUNK;
+                    total += CHUNK;
+                    continue;
+                }
                 int n = Math.min(length, CHUNK - filled);
                 System.arraycopy(bytes, offset, filling, filled, n);
                 filled += n;
@@ -145,8 +163,12 @@ public final class ChunkedAead {
 
         /** Called only when the chunk is full and more bytes are coming: it is not the last. */
         private void rotate() throws IOException {
-            out.write(cipher.seal(index++, false, filling, CHUNK));
+            seal(index++, false, filling, 0, CHUNK);
             filled = 0;
+        }
+
+        private void seal(long chunk, boolean last, byte[] plain, int offset, int length) throws IOException {
+            out.write(sealed, 0, cipher.seal(chunk, last, plain, offset, length, sealed));
         }
 
         public long plaintextSize() {
@@ -161,7 +183,7 @@ public final class ChunkedAead {
             }
             closed = true;
             try (out) {
-                out.write(cipher.seal(index, true, filling, filled));
+                seal(index, true, filling, 0, filled);
             }
         }
     }
@@ -178,6 +200,10 @@ public final class ChunkedAead {
         private final long chunks;
         private final long from;
         private final long to;
+        private final byte[] sealed;
+        /** A chunk the range begins or ends inside, opened whole; only ever one or two per range. */
+        private byte[] edge;
+
         private long index;
 
         public RangeReader(SealedSource source, long sealedSize, long from, long to, byte[] key, UUID documentId)
@@ -191,6 +217,7 @@ public final class ChunkedAead {
             this.from = from;
             this.to = to;
             this.index = from / CHUNK;
+            this.sealed = new byte[(int) Math.min(PART_CHUNKS, to / CHUNK - index + 1) * SEALED_CHUNK];
             long end = Math.min(sealedSize, HEADER + (to / CHUNK + 1) * SEALED_CHUNK);
             byte[] header;
             if (index == 0) {
@@ -218,23 +245,49 @@ public final class ChunkedAead {
             }
         }
 
-        /** The next authenticated slice of the range, or null when the range is done. */
+        /**
+         * The next authenticated slice of the range, up to {@value #PART_CHUNKS} chunks of it, or
+         * null when the range is done. Every chunk in the slice is authenticated before it is
+         * returned: a bad one fails the whole call.
+         */
         public byte[] next() throws IOException {
-            if (index > to / CHUNK) {
+            long lastChunk = to / CHUNK;
+            if (index > lastChunk) {
                 return null;
             }
-            long offset = HEADER + index * SEALED_CHUNK;
-            int length = (int) Math.min(SEALED_CHUNK, sealedSize - offset);
-            byte[] sealed = in.readNBytes(length);
-            if (sealed.length != length) {
+            long first = index;
+            int count = (int) Math.min(PART_CHUNKS, lastChunk - first + 1);
+            long offset = HEADER + first * SEALED_CHUNK;
+            int length = (int) Math.min((long) count * SEALED_CHUNK, sealedSize - offset);
+            if (in.readNBytes(sealed, 0, length) != length) {
                 throw new TamperedFileException("the file is truncated");
             }
-            byte[] plain = cipher.open(index, index == chunks - 1, sealed, length);
-            long chunkStart = index * CHUNK;
-            int start = (int) Math.max(0, from - chunkStart);
-            int end = (int) Math.min(plain.length, to - chunkStart + 1);
-            index++;
-            return start == 0 && end == plain.length ? plain : Arrays.copyOfRange(plain, start, end);
+            long partStart = first * CHUNK;
+            int start = (int) Math.max(0, from - partStart);
+            int end = (int) (Math.min(to, partStart + (long) count * CHUNK - 1) - partStart + 1);
+            byte[] plain = new byte[end - start];
+            for (int i = 0; i < count; i++, index++) {
+                int at = i * SEALED_CHUNK;
+                int sealedLength = Math.min(SEALED_CHUNK, length - at);
+                if (sealedLength < TAG) {
+                    throw new TamperedFileException("the file is truncated");
+                }
+                int chunkAt = i * CHUNK;
+                boolean last = index == chunks - 1;
+                if (chunkAt >= start && chunkAt + sealedLength - TAG <= end) {
+                    cipher.open(index, last, sealed, at, sealedLength, plain, chunkAt - start);
+                } else {
+                    // The range begins or ends inside this chunk: open it whole, keep its part.
+                    if (edge == null) {
+                        edge = new byte[CHUNK];
+                    }
+                    int n = cipher.open(index, last, sealed, at, sealedLength, edge, 0);
+                    int keepFrom = Math.max(start, chunkAt);
+                    int keepTo = Math.min(end, chunkAt + n);
+                    System.arraycopy(edge, keepFrom - chunkAt, plain, keepFrom - start, keepTo - keepFrom);
+                }
+            }
+            return plain;
         }
 
         @Override
@@ -257,6 +310,8 @@ public final class ChunkedAead {
         private final byte[] prefix;
         private final UUID documentId;
         private final Cipher cipher;
+        private final byte[] nonce = new byte[12];
+        private final ByteBuffer associated = ByteBuffer.allocate(25);
 
         ChunkCipher(byte[] key, byte[] prefix, UUID documentId) {
             this.key = new SecretKeySpec(key, "AES");
@@ -269,19 +324,21 @@ public final class ChunkedAead {
             }
         }
 
-        byte[] seal(long index, boolean last, byte[] plain, int length) {
+        /** Seals {@code plain[offset, offset + length)} into {@code out} from 0; answers the sealed length. */
+        int seal(long index, boolean last, byte[] plain, int offset, int length, byte[] out) {
             try {
                 init(Cipher.ENCRYPT_MODE, index, last);
-                return cipher.doFinal(plain, 0, length);
+                return cipher.doFinal(plain, offset, length, out, 0);
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM is not available", e);
             }
         }
 
-        byte[] open(long index, boolean last, byte[] sealed, int length) {
+        /** Opens one sealed chunk into {@code out} at {@code outOffset} (may be the same array); answers its length. */
+        int open(long index, boolean last, byte[] sealed, int offset, int length, byte[] out, int outOffset) {
             try {
                 init(Cipher.DECRYPT_MODE, index, last);
-                return cipher.doFinal(sealed, 0, length);
+                return cipher.doFinal(sealed, offset, length, out, outOffset);
             } catch (javax.crypto.AEADBadTagException e) {
                 throw new TamperedFileException("chunk " + index + " does not authenticate");
             } catch (GeneralSecurityException e) {
@@ -293,15 +350,15 @@ public final class ChunkedAead {
             if (index > 0xFFFF_FFFFL) {
                 throw new IllegalStateException("file too large for this format");
             }
-            byte[] nonce =
-                    ByteBuffer.allocate(12).put(prefix).putInt((int) index).array();
+            ByteBuffer.wrap(nonce).put(prefix).putInt((int) index);
             cipher.init(mode, key, new GCMParameterSpec(TAG * 8, nonce));
-            cipher.updateAAD(ByteBuffer.allocate(25)
+            associated
+                    .clear()
                     .putLong(documentId.getMostSignificantBits())
                     .putLong(documentId.getLeastSignificantBits())
                     .putLong(index)
-                    .put((byte) (last ? 1 : 0))
-                    .array());
+                    .put((byte) (last ? 1 : 0));
+            cipher.updateAAD(associated.array());
         }
     }
 

@@ -7,22 +7,28 @@ import io.vertx.core.buffer.Buffer;
 import java.util.UUID;
 
 /**
- * The event-loop side of storing an upload. Bytes are gathered into chunk-sized batches here;
- * sealing and writing happen on worker threads, one task after the other for this upload (and
- * in parallel with other uploads). At most {@value #MAX_QUEUED} bytes wait for a worker: past
- * that {@link #writeQueueFull()} tells the caller to pause the request until the drain handler
- * runs, so a fast client cannot fill the heap however large its file.
+ * The event-loop side of storing an upload. Bytes are gathered into batches of
+ * {@value #BATCH} bytes (four of the format's chunks) here; sealing and writing happen on worker
+ * threads, one task per batch, one after the other for this upload (and in parallel with other
+ * uploads). A batch per task, rather than a chunk, keeps the hand-offs between the event loop and
+ * the workers (two thread wake-ups each) to 200 for a 50 MiB file. At most {@value #MAX_QUEUED}
+ * bytes wait for a worker: two batches, so one is sealed while the next fills. Past that
+ * {@link #writeQueueFull()} tells the caller to pause the request until the drain handler runs,
+ * so a fast client cannot fill the heap however large its file.
  *
  * <p>All methods run on the request's event loop; only the tasks touch the blob stream.
  */
 final class EncryptedBlobWriter {
-    static final int BATCH = ChunkedAead.CHUNK;
-    static final long MAX_QUEUED = 8L * BATCH;
+    static final int BATCH = 4 * ChunkedAead.CHUNK;
+    static final long MAX_QUEUED = 2L * BATCH;
 
     private final WorkerExecutor workers;
     private final BlobStore blobs;
     private final BlobId blob;
-    private Buffer batch = Buffer.buffer(BATCH);
+    /** The batch being filled; none while the request is paused, so a paused upload holds only its queue. */
+    private byte[] batch;
+
+    private int batched;
     private Future<Void> tail;
     private long queued;
     private Handler<Void> drainHandler;
@@ -47,9 +53,18 @@ final class EncryptedBlobWriter {
     }
 
     void write(Buffer data) {
-        batch.appendBuffer(data);
-        if (batch.length() >= BATCH) {
-            flush();
+        int length = data.length();
+        for (int at = 0; at < length; ) {
+            if (batch == null) {
+                batch = new byte[BATCH];
+            }
+            int n = Math.min(length - at, BATCH - batched);
+            data.getBytes(at, at + n, batch, batched);
+            batched += n;
+            at += n;
+            if (batched == BATCH) {
+                flush();
+            }
         }
     }
 
@@ -89,20 +104,22 @@ final class EncryptedBlobWriter {
     }
 
     private void flush() {
-        if (batch.length() == 0) {
+        if (batched == 0) {
             return;
         }
-        byte[] bytes = batch.getBytes();
-        batch = Buffer.buffer(BATCH);
-        queued += bytes.length;
+        byte[] bytes = batch;
+        int length = batched;
+        batch = null;
+        batched = 0;
+        queued += length;
         tail = tail.compose(v -> workers.<Void>executeBlocking(
                         () -> {
-                            out.write(bytes);
+                            out.write(bytes, 0, length);
                             return null;
                         },
                         false))
                 .andThen(ar -> {
-                    queued -= bytes.length;
+                    queued -= length;
                     if (drainHandler != null && !writeQueueFull()) {
                         Handler<Void> handler = drainHandler;
                         drainHandler = null;

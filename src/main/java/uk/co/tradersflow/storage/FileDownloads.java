@@ -1,7 +1,8 @@
 package uk.co.tradersflow.storage;
 
-import io.vertx.core.buffer.Buffer;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.util.Optional;
@@ -22,8 +23,10 @@ import uk.co.tradersflow.error.ErrorCode;
  * everywhere kill the URL at once. Every refusal is the same 403: an altered URL learns nothing
  * about what exists.
  *
- * <p>The bytes are decrypted on workers one chunk at a time and written with backpressure; each
- * chunk is authenticated before a byte of it is sent. A file altered on disk fails before the
+ * <p>The bytes are decrypted on workers a part (up to four chunks) at a time and written with
+ * backpressure; each chunk is authenticated before a byte of it is sent. The next part is
+ * decrypted while the connection sends the one before it, so the socket does not wait for a
+ * worker between parts: at most one part is written and one ready per download. A file altered on disk fails before the
  * headers when its first chunk is bad, and is cut off (never completed with altered bytes) when a
  * later one is.
  */
@@ -91,7 +94,7 @@ final class FileDownloads {
         }
     }
 
-    /** One response's worth of decrypting and writing, a chunk per worker task. */
+    /** One response's worth of decrypting and writing, a part per worker task, one part ahead. */
     private final class Transfer {
         private final RoutingContext ctx;
         private final HttpServerResponse response;
@@ -142,6 +145,7 @@ final class FileDownloads {
             });
         }
 
+        /** Writes a part and at once asks a worker for the next, which waits for a drain if it comes first. */
         private void send(byte[] part) {
             if (stopped) {
                 return;
@@ -151,12 +155,9 @@ final class FileDownloads {
                 close();
                 return;
             }
-            response.write(Buffer.buffer(part));
-            if (response.writeQueueFull()) {
-                response.drainHandler(v -> next());
-            } else {
-                next();
-            }
+            // Wrapped, not copied: the array is this response's from here on.
+            response.write(BufferInternal.buffer(Unpooled.wrappedBuffer(part)));
+            next();
         }
 
         private void next() {
@@ -169,7 +170,11 @@ final class FileDownloads {
                     return;
                 }
                 if (ar.succeeded()) {
-                    send(ar.result());
+                    if (response.writeQueueFull()) {
+                        response.drainHandler(v -> send(ar.result()));
+                    } else {
+                        send(ar.result());
+                    }
                 } else {
                     // Headers and earlier chunks are out: all we can do is cut the response short, so the
                     // client sees a failed transfer, never a complete-looking file with altered bytes.

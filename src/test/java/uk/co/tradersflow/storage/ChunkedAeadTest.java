@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -20,6 +22,13 @@ class ChunkedAeadTest {
         byte[] b = new byte[size];
         new Random(size).nextBytes(b);
         return b;
+    }
+
+    /** Plaintext bytes {@code [from, to]} of a sealed file, as a download reads them. */
+    byte[] range(ChunkedAead.SealedSource source, long sealedSize, long from, long to) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ChunkedAead.decryptRange(source, sealedSize, from, to, out, key, doc);
+        return out.toByteArray();
     }
 
     byte[] decrypt(byte[] sealed, UUID id) throws Exception {
@@ -117,21 +126,15 @@ class ChunkedAeadTest {
         for (Object[] each : cases) {
             long[] r = (long[]) each[0];
             java.util.List<long[]> reads = new java.util.ArrayList<>();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ChunkedAead.decryptRange(
+            byte[] opened = range(
                     (offset, length) -> {
                         reads.add(new long[] {offset, length});
                         return new ByteArrayInputStream(sealed, (int) offset, (int) length);
                     },
                     sealed.length,
                     r[0],
-                    r[1],
-                    out,
-                    key,
-                    doc);
-            assertThat(out.toByteArray())
-                    .as(r[0] + "-" + r[1])
-                    .isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
+                    r[1]);
+            assertThat(opened).as(r[0] + "-" + r[1]).isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
             assertThat(reads).as("reads for " + r[0] + "-" + r[1]).containsExactly((long[][]) each[1]);
         }
         byte[] badHeader = sealed.clone();
@@ -145,6 +148,103 @@ class ChunkedAeadTest {
                         key,
                         doc))
                 .isInstanceOf(ChunkedAead.TamperedFileException.class);
+    }
+
+    /**
+     * The format files already stored were written in, rebuilt here from its description with
+     * nothing but {@code javax.crypto}: every chunk AES-256-GCM on its own, nonce = the file's
+     * prefix and the chunk's index, associated data = document id, index, last-chunk flag. Such a
+     * file still opens, whole and in ranges; and what the code seals opens the same way.
+     */
+    @Test
+    void filesSealedInTheStoredFormatStillOpenAndNewFilesAreSealedInIt() throws Exception {
+        byte[] plain = random(6 * ChunkedAead.CHUNK + 777);
+        byte[] stored = sealChunkByChunk(plain, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        assertThat(decrypt(stored, doc)).isEqualTo(plain);
+        long c = ChunkedAead.CHUNK;
+        for (long[] r : new long[][] {{0, plain.length - 1}, {5, 4 * c + 3}, {c, 5 * c - 1}, {6 * c, 6 * c + 776}}) {
+            byte[] opened = range(
+                    (offset, length) -> new ByteArrayInputStream(stored, (int) offset, (int) length),
+                    stored.length,
+                    r[0],
+                    r[1]);
+            assertThat(opened).as(r[0] + "-" + r[1]).isEqualTo(Arrays.copyOfRange(plain, (int) r[0], (int) r[1] + 1));
+        }
+        byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
+        byte[] prefix = Arrays.copyOfRange(sealed, ChunkedAead.MAGIC.length, ChunkedAead.HEADER);
+        assertThat(sealed).isEqualTo(sealChunkByChunk(plain, prefix));
+    }
+
+    private byte[] sealChunkByChunk(byte[] plain, byte[] prefix) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(ChunkedAead.MAGIC);
+        out.write(prefix);
+        int chunks = Math.max(1, (plain.length + ChunkedAead.CHUNK - 1) / ChunkedAead.CHUNK);
+        for (int i = 0; i < chunks; i++) {
+            javax.crypto.Cipher gcm = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+            byte[] nonce =
+                    java.nio.ByteBuffer.allocate(12).put(prefix).putInt(i).array();
+            gcm.init(
+                    javax.crypto.Cipher.ENCRYPT_MODE,
+                    new javax.crypto.spec.SecretKeySpec(key, "AES"),
+                    new javax.crypto.spec.GCMParameterSpec(128, nonce));
+            gcm.updateAAD(java.nio.ByteBuffer.allocate(25)
+                    .putLong(doc.getMostSignificantBits())
+                    .putLong(doc.getLeastSignificantBits())
+                    .putLong(i)
+                    .put((byte) (i == chunks - 1 ? 1 : 0))
+                    .array());
+            int from = i * ChunkedAead.CHUNK;
+            out.write(gcm.doFinal(plain, from, Math.min(ChunkedAead.CHUNK, plain.length - from)));
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * A download's worker task opens up to four chunks: a 10-chunk file is three reads of the
+     * reader, not ten, and ranges starting and ending inside chunks come out exact.
+     */
+    @Test
+    void aReaderOpensUpToFourChunksPerCall() throws Exception {
+        int c = ChunkedAead.CHUNK;
+        byte[] plain = random(10 * c);
+        byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
+        ChunkedAead.SealedSource source =
+                (offset, length) -> new ByteArrayInputStream(sealed, (int) offset, (int) length);
+        List<Integer> parts = new ArrayList<>();
+        try (ChunkedAead.RangeReader reader =
+                new ChunkedAead.RangeReader(source, sealed.length, 0, plain.length - 1, key, doc)) {
+            for (byte[] part = reader.next(); part != null; part = reader.next()) {
+                parts.add(part.length);
+            }
+        }
+        assertThat(parts).containsExactly(4 * c, 4 * c, 2 * c);
+        Random random = new Random(21);
+        for (int i = 0; i < 40; i++) {
+            int from = random.nextInt(plain.length);
+            int to = from + random.nextInt(plain.length - from);
+            assertThat(range(source, sealed.length, from, to))
+                    .as(from + "-" + to)
+                    .isEqualTo(Arrays.copyOfRange(plain, from, to + 1));
+        }
+    }
+
+    /** A bad chunk anywhere in a part fails the part: none of its good chunks are handed out. */
+    @Test
+    void aBadChunkInsideAPartFailsThePartBeforeAnyOfItIsReturned() throws Exception {
+        byte[] plain = random(8 * ChunkedAead.CHUNK);
+        byte[] sealed = ChunkedAead.encrypt(plain, key, doc);
+        sealed[ChunkedAead.HEADER + 6 * ChunkedAead.SEALED_CHUNK + 3] ^= 0x10;
+        try (ChunkedAead.RangeReader reader = new ChunkedAead.RangeReader(
+                (offset, length) -> new ByteArrayInputStream(sealed, (int) offset, (int) length),
+                sealed.length,
+                0,
+                plain.length - 1,
+                key,
+                doc)) {
+            assertThat(reader.next()).isEqualTo(Arrays.copyOf(plain, 4 * ChunkedAead.CHUNK));
+            assertThatThrownBy(reader::next).isInstanceOf(ChunkedAead.TamperedFileException.class);
+        }
     }
 
     @Test
