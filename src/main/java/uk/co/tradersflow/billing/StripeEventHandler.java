@@ -186,7 +186,7 @@ public final class StripeEventHandler {
     }
 
     private Future<Void> ignore(StripeEventStore.Claimed claimed, String why) {
-        return db.asWorker(tx -> events.done(tx, claimed.id(), "ignored", why, null));
+        return db.asWorker(tx -> events.done(tx, claimed, "ignored", why, null));
     }
 
     /** A write decided from what Stripe said, applied to the billing row ({@code locked}) it was decided for. */
@@ -215,7 +215,7 @@ public final class StripeEventHandler {
         return db.asWorker(tx -> tx.preparedQuery(find)
                         .execute(Tuple.of(key))
                         .compose(rows -> rows.size() == 0
-                                ? events.done(tx, claimed.id(), "ignored", noRow, null)
+                                ? events.done(tx, claimed, "ignored", noRow, null)
                                         .map(Optional.<Row>empty())
                                 : Future.succeededFuture(
                                         Optional.of(rows.iterator().next()))))
@@ -265,7 +265,7 @@ public final class StripeEventHandler {
                             : before.subscriptionId().orElse(null);
                     if (subId == null) {
                         return Future.succeededFuture((tx, locked) -> events.done(
-                                tx, claimed.id(), "ignored", "no subscription to reconcile", before.accountId()));
+                                tx, claimed, "ignored", "no subscription to reconcile", before.accountId()));
                     }
                     return callStripe("subscriptions.retrieve", c -> c.v1().subscriptions()
                                     .retrieve(subId))
@@ -285,8 +285,7 @@ public final class StripeEventHandler {
                                             ? Future.succeededFuture()
                                             : writeSubscription(tx, row, sub, status);
                                     return state.compose(v -> extraEmail(tx, row, sub, obj, extra))
-                                            .compose(v ->
-                                                    events.done(tx, claimed.id(), "processed", null, row.accountId()));
+                                            .compose(v -> events.done(tx, claimed, "processed", null, row.accountId()));
                                 });
                             });
                 },
@@ -398,7 +397,7 @@ public final class StripeEventHandler {
                                                 .detail("chargesEnabled", nc)
                                                 .detail("payoutsEnabled", np)));
                             }
-                            return update.compose(v -> events.done(tx, claimed.id(), "processed", null, account));
+                            return update.compose(v -> events.done(tx, claimed, "processed", null, account));
                         }),
                 1);
     }
@@ -468,8 +467,7 @@ public final class StripeEventHandler {
                         tx, invoiceId, new StripePayment(connected, paidAt, paid.amount(), paid.currency(), paid.id()))
                 .compose(rows -> {
                     if (rows.size() == 0) {
-                        return events.done(
-                                tx, claimed.id(), "ignored", "no such invoice on this connected account", null);
+                        return events.done(tx, claimed, "ignored", "no such invoice on this connected account", null);
                     }
                     Row r = rows.iterator().next();
                     UUID account = r.getUUID("account_id");
@@ -485,7 +483,7 @@ public final class StripeEventHandler {
                                                 .detail("amountPaid", paid.amount())
                                                 .detail("currencyPaid", paid.currency())
                                                 .detail("stripeEvent", claimed.id()))
-                                .compose(v -> events.done(tx, claimed.id(), "ignored", why, account));
+                                .compose(v -> events.done(tx, claimed, "ignored", why, account));
                     }
                     String unexpected = r.getString("unexpected");
                     if (unexpected != null) {
@@ -509,10 +507,10 @@ public final class StripeEventHandler {
                                                 .detail("amountPaid", paid.amount())
                                                 .detail("currencyPaid", paid.currency())
                                                 .detail("stripeEvent", claimed.id()))
-                                .compose(v -> events.done(tx, claimed.id(), "processed", why, account));
+                                .compose(v -> events.done(tx, claimed, "processed", why, account));
                     }
                     if (!r.getBoolean("first_time")) {
-                        return events.done(tx, claimed.id(), "processed", "invoice already paid", account);
+                        return events.done(tx, claimed, "processed", "invoice already paid", account);
                     }
                     String number = Invoice.formatNumber(r.getInteger("invoice_number"));
                     Future<Void> effects = audit.append(
@@ -538,7 +536,7 @@ public final class StripeEventHandler {
                                                 account))
                                 .mapEmpty());
                     }
-                    return effects.compose(v -> events.done(tx, claimed.id(), "processed", null, account));
+                    return effects.compose(v -> events.done(tx, claimed, "processed", null, account));
                 }));
     }
 

@@ -63,13 +63,13 @@ public final class StripeEventStore {
             """
       UPDATE stripe_events SET status = $2, processed_at = now(), lease_until = NULL, last_error = $3,
              account_id = coalesce($4, account_id)
-       WHERE id = $1""";
+       WHERE id = $1 AND status = 'processing' AND attempts = $5""";
     private static final String FAILED =
             """
       UPDATE stripe_events SET status = 'failed', lease_until = NULL, last_error = left($2, 1000),
              next_attempt_at = CASE WHEN attempts >= $3 THEN 'infinity'::timestamptz
                                     ELSE now() + make_interval(secs => least(3600, power(2, attempts))) END
-       WHERE id = $1""";
+       WHERE id = $1 AND status = 'processing' AND attempts = $4""";
     // Contention, not a fault: the event goes back to the queue for a fresh round soon. It keeps
     // the attempt its claim spent, so an event that never gets through still ends failed for good.
     private static final String DEFERRED =
@@ -78,13 +78,13 @@ public final class StripeEventStore {
              last_error = left($2, 1000),
              next_attempt_at = CASE WHEN attempts >= $3 THEN 'infinity'::timestamptz
                                     ELSE now() + $4 * interval '1 millisecond' END
-       WHERE id = $1""";
+       WHERE id = $1 AND status = 'processing' AND attempts = $5""";
     // Never started: the claim is undone, the attempt it counted given back.
     private static final String HANDED_BACK =
             """
       UPDATE stripe_events SET status = 'pending', attempts = greatest(attempts - 1, 0), lease_until = NULL,
              next_attempt_at = now() + $2 * interval '1 millisecond'
-       WHERE id = $1 AND status = 'processing'""";
+       WHERE id = $1 AND status = 'processing' AND attempts = $3""";
     private static final String LIST_FAILED =
             """
       SELECT id, type, connect_account, account_id, created, received_at, status, attempts, last_error, next_attempt_at
@@ -195,15 +195,24 @@ public final class StripeEventStore {
     }
 
     /** Marks the event handled inside the transaction that applied its effects. */
-    public Future<Void> done(SqlConnection tx, String id, String status, String note, UUID account) {
+    /**
+     * Marks the event handled inside the transaction that applied its effects, if this claim still
+     * holds it. A handler that outlived its lease, whose event another claim has taken over, fails
+     * with {@link LeaseLost} instead, and its transaction rolls back with its effects: only the
+     * claim that holds the event commits them.
+     */
+    public Future<Void> done(SqlConnection tx, Claimed claimed, String status, String note, UUID account) {
         return tx.preparedQuery(DONE)
-                .execute(Tuple.of(id, status, note, account))
-                .mapEmpty();
+                .execute(Tuple.of(claimed.id(), status, note, account, claimed.attempts()))
+                .compose(rows -> rows.rowCount() == 1
+                        ? Future.<Void>succeededFuture()
+                        : Future.failedFuture(new LeaseLost(claimed.id())));
     }
 
-    public Future<Void> failed(String id, String error) {
+    /** Records a failed handling for a later retry; does nothing once another claim holds the event. */
+    public Future<Void> failed(Claimed claimed, String error) {
         return db.asWorker(tx -> tx.preparedQuery(FAILED)
-                .execute(Tuple.of(id, error, MAX_ATTEMPTS))
+                .execute(Tuple.of(claimed.id(), error, MAX_ATTEMPTS, claimed.attempts()))
                 .mapEmpty());
     }
 
@@ -211,9 +220,9 @@ public final class StripeEventStore {
      * Puts the event back as pending, due again after {@code delayMillis}: its handling lost every
      * round to other writers of the same billing row, which is no fault of the event's.
      */
-    public Future<Void> deferred(String id, String why, long delayMillis) {
+    public Future<Void> deferred(Claimed claimed, String why, long delayMillis) {
         return db.asWorker(tx -> tx.preparedQuery(DEFERRED)
-                .execute(Tuple.of(id, why, MAX_ATTEMPTS, delayMillis))
+                .execute(Tuple.of(claimed.id(), why, MAX_ATTEMPTS, delayMillis, claimed.attempts()))
                 .mapEmpty());
     }
 
@@ -221,9 +230,10 @@ public final class StripeEventStore {
      * Undoes the claim of an event whose handling could not start (every Stripe call this instance
      * allows was in flight): pending again, due after {@code delayMillis}, the claim's attempt given back.
      */
-    public Future<Void> handedBack(String id, long delayMillis) {
-        return db.asWorker(tx ->
-                tx.preparedQuery(HANDED_BACK).execute(Tuple.of(id, delayMillis)).mapEmpty());
+    public Future<Void> handedBack(Claimed claimed, long delayMillis) {
+        return db.asWorker(tx -> tx.preparedQuery(HANDED_BACK)
+                .execute(Tuple.of(claimed.id(), delayMillis, claimed.attempts()))
+                .mapEmpty());
     }
 
     public Future<JsonArray> list(String status, OffsetDateTime before, String beforeId, int limit) {

@@ -152,22 +152,27 @@ public final class StripeWebhookVerticle extends VerticleBase {
         return Future.succeededFuture(claimed)
                 .compose(handler::apply)
                 .recover(e -> {
+                    if (e instanceof LeaseLost) {
+                        // Another claim holds the event now; this handling's effects were rolled back.
+                        log.info("stripe event {}: {}", id, e.getMessage());
+                        return Future.succeededFuture();
+                    }
                     if (e instanceof StripeCallsBusy) {
                         return events.handedBack(
-                                id, DEFER_MS + ThreadLocalRandom.current().nextLong(DEFER_MS));
+                                claimed, DEFER_MS + ThreadLocalRandom.current().nextLong(DEFER_MS));
                     }
                     if (e instanceof RowKeptChanging) {
                         // Spread out, so the events of one customer that collided do not collide again.
                         long delay = DEFER_MS + ThreadLocalRandom.current().nextLong(DEFER_MS);
                         log.debug("stripe event {} deferred {} ms: {}", id, delay, e.getMessage());
-                        return events.deferred(id, e.getMessage(), delay);
+                        return events.deferred(claimed, e.getMessage(), delay);
                     }
                     log.warn("stripe event {} failed (attempt {}): {}", id, claimed.attempts(), e.toString());
                     Counter.builder("tf_stripe_webhook_failed")
                             .register(registry)
                             .increment();
                     StripeWebhookMetrics.count(StripeWebhookMetrics.Outcome.FAILED);
-                    return events.failed(id, e.getClass().getSimpleName() + ": " + e.getMessage());
+                    return events.failed(claimed, e.getClass().getSimpleName() + ": " + e.getMessage());
                 })
                 .recover(e -> {
                     log.error("stripe event {} could not be marked failed", id, e);

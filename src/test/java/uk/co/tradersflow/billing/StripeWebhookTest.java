@@ -445,6 +445,45 @@ class StripeWebhookTest extends FakeStripeServerTest {
         assertThat(subscriptionStatus(u)).isEqualTo("active");
     }
 
+    /**
+     * A handler that outlived its lease, whose event another claim took over meanwhile, commits
+     * nothing: its status write and its effects roll back together, and the newer claim decides.
+     */
+    @Test
+    void aHandlerWhoseClaimWasTakenOverCommitsNothing() {
+        String customer = "cus_" + id();
+        String sub = "sub_" + id();
+        TestUser u = subscriber(customer);
+        fake.subscription(sub, customer, "active", 0, Instant.now().getEpochSecond() + 86400);
+        JsonObject e = event("customer.subscription.updated", fake.subscriptions.get(sub));
+        String id = e.getString("id");
+        // While this claim reads Stripe, another claim takes the event (as after a lease ran out):
+        // the claim's count moves on and the lease is renewed far ahead, so no claim of this
+        // instance's takes it back during the test.
+        fake.whileRetrieving = path -> {
+            if (path.endsWith(sub)) {
+                sql(
+                        server,
+                        "UPDATE stripe_events SET attempts = attempts + 1, lease_until = now() + interval '1 hour' "
+                                + "WHERE id = ?",
+                        id);
+            }
+        };
+        try (LogCapture log = new LogCapture()) {
+            deliver(server, e);
+            eventually(
+                    "the stale claim gave up", () -> log.text().contains("event " + id + " is held by a newer claim"));
+        } finally {
+            fake.whileRetrieving = path -> {};
+        }
+        assertThat(eventStatus(server, id)).isEqualTo("processing");
+        assertThat(value(server, "SELECT last_error FROM stripe_events WHERE id = ?", id))
+                .isNull();
+        assertThat(subscriptionStatus(u))
+                .as("the stale claim's write rolled back")
+                .isEqualTo("none");
+    }
+
     @Test
     void trialWillEndMailsTheTradespersonOnceAndUnpaidMapsToPastDue() {
         String customer = "cus_" + id();
