@@ -15,9 +15,11 @@ import uk.co.tradersflow.platform.db.Db;
 
 /**
  * Answers "is this session still live, and is its account allowed in?" for every authenticated
- * request. Answers are remembered for at most one second, so a revocation, suspension or
- * password change reaches every instance within a second even if no signal arrives; a
- * {@link SessionRevoked} signal (local bus, fed from Redis pub/sub) drops them at once.
+ * request. Answers are remembered for at most {@link #MAX_AGE}, so a revocation, suspension or
+ * password change reaches every instance within a second even if no signal arrives (an operator's
+ * {@code suspend-account} sends none): the second has to hold the answer's age, the lookup that
+ * made it and the refused request itself, so the age alone is kept well under it. A
+ * {@link SessionRevoked} signal (local bus, fed from Redis pub/sub) drops answers at once.
  *
  * <p>The lookup is the SECURITY DEFINER function {@code session_state}: it must run before we
  * trust the token's account, and reveals nothing but the one session's state.
@@ -27,7 +29,7 @@ public final class SessionStateCache {
             """
       SELECT session_id, user_id, account_id, live, account_status, email, email_verified, impersonator_id
         FROM session_state($1)""";
-    public static final Duration MAX_AGE = Duration.ofSeconds(1);
+    public static final Duration MAX_AGE = Duration.ofMillis(750);
 
     private final Db db;
     private final AsyncCache<UUID, Optional<SessionState>> cache;
