@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +28,7 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import uk.co.tradersflow.auth.SessionStateCache;
 import uk.co.tradersflow.support.HeadlessChromium;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
@@ -52,7 +52,10 @@ class ConsoleBrowserTest {
     static TestServer server;
     static TestUser trader;
     static String business;
-    static HeadlessChromium chromium;
+
+    @RegisterExtension
+    static final HeadlessChromium chromium = HeadlessChromium.window(1280, 900, SCREENSHOTS);
+
     static ChromeDriver browser;
 
     @RegisterExtension
@@ -69,16 +72,7 @@ class ConsoleBrowserTest {
         business = "Console " + TAG + " Electrical";
         Sql.admin().update("UPDATE accounts SET business_name = ? WHERE id = ?", business, trader.accountId());
 
-        Files.createDirectories(SCREENSHOTS);
-        chromium = HeadlessChromium.start(1280, 900);
         browser = chromium.driver();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (chromium != null) {
-            chromium.close();
-        }
     }
 
     /** Every page ran under its CSP without a violation: nothing inline, nothing from elsewhere. */
@@ -302,7 +296,7 @@ class ConsoleBrowserTest {
                 .update(
                         "UPDATE sessions SET revoked_at = now() WHERE user_id = (SELECT id FROM users WHERE email = ?)",
                         OWNER);
-        Thread.sleep(1_100); // the session-state cache's one second
+        Thread.sleep(SessionStateCache.MAX_AGE.toMillis() + 100); // the session-state cache's age
         HttpResponse<Buffer> after = get("/admin/accounts", cookie);
         assertThat(after.statusCode()).isEqualTo(401);
         assertThat(after.bodyAsString()).contains("<h1>Sign in</h1>").doesNotContain(business);
@@ -317,7 +311,10 @@ class ConsoleBrowserTest {
         browser.findElement(By.linkText("Emails")).click();
         assertThat(heading()).isEqualTo("Emails");
         browser.findElement(By.id("f-recipient")).sendKeys(recipient);
-        button("Filter").click();
+        WebElement filter = button("Filter");
+        filter.click();
+        // The row may be on the unfiltered page too: read it only from the filtered one.
+        new WebDriverWait(browser, Duration.ofSeconds(15)).until(ExpectedConditions.stalenessOf(filter));
         WebElement row = emailRow(id);
         assertThat(row.findElement(By.className("status")).getText()).isEqualTo("failed");
         assertThat(row.findElement(By.className("events")).getText())

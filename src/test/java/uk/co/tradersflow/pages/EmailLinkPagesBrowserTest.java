@@ -18,7 +18,6 @@ import java.util.UUID;
 import java.util.logging.Level;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,7 +46,10 @@ class EmailLinkPagesBrowserTest {
     static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
     static TestServer server;
-    static HeadlessChromium chromium;
+
+    @RegisterExtension
+    static final HeadlessChromium chromium = HeadlessChromium.window(1024, 768, SCREENSHOTS);
+
     static ChromeDriver browser;
 
     // Nothing listens on this SMTP port: the emails stay queued, and the test reads their links.
@@ -58,16 +60,7 @@ class EmailLinkPagesBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Files.createDirectories(SCREENSHOTS);
-        chromium = HeadlessChromium.start(1024, 768);
         browser = chromium.driver();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (chromium != null) {
-            chromium.close();
-        }
     }
 
     /** Every page ran under its CSP without a violation: nothing inline, nothing from elsewhere. */

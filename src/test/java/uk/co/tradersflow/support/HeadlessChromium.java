@@ -7,6 +7,9 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.logging.Level;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -16,20 +19,32 @@ import org.openqa.selenium.logging.LoggingPreferences;
 /**
  * Debian's Chromium, headless, driven through Debian's chromedriver (nothing downloaded), with a
  * fresh profile of its own, the browser console's log kept (for CSP checks), and the flags that
- * keep it off the network this machine does not have. Closing quits it and deletes the profile.
+ * keep it off the network this machine does not have. A test class's extension: started before
+ * the class's {@code @BeforeAll}, with its screenshot folder made; quit after its
+ * {@code @AfterAll}, its profile deleted.
  */
-public final class HeadlessChromium implements AutoCloseable {
-    private final Path profile;
-    private final ChromeDriver driver;
+public final class HeadlessChromium implements BeforeAllCallback, AfterAllCallback {
+    private final int width;
+    private final int height;
+    private final Path screenshots;
+    private Path profile;
+    private ChromeDriver driver;
 
-    private HeadlessChromium(Path profile, ChromeDriver driver) {
-        this.profile = profile;
-        this.driver = driver;
+    private HeadlessChromium(int width, int height, Path screenshots) {
+        this.width = width;
+        this.height = height;
+        this.screenshots = screenshots;
     }
 
-    /** A browser whose window is {@code width} × {@code height}. */
-    public static HeadlessChromium start(int width, int height) throws IOException {
-        Path profile = Files.createTempDirectory("tf-chromium-profile");
+    /** A browser whose window is {@code width} × {@code height}, saving its screenshots under {@code screenshots}. */
+    public static HeadlessChromium window(int width, int height, Path screenshots) {
+        return new HeadlessChromium(width, height, screenshots);
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+        Files.createDirectories(screenshots);
+        profile = Files.createTempDirectory("tf-chromium-profile");
         ChromeOptions options = new ChromeOptions();
         options.setBinary("/usr/bin/chromium");
         options.addArguments(
@@ -51,7 +66,7 @@ public final class HeadlessChromium implements AutoCloseable {
                 .usingDriverExecutable(new File("/usr/bin/chromedriver"))
                 .usingAnyFreePort()
                 .build();
-        return new HeadlessChromium(profile, new ChromeDriver(service, options));
+        driver = new ChromeDriver(service, options);
     }
 
     /** What the browser's console said about the Content Security Policy since last asked: a page broke it. */
@@ -67,9 +82,11 @@ public final class HeadlessChromium implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
+    public void afterAll(ExtensionContext context) throws IOException {
         try {
-            driver.quit();
+            if (driver != null) {
+                driver.quit();
+            }
         } finally {
             try (Stream<Path> files = Files.walk(profile)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
