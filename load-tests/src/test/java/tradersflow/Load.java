@@ -1,8 +1,12 @@
 package tradersflow;
 
+import static io.gatling.javaapi.http.HttpDsl.RawFileBodyPart;
+import static io.gatling.javaapi.core.CoreDsl.jsonPath;
 import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.status;
 
 import io.gatling.javaapi.http.HttpProtocolBuilder;
+import io.gatling.javaapi.http.HttpRequestActionBuilder;
 
 /**
  * Settings shared by the simulations (system properties, as {@code mvn gatling:test -Dname=value}):
@@ -39,4 +43,15 @@ final class Load {
       + "{\"description\":\"Labour (hours)\",\"quantity\":2,\"unitPence\":4500},"
       + "{\"description\":\"Call-out\",\"quantity\":1,\"unitPence\":1250},"
       + "{\"description\":\"Copper pipe 15mm (m)\",\"quantity\":3,\"unitPence\":333}]}";
+
+  /** A photo uploaded from {@code file} as the app sends one: 201, its id kept as {@code #{documentId}}. */
+  static HttpRequestActionBuilder upload(String name, String file) {
+    return http(name)
+        .post("/api/v1/documents")
+        .header("Authorization", "Bearer #{token}")
+        .bodyPart(RawFileBodyPart("file", file).fileName("site-photo.jpg").contentType("image/jpeg"))
+        .asMultipartForm()
+        .check(status().is(201))
+        .check(jsonPath("$.id").saveAs("documentId"));
+  }
 }

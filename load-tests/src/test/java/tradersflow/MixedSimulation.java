@@ -45,13 +45,7 @@ public class MixedSimulation extends Simulation {
       .body(StringBody("{\"email\":\"#{email}\",\"password\":\"#{password}\"}"))
       .check(status().is(200)));
 
-  ChainBuilder upload = exec(http("POST /api/v1/documents")
-          .post("/api/v1/documents")
-          .header("Authorization", "Bearer #{token}")
-          .bodyPart(RawFileBodyPart("file", FILE).fileName("site-photo.jpg").contentType("image/jpeg"))
-          .asMultipartForm()
-          .check(status().is(201))
-          .check(jsonPath("$.id").saveAs("documentId")))
+  ChainBuilder upload = exec(Load.upload("POST /api/v1/documents", FILE))
       .exec(http("DELETE /api/v1/documents/{id}")
           .delete("/api/v1/documents/#{documentId}")
           .header("Authorization", "Bearer #{token}")
