@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * Stores verified deliveries in batches, one batch in flight per event loop. A delivery that
  * arrives while its loop's batch is being stored waits for it, and the deliveries that gathered
  * meanwhile go together in the next ({@link StripeEventStore#storeAll}: one round trip and one
- * COMMIT for all). A quiet endpoint so stores each delivery alone, at once, and a busy one in
+ * COMMIT for all). A quiet endpoint thus stores each delivery alone, at once, and a busy one in
  * batches that grow with the load, with no timer and no added wait. Each delivery's answer comes
  * after the COMMIT that stored it: durable before its 2xx, as when stored alone.
  *

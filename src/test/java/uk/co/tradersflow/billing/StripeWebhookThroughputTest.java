@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,12 +23,13 @@ import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 
 /**
- * Webhook events verified and stored per second under 64 concurrent senders, and the p99 wait
- * for the 2xx. A measurement, not a behaviour test, so it runs only when asked for, alone:
- * {@code mvn -q -o -B test -Dtest=StripeWebhookThroughputTest -Dtf.webhookBench.events=3000}
- * (figures in the log line "webhook bench: …" and target/surefire-reports).
+ * The contract's "reply within 2 s" for deliveries that arrive together, as Stripe sends them
+ * after an outage: 64 concurrent senders, every fifth delivery a redelivery of the one before,
+ * each answered 200 within 2 s and each event stored once, now that an event loop stores its
+ * deliveries in batches ({@link StripeEventIntake}). In the suite with 600 deliveries; as a
+ * measurement with more: {@code mvn -q -o -B test -Dtest=StripeWebhookThroughputTest
+ * -Dtf.webhookBench.events=3000} (figures in the log line "webhook bench: …").
  */
-@EnabledIfSystemProperty(named = "tf.webhookBench.events", matches = "[0-9]+")
 class StripeWebhookThroughputTest {
     private static final Logger log = LoggerFactory.getLogger(StripeWebhookThroughputTest.class);
     static final int SENDERS = 64;
@@ -41,11 +41,15 @@ class StripeWebhookThroughputTest {
             withFakeStripe(started -> fake = started).then(s -> server = s);
 
     @Test
-    void sixtyFourConcurrentSendersAreAnsweredWellWithinTwoSecondsAtP99() {
-        int total = Integer.getInteger("tf.webhookBench.events", 3000);
+    void sixtyFourConcurrentSendersAreEachAnsweredWithinTwoSecondsAndEachEventStoredOnce() {
+        int total = Integer.getInteger("tf.webhookBench.events", 600);
         long now = Instant.now().getEpochSecond();
         List<String[]> deliveries = new ArrayList<>(total);
         for (int i = 0; i < total; i++) {
+            if (i % 5 == 4) {
+                deliveries.add(deliveries.get(i - 1)); // a redelivery, likely in the same batch
+                continue;
+            }
             String body = FakeStripe.event(
                             "customer.subscription.updated",
                             new JsonObject()
@@ -102,8 +106,11 @@ class StripeWebhookThroughputTest {
         log.info(figures);
         System.out.println(figures);
         assertThat(failures.get()).isZero();
-        assertThat(stored).isEqualTo(total);
+        assertThat(stored).as("each event stored once").isEqualTo(total - total / 5);
         assertThat(p99).as("p99 time to 2xx in ms").isLessThan(2000);
+        assertThat(sorted[total - 1] / 1e6)
+                .as("every delivery answered within 2 s, in ms")
+                .isLessThan(2000);
     }
 
     private static void run(io.vertx.core.Vertx senders, WebClient client, List<String[]> deliveries, int lanes) {
