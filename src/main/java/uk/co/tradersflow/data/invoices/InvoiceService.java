@@ -1,6 +1,7 @@
 package uk.co.tradersflow.data.invoices;
 
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
@@ -13,6 +14,8 @@ import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.error.FieldError;
 import uk.co.tradersflow.platform.db.Db;
+import uk.co.tradersflow.platform.db.OneBatchPerKey;
+import uk.co.tradersflow.platform.db.OneBatchPerKey.Item;
 import uk.co.tradersflow.platform.db.Tx;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.PageRequest;
@@ -36,9 +39,14 @@ public final class InvoiceService {
 
     public record UpdateInvoice(Caller caller, UUID id, InvoiceInput input) {}
 
+    /** The most creations of one account that share a transaction. */
+    static final int MAX_CREATED_TOGETHER = 32;
+
     private final Db db;
     private final AuditLog audit;
     private final InvoiceRepository invoices = new InvoiceRepository();
+    private final OneBatchPerKey<UUID, CreateInvoice, Invoice> creations =
+            new OneBatchPerKey<>(MAX_CREATED_TOGETHER, this::createTogether);
 
     public InvoiceService(Db db, AuditLog audit) {
         this.db = db;
@@ -54,18 +62,85 @@ public final class InvoiceService {
         return db.readInAccount(accountId, tx -> invoices.find(tx, id));
     }
 
+    /**
+     * A new invoice under its account's next number. The number is taken under the account's
+     * counter row lock, held until COMMIT, so creations of one account queue for it. On this
+     * instance they queue here instead, without a connection each: one transaction at a time per
+     * account, and those that arrived meanwhile go together in the next (up to {@link
+     * #MAX_CREATED_TOGETHER}), numbered in the order they came. Alone, a creation runs at once.
+     */
     public Future<Invoice> create(CreateInvoice cmd) {
-        InvoiceInput input = cmd.input();
-        return db.inAccount(cmd.caller().me().accountId(), tx -> requireReferences(tx, input)
-                .compose(v -> invoices.insert(tx, input))
-                .compose(reply -> {
-                    // The account's number stays locked until COMMIT: the reply and the audit entry go
-                    // out together, in one round trip, instead of one after the other.
-                    Future<Invoice> stored = invoices.store(tx, reply);
+        return creations.submit(cmd.caller().me().accountId(), cmd);
+    }
+
+    /**
+     * One transaction for {@code batch}: each creation's outcome is settled once it has committed
+     * (or not). A creation naming a customer or job that is not the account's fails alone, with
+     * its 422; one that makes the database refuse a statement rolls back its neighbours too, so
+     * then each is tried again alone, and only the one at fault fails.
+     */
+    private Future<Void> createTogether(UUID accountId, List<Item<CreateInvoice, Invoice>> batch) {
+        List<CreateInvoice> cmds = batch.stream().map(Item::command).toList();
+        return db.inAccount(accountId, tx -> insertAll(tx, cmds)).transform(ar -> {
+            if (ar.succeeded()) {
+                for (int i = 0; i < batch.size(); i++) {
+                    Future<Invoice> outcome = ar.result().get(i);
+                    if (outcome.succeeded()) {
+                        batch.get(i).succeed(outcome.result());
+                    } else {
+                        batch.get(i).fail(outcome.cause());
+                    }
+                }
+                return Future.succeededFuture();
+            }
+            if (batch.size() > 1 && ar.cause() instanceof PgException) {
+                Future<Void> each = Future.succeededFuture();
+                for (Item<CreateInvoice, Invoice> item : batch) {
+                    each = each.compose(v -> createTogether(accountId, List.of(item)));
+                }
+                return each;
+            }
+            batch.forEach(item -> item.fail(ar.cause()));
+            return Future.succeededFuture();
+        });
+    }
+
+    /**
+     * Creates {@code cmds} in {@code tx}, in three round trips whatever their number: every
+     * creation's references checked; then the numbers taken, rows and lines inserted and read
+     * back rendered; then the replies stored and the audit entries written. One outcome per
+     * command, in order: the invoice, or the 422 its references earned.
+     */
+    private Future<List<Future<Invoice>>> insertAll(Tx tx, List<CreateInvoice> cmds) {
+        List<Future<Void>> checked =
+                cmds.stream().map(cmd -> requireReferences(tx, cmd.input())).toList();
+        return Future.join(checked).transform(ignored -> {
+            for (Future<Void> check : checked) {
+                if (check.failed() && !(check.cause() instanceof AppError)) {
+                    return Future.failedFuture(check.cause());
+                }
+            }
+            List<Future<Invoice>> outcomes = new ArrayList<>(cmds.size());
+            List<Future<?>> writes = new ArrayList<>();
+            for (int i = 0; i < cmds.size(); i++) {
+                if (checked.get(i).failed()) {
+                    outcomes.add(Future.failedFuture(checked.get(i).cause()));
+                    continue;
+                }
+                CreateInvoice cmd = cmds.get(i);
+                // The account's number stays locked until COMMIT: the reply and the audit entry go
+                // out together, in one round trip, instead of one after the other.
+                Future<Invoice> stored = invoices.insert(tx, cmd.input()).compose(reply -> {
                     Future<Void> audited = audit.append(
                             tx, entry(cmd.caller(), "invoice.created", reply.id(), reply.number(), reply.totalPence()));
-                    return Future.all(stored, audited).map(v -> stored.result());
-                }));
+                    Future<Invoice> kept = invoices.store(tx, reply);
+                    return Future.all(kept, audited).map(v -> kept.result());
+                });
+                outcomes.add(stored);
+                writes.add(stored);
+            }
+            return Future.all(writes).map(v -> outcomes);
+        });
     }
 
     /**
