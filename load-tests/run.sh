@@ -15,6 +15,10 @@
 #                  heap after GC before/after the run and the peak RSS (for the 10-minute mixed run)
 #   JAVA_OPTS="…"  extra server JVM options; PORT=18443 HTTPS port; TF_LOAD_DB=tf_load21 database
 #   BUILD=0        skip `mvn package` (the jar and test classes are already built)
+#   DEV_DIR=…      the server's development keys (JWT, TLS) here instead of under the run's own folder,
+#                  so a later REUSE run's server accepts the tokens seeded now
+#   REUSE=1        keep the database and tokens a previous run with the same TF_LOAD_DB, DEV_DIR and
+#                  SEED left (its tokens file must exist): no drop, no seed (growth.sh alternates so)
 # It drops and recreates only its own database (TF_LOAD_DB) and uses its own Redis key prefix.
 # Exits non-zero when the simulation's assertions or a post-run check fail.
 set -euo pipefail
@@ -32,7 +36,7 @@ rm -rf "$work" && mkdir -p "$work"
 export TF_HTTPS_PORT=$port TF_HTTP_PORT=$((port - 363)) TF_PUBLIC_URL=https://localhost:$port \
        TF_DB_URL=postgresql://tf_app@127.0.0.1:5432/$db \
        TF_DB_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/$db \
-       TF_REDIS_KEY_PREFIX="tfload:$sim:$(date +%s):" TF_DEV_DATA_DIR=$work/dev TF_STORAGE_DIR=$work/files \
+       TF_REDIS_KEY_PREFIX="tfload:$sim:$(date +%s):" TF_DEV_DATA_DIR=${DEV_DIR:-$work/dev} TF_STORAGE_DIR=$work/files \
        TF_API_RATE_PER_SECOND=1000 TF_API_BURST=2000 TF_ACCESS_TOKEN_TTL_SECONDS=3600 \
        TF_LOGIN_IP_LIMIT_PER_MINUTE=100000 TF_STRIPE_WEBHOOK_SECRET=whsec_load_test_secret_21 \
        TF_UPLOAD_MAX_BYTES=$((51 * 1024 * 1024))
@@ -65,8 +69,14 @@ if [ "${BUILD:-1}" != 0 ]; then
   (cd load-tests && mvn -B -q -o test-compile)
 fi
 
-echo "== fresh database $db"
-psql -q "postgresql://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+reuse=${REUSE:-0}
+if [ "$reuse" = 1 ]; then
+  [ -s "$tokens" ] || { echo "REUSE=1 needs the tokens a previous run wrote to $tokens" >&2; exit 2; }
+  echo "== database $db and tokens $tokens as a previous run left them"
+else
+  echo "== fresh database $db"
+  psql -q "postgresql://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+fi
 
 server=""; cgroup=""
 cleanup() {
@@ -106,10 +116,12 @@ if [ "${MEMORY:-0}" = 1 ]; then
   echo "server JVM sees: $(jcmd "$jvm" VM.flags | tr ' ' '\n' | grep -E 'MaxHeapSize' || true)"
 fi
 
-echo "== seed: LoadSeed ${positional[*]} ${flags[*]:-}"
-java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed "${positional[@]}" "${flags[@]}" \
-  > "$work/seed.log" 2>&1 || { tail -30 "$work/seed.log" >&2; exit 1; }
-grep -v DEBUG "$work/seed.log" | tail -3
+if [ "$reuse" != 1 ]; then
+  echo "== seed: LoadSeed ${positional[*]} ${flags[*]:-}"
+  java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed "${positional[@]}" "${flags[@]}" \
+    > "$work/seed.log" 2>&1 || { tail -30 "$work/seed.log" >&2; exit 1; }
+  grep -v DEBUG "$work/seed.log" | tail -3
+fi
 
 # Files the uploads send (JPEG magic, then random bytes so nothing compresses).
 if [ "$sim" = DocumentSimulation ]; then
