@@ -17,6 +17,7 @@
 #   BUILD=0        skip `mvn package` (the jar and test classes are already built)
 #   DEV_DIR=…      the server's development keys (JWT, TLS) here instead of under the run's own folder,
 #                  so a later REUSE run's server accepts the tokens seeded now
+#   TF_ACCESS_TOKEN_TTL_SECONDS=3600  how long the seeded tokens live (longer for a later REUSE run)
 #   REUSE=1        keep the database and tokens a previous run with the same TF_LOAD_DB, DEV_DIR and
 #                  SEED left (its tokens file must exist): no drop, no seed (growth.sh alternates so)
 # It drops and recreates only its own database (TF_LOAD_DB) and uses its own Redis key prefix.
@@ -37,7 +38,7 @@ export TF_HTTPS_PORT=$port TF_HTTP_PORT=$((port - 363)) TF_PUBLIC_URL=https://lo
        TF_DB_URL=postgresql://tf_app@127.0.0.1:5432/$db \
        TF_DB_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/$db \
        TF_REDIS_KEY_PREFIX="tfload:$sim:$(date +%s):" TF_DEV_DATA_DIR=${DEV_DIR:-$work/dev} TF_STORAGE_DIR=$work/files \
-       TF_API_RATE_PER_SECOND=1000 TF_API_BURST=2000 TF_ACCESS_TOKEN_TTL_SECONDS=3600 \
+       TF_API_RATE_PER_SECOND=1000 TF_API_BURST=2000 TF_ACCESS_TOKEN_TTL_SECONDS=${TF_ACCESS_TOKEN_TTL_SECONDS:-3600} \
        TF_LOGIN_IP_LIMIT_PER_MINUTE=100000 TF_STRIPE_WEBHOOK_SECRET=whsec_load_test_secret_21 \
        TF_UPLOAD_MAX_BYTES=$((51 * 1024 * 1024))
 base=https://127.0.0.1:$port
