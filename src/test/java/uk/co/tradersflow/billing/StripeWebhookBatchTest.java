@@ -331,13 +331,4 @@ class StripeWebhookBatchTest extends FakeStripeServerTest {
                 .as("applied in batches: far fewer transactions than events")
                 .isLessThan(total / 10);
     }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }
