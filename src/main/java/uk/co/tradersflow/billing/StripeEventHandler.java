@@ -9,8 +9,16 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -28,13 +36,16 @@ import uk.co.tradersflow.platform.db.Tx;
 import uk.co.tradersflow.platform.security.ActorType;
 
 /**
- * Applies one stored Stripe event. Ordering strategy: the event is only a hint of WHICH object
+ * Applies stored Stripe events, one at a time ({@link #apply}) or a claimed batch in one
+ * transaction ({@link #applyBatch}: what the database alone decides, which is most events).
+ * Ordering strategy: the event is only a hint of WHICH object
  * changed; its state is re-read from Stripe (pinned API version) and written to the account's
  * billing row only if that row is still the version seen before the read (see
  * {@link #underRowVersion}), so whatever order events arrive in, and however they interleave
  * across instances, the last write is always the newest state Stripe holds. Effects (billing row,
  * audit entry, emails, the event's own status) commit in one tf_worker transaction; no
- * transaction, row lock or pooled connection is held while Stripe answers.
+ * transaction, row lock or pooled connection is held while Stripe answers. A payment marks its
+ * invoice paid once, under the invoice's row lock, whichever of its notices comes first.
  */
 public final class StripeEventHandler {
     private static final Logger log = LoggerFactory.getLogger(StripeEventHandler.class);
@@ -47,6 +58,17 @@ public final class StripeEventHandler {
     private static final String LOCKED = " FOR UPDATE";
     /** Reads of Stripe per event before it gives up on a row that keeps changing (it is retried later, with backoff). */
     static final int MAX_ROUNDS = 3;
+
+    private static final String NO_CUSTOMER = "no account has this Stripe customer";
+    private static final String NO_CONNECTED = "no account has this connected account";
+    /** Which of a batch's customers ($1) and connected accounts ($2) an account has: a batch's one look-up. */
+    private static final String NAMED_ROWS =
+            """
+      SELECT stripe_customer_id, connect_account_id FROM billing_accounts
+       WHERE stripe_customer_id = ANY($1::text[]) OR connect_account_id = ANY($2::text[])""";
+
+    private static final String NO_INVOICE = "payment names no TradersFlow invoice";
+    private static final String NO_AMOUNT = "payment event carries no amount or currency";
 
     private static final String UPDATE_SUBSCRIPTION =
             """
@@ -117,55 +139,267 @@ public final class StripeEventHandler {
         };
     }
 
+    /** Applies one claimed event in transactions of its own (see {@link #applyBatch} for many at once). */
     public Future<Void> apply(StripeEventStore.Claimed claimed) {
+        Route route;
+        try {
+            route = route(claimed);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        if (route instanceof Route.Subscription s) {
+            return subscription(claimed, s.customer(), s.subscriptionHint(), s.extra());
+        }
+        if (route instanceof Route.Connect c) {
+            return connectAccount(claimed, c.connectId());
+        }
+        if (route instanceof Route.Paid paid) {
+            return db.asWorker(tx -> invoicePaid(tx, claimed, paid));
+        }
+        return ignore(claimed, ((Route.Ignore) route).why());
+    }
+
+    /**
+     * What {@link #applyBatch} left to its caller: the events to apply {@linkplain #apply alone}
+     * (they read Stripe, which no transaction waits for), and those that failed, each with its
+     * cause ({@link LeaseLost} among them), to be settled as one applied alone would be. Every
+     * other event of the batch is applied and marked, committed together.
+     */
+    public record BatchOutcome(List<StripeEventStore.Claimed> alone, List<Failure> failed) {}
+
+    public record Failure(StripeEventStore.Claimed claimed, Throwable cause) {}
+
+    /**
+     * Applies a claimed batch in one tf_worker transaction, as far as the database alone decides it:
+     * the events that change nothing (an ignored type, a customer or connected account no account
+     * has) are marked in one statement, and each payment is applied under a savepoint of its own,
+     * one after another in the batch's order, so a payment that fails undoes only its own writes
+     * and its neighbours commit. Events that reconcile an existing billing row with Stripe are left
+     * to be applied alone once the batch has committed: no transaction waits for Stripe. An event
+     * whose claim was taken over meanwhile is left unmarked and reported as {@link LeaseLost}.
+     *
+     * <p>When the transaction itself fails (the database refused a statement outside any savepoint,
+     * or the COMMIT), nothing of it holds and every event is left to be applied alone, where each
+     * succeeds or fails on its own. The claims guard against a COMMIT that did land after all: an
+     * event it marked is no longer held by its claim, so applying it again commits nothing.
+     */
+    public Future<BatchOutcome> applyBatch(List<StripeEventStore.Claimed> batch) {
+        List<StripeEventStore.Claimed> alone = new ArrayList<>();
+        List<Failure> failed = new ArrayList<>();
+        Map<StripeEventStore.Claimed, Route> routes = new LinkedHashMap<>();
+        for (StripeEventStore.Claimed claimed : batch) {
+            try {
+                routes.put(claimed, route(claimed));
+            } catch (RuntimeException e) {
+                failed.add(new Failure(claimed, e));
+            }
+        }
+        return db.asWorker(tx -> withInvoicesFound(tx, routes).compose(found -> rowsNamed(tx, found.values())
+                        .compose(rows -> applyTogether(tx, found, rows, alone, failed))))
+                .transform(ar -> {
+                    if (ar.succeeded()) {
+                        return Future.succeededFuture(new BatchOutcome(alone, failed));
+                    }
+                    log.warn(
+                            "a batch of {} stripe events could not be applied together ({}); applying each alone",
+                            batch.size(),
+                            ar.cause().toString());
+                    return Future.succeededFuture(new BatchOutcome(batch, List.of()));
+                });
+    }
+
+    /**
+     * {@link #applyBatch}'s work in {@code tx}: marks the events that change nothing in one
+     * statement, applies each payment under a savepoint of its own, and adds to {@code alone} and
+     * {@code failed} what it leaves. Fails only when a statement outside the savepoints fails.
+     */
+    private Future<Void> applyTogether(
+            Tx tx,
+            Map<StripeEventStore.Claimed, Route> routes,
+            Named rows,
+            List<StripeEventStore.Claimed> alone,
+            List<Failure> failed) {
+        List<StripeEventStore.Done> done = new ArrayList<>();
+        List<Map.Entry<StripeEventStore.Claimed, Route.Paid>> payments = new ArrayList<>();
+        routes.forEach((claimed, route) -> {
+            if (route instanceof Route.Ignore ignore) {
+                done.add(new StripeEventStore.Done(claimed, "ignored", ignore.why(), null));
+            } else if (route instanceof Route.Subscription s
+                    && !rows.customers().contains(s.customer())) {
+                done.add(new StripeEventStore.Done(claimed, "ignored", NO_CUSTOMER, null));
+            } else if (route instanceof Route.Connect c && !rows.connected().contains(c.connectId())) {
+                done.add(new StripeEventStore.Done(claimed, "ignored", NO_CONNECTED, null));
+            } else if (route instanceof Route.Paid paid) {
+                payments.add(Map.entry(claimed, paid));
+            } else {
+                alone.add(claimed); // reconciles an existing billing row with Stripe
+            }
+        });
+        Future<Void> marked = done.isEmpty()
+                ? Future.succeededFuture()
+                : events.doneAll(tx, done).map(held -> {
+                    done.stream()
+                            .filter(d -> !held.contains(d.claimed().id()))
+                            .forEach(d -> failed.add(new Failure(
+                                    d.claimed(), new LeaseLost(d.claimed().id()))));
+                    return null;
+                });
+        // In the order of their invoices, the same in every batch: each payment locks its invoice
+        // until its batch commits, so two batches that share invoices wait for each other in turn
+        // and never deadlock. The sort is stable: one invoice's events keep their claim order.
+        payments.sort(
+                Comparator.comparing(payment -> payment.getValue().invoice().orElseThrow()));
+        for (Map.Entry<StripeEventStore.Claimed, Route.Paid> payment : payments) {
+            StripeEventStore.Claimed claimed = payment.getKey();
+            marked = marked.compose(v -> tx.savepoint(step -> invoicePaid(step, claimed, payment.getValue()))
+                    .recover(e -> {
+                        failed.add(new Failure(claimed, e));
+                        return Future.succeededFuture();
+                    }));
+        }
+        return marked;
+    }
+
+    /**
+     * {@code routes} with each payment that names its invoice only by its payment link given the
+     * invoice that link is for (found in {@code tx}), so every payment of a batch names its
+     * invoice before any is applied.
+     */
+    private static Future<Map<StripeEventStore.Claimed, Route>> withInvoicesFound(
+            Tx tx, Map<StripeEventStore.Claimed, Route> routes) {
+        Map<StripeEventStore.Claimed, Route> found = new LinkedHashMap<>(routes);
+        List<Future<?>> lookups = new ArrayList<>();
+        routes.forEach((claimed, route) -> {
+            if (route instanceof Route.Paid paid && paid.link() != null) {
+                lookups.add(invoiceOf(tx, paid)
+                        .onSuccess(
+                                invoice -> found.put(claimed, paid(paid.connected(), invoice, null, paid.payment()))));
+            }
+        });
+        return Future.all(lookups).map(found);
+    }
+
+    /** The Stripe customers and connected accounts of {@code routes} that some account has. */
+    private record Named(Set<String> customers, Set<String> connected) {}
+
+    private static Future<Named> rowsNamed(Tx tx, Collection<Route> routes) {
+        List<String> customers = new ArrayList<>();
+        List<String> connected = new ArrayList<>();
+        for (Route route : routes) {
+            if (route instanceof Route.Subscription s) {
+                customers.add(s.customer());
+            } else if (route instanceof Route.Connect c) {
+                connected.add(c.connectId());
+            }
+        }
+        if (customers.isEmpty() && connected.isEmpty()) {
+            return Future.succeededFuture(new Named(Set.of(), Set.of()));
+        }
+        return tx.preparedQuery(NAMED_ROWS)
+                .execute(Tuple.tuple()
+                        .addArrayOfString(customers.toArray(String[]::new))
+                        .addArrayOfString(connected.toArray(String[]::new)))
+                .map(rows -> {
+                    Set<String> haveCustomer = new HashSet<>();
+                    Set<String> haveConnected = new HashSet<>();
+                    for (Row r : rows) {
+                        if (r.getString("stripe_customer_id") != null) {
+                            haveCustomer.add(r.getString("stripe_customer_id"));
+                        }
+                        if (r.getString("connect_account_id") != null) {
+                            haveConnected.add(r.getString("connect_account_id"));
+                        }
+                    }
+                    return new Named(haveCustomer, haveConnected);
+                });
+    }
+
+    /**
+     * What an event asks of its handling, decided from the event alone: nothing ({@link Route.Ignore}),
+     * a billing row reconciled with Stripe ({@link Route.Subscription}, {@link Route.Connect}), or an
+     * invoice marked paid ({@link Route.Paid}, the database only).
+     */
+    private sealed interface Route {
+        record Ignore(String why) implements Route {}
+
+        record Subscription(String customer, String subscriptionHint, Extra extra) implements Route {}
+
+        record Connect(String connectId) implements Route {}
+
+        /** {@code link}: the payment link to find the invoice by, when the event's metadata names none. */
+        record Paid(String connected, Optional<UUID> invoice, String link, Payment payment) implements Route {}
+    }
+
+    private static Route route(StripeEventStore.Claimed claimed) {
         JsonObject ev = claimed.payload();
         if (ev.getBoolean("purged", false)) {
             // An owner's replay of an event whose account has since been deleted.
-            return ignore(claimed, "the account's data has been deleted");
+            return new Route.Ignore("the account's data has been deleted");
         }
         String type = ev.getString("type", "");
         String connected = ev.getString("account");
         JsonObject obj = Optional.ofNullable(ev.getJsonObject("data"))
                 .map(d -> d.getJsonObject("object"))
                 .orElse(new JsonObject());
-        Future<Void> work;
         if (connected != null) {
-            work = switch (type) {
-                case "account.updated" -> connectAccount(claimed, connected);
+            return switch (type) {
+                case "account.updated" -> connect(connected);
                 case "payment_intent.succeeded" ->
-                    invoicePaid(claimed, connected, metadataInvoice(obj), Payment.of(obj, "amount_received", "amount"));
+                    paid(connected, metadataInvoice(obj), null, Payment.of(obj, "amount_received", "amount"));
                 case "checkout.session.completed" ->
                     "paid".equals(obj.getString("payment_status"))
-                            ? invoiceForSession(obj)
-                                    .compose(inv ->
-                                            invoicePaid(claimed, connected, inv, Payment.of(obj, "amount_total")))
-                            : ignore(claimed, "checkout session not paid yet");
-                default -> ignore(claimed, "event type not used for connected accounts");
-            };
-        } else {
-            work = switch (type) {
-                case "customer.subscription.created",
-                        "customer.subscription.updated",
-                        "customer.subscription.deleted",
-                        "customer.subscription.paused",
-                        "customer.subscription.resumed" ->
-                    subscription(claimed, obj.getString("customer"), obj.getString("id"), Extra.NONE);
-                case "customer.subscription.trial_will_end" ->
-                    subscription(claimed, obj.getString("customer"), obj.getString("id"), Extra.TRIAL_ENDING);
-                case "checkout.session.completed" ->
-                    "subscription".equals(obj.getString("mode"))
-                            ? subscription(
-                                    claimed, obj.getString("customer"), obj.getString("subscription"), Extra.NONE)
-                            : ignore(claimed, "checkout session is not a subscription");
-                case "invoice.paid", "invoice.payment_succeeded" ->
-                    subscription(claimed, obj.getString("customer"), invoiceSubscription(obj), Extra.NONE);
-                case "invoice.payment_failed" ->
-                    subscription(claimed, obj.getString("customer"), invoiceSubscription(obj), Extra.PAYMENT_FAILED);
-                case "account.updated" -> connectAccount(claimed, obj.getString("id"));
-                default -> ignore(claimed, "event type not handled");
+                            ? paid(
+                                    connected,
+                                    metadataInvoice(obj),
+                                    obj.getString("payment_link"),
+                                    Payment.of(obj, "amount_total"))
+                            : new Route.Ignore("checkout session not paid yet");
+                default -> new Route.Ignore("event type not used for connected accounts");
             };
         }
-        return work;
+        return switch (type) {
+            case "customer.subscription.created",
+                    "customer.subscription.updated",
+                    "customer.subscription.deleted",
+                    "customer.subscription.paused",
+                    "customer.subscription.resumed" ->
+                subscription(obj.getString("customer"), obj.getString("id"), Extra.NONE);
+            case "customer.subscription.trial_will_end" ->
+                subscription(obj.getString("customer"), obj.getString("id"), Extra.TRIAL_ENDING);
+            case "checkout.session.completed" ->
+                "subscription".equals(obj.getString("mode"))
+                        ? subscription(obj.getString("customer"), obj.getString("subscription"), Extra.NONE)
+                        : new Route.Ignore("checkout session is not a subscription");
+            case "invoice.paid", "invoice.payment_succeeded" ->
+                subscription(obj.getString("customer"), invoiceSubscription(obj), Extra.NONE);
+            case "invoice.payment_failed" ->
+                subscription(obj.getString("customer"), invoiceSubscription(obj), Extra.PAYMENT_FAILED);
+            case "account.updated" -> connect(obj.getString("id"));
+            default -> new Route.Ignore("event type not handled");
+        };
+    }
+
+    private static Route subscription(String customer, String subscriptionHint, Extra extra) {
+        return customer == null
+                ? new Route.Ignore("event names no customer")
+                : new Route.Subscription(customer, subscriptionHint, extra);
+    }
+
+    private static Route connect(String connectId) {
+        return connectId == null ? new Route.Ignore("event names no account") : new Route.Connect(connectId);
+    }
+
+    private static Route paid(String connected, Optional<UUID> invoice, String link, Payment payment) {
+        if (invoice.isPresent() || link == null) {
+            if (invoice.isEmpty()) {
+                return new Route.Ignore(NO_INVOICE);
+            }
+            if (payment.amount() == null || payment.currency() == null) {
+                return new Route.Ignore(NO_AMOUNT);
+            }
+            return new Route.Paid(connected, invoice, null, payment);
+        }
+        return new Route.Paid(connected, invoice, link, payment);
     }
 
     private enum Extra {
@@ -257,7 +491,7 @@ public final class StripeEventHandler {
                 claimed,
                 FIND_BY_CUSTOMER,
                 customer,
-                "no account has this Stripe customer",
+                NO_CUSTOMER,
                 seen -> {
                     BillingAccount before = BillingAccount.from(seen);
                     String subId = subscriptionHint != null
@@ -380,7 +614,7 @@ public final class StripeEventHandler {
                 claimed,
                 FIND_BY_CONNECT,
                 connectId,
-                "no account has this connected account",
+                NO_CONNECTED,
                 seen -> callStripe("accounts.retrieve", c -> c.v1().accounts().retrieve(connectId))
                         .map(acct -> (tx, r) -> {
                             UUID account = r.getUUID("account_id");
@@ -414,15 +648,14 @@ public final class StripeEventHandler {
                 });
     }
 
-    private Future<Optional<UUID>> invoiceForSession(JsonObject session) {
-        Optional<UUID> fromMetadata = metadataInvoice(session);
-        String link = session.getString("payment_link");
-        if (fromMetadata.isPresent() || link == null) {
-            return Future.succeededFuture(fromMetadata);
+    /** The invoice a payment names: its metadata's, or else its payment link's (found in {@code tx}). */
+    private static Future<Optional<UUID>> invoiceOf(Tx tx, Route.Paid paid) {
+        if (paid.link() == null) {
+            return Future.succeededFuture(paid.invoice());
         }
-        return db.asWorker(tx -> tx.preparedQuery(INVOICE_FOR_LINK)
-                .execute(Tuple.of(link))
-                .map(rows -> Optional.ofNullable(rows.iterator().next().getUUID("invoice_id"))));
+        return tx.preparedQuery(INVOICE_FOR_LINK)
+                .execute(Tuple.of(paid.link()))
+                .map(rows -> Optional.ofNullable(rows.iterator().next().getUUID("invoice_id")));
     }
 
     /**
@@ -453,17 +686,23 @@ public final class StripeEventHandler {
      * only if at least its total was paid in its currency: a link made for an older, cheaper
      * version of the invoice does not settle the current one.
      */
-    private Future<Void> invoicePaid(
-            StripeEventStore.Claimed claimed, String connected, Optional<UUID> invoice, Payment paid) {
-        if (invoice.isEmpty()) {
-            return ignore(claimed, "payment names no TradersFlow invoice");
-        }
-        if (paid.amount() == null || paid.currency() == null) {
-            return ignore(claimed, "payment event carries no amount or currency");
-        }
-        UUID invoiceId = invoice.get();
+    private Future<Void> invoicePaid(Tx tx, StripeEventStore.Claimed claimed, Route.Paid route) {
+        return invoiceOf(tx, route).compose(invoice -> {
+            Payment paid = route.payment();
+            if (invoice.isEmpty()) {
+                return events.done(tx, claimed, "ignored", NO_INVOICE, null);
+            }
+            if (paid.amount() == null || paid.currency() == null) {
+                return events.done(tx, claimed, "ignored", NO_AMOUNT, null);
+            }
+            return markPaid(tx, claimed, route.connected(), invoice.get(), paid);
+        });
+    }
+
+    private Future<Void> markPaid(
+            Tx tx, StripeEventStore.Claimed claimed, String connected, UUID invoiceId, Payment paid) {
         OffsetDateTime paidAt = time(claimed.payload().getLong("created"));
-        return db.asWorker(tx -> invoices.markPaid(
+        return invoices.markPaid(
                         tx, invoiceId, new StripePayment(connected, paidAt, paid.amount(), paid.currency(), paid.id()))
                 .compose(rows -> {
                     if (rows.size() == 0) {
@@ -537,7 +776,7 @@ public final class StripeEventHandler {
                                 .mapEmpty());
                     }
                     return effects.compose(v -> events.done(tx, claimed, "processed", null, account));
-                }));
+                });
     }
 
     private static OffsetDateTime time(Long epochSeconds) {

@@ -13,8 +13,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.db.Db;
@@ -64,6 +66,15 @@ public final class StripeEventStore {
       UPDATE stripe_events SET status = $2, processed_at = now(), lease_until = NULL, last_error = $3,
              account_id = coalesce($4, account_id)
        WHERE id = $1 AND status = 'processing' AND attempts = $5""";
+    /** {@link #DONE} for many events at once; returns the ids this batch's claims still held. */
+    private static final String DONE_ALL =
+            """
+      UPDATE stripe_events e SET status = d.status, processed_at = now(), lease_until = NULL, last_error = d.note,
+             account_id = coalesce(d.account_id, e.account_id)
+        FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::uuid[]) AS d(id, attempts, status, note, account_id)
+       WHERE e.id = d.id AND e.status = 'processing' AND e.attempts = d.attempts
+      RETURNING e.id""";
+
     private static final String FAILED =
             """
       UPDATE stripe_events SET status = 'failed', lease_until = NULL, last_error = left($2, 1000),
@@ -207,6 +218,43 @@ public final class StripeEventStore {
                 .compose(rows -> rows.rowCount() == 1
                         ? Future.<Void>succeededFuture()
                         : Future.failedFuture(new LeaseLost(claimed.id())));
+    }
+
+    /** An event's outcome for {@link #doneAll}: as {@link #done}'s arguments. */
+    public record Done(Claimed claimed, String status, String note, UUID account) {}
+
+    /**
+     * Marks many handled events in one statement, inside the transaction that applied them (as
+     * {@link #done} marks one); returns the ids whose claim still held them. The others, taken over
+     * by a newer claim, are left as that claim has them.
+     */
+    public Future<Set<String>> doneAll(SqlConnection tx, List<Done> done) {
+        int n = done.size();
+        String[] ids = new String[n];
+        Integer[] attempts = new Integer[n];
+        String[] statuses = new String[n];
+        String[] notes = new String[n];
+        UUID[] accounts = new UUID[n];
+        for (int i = 0; i < n; i++) {
+            Done d = done.get(i);
+            ids[i] = d.claimed().id();
+            attempts[i] = d.claimed().attempts();
+            statuses[i] = d.status();
+            notes[i] = d.note();
+            accounts[i] = d.account();
+        }
+        return tx.preparedQuery(DONE_ALL)
+                .execute(Tuple.tuple()
+                        .addArrayOfString(ids)
+                        .addArrayOfInteger(attempts)
+                        .addArrayOfString(statuses)
+                        .addArrayOfString(notes)
+                        .addArrayOfUUID(accounts))
+                .map(rows -> {
+                    Set<String> held = new HashSet<>(rows.size() * 2);
+                    rows.forEach(r -> held.add(r.getString("id")));
+                    return held;
+                });
     }
 
     /** Records a failed handling for a later retry; does nothing once another claim holds the event. */

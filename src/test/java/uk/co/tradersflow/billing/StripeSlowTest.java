@@ -193,7 +193,7 @@ class StripeSlowTest {
                             .as("GET %s while %d checkouts wait for Stripe: %s", path, checkouts, r.bodyAsString())
                             .isEqualTo(200);
                 }
-                pause(100); // within the API's per-client rate (TF_API_RATE_PER_SECOND)
+                sleep(100); // within the API's per-client rate (TF_API_RATE_PER_SECOND)
             } while (!allAnswered.isComplete());
             long answeredMs = (System.nanoTime() - started) / 1_000_000;
             System.out.printf(
@@ -291,15 +291,6 @@ class StripeSlowTest {
                             "SELECT subscription_status FROM billing_accounts WHERE account_id = ?",
                             u.accountId()))
                     .isEqualTo("active");
-        }
-    }
-
-    private static void pause(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 

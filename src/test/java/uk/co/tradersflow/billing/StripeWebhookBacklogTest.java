@@ -241,13 +241,4 @@ class StripeWebhookBacklogTest extends FakeStripeServerTest {
             fake.slow("/v1/subscriptions/", Duration.ZERO);
         }
     }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }

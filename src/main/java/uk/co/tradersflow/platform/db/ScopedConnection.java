@@ -47,6 +47,11 @@ class ScopedConnection implements SqlConnection {
         return failed;
     }
 
+    /** A savepoint undid the failed statements since it was taken: back to {@code failedBefore}. */
+    void failuresUndone(boolean failedBefore) {
+        failed = failedBefore;
+    }
+
     /** Refuses {@code what} once the unit has ended, as any statement is refused. */
     void ensureOpen(String what) {
         if (ended) {

@@ -1,8 +1,10 @@
 package uk.co.tradersflow.platform.db;
 
+import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +36,42 @@ public final class Tx extends ScopedConnection {
     public void afterCommit(Runnable hook) {
         ensureOpen("an after-commit hook was registered");
         afterCommit.add(hook);
+    }
+
+    /**
+     * Runs {@code step} under a savepoint: if it fails, its statements are undone (ROLLBACK TO
+     * SAVEPOINT), the after-commit hooks it registered are dropped, and the unit goes on as before
+     * the step, so the caller may settle the failure and carry on with the unit's other work; the
+     * returned future fails with the step's cause. A step that succeeds keeps its writes for the
+     * unit's COMMIT. Steps are taken one after another, never side by side on one unit.
+     */
+    public <T> Future<T> savepoint(Function<Tx, Future<T>> step) {
+        ensureOpen("a savepoint was taken");
+        boolean failedBefore = anyStatementFailed();
+        Set<Runnable> hooksBefore = new LinkedHashSet<>(afterCommit);
+        Future<?> taken = query("SAVEPOINT step").execute();
+        Future<T> result;
+        try {
+            result = step.apply(this);
+        } catch (RuntimeException e) {
+            result = Future.failedFuture(e);
+        }
+        Future<T> outcome = result;
+        return Future.join(taken, outcome).transform(ar -> {
+            if (ar.succeeded()) {
+                return query("RELEASE SAVEPOINT step").execute().map(released -> outcome.result());
+            }
+            Throwable cause = taken.failed() ? taken.cause() : outcome.cause();
+            return query("ROLLBACK TO SAVEPOINT step").execute().transform(undone -> {
+                if (undone.failed()) {
+                    return Future.failedFuture(undone.cause());
+                }
+                // The step's failed statements are undone with it: the unit's COMMIT now commits.
+                failuresUndone(failedBefore);
+                afterCommit.retainAll(hooksBefore);
+                return Future.failedFuture(cause);
+            });
+        });
     }
 
     /** Called by {@link Db} once COMMIT has succeeded. */

@@ -175,6 +175,41 @@ class UnitOfWorkTest {
         assertThat(runs).hasValue(0);
     }
 
+    /**
+     * A step under a savepoint that fails (a statement PostgreSQL refuses) undoes only its own
+     * writes and hooks: the unit carries on, its COMMIT commits the rest, and the rest's hooks run.
+     */
+    @Test
+    void aFailedSavepointStepUndoesOnlyItsOwnWritesAndHooksAndTheUnitCommitsTheRest() throws SQLException {
+        String before = "before-" + UUID.randomUUID();
+        String undone = "undone-" + UUID.randomUUID();
+        String after = "after-" + UUID.randomUUID();
+        List<String> ran = new CopyOnWriteArrayList<>();
+        Promise<Throwable> stepFailure = Promise.promise();
+        TestServer.await(db.inAccount(user.accountId(), tx -> insert(tx, before)
+                .compose(v -> tx.savepoint(step -> {
+                            step.afterCommit(() -> ran.add("undone step"));
+                            return insert(step, undone)
+                                    .compose(w -> step.query("SELECT 1/0").execute())
+                                    .<Void>mapEmpty();
+                        })
+                        .recover(e -> {
+                            stepFailure.complete(e);
+                            return Future.succeededFuture();
+                        }))
+                .compose(v -> tx.savepoint(step -> {
+                    step.afterCommit(() -> ran.add("kept step"));
+                    return insert(step, after);
+                }))));
+        assertThat(stepFailure.future().result()).hasMessageContaining("division by zero");
+        assertThat(rows(before)).isEqualTo(1);
+        assertThat(rows(undone)).as("the failed step's write is undone").isZero();
+        assertThat(rows(after))
+                .as("written after the failed step, and committed")
+                .isEqualTo(1);
+        assertThat(ran).containsExactly("kept step");
+    }
+
     @Test
     void aHookCannotBeRegisteredAfterItsUnitEnded() {
         Tx kept = TestServer.await(db.asWorker(tx -> Future.succeededFuture(tx)));
