@@ -1,6 +1,7 @@
 package uk.co.tradersflow.auth;
 
 import io.vertx.core.Future;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -59,53 +60,57 @@ public final class SessionService {
 
     // ------------------------------------------------------------------------------------ refresh
 
-    /** Rotates a refresh token: its successor and a fresh access token, or the family ended if it was stolen. */
+    /**
+     * Rotates a refresh token: its successor and a fresh access token, or the family ended if it was
+     * stolen. One statement decides and rotates (sql/V044); the successor is chosen and sealed before
+     * it, so that statement needs no answer from the server in between.
+     */
     public Future<SessionTokens> refresh(Refresh cmd) {
         byte[] hash = SecretTokens.hash(cmd.refreshToken());
-        return repo.refreshToken(hash).compose(found -> {
-            if (found.isEmpty()
-                    || !found.get().sessionLive()
-                    || found.get().expiresAt().isBefore(clock.instant())) {
-                return Future.failedFuture(
-                        AppError.of(ErrorCode.INVALID_TOKEN, "The refresh token is invalid or expired; sign in again"));
-            }
-            SignInRepository.RefreshRow row = found.get();
-            // A suspended account's sessions stay (reinstating brings them back) but open nothing meanwhile.
-            if (row.accountSuspended()) {
-                return Future.failedFuture(AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"));
-            }
-            return row.spentAt().isPresent() ? reuse(row, cmd.client()) : rotate(row, hash, cmd.client());
-        });
+        String successor = SecretTokens.generate(SessionIssuer.REFRESH_PREFIX);
+        return repo.rotateRefreshToken(
+                        hash,
+                        clock.instant(),
+                        UUID.randomUUID(),
+                        sealed.seal(successor, hash),
+                        SecretTokens.hash(successor),
+                        sessions.refreshTtl())
+                .compose(found -> {
+                    if (found.isPresent() && found.get().rotated()) {
+                        return Future.succeededFuture(pair(found.get().row(), successor));
+                    }
+                    if (found.isEmpty()
+                            || !found.get().row().sessionLive()
+                            || found.get().row().expiresAt().isBefore(clock.instant())) {
+                        return Future.failedFuture(invalidToken());
+                    }
+                    SignInRepository.RefreshRow row = found.get().row();
+                    // A suspended account's sessions stay (reinstating brings them back) but open nothing meanwhile.
+                    if (row.accountSuspended()) {
+                        return Future.failedFuture(
+                                AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"));
+                    }
+                    // Unspent yet not rotated: the database judged it expired at the same instant, rounded to
+                    // microseconds.
+                    return row.spentAt().isPresent()
+                            ? reuse(row, hash, cmd.client())
+                            : Future.failedFuture(invalidToken());
+                });
+    }
+
+    private static AppError invalidToken() {
+        return AppError.of(ErrorCode.INVALID_TOKEN, "The refresh token is invalid or expired; sign in again");
     }
 
     /**
-     * One statement in the account's transaction (its BEGIN and scope are pipelined with it): the
-     * successor's id is chosen here, so spending the token, inserting its successor and touching
-     * the session need no answer from each other.
+     * A spent token (this request lost a race, or it is a retry or a replay): within the grace period
+     * it answers its successor again; after it, the family is revoked.
      */
-    private Future<SessionTokens> rotate(SignInRepository.RefreshRow row, byte[] hash, ClientInfo.Client client) {
-        String successor = SecretTokens.generate(SessionIssuer.REFRESH_PREFIX);
-        Future<Boolean> won = db.inAccount(
-                row.accountId(),
-                tx -> SignInRepository.rotateRefreshToken(
-                        tx,
-                        row.id(),
-                        UUID.randomUUID(),
-                        sealed.seal(successor, row.id().toString()),
-                        SecretTokens.hash(successor),
-                        sessions.refreshTtl()));
-        // Lost the race: another request spent the token first; answer with the winner's successor.
-        return won.compose(ok -> ok
-                ? Future.succeededFuture(pair(row, successor))
-                : repo.refreshToken(hash).compose(again -> reuse(again.orElseThrow(), client)));
-    }
-
-    /** A spent token: within the grace period it answers its successor again; after it, the family is revoked. */
-    private Future<SessionTokens> reuse(SignInRepository.RefreshRow row, ClientInfo.Client client) {
+    private Future<SessionTokens> reuse(SignInRepository.RefreshRow row, byte[] hash, ClientInfo.Client client) {
         boolean inGrace = row.spentAt().orElseThrow().plus(reuseGrace).isAfter(clock.instant());
         if (inGrace && row.successorSealed().isPresent()) {
             return Future.succeededFuture(
-                    pair(row, sealed.open(row.successorSealed().get(), row.id().toString())));
+                    pair(row, successorOf(row, row.successorSealed().get(), hash)));
         }
         SecurityEvents.record(SecurityEvents.Event.REFRESH_REUSE);
         return db.inAccount(row.accountId(), tx -> SignInRepository.revokeSession(
@@ -128,6 +133,20 @@ public final class SessionService {
                 .compose(v -> Future.failedFuture(AppError.of(
                         ErrorCode.INVALID_TOKEN,
                         "This refresh token was already used; the session has been ended for safety")));
+    }
+
+    /**
+     * The sealed successor of spent token {@code row}, presented as the token hashed to {@code hash}.
+     * A successor sealed before V044 is bound to the row's id instead: such rows can be met only
+     * within the grace period after the upgrade, by a retry of a refresh the previous release
+     * answered.
+     */
+    private String successorOf(SignInRepository.RefreshRow row, byte[] successorSealed, byte[] hash) {
+        try {
+            return sealed.open(successorSealed, hash);
+        } catch (IllegalStateException boundToTheRow) {
+            return sealed.open(successorSealed, row.id().toString().getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     private SessionTokens pair(SignInRepository.RefreshRow row, String refreshToken) {

@@ -1,11 +1,13 @@
 package uk.co.tradersflow.auth;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.platform.db.Db;
@@ -22,7 +24,7 @@ final class SignInRepository {
             """
       SELECT user_id, account_id, password_hash, password_epoch, email_verified, account_status
         FROM auth_user_by_email($1)""";
-    private static final String REFRESH_TOKEN = "SELECT * FROM auth_refresh_token($1)";
+    private static final String ROTATE_REFRESH_TOKEN = "SELECT * FROM auth_refresh_rotate($1, $2, $3, $4, $5, $6)";
     private static final String LINK_TOKEN = "SELECT * FROM auth_link_token($1, $2)";
     private static final String INSERT_ACCOUNT = "INSERT INTO accounts (id, business_name) VALUES ($1, $2)";
     private static final String INSERT_USER =
@@ -41,21 +43,6 @@ final class SignInRepository {
             """
       INSERT INTO refresh_tokens (account_id, session_id, token_hash, expires_at)
       VALUES ($1, $2, $3, now() + $4 * interval '1 second') RETURNING id""";
-    // A rotation in one statement: the token is spent (only if no other request spent it first),
-    // its successor inserted under the id the spent row names, and the session touched; nothing
-    // happens when the token was already spent, and the answer says which it was.
-    private static final String ROTATE_REFRESH_TOKEN =
-            """
-      WITH spent AS (
-        UPDATE refresh_tokens SET spent_at = now(), successor_id = $2, successor_sealed = $3
-         WHERE id = $1 AND spent_at IS NULL
-        RETURNING account_id, session_id),
-      successor AS (
-        INSERT INTO refresh_tokens (id, account_id, session_id, token_hash, expires_at)
-        SELECT $2, account_id, session_id, $4, now() + $5 * interval '1 second' FROM spent),
-      touched AS (
-        UPDATE sessions SET last_used_at = now() WHERE id IN (SELECT session_id FROM spent))
-      SELECT count(*) AS spent FROM spent""";
     private static final String REVOKE_SESSION =
             "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL";
     private static final String REVOKE_USER_SESSIONS =
@@ -97,6 +84,9 @@ final class SignInRepository {
             Optional<UUID> impersonatorId,
             boolean accountSuspended) {}
 
+    /** A presented refresh token's row after {@link #rotateRefreshToken}, and whether that call spent it. */
+    record Rotation(RefreshRow row, boolean rotated) {}
+
     record LinkToken(UUID id, UUID accountId, UUID userId, Optional<EmailAddress> newEmail, boolean usable) {}
 
     private final Db db;
@@ -122,27 +112,42 @@ final class SignInRepository {
                 });
     }
 
-    Future<Optional<RefreshRow>> refreshToken(byte[] hash) {
-        return db.direct(pool ->
-                        pool.preparedQuery(REFRESH_TOKEN).execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash))))
-                .map(rows -> {
-                    if (rows.size() == 0) {
-                        return Optional.empty();
-                    }
-                    Row r = rows.iterator().next();
-                    return Optional.of(new RefreshRow(
+    /**
+     * Refresh in one statement (sql/V044): finds the token whose hash is {@code hash} and, if it may
+     * be rotated at {@code now} (its session live, not expired, its account not suspended, not yet
+     * spent), spends it for a successor with the given id, sealed value and hash, and touches its
+     * session. Empty when no token has that hash; otherwise its row as it stands afterwards (a
+     * token another request spent first reads as spent, its successor sealed) and whether this
+     * call rotated it.
+     */
+    Future<Optional<Rotation>> rotateRefreshToken(
+            byte[] hash, Instant now, UUID successorId, byte[] successorSealed, byte[] successorHash, Duration life) {
+        Tuple args = Tuple.of(
+                Buffer.buffer(hash),
+                now.atOffset(ZoneOffset.UTC),
+                successorId,
+                Buffer.buffer(successorSealed),
+                Buffer.buffer(successorHash),
+                life.toSeconds());
+        return db.scopedByItself(ROTATE_REFRESH_TOKEN, args).map(rows -> {
+            if (rows.size() == 0) {
+                return Optional.empty();
+            }
+            Row r = rows.iterator().next();
+            return Optional.of(new Rotation(
+                    new RefreshRow(
                             r.getUUID("id"),
                             r.getUUID("account_id"),
                             r.getUUID("session_id"),
                             r.getUUID("user_id"),
                             Rows.instant(r, "expires_at"),
                             Rows.optionalInstant(r, "spent_at"),
-                            Optional.ofNullable(r.getBuffer("successor_sealed"))
-                                    .map(io.vertx.core.buffer.Buffer::getBytes),
+                            Optional.ofNullable(r.getBuffer("successor_sealed")).map(Buffer::getBytes),
                             r.getBoolean("session_live"),
                             Optional.ofNullable(r.getUUID("impersonator_id")),
-                            r.getBoolean("account_suspended")));
-                });
+                            r.getBoolean("account_suspended")),
+                    r.getBoolean("rotated")));
+        });
     }
 
     Future<Optional<LinkToken>> linkToken(byte[] hash, String purpose) {
@@ -214,22 +219,6 @@ final class SignInRepository {
         return tx.preparedQuery(INSERT_REFRESH_TOKEN)
                 .execute(Tuple.of(accountId, sessionId, io.vertx.core.buffer.Buffer.buffer(hash), life.toSeconds()))
                 .map(rows -> rows.iterator().next().getUUID("id"));
-    }
-
-    /**
-     * Spends refresh token {@code id} for a successor with the given id and hash, and touches its
-     * session; false (and nothing written) when another request spent it first.
-     */
-    static Future<Boolean> rotateRefreshToken(
-            SqlConnection tx, UUID id, UUID successorId, byte[] successorSealed, byte[] successorHash, Duration life) {
-        return tx.preparedQuery(ROTATE_REFRESH_TOKEN)
-                .execute(Tuple.of(
-                        id,
-                        successorId,
-                        io.vertx.core.buffer.Buffer.buffer(successorSealed),
-                        io.vertx.core.buffer.Buffer.buffer(successorHash),
-                        life.toSeconds()))
-                .map(rows -> rows.iterator().next().getLong("spent") == 1);
     }
 
     /** Ends one session; answers whether it was live. */

@@ -179,6 +179,21 @@ public final class Db {
     }
 
     /**
+     * Account-scoped, for a write whose account only the database can find (a presented refresh
+     * token's): one autocommit statement calling a function that looks the account up through a
+     * SECURITY DEFINER function and then scopes its own writes to it, as a {@link ScopedRead} scopes
+     * its read, so the row-level security policies still decide what it may write (sql/V044). One
+     * round trip and one commit on a pooled connection; not on {@link #read}'s pipelining client,
+     * where each statement's commit (a WAL flush) would wait for those queued before it on the same
+     * connection. Like {@link #direct}, it gives up with a TimeoutException (a 503) when it has no
+     * answer in time; what the function wrote may then have committed or not, so its callers must
+     * be safe to repeat (a refresh repeated within the grace period answers the same successor).
+     */
+    public Future<RowSet<Row>> scopedByItself(String sql, Tuple args) {
+        return direct(client -> client.preparedQuery(sql).execute(args));
+    }
+
+    /**
      * Worker: runs {@code work} in one transaction as the narrowly granted worker role, for the few
      * jobs that must cross accounts (email dispatch, webhook effects, retention, sweepers); commits
      * if it succeeds (then runs its after-commit hooks), rolls back otherwise. Its reach is

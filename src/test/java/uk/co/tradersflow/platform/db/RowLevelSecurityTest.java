@@ -153,6 +153,53 @@ class RowLevelSecurityTest extends TwoAccountsTest {
         }
     }
 
+    /**
+     * A refresh's one statement (V044) writes as its caller, under the token's account's policies,
+     * not as the definer: the definer function it calls only finds the token.
+     */
+    @Test
+    void theRefreshRotationWritesAsItsCallerAndLeavesTheCallersScopeAsItWas() throws SQLException {
+        try (Connection c = server.env.admin()) {
+            assertThat(
+                            strings(
+                                    c,
+                                    """
+          SELECT proname || ':' || prosecdef || ':' || provolatile::text FROM pg_proc
+           WHERE proname = 'auth_refresh_rotate' AND 'plan_cache_mode=force_generic_plan' = ANY (proconfig)"""))
+                    .containsExactly("auth_refresh_rotate:false:v");
+        }
+        byte[] hash = UUID.randomUUID().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        UUID successor = UUID.randomUUID();
+        Sql.admin()
+                .update(
+                        "INSERT INTO refresh_tokens (account_id, session_id, token_hash, expires_at)"
+                                + " VALUES (?, ?, ?, now() + interval '1 hour')",
+                        b.accountId(),
+                        b.sessionId(),
+                        hash);
+        try (Connection c = server.env.asApp()) {
+            c.setAutoCommit(false);
+            setAccount(c, a.accountId());
+            assertThat(Sql.on(c)
+                            .strings(
+                                    "SELECT account_id::text || ':' || rotated FROM auth_refresh_rotate(?, now(), ?,"
+                                            + " '\\x00'::bytea, ?, 60)",
+                                    hash,
+                                    successor,
+                                    successor.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    .as("B's token, rotated from a transaction scoped to A")
+                    .containsExactly(b.accountId() + ":true");
+            assertThat(strings(c, "SELECT name FROM customers")).containsExactly("A's customer");
+            c.commit();
+        }
+        assertThat(Sql.admin()
+                        .count(
+                                "SELECT count(*) FROM refresh_tokens WHERE id = ? AND account_id = ?",
+                                successor,
+                                b.accountId()))
+                .isEqualTo(1);
+    }
+
     @Test
     void accountACannotWriteRowsIntoAccountB() throws SQLException {
         try (Connection c = server.env.asApp()) {
