@@ -301,4 +301,49 @@ class InvoiceRenderingTest {
         }
         return out;
     }
+
+    /**
+     * Every invoice write renders its reply through invoice_render_pending(id): it must find that
+     * one row by its key, however many invoices the database holds. Checked by what the call
+     * itself scans (pg_stat_xact_user_tables, this transaction's own counts), beside 3,000 other
+     * invoices so a scan is never the cheaper plan; everything is rolled back.
+     */
+    @Test
+    void aPendingReplyIsFoundByItsKeyWithoutReadingEveryInvoice() throws SQLException {
+        TestUser a = users.create();
+        String id = server.create(
+                "/api/v1/invoices", a.token(), new JsonObject().put("customerId", server.createCustomer(a.token())));
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("SET LOCAL session_replication_role = replica"); // no triggers, no foreign keys
+            s.execute(
+                    """
+                INSERT INTO invoices (id, account_id, number, customer_id, status, total_pence, body_json)
+                SELECT gen_random_uuid(), gen_random_uuid(), 1, gen_random_uuid(), 'draft', 100, '{}'
+                  FROM generate_series(1, 3000)""");
+            s.execute("SET LOCAL session_replication_role = origin");
+            s.execute("UPDATE invoices SET due_date = DATE '2031-01-31' WHERE id = '" + id + "'"); // pending again
+            long before = tuplesRead(s);
+            try (ResultSet rs = s.executeQuery("SELECT id, due_date FROM invoice_render_pending('" + id + "')")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo(id);
+                assertThat(rs.getString(2)).isEqualTo("2031-01-31");
+                assertThat(rs.next()).isFalse();
+            }
+            assertThat(tuplesRead(s) - before)
+                    .as("invoice rows the call read (a sequential scan reads them all)")
+                    .isLessThanOrEqualTo(1);
+            c.rollback();
+        }
+    }
+
+    /** Invoice rows this transaction has read so far: by scans, and fetched through indexes. */
+    private static long tuplesRead(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery(
+                "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables WHERE relname = 'invoices'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
 }
