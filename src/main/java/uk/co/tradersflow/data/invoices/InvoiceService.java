@@ -8,6 +8,7 @@ import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeoutException;
 import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.error.AppError;
@@ -46,7 +47,7 @@ public final class InvoiceService {
     private final AuditLog audit;
     private final InvoiceRepository invoices = new InvoiceRepository();
     private final OneBatchPerKey<UUID, CreateInvoice, Invoice> creations =
-            new OneBatchPerKey<>(MAX_CREATED_TOGETHER, this::createTogether);
+            new OneBatchPerKey<>(MAX_CREATED_TOGETHER, Db.BORROW_TIMEOUT, this::createTogether);
 
     public InvoiceService(Db db, AuditLog audit) {
         this.db = db;
@@ -77,7 +78,8 @@ public final class InvoiceService {
      * One transaction for {@code batch}: each creation's outcome is settled once it has committed
      * (or not). A creation naming a customer or job that is not the account's fails alone, with
      * its 422; one that makes the database refuse a statement rolls back its neighbours too, so
-     * then each is tried again alone, and only the one at fault fails.
+     * then each is tried again alone, and only the one at fault fails. A database that does not
+     * answer fails the batch and those queued behind it (503), each within the borrow timeout.
      */
     private Future<Void> createTogether(UUID accountId, List<Item<CreateInvoice, Invoice>> batch) {
         List<CreateInvoice> cmds = batch.stream().map(Item::command).toList();
@@ -101,6 +103,14 @@ public final class InvoiceService {
                 return each;
             }
             batch.forEach(item -> item.fail(ar.cause()));
+            if (!(ar.cause() instanceof PgException)) {
+                // The database did not answer: creations queued behind this one would each wait
+                // for it again, past the time a request may wait for the database.
+                creations.failWaiting(
+                        accountId,
+                        new TimeoutException(
+                                "the database did not answer a creation ahead of this one;" + " nothing was saved"));
+            }
             return Future.succeededFuture();
         });
     }

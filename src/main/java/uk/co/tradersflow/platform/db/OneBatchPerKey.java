@@ -4,11 +4,13 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 
 /**
@@ -24,17 +26,25 @@ import java.util.function.BiFunction;
  * item it left unsettled fails with the runner's own failure. Each item's outcome reaches its
  * submitter on the submitter's own context (event loop), whichever loop ran the batch. The
  * keys' queues sit behind one monitor held only to add or take items, never across I/O.
+ *
+ * <p>Waiting is bounded, so a database that stops answering costs a request no more than it would
+ * alone: an item that has waited {@code maxWait} when its batch forms fails with a {@link
+ * TimeoutException} instead of starting a unit of work of its own, and a runner whose database did
+ * not answer fails its key's waiting items at once ({@link #failWaiting}) rather than let each try
+ * the same database again after it.
  */
 public final class OneBatchPerKey<K, C, R> {
     private final int maxBatch;
+    private final long maxWaitNanos;
     private final BiFunction<K, List<Item<C, R>>, Future<Void>> runner;
     private final Map<K, ArrayDeque<Item<C, R>>> waiting = new HashMap<>();
 
-    public OneBatchPerKey(int maxBatch, BiFunction<K, List<Item<C, R>>, Future<Void>> runner) {
+    public OneBatchPerKey(int maxBatch, Duration maxWait, BiFunction<K, List<Item<C, R>>, Future<Void>> runner) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be at least 1");
         }
         this.maxBatch = maxBatch;
+        this.maxWaitNanos = maxWait.toNanos();
         this.runner = runner;
     }
 
@@ -78,20 +88,45 @@ public final class OneBatchPerKey<K, C, R> {
         });
     }
 
-    /** The key's next batch, or null (the key no longer busy) when nothing waits. */
-    private List<Item<C, R>> next(K key) {
+    /**
+     * Fails every item waiting for {@code key} with {@code cause}, for a runner whose database did
+     * not answer: those behind it would ask the same database again, each after the other.
+     */
+    public void failWaiting(K key, Throwable cause) {
+        List<Item<C, R>> failed;
         synchronized (waiting) {
             ArrayDeque<Item<C, R>> queue = waiting.get(key);
-            if (queue.isEmpty()) {
-                waiting.remove(key);
-                return null;
+            if (queue == null) {
+                return;
             }
-            List<Item<C, R>> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
-            while (!queue.isEmpty() && batch.size() < maxBatch) {
-                batch.add(queue.poll());
-            }
-            return batch;
+            failed = new ArrayList<>(queue);
+            queue.clear();
         }
+        failed.forEach(item -> item.fail(cause));
+    }
+
+    /** The key's next batch, or null (the key no longer busy) when nothing waits. */
+    private List<Item<C, R>> next(K key) {
+        List<Item<C, R>> batch = new ArrayList<>();
+        List<Item<C, R>> expired = new ArrayList<>();
+        long now = System.nanoTime();
+        synchronized (waiting) {
+            ArrayDeque<Item<C, R>> queue = waiting.get(key);
+            while (!queue.isEmpty() && batch.size() < maxBatch) {
+                Item<C, R> item = queue.poll();
+                (now - item.queuedAt > maxWaitNanos ? expired : batch).add(item);
+            }
+            if (batch.isEmpty() && queue.isEmpty()) {
+                waiting.remove(key);
+            }
+        }
+        if (!expired.isEmpty()) {
+            TimeoutException late = new TimeoutException("waited over " + maxWaitNanos / 1_000_000
+                    + " ms for the database behind earlier work of the same key; nothing was saved");
+            expired.forEach(item -> item.fail(late));
+        }
+        // Items are taken until the queue is empty or the batch full: an empty batch left none.
+        return batch.isEmpty() ? null : batch;
     }
 
     /** One submitted command and its outcome; settled once, later calls are ignored. */
@@ -99,6 +134,7 @@ public final class OneBatchPerKey<K, C, R> {
         private final C command;
         private final Context context;
         private final Promise<R> promise = Promise.promise();
+        private final long queuedAt = System.nanoTime();
         private boolean settled;
 
         private Item(C command, Context context) {

@@ -8,11 +8,13 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.platform.db.OneBatchPerKey.Item;
@@ -24,12 +26,13 @@ class OneBatchPerKeyTest {
 
     private final List<Promise<Void>> running = new ArrayList<>();
 
-    private final OneBatchPerKey<String, String, String> batcher = new OneBatchPerKey<>(3, (key, batch) -> {
-        batches.add(batch.stream().map(Item::command).toList());
-        Promise<Void> done = Promise.promise();
-        running.add(done);
-        return done.future().onSuccess(v -> batch.forEach(item -> item.succeed(key + ":" + item.command())));
-    });
+    private final OneBatchPerKey<String, String, String> batcher =
+            new OneBatchPerKey<>(3, Duration.ofMinutes(1), (key, batch) -> {
+                batches.add(batch.stream().map(Item::command).toList());
+                Promise<Void> done = Promise.promise();
+                running.add(done);
+                return done.future().onSuccess(v -> batch.forEach(item -> item.succeed(key + ":" + item.command())));
+            });
 
     @AfterEach
     void close() {
@@ -77,15 +80,16 @@ class OneBatchPerKeyTest {
 
     @Test
     void anItemTheRunnerLeftUnsettledFailsWithTheRunnersFailureAndTheNextBatchStillRuns() {
-        OneBatchPerKey<String, String, String> failing = new OneBatchPerKey<>(8, (key, batch) -> {
-            batches.add(batch.stream().map(Item::command).toList());
-            if (batch.get(0).command().equals("refused")) {
-                return Future.failedFuture(new IllegalStateException("the database said no"));
-            }
-            Promise<Void> done = Promise.promise();
-            running.add(done);
-            return done.future();
-        });
+        OneBatchPerKey<String, String, String> failing =
+                new OneBatchPerKey<>(8, Duration.ofMinutes(1), (key, batch) -> {
+                    batches.add(batch.stream().map(Item::command).toList());
+                    if (batch.get(0).command().equals("refused")) {
+                        return Future.failedFuture(new IllegalStateException("the database said no"));
+                    }
+                    Promise<Void> done = Promise.promise();
+                    running.add(done);
+                    return done.future();
+                });
         Future<String> blocker = failing.submit("k", "blocker");
         Future<String> refused = failing.submit("k", "refused");
         Future<String> after = failing.submit("k", "after");
@@ -98,6 +102,50 @@ class OneBatchPerKeyTest {
         assertThat(batches.get(batches.size() - 1)).containsExactly("next");
         running.get(1).complete();
         assertThat(next.failed()).isTrue();
+    }
+
+    @Test
+    void anItemThatWaitedLongerThanMaxWaitFailsInsteadOfStartingWorkOfItsOwn() throws Exception {
+        OneBatchPerKey<String, String, String> patient =
+                new OneBatchPerKey<>(8, Duration.ofMillis(50), (key, batch) -> {
+                    batches.add(batch.stream().map(Item::command).toList());
+                    Promise<Void> done = Promise.promise();
+                    running.add(done);
+                    return done.future().onSuccess(v -> batch.forEach(item -> item.succeed(item.command())));
+                });
+        Future<String> slow = patient.submit("k", "slow");
+        Future<String> waited = patient.submit("k", "waited");
+        Thread.sleep(80);
+        Future<String> fresh = patient.submit("k", "fresh");
+        running.get(0).complete();
+        assertThat(slow.result()).isEqualTo("slow");
+        assertThat(waited.cause()).isInstanceOf(TimeoutException.class).hasMessageContaining("nothing was saved");
+        assertThat(batches).as("the late item started nothing").containsExactly(List.of("slow"), List.of("fresh"));
+        running.get(1).complete();
+        assertThat(fresh.result()).isEqualTo("fresh");
+    }
+
+    @Test
+    void failWaitingFailsTheKeysQueueAtOnceAndLeavesOtherKeysAndLaterItemsAlone() {
+        Future<String> inFlight = batcher.submit("k", "in flight");
+        Future<String> queued = batcher.submit("k", "queued");
+        Future<String> otherKey = batcher.submit("j", "other");
+        Future<String> otherQueued = batcher.submit("j", "other queued");
+        batcher.failWaiting("k", new IllegalStateException("no answer"));
+        assertThat(queued.cause()).hasMessage("no answer");
+        assertThat(inFlight.isComplete()).isFalse();
+        assertThat(otherQueued.isComplete()).isFalse();
+
+        running.get(0).complete();
+        assertThat(inFlight.result()).isEqualTo("k:in flight");
+        Future<String> later = batcher.submit("k", "later");
+        assertThat(batches.get(batches.size() - 1))
+                .as("the key is idle: a new item runs at once")
+                .containsExactly("later");
+        running.get(running.size() - 1).complete();
+        assertThat(later.result()).isEqualTo("k:later");
+        running.get(1).complete();
+        assertThat(otherKey.result()).isEqualTo("j:other");
     }
 
     @Test
@@ -116,11 +164,12 @@ class OneBatchPerKeyTest {
                 .get(5, TimeUnit.SECONDS);
         Context loopA = loops.get(0);
         Context loopB = loops.get(1);
-        OneBatchPerKey<String, String, String> perLoop = new OneBatchPerKey<>(8, (key, batch) -> {
-            Promise<Void> done = Promise.promise();
-            running.add(done);
-            return done.future().onSuccess(v -> batch.forEach(item -> item.succeed(item.command())));
-        });
+        OneBatchPerKey<String, String, String> perLoop =
+                new OneBatchPerKey<>(8, Duration.ofMinutes(1), (key, batch) -> {
+                    Promise<Void> done = Promise.promise();
+                    running.add(done);
+                    return done.future().onSuccess(v -> batch.forEach(item -> item.succeed(item.command())));
+                });
         CompletableFuture<Thread> threadA = new CompletableFuture<>();
         CompletableFuture<Thread> threadB = new CompletableFuture<>();
         CompletableFuture<Thread> answeredA = new CompletableFuture<>();
