@@ -138,9 +138,7 @@ public final class Db {
                     ScopedConnection scoped = new ScopedConnection(conn);
                     Future<T> result;
                     try {
-                        result = query.apply(scoped);
-                    } catch (RuntimeException e) {
-                        result = Future.failedFuture(e);
+                        result = Attempt.of(query, scoped);
                     } finally {
                         scoped.end(); // the statement is written; one issued later would land after COMMIT, so it is
                         // refused
@@ -359,12 +357,7 @@ public final class Db {
                 discard(conn);
             }
         });
-        Future<T> outcome;
-        try {
-            outcome = work.apply(unit);
-        } catch (RuntimeException e) {
-            outcome = Future.failedFuture(e);
-        }
+        Future<T> outcome = Attempt.of(work, unit);
         outcome.onComplete(ar -> {
             vertx.cancelTimer(timer);
             // A discarded connection is never closed here: its statements fail as soon as its socket
@@ -423,13 +416,7 @@ public final class Db {
 
     private static <T> Future<T> finish(SqlConnection conn, Future<?> setup, Function<Tx, Future<T>> work, Unit unit) {
         Tx scoped = new Tx(conn);
-        Future<T> result;
-        try {
-            result = work.apply(scoped);
-        } catch (RuntimeException e) {
-            result = Future.failedFuture(e);
-        }
-        Future<T> outcome = result;
+        Future<T> outcome = Attempt.of(work, scoped);
         return Future.join(setup, outcome).transform(ar -> {
             scoped.end();
             if (ar.succeeded() && !unit.expired) {

@@ -70,13 +70,7 @@ public final class OneBatchPerKey<K, C, R> {
     }
 
     private void run(K key, List<Item<C, R>> batch) {
-        Future<Void> ran;
-        try {
-            ran = runner.apply(key, batch);
-        } catch (RuntimeException e) {
-            ran = Future.failedFuture(e);
-        }
-        ran.onComplete(ar -> {
+        Attempt.of(items -> runner.apply(key, items), batch).onComplete(ar -> {
             Throwable cause = ar.failed() ? ar.cause() : new IllegalStateException("the batch left an item unsettled");
             for (Item<C, R> item : batch) {
                 item.fail(cause);

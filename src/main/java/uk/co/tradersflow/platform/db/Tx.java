@@ -50,13 +50,7 @@ public final class Tx extends ScopedConnection {
         boolean failedBefore = anyStatementFailed();
         Set<Runnable> hooksBefore = new LinkedHashSet<>(afterCommit);
         Future<?> taken = query("SAVEPOINT step").execute();
-        Future<T> result;
-        try {
-            result = step.apply(this);
-        } catch (RuntimeException e) {
-            result = Future.failedFuture(e);
-        }
-        Future<T> outcome = result;
+        Future<T> outcome = Attempt.of(step, this);
         return Future.join(taken, outcome).transform(ar -> {
             if (ar.succeeded()) {
                 return query("RELEASE SAVEPOINT step").execute().map(released -> outcome.result());

@@ -107,7 +107,7 @@ class OneBatchPerKeyTest {
     @Test
     void anItemThatWaitedLongerThanMaxWaitFailsInsteadOfStartingWorkOfItsOwn() throws Exception {
         OneBatchPerKey<String, String, String> patient =
-                new OneBatchPerKey<>(8, Duration.ofMillis(50), (key, batch) -> {
+                new OneBatchPerKey<>(8, Duration.ofMillis(500), (key, batch) -> {
                     batches.add(batch.stream().map(Item::command).toList());
                     Promise<Void> done = Promise.promise();
                     running.add(done);
@@ -115,7 +115,7 @@ class OneBatchPerKeyTest {
                 });
         Future<String> slow = patient.submit("k", "slow");
         Future<String> waited = patient.submit("k", "waited");
-        Thread.sleep(80);
+        Thread.sleep(600); // past maxWait; "fresh" then waits microseconds, far inside it
         Future<String> fresh = patient.submit("k", "fresh");
         running.get(0).complete();
         assertThat(slow.result()).isEqualTo("slow");
