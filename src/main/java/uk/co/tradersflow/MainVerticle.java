@@ -179,7 +179,7 @@ public final class MainVerticle extends VerticleBase {
     static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(10);
 
     private Wiring wire(int httpInstances) {
-        Shared shared = sharedClients(httpInstances);
+        Shared shared = sharedClients();
         RateLimiter rateLimiter = new RateLimiter(redis, shared.redisKeys());
 
         // The capabilities, each from the shared clients and the published services it uses.
@@ -256,10 +256,15 @@ public final class MainVerticle extends VerticleBase {
     }
 
     /** The clients every module shares: the three Postgres pools, Redis, the meters. */
-    private Shared sharedClients(int httpInstances) {
+    private Shared sharedClients() {
         PgConnectOptions appLogin = PgUrl.parse(config.db().url()).connectOptions();
+        // No event-loop size on the request clients: each connection is then opened on the event loop
+        // that asked for it, and the pool hands a request a connection of its own loop first. With a
+        // size of 2 they lived on two loops picked when the pool was built, not the HTTP verticles',
+        // so most statements crossed threads twice (out and back): /me cost 0.089 ms of server CPU
+        // against 0.062 ms without, and ran 12,000 against 16,000 req/s (load-tests/README.md).
         pool = PgBuilder.pool()
-                .with(poolOptions("tf-app", config.db().poolSize()).setEventLoopSize(httpInstances))
+                .with(poolOptions("tf-app", config.db().poolSize()))
                 .connectingTo(appLogin)
                 .using(vertx)
                 .build();
@@ -267,8 +272,7 @@ public final class MainVerticle extends VerticleBase {
         // requests' statements in flight on each of a few connections, so PostgreSQL reads a batch
         // per wakeup: at 3,000 pages a second over 16 connections it spent twice the CPU per page.
         reads = PgBuilder.client()
-                .with(poolOptions("tf-reads", Math.max(2, config.db().poolSize() / 4))
-                        .setEventLoopSize(httpInstances))
+                .with(poolOptions("tf-reads", Math.max(2, config.db().poolSize() / 4)))
                 .connectingTo(appLogin)
                 .using(vertx)
                 .build();
