@@ -79,7 +79,7 @@ final class InvoiceRepository {
     // The row as the renderer reads it, when a write of this transaction left its reply pending;
     // and the rendered reply stored (sql/V029). Both SECURITY DEFINER, so the worker can use them.
     private static final String RENDER_PENDING = "SELECT * FROM invoice_render_pending($1)";
-    private static final String STORE_REPLY = "SELECT * FROM invoice_store_reply($1, $2)";
+    private static final String STORE_REPLY = "SELECT %s FROM invoice_store_reply($1, $2)".formatted(Invoice.COLUMNS);
 
     private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1) AS found";
 

@@ -179,11 +179,11 @@ public final class Api {
     }
 
     /**
-     * {@link #reply}, for results already rendered as JSON text (by the database: an invoice and a
-     * page of them), which go out as they are.
+     * {@link #reply}, for results already rendered as JSON (stored with the row: an invoice and a
+     * page of them), whose bytes go out as they are.
      */
-    public static <T> void replyRendered(RoutingContext ctx, Future<T> result, int status, Function<T, String> json) {
-        replyBuffer(ctx, result, status, value -> Buffer.buffer(json.apply(value)));
+    public static <T> void replyRendered(RoutingContext ctx, Future<T> result, int status, Function<T, Buffer> json) {
+        replyBuffer(ctx, result, status, json);
     }
 
     private static <T> void replyBuffer(RoutingContext ctx, Future<T> result, int status, Function<T, Buffer> render) {

@@ -1,5 +1,6 @@
 package uk.co.tradersflow.platform.http;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -23,6 +24,10 @@ public record PageRequest(int limit, Optional<Position> after) {
     public static final int MAX_LIMIT = 100;
     /** Page one starts before the end of time: every row sorts before this position. */
     private static final Position START = new Position(Instant.parse("9999-12-31T23:59:59Z"), new UUID(-1L, -1L));
+    /** What a rendered page starts with, and what comes between its items and its cursor. */
+    private static final String ITEMS = "{\"items\":[";
+
+    private static final String CURSOR = "],\"nextCursor\":";
 
     /** The last row of a page: lists continue strictly before it in (createdAt desc, id desc) order. */
     public record Position(Instant createdAt, UUID id) {
@@ -92,20 +97,26 @@ public record PageRequest(int limit, Optional<Position> after) {
     }
 
     /**
-     * {@link #reply}, for rows already rendered as JSON objects ({@code json}), joined as they are.
-     * The cursor is base64url, so it needs no escaping inside its string.
+     * {@link #reply}, for rows already rendered as JSON objects ({@code json}, UTF-8), joined as
+     * they are into one buffer of the reply's size. The cursor is base64url, so it needs no
+     * escaping inside its string.
      */
-    public <T> String replyRendered(List<T> rows, Function<T, String> json, Function<T, Position> position) {
+    public <T> Buffer replyRendered(List<T> rows, Function<T, Buffer> json, Function<T, Position> position) {
         List<T> page = page(rows);
         String next = nextCursor(rows, position);
-        StringBuilder out = new StringBuilder(64 + 1024 * page.size()).append("{\"items\":[");
-        for (int i = 0; i < page.size(); i++) {
-            out.append(i == 0 ? "" : ",").append(json.apply(page.get(i)));
+        int size = ITEMS.length() + CURSOR.length() + (next == null ? 4 : next.length() + 2) + 1;
+        for (T row : page) {
+            size += json.apply(row).length() + 1;
         }
-        out.append("],\"nextCursor\":");
-        return (next == null ? out.append("null") : out.append('"').append(next).append('"'))
-                .append('}')
-                .toString();
+        Buffer out = Buffer.buffer(size).appendString(ITEMS);
+        for (int i = 0; i < page.size(); i++) {
+            if (i > 0) {
+                out.appendByte((byte) ',');
+            }
+            out.appendBuffer(json.apply(page.get(i)));
+        }
+        out.appendString(CURSOR);
+        return (next == null ? out.appendString("null") : out.appendString('"' + next + '"')).appendByte((byte) '}');
     }
 
     private <T> List<T> page(List<T> rows) {
