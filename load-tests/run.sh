@@ -15,6 +15,8 @@
 #                  heap after GC before/after the run and the peak RSS (for the 10-minute mixed run)
 #   JAVA_OPTS="…"  extra server JVM options; PORT=18443 HTTPS port; TF_LOAD_DB=tf_load21 database
 #   BUILD=0        skip `mvn package` (the jar and test classes are already built)
+#   GENERATOR=wrk  StripeWebhookSimulation only: the same deliveries sent by wrk (stripe-webhooks.lua,
+#                  made by stripe-deliveries.py), with the same database check after the run
 #   DEV_DIR=…      the server's development keys (JWT, TLS) here instead of under the run's own folder,
 #                  so a later REUSE run's server accepts the tokens seeded now
 #   TF_ACCESS_TOKEN_TTL_SECONDS=3600  how long the seeded tokens live (longer for a later REUSE run)
@@ -199,18 +201,35 @@ case $sim in
   DocumentSimulation) extra=(-Dfile=target/document.jpg -Dgatling.http.requestTimeout=300000) ;;
   MixedSimulation) extra=(-DmixedFile=target/mixed.jpg) ;;
 esac
-gatling "$sim" -Dseconds="$secs" "${extra[@]}" ${GATLING:-} > "$work/gatling.log" 2>&1 || status=$?
+if [ "$sim" = StripeWebhookSimulation ] && [ "${GENERATOR:-gatling}" = wrk ]; then
+  # The same deliveries from wrk, which leaves the server more of the two cores than Gatling does.
+  # Enough deliveries for 6,000 a second; the sent ones are each thread's first lines (its count in sent.txt).
+  python3 load-tests/stripe-deliveries.py $((secs * 6000)) "$TF_STRIPE_WEBHOOK_SECRET" "$work/deliveries.tsv"
+  (cd load-tests && DELIVERIES="$work/deliveries.tsv" SENT="$work/sent.txt" THREADS=2 \
+    wrk -t2 -c64 -d"${secs}s" --latency -s stripe-webhooks.lua "$base") > "$work/gatling.log" 2>&1 || status=$?
+  awk -F'\t' -v T=2 'NR == FNR { made[$1 + 0] = $2; next }
+    { t = (FNR - 1) % T; if (++k[t] <= made[t] && !seen[$1]++) print $1 }' \
+    <(tr ' ' '\t' < "$work/sent.txt") "$work/deliveries.tsv" > "$work/stripe-sent-ids.txt"
+  grep -qE 'Non-2xx|Socket errors' "$work/gatling.log" && status=1
+  awk '$1 == "Requests/sec:" && $2 < 3000 { exit 1 }' "$work/gatling.log" || status=1
+else
+  gatling "$sim" -Dseconds="$secs" "${extra[@]}" ${GATLING:-} > "$work/gatling.log" 2>&1 || status=$?
+fi
 cpu_after=$(ticks)
 kill "$sampler" 2>/dev/null || true
 [ -n "$live_sampler" ] && { kill "$live_sampler" 2>/dev/null || true; }
 
 echo "== figures ($sim, ${secs}s; full log $work/gatling.log)"
 report=$(ls -dt load-tests/target/gatling/*/ 2>/dev/null | head -1)
-if [ -n "$report" ] && [ -f "$report/js/stats.js" ]; then
+if [ "${GENERATOR:-gatling}" != wrk ] && [ -n "$report" ] && [ -f "$report/js/stats.js" ]; then
   python3 load-tests/gatling-stats.py "$report/js/stats.js"
   echo "report: $report/index.html"
 fi
 requests=$(python3 load-tests/gatling-stats.py --count "$report/js/stats.js" 2>/dev/null || echo 0)
+if [ "${GENERATOR:-gatling}" = wrk ]; then
+  grep -E 'Requests/sec|requests in|Latency|Non-2xx|Socket errors|^ +(50|75|90|99)%' "$work/gatling.log"
+  requests=$(awk '/requests in/ { print $1 }' "$work/gatling.log")
+fi
 [ "$requests" -gt 0 ] 2>/dev/null && awk -v t=$((cpu_after - cpu_before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" \
   'BEGIN { printf "server CPU: %.3f ms per request (%d requests)\n", t * 1000 / hz / n, n }'
 grep -E '^(Global|Request|Details).*: (true|false)|Assertion' "$work/gatling.log" || true
