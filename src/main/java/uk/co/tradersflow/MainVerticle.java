@@ -179,7 +179,7 @@ public final class MainVerticle extends VerticleBase {
     static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(10);
 
     /** Statements of list pages in flight on one connection of the reads client (see sharedClients). */
-    static final int READS_IN_FLIGHT = 8;
+    static final int READS_IN_FLIGHT = 12;
 
     private Wiring wire(int httpInstances) {
         Shared shared = sharedClients();
@@ -275,11 +275,12 @@ public final class MainVerticle extends VerticleBase {
         // requests' statements in flight on each of a few connections, so PostgreSQL reads a batch
         // per wakeup: at 3,000 pages a second over 16 connections it spent twice the CPU per page.
         // At most READS_IN_FLIGHT on one connection: with the driver's 256, each event loop's pages
-        // all queued behind one backend, and a page waited for every page ahead of it whenever that
-        // backend lost its core (list p99 32-65 ms at 64 connections). With 8, an event loop spreads
-        // its pages over up to four backends: the list ran 11,000-11,900 against 9,900-10,300 req/s.
+        // all queued behind one backend, and waited for it whenever it lost its core. With 12, an
+        // event loop spreads its pages over two backends (list 12,200-13,100 against 9,400-10,300
+        // req/s at 64 connections). More in flight or more backends gave a little more throughput
+        // and a longer tail (16 on 4: p99 43-61 ms; 8 on 8: 54-84 ms; 12 on 4: 23-31 ms).
         reads = PgBuilder.client()
-                .with(poolOptions("tf-reads", Math.max(2, config.db().poolSize() / 2)))
+                .with(poolOptions("tf-reads", Math.max(2, config.db().poolSize() / 4)))
                 .connectingTo(new PgConnectOptions(appLogin).setPipeliningLimit(READS_IN_FLIGHT))
                 .using(vertx)
                 .build();
