@@ -260,7 +260,8 @@ public final class MainVerticle extends VerticleBase {
 
     /** The clients every module shares: the three Postgres pools, Redis, the meters. */
     private Shared sharedClients() {
-        PgConnectOptions appLogin = PgUrl.parse(config.db().url()).connectOptions();
+        PgUrl appUrl = PgUrl.parse(config.db().url());
+        PgConnectOptions appLogin = appUrl.connectOptions();
         // No event-loop size on the request clients: each connection is then opened on the event loop
         // that asked for it, and the pool hands a request a connection of its own loop first. With a
         // size of 2 they lived on two loops picked when the pool was built, not the HTTP verticles',
@@ -281,7 +282,10 @@ public final class MainVerticle extends VerticleBase {
         // and a longer tail (16 on 4: p99 43-61 ms; 8 on 8: 54-84 ms; 12 on 4: 23-31 ms).
         reads = PgBuilder.client()
                 .with(poolOptions("tf-reads", Math.max(2, config.db().poolSize() / 4)))
-                .connectingTo(new PgConnectOptions(appLogin).setPipeliningLimit(READS_IN_FLIGHT))
+                // Options of its own, not a copy of appLogin: PgConnectOptions' copy constructor drops
+                // useLayer7Proxy, and behind PgBouncer every read then failed ("unnamed prepared
+                // statement does not exist"; PgBouncerTransactionModeTest).
+                .connectingTo(appUrl.connectOptions().setPipeliningLimit(READS_IN_FLIGHT))
                 .using(vertx)
                 .build();
         // The cross-account jobs log in as tf_worker on connections of their own (see Db.asWorker).
