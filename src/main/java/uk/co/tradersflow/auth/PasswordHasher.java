@@ -7,8 +7,6 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
-import org.bouncycastle.crypto.generators.Argon2BytesGenerator.BlockPool;
-import org.bouncycastle.crypto.generators.Argon2BytesGenerator.FixedBlockPool;
 import org.bouncycastle.crypto.params.Argon2Parameters;
 
 /**
@@ -28,15 +26,6 @@ public final class PasswordHasher {
     private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
     private static final Base64.Decoder B64D = Base64.getDecoder();
 
-    /**
-     * Argon2's 19 MiB of memory blocks, kept by each hashing thread for its next hash instead of
-     * allocated afresh: at 45 sign-ins a second that was 0.85 GB/s of garbage, and every young
-     * collection copied the blocks of the hashes in progress (37.6 ms of CPU a sign-in against
-     * 24-27 ms a raw hash). Bouncy Castle zeroes each block as it returns it to the pool.
-     */
-    private static final ThreadLocal<BlockPool> BLOCKS = ThreadLocal.withInitial(
-            () -> new FixedBlockPool(Argon2BytesGenerator.getBlockCount(MEMORY_KIB, PARALLELISM)));
-
     private final WorkerExecutor pool;
     private final SecureRandom random = new SecureRandom();
     /** A real hash of nothing anyone knows: unknown emails are checked against it, so they cost the same. */
@@ -44,8 +33,7 @@ public final class PasswordHasher {
 
     public PasswordHasher(WorkerExecutor pool) {
         this.pool = pool;
-        // Made on the constructing thread, which hashes nothing else: no blocks are kept for it.
-        this.dummy = hashNow("not a real password " + random.nextLong(), null);
+        this.dummy = hashNow("not a real password " + random.nextLong());
     }
 
     public Future<String> hash(String password) {
@@ -62,13 +50,9 @@ public final class PasswordHasher {
     }
 
     String hashNow(String password) {
-        return hashNow(password, BLOCKS.get());
-    }
-
-    private String hashNow(String password, BlockPool blocks) {
         byte[] salt = new byte[SALT_BYTES];
         random.nextBytes(salt);
-        byte[] hash = argon2(password, salt, MEMORY_KIB, ITERATIONS, PARALLELISM, HASH_BYTES, blocks);
+        byte[] hash = argon2(password, salt, MEMORY_KIB, ITERATIONS, PARALLELISM, HASH_BYTES);
         return "$argon2id$v=19$m=" + MEMORY_KIB + ",t=" + ITERATIONS + ",p=" + PARALLELISM + "$"
                 + B64.encodeToString(salt) + "$" + B64.encodeToString(hash);
     }
@@ -96,18 +80,11 @@ public final class PasswordHasher {
         }
         byte[] salt = B64D.decode(parts[4]);
         byte[] expected = B64D.decode(parts[5]);
-        return MessageDigest.isEqual(expected, argon2(password, salt, m, t, p, expected.length, BLOCKS.get()));
+        return MessageDigest.isEqual(expected, argon2(password, salt, m, t, p, expected.length));
     }
 
-    /** {@code blocks}: where the memory comes from and goes back to; null allocates it for this hash alone. */
     private static byte[] argon2(
-            String password,
-            byte[] salt,
-            int memoryKib,
-            int iterations,
-            int parallelism,
-            int length,
-            BlockPool blocks) {
+            String password, byte[] salt, int memoryKib, int iterations, int parallelism, int length) {
         Argon2BytesGenerator generator = new Argon2BytesGenerator();
         generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
                 .withVersion(Argon2Parameters.ARGON2_VERSION_13)
@@ -115,7 +92,6 @@ public final class PasswordHasher {
                 .withIterations(iterations)
                 .withParallelism(parallelism)
                 .withSalt(salt)
-                .withBlockPool(blocks)
                 .build());
         byte[] out = new byte[length];
         generator.generateBytes(password.getBytes(StandardCharsets.UTF_8), out);
