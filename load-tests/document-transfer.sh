@@ -16,6 +16,7 @@
 # within one sitting. Exits non-zero when bytes differ or a request fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. load-tests/server-start.sh
 HEAP=${HEAP:-256m}
 MIB=${MIB:-50}
 RUNS=${RUNS:-3}
@@ -43,8 +44,7 @@ if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use: set P
 psql -q "postgresql://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 java -Xmx"$HEAP" ${JAVA_OPTS:-} -jar target/tradersflow.jar > "$WORK/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 120); do grep -q "TradersFlow started" "$WORK/server.log" && break; sleep 1; done
-grep -q "TradersFlow started" "$WORK/server.log" || { tail -20 "$WORK/server.log" >&2; exit 1; }
+await_server "$server" "$WORK/server.log" "$port"
 java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed "$CONCURRENT" 1 "$WORK/tokens.csv" > /dev/null
 ( printf '\xff\xd8\xff\xe0'; head -c $(( MIB * 1024 * 1024 - 4 )) /dev/urandom ) > "$WORK/file.jpg"
 token() { sed -n "$(( $1 + 2 ))p" "$WORK/tokens.csv" | tr -d '\r'; }

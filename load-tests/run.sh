@@ -29,6 +29,7 @@ sim=${1:?usage: load-tests/run.sh <Simulation> [seconds=60]}
 sim=${sim#tradersflow.}
 secs=${2:-60}
 cd "$(dirname "$0")/.."
+. load-tests/server-start.sh
 root=$(pwd)
 port=${PORT:-18443}
 db=${TF_LOAD_DB:-tf_load21}
@@ -108,13 +109,7 @@ fi
 echo "== server: ${launch[*]}"
 "${launch[@]}" > "$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 120); do
-  grep -q "TradersFlow started" "$work/server.log" && break
-  kill -0 "$server" 2>/dev/null || { tail -20 "$work/server.log" >&2; exit 1; }
-  sleep 1
-done
-grep -q "TradersFlow started" "$work/server.log" || { echo "server did not start" >&2; tail -20 "$work/server.log" >&2; exit 1; }
-jvm=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+await_server "$server" "$work/server.log" "$port"
 if [ "${MEMORY:-0}" = 1 ]; then
   echo "server JVM sees: $(jcmd "$jvm" VM.flags | tr ' ' '\n' | grep -E 'MaxHeapSize' || true)"
 fi

@@ -12,6 +12,7 @@
 set -euo pipefail
 events=${1:-50000}
 cd "$(dirname "$0")/.."
+. load-tests/server-start.sh
 root=$(pwd)
 port=${PORT:-18443}
 db=${TF_LOAD_DB:-tf_drain}
@@ -30,13 +31,7 @@ cleanup() { if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then kill "$se
 trap cleanup EXIT
 java ${JAVA_OPTS:-} -jar target/tradersflow.jar > "$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 120); do
-  grep -q "TradersFlow started" "$work/server.log" && break
-  kill -0 "$server" 2>/dev/null || { tail -20 "$work/server.log" >&2; exit 1; }
-  sleep 1
-done
-grep -q "TradersFlow started" "$work/server.log" || { echo "server did not start" >&2; exit 1; }
-jvm=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+await_server "$server" "$work/server.log" "$port"
 ticks() { awk '{print $14 + $15}' "/proc/$jvm/stat"; }
 commits() { psql "$admin" -Atc "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"; }
 

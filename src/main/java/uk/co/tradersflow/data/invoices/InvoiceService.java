@@ -109,7 +109,7 @@ public final class InvoiceService {
                 creations.failWaiting(
                         accountId,
                         new TimeoutException(
-                                "the database did not answer a creation ahead of this one;" + " nothing was saved"));
+                                "the database did not answer a creation ahead of this one; nothing was saved"));
             }
             return Future.succeededFuture();
         });
