@@ -32,8 +32,10 @@ public record AuthModule(
                 new SessionRevocations(vertx, shared.redis(), shared.redisKeys(), sessionStates);
         // Argon2 is slow on purpose: a pool of its own, one thread per core, so a flood of sign-ins
         // queues here instead of starving the event loops or the shared worker pool.
-        PasswordHasher hasher = new PasswordHasher(vertx.createSharedWorkerExecutor(
-                "tf-password-hashing", Runtime.getRuntime().availableProcessors(), 30, TimeUnit.SECONDS));
+        int hashingThreads = Runtime.getRuntime().availableProcessors();
+        PasswordHasher hasher = new PasswordHasher(
+                vertx.createSharedWorkerExecutor("tf-password-hashing", hashingThreads, 30, TimeUnit.SECONDS),
+                hashingThreads);
         // One lockout count per user, whichever route checks their password.
         LoginThrottle loginThrottle = new LoginThrottle(
                 shared.redis(),

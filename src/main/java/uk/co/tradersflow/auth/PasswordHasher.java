@@ -6,7 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.function.Function;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
+import org.bouncycastle.crypto.generators.Argon2BytesGenerator.Block;
+import org.bouncycastle.crypto.generators.Argon2BytesGenerator.BlockPool;
+import org.bouncycastle.crypto.generators.Argon2BytesGenerator.FixedBlockPool;
 import org.bouncycastle.crypto.params.Argon2Parameters;
 
 /**
@@ -16,6 +22,13 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
  *
  * <p>Hashing is deliberately slow, so it runs only on a bounded, named worker pool: a flood of
  * sign-ins queues there instead of starving the event loops or the shared worker pool.
+ *
+ * <p>Argon2's memory (19 MiB of 1 KiB blocks a hash) is allocated once, at start-up, one set per
+ * hashing thread, and lent to each hash: Bouncy Castle otherwise allocates it afresh every time,
+ * which at 45 sign-ins a second was 0.85 GB/s of garbage and young collections copying the blocks
+ * of the hashes in progress (37 ms of CPU a sign-in against 24-27 ms a raw hash). Allocated at
+ * start-up rather than on a thread's first hash, so the heap a running server holds is the heap
+ * it started with. Bouncy Castle zeroes each block as it returns it.
  */
 public final class PasswordHasher {
     static final int MEMORY_KIB = 19 * 1024;
@@ -27,13 +40,30 @@ public final class PasswordHasher {
     private static final Base64.Decoder B64D = Base64.getDecoder();
 
     private final WorkerExecutor pool;
+    /** One set of Argon2 blocks per hashing thread, so a hash never waits for memory nor allocates it. */
+    private final BlockingQueue<BlockPool> memory;
+
     private final SecureRandom random = new SecureRandom();
     /** A real hash of nothing anyone knows: unknown emails are checked against it, so they cost the same. */
     private final String dummy;
 
-    public PasswordHasher(WorkerExecutor pool) {
+    /** {@code threads}: how many hashes {@code pool} runs at once, each with memory of its own. */
+    public PasswordHasher(WorkerExecutor pool, int threads) {
         this.pool = pool;
+        this.memory = new ArrayBlockingQueue<>(threads);
+        for (int i = 0; i < threads; i++) {
+            memory.add(filledPool());
+        }
         this.dummy = hashNow("not a real password " + random.nextLong());
+    }
+
+    private static BlockPool filledPool() {
+        int blocks = Argon2BytesGenerator.getBlockCount(MEMORY_KIB, PARALLELISM);
+        FixedBlockPool filled = new FixedBlockPool(blocks);
+        for (int i = 0; i < blocks; i++) {
+            filled.deallocate(new Block());
+        }
+        return filled;
     }
 
     public Future<String> hash(String password) {
@@ -52,12 +82,34 @@ public final class PasswordHasher {
     String hashNow(String password) {
         byte[] salt = new byte[SALT_BYTES];
         random.nextBytes(salt);
-        byte[] hash = argon2(password, salt, MEMORY_KIB, ITERATIONS, PARALLELISM, HASH_BYTES);
+        byte[] hash =
+                withMemory(blocks -> argon2(password, salt, MEMORY_KIB, ITERATIONS, PARALLELISM, HASH_BYTES, blocks));
         return "$argon2id$v=19$m=" + MEMORY_KIB + ",t=" + ITERATIONS + ",p=" + PARALLELISM + "$"
                 + B64.encodeToString(salt) + "$" + B64.encodeToString(hash);
     }
 
-    static boolean verifyNow(String password, String phc) {
+    boolean verifyNow(String password, String phc) {
+        return withMemory(blocks -> verifyNow(password, phc, blocks));
+    }
+
+    /**
+     * Runs {@code hash} on a set of blocks from {@link #memory}. There are as many sets as hashing
+     * threads, so one is always free there; a caller beyond them (none in the server) gets null,
+     * which makes Bouncy Castle allocate for that hash alone.
+     */
+    private <T> T withMemory(Function<BlockPool, T> hash) {
+        BlockPool blocks = memory.poll();
+        try {
+            return hash.apply(blocks);
+        } finally {
+            if (blocks != null) {
+                memory.add(blocks);
+            }
+        }
+    }
+
+    /** {@code blocks}: where Argon2's memory comes from and goes back to; null allocates it for this hash alone. */
+    static boolean verifyNow(String password, String phc, BlockPool blocks) {
         String[] parts = phc.split("\\$");
         // ["", "argon2id", "v=19", "m=…,t=…,p=…", salt, hash]
         if (parts.length != 6 || !"argon2id".equals(parts[1]) || !"v=19".equals(parts[2])) {
@@ -80,11 +132,17 @@ public final class PasswordHasher {
         }
         byte[] salt = B64D.decode(parts[4]);
         byte[] expected = B64D.decode(parts[5]);
-        return MessageDigest.isEqual(expected, argon2(password, salt, m, t, p, expected.length));
+        return MessageDigest.isEqual(expected, argon2(password, salt, m, t, p, expected.length, blocks));
     }
 
     private static byte[] argon2(
-            String password, byte[] salt, int memoryKib, int iterations, int parallelism, int length) {
+            String password,
+            byte[] salt,
+            int memoryKib,
+            int iterations,
+            int parallelism,
+            int length,
+            BlockPool blocks) {
         Argon2BytesGenerator generator = new Argon2BytesGenerator();
         generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
                 .withVersion(Argon2Parameters.ARGON2_VERSION_13)
@@ -92,6 +150,7 @@ public final class PasswordHasher {
                 .withIterations(iterations)
                 .withParallelism(parallelism)
                 .withSalt(salt)
+                .withBlockPool(blocks)
                 .build());
         byte[] out = new byte[length];
         generator.generateBytes(password.getBytes(StandardCharsets.UTF_8), out);

@@ -82,7 +82,7 @@ public final class LoadSeed {
                     + (login ? ",email,password" : ""));
             // One Argon2id hash at the server's own cost (PasswordHasher), shared by every seeded user.
             String hash = login
-                    ? new PasswordHasher(vertx.createSharedWorkerExecutor("seed-hash"))
+                    ? new PasswordHasher(vertx.createSharedWorkerExecutor("seed-hash"), 1)
                             .hash(PASSWORD)
                             .await()
                     : null;
