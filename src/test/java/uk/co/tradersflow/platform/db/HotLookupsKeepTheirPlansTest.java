@@ -1,0 +1,71 @@
+package uk.co.tradersflow.platform.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static uk.co.tradersflow.support.Sql.strings;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The definer functions a request calls on its way are PL/pgSQL (sql/V046): PostgreSQL 15 parses
+ * and plans a SQL function it cannot inline again on every call, and for these lookups by a unique
+ * key the planning cost more than the lookup (a refresh's rotation ran at 2,110-2,160 a second
+ * with the SQL lookup, 3,270-3,500 with this one, in pgbench on two cores).
+ */
+class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
+
+    private static final String HOT = "('auth_refresh_token', 'session_state', 'auth_user_by_email',"
+            + " 'invoice_lines_render', 'invoice_store_reply')";
+
+    @Test
+    void theHotLookupsArePlpgsqlAndKeepTheirSecurityAttributes() throws SQLException {
+        try (Connection c = server.env.admin()) {
+            assertThat(strings(
+                            c,
+                            "SELECT p.proname || ':' || l.lanname || ':' || p.prosecdef || ':' || p.provolatile::text"
+                                    + " || ':' || pg_get_userbyid(p.proowner) || ':' || array_to_string(p.proconfig, ';')"
+                                    + " FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+                                    + " WHERE p.proname IN " + HOT + " ORDER BY p.proname"))
+                    .containsExactly(
+                            "auth_refresh_token:plpgsql:true:s:tf_owner:search_path=public, pg_temp",
+                            "auth_user_by_email:plpgsql:true:s:tf_owner:search_path=public, pg_temp",
+                            "invoice_lines_render:plpgsql:false:s:tf_owner:search_path=public, pg_temp",
+                            "invoice_store_reply:plpgsql:true:v:tf_owner:search_path=public, pg_temp",
+                            "session_state:plpgsql:true:s:tf_owner:search_path=public, pg_temp");
+        }
+    }
+
+    @Test
+    void theLookupsAnswerTheSameOnEveryCallOfOneConnection() throws SQLException {
+        // PL/pgSQL plans each query at its first call on a connection and reuses the plan after
+        // the fifth: the answers must not change when it does.
+        try (Connection c = server.env.asApp()) {
+            for (int call = 1; call <= 8; call++) {
+                assertThat(strings(
+                                c,
+                                "SELECT account_id::text || ':' || live || ':' || account_status || ':' || email"
+                                        + " FROM session_state('" + a.sessionId() + "')"))
+                        .as("call " + call)
+                        .containsExactly(a.accountId() + ":true:active:" + a.email());
+                assertThat(strings(
+                                c,
+                                "SELECT account_id::text FROM auth_user_by_email('  "
+                                        + b.email().toUpperCase() + " ')"))
+                        .as("call " + call)
+                        .containsExactly(b.accountId().toString());
+                assertThat(strings(c, "SELECT count(*)::text FROM auth_refresh_token('\\x00'::bytea)"))
+                        .as("call " + call)
+                        .containsExactly("0");
+            }
+        }
+        // The lines' trigger calls this one as its definer; the runtime role may not.
+        try (Connection c = server.env.admin()) {
+            for (int call = 1; call <= 8; call++) {
+                assertThat(strings(c, "SELECT invoice_lines_render('" + a.accountId() + "', gen_random_uuid())::text"))
+                        .as("call " + call)
+                        .containsExactly("[]");
+            }
+        }
+    }
+}
