@@ -15,8 +15,9 @@
 #                  heap after GC before/after the run and the peak RSS (for the 10-minute mixed run)
 #   JAVA_OPTS="…"  extra server JVM options; PORT=18443 HTTPS port; TF_LOAD_DB=tf_load21 database
 #   BUILD=0        skip `mvn package` (the jar and test classes are already built)
-#   GENERATOR=wrk  StripeWebhookSimulation only: the same deliveries sent by wrk (stripe-webhooks.lua,
-#                  made by stripe-deliveries.py), with the same database check after the run
+#   GENERATOR=wrk  StripeWebhookSimulation, RefreshSimulation, CreateInvoiceSimulation: the same
+#                  requests sent by wrk (stripe-webhooks.lua with stripe-deliveries.py, refresh-tokens.lua,
+#                  create-invoices.lua), with the same target and database check after the run
 #   DEV_DIR=…      the server's development keys (JWT, TLS) here instead of under the run's own folder,
 #                  so a later REUSE run's server accepts the tokens seeded now
 #   TF_ACCESS_TOKEN_TTL_SECONDS=3600  how long the seeded tokens live (longer for a later REUSE run)
@@ -207,6 +208,15 @@ if [ "$sim" = StripeWebhookSimulation ] && [ "${GENERATOR:-gatling}" = wrk ]; th
     <(tr ' ' '\t' < "$work/sent.txt") "$work/deliveries.tsv" > "$work/stripe-sent-ids.txt"
   grep -qE 'Non-2xx|Socket errors' "$work/gatling.log" && status=1
   awk '$1 == "Requests/sec:" && $2 < 3000 { exit 1 }' "$work/gatling.log" || status=1
+elif [ "${GENERATOR:-gatling}" = wrk ] && [[ $sim =~ ^(RefreshSimulation|CreateInvoiceSimulation)$ ]]; then
+  # The same requests from wrk (refresh-tokens.lua, create-invoices.lua), with the simulation's
+  # target and the same post-run check: Gatling's own CPU at these rates is a third of the two cores.
+  script=refresh-tokens.lua; target=5000
+  [ "$sim" = CreateInvoiceSimulation ] && { script=create-invoices.lua; target=3000; }
+  (cd load-tests && TOKENS="$tokens" THREADS=2 wrk -t2 -c64 -d"${secs}s" --latency -s "$script" "$base") \
+    > "$work/gatling.log" 2>&1 || status=$?
+  grep -qE 'Non-2xx|Socket errors|families lost [1-9]' "$work/gatling.log" && status=1
+  awk -v t="$target" '$1 == "Requests/sec:" && $2 < t { exit 1 }' "$work/gatling.log" || status=1
 else
   gatling "$sim" -Dseconds="$secs" "${extra[@]}" ${GATLING:-} > "$work/gatling.log" 2>&1 || status=$?
 fi
