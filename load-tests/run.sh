@@ -17,7 +17,8 @@
 #   BUILD=0        skip `mvn package` (the jar and test classes are already built)
 #   GENERATOR=wrk  StripeWebhookSimulation, RefreshSimulation, CreateInvoiceSimulation: the same
 #                  requests sent by wrk (stripe-webhooks.lua with stripe-deliveries.py, refresh-tokens.lua,
-#                  create-invoices.lua), with the same target and database check after the run
+#                  create-invoices.lua), with the same target and database check after the run;
+#                  CONNECTIONS=64 wrk's connections for refresh and creation
 #   DEV_DIR=…      the server's development keys (JWT, TLS) here instead of under the run's own folder,
 #                  so a later REUSE run's server accepts the tokens seeded now
 #   TF_ACCESS_TOKEN_TTL_SECONDS=3600  how long the seeded tokens live (longer for a later REUSE run)
@@ -213,7 +214,7 @@ elif [ "${GENERATOR:-gatling}" = wrk ] && [[ $sim =~ ^(RefreshSimulation|CreateI
   # target and the same post-run check: Gatling's own CPU at these rates is a third of the two cores.
   script=refresh-tokens.lua; target=5000
   [ "$sim" = CreateInvoiceSimulation ] && { script=create-invoices.lua; target=3000; }
-  (cd load-tests && TOKENS="$tokens" THREADS=2 wrk -t2 -c64 -d"${secs}s" --latency -s "$script" "$base") \
+  (cd load-tests && TOKENS="$tokens" THREADS=2 wrk -t2 -c"${CONNECTIONS:-64}" -d"${secs}s" --latency -s "$script" "$base") \
     > "$work/gatling.log" 2>&1 || status=$?
   grep -qE 'Non-2xx|Socket errors|families lost [1-9]' "$work/gatling.log" && status=1
   awk -v t="$target" '$1 == "Requests/sec:" && $2 < t { exit 1 }' "$work/gatling.log" || status=1
