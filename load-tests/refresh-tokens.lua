@@ -5,24 +5,14 @@
 -- their current tokens in a queue: a request takes the oldest, its answer puts the successor at
 -- the end. A thread needs more families than connections (wrk -c / -t), so the queue never runs dry.
 --   TOKENS=run-tokens.csv wrk -t2 -c64 -d30s --latency -s refresh-tokens.lua https://127.0.0.1:18443
-local threads, created = {}, 0
-
-function setup(thread)
-  thread:set("index", created)
-  created = created + 1
-  threads[#threads + 1] = thread
-end
+local share = require("wrk-share")
+setup = share.setup
 
 function init(args)
-  local of = tonumber(os.getenv("THREADS") or "2")
   queue, first, last, lost = {}, 1, 0, 0
-  local n = -1
-  for line in io.lines(os.getenv("TOKENS")) do
-    if n >= 0 and n % of == index then
-      last = last + 1
-      queue[last] = line:match(",([^,]+)$")
-    end
-    n = n + 1
+  for _, line in ipairs(share.lines(os.getenv("TOKENS"), 1)) do
+    last = last + 1
+    queue[last] = line:match(",([^,]+)$")
   end
   headers = { ["Content-Type"] = "application/json", ["Accept"] = "application/json" }
 end
@@ -48,7 +38,7 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  for _, thread in ipairs(threads) do
+  for _, thread in ipairs(share.threads()) do
     print("thread " .. thread:get("index") .. ": families lost " .. thread:get("lost"))
   end
 end

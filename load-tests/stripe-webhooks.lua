@@ -5,25 +5,15 @@
 -- count of requests made: the deliveries sent are exactly those first lines of each thread's
 -- share (all of it, if the count passes it), which is how the run's ids are known for the database check (check-stripe-events.sh).
 --   DELIVERIES=d.tsv SENT=sent.txt wrk -t2 -c64 -d30s --latency -s stripe-webhooks.lua https://127.0.0.1:18443
-local threads, created = {}, 0
-
-function setup(thread)
-  thread:set("index", created)
-  created = created + 1
-  threads[#threads + 1] = thread
-end
+local share = require("wrk-share")
+setup = share.setup
 
 function init(args)
-  local of = tonumber(os.getenv("THREADS") or "2")
   requests_, made = {}, 0
-  local n = 0
-  for line in io.lines(os.getenv("DELIVERIES")) do
-    if n % of == index then
-      local _, signature, body = line:match("^([^\t]+)\t([^\t]+)\t(.*)$")
-      requests_[#requests_ + 1] = wrk.format("POST", "/webhooks/stripe",
-        { ["Stripe-Signature"] = signature, ["Content-Type"] = "application/json" }, body)
-    end
-    n = n + 1
+  for _, line in ipairs(share.lines(os.getenv("DELIVERIES"))) do
+    local _, signature, body = line:match("^([^\t]+)\t([^\t]+)\t(.*)$")
+    requests_[#requests_ + 1] = wrk.format("POST", "/webhooks/stripe",
+      { ["Stripe-Signature"] = signature, ["Content-Type"] = "application/json" }, body)
   end
 end
 
@@ -35,7 +25,7 @@ end
 
 function done(summary, latency, requests)
   local f = io.open(os.getenv("SENT"), "w")
-  for _, thread in ipairs(threads) do
+  for _, thread in ipairs(share.threads()) do
     f:write(thread:get("index"), " ", thread:get("made"), "\n")
   end
   f:close()
