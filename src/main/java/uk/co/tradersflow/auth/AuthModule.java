@@ -1,6 +1,5 @@
 package uk.co.tradersflow.auth;
 
-import java.util.concurrent.TimeUnit;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.platform.bus.Addresses;
@@ -30,12 +29,8 @@ public record AuthModule(
         SessionStateCache sessionStates = new SessionStateCache(vertx, shared.db());
         SessionRevocations revocations =
                 new SessionRevocations(vertx, shared.redis(), shared.redisKeys(), sessionStates);
-        // Argon2 is slow on purpose: a pool of its own, one thread per core, so a flood of sign-ins
-        // queues here instead of starving the event loops or the shared worker pool.
-        int hashingThreads = Runtime.getRuntime().availableProcessors();
-        PasswordHasher hasher = new PasswordHasher(
-                vertx.createSharedWorkerExecutor("tf-password-hashing", hashingThreads, 30, TimeUnit.SECONDS),
-                hashingThreads);
+        // Argon2 is slow on purpose: threads of its own, one per core.
+        PasswordHasher hasher = new PasswordHasher(vertx, Runtime.getRuntime().availableProcessors());
         // One lockout count per user, whichever route checks their password.
         LoginThrottle loginThrottle = new LoginThrottle(
                 shared.redis(),

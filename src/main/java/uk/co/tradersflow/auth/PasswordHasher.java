@@ -1,6 +1,7 @@
 package uk.co.tradersflow.auth;
 
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -8,6 +9,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator.Block;
@@ -20,8 +22,9 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
  * so each hash carries its own parameters and can be upgraded on the next sign-in
  * ({@link #needsRehash}). Parameters are OWASP's first recommendation: 19 MiB, 2 passes, 1 lane.
  *
- * <p>Hashing is deliberately slow, so it runs only on a bounded, named worker pool: a flood of
- * sign-ins queues there instead of starving the event loops or the shared worker pool.
+ * <p>Hashing is deliberately slow, so it runs only on a bounded worker pool of its own
+ * ({@code tf-password-hashing}): a flood of sign-ins queues there instead of starving the event
+ * loops or the shared worker pool.
  *
  * <p>Argon2's memory (19 MiB of 1 KiB blocks a hash) is allocated once, at start-up, one set per
  * hashing thread, and lent to each hash: Bouncy Castle otherwise allocates it afresh every time,
@@ -47,9 +50,12 @@ public final class PasswordHasher {
     /** A real hash of nothing anyone knows: unknown emails are checked against it, so they cost the same. */
     private final String dummy;
 
-    /** {@code threads}: how many hashes {@code pool} runs at once, each with memory of its own. */
-    public PasswordHasher(WorkerExecutor pool, int threads) {
-        this.pool = pool;
+    /**
+     * A hasher on {@code threads} hashing threads of its own, each hash with memory of its own: the
+     * one count sizes both, so no hash ever finds the memory all lent.
+     */
+    public PasswordHasher(Vertx vertx, int threads) {
+        this.pool = vertx.createSharedWorkerExecutor("tf-password-hashing", threads, 30, TimeUnit.SECONDS);
         this.memory = new ArrayBlockingQueue<>(threads);
         for (int i = 0; i < threads; i++) {
             memory.add(filledPool());
@@ -94,8 +100,8 @@ public final class PasswordHasher {
 
     /**
      * Runs {@code hash} on a set of blocks from {@link #memory}. There are as many sets as hashing
-     * threads, so one is always free there; a caller beyond them (none in the server) gets null,
-     * which makes Bouncy Castle allocate for that hash alone.
+     * threads, so one is always free there; a caller beyond them (a test calling directly) gets
+     * null, which makes Bouncy Castle allocate for that hash alone.
      */
     private <T> T withMemory(Function<BlockPool, T> hash) {
         BlockPool blocks = memory.poll();

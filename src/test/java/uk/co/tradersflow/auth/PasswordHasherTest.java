@@ -3,7 +3,6 @@ package uk.co.tradersflow.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import java.lang.management.ManagementFactory;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -20,19 +19,16 @@ class PasswordHasherTest {
     private static final String PASSWORD = "correct horse battery staple";
 
     private static Vertx vertx;
-    private static WorkerExecutor hashing;
     private static PasswordHasher hasher;
 
     @BeforeAll
     static void start() {
         vertx = Vertx.vertx();
-        hashing = vertx.createSharedWorkerExecutor("test-password-hashing", 2);
-        hasher = new PasswordHasher(hashing, 2);
+        hasher = new PasswordHasher(vertx, 2);
     }
 
     @AfterAll
     static void stop() {
-        hashing.close();
         vertx.close().await();
     }
 
@@ -56,6 +52,20 @@ class PasswordHasherTest {
             assertThat(wrong.await()).isFalse();
             assertThat(fresh.await()).isTrue();
         }
+    }
+
+    /** The security page: passwords are stored only as salted hashes. */
+    @Test
+    void twoHashesOfOnePasswordHaveSaltsAndHashesOfTheirOwnAndEachVerifies() {
+        String first = hasher.hash(PASSWORD).await();
+        String second = hasher.hash(PASSWORD).await();
+        String[] a = first.split("\\$");
+        String[] b = second.split("\\$");
+        assertThat(a[4]).as("salt").isNotEqualTo(b[4]).hasSize(22); // 16 bytes, base64 without padding
+        assertThat(a[5]).as("hash").isNotEqualTo(b[5]);
+        assertThat(first).doesNotContain(PASSWORD);
+        assertThat(hasher.verify(PASSWORD, Optional.of(first)).await()).isTrue();
+        assertThat(hasher.verify(PASSWORD, Optional.of(second)).await()).isTrue();
     }
 
     @Test

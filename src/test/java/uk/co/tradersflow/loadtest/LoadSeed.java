@@ -81,11 +81,7 @@ public final class LoadSeed {
             lines.add("token" + (customer ? ",customerId" : "") + (refresh ? ",refreshToken" : "")
                     + (login ? ",email,password" : ""));
             // One Argon2id hash at the server's own cost (PasswordHasher), shared by every seeded user.
-            String hash = login
-                    ? new PasswordHasher(vertx.createSharedWorkerExecutor("seed-hash"), 1)
-                            .hash(PASSWORD)
-                            .await()
-                    : null;
+            String hash = login ? new PasswordHasher(vertx, 1).hash(PASSWORD).await() : null;
             try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties())) {
                 c.setAutoCommit(false);
                 for (int i = 0; i < accounts; i++) {
