@@ -18,7 +18,7 @@
 #   GENERATOR=wrk  StripeWebhookSimulation, RefreshSimulation, CreateInvoiceSimulation: the same
 #                  requests sent by wrk (stripe-webhooks.lua with stripe-deliveries.py, refresh-tokens.lua,
 #                  create-invoices.lua), with the same target and database check after the run;
-#                  CONNECTIONS=64 wrk's connections for refresh and creation
+#                  CONNECTIONS=64 wrk's connections
 #   DEV_DIR=…      the server's development keys (JWT, TLS) here instead of under the run's own folder,
 #                  so a later REUSE run's server accepts the tokens seeded now
 #   TF_ACCESS_TOKEN_TTL_SECONDS=3600  how long the seeded tokens live (longer for a later REUSE run)
@@ -30,6 +30,9 @@ set -euo pipefail
 sim=${1:?usage: load-tests/run.sh <Simulation> [seconds=60]}
 sim=${sim#tradersflow.}
 secs=${2:-60}
+if [ "${GENERATOR:-gatling}" = wrk ] && ! [[ $sim =~ ^(StripeWebhookSimulation|RefreshSimulation|CreateInvoiceSimulation)$ ]]; then
+  echo "GENERATOR=wrk: no wrk script for $sim" >&2; exit 2
+fi
 cd "$(dirname "$0")/.."
 . load-tests/server-start.sh
 root=$(pwd)
@@ -198,24 +201,26 @@ case $sim in
   DocumentSimulation) extra=(-Dfile=target/document.jpg -Dgatling.http.requestTimeout=300000) ;;
   MixedSimulation) extra=(-DmixedFile=target/mixed.jpg) ;;
 esac
-if [ "$sim" = StripeWebhookSimulation ] && [ "${GENERATOR:-gatling}" = wrk ]; then
-  # The same deliveries from wrk, which leaves the server more of the two cores than Gatling does.
-  # Enough deliveries for 6,000 a second; the sent ones are each thread's first lines (its count in sent.txt).
-  python3 load-tests/stripe-deliveries.py $((secs * 6000)) "$TF_STRIPE_WEBHOOK_SECRET" "$work/deliveries.tsv"
-  (cd load-tests && DELIVERIES="$work/deliveries.tsv" SENT="$work/sent.txt" THREADS=2 \
-    wrk -t2 -c64 -d"${secs}s" --latency -s stripe-webhooks.lua "$base") > "$work/gatling.log" 2>&1 || status=$?
-  awk -F'\t' -v T=2 'NR == FNR { made[$1 + 0] = $2; next }
-    { t = (FNR - 1) % T; if (++k[t] <= made[t] && !seen[$1]++) print $1 }' \
-    <(tr ' ' '\t' < "$work/sent.txt") "$work/deliveries.tsv" > "$work/stripe-sent-ids.txt"
-  grep -qE 'Non-2xx|Socket errors' "$work/gatling.log" && status=1
-  awk '$1 == "Requests/sec:" && $2 < 3000 { exit 1 }' "$work/gatling.log" || status=1
-elif [ "${GENERATOR:-gatling}" = wrk ] && [[ $sim =~ ^(RefreshSimulation|CreateInvoiceSimulation)$ ]]; then
-  # The same requests from wrk (refresh-tokens.lua, create-invoices.lua), with the simulation's
-  # target and the same post-run check: Gatling's own CPU at these rates is a third of the two cores.
-  script=refresh-tokens.lua; target=5000
-  [ "$sim" = CreateInvoiceSimulation ] && { script=create-invoices.lua; target=3000; }
-  (cd load-tests && TOKENS="$tokens" THREADS=2 wrk -t2 -c"${CONNECTIONS:-64}" -d"${secs}s" --latency -s "$script" "$base") \
-    > "$work/gatling.log" 2>&1 || status=$?
+if [ "${GENERATOR:-gatling}" = wrk ]; then
+  # The same requests from wrk, which leaves the server more of the two cores than Gatling does
+  # (Gatling's own CPU at these rates is a third of them), with the simulation's target and the
+  # same post-run check.
+  case $sim in
+    StripeWebhookSimulation)
+      # Enough deliveries for 6,000 a second; the sent ones are each thread's first lines (its
+      # count in sent.txt).
+      python3 load-tests/stripe-deliveries.py $((secs * 6000)) "$TF_STRIPE_WEBHOOK_SECRET" "$work/deliveries.tsv"
+      script=stripe-webhooks.lua; target=3000 ;;
+    RefreshSimulation) script=refresh-tokens.lua; target=5000 ;;
+    CreateInvoiceSimulation) script=create-invoices.lua; target=3000 ;;
+  esac
+  (cd load-tests && TOKENS="$tokens" DELIVERIES="$work/deliveries.tsv" SENT="$work/sent.txt" THREADS=2 \
+    wrk -t2 -c"${CONNECTIONS:-64}" -d"${secs}s" --latency -s "$script" "$base") > "$work/gatling.log" 2>&1 || status=$?
+  if [ "$sim" = StripeWebhookSimulation ]; then
+    awk -F'\t' -v T=2 'NR == FNR { made[$1 + 0] = $2; next }
+      { t = (FNR - 1) % T; if (++k[t] <= made[t] && !seen[$1]++) print $1 }' \
+      <(tr ' ' '\t' < "$work/sent.txt") "$work/deliveries.tsv" > "$work/stripe-sent-ids.txt"
+  fi
   grep -qE 'Non-2xx|Socket errors|families lost [1-9]' "$work/gatling.log" && status=1
   awk -v t="$target" '$1 == "Requests/sec:" && $2 < t { exit 1 }' "$work/gatling.log" || status=1
 else
