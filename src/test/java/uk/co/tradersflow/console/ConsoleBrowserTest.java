@@ -24,9 +24,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.ExpectedCondition;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import uk.co.tradersflow.auth.SessionStateCache;
 import uk.co.tradersflow.support.HeadlessChromium;
@@ -314,7 +316,7 @@ class ConsoleBrowserTest {
         WebElement filter = button("Filter");
         filter.click();
         // The row may be on the unfiltered page too: read it only from the filtered one.
-        new WebDriverWait(browser, Duration.ofSeconds(15)).until(ExpectedConditions.stalenessOf(filter));
+        new WebDriverWait(browser, Duration.ofSeconds(15)).until(gone(filter));
         WebElement row = emailRow(id);
         assertThat(row.findElement(By.className("status")).getText()).isEqualTo("failed");
         assertThat(row.findElement(By.className("events")).getText())
@@ -468,10 +470,32 @@ class ConsoleBrowserTest {
      */
     static void awaitOutcome(WebElement onOldPage) {
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15));
-        wait.until(ExpectedConditions.stalenessOf(onOldPage));
-        wait.ignoring(org.openqa.selenium.WebDriverException.class)
+        wait.until(gone(onOldPage));
+        wait.ignoring(WebDriverException.class)
                 .until(d -> !d.findElements(By.cssSelector("#outcome .result, #outcome .error"))
                         .isEmpty());
+    }
+
+    /**
+     * {@code element}'s page has been replaced. Selenium's stalenessOf asks the element whether it
+     * is enabled and counts only a stale-element answer; Chromium 156.0.8078.129 answers an element
+     * of a page being replaced with "Node with given id does not belong to the document" instead,
+     * which means the same and is counted too. Any other error still fails the wait.
+     */
+    static ExpectedCondition<Boolean> gone(WebElement element) {
+        return d -> {
+            try {
+                element.isEnabled();
+                return false;
+            } catch (StaleElementReferenceException stale) {
+                return true;
+            } catch (WebDriverException e) {
+                if (e.getMessage() != null && e.getMessage().contains("does not belong to the document")) {
+                    return true;
+                }
+                throw e;
+            }
+        };
     }
 
     static String outcome() {
@@ -504,7 +528,7 @@ class ConsoleBrowserTest {
      */
     static String heading() {
         return new WebDriverWait(browser, Duration.ofSeconds(10))
-                .ignoring(org.openqa.selenium.WebDriverException.class)
+                .ignoring(WebDriverException.class)
                 .until(d -> d.findElement(By.tagName("h1")).getText());
     }
 
