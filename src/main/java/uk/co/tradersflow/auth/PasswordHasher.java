@@ -26,12 +26,15 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
  * ({@code tf-password-hashing}): a flood of sign-ins queues there instead of starving the event
  * loops or the shared worker pool.
  *
- * <p>Argon2's memory (19 MiB of 1 KiB blocks a hash) is allocated once, at start-up, one set per
- * hashing thread, and lent to each hash: Bouncy Castle otherwise allocates it afresh every time,
- * which at 45 sign-ins a second was 0.85 GB/s of garbage and young collections copying the blocks
- * of the hashes in progress (37 ms of CPU a sign-in against 24-27 ms a raw hash). Allocated at
- * start-up rather than on a thread's first hash, so the heap a running server holds is the heap
- * it started with. Bouncy Castle zeroes each block as it returns it.
+ * <p>Argon2's memory (19 MiB of 1 KiB blocks a hash) is allocated once for the process, one set
+ * per core, when the first hasher is made at start-up, and lent to each hash: Bouncy Castle
+ * otherwise allocates it afresh every time, which at 45 sign-ins a second was 0.85 GB/s of garbage
+ * and young collections copying the blocks of the hashes in progress (37 ms of CPU a sign-in
+ * against 24-27 ms a raw hash). Allocated at start-up rather than on a thread's first hash, so the
+ * heap a running server holds is the heap it started with; once per process rather than per
+ * hasher, because more hashes at once than cores only wait for each other, and several servers in
+ * one JVM (the tests) would otherwise each hold their own. Bouncy Castle zeroes each block as it
+ * returns it.
  */
 public final class PasswordHasher {
     static final int MEMORY_KIB = 19 * 1024;
@@ -42,32 +45,31 @@ public final class PasswordHasher {
     private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
     private static final Base64.Decoder B64D = Base64.getDecoder();
 
+    /** The process's Argon2 memory: one set of blocks per core (see the class comment). */
+    private static final BlockingQueue<BlockPool> MEMORY =
+            filledSets(Runtime.getRuntime().availableProcessors());
+
     private final WorkerExecutor pool;
-    /** One set of Argon2 blocks per hashing thread, so a hash never waits for memory nor allocates it. */
-    private final BlockingQueue<BlockPool> memory;
 
     private final SecureRandom random = new SecureRandom();
     /** A real hash of nothing anyone knows: unknown emails are checked against it, so they cost the same. */
     private final String dummy;
 
-    /**
-     * A hasher on {@code threads} hashing threads of its own, each hash with memory of its own: the
-     * one count sizes both, so no hash ever finds the memory all lent.
-     */
+    /** A hasher on {@code threads} hashing threads of its own: no more than the cores, as the memory is. */
     public PasswordHasher(Vertx vertx, int threads) {
         this.pool = vertx.createSharedWorkerExecutor("tf-password-hashing", threads, 30, TimeUnit.SECONDS);
-        this.memory = new ArrayBlockingQueue<>(threads);
-        for (int i = 0; i < threads; i++) {
-            memory.add(filledPool());
-        }
         this.dummy = hashNow("not a real password " + random.nextLong());
     }
 
-    private static BlockPool filledPool() {
+    private static BlockingQueue<BlockPool> filledSets(int sets) {
         int blocks = Argon2BytesGenerator.getBlockCount(MEMORY_KIB, PARALLELISM);
-        FixedBlockPool filled = new FixedBlockPool(blocks);
-        for (int i = 0; i < blocks; i++) {
-            filled.deallocate(new Block());
+        BlockingQueue<BlockPool> filled = new ArrayBlockingQueue<>(sets);
+        for (int i = 0; i < sets; i++) {
+            FixedBlockPool set = new FixedBlockPool(blocks);
+            for (int b = 0; b < blocks; b++) {
+                set.deallocate(new Block());
+            }
+            filled.add(set);
         }
         return filled;
     }
@@ -99,17 +101,17 @@ public final class PasswordHasher {
     }
 
     /**
-     * Runs {@code hash} on a set of blocks from {@link #memory}. There are as many sets as hashing
-     * threads, so one is always free there; a caller beyond them (a test calling directly) gets
-     * null, which makes Bouncy Castle allocate for that hash alone.
+     * Runs {@code hash} on a set of blocks from {@link #MEMORY}. There are as many sets as cores, so
+     * one is free for every hashing thread of a server; a hash beyond them (several servers in one
+     * JVM hashing at once) gets null, which makes Bouncy Castle allocate for that hash alone.
      */
-    private <T> T withMemory(Function<BlockPool, T> hash) {
-        BlockPool blocks = memory.poll();
+    private static <T> T withMemory(Function<BlockPool, T> hash) {
+        BlockPool blocks = MEMORY.poll();
         try {
             return hash.apply(blocks);
         } finally {
             if (blocks != null) {
-                memory.add(blocks);
+                MEMORY.add(blocks);
             }
         }
     }
