@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -70,9 +71,11 @@ public final class ResettingProxy implements AutoCloseable {
     /** Closes every relayed connection with a TCP reset (SO_LINGER 0), both towards the client and the server. */
     public void resetAll() throws IOException {
         for (Socket s : sockets) {
-            if (!s.isClosed()) {
+            try {
                 s.setSoLinger(true, 0);
                 s.close();
+            } catch (SocketException closedMeanwhile) {
+                // a pump closed it when its other side ended, between the loop reaching it and now
             }
         }
         sockets.clear();
