@@ -31,19 +31,27 @@ final class InvoiceRepository {
     private static final String LOCK = "SELECT id FROM invoices WHERE id = $1 FOR UPDATE";
 
     // Takes the account's next number and inserts the invoice under it, with the id the server
-    // chose. The counter row stays locked until this transaction ends: concurrent creations for one
-    // account queue here, and a rolled-back creation hands its number back, so numbers are
-    // gap-free. Everything after it up to COMMIT runs under that lock, so a creation sends its
-    // statements from here on in as few round trips as their dependencies allow (see insert).
+    // chose, and its lines, in one statement. The counter row stays locked until this transaction
+    // ends: concurrent creations for one account queue here, and a rolled-back creation hands its
+    // number back, so numbers are gap-free. Everything after it up to COMMIT runs under that lock,
+    // so a creation sends its statements from here on in as few round trips as their dependencies
+    // allow (see insert). The lines' foreign key and their re-rendering into lines_json (V015's
+    // statement trigger) run at the end of the statement, once the invoice row is there.
     private static final String INSERT_NUMBERED =
             """
       WITH next AS (
         INSERT INTO invoice_counters (last_number) VALUES (1)
         ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + 1
-        RETURNING last_number)
-      INSERT INTO invoices (id, number, customer_id, job_id, currency, due_date, total_pence)
-      SELECT $1, next.last_number, $2, $3, coalesce($4, 'GBP'), $5, $6 FROM next""";
+        RETURNING last_number),
+      invoice AS (
+        INSERT INTO invoices (id, number, customer_id, job_id, currency, due_date, total_pence)
+        SELECT $1, next.last_number, $2, $3, coalesce($4, 'GBP'), $5, $6 FROM next
+        RETURNING id)
+      INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence)
+      SELECT invoice.id, t.ord - 1, t.description, t.quantity::numeric, t.unit_pence
+        FROM invoice, unnest($7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY AS t(description, quantity, unit_pence, ord)""";
 
+    // An edit's new lines, once the old ones are deleted.
     private static final String INSERT_LINES =
             """
       INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence)
@@ -115,23 +123,24 @@ final class InvoiceRepository {
 
     /**
      * A new invoice, numbered, with its lines, as its reply will show it (not yet stored: {@link
-     * #store}). The three statements need no answer from each other (the id is chosen here), so
+     * #store}). The two statements need no answer from each other (the id is chosen here), so
      * they go to the database together, in one round trip.
      */
     Future<InvoiceReply> insert(SqlConnection tx, InvoiceInput in) {
         UUID id = UUID.randomUUID();
         Future<?> inserted = tx.preparedQuery(INSERT_NUMBERED)
-                .execute(Tuple.tuple()
-                        .addUUID(id)
-                        .addUUID(in.customerId().orElseThrow())
-                        .addUUID(in.jobId().orElse(null))
-                        .addString(in.currency().orElse(null))
-                        .addLocalDate(in.dueDate().orElse(null))
-                        .addLong(InvoiceLine.total(in.lines())));
-        Future<Void> lines = insertLines(tx, id, in.lines());
+                .execute(lineArrays(
+                        Tuple.tuple()
+                                .addUUID(id)
+                                .addUUID(in.customerId().orElseThrow())
+                                .addUUID(in.jobId().orElse(null))
+                                .addString(in.currency().orElse(null))
+                                .addLocalDate(in.dueDate().orElse(null))
+                                .addLong(InvoiceLine.total(in.lines())),
+                        in.lines()));
         Future<RowSet<Row>> pending = tx.preparedQuery(RENDER_PENDING).execute(Tuple.of(id));
         // Future.all fails with the first statement to fail, the one whose error says what went wrong.
-        return Future.all(inserted, lines, pending).map(v -> Rows.one(pending.result(), InvoiceReply::from));
+        return Future.all(inserted, pending).map(v -> Rows.one(pending.result(), InvoiceReply::from));
     }
 
     /** Stores a new invoice's rendered reply: the invoice as the API answers it. */
@@ -209,12 +218,17 @@ final class InvoiceRepository {
         if (lines.isEmpty()) {
             return Future.succeededFuture();
         }
-        String[] descriptions = lines.stream().map(InvoiceLine::description).toArray(String[]::new);
-        String[] quantities =
-                lines.stream().map(l -> l.quantity().toPlainString()).toArray(String[]::new);
-        Long[] units = lines.stream().map(InvoiceLine::unitPence).toArray(Long[]::new);
         return tx.preparedQuery(INSERT_LINES)
-                .execute(Tuple.of(invoiceId, descriptions, quantities, units))
+                .execute(lineArrays(Tuple.of(invoiceId), lines))
                 .mapEmpty();
+    }
+
+    /** {@code args} and then the lines as three arrays: descriptions, quantities (as text), unit prices. */
+    private static Tuple lineArrays(Tuple args, List<InvoiceLine> lines) {
+        return args.addArrayOfString(
+                        lines.stream().map(InvoiceLine::description).toArray(String[]::new))
+                .addArrayOfString(
+                        lines.stream().map(l -> l.quantity().toPlainString()).toArray(String[]::new))
+                .addArrayOfLong(lines.stream().map(InvoiceLine::unitPence).toArray(Long[]::new));
     }
 }
