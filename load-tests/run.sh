@@ -18,7 +18,8 @@
 #   GENERATOR=wrk  StripeWebhookSimulation, RefreshSimulation, CreateInvoiceSimulation: the same
 #                  requests sent by wrk (stripe-webhooks.lua with stripe-deliveries.py, refresh-tokens.lua,
 #                  create-invoices.lua), with the same target and database check after the run;
-#                  CONNECTIONS=64 wrk's connections
+#                  CONNECTIONS=64 wrk's connections. SignInSimulation: sign-ins alone (sign-ins.lua,
+#                  8 connections, no list beside them), MIN_RATE=<0.9 × run-argon2.sh's rate> the target
 #   DEV_DIR=…      the server's development keys (JWT, TLS) here instead of under the run's own folder,
 #                  so a later REUSE run's server accepts the tokens seeded now
 #   TF_ACCESS_TOKEN_TTL_SECONDS=3600  how long the seeded tokens live (longer for a later REUSE run)
@@ -30,7 +31,7 @@ set -euo pipefail
 sim=${1:?usage: load-tests/run.sh <Simulation> [seconds=60]}
 sim=${sim#tradersflow.}
 secs=${2:-60}
-if [ "${GENERATOR:-gatling}" = wrk ] && ! [[ $sim =~ ^(StripeWebhookSimulation|RefreshSimulation|CreateInvoiceSimulation)$ ]]; then
+if [ "${GENERATOR:-gatling}" = wrk ] && ! [[ $sim =~ ^(StripeWebhookSimulation|RefreshSimulation|CreateInvoiceSimulation|SignInSimulation)$ ]]; then
   echo "GENERATOR=wrk: no wrk script for $sim" >&2; exit 2
 fi
 cd "$(dirname "$0")/.."
@@ -156,6 +157,14 @@ if [ "$warmup" != 0 ]; then
     echo "== warm-up: CreateInvoiceSimulation ${warmup}s (assertions ignored)"
     gatling CreateInvoiceSimulation -Dseconds="$warmup" -DfailOnError=false > "$work/warmup-create.log" 2>&1 || true
   fi
+  if [ "$sim" = SignInSimulation ] && [ "${GENERATOR:-gatling}" = wrk ]; then
+    # Argon2 (Bouncy Castle's Java) runs interpreted until the JIT has compiled it: sign-ins, not
+    # lists, compile it. The same requests as the run's, on the same users (a right password resets
+    # nothing, an unknown email locks nothing out).
+    echo "== warm-up: sign-ins ${warmup}s (sign-ins.lua, not counted)"
+    (cd load-tests && TOKENS="$tokens" THREADS=2 wrk -t2 -c"${CONNECTIONS:-8}" -d"${warmup}s" -s sign-ins.lua "$base") \
+      > "$work/warmup-signin.log" 2>&1 || true
+  fi
   if [ "$sim" = RefreshSimulation ] && [ -z "${SEED:-}" ]; then
     # The list does not compile the refresh path (the signer, the write statement's codec): without
     # this, a 60 s run spends a large share of the server's CPU in the JIT compiler. The warm-up
@@ -213,15 +222,19 @@ if [ "${GENERATOR:-gatling}" = wrk ]; then
       script=stripe-webhooks.lua; target=3000 ;;
     RefreshSimulation) script=refresh-tokens.lua; target=5000 ;;
     CreateInvoiceSimulation) script=create-invoices.lua; target=3000 ;;
+    SignInSimulation) script=sign-ins.lua; target=${MIN_RATE:-0} ;;
   esac
+  [ "$sim" = SignInSimulation ] && connections=${CONNECTIONS:-8} || connections=${CONNECTIONS:-64}
   (cd load-tests && TOKENS="$tokens" DELIVERIES="$work/deliveries.tsv" SENT="$work/sent.txt" THREADS=2 \
-    wrk -t2 -c"${CONNECTIONS:-64}" -d"${secs}s" --latency -s "$script" "$base") > "$work/gatling.log" 2>&1 || status=$?
+    wrk -t2 -c"$connections" -d"${secs}s" --latency -s "$script" "$base") > "$work/gatling.log" 2>&1 || status=$?
   if [ "$sim" = StripeWebhookSimulation ]; then
     awk -F'\t' -v T=2 'NR == FNR { made[$1 + 0] = $2; next }
       { t = (FNR - 1) % T; if (++k[t] <= made[t] && !seen[$1]++) print $1 }' \
       <(tr ' ' '\t' < "$work/sent.txt") "$work/deliveries.tsv" > "$work/stripe-sent-ids.txt"
   fi
-  grep -qE 'Non-2xx|Socket errors|families lost [1-9]' "$work/gatling.log" && status=1
+  # Sign-ins answer unknown emails 401 by design: sign-ins.lua counts the answers of each kind.
+  [ "$sim" = SignInSimulation ] && wrong='wrong answers [1-9]' || wrong='Non-2xx'
+  grep -qE "$wrong|Socket errors|families lost [1-9]" "$work/gatling.log" && status=1
   awk -v t="$target" '$1 == "Requests/sec:" && $2 < t { exit 1 }' "$work/gatling.log" || status=1
 else
   gatling "$sim" -Dseconds="$secs" "${extra[@]}" ${GATLING:-} > "$work/gatling.log" 2>&1 || status=$?
@@ -231,14 +244,14 @@ kill "$sampler" 2>/dev/null || true
 [ -n "$live_sampler" ] && { kill "$live_sampler" 2>/dev/null || true; }
 
 echo "== figures ($sim, ${secs}s; full log $work/gatling.log)"
-report=$(ls -dt load-tests/target/gatling/*/ 2>/dev/null | head -1)
+report=$(ls -dt load-tests/target/gatling/*/ 2>/dev/null | head -1 || true)
 if [ "${GENERATOR:-gatling}" != wrk ] && [ -n "$report" ] && [ -f "$report/js/stats.js" ]; then
   python3 load-tests/gatling-stats.py "$report/js/stats.js"
   echo "report: $report/index.html"
 fi
 requests=$(python3 load-tests/gatling-stats.py --count "$report/js/stats.js" 2>/dev/null || echo 0)
 if [ "${GENERATOR:-gatling}" = wrk ]; then
-  grep -E 'Requests/sec|requests in|Latency|Non-2xx|Socket errors|^ +(50|75|90|99)%' "$work/gatling.log"
+  grep -E 'Requests/sec|requests in|Latency|Non-2xx|Socket errors|^ +(50|75|90|99)%|sign-ins:|wrong answers' "$work/gatling.log"
   requests=$(awk '/requests in/ { print $1 }' "$work/gatling.log")
 fi
 [ "$requests" -gt 0 ] 2>/dev/null && awk -v t=$((cpu_after - cpu_before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" \
