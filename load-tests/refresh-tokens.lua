@@ -18,6 +18,10 @@ function init(args)
 end
 
 function request()
+  if share.verifying() then
+    -- Not sent: the oldest token stays in the queue.
+    return wrk.format("POST", "/api/v1/auth/refresh", headers, '{"refreshToken":"' .. queue[first] .. '"}')
+  end
   if first > last then
     error("thread " .. index .. " has no refresh token left: give it more families than connections")
   end

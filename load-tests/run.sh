@@ -14,6 +14,8 @@
 #   MEMORY=1       start the server in a 1 GiB memory cgroup with -XX:MaxRAMPercentage=75 and report
 #                  heap after GC before/after the run and the peak RSS (for the 10-minute mixed run)
 #   JAVA_OPTS="…"  extra server JVM options; PORT=18443 HTTPS port; TF_LOAD_DB=tf_load21 database
+#   PG_PORT=5432   the PostgreSQL cluster (5433: the bench cluster of ../shared/bench, with PostgreSQL's
+#                  default settings, autovacuum on, where this machine's main cluster has it off)
 #   BUILD=0        skip `mvn package` (the jar and test classes are already built)
 #   GENERATOR=wrk  StripeWebhookSimulation, RefreshSimulation, CreateInvoiceSimulation: the same
 #                  requests sent by wrk (stripe-webhooks.lua with stripe-deliveries.py, refresh-tokens.lua,
@@ -39,13 +41,14 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 port=${PORT:-18443}
 db=${TF_LOAD_DB:-tf_load21}
+pg_port=${PG_PORT:-5432}
 warmup=${WARMUP:-20}
 work=$root/load-tests/target/run-$sim
 rm -rf "$work" && mkdir -p "$work"
 
 export TF_HTTPS_PORT=$port TF_HTTP_PORT=$((port - 363)) TF_PUBLIC_URL=https://localhost:$port \
-       TF_DB_URL=postgresql://tf_app@127.0.0.1:5432/$db \
-       TF_DB_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/$db \
+       TF_DB_URL=postgresql://tf_app@127.0.0.1:$pg_port/$db \
+       TF_DB_ADMIN_URL=postgresql://postgres@127.0.0.1:$pg_port/$db \
        TF_REDIS_KEY_PREFIX="tfload:$sim:$(date +%s):" TF_DEV_DATA_DIR=${DEV_DIR:-$work/dev} TF_STORAGE_DIR=$work/files \
        TF_API_RATE_PER_SECOND=1000 TF_API_BURST=2000 TF_ACCESS_TOKEN_TTL_SECONDS=${TF_ACCESS_TOKEN_TTL_SECONDS:-3600} \
        TF_LOGIN_IP_LIMIT_PER_MINUTE=100000 TF_STRIPE_WEBHOOK_SECRET=whsec_load_test_secret_21 \
@@ -85,7 +88,7 @@ if [ "$reuse" = 1 ]; then
   echo "== database $db and tokens $tokens as a previous run left them"
 else
   echo "== fresh database $db"
-  psql -q "postgresql://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+  psql -q "postgresql://postgres@127.0.0.1:$pg_port/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 fi
 
 server=""; cgroup=""

@@ -19,6 +19,9 @@ end
 
 -- Past the end of its share a thread starts over: those are redeliveries too (all already sent).
 function request()
+  if share.verifying() then
+    return requests_[1]
+  end
   made = made + 1
   return requests_[(made - 1) % #requests_ + 1]
 end

@@ -31,4 +31,16 @@ function share.lines(path, skip)
   return mine
 end
 
+-- In request(): true for the one call that is not a request. wrk calls request() once in the first
+-- thread's state before the run, to check what the script makes, and never sends that one; a
+-- script that counts or consumes what request() hands out must not count it.
+local verified = false
+function share.verifying()
+  if index == 0 and not verified then
+    verified = true
+    return true
+  end
+  return false
+end
+
 return share
