@@ -30,26 +30,36 @@ final class InvoiceRepository {
     // check and the update.
     private static final String LOCK = "SELECT id FROM invoices WHERE id = $1 FOR UPDATE";
 
-    // Takes the account's next number and inserts the invoice under it, with the id the server
-    // chose, and its lines, in one statement. The counter row stays locked until this transaction
-    // ends: concurrent creations for one account queue here, and a rolled-back creation hands its
-    // number back, so numbers are gap-free. Everything after it up to COMMIT runs under that lock,
-    // so a creation sends its statements from here on in as few round trips as their dependencies
-    // allow (see insert). The lines' foreign key and their re-rendering into lines_json (V015's
-    // statement trigger) run at the end of the statement, once the invoice row is there.
+    // A creation's writes in one statement, once its references are found: the customer and the
+    // job (if any) must be the caller's own, which under RLS means they exist at all. With either
+    // missing nothing is written and no number taken; the answer says which was missing, and the
+    // transaction goes on for the creations beside it. Otherwise it takes the account's next number
+    // and inserts the invoice under it, with the id the server chose, and its lines. The counter row
+    // stays locked until this transaction ends: concurrent creations for one account queue here,
+    // and a rolled-back creation hands its number back, so numbers are gap-free. Everything after
+    // it up to COMMIT runs under that lock, so a creation sends its statements from here on in as
+    // few round trips as their dependencies allow (see insert). The lines' foreign key and their
+    // re-rendering into lines_json (V015's statement trigger) run at the end of the statement, once
+    // the invoice row is there.
     private static final String INSERT_NUMBERED =
             """
-      WITH next AS (
-        INSERT INTO invoice_counters (last_number) VALUES (1)
+      WITH refs AS (
+        SELECT EXISTS (SELECT 1 FROM customers WHERE id = $2) AS customer_found,
+               ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $3)) AS job_found),
+      next AS (
+        INSERT INTO invoice_counters (last_number)
+        SELECT 1 FROM refs WHERE customer_found AND job_found
         ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + 1
         RETURNING last_number),
       invoice AS (
         INSERT INTO invoices (id, number, customer_id, job_id, currency, due_date, total_pence)
         SELECT $1, next.last_number, $2, $3, coalesce($4, 'GBP'), $5, $6 FROM next
-        RETURNING id)
-      INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence)
-      SELECT invoice.id, t.ord - 1, t.description, t.quantity::numeric, t.unit_pence
-        FROM invoice, unnest($7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY AS t(description, quantity, unit_pence, ord)""";
+        RETURNING id),
+      lines AS (
+        INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence)
+        SELECT invoice.id, t.ord - 1, t.description, t.quantity::numeric, t.unit_pence
+          FROM invoice, unnest($7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY AS t(description, quantity, unit_pence, ord))
+      SELECT customer_found, job_found FROM refs""";
 
     // An edit's new lines, once the old ones are deleted.
     private static final String INSERT_LINES =
@@ -123,12 +133,13 @@ final class InvoiceRepository {
 
     /**
      * A new invoice, numbered, with its lines, as its reply will show it (not yet stored: {@link
-     * #store}). The two statements need no answer from each other (the id is chosen here), so
+     * #store}); or, when its customer or job is not the caller's, nothing written and the 422 that
+     * says which. The two statements need no answer from each other (the id is chosen here), so
      * they go to the database together, in one round trip.
      */
     Future<InvoiceReply> insert(SqlConnection tx, InvoiceInput in) {
         UUID id = UUID.randomUUID();
-        Future<?> inserted = tx.preparedQuery(INSERT_NUMBERED)
+        Future<RowSet<Row>> inserted = tx.preparedQuery(INSERT_NUMBERED)
                 .execute(lineArrays(
                         Tuple.tuple()
                                 .addUUID(id)
@@ -140,7 +151,14 @@ final class InvoiceRepository {
                         in.lines()));
         Future<RowSet<Row>> pending = tx.preparedQuery(RENDER_PENDING).execute(Tuple.of(id));
         // Future.all fails with the first statement to fail, the one whose error says what went wrong.
-        return Future.all(inserted, pending).map(v -> Rows.one(pending.result(), InvoiceReply::from));
+        return Future.all(inserted, pending).compose(v -> {
+            Row refs = inserted.result().iterator().next();
+            if (!refs.getBoolean("customer_found") || !refs.getBoolean("job_found")) {
+                return Future.failedFuture(InvoiceService.missingReferences(
+                        refs.getBoolean("customer_found"), refs.getBoolean("job_found")));
+            }
+            return Future.succeededFuture(Rows.one(pending.result(), InvoiceReply::from));
+        });
     }
 
     /** Stores a new invoice's rendered reply: the invoice as the API answers it. */

@@ -116,40 +116,31 @@ public final class InvoiceService {
     }
 
     /**
-     * Creates {@code cmds} in {@code tx}, in three round trips whatever their number: every
-     * creation's references checked; then the numbers taken, rows and lines inserted and read
-     * back rendered; then the replies stored and the audit entries written. One outcome per
-     * command, in order: the invoice, or the 422 its references earned.
+     * Creates {@code cmds} in {@code tx}, in two round trips whatever their number: every
+     * creation's references checked and, where found, its number taken, row and lines inserted and
+     * read back rendered; then the replies stored and the audit entries written. One outcome per
+     * command, in order: the invoice, or the 422 its references earned (which writes nothing and
+     * leaves the transaction to the others).
      */
     private Future<List<Future<Invoice>>> insertAll(Tx tx, List<CreateInvoice> cmds) {
-        List<Future<Void>> checked =
-                cmds.stream().map(cmd -> requireReferences(tx, cmd.input())).toList();
-        return Future.join(checked).transform(ignored -> {
-            for (Future<Void> check : checked) {
-                if (check.failed() && !(check.cause() instanceof AppError)) {
-                    return Future.failedFuture(check.cause());
+        List<Future<Invoice>> outcomes = new ArrayList<>(cmds.size());
+        for (CreateInvoice cmd : cmds) {
+            // The account's number stays locked until COMMIT: the reply and the audit entry go out
+            // together, in one round trip, instead of one after the other.
+            outcomes.add(invoices.insert(tx, cmd.input()).compose(reply -> {
+                Future<Void> audited = audit.append(
+                        tx, entry(cmd.caller(), "invoice.created", reply.id(), reply.number(), reply.totalPence()));
+                Future<Invoice> kept = invoices.store(tx, reply);
+                return Future.all(kept, audited).map(v -> kept.result());
+            }));
+        }
+        return Future.join(outcomes).transform(ignored -> {
+            for (Future<Invoice> outcome : outcomes) {
+                if (outcome.failed() && !(outcome.cause() instanceof AppError)) {
+                    return Future.failedFuture(outcome.cause());
                 }
             }
-            List<Future<Invoice>> outcomes = new ArrayList<>(cmds.size());
-            List<Future<?>> writes = new ArrayList<>();
-            for (int i = 0; i < cmds.size(); i++) {
-                if (checked.get(i).failed()) {
-                    outcomes.add(Future.failedFuture(checked.get(i).cause()));
-                    continue;
-                }
-                CreateInvoice cmd = cmds.get(i);
-                // The account's number stays locked until COMMIT: the reply and the audit entry go
-                // out together, in one round trip, instead of one after the other.
-                Future<Invoice> stored = invoices.insert(tx, cmd.input()).compose(reply -> {
-                    Future<Void> audited = audit.append(
-                            tx, entry(cmd.caller(), "invoice.created", reply.id(), reply.number(), reply.totalPence()));
-                    Future<Invoice> kept = invoices.store(tx, reply);
-                    return Future.all(kept, audited).map(v -> kept.result());
-                });
-                outcomes.add(stored);
-                writes.add(stored);
-            }
-            return Future.all(writes).map(v -> outcomes);
+            return Future.succeededFuture(outcomes);
         });
     }
 
@@ -212,23 +203,33 @@ public final class InvoiceService {
         return Future.succeededFuture();
     }
 
-    /** The customer and job must be the caller's own: under RLS anything else simply does not exist. */
-    private Future<Void> requireReferences(SqlConnection tx, InvoiceInput input) {
+    /** The 422 of a customer or job that is not the caller's. */
+    static AppError missingReferences(boolean customerFound, boolean jobFound) {
         List<FieldError> errors = new ArrayList<>();
-        Future<?> customer = input.customerId().isEmpty()
-                ? Future.succeededFuture()
-                : invoices.exists(tx, "customers", input.customerId().get()).onSuccess(found -> {
-                    if (!found) errors.add(new FieldError("customerId", "no such customer"));
-                });
-        Future<?> job = input.jobId().isEmpty()
-                ? Future.succeededFuture()
-                : invoices.exists(tx, "jobs", input.jobId().get()).onSuccess(found -> {
-                    if (!found) errors.add(new FieldError("jobId", "no such job"));
-                });
+        if (!customerFound) {
+            errors.add(new FieldError("customerId", "no such customer"));
+        }
+        if (!jobFound) {
+            errors.add(new FieldError("jobId", "no such job"));
+        }
+        return AppError.validation(errors);
+    }
+
+    /**
+     * An edit's customer and job must be the caller's own: under RLS anything else simply does not
+     * exist. (A creation checks its references in its insert: {@link InvoiceRepository#insert}.)
+     */
+    private Future<Void> requireReferences(SqlConnection tx, InvoiceInput input) {
+        Future<Boolean> customer = input.customerId().isEmpty()
+                ? Future.succeededFuture(true)
+                : invoices.exists(tx, "customers", input.customerId().get());
+        Future<Boolean> job = input.jobId().isEmpty()
+                ? Future.succeededFuture(true)
+                : invoices.exists(tx, "jobs", input.jobId().get());
         return Future.all(customer, job)
-                .compose(v -> errors.isEmpty()
+                .compose(v -> customer.result() && job.result()
                         ? Future.<Void>succeededFuture()
-                        : Future.failedFuture(AppError.validation(errors)));
+                        : Future.failedFuture(missingReferences(customer.result(), job.result())));
     }
 
     private static AuditEntry entry(Caller caller, String action, Invoice invoice) {
