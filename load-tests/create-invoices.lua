@@ -10,20 +10,16 @@ setup = share.setup
 function init(args)
   requests_, made = {}, 0
   -- Every thread writes as every account: each takes all the lines, not a share.
-  local n = -1
-  for line in io.lines(os.getenv("TOKENS")) do
-    if n >= 0 then
-      local token, customer = line:match("^([^,]+),([^,]+)$")
-      requests_[#requests_ + 1] = wrk.format("POST", "/api/v1/invoices", {
-        ["Authorization"] = "Bearer " .. token,
-        ["Content-Type"] = "application/json",
-        ["Accept"] = "application/json" },
-        '{"customerId":"' .. customer .. '","dueDate":"2027-01-31","lines":['
-          .. '{"description":"Labour (hours)","quantity":2,"unitPence":4500},'
-          .. '{"description":"Call-out","quantity":1,"unitPence":1250},'
-          .. '{"description":"Copper pipe 15mm (m)","quantity":3,"unitPence":333}]}')
-    end
-    n = n + 1
+  for _, line in ipairs(share.lines(os.getenv("TOKENS"), 1, true)) do
+    local token, customer = line:match("^([^,]+),([^,]+)$")
+    requests_[#requests_ + 1] = wrk.format("POST", "/api/v1/invoices", {
+      ["Authorization"] = "Bearer " .. token,
+      ["Content-Type"] = "application/json",
+      ["Accept"] = "application/json" },
+      '{"customerId":"' .. customer .. '","dueDate":"2027-01-31","lines":['
+        .. '{"description":"Labour (hours)","quantity":2,"unitPence":4500},'
+        .. '{"description":"Call-out","quantity":1,"unitPence":1250},'
+        .. '{"description":"Copper pipe 15mm (m)","quantity":3,"unitPence":333}]}')
   end
   -- The threads start on different accounts, so every account has writers from each.
   made = index

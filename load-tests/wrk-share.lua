@@ -18,12 +18,13 @@ function share.threads()
 end
 
 -- In a thread's init: the lines of `path` that are this thread's, after `skip` header lines:
--- lines skip+1+index, skip+1+index+THREADS, … (THREADS: wrk -t, 2 by default).
-function share.lines(path, skip)
-  local of = tonumber(os.getenv("THREADS") or "2")
+-- lines skip+1+index, skip+1+index+THREADS, … (THREADS: wrk -t, 2 by default); with `every`,
+-- all of them, for scripts whose threads all send every line.
+function share.lines(path, skip, every)
+  local of = every and 1 or tonumber(os.getenv("THREADS") or "2")
   local mine, n = {}, -(skip or 0)
   for line in io.lines(path) do
-    if n >= 0 and n % of == index then
+    if n >= 0 and n % of == (every and 0 or index) then
       mine[#mine + 1] = line
     end
     n = n + 1

@@ -5,9 +5,12 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.error.FieldError;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.db.ScopedRead;
@@ -118,7 +121,7 @@ final class InvoiceRepository {
     Future<Void> lock(SqlConnection tx, UUID id) {
         return tx.preparedQuery(LOCK).execute(Tuple.of(id)).map(rows -> {
             if (rows.size() == 0) {
-                throw uk.co.tradersflow.error.AppError.notFound();
+                throw AppError.notFound();
             }
             return null;
         });
@@ -153,12 +156,24 @@ final class InvoiceRepository {
         // Future.all fails with the first statement to fail, the one whose error says what went wrong.
         return Future.all(inserted, pending).compose(v -> {
             Row refs = inserted.result().iterator().next();
-            if (!refs.getBoolean("customer_found") || !refs.getBoolean("job_found")) {
-                return Future.failedFuture(InvoiceService.missingReferences(
-                        refs.getBoolean("customer_found"), refs.getBoolean("job_found")));
-            }
-            return Future.succeededFuture(Rows.one(pending.result(), InvoiceReply::from));
+            boolean customerFound = refs.getBoolean("customer_found");
+            boolean jobFound = refs.getBoolean("job_found");
+            return customerFound && jobFound
+                    ? Future.succeededFuture(Rows.one(pending.result(), InvoiceReply::from))
+                    : Future.failedFuture(missingReferences(customerFound, jobFound));
         });
+    }
+
+    /** The 422 of a customer or job that is not the caller's (for an edit's check too). */
+    static AppError missingReferences(boolean customerFound, boolean jobFound) {
+        List<FieldError> errors = new ArrayList<>();
+        if (!customerFound) {
+            errors.add(new FieldError("customerId", "no such customer"));
+        }
+        if (!jobFound) {
+            errors.add(new FieldError("jobId", "no such job"));
+        }
+        return AppError.validation(errors);
     }
 
     /** Stores a new invoice's rendered reply: the invoice as the API answers it. */

@@ -13,7 +13,6 @@ import uk.co.tradersflow.audit.AuditEntry;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
-import uk.co.tradersflow.error.FieldError;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.OneBatchPerKey;
 import uk.co.tradersflow.platform.db.OneBatchPerKey.Item;
@@ -203,18 +202,6 @@ public final class InvoiceService {
         return Future.succeededFuture();
     }
 
-    /** The 422 of a customer or job that is not the caller's. */
-    static AppError missingReferences(boolean customerFound, boolean jobFound) {
-        List<FieldError> errors = new ArrayList<>();
-        if (!customerFound) {
-            errors.add(new FieldError("customerId", "no such customer"));
-        }
-        if (!jobFound) {
-            errors.add(new FieldError("jobId", "no such job"));
-        }
-        return AppError.validation(errors);
-    }
-
     /**
      * An edit's customer and job must be the caller's own: under RLS anything else simply does not
      * exist. (A creation checks its references in its insert: {@link InvoiceRepository#insert}.)
@@ -229,7 +216,7 @@ public final class InvoiceService {
         return Future.all(customer, job)
                 .compose(v -> customer.result() && job.result()
                         ? Future.<Void>succeededFuture()
-                        : Future.failedFuture(missingReferences(customer.result(), job.result())));
+                        : Future.failedFuture(InvoiceRepository.missingReferences(customer.result(), job.result())));
     }
 
     private static AuditEntry entry(Caller caller, String action, Invoice invoice) {

@@ -100,7 +100,7 @@ class InvoiceRoutesTest {
         TestUser a = users.create();
         String ca = server.createCustomer(a.token());
         assertThat(numberOfNewInvoice(a, ca)).isEqualTo("INV-0001");
-        // Passes validation, then fails inside the transaction (unknown job): the counter rolls back.
+        // Passes validation, then fails in the database (unknown job): its insert takes no number.
         HttpResponse<Buffer> failed = create(
                 a,
                 new JsonObject()
@@ -378,6 +378,11 @@ class InvoiceRoutesTest {
                 .isEqualTo(404);
         HttpResponse<Buffer> foreign = create(b, new JsonObject().put("customerId", ca));
         assertThat(foreign.statusCode()).as("B cannot bill A's customer").isEqualTo(422);
+        assertThat(foreign.bodyAsJsonObject()
+                        .getJsonArray("errors")
+                        .getJsonObject(0)
+                        .getString("field"))
+                .isEqualTo("customerId");
         String aJob = server.create(
                 "/api/v1/jobs",
                 a.token(),
@@ -392,9 +397,11 @@ class InvoiceRoutesTest {
                         .getJsonObject(0)
                         .getString("field"))
                 .isEqualTo("jobId");
-        String bInvoice = create(b, new JsonObject().put("customerId", cb))
-                .bodyAsJsonObject()
-                .getString("id");
+        JsonObject bCreated = create(b, new JsonObject().put("customerId", cb)).bodyAsJsonObject();
+        assertThat(bCreated.getString("number"))
+                .as("B's refused creations wrote nothing and took no number")
+                .isEqualTo("INV-0001");
+        String bInvoice = bCreated.getString("id");
         assertThat(server.send(PATCH, "/api/v1/invoices/" + bInvoice, b.token(), new JsonObject().put("customerId", ca))
                         .statusCode())
                 .as("B cannot move its invoice onto A's customer")
