@@ -5,6 +5,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -21,8 +22,9 @@ import uk.co.tradersflow.platform.http.PageRequest;
  * transaction, for a payment); the page is one statement of its own ({@code Db.read}, sql/V024).
  * Each invoice row carries its whole reply already rendered, lines included ({@code body_json},
  * sql/V015, V025 and V029), so a page of 20 invoices reads one index range of one table and is
- * written out as it comes. Every write here ends by rendering that reply ({@link #renderPending}):
- * the database refuses to commit an invoice whose reply was left pending.
+ * written out as it comes. A creation writes its row once, reply included ({@link #create},
+ * sql/V047); every other write ends by rendering the reply it left pending ({@link
+ * #renderPending}): the database refuses to commit an invoice whose reply was left pending.
  */
 final class InvoiceRepository {
     private static final ScopedRead PAGE = ScopedRead.of("invoice_page", 4, Invoice.COLUMNS);
@@ -33,36 +35,32 @@ final class InvoiceRepository {
     // check and the update.
     private static final String LOCK = "SELECT id FROM invoices WHERE id = $1 FOR UPDATE";
 
-    // A creation's writes in one statement, once its references are found: the customer and the
-    // job (if any) must be the caller's own, which under RLS means they exist at all. With either
-    // missing nothing is written and no number taken; the answer says which was missing, and the
-    // transaction goes on for the creations beside it. Otherwise it takes the account's next number
-    // and inserts the invoice under it, with the id the server chose, and its lines. The counter row
-    // stays locked until this transaction ends: concurrent creations for one account queue here,
-    // and a rolled-back creation hands its number back, so numbers are gap-free. Everything after
-    // it up to COMMIT runs under that lock, so a creation sends its statements from here on in as
-    // few round trips as their dependencies allow (see insert). The lines' foreign key and their
-    // re-rendering into lines_json (V015's statement trigger) run at the end of the statement, once
-    // the invoice row is there.
-    private static final String INSERT_NUMBERED =
+    // A creation's first statement: its customer and job (if any) must be the caller's own, which
+    // under RLS means they exist at all. With either missing no number is taken and the answer says
+    // which was missing; the transaction goes on for the creations beside it. Otherwise it takes the
+    // account's next number. The counter row stays locked until this transaction ends: concurrent
+    // creations for one account queue here, and a rolled-back creation hands its number back, so
+    // numbers are gap-free. With the number come what the reply needs from the database: the
+    // transaction's time (the invoice's createdAt) and the lines as the database renders them
+    // (sql/V047), so the server renders the whole reply before the invoice is written.
+    private static final String NUMBER =
             """
       WITH refs AS (
-        SELECT EXISTS (SELECT 1 FROM customers WHERE id = $2) AS customer_found,
-               ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $3)) AS job_found),
+        SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1) AS customer_found,
+               ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $2)) AS job_found),
       next AS (
         INSERT INTO invoice_counters (last_number)
         SELECT 1 FROM refs WHERE customer_found AND job_found
         ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + 1
-        RETURNING last_number),
-      invoice AS (
-        INSERT INTO invoices (id, number, customer_id, job_id, currency, due_date, total_pence)
-        SELECT $1, next.last_number, $2, $3, coalesce($4, 'GBP'), $5, $6 FROM next
-        RETURNING id),
-      lines AS (
-        INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence)
-        SELECT invoice.id, t.ord - 1, t.description, t.quantity::numeric, t.unit_pence
-          FROM invoice, unnest($7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY AS t(description, quantity, unit_pence, ord))
-      SELECT customer_found, job_found FROM refs""";
+        RETURNING last_number)
+      SELECT refs.customer_found, refs.job_found, next.last_number, now() AS created_at,
+             invoice_lines_json($3, $4, $5) AS lines_json
+        FROM refs LEFT JOIN next ON true""";
+
+    // The invoice, its lines and its rendered reply, written once (sql/V047). Everything up to
+    // COMMIT runs under the counter's lock, so it goes with the audit entry in one round trip.
+    private static final String CREATE =
+            "SELECT * FROM invoice_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
     // An edit's new lines, once the old ones are deleted.
     private static final String INSERT_LINES =
@@ -135,33 +133,45 @@ final class InvoiceRepository {
     }
 
     /**
-     * A new invoice, numbered, with its lines, as its reply will show it (not yet stored: {@link
-     * #store}); or, when its customer or job is not the caller's, nothing written and the 422 that
-     * says which. The two statements need no answer from each other (the id is chosen here), so
-     * they go to the database together, in one round trip.
+     * A new invoice's number, and what its reply needs from the database; or, when its customer or
+     * job is not the caller's, no number taken and the 422 that says which.
      */
-    Future<InvoiceReply> insert(SqlConnection tx, InvoiceInput in) {
-        UUID id = UUID.randomUUID();
-        Future<RowSet<Row>> inserted = tx.preparedQuery(INSERT_NUMBERED)
+    Future<Numbered> number(SqlConnection tx, InvoiceInput in) {
+        return tx.preparedQuery(NUMBER)
                 .execute(lineArrays(
-                        Tuple.tuple()
-                                .addUUID(id)
-                                .addUUID(in.customerId().orElseThrow())
-                                .addUUID(in.jobId().orElse(null))
-                                .addString(in.currency().orElse(null))
-                                .addLocalDate(in.dueDate().orElse(null))
-                                .addLong(InvoiceLine.total(in.lines())),
-                        in.lines()));
-        Future<RowSet<Row>> pending = tx.preparedQuery(RENDER_PENDING).execute(Tuple.of(id));
-        // Future.all fails with the first statement to fail, the one whose error says what went wrong.
-        return Future.all(inserted, pending).compose(v -> {
-            Row refs = inserted.result().iterator().next();
-            boolean customerFound = refs.getBoolean("customer_found");
-            boolean jobFound = refs.getBoolean("job_found");
-            return customerFound && jobFound
-                    ? Future.succeededFuture(Rows.one(pending.result(), InvoiceReply::from))
-                    : Future.failedFuture(missingReferences(customerFound, jobFound));
-        });
+                        Tuple.of(in.customerId().orElseThrow(), in.jobId().orElse(null)), in.lines()))
+                .compose(rows -> {
+                    Row r = rows.iterator().next();
+                    boolean customerFound = r.getBoolean("customer_found");
+                    boolean jobFound = r.getBoolean("job_found");
+                    return customerFound && jobFound
+                            ? Future.succeededFuture(new Numbered(
+                                    r.getInteger("last_number"),
+                                    Rows.instant(r, "created_at"),
+                                    r.getString("lines_json")))
+                            : Future.failedFuture(missingReferences(customerFound, jobFound));
+                });
+    }
+
+    /** A number taken for a creation, with the transaction's time and the lines as the database renders them. */
+    record Numbered(int number, Instant createdAt, String linesJson) {}
+
+    /** Writes a new invoice numbered by {@link #number}, with its lines and {@code reply}, rendered from the same input. */
+    Future<Invoice> create(SqlConnection tx, InvoiceInput in, InvoiceReply reply) {
+        return tx.preparedQuery(CREATE)
+                .execute(lineArrays(
+                                Tuple.tuple()
+                                        .addUUID(reply.id())
+                                        .addInteger(reply.number())
+                                        .addUUID(reply.customerId())
+                                        .addUUID(reply.jobId())
+                                        .addString(reply.currency())
+                                        .addLocalDate(reply.dueDate())
+                                        .addLong(reply.totalPence()),
+                                in.lines())
+                        .addOffsetDateTime(Rows.utc(reply.createdAt()))
+                        .addString(reply.render()))
+                .map(rows -> Rows.one(rows, Invoice::from));
     }
 
     /** The 422 of a customer or job that is not the caller's (for an edit's check too). */
@@ -174,13 +184,6 @@ final class InvoiceRepository {
             errors.add(new FieldError("jobId", "no such job"));
         }
         return AppError.validation(errors);
-    }
-
-    /** Stores a new invoice's rendered reply: the invoice as the API answers it. */
-    Future<Invoice> store(SqlConnection tx, InvoiceReply reply) {
-        return tx.preparedQuery(STORE_REPLY)
-                .execute(Tuple.of(reply.id(), reply.render()))
-                .map(stored -> Rows.one(stored, Invoice::from));
     }
 
     Future<Invoice> update(SqlConnection tx, UUID id, InvoiceInput in) {

@@ -116,20 +116,35 @@ public final class InvoiceService {
 
     /**
      * Creates {@code cmds} in {@code tx}, in two round trips whatever their number: every
-     * creation's references checked and, where found, its number taken, row and lines inserted and
-     * read back rendered; then the replies stored and the audit entries written. One outcome per
-     * command, in order: the invoice, or the 422 its references earned (which writes nothing and
-     * leaves the transaction to the others).
+     * creation's references checked and, where found, its number taken; then each invoice written
+     * with its lines and its reply, rendered here, and its audit entry. One outcome per command, in
+     * order: the invoice, or the 422 its references earned (which writes nothing and leaves the
+     * transaction to the others).
      */
     private Future<List<Future<Invoice>>> insertAll(Tx tx, List<CreateInvoice> cmds) {
         List<Future<Invoice>> outcomes = new ArrayList<>(cmds.size());
         for (CreateInvoice cmd : cmds) {
-            // The account's number stays locked until COMMIT: the reply and the audit entry go out
+            InvoiceInput in = cmd.input();
+            // The account's number stays locked until COMMIT: the invoice and the audit entry go out
             // together, in one round trip, instead of one after the other.
-            outcomes.add(invoices.insert(tx, cmd.input()).compose(reply -> {
+            outcomes.add(invoices.number(tx, in).compose(numbered -> {
+                InvoiceReply reply = new InvoiceReply(
+                        UUID.randomUUID(),
+                        numbered.number(),
+                        in.customerId().orElseThrow(),
+                        in.jobId().orElse(null),
+                        InvoiceStatus.DRAFT.dbValue(),
+                        in.currency().orElse("GBP"),
+                        numbered.linesJson(),
+                        InvoiceLine.total(in.lines()),
+                        in.dueDate().orElse(null),
+                        null,
+                        null,
+                        numbered.createdAt(),
+                        numbered.createdAt());
                 Future<Void> audited = audit.append(
                         tx, entry(cmd.caller(), "invoice.created", reply.id(), reply.number(), reply.totalPence()));
-                Future<Invoice> kept = invoices.store(tx, reply);
+                Future<Invoice> kept = invoices.create(tx, in, reply);
                 return Future.all(kept, audited).map(v -> kept.result());
             }));
         }

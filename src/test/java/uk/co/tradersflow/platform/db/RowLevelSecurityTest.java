@@ -441,6 +441,8 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                             "auth_user_by_email",
                             // V034: which user a Google or Apple subject signs into, before the account is known.
                             "auth_user_by_identity",
+                            // V047: writes only in the caller's account scope, and only lines_json it renders itself.
+                            "invoice_create",
                             "invoice_render_pending",
                             "invoice_store_reply",
                             "session_state",

@@ -1,0 +1,142 @@
+package uk.co.tradersflow.data.invoices;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.ServerExtension;
+import uk.co.tradersflow.support.TestServer;
+import uk.co.tradersflow.support.TestUsers;
+import uk.co.tradersflow.support.TestUsers.TestUser;
+
+/**
+ * A creation writes its invoice row once, with its lines rendered by the database and its reply
+ * (sql/V047, {@code invoice_create}), and the lines' trigger leaves that row alone; every other
+ * change of lines is still rendered as before, and a reply the row no longer matches still
+ * refuses the commit.
+ */
+class InvoiceCreationWritesOnceTest {
+    static TestServer server;
+    static TestUsers users;
+
+    @RegisterExtension
+    static final ServerExtension lifecycle =
+            ServerExtension.withDefaults().then(s -> server = s).then(s -> users = new TestUsers(s));
+
+    // Descriptions the two renderings must escape alike, and quantities the column coerces.
+    private static final String[] DESCRIPTIONS = {
+        "Say \"when\"", "tab\there, new\nline, bell\u0007", "£ é 🔧 \u2028 </script>", "back\\slash"
+    };
+    private static final String[] QUANTITIES = {"2", "1.50", "0.005", "12.3"};
+    private static final long[] UNIT_PENCE = {4500, 1250, 333, 1};
+
+    private static PreparedStatement create(Connection c, UUID id, int number, String customer) throws SQLException {
+        PreparedStatement ps = c.prepareStatement("SELECT number, convert_from(body, 'UTF8') AS body"
+                + " FROM invoice_create(?, ?, ?::uuid, NULL, 'GBP', NULL, 1, ?, ?, ?, now(), ?)");
+        ps.setObject(1, id);
+        ps.setInt(2, number);
+        ps.setString(3, customer);
+        ps.setArray(4, c.createArrayOf("text", DESCRIPTIONS));
+        ps.setArray(5, c.createArrayOf("text", QUANTITIES));
+        Long[] pence = new Long[UNIT_PENCE.length];
+        for (int i = 0; i < pence.length; i++) {
+            pence[i] = UNIT_PENCE[i];
+        }
+        ps.setArray(6, c.createArrayOf("bigint", pence));
+        ps.setString(7, "{\"reply\":\"as the server rendered it\"}");
+        return ps;
+    }
+
+    private static long tuplesWritten(Statement s, String column) throws SQLException {
+        try (ResultSet rs =
+                s.executeQuery("SELECT " + column + " FROM pg_stat_xact_user_tables WHERE relname = 'invoices'")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    @Test
+    void aCreationWritesItsInvoiceOnceWithTheLinesAsTheTriggerRendersThemAndItsReply() throws SQLException {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        UUID id = UUID.randomUUID();
+        try (Connection c = server.env.asAppIn(a.accountId());
+                Statement s = c.createStatement()) {
+            try (PreparedStatement ps = create(c, id, 901, customer);
+                    ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt("number")).isEqualTo(901);
+                assertThat(rs.getString("body")).isEqualTo("{\"reply\":\"as the server rendered it\"}");
+            }
+            assertThat(tuplesWritten(s, "n_tup_ins")).isEqualTo(1);
+            assertThat(tuplesWritten(s, "n_tup_upd"))
+                    .as("versions of the invoice written after its insert")
+                    .isZero();
+            c.commit();
+        }
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT lines_json::text = invoice_lines_render(account_id, id)::text,"
+                        + " lines_json::text, body_json FROM invoices WHERE id = '" + id + "'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getBoolean(1)).as(rs.getString(2)).isTrue();
+            assertThat(rs.getString(2))
+                    .contains("\"quantity\":2,", "\"quantity\":1.5,", "\"quantity\":0.01,", "\"quantity\":12.3,");
+            assertThat(rs.getString(3)).isEqualTo("{\"reply\":\"as the server rendered it\"}");
+        }
+    }
+
+    @Test
+    void linesChangedAfterTheCreationInItsTransactionAreRenderedAndTheReplyMustFollow() throws SQLException {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        UUID id = UUID.randomUUID();
+        try (Connection c = server.env.asAppIn(a.accountId());
+                Statement s = c.createStatement()) {
+            try (PreparedStatement ps = create(c, id, 902, customer)) {
+                ps.executeQuery().close();
+            }
+            s.execute("INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_pence) VALUES ('"
+                    + id + "', 9, 'Added after', 1, 5)");
+            try (ResultSet rs = s.executeQuery("SELECT lines_json FROM invoice_render_pending('" + id + "')")) {
+                assertThat(rs.next()).as("the reply went pending").isTrue();
+                assertThat(rs.getString(1)).contains("Added after").contains("Say \\\"when\\\"");
+            }
+            assertThatThrownBy(c::commit).hasMessageContaining("was changed without its reply rendered");
+        }
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM invoices WHERE id = '" + id + "'")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+        }
+    }
+
+    @Test
+    void invoiceCreateWritesOnlyInTheCallersAccountScope() throws SQLException {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        try (Connection c = server.env.asApp()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = create(c, UUID.randomUUID(), 903, customer)) {
+                assertThatThrownBy(ps::executeQuery).hasMessageContaining("needs the account scope");
+            }
+            c.rollback();
+        }
+        // Another account's scope: its customer is not this account's (the foreign key on
+        // account_id and customer_id), so nothing is written.
+        TestUser b = users.create();
+        try (Connection c = server.env.asAppIn(b.accountId())) {
+            try (PreparedStatement ps = create(c, UUID.randomUUID(), 904, customer)) {
+                assertThatThrownBy(ps::executeQuery).hasMessageContaining("foreign key");
+            }
+            c.rollback();
+        }
+    }
+}
