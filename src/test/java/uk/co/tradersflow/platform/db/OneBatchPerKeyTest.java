@@ -174,14 +174,16 @@ class OneBatchPerKeyTest {
         CompletableFuture<Thread> threadB = new CompletableFuture<>();
         CompletableFuture<Thread> answeredA = new CompletableFuture<>();
         CompletableFuture<Thread> answeredB = new CompletableFuture<>();
+        // Each loop's thread is reported once its item is submitted: "a" must start the batch
+        // before "b" arrives, or "b" would start it on loop B and "a" would wait behind it.
         loopA.runOnContext(v -> {
-            threadA.complete(Thread.currentThread());
             perLoop.submit("k", "a").onSuccess(r -> answeredA.complete(Thread.currentThread()));
+            threadA.complete(Thread.currentThread());
         });
         threadA.get(5, TimeUnit.SECONDS);
         loopB.runOnContext(v -> {
-            threadB.complete(Thread.currentThread());
             perLoop.submit("k", "b").onSuccess(r -> answeredB.complete(Thread.currentThread()));
+            threadB.complete(Thread.currentThread());
         });
         assertThat(threadB.get(5, TimeUnit.SECONDS)).as("two event loops").isNotSameAs(threadA.get());
         // Both batches are settled on loop A: the first's runner runs there, and so does the next.
