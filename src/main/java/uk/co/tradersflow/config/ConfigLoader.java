@@ -386,9 +386,17 @@ public final class ConfigLoader {
     }
 
     private AppConfig.HttpSettings http(Optional<Path> cert, Optional<Path> key) {
+        int httpPort = port("TF_HTTP_PORT");
+        int httpsPort = port("TF_HTTPS_PORT");
+        if (httpPort == httpsPort) {
+            // Vert.x shares one listening socket between servers bound to the same port and hands
+            // its connections to each in turn: half the HTTPS clients would meet the redirect
+            // listener's plain HTTP.
+            throw invalid("TF_HTTPS_PORT", "it is the same port as TF_HTTP_PORT; they must differ");
+        }
         return new AppConfig.HttpSettings(
-                port("TF_HTTP_PORT"),
-                port("TF_HTTPS_PORT"),
+                httpPort,
+                httpsPort,
                 cert,
                 key,
                 intIn("TF_HTTP_INSTANCES", 0, 256),

@@ -94,6 +94,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theHttpAndHttpsPortsMustDiffer() {
+        assertThatThrownBy(() -> env(Map.of("TF_HTTP_PORT", "9443", "TF_HTTPS_PORT", "9443")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("TF_HTTPS_PORT")
+                .hasMessageContaining("same port as TF_HTTP_PORT");
+    }
+
+    @Test
     void anUnknownKeyInTheFileStopsStartUpNamingIt() throws IOException {
         Path f = file("http_port: 9080\nhttp_prot: 9081\n");
         assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Optional.of(f)))

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,8 +84,9 @@ public final class TestServer implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         Map<String, String> settings = new HashMap<>();
-        settings.put("TF_HTTP_PORT", Integer.toString(freePort()));
-        settings.put("TF_HTTPS_PORT", Integer.toString(freePort()));
+        int[] ports = freePorts(2);
+        settings.put("TF_HTTP_PORT", Integer.toString(ports[0]));
+        settings.put("TF_HTTPS_PORT", Integer.toString(ports[1]));
         settings.put("TF_DB_URL", env.appUrl());
         settings.put("TF_DB_ADMIN_URL", env.adminUrl());
         settings.put("TF_REDIS_URL", env.redisUrl);
@@ -176,6 +178,34 @@ public final class TestServer implements AutoCloseable {
         if (!migrated && config.db().adminUrl().equals(TestEnvironment.get().adminUrl())) {
             Main.prepareDatabase(config, false);
             migrated = true;
+        }
+    }
+
+    /**
+     * {@code n} distinct free ports, all held open until each is known: two calls of {@link
+     * #freePort} can get the same port back (each closes its socket before the next asks), and a
+     * server given it twice once shared one socket between its HTTP and HTTPS listeners.
+     */
+    public static int[] freePorts(int n) {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket socket = new ServerSocket(0);
+                held.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            for (ServerSocket socket : held) {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // closing a listener nobody connected to: nothing to do
+                }
+            }
         }
     }
 

@@ -42,8 +42,9 @@ class ListenerBindingTest {
 
     @Test
     void freePortsPassAndAreLeftFree() throws Exception {
-        int https = TestServer.freePort();
-        int http = TestServer.freePort();
+        int[] free = TestServer.freePorts(2);
+        int https = free[0];
+        int http = free[1];
         ListenerPorts.requireBindable("0.0.0.0", ports(https, http));
         ListenerPorts.requireBindable("127.0.0.1", ports(0, 0));
         try (ServerSocket again = new ServerSocket()) {
