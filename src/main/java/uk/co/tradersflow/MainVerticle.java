@@ -49,6 +49,7 @@ import uk.co.tradersflow.platform.db.DatabaseBootstrap;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.db.PgUrl;
 import uk.co.tradersflow.platform.http.Api;
+import uk.co.tradersflow.platform.http.ClientConnections;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.HttpsVerticle;
 import uk.co.tradersflow.platform.http.ListenerPorts;
@@ -310,6 +311,7 @@ public final class MainVerticle extends VerticleBase {
         SecurityEvents.bindTo(meters);
         BuildInfo.bindTo(meters);
         CertificateExpiry.bindTo(meters, keys.tlsCertPem(), clock);
+        ClientConnections.bindTo(meters, vertx, config.http().limits().maxConnectionsPerIp());
         return new Shared(
                 vertx,
                 config,

@@ -1,5 +1,7 @@
 package uk.co.tradersflow.platform.http;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
@@ -68,5 +70,25 @@ public final class ClientConnections implements Shareable {
 
     int openFrom(InetAddress address) {
         return open.getOrDefault(address, 0);
+    }
+
+    /** Every open connection, whatever its address. */
+    int total() {
+        int total = 0;
+        for (int count : open.values()) {
+            total += count;
+        }
+        return total;
+    }
+
+    /**
+     * {@code tf_http_server_connections}: the connections open on this instance's listeners, read
+     * from the counts the per-address cap keeps (Vert.x's own HTTP server metrics are off, see
+     * {@code Main.vertxOptions}).
+     */
+    public static void bindTo(MeterRegistry meters, Vertx vertx, int maxPerAddress) {
+        Gauge.builder("tf.http.server.connections", of(vertx, maxPerAddress), ClientConnections::total)
+                .description("Client connections open on this instance's HTTP and HTTPS listeners")
+                .register(meters);
     }
 }

@@ -124,8 +124,6 @@ class MetricsTest {
         TestServer.await(server.request(GET, "/no/such/page/0").send());
         Scrape.of(server); // a scrape is a request too: its own series exist before the count
         int before = Scrape.of(server).series(HTTP + "_bucket").size();
-        int vertxBefore =
-                Scrape.of(server).series("vertx_http_server_requests_total").size();
 
         for (int batch = 0; batch < 10; batch++) {
             List<Future<?>> sends = new ArrayList<>();
@@ -140,7 +138,6 @@ class MetricsTest {
 
         Scrape after = Scrape.of(server);
         assertThat(after.series(HTTP + "_bucket")).hasSize(before);
-        assertThat(after.series("vertx_http_server_requests_total")).hasSize(vertxBefore);
         assertThat(after.value(HTTP + "_count", Map.of("route", "/api/v1/invoices/{id}", "status", "4xx")))
                 .isGreaterThanOrEqualTo(500);
     }
