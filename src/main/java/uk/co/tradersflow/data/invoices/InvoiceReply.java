@@ -47,6 +47,29 @@ public record InvoiceReply(
                 Rows.instant(r, 12));
     }
 
+    /**
+     * A new invoice's reply, before it is written: a draft of {@code in} under the number the
+     * database gave it, created at the transaction's time, its lines as the database renders them.
+     * What the database would default (status, currency, no payment yet) is said here as the
+     * insert says it ({@code invoice_create}, sql/V047).
+     */
+    static InvoiceReply ofNew(UUID id, InvoiceRepository.Numbered numbered, InvoiceInput in) {
+        return new InvoiceReply(
+                id,
+                numbered.number(),
+                in.customerId().orElseThrow(),
+                in.jobId().orElse(null),
+                InvoiceStatus.DRAFT.dbValue(),
+                in.currency().orElse("GBP"),
+                numbered.linesJson(),
+                InvoiceLine.total(in.lines()),
+                in.dueDate().orElse(null),
+                null,
+                null,
+                numbered.createdAt(),
+                numbered.createdAt());
+    }
+
     /** The reply's JSON text. */
     public String render() {
         StringBuilder json = new StringBuilder(256 + linesJson.length());

@@ -128,20 +128,7 @@ public final class InvoiceService {
             // The account's number stays locked until COMMIT: the invoice and the audit entry go out
             // together, in one round trip, instead of one after the other.
             outcomes.add(invoices.number(tx, in).compose(numbered -> {
-                InvoiceReply reply = new InvoiceReply(
-                        UUID.randomUUID(),
-                        numbered.number(),
-                        in.customerId().orElseThrow(),
-                        in.jobId().orElse(null),
-                        InvoiceStatus.DRAFT.dbValue(),
-                        in.currency().orElse("GBP"),
-                        numbered.linesJson(),
-                        InvoiceLine.total(in.lines()),
-                        in.dueDate().orElse(null),
-                        null,
-                        null,
-                        numbered.createdAt(),
-                        numbered.createdAt());
+                InvoiceReply reply = InvoiceReply.ofNew(UUID.randomUUID(), numbered, in);
                 Future<Void> audited = audit.append(
                         tx, entry(cmd.caller(), "invoice.created", reply.id(), reply.number(), reply.totalPence()));
                 Future<Invoice> kept = invoices.create(tx, in, reply);
