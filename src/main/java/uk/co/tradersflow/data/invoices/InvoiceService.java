@@ -206,7 +206,7 @@ public final class InvoiceService {
 
     /**
      * An edit's customer and job must be the caller's own: under RLS anything else simply does not
-     * exist. (A creation checks its references in its insert: {@link InvoiceRepository#insert}.)
+     * exist. (A creation checks its references as it takes its number: {@link InvoiceRepository#number}.)
      */
     private Future<Void> requireReferences(SqlConnection tx, InvoiceInput input) {
         Future<Boolean> customer = input.customerId().isEmpty()

@@ -118,6 +118,24 @@ class InvoiceCreationWritesOnceTest {
         }
     }
 
+    /**
+     * An insert now keeps a reply it brings, so only the column privilege keeps the runtime role
+     * from inserting an invoice whose reply says something else than the row: it may reach
+     * body_json only through invoice_create, which writes the row the reply was rendered from.
+     */
+    @Test
+    void theRuntimeRoleCannotInsertAReplyOfItsOwn() throws SQLException {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        try (Connection c = server.env.asAppIn(a.accountId());
+                Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.execute("INSERT INTO invoices (number, customer_id, body_json) VALUES (905, '"
+                            + customer + "', '{\"totalPence\":1}')"))
+                    .hasMessageContaining("permission denied");
+            c.rollback();
+        }
+    }
+
     @Test
     void invoiceCreateWritesOnlyInTheCallersAccountScope() throws SQLException {
         TestUser a = users.create();
