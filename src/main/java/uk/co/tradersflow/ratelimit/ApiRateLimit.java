@@ -158,6 +158,7 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
         private int fetching;
         private long takenAt;
         private RateLimiter.Decision last;
+        private long lastBucketTime = Long.MIN_VALUE;
 
         UserLease(int largest) {
             this.largest = largest;
@@ -235,7 +236,13 @@ public final class ApiRateLimit implements Handler<RoutingContext> {
         }
 
         private void hold(RateLimiter.Lease lease, int units, long now) {
-            last = lease.decision();
+            // A top-up and a waiting request's own unit can be in flight at once, and their answers
+            // can arrive in either order: the headers take Redis's figures from the call it ran
+            // last, or a unit answered late would show the bucket as it was before the top-up.
+            if (lease.bucketTime() >= lastBucketTime) {
+                last = lease.decision();
+                lastBucketTime = lease.bucketTime();
+            }
             takenAt = now;
             if (units > 0) {
                 batches.addLast(new Batch(units, now + TTL));

@@ -21,12 +21,17 @@ public final class RateLimiter {
         }
     }
 
-    /** Units taken at once: {@code units} of them (0 when refused), and the decision for the first. */
-    public record Lease(int units, Decision decision) {}
+    /**
+     * Units taken at once: {@code units} of them (0 when refused), the decision for the first, and
+     * {@code bucketTime}, the bucket's theoretical arrival time after this call on Redis's clock:
+     * calls on one bucket are answered in the order Redis ran them when ordered by it, whatever
+     * order their answers arrive in.
+     */
+    public record Lease(int units, Decision decision, long bucketTime) {}
 
     // KEYS[1] bucket; ARGV[1] emission interval ms; ARGV[2] burst; ARGV[3] units wanted.
     // Takes as many of the wanted units as the bucket holds, at least one or none.
-    // Returns {units taken, remaining after them, reset ms, retry ms}.
+    // Returns {units taken, remaining after them, reset ms, retry ms, the bucket's TAT after it}.
     private static final String GCRA =
             """
       local t = redis.call('TIME')
@@ -38,12 +43,12 @@ public final class RateLimiter {
       if tat < now then tat = now end
       local available = math.floor((tolerance + interval - (tat - now)) / interval)
       if available < 1 then
-        return {0, 0, tat - now, tat - now - tolerance}
+        return {0, 0, tat - now, tat - now - tolerance, tat}
       end
       local units = math.min(tonumber(ARGV[3]), available)
       local new_tat = tat + units * interval
       redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
-      return {units, available - units, new_tat - now, 0}
+      return {units, available - units, new_tat - now, 0, new_tat}
       """;
 
     // KEYS[1] the window's log (a sorted set of times); ARGV[1] window ms; ARGV[2] limit; ARGV[3] a
@@ -121,7 +126,8 @@ public final class RateLimiter {
                                     burst,
                                     r.get(1).toInteger(),
                                     ceilSeconds(r.get(2).toLong()),
-                                    ceilSeconds(r.get(3).toLong())));
+                                    ceilSeconds(r.get(3).toLong())),
+                            r.get(4).toLong());
                 });
     }
 

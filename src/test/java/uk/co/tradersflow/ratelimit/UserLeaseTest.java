@@ -10,7 +10,13 @@ class UserLeaseTest {
     static final long MS = 1_000_000;
 
     private static RateLimiter.Lease granted(int units, int remaining) {
-        return new RateLimiter.Lease(units, new RateLimiter.Decision(units > 0, 100, remaining, 2, units > 0 ? 0 : 1));
+        return granted(units, remaining, 0);
+    }
+
+    /** {@code bucketTime}: when Redis ran the call, in the order of the bucket's own clock. */
+    private static RateLimiter.Lease granted(int units, int remaining, long bucketTime) {
+        return new RateLimiter.Lease(
+                units, new RateLimiter.Decision(units > 0, 100, remaining, 2, units > 0 ? 0 : 1), bucketTime);
     }
 
     /** Leases of 1, 2, 4 … units while the user keeps asking; the unit each waiting request spends is not held. */
@@ -46,6 +52,24 @@ class UserLeaseTest {
                 .as("the first call left units here")
                 .isTrue();
         assertThat(refusedByRedis.remaining()).isEqualTo(size - 2);
+    }
+
+    /**
+     * The suite once saw RateLimit-Remaining 10 too high: a lease and a request's own unit were in
+     * flight together, Redis ran the unit first, and its answer arrived last.
+     */
+    @Test
+    void answersArrivingOutOfOrderShowTheBucketAsRedisLastLeftIt() {
+        UserLease lease = warmed(0);
+        int size = lease.nextSize(0);
+        assertThat(lease.nextSize(0))
+                .as("a request behind the lease asks for its own unit")
+                .isEqualTo(1);
+        // Redis: the own unit first (80 -> 79), then the lease (79 -> 79 - size); answers the other way round.
+        assertThat(lease.taken(granted(size, 79 - size, 200), 0).remaining()).isEqualTo(78);
+        assertThat(lease.taken(granted(1, 79, 100), 0).remaining())
+                .as("Redis's 79 - size left and size - 1 held here, not the 79 from before the lease")
+                .isEqualTo(78);
     }
 
     @Test
