@@ -178,4 +178,40 @@ class AuditChainTest {
         assertThat(hashOf(id)).isPresent();
         assertThat(TestServer.await(chain.verify()).ok()).isTrue();
     }
+
+    @Test
+    void sealingMayFillInTheChainColumnsButNotTouchAByteOfTheContent() throws Exception {
+        try (Connection c = server.env.admin()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                // Unsealed, and invisible to the running sealer until this transaction commits (never).
+                ResultSet rs = s.executeQuery(
+                        """
+                        INSERT INTO audit_log (account_id, actor_type, action, ip, details)
+                        VALUES ('%s', 'system', 'test.sealing_guard', '203.0.113.7', '{"n": 1.0}')
+                        RETURNING id"""
+                                .formatted(user.accountId()));
+                rs.next();
+                long id = rs.getLong(1);
+                s.execute("SET LOCAL ROLE tf_owner");
+                String seal = "UPDATE audit_log SET seal_seq = 9000000000000 + id, prev_hash = 'p', hash = 'h'";
+                for (String change : List.of(
+                        ", details = '{\"n\": 1.00}'", // equal as jsonb, another text: another hash
+                        ", ip = '203.0.113.7/24'", // the same host: the old canonical check let it through
+                        ", user_agent = 'curl'")) {
+                    s.execute("SAVEPOINT attempt");
+                    String sql = seal + change + " WHERE id = " + id;
+                    assertThatThrownBy(() -> s.execute(sql))
+                            .as(sql)
+                            .isInstanceOf(SQLException.class)
+                            .hasMessageContaining("append-only");
+                    s.execute("ROLLBACK TO SAVEPOINT attempt");
+                }
+                assertThat(s.executeUpdate(seal + " WHERE id = " + id))
+                        .as("the chain columns alone")
+                        .isEqualTo(1);
+            }
+            c.rollback();
+        }
+    }
 }
