@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.error.AppError;
@@ -37,6 +38,7 @@ import uk.co.tradersflow.platform.metrics.SecurityEvents;
  */
 public final class StripeWebhookService {
     private static final Logger log = LoggerFactory.getLogger(StripeWebhookService.class);
+    private static final Pattern EVENT_ID = Pattern.compile("^evt_[A-Za-z0-9_]{1,200}$");
     static final Duration TOLERANCE = Duration.ofSeconds(300);
     /**
      * The longest a delivery waits for its row to be stored before it is answered 503 (Stripe then
@@ -81,7 +83,7 @@ public final class StripeWebhookService {
             event = null;
             id = null;
         }
-        if (event == null || id == null || !id.matches("^evt_[A-Za-z0-9_]{1,200}$") || !wellFormed(event)) {
+        if (event == null || id == null || !EVENT_ID.matcher(id).matches() || !wellFormed(event)) {
             // Signed by Stripe yet not an event we can store: refuse loudly rather than store junk.
             return rejected("unparseable");
         }

@@ -46,11 +46,12 @@ record SubscriptionPrice(String priceId, Long amountPence, String currency, Stri
         return new SubscriptionPrice(
                 first.getId() != null && first.getId().length() <= 255 ? first.getId() : null,
                 amount != null && amount >= 0 ? amount : null,
-                currency != null && currency.matches("^[a-z]{3}$") ? currency : null,
+                currency != null && CURRENCY.matcher(currency).matches() ? currency : null,
                 interval != null && INTERVALS.contains(interval) ? interval : null,
                 count != null && count >= 1 && count <= Integer.MAX_VALUE ? count.intValue() : null);
     }
 
+    private static final java.util.regex.Pattern CURRENCY = java.util.regex.Pattern.compile("^[a-z]{3}$");
     private static final java.util.Set<String> INTERVALS = java.util.Set.of("day", "week", "month", "year");
 
     private static Long unitAmount(Price price) {

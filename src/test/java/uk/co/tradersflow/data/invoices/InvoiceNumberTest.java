@@ -1,6 +1,7 @@
 package uk.co.tradersflow.data.invoices;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
@@ -17,5 +18,11 @@ class InvoiceNumberTest {
         for (int n = 1; n <= 20_000; n++) {
             assertThat(Invoice.formatNumber(n)).isEqualTo(String.format("INV-%04d", n));
         }
+        assertThat(Invoice.formatNumber(0)).isEqualTo("INV-0000");
+    }
+
+    @Test
+    void aNegativeNumberIsADefectNotAnInvoice() {
+        assertThatThrownBy(() -> Invoice.formatNumber(-1)).isInstanceOf(IllegalArgumentException.class);
     }
 }
