@@ -6,25 +6,29 @@
 -- statement of its own, found again through the primary key; for each updated row the guard
 -- trigger built the canonical JSON of the old and the new row to check the content was untouched,
 -- on top of the one audit_entry_hash builds for the hash. One round of 20,000 entries sealed
--- 6,023–7,398 entries a second on this machine (load-tests/audit-seal.sh, three rounds).
+-- 6,694–6,996 entries a second on this machine (load-tests/audit-seal.sh, three rounds).
 --
 -- Now a round reads its entries once (their tuple ids with them), chains them in order in memory,
 -- and writes all their seals with one UPDATE that finds each row by its tuple id; the guard checks
 -- the content by comparing the new row's binary image with the old one's, seal columns aside.
--- The same rounds, in alternation with the old function: 11,672–12,819 entries a second. What
+-- The same rounds, in alternation with the old function: 10,998–14,169 entries a second. What
 -- stays true:
---  * one sealer at a time: the advisory lock is still taken first, and nothing but a sealer may
---    update an entry (the guard), so the rows read cannot change or move before the round's UPDATE
---    reaches them: the row locks FOR UPDATE took guarded against nothing that can happen;
+--  * one sealer at a time: the advisory lock is still taken first, and the guard lets nothing
+--    but a sealer update an entry, so the rows read do not change or move before the round's
+--    UPDATE reaches them. Only someone who bypasses the guard (a superuser replicating, the
+--    owner disabling the trigger) could; FOR UPDATE made such a writer wait, now the round finds
+--    fewer rows than it read, fails, seals nothing and the next round starts again;
 --  * the hashes are the same: each is still audit_entry_hash of the previous hash and the entry
 --    as read, in id order, continuing from the chain's head (AuditChainTest verifies them);
 --  * the guard is no weaker: `*=` (record image equality) accepts only a row whose every content
 --    column holds the very bytes it held, where the canonical text accepted one change: another
---    netmask on the same host (host() drops it).
+--    netmask on the same host (host() drops it). `*=` compares values detoasted, so an entry
+--    stored compressed or out of line compares as its bytes. The guard's search_path is pinned
+--    now, as audit_seal's is: its row type and operator are not looked up through the caller's.
 SET LOCAL ROLE tf_owner;
 
 CREATE OR REPLACE FUNCTION audit_log_guard() RETURNS trigger
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql SET search_path = public, pg_temp
   AS $$
   DECLARE
     content audit_log;
@@ -75,7 +79,7 @@ CREATE OR REPLACE FUNCTION audit_seal(p_limit integer DEFAULT 1000) RETURNS inte
       FROM unnest(v_tids, v_seqs, v_prevs, v_hashes) AS s(tid, seq, prev, hash)
      WHERE a.ctid = s.tid;
     GET DIAGNOSTICS v_n = ROW_COUNT;
-    IF v_n <> cardinality(v_tids) THEN -- cannot happen (see above); if it did, seal nothing
+    IF v_n <> cardinality(v_tids) THEN -- only past the guard (see above): seal nothing
       RAISE EXCEPTION 'audit_seal: % of % entries read were found to seal', v_n, cardinality(v_tids);
     END IF;
     RETURN v_n;

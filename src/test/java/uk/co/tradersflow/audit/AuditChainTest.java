@@ -180,6 +180,31 @@ class AuditChainTest {
     }
 
     @Test
+    void anEntryTooLargeToStayInItsRowIsSealedAndVerifiedLikeAnyOther() throws Exception {
+        // ~200 kB of details that do not compress: stored out of line, so the guard compares the
+        // sealed row's value with the entry's through TOAST.
+        long id;
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        """
+                        INSERT INTO audit_log (account_id, actor_type, action, details)
+                        SELECT '%s', 'system', 'test.large_entry',
+                               jsonb_build_object('blob', string_agg(md5(g::text || random()::text), ''))
+                          FROM generate_series(1, 6000) g
+                        RETURNING id, pg_column_size(details)"""
+                                .formatted(user.accountId()))) {
+            rs.next();
+            id = rs.getLong(1);
+            assertThat(rs.getInt(2)).as("stored size of the details").isGreaterThan(100_000);
+        }
+        long after = TestServer.await(append("test.after_large", "next"));
+        awaitSealed(List.of(id, after), 5000);
+        AuditChain.Verification v = TestServer.await(chain.verify());
+        assertThat(v.ok()).isTrue();
+    }
+
+    @Test
     void sealingMayFillInTheChainColumnsButNotTouchAByteOfTheContent() throws Exception {
         try (Connection c = server.env.admin()) {
             c.setAutoCommit(false);
