@@ -210,12 +210,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return freePorts(1)[0];
     }
 
     public HttpRequest<Buffer> request(HttpMethod method, String path) {

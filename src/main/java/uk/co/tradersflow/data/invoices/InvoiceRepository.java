@@ -137,9 +137,10 @@ final class InvoiceRepository {
      * job is not the caller's, no number taken and the 422 that says which.
      */
     Future<Numbered> number(SqlConnection tx, InvoiceInput in) {
+        LineColumns lines = LineColumns.of(in.lines());
         return tx.preparedQuery(NUMBER)
-                .execute(lineArrays(
-                        Tuple.of(in.customerId().orElseThrow(), in.jobId().orElse(null)), in.lines()))
+                .execute(lines.appendTo(
+                        Tuple.of(in.customerId().orElseThrow(), in.jobId().orElse(null))))
                 .compose(rows -> {
                     Row r = rows.iterator().next();
                     boolean customerFound = r.getBoolean("customer_found");
@@ -148,27 +149,30 @@ final class InvoiceRepository {
                             ? Future.succeededFuture(new Numbered(
                                     r.getInteger("last_number"),
                                     Rows.instant(r, "created_at"),
-                                    r.getString("lines_json")))
+                                    r.getString("lines_json"),
+                                    lines))
                             : Future.failedFuture(missingReferences(customerFound, jobFound));
                 });
     }
 
-    /** A number taken for a creation, with the transaction's time and the lines as the database renders them. */
-    record Numbered(int number, Instant createdAt, String linesJson) {}
+    /**
+     * A number taken for a creation, with the transaction's time, the lines as the database renders
+     * them, and the lines' columns as they were sent, which {@link #create} sends again unchanged.
+     */
+    record Numbered(int number, Instant createdAt, String linesJson, LineColumns lines) {}
 
     /** Writes a new invoice numbered by {@link #number}, with its lines and {@code reply}, rendered from the same input. */
-    Future<Invoice> create(SqlConnection tx, InvoiceInput in, InvoiceReply reply) {
+    Future<Invoice> create(SqlConnection tx, Numbered numbered, InvoiceReply reply) {
         return tx.preparedQuery(CREATE)
-                .execute(lineArrays(
-                                Tuple.tuple()
-                                        .addUUID(reply.id())
-                                        .addInteger(reply.number())
-                                        .addUUID(reply.customerId())
-                                        .addUUID(reply.jobId())
-                                        .addString(reply.currency())
-                                        .addLocalDate(reply.dueDate())
-                                        .addLong(reply.totalPence()),
-                                in.lines())
+                .execute(numbered.lines()
+                        .appendTo(Tuple.tuple()
+                                .addUUID(reply.id())
+                                .addInteger(reply.number())
+                                .addUUID(reply.customerId())
+                                .addUUID(reply.jobId())
+                                .addString(reply.currency())
+                                .addLocalDate(reply.dueDate())
+                                .addLong(reply.totalPence()))
                         .addOffsetDateTime(Rows.utc(reply.createdAt()))
                         .addString(reply.render()))
                 .map(rows -> Rows.one(rows, Invoice::from));
@@ -255,16 +259,24 @@ final class InvoiceRepository {
             return Future.succeededFuture();
         }
         return tx.preparedQuery(INSERT_LINES)
-                .execute(lineArrays(Tuple.of(invoiceId), lines))
+                .execute(LineColumns.of(lines).appendTo(Tuple.of(invoiceId)))
                 .mapEmpty();
     }
 
-    /** {@code args} and then the lines as three arrays: descriptions, quantities (as text), unit prices. */
-    private static Tuple lineArrays(Tuple args, List<InvoiceLine> lines) {
-        return args.addArrayOfString(
-                        lines.stream().map(InvoiceLine::description).toArray(String[]::new))
-                .addArrayOfString(
-                        lines.stream().map(l -> l.quantity().toPlainString()).toArray(String[]::new))
-                .addArrayOfLong(lines.stream().map(InvoiceLine::unitPence).toArray(Long[]::new));
+    /** Lines as the statements take them: three arrays, descriptions, quantities (as text), unit prices. */
+    record LineColumns(String[] descriptions, String[] quantities, Long[] unitPence) {
+        static LineColumns of(List<InvoiceLine> lines) {
+            return new LineColumns(
+                    lines.stream().map(InvoiceLine::description).toArray(String[]::new),
+                    lines.stream().map(l -> l.quantity().toPlainString()).toArray(String[]::new),
+                    lines.stream().map(InvoiceLine::unitPence).toArray(Long[]::new));
+        }
+
+        /** {@code args} and then the three arrays. */
+        Tuple appendTo(Tuple args) {
+            return args.addArrayOfString(descriptions)
+                    .addArrayOfString(quantities)
+                    .addArrayOfLong(unitPence);
+        }
     }
 }

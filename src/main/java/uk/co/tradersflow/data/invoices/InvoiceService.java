@@ -131,7 +131,7 @@ public final class InvoiceService {
                 InvoiceReply reply = InvoiceReply.ofNew(UUID.randomUUID(), numbered, in);
                 Future<Void> audited = audit.append(
                         tx, entry(cmd.caller(), "invoice.created", reply.id(), reply.number(), reply.totalPence()));
-                Future<Invoice> kept = invoices.create(tx, in, reply);
+                Future<Invoice> kept = invoices.create(tx, numbered, reply);
                 return Future.all(kept, audited).map(v -> kept.result());
             }));
         }
