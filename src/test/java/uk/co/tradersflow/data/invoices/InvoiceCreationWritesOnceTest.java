@@ -1,16 +1,24 @@
 package uk.co.tradersflow.data.invoices;
 
+import static io.vertx.core.http.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.InvoiceReplies;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -89,6 +97,63 @@ class InvoiceCreationWritesOnceTest {
             assertThat(rs.getString(2))
                     .contains("\"quantity\":2,", "\"quantity\":1.5,", "\"quantity\":0.01,", "\"quantity\":12.3,");
             assertThat(rs.getString(3)).isEqualTo("{\"reply\":\"as the server rendered it\"}");
+        }
+    }
+
+    /**
+     * The server renders a new invoice's reply from its input and the database's number, time and
+     * lines (InvoiceReply.ofNew) before the row exists, saying itself what the row will default
+     * to. That reply must be, byte for byte, what the same renderer makes of the row once written,
+     * as every later write and payment renders it.
+     */
+    @Test
+    void aCreatedInvoicesReplyIsByteForByteWhatItsRowRendersTo() throws SQLException {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        String job = server.create(
+                "/api/v1/jobs",
+                a.token(),
+                new JsonObject().put("customerId", customer).put("title", "Boiler"));
+        List<JsonObject> bodies = List.of(
+                // Everything the row defaults: draft, GBP, no job, no due date, no lines.
+                new JsonObject().put("customerId", customer),
+                new JsonObject()
+                        .put("customerId", customer)
+                        .put("jobId", job)
+                        .put("currency", "EUR")
+                        .put("dueDate", "2027-02-28")
+                        .put(
+                                "lines",
+                                new JsonArray()
+                                        .add(new JsonObject()
+                                                .put("description", DESCRIPTIONS[0] + " " + DESCRIPTIONS[2])
+                                                .put("quantity", new BigDecimal("1.50"))
+                                                .put("unitPence", 4500))
+                                        .add(new JsonObject()
+                                                .put("description", DESCRIPTIONS[3])
+                                                .put("quantity", 2)
+                                                .put("unitPence", 1))));
+        for (JsonObject body : bodies) {
+            HttpResponse<Buffer> created = server.send(POST, "/api/v1/invoices", a.token(), body);
+            assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+            String id = created.bodyAsJsonObject().getString("id");
+            try (Connection c = server.env.admin();
+                    Statement s = c.createStatement()) {
+                String stored = bodyOf(s, id);
+                assertThat(created.bodyAsString()).isEqualTo(stored);
+                c.setAutoCommit(false);
+                s.executeUpdate("UPDATE invoices SET body_json = NULL WHERE id = '" + id + "'");
+                assertThat(InvoiceReplies.renderPending(c)).isEqualTo(1);
+                assertThat(bodyOf(s, id)).as("rendered again from the row").isEqualTo(stored);
+                c.rollback();
+            }
+        }
+    }
+
+    private static String bodyOf(Statement s, String id) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT body_json FROM invoices WHERE id = '" + id + "'")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
         }
     }
 
