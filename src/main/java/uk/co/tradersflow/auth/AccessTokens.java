@@ -12,17 +12,15 @@ import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.security.Signature;
-import java.security.interfaces.ECPublicKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
+import org.bouncycastle.crypto.params.ECPublicKeyParameters;
 import org.bouncycastle.crypto.params.ParametersWithRandom;
 import org.bouncycastle.crypto.signers.ECDSASigner;
 import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
@@ -48,7 +46,6 @@ import uk.co.tradersflow.platform.crypto.ServerKeys;
 public final class AccessTokens {
     static final String ISSUER = "tradersflow";
     static final String AUDIENCE = "tradersflow-api";
-    private static final String SIGNATURE_ALGORITHM = "SHA256withECDSAinP1363Format";
     private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]+");
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
     /** Leeway for a clock a little ahead of ours on {@code nbf}; expiry is checked without one. */
@@ -96,28 +93,23 @@ public final class AccessTokens {
                 new JsonObject().put("alg", "ES256").put("typ", "JWT").put("kid", keys.currentKid());
         String input = encode(header) + "." + encode(claims);
         byte[] signature = sign(input.getBytes(StandardCharsets.US_ASCII));
-        lowS(signature, (ECPublicKey) keys.current().getPublic());
+        lowS(signature, signingKey.getParameters().getN());
         return input + "." + ENCODER.encodeToString(signature);
     }
 
     /**
      * ES256 over {@code input}: r and s, 32 bytes each. Bouncy Castle's signer with the key's
      * parameters made once: a fifth of the JDK provider's CPU per signature (about 0.1 against
-     * 0.6 ms here), which was most of a refresh's cost in the server. Verifying stays with the JDK.
+     * 0.6 ms here), which was most of a refresh's cost in the server.
      */
     private byte[] sign(byte[] input) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(input);
-            ECDSASigner signer = new ECDSASigner();
-            signer.init(true, new ParametersWithRandom(signingKey, RANDOM));
-            BigInteger[] rs = signer.generateSignature(digest);
-            byte[] signature = new byte[64];
-            System.arraycopy(fixed32(rs[0]), 0, signature, 0, 32);
-            System.arraycopy(fixed32(rs[1]), 0, signature, 32, 32);
-            return signature;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot sign an access token", e);
-        }
+        ECDSASigner signer = new ECDSASigner();
+        signer.init(true, new ParametersWithRandom(signingKey, RANDOM));
+        BigInteger[] rs = signer.generateSignature(sha256(input));
+        byte[] signature = new byte[64];
+        System.arraycopy(fixed32(rs[0]), 0, signature, 0, 32);
+        System.arraycopy(fixed32(rs[1]), 0, signature, 32, 32);
+        return signature;
     }
 
     public Duration ttl() {
@@ -160,18 +152,10 @@ public final class AccessTokens {
                 || !(header.getValue("kid") instanceof String kid)) {
             throw new InvalidToken();
         }
-        ECPublicKey key = keys.verifier(kid).orElseThrow(InvalidToken::new);
-        if (signature.length != 64 || !canonicalSignature(signature, key)) {
-            throw new InvalidToken();
-        }
-        try {
-            Signature verifier = Signature.getInstance(SIGNATURE_ALGORITHM);
-            verifier.initVerify(key);
-            verifier.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
-            if (!verifier.verify(signature)) {
-                throw new InvalidToken();
-            }
-        } catch (GeneralSecurityException e) {
+        ECPublicKeyParameters key = keys.verifier(kid).orElseThrow(InvalidToken::new);
+        if (signature.length != 64
+                || !canonicalSignature(signature, key.getParameters().getN())
+                || !verifies((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII), signature, key)) {
             throw new InvalidToken();
         }
         JsonObject p = new JsonObject(new String(payloadBytes, StandardCharsets.UTF_8));
@@ -214,17 +198,37 @@ public final class AccessTokens {
     }
 
     /** r and s in [1, n-1] and s at most n/2 (the "low S" form). */
-    private static boolean canonicalSignature(byte[] signature, ECPublicKey key) {
-        BigInteger n = key.getParams().getOrder();
-        BigInteger r = new BigInteger(1, Arrays.copyOfRange(signature, 0, 32));
-        BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
+    private static boolean canonicalSignature(byte[] signature, BigInteger n) {
+        BigInteger r = new BigInteger(1, signature, 0, 32);
+        BigInteger s = new BigInteger(1, signature, 32, 32);
         return r.signum() > 0 && r.compareTo(n) < 0 && s.signum() > 0 && s.compareTo(n.shiftRight(1)) <= 0;
     }
 
+    /**
+     * ES256: whether {@code signature} (r and s, 32 bytes each) is {@code key}'s over {@code input}.
+     * Bouncy Castle's verifier, as minting uses its signer: the JDK 17 provider took about 1 ms of
+     * CPU per verification here, against 0.08 ms, and a verification runs on the event loop for
+     * every token an instance has not seen, forged ones included (they are never cached), so a
+     * stream of well-formed forgeries cost the server a millisecond each (load-tests/README.md).
+     */
+    private static boolean verifies(byte[] input, byte[] signature, ECPublicKeyParameters key) {
+        ECDSASigner verifier = new ECDSASigner();
+        verifier.init(false, key);
+        return verifier.verifySignature(
+                sha256(input), new BigInteger(1, signature, 0, 32), new BigInteger(1, signature, 32, 32));
+    }
+
+    private static byte[] sha256(byte[] input) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(input);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("no SHA-256 in this JDK", e);
+        }
+    }
+
     /** Rewrites a P1363 signature's S as n - S when S is in the upper half, so it verifies canonically. */
-    private static void lowS(byte[] signature, ECPublicKey key) {
-        BigInteger n = key.getParams().getOrder();
-        BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
+    private static void lowS(byte[] signature, BigInteger n) {
+        BigInteger s = new BigInteger(1, signature, 32, 32);
         if (s.compareTo(n.shiftRight(1)) > 0) {
             System.arraycopy(fixed32(n.subtract(s)), 0, signature, 32, 32);
         }

@@ -2,6 +2,7 @@ package uk.co.tradersflow.auth;
 
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
+import java.security.InvalidKeyException;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
@@ -10,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.bouncycastle.crypto.params.ECPublicKeyParameters;
+import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
 import uk.co.tradersflow.platform.crypto.Es256Jws;
 
 /**
@@ -21,15 +24,24 @@ import uk.co.tradersflow.platform.crypto.Es256Jws;
 public final class JwtKeySet {
     private final KeyPair current;
     private final String currentKid;
-    private final Map<String, ECPublicKey> verifying;
+    private final Map<String, ECPublicKeyParameters> verifying;
 
     public JwtKeySet(KeyPair current, List<PublicKey> previous) {
         this.current = current;
         this.currentKid = kid(current.getPublic());
-        Map<String, ECPublicKey> keys = new LinkedHashMap<>();
-        keys.put(currentKid, (ECPublicKey) current.getPublic());
-        previous.forEach(k -> keys.putIfAbsent(kid(k), (ECPublicKey) k));
+        Map<String, ECPublicKeyParameters> keys = new LinkedHashMap<>();
+        keys.put(currentKid, verifying(current.getPublic()));
+        previous.forEach(k -> keys.putIfAbsent(kid(k), verifying(k)));
         this.verifying = Map.copyOf(keys);
+    }
+
+    /** A key in the form Bouncy Castle's verifier takes, made once (its curve point checked on the way). */
+    private static ECPublicKeyParameters verifying(PublicKey key) {
+        try {
+            return (ECPublicKeyParameters) ECUtil.generatePublicKeyParameter(key);
+        } catch (InvalidKeyException | ClassCastException e) {
+            throw new IllegalStateException("an access-token key is not an EC public key", e);
+        }
     }
 
     KeyPair current() {
@@ -40,7 +52,7 @@ public final class JwtKeySet {
         return currentKid;
     }
 
-    Optional<ECPublicKey> verifier(String kid) {
+    Optional<ECPublicKeyParameters> verifier(String kid) {
         return Optional.ofNullable(verifying.get(kid));
     }
 
