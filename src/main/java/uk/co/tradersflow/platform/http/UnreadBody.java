@@ -1,5 +1,6 @@
 package uk.co.tradersflow.platform.http;
 
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
@@ -25,12 +26,17 @@ public final class UnreadBody {
     }
 
     /**
-     * HTTP/1.x: the body still on its way is read and dropped, so the client gets to read the
-     * answer rather than a reset, and the connection (whose next request would begin after a body
-     * we no longer follow) closes after the answer, or after a few seconds if the body has not
-     * ended by then. HTTP/2: streams are framed on their own and {@code Connection} is a forbidden
-     * header there (sending it made the answer a PROTOCOL_ERROR reset); the answer goes out and
-     * only this stream is reset, with NO_ERROR, once it has.
+     * HTTP/1.x: a request that announced no body (RFC 9112 6.3: neither Transfer-Encoding nor a
+     * Content-Length other than 0) has nothing left to read, and its connection stays open for the
+     * next request: closing it made every refusal (an expired or forged token, a 429) cost the
+     * client, and the server, a new TLS handshake. A body still on its way is read and dropped, so
+     * the client gets to read the answer rather than a reset, and the connection (whose next
+     * request would begin after a body we no longer follow) is told {@code Connection: close} and
+     * closed once the answer is out and the body has ended, or after a few seconds if it has not
+     * (RFC 9112 9.6: the server that says "close" closes). HTTP/2: streams are framed on their own
+     * and {@code Connection} is a forbidden header there (sending it made the answer a
+     * PROTOCOL_ERROR reset); the answer goes out and only this stream is reset, with NO_ERROR, once
+     * it has.
      */
     public static void discard(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
@@ -46,16 +52,34 @@ public final class UnreadBody {
             });
             return;
         }
+        if (!announcesBody(request)) {
+            // The request was paused before its (empty) end was taken: take it, and the next follows.
+            request.resume();
+            return;
+        }
         if (!ctx.response().headWritten()) {
             ctx.response().putHeader("Connection", "close");
         }
-        long timer = ctx.vertx().setTimer(DISCARD_FOR.toMillis(), id -> {
-            if (!request.isEnded()) {
+        long timer = ctx.vertx()
+                .setTimer(DISCARD_FOR.toMillis(), id -> request.connection().close());
+        request.handler(ignored -> {});
+        request.endHandler(v -> {
+            ctx.vertx().cancelTimer(timer);
+            if (ctx.response().ended()) {
                 request.connection().close();
             }
         });
-        request.handler(ignored -> {});
-        request.endHandler(v -> ctx.vertx().cancelTimer(timer));
+        ctx.addEndHandler(v -> {
+            if (request.isEnded()) {
+                request.connection().close();
+            }
+        });
         request.resume();
+    }
+
+    /** Whether an HTTP/1.x request's head announces a body (RFC 9112 6.3). */
+    static boolean announcesBody(HttpServerRequest request) {
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        return request.headers().contains(HttpHeaders.TRANSFER_ENCODING) || length != null && !length.equals("0");
     }
 }
