@@ -4,6 +4,8 @@
 # drifts, so only neighbouring rounds compare). Per round and path: wrk's req/s, p50, p99, errors
 # and the server's CPU per request (utime + stime of its process over the measured seconds).
 #   load-tests/alternate.sh <checkout B> <checkout A> [rounds=5] [seconds=20]
+# WRK_RUNS lists what each round measures, as script:path (default: the list and /me with
+# list-invoices.lua); WRK_RUNS="forged-tokens.lua:/api/v1/me" measures requests with forged tokens.
 # PORT (18443) and TF_ALT_DB (tf_alt) let two people run it on one host at once.
 # Each checkout must be built (`mvn -q -DskipTests package`: target/tradersflow.jar, and the
 # seeder in target/test-classes). Needs wrk, psql, and PostgreSQL/Redis as in load-tests/README.md.
@@ -31,15 +33,17 @@ run_one() { # side checkout round
   (cd "$dir" && java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed 200 30 "$out/tokens.csv" > "$out/seed-$side-$round.log" 2>&1)
   cd "$here"
   TOKENS="$out/tokens.csv" wrk -t2 -c64 -d10s -s list-invoices.lua "https://127.0.0.1:$port" > /dev/null 2>&1 # warm-up
-  for path in /api/v1/invoices?limit=20 /api/v1/me; do
-    local t0 t1 log="$out/wrk-$side-$round-${path//[\/?=]/_}.log"
+  for run in ${WRK_RUNS:-"list-invoices.lua:/api/v1/invoices?limit=20 list-invoices.lua:/api/v1/me"}; do
+    local script=${run%%:*} path=${run#*:}
+    local t0 t1 log="$out/wrk-$side-$round-${script%.lua}-${path//[\/?=]/_}.log"
     t0=$(ticks "$jpid")
-    TOKENS="$out/tokens.csv" WRK_PATH="$path" wrk -t2 -c64 -d"${secs}s" --latency -s list-invoices.lua "https://127.0.0.1:$port" > "$log" 2>&1
+    TOKENS="$out/tokens.csv" WRK_PATH="$path" wrk -t2 -c64 -d"${secs}s" --latency -s "$script" "https://127.0.0.1:$port" > "$log" 2>&1
     t1=$(ticks "$jpid")
-    awk -v side="$side" -v round="$round" -v path="$path" -v dt=$((t1 - t0)) -v hz="$hz" '
+    # forged-tokens.lua expects every answer to be a 401: its own count of other answers says what went wrong.
+    awk -v side="$side" -v round="$round" -v path="${script%.lua}:$path" -v dt=$((t1 - t0)) -v hz="$hz" -v forged=$([ "$script" = forged-tokens.lua ] && echo 1 || echo 0) '
       /Requests\/sec/ {rps = $2} /requests in/ {n = $1} /^ +50%/ {p50 = $2} /^ +99%/ {p99 = $2}
-      /Non-2xx|Socket errors/ {err = err " " $0}
-      END {printf "%s%d %-26s %9.0f req/s  p50 %-8s p99 %-8s server %.3f ms CPU/req%s\n",
+      /Socket errors/ || (/Non-2xx/ && !forged) || (/^wrong answers/ && forged) {err = err " " $0}
+      END {printf "%s%d %-45s %9.0f req/s  p50 %-8s p99 %-8s server %.3f ms CPU/req%s\n",
            side, round, path, rps, p50, p99, dt * 1000 / hz / n, err}' "$log" | tee -a "$out/summary.txt"
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true
