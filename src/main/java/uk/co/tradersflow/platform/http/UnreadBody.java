@@ -5,6 +5,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A request refused before its body was read (no token, too large, wrong type) must still let
@@ -32,8 +33,8 @@ public final class UnreadBody {
      * client, and the server, a new TLS handshake. A body still on its way is read and dropped, so
      * the client gets to read the answer rather than a reset, and the connection (whose next
      * request would begin after a body we no longer follow) is told {@code Connection: close} and
-     * closed once the answer is out and the body has ended, or after a few seconds if it has not
-     * (RFC 9112 9.6: the server that says "close" closes). HTTP/2: streams are framed on their own
+     * shut down: closed once the answer is out and the body has ended, or after a few seconds if
+     * it has not (RFC 9112 9.6: the server that says "close" closes). HTTP/2: streams are framed on their own
      * and {@code Connection} is a forbidden header there (sending it made the answer a
      * PROTOCOL_ERROR reset); the answer goes out and only this stream is reset, with NO_ERROR, once
      * it has.
@@ -57,24 +58,15 @@ public final class UnreadBody {
             request.resume();
             return;
         }
-        if (!ctx.response().headWritten()) {
-            ctx.response().putHeader("Connection", "close");
-        }
-        long timer = ctx.vertx()
-                .setTimer(DISCARD_FOR.toMillis(), id -> request.connection().close());
+        // After Vert.x's own headers, which would turn "close" into "keep-alive" on an HTTP/1.0
+        // keep-alive request.
+        ctx.addHeadersEndHandler(v -> ctx.response().putHeader("Connection", "close"));
         request.handler(ignored -> {});
-        request.endHandler(v -> {
-            ctx.vertx().cancelTimer(timer);
-            if (ctx.response().ended()) {
-                request.connection().close();
-            }
-        });
-        ctx.addEndHandler(v -> {
-            if (request.isEnded()) {
-                request.connection().close();
-            }
-        });
         request.resume();
+        // RFC 9112 9.6: the side that says "close" closes. A shut-down connection takes no new
+        // request, answers those already queued, closes once the answer is out and the body has
+        // ended, and after DISCARD_FOR closes whatever is still going.
+        request.connection().shutdown(DISCARD_FOR.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Whether an HTTP/1.x request's head announces a body (RFC 9112 6.3). */

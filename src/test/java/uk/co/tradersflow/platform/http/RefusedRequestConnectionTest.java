@@ -53,4 +53,21 @@ class RefusedRequestConnectionTest {
             assertThat(raw.text()).containsIgnoringCase("connection: close");
         }
     }
+
+    /** HTTP/1.0 keep-alive: Vert.x answers "keep-alive" by default; a connection about to close says "close". */
+    @Test
+    void anHttp10KeepAliveRequestWithABodyIsToldCloseAndClosed() throws Exception {
+        try (RawHttp raw = connect()) {
+            raw.send("POST /api/v1/customers HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+
+            assertThat(raw.closedWithin(5000))
+                    .as("the server closes the connection")
+                    .isTrue();
+            assertThat(raw.statuses()).as(raw.text()).containsExactly(401);
+            assertThat(raw.text())
+                    .containsIgnoringCase("connection: close")
+                    .doesNotContainIgnoringCase("connection: keep-alive");
+        }
+    }
 }
