@@ -31,6 +31,34 @@ public final class Pem {
         return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
     }
 
+    /**
+     * Whether {@code params} are P-256's (secp256r1): its curve, base point, order and cofactor. A
+     * 256-bit field is not enough: secp256k1 and brainpoolP256r1 have one too, and a key on either
+     * would sign or verify "ES256" tokens under a kid computed as if it were P-256.
+     */
+    public static boolean onP256(java.security.spec.ECParameterSpec params) {
+        java.security.spec.ECParameterSpec p256 = P256.SPEC;
+        return params.getCurve().equals(p256.getCurve())
+                && params.getGenerator().equals(p256.getGenerator())
+                && params.getOrder().equals(p256.getOrder())
+                && params.getCofactor() == p256.getCofactor();
+    }
+
+    /** P-256's parameters as the JDK names them, looked up once. */
+    private static final class P256 {
+        static final java.security.spec.ECParameterSpec SPEC = lookUp();
+
+        private static java.security.spec.ECParameterSpec lookUp() {
+            try {
+                java.security.AlgorithmParameters parameters = java.security.AlgorithmParameters.getInstance("EC");
+                parameters.init(new ECGenParameterSpec("secp256r1"));
+                return parameters.getParameterSpec(java.security.spec.ECParameterSpec.class);
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException("EC P-256 is not available in this JVM", e);
+            }
+        }
+    }
+
     public static KeyPair generateP256() {
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
@@ -54,8 +82,7 @@ public final class Pem {
             } else {
                 throw new IllegalArgumentException("not a private key");
             }
-            if (!(privateKey instanceof ECPrivateKey ec)
-                    || ec.getParams().getCurve().getField().getFieldSize() != 256) {
+            if (!(privateKey instanceof ECPrivateKey ec) || !onP256(ec.getParams())) {
                 throw new IllegalArgumentException("not an EC P-256 key");
             }
             return new KeyPair(publicKeyOf(ec), privateKey);
@@ -101,8 +128,7 @@ public final class Pem {
                 } else {
                     throw new IllegalArgumentException("not an EC key");
                 }
-                if (!(key instanceof java.security.interfaces.ECPublicKey ec)
-                        || ec.getParams().getCurve().getField().getFieldSize() != 256) {
+                if (!(key instanceof java.security.interfaces.ECPublicKey ec) || !onP256(ec.getParams())) {
                     throw new IllegalArgumentException("not an EC P-256 key");
                 }
                 keys.add(key);
