@@ -134,6 +134,13 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
     }
 
     static String framingViolation(HttpRequest request, boolean lengthConflict) {
+        // Netty still frames the WebSocket draft of 2010 (hixie-76): a GET carrying both of these
+        // keys has an 8-byte body, which no proxy in front of us would read as such. The bytes it
+        // sent as the next request would be swallowed here: a desync, and a way to smuggle.
+        if (request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY1)
+                || request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY2)) {
+            return "Sec-WebSocket-Key1 and Sec-WebSocket-Key2 (a WebSocket draft of 2010) are not accepted";
+        }
         if (!lengthConflict && !request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
             return null; // nearly every request: no list built to find that out
         }

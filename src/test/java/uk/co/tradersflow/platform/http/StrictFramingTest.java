@@ -51,7 +51,13 @@ class StrictFramingTest {
                 Arguments.of(
                         "Transfer-Encoding on HTTP/1.0",
                         "POST /health/live HTTP/1.0\r\nHost: localhost\r\n"
-                                + "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedEnd));
+                                + "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedEnd),
+                // Netty reads 8 bytes of body after these (hixie-76), where a proxy reads none: the
+                // hidden request would start 8 bytes in, "GET /hea" taken as a body.
+                Arguments.of(
+                        "hixie-76 WebSocket keys on a GET",
+                        "GET /health/live HTTP/1.1\r\nHost: localhost\r\nSec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\n"
+                                + "Sec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n\r\n"));
     }
 
     static Stream<Arguments> onBothPorts() {
@@ -82,7 +88,7 @@ class StrictFramingTest {
             JsonObject problem = new JsonObject(text.substring(text.indexOf("\r\n\r\n") + 4));
             assertThat(problem.getString("code")).isEqualTo("malformed_request");
             assertThat(problem.getInteger("status")).isEqualTo(400);
-            assertThat(problem.getString("detail")).containsIgnoringCase("Transfer-Encoding");
+            assertThat(problem.getString("detail")).containsAnyOf("Transfer-Encoding", "Sec-WebSocket-Key1");
         }
     }
 
