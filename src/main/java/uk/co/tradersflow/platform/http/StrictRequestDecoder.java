@@ -3,6 +3,7 @@ package uk.co.tradersflow.platform.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.util.AsciiString;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 
@@ -37,6 +38,21 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
         lengthConflict = true;
         super.handleTransferEncodingChunkedWithContentLength(message);
+    }
+
+    /**
+     * A header's name, exactly as sent. Vert.x's decoder interns a few common names, but recognises
+     * some by comparing only part of their bytes: "Content-Xength" came back as Content-Length, so
+     * a request that a proxy in front of us passes on as having no body was read here as having
+     * one, and the start of the next request on the connection (perhaps another client's) as its
+     * body (SmugglingThroughTheBalancerTest). An interned name is kept only when every byte matches.
+     */
+    @Override
+    protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+        AsciiString name = super.splitHeaderName(sb, start, length);
+        return name.length() == length && name.contentEqualsIgnoreCase(new AsciiString(sb, start, length, false))
+                ? name
+                : new AsciiString(sb, start, length, true);
     }
 
     /** Whether the request just decoded had both framings; cleared by asking. */
