@@ -46,6 +46,7 @@ public final class ConsoleModule {
                 new WebhookAdminService(
                         db, new StripeEventStore(db, shared.vertx().eventBus()), audit),
                 auth.signIn(),
+                auth.limits(),
                 auth.session(),
                 new SessionStateCache(shared.vertx(), db),
                 reports);

@@ -28,6 +28,7 @@ import uk.co.tradersflow.admin.AuditQuery;
 import uk.co.tradersflow.admin.actions.AdminActionsService;
 import uk.co.tradersflow.admin.report.CsvReportService;
 import uk.co.tradersflow.audit.AuditChain;
+import uk.co.tradersflow.auth.AuthLimits;
 import uk.co.tradersflow.auth.EmailAddress;
 import uk.co.tradersflow.auth.SessionService;
 import uk.co.tradersflow.auth.SessionState;
@@ -73,6 +74,7 @@ final class ConsoleRoutes implements RouteModule {
             EmailAdminService emails,
             WebhookAdminService webhooks,
             SignInService signIn,
+            AuthLimits limits,
             SessionService sessions,
             SessionStateCache sessionStates,
             CsvReportService reports) {}
@@ -106,8 +108,11 @@ final class ConsoleRoutes implements RouteModule {
     public void mount(Router router, Api api) {
         router.get("/admin/assets/:file").handler(pages::asset);
         router.get("/admin").handler(this::home);
+        // The API's per-address sign-in budget (/api/v1/auth/login's, shared with it): each attempt
+        // costs an Argon2id hash, and a fresh address each time is never locked out.
         router.post("/admin/sign-in")
                 .handler(BodyHandler.create(false).setBodyLimit(MAX_FORM))
+                .handler(services.limits().perIp("login", clients))
                 .handler(this::sameOrigin)
                 .handler(this::signIn)
                 .failureHandler(this::failed);
@@ -201,12 +206,19 @@ final class ConsoleRoutes implements RouteModule {
                 });
     }
 
+    /** At most 100 characters of a header the client chose, for a log line. */
+    private static String printable(String value) {
+        return value.length() <= 100 ? value : value.substring(0, 100) + "… (" + value.length() + " characters)";
+    }
+
     /** Every state-changing request must come from a page of this origin (browsers always send Origin on POST). */
     private void sameOrigin(RoutingContext ctx) {
         String origin = ctx.request().getHeader("Origin");
         String self = "https://" + ctx.request().authority();
         if (origin == null || !origin.equalsIgnoreCase(self)) {
-            log.warn("console form refused: cross-origin request ({})", origin == null ? "no Origin" : origin);
+            log.warn(
+                    "console form refused: cross-origin request ({})",
+                    origin == null ? "no Origin" : printable(origin));
             ctx.fail(AppError.of(ErrorCode.FORBIDDEN, "Cross-origin request refused"));
             return;
         }
@@ -242,6 +254,7 @@ final class ConsoleRoutes implements RouteModule {
             return;
         }
         int status = e.code().status();
+        e.retryAfterSeconds().ifPresent(seconds -> ctx.response().putHeader("Retry-After", Long.toString(seconds)));
         if (status == 401) {
             ctx.response().putHeader("Set-Cookie", ConsoleCookie.cleared());
             pages.send(ctx, 401, pages.signIn(Optional.of(e.detail()), ""));
