@@ -5,6 +5,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -137,6 +138,11 @@ final class Http1Guard extends ChannelInboundHandlerAdapter {
         // Netty still frames the WebSocket draft of 2010 (hixie-76): a GET carrying both of these
         // keys has an 8-byte body, which no proxy in front of us would read as such. The bytes it
         // sent as the next request would be swallowed here: a desync, and a way to smuggle.
+        // CONNECT asks for a tunnel, which this server never opens; HAProxy 2.6 ignores a CONNECT's
+        // Content-Length yet passes it on, so a body would be framed here and not there.
+        if (HttpMethod.CONNECT.equals(request.method())) {
+            return "CONNECT is not served here";
+        }
         if (request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY1)
                 || request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY2)) {
             return "Sec-WebSocket-Key1 and Sec-WebSocket-Key2 (a WebSocket draft of 2010) are not accepted";
