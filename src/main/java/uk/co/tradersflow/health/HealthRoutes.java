@@ -3,6 +3,7 @@ package uk.co.tradersflow.health;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.Api;
@@ -30,6 +32,13 @@ import uk.co.tradersflow.platform.metrics.Sampler;
  */
 public final class HealthRoutes implements RouteModule, Sampler {
     private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
+    /**
+     * How long a readiness answer is reused. /health/ready is public (balancers and orchestrators
+     * call it without credentials) and each check logs in to PostgreSQL afresh as the worker and
+     * borrows a request connection: answered per request, a flood of it forked a database backend
+     * per call. Shorter than the balancer's check interval (1 s), so its view is never a check old.
+     */
+    private static final Duration READINESS_REUSE = Duration.ofMillis(500);
     /**
      * Headers by which a peer says it relays someone else's request: the standard and de facto
      * ones, and the client-address headers of CDNs and tunnels (Cloudflare, Akamai, Fastly) that
@@ -58,6 +67,10 @@ public final class HealthRoutes implements RouteModule, Sampler {
     private final AtomicInteger ready = new AtomicInteger();
     /** Set once, at shutdown; read by every listener's event loop. */
     private volatile boolean draining;
+    /** The readiness check running or last run, and when it started (System.nanoTime). */
+    private final AtomicReference<Checked> lastCheck = new AtomicReference<>();
+
+    private record Checked(long startedNanos, Future<JsonObject> result) {}
 
     private final Map<String, Supplier<Future<?>>> moreChecks;
 
@@ -143,7 +156,25 @@ public final class HealthRoutes implements RouteModule, Sampler {
                                                             .put("error", "draining"))));
             return;
         }
-        readiness().onSuccess(body -> Api.json(ctx, "UP".equals(body.getString("status")) ? 200 : 503, body));
+        sharedReadiness().onSuccess(body -> Api.json(ctx, "UP".equals(body.getString("status")) ? 200 : 503, body));
+    }
+
+    /**
+     * {@link #readiness}, at most one at a time: a request joins the check in flight, or takes the
+     * last answer while it is younger than {@link #READINESS_REUSE}, and otherwise starts the next.
+     */
+    private Future<JsonObject> sharedReadiness() {
+        long now = System.nanoTime();
+        Checked last = lastCheck.get();
+        if (last != null && (!last.result().isComplete() || now - last.startedNanos() < READINESS_REUSE.toNanos())) {
+            return last.result();
+        }
+        Promise<JsonObject> answer = Promise.promise();
+        if (!lastCheck.compareAndSet(last, new Checked(now, answer.future()))) {
+            return lastCheck.get().result(); // another request started it just now
+        }
+        readiness().onComplete(answer);
+        return answer.future();
     }
 
     /** {@code {status, checks}}: never fails, a check that fails or times out is DOWN. */
