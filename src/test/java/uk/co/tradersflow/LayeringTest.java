@@ -87,6 +87,7 @@ class LayeringTest {
             Map.entry("incident.IncidentNoticeService", "ops queues incident notices"),
             Map.entry("auth.AuthServices", "the owners' console signs in and out through auth's own use cases"),
             Map.entry("auth.SignInService", "the console's sign-in is the API's: same throttle, lockout and audit"),
+            Map.entry("auth.AuthLimits", "the console's sign-in spends the API's per-address sign-in budget"),
             Map.entry("auth.SessionService", "the console's sign-out ends its server session as the API's does"),
             Map.entry("auth.SessionStateCache", "the console checks its server session's live state on every request"),
             Map.entry("auth.SessionState", "the state the console reads to build the request's principal"),
