@@ -33,13 +33,6 @@ import uk.co.tradersflow.platform.metrics.Sampler;
 public final class HealthRoutes implements RouteModule, Sampler {
     private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
     /**
-     * How long a readiness answer is reused. /health/ready is public (balancers and orchestrators
-     * call it without credentials) and each check logs in to PostgreSQL afresh as the worker and
-     * borrows a request connection: answered per request, a flood of it forked a database backend
-     * per call. Shorter than the balancer's check interval (1 s), so its view is never a check old.
-     */
-    private static final Duration READINESS_REUSE = Duration.ofMillis(500);
-    /**
      * Headers by which a peer says it relays someone else's request: the standard and de facto
      * ones, and the client-address headers of CDNs and tunnels (Cloudflare, Akamai, Fastly) that
      * a proxy on this host may send on their own.
@@ -67,6 +60,14 @@ public final class HealthRoutes implements RouteModule, Sampler {
     private final AtomicInteger ready = new AtomicInteger();
     /** Set once, at shutdown; read by every listener's event loop. */
     private volatile boolean draining;
+    /**
+     * How long a readiness answer is reused. /health/ready is public (balancers and orchestrators
+     * call it without credentials) and each check logs in to PostgreSQL afresh as the worker and
+     * borrows a request connection: run per call, sixty concurrent calls opened 64 database
+     * sessions, and a flood forked backends up to max_connections. Shorter than the balancer's
+     * check interval (1 s), so its view is never a whole check behind.
+     */
+    public static final Duration READINESS_REUSE = Duration.ofMillis(500);
     /** The readiness check running or last run, and when it started (System.nanoTime). */
     private final AtomicReference<Checked> lastCheck = new AtomicReference<>();
 
@@ -160,8 +161,8 @@ public final class HealthRoutes implements RouteModule, Sampler {
     }
 
     /**
-     * {@link #readiness}, at most one at a time: a request joins the check in flight, or takes the
-     * last answer while it is younger than {@link #READINESS_REUSE}, and otherwise starts the next.
+     * {@link #readiness}, at most one at a time: a call joins the check in flight, or takes the last
+     * answer while it is younger than {@link #READINESS_REUSE}, and otherwise starts the next.
      */
     private Future<JsonObject> sharedReadiness() {
         long now = System.nanoTime();
@@ -171,7 +172,7 @@ public final class HealthRoutes implements RouteModule, Sampler {
         }
         Promise<JsonObject> answer = Promise.promise();
         if (!lastCheck.compareAndSet(last, new Checked(now, answer.future()))) {
-            return lastCheck.get().result(); // another request started it just now
+            return lastCheck.get().result(); // another call started one just now
         }
         readiness().onComplete(answer);
         return answer.future();

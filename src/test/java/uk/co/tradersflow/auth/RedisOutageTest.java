@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.health.HealthRoutes;
 import uk.co.tradersflow.support.LocalRedis;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
@@ -68,7 +69,13 @@ class RedisOutageTest {
         return Long.MAX_VALUE;
     }
 
+    /** Readiness as a call made now sees it: after the answer a call may reuse (HealthRoutes.READINESS_REUSE). */
     private static String readiness() {
+        try {
+            Thread.sleep(HealthRoutes.READINESS_REUSE.toMillis() + 100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         HttpResponse<Buffer> ready =
                 TestServer.await(server().plainClient.get("/health/ready").send());
         return ready.statusCode() + " "

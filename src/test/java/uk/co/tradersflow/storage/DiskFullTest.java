@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.health.HealthRoutes;
 import uk.co.tradersflow.support.LogCapture;
 import uk.co.tradersflow.support.Multipart;
 import uk.co.tradersflow.support.ServerExtension;
@@ -75,6 +76,7 @@ class DiskFullTest {
                     .doesNotContain("ERROR", "\tat ");
         }
 
+        Thread.sleep(HealthRoutes.READINESS_REUSE.toMillis() + 100); // past an answer a call may reuse
         HttpResponse<Buffer> ready =
                 TestServer.await(server.request(GET, "/health/ready").send());
         assertThat(ready.statusCode()).isEqualTo(503);
@@ -85,6 +87,7 @@ class DiskFullTest {
                 .contains("tradersflow_storage_full_refused_total 3.0");
 
         Files.delete(filler);
+        Thread.sleep(HealthRoutes.READINESS_REUSE.toMillis() + 100);
         ready = TestServer.await(server.request(GET, "/health/ready").send());
         assertThat(ready.statusCode()).as(ready.bodyAsString()).isEqualTo(200);
         assertThat(ready.bodyAsJsonObject()
