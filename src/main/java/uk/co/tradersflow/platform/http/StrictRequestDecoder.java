@@ -50,9 +50,24 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     @Override
     protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
         AsciiString name = super.splitHeaderName(sb, start, length);
-        return name.length() == length && name.contentEqualsIgnoreCase(new AsciiString(sb, start, length, false))
-                ? name
-                : new AsciiString(sb, start, length, true);
+        return spells(name, sb, start, length) ? name : new AsciiString(sb, start, length, true);
+    }
+
+    /** Whether {@code name} is, ignoring ASCII case, the bytes sent (no copy: every header, every request). */
+    private static boolean spells(AsciiString name, byte[] sb, int start, int length) {
+        if (name.length() != length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (lower(name.byteAt(i)) != lower(sb[start + i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int lower(byte b) {
+        return b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b;
     }
 
     /** Whether the request just decoded had both framings; cleared by asking. */
