@@ -46,6 +46,7 @@ import uk.co.tradersflow.platform.http.Api;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.http.PageRequest;
 import uk.co.tradersflow.platform.http.RouteModule;
+import uk.co.tradersflow.platform.log.LogText;
 import uk.co.tradersflow.platform.security.Principal;
 
 /**
@@ -206,11 +207,6 @@ final class ConsoleRoutes implements RouteModule {
                 });
     }
 
-    /** At most 100 characters of a header the client chose, for a log line. */
-    private static String printable(String value) {
-        return value.length() <= 100 ? value : value.substring(0, 100) + "… (" + value.length() + " characters)";
-    }
-
     /** Every state-changing request must come from a page of this origin (browsers always send Origin on POST). */
     private void sameOrigin(RoutingContext ctx) {
         String origin = ctx.request().getHeader("Origin");
@@ -218,7 +214,7 @@ final class ConsoleRoutes implements RouteModule {
         if (origin == null || !origin.equalsIgnoreCase(self)) {
             log.warn(
                     "console form refused: cross-origin request ({})",
-                    origin == null ? "no Origin" : printable(origin));
+                    origin == null ? "no Origin" : LogText.printable(origin));
             ctx.fail(AppError.of(ErrorCode.FORBIDDEN, "Cross-origin request refused"));
             return;
         }

@@ -23,6 +23,7 @@ import java.util.Date;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
+import uk.co.tradersflow.platform.log.LogText;
 
 /**
  * Verifies a provider's ID token with Nimbus JOSE+JWT: a JWS signed with RS256 (or ES256, when the
@@ -78,7 +79,7 @@ final class IdTokenVerifier {
         }
         JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
         if (!ACCEPTED.contains(alg)) {
-            return rejected("algorithm " + printable(alg.getName()) + " is not accepted");
+            return rejected("algorithm " + LogText.printable(alg.getName()) + " is not accepted");
         }
         String kid = jwt.getHeader().getKeyID();
         if (kid == null || kid.isEmpty()) {
@@ -86,13 +87,13 @@ final class IdTokenVerifier {
         }
         return provider.keys().key(kid).compose(key -> {
             if (key.isEmpty()) {
-                return rejected("unknown key id " + printable(kid));
+                return rejected("unknown key id " + LogText.printable(kid));
             }
             try {
                 return Future.succeededFuture(
                         IdToken.of(processor(provider, key.get(), nonce).process(jwt, null)));
             } catch (BadJOSEException | JOSEException | RuntimeException e) {
-                return rejected(printable(e.getMessage()));
+                return rejected(LogText.printable(e.getMessage()));
             }
         });
     }
@@ -109,11 +110,11 @@ final class IdTokenVerifier {
         Instant now = clock.instant();
         String issuer = claims.getIssuer();
         if (issuer == null || !provider.issuers().contains(issuer)) {
-            throw new BadJWTException("issuer " + printable(issuer) + " is not " + provider.name() + "'s");
+            throw new BadJWTException("issuer " + LogText.printable(issuer) + " is not " + provider.name() + "'s");
         }
         if (claims.getAudience().stream().noneMatch(provider.clientIds()::contains)) {
-            throw new BadJWTException(
-                    "audience " + printable(String.valueOf(claims.getAudience())) + " names none of the client ids");
+            throw new BadJWTException("audience " + LogText.printable(String.valueOf(claims.getAudience()))
+                    + " names none of the client ids");
         }
         Date expires = claims.getExpirationTime();
         if (expires == null) {
@@ -166,14 +167,5 @@ final class IdTokenVerifier {
 
     private static <T> Future<T> rejected(String reason) {
         return Future.failedFuture(new IdTokenRejected(reason));
-    }
-
-    /** Text from the token, made safe for one log line: printable ASCII, at most 80 characters. */
-    static String printable(String text) {
-        if (text == null) {
-            return "(none)";
-        }
-        String safe = text.replaceAll("[^\\x20-\\x7e]", "?");
-        return safe.length() > 80 ? safe.substring(0, 80) + "…" : safe;
     }
 }
