@@ -250,7 +250,7 @@ final class ConsoleRoutes implements RouteModule {
             return;
         }
         int status = e.code().status();
-        e.retryAfterSeconds().ifPresent(seconds -> ctx.response().putHeader("Retry-After", Long.toString(seconds)));
+        e.putLimitHeadersOn(ctx.response());
         if (status == 401) {
             ctx.response().putHeader("Set-Cookie", ConsoleCookie.cleared());
             pages.send(ctx, 401, pages.signIn(Optional.of(e.detail()), ""));
@@ -298,9 +298,7 @@ final class ConsoleRoutes implements RouteModule {
                 })
                 .onFailure(e -> {
                     if (e instanceof AppError refusal) {
-                        e.getClass();
-                        refusal.retryAfterSeconds()
-                                .ifPresent(s -> ctx.response().putHeader("Retry-After", s.toString()));
+                        refusal.putLimitHeadersOn(ctx.response());
                         pages.send(ctx, refusal.code().status(), pages.signIn(Optional.of(refusal.detail()), email));
                     } else {
                         ctx.fail(e);

@@ -97,4 +97,13 @@ public final class AppError extends RuntimeException {
     public Optional<Quota> quota() {
         return quota;
     }
+
+    /**
+     * What a rate-limited answer carries besides its body, {@code Retry-After} and the
+     * {@code RateLimit-*} headers, written by whatever renders the body (a problem or a page).
+     */
+    public void putLimitHeadersOn(io.vertx.core.http.HttpServerResponse response) {
+        retryAfterSeconds.ifPresent(s -> response.putHeader("Retry-After", Long.toString(s)));
+        quota.ifPresent(q -> q.putOn(response));
+    }
 }

@@ -47,7 +47,11 @@ class ConsoleSignInThrottleTest {
         }
         HttpResponse<Buffer> over = signIn(ip);
         assertThat(over.statusCode()).as(over.bodyAsString()).isEqualTo(429);
+        // The contract's rule for every rate-limited answer, a page as much as a problem.
         assertThat(over.getHeader("Retry-After")).isNotBlank();
+        assertThat(over.getHeader("RateLimit-Limit")).isEqualTo("3");
+        assertThat(over.getHeader("RateLimit-Remaining")).isEqualTo("0");
+        assertThat(over.getHeader("RateLimit-Reset")).isNotBlank();
         assertThat(over.getHeader("Content-Type")).startsWith("text/html");
 
         // Another client keeps its own budget.

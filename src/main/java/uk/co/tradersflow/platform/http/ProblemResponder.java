@@ -51,8 +51,7 @@ public final class ProblemResponder {
         }
         JsonObject body = toJson(error, ctx.request().path());
         response.setStatusCode(error.code().status()).putHeader("Content-Type", CONTENT_TYPE);
-        error.retryAfterSeconds().ifPresent(s -> response.putHeader("Retry-After", Long.toString(s)));
-        error.quota().ifPresent(q -> q.putOn(response));
+        error.putLimitHeadersOn(response);
         response.end(body.toBuffer());
     }
 
