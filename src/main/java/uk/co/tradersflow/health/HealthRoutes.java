@@ -98,7 +98,7 @@ public final class HealthRoutes implements RouteModule, Sampler {
 
     @Override
     public Future<?> sample() {
-        return readiness().onSuccess(body -> ready.set("UP".equals(body.getString("status")) ? 1 : 0));
+        return sharedReadiness().onSuccess(body -> ready.set("UP".equals(body.getString("status")) ? 1 : 0));
     }
 
     @Override
