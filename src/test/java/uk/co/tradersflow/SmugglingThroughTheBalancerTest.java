@@ -3,7 +3,6 @@ package uk.co.tradersflow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +11,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -37,12 +37,13 @@ class SmugglingThroughTheBalancerTest {
     static TestServer s2;
     static Haproxy lb;
     static TestUser user;
+
+    @TempDir
     static Path work;
 
     @BeforeAll
     static void balancer() throws Exception {
         assumeTrue(Haproxy.installed(), "haproxy is not installed (apt-get install -y haproxy)");
-        work = Files.createTempDirectory("tf-smuggling");
         redis = LocalRedis.start();
         s1 = TestServer.start(redis.settings());
         Map<String, String> second = new HashMap<>(redis.settings());
