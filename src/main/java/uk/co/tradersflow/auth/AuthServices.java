@@ -28,7 +28,8 @@ public final class AuthServices {
 
     /**
      * {@code throttle} is the one lockout count per user, whichever flow checks their password;
-     * {@code accountClosed} runs after a closure commits (it wakes the retention job).
+     * {@code accountClosed} runs after a closure commits (it wakes the retention job);
+     * {@code signingKey} (the URL-signing key) is the root of device and refresh tokens' keys.
      */
     public AuthServices(
             AppConfig.AuthSettings config,
@@ -38,7 +39,7 @@ public final class AuthServices {
             AccessTokens accessTokens,
             LoginThrottle throttle,
             RateLimiter limiter,
-            byte[] deviceKey,
+            byte[] signingKey,
             byte[] dataKey,
             EmailOutbox outbox,
             AuditLog audit,
@@ -50,7 +51,7 @@ public final class AuthServices {
         this.limits = new AuthLimits(limiter, config.loginIpLimitPerMinute());
         AuthMails mails = new AuthMails(config);
         CurrentPassword currentPassword = new CurrentPassword(accounts, hasher, throttle);
-        this.sessions = new SessionIssuer(accessTokens, config.refreshTokenTtl());
+        this.sessions = new SessionIssuer(accessTokens, new RefreshTokens(signingKey), config.refreshTokenTtl());
         this.signIn = new SignInService(
                 db,
                 signIns,
@@ -58,7 +59,7 @@ public final class AuthServices {
                 sessions,
                 throttle,
                 mails,
-                new DeviceTokens(deviceKey, clock),
+                new DeviceTokens(signingKey, clock),
                 outbox,
                 audit,
                 clock);

@@ -13,30 +13,39 @@ import java.util.UUID;
  * link) opens its sessions here.
  */
 public final class SessionIssuer {
-    static final String REFRESH_PREFIX = "tfr_";
-
     public record Issued(UUID sessionId, String accessToken, String refreshToken) {}
 
     private final AccessTokens accessTokens;
+    private final RefreshTokens refreshTokens;
     private final Duration refreshTtl;
 
-    SessionIssuer(AccessTokens accessTokens, Duration refreshTtl) {
+    SessionIssuer(AccessTokens accessTokens, RefreshTokens refreshTokens, Duration refreshTtl) {
         this.accessTokens = accessTokens;
+        this.refreshTokens = refreshTokens;
         this.refreshTtl = refreshTtl;
     }
 
     public Future<Issued> open(
             SqlConnection tx, UUID accountId, UUID userId, String userAgent, String ip, Optional<UUID> impersonator) {
-        String refresh = SecretTokens.generate(REFRESH_PREFIX);
+        // The session's first generation; the session's own expiry is its refresh tokens'.
         return SignInRepository.insertSession(tx, accountId, userId, refreshTtl, userAgent, ip, impersonator)
-                .compose(sessionId -> SignInRepository.insertRefreshToken(
-                                tx, accountId, sessionId, SecretTokens.hash(refresh), refreshTtl)
-                        .map(id -> new Issued(
-                                sessionId, accessTokens.mint(userId, accountId, sessionId, impersonator), refresh)));
+                .map(sessionId -> new Issued(
+                        sessionId,
+                        accessTokens.mint(userId, accountId, sessionId, impersonator),
+                        refreshTokens.mint(sessionId, 0)));
     }
 
     String accessFor(UUID userId, UUID accountId, UUID sessionId, Optional<UUID> impersonator) {
         return accessTokens.mint(userId, accountId, sessionId, impersonator);
+    }
+
+    /** The refresh token of {@code sessionId} at {@code generation}. */
+    String refreshFor(UUID sessionId, long generation) {
+        return refreshTokens.mint(sessionId, generation);
+    }
+
+    RefreshTokens refreshTokens() {
+        return refreshTokens;
     }
 
     Duration refreshTtl() {

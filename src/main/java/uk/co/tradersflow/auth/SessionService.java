@@ -62,59 +62,116 @@ public final class SessionService {
 
     /**
      * Rotates a refresh token: its successor and a fresh access token, or the family ended if it was
-     * stolen. One statement decides and rotates (sql/V044); the successor is chosen and sealed before
-     * it, so that statement needs no answer from the server in between.
+     * stolen. One statement decides and moves the session's generation (sql/V049); the token of the
+     * next generation is computed, not stored, so a retry within the grace period gets it again.
      */
     public Future<SessionTokens> refresh(Refresh cmd) {
-        byte[] hash = SecretTokens.hash(cmd.refreshToken());
-        String successor = SecretTokens.generate(SessionIssuer.REFRESH_PREFIX);
-        return repo.rotateRefreshToken(
-                        hash,
-                        clock.instant(),
-                        UUID.randomUUID(),
-                        sealed.seal(successor, hash),
-                        SecretTokens.hash(successor),
-                        sessions.refreshTtl())
+        Optional<RefreshTokens.Presented> presented = sessions.refreshTokens().read(cmd.refreshToken());
+        return presented.isPresent()
+                ? rotate(presented.get(), cmd.client())
+                : rotateIssuedBefore(cmd.refreshToken(), cmd.client());
+    }
+
+    private Future<SessionTokens> rotate(RefreshTokens.Presented presented, ClientInfo.Client client) {
+        UUID sessionId = presented.sessionId();
+        return repo.rotateSession(sessionId, presented.generation(), clock.instant())
                 .compose(found -> {
-                    if (found.isPresent() && found.get().rotated()) {
-                        return Future.succeededFuture(pair(found.get().row(), successor));
-                    }
-                    if (found.isEmpty()
-                            || !found.get().row().sessionLive()
-                            || found.get().row().expiresAt().isBefore(clock.instant())) {
+                    if (found.isEmpty()) {
                         return Future.failedFuture(invalidToken());
                     }
-                    SignInRepository.RefreshRow row = found.get().row();
+                    SignInRepository.SessionRotation state = found.get();
+                    Family family = new Family(state.accountId(), state.userId(), sessionId, state.impersonatorId());
+                    if (state.rotated()) {
+                        return Future.succeededFuture(pair(family, sessions.refreshFor(sessionId, state.generation())));
+                    }
+                    if (!state.sessionLive() || state.expiresAt().isBefore(clock.instant())) {
+                        return Future.failedFuture(invalidToken());
+                    }
                     // A suspended account's sessions stay (reinstating brings them back) but open nothing meanwhile.
-                    if (row.accountSuspended()) {
+                    if (state.accountSuspended()) {
                         return Future.failedFuture(
                                 AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"));
                     }
-                    // Unspent yet not rotated: the database judged it expired at the same instant, rounded to
-                    // microseconds.
-                    return row.spentAt().isPresent()
-                            ? reuse(row, hash, cmd.client())
-                            : Future.failedFuture(invalidToken());
+                    // Not spent yet not rotated: the database judged the session expired at the same instant,
+                    // rounded to microseconds; or a generation it never reached (restored from a backup older
+                    // than the token).
+                    if (presented.generation() >= state.generation()) {
+                        return Future.failedFuture(invalidToken());
+                    }
+                    boolean justSpent = presented.generation() == state.generation() - 1
+                            && state.refreshedAt()
+                                    .map(at -> at.plus(reuseGrace).isAfter(clock.instant()))
+                                    .orElse(false);
+                    return justSpent
+                            ? Future.succeededFuture(pair(family, sessions.refreshFor(sessionId, state.generation())))
+                            : reuse(family, client);
                 });
+    }
+
+    /**
+     * A refresh token issued before V049 (a random value found by its hash): rotated once more in the
+     * old way, into the session's first token of the new form, sealed as its successor so that a
+     * retry within the grace period gets the same one. Two round trips, for one refresh per session
+     * in the 30 days after the upgrade.
+     */
+    private Future<SessionTokens> rotateIssuedBefore(String token, ClientInfo.Client client) {
+        byte[] hash = SecretTokens.hash(token);
+        return repo.sessionOfIssuedToken(hash).compose(session -> {
+            if (session.isEmpty()) {
+                return Future.failedFuture(invalidToken());
+            }
+            String successor = sessions.refreshFor(session.get(), 0);
+            return repo.rotateRefreshToken(
+                            hash,
+                            clock.instant(),
+                            UUID.randomUUID(),
+                            sealed.seal(successor, hash),
+                            SecretTokens.hash(successor),
+                            sessions.refreshTtl())
+                    .compose(found -> {
+                        if (found.isPresent() && found.get().rotated()) {
+                            return Future.succeededFuture(
+                                    pair(Family.of(found.get().row()), successor));
+                        }
+                        if (found.isEmpty()
+                                || !found.get().row().sessionLive()
+                                || found.get().row().expiresAt().isBefore(clock.instant())) {
+                            return Future.failedFuture(invalidToken());
+                        }
+                        SignInRepository.RefreshRow row = found.get().row();
+                        if (row.accountSuspended()) {
+                            return Future.failedFuture(
+                                    AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"));
+                        }
+                        if (row.spentAt().isEmpty()) {
+                            return Future.failedFuture(invalidToken());
+                        }
+                        boolean inGrace = row.spentAt().get().plus(reuseGrace).isAfter(clock.instant());
+                        return inGrace && row.successorSealed().isPresent()
+                                ? Future.succeededFuture(pair(
+                                        Family.of(row),
+                                        successorOf(row, row.successorSealed().get(), hash)))
+                                : reuse(Family.of(row), client);
+                    });
+        });
     }
 
     private static AppError invalidToken() {
         return AppError.of(ErrorCode.INVALID_TOKEN, "The refresh token is invalid or expired; sign in again");
     }
 
-    /**
-     * A spent token (this request lost a race, or it is a retry or a replay): within the grace period
-     * it answers its successor again; after it, the family is revoked.
-     */
-    private Future<SessionTokens> reuse(SignInRepository.RefreshRow row, byte[] hash, ClientInfo.Client client) {
-        boolean inGrace = row.spentAt().orElseThrow().plus(reuseGrace).isAfter(clock.instant());
-        if (inGrace && row.successorSealed().isPresent()) {
-            return Future.succeededFuture(
-                    pair(row, successorOf(row, row.successorSealed().get(), hash)));
+    /** One sign-in's session, as a refresh finds it. */
+    private record Family(UUID accountId, UUID userId, UUID sessionId, Optional<UUID> impersonatorId) {
+        static Family of(SignInRepository.RefreshRow row) {
+            return new Family(row.accountId(), row.userId(), row.sessionId(), row.impersonatorId());
         }
+    }
+
+    /** A spent token presented after its grace period (a replay, or a stolen copy): the family is revoked. */
+    private Future<SessionTokens> reuse(Family family, ClientInfo.Client client) {
         SecurityEvents.record(SecurityEvents.Event.REFRESH_REUSE);
-        return db.inAccount(row.accountId(), tx -> SignInRepository.revokeSession(
-                                tx, row.sessionId(), "refresh_token_reuse")
+        return db.inAccount(family.accountId(), tx -> SignInRepository.revokeSession(
+                                tx, family.sessionId(), "refresh_token_reuse")
                         .compose(v -> audit.append(
                                 tx,
                                 // A support session's reuse is the staff member's session's: impersonatedBy stays on
@@ -122,14 +179,14 @@ public final class SessionService {
                                 AuditEntry.by(
                                                 new Actor(
                                                         ActorType.USER,
-                                                        Optional.of(row.userId()),
-                                                        row.impersonatorId()),
-                                                Optional.of(row.accountId()),
+                                                        Optional.of(family.userId()),
+                                                        family.impersonatorId()),
+                                                Optional.of(family.accountId()),
                                                 "auth.refresh_reuse")
-                                        .target("user", row.userId())
+                                        .target("user", family.userId())
                                         .from(client)
-                                        .detail("sessionId", row.sessionId().toString()))))
-                .compose(v -> revocations.publish(SessionRevoked.session(row.sessionId())))
+                                        .detail("sessionId", family.sessionId().toString()))))
+                .compose(v -> revocations.publish(SessionRevoked.session(family.sessionId())))
                 .compose(v -> Future.failedFuture(AppError.of(
                         ErrorCode.INVALID_TOKEN,
                         "This refresh token was already used; the session has been ended for safety")));
@@ -137,9 +194,7 @@ public final class SessionService {
 
     /**
      * The sealed successor of spent token {@code row}, presented as the token hashed to {@code hash}.
-     * A successor sealed before V044 is bound to the row's id instead: such rows can be met only
-     * within the grace period after the upgrade, by a retry of a refresh the previous release
-     * answered.
+     * A successor sealed before V044 is bound to the row's id instead.
      */
     private String successorOf(SignInRepository.RefreshRow row, byte[] successorSealed, byte[] hash) {
         try {
@@ -149,11 +204,12 @@ public final class SessionService {
         }
     }
 
-    private SessionTokens pair(SignInRepository.RefreshRow row, String refreshToken) {
+    private SessionTokens pair(Family family, String refreshToken) {
         return SessionTokens.of(
                 new SessionIssuer.Issued(
-                        row.sessionId(),
-                        sessions.accessFor(row.userId(), row.accountId(), row.sessionId(), row.impersonatorId()),
+                        family.sessionId(),
+                        sessions.accessFor(
+                                family.userId(), family.accountId(), family.sessionId(), family.impersonatorId()),
                         refreshToken),
                 sessions.accessTtl(),
                 Optional.empty());

@@ -24,7 +24,9 @@ final class SignInRepository {
             """
       SELECT user_id, account_id, password_hash, password_epoch, email_verified, account_status
         FROM auth_user_by_email($1)""";
+    private static final String ROTATE_SESSION = "SELECT * FROM auth_session_rotate($1, $2, $3)";
     private static final String ROTATE_REFRESH_TOKEN = "SELECT * FROM auth_refresh_rotate($1, $2, $3, $4, $5, $6)";
+    private static final String REFRESH_TOKEN_SESSION = "SELECT session_id FROM auth_refresh_token($1)";
     private static final String LINK_TOKEN = "SELECT * FROM auth_link_token($1, $2)";
     private static final String INSERT_ACCOUNT = "INSERT INTO accounts (id, business_name) VALUES ($1, $2)";
     private static final String INSERT_USER =
@@ -39,10 +41,6 @@ final class SignInRepository {
             """
       INSERT INTO sessions (account_id, user_id, expires_at, user_agent, ip, impersonator_id)
       VALUES ($1, $2, now() + $3 * interval '1 second', $4, $5::text::inet, $6) RETURNING id""";
-    private static final String INSERT_REFRESH_TOKEN =
-            """
-      INSERT INTO refresh_tokens (account_id, session_id, token_hash, expires_at)
-      VALUES ($1, $2, $3, now() + $4 * interval '1 second') RETURNING id""";
     private static final String REVOKE_SESSION =
             "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL";
     private static final String REVOKE_USER_SESSIONS =
@@ -87,6 +85,18 @@ final class SignInRepository {
     /** A presented refresh token's row after {@link #rotateRefreshToken}, and whether that call spent it. */
     record Rotation(RefreshRow row, boolean rotated) {}
 
+    /** A session's refresh state after {@link #rotateSession}, and whether that call moved its generation. */
+    record SessionRotation(
+            UUID accountId,
+            UUID userId,
+            Optional<UUID> impersonatorId,
+            Instant expiresAt,
+            boolean sessionLive,
+            boolean accountSuspended,
+            long generation,
+            Optional<Instant> refreshedAt,
+            boolean rotated) {}
+
     record LinkToken(UUID id, UUID accountId, UUID userId, Optional<EmailAddress> newEmail, boolean usable) {}
 
     private final Db db;
@@ -113,7 +123,41 @@ final class SignInRepository {
     }
 
     /**
-     * Refresh in one statement (sql/V044): finds the token whose hash is {@code hash} and, if it may
+     * Refresh in one statement (sql/V049): if session {@code sessionId} may be refreshed at {@code
+     * now} (live, not expired, its account not suspended) and stands at {@code generation}, moves it
+     * to the next. Empty when there is no such session; otherwise its state as it stands afterwards
+     * (a generation another request moved first reads as moved) and whether this call moved it.
+     */
+    Future<Optional<SessionRotation>> rotateSession(UUID sessionId, long generation, Instant now) {
+        return db.scopedByItself(ROTATE_SESSION, Tuple.of(sessionId, generation, now.atOffset(ZoneOffset.UTC)))
+                .map(rows -> {
+                    if (rows.size() == 0) {
+                        return Optional.empty();
+                    }
+                    Row r = rows.iterator().next();
+                    return Optional.of(new SessionRotation(
+                            r.getUUID("account_id"),
+                            r.getUUID("user_id"),
+                            Optional.ofNullable(r.getUUID("impersonator_id")),
+                            Rows.instant(r, "expires_at"),
+                            r.getBoolean("session_live"),
+                            r.getBoolean("account_suspended"),
+                            r.getLong("generation"),
+                            Rows.optionalInstant(r, "refreshed_at"),
+                            r.getBoolean("rotated")));
+                });
+    }
+
+    /** The session of a refresh token issued before V049, found by its hash. */
+    Future<Optional<UUID>> sessionOfIssuedToken(byte[] hash) {
+        return db.scopedByItself(REFRESH_TOKEN_SESSION, Tuple.of(Buffer.buffer(hash)))
+                .map(rows -> rows.size() == 0
+                        ? Optional.empty()
+                        : Optional.of(rows.iterator().next().getUUID("session_id")));
+    }
+
+    /**
+     * A refresh token issued before V049, in one statement (sql/V044): finds the token whose hash is {@code hash} and, if it may
      * be rotated at {@code now} (its session live, not expired, its account not suspended, not yet
      * spent), spends it for a successor with the given id, sealed value and hash, and touches its
      * session. Empty when no token has that hash; otherwise its row as it stands afterwards (a
@@ -211,13 +255,6 @@ final class SignInRepository {
             Optional<UUID> impersonator) {
         return tx.preparedQuery(INSERT_SESSION)
                 .execute(Tuple.of(accountId, userId, life.toSeconds(), userAgent, ip, impersonator.orElse(null)))
-                .map(rows -> rows.iterator().next().getUUID("id"));
-    }
-
-    static Future<UUID> insertRefreshToken(
-            SqlConnection tx, UUID accountId, UUID sessionId, byte[] hash, Duration life) {
-        return tx.preparedQuery(INSERT_REFRESH_TOKEN)
-                .execute(Tuple.of(accountId, sessionId, io.vertx.core.buffer.Buffer.buffer(hash), life.toSeconds()))
                 .map(rows -> rows.iterator().next().getUUID("id"));
     }
 

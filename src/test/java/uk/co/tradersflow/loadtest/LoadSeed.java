@@ -16,7 +16,7 @@ import java.util.Set;
 import java.util.UUID;
 import uk.co.tradersflow.auth.AccessTokens;
 import uk.co.tradersflow.auth.PasswordHasher;
-import uk.co.tradersflow.auth.SecretTokens;
+import uk.co.tradersflow.auth.RefreshTokens;
 import uk.co.tradersflow.config.AppConfig;
 import uk.co.tradersflow.config.ConfigLoader;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
@@ -76,6 +76,7 @@ public final class LoadSeed {
         try {
             // Tokens live as long as the server allows (TF_ACCESS_TOKEN_TTL_SECONDS): seed just before the run.
             AccessTokens tokens = new AccessTokens(keys, config.auth().accessTokenTtl(), Clock.systemUTC());
+            RefreshTokens refreshTokens = new RefreshTokens(keys.urlSigningKey());
             PgUrl admin = PgUrl.parse(config.db().adminUrl());
             List<String> lines = new ArrayList<>();
             lines.add("token" + (customer ? ",customerId" : "") + (refresh ? ",refreshToken" : "")
@@ -94,15 +95,8 @@ public final class LoadSeed {
                         row.append(',').append(customerId);
                     }
                     if (refresh) {
-                        // A refresh token of the account's session, stored as the server stores one (SHA-256).
-                        String token = SecretTokens.generate("tfr_");
-                        exec(
-                                c,
-                                "INSERT INTO refresh_tokens (account_id, session_id, token_hash, expires_at) "
-                                        + "VALUES (?, ?, ?, now() + interval '1 day')",
-                                account,
-                                session,
-                                SecretTokens.hash(token));
+                        // The session's first refresh token, as the server makes one (under its URL-signing key).
+                        String token = refreshTokens.mint(session, 0);
                         row.append(',').append(token);
                     }
                     if (login) {

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  */
 class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
 
-    private static final String HOT = "('auth_refresh_token', 'session_state', 'auth_user_by_email',"
+    private static final String HOT = "('auth_refresh_token', 'auth_session_refresh_state', 'session_state',"
+            + " 'auth_user_by_email',"
             + " 'invoice_lines_render', 'invoice_store_reply')";
 
     @Test
@@ -29,6 +30,7 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
                                     + " WHERE p.proname IN " + HOT + " ORDER BY p.proname"))
                     .containsExactly(
                             "auth_refresh_token:plpgsql:true:s:tf_owner:search_path=public, pg_temp",
+                            "auth_session_refresh_state:plpgsql:true:s:tf_owner:search_path=public, pg_temp",
                             "auth_user_by_email:plpgsql:true:s:tf_owner:search_path=public, pg_temp",
                             "invoice_lines_render:plpgsql:false:s:tf_owner:search_path=public, pg_temp",
                             "invoice_store_reply:plpgsql:true:v:tf_owner:search_path=public, pg_temp",

@@ -200,6 +200,51 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                 .isEqualTo(1);
     }
 
+    /**
+     * A refresh's one statement (V049) moves the session's generation as its caller, under the
+     * session's account's policies: the definer function it calls only finds the session.
+     */
+    @Test
+    void theSessionRotationWritesAsItsCallerAndLeavesTheCallersScopeAsItWas() throws SQLException {
+        try (Connection c = server.env.admin()) {
+            assertThat(
+                            strings(
+                                    c,
+                                    """
+          SELECT proname || ':' || prosecdef || ':' || provolatile::text FROM pg_proc
+           WHERE proname = 'auth_session_rotate' AND 'plan_cache_mode=force_generic_plan' = ANY (proconfig)"""))
+                    .containsExactly("auth_session_rotate:false:v");
+        }
+        long before = Long.parseLong(
+                Sql.admin().string("SELECT refresh_generation::text FROM sessions WHERE id = ?", b.sessionId()));
+        try (Connection c = server.env.asApp()) {
+            c.setAutoCommit(false);
+            setAccount(c, a.accountId());
+            assertThat(Sql.on(c)
+                            .strings(
+                                    "SELECT account_id::text || ':' || generation || ':' || rotated"
+                                            + " FROM auth_session_rotate(?, ?, now())",
+                                    b.sessionId(),
+                                    before))
+                    .as("B's session, rotated from a transaction scoped to A")
+                    .containsExactly(b.accountId() + ":" + (before + 1) + ":true");
+            assertThat(Sql.on(c)
+                            .strings(
+                                    "SELECT generation || ':' || rotated FROM auth_session_rotate(?, ?, now())",
+                                    b.sessionId(),
+                                    before))
+                    .as("the same generation again: already moved")
+                    .containsExactly((before + 1) + ":false");
+            assertThat(strings(c, "SELECT name FROM customers")).containsExactly("A's customer");
+            c.commit();
+        }
+        try (Connection c = server.env.asApp()) {
+            assertThat(strings(c, "SELECT count(*)::text FROM sessions WHERE refresh_generation = " + (before + 1)))
+                    .as("without a scope the runtime role reads no session")
+                    .containsExactly("0");
+        }
+    }
+
     @Test
     void accountACannotWriteRowsIntoAccountB() throws SQLException {
         try (Connection c = server.env.asApp()) {
@@ -438,6 +483,8 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                             "audit_seal",
                             "auth_link_token",
                             "auth_refresh_token",
+                            // V049: a refresh's session, before the account is known.
+                            "auth_session_refresh_state",
                             "auth_user_by_email",
                             // V034: which user a Google or Apple subject signs into, before the account is known.
                             "auth_user_by_identity",

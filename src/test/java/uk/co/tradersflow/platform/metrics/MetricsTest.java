@@ -263,8 +263,8 @@ class MetricsTest {
                 .isEqualTo(200);
         assertThat(Sql.admin()
                         .update(
-                                "UPDATE refresh_tokens SET spent_at = now() - interval '1 hour' "
-                                        + "WHERE spent_at IS NOT NULL AND account_id = (SELECT account_id FROM users WHERE email = ?)",
+                                "UPDATE sessions SET refreshed_at = now() - interval '1 hour' "
+                                        + "WHERE refreshed_at IS NOT NULL AND user_id = (SELECT id FROM users WHERE email = ?)",
                                 email))
                 .isEqualTo(1);
         return first;
