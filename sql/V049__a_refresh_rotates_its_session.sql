@@ -3,51 +3,62 @@
 -- A refresh token was a random value kept as a hash, a refresh_tokens row each: rotating spent
 -- one row, inserted its successor (three index entries) and touched the session, three rows a
 -- refresh, 4,720 a second at most here before the server did anything. A token is now the session,
--- a generation and an HMAC over both (auth/RefreshTokens.java); the session keeps its current
--- generation and when it was reached. Rotating is one UPDATE of one row whose changed columns no
--- index covers (so it can stay on its page, HOT), 7,740-8,928 a second on the same machine.
+-- a generation, the session's secret and an HMAC over the three (auth/RefreshTokens.java); the
+-- session keeps its secret's SHA-256 (written once, at sign-in), its current generation and when
+-- the last two were reached. Rotating is one UPDATE of one row whose changed columns no index
+-- covers (so it can stay on its page, HOT), 7,740-8,928 a second on the same machine.
 --
--- Every earlier generation is recognised without a row of its own: the generation just before the
--- current one, presented within the grace period after it was spent, answers the current one again
--- (the mobile race); any earlier one, or that one after the grace period, is reuse and ends the
--- session. refresh_tokens stays for the tokens issued before this release, which rotate once into
--- this form (SessionService); none is issued any more, and none outlives its session (30 days).
+-- Every earlier generation is recognised without a row of its own. A token spent within the grace
+-- period answers its successor again (the mobile race; the last two spends are remembered, so a
+-- client that raced and then refreshed once more is still answered); any other spent one is reuse
+-- and ends the session. Nothing finds or moves a session without its secret's hash, which only the
+-- token's holder can give: knowing a session id (access tokens carry it) reaches nothing.
+--
+-- refresh_tokens stays for the tokens issued before this release: each rotates once more the old
+-- way into its session's first generation (auth_refresh_rotate_into_session); no row is written for
+-- a new session, and none outlives its session (30 days).
 SET LOCAL ROLE tf_owner;
 
 ALTER TABLE sessions
+  ADD COLUMN refresh_secret_hash bytea CHECK (length(refresh_secret_hash) = 32),
   ADD COLUMN refresh_generation bigint NOT NULL DEFAULT 0 CHECK (refresh_generation >= 0),
-  ADD COLUMN refreshed_at timestamptz;
+  ADD COLUMN refreshed_at timestamptz,
+  ADD COLUMN previously_refreshed_at timestamptz;
 -- Room on each page for the rotated row's new version, so the update stays HOT.
 ALTER TABLE sessions SET (fillfactor = 80);
-GRANT UPDATE (refresh_generation, refreshed_at) ON sessions TO tf_app;
+GRANT UPDATE (refresh_secret_hash, refresh_generation, refreshed_at, previously_refreshed_at) ON sessions TO tf_app;
 
--- Before the request knows its account: reveals only what a refresh decides by.
-CREATE FUNCTION auth_session_refresh_state(p_session uuid)
+-- Before the request knows its account: reveals only what a refresh decides by, and only to the
+-- holder of the session's secret.
+CREATE FUNCTION auth_session_refresh_state(p_session uuid, p_secret_hash bytea)
   RETURNS TABLE (account_id uuid, user_id uuid, impersonator_id uuid, expires_at timestamptz, session_live boolean,
-                 account_suspended boolean, generation bigint, refreshed_at timestamptz)
+                 account_suspended boolean, generation bigint, refreshed_at timestamptz,
+                 previously_refreshed_at timestamptz)
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
   BEGIN
     RETURN QUERY
       SELECT s.account_id, s.user_id, s.impersonator_id, s.expires_at,
              s.revoked_at IS NULL AND s.expires_at > now(),
-             coalesce(a.status = 'suspended', false), s.refresh_generation, s.refreshed_at
+             coalesce(a.status = 'suspended', false), s.refresh_generation, s.refreshed_at,
+             s.previously_refreshed_at
         FROM sessions s LEFT JOIN accounts a ON a.id = s.account_id
-       WHERE s.id = p_session;
+       WHERE s.id = p_session AND s.refresh_secret_hash = p_secret_hash;
   END $$;
-REVOKE ALL ON FUNCTION auth_session_refresh_state(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth_session_refresh_state(uuid) TO tf_app;
+REVOKE ALL ON FUNCTION auth_session_refresh_state(uuid, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth_session_refresh_state(uuid, bytea) TO tf_app;
 
 -- The refresh in one statement, as auth_refresh_rotate (V044) was: it finds the session through the
 -- definer lookup, then scopes itself to the session's account, so the rotation runs as the caller
 -- (tf_app) under the account's row-level security. It rotates only what the server would have: a
 -- live session, not expired at p_now (the server's clock), its account not suspended, at the
--- presented generation. The UPDATE's own condition on the generation decides a race; a loser reads
--- the session again, as the winner left it. Its answer is the session's state after the call and
--- whether this call rotated it; the server decides the rest (refused, grace, reuse).
-CREATE FUNCTION auth_session_rotate(p_session uuid, p_generation bigint, p_now timestamptz)
+-- presented generation. The UPDATE's own conditions decide a race with another refresh or a
+-- revocation; a loser reads the session again, as the winner left it. Its answer is the session's
+-- state after the call and whether this call rotated it; the server decides the rest.
+CREATE FUNCTION auth_session_rotate(p_session uuid, p_secret_hash bytea, p_generation bigint, p_now timestamptz)
   RETURNS TABLE (account_id uuid, user_id uuid, impersonator_id uuid, expires_at timestamptz, session_live boolean,
-                 account_suspended boolean, generation bigint, refreshed_at timestamptz, rotated boolean)
+                 account_suspended boolean, generation bigint, refreshed_at timestamptz,
+                 previously_refreshed_at timestamptz, rotated boolean)
   LANGUAGE plpgsql VOLATILE
   SET search_path = public, pg_temp
   SET plan_cache_mode = force_generic_plan
@@ -57,24 +68,67 @@ CREATE FUNCTION auth_session_rotate(p_session uuid, p_generation bigint, p_now t
     t record;
     won boolean := false;
   BEGIN
-    SELECT * INTO t FROM auth_session_refresh_state(p_session) AS f;
+    SELECT * INTO t FROM auth_session_refresh_state(p_session, p_secret_hash) AS f;
     IF NOT FOUND THEN
       RETURN;
     END IF;
     IF t.session_live AND t.expires_at >= p_now AND NOT t.account_suspended AND t.generation = p_generation THEN
       PERFORM set_config('app.account_id', t.account_id::text, true);
       UPDATE sessions s
-         SET refresh_generation = p_generation + 1, refreshed_at = now(), last_used_at = now()
-       WHERE s.id = p_session AND s.refresh_generation = p_generation AND s.revoked_at IS NULL
-      RETURNING s.refresh_generation, s.refreshed_at INTO t.generation, t.refreshed_at;
+         SET refresh_generation = p_generation + 1, previously_refreshed_at = s.refreshed_at,
+             refreshed_at = now(), last_used_at = now()
+       WHERE s.id = p_session AND s.refresh_secret_hash = p_secret_hash AND s.refresh_generation = p_generation
+         AND s.revoked_at IS NULL
+      RETURNING s.refresh_generation, s.refreshed_at, s.previously_refreshed_at
+           INTO t.generation, t.refreshed_at, t.previously_refreshed_at;
       won := FOUND;
       PERFORM set_config('app.account_id', coalesce(caller_scope, ''), true);
       IF NOT won THEN
-        SELECT * INTO t FROM auth_session_refresh_state(p_session) AS f;
+        SELECT * INTO t FROM auth_session_refresh_state(p_session, p_secret_hash) AS f;
       END IF;
     END IF;
     RETURN QUERY SELECT t.account_id, t.user_id, t.impersonator_id, t.expires_at, t.session_live,
-                        t.account_suspended, t.generation, t.refreshed_at, won;
+                        t.account_suspended, t.generation, t.refreshed_at, t.previously_refreshed_at, won;
   END $$;
-REVOKE ALL ON FUNCTION auth_session_rotate(uuid, bigint, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth_session_rotate(uuid, bigint, timestamptz) TO tf_app;
+REVOKE ALL ON FUNCTION auth_session_rotate(uuid, bytea, bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth_session_rotate(uuid, bytea, bigint, timestamptz) TO tf_app;
+
+-- A token issued before this release, rotated as V044 rotates it, and its session given the secret
+-- of its first token of the new form (generation 0; any token of the new form the session had is
+-- refused from then on, its secret replaced). The successor row auth_refresh_rotate inserts gets a
+-- hash nobody can present (the caller's choice): the new token is never looked up by hash, and a
+-- previous release's instance must not find it either. Answers what auth_refresh_rotate answers.
+CREATE FUNCTION auth_refresh_rotate_into_session(p_hash bytea, p_now timestamptz, p_successor_id uuid,
+                                                 p_successor_sealed bytea, p_unused_hash bytea,
+                                                 p_life_seconds bigint, p_secret_hash bytea)
+  RETURNS TABLE (id uuid, account_id uuid, session_id uuid, user_id uuid, expires_at timestamptz,
+                 spent_at timestamptz, successor_sealed bytea, session_live boolean, impersonator_id uuid,
+                 account_suspended boolean, rotated boolean)
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = public, pg_temp
+  SET plan_cache_mode = force_generic_plan
+  AS $$
+  DECLARE
+    caller_scope text := current_setting('app.account_id', true);
+    t record;
+  BEGIN
+    SELECT * INTO t FROM auth_refresh_rotate(p_hash, p_now, p_successor_id, p_successor_sealed, p_unused_hash,
+                                             p_life_seconds) AS f;
+    IF NOT FOUND THEN
+      RETURN;
+    END IF;
+    IF t.rotated THEN
+      PERFORM set_config('app.account_id', t.account_id::text, true);
+      UPDATE sessions s
+         SET refresh_secret_hash = p_secret_hash, refresh_generation = 0, refreshed_at = NULL,
+             previously_refreshed_at = NULL
+       WHERE s.id = t.session_id;
+      PERFORM set_config('app.account_id', coalesce(caller_scope, ''), true);
+    END IF;
+    RETURN QUERY SELECT t.id, t.account_id, t.session_id, t.user_id, t.expires_at, t.spent_at, t.successor_sealed,
+                        t.session_live, t.impersonator_id, t.account_suspended, t.rotated;
+  END $$;
+REVOKE ALL ON FUNCTION auth_refresh_rotate_into_session(bytea, timestamptz, uuid, bytea, bytea, bigint, bytea)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth_refresh_rotate_into_session(bytea, timestamptz, uuid, bytea, bytea, bigint, bytea)
+  TO tf_app;

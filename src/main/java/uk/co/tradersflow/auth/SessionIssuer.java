@@ -28,20 +28,29 @@ public final class SessionIssuer {
     public Future<Issued> open(
             SqlConnection tx, UUID accountId, UUID userId, String userAgent, String ip, Optional<UUID> impersonator) {
         // The session's first generation; the session's own expiry is its refresh tokens'.
-        return SignInRepository.insertSession(tx, accountId, userId, refreshTtl, userAgent, ip, impersonator)
+        byte[] secret = RefreshTokens.newSecret();
+        return SignInRepository.insertSession(
+                        tx,
+                        accountId,
+                        userId,
+                        refreshTtl,
+                        userAgent,
+                        ip,
+                        impersonator,
+                        RefreshTokens.secretHash(secret))
                 .map(sessionId -> new Issued(
                         sessionId,
                         accessTokens.mint(userId, accountId, sessionId, impersonator),
-                        refreshTokens.mint(sessionId, 0)));
+                        refreshTokens.mint(sessionId, 0, secret)));
     }
 
     String accessFor(UUID userId, UUID accountId, UUID sessionId, Optional<UUID> impersonator) {
         return accessTokens.mint(userId, accountId, sessionId, impersonator);
     }
 
-    /** The refresh token of {@code sessionId} at {@code generation}. */
-    String refreshFor(UUID sessionId, long generation) {
-        return refreshTokens.mint(sessionId, generation);
+    /** The refresh token of {@code sessionId}, whose secret is {@code secret}, at {@code generation}. */
+    String refreshFor(UUID sessionId, long generation, byte[] secret) {
+        return refreshTokens.mint(sessionId, generation, secret);
     }
 
     RefreshTokens refreshTokens() {

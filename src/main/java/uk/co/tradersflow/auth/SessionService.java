@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.audit.AuditEntry;
@@ -67,14 +68,20 @@ public final class SessionService {
      */
     public Future<SessionTokens> refresh(Refresh cmd) {
         Optional<RefreshTokens.Presented> presented = sessions.refreshTokens().read(cmd.refreshToken());
-        return presented.isPresent()
-                ? rotate(presented.get(), cmd.client())
-                : rotateIssuedBefore(cmd.refreshToken(), cmd.client());
+        if (presented.isPresent()) {
+            return rotate(presented.get(), cmd.client());
+        }
+        // Only a token shaped as the first form's is looked up by its hash: anything else, a token under
+        // a retired key included, finds nothing.
+        return RefreshTokens.isOfTheFirstForm(cmd.refreshToken())
+                ? rotateIssuedBefore(cmd.refreshToken(), cmd.client())
+                : Future.failedFuture(invalidToken());
     }
 
     private Future<SessionTokens> rotate(RefreshTokens.Presented presented, ClientInfo.Client client) {
         UUID sessionId = presented.sessionId();
-        return repo.rotateSession(sessionId, presented.generation(), clock.instant())
+        byte[] secret = presented.secret();
+        return repo.rotateSession(sessionId, presented.secretHash(), presented.generation(), clock.instant())
                 .compose(found -> {
                     if (found.isEmpty()) {
                         return Future.failedFuture(invalidToken());
@@ -82,7 +89,8 @@ public final class SessionService {
                     SignInRepository.SessionRotation state = found.get();
                     Family family = new Family(state.accountId(), state.userId(), sessionId, state.impersonatorId());
                     if (state.rotated()) {
-                        return Future.succeededFuture(pair(family, sessions.refreshFor(sessionId, state.generation())));
+                        return Future.succeededFuture(
+                                pair(family, sessions.refreshFor(sessionId, state.generation(), secret)));
                     }
                     if (!state.sessionLive() || state.expiresAt().isBefore(clock.instant())) {
                         return Future.failedFuture(invalidToken());
@@ -98,21 +106,26 @@ public final class SessionService {
                     if (presented.generation() >= state.generation()) {
                         return Future.failedFuture(invalidToken());
                     }
-                    boolean justSpent = presented.generation() == state.generation() - 1
-                            && state.refreshedAt()
-                                    .map(at -> at.plus(reuseGrace).isAfter(clock.instant()))
-                                    .orElse(false);
-                    return justSpent
-                            ? Future.succeededFuture(pair(family, sessions.refreshFor(sessionId, state.generation())))
+                    // Spent when the session reached the generation after it: the last two spends are
+                    // remembered, so a racing client that has since refreshed once more is still answered.
+                    long behind = state.generation() - presented.generation();
+                    Optional<Instant> spentAt = behind == 1
+                            ? state.refreshedAt()
+                            : behind == 2 ? state.previouslyRefreshedAt() : Optional.empty();
+                    boolean inGrace = spentAt.map(at -> at.plus(reuseGrace).isAfter(clock.instant()))
+                            .orElse(false);
+                    return inGrace
+                            ? Future.succeededFuture(
+                                    pair(family, sessions.refreshFor(sessionId, presented.generation() + 1, secret)))
                             : reuse(family, client);
                 });
     }
 
     /**
      * A refresh token issued before V049 (a random value found by its hash): rotated once more in the
-     * old way, into the session's first token of the new form, sealed as its successor so that a
-     * retry within the grace period gets the same one. Two round trips, for one refresh per session
-     * in the 30 days after the upgrade.
+     * old way, into the session's first token of the new form (a new secret), sealed as its successor
+     * so that a retry within the grace period gets the same one. Two round trips, for one refresh per
+     * session in the 30 days after the upgrade.
      */
     private Future<SessionTokens> rotateIssuedBefore(String token, ClientInfo.Client client) {
         byte[] hash = SecretTokens.hash(token);
@@ -120,13 +133,14 @@ public final class SessionService {
             if (session.isEmpty()) {
                 return Future.failedFuture(invalidToken());
             }
-            String successor = sessions.refreshFor(session.get(), 0);
+            byte[] secret = RefreshTokens.newSecret();
+            String successor = sessions.refreshFor(session.get(), 0, secret);
             return repo.rotateRefreshToken(
                             hash,
                             clock.instant(),
                             UUID.randomUUID(),
                             sealed.seal(successor, hash),
-                            SecretTokens.hash(successor),
+                            RefreshTokens.secretHash(secret),
                             sessions.refreshTtl())
                     .compose(found -> {
                         if (found.isPresent() && found.get().rotated()) {

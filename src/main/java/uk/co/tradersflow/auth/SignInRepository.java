@@ -24,8 +24,9 @@ final class SignInRepository {
             """
       SELECT user_id, account_id, password_hash, password_epoch, email_verified, account_status
         FROM auth_user_by_email($1)""";
-    private static final String ROTATE_SESSION = "SELECT * FROM auth_session_rotate($1, $2, $3)";
-    private static final String ROTATE_REFRESH_TOKEN = "SELECT * FROM auth_refresh_rotate($1, $2, $3, $4, $5, $6)";
+    private static final String ROTATE_SESSION = "SELECT * FROM auth_session_rotate($1, $2, $3, $4)";
+    private static final String ROTATE_REFRESH_TOKEN =
+            "SELECT * FROM auth_refresh_rotate_into_session($1, $2, $3, $4, $5, $6, $7)";
     private static final String REFRESH_TOKEN_SESSION = "SELECT session_id FROM auth_refresh_token($1)";
     private static final String LINK_TOKEN = "SELECT * FROM auth_link_token($1, $2)";
     private static final String INSERT_ACCOUNT = "INSERT INTO accounts (id, business_name) VALUES ($1, $2)";
@@ -39,8 +40,8 @@ final class SignInRepository {
             "UPDATE auth_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now()";
     private static final String INSERT_SESSION =
             """
-      INSERT INTO sessions (account_id, user_id, expires_at, user_agent, ip, impersonator_id)
-      VALUES ($1, $2, now() + $3 * interval '1 second', $4, $5::text::inet, $6) RETURNING id""";
+      INSERT INTO sessions (account_id, user_id, expires_at, user_agent, ip, impersonator_id, refresh_secret_hash)
+      VALUES ($1, $2, now() + $3 * interval '1 second', $4, $5::text::inet, $6, $7) RETURNING id""";
     private static final String REVOKE_SESSION =
             "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL";
     private static final String REVOKE_USER_SESSIONS =
@@ -95,6 +96,7 @@ final class SignInRepository {
             boolean accountSuspended,
             long generation,
             Optional<Instant> refreshedAt,
+            Optional<Instant> previouslyRefreshedAt,
             boolean rotated) {}
 
     record LinkToken(UUID id, UUID accountId, UUID userId, Optional<EmailAddress> newEmail, boolean usable) {}
@@ -123,13 +125,16 @@ final class SignInRepository {
     }
 
     /**
-     * Refresh in one statement (sql/V049): if session {@code sessionId} may be refreshed at {@code
-     * now} (live, not expired, its account not suspended) and stands at {@code generation}, moves it
-     * to the next. Empty when there is no such session; otherwise its state as it stands afterwards
-     * (a generation another request moved first reads as moved) and whether this call moved it.
+     * Refresh in one statement (sql/V049): if session {@code sessionId}, whose secret hashes to
+     * {@code secretHash}, may be refreshed at {@code now} (live, not expired, its account not
+     * suspended) and stands at {@code generation}, moves it to the next. Empty when there is no such
+     * session; otherwise its state as it stands afterwards (a generation another request moved first
+     * reads as moved) and whether this call moved it.
      */
-    Future<Optional<SessionRotation>> rotateSession(UUID sessionId, long generation, Instant now) {
-        return db.scopedByItself(ROTATE_SESSION, Tuple.of(sessionId, generation, now.atOffset(ZoneOffset.UTC)))
+    Future<Optional<SessionRotation>> rotateSession(UUID sessionId, byte[] secretHash, long generation, Instant now) {
+        return db.scopedByItself(
+                        ROTATE_SESSION,
+                        Tuple.of(sessionId, Buffer.buffer(secretHash), generation, now.atOffset(ZoneOffset.UTC)))
                 .map(rows -> {
                     if (rows.size() == 0) {
                         return Optional.empty();
@@ -144,6 +149,7 @@ final class SignInRepository {
                             r.getBoolean("account_suspended"),
                             r.getLong("generation"),
                             Rows.optionalInstant(r, "refreshed_at"),
+                            Rows.optionalInstant(r, "previously_refreshed_at"),
                             r.getBoolean("rotated")));
                 });
     }
@@ -157,22 +163,25 @@ final class SignInRepository {
     }
 
     /**
-     * A refresh token issued before V049, in one statement (sql/V044): finds the token whose hash is {@code hash} and, if it may
-     * be rotated at {@code now} (its session live, not expired, its account not suspended, not yet
-     * spent), spends it for a successor with the given id, sealed value and hash, and touches its
-     * session. Empty when no token has that hash; otherwise its row as it stands afterwards (a
-     * token another request spent first reads as spent, its successor sealed) and whether this
-     * call rotated it.
+     * A refresh token issued before V049, in one statement (sql/V044, V049): finds the token whose
+     * hash is {@code hash} and, if it may be rotated at {@code now} (its session live, not expired,
+     * its account not suspended, not yet spent), spends it for a successor row with the given id,
+     * sealed value and an unusable hash, and gives its session the secret hashed to {@code
+     * secretHash} at generation 0. Empty when no token has that hash; otherwise its row as it stands
+     * afterwards (a token another request spent first reads as spent, its successor sealed) and
+     * whether this call rotated it.
      */
     Future<Optional<Rotation>> rotateRefreshToken(
-            byte[] hash, Instant now, UUID successorId, byte[] successorSealed, byte[] successorHash, Duration life) {
+            byte[] hash, Instant now, UUID successorId, byte[] successorSealed, byte[] secretHash, Duration life) {
         Tuple args = Tuple.of(
                 Buffer.buffer(hash),
                 now.atOffset(ZoneOffset.UTC),
                 successorId,
                 Buffer.buffer(successorSealed),
-                Buffer.buffer(successorHash),
-                life.toSeconds());
+                // The successor row's hash: drawn at random and forgotten, so no token ever finds that row.
+                Buffer.buffer(RefreshTokens.newSecret()),
+                life.toSeconds(),
+                Buffer.buffer(secretHash));
         return db.scopedByItself(ROTATE_REFRESH_TOKEN, args).map(rows -> {
             if (rows.size() == 0) {
                 return Optional.empty();
@@ -252,9 +261,17 @@ final class SignInRepository {
             Duration life,
             String userAgent,
             String ip,
-            Optional<UUID> impersonator) {
+            Optional<UUID> impersonator,
+            byte[] refreshSecretHash) {
         return tx.preparedQuery(INSERT_SESSION)
-                .execute(Tuple.of(accountId, userId, life.toSeconds(), userAgent, ip, impersonator.orElse(null)))
+                .execute(Tuple.of(
+                        accountId,
+                        userId,
+                        life.toSeconds(),
+                        userAgent,
+                        ip,
+                        impersonator.orElse(null),
+                        Buffer.buffer(refreshSecretHash)))
                 .map(rows -> rows.iterator().next().getUUID("id"));
     }
 

@@ -11,6 +11,7 @@ class RefreshTokensTest {
     private static final byte[] KEY = key(1);
     private final RefreshTokens tokens = new RefreshTokens(KEY);
     private final UUID session = UUID.randomUUID();
+    private final byte[] secret = RefreshTokens.newSecret();
 
     private static byte[] key(int fill) {
         byte[] key = new byte[32];
@@ -19,27 +20,34 @@ class RefreshTokensTest {
     }
 
     @Test
-    void aTokenReadsBackAsItsSessionAndGeneration() {
-        String token = tokens.mint(session, 41);
+    void aTokenReadsBackAsItsSessionGenerationAndSecret() {
+        String token = tokens.mint(session, 41, secret);
 
-        assertThat(token).startsWith("tfr_").hasSize(80);
-        assertThat(tokens.read(token)).contains(new RefreshTokens.Presented(session, 41));
-        assertThat(tokens.mint(session, 41))
+        assertThat(token).startsWith("tfr_").hasSize(123);
+        RefreshTokens.Presented presented = tokens.read(token).orElseThrow();
+        assertThat(presented.sessionId()).isEqualTo(session);
+        assertThat(presented.generation()).isEqualTo(41);
+        assertThat(presented.secret()).isEqualTo(secret);
+        assertThat(presented.secretHash())
+                .isEqualTo(RefreshTokens.secretHash(secret))
+                .hasSize(32);
+        assertThat(tokens.mint(session, 41, secret))
                 .as("the same generation, the same token")
                 .isEqualTo(token);
-        assertThat(tokens.mint(session, 42)).isNotEqualTo(token);
+        assertThat(tokens.mint(session, 42, secret)).isNotEqualTo(token);
+        assertThat(presented.toString()).doesNotContain(java.util.HexFormat.of().formatHex(secret));
     }
 
     @Test
     void aTokenUnderAnotherKeyIsNotGenuine() {
-        String forged = new RefreshTokens(key(9)).mint(session, 0);
+        String forged = new RefreshTokens(key(9)).mint(session, 0, secret);
 
         assertThat(tokens.read(forged)).isEmpty();
     }
 
     @Test
     void anyAlteredByteOrSpellingIsRefused() {
-        String token = tokens.mint(session, 7);
+        String token = tokens.mint(session, 7, secret);
         byte[] body = Base64.getUrlDecoder().decode(token.substring(4));
         for (int i = 0; i < body.length; i++) {
             byte[] altered = body.clone();
@@ -49,9 +57,13 @@ class RefreshTokensTest {
                     .as("byte %d altered", i)
                     .isEmpty();
         }
-        // 57 bytes fill 76 characters exactly, so no spare bits; the last character still has no twin.
+        // 89 bytes leave two bits of the last character unused: a character differing only there decodes
+        // to the same bytes, and is refused all the same.
         char last = token.charAt(token.length() - 1);
-        String respelled = token.substring(0, token.length() - 1) + (last == 'A' ? 'B' : 'A');
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        char twin = alphabet.charAt(alphabet.indexOf(last) ^ 1);
+        String respelled = token.substring(0, token.length() - 1) + twin;
+        assertThat(Base64.getUrlDecoder().decode(respelled.substring(4))).isEqualTo(body);
         assertThat(tokens.read(respelled)).isEmpty();
         assertThat(tokens.read(token + "=")).isEmpty();
         assertThat(tokens.read(token.replace("tfr_", "tfx_"))).isEmpty();
@@ -59,9 +71,13 @@ class RefreshTokensTest {
 
     @Test
     void aTokenOfTheFirstFormatOrAnythingElseIsNotOneOfThese() {
-        assertThat(tokens.read(SecretTokens.generate("tfr_"))).isEmpty();
+        String firstForm = SecretTokens.generate("tfr_");
+        assertThat(tokens.read(firstForm)).isEmpty();
+        assertThat(RefreshTokens.isOfTheFirstForm(firstForm)).isTrue();
+        assertThat(RefreshTokens.isOfTheFirstForm(tokens.mint(session, 0, secret)))
+                .isFalse();
         assertThat(tokens.read(null)).isEmpty();
         assertThat(tokens.read("")).isEmpty();
-        assertThat(tokens.read("tfr_" + "!".repeat(76))).isEmpty();
+        assertThat(tokens.read("tfr_" + "!".repeat(119))).isEmpty();
     }
 }

@@ -95,8 +95,15 @@ public final class LoadSeed {
                         row.append(',').append(customerId);
                     }
                     if (refresh) {
-                        // The session's first refresh token, as the server makes one (under its URL-signing key).
-                        String token = refreshTokens.mint(session, 0);
+                        // The session's first refresh token, as the server makes one (under its URL-signing key),
+                        // and its secret's hash on the session.
+                        byte[] secret = RefreshTokens.newSecret();
+                        exec(
+                                c,
+                                "UPDATE sessions SET refresh_secret_hash = ? WHERE id = ?",
+                                RefreshTokens.secretHash(secret),
+                                session);
+                        String token = refreshTokens.mint(session, 0, secret);
                         row.append(',').append(token);
                     }
                     if (login) {

@@ -215,6 +215,9 @@ class RowLevelSecurityTest extends TwoAccountsTest {
            WHERE proname = 'auth_session_rotate' AND 'plan_cache_mode=force_generic_plan' = ANY (proconfig)"""))
                     .containsExactly("auth_session_rotate:false:v");
         }
+        byte[] secretHash = new byte[32];
+        secretHash[0] = 42;
+        Sql.admin().update("UPDATE sessions SET refresh_secret_hash = ? WHERE id = ?", secretHash, b.sessionId());
         long before = Long.parseLong(
                 Sql.admin().string("SELECT refresh_generation::text FROM sessions WHERE id = ?", b.sessionId()));
         try (Connection c = server.env.asApp()) {
@@ -223,18 +226,28 @@ class RowLevelSecurityTest extends TwoAccountsTest {
             assertThat(Sql.on(c)
                             .strings(
                                     "SELECT account_id::text || ':' || generation || ':' || rotated"
-                                            + " FROM auth_session_rotate(?, ?, now())",
+                                            + " FROM auth_session_rotate(?, ?, ?, now())",
                                     b.sessionId(),
+                                    secretHash,
                                     before))
                     .as("B's session, rotated from a transaction scoped to A")
                     .containsExactly(b.accountId() + ":" + (before + 1) + ":true");
             assertThat(Sql.on(c)
                             .strings(
-                                    "SELECT generation || ':' || rotated FROM auth_session_rotate(?, ?, now())",
+                                    "SELECT generation || ':' || rotated FROM auth_session_rotate(?, ?, ?, now())",
                                     b.sessionId(),
+                                    secretHash,
                                     before))
                     .as("the same generation again: already moved")
                     .containsExactly((before + 1) + ":false");
+            assertThat(Sql.on(c)
+                            .strings(
+                                    "SELECT count(*)::text FROM auth_session_rotate(?, ?, ?, now())",
+                                    b.sessionId(),
+                                    new byte[32],
+                                    before + 1))
+                    .as("without the session's secret: no such session")
+                    .containsExactly("0");
             assertThat(strings(c, "SELECT name FROM customers")).containsExactly("A's customer");
             c.commit();
         }
