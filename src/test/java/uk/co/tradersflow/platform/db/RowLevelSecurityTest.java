@@ -201,28 +201,41 @@ class RowLevelSecurityTest extends TwoAccountsTest {
     }
 
     /**
-     * A refresh's one statement (V049) moves the session's generation as its caller, under the
-     * session's account's policies: the definer function it calls only finds the session.
+     * A refresh's one statement (V049) is a definer function authorised by the session's secret, not
+     * by the caller's scope: it moves the session whose secret's hash it is given, that session's
+     * refresh columns only, and without it finds nothing, whatever the caller's scope.
      */
     @Test
-    void theSessionRotationWritesAsItsCallerAndLeavesTheCallersScopeAsItWas() throws SQLException {
+    void theSessionRotationMovesOnlyTheSessionWhoseSecretItIsGivenAndLeavesTheCallersScopeAlone() throws SQLException {
         try (Connection c = server.env.admin()) {
-            assertThat(
-                            strings(
-                                    c,
-                                    """
-          SELECT proname || ':' || prosecdef || ':' || provolatile::text FROM pg_proc
-           WHERE proname = 'auth_session_rotate' AND 'plan_cache_mode=force_generic_plan' = ANY (proconfig)"""))
-                    .containsExactly("auth_session_rotate:false:v");
+            assertThat(strings(
+                            c,
+                            "SELECT proname || ':' || prosecdef || ':' || provolatile::text FROM pg_proc"
+                                    + " WHERE proname = 'auth_session_rotate'"))
+                    .containsExactly("auth_session_rotate:true:v");
         }
         byte[] secretHash = new byte[32];
         secretHash[0] = 42;
         Sql.admin().update("UPDATE sessions SET refresh_secret_hash = ? WHERE id = ?", secretHash, b.sessionId());
-        long before = Long.parseLong(
-                Sql.admin().string("SELECT refresh_generation::text FROM sessions WHERE id = ?", b.sessionId()));
+        String untouched = "SELECT md5(row(s.*)::text) FROM sessions s WHERE id <> ? ORDER BY id";
+        List<String> othersBefore = Sql.admin().strings(untouched, b.sessionId());
+        String bBefore = Sql.admin()
+                .string(
+                        "SELECT concat_ws(':', refresh_generation, user_agent, expires_at, revoked_at)"
+                                + " FROM sessions WHERE id = ?",
+                        b.sessionId());
+        long before = Long.parseLong(bBefore.substring(0, bBefore.indexOf(':')));
         try (Connection c = server.env.asApp()) {
             c.setAutoCommit(false);
             setAccount(c, a.accountId());
+            assertThat(Sql.on(c)
+                            .strings(
+                                    "SELECT count(*)::text FROM auth_session_rotate(?, ?, ?, now())",
+                                    b.sessionId(),
+                                    new byte[32],
+                                    before))
+                    .as("without the session's secret: no such session")
+                    .containsExactly("0");
             assertThat(Sql.on(c)
                             .strings(
                                     "SELECT account_id::text || ':' || generation || ':' || rotated"
@@ -230,7 +243,7 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                                     b.sessionId(),
                                     secretHash,
                                     before))
-                    .as("B's session, rotated from a transaction scoped to A")
+                    .as("B's session, with its secret, from a transaction scoped to A")
                     .containsExactly(b.accountId() + ":" + (before + 1) + ":true");
             assertThat(Sql.on(c)
                             .strings(
@@ -240,22 +253,20 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                                     before))
                     .as("the same generation again: already moved")
                     .containsExactly((before + 1) + ":false");
-            assertThat(Sql.on(c)
-                            .strings(
-                                    "SELECT count(*)::text FROM auth_session_rotate(?, ?, ?, now())",
-                                    b.sessionId(),
-                                    new byte[32],
-                                    before + 1))
-                    .as("without the session's secret: no such session")
-                    .containsExactly("0");
+            assertThat(strings(c, "SELECT current_setting('app.account_id')"))
+                    .containsExactly(a.accountId().toString());
             assertThat(strings(c, "SELECT name FROM customers")).containsExactly("A's customer");
             c.commit();
         }
-        try (Connection c = server.env.asApp()) {
-            assertThat(strings(c, "SELECT count(*)::text FROM sessions WHERE refresh_generation = " + (before + 1)))
-                    .as("without a scope the runtime role reads no session")
-                    .containsExactly("0");
-        }
+        assertThat(Sql.admin().strings(untouched, b.sessionId()))
+                .as("every other session")
+                .isEqualTo(othersBefore);
+        assertThat(Sql.admin()
+                        .string(
+                                "SELECT concat_ws(':', refresh_generation, user_agent, expires_at, revoked_at)"
+                                        + " FROM sessions WHERE id = ?",
+                                b.sessionId()))
+                .isEqualTo(bBefore.replaceFirst("^\\d+", Long.toString(before + 1)));
     }
 
     @Test
@@ -496,8 +507,9 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                             "audit_seal",
                             "auth_link_token",
                             "auth_refresh_token",
-                            // V049: a refresh's session, before the account is known.
+                            // V049: a refresh's session, found and moved by its secret's hash.
                             "auth_session_refresh_state",
+                            "auth_session_rotate",
                             "auth_user_by_email",
                             // V034: which user a Google or Apple subject signs into, before the account is known.
                             "auth_user_by_identity",
