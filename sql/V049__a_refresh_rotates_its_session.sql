@@ -11,8 +11,10 @@
 -- Every earlier generation is recognised without a row of its own. A token spent within the grace
 -- period answers its successor again (the mobile race; the last two spends are remembered, so a
 -- client that raced and then refreshed once more is still answered); any other spent one is reuse
--- and ends the session. Nothing finds or moves a session without its secret's hash, which only the
--- token's holder can give: knowing a session id (access tokens carry it) reaches nothing.
+-- and ends the session. Nothing finds or moves a session without its secret's hash: knowing a
+-- session id (access tokens carry it) reaches nothing. (The runtime role can read the hashes, as it
+-- can read every account's rows by naming the account: RLS scopes requests, it does not stand
+-- between the database and a statement the server did not mean to send.)
 --
 -- refresh_tokens stays for the tokens issued before this release: each rotates once more the old
 -- way into its session's first generation (auth_refresh_rotate_into_session); no row is written for
@@ -55,8 +57,8 @@ GRANT EXECUTE ON FUNCTION auth_session_refresh_state(uuid, bytea) TO tf_app;
 -- read by a statement of its own, so after any winner's commit. The server decides the rest.
 --
 -- SECURITY DEFINER, unlike auth_refresh_rotate (V044), which scoped itself to the token's account
--- to write as the caller: here what authorises the write is the secret's hash, which only the
--- token's holder can give, and the write is that one session's refresh columns. Scoping cost a
+-- to write as the caller: here what authorises the write is the secret's hash, which the request
+-- has only from the token, and the write is that one session's refresh columns. Scoping cost a
 -- definer lookup, two set_config calls and a second probe of the row: driven by pgbench alone
 -- (load-tests/refresh-rotation-anchor.sh, 64 clients) the scoped statement ran 12,608-13,579
 -- rotations a second, this one 20,327-21,681.
@@ -87,11 +89,11 @@ GRANT EXECUTE ON FUNCTION auth_session_rotate(uuid, bytea, bigint, timestamptz) 
 -- A token issued before this release, rotated as V044 rotates it, and its session given the secret
 -- of its first token of the new form (generation 0; any token of the new form the session had is
 -- refused from then on, its secret replaced). The successor row auth_refresh_rotate inserts gets a
--- hash nobody can present (the caller's choice): the new token is never looked up by hash, and a
--- previous release's instance must not find it either. Answers what auth_refresh_rotate answers.
+-- hash drawn here and forgotten: the new token is never looked up by hash, and a previous release's
+-- instance must not find that row either. Answers what auth_refresh_rotate answers.
 CREATE FUNCTION auth_refresh_rotate_into_session(p_hash bytea, p_now timestamptz, p_successor_id uuid,
-                                                 p_successor_sealed bytea, p_unused_hash bytea,
-                                                 p_life_seconds bigint, p_secret_hash bytea)
+                                                 p_successor_sealed bytea, p_life_seconds bigint,
+                                                 p_secret_hash bytea)
   RETURNS TABLE (id uuid, account_id uuid, session_id uuid, user_id uuid, expires_at timestamptz,
                  spent_at timestamptz, successor_sealed bytea, session_live boolean, impersonator_id uuid,
                  account_suspended boolean, rotated boolean)
@@ -103,7 +105,9 @@ CREATE FUNCTION auth_refresh_rotate_into_session(p_hash bytea, p_now timestamptz
     caller_scope text := current_setting('app.account_id', true);
     t record;
   BEGIN
-    SELECT * INTO t FROM auth_refresh_rotate(p_hash, p_now, p_successor_id, p_successor_sealed, p_unused_hash,
+    SELECT * INTO t FROM auth_refresh_rotate(p_hash, p_now, p_successor_id, p_successor_sealed,
+                                             sha256(convert_to(gen_random_uuid()::text || clock_timestamp()::text,
+                                                               'UTF8')),
                                              p_life_seconds) AS f;
     IF NOT FOUND THEN
       RETURN;
@@ -114,12 +118,13 @@ CREATE FUNCTION auth_refresh_rotate_into_session(p_hash bytea, p_now timestamptz
          SET refresh_secret_hash = p_secret_hash, refresh_generation = 0, refreshed_at = NULL,
              previously_refreshed_at = NULL
        WHERE s.id = t.session_id;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'the session of a rotated refresh token is not in its account' USING ERRCODE = 'data_exception';
+      END IF;
       PERFORM set_config('app.account_id', coalesce(caller_scope, ''), true);
     END IF;
     RETURN QUERY SELECT t.id, t.account_id, t.session_id, t.user_id, t.expires_at, t.spent_at, t.successor_sealed,
                         t.session_live, t.impersonator_id, t.account_suspended, t.rotated;
   END $$;
-REVOKE ALL ON FUNCTION auth_refresh_rotate_into_session(bytea, timestamptz, uuid, bytea, bytea, bigint, bytea)
-  FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth_refresh_rotate_into_session(bytea, timestamptz, uuid, bytea, bytea, bigint, bytea)
-  TO tf_app;
+REVOKE ALL ON FUNCTION auth_refresh_rotate_into_session(bytea, timestamptz, uuid, bytea, bigint, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth_refresh_rotate_into_session(bytea, timestamptz, uuid, bytea, bigint, bytea) TO tf_app;

@@ -26,7 +26,7 @@ final class SignInRepository {
         FROM auth_user_by_email($1)""";
     private static final String ROTATE_SESSION = "SELECT * FROM auth_session_rotate($1, $2, $3, $4)";
     private static final String ROTATE_REFRESH_TOKEN =
-            "SELECT * FROM auth_refresh_rotate_into_session($1, $2, $3, $4, $5, $6, $7)";
+            "SELECT * FROM auth_refresh_rotate_into_session($1, $2, $3, $4, $5, $6)";
     private static final String REFRESH_TOKEN_SESSION = "SELECT session_id FROM auth_refresh_token($1)";
     private static final String LINK_TOKEN = "SELECT * FROM auth_link_token($1, $2)";
     private static final String INSERT_ACCOUNT = "INSERT INTO accounts (id, business_name) VALUES ($1, $2)";
@@ -166,7 +166,7 @@ final class SignInRepository {
      * A refresh token issued before V049, in one statement (sql/V044, V049): finds the token whose
      * hash is {@code hash} and, if it may be rotated at {@code now} (its session live, not expired,
      * its account not suspended, not yet spent), spends it for a successor row with the given id,
-     * sealed value and an unusable hash, and gives its session the secret hashed to {@code
+     * sealed value and a hash nobody holds the token of, and gives its session the secret hashed to {@code
      * secretHash} at generation 0. Empty when no token has that hash; otherwise its row as it stands
      * afterwards (a token another request spent first reads as spent, its successor sealed) and
      * whether this call rotated it.
@@ -178,8 +178,6 @@ final class SignInRepository {
                 now.atOffset(ZoneOffset.UTC),
                 successorId,
                 Buffer.buffer(successorSealed),
-                // The successor row's hash: drawn at random and forgotten, so no token ever finds that row.
-                Buffer.buffer(RefreshTokens.newSecret()),
                 life.toSeconds(),
                 Buffer.buffer(secretHash));
         return db.scopedByItself(ROTATE_REFRESH_TOKEN, args).map(rows -> {

@@ -108,6 +108,38 @@ class RefreshRotationTest {
                 .isLessThan(1_000);
     }
 
+    /** Each spend has its own grace period: the token two back, spent a minute ago, is a replay. */
+    @Test
+    void theTokenTwoBackAfterItsOwnGraceEndsTheFamily() throws Exception {
+        String first = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("refreshToken");
+        UUID session = sessionOf(first);
+        String second = refresh(first).bodyAsJsonObject().getString("refreshToken");
+        refresh(second);
+        Sql.admin()
+                .update(
+                        "UPDATE sessions SET previously_refreshed_at = now() - interval '1 minute' WHERE id = ?",
+                        session);
+
+        assertThat(refresh(first).statusCode()).isEqualTo(401);
+        assertThat(revokedReason(session)).isEqualTo("refresh_token_reuse");
+    }
+
+    /** A genuine token of a generation the session never reached (a database restored from before it) is no replay. */
+    @Test
+    void aGenerationTheSessionNeverReachedIsRefusedWithoutEndingIt() throws Exception {
+        String genuine = SignInFlowTest.signedUpAndIn(SignInFlowTest.email()).getString("refreshToken");
+        UUID session = sessionOf(genuine);
+        byte[] secret = serversTokens().read(genuine).orElseThrow().secret();
+
+        HttpResponse<Buffer> ahead = refresh(serversTokens().mint(session, 5, secret));
+
+        assertThat(ahead.statusCode()).isEqualTo(401);
+        assertThat(ahead.bodyAsJsonObject().getString("code")).isEqualTo("invalid_token");
+        assertThat(revokedReason(session)).isEqualTo("live");
+        assertThat(generationOf(session)).isZero();
+        assertThat(refresh(genuine).statusCode()).isEqualTo(200);
+    }
+
     /**
      * Nobody makes a token without both the server's key and a token of the session: not with
      * another key, and not with the server's key (a leaked one) and the session's id alone (access

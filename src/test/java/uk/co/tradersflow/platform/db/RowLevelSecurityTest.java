@@ -238,6 +238,20 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                     .containsExactly("0");
             assertThat(Sql.on(c)
                             .strings(
+                                    "SELECT count(*)::text FROM auth_session_rotate(?, NULL, ?, now())",
+                                    b.sessionId(),
+                                    before))
+                    .as("nor with none")
+                    .containsExactly("0");
+            assertThat(Sql.on(c)
+                            .strings(
+                                    "SELECT count(*)::text FROM auth_session_rotate(?, ?, 0, now())",
+                                    a.sessionId(),
+                                    secretHash))
+                    .as("a session without a secret (its tokens of the first form not yet rotated) matches none")
+                    .containsExactly("0");
+            assertThat(Sql.on(c)
+                            .strings(
                                     "SELECT account_id::text || ':' || generation || ':' || rotated"
                                             + " FROM auth_session_rotate(?, ?, ?, now())",
                                     b.sessionId(),
