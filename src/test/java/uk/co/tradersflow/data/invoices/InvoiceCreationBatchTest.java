@@ -172,12 +172,19 @@ class InvoiceCreationBatchTest {
         List<String> numbers = new ArrayList<>();
         try (Connection c = server.env.admin();
                 Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT details->>'number' FROM audit_log WHERE account_id = '"
-                        + a.accountId() + "' AND action = 'invoice.created' ORDER BY details->>'number'")) {
+                ResultSet rs = s.executeQuery(
+                        "SELECT details->>'number', host(ip), user_agent, actor_id, target_type FROM audit_log"
+                                + " WHERE account_id = '" + a.accountId()
+                                + "' AND action = 'invoice.created' ORDER BY id")) {
             while (rs.next()) {
                 numbers.add(rs.getString(1));
+                // Entries appended together carry what one appended alone does.
+                assertThat(List.of(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)))
+                        .containsExactly("127.0.0.1", "test", a.userId().toString(), "invoice");
             }
         }
+        // In the order of the entries' ids: a transaction's entries go into the chain in the order its
+        // creations were numbered.
         return numbers;
     }
 }
