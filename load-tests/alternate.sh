@@ -33,7 +33,9 @@ run_one() { # side checkout round
   (cd "$dir" && java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed 200 30 "$out/tokens.csv" > "$out/seed-$side-$round.log" 2>&1)
   cd "$here"
   TOKENS="$out/tokens.csv" wrk -t2 -c64 -d10s -s list-invoices.lua "https://127.0.0.1:$port" > /dev/null 2>&1 # warm-up
-  for run in ${WRK_RUNS:-"list-invoices.lua:/api/v1/invoices?limit=20 list-invoices.lua:/api/v1/me"}; do
+  # Split on spaces without globbing (the list's path holds a '?').
+  local runs; read -ra runs <<< "${WRK_RUNS:-list-invoices.lua:/api/v1/invoices?limit=20 list-invoices.lua:/api/v1/me}"
+  for run in "${runs[@]}"; do
     local script=${run%%:*} path=${run#*:}
     local t0 t1 log="$out/wrk-$side-$round-${script%.lua}-${path//[\/?=]/_}.log"
     t0=$(ticks "$jpid")

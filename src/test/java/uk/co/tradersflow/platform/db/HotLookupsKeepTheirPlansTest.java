@@ -38,6 +38,33 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
         }
     }
 
+    /** sql/V050: one user by key and its account are found by index even where a scan looks cheaper. */
+    @Test
+    void meReadFindsItsRowsByKeyWhateverTheTablesSize() throws SQLException {
+        try (Connection c = server.env.admin()) {
+            assertThat(strings(c, "SELECT array_to_string(proconfig, ';') FROM pg_proc WHERE proname = 'me_read'"))
+                    .containsExactly(
+                            "search_path=public, pg_temp;plan_cache_mode=force_generic_plan;enable_seqscan=off");
+            try (java.sql.Statement analyse = c.createStatement()) {
+                analyse.execute("ANALYZE users, accounts, billing_accounts");
+            }
+        }
+        try (Connection c = server.env.asApp()) {
+            for (int call = 1; call <= 8; call++) {
+                assertThat(strings(
+                                c,
+                                "SELECT user_id::text || ':' || account_id FROM me_read('" + a.accountId() + "', '"
+                                        + a.userId() + "')"))
+                        .as("call " + call)
+                        .containsExactly(a.userId() + ":" + a.accountId());
+                assertThat(strings(
+                                c, "SELECT count(*)::text FROM me_read('" + a.accountId() + "', '" + b.userId() + "')"))
+                        .as("another account's user, call " + call)
+                        .containsExactly("0");
+            }
+        }
+    }
+
     @Test
     void theLookupsAnswerTheSameOnEveryCallOfOneConnection() throws SQLException {
         // PL/pgSQL plans each query at its first call on a connection and reuses the plan after
