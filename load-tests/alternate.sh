@@ -28,6 +28,8 @@ run_one() { # side checkout round
          TF_API_RATE_PER_SECOND=1000 TF_API_BURST=2000 TF_ACCESS_TOKEN_TTL_SECONDS=3600 TF_DEV_MAIL=on
   (cd "$dir" && exec java -jar target/tradersflow.jar > "$out/server-$side-$round.log" 2>&1) &
   local pid=$!
+  # A failure part-way (set -e) must not leave this server holding the port for the next run.
+  trap "kill $pid 2>/dev/null || true" EXIT
   for _ in $(seq 1 120); do grep -q 'TradersFlow started' "$out/server-$side-$round.log" 2>/dev/null && break; sleep 0.5; done
   local jpid; jpid=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
   (cd "$dir" && java -cp target/tradersflow.jar:target/test-classes uk.co.tradersflow.loadtest.LoadSeed 200 30 "$out/tokens.csv" > "$out/seed-$side-$round.log" 2>&1)
