@@ -18,6 +18,7 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.crypto.Es256Jws;
+import uk.co.tradersflow.platform.crypto.Sha256;
 import uk.co.tradersflow.platform.db.Db;
 
 /**
@@ -52,13 +53,8 @@ public final class AuditCheckpoints {
 
     private record LineDigest(long high, long low) {
         static LineDigest of(String text) {
-            try {
-                java.nio.ByteBuffer d = java.nio.ByteBuffer.wrap(java.security.MessageDigest.getInstance("SHA-256")
-                        .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-                return new LineDigest(d.getLong(), d.getLong());
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
+            java.nio.ByteBuffer d = java.nio.ByteBuffer.wrap(Sha256.of(text));
+            return new LineDigest(d.getLong(), d.getLong());
         }
     }
 

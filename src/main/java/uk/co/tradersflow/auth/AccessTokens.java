@@ -8,9 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,6 +25,7 @@ import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
+import uk.co.tradersflow.platform.crypto.Sha256;
 
 /**
  * Mints and verifies the ES256 access tokens. Exactly one spelling of a token is accepted:
@@ -105,7 +104,7 @@ public final class AccessTokens {
     private byte[] sign(byte[] input) {
         ECDSASigner signer = new ECDSASigner();
         signer.init(true, new ParametersWithRandom(signingKey, RANDOM));
-        BigInteger[] rs = signer.generateSignature(sha256(input));
+        BigInteger[] rs = signer.generateSignature(Sha256.of(input));
         byte[] signature = new byte[64];
         System.arraycopy(fixed32(rs[0]), 0, signature, 0, 32);
         System.arraycopy(fixed32(rs[1]), 0, signature, 32, 32);
@@ -215,15 +214,7 @@ public final class AccessTokens {
         ECDSASigner verifier = new ECDSASigner();
         verifier.init(false, key);
         return verifier.verifySignature(
-                sha256(input), new BigInteger(1, signature, 0, 32), new BigInteger(1, signature, 32, 32));
-    }
-
-    private static byte[] sha256(byte[] input) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(input);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("no SHA-256 in this JDK", e);
-        }
+                Sha256.of(input), new BigInteger(1, signature, 0, 32), new BigInteger(1, signature, 32, 32));
     }
 
     /** Rewrites a P1363 signature's S as n - S when S is in the upper half, so it verifies canonically. */

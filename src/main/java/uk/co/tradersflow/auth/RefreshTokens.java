@@ -2,12 +2,12 @@ package uk.co.tradersflow.auth;
 
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.platform.crypto.HmacSha256;
+import uk.co.tradersflow.platform.crypto.Sha256;
 
 /**
  * A session's refresh token: the session, the generation it stands for, the session's secret, and
@@ -39,8 +39,6 @@ public final class RefreshTokens {
     /** {@link SecretTokens#generate}: the prefix and 32 random bytes in base64url. */
     private static final int FIRST_FORM_LENGTH = PREFIX.length() + 43;
 
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     /** A genuine token's session, generation and the session's secret. */
     public record Presented(UUID sessionId, long generation, byte[] secret) {
         /** What the session row keeps of the secret. */
@@ -62,17 +60,12 @@ public final class RefreshTokens {
 
     /** A new session's secret. */
     public static byte[] newSecret() {
-        byte[] secret = new byte[SECRET_BYTES];
-        RANDOM.nextBytes(secret);
-        return secret;
+        return SecretTokens.random256();
     }
 
+    /** What the session row keeps of a secret. */
     public static byte[] secretHash(byte[] secret) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(secret);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(secret);
     }
 
     public String mint(UUID sessionId, long generation, byte[] secret) {

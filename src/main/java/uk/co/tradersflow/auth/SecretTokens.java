@@ -1,10 +1,8 @@
 package uk.co.tradersflow.auth;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import uk.co.tradersflow.platform.crypto.Sha256;
 
 /**
  * Opaque bearer secrets (refresh tokens, emailed link tokens): 256 random bits, handed out once
@@ -17,16 +15,17 @@ public final class SecretTokens {
 
     /** A fresh token with a recognisable prefix (which the log redactor also knows). */
     public static String generate(String prefix) {
+        return prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(random256());
+    }
+
+    /** 256 random bits. */
+    static byte[] random256() {
         byte[] bytes = new byte[32];
         RANDOM.nextBytes(bytes);
-        return prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        return bytes;
     }
 
     public static byte[] hash(String token) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(token);
     }
 }

@@ -10,8 +10,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -32,6 +30,7 @@ import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.incident.IncidentNoticeService;
 import uk.co.tradersflow.platform.bus.LocalRecordCodec;
 import uk.co.tradersflow.platform.bus.Signal;
+import uk.co.tradersflow.platform.crypto.Sha256;
 import uk.co.tradersflow.platform.db.PgUrl;
 import uk.co.tradersflow.platform.security.Actor;
 import uk.co.tradersflow.platform.security.ActorType;
@@ -211,13 +210,7 @@ public final class OpsCommands {
     }
 
     private static String digest(String text) {
-        try {
-            return HexFormat.of()
-                    .formatHex(
-                            MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)), 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(Sha256.of(text), 0, 8);
     }
 
     /** {@code --name value} pairs and bare {@code --flag}s. */

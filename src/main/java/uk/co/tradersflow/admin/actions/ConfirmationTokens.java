@@ -1,10 +1,8 @@
 package uk.co.tradersflow.admin.actions;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import uk.co.tradersflow.platform.crypto.Sha256;
 
 /**
  * An action's confirmation token: 256 random bits handed to the requester once, stored only as
@@ -25,10 +23,6 @@ final class ConfirmationTokens {
     }
 
     static byte[] hash(String token) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(token);
     }
 }

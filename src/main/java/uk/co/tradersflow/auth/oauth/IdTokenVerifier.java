@@ -23,6 +23,7 @@ import java.util.Date;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
+import uk.co.tradersflow.platform.crypto.Sha256;
 import uk.co.tradersflow.platform.log.LogText;
 
 /**
@@ -157,12 +158,7 @@ final class IdTokenVerifier {
     }
 
     static String sha256Hex(String text) {
-        try {
-            return HexFormat.of()
-                    .formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(Sha256.of(text));
     }
 
     private static <T> Future<T> rejected(String reason) {

@@ -5,7 +5,6 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
@@ -101,12 +100,7 @@ public final class Es256Jws {
         String canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\""
                 + ENCODER.encodeToString(fixed32(ec.getW().getAffineX())) + "\",\"y\":\""
                 + ENCODER.encodeToString(fixed32(ec.getW().getAffineY())) + "\"}";
-        try {
-            return ENCODER.encodeToString(
-                    MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.US_ASCII)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return ENCODER.encodeToString(Sha256.of(canonical));
     }
 
     private static byte[] fixed32(BigInteger value) {

@@ -4,9 +4,8 @@ import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import uk.co.tradersflow.platform.crypto.Sha256;
 
 /**
  * A static file our own pages serve (a script, a stylesheet), read once from the class path and
@@ -25,14 +24,10 @@ public record HashedAsset(String path, Buffer body, String contentType) {
                 throw new IllegalStateException("missing resource " + resource);
             }
             byte[] bytes = in.readAllBytes();
-            String hash = HexFormat.of()
-                    .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))
-                    .substring(0, 16);
+            String hash = HexFormat.of().formatHex(Sha256.of(bytes)).substring(0, 16);
             return new HashedAsset(urlPrefix + name + "." + hash + "." + extension, Buffer.buffer(bytes), contentType);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
