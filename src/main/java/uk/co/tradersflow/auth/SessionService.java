@@ -92,13 +92,10 @@ public final class SessionService {
                         return Future.succeededFuture(
                                 pair(family, sessions.refreshFor(sessionId, state.generation(), secret)));
                     }
-                    if (!state.sessionLive() || state.expiresAt().isBefore(clock.instant())) {
-                        return Future.failedFuture(invalidToken());
-                    }
-                    // A suspended account's sessions stay (reinstating brings them back) but open nothing meanwhile.
-                    if (state.accountSuspended()) {
-                        return Future.failedFuture(
-                                AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"));
+                    Optional<AppError> refused =
+                            refused(state.sessionLive(), state.expiresAt(), state.accountSuspended());
+                    if (refused.isPresent()) {
+                        return Future.failedFuture(refused.get());
                     }
                     // Not spent yet not rotated: the database judged the session expired at the same instant,
                     // rounded to microseconds; or a generation it never reached (restored from a backup older
@@ -147,15 +144,14 @@ public final class SessionService {
                             return Future.succeededFuture(
                                     pair(Family.of(found.get().row()), successor));
                         }
-                        if (found.isEmpty()
-                                || !found.get().row().sessionLive()
-                                || found.get().row().expiresAt().isBefore(clock.instant())) {
+                        if (found.isEmpty()) {
                             return Future.failedFuture(invalidToken());
                         }
                         SignInRepository.RefreshRow row = found.get().row();
-                        if (row.accountSuspended()) {
-                            return Future.failedFuture(
-                                    AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"));
+                        Optional<AppError> refused =
+                                refused(row.sessionLive(), row.expiresAt(), row.accountSuspended());
+                        if (refused.isPresent()) {
+                            return Future.failedFuture(refused.get());
                         }
                         if (row.spentAt().isEmpty()) {
                             return Future.failedFuture(invalidToken());
@@ -168,6 +164,17 @@ public final class SessionService {
                                 : reuse(Family.of(row), client);
                     });
         });
+    }
+
+    /** Why a token whose session was found may not be refreshed now; empty when it may. */
+    private Optional<AppError> refused(boolean sessionLive, Instant expiresAt, boolean accountSuspended) {
+        if (!sessionLive || expiresAt.isBefore(clock.instant())) {
+            return Optional.of(invalidToken());
+        }
+        // A suspended account's sessions stay (reinstating brings them back) but open nothing meanwhile.
+        return accountSuspended
+                ? Optional.of(AppError.of(ErrorCode.ACCOUNT_SUSPENDED, "This account is suspended"))
+                : Optional.empty();
     }
 
     private static AppError invalidToken() {
