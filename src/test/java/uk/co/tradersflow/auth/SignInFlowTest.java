@@ -621,13 +621,34 @@ class SignInFlowTest {
     void passwordsAndTokensNeverReachTheLog() throws Exception {
         try (LogCapture logs = new LogCapture()) {
             JsonObject tokens = signedUpAndIn(email());
-            post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", tokens.getString("refreshToken")));
+            JsonObject refreshed = post(
+                            "/api/v1/auth/refresh",
+                            new JsonObject().put("refreshToken", tokens.getString("refreshToken")))
+                    .bodyAsJsonObject();
+            // Refused ones too: a token of the first form nobody holds, and one of the new form altered.
+            String unknown = SecretTokens.generate("tfr_");
+            String refreshToken = refreshed.getString("refreshToken");
+            String altered = refreshToken.substring(0, 40)
+                    + (refreshToken.charAt(40) == 'A' ? 'B' : 'A')
+                    + refreshToken.substring(41);
+            assertThat(post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", unknown))
+                            .statusCode())
+                    .isEqualTo(401);
+            assertThat(post("/api/v1/auth/refresh", new JsonObject().put("refreshToken", altered))
+                            .statusCode())
+                    .isEqualTo(401);
             String text = logs.text();
             assertThat(text)
                     .doesNotContain(PASSWORD)
                     .doesNotContain(tokens.getString("accessToken"))
                     .doesNotContain(tokens.getString("refreshToken"))
-                    .doesNotContain(tokens.getString("deviceToken"));
+                    .doesNotContain(tokens.getString("deviceToken"))
+                    .doesNotContain(refreshed.getString("accessToken"))
+                    .doesNotContain(refreshToken)
+                    .doesNotContain(unknown)
+                    .doesNotContain(altered)
+                    // The secret a refresh token carries is in no line either (its text is the token's body).
+                    .doesNotContain(refreshToken.substring(4, 60));
         }
     }
 
