@@ -17,7 +17,7 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
 
     private static final String HOT = "('auth_refresh_token', 'auth_session_refresh_state', 'session_state',"
             + " 'auth_user_by_email',"
-            + " 'invoice_lines_render', 'invoice_store_reply')";
+            + " 'invoice_lines_json', 'invoice_lines_render', 'invoice_store_reply')";
 
     @Test
     void theHotLookupsArePlpgsqlAndKeepTheirSecurityAttributes() throws SQLException {
@@ -32,6 +32,7 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
                             "auth_refresh_token:plpgsql:true:s:tf_owner:search_path=public, pg_temp",
                             "auth_session_refresh_state:plpgsql:true:s:tf_owner:search_path=public, pg_temp",
                             "auth_user_by_email:plpgsql:true:s:tf_owner:search_path=public, pg_temp",
+                            "invoice_lines_json:plpgsql:false:s:tf_owner:search_path=public, pg_temp",
                             "invoice_lines_render:plpgsql:false:s:tf_owner:search_path=public, pg_temp",
                             "invoice_store_reply:plpgsql:true:v:tf_owner:search_path=public, pg_temp",
                             "session_state:plpgsql:true:s:tf_owner:search_path=public, pg_temp");
@@ -86,6 +87,14 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
                 assertThat(strings(c, "SELECT count(*)::text FROM auth_refresh_token('\\x00'::bytea)"))
                         .as("call " + call)
                         .containsExactly("0");
+                // A creation's lines as its number's statement and invoice_create render them (V051).
+                assertThat(strings(
+                                c,
+                                "SELECT invoice_lines_json('{\"Say \\\"when\\\"\",Call-out}', '{2.50,1.005}',"
+                                        + " '{4500,0}')"))
+                        .as("call " + call)
+                        .containsExactly("[{\"description\":\"Say \\\"when\\\"\",\"quantity\":2.5,\"unitPence\":4500},"
+                                + "{\"description\":\"Call-out\",\"quantity\":1.01,\"unitPence\":0}]");
             }
         }
         // The lines' trigger calls this one as its definer; the runtime role may not.
