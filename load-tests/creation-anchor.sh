@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# The creation's database anchor: one invoice creation's transaction, statement for statement as
-# the server sends it (InvoiceRepository.NUMBER: the references checked, the number taken, the
-# transaction's time and the lines rendered; then invoice_create and the audit entry together;
-# then COMMIT), driven by pgbench alone, so a CreateInvoiceSimulation figure can be set beside
-# what PostgreSQL itself does with the same transaction on the same two cores. Each pgbench
-# transaction writes as one of the accounts a CreateInvoiceSimulation run seeded (8: 64 clients on
-# 8 accounts, the simulation's contention), picked at random; the reply stored is a rendered reply
-# of the server's size. Two differences, both against the anchor: pgbench cannot send the number's
-# statement in the round trip of BEGIN (its answer feeds the next statement through \gset, which a
-# pipeline does not allow), and it creates one invoice a transaction where the server puts an
-# account's waiting creations into one (InvoiceService.createTogether), so under contention the
-# server may exceed it.
+# The creation's database anchor: a batch of invoice creations' transaction, statement for
+# statement as the server sends it for one account's batch (InvoiceRepository.NUMBER_ALL: the
+# references checked, the numbers taken, the transaction's time and the lines rendered; then
+# invoice_create_many and the audit entries together; then COMMIT), driven by pgbench alone, so a
+# CreateInvoiceSimulation figure can be set beside what PostgreSQL itself does with the same
+# transaction on the same two cores. Each pgbench transaction writes as one of the accounts a
+# CreateInvoiceSimulation run seeded (8: 64 clients on 8 accounts, the simulation's contention),
+# picked at random; the replies stored are rendered replies of the server's size. BATCH creations
+# go in each transaction (default 1). The server puts an account's creations that arrive while its
+# previous batch is written into one transaction (InvoiceService.createTogether): with 64 writers
+# on 8 accounts its batches hold up to 8, so BATCH=1 is the anchor's floor and BATCH=7 near what
+# the server does under that load. One difference, against the anchor: pgbench cannot send the
+# numbers' statement in the round trip of BEGIN (its answer feeds the next statement through
+# \gset, which a pipeline does not allow).
 #
-#   load-tests/creation-anchor.sh [clients=64] [seconds=15]
+#   [BATCH=1] load-tests/creation-anchor.sh [clients=64] [seconds=15]
 #
 # Needs the database a CreateInvoiceSimulation run left (TF_LOAD_DB, default tf_load21).
-# Afterwards it counts the invoices created (every transaction must have created one) and checks
+# Afterwards it counts the invoices created (every transaction must have created BATCH) and checks
 # the numbers gap-free per account (check-invoice-numbers.sql).
 set -euo pipefail
-clients=${1:-64}; secs=${2:-15}
+clients=${1:-64}; secs=${2:-15}; batch=${BATCH:-1}
 db=${TF_LOAD_DB:-tf_load21}
 here=$(cd "$(dirname "$0")" && pwd)
 admin=(psql -q -X -h 127.0.0.1 -U postgres -d "$db" -At)
@@ -35,34 +37,63 @@ args=()
 for ref in "${refs[@]}"; do
   read -r account customer user <<<"$ref"
   script="$dir/$account.sql"
-  cat > "$script" <<SQL
-SELECT gen_random_uuid() AS id \gset
+  owners=$(seq 1 "$batch" | awk '{printf "%s%d,%d,%d", (NR > 1 ? "," : ""), $1, $1, $1}')
+  descriptions=$(seq 1 "$batch" | awk '{printf "%s\"Labour (hours)\",Call-out,\"Copper pipe 15mm (m)\"", (NR > 1 ? "," : "")}')
+  quantities=$(seq 1 "$batch" | awk '{printf "%s2,1,3", (NR > 1 ? "," : "")}')
+  pence=$(seq 1 "$batch" | awk '{printf "%s4500,1250,333", (NR > 1 ? "," : "")}')
+  {
+    cat <<SQL
 \startpipeline
 BEGIN;
 SELECT set_config('app.account_id', '$account', true);
 \endpipeline
-WITH refs AS (
-  SELECT EXISTS (SELECT 1 FROM customers WHERE id = '$customer'::uuid) AS customer_found,
-         (NULL::uuid IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = NULL::uuid)) AS job_found),
+WITH creation AS (
+  SELECT c.ord, EXISTS (SELECT 1 FROM customers WHERE id = c.customer_id) AS customer_found,
+         (c.job_id IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = c.job_id)) AS job_found
+    FROM unnest(array_fill('$customer'::uuid, ARRAY[$batch]), array_fill(NULL::uuid, ARRAY[$batch]))
+         WITH ORDINALITY AS c(customer_id, job_id, ord)),
+found AS (
+  SELECT creation.ord, row_number() OVER (ORDER BY creation.ord) AS k, count(*) OVER () AS n
+    FROM creation WHERE customer_found AND job_found),
 next AS (
   INSERT INTO invoice_counters (last_number)
-  SELECT 1 FROM refs WHERE customer_found AND job_found
-  ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + 1
-  RETURNING last_number)
-SELECT refs.customer_found, refs.job_found, next.last_number AS number, now() AS created_at,
-       invoice_lines_json('{"Labour (hours)",Call-out,"Copper pipe 15mm (m)"}', '{2,1,3}', '{4500,1250,333}') AS lines
-  FROM refs LEFT JOIN next ON true \gset
+  SELECT count(*) FROM found HAVING count(*) > 0
+  ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + excluded.last_number
+  RETURNING last_number),
+rendered AS (
+  SELECT l.owner, invoice_lines_json(array_agg(l.description ORDER BY l.ord), array_agg(l.quantity ORDER BY l.ord),
+                                     array_agg(l.unit_pence ORDER BY l.ord)) AS lines_json
+    FROM unnest('{$owners}'::integer[], '{$descriptions}'::text[], '{$quantities}'::text[], '{$pence}'::bigint[])
+         WITH ORDINALITY AS l(owner, description, quantity, unit_pence, ord)
+   GROUP BY l.owner),
+answer AS (
+  SELECT (next.last_number - found.n + found.k)::integer AS number, now() AS created_at,
+         coalesce(rendered.lines_json, '[]') AS lines_json
+    FROM creation
+    LEFT JOIN found ON found.ord = creation.ord
+    LEFT JOIN next ON found.ord IS NOT NULL
+    LEFT JOIN rendered ON rendered.owner = creation.ord)
+SELECT min(number) AS first, max(created_at) AS created_at, max(lines_json) AS lines FROM answer \gset
 \startpipeline
-SELECT * FROM invoice_create(:id::uuid, :number, '$customer', NULL, 'GBP', '2027-01-31', 11249,
-  '{"Labour (hours)",Call-out,"Copper pipe 15mm (m)"}', '{2,1,3}', '{4500,1250,333}', :created_at::timestamptz,
-  '{"id":"' || :id || '","number":"INV-' || :number || '","customerId":"$customer","jobId": null,"status":"draft","currency":"GBP","lines":' || :lines || ',"totalPence":11249,"dueDate":"2027-01-31","paymentUrl": null,"paidAt": null,"createdAt":"' || :created_at || '","updatedAt":"' || :created_at || '"}');
+WITH c AS (
+  SELECT gen_random_uuid() AS id, :first + g - 1 AS number FROM generate_series(1, $batch) AS g)
+SELECT * FROM invoice_create_many(
+  (SELECT array_agg(id ORDER BY number) FROM c), (SELECT array_agg(number ORDER BY number) FROM c),
+  array_fill('$customer'::uuid, ARRAY[$batch]), array_fill(NULL::uuid, ARRAY[$batch]), array_fill('GBP'::text, ARRAY[$batch]),
+  array_fill('2027-01-31'::date, ARRAY[$batch]), array_fill(11249::bigint, ARRAY[$batch]),
+  (SELECT array_agg('{"id":"' || id || '","number":"INV-' || number || '","customerId":"$customer","jobId": null,"status":"draft","currency":"GBP","lines":' || :lines || ',"totalPence":11249,"dueDate":"2027-01-31","paymentUrl": null,"paidAt": null,"createdAt":"' || :created_at || '","updatedAt":"' || :created_at || '"}' ORDER BY number) FROM c),
+  '{$owners}', '{$descriptions}', '{$quantities}', '{$pence}', :created_at::timestamptz);
+SQL
+    for ((k = 1; k <= batch; k++)); do
+      cat <<SQL
 INSERT INTO audit_log (account_id, actor_type, actor_id, impersonator_id, action, target_type, target_id,
                        ip, user_agent, details)
-VALUES ('$account', 'user', '$user', NULL, 'invoice.created', 'invoice', :id, '127.0.0.1'::text::inet, 'pgbench',
-        '{"number":"INV-0001","totalPence":11249}');
-\endpipeline
-COMMIT;
+VALUES ('$account', 'user', '$user', NULL, 'invoice.created', 'invoice', gen_random_uuid()::text, '127.0.0.1'::text::inet,
+        'pgbench', '{"number":"INV-0001","totalPence":11249}');
 SQL
+    done
+    printf 'COMMIT;\n\\endpipeline\n'
+  } > "$script"
   args+=(-f "$script@1")
 done
 
@@ -72,6 +103,6 @@ out=$(pgbench -h 127.0.0.1 -U tf_app -n -M prepared -c "$clients" -j 2 -T "$secs
 after=$("${admin[@]}" -c "SELECT count(*) FROM invoices")
 tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
 grep -E '^(latency average|tps)' <<<"$out"
-echo "creations: $((after - before)) for $tx transactions ($(( (after - before) / secs ))/s) on ${#refs[@]} accounts"
-[ "$((after - before))" = "$tx" ] || { echo "NOT EVERY TRANSACTION CREATED ITS INVOICE" >&2; exit 1; }
+echo "creations: $((after - before)) for $tx transactions of $batch ($(( (after - before) / secs ))/s) on ${#refs[@]} accounts"
+[ "$((after - before))" = "$((tx * batch))" ] || { echo "NOT EVERY TRANSACTION CREATED ITS $batch INVOICES" >&2; exit 1; }
 psql -q -X -h 127.0.0.1 -U postgres -d "$db" -f "$here/check-invoice-numbers.sql" | grep -E "GAP"

@@ -51,7 +51,7 @@ public record InvoiceReply(
      * A new invoice's reply, before it is written: a draft of {@code in} under the number the
      * database gave it, created at the transaction's time, its lines as the database renders them.
      * What the database would default (status, currency, no payment yet) is said here as the
-     * insert says it ({@code invoice_create}, sql/V047).
+     * insert says it ({@code invoice_create_many}, sql/V052).
      */
     static InvoiceReply ofNew(UUID id, InvoiceRepository.Numbered numbered, InvoiceInput in) {
         return new InvoiceReply(

@@ -6,8 +6,12 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import uk.co.tradersflow.error.AppError;
@@ -35,32 +39,49 @@ final class InvoiceRepository {
     // check and the update.
     private static final String LOCK = "SELECT id FROM invoices WHERE id = $1 FOR UPDATE";
 
-    // A creation's first statement: its customer and job (if any) must be the caller's own, which
-    // under RLS means they exist at all. With either missing no number is taken and the answer says
-    // which was missing; the transaction goes on for the creations beside it. Otherwise it takes the
-    // account's next number. The counter row stays locked until this transaction ends: concurrent
-    // creations for one account queue here, and a rolled-back creation hands its number back, so
-    // numbers are gap-free. With the number come what the reply needs from the database: the
-    // transaction's time (the invoice's createdAt) and the lines as the database renders them
-    // (sql/V047), so the server renders the whole reply before the invoice is written.
-    private static final String NUMBER =
+    // A batch's first statement: each creation's customer and job (if any) must be the caller's
+    // own, which under RLS means they exist at all. A creation with either missing takes no number
+    // and its answer says which was missing; the others go on. Those found take the account's next
+    // numbers, in the batch's order, by one update of the counter. The counter row stays locked until
+    // this transaction ends: concurrent batches for one account queue here, and a rolled-back batch
+    // hands its numbers back, so numbers are gap-free. With the numbers come what the replies need
+    // from the database: the transaction's time (the invoices' createdAt) and each creation's lines as
+    // the database renders them (sql/V047, V051), so the server renders every reply before the
+    // invoices are written. $1, $2: customers and jobs, a creation each; $3-$6: lines, each naming its
+    // creation (1 for the first).
+    private static final String NUMBER_ALL =
             """
-      WITH refs AS (
-        SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1) AS customer_found,
-               ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $2)) AS job_found),
+      WITH creation AS (
+        SELECT c.ord, EXISTS (SELECT 1 FROM customers WHERE id = c.customer_id) AS customer_found,
+               (c.job_id IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = c.job_id)) AS job_found
+          FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS c(customer_id, job_id, ord)),
+      found AS (
+        SELECT creation.ord, row_number() OVER (ORDER BY creation.ord) AS k, count(*) OVER () AS n
+          FROM creation WHERE customer_found AND job_found),
       next AS (
         INSERT INTO invoice_counters (last_number)
-        SELECT 1 FROM refs WHERE customer_found AND job_found
-        ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + 1
-        RETURNING last_number)
-      SELECT refs.customer_found, refs.job_found, next.last_number, now() AS created_at,
-             invoice_lines_json($3, $4, $5) AS lines_json
-        FROM refs LEFT JOIN next ON true""";
+        SELECT count(*) FROM found HAVING count(*) > 0
+        ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + excluded.last_number
+        RETURNING last_number),
+      rendered AS (
+        SELECT l.owner, invoice_lines_json(array_agg(l.description ORDER BY l.ord), array_agg(l.quantity ORDER BY l.ord),
+                                           array_agg(l.unit_pence ORDER BY l.ord)) AS lines_json
+          FROM unnest($3::integer[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY
+               AS l(owner, description, quantity, unit_pence, ord)
+         GROUP BY l.owner)
+      SELECT creation.customer_found, creation.job_found, (next.last_number - found.n + found.k)::integer AS number,
+             now() AS created_at, coalesce(rendered.lines_json, '[]') AS lines_json
+        FROM creation
+        LEFT JOIN found ON found.ord = creation.ord
+        LEFT JOIN next ON found.ord IS NOT NULL
+        LEFT JOIN rendered ON rendered.owner = creation.ord
+       ORDER BY creation.ord""";
 
-    // The invoice, its lines and its rendered reply, written once (sql/V047). Everything up to
-    // COMMIT runs under the counter's lock, so it goes with the audit entry in one round trip.
-    private static final String CREATE =
-            "SELECT * FROM invoice_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    // The batch's invoices, their lines and their rendered replies, written by one statement
+    // (sql/V052). Everything up to COMMIT runs under the counter's lock, so it goes with the audit
+    // entries in one round trip.
+    private static final String CREATE_ALL =
+            "SELECT * FROM invoice_create_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
     // An edit's new lines, once the old ones are deleted.
     private static final String INSERT_LINES =
@@ -133,49 +154,64 @@ final class InvoiceRepository {
     }
 
     /**
-     * A new invoice's number, and what its reply needs from the database; or, when its customer or
-     * job is not the caller's, no number taken and the 422 that says which.
+     * Each creation's number, and what its reply needs from the database, in the order of {@code
+     * inputs}; or, for a creation whose customer or job is not the caller's, no number taken and the
+     * 422 that says which. One statement for the batch.
      */
-    Future<Numbered> number(SqlConnection tx, InvoiceInput in) {
-        LineColumns lines = LineColumns.of(in.lines());
-        return tx.preparedQuery(NUMBER)
-                .execute(lines.appendTo(
-                        Tuple.of(in.customerId().orElseThrow(), in.jobId().orElse(null))))
-                .compose(rows -> {
-                    Row r = rows.iterator().next();
-                    boolean customerFound = r.getBoolean("customer_found");
-                    boolean jobFound = r.getBoolean("job_found");
-                    return customerFound && jobFound
-                            ? Future.succeededFuture(new Numbered(
-                                    r.getInteger("last_number"),
-                                    Rows.instant(r, "created_at"),
-                                    r.getString("lines_json"),
-                                    lines))
-                            : Future.failedFuture(missingReferences(customerFound, jobFound));
+    Future<List<Future<Numbered>>> numberAll(SqlConnection tx, List<InvoiceInput> inputs) {
+        UUID[] customers =
+                inputs.stream().map(in -> in.customerId().orElseThrow()).toArray(UUID[]::new);
+        UUID[] jobs = inputs.stream().map(in -> in.jobId().orElse(null)).toArray(UUID[]::new);
+        return tx.preparedQuery(NUMBER_ALL)
+                .execute(BatchLines.of(inputs)
+                        .appendTo(Tuple.tuple().addArrayOfUUID(customers).addArrayOfUUID(jobs)))
+                .map(rows -> {
+                    List<Future<Numbered>> numbered = new ArrayList<>(inputs.size());
+                    for (Row r : rows) {
+                        boolean customerFound = r.getBoolean("customer_found");
+                        boolean jobFound = r.getBoolean("job_found");
+                        numbered.add(
+                                customerFound && jobFound
+                                        ? Future.succeededFuture(new Numbered(
+                                                r.getInteger("number"),
+                                                Rows.instant(r, "created_at"),
+                                                r.getString("lines_json")))
+                                        : Future.failedFuture(missingReferences(customerFound, jobFound)));
+                    }
+                    return numbered;
                 });
     }
 
-    /**
-     * A number taken for a creation, with the transaction's time, the lines as the database renders
-     * them, and the lines' columns as they were sent, which {@link #create} sends again unchanged.
-     */
-    record Numbered(int number, Instant createdAt, String linesJson, LineColumns lines) {}
+    /** A number taken for a creation, with the transaction's time and the lines as the database renders them. */
+    record Numbered(int number, Instant createdAt, String linesJson) {}
 
-    /** Writes a new invoice numbered by {@link #number}, with its lines and {@code reply}, rendered from the same input. */
-    Future<Invoice> create(SqlConnection tx, Numbered numbered, InvoiceReply reply) {
-        return tx.preparedQuery(CREATE)
-                .execute(numbered.lines()
-                        .appendTo(Tuple.tuple()
-                                .addUUID(reply.id())
-                                .addInteger(reply.number())
-                                .addUUID(reply.customerId())
-                                .addUUID(reply.jobId())
-                                .addString(reply.currency())
-                                .addLocalDate(reply.dueDate())
-                                .addLong(reply.totalPence()))
-                        .addOffsetDateTime(Rows.utc(reply.createdAt()))
-                        .addString(reply.render()))
-                .map(rows -> Rows.one(rows, Invoice::from));
+    /**
+     * Writes the invoices numbered by {@link #numberAll}, each with its lines and its reply, rendered
+     * from the same input: {@code replies.get(i)} is {@code inputs.get(i)}'s. One statement for the
+     * batch; the invoices in the order of {@code replies}.
+     */
+    Future<List<Invoice>> createAll(SqlConnection tx, List<InvoiceInput> inputs, List<InvoiceReply> replies) {
+        Tuple args = Tuple.tuple()
+                .addArrayOfUUID(replies.stream().map(InvoiceReply::id).toArray(UUID[]::new))
+                .addArrayOfInteger(replies.stream().map(InvoiceReply::number).toArray(Integer[]::new))
+                .addArrayOfUUID(replies.stream().map(InvoiceReply::customerId).toArray(UUID[]::new))
+                .addArrayOfUUID(replies.stream().map(InvoiceReply::jobId).toArray(UUID[]::new))
+                .addArrayOfString(replies.stream().map(InvoiceReply::currency).toArray(String[]::new))
+                .addArrayOfLocalDate(replies.stream().map(InvoiceReply::dueDate).toArray(LocalDate[]::new))
+                .addArrayOfLong(replies.stream().map(InvoiceReply::totalPence).toArray(Long[]::new))
+                .addArrayOfString(replies.stream().map(InvoiceReply::render).toArray(String[]::new));
+        // One transaction, one time: every reply of the batch carries it.
+        OffsetDateTime createdAt = Rows.utc(replies.get(0).createdAt());
+        return tx.preparedQuery(CREATE_ALL)
+                .execute(BatchLines.of(inputs).appendTo(args).addOffsetDateTime(createdAt))
+                .map(rows -> {
+                    Map<UUID, Invoice> byId = new HashMap<>();
+                    for (Row r : rows) {
+                        Invoice invoice = Invoice.from(r);
+                        byId.put(invoice.id(), invoice);
+                    }
+                    return replies.stream().map(reply -> byId.get(reply.id())).toList();
+                });
     }
 
     /** The 422 of a customer or job that is not the caller's (for an edit's check too). */
@@ -261,6 +297,34 @@ final class InvoiceRepository {
         return tx.preparedQuery(INSERT_LINES)
                 .execute(LineColumns.of(lines).appendTo(Tuple.of(invoiceId)))
                 .mapEmpty();
+    }
+
+    /**
+     * The lines of a batch's creations as its statements take them: four arrays, each line's creation
+     * (its place in the batch, from 1), description, quantity (as text) and unit price.
+     */
+    record BatchLines(Integer[] owners, String[] descriptions, String[] quantities, Long[] unitPence) {
+        static BatchLines of(List<InvoiceInput> inputs) {
+            List<Integer> owners = new ArrayList<>();
+            List<InvoiceLine> lines = new ArrayList<>();
+            for (int i = 0; i < inputs.size(); i++) {
+                for (InvoiceLine line : inputs.get(i).lines()) {
+                    owners.add(i + 1);
+                    lines.add(line);
+                }
+            }
+            LineColumns columns = LineColumns.of(lines);
+            return new BatchLines(
+                    owners.toArray(Integer[]::new), columns.descriptions(), columns.quantities(), columns.unitPence());
+        }
+
+        /** {@code args} and then the four arrays. */
+        Tuple appendTo(Tuple args) {
+            return args.addArrayOfInteger(owners)
+                    .addArrayOfString(descriptions)
+                    .addArrayOfString(quantities)
+                    .addArrayOfLong(unitPence);
+        }
     }
 
     /** Lines as the statements take them: three arrays, descriptions, quantities (as text), unit prices. */

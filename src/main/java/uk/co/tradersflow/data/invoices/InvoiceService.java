@@ -6,6 +6,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
@@ -116,32 +117,47 @@ public final class InvoiceService {
 
     /**
      * Creates {@code cmds} in {@code tx}, in two round trips whatever their number: every
-     * creation's references checked and, where found, its number taken; then each invoice written
-     * with its lines and its reply, rendered here, and its audit entry. One outcome per command, in
-     * order: the invoice, or the 422 its references earned (which writes nothing and leaves the
-     * transaction to the others).
+     * creation's references checked and, where found, its number taken, in one statement; then every
+     * invoice written with its lines and its reply, rendered here, in another, beside each one's
+     * audit entry. One outcome per command, in order: the invoice, or the 422 its references earned
+     * (which writes nothing and leaves the transaction to the others).
      */
     private Future<List<Future<Invoice>>> insertAll(Tx tx, List<CreateInvoice> cmds) {
-        List<Future<Invoice>> outcomes = new ArrayList<>(cmds.size());
-        for (CreateInvoice cmd : cmds) {
-            InvoiceInput in = cmd.input();
-            // The account's number stays locked until COMMIT: the invoice and the audit entry go out
-            // together, in one round trip, instead of one after the other.
-            outcomes.add(invoices.number(tx, in).compose(numbered -> {
-                InvoiceReply reply = InvoiceReply.ofNew(UUID.randomUUID(), numbered, in);
-                Future<Void> audited = audit.append(
-                        tx, entry(cmd.caller(), "invoice.created", reply.id(), reply.number(), reply.totalPence()));
-                Future<Invoice> kept = invoices.create(tx, numbered, reply);
-                return Future.all(kept, audited).map(v -> kept.result());
-            }));
-        }
-        return Future.join(outcomes).transform(ignored -> {
-            for (Future<Invoice> outcome : outcomes) {
-                if (outcome.failed() && !(outcome.cause() instanceof AppError)) {
-                    return Future.failedFuture(outcome.cause());
+        List<InvoiceInput> inputs = cmds.stream().map(CreateInvoice::input).toList();
+        return invoices.numberAll(tx, inputs).compose(numbered -> {
+            List<InvoiceInput> kept = new ArrayList<>(cmds.size());
+            List<InvoiceReply> replies = new ArrayList<>(cmds.size());
+            List<Future<Void>> audited = new ArrayList<>(cmds.size());
+            for (int i = 0; i < cmds.size(); i++) {
+                if (numbered.get(i).succeeded()) {
+                    InvoiceReply reply = InvoiceReply.ofNew(
+                            UUID.randomUUID(), numbered.get(i).result(), inputs.get(i));
+                    kept.add(inputs.get(i));
+                    replies.add(reply);
+                    audited.add(audit.append(
+                            tx,
+                            entry(
+                                    cmds.get(i).caller(),
+                                    "invoice.created",
+                                    reply.id(),
+                                    reply.number(),
+                                    reply.totalPence())));
                 }
             }
-            return Future.succeededFuture(outcomes);
+            if (replies.isEmpty()) {
+                return Future.succeededFuture(numbered.stream()
+                        .<Future<Invoice>>map(n -> Future.failedFuture(n.cause()))
+                        .toList());
+            }
+            Future<List<Invoice>> created = invoices.createAll(tx, kept, replies);
+            return Future.all(created, Future.all(audited)).map(v -> {
+                Iterator<Invoice> invoicesInOrder = created.result().iterator();
+                return numbered.stream()
+                        .<Future<Invoice>>map(n -> n.succeeded()
+                                ? Future.succeededFuture(invoicesInOrder.next())
+                                : Future.failedFuture(n.cause()))
+                        .toList();
+            });
         });
     }
 

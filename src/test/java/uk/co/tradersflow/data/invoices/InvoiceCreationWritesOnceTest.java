@@ -14,6 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,8 @@ import uk.co.tradersflow.support.TestUsers.TestUser;
 
 /**
  * A creation writes its invoice row once, with its lines rendered by the database and its reply
- * (sql/V047, {@code invoice_create}), and the lines' trigger leaves that row alone; every other
+ * (sql/V047, {@code invoice_create}; a batch of them, sql/V052, {@code invoice_create_many}), and
+ * the lines' trigger leaves that row alone; every other
  * change of lines is still rendered as before, and a reply the row no longer matches still
  * refuses the commit.
  */
@@ -98,6 +100,136 @@ class InvoiceCreationWritesOnceTest {
                     .contains("\"quantity\":2,", "\"quantity\":1.5,", "\"quantity\":0.01,", "\"quantity\":12.3,");
             assertThat(rs.getString(3)).isEqualTo("{\"reply\":\"as the server rendered it\"}");
         }
+    }
+
+    /**
+     * A batch of creations (sql/V052, {@code invoice_create_many}, one statement): each invoice
+     * written once, with its own lines in their order numbered from 0, lines_json as the trigger
+     * renders its stored lines, and its own reply; an invoice without lines renders none.
+     */
+    @Test
+    void aBatchWritesEachInvoiceOnceWithItsOwnLinesAndReply() throws SQLException {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        UUID[] ids = {UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID()};
+        try (Connection c = server.env.asAppIn(a.accountId());
+                Statement s = c.createStatement()) {
+            // The first creation has the four tricky lines, the second none, the third the first line again.
+            try (PreparedStatement ps =
+                            createMany(c, ids, customer, new Integer[] {1, 1, 1, 1, 3}, new int[] {0, 1, 2, 3, 0});
+                    ResultSet rs = ps.executeQuery()) {
+                int answered = 0;
+                while (rs.next()) {
+                    answered++;
+                    UUID id = rs.getObject("id", UUID.class);
+                    int place = List.of(ids).indexOf(id);
+                    assertThat(rs.getInt("number")).isEqualTo(911 + place);
+                    assertThat(rs.getString("body")).isEqualTo("{\"reply\":" + place + "}");
+                }
+                assertThat(answered).isEqualTo(3);
+            }
+            assertThat(tuplesWritten(s, "n_tup_ins")).isEqualTo(3);
+            assertThat(tuplesWritten(s, "n_tup_upd"))
+                    .as("versions of the invoices written after their insert")
+                    .isZero();
+            c.commit();
+        }
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement()) {
+            for (int place = 0; place < ids.length; place++) {
+                try (ResultSet rs =
+                        s.executeQuery("SELECT lines_json::text = invoice_lines_render(account_id, id)::text,"
+                                + " lines_json::text, (SELECT string_agg(position::text, ',' ORDER BY position)"
+                                + " FROM invoice_lines l WHERE l.invoice_id = i.id)"
+                                + " FROM invoices i WHERE id = '" + ids[place] + "'")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getBoolean(1)).as(rs.getString(2)).isTrue();
+                    switch (place) {
+                        case 0 -> {
+                            assertThat(rs.getString(2))
+                                    .startsWith("[{\"description\":\"Say \\\"when\\\"\",\"quantity\":2,")
+                                    .contains("\"quantity\":1.5,", "\"quantity\":0.01,", "\"quantity\":12.3,");
+                            assertThat(rs.getString(3)).isEqualTo("0,1,2,3");
+                        }
+                        case 1 -> {
+                            assertThat(rs.getString(2)).isEqualTo("[]");
+                            assertThat(rs.getString(3)).isNull();
+                        }
+                        default -> {
+                            assertThat(rs.getString(2))
+                                    .isEqualTo("[{\"description\":\"Say \\\"when\\\"\",\"quantity\":2,"
+                                            + "\"unitPence\":4500}]");
+                            assertThat(rs.getString(3)).isEqualTo("0");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A line that names no creation of the batch is refused, and nothing of the batch is written. */
+    @Test
+    void aBatchWhoseLineNamesNoCreationIsRefusedWhole() throws SQLException {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        UUID[] ids = {UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID()};
+        for (Integer[] owners : List.of(new Integer[] {1, 4}, new Integer[] {0, 1}, new Integer[] {1, null})) {
+            try (Connection c = server.env.asAppIn(a.accountId());
+                    PreparedStatement ps = createMany(c, ids, customer, owners, new int[] {0, 1})) {
+                assertThatThrownBy(ps::executeQuery)
+                        .as("lines of creations " + Arrays.toString(owners))
+                        .hasMessageContaining("a line names no creation of the batch");
+                c.rollback();
+            }
+        }
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement();
+                ResultSet rs =
+                        s.executeQuery("SELECT count(*) FROM invoices WHERE account_id = '" + a.accountId() + "'")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+        }
+    }
+
+    /** {@code ids.length} creations numbered from 911, each line {@code lines[k]} of the tricky ones for creation {@code owners[k]}. */
+    private static PreparedStatement createMany(
+            Connection c, UUID[] ids, String customer, Integer[] owners, int[] lines) throws SQLException {
+        PreparedStatement ps = c.prepareStatement("SELECT id, number, convert_from(body, 'UTF8') AS body"
+                + " FROM invoice_create_many(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())");
+        int n = ids.length;
+        Integer[] numbers = new Integer[n];
+        UUID[] customers = new UUID[n];
+        String[] currencies = new String[n];
+        Long[] totals = new Long[n];
+        String[] bodies = new String[n];
+        for (int i = 0; i < n; i++) {
+            numbers[i] = 911 + i;
+            customers[i] = UUID.fromString(customer);
+            currencies[i] = "GBP";
+            totals[i] = 1L;
+            bodies[i] = "{\"reply\":" + i + "}";
+        }
+        String[] descriptions = new String[lines.length];
+        String[] quantities = new String[lines.length];
+        Long[] pence = new Long[lines.length];
+        for (int k = 0; k < lines.length; k++) {
+            descriptions[k] = DESCRIPTIONS[lines[k]];
+            quantities[k] = QUANTITIES[lines[k]];
+            pence[k] = UNIT_PENCE[lines[k]];
+        }
+        ps.setArray(1, c.createArrayOf("uuid", ids));
+        ps.setArray(2, c.createArrayOf("integer", numbers));
+        ps.setArray(3, c.createArrayOf("uuid", customers));
+        ps.setArray(4, c.createArrayOf("uuid", new UUID[n]));
+        ps.setArray(5, c.createArrayOf("text", currencies));
+        ps.setArray(6, c.createArrayOf("date", new Object[n]));
+        ps.setArray(7, c.createArrayOf("bigint", totals));
+        ps.setArray(8, c.createArrayOf("text", bodies));
+        ps.setArray(9, c.createArrayOf("integer", owners));
+        ps.setArray(10, c.createArrayOf("text", descriptions));
+        ps.setArray(11, c.createArrayOf("text", quantities));
+        ps.setArray(12, c.createArrayOf("bigint", pence));
+        return ps;
     }
 
     /**

@@ -529,6 +529,8 @@ class RowLevelSecurityTest extends TwoAccountsTest {
                             "auth_user_by_identity",
                             // V047: writes only in the caller's account scope, and only lines_json it renders itself.
                             "invoice_create",
+                            // V052: the same for a batch of creations.
+                            "invoice_create_many",
                             "invoice_render_pending",
                             "invoice_store_reply",
                             "session_state",
