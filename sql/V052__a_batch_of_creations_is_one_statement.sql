@@ -20,8 +20,10 @@
 -- lines_json is what its lines render to), so a rendering that ever differed would be rewritten,
 -- its reply would go pending and the commit would be refused, not stored wrong.
 --
--- A line names its creation by its place in the arrays (1 for the first); its position within
--- its invoice is its order among that creation's lines, as invoice_create numbers them.
+-- A line names its creation by its place in the arrays (1 for the first, wherever the arrays are
+-- declared to start); its position within its invoice is its order among that creation's lines, as
+-- invoice_create numbers them. Both the line's invoice and the lines_json that shows it are found
+-- by that place, so they cannot disagree.
 --
 -- invoice_create stays for instances of the previous release during a rolling upgrade.
 SET LOCAL ROLE tf_owner;
@@ -47,8 +49,15 @@ CREATE FUNCTION invoice_create_many(p_ids uuid[], p_numbers integer[], p_custome
       RAISE EXCEPTION 'invoice_create_many: a line names no creation of the batch'
         USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- A creation is found by its place among the unnested arrays, never by subscript: an array
+    -- may be declared to start anywhere ('[0:1]={…}'), and a subscript would then put a line
+    -- under another invoice than the one whose lines_json shows it.
     RETURN QUERY
-      WITH line AS (
+      WITH creation AS (
+        SELECT c.id, c.number, c.customer_id, c.job_id, c.currency, c.due_date, c.total_pence, c.body, c.ord
+          FROM unnest(p_ids, p_numbers, p_customers, p_jobs, p_currencies, p_due_dates, p_total_pence, p_bodies)
+               WITH ORDINALITY AS c(id, number, customer_id, job_id, currency, due_date, total_pence, body, ord)),
+      line AS (
         SELECT l.owner, l.ord, l.description, l.quantity, l.unit_pence
           FROM unnest(p_line_owners, p_descriptions, p_quantities, p_unit_pence) WITH ORDINALITY
                AS l(owner, description, quantity, unit_pence, ord)),
@@ -64,15 +73,14 @@ CREATE FUNCTION invoice_create_many(p_ids uuid[], p_numbers integer[], p_custome
                                    lines_json, body_json, created_at, updated_at)
         SELECT c.id, scope, c.number, c.customer_id, c.job_id, c.currency, c.due_date, c.total_pence,
                coalesce(r.lines_json, '[]')::json, c.body, p_created_at, p_created_at
-          FROM unnest(p_ids, p_numbers, p_customers, p_jobs, p_currencies, p_due_dates, p_total_pence, p_bodies)
-               WITH ORDINALITY AS c(id, number, customer_id, job_id, currency, due_date, total_pence, body, ord)
+          FROM creation c
           LEFT JOIN rendered r ON r.owner = c.ord
         RETURNING i.id, i.number, i.status, i.total_pence, i.created_at, i.body_json),
       lines AS (
         INSERT INTO invoice_lines (account_id, invoice_id, position, description, quantity, unit_pence)
-        SELECT scope, p_ids[line.owner], row_number() OVER (PARTITION BY line.owner ORDER BY line.ord) - 1,
+        SELECT scope, c.id, row_number() OVER (PARTITION BY line.owner ORDER BY line.ord) - 1,
                line.description, line.quantity::numeric, line.unit_pence
-          FROM line)
+          FROM line JOIN creation c ON c.ord = line.owner)
       SELECT invoice.id, invoice.number, invoice.status, invoice.total_pence, invoice.created_at,
              convert_to(invoice.body_json, 'UTF8')
         FROM invoice;

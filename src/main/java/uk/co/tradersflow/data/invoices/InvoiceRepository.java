@@ -210,7 +210,16 @@ final class InvoiceRepository {
                         Invoice invoice = Invoice.from(r);
                         byId.put(invoice.id(), invoice);
                     }
-                    return replies.stream().map(reply -> byId.get(reply.id())).toList();
+                    List<Invoice> inOrder = new ArrayList<>(replies.size());
+                    for (InvoiceReply reply : replies) {
+                        Invoice invoice = byId.get(reply.id());
+                        if (invoice == null) {
+                            throw new IllegalStateException("invoice_create_many answered " + byId.size() + " of "
+                                    + replies.size() + " invoices");
+                        }
+                        inOrder.add(invoice);
+                    }
+                    return inOrder;
                 });
     }
 

@@ -13,6 +13,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -111,6 +112,64 @@ class InvoiceCreationBatchTest {
     }
 
     /**
+     * A batch whose creations fail their references in the first, a middle and the last place:
+     * each of the others is answered its own invoice (its own lines, the next numbers in order)
+     * and audited under its own id; a batch that all fail takes no number.
+     */
+    @Test
+    void eachCreationOfABatchIsAnsweredItsOwnInvoiceWhereverItsNeighboursFail() throws Exception {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        String othersCustomer = server.createCustomer(users.create().token());
+        InvoiceService invoices = service();
+        List<Future<Invoice>> queued = whileTheCounterIsHeld(
+                a,
+                invoices,
+                customer,
+                () -> List.of(
+                        invoices.create(creation(a, othersCustomer, "first, not this account's customer")),
+                        invoices.create(creation(a, customer, "alpha")),
+                        invoices.create(creation(a, customer, "no such job", UUID.randomUUID())),
+                        invoices.create(creation(a, customer, "beta")),
+                        invoices.create(creation(a, othersCustomer, "last, not this account's customer"))));
+
+        assertThat(List.of(queued.get(0), queued.get(2), queued.get(4)))
+                .extracting(f -> ((AppError) f.cause()).fieldErrors().get(0).field())
+                .containsExactly("customerId", "jobId", "customerId");
+        Invoice alpha = queued.get(1).result();
+        Invoice beta = queued.get(3).result();
+        assertThat(List.of(alpha.number(), beta.number())).containsExactly(3, 4);
+        assertThat(new JsonObject(alpha.json())
+                        .getJsonArray("lines")
+                        .getJsonObject(0)
+                        .getString("description"))
+                .isEqualTo("alpha");
+        assertThat(new JsonObject(beta.json())
+                        .getJsonArray("lines")
+                        .getJsonObject(0)
+                        .getString("description"))
+                .isEqualTo("beta");
+        assertThat(new JsonObject(beta.json()).getString("id"))
+                .isEqualTo(beta.id().toString());
+        assertThat(auditedTargets(a))
+                .containsExactly("INV-0001", "INV-0002", "INV-0003:" + alpha.id(), "INV-0004:" + beta.id());
+
+        List<Future<Invoice>> allRefused = whileTheCounterIsHeld(
+                a,
+                invoices,
+                customer,
+                5,
+                () -> List.of(
+                        invoices.create(creation(a, othersCustomer, "refused")),
+                        invoices.create(creation(a, customer, "refused too", UUID.randomUUID()))));
+        assertThat(allRefused).allMatch(f -> f.cause() instanceof AppError);
+        assertThat(TestServer.await(invoices.create(creation(a, customer, "after them")))
+                        .number())
+                .as("no number taken by the refused batch")
+                .isEqualTo(7);
+    }
+
+    /**
      * Creates INV-0001, then holds the counter row as another writer would while a second
      * creation (INV-0002) waits for it in the database; {@code meanwhile} queues more behind that
      * one. Returns their outcomes once the row is free and all have settled.
@@ -118,9 +177,16 @@ class InvoiceCreationBatchTest {
     private static List<Future<Invoice>> whileTheCounterIsHeld(
             TestUser a, InvoiceService invoices, String customer, Supplier<List<Future<Invoice>>> meanwhile)
             throws Exception {
+        return whileTheCounterIsHeld(a, invoices, customer, 1, meanwhile);
+    }
+
+    /** The same from the account's {@code first}th invoice on. */
+    private static List<Future<Invoice>> whileTheCounterIsHeld(
+            TestUser a, InvoiceService invoices, String customer, int first, Supplier<List<Future<Invoice>>> meanwhile)
+            throws Exception {
         assertThat(TestServer.await(invoices.create(creation(a, customer, "first")))
                         .number())
-                .isEqualTo(1);
+                .isEqualTo(first);
         try (Connection app = server.env.asAppIn(a.accountId())) {
             try (Statement s = app.createStatement()) {
                 s.execute("UPDATE invoice_counters SET last_number = last_number");
@@ -130,7 +196,7 @@ class InvoiceCreationBatchTest {
             List<Future<Invoice>> queued = meanwhile.get();
             assertThat(queued).noneMatch(Future::isComplete);
             app.rollback();
-            assertThat(TestServer.await(inFlight).number()).isEqualTo(2);
+            assertThat(TestServer.await(inFlight).number()).isEqualTo(first + 1);
             TestServer.await(Future.join(new ArrayList<>(queued)).otherwiseEmpty());
             return queued;
         }
@@ -141,11 +207,18 @@ class InvoiceCreationBatchTest {
     }
 
     private static InvoiceService.CreateInvoice creation(TestUser user, String customer, String description) {
+        return creation(user, customer, description, null);
+    }
+
+    private static InvoiceService.CreateInvoice creation(TestUser user, String customer, String description, UUID job) {
         Principal me =
                 new Principal(user.userId(), user.accountId(), user.sessionId(), user.email(), true, Optional.empty());
         JsonObject body = new JsonObject()
                 .put("customerId", customer)
                 .put("lines", new JsonArray().add(line(description, 1, 100)));
+        if (job != null) {
+            body.put("jobId", job.toString());
+        }
         return new InvoiceService.CreateInvoice(
                 new InvoiceService.Caller(me, new ClientInfo.Client("127.0.0.1", "test")),
                 InvoiceInput.forCreate(JsonInput.of(body)));
@@ -166,6 +239,23 @@ class InvoiceCreationBatchTest {
             }
         }
         return starts;
+    }
+
+    /** Each creation's audited number, and after it its target (the invoice's id) for numbers past 2. */
+    private static List<String> auditedTargets(TestUser a) throws Exception {
+        List<String> targets = new ArrayList<>();
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT details->>'number', target_id FROM audit_log WHERE account_id = '"
+                        + a.accountId() + "' AND action = 'invoice.created' ORDER BY id")) {
+            while (rs.next()) {
+                targets.add(
+                        rs.getString(1).compareTo("INV-0003") < 0
+                                ? rs.getString(1)
+                                : rs.getString(1) + ":" + rs.getString(2));
+            }
+        }
+        return targets;
     }
 
     private static List<String> auditedNumbers(TestUser a) throws Exception {

@@ -167,6 +167,45 @@ class InvoiceCreationWritesOnceTest {
         }
     }
 
+    /**
+     * The runtime role may declare its arrays to start anywhere ({@code '[0:1]={…}'}) and send a
+     * creation's lines apart from each other: each line still lands on the invoice whose lines_json
+     * shows it, in the order sent.
+     */
+    @Test
+    void eachLineLandsOnTheInvoiceThatShowsItWhereverTheArraysStart() throws SQLException {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        UUID first = UUID.randomUUID();
+        UUID second = UUID.randomUUID();
+        try (Connection c = server.env.asAppIn(a.accountId());
+                Statement s = c.createStatement()) {
+            s.executeQuery("SELECT * FROM invoice_create_many('[0:1]={" + first + "," + second + "}'::uuid[],"
+                            + " '[0:1]={921,922}', '{" + customer + "," + customer + "}', '{NULL,NULL}', '{GBP,GBP}',"
+                            + " '{NULL,NULL}', '{1,1}', '{\"{}\",\"{}\"}', '{1,2,1}',"
+                            + " '[5:7]={Ghost,Second,\"Ghost again\"}', '{1,1,1}', '{1,2,3}', now())")
+                    .close();
+            c.commit();
+        }
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "SELECT i.number, lines_json::text = invoice_lines_render(account_id, i.id)::text,"
+                                + " (SELECT string_agg(position || ' ' || description, ', ' ORDER BY position)"
+                                + " FROM invoice_lines l WHERE l.invoice_id = i.id)"
+                                + " FROM invoices i WHERE i.id IN ('" + first + "', '" + second
+                                + "') ORDER BY i.number")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(921);
+            assertThat(rs.getBoolean(2)).as("lines_json shows the stored lines").isTrue();
+            assertThat(rs.getString(3)).isEqualTo("0 Ghost, 1 Ghost again");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(922);
+            assertThat(rs.getBoolean(2)).as("lines_json shows the stored lines").isTrue();
+            assertThat(rs.getString(3)).isEqualTo("0 Second");
+        }
+    }
+
     /** A line that names no creation of the batch is refused, and nothing of the batch is written. */
     @Test
     void aBatchWhoseLineNamesNoCreationIsRefusedWhole() throws SQLException {
