@@ -10,9 +10,11 @@
 # go in each transaction (default 1). The server puts an account's creations that arrive while its
 # previous batch is written into one transaction (InvoiceService.createTogether): with 64 writers
 # on 8 accounts its batches hold up to 8, so BATCH=1 is the anchor's floor and BATCH=7 near what
-# the server does under that load. One difference, against the anchor: pgbench cannot send the
-# numbers' statement in the round trip of BEGIN (its answer feeds the next statement through
-# \gset, which a pipeline does not allow).
+# the server does under that load. As the server does, the audit entries and the invoices go in one
+# round trip, and COMMIT in the next once they have answered (Db.finish). One difference, against
+# the anchor: pgbench cannot send the numbers' statement in the round trip of BEGIN (its answer
+# feeds the next statement through \gset, which a pipeline does not allow). The audit entries
+# name random targets (the invoices' ids are drawn in the statement after them).
 #
 #   [BATCH=1] load-tests/creation-anchor.sh [clients=64] [seconds=15]
 #
@@ -75,6 +77,16 @@ answer AS (
     LEFT JOIN rendered ON rendered.owner = creation.ord)
 SELECT min(number) AS first, max(created_at) AS created_at, max(lines_json) AS lines FROM answer \gset
 \startpipeline
+SQL
+    for ((k = 1; k <= batch; k++)); do
+      cat <<SQL
+INSERT INTO audit_log (account_id, actor_type, actor_id, impersonator_id, action, target_type, target_id,
+                       ip, user_agent, details)
+VALUES ('$account', 'user', '$user', NULL, 'invoice.created', 'invoice', gen_random_uuid()::text, '127.0.0.1'::text::inet,
+        'pgbench', ('{"number":"INV-' || lpad((:first + $k - 1)::text, greatest(4, length((:first + $k - 1)::text)), '0') || '","totalPence":11249}')::jsonb);
+SQL
+    done
+    cat <<SQL
 WITH c AS (
   SELECT gen_random_uuid() AS id, :first + g - 1 AS number FROM generate_series(1, $batch) AS g)
 SELECT * FROM invoice_create_many(
@@ -83,16 +95,9 @@ SELECT * FROM invoice_create_many(
   array_fill('2027-01-31'::date, ARRAY[$batch]), array_fill(11249::bigint, ARRAY[$batch]),
   (SELECT array_agg('{"id":"' || id || '","number":"INV-' || number || '","customerId":"$customer","jobId": null,"status":"draft","currency":"GBP","lines":' || :lines || ',"totalPence":11249,"dueDate":"2027-01-31","paymentUrl": null,"paidAt": null,"createdAt":"' || :created_at || '","updatedAt":"' || :created_at || '"}' ORDER BY number) FROM c),
   '{$owners}', '{$descriptions}', '{$quantities}', '{$pence}', :created_at::timestamptz);
+\endpipeline
+COMMIT;
 SQL
-    for ((k = 1; k <= batch; k++)); do
-      cat <<SQL
-INSERT INTO audit_log (account_id, actor_type, actor_id, impersonator_id, action, target_type, target_id,
-                       ip, user_agent, details)
-VALUES ('$account', 'user', '$user', NULL, 'invoice.created', 'invoice', gen_random_uuid()::text, '127.0.0.1'::text::inet,
-        'pgbench', '{"number":"INV-0001","totalPence":11249}');
-SQL
-    done
-    printf 'COMMIT;\n\\endpipeline\n'
   } > "$script"
   args+=(-f "$script@1")
 done
