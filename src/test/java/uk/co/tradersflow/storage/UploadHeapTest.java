@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.support.BlockedThreadWatch;
 import uk.co.tradersflow.support.Multipart;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
@@ -115,8 +116,9 @@ class UploadHeapTest {
         assertThat(growth).as("live heap growth in bytes").isLessThan(HEAP_BOUND);
     }
 
+    /** After a full GC: a pause of every thread, the server's event loops included (see BlockedThreadWatch). */
     private static long liveHeap(MemoryMXBean memory) {
-        System.gc();
+        BlockedThreadWatch.pauseTheWorld(System::gc);
         return memory.getHeapMemoryUsage().getUsed();
     }
 
