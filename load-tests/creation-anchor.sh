@@ -78,14 +78,15 @@ answer AS (
 SELECT min(number) AS first, max(created_at) AS created_at, max(lines_json) AS lines FROM answer \gset
 \startpipeline
 SQL
-    for ((k = 1; k <= batch; k++)); do
-      cat <<SQL
+    # The batch's audit entries as AuditLog.appendAll writes them: one statement, in order.
+    cat <<SQL
 INSERT INTO audit_log (account_id, actor_type, actor_id, impersonator_id, action, target_type, target_id,
                        ip, user_agent, details)
-VALUES ('$account', 'user', '$user', NULL, 'invoice.created', 'invoice', gen_random_uuid()::text, '127.0.0.1'::text::inet,
-        'pgbench', ('{"number":"INV-' || lpad((:first + $k - 1)::text, greatest(4, length((:first + $k - 1)::text)), '0') || '","totalPence":11249}')::jsonb);
+SELECT '$account', 'user', '$user', NULL, 'invoice.created', 'invoice', gen_random_uuid()::text, '127.0.0.1'::text::inet,
+       'pgbench', ('{"number":"INV-' || lpad((:first + k - 1)::text, greatest(4, length((:first + k - 1)::text)), '0')
+                   || '","totalPence":11249}')::jsonb
+  FROM generate_series(1, $batch) AS k ORDER BY k;
 SQL
-    done
     cat <<SQL
 WITH c AS (
   SELECT gen_random_uuid() AS id, :first + g - 1 AS number FROM generate_series(1, $batch) AS g)

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.Sql;
@@ -71,6 +72,48 @@ class AuditChainTest {
         assertThat(v.ok()).isTrue();
         assertThat(v.firstBrokenId()).isEmpty();
         assertThat(v.checked()).isPositive();
+    }
+
+    /**
+     * Entries appended together (AuditLog.appendAll, one statement) are stored as each would be
+     * alone, in the order given, woken into the chain after commit, and the chain verifies.
+     */
+    @Test
+    void entriesAppendedTogetherKeepTheirOrderAndFieldsAndAreSealed() throws Exception {
+        String batch = UUID.randomUUID().toString();
+        UUID actor = UUID.randomUUID();
+        List<AuditEntry> entries = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            AuditEntry entry = AuditEntry.by(
+                            ActorType.USER, Optional.of(actor), Optional.of(user.accountId()), "test.together")
+                    .target("test", batch + "-" + i)
+                    .detail("place", i);
+            entries.add(i == 2 ? entry.from(new ClientInfo.Client("203.0.113.9", "agent \"quoted\"")) : entry);
+        }
+        List<Long> ids =
+                TestServer.await(server.main.db().inAccount(user.accountId(), tx -> audit.appendAll(tx, entries)
+                        .compose(v -> tx.preparedQuery("SELECT id FROM audit_log WHERE target_id LIKE $1 ORDER BY id")
+                                .execute(io.vertx.sqlclient.Tuple.of(batch + "-%")))
+                        .map(rows -> {
+                            List<Long> found = new ArrayList<>();
+                            rows.forEach(r -> found.add(r.getLong("id")));
+                            return found;
+                        })));
+        assertThat(ids).hasSize(5);
+        assertThat(Sql.admin()
+                        .strings(
+                                "SELECT target_id || ' ' || (details->>'place') || ' ' || actor_type || ' '"
+                                        + " || actor_id || ' ' || coalesce(host(ip), '-') || ' ' || coalesce(user_agent, '-')"
+                                        + " FROM audit_log WHERE target_id LIKE ? ORDER BY id",
+                                batch + "-%"))
+                .containsExactly(
+                        batch + "-0 0 user " + actor + " - -",
+                        batch + "-1 1 user " + actor + " - -",
+                        batch + "-2 2 user " + actor + " 203.0.113.9 agent \"quoted\"",
+                        batch + "-3 3 user " + actor + " - -",
+                        batch + "-4 4 user " + actor + " - -");
+        awaitSealed(ids, 2000);
+        assertThat(TestServer.await(chain.verify()).ok()).isTrue();
     }
 
     @Test

@@ -118,8 +118,8 @@ public final class InvoiceService {
     /**
      * Creates {@code cmds} in {@code tx}, in two round trips whatever their number: every
      * creation's references checked and, where found, its number taken, in one statement; then every
-     * invoice written with its lines and its reply, rendered here, in another, beside each one's
-     * audit entry. One outcome per command, in order: the invoice, or the 422 its references earned
+     * invoice written with its lines and its reply, rendered here, in another, beside their audit
+     * entries in a third. One outcome per command, in order: the invoice, or the 422 its references earned
      * (which writes nothing and leaves the transaction to the others).
      */
     private Future<List<Future<Invoice>>> insertAll(Tx tx, List<CreateInvoice> cmds) {
@@ -127,21 +127,15 @@ public final class InvoiceService {
         return invoices.numberAll(tx, inputs).compose(numbered -> {
             List<InvoiceInput> kept = new ArrayList<>(cmds.size());
             List<InvoiceReply> replies = new ArrayList<>(cmds.size());
-            List<Future<Void>> audited = new ArrayList<>(cmds.size());
+            List<AuditEntry> entries = new ArrayList<>(cmds.size());
             for (int i = 0; i < cmds.size(); i++) {
                 if (numbered.get(i).succeeded()) {
                     InvoiceReply reply = InvoiceReply.ofNew(
                             UUID.randomUUID(), numbered.get(i).result(), inputs.get(i));
                     kept.add(inputs.get(i));
                     replies.add(reply);
-                    audited.add(audit.append(
-                            tx,
-                            entry(
-                                    cmds.get(i).caller(),
-                                    "invoice.created",
-                                    reply.id(),
-                                    reply.number(),
-                                    reply.totalPence())));
+                    entries.add(entry(
+                            cmds.get(i).caller(), "invoice.created", reply.id(), reply.number(), reply.totalPence()));
                 }
             }
             if (replies.isEmpty()) {
@@ -149,8 +143,9 @@ public final class InvoiceService {
                         .<Future<Invoice>>map(n -> Future.failedFuture(n.cause()))
                         .toList());
             }
+            Future<Void> audited = audit.appendAll(tx, entries);
             Future<List<Invoice>> created = invoices.createAll(tx, kept, replies);
-            return Future.all(created, Future.all(audited)).map(v -> {
+            return Future.all(created, audited).map(v -> {
                 Iterator<Invoice> invoicesInOrder = created.result().iterator();
                 return numbered.stream()
                         .<Future<Invoice>>map(n -> n.succeeded()
