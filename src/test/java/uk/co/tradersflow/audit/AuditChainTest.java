@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.MessageConsumer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,8 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.platform.bus.Addresses;
 import uk.co.tradersflow.platform.http.ClientInfo;
 import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.support.ServerExtension;
@@ -90,6 +93,10 @@ class AuditChainTest {
                     .detail("place", i);
             entries.add(i == 2 ? entry.from(new ClientInfo.Client("203.0.113.9", "agent \"quoted\"")) : entry);
         }
+        AtomicInteger wakings = new AtomicInteger();
+        MessageConsumer<Object> sealerSignal =
+                server.vertx.eventBus().consumer(Addresses.AUDIT_APPENDED, m -> wakings.incrementAndGet());
+        TestServer.await(sealerSignal.completion());
         List<Long> ids =
                 TestServer.await(server.main.db().inAccount(user.accountId(), tx -> audit.appendAll(tx, entries)
                         .compose(v -> tx.preparedQuery("SELECT id FROM audit_log WHERE target_id LIKE $1 ORDER BY id")
@@ -100,6 +107,12 @@ class AuditChainTest {
                             return found;
                         })));
         assertThat(ids).hasSize(5);
+        long deadline = System.currentTimeMillis() + 2000;
+        while (wakings.get() == 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        TestServer.await(sealerSignal.unregister());
+        assertThat(wakings.get()).as("the sealer woken by the commit").isPositive();
         assertThat(Sql.admin()
                         .strings(
                                 "SELECT target_id || ' ' || (details->>'place') || ' ' || actor_type || ' '"

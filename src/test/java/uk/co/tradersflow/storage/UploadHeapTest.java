@@ -118,7 +118,7 @@ class UploadHeapTest {
 
     /** After a full GC: a pause of every thread, the server's event loops included (see BlockedThreadWatch). */
     private static long liveHeap(MemoryMXBean memory) {
-        BlockedThreadWatch.pauseTheWorld(System::gc);
+        BlockedThreadWatch.forceFullGc();
         return memory.getHeapMemoryUsage().getUsed();
     }
 

@@ -14,20 +14,19 @@ import org.slf4j.LoggerFactory;
  * run with a low max execute time, and {@link TestServer#close()} fails the test if the checker
  * spoke: blocking an event loop is a bug even when the test's assertions pass.
  *
- * <p>A test that stops the whole JVM itself (a forced full GC, to read the live heap) does so
- * through {@link #pauseTheWorld}: a warning that pause alone explains is not counted. The checker
- * reports a loop whose task has run past the limit; a pause of every thread stretches whatever
- * task was running, so a warning logged during the pause or just after it, for a task that ran no
- * longer than the pause plus the limit, says nothing about the server.
+ * <p>A test that stops the whole JVM itself, to read the live heap, does so through {@link
+ * #forceFullGc}: a full GC pauses every thread, which stretches whatever task an event loop was
+ * running. A warning that pause explains is not counted: one whose task started before the pause
+ * and ran, the pause aside, no longer than the limit ({@link #explained}).
  */
 public final class BlockedThreadWatch extends AppenderBase<ILoggingEvent> {
     private static final Pattern BLOCKED_FOR = Pattern.compile("has been blocked for (\\d+) ms");
-    /** The checker wakes every 50 ms in tests; it may log this long after a pause ends. */
-    private static final long CHECKER_LAG_MS = 250;
+    /** The log's timestamps and the checker's clock are read apart: a task may seem this much later. */
+    private static final long CLOCK_SLACK_MS = 20;
 
-    private record Warning(long atMillis, String message) {}
+    record Warning(long atMillis, String message) {}
 
-    private record Pause(long startMillis, long endMillis) {}
+    record Pause(long startMillis, long endMillis) {}
 
     private static final List<Warning> warnings = new CopyOnWriteArrayList<>();
     private static final List<Pause> pauses = new CopyOnWriteArrayList<>();
@@ -50,33 +49,45 @@ public final class BlockedThreadWatch extends AppenderBase<ILoggingEvent> {
         warnings.add(new Warning(event.getTimeStamp(), event.getFormattedMessage()));
     }
 
-    /** Runs {@code pause}, which stops every thread of the JVM (e.g. {@code System.gc()}). */
-    public static void pauseTheWorld(Runnable pause) {
+    /** {@code System.gc()}, a pause of every thread of the JVM, recorded as such. */
+    public static void forceFullGc() {
         long start = System.currentTimeMillis();
         try {
-            pause.run();
+            System.gc();
         } finally {
             pauses.add(new Pause(start, System.currentTimeMillis()));
         }
     }
 
-    /** Every warning so far, in order, but those a test's own {@link #pauseTheWorld} explains. */
-    public static List<String> warnings() {
-        return warnings.stream()
-                .filter(w -> !explainedByAPause(w))
+    /** Where the warnings stand now; {@link #warningsSince} it gives those logged after. */
+    public static int mark() {
+        return warnings.size();
+    }
+
+    /** The warnings logged since {@code mark}, in order, but those a forced full GC explains. */
+    public static List<String> warningsSince(int mark) {
+        List<Pause> paused = List.copyOf(pauses);
+        return warnings.subList(mark, warnings.size()).stream()
+                .filter(w -> !explained(w, paused, TestServer.BLOCKED_LIMIT_MS))
                 .map(Warning::message)
                 .toList();
     }
 
-    private static boolean explainedByAPause(Warning w) {
+    /**
+     * Whether one of {@code paused} explains {@code w}: its task started before the pause did (the
+     * checker logs it when the loop has run one task longer than {@code limitMs}, saying how long)
+     * and, the pause aside, ran no longer than the limit.
+     */
+    static boolean explained(Warning w, List<Pause> paused, long limitMs) {
         Matcher blocked = BLOCKED_FOR.matcher(w.message());
         if (!blocked.find()) {
             return false;
         }
         long blockedMs = Long.parseLong(blocked.group(1));
-        return pauses.stream()
-                .anyMatch(p -> w.atMillis() >= p.startMillis()
-                        && w.atMillis() <= p.endMillis() + CHECKER_LAG_MS
-                        && blockedMs <= (p.endMillis() - p.startMillis()) + TestServer.BLOCKED_LIMIT_MS);
+        long taskStart = w.atMillis() - blockedMs;
+        return paused.stream()
+                .anyMatch(p -> taskStart <= p.startMillis() + CLOCK_SLACK_MS
+                        && w.atMillis() >= p.startMillis()
+                        && blockedMs - (p.endMillis() - p.startMillis()) <= limitMs);
     }
 }

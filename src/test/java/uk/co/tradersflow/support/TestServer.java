@@ -143,7 +143,7 @@ public final class TestServer implements AutoCloseable {
         // A cold JVM loads classes (TLS, Netty, JFR) on the event loop during start and the first
         // request; that is not the blocking this guards against, so the watch starts after a warm-up.
         await(request(HttpMethod.GET, "/health/ready").send());
-        blockedBefore = BlockedThreadWatch.warnings().size();
+        blockedBefore = BlockedThreadWatch.mark();
     }
 
     /**
@@ -307,8 +307,7 @@ public final class TestServer implements AutoCloseable {
         plainClient.close();
         await(vertx.close());
         endAbandonedTransactions();
-        assertThat(BlockedThreadWatch.warnings()
-                        .subList(blockedBefore, BlockedThreadWatch.warnings().size()))
+        assertThat(BlockedThreadWatch.warningsSince(blockedBefore))
                 .as("the blocked-thread checker stays silent")
                 .isEmpty();
         List<String> violations = OpenApiResponseCheck.violations();

@@ -117,10 +117,11 @@ public final class InvoiceService {
 
     /**
      * Creates {@code cmds} in {@code tx}, in two round trips whatever their number: every
-     * creation's references checked and, where found, its number taken, in one statement; then every
-     * invoice written with its lines and its reply, rendered here, in another, beside their audit
-     * entries in a third. One outcome per command, in order: the invoice, or the 422 its references earned
-     * (which writes nothing and leaves the transaction to the others).
+     * creation's references checked and, where found, its number taken, in one statement; then, in
+     * the second round trip, their audit entries appended by one statement and every invoice written
+     * with its lines and its reply, rendered here, by another. One outcome per command, in order: the
+     * invoice, or the 422 its references earned (which writes nothing and leaves the transaction to
+     * the others).
      */
     private Future<List<Future<Invoice>>> insertAll(Tx tx, List<CreateInvoice> cmds) {
         List<InvoiceInput> inputs = cmds.stream().map(CreateInvoice::input).toList();
