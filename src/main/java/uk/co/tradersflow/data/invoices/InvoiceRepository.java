@@ -312,7 +312,7 @@ final class InvoiceRepository {
      * The lines of a batch's creations as its statements take them: four arrays, each line's creation
      * (its place in the batch, from 1), description, quantity (as text) and unit price.
      */
-    record BatchLines(Integer[] owners, String[] descriptions, String[] quantities, Long[] unitPence) {
+    record BatchLines(Integer[] owners, LineColumns columns) {
         static BatchLines of(List<InvoiceInput> inputs) {
             List<Integer> owners = new ArrayList<>();
             List<InvoiceLine> lines = new ArrayList<>();
@@ -322,17 +322,12 @@ final class InvoiceRepository {
                     lines.add(line);
                 }
             }
-            LineColumns columns = LineColumns.of(lines);
-            return new BatchLines(
-                    owners.toArray(Integer[]::new), columns.descriptions(), columns.quantities(), columns.unitPence());
+            return new BatchLines(owners.toArray(Integer[]::new), LineColumns.of(lines));
         }
 
         /** {@code args} and then the four arrays. */
         Tuple appendTo(Tuple args) {
-            return args.addArrayOfInteger(owners)
-                    .addArrayOfString(descriptions)
-                    .addArrayOfString(quantities)
-                    .addArrayOfLong(unitPence);
+            return columns.appendTo(args.addArrayOfInteger(owners));
         }
     }
 

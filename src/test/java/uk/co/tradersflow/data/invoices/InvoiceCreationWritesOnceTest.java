@@ -206,6 +206,34 @@ class InvoiceCreationWritesOnceTest {
         }
     }
 
+    /** As invoice_create: nothing without the account scope, and nothing with another account's customer. */
+    @Test
+    void invoiceCreateManyWritesOnlyInTheCallersAccountScope() throws SQLException {
+        TestUser a = users.create();
+        String customer = server.createCustomer(a.token());
+        UUID[] ids = {UUID.randomUUID(), UUID.randomUUID()};
+        try (Connection c = server.env.asApp()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = createMany(c, ids, customer, new Integer[] {1, 2}, new int[] {0, 1})) {
+                assertThatThrownBy(ps::executeQuery).hasMessageContaining("needs the account scope");
+            }
+            c.rollback();
+        }
+        TestUser b = users.create();
+        try (Connection c = server.env.asAppIn(b.accountId());
+                PreparedStatement ps = createMany(c, ids, customer, new Integer[] {1, 2}, new int[] {0, 1})) {
+            assertThatThrownBy(ps::executeQuery).hasMessageContaining("foreign key");
+            c.rollback();
+        }
+        try (Connection c = server.env.admin();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "SELECT count(*) FROM invoices WHERE id IN ('" + ids[0] + "', '" + ids[1] + "')")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+        }
+    }
+
     /** A line that names no creation of the batch is refused, and nothing of the batch is written. */
     @Test
     void aBatchWhoseLineNamesNoCreationIsRefusedWhole() throws SQLException {
