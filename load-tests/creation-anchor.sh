@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The creation's database anchor: a batch of invoice creations' transaction, statement for
-# statement as the server sends it for one account's batch (InvoiceRepository.NUMBER_ALL: the
+# statement as the server sends it for one account's batch (invoice_number_all, sql/V053: the
 # references checked, the numbers taken, the transaction's time and the lines rendered; then
 # invoice_create_many and the audit entries together; then COMMIT), driven by pgbench alone, so a
 # CreateInvoiceSimulation figure can be set beside what PostgreSQL itself does with the same
@@ -49,33 +49,9 @@ for ref in "${refs[@]}"; do
 BEGIN;
 SELECT set_config('app.account_id', '$account', true);
 \endpipeline
-WITH creation AS (
-  SELECT c.ord, EXISTS (SELECT 1 FROM customers WHERE id = c.customer_id) AS customer_found,
-         (c.job_id IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = c.job_id)) AS job_found
-    FROM unnest(array_fill('$customer'::uuid, ARRAY[$batch]), array_fill(NULL::uuid, ARRAY[$batch]))
-         WITH ORDINALITY AS c(customer_id, job_id, ord)),
-found AS (
-  SELECT creation.ord, row_number() OVER (ORDER BY creation.ord) AS k, count(*) OVER () AS n
-    FROM creation WHERE customer_found AND job_found),
-next AS (
-  INSERT INTO invoice_counters (last_number)
-  SELECT count(*) FROM found HAVING count(*) > 0
-  ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + excluded.last_number
-  RETURNING last_number),
-rendered AS (
-  SELECT l.owner, invoice_lines_json(array_agg(l.description ORDER BY l.ord), array_agg(l.quantity ORDER BY l.ord),
-                                     array_agg(l.unit_pence ORDER BY l.ord)) AS lines_json
-    FROM unnest('{$owners}'::integer[], '{$descriptions}'::text[], '{$quantities}'::text[], '{$pence}'::bigint[])
-         WITH ORDINALITY AS l(owner, description, quantity, unit_pence, ord)
-   GROUP BY l.owner),
-answer AS (
-  SELECT (next.last_number - found.n + found.k)::integer AS number, now() AS created_at,
-         coalesce(rendered.lines_json, '[]') AS lines_json
-    FROM creation
-    LEFT JOIN found ON found.ord = creation.ord
-    LEFT JOIN next ON found.ord IS NOT NULL
-    LEFT JOIN rendered ON rendered.owner = creation.ord)
-SELECT min(number) AS first, max(created_at) AS created_at, max(lines_json) AS lines FROM answer \gset
+SELECT min(number) AS first, max(created_at) AS created_at, max(lines_json) AS lines
+  FROM invoice_number_all(array_fill('$customer'::uuid, ARRAY[$batch]), array_fill(NULL::uuid, ARRAY[$batch]),
+                          '{$owners}', '{$descriptions}', '{$quantities}', '{$pence}') \gset
 \startpipeline
 SQL
     # The batch's audit entries as AuditLog.appendAll writes them: one statement, in order.

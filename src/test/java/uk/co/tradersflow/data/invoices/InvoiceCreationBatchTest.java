@@ -195,7 +195,7 @@ class InvoiceCreationBatchTest {
                 s.execute("UPDATE invoice_counters SET last_number = last_number");
             }
             Future<Invoice> inFlight = invoices.create(creation(a, customer, "in flight"));
-            server.env.awaitLockWait("invoice_counters");
+            server.env.awaitLockWait("invoice_number_all");
             List<Future<Invoice>> queued = meanwhile.get();
             assertThat(queued).noneMatch(Future::isComplete);
             app.rollback();

@@ -122,7 +122,7 @@ class InvoiceRoutesTest {
             }
             Future<HttpResponse<Buffer>> queued = server.request(POST, "/api/v1/invoices", a.token())
                     .sendJsonObject(new JsonObject().put("customerId", ca));
-            server.env.awaitLockWait("invoice_counters");
+            server.env.awaitLockWait("invoice_number_all");
             assertThat(queued.isComplete())
                     .as("the API creation queues behind the counter row")
                     .isFalse();

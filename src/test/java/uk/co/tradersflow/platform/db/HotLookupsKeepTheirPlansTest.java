@@ -5,7 +5,9 @@ import static uk.co.tradersflow.support.Sql.strings;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.Sql;
 
 /**
  * The definer functions a request calls on its way are PL/pgSQL (sql/V046): PostgreSQL 15 parses
@@ -63,6 +65,48 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
                         .as("another account's user, call " + call)
                         .containsExactly("0");
             }
+        }
+    }
+
+    /**
+     * sql/V053: a batch's numbers are taken by a statement PostgreSQL plans once per connection (as
+     * a prepared statement of array parameters it was planned again on every batch), under the
+     * caller's row-level security, with the same answers before and after the plan is kept.
+     */
+    @Test
+    void aBatchsNumbersAreTakenWithAKeptPlanUnderTheCallersRights() throws SQLException {
+        try (Connection c = server.env.admin()) {
+            assertThat(strings(
+                            c,
+                            "SELECT p.prosecdef || ':' || p.provolatile::text || ':' || array_to_string(p.proconfig, ';')"
+                                    + " FROM pg_proc p WHERE p.proname = 'invoice_number_all'"))
+                    .containsExactly("false:v:search_path=public, pg_temp;plan_cache_mode=force_generic_plan");
+        }
+        String mine = server.createCustomer(a.token());
+        String theirs = server.createCustomer(b.token());
+        long taken = Sql.admin()
+                .count(
+                        "SELECT coalesce(max(last_number), 0) FROM invoice_counters WHERE account_id = ?",
+                        a.accountId());
+        try (Connection c = server.env.asAppIn(a.accountId())) {
+            for (int call = 1; call <= 8; call++) {
+                // Three creations: a's customer with a line, b's customer (not found under a's rights)
+                // with one, a's customer with no line and a job that is nobody's.
+                assertThat(strings(
+                                c,
+                                "SELECT customer_found || ':' || job_found || ':' || coalesce(number::text, '-') || ':'"
+                                        + " || lines_json || ':' || (created_at = now())"
+                                        + " FROM invoice_number_all('{" + mine + "," + theirs + "," + mine + "}',"
+                                        + " '{NULL,NULL," + UUID.randomUUID() + "}', '{1,2}', '{Call-out,Ghost}',"
+                                        + " '{1.005,1}', '{1250,1}')"))
+                        .as("call " + call)
+                        .containsExactly(
+                                "true:true:" + (taken + call) + ":[{\"description\":\"Call-out\",\"quantity\":1.01,"
+                                        + "\"unitPence\":1250}]:true",
+                                "false:true:-:[{\"description\":\"Ghost\",\"quantity\":1,\"unitPence\":1}]:true",
+                                "true:false:-:[]:true");
+            }
+            c.rollback();
         }
     }
 
