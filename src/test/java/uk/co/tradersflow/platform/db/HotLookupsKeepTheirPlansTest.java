@@ -110,6 +110,37 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
         }
     }
 
+    /**
+     * sql/V054: a batch's statements and the lines' trigger render lines in the statement itself,
+     * from two SQL functions the planner inlines; a SET clause or SECURITY DEFINER on either would
+     * stop that and make each line, and each invoice, a function call again.
+     */
+    @Test
+    void theLinesRenderingIsInlinedIntoTheStatementsThatUseIt() throws SQLException {
+        try (Connection c = server.env.asApp()) {
+            assertThat(
+                            String.join(
+                                    "\n",
+                                    strings(
+                                            c,
+                                            "EXPLAIN (VERBOSE, COSTS OFF) SELECT invoice_lines_wrap(string_agg("
+                                                    + "invoice_line_json(t.d, t.q, t.p), ',' ORDER BY t.o))"
+                                                    + " FROM (VALUES ('Call-out', 1.50::numeric, 1250::bigint, 1)) AS t(d, q, p, o)")))
+                    .contains("COALESCE((('['::text || string_agg(format(")
+                    .doesNotContain("invoice_lines_wrap", "invoice_line_json");
+            assertThat(strings(
+                            c,
+                            "SELECT invoice_lines_wrap(string_agg(invoice_line_json(t.d, t.q, t.p), ',' ORDER BY t.o))"
+                                    + " FROM (VALUES ('Say \"when\"', 2.50::numeric, 4500::bigint, 2),"
+                                    + " ('Call-out', 1.01, 0, 1)) AS t(d, q, p, o)"
+                                    + " UNION ALL SELECT invoice_lines_wrap(NULL)"))
+                    .containsExactly(
+                            "[{\"description\":\"Call-out\",\"quantity\":1.01,\"unitPence\":0},"
+                                    + "{\"description\":\"Say \\\"when\\\"\",\"quantity\":2.5,\"unitPence\":4500}]",
+                            "[]");
+        }
+    }
+
     @Test
     void theLookupsAnswerTheSameOnEveryCallOfOneConnection() throws SQLException {
         // PL/pgSQL plans each query at its first call on a connection and reuses the plan after
