@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.platform.bus.Addresses;
@@ -14,8 +15,9 @@ import uk.co.tradersflow.platform.db.Db;
 /**
  * Chains committed audit entries shortly after they are written: on the signal
  * {@link AuditLog#append} has its transaction send once it commits, and on a timer (which also
- * picks up entries written by other instances). The database function takes an advisory lock, so
- * with many instances one seals while the others return at once.
+ * picks up entries written by other instances), at most once a {@link #ROUND_GAP} while entries keep
+ * coming ({@link SealPacing}). The database function takes an advisory lock, so with many instances
+ * one seals while the others return at once.
  *
  * <p>Every {@code checkpointInterval} it also takes the chain's checkpoint for that slot of time
  * (one instance per slot: {@link AuditCheckpoints#takeForSlot}), and as it stops it seals what is
@@ -24,6 +26,9 @@ import uk.co.tradersflow.platform.db.Db;
 public final class AuditSealerVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(AuditSealerVerticle.class);
     private static final int BATCH = 1000;
+
+    /** Under a steady stream of writes, rounds start at most this often (see {@link SealPacing}). */
+    static final Duration ROUND_GAP = Duration.ofMillis(50);
 
     /** How long a stopping server waits for its last seal and checkpoint. */
     static final Duration STOP_BUDGET = Duration.ofSeconds(5);
@@ -36,6 +41,10 @@ public final class AuditSealerVerticle extends VerticleBase {
     private boolean checkpointing;
     private boolean running;
     private boolean again;
+    /** A timer is set for the next round (see {@link SealPacing}). */
+    private boolean waiting;
+
+    private final SealPacing pacing = new SealPacing(ROUND_GAP);
     private boolean failing;
     /** When a sealing round last succeeded: {@code tf_audit_seal_lag_seconds} is the time since. */
     private volatile long lastSealedNanos = System.nanoTime();
@@ -98,7 +107,7 @@ public final class AuditSealerVerticle extends VerticleBase {
         return db.direct(pool ->
                         pool.preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH)))
                 .transform(sealing -> checkpoints.takeAtStop())
-                .timeout(STOP_BUDGET.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .timeout(STOP_BUDGET.toMillis(), TimeUnit.MILLISECONDS)
                 .onSuccess(c -> c.ifPresent(taken -> log.info("audit checkpoint at stop: {} entries", taken.entries())))
                 .otherwise(e -> {
                     log.warn("no audit checkpoint at stop: {}", e.getMessage());
@@ -111,8 +120,25 @@ public final class AuditSealerVerticle extends VerticleBase {
             again = true;
             return;
         }
+        if (waiting) {
+            return;
+        }
+        long wait = pacing.waitNanos(System.nanoTime());
+        if (wait > 0) {
+            waiting = true;
+            vertx.setTimer((wait + 999_999) / 1_000_000, id -> {
+                waiting = false;
+                sealSoon();
+            });
+            return;
+        }
+        round();
+    }
+
+    private void round() {
         running = true;
         again = false;
+        pacing.started(System.nanoTime());
         db.direct(pool -> pool.preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH)))
                 .map(rows -> rows.iterator().next().getInteger("sealed"))
                 .onComplete(ar -> {
@@ -134,7 +160,9 @@ public final class AuditSealerVerticle extends VerticleBase {
                         log.info("audit sealing works again");
                         failing = false;
                     }
-                    if (ar.result() == BATCH || again) {
+                    if (ar.result() == BATCH) {
+                        round();
+                    } else if (again) {
                         sealSoon();
                     }
                 });
