@@ -16,7 +16,7 @@ import uk.co.tradersflow.platform.db.Db;
  * Chains committed audit entries shortly after they are written: on the signal
  * {@link AuditLog#append} has its transaction send once it commits, and on a timer (which also
  * picks up entries written by other instances), at most once a {@link #ROUND_GAP} while entries keep
- * coming ({@link SealPacing}). The database function takes an advisory lock, so with many instances
+ * coming ({@link SealRounds}). The database function takes an advisory lock, so with many instances
  * one seals while the others return at once.
  *
  * <p>Every {@code checkpointInterval} it also takes the chain's checkpoint for that slot of time
@@ -27,7 +27,7 @@ public final class AuditSealerVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(AuditSealerVerticle.class);
     private static final int BATCH = 1000;
 
-    /** Under a steady stream of writes, rounds start at most this often (see {@link SealPacing}). */
+    /** While rounds keep being wanted, they start at most this often (see {@link SealRounds}). */
     static final Duration ROUND_GAP = Duration.ofMillis(50);
 
     /** How long a stopping server waits for its last seal and checkpoint. */
@@ -37,14 +37,10 @@ public final class AuditSealerVerticle extends VerticleBase {
     private final Duration interval;
     private final AuditCheckpoints checkpoints;
     private final Duration checkpointInterval;
+    private final SealRounds rounds = new SealRounds(
+            ROUND_GAP, BATCH, this::round, (ms, task) -> vertx.setTimer(ms, id -> task.run()), System::nanoTime);
     private boolean checkpointFailing;
     private boolean checkpointing;
-    private boolean running;
-    private boolean again;
-    /** A timer is set for the next round (see {@link SealPacing}). */
-    private boolean waiting;
-
-    private final SealPacing pacing = new SealPacing(ROUND_GAP);
     private boolean failing;
     /** When a sealing round last succeeded: {@code tf_audit_seal_lag_seconds} is the time since. */
     private volatile long lastSealedNanos = System.nanoTime();
@@ -69,8 +65,8 @@ public final class AuditSealerVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        vertx.eventBus().consumer(Addresses.AUDIT_APPENDED, m -> sealSoon());
-        vertx.setPeriodic(interval.toMillis(), id -> sealSoon());
+        vertx.eventBus().consumer(Addresses.AUDIT_APPENDED, m -> rounds.wanted());
+        vertx.setPeriodic(interval.toMillis(), id -> rounds.wanted());
         vertx.setPeriodic(checkpointInterval.toMillis(), id -> checkpoint());
         log.info("audit checkpoints every {} s to {}", checkpointInterval.toSeconds(), checkpoints.describeSinks());
         return Future.succeededFuture();
@@ -104,8 +100,11 @@ public final class AuditSealerVerticle extends VerticleBase {
     /** Seals what is committed, then anchors a checkpoint of this instance's own; never holds the stop up for long. */
     @Override
     public Future<?> stop() {
-        return db.direct(pool ->
-                        pool.preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH)))
+        // A round of its own still in flight holds the advisory lock: this seal would return at once
+        // and the checkpoint could miss what that round is sealing. So no new round, and wait for it.
+        return rounds.stop()
+                .compose(v -> db.direct(pool ->
+                        pool.preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH))))
                 .transform(sealing -> checkpoints.takeAtStop())
                 .timeout(STOP_BUDGET.toMillis(), TimeUnit.MILLISECONDS)
                 .onSuccess(c -> c.ifPresent(taken -> log.info("audit checkpoint at stop: {} entries", taken.entries())))
@@ -115,34 +114,12 @@ public final class AuditSealerVerticle extends VerticleBase {
                 });
     }
 
-    private void sealSoon() {
-        if (running) {
-            again = true;
-            return;
-        }
-        if (waiting) {
-            return;
-        }
-        long wait = pacing.waitNanos(System.nanoTime());
-        if (wait > 0) {
-            waiting = true;
-            vertx.setTimer((wait + 999_999) / 1_000_000, id -> {
-                waiting = false;
-                sealSoon();
-            });
-            return;
-        }
-        round();
-    }
-
-    private void round() {
-        running = true;
-        again = false;
-        pacing.started(System.nanoTime());
-        db.direct(pool -> pool.preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH)))
+    /** One round: seals up to {@link #BATCH} committed entries; answers how many. */
+    private Future<Integer> round() {
+        return db.direct(pool ->
+                        pool.preparedQuery("SELECT audit_seal($1) AS sealed").execute(Tuple.of(BATCH)))
                 .map(rows -> rows.iterator().next().getInteger("sealed"))
-                .onComplete(ar -> {
-                    running = false;
+                .andThen(ar -> {
                     if (ar.failed()) {
                         // Once per outage: the timer retries twice a second, and a log line each time hides everything
                         // else.
@@ -159,11 +136,6 @@ public final class AuditSealerVerticle extends VerticleBase {
                     if (failing) {
                         log.info("audit sealing works again");
                         failing = false;
-                    }
-                    if (ar.result() == BATCH) {
-                        round();
-                    } else if (again) {
-                        sealSoon();
                     }
                 });
     }
