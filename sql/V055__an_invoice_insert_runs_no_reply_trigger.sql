@@ -6,7 +6,8 @@
 -- column's null), so for an insert the function only returned the row: a PL/pgSQL trigger call
 -- for nothing on every invoice a batch of creations writes. It now fires before updates only, with
 -- the same name (BEFORE triggers fire in name order, and it must still see what the others changed)
--- and the same decision for an update.
+-- and the same decision for an update. (V029's header still says an insert always leaves the reply
+-- pending: true of V029, not since V047.)
 SET LOCAL ROLE tf_owner;
 
 CREATE OR REPLACE FUNCTION invoice_reply_pending() RETURNS trigger
@@ -25,6 +26,7 @@ CREATE OR REPLACE FUNCTION invoice_reply_pending() RETURNS trigger
     RETURN NEW;
   END $$;
 
-DROP TRIGGER zz_invoice_reply_pending ON invoices;
-CREATE TRIGGER zz_invoice_reply_pending BEFORE UPDATE ON invoices
+-- Replaced in place (PostgreSQL 14+): SHARE ROW EXCLUSIVE on invoices, which holds writes back for
+-- the moment it takes but not reads, where DROP TRIGGER would take ACCESS EXCLUSIVE.
+CREATE OR REPLACE TRIGGER zz_invoice_reply_pending BEFORE UPDATE ON invoices
   FOR EACH ROW EXECUTE FUNCTION invoice_reply_pending();

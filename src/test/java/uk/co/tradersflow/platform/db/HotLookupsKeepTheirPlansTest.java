@@ -74,7 +74,7 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
      * caller's row-level security, with the same answers before and after the plan is kept.
      */
     @Test
-    void aBatchsNumbersAreTakenWithAKeptPlanUnderTheCallersRights() throws SQLException {
+    void aBatchsNumbersAreTakenUnderTheCallersRightsByAFunctionThatKeepsAGenericPlan() throws SQLException {
         try (Connection c = server.env.admin()) {
             assertThat(strings(
                             c,
@@ -138,6 +138,21 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
                             "[{\"description\":\"Call-out\",\"quantity\":1.01,\"unitPence\":0},"
                                     + "{\"description\":\"Say \\\"when\\\"\",\"quantity\":2.5,\"unitPence\":4500}]",
                             "[]");
+            // The inline form says what invoice_lines_json (the previous release's) says, for any input.
+            assertThat(
+                            strings(
+                                    c,
+                                    """
+              SELECT v.k || ':' || (invoice_lines_json(v.d, v.q, v.p) =
+                       (SELECT invoice_lines_wrap(string_agg(invoice_line_json(t.d, t.q::numeric(12, 2), t.p),
+                                                             ',' ORDER BY t.o))
+                          FROM unnest(v.d, v.q, v.p) WITH ORDINALITY AS t(d, q, p, o)))
+                FROM (VALUES (1, ARRAY['Say "when"', 'tab' || chr(9) || 'here', 'ünï €', 'new' || chr(10) || 'line',
+                                       'back' || chr(92) || 'slash', chr(1)],
+                              ARRAY['1.005', '-0.00', '1e2', ' 2 ', '0.10', '7'], ARRAY[4500, 0, 1, 9, 10, 3]::bigint[]),
+                             (2, '{}'::text[], '{}'::text[], '{}'::bigint[])) AS v(k, d, q, p)
+               ORDER BY v.k"""))
+                    .containsExactly("1:true", "2:true");
         }
     }
 
@@ -162,7 +177,7 @@ class HotLookupsKeepTheirPlansTest extends TwoAccountsTest {
                 assertThat(strings(c, "SELECT count(*)::text FROM auth_refresh_token('\\x00'::bytea)"))
                         .as("call " + call)
                         .containsExactly("0");
-                // A creation's lines as its number's statement and invoice_create render them (V051).
+                // A creation's lines as invoice_create renders them (V051).
                 assertThat(strings(
                                 c,
                                 "SELECT invoice_lines_json('{\"Say \\\"when\\\"\",Call-out}', '{2.50,1.005}',"
