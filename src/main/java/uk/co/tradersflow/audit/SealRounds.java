@@ -82,7 +82,12 @@ final class SealRounds {
         again = false;
         startedOnce = true;
         lastStart = nanoClock.getAsLong();
-        Future<Integer> sealing = round.get();
+        Future<Integer> sealing;
+        try {
+            sealing = round.get();
+        } catch (RuntimeException e) {
+            sealing = Future.failedFuture(e); // a round that throws must not leave the schedule "running"
+        }
         inFlight = sealing;
         sealing.onComplete(ar -> {
             running = false;

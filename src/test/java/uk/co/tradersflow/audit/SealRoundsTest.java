@@ -59,6 +59,43 @@ class SealRoundsTest {
         assertThat(timerDelays).containsExactly(35L);
         fireTimer();
         assertThat(started).as("the round the wants asked for").hasSize(2);
+        started.get(1).complete(4);
+        assertThat(started).as("the wants were answered: no third round").hasSize(2);
+        assertThat(timerTasks).isEmpty();
+    }
+
+    @Test
+    void aWaitOfLessThanAMillisecondIsRoundedUpNotDown() {
+        rounds.wanted();
+        started.get(0).complete(1);
+        now += 49_500_000;
+        rounds.wanted();
+        assertThat(timerDelays)
+                .as("a zero-millisecond timer is refused by Vert.x")
+                .containsExactly(1L);
+        fireTimer();
+        assertThat(started).hasSize(2);
+    }
+
+    @Test
+    void aRoundThatThrowsIsAFailedRoundNotAStuckOne() {
+        List<Integer> calls = new ArrayList<>();
+        SealRounds throwing = new SealRounds(
+                Duration.ofMillis(50),
+                FULL,
+                () -> {
+                    calls.add(calls.size());
+                    throw new IllegalStateException("pool closed");
+                },
+                (ms, task) -> timerTasks.add(task),
+                () -> now);
+        throwing.wanted();
+        now += 60 * MS;
+        throwing.wanted();
+        assertThat(calls)
+                .as("the second want starts a round: the first did not stay running")
+                .hasSize(2);
+        assertThat(throwing.stop().succeeded()).isTrue();
     }
 
     @Test
@@ -92,9 +129,13 @@ class SealRoundsTest {
     void aFullRoundIsFollowedAtOnceWithoutWaitingForTheGap() {
         rounds.wanted();
         now += 3 * MS;
+        rounds.wanted();
         started.get(0).complete(FULL);
         assertThat(started).as("more were waiting: caught up at once").hasSize(2);
         started.get(1).complete(7);
+        assertThat(started)
+                .as("the want during the full round was answered by the next")
+                .hasSize(2);
         assertThat(started).hasSize(2);
         assertThat(timerTasks).isEmpty();
     }
