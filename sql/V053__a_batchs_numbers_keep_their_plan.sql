@@ -15,11 +15,24 @@
 -- PostgreSQL considers for it is a handful of index probes and a small sort, so the generic plan
 -- loses nothing by not knowing the arrays' length. SECURITY INVOKER: it reads and writes under the
 -- caller's row-level security as the statement did (customers and jobs found only in the caller's
--- account, the counter row the caller's own).
+-- account, the counter row the caller's own). Each creation's lines are rendered inside the
+-- statement, from invoice_line_json (V047) and invoice_lines_wrap below, both inlined by the
+-- planner: the text invoice_lines_json renders, without a function call per creation (V054 says
+-- why, and renders lines_json and the trigger's check the same way).
 --
 -- $1, $2: customers and jobs, one per creation; $3-$6: lines, each naming its creation by its place
 -- among the creations (1 for the first). Rows in the creations' order.
 SET LOCAL ROLE tf_owner;
+
+-- The brackets around a rendering of lines joined by commas (string_agg of invoice_line_json, in
+-- the lines' order); no line renders as []. A SQL function of one expression, so PostgreSQL
+-- inlines it where it is called.
+CREATE FUNCTION invoice_lines_wrap(p_joined text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN coalesce('[' || p_joined || ']', '[]');
+
+REVOKE ALL ON FUNCTION invoice_lines_wrap(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION invoice_lines_wrap(text) TO tf_app;
 
 CREATE FUNCTION invoice_number_all(p_customers uuid[], p_jobs uuid[], p_line_owners integer[],
                                    p_descriptions text[], p_quantities text[], p_unit_pence bigint[])
@@ -45,9 +58,9 @@ CREATE FUNCTION invoice_number_all(p_customers uuid[], p_jobs uuid[], p_line_own
         ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + excluded.last_number
         RETURNING invoice_counters.last_number),
       rendered AS (
-        SELECT l.owner, invoice_lines_json(array_agg(l.description ORDER BY l.ord),
-                                           array_agg(l.quantity ORDER BY l.ord),
-                                           array_agg(l.unit_pence ORDER BY l.ord)) AS lines_json
+        SELECT l.owner,
+               invoice_lines_wrap(string_agg(invoice_line_json(l.description, l.quantity::numeric(12, 2), l.unit_pence),
+                                             ',' ORDER BY l.ord)) AS lines_json
           FROM unnest(p_line_owners, p_descriptions, p_quantities, p_unit_pence) WITH ORDINALITY
                AS l(owner, description, quantity, unit_pence, ord)
          GROUP BY l.owner)

@@ -1,77 +1,29 @@
 -- A batch of creations renders its lines inside its statements, not by a function call per invoice.
 --
 -- Each creation's lines were rendered three times through a function with a query of its own:
--- invoice_lines_json in invoice_number_all (for the reply the server renders) and again in
+-- invoice_lines_json in the numbers' statement (for the reply the server renders) and again in
 -- invoice_create_many (for lines_json), and invoice_lines_render in the lines' trigger, which
 -- checks every invoice against its stored lines. Each call is a PL/pgSQL call, an SPI execution
 -- and an executor start-up for a query over three lines; a CPU profile of PostgreSQL under
 -- CreateInvoiceSimulation put executor start-up at an eighth of its samples, most of it these
 -- calls and the foreign-key checks. Now each of the three renders its lines in the statement it
--- already runs: an aggregate grouped by creation in the two functions, a correlated subquery per
--- invoice in the trigger (a rescan, not a new executor). Driven by pgbench alone
--- (creation-anchor.sh, BATCH=4: at 64 writers on 8 accounts the server's batches hold up to 8,
--- 4.2 on average by pg_stat_statements; 64 clients, alternating on one database): 2,292 and 2,314 creations a second before, 2,541 and 2,670 after.
+-- already runs: an aggregate grouped by creation in the two functions (invoice_number_all, V053,
+-- was written so from the start), a correlated subquery per invoice in the trigger (a rescan, not
+-- a new executor). Driven by pgbench alone (creation-anchor.sh, BATCH=4: at 64 writers on 8
+-- accounts the server's batches hold up to 8, 4.2 on average by pg_stat_statements; 64 clients,
+-- alternating on one database, with the numbers' function rendering through invoice_lines_json
+-- before and inline after): 2,292 and 2,314 creations a second before, 2,541 and 2,670 after.
 --
 -- The text is the same, from the same parts: each line by invoice_line_json (V047), the quantity
 -- coerced as invoice_lines.quantity coerces it, joined by commas in the lines' order, and wrapped
--- by invoice_lines_wrap below, all inlined by the planner. invoice_lines_json and
+-- by invoice_lines_wrap (V053), all inlined by the planner. invoice_lines_json and
 -- invoice_lines_render render the same way and stay: the previous release's instances call
--- invoice_lines_json from their own numbers' statement and through invoice_create during a rolling
--- upgrade, and the trigger rewrites an invoice whose lines changed with invoice_lines_render. The trigger's check is unchanged in
--- what it decides: a row this transaction wrote whose lines_json is what its stored lines render
--- to is left alone, any other is locked and rendered again.
+-- invoice_lines_json from their own numbers' statement and through invoice_create during a
+-- rolling upgrade, and the trigger rewrites an invoice whose lines changed with
+-- invoice_lines_render. The trigger's check is unchanged in what it decides: a row this
+-- transaction wrote whose lines_json is what its stored lines render to is left alone, any other
+-- is locked and rendered again.
 SET LOCAL ROLE tf_owner;
-
--- The brackets around a rendering of lines joined by commas (string_agg of invoice_line_json, in
--- the lines' order); no line renders as []. A SQL function of one expression, so PostgreSQL
--- inlines it where it is called.
-CREATE FUNCTION invoice_lines_wrap(p_joined text) RETURNS text
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  RETURN coalesce('[' || p_joined || ']', '[]');
-
-REVOKE ALL ON FUNCTION invoice_lines_wrap(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION invoice_lines_wrap(text) TO tf_app;
-
-CREATE OR REPLACE FUNCTION invoice_number_all(p_customers uuid[], p_jobs uuid[], p_line_owners integer[],
-                                   p_descriptions text[], p_quantities text[], p_unit_pence bigint[])
-  RETURNS TABLE (customer_found boolean, job_found boolean, number integer, created_at timestamptz,
-                 lines_json text)
-  LANGUAGE plpgsql VOLATILE
-  SET search_path = public, pg_temp
-  SET plan_cache_mode = force_generic_plan
-  AS $$
-  #variable_conflict use_column
-  BEGIN
-    RETURN QUERY
-      WITH creation AS (
-        SELECT c.ord, EXISTS (SELECT 1 FROM customers WHERE customers.id = c.customer_id) AS customer_found,
-               (c.job_id IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE jobs.id = c.job_id)) AS job_found
-          FROM unnest(p_customers, p_jobs) WITH ORDINALITY AS c(customer_id, job_id, ord)),
-      found AS (
-        SELECT creation.ord, row_number() OVER (ORDER BY creation.ord) AS k, count(*) OVER () AS n
-          FROM creation WHERE creation.customer_found AND creation.job_found),
-      next AS (
-        INSERT INTO invoice_counters (last_number)
-        SELECT count(*) FROM found HAVING count(*) > 0
-        ON CONFLICT (account_id) DO UPDATE SET last_number = invoice_counters.last_number + excluded.last_number
-        RETURNING invoice_counters.last_number),
-      rendered AS (
-        SELECT l.owner,
-               invoice_lines_wrap(string_agg(invoice_line_json(l.description, l.quantity::numeric(12, 2), l.unit_pence),
-                                             ',' ORDER BY l.ord)) AS lines_json
-          FROM unnest(p_line_owners, p_descriptions, p_quantities, p_unit_pence) WITH ORDINALITY
-               AS l(owner, description, quantity, unit_pence, ord)
-         GROUP BY l.owner)
-      SELECT creation.customer_found, creation.job_found,
-             (next.last_number - found.n + found.k)::integer, now(),
-             coalesce(rendered.lines_json, '[]')
-        FROM creation
-        LEFT JOIN found ON found.ord = creation.ord
-        LEFT JOIN next ON found.ord IS NOT NULL
-        LEFT JOIN rendered ON rendered.owner = creation.ord
-       ORDER BY creation.ord;
-  END $$;
-
 
 CREATE OR REPLACE FUNCTION invoice_create_many(p_ids uuid[], p_numbers integer[], p_customers uuid[], p_jobs uuid[],
                                     p_currencies text[], p_due_dates date[], p_total_pence bigint[],
