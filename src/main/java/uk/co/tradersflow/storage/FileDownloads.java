@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
+import uk.co.tradersflow.platform.http.WhenWritable;
 
 /**
  * {@code GET /files/{account}/{document}?expires=&v=&sig=}: the file a signed URL names.
@@ -170,11 +171,9 @@ final class FileDownloads {
                     return;
                 }
                 if (ar.succeeded()) {
-                    if (response.writeQueueFull()) {
-                        response.drainHandler(v -> send(ar.result()));
-                    } else {
-                        send(ar.result());
-                    }
+                    // Once: a drain handler left set would send this part again at a later drain, and
+                    // start a second read of the file beside the one the part it sends starts.
+                    WhenWritable.run(response, () -> send(ar.result()));
                 } else {
                     // Headers and earlier chunks are out: all we can do is cut the response short, so the
                     // client sees a failed transfer, never a complete-looking file with altered bytes.
