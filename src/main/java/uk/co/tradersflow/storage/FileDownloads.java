@@ -103,6 +103,8 @@ final class FileDownloads {
         private final Optional<ByteRange> range;
         private ChunkedAead.RangeReader reader;
         private boolean stopped;
+        /** A part is being read on a worker: the reader is closed once that read is over, never during it. */
+        private boolean reading;
 
         Transfer(RoutingContext ctx, StoredFile file, Optional<ByteRange> range) {
             this.ctx = ctx;
@@ -146,7 +148,10 @@ final class FileDownloads {
             });
         }
 
-        /** Writes a part and at once asks a worker for the next, which waits for a drain if it comes first. */
+        /**
+         * Writes a part and at once asks a worker for the next, which, if it comes back while the
+         * response is full, waits for the response to drain.
+         */
         private void send(byte[] part) {
             if (stopped) {
                 return;
@@ -166,13 +171,16 @@ final class FileDownloads {
             if (stopped || open == null) {
                 return;
             }
+            reading = true;
             service.next(open).onComplete(ar -> {
+                reading = false;
                 if (stopped) {
+                    close();
                     return;
                 }
                 if (ar.succeeded()) {
-                    // Once: a drain handler left set would send this part again at a later drain, and
-                    // start a second read of the file beside the one the part it sends starts.
+                    // Not a plain drain handler: Vert.x keeps it, so a later drain would send this part
+                    // again and start a second next() on the reader beside the one its send starts.
                     WhenWritable.run(response, () -> send(ar.result()));
                 } else {
                     // Headers and earlier chunks are out: all we can do is cut the response short, so the
@@ -185,10 +193,14 @@ final class FileDownloads {
             });
         }
 
+        /** The client left: nothing more is sent, and the reader is closed once no read is using it. */
         private void stop() {
             if (!stopped) {
                 stopped = true;
-                close();
+                response.drainHandler(null);
+                if (!reading) {
+                    close();
+                }
             }
         }
 

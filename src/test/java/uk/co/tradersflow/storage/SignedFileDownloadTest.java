@@ -4,7 +4,12 @@ import static io.vertx.core.http.HttpMethod.GET;
 import static io.vertx.core.http.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.io.RandomAccessFile;
@@ -238,6 +243,71 @@ class SignedFileDownloadTest {
         // Suspension ends the account's sessions, and with them the URLs handed out in them.
         assertThat(fetch(url).statusCode()).isEqualTo(403);
         assertThat(fetch(signedUrl(doc).getString("url")).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * A client that leaves part-way: the server stops reading the file and closes it, once the part
+     * being read on a worker is done (never under that read), so no file stays open behind it. The
+     * storage workers are held busy as the client leaves, so a part is still being read then.
+     */
+    @Test
+    void aClientThatLeavesMidDownloadLeavesNoFileOpen() throws Exception {
+        Uploaded doc = upload(users.create(), "left.jpg", SampleFiles.jpeg(64 * ChunkedAead.CHUNK));
+        Path blob = blobOf(doc).toRealPath();
+        URI uri = URI.create(signedUrl(doc).getString("url"));
+        HttpClient http = server.vertx.createHttpClient(
+                new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false));
+        try {
+            Promise<Void> left = Promise.promise();
+            http.request(new RequestOptions()
+                            .setHost("localhost")
+                            .setPort(server.config.http().httpsPort())
+                            .setURI(uri.getRawPath() + "?" + uri.getRawQuery()))
+                    .compose(HttpClientRequest::send)
+                    .onFailure(left::tryFail)
+                    .onSuccess(response -> response.handler(firstPiece -> {
+                        response.handler(null);
+                        holdStorageWorkers(300);
+                        response.request().connection().close().onComplete(v -> left.tryComplete());
+                    }));
+            TestServer.await(left.future());
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (openFiles().contains(blob) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(openFiles())
+                    .as("the blob is closed once the client has gone")
+                    .doesNotContain(blob);
+        } finally {
+            TestServer.await(http.close());
+        }
+    }
+
+    /** Occupies every thread of the storage pool (shared by name) for {@code millis}. */
+    private static void holdStorageWorkers(long millis) {
+        io.vertx.core.WorkerExecutor storage = server.vertx.createSharedWorkerExecutor("tf-storage");
+        for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors(); i++) {
+            storage.executeBlocking(
+                    () -> {
+                        Thread.sleep(millis);
+                        return null;
+                    },
+                    false);
+        }
+    }
+
+    /** The files this JVM (the server's, in the tests) holds open. */
+    private static List<Path> openFiles() throws Exception {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.map(fd -> {
+                        try {
+                            return Files.readSymbolicLink(fd);
+                        } catch (Exception gone) {
+                            return fd;
+                        }
+                    })
+                    .toList();
+        }
     }
 
     @Test

@@ -43,6 +43,7 @@ class WhenWritableTest {
         assertThat(runs).hasValue(0);
         out.drain();
         assertThat(runs).hasValue(1);
+        assertThat(out.drainHandler).as("the handler cleared itself").isNull();
         out.full = true;
         out.drain();
         out.drain();
@@ -51,16 +52,17 @@ class WhenWritableTest {
 
     /**
      * Against a real response: the stream is filled while its client does not read, drains, and is
-     * filled and drained again three more times. A plain drain handler runs at every drain before
-     * the response ends (why this class exists); the write given to {@link WhenWritable} at the first only.
+     * filled and drained again three more times. A plain drain handler runs again at the later
+     * drains (why this class exists); the write given to {@link WhenWritable} at the first only.
      */
     @Test
-    void onARealResponseAPlainDrainHandlerRunsAtEveryDrainAndTheWriteOnlyOnce() throws Exception {
+    void onARealResponseAPlainDrainHandlerRunsAgainAtLaterDrainsAndTheWriteOnlyOnce() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
             assertThat(runsOver(vertx, (response, runs) -> response.drainHandler(v -> runs.incrementAndGet())))
-                    .as("a plain drain handler, set once, runs at later drains too (the last may come after the end)")
-                    .isGreaterThanOrEqualTo(3);
+                    .as("a plain drain handler, set once, runs at later drains too (a refill that finds the"
+                            + " queue still full, or the last drain after the end, adds none)")
+                    .isGreaterThanOrEqualTo(2);
             assertThat(runsOver(vertx, (response, runs) -> WhenWritable.run(response, runs::incrementAndGet)))
                     .as("the write given to WhenWritable")
                     .isEqualTo(1);
