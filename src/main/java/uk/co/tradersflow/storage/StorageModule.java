@@ -16,14 +16,18 @@ import uk.co.tradersflow.platform.module.Shared;
  * the document routes, the sweeper of orphaned blobs, data-key rotation, and the readiness check.
  */
 public record StorageModule(BlobStore blobs, WorkerExecutor workers, Supplier<Future<?>> readiness, Module module) {
+    /** The storage workers' pool, shared by name: uploads' sealing, downloads' parts, file I/O. */
+    static final String WORKER_POOL = "tf-storage";
+
+    static final int WORKER_THREADS = 2 * Runtime.getRuntime().availableProcessors();
+
     public static StorageModule create(Shared shared, AuditLog audit) {
         var config = shared.config().storage();
         var db = shared.db();
         // Storage's blocking work (AES-GCM over every chunk, file I/O) gets its own pool, so large
         // uploads and downloads queue among themselves instead of starving other blocking work.
-        WorkerExecutor workers = shared.vertx()
-                .createSharedWorkerExecutor(
-                        "tf-storage", 2 * Runtime.getRuntime().availableProcessors(), 60, TimeUnit.SECONDS);
+        WorkerExecutor workers =
+                shared.vertx().createSharedWorkerExecutor(WORKER_POOL, WORKER_THREADS, 60, TimeUnit.SECONDS);
         BlobStore blobs = BlobStores.from(config);
         EnvelopeKeys envelopeKeys = new EnvelopeKeys(shared.keys().dataKey(), config.previousDataKeys());
         StorageHealth health = new StorageHealth(

@@ -5,9 +5,9 @@ import static io.vertx.core.http.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Promise;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -31,6 +31,7 @@ import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
 import uk.co.tradersflow.support.TestUsers.TestUser;
+import uk.co.tradersflow.support.TrustAllTls;
 
 /**
  * Signed URLs and the file route: the right bytes and headers without a bearer token while the
@@ -256,18 +257,16 @@ class SignedFileDownloadTest {
         Path blob = blobOf(doc).toRealPath();
         URI uri = URI.create(signedUrl(doc).getString("url"));
         HttpClient http = server.vertx.createHttpClient(
-                new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false));
+                TrustAllTls.webClient(server.config.http().httpsPort()));
+        WorkerExecutor storage = server.vertx.createSharedWorkerExecutor(StorageModule.WORKER_POOL);
         try {
             Promise<Void> left = Promise.promise();
-            http.request(new RequestOptions()
-                            .setHost("localhost")
-                            .setPort(server.config.http().httpsPort())
-                            .setURI(uri.getRawPath() + "?" + uri.getRawQuery()))
+            http.request(new RequestOptions().setURI(uri.getRawPath() + "?" + uri.getRawQuery()))
                     .compose(HttpClientRequest::send)
                     .onFailure(left::tryFail)
                     .onSuccess(response -> response.handler(firstPiece -> {
                         response.handler(null);
-                        holdStorageWorkers(300);
+                        hold(storage, 300);
                         response.request().connection().close().onComplete(v -> left.tryComplete());
                     }));
             TestServer.await(left.future());
@@ -279,14 +278,14 @@ class SignedFileDownloadTest {
                     .as("the blob is closed once the client has gone")
                     .doesNotContain(blob);
         } finally {
+            TestServer.await(storage.close());
             TestServer.await(http.close());
         }
     }
 
-    /** Occupies every thread of the storage pool (shared by name) for {@code millis}. */
-    private static void holdStorageWorkers(long millis) {
-        io.vertx.core.WorkerExecutor storage = server.vertx.createSharedWorkerExecutor("tf-storage");
-        for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors(); i++) {
+    /** Occupies every thread of the storage workers' pool for {@code millis}. */
+    private static void hold(WorkerExecutor storage, long millis) {
+        for (int i = 0; i < StorageModule.WORKER_THREADS; i++) {
             storage.executeBlocking(
                     () -> {
                         Thread.sleep(millis);

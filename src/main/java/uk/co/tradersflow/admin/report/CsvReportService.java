@@ -22,6 +22,7 @@ import uk.co.tradersflow.error.ErrorCode;
 import uk.co.tradersflow.error.FieldError;
 import uk.co.tradersflow.platform.db.Db;
 import uk.co.tradersflow.platform.http.ClientInfo;
+import uk.co.tradersflow.platform.http.WhenWritable;
 import uk.co.tradersflow.platform.security.ActorType;
 import uk.co.tradersflow.platform.security.Principal;
 
@@ -224,7 +225,7 @@ public final class CsvReportService implements ReportExports {
             }
             Promise<Void> waiting = Promise.promise();
             drained = waiting;
-            out.drainHandler(v -> waiting.tryComplete());
+            WhenWritable.run(out, waiting::tryComplete);
             if (gone.isComplete()) {
                 waiting.tryFail("the client left before the report was complete");
             }
