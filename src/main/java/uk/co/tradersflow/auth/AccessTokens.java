@@ -8,8 +8,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,13 +15,11 @@ import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
-import org.bouncycastle.crypto.params.ParametersWithRandom;
 import org.bouncycastle.crypto.signers.ECDSASigner;
-import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
 import uk.co.tradersflow.error.AppError;
 import uk.co.tradersflow.error.ErrorCode;
+import uk.co.tradersflow.platform.crypto.Es256Signer;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
 import uk.co.tradersflow.platform.crypto.Sha256;
 
@@ -50,22 +46,15 @@ public final class AccessTokens {
     /** Leeway for a clock a little ahead of ours on {@code nbf}; expiry is checked without one. */
     private static final long NOT_BEFORE_LEEWAY_SECONDS = 5;
 
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private final JwtKeySet keys;
-    private final ECPrivateKeyParameters signingKey;
+    private final Es256Signer signer;
     private final Duration ttl;
     private final Clock clock;
     private final Cache<String, AccessClaims> verified;
 
     public AccessTokens(ServerKeys serverKeys, Duration ttl, Clock clock) {
         this.keys = new JwtKeySet(serverKeys.jwtKeyPair(), serverKeys.jwtPreviousKeys());
-        try {
-            this.signingKey = (ECPrivateKeyParameters)
-                    ECUtil.generatePrivateKeyParameter(keys.current().getPrivate());
-        } catch (InvalidKeyException e) {
-            throw new IllegalStateException("the access-token key is not an EC private key", e);
-        }
+        this.signer = Es256Signer.of(keys.current());
         this.ttl = ttl;
         this.clock = clock;
         this.verified = Caffeine.newBuilder()
@@ -91,24 +80,12 @@ public final class AccessTokens {
         JsonObject header =
                 new JsonObject().put("alg", "ES256").put("typ", "JWT").put("kid", keys.currentKid());
         String input = encode(header) + "." + encode(claims);
-        byte[] signature = sign(input.getBytes(StandardCharsets.US_ASCII));
-        lowS(signature, signingKey.getParameters().getN());
-        return input + "." + ENCODER.encodeToString(signature);
+        return input + "." + ENCODER.encodeToString(signer.sign(input.getBytes(StandardCharsets.US_ASCII)));
     }
 
-    /**
-     * ES256 over {@code input}: r and s, 32 bytes each. Bouncy Castle's signer with the key's
-     * parameters made once: a fifth of the JDK provider's CPU per signature (about 0.1 against
-     * 0.6 ms here), which was most of a refresh's cost in the server.
-     */
-    private byte[] sign(byte[] input) {
-        ECDSASigner signer = new ECDSASigner();
-        signer.init(true, new ParametersWithRandom(signingKey, RANDOM));
-        BigInteger[] rs = signer.generateSignature(Sha256.of(input));
-        byte[] signature = new byte[64];
-        System.arraycopy(fixed32(rs[0]), 0, signature, 0, 32);
-        System.arraycopy(fixed32(rs[1]), 0, signature, 32, 32);
-        return signature;
+    /** Which library signs the tokens (for the start-up log). */
+    public String signedBy() {
+        return signer.implementation();
     }
 
     public Duration ttl() {
@@ -205,7 +182,8 @@ public final class AccessTokens {
 
     /**
      * ES256: whether {@code signature} (r and s, 32 bytes each) is {@code key}'s over {@code input}.
-     * Bouncy Castle's verifier, as minting uses its signer: the JDK 17 provider took about 1 ms of
+     * Bouncy Castle's verifier, on every platform (minting signs through {@link Es256Signer}, AWS-LC
+     * where it loads, and its signatures are plain ES256): the JDK 17 provider took about 1 ms of
      * CPU per verification here, against 0.08 ms, and a verification runs on the event loop for
      * every token an instance has not seen, forged ones included (they are never cached), so a
      * stream of well-formed forgeries cost the server a millisecond each (load-tests/README.md).
@@ -215,23 +193,6 @@ public final class AccessTokens {
         verifier.init(false, key);
         return verifier.verifySignature(
                 Sha256.of(input), new BigInteger(1, signature, 0, 32), new BigInteger(1, signature, 32, 32));
-    }
-
-    /** Rewrites a P1363 signature's S as n - S when S is in the upper half, so it verifies canonically. */
-    private static void lowS(byte[] signature, BigInteger n) {
-        BigInteger s = new BigInteger(1, signature, 32, 32);
-        if (s.compareTo(n.shiftRight(1)) > 0) {
-            System.arraycopy(fixed32(n.subtract(s)), 0, signature, 32, 32);
-        }
-    }
-
-    /** A non-negative number as exactly 32 big-endian bytes (a P-256 coordinate or scalar). */
-    static byte[] fixed32(BigInteger value) {
-        byte[] raw = value.toByteArray();
-        byte[] out = new byte[32];
-        int copy = Math.min(raw.length, 32);
-        System.arraycopy(raw, raw.length - copy, out, 32 - copy, copy);
-        return out;
     }
 
     private static String encode(JsonObject json) {

@@ -1,5 +1,7 @@
 package uk.co.tradersflow.auth;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import uk.co.tradersflow.audit.AuditLog;
 import uk.co.tradersflow.email.EmailOutbox;
 import uk.co.tradersflow.platform.bus.Addresses;
@@ -21,11 +23,14 @@ public record AuthModule(
         AuthGuard guard,
         OwnerGuard ownerGuard,
         Module module) {
+    private static final Logger log = LoggerFactory.getLogger(AuthModule.class);
+
     public static AuthModule create(Shared shared, AuditLog audit, EmailOutbox outbox, RateLimiter rateLimiter) {
         var config = shared.config();
         var vertx = shared.vertx();
         AccessTokens accessTokens =
                 new AccessTokens(shared.keys(), config.auth().accessTokenTtl(), shared.clock());
+        log.info("access tokens signed by {}", accessTokens.signedBy());
         SessionStateCache sessionStates = new SessionStateCache(vertx, shared.db());
         SessionRevocations revocations =
                 new SessionRevocations(vertx, shared.redis(), shared.redisKeys(), sessionStates);

@@ -14,6 +14,7 @@ import java.util.Optional;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
 import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
 import uk.co.tradersflow.platform.crypto.Es256Jws;
+import uk.co.tradersflow.platform.crypto.Es256Signer;
 
 /**
  * The access-token keys as a JWKS-style set: the current key signs, retired keys only verify.
@@ -70,6 +71,6 @@ public final class JwtKeySet {
     }
 
     private static String coordinate(BigInteger value) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(AccessTokens.fixed32(value));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Es256Signer.fixed32(value));
     }
 }

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import uk.co.tradersflow.platform.crypto.Es256Signer;
 import uk.co.tradersflow.support.ServerExtension;
 import uk.co.tradersflow.support.TestServer;
 import uk.co.tradersflow.support.TestUsers;
@@ -104,7 +105,7 @@ class AccessTokenMalleabilityTest {
         byte[] signature = Base64.getUrlDecoder().decode(u.token().substring(dot + 1));
         BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
         assertThat(s).as("minted low-S").isLessThanOrEqualTo(N.shiftRight(1));
-        System.arraycopy(AccessTokens.fixed32(N.subtract(s)), 0, signature, 32, 32);
+        System.arraycopy(Es256Signer.fixed32(N.subtract(s)), 0, signature, 32, 32);
         String twin = u.token().substring(0, dot + 1)
                 + Base64.getUrlEncoder().withoutPadding().encodeToString(signature);
         assertRefused(twin, "high-S twin");

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import uk.co.tradersflow.config.ConfigLoader;
 import uk.co.tradersflow.error.AppError;
+import uk.co.tradersflow.platform.crypto.Es256Signer;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
 import uk.co.tradersflow.support.TestServer;
 
@@ -87,7 +88,7 @@ class AccessTokenVerificationTest {
             byte[] signature = signatureOf(token);
             BigInteger r = new BigInteger(1, signature, 0, 32);
             byte[] nextR = signature.clone();
-            System.arraycopy(AccessTokens.fixed32(r.add(BigInteger.ONE).mod(N)), 0, nextR, 0, 32);
+            System.arraycopy(Es256Signer.fixed32(r.add(BigInteger.ONE).mod(N)), 0, nextR, 0, 32);
             byte[] flipped = signature.clone();
             flipped[40] ^= 0x01; // a bit of s below its top: s stays low
             String[] forgeries = {

@@ -21,6 +21,7 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.platform.bus.SessionRevoked;
+import uk.co.tradersflow.platform.crypto.Es256Signer;
 import uk.co.tradersflow.platform.crypto.Pem;
 import uk.co.tradersflow.platform.crypto.ServerKeys;
 import uk.co.tradersflow.support.ServerExtension;
@@ -77,7 +78,7 @@ class AuthGuardTest {
                 ((java.security.interfaces.ECPrivateKey) key).getParams().getOrder();
         java.math.BigInteger s = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(signature, 32, 64));
         if (s.compareTo(n.shiftRight(1)) > 0) {
-            System.arraycopy(AccessTokens.fixed32(n.subtract(s)), 0, signature, 32, 32);
+            System.arraycopy(Es256Signer.fixed32(n.subtract(s)), 0, signature, 32, 32);
         }
         return input + "." + b64(signature);
     }

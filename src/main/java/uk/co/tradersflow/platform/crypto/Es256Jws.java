@@ -1,7 +1,6 @@
 package uk.co.tradersflow.platform.crypto;
 
 import io.vertx.core.json.JsonObject;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -25,14 +24,14 @@ public final class Es256Jws {
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
-    private final KeyPair signing;
+    private final Es256Signer signer;
     private final String signingKid;
     private final Map<String, PublicKey> verifying;
     private final String type;
 
     /** {@code type} is the header's {@code typ}: a verified document must carry the same, so a token cannot pass for one. */
     public Es256Jws(KeyPair signing, List<PublicKey> retired, String type) {
-        this.signing = signing;
+        this.signer = Es256Signer.of(signing);
         this.signingKid = thumbprint(signing.getPublic());
         Map<String, PublicKey> keys = new LinkedHashMap<>();
         keys.put(signingKid, signing.getPublic());
@@ -50,14 +49,7 @@ public final class Es256Jws {
         JsonObject header =
                 new JsonObject().put("alg", "ES256").put("typ", type).put("kid", signingKid);
         String input = encode(header.encode()) + "." + encode(payload.encode());
-        try {
-            Signature signer = Signature.getInstance(ALGORITHM);
-            signer.initSign(signing.getPrivate());
-            signer.update(input.getBytes(StandardCharsets.US_ASCII));
-            return input + "." + ENCODER.encodeToString(signer.sign());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot sign with the server's ES256 key", e);
-        }
+        return input + "." + ENCODER.encodeToString(signer.sign(input.getBytes(StandardCharsets.US_ASCII)));
     }
 
     /**
@@ -98,17 +90,9 @@ public final class Es256Jws {
     public static String thumbprint(PublicKey key) {
         ECPublicKey ec = (ECPublicKey) key;
         String canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\""
-                + ENCODER.encodeToString(fixed32(ec.getW().getAffineX())) + "\",\"y\":\""
-                + ENCODER.encodeToString(fixed32(ec.getW().getAffineY())) + "\"}";
+                + ENCODER.encodeToString(Es256Signer.fixed32(ec.getW().getAffineX())) + "\",\"y\":\""
+                + ENCODER.encodeToString(Es256Signer.fixed32(ec.getW().getAffineY())) + "\"}";
         return ENCODER.encodeToString(Sha256.of(canonical));
-    }
-
-    private static byte[] fixed32(BigInteger value) {
-        byte[] raw = value.toByteArray();
-        byte[] out = new byte[32];
-        int copy = Math.min(raw.length, 32);
-        System.arraycopy(raw, raw.length - copy, out, 32 - copy, copy);
-        return out;
     }
 
     private static String encode(String json) {
