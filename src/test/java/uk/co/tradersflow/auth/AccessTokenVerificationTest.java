@@ -24,7 +24,7 @@ import uk.co.tradersflow.platform.crypto.ServerKeys;
 import uk.co.tradersflow.support.TestServer;
 
 /**
- * Access tokens are verified with Bouncy Castle's ECDSA, as they are signed: every verdict on a
+ * Access tokens are verified with Bouncy Castle's ECDSA (and signed by AWS-LC where it loads): every verdict on a
  * well-formed token (our kid, canonical base64url, a low S) is the one the JDK's own provider
  * gives, for minted tokens and for each way of tampering that keeps a token well-formed, so the
  * change of verifier accepts and refuses exactly what it did.

@@ -20,7 +20,6 @@ import java.util.Optional;
  * elsewhere (the audit chain's checkpoints), with the same key material as its access tokens.
  */
 public final class Es256Jws {
-    private static final String ALGORITHM = "SHA256withECDSAinP1363Format";
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
@@ -73,7 +72,7 @@ public final class Es256Jws {
             if (key == null) {
                 return Optional.empty();
             }
-            Signature verifier = Signature.getInstance(ALGORITHM);
+            Signature verifier = Signature.getInstance(Es256Signer.ALGORITHM);
             verifier.initVerify(key);
             verifier.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
             if (!verifier.verify(DECODER.decode(parts[2]))) {

@@ -2,6 +2,7 @@ package uk.co.tradersflow.platform.crypto;
 
 import com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
 import java.security.KeyPair;
@@ -9,6 +10,7 @@ import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.interfaces.ECPrivateKey;
+import java.util.List;
 import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
 import org.bouncycastle.crypto.params.ParametersWithRandom;
 import org.bouncycastle.crypto.signers.ECDSASigner;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Es256Signer {
     private static final Logger log = LoggerFactory.getLogger(Es256Signer.class);
-    private static final String ALGORITHM = "SHA256withECDSAinP1363Format";
+    static final String ALGORITHM = "SHA256withECDSAinP1363Format";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** How a signature is made: each implementation returns r and s, 32 bytes each, S not yet lowered. */
@@ -52,21 +54,47 @@ public final class Es256Signer {
 
     /** The fastest signer for {@code key} this platform has (see the class comment). */
     public static Es256Signer of(KeyPair key) {
-        Es256Signer fallback = bouncyCastle(key);
-        if (AmazonCorrettoCryptoProvider.INSTANCE.getLoadingError() != null) {
-            return fallback;
-        }
+        Throwable notLoaded;
         try {
-            Es256Signer aws = new Es256Signer(
-                    new ProviderEngine(AmazonCorrettoCryptoProvider.INSTANCE, key), "AWS-LC", fallback.order);
-            if (aws.signsFor(key)) {
-                return aws;
+            notLoaded = AmazonCorrettoCryptoProvider.INSTANCE.getLoadingError();
+        } catch (LinkageError e) {
+            notLoaded = e;
+        }
+        if (notLoaded != null) {
+            if (awsLcBuiltForThisPlatform()) {
+                // Its native library failed to load (a noexec java.io.tmpdir, where it unpacks, is
+                // one way): the server runs, and each signature costs five times the CPU.
+                log.warn("ES256 by Bouncy Castle: AWS-LC did not load", notLoaded);
+            } else {
+                log.info("ES256 by Bouncy Castle: AWS-LC is not built for this platform");
             }
-            log.warn("ES256 by Bouncy Castle: a signature from AWS-LC did not verify");
+            return bouncyCastle(key);
+        }
+        return of(key, AmazonCorrettoCryptoProvider.INSTANCE, "AWS-LC");
+    }
+
+    /**
+     * {@code provider}'s signer, named {@code name}, if its first signature verifies under the JDK's
+     * own ES256; Bouncy Castle's otherwise.
+     */
+    static Es256Signer of(KeyPair key, Provider provider, String name) {
+        Es256Signer fallback = bouncyCastle(key);
+        try {
+            Es256Signer candidate = new Es256Signer(new ProviderEngine(provider, key), name, fallback.order);
+            if (candidate.signsFor(key)) {
+                return candidate;
+            }
+            log.warn("ES256 by Bouncy Castle: a signature from {} did not verify", name);
         } catch (GeneralSecurityException | RuntimeException e) {
-            log.warn("ES256 by Bouncy Castle: AWS-LC cannot sign with this key ({})", e.toString());
+            log.warn("ES256 by Bouncy Castle: {} cannot sign with this key", name, e);
         }
         return fallback;
+    }
+
+    /** x86-64 Linux: the one platform whose AWS-LC library the build ships (see the pom). */
+    static boolean awsLcBuiltForThisPlatform() {
+        return System.getProperty("os.name").equals("Linux")
+                && List.of("amd64", "x86_64").contains(System.getProperty("os.arch"));
     }
 
     /** Bouncy Castle's signer, whatever else the platform has: the fallback, and for tests. */
@@ -112,8 +140,8 @@ public final class Es256Signer {
 
     /** Whether a signature made here verifies under the JDK's own ES256 with the key's public half. */
     private boolean signsFor(KeyPair key) throws GeneralSecurityException {
-        byte[] probe = "es256 signer self-check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        Signature verifier = Signature.getInstance(ALGORITHM);
+        byte[] probe = "es256 signer self-check".getBytes(StandardCharsets.US_ASCII);
+        Signature verifier = Signature.getInstance(ALGORITHM, "SunEC");
         verifier.initVerify(key.getPublic());
         verifier.update(probe);
         return verifier.verify(sign(probe));
@@ -127,8 +155,7 @@ public final class Es256Signer {
     private static final class ProviderEngine implements Engine {
         private final ThreadLocal<Signature> perThread;
 
-        ProviderEngine(Provider provider, KeyPair key) throws GeneralSecurityException {
-            Signature.getInstance(ALGORITHM, provider).initSign(key.getPrivate()); // fails here, not on first use
+        ProviderEngine(Provider provider, KeyPair key) {
             this.perThread = ThreadLocal.withInitial(() -> {
                 try {
                     Signature signature = Signature.getInstance(ALGORITHM, provider);
@@ -138,6 +165,7 @@ public final class Es256Signer {
                     throw new IllegalStateException("cannot sign with the server's ES256 key", e);
                 }
             });
+            perThread.get(); // a key the provider cannot use fails here, at start-up, not on a request
         }
 
         @Override
@@ -145,9 +173,18 @@ public final class Es256Signer {
             Signature signature = perThread.get();
             try {
                 signature.update(input);
-                return signature.sign();
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("cannot sign with the server's ES256 key", e);
+                byte[] rs = signature.sign();
+                if (rs.length != 64) {
+                    throw new IllegalStateException("an ES256 signature of " + rs.length + " bytes");
+                }
+                return rs;
+            } catch (GeneralSecurityException | RuntimeException e) {
+                // A signature that failed part-way may still hold this input: the thread's next
+                // signature starts from a fresh one.
+                perThread.remove();
+                throw e instanceof RuntimeException r
+                        ? r
+                        : new IllegalStateException("cannot sign with the server's ES256 key", e);
             }
         }
     }

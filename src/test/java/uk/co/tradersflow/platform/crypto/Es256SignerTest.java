@@ -3,10 +3,17 @@ package uk.co.tradersflow.platform.crypto;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.Provider;
+import java.security.PublicKey;
+import java.security.Security;
 import java.security.Signature;
+import java.security.SignatureSpi;
 import java.security.interfaces.ECPrivateKey;
 import java.security.spec.ECGenParameterSpec;
 import java.util.ArrayList;
@@ -32,9 +39,22 @@ class Es256SignerTest {
 
     @Test
     void onX8664LinuxAwsLcSigns() {
-        boolean x8664Linux = System.getProperty("os.name").equals("Linux")
-                && List.of("amd64", "x86_64").contains(System.getProperty("os.arch"));
-        assertThat(Es256Signer.of(KEY).implementation()).isEqualTo(x8664Linux ? "AWS-LC" : "Bouncy Castle");
+        assertThat(Es256Signer.of(KEY).implementation())
+                .as("AWS-LC's loading error: %s", AmazonCorrettoCryptoProvider.INSTANCE.getLoadingError())
+                .isEqualTo(Es256Signer.awsLcBuiltForThisPlatform() ? "AWS-LC" : "Bouncy Castle");
+    }
+
+    @Test
+    void aProviderIsUsedOnlyIfItsFirstSignatureVerifies() throws Exception {
+        assertThat(Es256Signer.of(KEY, Security.getProvider("SunEC"), "SunEC").implementation())
+                .isEqualTo("SunEC");
+        Es256Signer wrong = Es256Signer.of(KEY, new WrongSignatures(), "wrong");
+        assertThat(wrong.implementation()).isEqualTo("Bouncy Castle");
+        assertThat(jdkVerifies(new byte[] {9}, wrong.sign(new byte[] {9}))).isTrue();
+        assertThat(Es256Signer.of(KEY, Security.getProvider("SUN"), "without ES256")
+                        .implementation())
+                .as("a provider without the algorithm")
+                .isEqualTo("Bouncy Castle");
     }
 
     @Test
@@ -74,7 +94,7 @@ class Es256SignerTest {
                 int thread = t;
                 Callable<Boolean> signMany = () -> {
                     for (int i = 0; i < 400; i++) {
-                        byte[] input = ("thread " + thread + " token " + i).getBytes();
+                        byte[] input = ("thread " + thread + " token " + i).getBytes(StandardCharsets.US_ASCII);
                         if (!jdkVerifies(input, signer.sign(input))) {
                             return false;
                         }
@@ -97,6 +117,51 @@ class Es256SignerTest {
         generator.initialize(new ECGenParameterSpec("secp384r1"));
         KeyPair p384 = generator.generateKeyPair();
         assertThatThrownBy(() -> Es256Signer.of(p384)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** A provider whose ES256 answers 64 bytes that are no signature. */
+    private static final class WrongSignatures extends Provider {
+        WrongSignatures() {
+            super("WrongSignatures", "1", "signs nothing");
+            put("Signature." + Es256Signer.ALGORITHM, Constant.class.getName());
+        }
+    }
+
+    public static final class Constant extends SignatureSpi {
+        @Override
+        protected void engineInitSign(PrivateKey key) {}
+
+        @Override
+        protected void engineInitVerify(PublicKey key) {}
+
+        @Override
+        protected void engineUpdate(byte b) {}
+
+        @Override
+        protected void engineUpdate(byte[] b, int off, int len) {}
+
+        @Override
+        protected byte[] engineSign() {
+            byte[] rs = new byte[64];
+            rs[31] = 1;
+            rs[63] = 1;
+            return rs;
+        }
+
+        @Override
+        protected boolean engineVerify(byte[] signature) {
+            return false;
+        }
+
+        @Override
+        @Deprecated
+        protected void engineSetParameter(String param, Object value) {}
+
+        @Override
+        @Deprecated
+        protected Object engineGetParameter(String param) {
+            return null;
+        }
     }
 
     private static boolean jdkVerifies(byte[] input, byte[] signature) throws Exception {
