@@ -31,11 +31,15 @@ public final class PaymentLinkRetirementVerticle extends PeriodicJobVerticle {
 
     static final int STUCK_AFTER_ATTEMPTS = 10;
 
+    // The due rows computed once (a materialised CTE): a subquery in FROM may be run again for
+    // each row it is joined against, and each run skips the rows this UPDATE already changed, so
+    // together they take more than the batch (see StripeEventStore's claim).
     private static final String CLAIM =
             """
+      WITH due AS MATERIALIZED (SELECT payment_link_id FROM payment_link_retirements WHERE next_attempt_at <= now()
+                                 ORDER BY next_attempt_at LIMIT %d FOR UPDATE SKIP LOCKED)
       UPDATE payment_link_retirements r SET attempts = r.attempts + 1, next_attempt_at = now() + interval '5 minutes'
-        FROM (SELECT payment_link_id FROM payment_link_retirements WHERE next_attempt_at <= now()
-               ORDER BY next_attempt_at LIMIT %d FOR UPDATE SKIP LOCKED) due
+        FROM due
        WHERE r.payment_link_id = due.payment_link_id
       RETURNING r.payment_link_id, r.connect_account_id, r.attempts"""
                     .formatted(BATCH);

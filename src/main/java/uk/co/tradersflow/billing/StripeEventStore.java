@@ -49,18 +49,27 @@ public final class StripeEventStore {
        'invoice.paid', 'invoice.payment_succeeded', 'invoice.payment_failed')))""";
     /**
      * Claims up to $1 due events of one lane at once, oldest due first. SKIP LOCKED lets instances
-     * claim side by side without waiting on each other's rows; the outer CLAIMABLE re-check (and the
-     * row lock the subquery took) still lets only one claimer take each event, with the same lease.
+     * claim side by side without waiting on each other's rows. The subquery locks each row it
+     * returns and, when the row changed since the statement began, re-checks CLAIMABLE on its newest
+     * version first, so the UPDATE changes only claimable rows, which this transaction holds until
+     * it commits: one claimer for each event, with one lease.
+     *
+     * <p>The ids are an array computed once ({@code = ANY (ARRAY(…))}), never {@code IN (SELECT …
+     * LIMIT $1 …)}: with statistics that saw no due events (a backlog that arrived since the last
+     * ANALYZE) PostgreSQL planned that as a nested loop re-running the subquery for every due row,
+     * and a claim of 64 took all 7,375 due events in 19 s, quadratic in the backlog, past the
+     * database budget, so no claim ever finished and the backlog never drained
+     * (load-tests/README.md, "thirteenth sitting"). The outer UPDATE finds the ids by primary key.
      */
-    private static final String CLAIM_BATCH =
+    static final String CLAIM_BATCH =
             """
       UPDATE stripe_events SET status = 'processing', attempts = attempts + 1, lease_until = now() + interval '60 seconds'
-       WHERE id IN (SELECT id FROM stripe_events WHERE next_attempt_at <= now() AND %s AND %s
-                     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-         AND %s RETURNING id, payload, attempts""";
+       WHERE id = ANY (ARRAY(SELECT id FROM stripe_events WHERE next_attempt_at <= now() AND %s AND %s
+                              ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED))
+      RETURNING id, payload, attempts""";
 
-    private static final String CLAIM_STRIPE_BATCH = CLAIM_BATCH.formatted(CLAIMABLE, CALLS_STRIPE, CLAIMABLE);
-    private static final String CLAIM_LOCAL_BATCH = CLAIM_BATCH.formatted(CLAIMABLE, "NOT " + CALLS_STRIPE, CLAIMABLE);
+    static final String CLAIM_STRIPE_BATCH = CLAIM_BATCH.formatted(CLAIMABLE, CALLS_STRIPE);
+    static final String CLAIM_LOCAL_BATCH = CLAIM_BATCH.formatted(CLAIMABLE, "NOT " + CALLS_STRIPE);
     private static final String DONE =
             """
       UPDATE stripe_events SET status = $2, processed_at = now(), lease_until = NULL, last_error = $3,

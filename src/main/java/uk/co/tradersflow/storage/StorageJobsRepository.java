@@ -21,15 +21,18 @@ final class StorageJobsRepository {
     /** Data keys one rotation transaction re-wraps at most. */
     static final int REWRAP_BATCH = 500;
 
-    // 20 deletions at the S3 client's 30 s timeout stay well inside the 15-minute lease.
+    // 20 deletions at the S3 client's 30 s timeout stay well inside the 15-minute lease. The due
+    // rows are computed once (a materialised CTE), not as a subquery in FROM, which may run again
+    // for each row it is joined against and so take more than the batch (see StripeEventStore's claim).
     private static final String CLAIM_GARBAGE =
             """
+      WITH due AS MATERIALIZED (SELECT account_id, blob_name FROM storage_garbage
+                                 WHERE delete_after <= now()
+                                 ORDER BY delete_after
+                                 LIMIT %d
+                                   FOR UPDATE SKIP LOCKED)
       UPDATE storage_garbage g SET delete_after = now() + interval '15 minutes', claimed_at = coalesce(g.claimed_at, now())
-        FROM (SELECT account_id, blob_name FROM storage_garbage
-               WHERE delete_after <= now()
-               ORDER BY delete_after
-               LIMIT %d
-                 FOR UPDATE SKIP LOCKED) due
+        FROM due
        WHERE g.account_id = due.account_id AND g.blob_name = due.blob_name
       RETURNING g.account_id, g.blob_name"""
                     .formatted(SWEEP_BATCH);

@@ -45,11 +45,17 @@ final class AdminActionsRepository {
        WHERE id = $1 AND status = 'pending' AND expires_at <= now()
       RETURNING id""";
 
+    /**
+     * Up to $1 expired actions, each locked by the subquery (which re-checks its conditions on a
+     * row changed since the statement began). An array computed once, not {@code IN (SELECT …
+     * LIMIT …)}, which PostgreSQL may run again for every row it joins against, taking more than
+     * the limit (see StripeEventStore's claim).
+     */
     static final String EXPIRE_DUE =
             """
       UPDATE admin_actions SET status = 'expired', updated_at = now()
-       WHERE id IN (SELECT id FROM admin_actions WHERE status = 'pending' AND expires_at <= now()
-                     ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       WHERE id = ANY (ARRAY(SELECT id FROM admin_actions WHERE status = 'pending' AND expires_at <= now()
+                              ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED))
       RETURNING id, action, account_id, params, requested_by""";
 
     /**
@@ -64,9 +70,9 @@ final class AdminActionsRepository {
              result = jsonb_build_object('code', 'interrupted', 'detail',
                  'The instance performing it stopped before recording the outcome; check the account '
                  || '(and Stripe) before requesting it again')
-       WHERE id IN (SELECT id FROM admin_actions
-                     WHERE status = 'performing' AND updated_at < now() - make_interval(secs => $2)
-                     ORDER BY updated_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       WHERE id = ANY (ARRAY(SELECT id FROM admin_actions
+                              WHERE status = 'performing' AND updated_at < now() - make_interval(secs => $2)
+                              ORDER BY updated_at LIMIT $1 FOR UPDATE SKIP LOCKED))
       RETURNING id, action, account_id, params, requested_by""";
 
     static final String FINISH =
