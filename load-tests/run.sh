@@ -7,7 +7,9 @@
 # <Simulation>: ListInvoicesSimulation, MeSimulation, SignInSimulation, RefreshSimulation,
 # CreateInvoiceSimulation, StripeWebhookSimulation, DocumentSimulation, MixedSimulation.
 # Environment (all optional):
-#   WARMUP=20      seconds of ListInvoicesSimulation before the run (JIT, TLS), assertions ignored; 0: none
+#   WARMUP=20      seconds of ListInvoicesSimulation before the run (JIT, TLS), assertions ignored; 0: none;
+#                  as long again of the simulation itself for creations, refreshes, sign-ins and
+#                  documents, and (GENERATOR=wrk) for webhooks, on events of their own
 #   SEED="…"       LoadSeed arguments instead of the simulation's own (e.g. the growth seed, see growth.sh)
 #   GATLING="…"    extra -D options for the simulation (e.g. "-Dusers=32 -DminRps=9000")
 #   LIVE_EVERY=5   DocumentSimulation: seconds between live-heap samples (a forced GC each)
@@ -179,6 +181,21 @@ if [ "$warmup" != 0 ]; then
     (cd load-tests && mvn -B -o gatling:test -Dsimulation=tradersflow.RefreshSimulation -DbaseUrl="$base" \
       -Dtokens="$work/warmup-tokens.csv" -Dseconds="$warmup" -DfailOnError=false) > "$work/warmup-refresh.log" 2>&1 || true
     tokens=$work/run-tokens.csv
+  fi
+  if [ "$sim" = StripeWebhookSimulation ] && [ "${GENERATOR:-gatling}" = wrk ]; then
+    # The list does not compile the webhook path (the signature check, the intake's batched insert,
+    # the worker that applies events): without this the run's own seconds pay for the JIT. Events of
+    # their own (evt_warm…, which check-stripe-events.sh does not count), then a wait until the
+    # worker has applied them, so their backlog does not run inside the measured seconds.
+    echo "== warm-up: Stripe webhooks ${warmup}s (stripe-webhooks.lua, evt_warm events, not counted)"
+    python3 load-tests/stripe-deliveries.py $((warmup * 6000)) "$TF_STRIPE_WEBHOOK_SECRET" "$work/warmup-deliveries.tsv" \
+      0.2 evt_warm > /dev/null
+    (cd load-tests && DELIVERIES="$work/warmup-deliveries.tsv" SENT="$work/warmup-sent.txt" THREADS=2 \
+      wrk -t2 -c"${CONNECTIONS:-64}" -d"${warmup}s" -s stripe-webhooks.lua "$base") > "$work/warmup-webhooks.log" 2>&1 || true
+    for _ in $(seq 1 120); do
+      [ "$(psql "$TF_DB_ADMIN_URL" -Atc "SELECT count(*) FROM stripe_events WHERE status IN ('pending', 'processing')")" = 0 ] && break
+      sleep 1
+    done
   fi
   if [ "$sim" = DocumentSimulation ]; then
     # The ciphers, the multipart decoder and the file paths are compiled only by transfers.

@@ -4,11 +4,13 @@ subscription updates of 500 customers no account has, each event's `created` up 
 in the past, and one delivery in five (DUPLICATES) a redelivery of one of the 1,000 events sent
 just before. Each line: event id, Stripe-Signature (signed now with the webhook secret), body.
 Signatures are valid for the server's tolerance (300 s): make the file just before the run.
-  load-tests/stripe-deliveries.py <count> <secret> <out> [duplicates=0.2]"""
+Event ids start with PREFIX (evt_load, what check-stripe-events.sh counts; the warm-up's evt_warm).
+  load-tests/stripe-deliveries.py <count> <secret> <out> [duplicates=0.2] [prefix=evt_load]"""
 import hashlib, hmac, random, sys, time, uuid
 
 count, secret, out = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
 duplicates = float(sys.argv[4]) if len(sys.argv) > 4 else 0.2
+prefix = sys.argv[5] if len(sys.argv) > 5 else "evt_load"
 statuses = ["trialing", "active", "past_due", "canceled"]
 now = int(time.time())
 events = []
@@ -17,7 +19,7 @@ with open(out, "w") as f:
         if events and random.random() < duplicates:
             event = events[len(events) - 1 - random.randrange(min(1000, len(events)))]
         else:
-            eid = "evt_load" + uuid.uuid4().hex
+            eid = prefix + uuid.uuid4().hex
             customer = random.randrange(500)
             body = ('{"id":"%s","object":"event","api_version":"2025-03-31.basil","created":%d,'
                     '"data":{"object":{"id":"sub_load%d","object":"subscription","customer":"cus_load%d",'
