@@ -443,6 +443,43 @@ class DbTest extends TwoAccountsTest {
     }
 
     /**
+     * A discarded unit's statement stops on the server within seconds (V056), not when it would
+     * have finished: a backend left running holds its locks and a connection slot while the pool
+     * opens new connections beside it, until PostgreSQL refuses any more.
+     */
+    @Test
+    void aDiscardedUnitsStatementStopsOnTheServerWithinSeconds() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger pid = new java.util.concurrent.atomic.AtomicInteger();
+        withTightBudget(tight -> {
+            Future<Object> stuck = tight.inAccount(a.accountId(), tx -> backendPid(tx)
+                    .compose(p -> {
+                        pid.set(p);
+                        return tx.query("SELECT pg_sleep(60)").execute();
+                    })
+                    .map(rows -> (Object) rows));
+            assertThatThrownBy(() -> TestServer.await(stuck))
+                    .hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+            return null;
+        });
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        boolean running = true;
+        while (running && System.nanoTime() < deadline) {
+            try (var c = server.env.admin();
+                    var s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
+                s.setInt(1, pid.get());
+                try (var r = s.executeQuery()) {
+                    r.next();
+                    running = r.getInt(1) > 0;
+                }
+            }
+            Thread.sleep(100);
+        }
+        assertThat(running)
+                .as("backend %d still there 5 s after its connection was discarded", pid.get())
+                .isFalse();
+    }
+
+    /**
      * A unit whose budget runs out while its COMMIT is in flight (here a deferred trigger makes
      * COMMIT slow) fails with a 503 that says whether it was saved is unknown: it may well have been,
      * so it must not pass for "nothing happened".
@@ -452,7 +489,10 @@ class DbTest extends TwoAccountsTest {
         String name = "maybe-" + UUID.randomUUID();
         withTightBudget(tight -> {
             Future<Void> committing =
-                    tight.inAccount(a.accountId(), tx -> tx.query("CREATE TEMP TABLE slow_commit (x int);"
+                    // This backend keeps going once its client is gone (V056 would stop the slow
+                    // trigger), as a COMMIT already past its triggers does: it commits.
+                    tight.inAccount(a.accountId(), tx -> tx.query("SET LOCAL client_connection_check_interval = 0;"
+                                    + " CREATE TEMP TABLE slow_commit (x int);"
                                     + " CREATE FUNCTION pg_temp.slow() RETURNS trigger LANGUAGE plpgsql AS"
                                     + " $$ BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END $$;"
                                     + " CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON slow_commit"
