@@ -33,12 +33,12 @@ final class OutboxStore {
     // sends one recipient's messages one after another, in the order they were written.
     private static final String CLAIM =
             """
-      WITH due AS (SELECT id FROM email_outbox
-                    WHERE (status = 'queued' AND next_attempt_at <= $3)
-                       OR (status = 'sending' AND lease_until < now())
-                    ORDER BY next_attempt_at, created_at
-                    LIMIT $1
-                    FOR UPDATE SKIP LOCKED),
+      WITH due AS MATERIALIZED (SELECT id FROM email_outbox
+                                 WHERE (status = 'queued' AND next_attempt_at <= $3)
+                                    OR (status = 'sending' AND lease_until < now())
+                                 ORDER BY next_attempt_at, created_at
+                                 LIMIT $1
+                                 FOR UPDATE SKIP LOCKED),
            claimed AS (UPDATE email_outbox o
                           SET status = 'sending', claims = o.claims + 1, lease_until = now() + $2 * interval '1 millisecond',
                               updated_at = now()

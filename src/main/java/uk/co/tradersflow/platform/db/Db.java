@@ -390,8 +390,8 @@ public final class Db {
      * Closes {@code conn}'s socket: its statements in flight fail, the pool drops it (and opens a
      * new one when asked), and PostgreSQL rolls back whatever was not committed: within a second
      * even while a statement is still running (V056, {@code client_connection_check_interval}),
-     * else it would run on to its end, holding its locks and a connection slot. Closing the {@code SqlConnection} instead would hand the still-busy
-     * connection to the next borrower. Vert.x offers no public call for this; the pooled
+     * else it would run on to its end, holding its locks and a connection slot. Closing the
+     * {@code SqlConnection} instead would hand the still-busy connection to the next borrower. Vert.x offers no public call for this; the pooled
      * connection's physical one is reached through the client's internal API
      * ({@code SqlConnectionInternal.unwrap()}) and its Netty channel closed at once; DbTest proves
      * it on the version in use (a socket closed through Vert.x, NetSocket.close(), waited until the

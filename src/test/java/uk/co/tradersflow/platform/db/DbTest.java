@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -449,7 +450,7 @@ class DbTest extends TwoAccountsTest {
      */
     @Test
     void aDiscardedUnitsStatementStopsOnTheServerWithinSeconds() throws Exception {
-        java.util.concurrent.atomic.AtomicInteger pid = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger pid = new AtomicInteger();
         withTightBudget(tight -> {
             Future<Object> stuck = tight.inAccount(a.accountId(), tx -> backendPid(tx)
                     .compose(p -> {
