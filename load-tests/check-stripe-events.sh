@@ -6,11 +6,12 @@
 #   load-tests/check-stripe-events.sh [ids=load-tests/target/stripe-sent-ids.txt]
 # Needs TF_DB_ADMIN_URL (as exported for the server), e.g. postgresql://postgres@127.0.0.1:5432/tf_load
 set -euo pipefail
+. "$(dirname "$0")/server-start.sh"
 ids=${1:-$(dirname "$0")/target/stripe-sent-ids.txt}
 db=${TF_DB_ADMIN_URL:?set TF_DB_ADMIN_URL}
 waited=0
 while :; do
-  left=$(psql "$db" -Atc "SELECT count(*) FROM stripe_events WHERE status IN ('pending', 'processing')")
+  left=$(stripe_unapplied "$db")
   [ "$left" = 0 ] && break
   [ "$waited" -ge 120 ] && { echo "still $left events unhandled after ${waited}s"; break; }
   [ $((waited % 10)) = 0 ] && echo "waiting for the worker: $left events pending or processing after ${waited}s"

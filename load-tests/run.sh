@@ -194,7 +194,7 @@ if [ "$warmup" != 0 ]; then
       wrk -t2 -c"${CONNECTIONS:-64}" -d"${warmup}s" -s stripe-webhooks.lua "$base") > "$work/warmup-webhooks.log" 2>&1 || true
     left='?'
     for waited in $(seq 0 120); do
-      left=$(psql "$TF_DB_ADMIN_URL" -Atc "SELECT count(*) FROM stripe_events WHERE status IN ('pending', 'processing')") || left='?'
+      left=$(stripe_unapplied "$TF_DB_ADMIN_URL") || left='?'
       [ "$left" = 0 ] && break
       sleep 1
     done

@@ -48,7 +48,7 @@ psql -q "$admin" -c "
     FROM generate_series(1, $events) g"
 stored=$(date +%s.%N)
 while :; do
-  left=$(psql "$admin" -Atc "SELECT count(*) FROM stripe_events WHERE status IN ('pending', 'processing')")
+  left=$(stripe_unapplied "$admin")
   [ "$left" = 0 ] && break
   awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN { exit !(n - s > 300) }' && { echo "still $left events unhandled after 300 s" >&2; exit 1; }
   sleep 0.2

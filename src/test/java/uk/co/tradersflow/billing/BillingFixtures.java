@@ -1,7 +1,5 @@
 package uk.co.tradersflow.billing;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -16,6 +14,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import uk.co.tradersflow.support.Eventually;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.InvoiceReplies;
 import uk.co.tradersflow.support.ServerExtension;
@@ -90,11 +89,7 @@ final class BillingFixtures {
 
     /** Waits (polling the database, at most 10 s) for asynchronous webhook handling to show. */
     static void eventually(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
-            sleep(20);
-        }
+        Eventually.holds(what, Duration.ofSeconds(10), Duration.ofMillis(20), condition);
     }
 
     static void sleep(long ms) {

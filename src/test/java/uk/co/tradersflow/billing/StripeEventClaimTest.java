@@ -3,15 +3,13 @@ package uk.co.tradersflow.billing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import uk.co.tradersflow.support.ScratchDatabase;
+import uk.co.tradersflow.support.Sql;
 
 /**
  * A claim takes at most its batch of due events, however large the backlog and however stale the
@@ -33,18 +31,23 @@ class StripeEventClaimTest {
     static void backlogAfterAnAnalyzeThatSawNone() throws Exception {
         db = ScratchDatabase.latest();
         sql = db.admin();
-        try (Statement s = sql.createStatement()) {
-            // Only the ANALYZE below: where autovacuum runs, it would otherwise see the backlog too.
-            s.execute("ALTER TABLE stripe_events SET (autovacuum_enabled = off)");
-            s.execute("INSERT INTO stripe_events (id, type, created, status, processed_at, payload)"
-                    + " SELECT 'evt_handled' || n, 'payment_intent.succeeded', now(), 'ignored', now(), '{}'"
-                    + " FROM generate_series(1, " + HANDLED + ") n");
-            s.execute("ANALYZE stripe_events");
-            for (String type : new String[] {"payment_intent.succeeded", "customer.subscription.updated"}) {
-                s.execute("INSERT INTO stripe_events (id, type, created, payload)"
-                        + " SELECT 'evt_due_' || replace('" + type + "', '.', '_') || n, '" + type + "', now(), '{}'"
-                        + " FROM generate_series(1, " + DUE + ") n");
-            }
+        Sql on = Sql.on(sql);
+        // Only the ANALYZE below: where autovacuum runs, it would otherwise see the backlog too.
+        on.execute("ALTER TABLE stripe_events SET (autovacuum_enabled = off)");
+        on.update(
+                "INSERT INTO stripe_events (id, type, created, status, processed_at, payload)"
+                        + " SELECT 'evt_handled' || n, 'payment_intent.succeeded', now(), 'ignored', now(), '{}'"
+                        + " FROM generate_series(1, ?) n",
+                HANDLED);
+        on.execute("ANALYZE stripe_events");
+        for (String type : new String[] {"payment_intent.succeeded", "customer.subscription.updated"}) {
+            on.update(
+                    "INSERT INTO stripe_events (id, type, created, payload)"
+                            + " SELECT 'evt_due_' || replace(?, '.', '_') || n, ?, now(), '{}'"
+                            + " FROM generate_series(1, ?) n",
+                    type,
+                    type,
+                    DUE);
         }
     }
 
@@ -56,7 +59,7 @@ class StripeEventClaimTest {
 
     @Test
     void eachLaneClaimsItsBatchAndNoMoreFromABacklogTheStatisticsHaveNotSeen() throws Exception {
-        int claimedBefore = count("status = 'processing'");
+        long claimedBefore = count("status = 'processing'");
         for (String claim : new String[] {StripeEventStore.CLAIM_LOCAL_BATCH, StripeEventStore.CLAIM_STRIPE_BATCH}) {
             Set<String> first = claim(claim);
             Set<String> second = claim(claim);
@@ -87,30 +90,17 @@ class StripeEventClaimTest {
         assertThat(count("attempts > 1")).as("events claimed twice").isZero();
     }
 
-    private static int count(String where) throws Exception {
-        try (Statement s = sql.createStatement();
-                ResultSet r = s.executeQuery("SELECT count(*) FROM stripe_events WHERE " + where)) {
-            r.next();
-            return r.getInt(1);
-        }
+    private static long count(String where) {
+        return Sql.on(sql).count("SELECT count(*) FROM stripe_events WHERE " + where);
     }
 
     /** One claim in a transaction of its own, committed: the ids it took. */
-    private static Set<String> claim(String statement) throws Exception {
+    private static Set<String> claim(String statement) {
         return claim(sql, statement);
     }
 
     /** One claim on {@code connection}, in its transaction: the ids it took. */
-    private static Set<String> claim(Connection connection, String statement) throws Exception {
-        Set<String> ids = new HashSet<>();
-        try (PreparedStatement p = connection.prepareStatement(statement.replace("$1", "?"))) {
-            p.setInt(1, BATCH);
-            try (ResultSet r = p.executeQuery()) {
-                while (r.next()) {
-                    ids.add(r.getString("id"));
-                }
-            }
-        }
-        return ids;
+    private static Set<String> claim(Connection connection, String statement) {
+        return new HashSet<>(Sql.on(connection).strings(statement.replace("$1", "?"), BATCH));
     }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import uk.co.tradersflow.support.Eventually;
 import uk.co.tradersflow.support.Sql;
 import uk.co.tradersflow.support.TestServer;
 
@@ -462,22 +463,11 @@ class DbTest extends TwoAccountsTest {
                     .hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
             return null;
         });
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        boolean running = true;
-        while (running && System.nanoTime() < deadline) {
-            try (var c = server.env.admin();
-                    var s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
-                s.setInt(1, pid.get());
-                try (var r = s.executeQuery()) {
-                    r.next();
-                    running = r.getInt(1) > 0;
-                }
-            }
-            Thread.sleep(100);
-        }
-        assertThat(running)
-                .as("backend %d still there 5 s after its connection was discarded", pid.get())
-                .isFalse();
+        Eventually.holds(
+                "backend " + pid.get() + " gone after its connection was discarded",
+                java.time.Duration.ofSeconds(5),
+                java.time.Duration.ofMillis(100),
+                () -> Sql.admin().count("SELECT count(*) FROM pg_stat_activity WHERE pid = ?", pid.get()) == 0);
     }
 
     /**

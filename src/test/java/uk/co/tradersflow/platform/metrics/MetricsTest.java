@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -25,6 +26,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import uk.co.tradersflow.email.StandardWebhookVerifier;
+import uk.co.tradersflow.support.Eventually;
 import uk.co.tradersflow.support.FakeStripe;
 import uk.co.tradersflow.support.Scrape;
 import uk.co.tradersflow.support.ServerExtension;
@@ -473,18 +475,7 @@ class MetricsTest {
     // ------------------------------------------------------------------------------------ helpers
 
     static void eventually(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 30 s: " + what);
-            }
-            try {
-                Thread.sleep(250);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+        Eventually.holds(what, Duration.ofSeconds(30), Duration.ofMillis(250), condition);
     }
 
     static void execute(String sql, Object... args) {
